@@ -1,0 +1,199 @@
+package dev.keel.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Drives the load program against a stub node on loopback that follows the API contract. */
+class WorkflowLoadTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Instant T0 = Instant.parse("2026-11-22T09:00:00.000Z");
+
+  private final Map<String, Integer> polls = new ConcurrentHashMap<>();
+  private final Queue<JsonNode> startBodies = new ConcurrentLinkedQueue<>();
+  private final Queue<String> waits = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger badAuth = new AtomicInteger();
+  private HttpServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void startsEveryWorkflowLongPollsItAndReportsBothLatencies() throws Exception {
+    startStub(201);
+
+    Run run = run("--workflows", "20", "--warmup", "5", "--concurrency", "4");
+
+    assertThat(run.exitCode).as(run.log).isZero();
+    JsonNode report = run.report();
+    assertThat(report.get("started").asInt()).isEqualTo(20);
+    assertThat(report.get("completed").asInt()).isEqualTo(20);
+    assertThat(report.get("failed").asInt()).isZero();
+    assertThat(report.get("warmup").get("completed").asInt()).isEqualTo(5);
+    assertThat(report.get("parameters").get("concurrency").asInt()).isEqualTo(4);
+    assertThat(report.get("nonSuccessResponses").isEmpty()).isTrue();
+    // The stub puts completedAt exactly 250 ms after createdAt.
+    JsonNode node = report.get("latencyMs").get("server");
+    assertThat(node.get("count").asInt()).isEqualTo(20);
+    assertThat(node.get("p50").asDouble()).isEqualTo(250.0);
+    assertThat(node.get("max").asDouble()).isEqualTo(250.0);
+    JsonNode client = report.get("latencyMs").get("client");
+    assertThat(client.get("count").asInt()).isEqualTo(20);
+    assertThat(client.get("p50").asDouble()).isPositive();
+
+    assertThat(badAuth.get()).isZero();
+    assertThat(startBodies).hasSize(25);
+    JsonNode first = startBodies.peek();
+    assertThat(first.get("workflow").asText()).isEqualTo("example");
+    assertThat(first.get("id").asText()).matches("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+    assertThat(first.get("input").get("action").asText()).isEqualTo("bench");
+    assertThat(first.get("input").get("userId").asText()).startsWith("u-");
+    assertThat(startBodies.stream().map(b -> b.get("id").asText()).distinct()).hasSize(25);
+    // Every workflow is polled once while running, then answered completed.
+    assertThat(polls.values()).hasSize(25).containsOnly(2);
+    assertThat(waits).containsOnly("wait=PT30S");
+  }
+
+  @Test
+  void aRefusedTokenStopsTheRunInsteadOfHammeringTheNode() throws Exception {
+    startStub(401);
+
+    Run run = run("--workflows", "50", "--warmup", "0", "--concurrency", "2");
+
+    assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.report().get("aborted").asText()).contains("401");
+    assertThat(run.report().get("started").asInt()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void optionsHaveTheDocumentedDefaultsAndTakeTheTokenFromTheEnvironment() {
+    LoadOptions options = LoadOptions.parse(new String[0], Map.of("KEEL_TOKEN", " secret\n"));
+
+    assertThat(options.endpoint()).hasToString("http://127.0.0.1:8080");
+    assertThat(options.token()).isEqualTo("secret");
+    assertThat(options.workflows()).isEqualTo(2000);
+    assertThat(options.concurrency()).isEqualTo(64);
+    assertThat(options.rate()).isEmpty();
+    assertThat(options.workflow()).isEqualTo("example");
+    assertThat(options.warmup()).isEqualTo(200);
+    assertThat(options.maxSeconds()).isEqualTo(300);
+    assertThat(options.toString()).doesNotContain("secret");
+
+    LoadOptions given =
+        LoadOptions.parse(
+            new String[] {"--rate=150.5", "--endpoint", "http://127.0.0.1:9/", "--token", "t"},
+            Map.of());
+    assertThat(given.rate()).hasValue(150.5);
+    assertThat(given.endpoint()).hasToString("http://127.0.0.1:9");
+
+    assertThatThrownBy(() -> LoadOptions.parse(new String[] {"--concurrency", "0", "--token", "t"}, Map.of()))
+        .hasMessageContaining("--concurrency");
+    assertThatThrownBy(() -> LoadOptions.parse(new String[] {"--speed", "1"}, Map.of()))
+        .hasMessageContaining("unknown option --speed");
+    assertThatThrownBy(
+            () -> LoadOptions.parse(new String[] {"--data-dir", "/nonexistent-keel-dir"}, Map.of()))
+        .hasMessageContaining("no token");
+  }
+
+  // ---- stub node ----
+
+  private void startStub(int startStatus) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/ready", exchange -> reply(exchange, 200, "{}"));
+    server.createContext(
+        "/api/v1/workflows",
+        exchange -> {
+          if (!"Bearer test-token".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            badAuth.incrementAndGet();
+          }
+          String path = exchange.getRequestURI().getPath();
+          if ("POST".equals(exchange.getRequestMethod()) && path.equals("/api/v1/workflows")) {
+            JsonNode body = JSON.readTree(exchange.getRequestBody());
+            startBodies.add(body);
+            if (startStatus != 201) {
+              reply(exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
+              return;
+            }
+            polls.put(body.get("id").asText(), 0);
+            reply(exchange, 201, execution(body.get("id").asText(), false));
+          } else if ("GET".equals(exchange.getRequestMethod())) {
+            String id = path.substring("/api/v1/workflows/".length());
+            waits.add(exchange.getRequestURI().getQuery());
+            int n = polls.merge(id, 1, Integer::sum);
+            reply(exchange, 200, execution(id, n >= 2));
+          } else {
+            reply(exchange, 405, "{}");
+          }
+        });
+    server.start();
+  }
+
+  private static String execution(String id, boolean completed) throws IOException {
+    ObjectNode e = JSON.createObjectNode();
+    e.put("id", id);
+    e.put("workflow", "example");
+    e.put("status", completed ? "completed" : "running");
+    e.put("createdAt", T0.toString());
+    if (completed) {
+      e.put("completedAt", T0.plusMillis(250).toString());
+    }
+    return JSON.writeValueAsString(e);
+  }
+
+  private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
+  }
+
+  private Run run(String... extra) throws Exception {
+    String[] args = new String[extra.length + 6];
+    args[0] = "--endpoint";
+    args[1] = "http://127.0.0.1:" + server.getAddress().getPort();
+    args[2] = "--token";
+    args[3] = "test-token";
+    args[4] = "--max-seconds";
+    args[5] = "60";
+    System.arraycopy(extra, 0, args, 6, extra.length);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    int exitCode =
+        new WorkflowLoad(LoadOptions.parse(args, Map.of()))
+            .run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(log, true, StandardCharsets.UTF_8));
+    return new Run(exitCode, out.toString(StandardCharsets.UTF_8), log.toString(StandardCharsets.UTF_8));
+  }
+
+  private record Run(int exitCode, String out, String log) {
+    JsonNode report() throws IOException {
+      String[] lines = out.strip().split("\n");
+      return JSON.readTree(lines[lines.length - 1]);
+    }
+  }
+}

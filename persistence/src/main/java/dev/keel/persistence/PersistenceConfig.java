@@ -1,0 +1,34 @@
+package dev.keel.persistence;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.Map;
+
+/** The Pekko configuration overlay that points the journal, snapshots, read journal and projections at one database. */
+public final class PersistenceConfig {
+
+  private PersistenceConfig() {}
+
+  public static Config forDatabase(DatabaseSettings db, int maxConnections) {
+    boolean h2 = db.kind() == DatabaseSettings.Kind.H2;
+    String base = "pekko-persistence-jdbc.shared-databases.keel";
+    Map<String, Object> values = Map.of(
+        base + ".profile", h2 ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$",
+        base + ".db.url", db.url(),
+        base + ".db.user", db.user(),
+        base + ".db.password", db.password(),
+        base + ".db.driver", h2 ? "org.h2.Driver" : "org.postgresql.Driver",
+        base + ".db.numThreads", maxConnections,
+        base + ".db.maxConnections", maxConnections,
+        base + ".db.minConnections", Math.min(2, maxConnections),
+        "pekko.projection.jdbc.dialect", h2 ? "h2-dialect" : "postgres-dialect",
+        "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size", maxConnections);
+    Config overlay = ConfigFactory.empty();
+    for (Map.Entry<String, Object> e : values.entrySet()) {
+      overlay = overlay.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+    }
+    return overlay.withFallback(ConfigFactory.parseString(
+        base + ".db.connectionTimeout = 5000\n" + base + ".db.validationTimeout = 3000\n"));
+  }
+}

@@ -1,0 +1,43 @@
+-- The event journal, tags and snapshots of pekko-persistence-jdbc 1.1 (its postgres-create-schema.sql),
+-- made runnable inside Flyway's transaction: plain CREATE INDEX instead of CONCURRENTLY.
+CREATE TABLE event_journal (
+  ordering BIGSERIAL,
+  persistence_id VARCHAR(255) NOT NULL,
+  sequence_number BIGINT NOT NULL,
+  deleted BOOLEAN DEFAULT FALSE NOT NULL,
+  writer VARCHAR(255) NOT NULL,
+  write_timestamp BIGINT,
+  adapter_manifest VARCHAR(255),
+  event_ser_id INTEGER NOT NULL,
+  event_ser_manifest VARCHAR(255) NOT NULL,
+  event_payload BYTEA NOT NULL,
+  meta_ser_id INTEGER,
+  meta_ser_manifest VARCHAR(255),
+  meta_payload BYTEA,
+  PRIMARY KEY (persistence_id, sequence_number)
+);
+
+CREATE UNIQUE INDEX event_journal_ordering_idx ON event_journal (ordering);
+
+CREATE TABLE event_tag (
+  event_id BIGINT,
+  tag VARCHAR(256),
+  PRIMARY KEY (event_id, tag),
+  CONSTRAINT fk_event_journal FOREIGN KEY (event_id) REFERENCES event_journal (ordering) ON DELETE CASCADE
+);
+
+-- Tag queries filter on tag and order by event id; the primary key starts with event_id.
+CREATE INDEX event_tag_tag_idx ON event_tag (tag, event_id);
+
+CREATE TABLE snapshot (
+  persistence_id VARCHAR(255) NOT NULL,
+  sequence_number BIGINT NOT NULL,
+  created BIGINT NOT NULL,
+  snapshot_ser_id INTEGER NOT NULL,
+  snapshot_ser_manifest VARCHAR(255) NOT NULL,
+  snapshot_payload BYTEA NOT NULL,
+  meta_ser_id INTEGER,
+  meta_ser_manifest VARCHAR(255),
+  meta_payload BYTEA,
+  PRIMARY KEY (persistence_id, sequence_number)
+);

@@ -1,0 +1,56 @@
+package dev.keel.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SchemaMigrationsTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void createsEveryTableOnH2AndIsSafeToRunAgain() throws Exception {
+    DatabaseSettings db = TestDatabases.h2(dir);
+    try (HikariDataSource ds = KeelDataSource.create(db, "test", 2)) {
+      assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isGreaterThanOrEqualTo(3);
+      assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isZero();
+      assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups");
+    }
+  }
+
+  @Test
+  void createsEveryTableOnPostgresAndIsSafeToRunAgain() throws Exception {
+    try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres();
+        HikariDataSource ds = KeelDataSource.create(pg.settings(), "test", 2)) {
+      assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isGreaterThanOrEqualTo(3);
+      assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isZero();
+      assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups");
+    }
+  }
+
+  @Test
+  void rejectsUrlsThatAreNotPostgresOrH2() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DatabaseSettings.of("jdbc:mysql://x/y", "u", "p"))
+        .hasMessageContaining("not a PostgreSQL JDBC URL");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DatabaseSettings.of("postgres://x", "u", "p"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(DatabaseSettings.of("jdbc:postgresql://h/db?password=secret", "u", "p").redactedUrl())
+        .doesNotContain("secret");
+  }
+
+  private static List<String> tables(HikariDataSource ds) throws Exception {
+    List<String> names = new ArrayList<>();
+    try (var c = ds.getConnection(); ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[] {"TABLE"})) {
+      while (rs.next()) names.add(rs.getString("TABLE_NAME").toLowerCase());
+    }
+    return names;
+  }
+}

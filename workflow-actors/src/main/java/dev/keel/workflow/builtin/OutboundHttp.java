@@ -1,0 +1,57 @@
+package dev.keel.workflow.builtin;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The port through which built-in workflows call other systems over HTTP, so that tests drive it
+ * with a local server or a fake. {@link JdkOutboundHttp} is the real one; one instance is shared by
+ * the whole node.
+ *
+ * <pre>{@code
+ * OutboundHttp.Response answer = http.send(new OutboundHttp.Request(
+ *     "POST", URI.create("https://billing.example.com/charges"),
+ *     Map.of("Content-Type", "application/json"), body, Duration.ofSeconds(10)));
+ * }</pre>
+ */
+public interface OutboundHttp {
+
+  /**
+   * Sends one request and answers whatever status the server gave (non-2xx included); redirects
+   * are followed. Throws {@link java.net.http.HttpTimeoutException} when {@code request.timeout()}
+   * passes first, and another {@link IOException} when the server cannot be reached.
+   */
+  Response send(Request request) throws IOException;
+
+  /** One request; {@code body} is null when there is none. */
+  record Request(String method, URI url, Map<String, String> headers, byte[] body, Duration timeout) {
+    public Request {
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");
+      headers = headers == null ? Map.of() : Map.copyOf(headers);
+    }
+  }
+
+  /** The answer; {@code body} is empty, never null, when the server sent none. */
+  record Response(int status, Map<String, List<String>> headers, byte[] body) {
+    public Response {
+      headers = headers == null ? Map.of() : Map.copyOf(headers);
+      body = body == null ? new byte[0] : body;
+    }
+
+    /** The first value of header {@code name}, compared without case as HTTP does. */
+    public Optional<String> header(String name) {
+      return headers.entrySet().stream()
+          .filter(e -> e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty())
+          .map(e -> e.getValue().get(0))
+          .findFirst();
+    }
+  }
+}

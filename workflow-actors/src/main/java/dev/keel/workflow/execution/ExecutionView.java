@@ -1,0 +1,59 @@
+package dev.keel.workflow.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.workflow.execution.WorkflowExecution.Cancelled;
+import dev.keel.workflow.execution.WorkflowExecution.Completed;
+import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
+import dev.keel.workflow.execution.WorkflowExecution.Failed;
+import dev.keel.workflow.execution.WorkflowExecution.Op;
+import dev.keel.workflow.execution.WorkflowExecution.State;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/** An execution as clients see it (API.md, "An execution"). */
+public record ExecutionView(
+    String id,
+    String workflow,
+    int version,
+    String tenantId,
+    String status,
+    boolean queued,
+    JsonNode input,
+    JsonNode output,
+    String error,
+    Instant createdAt,
+    Instant updatedAt,
+    Instant completedAt,
+    List<StepView> steps,
+    List<String> pendingSignals) implements KeelSerializable {
+
+  /** One recorded call: a step, a sleep or a signal wait. {@code dueAt}: wake-up, timeout or next retry. */
+  public record StepView(String name, String kind, String status, int attempts, JsonNode output, String error,
+                         Instant startedAt, Instant completedAt, Instant dueAt) implements KeelSerializable {}
+
+  public boolean isFinal() {
+    return status.equals("completed") || status.equals("failed") || status.equals("cancelled");
+  }
+
+  static ExecutionView of(State state, boolean queued) {
+    ExecutionData d = WorkflowExecution.dataOf(state);
+    JsonNode output = state instanceof Completed c ? c.output() : null;
+    String error = state instanceof Failed f ? f.error() : state instanceof Cancelled c ? c.reason() : null;
+    Instant completedAt = state instanceof Completed c ? c.completedAt()
+        : state instanceof Failed f ? f.completedAt()
+        : state instanceof Cancelled x ? x.completedAt()
+        : null;
+    List<StepView> steps = d.ops().stream().map(ExecutionView::stepView).toList();
+    List<String> pending = d.pendingSignals().entrySet().stream()
+        .flatMap(e -> e.getValue().stream().map(p -> e.getKey())).toList();
+    return new ExecutionView(d.id(), d.workflow(), d.version(), d.tenantId(), WorkflowExecution.statusOf(state),
+        queued, d.input(), output, error, d.createdAt(), d.updatedAt(), completedAt, steps, pending);
+  }
+
+  private static StepView stepView(Op op) {
+    return new StepView(op.name(), op.kind().name().toLowerCase(Locale.ROOT), op.status().name().toLowerCase(Locale.ROOT),
+        op.attempts(), op.output(), op.error(), op.startedAt(), op.completedAt(), op.dueAt());
+  }
+}

@@ -1,0 +1,16 @@
+package dev.keel.workflow.execution;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Clock;
+import java.util.random.RandomGenerator;
+import org.apache.pekko.actor.typed.Scheduler;
+
+/** What an execution entity and its attempts need from the node: injected so tests drive time and randomness. */
+public record WorkflowDeps(
+    Clock clock,
+    RandomGenerator random,
+    WorkflowSettings settings,
+    WorkflowRegistry registry,
+    WorkflowRunner runner,
+    ObjectMapper mapper,
+    Scheduler scheduler) {}

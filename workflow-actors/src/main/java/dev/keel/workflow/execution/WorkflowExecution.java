@@ -1,0 +1,736 @@
+package dev.keel.workflow.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EventTags;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.persistence.Rejection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One workflow execution: the single writer of its journal, which is the memo of its steps.
+ *
+ * <p>The entity never runs workflow code itself. When the execution is runnable it hands an
+ * attempt to the node's {@link WorkflowRunner}; the attempt replays the workflow against the
+ * recorded {@link Op}s and asks this entity to record each new step, timer or signal wait before it
+ * goes on (see {@link ReplayingContext}). Only the current attempt (by {@code runId}) may record;
+ * a stale one is told to halt. Sleeping, waiting and paused executions passivate after a while;
+ * the due wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back.
+ */
+public final class WorkflowExecution
+    extends EventSourcedBehaviorWithEnforcedReplies<WorkflowExecution.Command, WorkflowExecution.Event, WorkflowExecution.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "workflow");
+  /** Entity type name in persistence ids and tags; never changes. */
+  public static final String ENTITY_TYPE = "workflow";
+
+  private static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
+
+  // ---------------------------------------------------------------- commands
+
+  public sealed interface Command extends KeelSerializable {}
+
+  /** Start this execution; idempotent for the same workflow, input and tenant. */
+  public record Start(String workflow, int version, JsonNode input, String tenantId, ActorRef<StatusReply<StartAccepted>> replyTo)
+      implements Command {}
+
+  public record Get(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+
+  /** Answers once the execution is final (long poll); the asker's timeout bounds the wait. */
+  public record AwaitFinal(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+
+  public record Cancel(String reason, ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+
+  public record Pause(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+
+  public record Resume(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+
+  public record SendSignal(String name, JsonNode payload, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** From the wake-up index or a local timer: something may be due. */
+  public enum Wake implements Command { INSTANCE }
+
+  /** Local: nothing to do for a while, passivate unless work came in. */
+  enum Idle implements Command { INSTANCE }
+
+  /** The runner started the attempt (it may have waited its turn in the queue). */
+  public record AttemptStarted(long runId) implements Command {}
+
+  public record BeginStep(long runId, int seq, String name, ActorRef<Directive> replyTo) implements Command {}
+
+  public record CompleteStep(long runId, int seq, String name, JsonNode output, ActorRef<Directive> replyTo) implements Command {}
+
+  /** A step attempt failed; {@code retryAt} null means the step failed for good. */
+  public record FailStep(long runId, int seq, String name, int attempt, String error, Instant retryAt, ActorRef<Directive> replyTo)
+      implements Command {}
+
+  public record StartTimer(long runId, int seq, String name, long durationMillis, ActorRef<Directive> replyTo) implements Command {}
+
+  public record AwaitSignal(long runId, int seq, String name, long timeoutMillis, ActorRef<Directive> replyTo) implements Command {}
+
+  /** The attempt ended: completed with output, failed with error, or suspended (neither set). */
+  public record AttemptFinished(long runId, Outcome outcome, JsonNode output, String error) implements Command {}
+
+  public enum Outcome { COMPLETED, FAILED, SUSPENDED, ABANDONED }
+
+  // ---------------------------------------------------------------- replies
+
+  /** What the entity tells the running attempt. */
+  public sealed interface Directive extends KeelSerializable {}
+
+  public record Proceed(int attempt) implements Directive {}
+
+  public record Deliver(JsonNode payload) implements Directive {}
+
+  /** Stop at this boundary: paused, cancelled, suspended or superseded. */
+  public record Halt(String why) implements Directive {}
+
+  public record StartAccepted(boolean created, ExecutionView execution) implements KeelSerializable {}
+
+  // ---------------------------------------------------------------- events
+
+  public sealed interface Event extends KeelSerializable {
+    Instant at();
+  }
+
+  public record WorkflowStarted(String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
+      implements Event {}
+
+  public record StepStarted(int seq, String name, int attempt, Instant at) implements Event {}
+
+  public record StepCompleted(int seq, String name, JsonNode output, Instant at) implements Event {}
+
+  public record StepFailed(int seq, String name, int attempt, String error, Instant retryAt, Instant at) implements Event {}
+
+  public record TimerStarted(int seq, String name, Instant wakeAt, Instant at) implements Event {}
+
+  public record TimerFired(int seq, String name, Instant at) implements Event {}
+
+  public record SignalAwaited(int seq, String name, Instant timeoutAt, Instant at) implements Event {}
+
+  /** A signal arrived; {@code deliveredTo} is the waiting call's seq, or null when it is kept for later. */
+  public record SignalReceived(String name, JsonNode payload, Integer deliveredTo, Instant at) implements Event {}
+
+  /** A kept signal was handed to the call at {@code seq} that asked for it. */
+  public record SignalConsumed(int seq, String name, JsonNode payload, Instant at) implements Event {}
+
+  public record SignalTimedOut(int seq, String name, Instant at) implements Event {}
+
+  public record WorkflowPaused(Instant at) implements Event {}
+
+  public record WorkflowResumed(Instant at) implements Event {}
+
+  public record WorkflowCompleted(JsonNode output, Instant at) implements Event {}
+
+  public record WorkflowFailed(String error, Instant at) implements Event {}
+
+  public record WorkflowCancelled(String reason, Instant at) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  public enum OpKind { STEP, SLEEP, SIGNAL }
+
+  public enum OpStatus { RUNNING, RETRYING, COMPLETED, FAILED, SLEEPING, FIRED, WAITING, RECEIVED, TIMED_OUT }
+
+  /** One recorded call of the workflow code, at its position {@code seq}. */
+  public record Op(int seq, OpKind kind, String name, OpStatus status, int attempts, JsonNode output, String error,
+                   Instant startedAt, Instant completedAt, Instant dueAt) {
+
+    Op with(OpStatus newStatus, int newAttempts, JsonNode newOutput, String newError, Instant newCompletedAt, Instant newDueAt) {
+      return new Op(seq, kind, name, newStatus, newAttempts, newOutput, newError, startedAt, newCompletedAt, newDueAt);
+    }
+
+    /** Whether the execution is parked on this op until {@link #dueAt} (or a signal). */
+    boolean suspends() {
+      return status == OpStatus.SLEEPING || status == OpStatus.WAITING || status == OpStatus.RETRYING;
+    }
+  }
+
+  /** What every started execution has, whatever its lifecycle state. */
+  public record ExecutionData(String id, String workflow, int version, String tenantId, JsonNode input,
+                              Instant createdAt, Instant updatedAt, List<Op> ops,
+                              Map<String, List<JsonNode>> pendingSignals, boolean paused) {
+
+    public ExecutionData {
+      ops = List.copyOf(ops);
+      pendingSignals = Collections.unmodifiableMap(new LinkedHashMap<>(pendingSignals));
+    }
+
+    Optional<Op> suspension() {
+      if (ops.isEmpty()) return Optional.empty();
+      Op last = ops.get(ops.size() - 1);
+      return last.suspends() ? Optional.of(last) : Optional.empty();
+    }
+
+    ExecutionData withOp(Op op, Instant at) {
+      List<Op> next = new ArrayList<>(ops);
+      if (op.seq() < next.size()) next.set(op.seq(), op);
+      else next.add(op);
+      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, next, pendingSignals, paused);
+    }
+
+    ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
+      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused);
+    }
+
+    ExecutionData withPaused(boolean p, Instant at) {
+      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p);
+    }
+
+    ExecutionData touched(Instant at) {
+      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, paused);
+    }
+
+    boolean sameStart(String otherWorkflow, JsonNode otherInput, String otherTenant) {
+      return workflow.equals(otherWorkflow) && Objects.equals(input, otherInput) && Objects.equals(tenantId, otherTenant);
+    }
+  }
+
+  /** The lifecycle is the state type. */
+  public sealed interface State extends KeelSerializable {}
+
+  public record NotStarted() implements State {}
+
+  public record Running(ExecutionData data) implements State {}
+
+  public record Completed(ExecutionData data, JsonNode output, Instant completedAt) implements State {}
+
+  public record Failed(ExecutionData data, String error, Instant completedAt) implements State {}
+
+  public record Cancelled(ExecutionData data, String reason, Instant completedAt) implements State {}
+
+  // ---------------------------------------------------------------- wiring
+
+  public static void init(ActorSystem<?> system, WorkflowDeps deps) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
+            // Running executions come back on a surviving node when theirs dies.
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static PersistenceId persistenceId(String workflowId) {
+    return PersistenceId.of(ENTITY_TYPE, workflowId);
+  }
+
+  public static Behavior<Command> create(
+      String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowExecution(workflowId, deps, shard, ctx, timers)));
+  }
+
+  // ---------------------------------------------------------------- runtime (not journaled)
+
+  private final String workflowId;
+  private final WorkflowDeps deps;
+  private final Clock clock;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  /** The attempt allowed to record, 0 when none runs. */
+  private long activeRunId;
+  private long runCounter;
+  /** The active attempt waits for a runner slot. */
+  private boolean queued;
+  private final List<ActorRef<StatusReply<ExecutionView>>> finalWatchers = new ArrayList<>();
+
+  private WorkflowExecution(String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
+                            ActorContext<Command> context, TimerScheduler<Command> timers) {
+    super(persistenceId(workflowId));
+    this.workflowId = workflowId;
+    this.deps = deps;
+    this.clock = deps.clock();
+    this.shard = shard;
+    this.context = context;
+    this.timers = timers;
+  }
+
+  @Override
+  public State emptyState() {
+    return new NotStarted();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    // Only events that change what the read side shows or when the execution is due get a tag:
+    // a plain step is two untagged events, which keeps the hot path to the journal alone.
+    boolean readSideRelevant;
+    if (event instanceof StepStarted s) readSideRelevant = s.attempt() > 1;
+    else if (event instanceof StepFailed s) readSideRelevant = s.retryAt() != null;
+    else if (event instanceof SignalReceived s) readSideRelevant = s.deliveredTo() != null;
+    else readSideRelevant = !(event instanceof StepCompleted || event instanceof SignalConsumed);
+    return readSideRelevant ? EventTags.tagSetFor(ENTITY_TYPE, workflowId, deps.settings().tagCount()) : Set.of();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(deps.settings().snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .build();
+  }
+
+  private void onRecovered(State state) {
+    if (state instanceof Running running) {
+      afterChange(running.data());
+    } else {
+      scheduleIdle();
+    }
+  }
+
+  // ---------------------------------------------------------------- command handlers
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+
+    b.forStateType(NotStarted.class)
+        .onCommand(Start.class, this::start)
+        .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(AwaitFinal.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Cancel.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Pause.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(SendSignal.class, (s, c) -> {
+          scheduleIdle();
+          return Effect().reply(c.replyTo(), Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+        });
+
+    b.forStateType(Running.class)
+        .onCommand(Start.class, this::restart)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(AwaitFinal.class, (s, c) -> {
+          finalWatchers.add(c.replyTo());
+          return Effect().noReply();
+        })
+        .onCommand(Cancel.class, this::cancel)
+        .onCommand(Pause.class, this::pause)
+        .onCommand(Resume.class, this::resume)
+        .onCommand(SendSignal.class, this::signal)
+        .onCommand(Wake.class, this::wake)
+        .onCommand(AttemptStarted.class, (s, c) -> {
+          if (c.runId() == activeRunId) queued = false;
+          return Effect().noReply();
+        })
+        .onCommand(BeginStep.class, this::beginStep)
+        .onCommand(CompleteStep.class, this::completeStep)
+        .onCommand(FailStep.class, this::failStep)
+        .onCommand(StartTimer.class, this::startTimer)
+        .onCommand(AwaitSignal.class, this::awaitSignal)
+        .onCommand(AttemptFinished.class, this::attemptFinished)
+        .onCommand(Idle.class, (s, c) -> idleInRunning(s));
+
+    // Completed, Failed, Cancelled: the record stays readable; everything else is a conflict.
+    b.forAnyState()
+        .onCommand(Start.class, this::restart)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(AwaitFinal.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Cancel.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
+        .onCommand(Pause.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
+        .onCommand(Resume.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
+        .onCommand(SendSignal.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
+        .onCommand(BeginStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(CompleteStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(FailStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(StartTimer.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(AwaitSignal.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(AttemptFinished.class, (s, c) -> {
+          if (c.runId() == activeRunId) activeRunId = 0;
+          return Effect().noReply();
+        })
+        .onCommand(AttemptStarted.class, (s, c) -> Effect().noReply())
+        .onCommand(Wake.class, (s, c) -> {
+          scheduleIdle();
+          return Effect().noReply();
+        })
+        .onCommand(Idle.class, (s, c) -> {
+          passivateIfIdle(s);
+          return Effect().noReply();
+        });
+
+    return b.build();
+  }
+
+  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<ExecutionView>> replyTo) {
+    scheduleIdle();
+    return Effect().reply(replyTo, Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+  }
+
+  private ReplyEffect<Event, State> start(NotStarted state, Start c) {
+    WorkflowStarted event = new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
+    return Effect().persist(event)
+        .thenRun(s -> {
+          log.info("workflow started id={} workflow={} version={}", workflowId, c.workflow(), c.version());
+          afterChange(((Running) s).data());
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new StartAccepted(true, view(s))));
+  }
+
+  private ReplyEffect<Event, State> restart(State state, Start c) {
+    ExecutionData data = dataOf(state);
+    if (!data.sameStart(c.workflow(), c.input(), c.tenantId())) {
+      return Effect().reply(c.replyTo(), Rejection.conflict(
+          "workflow id '" + workflowId + "' is already used by an execution of '" + data.workflow() + "' with other input"));
+    }
+    return Effect().reply(c.replyTo(), StatusReply.success(new StartAccepted(false, view(state))));
+  }
+
+  private ReplyEffect<Event, State> cancel(Running s, Cancel c) {
+    String reason = c.reason() == null || c.reason().isBlank() ? "cancelled" : c.reason();
+    return Effect().persist(new WorkflowCancelled(reason, now()))
+        .thenRun(after -> {
+          log.info("workflow cancelled id={} reason={}", workflowId, reason);
+          activeRunId = 0; // a step body in flight finishes; its result is refused at the boundary
+          finished(after);
+        })
+        .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
+  }
+
+  private ReplyEffect<Event, State> pause(Running s, Pause c) {
+    if (s.data().paused()) return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
+    return Effect().persist(new WorkflowPaused(now()))
+        .thenRun(after -> {
+          log.info("workflow paused id={}", workflowId);
+          afterChange(((Running) after).data());
+        })
+        .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
+  }
+
+  private ReplyEffect<Event, State> resume(Running s, Resume c) {
+    if (!s.data().paused()) return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
+    return Effect().persist(new WorkflowResumed(now()))
+        .thenRun(after -> {
+          log.info("workflow resumed id={}", workflowId);
+          afterChange(((Running) after).data());
+        })
+        .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
+  }
+
+  private ReplyEffect<Event, State> signal(Running s, SendSignal c) {
+    Integer deliveredTo = s.data().suspension()
+        .filter(op -> op.kind() == OpKind.SIGNAL && op.status() == OpStatus.WAITING && op.name().equals(c.name()))
+        .map(Op::seq)
+        .orElse(null);
+    return Effect().persist(new SignalReceived(c.name(), c.payload(), deliveredTo, now()))
+        .thenRun(after -> {
+          log.info("signal received id={} signal={} delivered={}", workflowId, c.name(), deliveredTo != null);
+          afterChange(((Running) after).data());
+        })
+        .thenReply(c.replyTo(), after -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, State> wake(Running s, Wake c) {
+    Optional<Op> suspension = s.data().suspension();
+    Instant now = now();
+    if (suspension.isPresent() && suspension.get().dueAt() != null && !now.isBefore(suspension.get().dueAt())) {
+      Op op = suspension.get();
+      Event event = op.status() == OpStatus.SLEEPING ? new TimerFired(op.seq(), op.name(), now)
+          : op.status() == OpStatus.WAITING ? new SignalTimedOut(op.seq(), op.name(), now)
+          : null; // RETRYING: due means runnable, no event needed
+      if (event != null) {
+        return Effect().persist(event).thenRun(after -> afterChange(((Running) after).data())).thenNoReply();
+      }
+    }
+    afterChange(s.data());
+    return Effect().noReply();
+  }
+
+  private boolean isCurrent(long runId) {
+    return runId != 0 && runId == activeRunId;
+  }
+
+  private ReplyEffect<Event, State> beginStep(Running s, BeginStep c) {
+    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.STEP);
+    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
+    int attempt = c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
+    return Effect().persist(new StepStarted(c.seq(), c.name(), attempt, now()))
+        .thenReply(c.replyTo(), after -> new Proceed(attempt));
+  }
+
+  private ReplyEffect<Event, State> completeStep(Running s, CompleteStep c) {
+    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
+    return Effect().persist(new StepCompleted(c.seq(), c.name(), c.output(), now()))
+        .thenReply(c.replyTo(), after -> new Proceed(0));
+  }
+
+  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
+    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
+    return Effect().persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
+        .thenRun(after -> log.info("step failed id={} step={} attempt={} retryAt={} error={}",
+            workflowId, c.name(), c.attempt(), c.retryAt(), c.error()))
+        .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
+  }
+
+  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
+    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.SLEEP);
+    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
+    Instant now = now();
+    return Effect().persist(new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now))
+        .thenReply(c.replyTo(), after -> new Halt("sleeping"));
+  }
+
+  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
+    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.SIGNAL);
+    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
+    Instant now = now();
+    List<JsonNode> kept = s.data().pendingSignals().getOrDefault(c.name(), List.of());
+    if (!kept.isEmpty()) {
+      JsonNode payload = kept.get(0);
+      return Effect().persist(new SignalConsumed(c.seq(), c.name(), payload, now))
+          .thenReply(c.replyTo(), after -> new Deliver(payload));
+    }
+    return Effect().persist(new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now))
+        .thenReply(c.replyTo(), after -> new Halt("waiting"));
+  }
+
+  /** A new call may be recorded only by the current attempt, at the next position, while not paused. */
+  private Optional<Halt> haltFor(Running s, long runId, int seq, String name, OpKind kind) {
+    if (!isCurrent(runId)) return Optional.of(new Halt("superseded"));
+    if (s.data().paused()) return Optional.of(new Halt("paused"));
+    List<Op> ops = s.data().ops();
+    if (seq > ops.size()) return Optional.of(new Halt("out of order"));
+    if (seq < ops.size()) {
+      Op op = ops.get(seq);
+      boolean rerunnable = op.kind() == kind && op.name().equals(name) && kind == OpKind.STEP
+          && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
+      if (!rerunnable) return Optional.of(new Halt("already recorded"));
+    }
+    return Optional.empty();
+  }
+
+  private ReplyEffect<Event, State> attemptFinished(Running s, AttemptFinished c) {
+    if (!isCurrent(c.runId())) return Effect().noReply();
+    activeRunId = 0;
+    queued = false;
+    return switch (c.outcome()) {
+      case COMPLETED -> Effect().persist(new WorkflowCompleted(c.output(), now()))
+          .thenRun(after -> {
+            log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
+            finished(after);
+          })
+          .thenNoReply();
+      case FAILED -> Effect().persist(new WorkflowFailed(c.error(), now()))
+          .thenRun(after -> {
+            log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
+            finished(after);
+          })
+          .thenNoReply();
+      case SUSPENDED, ABANDONED -> {
+        afterChange(s.data());
+        yield Effect().noReply();
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- side effects after a change
+
+  /** Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for. */
+  private void afterChange(ExecutionData data) {
+    if (activeRunId != 0) return;
+    if (data.paused()) {
+      scheduleIdle();
+      return;
+    }
+    Optional<Op> suspension = data.suspension();
+    if (suspension.isEmpty()) {
+      launch(data);
+      return;
+    }
+    Instant due = suspension.get().dueAt();
+    if (due == null) {
+      scheduleIdle();
+      return;
+    }
+    Duration untilDue = Duration.between(now(), due);
+    if (untilDue.isNegative() || untilDue.isZero()) {
+      if (suspension.get().status() == OpStatus.RETRYING) {
+        launch(data);
+      } else {
+        context.getSelf().tell(Wake.INSTANCE);
+      }
+    } else if (untilDue.compareTo(deps.settings().passivateAfter()) <= 0) {
+      timers.startSingleTimer("wake", Wake.INSTANCE, untilDue);
+    } else {
+      // Far off: the wake-up index brings the execution back; no live actor meanwhile.
+      scheduleIdle();
+    }
+  }
+
+  private void launch(ExecutionData data) {
+    long runId = ++runCounter;
+    activeRunId = runId;
+    queued = true;
+    timers.cancel("idle");
+    deps.runner().submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps));
+  }
+
+  private void finished(State after) {
+    ExecutionView v = view(after);
+    finalWatchers.forEach(w -> w.tell(StatusReply.success(v)));
+    finalWatchers.clear();
+    timers.cancel("wake");
+    scheduleIdle();
+  }
+
+  private void scheduleIdle() {
+    timers.startSingleTimer("idle", Idle.INSTANCE, deps.settings().idleTimeout());
+  }
+
+  private void passivateIfIdle(State state) {
+    boolean busy = activeRunId != 0 || !finalWatchers.isEmpty();
+    if (!busy) shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+  }
+
+  private ReplyEffect<Event, State> idleInRunning(Running s) {
+    boolean runnableNow = !s.data().paused() && s.data().suspension().isEmpty();
+    if (!runnableNow) passivateIfIdle(s);
+    return Effect().noReply();
+  }
+
+  private Instant now() {
+    return clock.instant();
+  }
+
+  // ---------------------------------------------------------------- event handler (pure)
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return (state, event) -> apply(state, event);
+  }
+
+  /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
+  public static State apply(State state, Event event) {
+    if (state instanceof NotStarted) {
+      if (event instanceof WorkflowStarted e) {
+        return new Running(new ExecutionData(e.workflowId(), e.workflow(), e.version(), e.tenantId(), e.input(),
+            e.at(), e.at(), List.of(), Map.of(), false));
+      }
+      return state;
+    }
+    if (!(state instanceof Running running)) return state;
+    ExecutionData d = running.data();
+    if (event instanceof StepStarted e) {
+      Op existing = e.seq() < d.ops().size() ? d.ops().get(e.seq()) : null;
+      Op op = existing == null
+          ? new Op(e.seq(), OpKind.STEP, e.name(), OpStatus.RUNNING, e.attempt(), null, null, e.at(), null, null)
+          : existing.with(OpStatus.RUNNING, e.attempt(), null, existing.error(), null, null);
+      return new Running(d.withOp(op, e.at()));
+    }
+    if (event instanceof StepCompleted e) {
+      Op op = d.ops().get(e.seq());
+      return new Running(d.withOp(op.with(OpStatus.COMPLETED, op.attempts(), e.output(), null, e.at(), null), e.at()));
+    }
+    if (event instanceof StepFailed e) {
+      boolean last = e.retryAt() == null;
+      Op op = d.ops().get(e.seq()).with(last ? OpStatus.FAILED : OpStatus.RETRYING, e.attempt(), null, e.error(),
+          last ? e.at() : null, e.retryAt());
+      return new Running(d.withOp(op, e.at()));
+    }
+    if (event instanceof TimerStarted e) {
+      return new Running(d.withOp(
+          new Op(e.seq(), OpKind.SLEEP, e.name(), OpStatus.SLEEPING, 1, null, null, e.at(), null, e.wakeAt()), e.at()));
+    }
+    if (event instanceof TimerFired e) {
+      return new Running(d.withOp(d.ops().get(e.seq()).with(OpStatus.FIRED, 1, null, null, e.at(), null), e.at()));
+    }
+    if (event instanceof SignalAwaited e) {
+      return new Running(d.withOp(
+          new Op(e.seq(), OpKind.SIGNAL, e.name(), OpStatus.WAITING, 1, null, null, e.at(), null, e.timeoutAt()), e.at()));
+    }
+    if (event instanceof SignalReceived e) {
+      if (e.deliveredTo() != null) {
+        return new Running(d.withOp(
+            d.ops().get(e.deliveredTo()).with(OpStatus.RECEIVED, 1, e.payload(), null, e.at(), null), e.at()));
+      }
+      Map<String, List<JsonNode>> pending = new LinkedHashMap<>(d.pendingSignals());
+      List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(e.name(), List.of()));
+      queue.add(e.payload());
+      pending.put(e.name(), List.copyOf(queue));
+      return new Running(d.withPending(pending, e.at()));
+    }
+    if (event instanceof SignalConsumed e) {
+      Map<String, List<JsonNode>> pending = new LinkedHashMap<>(d.pendingSignals());
+      List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(e.name(), List.of()));
+      if (!queue.isEmpty()) queue.remove(0);
+      if (queue.isEmpty()) pending.remove(e.name());
+      else pending.put(e.name(), List.copyOf(queue));
+      Op op = new Op(e.seq(), OpKind.SIGNAL, e.name(), OpStatus.RECEIVED, 1, e.payload(), null, e.at(), e.at(), null);
+      return new Running(d.withPending(pending, e.at()).withOp(op, e.at()));
+    }
+    if (event instanceof SignalTimedOut e) {
+      return new Running(d.withOp(d.ops().get(e.seq()).with(OpStatus.TIMED_OUT, 1, null, "timed out", e.at(), null), e.at()));
+    }
+    if (event instanceof WorkflowPaused e) return new Running(d.withPaused(true, e.at()));
+    if (event instanceof WorkflowResumed e) return new Running(d.withPaused(false, e.at()));
+    if (event instanceof WorkflowCompleted e) return new Completed(d.touched(e.at()), e.output(), e.at());
+    if (event instanceof WorkflowFailed e) return new Failed(d.touched(e.at()), e.error(), e.at());
+    if (event instanceof WorkflowCancelled e) return new Cancelled(d.withPaused(false, e.at()), e.reason(), e.at());
+    return state;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  static ExecutionData dataOf(State state) {
+    if (state instanceof Running s) return s.data();
+    if (state instanceof Completed s) return s.data();
+    if (state instanceof Failed s) return s.data();
+    if (state instanceof Cancelled s) return s.data();
+    throw new IllegalStateException("not started");
+  }
+
+  public static String statusOf(State state) {
+    if (state instanceof Completed) return "completed";
+    if (state instanceof Failed) return "failed";
+    if (state instanceof Cancelled) return "cancelled";
+    if (state instanceof Running s) {
+      if (s.data().paused()) return "paused";
+      OpStatus parkedOn = s.data().suspension().map(Op::status).orElse(OpStatus.RUNNING);
+      if (parkedOn == OpStatus.SLEEPING) return "sleeping";
+      if (parkedOn == OpStatus.WAITING) return "waiting";
+      return "running";
+    }
+    return "not_started";
+  }
+
+  private static <T> StatusReply<T> alreadyFinished(State s) {
+    return Rejection.conflict("workflow '" + dataOf(s).id() + "' is already " + statusOf(s));
+  }
+
+  private ExecutionView view(State state) {
+    return ExecutionView.of(state, queued && activeRunId != 0);
+  }
+}

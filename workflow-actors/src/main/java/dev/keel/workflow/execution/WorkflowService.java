@@ -1,0 +1,147 @@
+package dev.keel.workflow.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.JournalReader;
+import dev.keel.workflow.sdk.InputProblem;
+import dev.keel.workflow.sdk.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The workflow façade for routes and other modules: validates a start against the registry, then
+ * asks the execution entity (wherever sharding keeps it) with the timeout from settings.
+ */
+public final class WorkflowService implements WorkflowStarter {
+
+  /** A registered workflow as listed by {@code GET /api/v1/workflow-definitions}. */
+  public record Definition(String name, String description, int version, int maxConcurrent) {}
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final WorkflowRegistry registry;
+  private final WorkflowSettings settings;
+  private final ObjectMapper mapper;
+  private final JournalReader journal;
+
+  public WorkflowService(ActorSystem<?> system, WorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.registry = registry;
+    this.settings = settings;
+    this.mapper = mapper;
+    this.journal = new JournalReader(system);
+  }
+
+  private EntityRef<WorkflowExecution.Command> entity(String id) {
+    return sharding.entityRefFor(WorkflowExecution.ENTITY_KEY, id);
+  }
+
+  /**
+   * Starts {@code workflow} as execution {@code id}. Fails with {@link UnknownWorkflowException},
+   * {@link InvalidInputException}, or a rejection (conflict) from the entity.
+   */
+  public CompletionStage<WorkflowExecution.StartAccepted> startExecution(String id, String workflowName, JsonNode input, String tenantId) {
+    Workflow<?, ?> workflow = registry.find(workflowName).orElse(null);
+    if (workflow == null) return CompletableFuture.failedFuture(new UnknownWorkflowException(workflowName));
+    JsonNode normalized = input == null ? NullNode.getInstance() : input;
+    List<InputProblem> problems = validate(workflow, normalized);
+    if (!problems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(problems));
+    int version = workflow.version();
+    return entity(id).askWithStatus(
+        replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, replyTo), settings.askTimeout());
+  }
+
+  @Override
+  public CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId) {
+    return startExecution(workflowId, workflow, input, tenantId)
+        .thenApply(accepted -> new StartOutcome(workflowId, accepted.created()));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private List<InputProblem> validate(Workflow workflow, JsonNode input) {
+    Object typed;
+    try {
+      typed = mapper.treeToValue(input, workflow.inputType());
+    } catch (JsonMappingException e) {
+      String path = e.getPath().stream()
+          .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+          .collect(Collectors.joining(".")).replace(".[", "[");
+      String field = path.isEmpty() ? "input" : "input." + path;
+      String message = e instanceof MismatchedInputException ? "has the wrong type or shape" : e.getOriginalMessage();
+      return List.of(new InputProblem(field, message));
+    } catch (Exception e) {
+      return List.of(new InputProblem("input", "cannot be read: " + e.getMessage()));
+    }
+    if (typed == null) return List.of(new InputProblem("input", "is required"));
+    List<InputProblem> problems = new ArrayList<>();
+    for (Object p : workflow.validate(typed)) {
+      InputProblem problem = (InputProblem) p;
+      problems.add(new InputProblem(problem.field().startsWith("input") ? problem.field() : "input." + problem.field(), problem.message()));
+    }
+    return problems;
+  }
+
+  public CompletionStage<ExecutionView> get(String id) {
+    return entity(id).askWithStatus(WorkflowExecution.Get::new, settings.askTimeout());
+  }
+
+  /** Answers when the execution is final, or with its current view when {@code wait} runs out. */
+  public CompletionStage<ExecutionView> awaitFinal(String id, Duration wait) {
+    Duration bounded = wait.compareTo(settings.longPollMax()) > 0 ? settings.longPollMax() : wait;
+    return entity(id)
+        .<ExecutionView>askWithStatus(WorkflowExecution.AwaitFinal::new, bounded)
+        .handle((view, error) -> {
+          if (error == null) return CompletableFuture.completedFuture(view);
+          if (isTimeout(error)) return get(id);
+          return CompletableFuture.<ExecutionView>failedFuture(error);
+        })
+        .thenCompose(stage -> stage);
+  }
+
+  private static boolean isTimeout(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof TimeoutException) return true;
+    }
+    return false;
+  }
+
+  public CompletionStage<ExecutionView> cancel(String id, String reason) {
+    return entity(id).askWithStatus(r -> new WorkflowExecution.Cancel(reason, r), settings.askTimeout());
+  }
+
+  public CompletionStage<ExecutionView> pause(String id) {
+    return entity(id).askWithStatus(WorkflowExecution.Pause::new, settings.askTimeout());
+  }
+
+  public CompletionStage<ExecutionView> resume(String id) {
+    return entity(id).askWithStatus(WorkflowExecution.Resume::new, settings.askTimeout());
+  }
+
+  public CompletionStage<Done> signal(String id, String name, JsonNode payload) {
+    return entity(id).askWithStatus(r -> new WorkflowExecution.SendSignal(name, payload, r), settings.askTimeout());
+  }
+
+  /** The execution's journal, oldest first; fails with not-found when it has none. */
+  public CompletionStage<List<JournalReader.JournalEntry>> history(String id) {
+    return journal.events(WorkflowExecution.persistenceId(id).id(), 0L, Long.MAX_VALUE);
+  }
+
+  public List<Definition> definitions() {
+    return registry.all().stream()
+        .map(w -> new Definition(w.name(), w.description(), w.version(), w.maxConcurrent()))
+        .toList();
+  }
+}

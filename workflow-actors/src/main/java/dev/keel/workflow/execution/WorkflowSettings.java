@@ -1,0 +1,45 @@
+package dev.keel.workflow.execution;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** {@code keel.workflows.*}, read once at start-up. */
+public record WorkflowSettings(
+    int maxConcurrent,
+    Map<String, Integer> maxConcurrentPerWorkflow,
+    Duration askTimeout,
+    Duration stepAckTimeout,
+    Duration passivateAfter,
+    Duration idleTimeout,
+    int snapshotEvery,
+    int tagCount,
+    Duration wakeupPollInterval,
+    Duration wakeupLookahead,
+    Duration longPollMax) {
+
+  public static WorkflowSettings fromConfig(Config keel) {
+    Config c = keel.getConfig("keel.workflows");
+    int maxConcurrent = c.getInt("max-concurrent");
+    if (maxConcurrent <= 0) {
+      // Default sized for the machine: step bodies mostly wait on I/O and on the journal.
+      maxConcurrent = Math.max(16, Runtime.getRuntime().availableProcessors() * 16);
+    }
+    Map<String, Integer> perWorkflow = new HashMap<>();
+    Config per = c.getConfig("max-concurrent-per-workflow");
+    for (String name : per.root().keySet()) perWorkflow.put(name, per.getInt("\"" + name + "\""));
+    return new WorkflowSettings(
+        maxConcurrent,
+        Map.copyOf(perWorkflow),
+        c.getDuration("ask-timeout"),
+        c.getDuration("step-ack-timeout"),
+        c.getDuration("passivate-after"),
+        c.getDuration("idle-timeout"),
+        c.getInt("snapshot-every"),
+        keel.getInt("keel.persistence.tags-per-entity-type"),
+        c.getDuration("wakeup-poll-interval"),
+        c.getDuration("wakeup-lookahead"),
+        c.getDuration("long-poll-max"));
+  }
+}

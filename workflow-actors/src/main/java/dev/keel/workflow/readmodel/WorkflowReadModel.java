@@ -1,0 +1,125 @@
+package dev.keel.workflow.readmodel;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
+
+/**
+ * Lists executions from the projected table, newest first, paged by a keyset cursor. Eventually
+ * consistent with the journal (the projection's lag); a single execution is read from its entity.
+ */
+public final class WorkflowReadModel {
+
+  public static final Set<String> STATUSES = Set.of("running", "sleeping", "waiting", "paused", "completed", "failed", "cancelled");
+
+  public record WorkflowSummary(String id, String workflow, String tenantId, String status, int version,
+                                Instant createdAt, Instant updatedAt, Instant completedAt) {}
+
+  public record Page(List<WorkflowSummary> items, String nextCursor) {}
+
+  /** The cursor could not be read (400). */
+  public static final class BadCursorException extends IllegalArgumentException {
+    public BadCursorException() {
+      super("cursor is not one this server handed out");
+    }
+  }
+
+  private final DataSource dataSource;
+  private final Executor blocking;
+
+  public WorkflowReadModel(DataSource dataSource, Executor blocking) {
+    this.dataSource = dataSource;
+    this.blocking = blocking;
+  }
+
+  public CompletionStage<Page> list(String status, String workflow, String tenantId, int limit, String cursor) {
+    Cursor after = cursor == null || cursor.isBlank() ? null : Cursor.decode(cursor);
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return query(status, workflow, tenantId, limit, after);
+      } catch (SQLException e) {
+        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
+      }
+    }, blocking);
+  }
+
+  private Page query(String status, String workflow, String tenantId, int limit, Cursor after) throws SQLException {
+    StringBuilder sql = new StringBuilder(
+        "SELECT id, workflow, tenant_id, status, version, created_at, updated_at, completed_at FROM keel_workflows WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    if (status != null) {
+      sql.append(" AND status = ?");
+      args.add(status);
+    }
+    if (workflow != null) {
+      sql.append(" AND workflow = ?");
+      args.add(workflow);
+    }
+    if (tenantId != null) {
+      sql.append(" AND tenant_id = ?");
+      args.add(tenantId);
+    }
+    if (after != null) {
+      sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+      OffsetDateTime at = WorkflowProjectionHandler.ts(after.createdAt());
+      args.add(at);
+      args.add(at);
+      args.add(after.id());
+    }
+    sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    args.add(limit + 1);
+    List<WorkflowSummary> items = new ArrayList<>();
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          items.add(new WorkflowSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+              instant(rs, 6), instant(rs, 7), instant(rs, 8)));
+        }
+      }
+    }
+    String next = null;
+    if (items.size() > limit) {
+      items = items.subList(0, limit);
+      WorkflowSummary last = items.get(limit - 1);
+      next = new Cursor(last.createdAt(), last.id()).encode();
+    }
+    return new Page(List.copyOf(items), next);
+  }
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  record Cursor(Instant createdAt, String id) {
+    String encode() {
+      String raw = createdAt.truncatedTo(ChronoUnit.MICROS) + "|" + id;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String cursor) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        int bar = raw.indexOf('|');
+        if (bar < 0) throw new BadCursorException();
+        return new Cursor(Instant.parse(raw.substring(0, bar)), raw.substring(bar + 1));
+      } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+        throw new BadCursorException();
+      }
+    }
+  }
+}
