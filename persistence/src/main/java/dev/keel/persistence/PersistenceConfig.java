@@ -28,7 +28,8 @@ public final class PersistenceConfig {
     for (Map.Entry<String, Object> e : values.entrySet()) {
       overlay = overlay.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
-    return overlay.withFallback(ConfigFactory.parseString(
-        base + ".db.connectionTimeout = 5000\n" + base + ".db.validationTimeout = 3000\n"));
+    return overlay
+        .withFallback(ConfigFactory.parseString(base + ".db.connectionTimeout = 5000\n" + base + ".db.validationTimeout = 3000\n"))
+        .withFallback(ConfigFactory.parseResources(PersistenceConfig.class.getClassLoader(), "keel-persistence.conf"));
   }
 }

@@ -33,6 +33,7 @@ public record ExecutionView(
   public record StepView(String name, String kind, String status, int attempts, JsonNode output, String error,
                          Instant startedAt, Instant completedAt, Instant dueAt) implements KeelSerializable {}
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isFinal() {
     return status.equals("completed") || status.equals("failed") || status.equals("cancelled");
   }

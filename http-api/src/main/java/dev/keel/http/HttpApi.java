@@ -1,0 +1,151 @@
+package dev.keel.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.node.AdminToken;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Allow;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Directives every route shares: the admin-token check, JSON bodies within the size limit, JSON
+ * answers, and the problem-document handlers for rejections and exceptions.
+ */
+public class HttpApi extends AllDirectives {
+
+  public static final Pattern CLIENT_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  /** Ids in paths: a client's, or one Keel chose (a schedule tick's {@code <scheduleId>@<instant>}). */
+  public static final Pattern PATH_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,200}$");
+
+  protected final ObjectMapper mapper;
+  protected final Problems problems;
+  private final AdminToken adminToken;
+  private final long maxBodyBytes;
+
+  public HttpApi(ObjectMapper mapper, AdminToken adminToken, long maxBodyBytes) {
+    this.mapper = mapper;
+    this.problems = new Problems(mapper);
+    this.adminToken = adminToken;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /** Wraps a route tree so that every failure answers with a problem document. */
+  public Route withProblemHandling(Supplier<Route> inner) {
+    ExceptionHandler exceptions = ExceptionHandler.newBuilder()
+        .match(ApiProblem.class, p -> complete(problems.response(p)))
+        .match(EntityStreamSizeException.class, e -> complete(problems.response(new ApiProblem(413, "Content Too Large",
+            "the body is larger than " + maxBodyBytes + " bytes", List.of(), null))))
+        .matchAny(e -> complete(problems.response(e)))
+        .build();
+    RejectionHandler rejections = RejectionHandler.newBuilder()
+        .handleAll(MethodRejection.class, rs -> {
+          List<HttpMethod> allowed = rs.stream().map(MethodRejection::supported).toList();
+          String names = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
+          return complete(problems.response(new ApiProblem(405, "Method Not Allowed",
+              "this resource answers " + names, List.of(), null)).addHeader(Allow.create(allowed.toArray(HttpMethod[]::new))));
+        })
+        .handleNotFound(complete(problems.response(ApiProblem.notFound("no such resource"))))
+        .handle(org.apache.pekko.http.javadsl.server.Rejection.class,
+            r -> complete(problems.response(ApiProblem.badRequest("the request was not understood: " + r, List.of()))))
+        .build();
+    return handleExceptions(exceptions, () -> handleRejections(rejections, inner));
+  }
+
+  /** Requires the admin token (tenant keys come with the tenants issue). */
+  public Route authenticated(Supplier<Route> inner) {
+    return optionalHeaderValueByName("Authorization", header -> {
+      Optional<String> token = header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
+      if (token.isEmpty() || !adminToken.matches(token.get())) {
+        String detail = token.isEmpty() ? "send Authorization: Bearer <token>" : "the token is not known";
+        return complete(problems.response(new ApiProblem(401, "Unauthorized", detail, List.of(), null))
+            .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "keel"))));
+      }
+      return inner.get();
+    });
+  }
+
+  /** The request body as JSON; an absent body is {@code null} JSON when {@code optional}. */
+  public Route jsonBody(boolean optional, Function<JsonNode, Route> inner) {
+    return extractRequestEntity(entity -> {
+      boolean empty = entity.isKnownEmpty() || entity.getContentLengthOption().orElse(-1L) == 0L;
+      if (empty) {
+        if (optional) return inner.apply(NullNode.getInstance());
+        throw ApiProblem.badRequest("body", "a JSON body is required");
+      }
+      MediaType mediaType = entity.getContentType().mediaType();
+      boolean json = mediaType.mainType().equals("application")
+          && (mediaType.subType().equals("json") || mediaType.subType().endsWith("+json"));
+      if (!json) {
+        return complete(problems.response(new ApiProblem(415, "Unsupported Media Type",
+            "send the body as application/json, not " + mediaType, List.of(), null)));
+      }
+      return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(), bytes -> inner.apply(parse(bytes))));
+    });
+  }
+
+  private JsonNode parse(ByteString bytes) {
+    try {
+      JsonNode node = mapper.readTree(bytes.toArray());
+      return node == null ? NullNode.getInstance() : node;
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw ApiProblem.badRequest("the body is not valid JSON" + where, List.of(new ApiProblem.FieldError("body", "malformed JSON")));
+    } catch (java.io.IOException e) {
+      throw ApiProblem.badRequest("body", "cannot be read");
+    }
+  }
+
+  public HttpResponse json(StatusCode status, Object body) {
+    try {
+      return HttpResponse.create().withStatus(status).withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(ContentTypes.APPLICATION_JSON, mapper.writeValueAsBytes(body)));
+    } catch (JsonProcessingException e) {
+      return problems.response(e);
+    }
+  }
+
+  /** Completes with {@code onSuccess(value)} or with the failure's problem document. */
+  public <T> Route answer(CompletionStage<T> stage, Function<T, HttpResponse> onSuccess) {
+    return completeWithFuture(stage.handle((value, error) -> error == null ? onSuccess.apply(value) : problems.response(error)));
+  }
+
+  public <T> Route answerOk(CompletionStage<T> stage) {
+    return answer(stage, v -> json(StatusCodes.OK, v));
+  }
+
+  public static String requirePathId(String value) {
+    if (value == null || !PATH_ID.matcher(value).matches()) {
+      throw ApiProblem.badRequest("id", "is not a valid id");
+    }
+    return value;
+  }
+
+  public static String requireId(String field, String value) {
+    if (value == null || !CLIENT_ID.matcher(value).matches()) {
+      throw ApiProblem.badRequest(field, "must match " + CLIENT_ID.pattern());
+    }
+    return value;
+  }
+}

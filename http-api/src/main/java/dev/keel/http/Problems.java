@@ -1,0 +1,99 @@
+package dev.keel.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.keel.persistence.Rejection;
+import dev.keel.workflow.execution.InvalidInputException;
+import dev.keel.workflow.execution.UnknownWorkflowException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one error mapper: façade failures and bad input become problem documents. Timeouts are 503
+ * (the entity or journal did not answer), rejections 404/409/400; anything else is a bug, answered
+ * as a bare 500 with no detail, and logged.
+ */
+public final class Problems {
+
+  private static final Logger log = LoggerFactory.getLogger(Problems.class);
+  public static final ContentType PROBLEM_JSON =
+      MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8).toContentType();
+
+  private final ObjectMapper mapper;
+
+  public Problems(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  public ApiProblem toProblem(Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof ApiProblem p) return p;
+    if (t instanceof UnknownWorkflowException) return ApiProblem.notFound(t.getMessage());
+    if (t instanceof InvalidInputException e) {
+      return ApiProblem.badRequest("the input does not fit the workflow",
+          e.problems().stream().map(p -> new ApiProblem.FieldError(p.field(), p.message())).toList());
+    }
+    var rejection = Rejection.of(t);
+    if (rejection.isPresent()) {
+      return switch (rejection.get().kind()) {
+        case NOT_FOUND -> ApiProblem.notFound(rejection.get().detail());
+        case CONFLICT -> ApiProblem.conflict(rejection.get().detail());
+        case INVALID -> ApiProblem.badRequest(rejection.get().detail(), java.util.List.of());
+      };
+    }
+    if (isTimeout(t)) {
+      return ApiProblem.unavailable("the cluster did not answer in time; retry later", 2);
+    }
+    log.error("unexpected failure while handling a request", t);
+    return new ApiProblem(500, "Internal Server Error", "an unexpected error occurred; it has been logged", java.util.List.of(), null);
+  }
+
+  public HttpResponse response(ApiProblem p) {
+    ObjectNode body = mapper.createObjectNode();
+    body.put("type", "https://keel.dev/problems/" + p.title().toLowerCase().replace(' ', '-'));
+    body.put("title", p.title());
+    body.put("status", p.status());
+    body.put("detail", p.detail());
+    if (!p.errors().isEmpty()) {
+      ArrayNode errors = body.putArray("errors");
+      for (ApiProblem.FieldError e : p.errors()) errors.addObject().put("field", e.field()).put("message", e.message());
+    }
+    HttpResponse response;
+    try {
+      response = HttpResponse.create().withStatus(StatusCodes.get(p.status()))
+          .withEntity(PROBLEM_JSON, mapper.writeValueAsBytes(body));
+    } catch (Exception e) {
+      response = HttpResponse.create().withStatus(p.status());
+    }
+    if (p.retryAfterSeconds() != null) response = response.addHeader(RetryAfter.create(p.retryAfterSeconds().longValue()));
+    return response;
+  }
+
+  public HttpResponse response(Throwable failure) {
+    return response(toProblem(failure));
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static boolean isTimeout(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof TimeoutException) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+package dev.keel.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.workflow.execution.WorkflowService;
+import dev.keel.workflow.schedule.InvalidCronException;
+import dev.keel.workflow.schedule.Schedule;
+import dev.keel.workflow.schedule.ScheduleService;
+import dev.keel.workflow.schedule.ScheduleSettings;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** {@code /api/v1/schedules/{id}}: translation only. */
+public final class ScheduleRoutes {
+
+  private static final Set<String> FIELDS = Set.of("workflow", "cron", "timezone", "input", "paused");
+
+  private final HttpApi api;
+  private final ScheduleService schedules;
+  private final WorkflowService workflows;
+
+  public ScheduleRoutes(HttpApi api, ActorSystem<?> system, WorkflowService workflows, ObjectMapper mapper) {
+    this.api = api;
+    this.workflows = workflows;
+    this.schedules = new ScheduleService(system,
+        ScheduleSettings.fromConfig(system.settings().config().getConfig("keel.schedules")));
+  }
+
+  public Route routes() {
+    return api.pathPrefix("schedules", () -> api.path(PathMatchers.segment(), rawId -> {
+      String id = HttpApi.requireId("id", rawId);
+      return api.concat(
+          api.put(() -> api.jsonBody(false, body -> put(id, body))),
+          api.get(() -> api.answerOk(schedules.get(id))),
+          api.delete(() -> api.answer(schedules.delete(id), done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
+    }));
+  }
+
+  private Route put(String id, JsonNode body) {
+    if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!FIELDS.contains(field)) errors.add(new ApiProblem.FieldError(field, "is not a known field"));
+    }
+    String workflow = text(body, "workflow", true, errors);
+    String cron = text(body, "cron", true, errors);
+    String timezone = text(body, "timezone", false, errors);
+    JsonNode paused = body.get("paused");
+    if (paused != null && !paused.isNull() && !paused.isBoolean()) errors.add(new ApiProblem.FieldError("paused", "must be true or false"));
+    if (workflow != null && workflows.definitions().stream().noneMatch(d -> d.name().equals(workflow))) {
+      errors.add(new ApiProblem.FieldError("workflow", "no workflow named '" + workflow + "' is registered"));
+    }
+    Schedule.ScheduleDefinition definition = new Schedule.ScheduleDefinition(workflow, cron, timezone == null ? "UTC" : timezone,
+        body.has("input") ? body.get("input") : NullNode.getInstance(), paused != null && paused.asBoolean(false), null);
+    if (cron != null && errors.stream().noneMatch(e -> e.field().equals("timezone"))) {
+      try {
+        Schedule.validate(definition);
+      } catch (InvalidCronException e) {
+        errors.add(new ApiProblem.FieldError(e.field(), e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the schedule has invalid fields", errors);
+    return api.answer(schedules.put(id, definition),
+        result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
+  }
+
+  private static String text(JsonNode body, String field, boolean required, List<ApiProblem.FieldError> errors) {
+    JsonNode node = body.get(field);
+    if (node == null || node.isNull()) {
+      if (required) errors.add(new ApiProblem.FieldError(field, "is required"));
+      return null;
+    }
+    if (!node.isTextual()) {
+      errors.add(new ApiProblem.FieldError(field, "must be a string"));
+      return null;
+    }
+    return node.asText();
+  }
+}

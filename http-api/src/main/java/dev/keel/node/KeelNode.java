@@ -1,0 +1,246 @@
+package dev.keel.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.http.HealthRoutes;
+import dev.keel.http.HttpApi;
+import dev.keel.http.Json;
+import dev.keel.http.WorkflowRoutes;
+import dev.keel.http.ScheduleRoutes;
+import dev.keel.persistence.KeelDataSource;
+import dev.keel.persistence.PersistenceConfig;
+import dev.keel.persistence.SchemaMigrations;
+import dev.keel.workflow.builtin.ExampleWorkflow;
+import dev.keel.workflow.builtin.HttpSequenceWorkflow;
+import dev.keel.workflow.builtin.JdkOutboundHttp;
+import dev.keel.workflow.execution.WorkflowDeps;
+import dev.keel.workflow.execution.WorkflowExecution;
+import dev.keel.workflow.execution.WorkflowRegistry;
+import dev.keel.workflow.execution.WorkflowRunner;
+import dev.keel.workflow.execution.WorkflowService;
+import dev.keel.workflow.execution.WorkflowSettings;
+import dev.keel.workflow.readmodel.ProjectionLag;
+import dev.keel.workflow.readmodel.WakeupScheduler;
+import dev.keel.workflow.readmodel.WorkflowProjection;
+import dev.keel.workflow.readmodel.WorkflowReadModel;
+import dev.keel.workflow.schedule.Schedule;
+import dev.keel.workflow.schedule.ScheduleSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Keel node. {@link #start} is what {@code keel server} calls and what integration tests
+ * call to boot real nodes in-process; {@code main} only parses the command line.
+ */
+public final class KeelNode implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(KeelNode.class);
+
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+  private final NodeSettings settings;
+  private final AdminToken adminToken;
+
+  private KeelNode(ActorSystem<Void> system, ServerBinding binding, NodeSettings settings, AdminToken adminToken) {
+    this.system = system;
+    this.binding = binding;
+    this.settings = settings;
+    this.adminToken = adminToken;
+  }
+
+  /** Loads {@code application.conf} with {@code overrides} (flag values) on top, and starts. */
+  public static KeelNode start(Config overrides, WorkflowRegistry extraWorkflows) {
+    Config config = overrides.withFallback(ConfigFactory.load()).resolve();
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    return start(settings, config, extraWorkflows);
+  }
+
+  static KeelNode start(NodeSettings settings, Config config, WorkflowRegistry registry) {
+    try {
+      Files.createDirectories(settings.dataDir());
+    } catch (IOException e) {
+      throw new ConfigProblem("KEEL_DATA_DIR", "cannot create " + settings.dataDir() + ": " + e.getMessage());
+    }
+    AdminToken token;
+    try {
+      token = AdminToken.resolve(settings.adminToken(), settings.dataDir());
+    } catch (IOException e) {
+      throw new ConfigProblem("KEEL_DATA_DIR", "cannot write the admin token: " + e.getMessage());
+    }
+    if (settings.pluginsDir().isPresent()) {
+      try {
+        registry.loadPlugins(settings.pluginsDir().get());
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigProblem("KEEL_PLUGINS_DIR", e.getMessage());
+      }
+    }
+    checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
+    if (settings.clusterPort() != 0) checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
+
+    int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
+    HikariDataSource dataSource;
+    try {
+      dataSource = KeelDataSource.create(settings.database(), "keel-read-model", readPool);
+      SchemaMigrations.migrate(dataSource, settings.database().kind());
+    } catch (RuntimeException e) {
+      throw new ConfigProblem(settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2 ? "KEEL_DATA_DIR" : "KEEL_DATABASE_URL",
+          "cannot use the database at " + settings.database().redactedUrl() + ": " + rootMessage(e));
+    }
+
+    Config pekko = PersistenceConfig.forDatabase(settings.database(), settings.databaseMaxConnections())
+        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(settings.host()))
+        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
+        .withFallback(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
+    try {
+      return wire(system, settings, pekko, registry, dataSource, token);
+    } catch (RuntimeException e) {
+      system.terminate();
+      dataSource.close();
+      throw e;
+    }
+  }
+
+  private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
+                               HikariDataSource dataSource, AdminToken token) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
+    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
+      dataSource.close();
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
+
+    Cluster cluster = Cluster.get(system);
+    if (settings.seedNodes().isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    } else {
+      List<Address> seeds = settings.seedNodes().stream().map(s -> {
+        int colon = s.lastIndexOf(':');
+        return new Address("pekko", system.name(), s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+      }).toList();
+      cluster.manager().tell(new JoinSeedNodes(seeds));
+    }
+
+    Clock clock = Clock.systemUTC();
+    WorkflowSettings workflowSettings = WorkflowSettings.fromConfig(config);
+    registry.register(new ExampleWorkflow());
+    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(Duration.ofSeconds(10))));
+    WorkflowRunner runner = WorkflowRunner.forSettings(workflowSettings, registry);
+    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-step-runner", () -> {
+      runner.close();
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
+    ObjectMapper journalMapper = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(system)
+        .getOrCreate("jackson-json", Optional.empty());
+    WorkflowDeps deps = new WorkflowDeps(clock, RandomGenerator.getDefault(), workflowSettings, registry, runner,
+        journalMapper, system.scheduler());
+    WorkflowExecution.init(system, deps);
+    WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper);
+    Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+
+    ProjectionLag lag = new ProjectionLag(clock);
+    WorkflowProjection.init(system, dataSource, lag);
+    WakeupScheduler.init(system, dataSource, workflowSettings, clock);
+
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
+    ObjectMapper httpMapper = Json.mapper();
+    HttpApi api = new HttpApi(httpMapper, token, settings.maxBodyBytes());
+    Route routes = api.withProblemHandling(() -> api.concat(
+        new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource)).routes(),
+        api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
+            new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax()).routes(),
+            new ScheduleRoutes(api, system, workflows, httpMapper).routes()))))));
+
+    ServerBinding binding;
+    try {
+      binding = Http.get(system).newServerAt(settings.host(), settings.httpPort()).bind(routes)
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new ConfigProblem("KEEL_HTTP_PORT", "cannot listen on " + settings.host() + ":" + settings.httpPort() + ": " + rootMessage(e));
+    }
+    // Stop taking requests first, let in-flight ones finish, then the cluster hands off shards.
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
+        () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
+
+    log.info("keel node started http=http://{}:{} cluster={} database={} workflows={}",
+        settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
+        settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
+    token.file().ifPresent(f -> log.info("admin token file={} (generated on first start; pass it as Authorization: Bearer)", f));
+    return new KeelNode(system, binding, settings, token);
+  }
+
+  private static void checkPortFree(String host, int port, String setting) {
+    if (port == 0) return;
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new ConfigProblem(setting, "port " + port + " on " + host + " is not available (" + e.getMessage() + ")");
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  public AdminToken adminToken() {
+    return adminToken;
+  }
+
+  /** Stops the way SIGTERM does: CoordinatedShutdown, leaving the cluster. */
+  public CompletionStage<Done> stop() {
+    return CoordinatedShutdown.get(Adapter.toClassic(system)).runAll(CoordinatedShutdown.unknownReason());
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("node did not stop within 60 s: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.keel.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.keel.workflow.execution.WorkflowRegistry;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code keel} command line. Only parsing lives here; {@link KeelNode#start} does the work. */
+@Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
+    description = "Keel: an event-sourced control plane.",
+    subcommands = {Main.Server.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    if (code != 0) System.exit(code);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  /** {@code keel server}: starts a node and runs until SIGTERM. */
+  @Command(name = "server", mixinStandardHelpOptions = true,
+      description = "Start a node. Each option is also a KEEL_* environment variable; the option wins.")
+  static final class Server implements Callable<Integer> {
+    @Option(names = "--host", description = "Interface for HTTP and cluster (KEEL_HOST, default 127.0.0.1)")
+    String host;
+    @Option(names = "--http-port", description = "HTTP port (KEEL_HTTP_PORT, default 8080)")
+    Integer httpPort;
+    @Option(names = "--cluster-port", description = "Cluster port, 0 = any free (KEEL_CLUSTER_PORT, default 25520)")
+    Integer clusterPort;
+    @Option(names = "--seed-nodes", description = "host:port,... of seed nodes (KEEL_SEED_NODES; empty = own cluster)")
+    String seedNodes;
+    @Option(names = "--data-dir", description = "Embedded database and admin token (KEEL_DATA_DIR, default ./data)")
+    String dataDir;
+    @Option(names = "--database-url", description = "PostgreSQL JDBC URL (KEEL_DATABASE_URL; empty = embedded H2)")
+    String databaseUrl;
+    @Option(names = "--database-user", description = "KEEL_DATABASE_USER")
+    String databaseUser;
+    @Option(names = "--database-password", description = "KEEL_DATABASE_PASSWORD")
+    String databasePassword;
+    @Option(names = "--database-max-connections", description = "KEEL_DATABASE_MAX_CONNECTIONS (default 10)")
+    Integer databaseMaxConnections;
+    @Option(names = "--admin-token", description = "KEEL_ADMIN_TOKEN (empty = generated into <data-dir>/admin-token)")
+    String adminToken;
+    @Option(names = "--plugins-dir", description = "Folder of workflow plug-in jars (KEEL_PLUGINS_DIR)")
+    String pluginsDir;
+    @Option(names = "--max-concurrent", description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
+    Integer maxConcurrent;
+
+    @Override
+    public Integer call() {
+      Map<String, Object> flags = new HashMap<>();
+      put(flags, "keel.node.host", host);
+      put(flags, "keel.http.port", httpPort);
+      put(flags, "keel.cluster.port", clusterPort);
+      put(flags, "keel.cluster.seed-nodes", seedNodes);
+      put(flags, "keel.node.data-dir", dataDir);
+      put(flags, "keel.database.url", databaseUrl);
+      put(flags, "keel.database.user", databaseUser);
+      put(flags, "keel.database.password", databasePassword);
+      put(flags, "keel.database.max-connections", databaseMaxConnections);
+      put(flags, "keel.node.admin-token", adminToken);
+      put(flags, "keel.node.plugins-dir", pluginsDir);
+      put(flags, "keel.workflows.max-concurrent", maxConcurrent);
+      // A node started from the command line ends its JVM when its actor system ends.
+      flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
+      Config overrides = ConfigFactory.parseMap(flags);
+      try {
+        KeelNode.start(overrides, new WorkflowRegistry());
+        return 0;
+      } catch (ConfigProblem p) {
+        System.err.println(p.line());
+        return 2;
+      } catch (com.typesafe.config.ConfigException e) {
+        System.err.println("keel: configuration: " + e.getMessage());
+        return 2;
+      }
+    }
+
+    private static void put(Map<String, Object> flags, String path, Object value) {
+      if (value != null) flags.put(path, value);
+    }
+  }
+}

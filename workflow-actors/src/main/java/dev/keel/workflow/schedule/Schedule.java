@@ -1,0 +1,482 @@
+package dev.keel.workflow.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.EventTags;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.persistence.Rejection;
+import dev.keel.workflow.execution.WorkflowStarter;
+import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One cron schedule: starts its workflow at every tick of its {@link CronSpec}.
+ *
+ * <p>The workflow id of a tick is {@code <scheduleId>@<tick instant, UTC, millis>} and the
+ * {@link WorkflowStarter} is idempotent by id, so a tick never starts twice, even when a node dies
+ * between the start and the {@link ScheduleTicked} event. A tick whose start fails is retried
+ * after {@link ScheduleSettings#retryBackoff()} until it starts or a newer tick supersedes it.
+ *
+ * <p>{@code nextRunAt} is the earliest tick not yet handled. When the entity comes back (remembered
+ * by sharding, or restarted) and ticks were missed, only the newest missed tick runs, at once; the
+ * next one after it is counted from now. Ticks that fall while the schedule is paused are skipped.
+ */
+public final class Schedule
+    extends EventSourcedBehaviorWithEnforcedReplies<Schedule.Command, Schedule.Event, Schedule.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Schedule.Command.class, "schedule");
+  /** Entity type name in persistence ids and tags; never changes. */
+  public static final String ENTITY_TYPE = "schedule";
+
+  /** A Pekko timer is never armed longer than this; a far tick re-arms on the way. */
+  static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
+  private static final String TICK_TIMER = "tick";
+  private static final String RETRY_TIMER = "retry";
+  private static final DateTimeFormatter TICK_FORMAT =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private static final Logger log = LoggerFactory.getLogger(Schedule.class);
+
+  // ---------------------------------------------------------------- commands
+
+  public sealed interface Command extends KeelSerializable {}
+
+  /** Define or redefine the schedule; the same definition again changes nothing. */
+  public record Put(ScheduleDefinition def, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<ScheduleView>> replyTo) implements Command {}
+
+  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Local: the tick at {@code at} may be due (timer, catch-up after recovery, or retry). */
+  public record Tick(Instant at) implements Command {}
+
+  /** Local: the workflow of a tick started (or had already started: {@code created} false). */
+  public record TickStarted(Instant tick, String workflowId, boolean created) implements Command {}
+
+  /** Local: the workflow of a tick could not be started. */
+  public record TickFailed(Instant tick, String workflowId, String reason) implements Command {}
+
+  // ---------------------------------------------------------------- replies
+
+  /** What a client defines; {@code paused} stops ticking without forgetting the schedule. */
+  public record ScheduleDefinition(String workflow, String cron, String timezone, JsonNode input, boolean paused, String tenantId) {
+
+    public ScheduleDefinition {
+      // A missing input and JSON null are the same input, also after a round trip through JSON.
+      input = input == null || input.isMissingNode() ? NullNode.getInstance() : input;
+    }
+  }
+
+  public record PutResult(boolean created, ScheduleView view) implements KeelSerializable {}
+
+  public record ScheduleView(String id, String workflow, String cron, String timezone, JsonNode input, boolean paused,
+                             String tenantId, Instant nextRunAt, String lastRunWorkflowId, Instant lastRunAt,
+                             Instant createdAt, Instant updatedAt) implements KeelSerializable {}
+
+  // ---------------------------------------------------------------- events
+
+  public sealed interface Event extends KeelSerializable {}
+
+  public record ScheduleDefined(ScheduleDefinition def, Instant at, Instant nextRunAt) implements Event {}
+
+  public record ScheduleUpdated(ScheduleDefinition def, Instant at, Instant nextRunAt) implements Event {}
+
+  /** The workflow of {@code tick} started (at {@code at}); the next tick to handle is {@code nextRunAt}. */
+  public record ScheduleTicked(Instant tick, String workflowId, Instant at, Instant nextRunAt) implements Event {}
+
+  public record ScheduleDeleted(Instant at) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  /** The lifecycle is the state type. */
+  public sealed interface State extends KeelSerializable {}
+
+  /** Never defined. */
+  public record Empty() implements State {}
+
+  /**
+   * Defined. {@code nextRunAt} is null while paused; {@code lastRunAt} is the instant of the
+   * newest tick whose workflow started.
+   */
+  public record Active(ScheduleDefinition def, Instant createdAt, Instant updatedAt, Instant nextRunAt,
+                       String lastRunWorkflowId, Instant lastRunAt) implements State {}
+
+  /** Deleted; a new {@link Put} defines it again. */
+  public record Deleted(Instant deletedAt) implements State {}
+
+  // ---------------------------------------------------------------- wiring
+
+  /** Starts sharding for schedules; remembered, so that they keep ticking when their node dies. */
+  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, ScheduleSettings settings) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, Optional.of(ctx.getShard())))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static PersistenceId persistenceId(String scheduleId) {
+    return PersistenceId.of(ENTITY_TYPE, scheduleId);
+  }
+
+  public static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings) {
+    return create(scheduleId, starter, clock, settings, Optional.empty());
+  }
+
+  private static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
+                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new Schedule(scheduleId, starter, clock, settings, shard, ctx, timers)));
+  }
+
+  /**
+   * Checks a definition's cron expression and time zone, for routes to answer 400 before asking.
+   *
+   * @throws InvalidCronException naming {@code cron} or {@code timezone}
+   */
+  public static CronSpec validate(ScheduleDefinition def) {
+    return CronSpec.parse(def.cron(), def.timezone());
+  }
+
+  /** The id of the workflow execution that the tick at {@code tick} starts. */
+  public static String workflowIdFor(String scheduleId, Instant tick) {
+    return scheduleId + "@" + TICK_FORMAT.format(tick);
+  }
+
+  // ---------------------------------------------------------------- runtime (not journaled)
+
+  private final String scheduleId;
+  private final WorkflowStarter starter;
+  private final Clock clock;
+  private final ScheduleSettings settings;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final int tagCount;
+
+  private Schedule(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
+                   Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
+                   TimerScheduler<Command> timers) {
+    super(persistenceId(scheduleId));
+    this.scheduleId = scheduleId;
+    this.starter = starter;
+    this.clock = clock;
+    this.settings = settings;
+    this.shard = shard;
+    this.context = context;
+    this.timers = timers;
+    // Owned by the persistence module and fixed for the life of the journal.
+    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+  }
+
+  @Override
+  public State emptyState() {
+    return new Empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return EventTags.tagSetFor(ENTITY_TYPE, scheduleId, tagCount);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // An every-minute schedule writes half a million events a year: recover from a snapshot.
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .build();
+  }
+
+  private void onRecovered(State state) {
+    if (!(state instanceof Active active) || active.def().paused()) return;
+    Instant now = clock.instant();
+    Optional<Instant> newest = spec(active).latestAtOrBefore(now);
+    if (newest.isPresent() && active.nextRunAt() != null && !newest.get().isBefore(active.nextRunAt())) {
+      // Missed while no node ran this schedule: run the newest missed tick only, now.
+      log.info("schedule catching up scheduleId={} tick={} missedSince={}", scheduleId, newest.get(), active.nextRunAt());
+      context.getSelf().tell(new Tick(newest.get()));
+    }
+    arm(active);
+  }
+
+  // ---------------------------------------------------------------- command handlers
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    absent(b.forStateType(Empty.class));
+    absent(b.forStateType(Deleted.class));
+    b.forStateType(Active.class)
+        .onCommand(Put.class, this::redefine)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Delete.class, this::delete)
+        .onCommand(Tick.class, this::tick)
+        .onCommand(TickStarted.class, this::tickStarted)
+        .onCommand(TickFailed.class, this::tickFailed);
+    return b.build();
+  }
+
+  /** Empty and Deleted answer alike: only a Put brings the schedule (back) to life. */
+  private <S extends State> void absent(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+    b.onCommand(Put.class, (s, c) -> define(c))
+        .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Delete.class, (s, c) -> notFound(c.replyTo()))
+        // A tick in flight when the schedule was deleted: nothing left to record.
+        .onCommand(Tick.class, (s, c) -> Effect().noReply())
+        .onCommand(TickStarted.class, (s, c) -> Effect().noReply())
+        .onCommand(TickFailed.class, (s, c) -> Effect().noReply());
+  }
+
+  private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
+    // Nothing to keep in memory (or remembered) for an id that has no schedule.
+    return Effect().none()
+        .thenRun(s -> passivate())
+        .thenReply(replyTo, s -> Rejection.notFound("schedule '" + scheduleId + "' does not exist"));
+  }
+
+  private ReplyEffect<Event, State> define(Put c) {
+    Optional<String> problem = problemWith(c.def());
+    if (problem.isPresent()) {
+      return Effect().none().thenRun(s -> passivate()).thenReply(c.replyTo(), s -> Rejection.invalid(problem.get()));
+    }
+    ScheduleDefinition def = c.def();
+    Instant now = clock.instant();
+    Instant nextRunAt = def.paused() ? null : validate(def).nextAfter(now).orElse(null);
+    return Effect().persist(new ScheduleDefined(def, now, nextRunAt))
+        .thenRun(s -> {
+          log.info("schedule defined scheduleId={} workflow={} cron='{}' timezone={} paused={} nextRunAt={}",
+              scheduleId, def.workflow(), def.cron(), def.timezone(), def.paused(), nextRunAt);
+          arm(s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(true, view((Active) s))));
+  }
+
+  private ReplyEffect<Event, State> redefine(Active state, Put c) {
+    ScheduleDefinition def = c.def();
+    if (def != null && def.equals(state.def())) {
+      return Effect().reply(c.replyTo(), StatusReply.success(new PutResult(false, view(state))));
+    }
+    Optional<String> problem = problemWith(def);
+    if (problem.isPresent()) return Effect().reply(c.replyTo(), Rejection.invalid(problem.get()));
+    Instant now = clock.instant();
+    Instant nextRunAt;
+    if (def.paused()) {
+      nextRunAt = null;
+    } else if (!state.def().paused() && state.nextRunAt() != null && sameTiming(state.def(), def)) {
+      nextRunAt = state.nextRunAt(); // e.g. only the input changed: a due tick still runs
+    } else {
+      nextRunAt = validate(def).nextAfter(now).orElse(null);
+    }
+    return Effect().persist(new ScheduleUpdated(def, now, nextRunAt))
+        .thenRun(s -> {
+          log.info("schedule updated scheduleId={} workflow={} cron='{}' timezone={} paused={} nextRunAt={}",
+              scheduleId, def.workflow(), def.cron(), def.timezone(), def.paused(), nextRunAt);
+          arm(s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(false, view((Active) s))));
+  }
+
+  private static boolean sameTiming(ScheduleDefinition a, ScheduleDefinition b) {
+    return Objects.equals(a.cron(), b.cron()) && Objects.equals(a.timezone(), b.timezone());
+  }
+
+  private static Optional<String> problemWith(ScheduleDefinition def) {
+    if (def == null) return Optional.of("a schedule definition is required");
+    if (def.workflow() == null || def.workflow().isBlank()) return Optional.of("workflow is required");
+    try {
+      validate(def);
+      return Optional.empty();
+    } catch (InvalidCronException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  private ReplyEffect<Event, State> delete(Active state, Delete c) {
+    return Effect().persist(new ScheduleDeleted(clock.instant()))
+        .thenRun(s -> {
+          log.info("schedule deleted scheduleId={}", scheduleId);
+          arm(s);
+          passivate();
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
+  }
+
+  private ReplyEffect<Event, State> tick(Active state, Tick c) {
+    if (state.def().paused()) return Effect().noReply();
+    Instant now = clock.instant();
+    if (c.at().isAfter(now)) {
+      arm(state); // a capped timer on its way to a far tick, or a timer a little early
+      return Effect().noReply();
+    }
+    if (state.nextRunAt() == null || c.at().isBefore(state.nextRunAt())) {
+      return Effect().noReply(); // handled already, or superseded by a redefinition or a newer tick
+    }
+    startWorkflow(state.def(), c.at());
+    return Effect().noReply();
+  }
+
+  private void startWorkflow(ScheduleDefinition def, Instant tick) {
+    String workflowId = workflowIdFor(scheduleId, tick);
+    CompletionStage<StartOutcome> started;
+    try {
+      started = starter.start(workflowId, def.workflow(), def.input(), def.tenantId());
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(bounded(started), (outcome, failure) -> {
+      if (failure == null && outcome != null) return new TickStarted(tick, workflowId, outcome.created());
+      return new TickFailed(tick, workflowId, failure == null ? "the starter answered nothing" : describe(failure));
+    });
+  }
+
+  /** A start that never answers must not stall the schedule: past the ask timeout it is a failure. */
+  private CompletionStage<StartOutcome> bounded(CompletionStage<StartOutcome> started) {
+    CompletableFuture<StartOutcome> result = new CompletableFuture<>();
+    started.whenComplete((outcome, failure) -> {
+      if (failure != null) result.completeExceptionally(failure);
+      else result.complete(outcome);
+    });
+    return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+    if (cause instanceof TimeoutException) return "no answer within the ask timeout";
+    String message = cause.getMessage();
+    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+  }
+
+  private ReplyEffect<Event, State> tickStarted(Active state, TickStarted c) {
+    if (state.lastRunAt() != null && !c.tick().isAfter(state.lastRunAt())) {
+      return Effect().noReply(); // recorded already (a duplicate start answers created=false)
+    }
+    Instant now = clock.instant();
+    Instant from = now.isAfter(c.tick()) ? now : c.tick();
+    Instant nextRunAt = state.def().paused() ? null : spec(state).nextAfter(from).orElse(null);
+    return Effect().persist(new ScheduleTicked(c.tick(), c.workflowId(), now, nextRunAt))
+        .thenRun(s -> {
+          log.info("schedule ticked scheduleId={} tick={} workflowId={} created={} nextRunAt={}",
+              scheduleId, c.tick(), c.workflowId(), c.created(), nextRunAt);
+          timers.cancel(RETRY_TIMER);
+          arm(s);
+        })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> tickFailed(Active state, TickFailed c) {
+    boolean superseded = state.nextRunAt() == null || c.tick().isBefore(state.nextRunAt())
+        || (state.lastRunAt() != null && !c.tick().isAfter(state.lastRunAt()));
+    if (state.def().paused() || superseded) {
+      log.info("schedule tick failed, not retried scheduleId={} tick={} workflowId={} paused={} reason={}",
+          scheduleId, c.tick(), c.workflowId(), state.def().paused(), c.reason());
+      return Effect().noReply();
+    }
+    log.warn("schedule tick failed, will retry scheduleId={} tick={} workflowId={} workflow={} retryIn={} reason={}",
+        scheduleId, c.tick(), c.workflowId(), state.def().workflow(), settings.retryBackoff(), c.reason());
+    timers.startSingleTimer(RETRY_TIMER, new Tick(c.tick()), settings.retryBackoff());
+    arm(state); // a newer tick still fires on time, and supersedes this one if it starts first
+    return Effect().noReply();
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Arms the tick timer for the next tick still to come, or disarms it when there is none. */
+  private void arm(State state) {
+    if (!(state instanceof Active active) || active.def().paused()) {
+      timers.cancel(TICK_TIMER);
+      timers.cancel(RETRY_TIMER);
+      return;
+    }
+    Instant now = clock.instant();
+    Instant target = active.nextRunAt();
+    if (target == null || !target.isAfter(now)) {
+      // Due already: it is being started, retried or caught up; the timer watches the one after.
+      target = spec(active).nextAfter(now).orElse(null);
+    }
+    if (target == null) {
+      timers.cancel(TICK_TIMER);
+      return;
+    }
+    Duration delay = Duration.between(now, target);
+    timers.startSingleTimer(TICK_TIMER, new Tick(target), delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+  }
+
+  private void passivate() {
+    shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+  }
+
+  private static CronSpec spec(Active state) {
+    return validate(state.def()); // accepted when it was defined, so it parses
+  }
+
+  private ScheduleView view(Active s) {
+    ScheduleDefinition d = s.def();
+    return new ScheduleView(scheduleId, d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), d.tenantId(),
+        s.nextRunAt(), s.lastRunWorkflowId(), s.lastRunAt(), s.createdAt(), s.updatedAt());
+  }
+
+  // ---------------------------------------------------------------- event handler (pure)
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return Schedule::apply;
+  }
+
+  /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
+  public static State apply(State state, Event event) {
+    if (state instanceof Active a) {
+      if (event instanceof ScheduleUpdated e) {
+        return new Active(e.def(), a.createdAt(), e.at(), e.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt());
+      }
+      if (event instanceof ScheduleTicked e) {
+        return new Active(a.def(), a.createdAt(), a.updatedAt(), e.nextRunAt(), e.workflowId(), e.tick());
+      }
+      if (event instanceof ScheduleDeleted e) return new Deleted(e.at());
+    } else if (event instanceof ScheduleDefined e) {
+      return new Active(e.def(), e.at(), e.at(), e.nextRunAt(), null, null);
+    }
+    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
+        + state.getClass().getSimpleName());
+  }
+}
