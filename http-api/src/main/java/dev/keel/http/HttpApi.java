@@ -56,8 +56,7 @@ public class HttpApi extends AllDirectives {
   public Route withProblemHandling(Supplier<Route> inner) {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .match(ApiProblem.class, p -> complete(problems.response(p)))
-        .match(EntityStreamSizeException.class, e -> complete(problems.response(new ApiProblem(413, "Content Too Large",
-            "the body is larger than " + maxBodyBytes + " bytes", List.of(), null))))
+        .match(EntityStreamSizeException.class, e -> complete(problems.response(tooLarge())))
         .matchAny(e -> complete(problems.response(e)))
         .build();
     RejectionHandler rejections = RejectionHandler.newBuilder()
@@ -67,11 +66,18 @@ public class HttpApi extends AllDirectives {
           return complete(problems.response(new ApiProblem(405, "Method Not Allowed",
               "this resource answers " + names, List.of(), null)).addHeader(Allow.create(allowed.toArray(HttpMethod[]::new))));
         })
+        .handle(org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection.class, r -> complete(problems.response(
+            r.getCause() instanceof EntityStreamSizeException ? tooLarge() : ApiProblem.badRequest("body", "cannot be read"))))
         .handleNotFound(complete(problems.response(ApiProblem.notFound("no such resource"))))
         .handle(org.apache.pekko.http.javadsl.server.Rejection.class,
-            r -> complete(problems.response(ApiProblem.badRequest("the request was not understood: " + r, List.of()))))
+            r -> complete(problems.response(ApiProblem.badRequest("the request was not understood ("
+                + r.getClass().getSimpleName().replace("Rejection", "") + ")", List.of()))))
         .build();
     return handleExceptions(exceptions, () -> handleRejections(rejections, inner));
+  }
+
+  private ApiProblem tooLarge() {
+    return new ApiProblem(413, "Content Too Large", "the body is larger than " + maxBodyBytes + " bytes", List.of(), null);
   }
 
   /** Requires the admin token (tenant keys come with the tenants issue). */
