@@ -22,7 +22,8 @@ public record DatabaseSettings(Kind kind, String url, String user, String passwo
   public static DatabaseSettings embedded(Path dataDir) {
     String file = dataDir.toAbsolutePath().normalize().resolve("keel").toString();
     // DB_CLOSE_ON_EXIT=FALSE: H2 must outlive Pekko's own shutdown hooks (STACK.md pitfall 5).
-    return new DatabaseSettings(Kind.H2, "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "");
+    // WRITE_DELAY=0: an acknowledged event must survive kill -9 (H2 otherwise flushes commits up to 500 ms later).
+    return new DatabaseSettings(Kind.H2, "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", "sa", "");
   }
 
   /**
