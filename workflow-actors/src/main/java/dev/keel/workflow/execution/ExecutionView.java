@@ -29,9 +29,18 @@ public record ExecutionView(
     List<StepView> steps,
     List<String> pendingSignals) implements KeelSerializable {
 
+  public ExecutionView {
+    input = WorkflowExecution.nonNull(input);
+    output = WorkflowExecution.nonNull(output);
+  }
+
   /** One recorded call: a step, a sleep or a signal wait. {@code dueAt}: wake-up, timeout or next retry. */
   public record StepView(String name, String kind, String status, int attempts, JsonNode output, String error,
-                         Instant startedAt, Instant completedAt, Instant dueAt) implements KeelSerializable {}
+                         Instant startedAt, Instant completedAt, Instant dueAt) implements KeelSerializable {
+    public StepView {
+      output = WorkflowExecution.nonNull(output);
+    }
+  }
 
   @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isFinal() {

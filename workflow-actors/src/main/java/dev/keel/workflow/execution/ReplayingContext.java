@@ -95,6 +95,8 @@ final class ReplayingContext implements WorkflowContext {
       outcome = Outcome.SUSPENDED;
     } catch (Abandon e) {
       log.warn("workflow attempt abandoned id={} reason={}", a.data().id(), e.getMessage());
+      // Tell the entity (if it hears it) so that it may relaunch; otherwise it waits for this attempt forever.
+      a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), Outcome.ABANDONED, null, null));
       return;
     } catch (Throwable t) {
       if (ctx.suspended) {

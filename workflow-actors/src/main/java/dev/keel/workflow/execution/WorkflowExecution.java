@@ -126,11 +126,19 @@ public final class WorkflowExecution
   }
 
   public record WorkflowStarted(String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
-      implements Event {}
+      implements Event {
+    public WorkflowStarted {
+      input = nonNull(input);
+    }
+  }
 
   public record StepStarted(int seq, String name, int attempt, Instant at) implements Event {}
 
-  public record StepCompleted(int seq, String name, JsonNode output, Instant at) implements Event {}
+  public record StepCompleted(int seq, String name, JsonNode output, Instant at) implements Event {
+    public StepCompleted {
+      output = nonNull(output);
+    }
+  }
 
   public record StepFailed(int seq, String name, int attempt, String error, Instant retryAt, Instant at) implements Event {}
 
@@ -141,10 +149,18 @@ public final class WorkflowExecution
   public record SignalAwaited(int seq, String name, Instant timeoutAt, Instant at) implements Event {}
 
   /** A signal arrived; {@code deliveredTo} is the waiting call's seq, or null when it is kept for later. */
-  public record SignalReceived(String name, JsonNode payload, Integer deliveredTo, Instant at) implements Event {}
+  public record SignalReceived(String name, JsonNode payload, Integer deliveredTo, Instant at) implements Event {
+    public SignalReceived {
+      payload = nonNull(payload);
+    }
+  }
 
   /** A kept signal was handed to the call at {@code seq} that asked for it. */
-  public record SignalConsumed(int seq, String name, JsonNode payload, Instant at) implements Event {}
+  public record SignalConsumed(int seq, String name, JsonNode payload, Instant at) implements Event {
+    public SignalConsumed {
+      payload = nonNull(payload);
+    }
+  }
 
   public record SignalTimedOut(int seq, String name, Instant at) implements Event {}
 
@@ -152,7 +168,11 @@ public final class WorkflowExecution
 
   public record WorkflowResumed(Instant at) implements Event {}
 
-  public record WorkflowCompleted(JsonNode output, Instant at) implements Event {}
+  public record WorkflowCompleted(JsonNode output, Instant at) implements Event {
+    public WorkflowCompleted {
+      output = nonNull(output);
+    }
+  }
 
   public record WorkflowFailed(String error, Instant at) implements Event {}
 
@@ -167,6 +187,10 @@ public final class WorkflowExecution
   /** One recorded call of the workflow code, at its position {@code seq}. */
   public record Op(int seq, OpKind kind, String name, OpStatus status, int attempts, JsonNode output, String error,
                    Instant startedAt, Instant completedAt, Instant dueAt) {
+
+    public Op {
+      output = nonNull(output);
+    }
 
     Op with(OpStatus newStatus, int newAttempts, JsonNode newOutput, String newError, Instant newCompletedAt, Instant newDueAt) {
       return new Op(seq, kind, name, newStatus, newAttempts, newOutput, newError, startedAt, newCompletedAt, newDueAt);
@@ -184,6 +208,7 @@ public final class WorkflowExecution
                               Map<String, List<JsonNode>> pendingSignals, boolean paused) {
 
     public ExecutionData {
+      input = nonNull(input);
       ops = List.copyOf(ops);
       pendingSignals = Collections.unmodifiableMap(new LinkedHashMap<>(pendingSignals));
     }
@@ -225,7 +250,11 @@ public final class WorkflowExecution
 
   public record Running(ExecutionData data) implements State {}
 
-  public record Completed(ExecutionData data, JsonNode output, Instant completedAt) implements State {}
+  public record Completed(ExecutionData data, JsonNode output, Instant completedAt) implements State {
+    public Completed {
+      output = nonNull(output);
+    }
+  }
 
   public record Failed(ExecutionData data, String error, Instant completedAt) implements State {}
 
@@ -703,6 +732,11 @@ public final class WorkflowExecution
   }
 
   // ---------------------------------------------------------------- views
+
+  /** JSON null is NullNode everywhere, so a state equals itself after a round trip through the journal. */
+  static JsonNode nonNull(JsonNode node) {
+    return node == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : node;
+  }
 
   static ExecutionData dataOf(State state) {
     if (state instanceof Running s) return s.data();

@@ -131,7 +131,8 @@ public final class WorkflowService implements WorkflowStarter {
   }
 
   public CompletionStage<Done> signal(String id, String name, JsonNode payload) {
-    return entity(id).askWithStatus(r -> new WorkflowExecution.SendSignal(name, payload, r), settings.askTimeout());
+    JsonNode normalized = payload == null ? NullNode.getInstance() : payload;
+    return entity(id).askWithStatus(r -> new WorkflowExecution.SendSignal(name, normalized, r), settings.askTimeout());
   }
 
   /** The execution's journal, oldest first; fails with not-found when it has none. */
