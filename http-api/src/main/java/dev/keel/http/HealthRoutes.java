@@ -14,11 +14,13 @@ public final class HealthRoutes {
   private final HttpApi api;
   private final Cluster cluster;
   private final BooleanSupplier journalAnswers;
+  private final java.util.concurrent.Executor blocking;
 
-  public HealthRoutes(HttpApi api, Cluster cluster, BooleanSupplier journalAnswers) {
+  public HealthRoutes(HttpApi api, Cluster cluster, BooleanSupplier journalAnswers, java.util.concurrent.Executor blocking) {
     this.api = api;
     this.cluster = cluster;
     this.journalAnswers = journalAnswers;
+    this.blocking = blocking;
   }
 
   public Route routes() {
@@ -34,7 +36,7 @@ public final class HealthRoutes {
           "this node is not Up in the cluster yet (" + cluster.selfMember().status() + ")", 1)));
     }
     // JDBC blocks: answer from the blocking pool, not from the route's thread.
-    return api.completeWithFuture(java.util.concurrent.CompletableFuture.supplyAsync(() -> journalAnswers.getAsBoolean())
+    return api.completeWithFuture(java.util.concurrent.CompletableFuture.supplyAsync(journalAnswers::getAsBoolean, blocking)
         .thenApply(ok -> ok
             ? api.json(StatusCodes.OK, Map.of("status", "ready", "checks", List.of("cluster", "journal")))
             : api.problems.response(ApiProblem.unavailable("the journal database does not answer", 2))));

@@ -174,7 +174,7 @@ public final class KeelNode implements AutoCloseable {
     ObjectMapper httpMapper = Json.mapper();
     HttpApi api = new HttpApi(httpMapper, token, settings.maxBodyBytes());
     Route routes = api.withProblemHandling(() -> api.concat(
-        new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource)).routes(),
+        new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource), blocking).routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
             new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax()).routes(),
             new ScheduleRoutes(api, system, workflows, httpMapper).routes()))))));
