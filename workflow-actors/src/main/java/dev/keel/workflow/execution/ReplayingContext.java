@@ -67,6 +67,8 @@ final class ReplayingContext implements WorkflowContext {
   private final Set<String> namesSeen = new HashSet<>();
   private int position;
   private String currentStep;
+  /** The last step's result, not yet journaled: it rides on the next command (see WorkflowExecution.Completion). */
+  private WorkflowExecution.Completion pending;
   private boolean suspended;
 
   private ReplayingContext(Attempt attempt) {
@@ -96,7 +98,7 @@ final class ReplayingContext implements WorkflowContext {
     } catch (Abandon e) {
       log.warn("workflow attempt abandoned id={} reason={}", a.data().id(), e.getMessage());
       // Tell the entity (if it hears it) so that it may relaunch; otherwise it waits for this attempt forever.
-      a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), Outcome.ABANDONED, null, null));
+      a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), null, Outcome.ABANDONED, null, null));
       return;
     } catch (Throwable t) {
       if (ctx.suspended) {
@@ -107,7 +109,7 @@ final class ReplayingContext implements WorkflowContext {
         error = describe(t);
       }
     }
-    a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), outcome, output, error));
+    a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), ctx.takePending(), outcome, output, error));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -154,7 +156,8 @@ final class ReplayingContext implements WorkflowContext {
       }
     }
     while (true) {
-      Directive begin = ask(r -> new WorkflowExecution.BeginStep(attempt.runId(), seq, name, r));
+      WorkflowExecution.Completion carried = takePending();
+      Directive begin = ask(r -> new WorkflowExecution.BeginStep(attempt.runId(), carried, seq, name, r));
       if (!(begin instanceof Proceed proceed)) throw suspend(begin);
       int attemptNo = proceed.attempt();
       T value;
@@ -178,8 +181,7 @@ final class ReplayingContext implements WorkflowContext {
         currentStep = null;
       }
       JsonNode json = value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
-      Directive done = ask(r -> new WorkflowExecution.CompleteStep(attempt.runId(), seq, name, json, r));
-      if (done instanceof Halt h) throw suspend(h);
+      pending = new WorkflowExecution.Completion(seq, name, json);
       return convert(json, resultType);
     }
   }
@@ -193,7 +195,8 @@ final class ReplayingContext implements WorkflowContext {
       if (op.status() == WorkflowExecution.OpStatus.FIRED) return;
       throw suspend(new Halt("sleeping"));
     }
-    Directive d = ask(r -> new WorkflowExecution.StartTimer(attempt.runId(), seq, name, duration.toMillis(), r));
+    WorkflowExecution.Completion carried = takePending();
+    Directive d = ask(r -> new WorkflowExecution.StartTimer(attempt.runId(), carried, seq, name, duration.toMillis(), r));
     throw suspend(d);
   }
 
@@ -214,7 +217,8 @@ final class ReplayingContext implements WorkflowContext {
           throw suspend(new Halt("waiting"));
       }
     }
-    Directive d = ask(r -> new WorkflowExecution.AwaitSignal(attempt.runId(), seq, name, timeout.toMillis(), r));
+    WorkflowExecution.Completion carried = takePending();
+    Directive d = ask(r -> new WorkflowExecution.AwaitSignal(attempt.runId(), carried, seq, name, timeout.toMillis(), r));
     if (d instanceof Deliver deliver) return convert(deliver.payload(), payloadType);
     throw suspend(d);
   }
@@ -241,6 +245,12 @@ final class ReplayingContext implements WorkflowContext {
       }
     }
     return seq;
+  }
+
+  private WorkflowExecution.Completion takePending() {
+    WorkflowExecution.Completion c = pending;
+    pending = null;
+    return c;
   }
 
   private Suspend suspend(Directive why) {

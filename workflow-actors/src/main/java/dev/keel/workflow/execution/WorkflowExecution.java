@@ -88,20 +88,27 @@ public final class WorkflowExecution
   /** The runner started the attempt (it may have waited its turn in the queue). */
   public record AttemptStarted(long runId) implements Command {}
 
-  public record BeginStep(long runId, int seq, String name, ActorRef<Directive> replyTo) implements Command {}
+  /**
+   * A step body's result, carried by the attempt's next command so that it is journaled in the
+   * same write as what comes next (one atomic write instead of two). Nothing outside the attempt
+   * happens between the body's end and that write: only deterministic workflow code runs.
+   */
+  public record Completion(int seq, String name, JsonNode output) {}
 
-  public record CompleteStep(long runId, int seq, String name, JsonNode output, ActorRef<Directive> replyTo) implements Command {}
+  public record BeginStep(long runId, Completion completed, int seq, String name, ActorRef<Directive> replyTo) implements Command {}
 
   /** A step attempt failed; {@code retryAt} null means the step failed for good. */
   public record FailStep(long runId, int seq, String name, int attempt, String error, Instant retryAt, ActorRef<Directive> replyTo)
       implements Command {}
 
-  public record StartTimer(long runId, int seq, String name, long durationMillis, ActorRef<Directive> replyTo) implements Command {}
+  public record StartTimer(long runId, Completion completed, int seq, String name, long durationMillis, ActorRef<Directive> replyTo)
+      implements Command {}
 
-  public record AwaitSignal(long runId, int seq, String name, long timeoutMillis, ActorRef<Directive> replyTo) implements Command {}
+  public record AwaitSignal(long runId, Completion completed, int seq, String name, long timeoutMillis, ActorRef<Directive> replyTo)
+      implements Command {}
 
   /** The attempt ended: completed with output, failed with error, or suspended (neither set). */
-  public record AttemptFinished(long runId, Outcome outcome, JsonNode output, String error) implements Command {}
+  public record AttemptFinished(long runId, Completion completed, Outcome outcome, JsonNode output, String error) implements Command {}
 
   public enum Outcome { COMPLETED, FAILED, SUSPENDED, ABANDONED }
 
@@ -376,7 +383,6 @@ public final class WorkflowExecution
           return Effect().noReply();
         })
         .onCommand(BeginStep.class, this::beginStep)
-        .onCommand(CompleteStep.class, this::completeStep)
         .onCommand(FailStep.class, this::failStep)
         .onCommand(StartTimer.class, this::startTimer)
         .onCommand(AwaitSignal.class, this::awaitSignal)
@@ -393,7 +399,6 @@ public final class WorkflowExecution
         .onCommand(Resume.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(SendSignal.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(BeginStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(CompleteStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
         .onCommand(FailStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
         .onCommand(StartTimer.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
         .onCommand(AwaitSignal.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
@@ -503,17 +508,33 @@ public final class WorkflowExecution
   }
 
   private ReplyEffect<Event, State> beginStep(Running s, BeginStep c) {
-    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.STEP);
-    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
-    int attempt = c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
-    return Effect().persist(new StepStarted(c.seq(), c.name(), attempt, now()))
-        .thenReply(c.replyTo(), after -> new Proceed(attempt));
+    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.STEP, c.replyTo(), now -> {
+      int attempt = c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
+      return new Next(new StepStarted(c.seq(), c.name(), attempt, now), after -> new Proceed(attempt));
+    });
   }
 
-  private ReplyEffect<Event, State> completeStep(Running s, CompleteStep c) {
-    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    return Effect().persist(new StepCompleted(c.seq(), c.name(), c.output(), now()))
-        .thenReply(c.replyTo(), after -> new Proceed(0));
+  /** What a recording command writes after the carried completion, and how it answers. */
+  private record Next(Event event, java.util.function.Function<State, Directive> reply) {}
+
+  /**
+   * Journals the carried step result (if any) and the next call in one atomic write. A superseded
+   * attempt records nothing; a paused execution records the finished step but starts nothing new.
+   */
+  private ReplyEffect<Event, State> recordThen(Running s, long runId, Completion completed, int seq, String name, OpKind kind,
+                                               ActorRef<Directive> replyTo, java.util.function.Function<Instant, Next> next) {
+    if (!isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
+    Instant now = now();
+    List<Event> events = new ArrayList<>(2);
+    if (completed != null) events.add(new StepCompleted(completed.seq(), completed.name(), completed.output(), now));
+    Optional<Halt> halt = haltFor(s, seq, name, kind);
+    if (halt.isPresent()) {
+      if (events.isEmpty()) return Effect().reply(replyTo, halt.get());
+      return Effect().persist(events).thenReply(replyTo, after -> halt.get());
+    }
+    Next n = next.apply(now);
+    events.add(n.event());
+    return Effect().persist(events).thenReply(replyTo, n.reply()::apply);
   }
 
   private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
@@ -525,31 +546,25 @@ public final class WorkflowExecution
   }
 
   private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
-    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.SLEEP);
-    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
-    Instant now = now();
-    return Effect().persist(new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now))
-        .thenReply(c.replyTo(), after -> new Halt("sleeping"));
+    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.SLEEP, c.replyTo(),
+        now -> new Next(new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now), after -> new Halt("sleeping")));
   }
 
   private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
-    Optional<Halt> halt = haltFor(s, c.runId(), c.seq(), c.name(), OpKind.SIGNAL);
-    if (halt.isPresent()) return Effect().reply(c.replyTo(), halt.get());
-    Instant now = now();
     List<JsonNode> kept = s.data().pendingSignals().getOrDefault(c.name(), List.of());
-    if (!kept.isEmpty()) {
-      JsonNode payload = kept.get(0);
-      return Effect().persist(new SignalConsumed(c.seq(), c.name(), payload, now))
-          .thenReply(c.replyTo(), after -> new Deliver(payload));
-    }
-    return Effect().persist(new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now))
-        .thenReply(c.replyTo(), after -> new Halt("waiting"));
+    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.SIGNAL, c.replyTo(), now -> {
+      if (!kept.isEmpty()) {
+        JsonNode payload = kept.get(0);
+        return new Next(new SignalConsumed(c.seq(), c.name(), payload, now), after -> new Deliver(payload));
+      }
+      return new Next(new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now), after -> new Halt("waiting"));
+    });
   }
 
-  /** A new call may be recorded only by the current attempt, at the next position, while not paused. */
-  private Optional<Halt> haltFor(Running s, long runId, int seq, String name, OpKind kind) {
-    if (!isCurrent(runId)) return Optional.of(new Halt("superseded"));
+  /** A new call may be recorded only at the next position, while not paused. */
+  private Optional<Halt> haltFor(Running s, int seq, String name, OpKind kind) {
     if (s.data().paused()) return Optional.of(new Halt("paused"));
+    // A carried completion belongs to a step already recorded as started, so the next free position is ops.size().
     List<Op> ops = s.data().ops();
     if (seq > ops.size()) return Optional.of(new Halt("out of order"));
     if (seq < ops.size()) {
@@ -565,24 +580,33 @@ public final class WorkflowExecution
     if (!isCurrent(c.runId())) return Effect().noReply();
     activeRunId = 0;
     queued = false;
-    return switch (c.outcome()) {
-      case COMPLETED -> Effect().persist(new WorkflowCompleted(c.output(), now()))
-          .thenRun(after -> {
-            log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
-            finished(after);
-          })
-          .thenNoReply();
-      case FAILED -> Effect().persist(new WorkflowFailed(c.error(), now()))
-          .thenRun(after -> {
-            log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
-            finished(after);
-          })
-          .thenNoReply();
-      case SUSPENDED, ABANDONED -> {
+    Instant now = now();
+    List<Event> events = new ArrayList<>(2);
+    if (c.completed() != null) events.add(new StepCompleted(c.completed().seq(), c.completed().name(), c.completed().output(), now));
+    switch (c.outcome()) {
+      case COMPLETED:
+        events.add(new WorkflowCompleted(c.output(), now));
+        return Effect().persist(events)
+            .thenRun(after -> {
+              log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
+              finished(after);
+            })
+            .thenNoReply();
+      case FAILED:
+        events.add(new WorkflowFailed(c.error(), now));
+        return Effect().persist(events)
+            .thenRun(after -> {
+              log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
+              finished(after);
+            })
+            .thenNoReply();
+      default:
+        if (!events.isEmpty()) {
+          return Effect().persist(events).thenRun(after -> afterChange(((Running) after).data())).thenNoReply();
+        }
         afterChange(s.data());
-        yield Effect().noReply();
-      }
-    };
+        return Effect().noReply();
+    }
   }
 
   // ---------------------------------------------------------------- side effects after a change
