@@ -4,13 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.workflow.execution.WorkflowService;
+import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
 import dev.keel.workflow.schedule.InvalidCronException;
 import dev.keel.workflow.schedule.Schedule;
+import dev.keel.workflow.schedule.ScheduleReadModel;
 import dev.keel.workflow.schedule.ScheduleService;
 import dev.keel.workflow.schedule.ScheduleSettings;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -18,30 +21,69 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code /api/v1/schedules/{id}}: translation only. */
+/** {@code /api/v1/schedules} and {@code /api/v1/schedules/{id}}: translation only. */
 public final class ScheduleRoutes {
 
   private static final Set<String> FIELDS = Set.of("workflow", "cron", "timezone", "input", "paused");
+  private static final Set<String> LIST_PARAMS = Set.of("workflow", "paused", "limit", "cursor");
 
   private final HttpApi api;
   private final ScheduleService schedules;
+  private final ScheduleReadModel readModel;
   private final WorkflowService workflows;
 
-  public ScheduleRoutes(HttpApi api, ActorSystem<?> system, WorkflowService workflows, ObjectMapper mapper) {
+  public ScheduleRoutes(HttpApi api, ActorSystem<?> system, WorkflowService workflows, ScheduleReadModel readModel,
+                        ObjectMapper mapper) {
     this.api = api;
     this.workflows = workflows;
+    this.readModel = readModel;
     this.schedules = new ScheduleService(system,
         ScheduleSettings.fromConfig(system.settings().config().getConfig("keel.schedules")));
   }
 
   public Route routes() {
-    return api.pathPrefix("schedules", () -> api.path(PathMatchers.segment(), rawId -> {
-      String id = HttpApi.requireId("id", rawId);
-      return api.concat(
-          api.put(() -> api.jsonBody(false, body -> put(id, body))),
-          api.get(() -> api.answerOk(schedules.get(id))),
-          api.delete(() -> api.answer(schedules.delete(id), done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
-    }));
+    return api.pathPrefix("schedules", () -> api.concat(
+        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMap(this::list))),
+        api.path(PathMatchers.segment(), rawId -> {
+          String id = HttpApi.requireId("id", rawId);
+          return api.concat(
+              api.put(() -> api.jsonBody(false, body -> put(id, body))),
+              api.get(() -> api.answerOk(schedules.get(id))),
+              api.delete(() -> api.answer(schedules.delete(id), done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
+        })));
+  }
+
+  private Route list(Map<String, String> params) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    for (String p : params.keySet()) {
+      if (!LIST_PARAMS.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
+    }
+    String workflow = blankToNull(params.get("workflow"));
+    Boolean paused = null;
+    String pausedParam = blankToNull(params.get("paused"));
+    if (pausedParam != null) {
+      if (pausedParam.equals("true") || pausedParam.equals("false")) paused = Boolean.valueOf(pausedParam);
+      else errors.add(new ApiProblem.FieldError("paused", "must be true or false"));
+    }
+    int limit = 50;
+    if (params.containsKey("limit")) {
+      try {
+        limit = Integer.parseInt(params.get("limit"));
+        if (limit < 1 || limit > 500) errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
+      } catch (NumberFormatException e) {
+        errors.add(new ApiProblem.FieldError("limit", "must be a whole number"));
+      }
+    }
+    String cursor = blankToNull(params.get("cursor"));
+    if (cursor != null) {
+      try {
+        ScheduleReadModel.decodeCursor(cursor);
+      } catch (BadCursorException e) {
+        errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    return api.answerOk(readModel.list(workflow, paused, null, limit, cursor));
   }
 
   private Route put(String id, JsonNode body) {
@@ -84,5 +126,9 @@ public final class ScheduleRoutes {
       return null;
     }
     return node.asText();
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 }

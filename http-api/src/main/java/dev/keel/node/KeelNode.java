@@ -27,6 +27,8 @@ import dev.keel.workflow.readmodel.WakeupScheduler;
 import dev.keel.workflow.readmodel.WorkflowProjection;
 import dev.keel.workflow.readmodel.WorkflowReadModel;
 import dev.keel.workflow.schedule.Schedule;
+import dev.keel.workflow.schedule.ScheduleProjection;
+import dev.keel.workflow.schedule.ScheduleReadModel;
 import dev.keel.workflow.schedule.ScheduleSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -95,11 +97,17 @@ public final class KeelNode implements AutoCloseable {
     } catch (IOException e) {
       throw new ConfigProblem("KEEL_DATA_DIR", "cannot write the admin token: " + e.getMessage());
     }
+    // Built-ins first, so that a plug-in taking a built-in's name is refused while loading plug-ins
+    // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
+    registry.register(new ExampleWorkflow());
+    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(Duration.ofSeconds(10))));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
-      } catch (IOException | RuntimeException e) {
-        throw new ConfigProblem("KEEL_PLUGINS_DIR", e.getMessage());
+      } catch (IOException | RuntimeException | java.util.ServiceConfigurationError | LinkageError e) {
+        // ServiceConfigurationError: a service file names a class that is missing, not a Workflow, or
+        // has no public no-argument constructor; LinkageError: a plug-in built against another SDK.
+        throw new ConfigProblem("KEEL_PLUGINS_DIR", e.getMessage() == null ? e.toString() : e.getMessage());
       }
     }
     checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
@@ -150,8 +158,6 @@ public final class KeelNode implements AutoCloseable {
 
     Clock clock = Clock.systemUTC();
     WorkflowSettings workflowSettings = WorkflowSettings.fromConfig(config);
-    registry.register(new ExampleWorkflow());
-    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(Duration.ofSeconds(10))));
     WorkflowRunner runner = WorkflowRunner.forSettings(workflowSettings, registry);
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-step-runner", () -> {
       runner.close();
@@ -167,17 +173,23 @@ public final class KeelNode implements AutoCloseable {
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
+    ScheduleProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
+    ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
     HttpApi api = new HttpApi(httpMapper, token, settings.maxBodyBytes());
+    // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
+    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
+    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, system, workflows, scheduleReadModel, httpMapper);
+    HealthRoutes healthRoutes = new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource), blocking);
     Route routes = api.withProblemHandling(() -> api.concat(
-        new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource), blocking).routes(),
+        healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
-            new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax()).routes(),
-            new ScheduleRoutes(api, system, workflows, httpMapper).routes()))))));
+            workflowRoutes.routes(),
+            scheduleRoutes.routes()))))));
 
     ServerBinding binding;
     try {

@@ -17,7 +17,23 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    // A bad flag value is one line naming the setting, like every other configuration problem.
+    cli.setParameterExceptionHandler((ex, badArgs) -> {
+      String setting = ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+          ? "KEEL_" + option.longestName().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT)
+          : "arguments";
+      System.err.println("keel: " + setting + ": " + ex.getMessage() + " (see keel server --help)");
+      return 2;
+    });
+    int code = cli.execute(args);
+    if (code == 2) {
+      // The node may already have begun a CoordinatedShutdown that would end the JVM with 0; the
+      // configuration problem's exit code must win.
+      System.out.flush();
+      System.err.flush();
+      Runtime.getRuntime().halt(2);
+    }
     if (code != 0) System.exit(code);
   }
 
@@ -52,7 +68,7 @@ public final class Main implements Runnable {
     String adminToken;
     @Option(names = "--plugins-dir", description = "Folder of workflow plug-in jars (KEEL_PLUGINS_DIR)")
     String pluginsDir;
-    @Option(names = "--max-concurrent", description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
+    @Option(names = {"--workflows-max-concurrent", "--max-concurrent"}, description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
     Integer maxConcurrent;
 
     @Override

@@ -18,10 +18,10 @@ class SchemaMigrationsTest {
   void createsEveryTableOnH2AndIsSafeToRunAgain() throws Exception {
     DatabaseSettings db = TestDatabases.h2(dir);
     try (HikariDataSource ds = KeelDataSource.create(db, "test", 2)) {
-      assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isGreaterThanOrEqualTo(3);
+      assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isGreaterThanOrEqualTo(4);
       assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isZero();
       assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
-          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups");
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules");
     }
   }
 
@@ -29,10 +29,10 @@ class SchemaMigrationsTest {
   void createsEveryTableOnPostgresAndIsSafeToRunAgain() throws Exception {
     try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres();
         HikariDataSource ds = KeelDataSource.create(pg.settings(), "test", 2)) {
-      assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isGreaterThanOrEqualTo(3);
+      assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isGreaterThanOrEqualTo(4);
       assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isZero();
       assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
-          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups");
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules");
     }
   }
 

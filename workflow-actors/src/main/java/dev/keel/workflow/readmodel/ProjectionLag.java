@@ -26,7 +26,7 @@ public final class ProjectionLag {
     this.clock = clock;
   }
 
-  void record(String tag, Instant newestEventAt) {
+  public void record(String tag, Instant newestEventAt) {
     Instant now = clock.instant();
     Duration lag = Duration.between(newestEventAt, now);
     lagByTag.put(tag, lag);

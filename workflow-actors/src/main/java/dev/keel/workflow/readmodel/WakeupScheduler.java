@@ -1,5 +1,6 @@
 package dev.keel.workflow.readmodel;
 
+import dev.keel.persistence.ReadModelSql;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowSettings;
 import java.sql.Connection;
@@ -8,7 +9,6 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.ArrayList;
@@ -98,9 +98,9 @@ public final class WakeupScheduler {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT workflow_id, wake_at FROM keel_workflow_wakeups WHERE wake_at <= ? ORDER BY wake_at LIMIT 5000")) {
-      ps.setObject(1, WorkflowProjectionHandler.ts(horizon));
+      ps.setObject(1, ReadModelSql.ts(horizon));
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) rows.add(Map.entry(rs.getString(1), rs.getObject(2, OffsetDateTime.class).toInstant()));
+        while (rs.next()) rows.add(Map.entry(rs.getString(1), ReadModelSql.instant(rs, 2)));
       }
     } catch (Exception e) {
       throw new IllegalStateException(e.getMessage(), e);

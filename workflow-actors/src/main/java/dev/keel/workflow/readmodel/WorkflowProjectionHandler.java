@@ -1,15 +1,14 @@
 package dev.keel.workflow.readmodel;
 
+import static dev.keel.persistence.ReadModelSql.ts;
+import static dev.keel.persistence.ReadModelSql.update;
+
 import dev.keel.persistence.KeelJdbcSession;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowExecution.Event;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
@@ -92,16 +91,5 @@ public final class WorkflowProjectionHandler extends JdbcHandler<List<EventEnvel
   private static void wakeAt(Connection c, String id, Instant at) throws SQLException {
     update(c, "DELETE FROM keel_workflow_wakeups WHERE workflow_id = ?", id);
     update(c, "INSERT INTO keel_workflow_wakeups (workflow_id, wake_at) VALUES (?, ?)", id, ts(at));
-  }
-
-  static OffsetDateTime ts(Instant at) {
-    return at.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
-  }
-
-  private static void update(Connection c, String sql, Object... args) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-      ps.executeUpdate();
-    }
   }
 }

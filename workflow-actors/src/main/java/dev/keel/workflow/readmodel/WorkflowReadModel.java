@@ -1,5 +1,6 @@
 package dev.keel.workflow.readmodel;
 
+import dev.keel.persistence.ReadModelSql;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -74,7 +75,7 @@ public final class WorkflowReadModel {
     }
     if (after != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
-      OffsetDateTime at = WorkflowProjectionHandler.ts(after.createdAt());
+      OffsetDateTime at = ReadModelSql.ts(after.createdAt());
       args.add(at);
       args.add(at);
       args.add(after.id());
@@ -87,7 +88,7 @@ public final class WorkflowReadModel {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           items.add(new WorkflowSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-              instant(rs, 6), instant(rs, 7), instant(rs, 8)));
+              ReadModelSql.instant(rs, 6), ReadModelSql.instant(rs, 7), ReadModelSql.instant(rs, 8)));
         }
       }
     }
@@ -98,11 +99,6 @@ public final class WorkflowReadModel {
       next = new Cursor(last.createdAt(), last.id()).encode();
     }
     return new Page(List.copyOf(items), next);
-  }
-
-  private static Instant instant(ResultSet rs, int column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
   }
 
   record Cursor(Instant createdAt, String id) {

@@ -105,10 +105,14 @@ class ScheduleTimerTest {
 
   @Test
   void aFailedStartIsRetriedAfterTheBackoff() {
-    starter.failNext(1, "workflow 'nightly-report' is not registered");
+    // The start fails only once the manual clock has finished moving: ManualTime runs due tasks
+    // before it advances its own time, so a retry timer armed while it moves would be dated from
+    // the old time and fire early.
+    var release = starter.holdNext();
     pass(Duration.ofHours(3));
     pass(Duration.ofMinutes(30));
     eventually(() -> assertThat(starter.calls()).hasSize(1));
+    release.complete(false);
     kit.getState(); // the failure is back: the retry timer runs
 
     pass(Duration.ofSeconds(9));

@@ -1,0 +1,115 @@
+package dev.keel.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.keel.workflow.execution.WorkflowRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * A real node in this JVM, driven over HTTP the way another service would: boots it with the
+ * admin token on free ports, waits for {@code /ready}, sends requests and checks problem documents.
+ */
+final class NodeHttp {
+
+  static final String TOKEN = "it-admin-token-0123456789";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  private NodeHttp(String base) {
+    this.base = base;
+  }
+
+  /** Starts a node with {@code db} (data dir and database settings) on free ports. */
+  static KeelNode start(Map<String, String> db) {
+    Map<String, Object> overrides = new HashMap<>(db);
+    overrides.put("keel.http.port", 0);
+    overrides.put("keel.cluster.port", 0);
+    overrides.put("keel.node.admin-token", TOKEN);
+    Config config = ConfigFactory.parseMap(overrides);
+    return KeelNode.start(config, new WorkflowRegistry());
+  }
+
+  /** A client of {@code node}, once it answers {@code /ready}. */
+  static NodeHttp ready(KeelNode node) throws Exception {
+    NodeHttp client = new NodeHttp("http://127.0.0.1:" + node.httpPort());
+    client.awaitReady();
+    return client;
+  }
+
+  private void awaitReady() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return;
+      } catch (java.io.IOException ignored) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("node at " + base + " never became ready");
+  }
+
+  /** GETs {@code path} until its JSON body satisfies {@code until}: read models trail their entities. */
+  JsonNode await(String path, Predicate<JsonNode> until, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> response = send("GET", path, null);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      last = JSON.readTree(response.body());
+      if (until.test(last)) return last;
+      Thread.sleep(200);
+    }
+    throw new AssertionError(path + " never " + what + ": " + last);
+  }
+
+  /** Sends with the admin token and, when there is a body, as JSON. */
+  HttpResponse<String> send(String method, String path, String body) throws Exception {
+    return sendTyped(method, path, body, "application/json");
+  }
+
+  HttpResponse<String> sendTyped(String method, String path, String body, String type) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+        .header("Authorization", "Bearer " + TOKEN)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) b.header("Content-Type", type);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Sends with {@code token} instead of the admin token, or with none when it is null. */
+  HttpResponse<String> sendAuth(String method, String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    Optional.ofNullable(token).ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A problem document with {@code status}, leaking nothing, that lists each of {@code fields}. */
+  static void assertProblem(HttpResponse<String> response, int status, String... fields) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    JsonNode problem = JSON.readTree(response.body());
+    assertThat(problem.get("status").asInt()).isEqualTo(status);
+    assertThat(problem.get("title").asText()).isNotBlank();
+    assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain(TOKEN);
+    for (String field : fields) {
+      boolean listed = false;
+      for (JsonNode e : problem.path("errors")) listed |= e.get("field").asText().equals(field);
+      assertThat(listed).as("field " + field + " listed in " + response.body()).isTrue();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package dev.keel.persistence;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * How read models talk to their tables: instants go in and out of {@code TIMESTAMP WITH TIME ZONE}
+ * as UTC at microsecond precision (what both H2 and PostgreSQL keep), and statements take their
+ * arguments positionally.
+ */
+public final class ReadModelSql {
+
+  private ReadModelSql() {}
+
+  /** An instant as a column value; {@code null} stays {@code null}. */
+  public static OffsetDateTime ts(Instant at) {
+    return at == null ? null : at.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+  }
+
+  /** A {@code TIMESTAMP WITH TIME ZONE} column as an instant; SQL {@code NULL} is {@code null}. */
+  public static Instant instant(ResultSet rs, int column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  /** Runs an INSERT, UPDATE or DELETE with {@code args} bound in order; answers the row count. */
+  public static int update(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+      return ps.executeUpdate();
+    }
+  }
+}
