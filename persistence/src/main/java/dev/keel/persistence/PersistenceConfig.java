@@ -30,6 +30,8 @@ public final class PersistenceConfig {
     }
     return overlay
         .withFallback(ConfigFactory.parseString(base + ".db.connectionTimeout = 5000\n" + base + ".db.validationTimeout = 3000\n"))
+        // -D settings (e.g. in KEEL_JAVA_OPTS) may still tune the journal over Keel's defaults.
+        .withFallback(ConfigFactory.systemProperties())
         .withFallback(ConfigFactory.parseResources(PersistenceConfig.class.getClassLoader(), "keel-persistence.conf"));
   }
 }
