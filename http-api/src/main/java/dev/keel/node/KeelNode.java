@@ -22,7 +22,7 @@ import dev.keel.workflow.execution.WorkflowRegistry;
 import dev.keel.workflow.execution.WorkflowRunner;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.execution.WorkflowSettings;
-import dev.keel.workflow.readmodel.ProjectionLag;
+import dev.keel.persistence.ProjectionLag;
 import dev.keel.workflow.readmodel.WakeupScheduler;
 import dev.keel.workflow.readmodel.WorkflowProjection;
 import dev.keel.workflow.readmodel.WorkflowReadModel;

@@ -1,59 +1,22 @@
 package dev.keel.workflow.readmodel;
 
 import com.typesafe.config.Config;
-import dev.keel.persistence.EventTags;
-import dev.keel.persistence.KeelJdbcSession;
+import dev.keel.persistence.ProjectionLag;
+import dev.keel.persistence.ReadModelProjection;
 import dev.keel.workflow.execution.WorkflowExecution;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.projection.ProjectionBehavior;
-import org.apache.pekko.projection.ProjectionId;
-import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
-import org.apache.pekko.projection.javadsl.GroupedProjection;
-import org.apache.pekko.projection.javadsl.SourceProvider;
-import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
-import org.apache.pekko.projection.eventsourced.EventEnvelope;
 
-/**
- * Runs one projection instance per workflow tag, spread over the cluster by sharded daemon
- * processes, each writing the read model and its offset in one transaction (exactly once).
- */
+/** The workflow list and the due wake-up index, fed from tagged execution events. */
 public final class WorkflowProjection {
 
   private WorkflowProjection() {}
 
   public static void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag) {
     Config config = system.settings().config();
-    int tagCount = config.getInt("keel.persistence.tags-per-entity-type");
-    int batchSize = config.getInt("keel.workflows.projection-batch-size");
-    Duration window = config.getDuration("keel.workflows.projection-batch-window");
-    List<String> tags = EventTags.allTags(WorkflowExecution.ENTITY_TYPE, tagCount);
-    ShardedDaemonProcess.get(system).init(
-        ProjectionBehavior.Command.class,
-        "workflow-projection",
-        tags.size(),
-        i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i), lag, batchSize, window)),
-        ShardedDaemonProcessSettings.create(system),
-        Optional.of(ProjectionBehavior.stopMessage()));
-  }
-
-  static GroupedProjection<Offset, EventEnvelope<WorkflowExecution.Event>> projection(
-      ActorSystem<?> system, DataSource dataSource, String tag, ProjectionLag lag, int batchSize, Duration window) {
-    SourceProvider<Offset, EventEnvelope<WorkflowExecution.Event>> source =
-        EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
-    return JdbcProjection.groupedWithin(
-            ProjectionId.of("workflows", tag),
-            source,
-            () -> new KeelJdbcSession(dataSource),
-            () -> new WorkflowProjectionHandler(tag, lag),
-            system)
-        .withGroup(batchSize, window);
+    ReadModelProjection.init(system, dataSource, lag, new ReadModelProjection.Spec<WorkflowExecution.Event>(
+        WorkflowExecution.ENTITY_TYPE, "workflows", WorkflowProjectionHandler::apply,
+        config.getInt("keel.workflows.projection-batch-size"),
+        config.getDuration("keel.workflows.projection-batch-window")));
   }
 }

@@ -3,50 +3,22 @@ package dev.keel.workflow.readmodel;
 import static dev.keel.persistence.ReadModelSql.ts;
 import static dev.keel.persistence.ReadModelSql.update;
 
-import dev.keel.persistence.KeelJdbcSession;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowExecution.Event;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.List;
-import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps {@code keel_workflows} (the list) and {@code keel_workflow_wakeups} (the due index) in step
  * with tagged execution events. Runs in the projection's transaction, with its offset, so each
  * batch lands exactly once.
  */
-public final class WorkflowProjectionHandler extends JdbcHandler<List<EventEnvelope<Event>>, KeelJdbcSession> {
+public final class WorkflowProjectionHandler {
 
-  private static final Logger log = LoggerFactory.getLogger(WorkflowProjectionHandler.class);
+  private WorkflowProjectionHandler() {}
 
-  private final String tag;
-  private final ProjectionLag lag;
-
-  public WorkflowProjectionHandler(String tag, ProjectionLag lag) {
-    this.tag = tag;
-    this.lag = lag;
-  }
-
-  @Override
-  public void process(KeelJdbcSession session, List<EventEnvelope<Event>> envelopes) throws Exception {
-    session.withConnection(connection -> {
-      for (EventEnvelope<Event> envelope : envelopes) {
-        String id = envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1);
-        apply(connection, id, envelope.event());
-      }
-      return null;
-    });
-    if (!envelopes.isEmpty()) {
-      lag.record(tag, Instant.ofEpochMilli(envelopes.get(envelopes.size() - 1).timestamp()));
-    }
-  }
-
-  static void apply(Connection c, String id, Event event) throws SQLException {
+  public static void apply(Connection c, String id, Event event) throws SQLException {
     if (event instanceof WorkflowExecution.WorkflowStarted e) {
       update(c, "INSERT INTO keel_workflows (id, workflow, tenant_id, status, phase, paused, version, created_at, updated_at) "
           + "VALUES (?, ?, ?, 'running', 'running', FALSE, ?, ?, ?)", id, e.workflow(), e.tenantId(), e.version(), ts(e.at()), ts(e.at()));

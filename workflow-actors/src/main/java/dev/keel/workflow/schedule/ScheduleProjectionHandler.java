@@ -3,48 +3,22 @@ package dev.keel.workflow.schedule;
 import static dev.keel.persistence.ReadModelSql.ts;
 import static dev.keel.persistence.ReadModelSql.update;
 
-import dev.keel.persistence.KeelJdbcSession;
-import dev.keel.workflow.readmodel.ProjectionLag;
 import dev.keel.workflow.schedule.Schedule.Event;
 import dev.keel.workflow.schedule.Schedule.ScheduleDefinition;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.List;
-import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
  * Keeps {@code keel_schedules} (the list) in step with tagged schedule events: one row per live
  * schedule, with the fields of its view but the input. Runs in the projection's transaction, with
  * its offset, so each batch lands exactly once.
  */
-public final class ScheduleProjectionHandler extends JdbcHandler<List<EventEnvelope<Event>>, KeelJdbcSession> {
+public final class ScheduleProjectionHandler {
 
-  private final String tag;
-  private final ProjectionLag lag;
-
-  public ScheduleProjectionHandler(String tag, ProjectionLag lag) {
-    this.tag = tag;
-    this.lag = lag;
-  }
-
-  @Override
-  public void process(KeelJdbcSession session, List<EventEnvelope<Event>> envelopes) throws Exception {
-    session.withConnection(connection -> {
-      for (EventEnvelope<Event> envelope : envelopes) {
-        String id = envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1);
-        apply(connection, id, envelope.event());
-      }
-      return null;
-    });
-    if (!envelopes.isEmpty()) {
-      lag.record(tag, Instant.ofEpochMilli(envelopes.get(envelopes.size() - 1).timestamp()));
-    }
-  }
+  private ScheduleProjectionHandler() {}
 
   /** The row change for one event; the same fields as {@link Schedule#apply} gives the view. */
-  static void apply(Connection c, String id, Event event) throws SQLException {
+  public static void apply(Connection c, String id, Event event) throws SQLException {
     if (event instanceof Schedule.ScheduleDefined e) {
       ScheduleDefinition d = e.def();
       // A schedule defined again after a delete starts afresh, as the entity does.

@@ -10,7 +10,8 @@ import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.KeelJdbcSession;
 import dev.keel.persistence.SchemaMigrations;
 import dev.keel.persistence.TestDatabases;
-import dev.keel.workflow.readmodel.ProjectionLag;
+import dev.keel.persistence.ProjectionLag;
+import dev.keel.persistence.ReadModelProjection;
 import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
 import dev.keel.workflow.schedule.Schedule.Active;
 import dev.keel.workflow.schedule.Schedule.Empty;
@@ -54,7 +55,7 @@ class ScheduleReadModelTest {
   private TestDatabases.FreshPostgres postgres;
   private HikariDataSource dataSource;
   private ScheduleReadModel readModel;
-  private ScheduleProjectionHandler handler;
+  private ReadModelProjection.Handler<Schedule.Event> handler;
   private ProjectionLag lag;
   private final Map<String, Long> seqNrs = new HashMap<>();
   private final Map<String, State> states = new HashMap<>();
@@ -72,7 +73,7 @@ class ScheduleReadModelTest {
     SchemaMigrations.migrate(dataSource, db.kind());
     readModel = new ScheduleReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
-    handler = new ScheduleProjectionHandler("schedule-0", lag);
+    handler = new ReadModelProjection.Handler<>("schedule-0", lag, ScheduleProjectionHandler::apply);
   }
 
   @AfterEach

@@ -1,4 +1,4 @@
-package dev.keel.workflow.readmodel;
+package dev.keel.persistence;
 
 import java.time.Clock;
 import java.time.Duration;
