@@ -100,7 +100,7 @@ public final class KeelNode implements AutoCloseable {
     // Built-ins first, so that a plug-in taking a built-in's name is refused while loading plug-ins
     // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
     registry.register(new ExampleWorkflow());
-    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(Duration.ofSeconds(10))));
+    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"))));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
