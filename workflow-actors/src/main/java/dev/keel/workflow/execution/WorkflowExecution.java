@@ -412,7 +412,7 @@ public final class WorkflowExecution
           return Effect().noReply();
         })
         .onCommand(Idle.class, (s, c) -> {
-          passivateIfIdle(s);
+          passivateIfIdle();
           return Effect().noReply();
         });
 
@@ -663,14 +663,14 @@ public final class WorkflowExecution
     timers.startSingleTimer("idle", Idle.INSTANCE, deps.settings().idleTimeout());
   }
 
-  private void passivateIfIdle(State state) {
+  private void passivateIfIdle() {
     boolean busy = activeRunId != 0 || !finalWatchers.isEmpty();
     if (!busy) shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
   }
 
   private ReplyEffect<Event, State> idleInRunning(Running s) {
     boolean runnableNow = !s.data().paused() && s.data().suspension().isEmpty();
-    if (!runnableNow) passivateIfIdle(s);
+    if (!runnableNow) passivateIfIdle();
     return Effect().noReply();
   }
 
