@@ -68,6 +68,10 @@ public class HttpApi extends AllDirectives {
         })
         .handle(org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection.class, r -> complete(problems.response(
             r.getCause() instanceof EntityStreamSizeException ? tooLarge() : ApiProblem.badRequest("body", "cannot be read"))))
+        .handle(org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection.class, r -> complete(problems.response(
+            new ApiProblem(403, "Forbidden", "these credentials may not do this", List.of(), null))))
+        .handle(org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection.class, r -> complete(problems.response(
+            new ApiProblem(415, "Unsupported Media Type", "send the body as application/json", List.of(), null))))
         .handleNotFound(complete(problems.response(ApiProblem.notFound("no such resource"))))
         .handle(org.apache.pekko.http.javadsl.server.Rejection.class,
             r -> complete(problems.response(ApiProblem.badRequest("the request was not understood ("

@@ -1,7 +1,6 @@
 package dev.keel.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
@@ -9,13 +8,11 @@ import dev.keel.workflow.schedule.InvalidCronException;
 import dev.keel.workflow.schedule.Schedule;
 import dev.keel.workflow.schedule.ScheduleReadModel;
 import dev.keel.workflow.schedule.ScheduleService;
-import dev.keel.workflow.schedule.ScheduleSettings;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -32,13 +29,11 @@ public final class ScheduleRoutes {
   private final ScheduleReadModel readModel;
   private final WorkflowService workflows;
 
-  public ScheduleRoutes(HttpApi api, ActorSystem<?> system, WorkflowService workflows, ScheduleReadModel readModel,
-                        ObjectMapper mapper) {
+  public ScheduleRoutes(HttpApi api, ScheduleService schedules, WorkflowService workflows, ScheduleReadModel readModel) {
     this.api = api;
+    this.schedules = schedules;
     this.workflows = workflows;
     this.readModel = readModel;
-    this.schedules = new ScheduleService(system,
-        ScheduleSettings.fromConfig(system.settings().config().getConfig("keel.schedules")));
   }
 
   public Route routes() {
@@ -105,7 +100,7 @@ public final class ScheduleRoutes {
         body.has("input") ? body.get("input") : NullNode.getInstance(), paused != null && paused.asBoolean(false), null);
     if (cron != null && errors.stream().noneMatch(e -> e.field().equals("timezone"))) {
       try {
-        Schedule.validate(definition);
+        schedules.validate(definition);
       } catch (InvalidCronException e) {
         errors.add(new ApiProblem.FieldError(e.field(), e.getMessage()));
       }

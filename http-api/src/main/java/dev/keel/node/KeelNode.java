@@ -30,6 +30,7 @@ import dev.keel.workflow.schedule.Schedule;
 import dev.keel.workflow.schedule.ScheduleProjection;
 import dev.keel.workflow.schedule.ScheduleReadModel;
 import dev.keel.workflow.schedule.ScheduleSettings;
+import dev.keel.workflow.schedule.ScheduleService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -183,7 +184,8 @@ public final class KeelNode implements AutoCloseable {
     HttpApi api = new HttpApi(httpMapper, token, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
-    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, system, workflows, scheduleReadModel, httpMapper);
+    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
+        new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
     HealthRoutes healthRoutes = new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource), blocking);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),

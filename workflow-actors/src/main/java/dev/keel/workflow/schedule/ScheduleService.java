@@ -23,8 +23,13 @@ public final class ScheduleService {
 
   /** Creates or replaces a schedule; fails with {@link InvalidCronException} before asking when the cron is bad. */
   public CompletionStage<Schedule.PutResult> put(String id, Schedule.ScheduleDefinition definition) {
-    Schedule.validate(definition);
+    validate(definition);
     return entity(id).askWithStatus(r -> new Schedule.Put(definition, r), settings.askTimeout());
+  }
+
+  /** Checks the cron expression and zone; throws {@link InvalidCronException} naming the field. */
+  public void validate(Schedule.ScheduleDefinition definition) {
+    Schedule.validate(definition);
   }
 
   public CompletionStage<Schedule.ScheduleView> get(String id) {
