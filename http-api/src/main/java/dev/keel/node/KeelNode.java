@@ -158,7 +158,12 @@ public final class KeelNode implements AutoCloseable {
     }
 
     Clock clock = Clock.systemUTC();
-    WorkflowSettings workflowSettings = WorkflowSettings.fromConfig(config);
+    WorkflowSettings workflowSettings;
+    try {
+      workflowSettings = WorkflowSettings.fromConfig(config);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.workflows", e.getMessage());
+    }
     WorkflowRunner runner = WorkflowRunner.forSettings(workflowSettings, registry);
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-step-runner", () -> {
       runner.close();

@@ -29,6 +29,10 @@ public record WorkflowSettings(
     Map<String, Integer> perWorkflow = new HashMap<>();
     Config per = c.getConfig("max-concurrent-per-workflow");
     for (String name : per.root().keySet()) perWorkflow.put(name, per.getInt("\"" + name + "\""));
+    if (c.getDuration("wakeup-poll-interval").compareTo(c.getDuration("wakeup-lookahead")) >= 0) {
+      // Otherwise a parked execution could be woken up to the difference late.
+      throw new IllegalArgumentException("keel.workflows.wakeup-poll-interval must be shorter than wakeup-lookahead");
+    }
     return new WorkflowSettings(
         maxConcurrent,
         Map.copyOf(perWorkflow),
