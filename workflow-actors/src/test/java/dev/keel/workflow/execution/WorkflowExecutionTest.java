@@ -1,5 +1,7 @@
 package dev.keel.workflow.execution;
 
+import dev.keel.persistence.ManualClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -883,40 +885,5 @@ class WorkflowExecutionTest {
     assertAuditReplayMatchesEntity();
     State finalState = kit.getState();
     assertThat(kit.restart().state()).isEqualTo(finalState);
-  }
-
-  // ---------------------------------------------------------------- time
-
-  /** A clock that moves only when the test says so. */
-  static final class ManualClock extends Clock {
-
-    private volatile Instant now;
-
-    ManualClock(Instant start) {
-      this.now = start;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.keel.workflow.schedule;
 
+import dev.keel.persistence.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
