@@ -49,10 +49,16 @@ public final class Problems {
         case NOT_FOUND -> ApiProblem.notFound(rejection.get().detail());
         case CONFLICT -> ApiProblem.conflict(rejection.get().detail());
         case INVALID -> ApiProblem.badRequest(rejection.get().detail(), java.util.List.of());
+        case UNAVAILABLE -> ApiProblem.unavailable(rejection.get().detail(), 2);
       };
     }
     if (isTimeout(t)) {
       return ApiProblem.unavailable("the cluster did not answer in time; retry later", 2);
+    }
+    if (has(t, java.sql.SQLException.class)) {
+      // The journal or read-model database is unreachable: the client's request was fine.
+      log.warn("database unavailable while handling a request: {}", rootMessage(t));
+      return ApiProblem.unavailable("the database does not answer; retry later", 5);
     }
     log.error("unexpected failure while handling a request", t);
     return new ApiProblem(500, "Internal Server Error", "an unexpected error occurred; it has been logged", java.util.List.of(), null);
@@ -88,6 +94,19 @@ public final class Problems {
       t = t.getCause();
     }
     return t;
+  }
+
+  private static boolean has(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) return true;
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+    return c.getClass().getSimpleName() + ": " + c.getMessage();
   }
 
   private static boolean isTimeout(Throwable t) {

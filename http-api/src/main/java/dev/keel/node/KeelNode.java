@@ -174,7 +174,7 @@ public final class KeelNode implements AutoCloseable {
     WorkflowDeps deps = new WorkflowDeps(clock, RandomGenerator.getDefault(), workflowSettings, registry, runner,
         journalMapper, system.scheduler());
     WorkflowExecution.init(system, deps);
-    WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper);
+    WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
     Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
 
     ProjectionLag lag = new ProjectionLag(clock);
@@ -191,7 +191,9 @@ public final class KeelNode implements AutoCloseable {
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
         new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
-    HealthRoutes healthRoutes = new HealthRoutes(api, cluster, () -> KeelDataSource.answers(dataSource), blocking);
+    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
+        List.of(WorkflowExecution.ENTITY_KEY, dev.keel.workflow.schedule.Schedule.ENTITY_KEY));
+    HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(

@@ -11,7 +11,7 @@ import org.apache.pekko.pattern.StatusReply;
 public record Rejection(Kind kind, String detail) {
 
   public enum Kind {
-    NOT_FOUND, CONFLICT, INVALID;
+    NOT_FOUND, CONFLICT, INVALID, UNAVAILABLE;
 
     String code() {
       return name().toLowerCase();
@@ -28,6 +28,10 @@ public record Rejection(Kind kind, String detail) {
 
   public static <T> StatusReply<T> invalid(String detail) {
     return StatusReply.error(Kind.INVALID.code() + ": " + detail);
+  }
+
+  public static <T> StatusReply<T> unavailable(String detail) {
+    return StatusReply.error(Kind.UNAVAILABLE.code() + ": " + detail);
   }
 
   /** The rejection inside a failed ask, if that is what the failure is. */

@@ -63,8 +63,13 @@ public final class WorkflowExecution
   public sealed interface Command extends KeelSerializable {}
 
   /** Start this execution; idempotent for the same workflow, input and tenant. */
-  public record Start(String workflow, int version, JsonNode input, String tenantId, ActorRef<StatusReply<StartAccepted>> replyTo)
-      implements Command {}
+  /**
+   * Start this execution; idempotent for the same workflow, input and tenant. A start that reaches
+   * the entity after {@code deadline} (its asker has given up and answered 503) writes nothing, so
+   * a client that was told "unavailable" never finds an execution it does not know of.
+   */
+  public record Start(String workflow, int version, JsonNode input, String tenantId, Instant deadline,
+                      ActorRef<StatusReply<StartAccepted>> replyTo) implements Command {}
 
   public record Get(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
 
@@ -425,6 +430,11 @@ public final class WorkflowExecution
   }
 
   private ReplyEffect<Event, State> start(NotStarted state, Start c) {
+    if (c.deadline() != null && now().isAfter(c.deadline())) {
+      log.warn("workflow start refused id={} reason=arrived after its deadline {}", workflowId, c.deadline());
+      scheduleIdle();
+      return Effect().reply(c.replyTo(), Rejection.unavailable("the start arrived after its caller gave up; nothing was started"));
+    }
     WorkflowStarted event = new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
     return Effect().persist(event)
         .thenRun(s -> {

@@ -35,8 +35,11 @@ public final class WorkflowService implements WorkflowStarter {
   private final WorkflowSettings settings;
   private final ObjectMapper mapper;
   private final JournalReader journal;
+  private final java.time.Clock clock;
 
-  public WorkflowService(ActorSystem<?> system, WorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper) {
+  public WorkflowService(ActorSystem<?> system, WorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper,
+                         java.time.Clock clock) {
+    this.clock = clock;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.registry = registry;
@@ -60,8 +63,10 @@ public final class WorkflowService implements WorkflowStarter {
     List<InputProblem> problems = validate(workflow, normalized);
     if (!problems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(problems));
     int version = workflow.version();
+    // The asker answers 503 when the ask times out; past that instant the entity must not start it.
+    java.time.Instant deadline = clock.instant().plus(settings.askTimeout());
     return entity(id).askWithStatus(
-        replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, replyTo), settings.askTimeout());
+        replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo), settings.askTimeout());
   }
 
   @Override

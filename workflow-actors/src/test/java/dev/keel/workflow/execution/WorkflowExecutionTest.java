@@ -294,7 +294,7 @@ class WorkflowExecutionTest {
   }
 
   private CommandResultWithReply<Command, Event, State, StatusReply<StartAccepted>> start(String workflow, JsonNode input) {
-    return kit.runCommand(replyTo -> new Start(workflow, 1, input, TENANT, replyTo));
+    return kit.runCommand(replyTo -> new Start(workflow, 1, input, TENANT, null, replyTo));
   }
 
   private ExecutionView view() {
@@ -440,7 +440,7 @@ class WorkflowExecutionTest {
     assertThat(otherWorkflow.reply().getError().getMessage()).startsWith("conflict: ");
     assertThat(otherWorkflow.hasNoEvents()).isTrue();
 
-    var otherTenant = kit.<StatusReply<StartAccepted>>runCommand(r -> new Start("three-steps", 1, input, "globex", r));
+    var otherTenant = kit.<StatusReply<StartAccepted>>runCommand(r -> new Start("three-steps", 1, input, "globex", null, r));
     assertThat(otherTenant.reply().getError().getMessage()).startsWith("conflict: ");
     assertThat(otherTenant.hasNoEvents()).isTrue();
 
@@ -818,6 +818,23 @@ class WorkflowExecutionTest {
     assertThat(sent.reply().getError().getMessage()).startsWith("not_found: ");
     assertThat(sent.hasNoEvents()).isTrue();
     assertThat(journal()).isEmpty();
+  }
+
+  @Test
+  void aStartThatArrivesAfterItsCallerGaveUpStartsNothing() {
+    // The route answered 503 at the deadline; a start delivered later must not create an execution
+    // the client was never told of.
+    var late = kit.<StatusReply<StartAccepted>>runCommand(
+        r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.minusMillis(1), r));
+
+    assertThat(late.reply().isError()).isTrue();
+    assertThat(Rejection.of(late.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.UNAVAILABLE);
+    assertThat(late.hasNoEvents()).isTrue();
+    assertThat(late.state()).isEqualTo(new NotStarted());
+
+    var inTime = kit.<StatusReply<StartAccepted>>runCommand(
+        r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.plusSeconds(3), r));
+    assertThat(inTime.reply().getValue().created()).isTrue();
   }
 
   // ---------------------------------------------------------------- the pure event handler (audit replay)
