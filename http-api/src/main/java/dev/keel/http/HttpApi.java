@@ -145,6 +145,29 @@ public class HttpApi extends AllDirectives {
     return answer(stage, v -> json(StatusCodes.OK, v));
   }
 
+  /**
+   * Checks what every list shares (API.md, Lists): only {@code known} parameters, and a
+   * {@code limit} from 1 to 500 (default 50). Adds what is wrong to {@code errors}; returns the limit.
+   */
+  public static int pageLimit(java.util.Map<String, String> params, java.util.Set<String> known, List<ApiProblem.FieldError> errors) {
+    for (String p : params.keySet()) {
+      if (!known.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
+    }
+    if (!params.containsKey("limit")) return 50;
+    try {
+      int limit = Integer.parseInt(params.get("limit"));
+      if (limit < 1 || limit > 500) errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
+      return limit;
+    } catch (NumberFormatException e) {
+      errors.add(new ApiProblem.FieldError("limit", "must be a whole number"));
+      return 50;
+    }
+  }
+
+  public static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
   public static String requirePathId(String value) {
     if (value == null || !PATH_ID.matcher(value).matches()) {
       throw ApiProblem.badRequest("id", "is not a valid id");

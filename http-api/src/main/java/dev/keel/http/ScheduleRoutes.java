@@ -1,5 +1,7 @@
 package dev.keel.http;
 
+import static dev.keel.http.HttpApi.blankToNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.workflow.execution.WorkflowService;
@@ -50,24 +52,13 @@ public final class ScheduleRoutes {
 
   private Route list(Map<String, String> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
-    for (String p : params.keySet()) {
-      if (!LIST_PARAMS.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
-    }
+    int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String workflow = blankToNull(params.get("workflow"));
     Boolean paused = null;
     String pausedParam = blankToNull(params.get("paused"));
     if (pausedParam != null) {
       if (pausedParam.equals("true") || pausedParam.equals("false")) paused = Boolean.valueOf(pausedParam);
       else errors.add(new ApiProblem.FieldError("paused", "must be true or false"));
-    }
-    int limit = 50;
-    if (params.containsKey("limit")) {
-      try {
-        limit = Integer.parseInt(params.get("limit"));
-        if (limit < 1 || limit > 500) errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
-      } catch (NumberFormatException e) {
-        errors.add(new ApiProblem.FieldError("limit", "must be a whole number"));
-      }
     }
     String cursor = blankToNull(params.get("cursor"));
     if (cursor != null) {
@@ -123,7 +114,4 @@ public final class ScheduleRoutes {
     return node.asText();
   }
 
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s;
-  }
 }

@@ -1,5 +1,7 @@
 package dev.keel.http;
 
+import static dev.keel.http.HttpApi.blankToNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.workflow.execution.ExecutionView;
@@ -23,6 +25,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input");
+  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "limit", "cursor");
 
   private final HttpApi api;
   private final WorkflowService workflows;
@@ -99,23 +102,12 @@ public final class WorkflowRoutes {
 
   private Route list(Map<String, String> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
-    for (String p : params.keySet()) {
-      if (!Set.of("status", "workflow", "limit", "cursor").contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
-    }
+    int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String status = blankToNull(params.get("status"));
     if (status != null && !WorkflowReadModel.STATUSES.contains(status)) {
       errors.add(new ApiProblem.FieldError("status", "must be one of " + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
     }
     String workflow = blankToNull(params.get("workflow"));
-    int limit = 50;
-    if (params.containsKey("limit")) {
-      try {
-        limit = Integer.parseInt(params.get("limit"));
-        if (limit < 1 || limit > 500) errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
-      } catch (NumberFormatException e) {
-        errors.add(new ApiProblem.FieldError("limit", "must be a whole number"));
-      }
-    }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     try {
       return api.answerOk(readModel.list(status, workflow, null, limit, blankToNull(params.get("cursor"))));
@@ -154,8 +146,5 @@ public final class WorkflowRoutes {
   /** One journaled event as {@code /history} shows it. */
   public record HistoryEntry(long seq, java.time.Instant at, String type, JsonNode data) {}
 
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s;
-  }
 
 }
