@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -88,25 +87,18 @@ class PluginWorkflowIT {
       """;
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<KeelChildProcess> children = new CopyOnWriteArrayList<>();
-  private final Thread killChildrenOnExit = new Thread(this::killAll, "kill-keel-children");
+  private ChildNodes nodes;
   private Path tempDir;
 
   @BeforeEach
   void setUp() throws IOException {
-    Runtime.getRuntime().addShutdownHook(killChildrenOnExit);
-    tempDir = Files.createTempDirectory("keel-plugin-it-");
+    nodes = new ChildNodes("keel-plugin-it-");
+    tempDir = nodes.tempDir();
   }
 
   @AfterEach
   void tearDown() {
-    killAll();
-    try {
-      Runtime.getRuntime().removeShutdownHook(killChildrenOnExit);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs anyway.
-    }
-    KeelChildProcess.deleteQuietly(tempDir);
+    nodes.close();
   }
 
   @Test
@@ -251,7 +243,7 @@ class PluginWorkflowIT {
         "--http-port", Integer.toString(port), "--cluster-port", "0",
         "--data-dir", tempDir.resolve("data-" + name).toString(),
         "--admin-token", TOKEN, "--plugins-dir", plugins.toString()), Map.of(), port);
-    children.add(node);
+    nodes.track(node);
     return node;
   }
 
@@ -277,9 +269,5 @@ class PluginWorkflowIT {
       b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private void killAll() {
-    for (KeelChildProcess child : children) child.close();
   }
 }

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,25 +38,18 @@ class StartupConfigIT {
   private static final String PASSWORD = "hunter2";
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<KeelChildProcess> children = new CopyOnWriteArrayList<>();
-  private final Thread killChildrenOnExit = new Thread(this::killAll, "kill-keel-children");
+  private ChildNodes nodes;
   private Path tempDir;
 
   @BeforeEach
   void setUp() throws IOException {
-    Runtime.getRuntime().addShutdownHook(killChildrenOnExit);
-    tempDir = Files.createTempDirectory("keel-startup-it-");
+    nodes = new ChildNodes("keel-startup-it-");
+    tempDir = nodes.tempDir();
   }
 
   @AfterEach
   void tearDown() {
-    killAll();
-    try {
-      Runtime.getRuntime().removeShutdownHook(killChildrenOnExit);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs anyway.
-    }
-    KeelChildProcess.deleteQuietly(tempDir);
+    nodes.close();
   }
 
   // ---------------------------------------------------------------- bad configuration
@@ -209,7 +201,7 @@ class StartupConfigIT {
 
   private KeelChildProcess start(String name, List<String> args, Map<String, String> env, int port) throws IOException {
     KeelChildProcess node = KeelChildProcess.start(LOG_DIR, name, args, env, port);
-    children.add(node);
+    nodes.track(node);
     return node;
   }
 
@@ -217,9 +209,5 @@ class StartupConfigIT {
     HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).timeout(Duration.ofSeconds(15)).GET();
     if (token != null) b.header("Authorization", "Bearer " + token);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private void killAll() {
-    for (KeelChildProcess child : children) child.close();
   }
 }
