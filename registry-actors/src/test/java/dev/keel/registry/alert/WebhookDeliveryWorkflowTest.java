@@ -153,7 +153,7 @@ class WebhookDeliveryWorkflowTest {
 
   @Test
   void theStepRetriesPerTheSettingsAndTheDefaultsComeFromReferenceConf() throws Exception {
-    Settings defaults = Settings.fromConfig(ConfigFactory.parseResources("reference.conf").resolve()
+    Settings defaults = Settings.fromConfig(ConfigFactory.parseResources("keel-alerts.conf").resolve()
         .getConfig("keel.alerts.delivery"));
     assertThat(defaults).isEqualTo(new Settings(20, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2,
         Duration.ofSeconds(10)));
