@@ -11,9 +11,18 @@ import dev.keel.http.Json;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
+import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.SchemaMigrations;
+import dev.keel.registry.alert.AlertCatalog;
+import dev.keel.registry.alert.AlertEvaluator;
+import dev.keel.registry.alert.AlertProjection;
+import dev.keel.registry.alert.AlertReadModel;
+import dev.keel.registry.alert.AlertRule;
+import dev.keel.registry.alert.AlertService;
+import dev.keel.registry.alert.AlertSettings;
+import dev.keel.registry.alert.WebhookDeliveryWorkflow;
 import dev.keel.registry.service.RegisteredService;
 import dev.keel.registry.service.ServiceObserver;
 import dev.keel.registry.service.ServiceProjection;
@@ -109,6 +118,7 @@ public final class KeelNode implements AutoCloseable {
     // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
     registry.register(new ExampleWorkflow());
     registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"))));
+    registry.register(webhookDelivery(config));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
@@ -189,13 +199,23 @@ public final class KeelNode implements AutoCloseable {
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.services", e.getMessage());
     }
-    ServiceObserver serviceObserver = ServiceObserver.NONE;
+    // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
+    AlertSettings alertSettings = alertSettings(config);
+    AlertRule.init(system, workflows, clock, alertSettings);
+    AlertReadModel alertReadModel = new AlertReadModel(dataSource,
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
+    AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
+        .start(system, alertSettings.catalogRefresh());
+    // ServiceObserver for the service entities
+    AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
+    ServiceObserver serviceObserver = alertEvaluator;
     RegisteredService.init(system, serviceObserver, clock);
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
     ScheduleProjection.init(system, dataSource, lag);
     ServiceProjection.init(system, dataSource, lag);
+    AlertProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
@@ -208,16 +228,18 @@ public final class KeelNode implements AutoCloseable {
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
         new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
-        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY));
+        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, AlertRule.ENTITY_KEY));
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
         new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
+    AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
             workflowRoutes.routes(),
             scheduleRoutes.routes(),
-            serviceRoutes.routes()))))));
+            serviceRoutes.routes(),
+            alertRoutes.routes()))))));
 
     ServerBinding binding;
     try {
@@ -236,6 +258,25 @@ public final class KeelNode implements AutoCloseable {
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
     token.file().ifPresent(f -> log.info("admin token file={} (generated on first start; pass it as Authorization: Bearer)", f));
     return new KeelNode(system, binding, settings, token);
+  }
+
+  /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
+  private static WebhookDeliveryWorkflow webhookDelivery(Config config) {
+    try {
+      Config delivery = config.getConfig("keel.alerts.delivery");
+      return new WebhookDeliveryWorkflow(new JdkOutboundHttp(delivery.getDuration("connect-timeout")),
+          WebhookDeliveryWorkflow.Settings.fromConfig(delivery));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.alerts.delivery", e.getMessage());
+    }
+  }
+
+  private static AlertSettings alertSettings(Config config) {
+    try {
+      return AlertSettings.fromConfig(config.getConfig("keel.alerts"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.alerts", e.getMessage());
+    }
   }
 
   private static void checkPortFree(String host, int port, String setting) {
