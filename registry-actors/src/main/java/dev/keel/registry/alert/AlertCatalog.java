@@ -107,7 +107,7 @@ public final class AlertCatalog {
 
   /** A rule put through this node: it applies at once. */
   public void put(AlertView view) {
-    Rule rule = new Rule(view.id(), view.service(), AlertCondition.parse(view.condition()), view.tenantId(),
+    Rule rule = new Rule(view.id(), view.service(), AlertCondition.parseCanonical(view.condition()), view.tenantId(),
         micros(view.updatedAt()));
     synchronized (this) {
       entries.put(view.id(), new Entry(rule, true, clock.instant()));
@@ -159,7 +159,7 @@ public final class AlertCatalog {
         continue;
       }
       try {
-        next.put(row.id(), new Entry(new Rule(row.id(), row.service(), AlertCondition.parse(row.condition()), row.tenantId(),
+        next.put(row.id(), new Entry(new Rule(row.id(), row.service(), AlertCondition.parseCanonical(row.condition()), row.tenantId(),
             version), false, now));
       } catch (InvalidConditionException e) {
         log.warn("alert rule skipped, its condition does not parse alertId={} reason={}", row.id(), e.getMessage());

@@ -28,6 +28,8 @@ public final class AlertCondition {
 
   /** Longer texts are refused before parsing. */
   public static final int MAX_LENGTH = 1000;
+  /** {@code metrics.a>1e14} (14 characters) reads {@code metrics.a > 100000000000000} (27): under 4 times. */
+  static final int MAX_CANONICAL_LENGTH = 4 * MAX_LENGTH;
   /** Deeper nesting of parentheses is refused. */
   static final int MAX_DEPTH = 32;
   /** The status words a service entity reports. */
@@ -53,9 +55,21 @@ public final class AlertCondition {
    * @throws InvalidConditionException naming the position and what was expected there
    */
   public static AlertCondition parse(String text) {
+    return parse(text, MAX_LENGTH);
+  }
+
+  /**
+   * Parses a canonical text this class wrote ({@link #toString()} of a parsed condition), which
+   * may be longer than the client's text was: spaces around operators, numbers written out.
+   */
+  static AlertCondition parseCanonical(String text) {
+    return parse(text, MAX_CANONICAL_LENGTH);
+  }
+
+  private static AlertCondition parse(String text, int maxLength) {
     if (text == null) throw new InvalidConditionException(0, "a condition is required, e.g. 'status != healthy'");
-    if (text.length() > MAX_LENGTH) {
-      throw new InvalidConditionException(0, "is longer than " + MAX_LENGTH + " characters");
+    if (text.length() > maxLength) {
+      throw new InvalidConditionException(0, "is longer than " + maxLength + " characters");
     }
     return new AlertCondition(new Parser(text).parseAll());
   }

@@ -693,7 +693,7 @@ public final class AlertRule
   private AlertCondition condition(Active state) {
     String text = state.def().condition();
     if (!text.equals(parsedText)) {
-      parsed = AlertCondition.parse(text); // accepted when it was defined, so it parses
+      parsed = AlertCondition.parseCanonical(text); // accepted when it was defined, so it parses
       parsedText = text;
     }
     return parsed;

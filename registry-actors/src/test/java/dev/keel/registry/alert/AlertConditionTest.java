@@ -190,6 +190,15 @@ class AlertConditionTest {
   }
 
   @Test
+  void aConditionAtTheLengthLimitIsLongerInCanonicalFormAndStillReadsBack() {
+    String compact = "metrics.a>1e14" + " or metrics.a>1e14".repeat(54);
+    assertThat(compact.length()).isLessThanOrEqualTo(AlertCondition.MAX_LENGTH);
+    AlertCondition c = AlertCondition.parse(compact);
+    assertThat(c.toString().length()).isGreaterThan(AlertCondition.MAX_LENGTH);
+    assertThat(AlertCondition.parseCanonical(c.toString())).isEqualTo(c);
+  }
+
+  @Test
   void errorsShowLongTokensShortened() {
     String word = "x".repeat(200);
     assertThatThrownBy(() -> AlertCondition.parse("metrics.lag > " + word))
