@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.node.WebhookReceiver.Received;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.TestDatabases;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class AlertsIT {
 
   private static final Duration DELIVERY = Duration.ofSeconds(30);
+  private static final HttpClient TENANT_HTTP = HttpClient.newHttpClient();
   private static final List<String> SUMMARY_FIELDS = List.of("id", "service", "condition", "webhook", "cooldownSeconds",
       "tenantId", "createdAt", "updatedAt", "firingCount", "lastFiredAt");
 
@@ -178,6 +182,34 @@ class AlertsIT {
           .containsExactly("ingest-lag");
       assertThat(ids(JSON.readTree(api.send("GET", "/api/v1/alerts?service=ingest-2", null).body()))).containsExactly("ingest-lag");
 
+      // ---- a tenant's rule: its own, and watching only its own services
+      HttpResponse<String> tenant = api.send("POST", "/api/v1/tenants", "{\"slug\":\"acme\",\"name\":\"Acme\",\"plan\":\"free\"}");
+      assertThat(tenant.statusCode()).as(tenant.body()).isEqualTo(201);
+      String acmeId = JSON.readTree(tenant.body()).get("id").asText();
+      String acmeKey = JSON.readTree(tenant.body()).get("apiKey").asText();
+      HttpResponse<String> acmeRule = asTenant(node, acmeKey, "PUT", "/api/v1/alerts/acme-stale",
+          "{\"service\":\"*\",\"condition\":\"status == stale\",\"webhook\":\"" + hooks.url("/acme") + "\"}");
+      assertThat(acmeRule.statusCode()).as(acmeRule.body()).isEqualTo(201);
+      assertThat(JSON.readTree(acmeRule.body()).get("tenantId").asText()).isEqualTo(acmeId);
+      assertProblem(asTenant(node, acmeKey, "GET", "/api/v1/alerts/ingest-lag", null), 404);
+      assertProblem(asTenant(node, acmeKey, "DELETE", "/api/v1/alerts/ingest-lag", null), 404);
+      assertProblem(asTenant(node, acmeKey, "PUT", "/api/v1/alerts/ingest-lag",
+          "{\"service\":\"*\",\"condition\":\"status == stale\",\"webhook\":\"" + hooks.url("/acme") + "\"}"), 409);
+      assertProblem(asTenant(node, acmeKey, "PUT", "/api/v1/alerts/acme-other", "{\"service\":\"*\",\"condition\":"
+          + "\"status == stale\",\"webhook\":\"" + hooks.url("/acme") + "\",\"tenantId\":\"globex\"}"), 400, "tenantId");
+      assertThat(JSON.readTree(api.send("GET", "/api/v1/alerts/acme-stale", null).body()).get("tenantId").asText())
+          .as("the admin sees every rule").isEqualTo(acmeId);
+      JsonNode acmeList = null;
+      for (long deadline = System.nanoTime() + DELIVERY.toNanos(); System.nanoTime() < deadline; Thread.sleep(100)) {
+        acmeList = JSON.readTree(asTenant(node, acmeKey, "GET", "/api/v1/alerts", null).body());
+        if (acmeList.get("items").size() > 0) break;
+      }
+      assertThat(ids(acmeList)).as("a tenant lists only its own rules").containsExactly("acme-stale");
+      assertThat(asTenant(node, acmeKey, "PUT", "/api/v1/services/acme-svc", "{\"type\":\"sink\",\"ttlSeconds\":2}")
+          .statusCode()).isEqualTo(201);
+      List<Received> acme = hooks.await("/acme", r -> !r.isEmpty(), DELIVERY, "received the tenant's firing");
+      assertThat(JSON.readTree(acme.get(0).body()).get("service").asText()).isEqualTo("acme-svc");
+
       // ---- delete: gone, and the service going stale again fires nothing
       assertThat(api.send("DELETE", "/api/v1/alerts/ingest-down", null).statusCode()).isEqualTo(204);
       assertProblem(api.send("GET", "/api/v1/alerts/ingest-down", null), 404);
@@ -190,7 +222,18 @@ class AlertsIT {
       assertThat(api.send("POST", "/api/v1/services/ingest-1/heartbeat", "{}").statusCode()).isEqualTo(200);
       hooks.await("/after", r -> !r.isEmpty(), DELIVERY, "received the new rule's firing");
       assertThat(hooks.received("/hook")).as("a deleted rule fires no more").hasSize(2);
+      assertThat(hooks.received("/acme")).extracting(r -> JSON.readTree(r.body()).get("service").asText())
+          .as("the tenant's rule on * never fired for the admin's ingest-1, which went stale meanwhile").containsOnly("acme-svc");
     }
+  }
+
+  /** A request with a tenant's API key instead of the admin token. */
+  private static HttpResponse<String> asTenant(KeelNode node, String key, String method, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
+        .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + key)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) b.header("Content-Type", "application/json");
+    return TENANT_HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static JsonNode awaitWorkflow(NodeHttp api, String id) throws Exception {

@@ -110,12 +110,18 @@ public final class AlertRule
 
   public sealed interface Command extends KeelSerializable {}
 
+  /*
+   * asTenant in Put, Get and Delete is the calling tenant, or null for the admin: a tenant's command
+   * on another tenant's rule is answered as if the rule did not exist (a Put: as if the id were in
+   * use), so that ids don't leak across tenants.
+   */
+
   /** Define or redefine the rule; the same definition again changes nothing. */
-  public record Put(AlertDefinition def, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
+  public record Put(AlertDefinition def, String asTenant, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
 
-  public record Get(ActorRef<StatusReply<AlertView>> replyTo) implements Command {}
+  public record Get(String asTenant, ActorRef<StatusReply<AlertView>> replyTo) implements Command {}
 
-  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Delete(String asTenant, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** A service's health now (from an {@link AlertEvaluator}); no reply. */
   public record Observe(ServiceObservation observation) implements Command {}
@@ -438,8 +444,9 @@ public final class AlertRule
     absent(b.forStateType(Deleted.class));
     b.forStateType(Active.class)
         .onCommand(Put.class, this::redefine)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(Delete.class, this::delete)
+        .onCommand(Get.class, (s, c) -> ownedBy(s, c.asTenant())
+            ? Effect().reply(c.replyTo(), StatusReply.success(view(s))) : hidden(c.replyTo()))
+        .onCommand(Delete.class, (s, c) -> ownedBy(s, c.asTenant()) ? delete(s, c) : hidden(c.replyTo()))
         .onCommand(Observe.class, this::observe)
         .onCommand(ForgetService.class, this::forget)
         .onCommand(FireDeferred.class, this::fireDeferred)
@@ -470,7 +477,20 @@ public final class AlertRule
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
     return Effect().none()
         .thenRun(s -> passivate())
-        .thenReply(replyTo, s -> Rejection.notFound("alert '" + ruleId + "' does not exist"));
+        .thenReply(replyTo, s -> Rejection.notFound(notFoundDetail()));
+  }
+
+  /** Another tenant's rule: answered as unknown, and it keeps running. */
+  private <R> ReplyEffect<Event, State> hidden(ActorRef<StatusReply<R>> replyTo) {
+    return Effect().reply(replyTo, Rejection.notFound(notFoundDetail()));
+  }
+
+  private String notFoundDetail() {
+    return "alert '" + ruleId + "' does not exist";
+  }
+
+  private static boolean ownedBy(Active state, String asTenant) {
+    return asTenant == null || asTenant.equals(state.def().tenantId());
   }
 
   private ReplyEffect<Event, State> define(State state, Put c) {
@@ -486,9 +506,16 @@ public final class AlertRule
   }
 
   private ReplyEffect<Event, State> redefine(Active state, Put c) {
+    if (!ownedBy(state, c.asTenant())) {
+      return Effect().reply(c.replyTo(), Rejection.conflict("alert id '" + ruleId + "' is in use; choose another id"));
+    }
     List<FieldProblem> problems = problems(c.def());
     if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(describe(problems)));
-    AlertDefinition def = normalized(c.def());
+    AlertDefinition given = normalized(c.def());
+    // The admin redefining a tenant's rule without naming a tenant keeps its owner.
+    AlertDefinition def = c.asTenant() == null && given.tenantId() == null && state.def().tenantId() != null
+        ? new AlertDefinition(given.service(), given.condition(), given.webhook(), given.cooldownSeconds(), state.def().tenantId())
+        : given;
     if (def.equals(state.def())) {
       return Effect().reply(c.replyTo(), StatusReply.success(new PutResult(false, view(state))));
     }

@@ -38,21 +38,26 @@ public final class AlertService {
     return AlertRule.problems(definition);
   }
 
+  /*
+   * asTenant: the calling tenant, or null for the admin. Another tenant's rule answers as unknown
+   * (a put: as an id in use), checked by the entity itself.
+   */
+
   /** Defines or redefines rule {@code id}; it applies to this node's heartbeats as soon as it is journaled. */
-  public CompletionStage<PutResult> put(String id, AlertDefinition definition) {
-    return entity(id).<PutResult>askWithStatus(r -> new AlertRule.Put(definition, r), settings.askTimeout())
+  public CompletionStage<PutResult> put(String id, AlertDefinition definition, String asTenant) {
+    return entity(id).<PutResult>askWithStatus(r -> new AlertRule.Put(definition, asTenant, r), settings.askTimeout())
         .thenApply(result -> {
           catalog.put(result.view());
           return result;
         });
   }
 
-  public CompletionStage<AlertView> get(String id) {
-    return entity(id).askWithStatus(AlertRule.Get::new, settings.askTimeout());
+  public CompletionStage<AlertView> get(String id, String asTenant) {
+    return entity(id).askWithStatus(r -> new AlertRule.Get(asTenant, r), settings.askTimeout());
   }
 
-  public CompletionStage<Done> delete(String id) {
-    return entity(id).<Done>askWithStatus(AlertRule.Delete::new, settings.askTimeout())
+  public CompletionStage<Done> delete(String id, String asTenant) {
+    return entity(id).<Done>askWithStatus(r -> new AlertRule.Delete(asTenant, r), settings.askTimeout())
         .thenApply(done -> {
           catalog.remove(id);
           return done;

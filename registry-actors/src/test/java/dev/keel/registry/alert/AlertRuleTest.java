@@ -101,7 +101,7 @@ class AlertRuleTest {
   }
 
   private CommandResultWithReply<Command, Event, State, StatusReply<PutResult>> put(AlertDefinition def) {
-    return kit.runCommand(replyTo -> new Put(def, replyTo));
+    return kit.runCommand(replyTo -> new Put(def, null, replyTo));
   }
 
   static ServiceObservation obs(String service, String status) {
@@ -121,7 +121,7 @@ class AlertRuleTest {
   }
 
   private AlertView view() {
-    return kit.<StatusReply<AlertView>>runCommand(Get::new).reply().getValue();
+    return kit.<StatusReply<AlertView>>runCommand(r -> new Get(null, r)).reply().getValue();
   }
 
   private Active active() {
@@ -215,6 +215,31 @@ class AlertRuleTest {
     assertThat(badUpdate.hasNoEvents()).isTrue();
     assertThat(badUpdate.reply().getError().getMessage()).contains("cooldownSeconds must be between 0 and 86400")
         .doesNotContain("secret").doesNotContain("pw@");
+  }
+
+  @Test
+  void anotherTenantSeesNoRuleAndCannotTakeItsId() {
+    AlertDefinition acme = new AlertDefinition("*", "status == stale", WEBHOOK, 60, "acme");
+    kit.<StatusReply<PutResult>>runCommand(r -> new Put(acme, "acme", r));
+
+    var get = kit.<StatusReply<AlertView>>runCommand(r -> new Get("globex", r));
+    assertThat(Rejection.of(get.reply().getError()))
+        .contains(new Rejection(Rejection.Kind.NOT_FOUND, "alert '" + id + "' does not exist"));
+    var delete = kit.<StatusReply<Done>>runCommand(r -> new Delete("globex", r));
+    assertThat(Rejection.of(delete.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(delete.hasNoEvents()).isTrue();
+    var taken = kit.<StatusReply<PutResult>>runCommand(
+        r -> new Put(new AlertDefinition("*", "status == stale", WEBHOOK, 60, "globex"), "globex", r));
+    assertThat(Rejection.of(taken.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.CONFLICT);
+    assertThat(taken.hasNoEvents()).isTrue();
+
+    assertThat(kit.<StatusReply<AlertView>>runCommand(r -> new Get("acme", r)).reply().getValue().tenantId()).isEqualTo("acme");
+    // The admin sees every rule, and redefining one without naming a tenant keeps its owner.
+    assertThat(view().tenantId()).isEqualTo("acme");
+    var byAdmin = put(def("*", "status == stale", 120));
+    assertThat(byAdmin.events()).containsExactly(
+        new AlertUpdated(new AlertDefinition("*", "status == stale", WEBHOOK, 120, "acme"), T0));
+    assertThat(kit.<StatusReply<Done>>runCommand(r -> new Delete("acme", r)).events()).hasSize(1);
   }
 
   @Test
@@ -447,15 +472,15 @@ class AlertRuleTest {
     Instant deletedAt = T0.plusSeconds(60);
     clock.set(deletedAt);
 
-    var deleted = kit.<StatusReply<Done>>runCommand(Delete::new);
+    var deleted = kit.<StatusReply<Done>>runCommand(r -> new Delete(null, r));
     assertThat(deleted.reply()).isEqualTo(StatusReply.success(Done.getInstance()));
     assertThat(deleted.events()).containsExactly(new AlertDeleted(deletedAt));
     assertThat(deleted.state()).isEqualTo(new Deleted(deletedAt, 1));
 
-    var get = kit.<StatusReply<AlertView>>runCommand(Get::new);
+    var get = kit.<StatusReply<AlertView>>runCommand(r -> new Get(null, r));
     assertThat(Rejection.of(get.reply().getError()))
         .contains(new Rejection(Rejection.Kind.NOT_FOUND, "alert '" + id + "' does not exist"));
-    assertThat(Rejection.of(kit.<StatusReply<Done>>runCommand(Delete::new).reply().getError()).map(Rejection::kind))
+    assertThat(Rejection.of(kit.<StatusReply<Done>>runCommand(r -> new Delete(null, r)).reply().getError()).map(Rejection::kind))
         .contains(Rejection.Kind.NOT_FOUND);
     assertThat(observe(obs("ingest-1", "healthy"))).isEmpty();
     assertThat(observe(obs("ingest-1", "stale"))).isEmpty();
@@ -473,7 +498,7 @@ class AlertRuleTest {
 
   @Test
   void anUnknownRuleIsNotFound() {
-    var get = kit.<StatusReply<AlertView>>runCommand(Get::new);
+    var get = kit.<StatusReply<AlertView>>runCommand(r -> new Get(null, r));
     assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
     assertThat(observe(obs("x", "stale"))).isEmpty();
     assertThat(kit.getState()).isEqualTo(new Empty());

@@ -71,16 +71,16 @@ class AlertShardingTest {
   }
 
   private AlertView get(String id) {
-    return rule(id).<AlertView>askWithStatus(AlertRule.Get::new, timeout).toCompletableFuture().join();
+    return rule(id).<AlertView>askWithStatus(r -> new AlertRule.Get(null, r), timeout).toCompletableFuture().join();
   }
 
   @Test
   void putObserveAndDeleteThroughShardingAndTheEvaluator() {
     AlertDefinition def = new AlertDefinition("ingest-1", "metrics.lag > 30", "https://h.example/x", 0, null);
-    PutResult created = service.put("lag", def).toCompletableFuture().join();
+    PutResult created = service.put("lag", def, null).toCompletableFuture().join();
     assertThat(created.created()).isTrue();
     assertThat(catalog.rulesFor("ingest-1", null)).extracting(AlertCatalog.Rule::id).containsExactly("lag");
-    assertThat(service.get("lag").toCompletableFuture().join()).isEqualTo(created.view());
+    assertThat(service.get("lag", null).toCompletableFuture().join()).isEqualTo(created.view());
 
     // Heartbeats through the evaluator, as a service entity reports them.
     evaluator.observe(new ServiceObservation("ingest-1", null, "source", "healthy", Map.of("lag", 3.0), clock.instant()));
@@ -93,11 +93,11 @@ class AlertShardingTest {
     evaluator.gone("ingest-1", null);
     eventually(() -> assertThat(get("lag").triggered()).isEmpty());
 
-    assertThat(service.delete("lag").toCompletableFuture().join()).isEqualTo(Done.getInstance());
+    assertThat(service.delete("lag", null).toCompletableFuture().join()).isEqualTo(Done.getInstance());
     assertThat(catalog.all()).isEmpty();
     // After the delete the entity passivated itself; the next ask starts it again, as Deleted.
     CompletionException notFound = org.assertj.core.api.Assertions.catchThrowableOfType(CompletionException.class,
-        () -> service.get("lag").toCompletableFuture().join());
+        () -> service.get("lag", null).toCompletableFuture().join());
     assertThat(Rejection.of(notFound).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
   }
 }

@@ -58,7 +58,7 @@ class AlertTimerTest {
         ConfigFactory.parseResources("keel-alerts.conf").resolve().getConfig("keel.alerts"));
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, clock, defaults),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
-    kit.<StatusReply<PutResult>>runCommand(r -> new Put(AlertRuleTest.def("ingest-1", "status != healthy", 300), r));
+    kit.<StatusReply<PutResult>>runCommand(r -> new Put(AlertRuleTest.def("ingest-1", "status != healthy", 300), null, r));
   }
 
   /** Moves both the entity's clock and Pekko's scheduler, then waits until the entity has caught up. */
