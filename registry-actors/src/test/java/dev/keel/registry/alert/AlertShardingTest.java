@@ -36,7 +36,7 @@ class AlertShardingTest {
   private ActorTestKit testKit;
   private final ManualClock clock = new ManualClock(Instant.parse("2026-03-01T07:30:00Z"));
   private final RecordingStarter starter = new RecordingStarter();
-  private final Duration timeout = Duration.ofSeconds(5);
+  private final Duration timeout = Duration.ofSeconds(15);
   private AlertCatalog catalog;
   private AlertService service;
   private AlertEvaluator evaluator;
@@ -54,7 +54,10 @@ class AlertShardingTest {
     testKit = ActorTestKit.create("AlertShardingTest", node.withFallback(AlertRuleTest.CONFIG));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    AlertSettings settings = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
+    AlertSettings configured = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
+    // The first ask waits for the cluster to form and the shard to start: a busy machine needs time.
+    AlertSettings settings = new AlertSettings(timeout, configured.startRetryBackoff(), configured.catalogRefresh(),
+        configured.catalogLocalGrace(), configured.retellAfter(), configured.snapshotEvery());
     AlertRule.init(testKit.system(), starter, clock, settings);
     catalog = new AlertCatalog(null, clock, settings.catalogLocalGrace());
     service = new AlertService(testKit.system(), settings, null, catalog);
