@@ -60,7 +60,8 @@ import java.util.function.ObjIntConsumer;
  * </pre>
  *
  * <p>The load is open: service {@code n} of {@code N} is due at {@code n · interval / N}
- * in every interval, whatever the node does. At most {@code --connections} requests are
+ * in every interval, whatever the node does, from the moment it is registered (so that no
+ * service goes stale while the others register); the warm-up starts once all are. At most {@code --connections} requests are
  * in flight; a heartbeat that finds them all busy waits for one and counts as late, so a
  * slow node shows as latency and backlog, never as a lower offered rate. After the
  * measured phase, {@code --stale-probe} services stop heartbeating while the others go on,
@@ -80,6 +81,8 @@ public final class HeartbeatLoad {
   private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
   /** Between the end of registration and the first heartbeat slot. */
   private static final Duration SCHEDULE_LEAD = Duration.ofMillis(200);
+  /** The longest wait for the schedule to catch up after registration; a node that cannot will show it. */
+  private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(60);
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
   private static final Duration STALE_POLL = Duration.ofMillis(50);
   /** Polling {@code /health} starts this long before a silenced service's deadline, not at once. */
@@ -97,6 +100,7 @@ public final class HeartbeatLoad {
   /** The services silenced by the stale probe, spread over the schedule. */
   private final int[] probes;
   private final boolean[] probed;
+  private final AtomicIntegerArray registered;
   private final AtomicIntegerArray silenced;
   private final AtomicIntegerArray inFlight;
   /** Epoch µs: each probed service's {@code nextHeartbeatBefore} as last acknowledged. */
@@ -105,6 +109,8 @@ public final class HeartbeatLoad {
   private final LongAdder okTotal = new LongAdder();
   private final LongAdder failedTotal = new LongAdder();
   private final AtomicInteger inFlightTotal = new AtomicInteger();
+  /** When the slot the dispatcher works on was due: far in the past while it lags behind. */
+  private volatile long nextDueNanos = System.nanoTime();
   private volatile boolean stopping;
   private volatile String phase = "registration";
   private volatile long phaseStartNanos = System.nanoTime();
@@ -122,6 +128,7 @@ public final class HeartbeatLoad {
     for (int p : probes) {
       probed[p] = true;
     }
+    this.registered = new AtomicIntegerArray(n);
     this.silenced = new AtomicIntegerArray(n);
     this.inFlight = new AtomicIntegerArray(n);
     this.deadlineMicros = new AtomicLongArray(n);
@@ -180,31 +187,49 @@ public final class HeartbeatLoad {
 
   private int measure(Optional<NodeJournal> journal, PrintStream out, PrintStream log)
       throws InterruptedException {
+    // Heartbeats start with the first registration: a service registered early must not go
+    // stale while the others register (registering takes longer than a TTL at some sizes).
+    long start = System.nanoTime() + SCHEDULE_LEAD.toNanos();
+    AtomicReference<HeartbeatTally> tallies = new AtomicReference<>(new HeartbeatTally(0, 0, start, start));
+    Thread dispatcher = new DaemonThreads("bench-heartbeats").newThread(() -> dispatch(start, tallies));
+    dispatcher.start();
     long registrationStart = System.nanoTime();
     Bulk registered =
-        forEachService("register", this::registerRequest, Set.of(200, 201), true, this::acknowledged);
-    Registration registration = new Registration(registered.accepted(), System.nanoTime() - registrationStart);
+        forEachService("register", this::registerRequest, Set.of(200, 201), true, this::registered);
+    long registrationNanos = System.nanoTime() - registrationStart;
     if (registered.refusal() != null || !registered.failures().isEmpty()) {
       log.println(
           "HeartbeatLoad: registration failed: "
               + (registered.refusal() != null ? registered.refusal() : registered.failures()));
+      stopping = true;
+      dispatcher.join(HEARTBEAT_TIMEOUT.toMillis());
       deregisterAll(log);
       return 2;
     }
     log.println(progressLine());
+    // Heartbeats that queued up behind the registrations are sent first: the warm-up
+    // starts once the schedule has caught up, so that they do not spill into the window.
+    enter("catch-up");
+    long catchUpStart = System.nanoTime();
+    long catchUpUntil = catchUpStart + CATCH_UP_LIMIT.toNanos();
+    while (System.nanoTime() - nextDueNanos > HeartbeatTally.LATE_AFTER_NANOS && System.nanoTime() - catchUpUntil < 0) {
+      Thread.sleep(10);
+    }
+    long catchUpNanos = System.nanoTime() - catchUpStart;
+    log.printf(Locale.ROOT, "HeartbeatLoad: schedule caught up %.1f s after registration%n", catchUpNanos / 1e9);
 
-    long start = System.nanoTime() + SCHEDULE_LEAD.toNanos();
-    long windowStart = start + options.warmup().toNanos();
+    enter("warm-up");
+    // Never before the schedule's start, which a quick registration without warm-up can precede.
+    long afterWarmup = System.nanoTime() + options.warmup().toNanos();
+    long windowStart = afterWarmup - start < 0 ? start : afterWarmup;
     long windowEnd = windowStart + options.duration().toNanos();
     HeartbeatTally tally =
         new HeartbeatTally(
-            schedule.firstSlotAtOrAfter(options.warmup().toNanos()),
-            schedule.firstSlotAtOrAfter(options.warmup().plus(options.duration()).toNanos()),
+            schedule.firstSlotAtOrAfter(windowStart - start),
+            schedule.firstSlotAtOrAfter(windowEnd - start),
             windowStart,
             windowEnd);
-    Thread dispatcher = new DaemonThreads("bench-heartbeats").newThread(() -> dispatch(start, tally));
-    enter("warm-up");
-    dispatcher.start();
+    tallies.set(tally);
 
     sleepUntil(windowStart);
     enter("measured");
@@ -231,7 +256,7 @@ public final class HeartbeatLoad {
         new HeartbeatSummary(
             "bench-" + runId,
             options,
-            registration,
+            new Registration(registered.accepted(), registrationNanos, registered.retried(), catchUpNanos),
             options.duration().toNanos(),
             tally,
             cpuUse(before, after),
@@ -248,20 +273,25 @@ public final class HeartbeatLoad {
 
   // ---- heartbeats ----
 
-  /** Sends every slot's heartbeat when it is due, until stopped: the open-loop schedule. */
-  private void dispatch(long startNanos, HeartbeatTally tally) {
+  /**
+   * Sends every slot's heartbeat when it is due, until stopped: the open-loop schedule.
+   * Services not registered yet, and silenced ones, are skipped.
+   */
+  private void dispatch(long startNanos, AtomicReference<HeartbeatTally> tallies) {
     for (long slot = 0; ; slot++) {
       long due = startNanos + schedule.offsetNanos(slot);
+      nextDueNanos = due;
       if (!parkUntil(due)) {
         return;
       }
       int n = schedule.service(slot);
-      if (silenced.get(n) != 0) {
+      if (registered.get(n) == 0 || silenced.get(n) != 0) {
         continue;
       }
       if (!acquireConnection()) {
         return;
       }
+      HeartbeatTally tally = tallies.get();
       long sentAt = System.nanoTime();
       tally.sent(slot, sentAt - due);
       inFlight.incrementAndGet(n);
@@ -291,6 +321,11 @@ public final class HeartbeatLoad {
       inFlight.decrementAndGet(n);
       connections.release();
     }
+  }
+
+  private void registered(HttpResponse<String> response, int n) {
+    acknowledged(response, n);
+    registered.set(n, 1);
   }
 
   /** Remembers a probed service's deadline from an answer carrying {@code nextHeartbeatBefore}. */
@@ -435,8 +470,11 @@ public final class HeartbeatLoad {
 
   // ---- registration and deregistration ----
 
-  /** One request per service: how many were accepted, why others were not, and a refusal that stopped it. */
-  private record Bulk(int accepted, Map<String, Long> failures, String refusal) {}
+  /**
+   * One request per service: how many were accepted, why others were not, a refusal that
+   * stopped it, and why requests were retried.
+   */
+  private record Bulk(int accepted, Map<String, Long> failures, String refusal, Map<String, Long> retried) {}
 
   /**
    * Sends {@code request(n)} for every service, {@code --connections} at a time, retrying
@@ -455,6 +493,7 @@ public final class HeartbeatLoad {
     AtomicInteger ok = new AtomicInteger();
     AtomicReference<String> refusal = new AtomicReference<>();
     CountsByKind<String> failures = new CountsByKind<>();
+    CountsByKind<String> retried = new CountsByKind<>();
     ExecutorService workers =
         Executors.newFixedThreadPool(options.connections(), new DaemonThreads("bench-" + what));
     for (int w = 0; w < options.connections(); w++) {
@@ -464,7 +503,7 @@ public final class HeartbeatLoad {
               HttpRequest r = request.apply(n);
               String problem;
               try {
-                HttpResponse<String> response = exchange(r);
+                HttpResponse<String> response = exchange(r, retried);
                 if (accepted.contains(response.statusCode())) {
                   okTotal.increment();
                   ok.incrementAndGet();
@@ -490,24 +529,35 @@ public final class HeartbeatLoad {
     workers.shutdown();
     // Every request has a timeout and a retry limit, so the workers end by themselves.
     workers.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
-    return new Bulk(ok.get(), failures.snapshot(), refusal.get());
+    return new Bulk(ok.get(), failures.snapshot(), refusal.get(), retried.snapshot());
   }
 
-  /** Sends {@code request}, retrying I/O errors, timeouts, 429 and 503 (PUT and DELETE are idempotent). */
-  private HttpResponse<String> exchange(HttpRequest request) throws IOException, InterruptedException {
+  /**
+   * Sends {@code request} on one of the connections, retrying I/O errors, timeouts, 429 and
+   * 503 (PUT and DELETE are idempotent) and counting why in {@code retried}.
+   */
+  private HttpResponse<String> exchange(HttpRequest request, CountsByKind<String> retried)
+      throws IOException, InterruptedException {
     for (int attempt = 0; ; attempt++) {
       Duration pause = RETRY_PAUSE;
+      String why;
+      connections.acquire();
       try {
         HttpResponse<String> response = send(request).join();
         if ((response.statusCode() != 429 && response.statusCode() != 503) || attempt >= NodeHttp.TRANSIENT_RETRIES) {
           return response;
         }
+        why = "answered " + response.statusCode();
         pause = NodeHttp.retryAfter(response);
       } catch (CompletionException e) {
         if (attempt >= NodeHttp.TRANSIENT_RETRIES) {
           throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
+        why = errorKind(e);
+      } finally {
+        connections.release();
       }
+      retried.increment(why);
       Thread.sleep(pause.toMillis());
     }
   }

@@ -32,8 +32,11 @@ record HeartbeatSummary(
     int deregistered,
     int deregisterFailed) {
 
-  /** How long registering every service took. */
-  record Registration(int services, long nanos) {}
+  /**
+   * How long registering every service took, why registrations were retried, and how long
+   * after registration the heartbeat schedule caught up (sent on time again).
+   */
+  record Registration(int services, long nanos, Map<String, Long> retried, long catchUpNanos) {}
 
   /**
    * CPU time spent during the measured phase, in clock ticks: the node's (when its pid was
@@ -113,6 +116,8 @@ record HeartbeatSummary(
     reg.put("services", registration.services());
     reg.put("seconds", round(seconds(registration.nanos()), 3));
     reg.put("perSecond", perSecond(registration.services(), registration.nanos()));
+    reg.set("retried", LoadReport.counts(registration.retried()));
+    reg.put("catchUpSeconds", round(seconds(registration.catchUpNanos()), 3));
 
     r.put("measuredSeconds", round(measuredSeconds(), 3));
     r.put("offeredPerSecond", perSecond(tally.offered(), measuredNanos));
@@ -199,10 +204,12 @@ record HeartbeatSummary(
     line(
         out,
         "registration",
-        "%d services in %.1f s (%.0f/s, not measured)",
+        "%d services in %.1f s (%.0f/s, not measured), heartbeats on time %.1f s later%s",
         reg.get("services").asInt(),
         reg.get("seconds").asDouble(),
-        reg.get("perSecond").asDouble());
+        reg.get("perSecond").asDouble(),
+        reg.get("catchUpSeconds").asDouble(),
+        reg.get("retried").isEmpty() ? "" : ", retried " + reg.get("retried"));
     line(
         out,
         "throughput",

@@ -92,6 +92,7 @@ class HeartbeatSummaryTest {
     assertThat(r.get("parameters").get("interval").asText()).isEqualTo("PT2S");
     assertThat(r.get("parameters").get("nodePid").asLong()).isEqualTo(99);
     assertThat(r.get("registration").get("perSecond").asDouble()).isEqualTo(8.0); // 4 in 0.5 s
+    assertThat(r.get("registration").get("retried").get("answered 503").asLong()).isEqualTo(2);
     assertThat(r.get("measuredSeconds").asDouble()).isEqualTo(10.0);
     assertThat(r.get("offeredPerSecond").asDouble()).isEqualTo(2.0);
     assertThat(r.get("heartbeatsPerSecond").asDouble()).isEqualTo(2.0);
@@ -112,7 +113,7 @@ class HeartbeatSummaryTest {
     assertThat(r.get("problems").isEmpty()).isTrue();
 
     String text = print(r);
-    assertThat(text).contains("2.0 heartbeats/s answered 200").contains("node 50.0 %").contains("+0 events");
+    assertThat(text).contains("(8/s, not measured), heartbeats on time 1.5 s later, retried {\"answered 503\":2}").contains("2.0 heartbeats/s answered 200").contains("node 50.0 %").contains("+0 events");
     assertThat(text.strip()).endsWith("result       ok");
   }
 
@@ -147,7 +148,7 @@ class HeartbeatSummaryTest {
     HeartbeatTally tally = new HeartbeatTally(0, 0, WINDOW_START, WINDOW_END);
     HeartbeatSummary summary =
         new HeartbeatSummary(
-            "bench-x", options, new Registration(4, 500 * MS), WINDOW_END - WINDOW_START, tally,
+            "bench-x", options, new Registration(4, 500 * MS, Map.of(), 0), WINDOW_END - WINDOW_START, tally,
             new CpuUse(100, OptionalLong.empty(), OptionalLong.of(100), Optional.empty()),
             Optional.of(new JournalGrowth("bytes", "file", 4096, 8192, Map.of())), Optional.empty(), 4, 0);
 
@@ -176,7 +177,7 @@ class HeartbeatSummaryTest {
     return new HeartbeatSummary(
         "bench-x",
         options,
-        new Registration(4, 500 * MS),
+        new Registration(4, 500 * MS, Map.of("answered 503", 2L), 1_500 * MS),
         WINDOW_END - WINDOW_START,
         tally,
         new CpuUse(100, OptionalLong.of(500), OptionalLong.of(100), Optional.of(new ProcStat.MachineTicks(1000, 2000))),
