@@ -219,8 +219,9 @@ public final class HeartbeatLoad {
     log.printf(Locale.ROOT, "HeartbeatLoad: schedule caught up %.1f s after registration%n", catchUpNanos / 1e9);
 
     enter("warm-up");
-    // Never before the schedule's start, which a quick registration without warm-up can precede.
-    long afterWarmup = System.nanoTime() + options.warmup().toNanos();
+    // Never before the schedule's start, which a quick registration without warm-up can precede;
+    // and a moment ahead, so that the tally is in place before the window's first heartbeat is due.
+    long afterWarmup = System.nanoTime() + options.warmup().toNanos() + SCHEDULE_LEAD.toNanos();
     long windowStart = afterWarmup - start < 0 ? start : afterWarmup;
     long windowEnd = windowStart + options.duration().toNanos();
     HeartbeatTally tally =
