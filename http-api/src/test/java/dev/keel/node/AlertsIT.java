@@ -126,6 +126,20 @@ class AlertsIT {
       assertThat(statuses).as("the trouble heartbeats did not fire (they would show as unhealthy or degraded)")
           .containsExactly("stale", "stale");
 
+      // ---- audit: the rule's journal, and its state as of now rebuilt from it
+      JsonNode settled = await(api, "/api/v1/alerts/ingest-down",
+          v -> v.get("firings").get(0).get("delivery").asText().equals("started"), "recorded the second delivery");
+      Thread.sleep(5);
+      String now = java.time.Instant.ofEpochMilli(System.currentTimeMillis()).toString();
+      HttpResponse<String> past = api.send("GET", "/api/v1/audit/alert/ingest-down/state?asOf=" + now, null);
+      assertThat(past.statusCode()).as(past.body()).isEqualTo(200);
+      assertThat(JSON.readTree(past.body())).isEqualTo(settled);
+      List<String> types = new ArrayList<>();
+      JSON.readTree(api.send("GET", "/api/v1/audit/alert/ingest-down/events", null).body())
+          .forEach(e -> types.add(e.get("type").asText()));
+      assertThat(types).containsExactly("AlertDefined", "AlertFired", "DeliveryStarted", "AlertCleared", "AlertFired",
+          "DeliveryStarted");
+
       // ---- a webhook answering 500 is retried until it answers 200
       hooks.script("/flaky", 500, 500, 200);
       assertThat(api.send("PUT", "/api/v1/services/ingest-2", "{\"type\":\"source\",\"ttlSeconds\":60}").statusCode()).isEqualTo(201);

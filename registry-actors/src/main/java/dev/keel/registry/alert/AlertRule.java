@@ -3,6 +3,7 @@ package dev.keel.registry.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -736,6 +737,15 @@ public final class AlertRule
   }
 
   private AlertView view(Active s) {
+    return viewOf(ruleId, s);
+  }
+
+  /** How audit rebuilds a rule as of an instant: the same event handler, the same view as GET. */
+  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(
+      ENTITY_TYPE, Event.class, new Empty(), AlertRule::apply,
+      (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  static AlertView viewOf(String ruleId, Active s) {
     AlertDefinition d = s.def();
     List<String> triggered = new ArrayList<>();
     List<DeferredView> deferred = new ArrayList<>();
