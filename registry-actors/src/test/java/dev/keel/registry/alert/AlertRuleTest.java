@@ -602,7 +602,7 @@ class AlertRuleTest {
   void settingsDefaultsComeFromKeelAlertsConf() {
     Config defaults = ConfigFactory.parseResources("keel-alerts.conf").resolve();
     assertThat(AlertSettings.fromConfig(defaults.getConfig("keel.alerts"))).isEqualTo(new AlertSettings(
-        Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5), 100));
+        Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5), 100));
     assertThat(settings.startRetryBackoff()).isEqualTo(Duration.ofMillis(200));
   }
 }
