@@ -11,7 +11,6 @@ import dev.keel.workflow.schedule.Schedule;
 import dev.keel.workflow.schedule.ScheduleReadModel;
 import dev.keel.workflow.schedule.ScheduleService;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,22 +72,17 @@ public final class ScheduleRoutes {
   }
 
   private Route put(String id, JsonNode body) {
-    if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
     List<ApiProblem.FieldError> errors = new ArrayList<>();
-    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-      String field = it.next();
-      if (!FIELDS.contains(field)) errors.add(new ApiProblem.FieldError(field, "is not a known field"));
-    }
-    String workflow = text(body, "workflow", true, errors);
-    String cron = text(body, "cron", true, errors);
-    String timezone = text(body, "timezone", false, errors);
-    JsonNode paused = body.get("paused");
-    if (paused != null && !paused.isNull() && !paused.isBoolean()) errors.add(new ApiProblem.FieldError("paused", "must be true or false"));
+    BodyFields fields = new BodyFields(body, FIELDS, errors);
+    String workflow = fields.text("workflow", true);
+    String cron = fields.text("cron", true);
+    String timezone = fields.text("timezone", false);
+    boolean paused = fields.bool("paused", false);
     if (workflow != null && workflows.definitions().stream().noneMatch(d -> d.name().equals(workflow))) {
       errors.add(new ApiProblem.FieldError("workflow", "no workflow named '" + workflow + "' is registered"));
     }
     Schedule.ScheduleDefinition definition = new Schedule.ScheduleDefinition(workflow, cron, timezone == null ? "UTC" : timezone,
-        body.has("input") ? body.get("input") : NullNode.getInstance(), paused != null && paused.asBoolean(false), null);
+        body.has("input") ? body.get("input") : NullNode.getInstance(), paused, null);
     if (cron != null && errors.stream().noneMatch(e -> e.field().equals("timezone"))) {
       try {
         schedules.validate(definition);
@@ -100,18 +94,4 @@ public final class ScheduleRoutes {
     return api.answer(schedules.put(id, definition),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
-
-  private static String text(JsonNode body, String field, boolean required, List<ApiProblem.FieldError> errors) {
-    JsonNode node = body.get(field);
-    if (node == null || node.isNull()) {
-      if (required) errors.add(new ApiProblem.FieldError(field, "is required"));
-      return null;
-    }
-    if (!node.isTextual()) {
-      errors.add(new ApiProblem.FieldError(field, "must be a string"));
-      return null;
-    }
-    return node.asText();
-  }
-
 }

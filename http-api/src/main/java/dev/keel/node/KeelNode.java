@@ -10,9 +10,16 @@ import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
+import dev.keel.http.ServiceRoutes;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.SchemaMigrations;
+import dev.keel.registry.service.RegisteredService;
+import dev.keel.registry.service.ServiceObserver;
+import dev.keel.registry.service.ServiceProjection;
+import dev.keel.registry.service.ServiceReadModel;
+import dev.keel.registry.service.ServiceRegistry;
+import dev.keel.registry.service.ServiceSettings;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
@@ -176,10 +183,19 @@ public final class KeelNode implements AutoCloseable {
     WorkflowExecution.init(system, deps);
     WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
     Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ServiceSettings serviceSettings;
+    try {
+      serviceSettings = ServiceSettings.fromConfig(config.getConfig("keel.services"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.services", e.getMessage());
+    }
+    ServiceObserver serviceObserver = ServiceObserver.NONE;
+    RegisteredService.init(system, serviceObserver, clock);
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
     ScheduleProjection.init(system, dataSource, lag);
+    ServiceProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
@@ -192,13 +208,16 @@ public final class KeelNode implements AutoCloseable {
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
         new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
-        List.of(WorkflowExecution.ENTITY_KEY, dev.keel.workflow.schedule.Schedule.ENTITY_KEY));
+        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY));
+    ServiceRoutes serviceRoutes = new ServiceRoutes(api,
+        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
             workflowRoutes.routes(),
-            scheduleRoutes.routes()))))));
+            scheduleRoutes.routes(),
+            serviceRoutes.routes()))))));
 
     ServerBinding binding;
     try {

@@ -1,17 +1,14 @@
 package dev.keel.workflow.schedule;
 
+import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
 import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -93,13 +90,9 @@ public final class ScheduleReadModel {
     String next = null;
     if (items.size() > limit) {
       items = items.subList(0, limit);
-      next = encodeCursor(items.get(limit - 1).id());
+      next = IdCursor.encode(items.get(limit - 1).id());
     }
     return new Page(List.copyOf(items), next);
-  }
-
-  static String encodeCursor(String lastId) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(lastId.getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -109,13 +102,6 @@ public final class ScheduleReadModel {
    * @throws BadCursorException when {@code cursor} is not one a page handed out
    */
   public static String decodeCursor(String cursor) {
-    try {
-      String id = StandardCharsets.UTF_8.newDecoder()
-          .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
-      if (id.isBlank() || id.length() > 128) throw new BadCursorException();
-      return id;
-    } catch (IllegalArgumentException | CharacterCodingException e) {
-      throw new BadCursorException();
-    }
+    return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
   }
 }

@@ -182,7 +182,7 @@ class ScheduleReadModelTest {
   void cursorsRoundTripAndForeignOnesAreRefused() throws Exception {
     open(DatabaseSettings.Kind.H2);
     for (String id : List.of("a", "tenant:acme.nightly-1", "Z_9")) {
-      assertThat(ScheduleReadModel.decodeCursor(ScheduleReadModel.encodeCursor(id))).isEqualTo(id);
+      assertThat(ScheduleReadModel.decodeCursor(dev.keel.persistence.IdCursor.encode(id))).isEqualTo(id);
     }
     for (String bad : List.of("not base64!", "", "%%%", "_w")) {
       assertThatThrownBy(() -> ScheduleReadModel.decodeCursor(bad)).isInstanceOf(BadCursorException.class);

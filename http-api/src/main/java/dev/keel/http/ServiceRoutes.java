@@ -1,0 +1,128 @@
+package dev.keel.http;
+
+import static dev.keel.http.HttpApi.blankToNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.registry.service.FieldProblem;
+import dev.keel.registry.service.RegisteredService.HeartbeatReport;
+import dev.keel.registry.service.RegisteredService.ServiceDefinition;
+import dev.keel.registry.service.ServiceReadModel;
+import dev.keel.registry.service.ServiceReadModel.MetadataFilter;
+import dev.keel.registry.service.ServiceRegistry;
+import dev.keel.registry.service.ServiceRules;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** {@code /api/v1/services}: the service registry (API.md, Service registry); translation only. */
+public final class ServiceRoutes {
+
+  private static final Set<String> REGISTER_FIELDS = Set.of("name", "type", "endpoint", "metadata", "ttlSeconds", "deregisterAfterSeconds");
+  private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "metrics", "details");
+  private static final Set<String> LIST_PARAMS = Set.of("type", "status", "metadata", "limit", "cursor");
+
+  /** What {@code GET /api/v1/services/{id}/health} answers: 200 when healthy, 503 otherwise. */
+  public record Health(String id, String status, Instant lastHeartbeatAt) {}
+
+  private final HttpApi api;
+  private final ServiceRegistry registry;
+
+  public ServiceRoutes(HttpApi api, ServiceRegistry registry) {
+    this.api = api;
+    this.registry = registry;
+  }
+
+  public Route routes() {
+    return api.pathPrefix("services", () -> api.concat(
+        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMultiMap(this::list))),
+        api.pathPrefix(PathMatchers.segment(), rawId -> {
+          String id = HttpApi.requireId("id", rawId);
+          return api.concat(
+              api.pathEndOrSingleSlash(() -> api.concat(
+                  api.put(() -> api.jsonBody(false, body -> register(id, body))),
+                  api.get(() -> api.answerOk(registry.get(id))),
+                  api.delete(() -> api.answer(registry.deregister(id),
+                      done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))))),
+              api.path("heartbeat", () -> api.post(() -> api.jsonBody(true, body -> heartbeat(id, body)))),
+              api.path("health", () -> api.get(() -> api.answer(registry.get(id), view -> api.json(
+                  view.status().equals("healthy") ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE,
+                  new Health(id, view.status(), view.lastHeartbeatAt()))))));
+        })));
+  }
+
+  private Route register(String id, JsonNode body) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    BodyFields fields = new BodyFields(body, REGISTER_FIELDS, errors);
+    String name = fields.text("name", false);
+    String type = fields.text("type", true);
+    String endpoint = fields.text("endpoint", false);
+    Map<String, String> metadata = fields.stringMap("metadata");
+    Integer ttl = fields.integer("ttlSeconds", registry.settings().defaultTtlSeconds());
+    Integer deregisterAfter = fields.integer("deregisterAfterSeconds", null);
+    // The name is what people read; without one the id is the name.
+    ServiceDefinition def = new ServiceDefinition(name == null ? id : name, type, endpoint, metadata, ttl, deregisterAfter, null);
+    addDomainProblems(ServiceRules.problems(def), errors);
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the registration has invalid fields", errors);
+    return api.answer(registry.register(id, def),
+        result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
+  }
+
+  private Route heartbeat(String id, JsonNode body) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    HeartbeatReport report;
+    if (body.isNull()) {
+      report = new HeartbeatReport(null, Map.of(), Map.of()); // an empty heartbeat: alive and healthy
+    } else {
+      BodyFields fields = new BodyFields(body, HEARTBEAT_FIELDS, errors);
+      report = new HeartbeatReport(fields.text("status", false), fields.numberMap("metrics"), fields.stringMap("details"));
+      addDomainProblems(ServiceRules.problems(report), errors);
+    }
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the heartbeat has invalid fields", errors);
+    return api.answerOk(registry.heartbeat(id, report));
+  }
+
+  private Route list(Map<String, List<String>> params) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    Map<String, String> single = new java.util.HashMap<>();
+    params.forEach((k, v) -> {
+      if (!v.isEmpty()) single.put(k, v.get(0));
+      if (v.size() > 1 && !k.equals("metadata")) errors.add(new ApiProblem.FieldError(k, "is given more than once"));
+    });
+    int limit = HttpApi.pageLimit(single, LIST_PARAMS, errors);
+    String type = blankToNull(single.get("type"));
+    String status = blankToNull(single.get("status"));
+    if (status != null && !ServiceRules.STATUSES.contains(status)) {
+      errors.add(new ApiProblem.FieldError("status", "must be one of healthy, degraded, unhealthy, stale"));
+    }
+    List<MetadataFilter> metadata = new ArrayList<>();
+    for (String m : params.getOrDefault("metadata", List.of())) {
+      int eq = m.indexOf('=');
+      if (eq <= 0) errors.add(new ApiProblem.FieldError("metadata", "must be key=value"));
+      else metadata.add(new MetadataFilter(m.substring(0, eq), m.substring(eq + 1)));
+    }
+    String cursor = blankToNull(single.get("cursor"));
+    if (cursor != null) {
+      try {
+        ServiceReadModel.decodeCursor(cursor);
+      } catch (ServiceReadModel.BadCursorException e) {
+        errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    return api.answerOk(registry.list(type, status, metadata, null, limit, cursor));
+  }
+
+  /** Adds the registry's own checks, leaving out fields the body reading already found wrong. */
+  private static void addDomainProblems(List<FieldProblem> problems, List<ApiProblem.FieldError> errors) {
+    for (FieldProblem p : problems) {
+      boolean known = errors.stream().anyMatch(e -> e.field().equals(p.field()) || p.field().startsWith(e.field() + "."));
+      if (!known) errors.add(new ApiProblem.FieldError(p.field(), p.message()));
+    }
+  }
+}

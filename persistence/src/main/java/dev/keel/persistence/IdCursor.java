@@ -1,0 +1,31 @@
+package dev.keel.persistence;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * The cursor of lists that page by id ascending: the last id of the page, in URL-safe base64 so
+ * that clients treat it as opaque.
+ */
+public final class IdCursor {
+
+  private IdCursor() {}
+
+  public static String encode(String lastId) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(lastId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The last id of the page {@code cursor} continues from; empty when it is not a cursor this class made. */
+  public static Optional<String> decode(String cursor) {
+    try {
+      String id = StandardCharsets.UTF_8.newDecoder()
+          .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+      return id.isBlank() || id.length() > 128 ? Optional.empty() : Optional.of(id);
+    } catch (IllegalArgumentException | CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+}

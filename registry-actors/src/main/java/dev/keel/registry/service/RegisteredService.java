@@ -1,0 +1,483 @@
+package dev.keel.registry.service;
+
+import dev.keel.persistence.EventTags;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.persistence.Rejection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One registered service: its registration, its health and its TTL.
+ *
+ * <p>The journal holds what must survive a restart: the registration and its changes, every health
+ * transition ({@code healthy → stale}, {@code unhealthy → healthy} …) and the deregistration.
+ * Heartbeats themselves are not journaled unless they change the status: the time of the last one,
+ * its metrics and its details live in this entity's memory only (the lesson Kubernetes learned with
+ * node leases: a write per heartbeat is what a registry must not do).
+ *
+ * <p>TTL: a service whose last heartbeat (registration counts as one) is more than
+ * {@code ttlSeconds} old turns {@code stale}, journaled when it happens. After a restart or a
+ * fail-over the last heartbeat time is unknown, so the TTL clock restarts at recovery: the control
+ * plane's own outage gives every service one TTL of grace instead of flipping all of them stale.
+ * Services are remembered entities, so that TTL detection resumes on another node when the one
+ * holding them dies; a deregistered service leaves memory and is forgotten.
+ */
+public final class RegisteredService
+    extends EventSourcedBehaviorWithEnforcedReplies<RegisteredService.Command, RegisteredService.Event, RegisteredService.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "service");
+  /** Entity type name in persistence ids and tags; never changes. */
+  public static final String ENTITY_TYPE = "service";
+
+  private static final String TTL_TIMER = "ttl";
+  private static final String DEREGISTER_TIMER = "deregister";
+  /** Pekko timers are never armed longer than this; a far deadline re-arms on the way. */
+  private static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
+
+  private static final Logger log = LoggerFactory.getLogger(RegisteredService.class);
+
+  // ---------------------------------------------------------------- commands
+
+  public sealed interface Command extends KeelSerializable {}
+
+  /** Register, or change the registration; the same definition again changes nothing but counts as a heartbeat. */
+  public record Register(ServiceDefinition def, ActorRef<StatusReply<RegisterResult>> replyTo) implements Command {}
+
+  public record Heartbeat(HeartbeatReport report, ActorRef<StatusReply<HeartbeatAck>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<ServiceView>> replyTo) implements Command {}
+
+  public record Deregister(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Local (timer, or a test after moving its clock): the TTL may have run out. */
+  public record CheckTtl() implements Command {}
+
+  /** Local (timer, or a test): a stale service may be due for automatic deregistration. */
+  public record CheckDeregister() implements Command {}
+
+  // ---------------------------------------------------------------- values
+
+  /**
+   * What a client registers. {@code deregisterAfterSeconds} (optional) removes the service once it
+   * has been stale that long; {@code tenantId} is null for services registered with the admin token.
+   */
+  public record ServiceDefinition(String name, String type, String endpoint, Map<String, String> metadata,
+                                  int ttlSeconds, Integer deregisterAfterSeconds, String tenantId) {
+    public ServiceDefinition {
+      // Sorted, so that equal metadata compares equal after a round trip through JSON.
+      metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(metadata));
+    }
+  }
+
+  /** A heartbeat: a null status means healthy; metrics and details may be empty. */
+  public record HeartbeatReport(String status, Map<String, Double> metrics, Map<String, String> details) {
+    public HeartbeatReport {
+      metrics = metrics == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(metrics));
+      details = details == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(details));
+    }
+
+    String effectiveStatus() {
+      return status == null ? "healthy" : status;
+    }
+  }
+
+  public record RegisterResult(boolean created, ServiceView view) implements KeelSerializable {}
+
+  public record HeartbeatAck(String status, int ttlSeconds, Instant nextHeartbeatBefore) implements KeelSerializable {}
+
+  /**
+   * A service as the API shows it. {@code lastHeartbeatAt}, {@code metrics} and {@code details} are
+   * null/empty after a restart of the control plane until the service's next heartbeat (they are not
+   * journaled).
+   */
+  public record ServiceView(String id, String name, String type, String endpoint, Map<String, String> metadata,
+                            String status, Instant registeredAt, Instant lastHeartbeatAt, Map<String, Double> metrics,
+                            Map<String, String> details, int ttlSeconds, Integer deregisterAfterSeconds,
+                            Instant statusSince, Instant nextHeartbeatBefore, String tenantId, Instant updatedAt)
+      implements KeelSerializable {}
+
+  // ---------------------------------------------------------------- events
+
+  public sealed interface Event extends KeelSerializable {}
+
+  public record ServiceRegistered(ServiceDefinition def, Instant at) implements Event {}
+
+  public record ServiceUpdated(ServiceDefinition def, Instant at) implements Event {}
+
+  /** A health transition, with why ({@code heartbeat}, {@code registered}, {@code no heartbeat within 30s}). */
+  public record StatusChanged(String from, String to, String reason, Instant at) implements Event {}
+
+  /** Gone: by a client ({@code automatic} false) or after being stale for {@code deregisterAfterSeconds}. */
+  public record ServiceDeregistered(boolean automatic, String reason, Instant at) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  public sealed interface State extends KeelSerializable {}
+
+  /** Never registered. */
+  public record Empty() implements State {}
+
+  public record Registered(ServiceDefinition def, String status, Instant registeredAt, Instant updatedAt,
+                           Instant statusSince) implements State {}
+
+  /** Deregistered; a new registration brings it back. */
+  public record Deregistered(Instant at, boolean automatic) implements State {}
+
+  // ---------------------------------------------------------------- wiring
+
+  /** Starts sharding for services; remembered, so that TTLs keep running when a node dies. */
+  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, Optional.of(ctx.getShard())))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static PersistenceId persistenceId(String serviceId) {
+    return PersistenceId.of(ENTITY_TYPE, serviceId);
+  }
+
+  public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock) {
+    return create(serviceId, observer, clock, Optional.empty());
+  }
+
+  private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock,
+                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new RegisteredService(serviceId, observer, clock, shard, ctx, timers)));
+  }
+
+  // ---------------------------------------------------------------- runtime (not journaled)
+
+  private final String serviceId;
+  private final ServiceObserver observer;
+  private final Clock clock;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final int tagCount;
+
+  /** When the last heartbeat (or registration) arrived here; null since recovery until one does. */
+  private Instant lastHeartbeatAt;
+  private Map<String, Double> metrics = Map.of();
+  private Map<String, String> details = Map.of();
+  /** Stale unless a heartbeat arrives before this; null while stale or not registered. */
+  private Instant deadline;
+  /** Where the TTL timer is set to fire; null when it is not armed. */
+  private Instant ttlTimerAt;
+
+  private RegisteredService(String serviceId, ServiceObserver observer, Clock clock,
+                            Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
+                            TimerScheduler<Command> timers) {
+    super(persistenceId(serviceId));
+    this.serviceId = serviceId;
+    this.observer = observer;
+    this.clock = clock;
+    this.shard = shard;
+    this.context = context;
+    this.timers = timers;
+    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+  }
+
+  @Override
+  public State emptyState() {
+    return new Empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return EventTags.tagSetFor(ENTITY_TYPE, serviceId, tagCount);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // A flapping service writes a transition per flap: recover from a snapshot, not from years of them.
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .build();
+  }
+
+  private void onRecovered(State state) {
+    if (!(state instanceof Registered r)) return;
+    Instant now = clock.instant();
+    if (!r.status().equals("stale")) {
+      // The last heartbeat time died with the previous incarnation: one TTL of grace from now.
+      deadline = now.plusSeconds(r.def().ttlSeconds());
+      armTtl();
+    } else {
+      armDeregister(r);
+    }
+    observer.observe(observation(r, now));
+  }
+
+  // ---------------------------------------------------------------- command handlers
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    absent(b.forStateType(Empty.class));
+    absent(b.forStateType(Deregistered.class));
+    b.forStateType(Registered.class)
+        .onCommand(Register.class, this::reregister)
+        .onCommand(Heartbeat.class, this::heartbeat)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Deregister.class, this::deregister)
+        .onCommand(CheckTtl.class, this::checkTtl)
+        .onCommand(CheckDeregister.class, this::checkDeregister);
+    return b.build();
+  }
+
+  private <S extends State> void absent(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+    b.onCommand(Register.class, (s, c) -> register(c))
+        .onCommand(Heartbeat.class, (s, c) -> notRegistered(c.replyTo()))
+        .onCommand(Get.class, (s, c) -> notRegistered(c.replyTo()))
+        .onCommand(Deregister.class, (s, c) -> s instanceof Deregistered
+            // Already gone: a retried DELETE gets the same answer as the first.
+            ? Effect().none().thenRun(x -> passivate()).thenReply(c.replyTo(), x -> StatusReply.success(Done.getInstance()))
+            : notRegistered(c.replyTo()))
+        // A timer that outlived the registration: nothing to check.
+        .onCommand(CheckTtl.class, (s, c) -> Effect().noReply())
+        .onCommand(CheckDeregister.class, (s, c) -> Effect().noReply());
+  }
+
+  private <R> ReplyEffect<Event, State> notRegistered(ActorRef<StatusReply<R>> replyTo) {
+    // Nothing to keep in memory (or remembered) for an id that is not registered.
+    return Effect().none()
+        .thenRun(s -> passivate())
+        .thenReply(replyTo, s -> Rejection.notFound("service '" + serviceId
+            + "' is not registered; register it first with PUT /api/v1/services/" + serviceId));
+  }
+
+  private ReplyEffect<Event, State> register(Register c) {
+    List<FieldProblem> problems = ServiceRules.problems(c.def());
+    if (!problems.isEmpty()) {
+      return Effect().none().thenRun(s -> passivate()).thenReply(c.replyTo(), s -> Rejection.invalid(ServiceRules.describe(problems)));
+    }
+    Instant now = clock.instant();
+    return Effect().persist(new ServiceRegistered(c.def(), now))
+        .thenRun(s -> {
+          log.info("service registered serviceId={} type={} ttlSeconds={} tenantId={}",
+              serviceId, c.def().type(), c.def().ttlSeconds(), c.def().tenantId());
+          heard(now, Map.of(), Map.of(), (Registered) s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(true, view((Registered) s))));
+  }
+
+  /** Re-registration counts as a heartbeat, healthy: a process that restarted says so by registering. */
+  private ReplyEffect<Event, State> reregister(Registered state, Register c) {
+    List<FieldProblem> problems = ServiceRules.problems(c.def());
+    if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
+    Instant now = clock.instant();
+    List<Event> events = new java.util.ArrayList<>(2);
+    if (!c.def().equals(state.def())) events.add(new ServiceUpdated(c.def(), now));
+    if (!state.status().equals("healthy")) events.add(new StatusChanged(state.status(), "healthy", "registered", now));
+    if (events.isEmpty()) {
+      heard(now, Map.of(), Map.of(), state);
+      return Effect().reply(c.replyTo(), StatusReply.success(new RegisterResult(false, view(state))));
+    }
+    return Effect().persist(events)
+        .thenRun(s -> {
+          log.info("service re-registered serviceId={} type={} ttlSeconds={} changed={} statusWas={}",
+              serviceId, c.def().type(), c.def().ttlSeconds(), !c.def().equals(state.def()), state.status());
+          heard(now, Map.of(), Map.of(), (Registered) s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
+  }
+
+  private ReplyEffect<Event, State> heartbeat(Registered state, Heartbeat c) {
+    List<FieldProblem> problems = ServiceRules.problems(c.report());
+    if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
+    Instant now = clock.instant();
+    String status = c.report().effectiveStatus();
+    if (status.equals(state.status())) {
+      // The common case, thousands a second: memory only, no journal write.
+      heard(now, c.report().metrics(), c.report().details(), state);
+      return Effect().reply(c.replyTo(), StatusReply.success(ack(state)));
+    }
+    return Effect().persist(new StatusChanged(state.status(), status, "heartbeat", now))
+        .thenRun(s -> {
+          log.info("service status changed serviceId={} from={} to={} reason=heartbeat", serviceId, state.status(), status);
+          heard(now, c.report().metrics(), c.report().details(), (Registered) s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(ack((Registered) s)));
+  }
+
+  private ReplyEffect<Event, State> deregister(Registered state, Deregister c) {
+    return Effect().persist(new ServiceDeregistered(false, "deregistered by a client", clock.instant()))
+        .thenRun(s -> {
+          log.info("service deregistered serviceId={} automatic=false", serviceId);
+          gone(state);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
+  }
+
+  private ReplyEffect<Event, State> checkTtl(Registered state, CheckTtl c) {
+    if (state.status().equals("stale") || deadline == null) return Effect().noReply();
+    Instant now = clock.instant();
+    if (now.isBefore(deadline)) {
+      armTtl(); // a heartbeat moved the deadline since the timer was armed
+      return Effect().noReply();
+    }
+    String reason = "no heartbeat within " + state.def().ttlSeconds() + "s";
+    return Effect().persist(new StatusChanged(state.status(), "stale", reason, now))
+        .thenRun(s -> {
+          log.info("service status changed serviceId={} from={} to=stale reason=ttl ttlSeconds={} lastHeartbeatAt={}",
+              serviceId, state.status(), state.def().ttlSeconds(), lastHeartbeatAt);
+          deadline = null;
+          Registered stale = (Registered) s;
+          armDeregister(stale);
+          observer.observe(observation(stale, now));
+        })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> checkDeregister(Registered state, CheckDeregister c) {
+    Optional<Instant> due = deregisterDue(state);
+    if (due.isEmpty()) return Effect().noReply();
+    Instant now = clock.instant();
+    if (now.isBefore(due.get())) {
+      armDeregister(state);
+      return Effect().noReply();
+    }
+    String reason = "stale for more than " + state.def().deregisterAfterSeconds() + "s";
+    return Effect().persist(new ServiceDeregistered(true, reason, now))
+        .thenRun(s -> {
+          log.info("service deregistered serviceId={} automatic=true reason='{}'", serviceId, reason);
+          gone(state);
+        })
+        .thenNoReply();
+  }
+
+  // ---------------------------------------------------------------- runtime helpers
+
+  /** A heartbeat (or registration) arrived: keep what it said in memory and push the TTL out. */
+  private void heard(Instant now, Map<String, Double> newMetrics, Map<String, String> newDetails, Registered state) {
+    lastHeartbeatAt = now;
+    metrics = newMetrics;
+    details = newDetails;
+    deadline = now.plusSeconds(state.def().ttlSeconds());
+    timers.cancel(DEREGISTER_TIMER);
+    // Armed once and re-armed when it fires early (see checkTtl): no timer churn per heartbeat. Only
+    // a shorter TTL (a re-registration) needs it sooner.
+    if (ttlTimerAt == null || !timers.isTimerActive(TTL_TIMER) || deadline.isBefore(ttlTimerAt)) armTtl();
+    observer.observe(observation(state, now));
+  }
+
+  private void armTtl() {
+    if (deadline == null) return;
+    Instant now = clock.instant();
+    Duration delay = Duration.between(now, deadline);
+    if (delay.isNegative()) delay = Duration.ZERO;
+    if (delay.compareTo(MAX_TIMER_DELAY) > 0) delay = MAX_TIMER_DELAY;
+    ttlTimerAt = now.plus(delay);
+    timers.startSingleTimer(TTL_TIMER, new CheckTtl(), delay);
+  }
+
+  /** When a stale service is removed: never sooner than one TTL after this incarnation started. */
+  private Optional<Instant> deregisterDue(Registered state) {
+    Integer after = state.def().deregisterAfterSeconds();
+    if (after == null || !state.status().equals("stale")) return Optional.empty();
+    return Optional.of(state.statusSince().plusSeconds(after));
+  }
+
+  private void armDeregister(Registered state) {
+    Optional<Instant> due = deregisterDue(state);
+    if (due.isEmpty()) {
+      timers.cancel(DEREGISTER_TIMER);
+      return;
+    }
+    Duration delay = Duration.between(clock.instant(), due.get());
+    if (delay.isNegative()) {
+      // Overdue after a restart: the control plane's outage is no reason to drop a service that
+      // would have heartbeated meanwhile, so it gets one TTL to come back first.
+      delay = Duration.ofSeconds(state.def().ttlSeconds());
+    }
+    timers.startSingleTimer(DEREGISTER_TIMER, new CheckDeregister(), delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+  }
+
+  private void gone(Registered state) {
+    timers.cancel(TTL_TIMER);
+    ttlTimerAt = null;
+    timers.cancel(DEREGISTER_TIMER);
+    deadline = null;
+    lastHeartbeatAt = null;
+    metrics = Map.of();
+    details = Map.of();
+    observer.gone(serviceId, state.def().tenantId());
+    passivate();
+  }
+
+  private void passivate() {
+    shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+  }
+
+  private ServiceObservation observation(Registered s, Instant now) {
+    return new ServiceObservation(serviceId, s.def().tenantId(), s.def().type(), s.status(), metrics, now);
+  }
+
+  private HeartbeatAck ack(Registered s) {
+    return new HeartbeatAck(s.status(), s.def().ttlSeconds(), deadline);
+  }
+
+  private ServiceView view(Registered s) {
+    ServiceDefinition d = s.def();
+    return new ServiceView(serviceId, d.name(), d.type(), d.endpoint(), d.metadata(), s.status(), s.registeredAt(),
+        lastHeartbeatAt, metrics, details, d.ttlSeconds(), d.deregisterAfterSeconds(), s.statusSince(), deadline,
+        d.tenantId(), s.updatedAt());
+  }
+
+  // ---------------------------------------------------------------- event handler (pure)
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return RegisteredService::apply;
+  }
+
+  /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
+  public static State apply(State state, Event event) {
+    if (state instanceof Registered r) {
+      if (event instanceof ServiceUpdated e) return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
+      if (event instanceof StatusChanged e) return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());
+      if (event instanceof ServiceDeregistered e) return new Deregistered(e.at(), e.automatic());
+    } else if (event instanceof ServiceRegistered e) {
+      // Registered afresh (also after a deregistration): healthy until a heartbeat says otherwise.
+      return new Registered(e.def(), "healthy", e.at(), e.at(), e.at());
+    }
+    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
+        + state.getClass().getSimpleName());
+  }
+}

@@ -1,0 +1,135 @@
+package dev.keel.registry.service;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.persistence.IdCursor;
+import dev.keel.persistence.ReadModelSql;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
+
+/**
+ * Lists services from the projected tables, by id ascending, paged by a keyset cursor (the last id
+ * of a page). Eventually consistent with the journal (the projection's lag); the status here is the
+ * journaled one, which is what {@code stale} is (it is recorded when it happens, not computed).
+ */
+public final class ServiceReadModel {
+
+  /** A service as the list shows it, before the façade adds its last heartbeat. */
+  public record ServiceSummary(String id, String name, String type, String endpoint, Map<String, String> metadata,
+                               String status, String tenantId, int ttlSeconds, Integer deregisterAfterSeconds,
+                               Instant registeredAt, Instant statusSince, Instant updatedAt) {}
+
+  public record Page(List<ServiceSummary> items, String nextCursor) {}
+
+  /** One {@code key=value} metadata filter. */
+  public record MetadataFilter(String key, String value) {}
+
+  /** A cursor this server did not hand out (400). */
+  public static final class BadCursorException extends IllegalArgumentException {
+    public BadCursorException() {
+      super("cursor is not one this server handed out");
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+  private final DataSource dataSource;
+  private final Executor blocking;
+
+  public ServiceReadModel(DataSource dataSource, Executor blocking) {
+    this.dataSource = dataSource;
+    this.blocking = blocking;
+  }
+
+  /**
+   * One page of services after {@code cursor} (null for the first page); {@code type},
+   * {@code status} and {@code tenantId} filter when not null, every metadata filter must match.
+   *
+   * @throws BadCursorException at once, when the cursor is not one a page handed out
+   */
+  public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
+                                    int limit, String cursor) {
+    String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return query(type, status, metadata, tenantId, limit, afterId);
+      } catch (SQLException e) {
+        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
+      }
+    }, blocking);
+  }
+
+  /** @throws BadCursorException when {@code cursor} is not one a page handed out */
+  public static String decodeCursor(String cursor) {
+    return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
+  }
+
+  private Page query(String type, String status, List<MetadataFilter> metadata, String tenantId, int limit, String afterId)
+      throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT s.id, s.name, s.type, s.endpoint, s.metadata, s.status, s.tenant_id, "
+        + "s.ttl_seconds, s.deregister_after_seconds, s.registered_at, s.status_since, s.updated_at FROM keel_services s WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    if (type != null) {
+      sql.append(" AND s.type = ?");
+      args.add(type);
+    }
+    if (status != null) {
+      sql.append(" AND s.status = ?");
+      args.add(status);
+    }
+    if (tenantId != null) {
+      sql.append(" AND s.tenant_id = ?");
+      args.add(tenantId);
+    }
+    for (MetadataFilter f : metadata == null ? List.<MetadataFilter>of() : metadata) {
+      sql.append(" AND EXISTS (SELECT 1 FROM keel_service_metadata m WHERE m.service_id = s.id AND m.meta_key = ? AND m.meta_value = ?)");
+      args.add(f.key());
+      args.add(f.value());
+    }
+    if (afterId != null) {
+      sql.append(" AND s.id > ?");
+      args.add(afterId);
+    }
+    sql.append(" ORDER BY s.id LIMIT ?");
+    args.add(limit + 1);
+    List<ServiceSummary> items = new ArrayList<>();
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int afterSeconds = rs.getInt(9);
+          Integer deregisterAfter = rs.wasNull() ? null : afterSeconds;
+          items.add(new ServiceSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+              metadata(rs.getString(5)), rs.getString(6), rs.getString(7), rs.getInt(8), deregisterAfter,
+              ReadModelSql.instant(rs, 10), ReadModelSql.instant(rs, 11), ReadModelSql.instant(rs, 12)));
+        }
+      }
+    }
+    String next = null;
+    if (items.size() > limit) {
+      items = items.subList(0, limit);
+      next = IdCursor.encode(items.get(limit - 1).id());
+    }
+    return new Page(List.copyOf(items), next);
+  }
+
+  private static Map<String, String> metadata(String json) throws SQLException {
+    try {
+      return JSON.readValue(json, STRING_MAP);
+    } catch (IOException e) {
+      throw new SQLException("keel_services.metadata is not a JSON object of strings", e);
+    }
+  }
+}

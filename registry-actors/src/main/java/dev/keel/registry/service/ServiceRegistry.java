@@ -1,0 +1,90 @@
+package dev.keel.registry.service;
+
+import dev.keel.registry.service.RegisteredService.HeartbeatAck;
+import dev.keel.registry.service.RegisteredService.HeartbeatReport;
+import dev.keel.registry.service.RegisteredService.RegisterResult;
+import dev.keel.registry.service.RegisteredService.ServiceDefinition;
+import dev.keel.registry.service.RegisteredService.ServiceView;
+import dev.keel.registry.service.ServiceReadModel.MetadataFilter;
+import dev.keel.registry.service.ServiceReadModel.ServiceSummary;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/** The service registry façade for routes: asks service entities, lists from the read model. */
+public final class ServiceRegistry {
+
+  /** A service in a list: the projected row plus the last heartbeat its entity holds (null when unknown). */
+  public record ListedService(String id, String name, String type, String endpoint, Map<String, String> metadata,
+                              String status, Instant registeredAt, Instant statusSince, Instant lastHeartbeatAt,
+                              int ttlSeconds, Integer deregisterAfterSeconds, String tenantId) {}
+
+  public record Page(List<ListedService> items, String nextCursor) {}
+
+  private final ClusterSharding sharding;
+  private final ServiceSettings settings;
+  private final ServiceReadModel readModel;
+
+  public ServiceRegistry(ActorSystem<?> system, ServiceSettings settings, ServiceReadModel readModel) {
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.readModel = readModel;
+  }
+
+  public ServiceSettings settings() {
+    return settings;
+  }
+
+  private EntityRef<RegisteredService.Command> entity(String id) {
+    return sharding.entityRefFor(RegisteredService.ENTITY_KEY, id);
+  }
+
+  public CompletionStage<RegisterResult> register(String id, ServiceDefinition definition) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Register(definition, r), settings.askTimeout());
+  }
+
+  public CompletionStage<HeartbeatAck> heartbeat(String id, HeartbeatReport report) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Heartbeat(report, r), settings.askTimeout());
+  }
+
+  public CompletionStage<ServiceView> get(String id) {
+    return entity(id).askWithStatus(RegisteredService.Get::new, settings.askTimeout());
+  }
+
+  public CompletionStage<Done> deregister(String id) {
+    return entity(id).askWithStatus(RegisteredService.Deregister::new, settings.askTimeout());
+  }
+
+  /**
+   * One page of the list, each service with its last heartbeat asked of its entity (in parallel,
+   * bounded by {@code list-live-timeout}: a slow entity shows no last heartbeat rather than
+   * holding up the page).
+   *
+   * @throws ServiceReadModel.BadCursorException at once, for a cursor this server did not hand out
+   */
+  public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
+                                    int limit, String cursor) {
+    return readModel.list(type, status, metadata, tenantId, limit, cursor).thenCompose(page -> {
+      List<CompletableFuture<ListedService>> live = new ArrayList<>(page.items().size());
+      for (ServiceSummary s : page.items()) {
+        live.add(entity(s.id()).askWithStatus(RegisteredService.Get::new, settings.listLiveTimeout())
+            .toCompletableFuture()
+            .handle((view, failure) -> listed(s, failure == null ? view.lastHeartbeatAt() : null)));
+      }
+      return CompletableFuture.allOf(live.toArray(CompletableFuture[]::new))
+          .thenApply(x -> new Page(live.stream().map(CompletableFuture::join).toList(), page.nextCursor()));
+    });
+  }
+
+  private static ListedService listed(ServiceSummary s, Instant lastHeartbeatAt) {
+    return new ListedService(s.id(), s.name(), s.type(), s.endpoint(), s.metadata(), s.status(), s.registeredAt(),
+        s.statusSince(), lastHeartbeatAt, s.ttlSeconds(), s.deregisterAfterSeconds(), s.tenantId());
+  }
+}
