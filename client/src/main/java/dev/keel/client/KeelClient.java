@@ -245,6 +245,11 @@ public final class KeelClient implements AutoCloseable {
     if (loop != null) loop.stop(CLOSE_BOUND);
   }
 
+  /** Whether the heartbeat loop runs (it runs from {@link #startHeartbeats} to {@link #stopHeartbeats} or {@link #close}). */
+  public synchronized boolean heartbeating() {
+    return heartbeats != null;
+  }
+
   /** The heartbeat thread, while heartbeats run (for tests). */
   synchronized Optional<Thread> heartbeatThread() {
     return heartbeats == null ? Optional.empty() : Optional.of(heartbeats.thread());
