@@ -112,4 +112,19 @@ final class NodeHttp {
       assertThat(listed).as("field " + field + " listed in " + response.body()).isTrue();
     }
   }
+
+  /** Events in the journals of {@code entityTypes} (not sharding's own remember-entities bookkeeping). */
+  static long journalEvents(dev.keel.persistence.DatabaseSettings db, String... entityTypes) throws Exception {
+    boolean h2 = db.kind() == dev.keel.persistence.DatabaseSettings.Kind.H2;
+    // H2's journal tables have quoted lower-case names (V1__journal.sql).
+    String table = h2 ? "\"event_journal\"" : "event_journal";
+    String column = h2 ? "\"persistence_id\"" : "persistence_id";
+    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM " + table + " WHERE 1 = 0");
+    for (String type : entityTypes) sql.append(" OR ").append(column).append(" LIKE '").append(type).append("|%'");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+        java.sql.ResultSet rs = c.createStatement().executeQuery(sql.toString())) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
 }

@@ -10,9 +10,6 @@ import dev.keel.persistence.TestDatabases;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +73,7 @@ class WorkflowApiIT {
       assertThat(schedule.statusCode()).isEqualTo(201);
       assertThat(JSON.readTree(schedule.body()).get("nextRunAt").isNull()).isFalse();
 
-      long eventsBefore = journalEvents(dbSettings);
+      long eventsBefore = NodeHttp.journalEvents(dbSettings, "workflow", "schedule");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":"), 400, "body");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":42,\"id\":\"bad id!\",\"extra\":1}"), 400, "workflow", "id", "extra");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"input\":{\"userId\":[1]}}"), 400, "input.userId");
@@ -93,7 +90,7 @@ class WorkflowApiIT {
       assertProblem(api.send("PUT", "/api/v1/schedules/s1", "{\"workflow\":\"example\",\"cron\":\"0 25 * * *\"}"), 400, "cron");
       assertProblem(api.send("PUT", "/api/v1/schedules/s1", "{\"workflow\":\"example\",\"cron\":\"* * * * *\",\"timezone\":\"Mars/Base\"}"), 400, "timezone");
       assertProblem(api.send("DELETE", "/api/v1/workflows", null), 405);
-      assertThat(journalEvents(dbSettings)).as("bad requests write nothing").isEqualTo(eventsBefore);
+      assertThat(NodeHttp.journalEvents(dbSettings, "workflow", "schedule")).as("bad requests write nothing").isEqualTo(eventsBefore);
     }
 
     // A restarted node on the same database has every acknowledged write.
@@ -107,15 +104,4 @@ class WorkflowApiIT {
     }
   }
 
-  private static long journalEvents(DatabaseSettings db) throws Exception {
-    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-        ResultSet rs = c.createStatement().executeQuery(
-            // Entity journals only: sharding's own remember-entities bookkeeping is not a Keel event.
-            db.kind() == DatabaseSettings.Kind.H2
-                ? "SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" LIKE 'workflow|%' OR \"persistence_id\" LIKE 'schedule|%'"
-                : "SELECT COUNT(*) FROM event_journal WHERE persistence_id LIKE 'workflow|%' OR persistence_id LIKE 'schedule|%'")) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
 }

@@ -1,0 +1,458 @@
+package dev.keel.registry.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.keel.persistence.ManualClock;
+import dev.keel.persistence.Rejection;
+import dev.keel.registry.service.RegisteredService.CheckDeregister;
+import dev.keel.registry.service.RegisteredService.CheckTtl;
+import dev.keel.registry.service.RegisteredService.Command;
+import dev.keel.registry.service.RegisteredService.Deregister;
+import dev.keel.registry.service.RegisteredService.Deregistered;
+import dev.keel.registry.service.RegisteredService.Event;
+import dev.keel.registry.service.RegisteredService.Get;
+import dev.keel.registry.service.RegisteredService.Heartbeat;
+import dev.keel.registry.service.RegisteredService.HeartbeatAck;
+import dev.keel.registry.service.RegisteredService.HeartbeatReport;
+import dev.keel.registry.service.RegisteredService.Register;
+import dev.keel.registry.service.RegisteredService.RegisterResult;
+import dev.keel.registry.service.RegisteredService.Registered;
+import dev.keel.registry.service.RegisteredService.ServiceDefinition;
+import dev.keel.registry.service.RegisteredService.ServiceDeregistered;
+import dev.keel.registry.service.RegisteredService.ServiceRegistered;
+import dev.keel.registry.service.RegisteredService.ServiceUpdated;
+import dev.keel.registry.service.RegisteredService.ServiceView;
+import dev.keel.registry.service.RegisteredService.State;
+import dev.keel.registry.service.RegisteredService.StatusChanged;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Every transition of a registered service, on the in-memory journal with a clock the tests move:
+ * what is journaled (registration, changes, health transitions, deregistration) and what is not
+ * (heartbeats that keep the status).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RegisteredServiceTest {
+
+  /** The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md). */
+  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
+      .withFallback(PersistenceTestKitSnapshotPlugin.config())
+      .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
+      .withFallback(ConfigFactory.load())
+      .resolve();
+
+  private static final Instant T0 = Instant.parse("2026-11-22T09:00:00Z");
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  private ActorTestKit testKit;
+  private ManualClock clock;
+  private RecordingObserver observer;
+  private String id;
+  private EventSourcedBehaviorTestKit<Command, Event, State> kit;
+
+  @BeforeAll
+  void startSystem() {
+    testKit = ActorTestKit.create("RegisteredServiceTest", CONFIG);
+  }
+
+  @AfterAll
+  void stopSystem() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void newService() {
+    clock = new ManualClock(T0);
+    observer = new RecordingObserver();
+    id = "ledger-source-" + ids.incrementAndGet();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RegisteredService.create(id, observer, clock),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  static ServiceDefinition definition(int ttlSeconds, Integer deregisterAfterSeconds) {
+    return new ServiceDefinition("Ledger source", "source", "10.0.0.7:9000", Map.of("env", "prod", "team", "payments"),
+        ttlSeconds, deregisterAfterSeconds, null);
+  }
+
+  private CommandResultWithReply<Command, Event, State, StatusReply<RegisterResult>> register(ServiceDefinition def) {
+    return kit.runCommand(r -> new Register(def, r));
+  }
+
+  private CommandResultWithReply<Command, Event, State, StatusReply<HeartbeatAck>> heartbeat(String status, Map<String, Double> metrics) {
+    return kit.runCommand(r -> new Heartbeat(new HeartbeatReport(status, metrics, Map.of("version", "1.4.2")), r));
+  }
+
+  private ServiceView view() {
+    StatusReply<ServiceView> reply = kit.<StatusReply<ServiceView>>runCommand(Get::new).reply();
+    assertThat(reply.isSuccess()).as("get answers %s", reply).isTrue();
+    return reply.getValue();
+  }
+
+  private Registered registered() {
+    return (Registered) kit.getState();
+  }
+
+  /** A timer's command sent by hand: the entity checks against its (manual) clock, not against when the timer ran. */
+  private List<Event> checkTtl() {
+    return kit.runCommand(new CheckTtl()).events();
+  }
+
+  private static Rejection rejection(StatusReply<?> reply) {
+    assertThat(reply.isError()).as("expected a rejection, got %s", reply).isTrue();
+    return Rejection.of(reply.getError()).orElseThrow();
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  @Test
+  void registeringJournalsTheServiceHealthyAndStartsTheTtlClock() {
+    var result = register(definition(30, null));
+
+    assertThat(result.event()).isEqualTo(new ServiceRegistered(definition(30, null), T0));
+    RegisterResult answer = result.reply().getValue();
+    assertThat(answer.created()).isTrue();
+    ServiceView v = answer.view();
+    assertThat(v.status()).isEqualTo("healthy");
+    assertThat(v.registeredAt()).isEqualTo(T0);
+    assertThat(v.lastHeartbeatAt()).as("registration counts as a heartbeat").isEqualTo(T0);
+    assertThat(v.nextHeartbeatBefore()).isEqualTo(T0.plusSeconds(30));
+    assertThat(v.metadata()).containsEntry("env", "prod");
+    assertThat(observer.statuses()).containsExactly("healthy");
+  }
+
+  @Test
+  void theSameRegistrationAgainChangesNothingButCountsAsAHeartbeat() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(20));
+
+    var again = register(definition(30, null));
+
+    assertThat(again.hasNoEvents()).isTrue();
+    assertThat(again.reply().getValue().created()).isFalse();
+    assertThat(again.reply().getValue().view().nextHeartbeatBefore()).isEqualTo(T0.plusSeconds(50));
+  }
+
+  @Test
+  void aChangedRegistrationIsJournaledAsAnUpdate() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(1));
+    ServiceDefinition changed = new ServiceDefinition("Ledger source", "source", "10.0.0.8:9000", Map.of("env", "prod"), 10, 60, null);
+
+    var result = register(changed);
+
+    assertThat(result.event()).isEqualTo(new ServiceUpdated(changed, T0.plusSeconds(1)));
+    assertThat(result.reply().getValue().created()).isFalse();
+    assertThat(registered().def()).isEqualTo(changed);
+    assertThat(registered().registeredAt()).isEqualTo(T0);
+  }
+
+  @Test
+  void anInvalidRegistrationIsRefusedAndNothingIsJournaled() {
+    var result = register(new ServiceDefinition("", "Not A Type", null, Map.of(), 0, 0, null));
+
+    assertThat(result.hasNoEvents()).isTrue();
+    Rejection r = rejection(result.reply());
+    assertThat(r.kind()).isEqualTo(Rejection.Kind.INVALID);
+    assertThat(r.detail()).contains("name", "type", "ttlSeconds", "deregisterAfterSeconds");
+    assertThat(kit.getState()).isInstanceOf(RegisteredService.Empty.class);
+  }
+
+  // ---------------------------------------------------------------- heartbeats
+
+  @Test
+  void aHeartbeatThatKeepsTheStatusIsNotJournaledButIsShown() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(5));
+
+    var result = heartbeat("healthy", Map.of("lag_seconds", 1.5));
+
+    assertThat(result.hasNoEvents()).isTrue();
+    assertThat(result.reply().getValue()).isEqualTo(new HeartbeatAck("healthy", 30, T0.plusSeconds(35)));
+    ServiceView v = view();
+    assertThat(v.lastHeartbeatAt()).isEqualTo(T0.plusSeconds(5));
+    assertThat(v.metrics()).containsEntry("lag_seconds", 1.5);
+    assertThat(v.details()).containsEntry("version", "1.4.2");
+    assertThat(observer.last().metrics()).containsEntry("lag_seconds", 1.5);
+  }
+
+  @Test
+  void aHeartbeatWithoutAStatusMeansHealthy() {
+    register(definition(30, null));
+    heartbeat("unhealthy", Map.of());
+
+    var result = heartbeat(null, Map.of());
+
+    assertThat(result.event()).isEqualTo(new StatusChanged("unhealthy", "healthy", "heartbeat", T0));
+    assertThat(result.reply().getValue().status()).isEqualTo("healthy");
+  }
+
+  @Test
+  void aReportedStatusChangeIsJournaledAsATransition() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(3));
+
+    var result = heartbeat("degraded", Map.of("lag_seconds", 45.0));
+
+    assertThat(result.event()).isEqualTo(new StatusChanged("healthy", "degraded", "heartbeat", T0.plusSeconds(3)));
+    assertThat(registered().statusSince()).isEqualTo(T0.plusSeconds(3));
+    assertThat(observer.statuses()).containsExactly("healthy", "degraded");
+  }
+
+  @Test
+  void aHeartbeatWithAnUnknownStatusOrBadMetricIsRefused() {
+    register(definition(30, null));
+
+    var result = heartbeat("sleepy", Map.of("lag", Double.NaN));
+
+    assertThat(result.hasNoEvents()).isTrue();
+    assertThat(rejection(result.reply()).detail()).contains("status", "metrics.lag");
+    assertThat(registered().status()).isEqualTo("healthy");
+  }
+
+  @Test
+  void aHeartbeatForAnUnknownServiceTellsTheClientToRegisterFirst() {
+    var result = heartbeat("healthy", Map.of());
+
+    assertThat(result.hasNoEvents()).isTrue();
+    Rejection r = rejection(result.reply());
+    assertThat(r.kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(r.detail()).contains("register it first", "PUT /api/v1/services/" + id);
+  }
+
+  // ---------------------------------------------------------------- TTL
+
+  @Test
+  void noHeartbeatWithinTheTtlTurnsTheServiceStale() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(29));
+    assertThat(checkTtl()).as("not yet").isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    List<Event> events = checkTtl();
+
+    assertThat(events).containsExactly(new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(30)));
+    assertThat(view().status()).isEqualTo("stale");
+    assertThat(view().nextHeartbeatBefore()).isNull();
+    assertThat(observer.statuses()).endsWith("stale");
+  }
+
+  @Test
+  void aHeartbeatPushesTheTtlOut() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(20));
+    heartbeat("healthy", Map.of());
+    clock.advance(Duration.ofSeconds(20));
+
+    assertThat(checkTtl()).as("40 s after registration, 20 s after the heartbeat").isEmpty();
+
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(checkTtl()).hasSize(1);
+  }
+
+  @Test
+  void aStaleServiceThatHeartbeatsComesBack() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(31));
+    checkTtl();
+
+    var result = heartbeat("healthy", Map.of());
+
+    assertThat(result.event()).isEqualTo(new StatusChanged("stale", "healthy", "heartbeat", T0.plusSeconds(31)));
+    assertThat(result.reply().getValue().nextHeartbeatBefore()).isEqualTo(T0.plusSeconds(61));
+    assertThat(observer.statuses()).containsExactly("healthy", "stale", "healthy");
+  }
+
+  @Test
+  void reRegisteringAStaleServiceMakesItHealthy() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(31));
+    checkTtl();
+
+    var result = register(definition(30, null));
+
+    assertThat(result.events()).containsExactly(new StatusChanged("stale", "healthy", "registered", T0.plusSeconds(31)));
+    assertThat(result.reply().getValue().view().status()).isEqualTo("healthy");
+  }
+
+  @Test
+  void afterARestartTheTtlClockRestartsFromRecovery() {
+    register(definition(30, null));
+    heartbeat("degraded", Map.of("lag_seconds", 3.0));
+    // The control plane is down for ten minutes: no heartbeat could reach it.
+    clock.advance(Duration.ofMinutes(10));
+
+    kit.restart();
+
+    assertThat(registered().status()).as("journaled status survives").isEqualTo("degraded");
+    ServiceView v = view();
+    assertThat(v.lastHeartbeatAt()).as("heartbeats are not journaled").isNull();
+    assertThat(v.metrics()).isEmpty();
+    assertThat(v.nextHeartbeatBefore()).as("one TTL of grace from recovery").isEqualTo(T0.plusSeconds(600 + 30));
+    clock.advance(Duration.ofSeconds(29));
+    assertThat(checkTtl()).as("not stale within the grace").isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(checkTtl()).containsExactly(new StatusChanged("degraded", "stale", "no heartbeat within 30s", T0.plusSeconds(630)));
+  }
+
+  @Test
+  void theTtlTimerFiresOnItsOwn() {
+    // A real clock and Pekko's own timer, no hand-sent CheckTtl: this is what runs in production.
+    ActorRef<Command> service = testKit.spawn(RegisteredService.create("timer-" + id, observer, Clock.systemUTC()));
+    TestProbe<StatusReply<RegisterResult>> registered = testKit.createTestProbe();
+    service.tell(new Register(definition(1, null), registered.ref()));
+    assertThat(registered.receiveMessage().isSuccess()).isTrue();
+
+    TestProbe<StatusReply<ServiceView>> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(100), () -> {
+      service.tell(new Get(probe.ref()));
+      assertThat(probe.receiveMessage().getValue().status()).isEqualTo("stale");
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------- deregistration
+
+  @Test
+  void deregisteringJournalsItAndForgetsTheService() {
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(2));
+
+    var result = kit.<StatusReply<Done>>runCommand(Deregister::new);
+
+    assertThat(result.event()).isEqualTo(new ServiceDeregistered(false, "deregistered by a client", T0.plusSeconds(2)));
+    assertThat(kit.getState()).isInstanceOf(Deregistered.class);
+    assertThat(observer.gone).containsExactly(id);
+    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(Get::new).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejection(heartbeat("healthy", Map.of()).reply()).detail()).contains("register it first");
+  }
+
+  @Test
+  void deregisteringTwiceAnswersTheSameAndJournalsOnce() {
+    register(definition(30, null));
+    kit.<StatusReply<Done>>runCommand(Deregister::new);
+
+    var again = kit.<StatusReply<Done>>runCommand(Deregister::new);
+
+    assertThat(again.hasNoEvents()).isTrue();
+    assertThat(again.reply().isSuccess()).isTrue();
+  }
+
+  @Test
+  void deregisteringAServiceNeverRegisteredIsNotFound() {
+    var result = kit.<StatusReply<Done>>runCommand(Deregister::new);
+
+    assertThat(rejection(result.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+  }
+
+  @Test
+  void aDeregisteredServiceCanRegisterAgainAfresh() {
+    register(definition(30, null));
+    kit.<StatusReply<Done>>runCommand(Deregister::new);
+    clock.advance(Duration.ofMinutes(1));
+
+    var result = register(definition(30, null));
+
+    assertThat(result.reply().getValue().created()).isTrue();
+    assertThat(registered().registeredAt()).isEqualTo(T0.plusSeconds(60));
+  }
+
+  @Test
+  void aServiceStaleForDeregisterAfterSecondsIsDeregisteredAutomatically() {
+    register(definition(10, 60));
+    clock.advance(Duration.ofSeconds(10));
+    checkTtl();
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(kit.runCommand(new CheckDeregister()).events()).as("stale for 59 s only").isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    List<Event> events = kit.runCommand(new CheckDeregister()).events();
+
+    assertThat(events).containsExactly(new ServiceDeregistered(true, "stale for more than 60s", T0.plusSeconds(70)));
+    assertThat(observer.gone).containsExactly(id);
+  }
+
+  @Test
+  void aServiceThatComesBackIsNotDeregistered() {
+    register(definition(10, 60));
+    clock.advance(Duration.ofSeconds(10));
+    checkTtl();
+    heartbeat("healthy", Map.of());
+    clock.advance(Duration.ofSeconds(120));
+
+    assertThat(kit.runCommand(new CheckDeregister()).events()).isEmpty();
+    assertThat(registered().status()).isEqualTo("healthy");
+  }
+
+  // ---------------------------------------------------------------- replay
+
+  @Test
+  void theEventHandlerRebuildsTheStateFromTheJournal() {
+    register(definition(30, null));
+    heartbeat("unhealthy", Map.of());
+    clock.advance(Duration.ofSeconds(31));
+    checkTtl();
+    register(definition(15, null));
+
+    State replayed = new RegisteredService.Empty();
+    for (Object e : kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id())) {
+      replayed = RegisteredService.apply(replayed, (Event) e);
+    }
+
+    assertThat(replayed).isEqualTo(kit.getState());
+    assertThat(((Registered) replayed).status()).isEqualTo("healthy");
+    assertThat(((Registered) replayed).def().ttlSeconds()).isEqualTo(15);
+  }
+
+  /** Records what the entity reports, as the alert evaluator would receive it. */
+  static final class RecordingObserver implements ServiceObserver {
+    final List<ServiceObservation> observed = Collections.synchronizedList(new ArrayList<>());
+    final List<String> gone = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void observe(ServiceObservation observation) {
+      observed.add(observation);
+    }
+
+    @Override
+    public void gone(String serviceId, String tenantId) {
+      gone.add(serviceId);
+    }
+
+    /** The statuses reported, each run of repeats once (every heartbeat reports). */
+    List<String> statuses() {
+      List<String> out = new ArrayList<>();
+      for (ServiceObservation o : observed) {
+        if (out.isEmpty() || !out.get(out.size() - 1).equals(o.status())) out.add(o.status());
+      }
+      return out;
+    }
+
+    ServiceObservation last() {
+      return observed.get(observed.size() - 1);
+    }
+  }
+}
