@@ -29,7 +29,9 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     // A bad flag value is one line naming the setting, like every other configuration problem.
     cli.setParameterExceptionHandler((ex, badArgs) -> {
-      if (UsageError.concerns(ex.getCommandLine())) return UsageError.report(ex, args);
+      if (UsageError.concerns(ex.getCommandLine()) || ex.getCommandLine().getCommand() instanceof Main) {
+        return UsageError.report(ex, args);
+      }
       String setting = ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
           ? "KEEL_" + option.longestName().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT)
           : "arguments";

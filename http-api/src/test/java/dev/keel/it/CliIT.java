@@ -215,6 +215,11 @@ class CliIT {
     assertOneErrorLine(missing, "keel: Missing required option");
     assertThat(missing.err()).contains("(see keel alert create --help)");
 
+    Run typo = keel("stauts");
+    assertThat(typo.code()).as(typo.toString()).isEqualTo(2);
+    assertOneErrorLine(typo, "keel: ");
+    assertThat(typo.err()).contains("stauts").contains("(see keel --help)");
+
     Run badId = keel("health", "not/an id");
     assertThat(badId.code()).as(badId.toString()).isEqualTo(1);
     assertOneErrorLine(badId, "keel: service id 'not/an id' is not valid");
