@@ -1,14 +1,18 @@
 package dev.keel.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An alert rule as Keel keeps it, with its last firings.
+ * An alert rule as Keel keeps it. {@link KeelClient#getAlert} has the live parts ({@code triggered}
+ * and the last {@code firings}); the items of {@link KeelClient#listAlerts} come from a read model
+ * and carry only {@code firingCount} and {@code lastFiredAt} (their lists are empty).
  *
- * @param triggered what the rule is currently triggered for (service ids), as Keel sends it
+ * @param triggered the services the rule is triggered for now (it fires again for one only after
+ *     the condition cleared)
+ * @param firingCount how many times the rule has fired
+ * @param lastFiredAt when it last fired, or null
  * @param firings the last firings, oldest first
  */
 public record Alert(
@@ -20,7 +24,9 @@ public record Alert(
     String tenantId,
     Instant createdAt,
     Instant updatedAt,
-    List<JsonNode> triggered,
+    List<String> triggered,
+    Long firingCount,
+    Instant lastFiredAt,
     List<Firing> firings) {
 
   public Alert {
@@ -36,9 +42,11 @@ public record Alert(
   /**
    * One firing of the rule: for which service, in which status and with which metrics, and the
    * durable workflow that delivers its webhook.
+   *
+   * @param delivery how the delivery stands, such as {@code pending}, {@code started} or {@code abandoned}
    */
   public record Firing(Long seq, String service, String status, Map<String, Double> metrics, Instant firedAt,
-                       String deliveryWorkflowId) {
+                       String deliveryWorkflowId, String delivery) {
     public Firing {
       metrics = Copies.map(metrics);
     }

@@ -155,7 +155,8 @@ final class KeelHttp {
     } else if (e instanceof ConnectException || causedBy(e, ConnectException.class)) {
       why = "connection refused";
     } else {
-      why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      // A connection cut mid-answer, say: the JDK's words are cryptic ("fixed content-length: 77, bytes received: 0").
+      why = "the connection failed (" + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")";
     }
     return new KeelUnavailableException("cannot reach Keel at " + endpoint + ": " + redact(why), 0, null, e);
   }

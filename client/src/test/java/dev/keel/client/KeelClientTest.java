@@ -146,7 +146,8 @@ class KeelClientTest {
     String view = "{\"id\":\"down\",\"service\":\"*\",\"condition\":\"status != healthy\",\"webhook\":\"https://h.example/k\","
         + "\"cooldownSeconds\":300,\"tenantId\":null,\"createdAt\":\"2026-11-22T09:00:00.000Z\",\"updatedAt\":\"2026-11-22T09:00:00.000Z\","
         + "\"triggered\":[\"orders\"],\"firings\":[{\"seq\":1,\"service\":\"orders\",\"status\":\"stale\",\"metrics\":{\"lag\":2.0},"
-        + "\"firedAt\":\"2026-11-22T09:01:00.000Z\",\"deliveryWorkflowId\":\"alert-down-1\"}]}";
+        + "\"firedAt\":\"2026-11-22T09:01:00.000Z\",\"deliveryWorkflowId\":\"alert-down-1\",\"delivery\":\"started\"}],"
+        + "\"firingCount\":1,\"lastFiredAt\":\"2026-11-22T09:01:00.000Z\",\"deferred\":[]}";
     keel.answerNext("PUT", "/api/v1/alerts/down", Answer.json(201, view));
     keel.answerNext("GET", "/api/v1/alerts/down", Answer.json(200, view));
     keel.answerNext("GET", "/api/v1/alerts", Answer.json(200, "{\"items\":[" + view + "],\"nextCursor\":\"c1\"}"));
@@ -159,8 +160,11 @@ class KeelClientTest {
     assertThat(put.firings()).hasSize(1);
     assertThat(put.firings().get(0).deliveryWorkflowId()).isEqualTo("alert-down-1");
     assertThat(put.firings().get(0).metrics()).containsEntry("lag", 2.0);
+    assertThat(put.firings().get(0).delivery()).isEqualTo("started");
+    assertThat(put.firingCount()).isEqualTo(1L);
+    assertThat(put.lastFiredAt()).isEqualTo(Instant.parse("2026-11-22T09:01:00Z"));
     assertThat(put.rule()).isEqualTo(new AlertRule("*", "status != healthy", "https://h.example/k", 300));
-    assertThat(client.getAlert("down").triggered()).hasSize(1);
+    assertThat(client.getAlert("down").triggered()).containsExactly("orders");
     assertThat(client.listAlerts()).extracting(Alert::id).containsExactly("down");
     assertThat(FakeKeel.query(keel.requests("GET", "/api/v1/alerts").get(2).query())).containsEntry("cursor", "c1");
     client.deleteAlert("down");

@@ -76,8 +76,9 @@ public final class AlertCommand implements Runnable {
     static String table(List<Alert> alerts, Instant now) {
       TextTable t = new TextTable("ID", "SERVICE", "CONDITION", "WEBHOOK", "COOLDOWN", "LAST FIRED");
       alerts.stream().sorted(Comparator.comparing(Alert::id)).forEach(a -> {
-        Instant last = a.firings().stream().map(Alert.Firing::firedAt).filter(java.util.Objects::nonNull)
-            .max(Comparator.naturalOrder()).orElse(null);
+        Instant last = a.lastFiredAt() != null ? a.lastFiredAt()
+            : a.firings().stream().map(Alert.Firing::firedAt).filter(java.util.Objects::nonNull)
+                .max(Comparator.naturalOrder()).orElse(null);
         t.row(a.id(), a.service(), a.condition(), a.webhook(),
             a.cooldownSeconds() == null ? "-" : a.cooldownSeconds() + "s", HumanTime.ago(last, now));
       });

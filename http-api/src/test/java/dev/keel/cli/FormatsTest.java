@@ -81,14 +81,18 @@ class FormatsTest {
 
   @Test
   void alertTable_withLastFiring() {
-    Alert a = new Alert("down", "*", "status != healthy", "https://h.example/k", 300, null, NOW, NOW, List.of(),
-        List.of(new Alert.Firing(1L, "orders", "stale", Map.of(), NOW.minusSeconds(600), "wf"),
-            new Alert.Firing(2L, "orders", "stale", Map.of(), NOW.minusSeconds(65), "wf2")));
-    Alert b = new Alert("lag", "orders", "metrics.lag > 30", "http://x", null, null, NOW, NOW, List.of(), List.of());
-    assertThat(AlertCommand.ListRules.table(List.of(b, a), NOW)).isEqualTo("""
+    // From a GET: the firings; from the list: lastFiredAt.
+    Alert a = new Alert("down", "*", "status != healthy", "https://h.example/k", 300, null, NOW, NOW, List.of(), 2L, null,
+        List.of(new Alert.Firing(1L, "orders", "stale", Map.of(), NOW.minusSeconds(600), "wf", "started"),
+            new Alert.Firing(2L, "orders", "stale", Map.of(), NOW.minusSeconds(65), "wf2", "pending")));
+    Alert b = new Alert("lag", "orders", "metrics.lag > 30", "http://x", null, null, NOW, NOW, List.of(), 0L, null, List.of());
+    Alert c = new Alert("many", "*", "status == stale", "http://y", 60, null, NOW, NOW, List.of(), 7L,
+        NOW.minusSeconds(3600), List.of());
+    assertThat(AlertCommand.ListRules.table(List.of(b, c, a), NOW)).isEqualTo("""
         ID    SERVICE  CONDITION          WEBHOOK              COOLDOWN  LAST FIRED
         down  *        status != healthy  https://h.example/k  300s      1m5s ago
         lag   orders   metrics.lag > 30   http://x             -         -
+        many  *        status == stale    http://y             60s       1h ago
         """);
   }
 }
