@@ -23,7 +23,8 @@ public final class ClientOptions {
   String endpoint;
 
   @Option(names = "--token", paramLabel = "TOKEN",
-      description = "Bearer token (KEEL_TOKEN; default: the admin token in <data-dir>/admin-token)")
+      description = "Bearer token (KEEL_TOKEN, better: arguments are visible to other users; "
+          + "default: the admin token in <data-dir>/admin-token)")
   String token;
 
   @Option(names = "--data-dir", paramLabel = "DIR",

@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code keel status [ID] [--json]}: all services as a table, or one service in full. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Without ID: every registered service as a table (ID, TYPE, STATUS, UPTIME, LAST HEARTBEAT).",
+    description = {"Show registered services.",
+        "Without ID: every service as a table (ID, TYPE, STATUS, UPTIME, LAST HEARTBEAT).",
         "With ID: that service's fields, metrics and details."},
     exitCodeListHeading = "Exit codes:%n", exitCodeList = {
         "0:done", "1:Keel answered no: unknown id, invalid input",
