@@ -2,6 +2,11 @@ package dev.keel.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.keel.cli.AlertCommand;
+import dev.keel.cli.HealthCommand;
+import dev.keel.cli.ServicesCommand;
+import dev.keel.cli.StatusCommand;
+import dev.keel.cli.UsageError;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,16 +15,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code keel} command line. Only parsing lives here; {@link KeelNode#start} does the work. */
+/**
+ * The {@code keel} command line. Only parsing lives here: {@link KeelNode#start} does the work of
+ * {@code keel server}, and the client commands ({@code status}, {@code health}, {@code alert},
+ * {@code services}) live in {@code dev.keel.cli}.
+ */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     // A bad flag value is one line naming the setting, like every other configuration problem.
     cli.setParameterExceptionHandler((ex, badArgs) -> {
+      if (UsageError.concerns(ex.getCommandLine()) || ex.getCommandLine().getCommand() instanceof Main) {
+        return UsageError.report(ex, args);
+      }
       String setting = ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
           ? "KEEL_" + option.longestName().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT)
           : "arguments";
