@@ -107,7 +107,12 @@ public final class Hostnames {
         // IDNA 2003 (the JDK's): nameprep maps case and compatibility forms, then punycode.
         label = IDN.toASCII(raw, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
       } catch (IllegalArgumentException e) {
-        throw new InvalidHostnameException("the label '" + raw + "' is not a valid internationalised label");
+        String why = e.getMessage() == null ? "" : e.getMessage();
+        if (why.contains("too long")) {
+          throw new InvalidHostnameException("the label '" + abbreviate(raw) + "' is longer than " + MAX_LABEL_LENGTH
+              + " characters in its ASCII (punycode) form; at most " + MAX_LABEL_LENGTH + " are allowed");
+        }
+        throw new InvalidHostnameException("the label '" + abbreviate(raw) + "' is not a valid internationalised label");
       }
     }
     if (label.isEmpty()) throw new InvalidHostnameException("the label '" + raw + "' is empty once normalised");
