@@ -2,7 +2,8 @@
 -- row per claimed hostname (a released one has none). Lists page by hostname within a tenant;
 -- quotas count a tenant's rows.
 CREATE TABLE keel_domains (
-  hostname VARCHAR(253) PRIMARY KEY,
+  -- byte order (hostnames are ASCII): lists page in the same order as on H2, whatever the database's locale
+  hostname VARCHAR(253) COLLATE "C" PRIMARY KEY,
   tenant_id VARCHAR(128) NOT NULL,
   -- pending_verification, verified or failed
   status VARCHAR(32) NOT NULL,

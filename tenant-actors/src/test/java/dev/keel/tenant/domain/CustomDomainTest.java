@@ -627,6 +627,31 @@ class CustomDomainTest {
     });
   }
 
+  @Test
+  void withTheRealResolverAgainstARealDnsServerVerificationFailsUntilTheRecordAppears() throws Exception {
+    try (FakeDnsServer server = FakeDnsServer.start()) {
+      DnsTxtResolver real = DnsJavaTxtResolver.create(Optional.of(server.address()), Duration.ofSeconds(1),
+          testKit.system().executionContext());
+      String name = "real" + ids.incrementAndGet() + ".example.com";
+      var domain = EventSourcedBehaviorTestKit.<Command, Event, State>create(testKit.system(),
+          CustomDomain.create(name, real, clock, settings(VerificationSchedule.cloudflareLike())),
+          EventSourcedBehaviorTestKit.enabledSerializationSettings());
+      domain.<StatusReply<ClaimResult>>runCommand(r -> new Claim(ACME, TOKEN, r));
+
+      DomainView pending = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      assertThat(pending.status()).isEqualTo("pending_verification");
+      assertThat(pending.verificationErrors()).extracting(CustomDomain.VerificationError::code).containsExactly("nxdomain");
+
+      server.exists("_keel-challenge." + name);
+      DomainView noRecord = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      assertThat(noRecord.verificationErrors()).extracting(CustomDomain.VerificationError::code).containsExactly("nxdomain", "no_record");
+
+      server.putTxt("_keel-challenge." + name, TOKEN);
+      DomainView verified = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      assertThat(verified.status()).isEqualTo("verified");
+    }
+  }
+
   /** Answers what the test set for each name, NXDOMAIN otherwise, at once. */
   static final class FakeTxtResolver implements DnsTxtResolver {
     final Map<String, TxtAnswer> answers = new ConcurrentHashMap<>();
