@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.node.AdminToken;
+import dev.keel.tenant.TenantService;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -43,12 +44,22 @@ public class HttpApi extends AllDirectives {
   protected final ObjectMapper mapper;
   protected final Problems problems;
   private final AdminToken adminToken;
+  private final Function<String, CompletionStage<TenantService.Authentication>> tenantKeys;
   private final long maxBodyBytes;
 
+  /** An API that knows only the admin token (tests of routes that tenants never reach). */
   public HttpApi(ObjectMapper mapper, AdminToken adminToken, long maxBodyBytes) {
+    this(mapper, adminToken, key -> java.util.concurrent.CompletableFuture.completedFuture(
+        new TenantService.Refused(401, "the token is not known")), maxBodyBytes);
+  }
+
+  /** {@code tenantKeys} tells who a token that is not the admin token is ({@link TenantService#authenticate}). */
+  public HttpApi(ObjectMapper mapper, AdminToken adminToken,
+                 Function<String, CompletionStage<TenantService.Authentication>> tenantKeys, long maxBodyBytes) {
     this.mapper = mapper;
     this.problems = new Problems(mapper);
     this.adminToken = adminToken;
+    this.tenantKeys = tenantKeys;
     this.maxBodyBytes = maxBodyBytes;
   }
 
@@ -84,17 +95,59 @@ public class HttpApi extends AllDirectives {
     return new ApiProblem(413, "Content Too Large", "the body is larger than " + maxBodyBytes + " bytes", List.of(), null);
   }
 
-  /** Requires the admin token (tenant keys come with the tenants issue). */
-  public Route authenticated(Supplier<Route> inner) {
+  /**
+   * Requires a known token: the admin token, or the API key of a tenant that is not suspended or
+   * being deleted (403 with a problem saying which). The token never appears in an answer or a log.
+   */
+  public Route authenticated(Function<Caller, Route> inner) {
     return optionalHeaderValueByName("Authorization", header -> {
       Optional<String> token = header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
-      if (token.isEmpty() || !adminToken.matches(token.get())) {
-        String detail = token.isEmpty() ? "send Authorization: Bearer <token>" : "the token is not known";
-        return complete(problems.response(new ApiProblem(401, "Unauthorized", detail, List.of(), null))
-            .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "keel"))));
-      }
-      return inner.get();
+      if (token.isEmpty()) return unauthorized("send Authorization: Bearer <token>");
+      if (adminToken.matches(token.get())) return inner.apply(Caller.ADMIN);
+      return onSuccess(tenantKeys.apply(token.get()), auth -> {
+        if (auth instanceof TenantService.AuthenticatedTenant t) return inner.apply(new Caller(t.tenantId()));
+        TenantService.Refused refused = (TenantService.Refused) auth;
+        if (refused.status() == 403) {
+          return complete(problems.response(new ApiProblem(403, "Forbidden", refused.detail(), List.of(), null)));
+        }
+        return unauthorized(refused.detail());
+      });
     });
+  }
+
+  private Route unauthorized(String detail) {
+    return complete(problems.response(new ApiProblem(401, "Unauthorized", detail, List.of(), null))
+        .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "keel"))));
+  }
+
+  /** Only the admin token may go on; a tenant key gets 403. */
+  public Route adminOnly(Caller caller, Supplier<Route> inner) {
+    if (caller.admin()) return inner.get();
+    return complete(problems.response(new ApiProblem(403, "Forbidden", "only the admin token may do this", List.of(), null)));
+  }
+
+  /**
+   * Runs {@code action} when {@code caller} may see the resource that {@code fetch} reads (its owner
+   * by {@code owner}); another tenant's resource fails with {@code notFound}, exactly as one that does
+   * not exist, so that ids don't leak. The admin skips the fetch.
+   */
+  public static <V, T> CompletionStage<T> visible(Caller caller, Supplier<CompletionStage<V>> fetch, Function<V, String> owner,
+                                                   Supplier<CompletionStage<T>> action, Supplier<ApiProblem> notFound) {
+    if (caller.admin()) return action.get();
+    return fetch.get().thenCompose(resource -> caller.sees(owner.apply(resource))
+        ? action.get() : java.util.concurrent.CompletableFuture.failedFuture(notFound.get()));
+  }
+
+  /**
+   * The tenant a new resource belongs to: the calling tenant's own, or for the admin the
+   * {@code tenantId} it names (null: the admin's own). A tenant naming another tenant is a 400.
+   */
+  public static String owner(Caller caller, String namedTenantId, List<ApiProblem.FieldError> errors) {
+    if (caller.admin()) return namedTenantId;
+    if (namedTenantId != null && !namedTenantId.equals(caller.tenantId())) {
+      errors.add(new ApiProblem.FieldError("tenantId", "only the admin token may name another tenant"));
+    }
+    return caller.tenantId();
   }
 
   /** The request body as JSON; an absent body is {@code null} JSON when {@code optional}. */

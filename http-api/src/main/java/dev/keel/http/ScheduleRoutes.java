@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -22,8 +25,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /api/v1/schedules} and {@code /api/v1/schedules/{id}}: translation only. */
 public final class ScheduleRoutes {
 
-  private static final Set<String> FIELDS = Set.of("workflow", "cron", "timezone", "input", "paused");
-  private static final Set<String> LIST_PARAMS = Set.of("workflow", "paused", "limit", "cursor");
+  private static final Set<String> FIELDS = Set.of("workflow", "cron", "timezone", "input", "paused", "tenantId");
+  private static final Set<String> LIST_PARAMS = Set.of("workflow", "paused", "tenantId", "limit", "cursor");
 
   private final HttpApi api;
   private final ScheduleService schedules;
@@ -37,19 +40,25 @@ public final class ScheduleRoutes {
     this.readModel = readModel;
   }
 
-  public Route routes() {
+  public Route routes(Caller caller) {
     return api.pathPrefix("schedules", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMap(this::list))),
+        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMap(params -> list(caller, params)))),
         api.path(PathMatchers.segment(), rawId -> {
           String id = HttpApi.requireId("id", rawId);
           return api.concat(
-              api.put(() -> api.jsonBody(false, body -> put(id, body))),
-              api.get(() -> api.answerOk(schedules.get(id))),
-              api.delete(() -> api.answer(schedules.delete(id), done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
+              api.put(() -> api.jsonBody(false, body -> put(caller, id, body))),
+              api.get(() -> api.answerOk(visible(caller, id, () -> schedules.get(id)))),
+              api.delete(() -> api.answer(visible(caller, id, () -> schedules.delete(id)),
+                  done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
         })));
   }
 
-  private Route list(Map<String, String> params) {
+  private <T> CompletionStage<T> visible(Caller caller, String id, Supplier<CompletionStage<T>> action) {
+    return HttpApi.visible(caller, () -> schedules.get(id), Schedule.ScheduleView::tenantId, action,
+        () -> ApiProblem.notFound("schedule '" + id + "' does not exist"));
+  }
+
+  private Route list(Caller caller, Map<String, String> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String workflow = blankToNull(params.get("workflow"));
@@ -68,12 +77,15 @@ public final class ScheduleRoutes {
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
-    return api.answerOk(readModel.list(workflow, paused, null, limit, cursor));
+    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    return api.answerOk(readModel.list(workflow, paused, tenantId, limit, cursor));
   }
 
-  private Route put(String id, JsonNode body) {
+  private Route put(Caller caller, String id, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     BodyFields fields = new BodyFields(body, FIELDS, errors);
+    String namedTenant = fields.text("tenantId", false);
+    String tenantId = HttpApi.owner(caller, namedTenant, errors);
     String workflow = fields.text("workflow", true);
     String cron = fields.text("cron", true);
     String timezone = fields.text("timezone", false);
@@ -82,7 +94,7 @@ public final class ScheduleRoutes {
       errors.add(new ApiProblem.FieldError("workflow", "no workflow named '" + workflow + "' is registered"));
     }
     Schedule.ScheduleDefinition definition = new Schedule.ScheduleDefinition(workflow, cron, timezone == null ? "UTC" : timezone,
-        body.has("input") ? body.get("input") : NullNode.getInstance(), paused, null);
+        body.has("input") ? body.get("input") : NullNode.getInstance(), paused, tenantId);
     if (cron != null && errors.stream().noneMatch(e -> e.field().equals("timezone"))) {
       try {
         schedules.validate(definition);
@@ -91,7 +103,28 @@ public final class ScheduleRoutes {
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the schedule has invalid fields", errors);
-    return api.answer(schedules.put(id, definition),
+    return api.answer(putAs(caller, id, definition, namedTenant),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
+  }
+
+  /**
+   * Puts the schedule unless it is another tenant's (409: the id is in use). The admin redefining a
+   * tenant's schedule without naming a tenant keeps its owner.
+   */
+  private CompletionStage<Schedule.PutResult> putAs(Caller caller, String id, Schedule.ScheduleDefinition definition,
+                                                    String namedTenant) {
+    return schedules.get(id).handle((existing, failure) -> java.util.Optional.ofNullable(failure == null ? existing : null))
+        .thenCompose(existing -> {
+          if (existing.isPresent() && !caller.sees(existing.get().tenantId())) {
+            return CompletableFuture.<Schedule.PutResult>failedFuture(
+                ApiProblem.conflict("schedule id '" + id + "' is in use; choose another id"));
+          }
+          Schedule.ScheduleDefinition owned = definition;
+          if (caller.admin() && namedTenant == null && existing.isPresent()) {
+            Schedule.ScheduleDefinition d = definition;
+            owned = new Schedule.ScheduleDefinition(d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), existing.get().tenantId());
+          }
+          return schedules.put(id, owned);
+        });
   }
 }

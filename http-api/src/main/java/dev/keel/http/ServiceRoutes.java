@@ -23,9 +23,9 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /api/v1/services}: the service registry (API.md, Service registry); translation only. */
 public final class ServiceRoutes {
 
-  private static final Set<String> REGISTER_FIELDS = Set.of("name", "type", "endpoint", "metadata", "ttlSeconds", "deregisterAfterSeconds");
+  private static final Set<String> REGISTER_FIELDS = Set.of("name", "type", "endpoint", "metadata", "ttlSeconds", "deregisterAfterSeconds", "tenantId");
   private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "metrics", "details");
-  private static final Set<String> LIST_PARAMS = Set.of("type", "status", "metadata", "limit", "cursor");
+  private static final Set<String> LIST_PARAMS = Set.of("type", "status", "metadata", "tenantId", "limit", "cursor");
 
   /** What {@code GET /api/v1/services/{id}/health} answers: 200 when healthy, 503 otherwise. */
   public record Health(String id, String status, Instant lastHeartbeatAt) {}
@@ -38,27 +38,29 @@ public final class ServiceRoutes {
     this.registry = registry;
   }
 
-  public Route routes() {
+  public Route routes(Caller caller) {
+    String as = caller.tenantId();
     return api.pathPrefix("services", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMultiMap(this::list))),
+        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMultiMap(params -> list(caller, params)))),
         api.pathPrefix(PathMatchers.segment(), rawId -> {
           String id = HttpApi.requireId("id", rawId);
           return api.concat(
               api.pathEndOrSingleSlash(() -> api.concat(
-                  api.put(() -> api.jsonBody(false, body -> register(id, body))),
-                  api.get(() -> api.answerOk(registry.get(id))),
-                  api.delete(() -> api.answer(registry.deregister(id),
+                  api.put(() -> api.jsonBody(false, body -> register(caller, id, body))),
+                  api.get(() -> api.answerOk(registry.get(id, as))),
+                  api.delete(() -> api.answer(registry.deregister(id, as),
                       done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))))),
-              api.path("heartbeat", () -> api.post(() -> api.jsonBody(true, body -> heartbeat(id, body)))),
-              api.path("health", () -> api.get(() -> api.answer(registry.get(id), view -> api.json(
+              api.path("heartbeat", () -> api.post(() -> api.jsonBody(true, body -> heartbeat(caller, id, body)))),
+              api.path("health", () -> api.get(() -> api.answer(registry.get(id, as), view -> api.json(
                   view.status().equals("healthy") ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE,
                   new Health(id, view.status(), view.lastHeartbeatAt()))))));
         })));
   }
 
-  private Route register(String id, JsonNode body) {
+  private Route register(Caller caller, String id, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     BodyFields fields = new BodyFields(body, REGISTER_FIELDS, errors);
+    String tenantId = HttpApi.owner(caller, fields.text("tenantId", false), errors);
     String name = fields.text("name", false);
     String type = fields.text("type", true);
     String endpoint = fields.text("endpoint", false);
@@ -66,14 +68,14 @@ public final class ServiceRoutes {
     Integer ttl = fields.integer("ttlSeconds", registry.settings().defaultTtlSeconds());
     Integer deregisterAfter = fields.integer("deregisterAfterSeconds", null);
     // The name is what people read; without one the id is the name.
-    ServiceDefinition def = new ServiceDefinition(name == null ? id : name, type, endpoint, metadata, ttl, deregisterAfter, null);
+    ServiceDefinition def = new ServiceDefinition(name == null ? id : name, type, endpoint, metadata, ttl, deregisterAfter, tenantId);
     addDomainProblems(ServiceRules.problems(def), errors);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the registration has invalid fields", errors);
-    return api.answer(registry.register(id, def),
+    return api.answer(registry.register(id, def, caller.tenantId()),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 
-  private Route heartbeat(String id, JsonNode body) {
+  private Route heartbeat(Caller caller, String id, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     HeartbeatReport report;
     if (body.isNull()) {
@@ -84,10 +86,10 @@ public final class ServiceRoutes {
       addDomainProblems(ServiceRules.problems(report), errors);
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the heartbeat has invalid fields", errors);
-    return api.answerOk(registry.heartbeat(id, report));
+    return api.answerOk(registry.heartbeat(id, report, caller.tenantId()));
   }
 
-  private Route list(Map<String, List<String>> params) {
+  private Route list(Caller caller, Map<String, List<String>> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     Map<String, String> single = new java.util.HashMap<>();
     params.forEach((k, v) -> {
@@ -115,7 +117,8 @@ public final class ServiceRoutes {
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
-    return api.answerOk(registry.list(type, status, metadata, null, limit, cursor));
+    String tenantId = caller.admin() ? blankToNull(single.get("tenantId")) : caller.tenantId();
+    return api.answerOk(registry.list(type, status, metadata, tenantId, limit, cursor));
   }
 
   /** Adds the registry's own checks, leaving out fields the body reading already found wrong. */

@@ -10,13 +10,14 @@ import dev.keel.workflow.readmodel.WorkflowReadModel;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -24,8 +25,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /api/v1/workflows} and {@code /api/v1/workflow-definitions}: translation only. */
 public final class WorkflowRoutes {
 
-  private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input");
-  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "limit", "cursor");
+  private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
+  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "tenantId", "limit", "cursor");
 
   private final HttpApi api;
   private final WorkflowService workflows;
@@ -39,34 +40,45 @@ public final class WorkflowRoutes {
     this.longPollMax = longPollMax;
   }
 
-  public Route routes() {
+  public Route routes(Caller caller) {
     return api.concat(
         api.path("workflow-definitions", () -> api.get(() ->
             api.complete(api.json(StatusCodes.OK, Map.of("items", workflows.definitions()))))),
         api.pathPrefix("workflows", () -> api.concat(
             api.pathEndOrSingleSlash(() -> api.concat(
-                api.post(() -> api.jsonBody(false, this::start)),
-                api.get(() -> api.parameterMap(this::list)))),
+                api.post(() -> api.jsonBody(false, body -> start(caller, body))),
+                api.get(() -> api.parameterMap(params -> list(caller, params))))),
             api.pathPrefix(PathMatchers.segment(), rawId -> {
               String id = HttpApi.requirePathId(rawId);
               return api.concat(
-                  api.pathEnd(() -> api.get(() -> api.parameterOptional("wait", wait -> get(id, wait)))),
-                  api.path("cancel", () -> api.post(() -> api.jsonBody(true, body -> cancel(id, body)))),
-                  api.path("pause", () -> api.post(() -> api.answer(workflows.pause(id), v -> api.json(StatusCodes.ACCEPTED, v)))),
-                  api.path("resume", () -> api.post(() -> api.answer(workflows.resume(id), v -> api.json(StatusCodes.ACCEPTED, v)))),
+                  api.pathEnd(() -> api.get(() -> api.parameterOptional("wait", wait -> get(caller, id, wait)))),
+                  api.path("cancel", () -> api.post(() -> api.jsonBody(true, body -> cancel(caller, id, body)))),
+                  api.path("pause", () -> api.post(() -> api.answer(visible(caller, id, () -> workflows.pause(id)),
+                      v -> api.json(StatusCodes.ACCEPTED, v)))),
+                  api.path("resume", () -> api.post(() -> api.answer(visible(caller, id, () -> workflows.resume(id)),
+                      v -> api.json(StatusCodes.ACCEPTED, v)))),
                   api.path(PathMatchers.segment("signals").slash(PathMatchers.segment()), name ->
-                      api.post(() -> api.jsonBody(true, body -> signal(id, name, body)))),
-                  api.path("history", () -> api.get(() -> history(id))));
+                      api.post(() -> api.jsonBody(true, body -> signal(caller, id, name, body)))),
+                  api.path("history", () -> api.get(() -> history(caller, id))));
             }))));
   }
 
-  private Route start(JsonNode body) {
-    if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
+  /**
+   * Runs {@code action} when {@code caller} may see execution {@code id}; another tenant's execution
+   * is a 404 exactly like one that does not exist, so that ids don't leak.
+   */
+  private <T> CompletionStage<T> visible(Caller caller, String id, Supplier<CompletionStage<T>> action) {
+    return HttpApi.visible(caller, () -> workflows.get(id), ExecutionView::tenantId, action, () -> notFound(id));
+  }
+
+  private static ApiProblem notFound(String id) {
+    return ApiProblem.notFound("workflow '" + id + "' does not exist");
+  }
+
+  private Route start(Caller caller, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
-    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-      String field = it.next();
-      if (!START_FIELDS.contains(field)) errors.add(new ApiProblem.FieldError(field, "is not a known field"));
-    }
+    BodyFields fields = new BodyFields(body, START_FIELDS, errors);
+    String tenantId = HttpApi.owner(caller, fields.text("tenantId", false), errors);
     JsonNode workflow = body.get("workflow");
     if (workflow == null || workflow.isNull()) errors.add(new ApiProblem.FieldError("workflow", "is required"));
     else if (!workflow.isTextual()) errors.add(new ApiProblem.FieldError("workflow", "must be a string"));
@@ -82,12 +94,17 @@ public final class WorkflowRoutes {
     // Keel-chosen ids are opaque; a client that wants safe retries chooses its own.
     String chosenId = executionId != null ? executionId : "wf-" + UUID.randomUUID();
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
-    return api.answer(workflows.startExecution(chosenId, workflow.asText(), input, null),
-        accepted -> api.json(accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution()));
+    return api.answer(workflows.startExecution(chosenId, workflow.asText(), input, tenantId), accepted -> {
+      // The same id already started by someone else: its content is not this caller's to see.
+      if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {
+        throw ApiProblem.conflict("workflow id '" + chosenId + "' is in use; choose another id");
+      }
+      return api.json(accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution());
+    });
   }
 
-  private Route get(String id, Optional<String> wait) {
-    if (wait.isEmpty()) return api.answerOk(workflows.get(id));
+  private Route get(Caller caller, String id, Optional<String> wait) {
+    if (wait.isEmpty()) return api.answerOk(visible(caller, id, () -> workflows.get(id)));
     Duration duration;
     try {
       duration = wait.get().matches("\\d+") ? Duration.ofSeconds(Long.parseLong(wait.get())) : Duration.parse(wait.get());
@@ -96,11 +113,12 @@ public final class WorkflowRoutes {
     }
     if (duration.isNegative()) throw ApiProblem.badRequest("wait", "must not be negative");
     if (duration.compareTo(longPollMax) > 0) duration = longPollMax;
-    if (duration.isZero()) return api.answerOk(workflows.get(id));
-    return api.answerOk(workflows.awaitFinal(id, duration));
+    Duration bounded = duration;
+    if (duration.isZero()) return api.answerOk(visible(caller, id, () -> workflows.get(id)));
+    return api.answerOk(visible(caller, id, () -> workflows.awaitFinal(id, bounded)));
   }
 
-  private Route list(Map<String, String> params) {
+  private Route list(Caller caller, Map<String, String> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String status = blankToNull(params.get("status"));
@@ -108,15 +126,17 @@ public final class WorkflowRoutes {
       errors.add(new ApiProblem.FieldError("status", "must be one of " + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
     }
     String workflow = blankToNull(params.get("workflow"));
+    // A tenant lists its own; the admin all, or one tenant's.
+    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     try {
-      return api.answerOk(readModel.list(status, workflow, null, limit, blankToNull(params.get("cursor"))));
+      return api.answerOk(readModel.list(status, workflow, tenantId, limit, blankToNull(params.get("cursor"))));
     } catch (WorkflowReadModel.BadCursorException e) {
       throw ApiProblem.badRequest("cursor", e.getMessage());
     }
   }
 
-  private Route cancel(String id, JsonNode body) {
+  private Route cancel(Caller caller, String id, JsonNode body) {
     String reason = null;
     if (!body.isNull()) {
       if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
@@ -127,16 +147,17 @@ public final class WorkflowRoutes {
         reason = r.asText();
       }
     }
-    return api.answer(workflows.cancel(id, reason), v -> api.json(StatusCodes.ACCEPTED, v));
+    String why = reason;
+    return api.answer(visible(caller, id, () -> workflows.cancel(id, why)), v -> api.json(StatusCodes.ACCEPTED, v));
   }
 
-  private Route signal(String id, String name, JsonNode body) {
+  private Route signal(Caller caller, String id, String name, JsonNode body) {
     HttpApi.requireId("name", name);
-    return api.answer(workflows.signal(id, name, body), done -> api.json(StatusCodes.ACCEPTED, Map.of("workflowId", id, "signal", name)));
+    return api.answer(visible(caller, id, () -> workflows.signal(id, name, body)), done -> api.json(StatusCodes.ACCEPTED, Map.of("workflowId", id, "signal", name)));
   }
 
-  private Route history(String id) {
-    return api.answer(workflows.history(id).thenCompose(entries -> {
+  private Route history(Caller caller, String id) {
+    return api.answer(visible(caller, id, () -> workflows.history(id)).thenCompose(entries -> {
       if (entries.isEmpty()) return CompletableFuture.failedFuture(ApiProblem.notFound("workflow '" + id + "' does not exist"));
       return CompletableFuture.completedFuture(entries.stream()
           .map(e -> new HistoryEntry(e.seq(), e.at(), e.type(), e.data())).toList());
@@ -145,6 +166,4 @@ public final class WorkflowRoutes {
 
   /** One journaled event as {@code /history} shows it. */
   public record HistoryEntry(long seq, java.time.Instant at, String type, JsonNode data) {}
-
-
 }

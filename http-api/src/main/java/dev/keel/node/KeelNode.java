@@ -11,6 +11,7 @@ import dev.keel.http.Json;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
+import dev.keel.http.TenantRoutes;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.SchemaMigrations;
@@ -20,6 +21,17 @@ import dev.keel.registry.service.ServiceProjection;
 import dev.keel.registry.service.ServiceReadModel;
 import dev.keel.registry.service.ServiceRegistry;
 import dev.keel.registry.service.ServiceSettings;
+import dev.keel.tenant.ApiKeys;
+import dev.keel.tenant.DeferredTenantLifecycle;
+import dev.keel.tenant.SlugReservation;
+import dev.keel.tenant.Tenant;
+import dev.keel.tenant.TenantLifecycle;
+import dev.keel.tenant.TenantProjection;
+import dev.keel.tenant.TenantReadModel;
+import dev.keel.tenant.TenantService;
+import dev.keel.tenant.TenantSettings;
+import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
+import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
@@ -108,7 +120,19 @@ public final class KeelNode implements AutoCloseable {
     // Built-ins first, so that a plug-in taking a built-in's name is refused while loading plug-ins
     // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
     registry.register(new ExampleWorkflow());
-    registry.register(new HttpSequenceWorkflow(new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"))));
+    JdkOutboundHttp outboundHttp = new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
+    registry.register(new HttpSequenceWorkflow(outboundHttp));
+    TenantSettings tenantSettings;
+    try {
+      tenantSettings = TenantSettings.fromConfig(config.getConfig("keel.tenants"));
+    } catch (TenantSettings.SettingProblem e) {
+      throw new ConfigProblem(e.setting(), e.getMessage());
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.tenants", e.getMessage());
+    }
+    DeferredTenantLifecycle tenantLifecycle = new DeferredTenantLifecycle();
+    registry.register(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.register(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
@@ -137,7 +161,7 @@ public final class KeelNode implements AutoCloseable {
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token);
+      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, tenantLifecycle);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -146,7 +170,8 @@ public final class KeelNode implements AutoCloseable {
   }
 
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
-                               HikariDataSource dataSource, AdminToken token) {
+                               HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
+                               DeferredTenantLifecycle tenantLifecycle) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
       dataSource.close();
@@ -189,6 +214,8 @@ public final class KeelNode implements AutoCloseable {
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.services", e.getMessage());
     }
+    Tenant.init(system, workflows, clock);
+    SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     ServiceObserver serviceObserver = ServiceObserver.NONE;
     RegisteredService.init(system, serviceObserver, clock);
 
@@ -196,28 +223,55 @@ public final class KeelNode implements AutoCloseable {
     WorkflowProjection.init(system, dataSource, lag);
     ScheduleProjection.init(system, dataSource, lag);
     ServiceProjection.init(system, dataSource, lag);
+    TenantProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
     ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
-    HttpApi api = new HttpApi(httpMapper, token, settings.maxBodyBytes());
+    TenantService tenants = new TenantService(system, tenantSettings, new TenantReadModel(dataSource, blocking),
+        new ApiKeys(new java.security.SecureRandom()));
+    tenantLifecycle.bind(new TenantLifecycle() {
+      @Override
+      public CompletionStage<String> activate(String tenantId) {
+        return tenants.activate(tenantId).thenApply(Tenant.TenantView::status);
+      }
+
+      @Override
+      public CompletionStage<String> markDeleted(String tenantId) {
+        return tenants.markDeleted(tenantId).thenApply(Tenant.TenantView::status);
+      }
+
+      @Override
+      public CompletionStage<Integer> releaseDomains(String tenantId) {
+        return java.util.concurrent.CompletableFuture.completedFuture(0); // no custom domains yet
+      }
+
+      @Override
+      public CompletionStage<Void> releaseSlug(String slug, String tenantId) {
+        return tenants.releaseSlug(slug, tenantId).thenApply(d -> null);
+      }
+    });
+    HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
         new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
-        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY));
+        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY,
+            SlugReservation.ENTITY_KEY));
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
         new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
+    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, tenantId -> api.reject());
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
-        api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(() -> api.concat(
-            workflowRoutes.routes(),
-            scheduleRoutes.routes(),
-            serviceRoutes.routes()))))));
+        api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
+            workflowRoutes.routes(caller),
+            scheduleRoutes.routes(caller),
+            serviceRoutes.routes(caller),
+            tenantRoutes.routes(caller)))))));
 
     ServerBinding binding;
     try {

@@ -54,7 +54,7 @@ class HttpApiRoutesTest {
   void bind() throws Exception {
     testKit = ActorTestKit.create("HttpApiRoutesTest", ConfigFactory.parseString("pekko.actor.provider = local"));
     HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir), LIMIT);
-    Route route = api.withProblemHandling(() -> api.authenticated(() -> api.concat(
+    Route route = api.withProblemHandling(() -> api.authenticated(caller -> api.concat(
         api.path("echo", () -> api.post(() -> api.jsonBody(false, body -> api.complete(api.json(StatusCodes.OK, body))))),
         api.path("optional", () -> api.post(() -> api.jsonBody(true, body -> api.complete(api.json(StatusCodes.OK, body))))),
         api.path("bug", () -> api.get(() -> {

@@ -34,6 +34,11 @@ public record Rejection(Kind kind, String detail) {
     return StatusReply.error(Kind.UNAVAILABLE.code() + ": " + detail);
   }
 
+  /** A not-found rejection as the failure of an ask, for façades that know the answer without asking. */
+  public static RuntimeException notFoundFailure(String detail) {
+    return new StatusReply.ErrorMessage(Kind.NOT_FOUND.code() + ": " + detail);
+  }
+
   /** The rejection inside a failed ask, if that is what the failure is. */
   public static Optional<Rejection> of(Throwable failure) {
     Throwable t = failure;

@@ -70,14 +70,20 @@ public final class RegisteredService
 
   public sealed interface Command extends KeelSerializable {}
 
+  /*
+   * asTenant in the commands below is the calling tenant, or null for the admin: a tenant's command
+   * on another tenant's service is answered as if the service did not exist (a registration: as if
+   * the id were in use), so that ids don't leak across tenants.
+   */
+
   /** Register, or change the registration; the same definition again changes nothing but counts as a heartbeat. */
-  public record Register(ServiceDefinition def, ActorRef<StatusReply<RegisterResult>> replyTo) implements Command {}
+  public record Register(ServiceDefinition def, String asTenant, ActorRef<StatusReply<RegisterResult>> replyTo) implements Command {}
 
-  public record Heartbeat(HeartbeatReport report, ActorRef<StatusReply<HeartbeatAck>> replyTo) implements Command {}
+  public record Heartbeat(HeartbeatReport report, String asTenant, ActorRef<StatusReply<HeartbeatAck>> replyTo) implements Command {}
 
-  public record Get(ActorRef<StatusReply<ServiceView>> replyTo) implements Command {}
+  public record Get(String asTenant, ActorRef<StatusReply<ServiceView>> replyTo) implements Command {}
 
-  public record Deregister(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Deregister(String asTenant, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Local (timer, or a test after moving its clock): the TTL may have run out. */
   public record CheckTtl() implements Command {}
@@ -253,9 +259,10 @@ public final class RegisteredService
     absent(b.forStateType(Deregistered.class));
     b.forStateType(Registered.class)
         .onCommand(Register.class, this::reregister)
-        .onCommand(Heartbeat.class, this::heartbeat)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(Deregister.class, this::deregister)
+        .onCommand(Heartbeat.class, (s, c) -> ownedBy(s, c.asTenant()) ? heartbeat(s, c) : hidden(c.replyTo()))
+        .onCommand(Get.class, (s, c) -> ownedBy(s, c.asTenant())
+            ? Effect().reply(c.replyTo(), StatusReply.success(view(s))) : hidden(c.replyTo()))
+        .onCommand(Deregister.class, (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
         .onCommand(CheckTtl.class, this::checkTtl)
         .onCommand(CheckDeregister.class, this::checkDeregister);
     return b.build();
@@ -274,12 +281,24 @@ public final class RegisteredService
         .onCommand(CheckDeregister.class, (s, c) -> Effect().noReply());
   }
 
+  private static boolean ownedBy(Registered state, String asTenant) {
+    return asTenant == null || asTenant.equals(state.def().tenantId());
+  }
+
+  /** Another tenant's service: answered as unknown, but it stays in memory with its TTL running. */
+  private <R> ReplyEffect<Event, State> hidden(ActorRef<StatusReply<R>> replyTo) {
+    return Effect().reply(replyTo, Rejection.notFound(notRegisteredDetail()));
+  }
+
+  private String notRegisteredDetail() {
+    return "service '" + serviceId + "' is not registered; register it first with PUT /api/v1/services/" + serviceId;
+  }
+
   private <R> ReplyEffect<Event, State> notRegistered(ActorRef<StatusReply<R>> replyTo) {
     // Nothing to keep in memory (or remembered) for an id that is not registered.
     return Effect().none()
         .thenRun(s -> passivate())
-        .thenReply(replyTo, s -> Rejection.notFound("service '" + serviceId
-            + "' is not registered; register it first with PUT /api/v1/services/" + serviceId));
+        .thenReply(replyTo, s -> Rejection.notFound(notRegisteredDetail()));
   }
 
   private ReplyEffect<Event, State> register(Register c) {
@@ -298,7 +317,13 @@ public final class RegisteredService
   }
 
   /** Re-registration counts as a heartbeat, healthy: a process that restarted says so by registering. */
-  private ReplyEffect<Event, State> reregister(Registered state, Register c) {
+  private ReplyEffect<Event, State> reregister(Registered state, Register given) {
+    if (!ownedBy(state, given.asTenant())) {
+      return Effect().reply(given.replyTo(), Rejection.conflict("service id '" + serviceId + "' is in use; choose another id"));
+    }
+    // The admin re-registering a tenant's service without naming a tenant keeps its owner.
+    Register c = given.asTenant() == null && given.def().tenantId() == null && state.def().tenantId() != null
+        ? new Register(withTenant(given.def(), state.def().tenantId()), null, given.replyTo()) : given;
     List<FieldProblem> problems = ServiceRules.problems(c.def());
     if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
     Instant now = clock.instant();
@@ -316,6 +341,10 @@ public final class RegisteredService
           heard(now, Map.of(), Map.of(), (Registered) s);
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
+  }
+
+  private static ServiceDefinition withTenant(ServiceDefinition d, String tenantId) {
+    return new ServiceDefinition(d.name(), d.type(), d.endpoint(), d.metadata(), d.ttlSeconds(), d.deregisterAfterSeconds(), tenantId);
   }
 
   private ReplyEffect<Event, State> heartbeat(Registered state, Heartbeat c) {

@@ -46,20 +46,25 @@ public final class ServiceRegistry {
     return sharding.entityRefFor(RegisteredService.ENTITY_KEY, id);
   }
 
-  public CompletionStage<RegisterResult> register(String id, ServiceDefinition definition) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Register(definition, r), settings.askTimeout());
+  /*
+   * asTenant: the calling tenant, or null for the admin. Another tenant's service answers as unknown
+   * (a registration: as an id in use), checked by the entity itself so that a heartbeat costs one ask.
+   */
+
+  public CompletionStage<RegisterResult> register(String id, ServiceDefinition definition, String asTenant) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Register(definition, asTenant, r), settings.askTimeout());
   }
 
-  public CompletionStage<HeartbeatAck> heartbeat(String id, HeartbeatReport report) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Heartbeat(report, r), settings.askTimeout());
+  public CompletionStage<HeartbeatAck> heartbeat(String id, HeartbeatReport report, String asTenant) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Heartbeat(report, asTenant, r), settings.askTimeout());
   }
 
-  public CompletionStage<ServiceView> get(String id) {
-    return entity(id).askWithStatus(RegisteredService.Get::new, settings.askTimeout());
+  public CompletionStage<ServiceView> get(String id, String asTenant) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Get(asTenant, r), settings.askTimeout());
   }
 
-  public CompletionStage<Done> deregister(String id) {
-    return entity(id).askWithStatus(RegisteredService.Deregister::new, settings.askTimeout());
+  public CompletionStage<Done> deregister(String id, String asTenant) {
+    return entity(id).askWithStatus(r -> new RegisteredService.Deregister(asTenant, r), settings.askTimeout());
   }
 
   /**
@@ -74,7 +79,7 @@ public final class ServiceRegistry {
     return readModel.list(type, status, metadata, tenantId, limit, cursor).thenCompose(page -> {
       List<CompletableFuture<ListedService>> live = new ArrayList<>(page.items().size());
       for (ServiceSummary s : page.items()) {
-        live.add(entity(s.id()).askWithStatus(RegisteredService.Get::new, settings.listLiveTimeout())
+        live.add(entity(s.id()).<ServiceView>askWithStatus(r -> new RegisteredService.Get(null, r), settings.listLiveTimeout())
             .toCompletableFuture()
             .handle((view, failure) -> listed(s, failure == null ? view.lastHeartbeatAt() : null)));
       }

@@ -99,15 +99,15 @@ class RegisteredServiceTest {
   }
 
   private CommandResultWithReply<Command, Event, State, StatusReply<RegisterResult>> register(ServiceDefinition def) {
-    return kit.runCommand(r -> new Register(def, r));
+    return kit.runCommand(r -> new Register(def, null, r));
   }
 
   private CommandResultWithReply<Command, Event, State, StatusReply<HeartbeatAck>> heartbeat(String status, Map<String, Double> metrics) {
-    return kit.runCommand(r -> new Heartbeat(new HeartbeatReport(status, metrics, Map.of("version", "1.4.2")), r));
+    return kit.runCommand(r -> new Heartbeat(new HeartbeatReport(status, metrics, Map.of("version", "1.4.2")), null, r));
   }
 
   private ServiceView view() {
-    StatusReply<ServiceView> reply = kit.<StatusReply<ServiceView>>runCommand(Get::new).reply();
+    StatusReply<ServiceView> reply = kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply();
     assertThat(reply.isSuccess()).as("get answers %s", reply).isTrue();
     return reply.getValue();
   }
@@ -323,12 +323,12 @@ class RegisteredServiceTest {
     // A real clock and Pekko's own timer, no hand-sent CheckTtl: this is what runs in production.
     ActorRef<Command> service = testKit.spawn(RegisteredService.create("timer-" + id, observer, Clock.systemUTC()));
     TestProbe<StatusReply<RegisterResult>> registered = testKit.createTestProbe();
-    service.tell(new Register(definition(1, null), registered.ref()));
+    service.tell(new Register(definition(1, null), null, registered.ref()));
     assertThat(registered.receiveMessage().isSuccess()).isTrue();
 
     TestProbe<StatusReply<ServiceView>> probe = testKit.createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(100), () -> {
-      service.tell(new Get(probe.ref()));
+      service.tell(new Get(null, probe.ref()));
       assertThat(probe.receiveMessage().getValue().status()).isEqualTo("stale");
       return null;
     });
@@ -341,21 +341,21 @@ class RegisteredServiceTest {
     register(definition(30, null));
     clock.advance(Duration.ofSeconds(2));
 
-    var result = kit.<StatusReply<Done>>runCommand(Deregister::new);
+    var result = kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
 
     assertThat(result.event()).isEqualTo(new ServiceDeregistered(false, "deregistered by a client", T0.plusSeconds(2)));
     assertThat(kit.getState()).isInstanceOf(Deregistered.class);
     assertThat(observer.gone).containsExactly(id);
-    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(Get::new).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(rejection(heartbeat("healthy", Map.of()).reply()).detail()).contains("register it first");
   }
 
   @Test
   void deregisteringTwiceAnswersTheSameAndJournalsOnce() {
     register(definition(30, null));
-    kit.<StatusReply<Done>>runCommand(Deregister::new);
+    kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
 
-    var again = kit.<StatusReply<Done>>runCommand(Deregister::new);
+    var again = kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
 
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().isSuccess()).isTrue();
@@ -363,7 +363,7 @@ class RegisteredServiceTest {
 
   @Test
   void deregisteringAServiceNeverRegisteredIsNotFound() {
-    var result = kit.<StatusReply<Done>>runCommand(Deregister::new);
+    var result = kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
 
     assertThat(rejection(result.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
   }
@@ -371,7 +371,7 @@ class RegisteredServiceTest {
   @Test
   void aDeregisteredServiceCanRegisterAgainAfresh() {
     register(definition(30, null));
-    kit.<StatusReply<Done>>runCommand(Deregister::new);
+    kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
     clock.advance(Duration.ofMinutes(1));
 
     var result = register(definition(30, null));
@@ -405,6 +405,41 @@ class RegisteredServiceTest {
 
     assertThat(kit.runCommand(new CheckDeregister()).events()).isEmpty();
     assertThat(registered().status()).isEqualTo("healthy");
+  }
+
+  // ---------------------------------------------------------------- tenants
+
+  private static ServiceDefinition ofTenant(String tenantId) {
+    ServiceDefinition d = definition(30, null);
+    return new ServiceDefinition(d.name(), d.type(), d.endpoint(), d.metadata(), d.ttlSeconds(), null, tenantId);
+  }
+
+  @Test
+  void anotherTenantSeesTheServiceAsUnknownAndCannotTakeItsId() {
+    register(ofTenant("acme"));
+
+    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get("globex", r)).reply()).kind())
+        .isEqualTo(Rejection.Kind.NOT_FOUND);
+    var beat = kit.<StatusReply<HeartbeatAck>>runCommand(r -> new Heartbeat(new HeartbeatReport("unhealthy", Map.of(), Map.of()), "globex", r));
+    assertThat(rejection(beat.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    var delete = kit.<StatusReply<Done>>runCommand(r -> new Deregister("globex", r));
+    assertThat(rejection(delete.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    var takeover = kit.<StatusReply<RegisterResult>>runCommand(r -> new Register(ofTenant("globex"), "globex", r));
+    assertThat(rejection(takeover.reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
+
+    assertThat(kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id())).hasSize(1);
+    assertThat(registered().status()).isEqualTo("healthy");
+    assertThat(kit.<StatusReply<ServiceView>>runCommand(r -> new Get("acme", r)).reply().getValue().tenantId()).isEqualTo("acme");
+  }
+
+  @Test
+  void theAdminReRegisteringATenantsServiceKeepsItsOwner() {
+    register(ofTenant("acme"));
+
+    var result = kit.<StatusReply<RegisterResult>>runCommand(r -> new Register(definition(60, null), null, r));
+
+    assertThat(result.reply().getValue().view().tenantId()).isEqualTo("acme");
+    assertThat(result.reply().getValue().view().ttlSeconds()).isEqualTo(60);
   }
 
   // ---------------------------------------------------------------- replay

@@ -1,0 +1,445 @@
+package dev.keel.tenant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.keel.persistence.EventTags;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.persistence.Rejection;
+import dev.keel.workflow.execution.WorkflowStarter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tenant: its profile, plan, default domain and the hash of its API key, through the lifecycle
+ * {@code provisioning → active → suspended ⇄ active → deleting → deleted} (each a state type).
+ *
+ * <p>{@link TenantCreated} carries the tenant, its default domain and its first key's hash in one
+ * event, so the three exist together or not at all. Provisioning and deprovisioning run as durable
+ * workflows ({@value #PROVISIONING_WORKFLOW}, {@value #DEPROVISIONING_WORKFLOW}) started by this
+ * entity with a deterministic id, right after the event and again whenever the entity recovers in
+ * {@code provisioning} or {@code deleting}: the start is idempotent by id, so a node lost between the
+ * event and the start loses nothing. The workflows report back with {@link Activate} and
+ * {@link MarkDeleted}. Tenants are remembered entities so that this happens without a request.
+ */
+public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant.Command, Tenant.Event, Tenant.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "tenant");
+  public static final String ENTITY_TYPE = "tenant";
+  public static final String PROVISIONING_WORKFLOW = "tenant-provisioning";
+  public static final String DEPROVISIONING_WORKFLOW = "tenant-deprovisioning";
+
+  private static final String START_RETRY_TIMER = "start-retry";
+  private static final Duration START_RETRY = Duration.ofSeconds(10);
+  private static final Logger log = LoggerFactory.getLogger(Tenant.class);
+
+  // ---------------------------------------------------------------- commands
+
+  public sealed interface Command extends KeelSerializable {}
+
+  public record Create(TenantProfile profile, String keyHash, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  /**
+   * Is {@code keyHash} this tenant's key? The hash, not the key, travels: a message can end up in a
+   * dead-letter log line.
+   */
+  public record CheckKey(String keyHash, ActorRef<KeyCheck> replyTo) implements Command {}
+
+  public record Suspend(String reason, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  public record Reactivate(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  /** Start deleting: the deprovisioning workflow runs, then {@link MarkDeleted}. */
+  public record Delete(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  public record RotateKey(String keyHash, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  /** From the provisioning workflow: every downstream service has the tenant. */
+  public record Activate(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  /** From the deprovisioning workflow: nothing of the tenant is left downstream. */
+  public record MarkDeleted(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+
+  /** Local: (re)start the workflow that the current state waits for. */
+  public record StartLifecycleWorkflow() implements Command {}
+
+  /** Local: the lifecycle workflow's start answered. */
+  public record LifecycleWorkflowStarted(String workflowId, boolean ok, String failure) implements Command {}
+
+  // ---------------------------------------------------------------- values
+
+  /** What identifies and describes a tenant; {@code defaultDomain} is {@code <slug>.<root domain>}. */
+  public record TenantProfile(String slug, String name, String plan, String defaultDomain) {}
+
+  /** The answer to {@link CheckKey}. */
+  public record KeyCheck(Outcome outcome, String status) implements KeelSerializable {
+    public enum Outcome { VALID, WRONG_KEY, SUSPENDED, DELETING, UNKNOWN_TENANT }
+  }
+
+  /** A tenant as the API shows it: never its key or the key's hash. */
+  public record TenantView(String id, String slug, String name, String plan, String status, String defaultDomain,
+                           String suspendedReason, String lifecycleWorkflowId, Instant keyRotatedAt,
+                           Instant createdAt, Instant updatedAt) implements KeelSerializable {}
+
+  // ---------------------------------------------------------------- events
+
+  public sealed interface Event extends KeelSerializable {}
+
+  /** The tenant, its default domain and its first key, in one event. */
+  public record TenantCreated(TenantProfile profile, String keyHash, Instant at) implements Event {}
+
+  public record TenantActivated(Instant at) implements Event {}
+
+  public record TenantSuspended(String reason, Instant at) implements Event {}
+
+  public record TenantReactivated(Instant at) implements Event {}
+
+  public record TenantDeletionStarted(Instant at) implements Event {}
+
+  public record TenantDeleted(Instant at) implements Event {}
+
+  /** The old key stops working with this event. */
+  public record ApiKeyRotated(String keyHash, Instant at) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  public sealed interface State extends KeelSerializable {}
+
+  public record Empty() implements State {}
+
+  /** What every live state holds. */
+  public record TenantRecord(TenantProfile profile, String keyHash, Instant createdAt, Instant updatedAt,
+                             Instant keyRotatedAt) {
+    TenantRecord touched(Instant at) {
+      return new TenantRecord(profile, keyHash, createdAt, at, keyRotatedAt);
+    }
+  }
+
+  public record Provisioning(TenantRecord tenant) implements State {}
+
+  public record Active(TenantRecord tenant) implements State {}
+
+  public record Suspended(TenantRecord tenant, String reason) implements State {}
+
+  public record Deleting(TenantRecord tenant) implements State {}
+
+  /** Gone: the key no longer works and the slug is free. */
+  public record Deleted(TenantRecord tenant) implements State {}
+
+  // ---------------------------------------------------------------- wiring
+
+  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static PersistenceId persistenceId(String tenantId) {
+    return PersistenceId.of(ENTITY_TYPE, tenantId);
+  }
+
+  public static Behavior<Command> create(String tenantId, WorkflowStarter starter, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Tenant(tenantId, starter, clock, ctx, timers)));
+  }
+
+  public static String provisioningWorkflowId(String tenantId) {
+    return PROVISIONING_WORKFLOW + "." + tenantId;
+  }
+
+  public static String deprovisioningWorkflowId(String tenantId) {
+    return DEPROVISIONING_WORKFLOW + "." + tenantId;
+  }
+
+  private final String tenantId;
+  private final WorkflowStarter starter;
+  private final Clock clock;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final int tagCount;
+
+  private Tenant(String tenantId, WorkflowStarter starter, Clock clock, ActorContext<Command> context,
+                 TimerScheduler<Command> timers) {
+    super(persistenceId(tenantId));
+    this.tenantId = tenantId;
+    this.starter = starter;
+    this.clock = clock;
+    this.context = context;
+    this.timers = timers;
+    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+  }
+
+  @Override
+  public State emptyState() {
+    return new Empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return EventTags.tagSetFor(ENTITY_TYPE, tenantId, tagCount);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (state instanceof Provisioning || state instanceof Deleting) context.getSelf().tell(new StartLifecycleWorkflow());
+        })
+        .build();
+  }
+
+  // ---------------------------------------------------------------- command handlers
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    b.forStateType(Empty.class)
+        .onCommand(Create.class, this::create)
+        .onCommand(CheckKey.class, (s, c) -> Effect().reply(c.replyTo(), new KeyCheck(KeyCheck.Outcome.UNKNOWN_TENANT, null)))
+        .onCommand(StartLifecycleWorkflow.class, (s, c) -> Effect().noReply())
+        .onCommand(LifecycleWorkflowStarted.class, (s, c) -> Effect().noReply())
+        .onAnyCommand(this::notFoundOrIgnore);
+    b.forStateType(Provisioning.class)
+        .onCommand(Activate.class, (s, c) -> persistAndView(new TenantActivated(now()), c.replyTo(), "tenant active"))
+        .onCommand(Delete.class, (s, c) -> startDeleting(c))
+        .onCommand(RotateKey.class, (s, c) -> rotate(c))
+        .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
+        .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
+        .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
+    b.forStateType(Active.class)
+        .onCommand(Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Suspend.class, (s, c) -> persistAndView(new TenantSuspended(reason(c.reason()), now()), c.replyTo(), "tenant suspended"))
+        .onCommand(Delete.class, (s, c) -> startDeleting(c))
+        .onCommand(RotateKey.class, (s, c) -> rotate(c))
+        .onCommand(Reactivate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
+    b.forStateType(Suspended.class)
+        .onCommand(Reactivate.class, (s, c) -> persistAndView(new TenantReactivated(now()), c.replyTo(), "tenant reactivated"))
+        .onCommand(Suspend.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Delete.class, (s, c) -> startDeleting(c))
+        .onCommand(RotateKey.class, (s, c) -> rotate(c))
+        .onCommand(Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
+    b.forStateType(Deleting.class)
+        .onCommand(MarkDeleted.class, (s, c) -> persistAndView(new TenantDeleted(now()), c.replyTo(), "tenant deleted"))
+        .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Activate.class, (s, c) -> illegal(s, "activate", c.replyTo()))
+        .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
+        .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
+        .onCommand(RotateKey.class, (s, c) -> illegal(s, "rotate the key of", c.replyTo()));
+    b.forStateType(Deleted.class)
+        .onCommand(MarkDeleted.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(Activate.class, (s, c) -> illegal(s, "activate", c.replyTo()))
+        .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
+        .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
+        .onCommand(RotateKey.class, (s, c) -> illegal(s, "rotate the key of", c.replyTo()));
+    b.forAnyState()
+        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), Rejection.conflict("tenant '" + tenantId + "' exists")))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(CheckKey.class, this::checkKey)
+        .onCommand(StartLifecycleWorkflow.class, this::startLifecycleWorkflow)
+        .onCommand(LifecycleWorkflowStarted.class, this::lifecycleWorkflowStarted);
+    return b.build();
+  }
+
+  private ReplyEffect<Event, State> notFoundOrIgnore(State state, Command c) {
+    ActorRef<StatusReply<TenantView>> replyTo = replyToOf(c);
+    if (replyTo == null) return Effect().noReply();
+    return Effect().reply(replyTo, Rejection.notFound("tenant '" + tenantId + "' does not exist"));
+  }
+
+  private static ActorRef<StatusReply<TenantView>> replyToOf(Command c) {
+    if (c instanceof Get g) return g.replyTo();
+    if (c instanceof Suspend s) return s.replyTo();
+    if (c instanceof Reactivate r) return r.replyTo();
+    if (c instanceof Delete d) return d.replyTo();
+    if (c instanceof RotateKey k) return k.replyTo();
+    if (c instanceof Activate a) return a.replyTo();
+    if (c instanceof MarkDeleted m) return m.replyTo();
+    return null;
+  }
+
+  private ReplyEffect<Event, State> create(Create c) {
+    Instant at = now();
+    return Effect().persist(new TenantCreated(c.profile(), c.keyHash(), at))
+        .thenRun(s -> {
+          log.info("tenant created tenantId={} slug={} plan={} defaultDomain={}", tenantId, c.profile().slug(),
+              c.profile().plan(), c.profile().defaultDomain());
+          context.getSelf().tell(new StartLifecycleWorkflow());
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(view(s)));
+  }
+
+  private ReplyEffect<Event, State> startDeleting(Delete c) {
+    return Effect().persist(new TenantDeletionStarted(now()))
+        .thenRun(s -> {
+          log.info("tenant deletion started tenantId={}", tenantId);
+          context.getSelf().tell(new StartLifecycleWorkflow());
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(view(s)));
+  }
+
+  private ReplyEffect<Event, State> rotate(RotateKey c) {
+    return persistAndView(new ApiKeyRotated(c.keyHash(), now()), c.replyTo(), "tenant api key rotated");
+  }
+
+  private ReplyEffect<Event, State> persistAndView(Event event, ActorRef<StatusReply<TenantView>> replyTo, String logLine) {
+    return Effect().persist(event)
+        .thenRun(s -> log.info("{} tenantId={} status={}", logLine, tenantId, statusOf(s)))
+        .thenReply(replyTo, s -> StatusReply.success(view(s)));
+  }
+
+  private ReplyEffect<Event, State> illegal(State state, String what, ActorRef<StatusReply<TenantView>> replyTo) {
+    return Effect().reply(replyTo, Rejection.conflict("cannot " + what + " a tenant that is " + statusOf(state)));
+  }
+
+  private ReplyEffect<Event, State> checkKey(State state, CheckKey c) {
+    TenantRecord t = record(state);
+    KeyCheck.Outcome outcome;
+    if (t == null || state instanceof Deleted) {
+      outcome = KeyCheck.Outcome.UNKNOWN_TENANT;
+    } else if (!java.security.MessageDigest.isEqual(
+        c.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII), t.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+      outcome = KeyCheck.Outcome.WRONG_KEY;
+    } else if (state instanceof Suspended) {
+      outcome = KeyCheck.Outcome.SUSPENDED;
+    } else if (state instanceof Deleting) {
+      outcome = KeyCheck.Outcome.DELETING;
+    } else {
+      outcome = KeyCheck.Outcome.VALID;
+    }
+    return Effect().reply(c.replyTo(), new KeyCheck(outcome, statusOf(state)));
+  }
+
+  // ---------------------------------------------------------------- lifecycle workflows (outbox)
+
+  private ReplyEffect<Event, State> startLifecycleWorkflow(State state, StartLifecycleWorkflow c) {
+    String workflowId;
+    String workflow;
+    if (state instanceof Provisioning) {
+      workflowId = provisioningWorkflowId(tenantId);
+      workflow = PROVISIONING_WORKFLOW;
+    } else if (state instanceof Deleting) {
+      workflowId = deprovisioningWorkflowId(tenantId);
+      workflow = DEPROVISIONING_WORKFLOW;
+    } else {
+      return Effect().noReply();
+    }
+    TenantProfile p = record(state).profile();
+    JsonNode input = JsonNodeFactory.instance.objectNode().put("tenantId", tenantId).put("slug", p.slug()).put("plan", p.plan());
+    CompletionStage<WorkflowStarter.StartOutcome> started;
+    try {
+      started = starter.start(workflowId, workflow, input, null);
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(started, (outcome, failure) -> new LifecycleWorkflowStarted(workflowId, failure == null,
+        failure == null ? null : String.valueOf(failure.getMessage())));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> lifecycleWorkflowStarted(State state, LifecycleWorkflowStarted c) {
+    if (c.ok()) {
+      log.info("tenant lifecycle workflow running tenantId={} workflowId={}", tenantId, c.workflowId());
+      timers.cancel(START_RETRY_TIMER);
+    } else {
+      log.warn("tenant lifecycle workflow did not start, will retry tenantId={} workflowId={} retryIn={} reason={}",
+          tenantId, c.workflowId(), START_RETRY, c.failure());
+      timers.startSingleTimer(START_RETRY_TIMER, new StartLifecycleWorkflow(), START_RETRY);
+    }
+    return Effect().noReply();
+  }
+
+  // ---------------------------------------------------------------- views
+
+  private Instant now() {
+    return clock.instant();
+  }
+
+  private static String reason(String reason) {
+    return reason == null || reason.isBlank() ? "suspended by an administrator" : reason;
+  }
+
+  static TenantRecord record(State state) {
+    if (state instanceof Provisioning s) return s.tenant();
+    if (state instanceof Active s) return s.tenant();
+    if (state instanceof Suspended s) return s.tenant();
+    if (state instanceof Deleting s) return s.tenant();
+    if (state instanceof Deleted s) return s.tenant();
+    return null;
+  }
+
+  public static String statusOf(State state) {
+    if (state instanceof Provisioning) return "provisioning";
+    if (state instanceof Active) return "active";
+    if (state instanceof Suspended) return "suspended";
+    if (state instanceof Deleting) return "deleting";
+    if (state instanceof Deleted) return "deleted";
+    return "none";
+  }
+
+  private TenantView view(State state) {
+    TenantRecord t = record(state);
+    TenantProfile p = t.profile();
+    String workflowId = state instanceof Deleting || state instanceof Deleted
+        ? deprovisioningWorkflowId(tenantId) : provisioningWorkflowId(tenantId);
+    return new TenantView(tenantId, p.slug(), p.name(), p.plan(), statusOf(state), p.defaultDomain(),
+        state instanceof Suspended s ? s.reason() : null, workflowId, t.keyRotatedAt(), t.createdAt(), t.updatedAt());
+  }
+
+  // ---------------------------------------------------------------- event handler (pure)
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return Tenant::apply;
+  }
+
+  /** The state after {@code event}: pure, also used to rebuild past states for audit. */
+  public static State apply(State state, Event event) {
+    if (event instanceof TenantCreated e && state instanceof Empty) {
+      return new Provisioning(new TenantRecord(e.profile(), e.keyHash(), e.at(), e.at(), null));
+    }
+    TenantRecord t = record(state);
+    if (t != null) {
+      if (event instanceof TenantActivated e && state instanceof Provisioning) return new Active(t.touched(e.at()));
+      if (event instanceof TenantSuspended e && state instanceof Active) return new Suspended(t.touched(e.at()), e.reason());
+      if (event instanceof TenantReactivated e && state instanceof Suspended) return new Active(t.touched(e.at()));
+      if (event instanceof TenantDeletionStarted e) return new Deleting(t.touched(e.at()));
+      if (event instanceof TenantDeleted e && state instanceof Deleting) return new Deleted(t.touched(e.at()));
+      if (event instanceof ApiKeyRotated e) {
+        TenantRecord rotated = new TenantRecord(t.profile(), e.keyHash(), t.createdAt(), e.at(), e.at());
+        if (state instanceof Provisioning) return new Provisioning(rotated);
+        if (state instanceof Active) return new Active(rotated);
+        if (state instanceof Suspended s) return new Suspended(rotated, s.reason());
+      }
+    }
+    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
+        + state.getClass().getSimpleName());
+  }
+}

@@ -1,0 +1,190 @@
+package dev.keel.tenant;
+
+import dev.keel.persistence.Rejection;
+import dev.keel.tenant.Tenant.KeyCheck;
+import dev.keel.tenant.Tenant.TenantProfile;
+import dev.keel.tenant.Tenant.TenantView;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tenants façade for routes and auth: creates tenants through their slug reservation, issues
+ * and checks API keys, and drives the lifecycle.
+ */
+public final class TenantService implements TenantStatusLookup {
+
+  private static final Logger log = LoggerFactory.getLogger(TenantService.class);
+
+  /** A new tenant with its API key: the only time the key is shown. */
+  public record CreatedTenant(TenantView tenant, String apiKey) {}
+
+  /** Who a presented key is, or why it is refused. */
+  public sealed interface Authentication {}
+
+  public record AuthenticatedTenant(String tenantId) implements Authentication {}
+
+  /** {@code status} 401 (not a key of a live tenant) or 403 (suspended, being deleted). */
+  public record Refused(int status, String detail) implements Authentication {}
+
+  /** A create with bad fields; routes turn it into a 400 listing them. */
+  public static final class InvalidTenantException extends IllegalArgumentException {
+    private final List<TenantRules.Problem> problems;
+
+    public InvalidTenantException(List<TenantRules.Problem> problems) {
+      super("the tenant has invalid fields");
+      this.problems = List.copyOf(problems);
+    }
+
+    public List<TenantRules.Problem> problems() {
+      return problems;
+    }
+  }
+
+  private final ClusterSharding sharding;
+  private final TenantSettings settings;
+  private final TenantReadModel readModel;
+  private final ApiKeys keys;
+
+  public TenantService(ActorSystem<?> system, TenantSettings settings, TenantReadModel readModel, ApiKeys keys) {
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.readModel = readModel;
+    this.keys = keys;
+  }
+
+  public TenantSettings settings() {
+    return settings;
+  }
+
+  private EntityRef<Tenant.Command> tenant(String id) {
+    return sharding.entityRefFor(Tenant.ENTITY_KEY, id);
+  }
+
+  private EntityRef<SlugReservation.Command> slug(String slug) {
+    return sharding.entityRefFor(SlugReservation.ENTITY_KEY, slug);
+  }
+
+  /** Checks the fields without creating anything. */
+  public List<TenantRules.Problem> problems(String slug, String name, String plan) {
+    return TenantRules.problems(slug, name, plan, settings.plans());
+  }
+
+  /**
+   * Reserves the slug, then creates the tenant with its default domain and first key in one event.
+   * Fails with a conflict rejection when the slug is taken; a failed create releases the slug.
+   *
+   * @throws InvalidTenantException at once, for bad fields
+   */
+  public CompletionStage<CreatedTenant> create(String slugValue, String name, String plan) {
+    List<TenantRules.Problem> problems = problems(slugValue, name, plan);
+    if (!problems.isEmpty()) throw new InvalidTenantException(problems);
+    String tenantId = keys.newTenantId();
+    String apiKey = keys.newKey(tenantId);
+    TenantProfile profile = new TenantProfile(slugValue, name, plan, slugValue + "." + settings.rootDomain());
+    return slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Reserve(tenantId, r), settings.askTimeout())
+        .thenCompose(reserved -> tenant(tenantId).<TenantView>askWithStatus(
+                r -> new Tenant.Create(profile, ApiKeys.hash(apiKey), r), settings.askTimeout())
+            .handle((view, failure) -> {
+              if (failure == null) {
+                slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Confirm(tenantId, r), settings.askTimeout())
+                    .whenComplete((d, f) -> {
+                      // Unconfirmed, the reservation only expires; the tenant is there either way.
+                      if (f != null) log.warn("slug confirmation failed slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
+                    });
+                return CompletableFuture.completedFuture(new CreatedTenant(view, apiKey));
+              }
+              return release(slugValue, tenantId).<CreatedTenant>thenCompose(d -> CompletableFuture.failedFuture(failure));
+            })
+            .thenCompose(stage -> stage));
+  }
+
+  private CompletionStage<Done> release(String slugValue, String tenantId) {
+    return slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Release(tenantId, r), settings.askTimeout())
+        .exceptionally(f -> {
+          log.warn("slug release failed, it expires instead slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
+          return Done.getInstance();
+        });
+  }
+
+  /** Frees the slug of a deleted tenant (the deprovisioning workflow's last step). */
+  public CompletionStage<Done> releaseSlug(String slugValue, String tenantId) {
+    return slug(slugValue).askWithStatus(r -> new SlugReservation.Release(tenantId, r), settings.askTimeout());
+  }
+
+  public CompletionStage<TenantView> get(String id) {
+    if (!ApiKeys.isTenantId(id)) return notFound(id);
+    return tenant(id).askWithStatus(Tenant.Get::new, settings.askTimeout());
+  }
+
+  public CompletionStage<TenantReadModel.Page> list(String status, String plan, int limit, String cursor) {
+    return readModel.list(status, plan, limit, cursor);
+  }
+
+  public CompletionStage<TenantView> suspend(String id, String reason) {
+    if (!ApiKeys.isTenantId(id)) return notFound(id);
+    return tenant(id).askWithStatus(r -> new Tenant.Suspend(reason, r), settings.askTimeout());
+  }
+
+  public CompletionStage<TenantView> reactivate(String id) {
+    if (!ApiKeys.isTenantId(id)) return notFound(id);
+    return tenant(id).askWithStatus(Tenant.Reactivate::new, settings.askTimeout());
+  }
+
+  public CompletionStage<TenantView> delete(String id) {
+    if (!ApiKeys.isTenantId(id)) return notFound(id);
+    return tenant(id).askWithStatus(Tenant.Delete::new, settings.askTimeout());
+  }
+
+  public CompletionStage<TenantView> activate(String id) {
+    return tenant(id).askWithStatus(Tenant.Activate::new, settings.askTimeout());
+  }
+
+  public CompletionStage<TenantView> markDeleted(String id) {
+    return tenant(id).askWithStatus(Tenant.MarkDeleted::new, settings.askTimeout());
+  }
+
+  /** A new key; the old one stops working as soon as this answers. */
+  public CompletionStage<CreatedTenant> rotateKey(String id) {
+    if (!ApiKeys.isTenantId(id)) return notFound(id);
+    String apiKey = keys.newKey(id);
+    return tenant(id).<TenantView>askWithStatus(r -> new Tenant.RotateKey(ApiKeys.hash(apiKey), r), settings.askTimeout())
+        .thenApply(view -> new CreatedTenant(view, apiKey));
+  }
+
+  /** Who {@code presentedKey} is; never logs or returns the key. */
+  public CompletionStage<Authentication> authenticate(String presentedKey) {
+    Optional<String> tenantId = ApiKeys.tenantOf(presentedKey);
+    if (tenantId.isEmpty()) return CompletableFuture.completedFuture(new Refused(401, "the token is not known"));
+    String hash = ApiKeys.hash(presentedKey);
+    return tenant(tenantId.get()).<KeyCheck>ask(r -> new Tenant.CheckKey(hash, r), settings.askTimeout())
+        .thenApply(check -> {
+          if (check.outcome() == KeyCheck.Outcome.VALID) return new AuthenticatedTenant(tenantId.get());
+          if (check.outcome() == KeyCheck.Outcome.SUSPENDED) return new Refused(403, "the tenant is suspended");
+          if (check.outcome() == KeyCheck.Outcome.DELETING) return new Refused(403, "the tenant is being deleted");
+          return new Refused(401, "the token is not known");
+        });
+  }
+
+  @Override
+  public CompletionStage<Optional<String>> status(String tenantId) {
+    return get(tenantId).handle((view, failure) -> {
+      if (failure == null) return CompletableFuture.completedFuture(Optional.of(view.status()));
+      if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
+        return CompletableFuture.completedFuture(Optional.<String>empty());
+      }
+      return CompletableFuture.<Optional<String>>failedFuture(failure);
+    }).thenCompose(s -> s);
+  }
+
+  private static <T> CompletionStage<T> notFound(String id) {
+    return CompletableFuture.failedFuture(Rejection.notFoundFailure("tenant '" + id + "' does not exist"));
+  }
+}
