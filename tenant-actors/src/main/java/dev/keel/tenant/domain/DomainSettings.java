@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * Custom hostnames' settings, read once from {@code keel.tenants} (see {@code keel-domains.conf}).
- * Each problem is an {@link IllegalArgumentException} naming the setting.
+ * Each problem is a {@link SettingProblem} naming the setting the way an operator sets it.
  *
  * @param rootDomain where every tenant's default domain lives ({@code <slug>.<root>}); no custom
  *     hostname may be it or under it
@@ -18,15 +18,29 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
                              Duration askTimeout, VerificationSchedule schedule, Duration idleTimeout,
                              int projectionBatchSize, Duration projectionBatchWindow) {
 
+  /** A bad setting: {@code setting} is its {@code KEEL_*} variable or its configuration path. */
+  public static final class SettingProblem extends IllegalArgumentException {
+    private final String setting;
+
+    public SettingProblem(String setting, String message) {
+      super(message);
+      this.setting = setting;
+    }
+
+    public String setting() {
+      return setting;
+    }
+  }
+
   public DomainSettings {
     positive(dnsTimeout, "keel.tenants.domains.dns-timeout");
     positive(askTimeout, "keel.tenants.domains.ask-timeout");
     positive(idleTimeout, "keel.tenants.domains.idle-timeout");
     if (askTimeout.compareTo(dnsTimeout) <= 0) {
       // POST .../verify waits for a lookup: a shorter ask would answer 503 for every slow lookup.
-      throw new IllegalArgumentException("keel.tenants.domains.ask-timeout must be longer than dns-timeout");
+      throw new SettingProblem("keel.tenants.domains.ask-timeout", "must be longer than dns-timeout (" + dnsTimeout + ")");
     }
-    if (projectionBatchSize < 1) throw new IllegalArgumentException("keel.tenants.domains.projection-batch-size must be positive");
+    if (projectionBatchSize < 1) throw new SettingProblem("keel.tenants.domains.projection-batch-size", "must be positive");
   }
 
   /** Reads the {@code keel.tenants} block. */
@@ -37,20 +51,20 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
       try {
         root = Hostnames.syntax(tenants.getString("root-domain"));
       } catch (Hostnames.InvalidHostnameException e) {
-        throw new IllegalArgumentException("KEEL_ROOT_DOMAIN (keel.tenants.root-domain) " + e.getMessage());
+        throw new SettingProblem("KEEL_ROOT_DOMAIN", e.getMessage());
       }
       VerificationSchedule schedule;
       try {
         schedule = new VerificationSchedule(d.getDurationList("check-backoff"), d.getDuration("check-every"),
             d.getDuration("give-up-after"));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("keel.tenants.domains." + e.getMessage());
+        throw new SettingProblem("keel.tenants.domains", e.getMessage());
       }
       return new DomainSettings(root, dnsServer(tenants.getString("dns-server")), d.getDuration("dns-timeout"),
           d.getDuration("ask-timeout"), schedule, d.getDuration("idle-timeout"), d.getInt("projection-batch-size"),
           d.getDuration("projection-batch-window"));
     } catch (ConfigException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
+      throw new SettingProblem("keel.tenants.domains", e.getMessage());
     }
   }
 
@@ -83,17 +97,16 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
     if (host.isBlank() || p < 1 || p > 65535) throw badServer(value);
     InetSocketAddress address = new InetSocketAddress(host, p);
     if (address.isUnresolved()) {
-      throw new IllegalArgumentException("KEEL_DNS_SERVER (keel.tenants.dns-server) '" + value + "': the host does not resolve");
+      throw new SettingProblem("KEEL_DNS_SERVER", "'" + value + "': the host does not resolve");
     }
     return Optional.of(address);
   }
 
-  private static IllegalArgumentException badServer(String value) {
-    return new IllegalArgumentException("KEEL_DNS_SERVER (keel.tenants.dns-server) '" + value
-        + "' is not host:port (IPv6 as [addr]:port)");
+  private static SettingProblem badServer(String value) {
+    return new SettingProblem("KEEL_DNS_SERVER", "'" + value + "' is not host:port (IPv6 as [addr]:port)");
   }
 
   private static void positive(Duration d, String name) {
-    if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive");
+    if (d.isNegative() || d.isZero()) throw new SettingProblem(name, "must be positive");
   }
 }
