@@ -55,7 +55,7 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
       }
       VerificationSchedule schedule;
       try {
-        schedule = new VerificationSchedule(d.getDurationList("check-backoff"), d.getDuration("check-every"),
+        schedule = new VerificationSchedule(durations(d, "check-backoff"), d.getDuration("check-every"),
             d.getDuration("give-up-after"));
       } catch (IllegalArgumentException e) {
         throw new SettingProblem("keel.tenants.domains", e.getMessage());
@@ -66,6 +66,17 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
     } catch (ConfigException e) {
       throw new SettingProblem("keel.tenants.domains", e.getMessage());
     }
+  }
+
+  /** A list of durations, or one string of them separated by commas (as an environment variable gives it). */
+  private static java.util.List<Duration> durations(Config c, String path) {
+    if (c.getValue(path).valueType() != com.typesafe.config.ConfigValueType.STRING) return c.getDurationList(path);
+    java.util.List<Duration> out = new java.util.ArrayList<>();
+    for (String part : c.getString(path).split(",")) {
+      if (part.isBlank()) continue;
+      out.add(com.typesafe.config.ConfigFactory.parseString("d = " + part.trim()).getDuration("d"));
+    }
+    return out;
   }
 
   /** {@code host:port}, {@code host} (port 53), {@code [v6]:port}; blank for the system's server. */
