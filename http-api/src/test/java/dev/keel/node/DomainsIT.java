@@ -95,6 +95,12 @@ class DomainsIT {
         assertThat(JSON.readTree(verified.body()).get("status").asText()).isEqualTo("verified");
         assertThat(JSON.readTree(verified.body()).get("verifiedAt").isNull()).isFalse();
 
+        // The journal tells the story, for the admin's audit.
+        JsonNode history = JSON.readTree(api.send("GET", "/api/v1/audit/hostname/shop.example.com/events", null).body());
+        List<String> types = new ArrayList<>();
+        history.forEach(e -> types.add(e.get("type").asText()));
+        assertThat(types).startsWith("DomainClaimed").contains("VerificationCheckFailed").endsWith("DomainVerified");
+
         // Unique across tenants: another tenant's claim is a 409 that does not say whose it is.
         HttpResponse<String> taken = api.sendAuth("POST", globexDomains, "{\"hostname\":\"shop.example.com\"}", globex.key);
         assertProblem(taken, 409);

@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -659,6 +660,14 @@ public final class CustomDomain
   }
 
   private DomainView view(Claimed s) {
+    return viewOf(hostname, s);
+  }
+
+  /** How audit replays hostnames: this entity's own handler and view; nothing while unclaimed or released. */
+  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unclaimed(),
+      CustomDomain::apply, (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
+
+  static DomainView viewOf(String hostname, Claimed s) {
     Ownership o = s.ownership();
     String status = s instanceof Pending ? PENDING : s instanceof Verified ? VERIFIED : FAILED;
     Instant nextCheckAt = s instanceof Pending p ? p.nextCheckAt() : null;
