@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.http.AuditRoutes;
+import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
@@ -35,6 +36,12 @@ import dev.keel.tenant.TenantService;
 import dev.keel.tenant.TenantSettings;
 import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
 import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
+import dev.keel.tenant.domain.CustomDomain;
+import dev.keel.tenant.domain.DnsJavaTxtResolver;
+import dev.keel.tenant.domain.DomainProjection;
+import dev.keel.tenant.domain.DomainReadModel;
+import dev.keel.tenant.domain.DomainService;
+import dev.keel.tenant.domain.DomainSettings;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
@@ -235,6 +242,21 @@ public final class KeelNode implements AutoCloseable {
     ObjectMapper httpMapper = Json.mapper();
     TenantService tenants = new TenantService(system, tenantSettings, new TenantReadModel(dataSource, blocking),
         new ApiKeys(new java.security.SecureRandom()));
+    // Custom hostnames: claims and DNS verification (remembered entities), their list, their routes
+    // under /tenants/{id}/domains, and their release when a tenant is deleted.
+    DomainSettings domainSettings;
+    DnsJavaTxtResolver dnsResolver;
+    try {
+      domainSettings = DomainSettings.fromConfig(config.getConfig("keel.tenants"));
+      dnsResolver = DnsJavaTxtResolver.create(domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
+    } catch (DomainSettings.SettingProblem e) {
+      throw new ConfigProblem(e.setting(), e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigProblem("KEEL_DNS_SERVER", e.getMessage());
+    }
+    CustomDomain.init(system, dnsResolver, clock, domainSettings);
+    DomainProjection.init(system, dataSource, lag, domainSettings);
+    DomainService domains = new DomainService(system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
     tenantLifecycle.bind(new TenantLifecycle() {
       @Override
       public CompletionStage<String> activate(String tenantId) {
@@ -248,7 +270,7 @@ public final class KeelNode implements AutoCloseable {
 
       @Override
       public CompletionStage<Integer> releaseDomains(String tenantId) {
-        return java.util.concurrent.CompletableFuture.completedFuture(0); // no custom domains yet
+        return domains.releaseAll(tenantId);
       }
 
       @Override
@@ -263,12 +285,13 @@ public final class KeelNode implements AutoCloseable {
         new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
         List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY,
-            SlugReservation.ENTITY_KEY));
+            SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY));
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
         new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
-    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, tenantId -> api.reject());
+    DomainRoutes domainRoutes = new DomainRoutes(api, domains);
+    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
-        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT)));
+        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
