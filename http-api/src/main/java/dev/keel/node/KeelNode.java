@@ -32,6 +32,11 @@ import dev.keel.tenant.TenantService;
 import dev.keel.tenant.TenantSettings;
 import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
 import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
+import dev.keel.tenant.quota.QuotaCheckSchedule;
+import dev.keel.tenant.quota.QuotaCheckWorkflow;
+import dev.keel.tenant.quota.QuotaService;
+import dev.keel.tenant.quota.QuotaSettings;
+import dev.keel.tenant.quota.TenantUsages;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
@@ -61,6 +66,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
@@ -123,16 +129,22 @@ public final class KeelNode implements AutoCloseable {
     JdkOutboundHttp outboundHttp = new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
     registry.register(new HttpSequenceWorkflow(outboundHttp));
     TenantSettings tenantSettings;
+    QuotaSettings quotaSettings;
     try {
       tenantSettings = TenantSettings.fromConfig(config.getConfig("keel.tenants"));
+      quotaSettings = QuotaSettings.fromConfig(config.getConfig("keel.tenants"));
     } catch (TenantSettings.SettingProblem e) {
       throw new ConfigProblem(e.setting(), e.getMessage());
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.tenants", e.getMessage());
     }
     DeferredTenantLifecycle tenantLifecycle = new DeferredTenantLifecycle();
-    registry.register(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
-    registry.register(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    AtomicReference<TenantUsages> tenantUsages = new AtomicReference<>();
+    // Keel's own operations: a tenant key may neither start nor schedule them.
+    registry.registerAdminOnly(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(new QuotaCheckWorkflow(() -> Optional.ofNullable(tenantUsages.get())
+        .orElseThrow(() -> new IllegalStateException("the node is still starting")), outboundHttp, quotaSettings, Clock.systemUTC()));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
@@ -161,7 +173,7 @@ public final class KeelNode implements AutoCloseable {
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, tenantLifecycle);
+      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, tenantLifecycle, tenantUsages);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -171,7 +183,7 @@ public final class KeelNode implements AutoCloseable {
 
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
-                               DeferredTenantLifecycle tenantLifecycle) {
+                               DeferredTenantLifecycle tenantLifecycle, AtomicReference<TenantUsages> tenantUsages) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
       dataSource.close();
@@ -230,8 +242,10 @@ public final class KeelNode implements AutoCloseable {
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
     ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
-    TenantService tenants = new TenantService(system, tenantSettings, new TenantReadModel(dataSource, blocking),
-        new ApiKeys(new java.security.SecureRandom()));
+    TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
+    TenantService tenants = new TenantService(system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
+    QuotaService quotas = new QuotaService(tenantSettings.plans(), tenants, tenantReadModel, dataSource, blocking, clock);
+    tenantUsages.set(quotas);
     tenantLifecycle.bind(new TenantLifecycle() {
       @Override
       public CompletionStage<String> activate(String tenantId) {
@@ -255,14 +269,16 @@ public final class KeelNode implements AutoCloseable {
     });
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
-    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
-    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
-        new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
+    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), quotas);
+    ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
         List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY,
             SlugReservation.ENTITY_KEY));
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
-        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
+        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)), quotas);
+    // The custom-domain routes plug in here; their POST .../domains calls quotas.admitNewDomain(tenantId,
+    // hostname) before claiming the hostname, the way ServiceRoutes does for a new service.
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, tenantId -> api.reject());
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
@@ -285,6 +301,8 @@ public final class KeelNode implements AutoCloseable {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
         () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
 
+    // Asks wait for the cluster to form, so this runs in the background and retries.
+    QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
     log.info("keel node started http=http://{}:{} cluster={} database={} workflows={}",
         settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
