@@ -5,11 +5,8 @@ import static dev.keel.persistence.ReadModelSql.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.persistence.DatabaseSettings;
-import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.ManualClock;
-import dev.keel.persistence.SchemaMigrations;
 import dev.keel.persistence.TestDatabases;
 import dev.keel.tenant.TenantPlanLookup.TenantPlan;
 import dev.keel.tenant.TenantReadModel;
@@ -25,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,8 +46,8 @@ class QuotaServiceTest {
 
   @TempDir Path dir;
 
-  private TestDatabases.FreshPostgres postgres;
-  private HikariDataSource dataSource;
+  private TestDatabases.Migrated database;
+  private DataSource dataSource;
   private QuotaService quotas;
   private final ManualClock clock = new ManualClock(NOW);
   private final AtomicInteger planLookups = new AtomicInteger();
@@ -60,15 +58,8 @@ class QuotaServiceTest {
       LEGACY, new TenantPlan(LEGACY, "legacy", "gold"));
 
   private void open(DatabaseSettings.Kind kind) {
-    DatabaseSettings db;
-    if (kind == DatabaseSettings.Kind.H2) {
-      db = TestDatabases.h2(dir);
-    } else {
-      postgres = TestDatabases.freshPostgres();
-      db = postgres.settings();
-    }
-    dataSource = KeelDataSource.create(db, "quota-test", 2);
-    SchemaMigrations.migrate(dataSource, db.kind());
+    database = TestDatabases.migrated(kind, dir, "quota-test");
+    dataSource = database.dataSource();
     quotas = new QuotaService(PLANS, id -> {
       planLookups.incrementAndGet();
       return CompletableFuture.completedFuture(Optional.ofNullable(tenants.get(id)));
@@ -77,8 +68,7 @@ class QuotaServiceTest {
 
   @AfterEach
   void close() {
-    if (dataSource != null) dataSource.close();
-    if (postgres != null) postgres.close();
+    if (database != null) database.close();
   }
 
   @ParameterizedTest
@@ -134,22 +124,18 @@ class QuotaServiceTest {
   @EnumSource(DatabaseSettings.Kind.class)
   void domainsCountOnceTheirTableExists(DatabaseSettings.Kind kind) throws Exception {
     open(kind);
-    try (Connection c = dataSource.getConnection()) {
-      // Before the custom-domains migration (V8) there is no table: nothing to count.
-      update(c, "DROP TABLE IF EXISTS keel_domains");
-    }
+    // Before the custom-domains migration (V8) there is no table: nothing to count.
+    sql("DROP TABLE IF EXISTS keel_domains");
     assertThat(refusal(quotas.admitNewDomain(ACME, "shop.acme.test"))).isNull();
     assertThat(quotas.usage(tenants.get(ACME), YearMonth.of(2026, 11)).quotas())
         .contains(QuotaUsage.of(Quota.DOMAINS, 0, 1));
 
-    try (Connection c = dataSource.getConnection()) {
-      // V8's table, as the custom-domains change defines it.
-      update(c, "CREATE TABLE keel_domains (hostname VARCHAR(253) PRIMARY KEY, tenant_id VARCHAR(128) NOT NULL, "
-          + "status VARCHAR(32) NOT NULL, certificate_status VARCHAR(16) NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, "
-          + "updated_at TIMESTAMP WITH TIME ZONE NOT NULL, verified_at TIMESTAMP WITH TIME ZONE)");
-      update(c, "INSERT INTO keel_domains (hostname, tenant_id, status, certificate_status, created_at, updated_at) "
-          + "VALUES ('shop.acme.test', ?, 'verified', 'issued', ?, ?)", ACME, ts(NOW), ts(NOW));
-    }
+    // V8's table, as the custom-domains change defines it.
+    sql("CREATE TABLE keel_domains (hostname VARCHAR(253) PRIMARY KEY, tenant_id VARCHAR(128) NOT NULL, "
+        + "status VARCHAR(32) NOT NULL, certificate_status VARCHAR(16) NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, "
+        + "updated_at TIMESTAMP WITH TIME ZONE NOT NULL, verified_at TIMESTAMP WITH TIME ZONE)");
+    sql("INSERT INTO keel_domains (hostname, tenant_id, status, certificate_status, created_at, updated_at) "
+        + "VALUES ('shop.acme.test', ?, 'verified', 'issued', ?, ?)", ACME, ts(NOW), ts(NOW));
 
     QuotaExceededException refused = refusal(quotas.admitNewDomain(ACME, "blog.acme.test"));
     assertThat(refused.quota()).isEqualTo(Quota.DOMAINS);
@@ -212,24 +198,24 @@ class QuotaServiceTest {
   // ---------------------------------------------------------------- rows as the projections write them
 
   private void service(String id, String tenantId) throws Exception {
-    try (Connection c = dataSource.getConnection()) {
-      update(c, "INSERT INTO keel_services (id, name, type, endpoint, metadata, status, tenant_id, ttl_seconds, "
-          + "registered_at, status_since, updated_at) VALUES (?, ?, 'source', NULL, '{}', 'healthy', ?, 30, ?, ?, ?)",
-          id, id, tenantId, ts(NOW), ts(NOW), ts(NOW));
-    }
+    sql("INSERT INTO keel_services (id, name, type, endpoint, metadata, status, tenant_id, ttl_seconds, "
+        + "registered_at, status_since, updated_at) VALUES (?, ?, 'source', NULL, '{}', 'healthy', ?, 30, ?, ?, ?)",
+        id, id, tenantId, ts(NOW), ts(NOW), ts(NOW));
   }
 
   private void workflow(String id, String tenantId, Instant createdAt) throws Exception {
-    try (Connection c = dataSource.getConnection()) {
-      update(c, "INSERT INTO keel_workflows (id, workflow, tenant_id, status, phase, paused, version, created_at, updated_at) "
-          + "VALUES (?, 'example', ?, 'completed', 'completed', FALSE, 1, ?, ?)", id, tenantId, ts(createdAt), ts(createdAt));
-    }
+    sql("INSERT INTO keel_workflows (id, workflow, tenant_id, status, phase, paused, version, created_at, updated_at) "
+        + "VALUES (?, 'example', ?, 'completed', 'completed', FALSE, 1, ?, ?)", id, tenantId, ts(createdAt), ts(createdAt));
   }
 
   private void tenant(String id, String slug, String plan, String status) throws Exception {
+    sql("INSERT INTO keel_tenants (id, slug, name, plan, status, default_domain, created_at, updated_at) "
+        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, slug, slug, plan, status, slug + ".keel.test", ts(NOW), ts(NOW));
+  }
+
+  private void sql(String statement, Object... args) throws Exception {
     try (Connection c = dataSource.getConnection()) {
-      update(c, "INSERT INTO keel_tenants (id, slug, name, plan, status, default_domain, created_at, updated_at) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, slug, slug, plan, status, slug + ".keel.test", ts(NOW), ts(NOW));
+      update(c, statement, args);
     }
   }
 
