@@ -1,12 +1,6 @@
 package dev.keel.bench;
 
-import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -51,119 +45,26 @@ public record LoadOptions(
    * @throws IllegalArgumentException with a one-line reason for anything wrong
    */
   public static LoadOptions parse(String[] args, Map<String, String> env) {
-    Map<String, String> given = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String name = arg.substring(2);
-      String value;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        throw new IllegalArgumentException("--" + name + " needs a value");
-      }
-      if (!NAMES.contains(name)) {
-        throw new IllegalArgumentException("unknown option --" + name);
-      }
-      given.put(name, value);
-    }
-
-    URI endpoint = endpoint(given.getOrDefault("endpoint", "http://127.0.0.1:8080"));
-    int workflows = positive(given, "workflows", 2000, 1);
-    int concurrency = positive(given, "concurrency", 64, 1);
-    int warmup = positive(given, "warmup", 200, 0);
-    int maxSeconds = positive(given, "max-seconds", 300, 1);
+    CommandLine line = CommandLine.parse(args, NAMES);
+    URI endpoint = line.endpoint();
+    int workflows = line.integer("workflows", 2000, 1);
+    int concurrency = line.integer("concurrency", 64, 1);
+    int warmup = line.integer("warmup", 200, 0);
+    int maxSeconds = line.integer("max-seconds", 300, 1);
     OptionalDouble rate = OptionalDouble.empty();
-    if (given.containsKey("rate")) {
-      double r = number(given.get("rate"), "rate");
+    if (line.has("rate")) {
+      double r = line.number("rate");
       if (!(r > 0) || Double.isInfinite(r)) {
-        throw new IllegalArgumentException("--rate must be a positive number, was " + given.get("rate"));
+        throw new IllegalArgumentException("--rate must be a positive number, was " + line.text("rate", ""));
       }
       rate = OptionalDouble.of(r);
     }
-    String workflow = given.getOrDefault("workflow", "example");
+    String workflow = line.text("workflow", "example");
     if (workflow.isBlank()) {
       throw new IllegalArgumentException("--workflow must not be empty");
     }
-    String token = token(given, env);
+    String token = line.token(env);
     return new LoadOptions(endpoint, token, workflows, concurrency, rate, workflow, warmup, maxSeconds);
-  }
-
-  private static URI endpoint(String text) {
-    URI uri;
-    try {
-      uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("--endpoint is not a URL: " + text);
-    }
-    if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-        || uri.getHost() == null
-        || uri.getRawQuery() != null
-        || uri.getRawFragment() != null) {
-      throw new IllegalArgumentException(
-          "--endpoint must be an http(s) URL without query, like http://127.0.0.1:8080, was " + text);
-    }
-    return uri;
-  }
-
-  private static String token(Map<String, String> given, Map<String, String> env) {
-    if (given.containsKey("token")) {
-      return nonBlank(given.get("token"), "--token");
-    }
-    for (String variable : new String[] {"KEEL_TOKEN", "KEEL_ADMIN_TOKEN"}) {
-      String value = env.get(variable);
-      if (value != null && !value.isBlank()) {
-        return value.trim();
-      }
-    }
-    Path file = Path.of(given.getOrDefault("data-dir", "./data"), "admin-token");
-    if (Files.isRegularFile(file)) {
-      try {
-        return nonBlank(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-      } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
-      }
-    }
-    throw new IllegalArgumentException(
-        "no token: pass --token, set KEEL_TOKEN, or point --data-dir at the node's data directory ("
-            + file
-            + " does not exist)");
-  }
-
-  private static String nonBlank(String value, String source) {
-    if (value.isBlank()) {
-      throw new IllegalArgumentException(source + " is empty");
-    }
-    return value.trim();
-  }
-
-  private static int positive(Map<String, String> given, String name, int fallback, int min) {
-    if (!given.containsKey(name)) {
-      return fallback;
-    }
-    try {
-      int value = Integer.parseInt(given.get(name).trim());
-      if (value < min) {
-        throw new IllegalArgumentException("--" + name + " must be at least " + min + ", was " + value);
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a whole number, was " + given.get(name));
-    }
-  }
-
-  private static double number(String text, String name) {
-    try {
-      return Double.parseDouble(text.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a number, was " + text);
-    }
   }
 
   /** The parameters as printed; the token is never shown. */

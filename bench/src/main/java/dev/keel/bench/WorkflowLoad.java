@@ -1,11 +1,16 @@
 package dev.keel.bench;
 
+import static dev.keel.bench.LoadReport.line;
+import static dev.keel.bench.LoadReport.oneLine;
+import static dev.keel.bench.LoadReport.round;
+import static dev.keel.bench.LoadReport.seconds;
+import static dev.keel.bench.LoadReport.toJson;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,22 +19,16 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -57,9 +56,6 @@ public final class WorkflowLoad {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   /** Added to a long poll's wait for the request timeout, so the node answers first. */
   private static final Duration POLL_SLACK = Duration.ofSeconds(15);
-  /** Consecutive transient errors (I/O, timeout, 429, 503) tolerated on one request. */
-  private static final int TRANSIENT_RETRIES = 5;
-  private static final Duration READY_WAIT = Duration.ofSeconds(30);
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -73,12 +69,7 @@ public final class WorkflowLoad {
 
   WorkflowLoad(LoadOptions options) {
     this.options = options;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    this.http = NodeHttp.client();
     this.startUri = URI.create(options.endpoint() + "/api/v1/workflows");
     // Unique per run so that a second run against the same node never reuses an id.
     this.runId = "bench-" + Long.toString(System.currentTimeMillis(), 36);
@@ -86,31 +77,22 @@ public final class WorkflowLoad {
   }
 
   public static void main(String[] args) throws InterruptedException {
-    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-      System.out.print(LoadOptions.USAGE);
+    Optional<LoadOptions> options =
+        CommandLine.parseOrExit("WorkflowLoad", LoadOptions.USAGE, args, LoadOptions::parse);
+    if (options.isEmpty()) {
       return;
     }
-    LoadOptions options;
-    try {
-      options = LoadOptions.parse(args, System.getenv());
-    } catch (IllegalArgumentException e) {
-      System.err.println("WorkflowLoad: " + e.getMessage());
-      System.err.print(LoadOptions.USAGE);
-      System.exit(2);
-      return;
-    }
-    // One pooled connection per worker is all the run can use; read when the pool is first built.
-    if (System.getProperty("jdk.httpclient.connectionPoolSize") == null) {
-      System.setProperty(
-          "jdk.httpclient.connectionPoolSize", Integer.toString(options.concurrency()));
-    }
-    System.exit(new WorkflowLoad(options).run(System.out, System.err));
+    // One pooled connection per worker is all the run can use.
+    NodeHttp.limitConnectionPool(options.get().concurrency());
+    System.exit(new WorkflowLoad(options.get()).run(System.out, System.err));
   }
 
   /** Runs warm-up and measured phase, prints the report to {@code out}; returns the exit status. */
   int run(PrintStream out, PrintStream log) throws InterruptedException {
     long runStart = System.nanoTime();
-    String notReady = awaitReady();
+    String notReady =
+        NodeHttp.awaitReady(
+            http, options.endpoint(), Math.min(deadline, System.nanoTime() + NodeHttp.READY_WAIT.toNanos()));
     if (notReady != null) {
       log.println("WorkflowLoad: " + notReady);
       return 2;
@@ -144,9 +126,9 @@ public final class WorkflowLoad {
       throws InterruptedException {
     Phase phase = new Phase(label, name, size);
     ExecutorService workers =
-        Executors.newFixedThreadPool(options.concurrency(), daemonThreads("bench-" + name));
+        Executors.newFixedThreadPool(options.concurrency(), new DaemonThreads("bench-" + name));
     ScheduledExecutorService progress =
-        Executors.newSingleThreadScheduledExecutor(daemonThreads("bench-progress"));
+        Executors.newSingleThreadScheduledExecutor(new DaemonThreads("bench-progress"));
     phase.startNanos = System.nanoTime();
     progress.scheduleAtFixedRate(
         () -> log.println(phase.progressLine()),
@@ -249,20 +231,20 @@ public final class WorkflowLoad {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status / 100 != 2) {
-          phase.nonSuccess.computeIfAbsent(status, s -> new LongAdder()).increment();
+          phase.nonSuccess.increment(status);
         }
         if (status != 429 && status != 503) {
           return response;
         }
         problem = what + " answered " + status;
-        pause = retryAfter(response);
+        pause = NodeHttp.retryAfter(response);
       } catch (HttpTimeoutException e) {
         problem = what + " timed out";
       } catch (IOException e) {
         problem = what + " I/O error";
       }
       phase.count(problem);
-      if (attempt >= TRANSIENT_RETRIES) {
+      if (attempt >= NodeHttp.TRANSIENT_RETRIES) {
         throw new GaveUp(problem + ", gave up");
       }
       if (!sleepUntil(System.nanoTime() + pause.toNanos())) {
@@ -294,52 +276,6 @@ public final class WorkflowLoad {
         .build();
   }
 
-  private static Duration retryAfter(HttpResponse<?> response) {
-    return response
-        .headers()
-        .firstValue("Retry-After")
-        .map(
-            value -> {
-              try {
-                return Duration.ofSeconds(Math.min(5, Math.max(0, Long.parseLong(value.trim()))));
-              } catch (NumberFormatException e) {
-                return Duration.ofSeconds(1);
-              }
-            })
-        .orElse(Duration.ofSeconds(1));
-  }
-
-  /** Polls {@code /ready}; returns null once it answers 200, else why not. */
-  private String awaitReady() throws InterruptedException {
-    URI ready = URI.create(options.endpoint() + "/ready");
-    long since = System.nanoTime();
-    long until = Math.min(deadline, System.nanoTime() + READY_WAIT.toNanos());
-    String last;
-    do {
-      try {
-        HttpResponse<Void> response =
-            http.send(
-                HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).GET().build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return null;
-        }
-        last = "answered " + response.statusCode();
-      } catch (ConnectException e) {
-        last = "refused the connection";
-      } catch (IOException e) {
-        last = "failed: " + e;
-      }
-      Thread.sleep(500);
-    } while (System.nanoTime() < until);
-    return String.format(
-        Locale.ROOT,
-        "node at %s not ready after %.0f s (last attempt %s)",
-        ready,
-        seconds(System.nanoTime() - since),
-        last);
-  }
-
   private boolean stopping() {
     return abortReason.get() != null
         || System.nanoTime() - deadline >= 0
@@ -367,23 +303,7 @@ public final class WorkflowLoad {
   // ---- report ----
 
   private ObjectNode report(Phase warmup, Phase measured, long totalNanos) {
-    ObjectNode report = json.createObjectNode();
-    report.put("bench", "workflow-load");
-    report.put("runId", runId);
-    report.put("at", Instant.now().toString());
-
-    Runtime runtime = Runtime.getRuntime();
-    ObjectNode machine = report.putObject("machine");
-    machine.put("availableProcessors", runtime.availableProcessors());
-    machine.put(
-        "os",
-        System.getProperty("os.name")
-            + " "
-            + System.getProperty("os.version")
-            + " "
-            + System.getProperty("os.arch"));
-    machine.put("java", System.getProperty("java.version"));
-    machine.put("maxHeapMiB", runtime.maxMemory() / (1024 * 1024));
+    ObjectNode report = LoadReport.start("workflow-load", runId);
 
     ObjectNode parameters = report.putObject("parameters");
     parameters.put("endpoint", options.endpoint().toString());
@@ -429,46 +349,21 @@ public final class WorkflowLoad {
     }
 
     ObjectNode latency = report.putObject("latencyMs");
-    latency.set("server", latencyNode(measured.samples(measured.serverMicros)));
-    latency.set("client", latencyNode(measured.samples(measured.clientMicros)));
+    latency.set("server", LoadReport.latencyMs(measured.serverMicros.percentiles()));
+    latency.set("client", LoadReport.latencyMs(measured.clientMicros.percentiles()));
 
-    ObjectNode nonSuccess = report.putObject("nonSuccessResponses");
-    new TreeMap<>(measured.nonSuccess)
-        .forEach((status, n) -> nonSuccess.put(Integer.toString(status), n.sum()));
-    ObjectNode errors = report.putObject("errors");
-    new TreeMap<>(measured.errors).forEach((kind, n) -> errors.put(kind, n.sum()));
+    report.set("nonSuccessResponses", LoadReport.counts(measured.nonSuccess.snapshot()));
+    report.set("errors", LoadReport.counts(measured.errors.snapshot()));
     return report;
   }
 
-  private ObjectNode latencyNode(Percentiles p) {
-    ObjectNode node = json.createObjectNode();
-    node.put("count", p.count());
-    for (String name : new String[] {"p50", "p90", "p99", "max"}) {
-      if (p.isEmpty()) {
-        node.putNull(name);
-      } else {
-        long micros = "max".equals(name) ? p.max() : p.value(Double.parseDouble(name.substring(1)));
-        node.put(name, round(micros / 1000.0, 3));
-      }
-    }
-    return node;
-  }
-
   private static void printText(PrintStream out, JsonNode r) {
-    JsonNode m = r.get("machine");
     JsonNode p = r.get("parameters");
-    out.println();
-    out.println("Keel workflow load, run " + r.get("runId").asText());
-    out.printf(
-        Locale.ROOT,
-        "machine      %d available processors, %s, Java %s, max heap %d MiB%n",
-        m.get("availableProcessors").asInt(),
-        m.get("os").asText(),
-        m.get("java").asText(),
-        m.get("maxHeapMiB").asLong());
-    out.printf(
-        Locale.ROOT,
-        "parameters   endpoint=%s workflow=%s workflows=%d concurrency=%d rate=%s warmup=%d maxSeconds=%d%n",
+    LoadReport.printHeading(out, "Keel workflow load", r);
+    line(
+        out,
+        "parameters",
+        "endpoint=%s workflow=%s workflows=%d concurrency=%d rate=%s warmup=%d maxSeconds=%d",
         p.get("endpoint").asText(),
         p.get("workflow").asText(),
         p.get("workflows").asInt(),
@@ -478,83 +373,42 @@ public final class WorkflowLoad {
         p.get("maxSeconds").asInt());
     if (r.has("warmup")) {
       JsonNode w = r.get("warmup");
-      out.printf(
-          Locale.ROOT,
-          "warm-up      %d completed, %d failed in %.1f s (not counted)%n",
+      line(
+          out,
+          "warm-up",
+          "%d completed, %d failed in %.1f s (not counted)",
           w.get("completed").asInt(),
           w.get("failed").asInt(),
           w.get("seconds").asDouble());
     }
-    out.printf(
-        Locale.ROOT,
-        "total time   %.1f s (measured phase %.1f s)%s%n",
+    line(
+        out,
+        "total time",
+        "%.1f s (measured phase %.1f s)%s",
         r.get("totalSeconds").asDouble(),
         r.get("measuredSeconds").asDouble(),
         r.get("deadlineHit").asBoolean() ? ", stopped by --max-seconds" : "");
-    out.printf(
-        Locale.ROOT,
-        "throughput   %.1f completed workflows/s (starts %s/s%s)%n",
+    line(
+        out,
+        "throughput",
+        "%.1f completed workflows/s (starts %s/s%s)",
         r.get("completedPerSecond").asDouble(),
         r.get("startsPerSecond").isNull() ? "-" : String.format(Locale.ROOT, "%.1f", r.get("startsPerSecond").asDouble()),
         r.has("maxStartLagMs") ? String.format(Locale.ROOT, ", worst start %.0f ms behind schedule", r.get("maxStartLagMs").asDouble()) : "");
-    out.printf(
-        Locale.ROOT,
-        "workflows    %d completed, %d failed, %d unfinished, %d not started%n",
+    line(
+        out,
+        "workflows",
+        "%d completed, %d failed, %d unfinished, %d not started",
         r.get("completed").asInt(),
         r.get("failed").asInt(),
         r.get("unfinished").asInt(),
         r.get("notStarted").asInt());
-    out.println("latency ms        n       p50       p90       p99       max");
-    for (String which : new String[] {"server", "client"}) {
-      JsonNode l = r.get("latencyMs").get(which);
-      out.printf(
-          Locale.ROOT,
-          "  %-9s %7d %9s %9s %9s %9s%n",
-          which.equals("server") ? "node" : "client",
-          l.get("count").asInt(),
-          ms(l.get("p50")),
-          ms(l.get("p90")),
-          ms(l.get("p99")),
-          ms(l.get("max")));
-    }
+    LoadReport.printLatencyHeader(out);
+    LoadReport.printLatencyRow(out, "node", r.get("latencyMs").get("server"));
+    LoadReport.printLatencyRow(out, "client", r.get("latencyMs").get("client"));
     out.println("  (node: completedAt - createdAt; client: POST sent -> final status received)");
-    out.println("non-2xx      " + (r.get("nonSuccessResponses").isEmpty() ? "none" : r.get("nonSuccessResponses")));
-    out.println("errors       " + (r.get("errors").isEmpty() ? "none" : r.get("errors")));
-  }
-
-  private String toJson(JsonNode node) {
-    try {
-      return json.writeValueAsString(node);
-    } catch (IOException e) {
-      throw new IllegalStateException("a tree of plain values always serializes", e);
-    }
-  }
-
-  private static String ms(JsonNode value) {
-    return value.isNull() ? "-" : String.format(Locale.ROOT, "%.1f", value.asDouble());
-  }
-
-  private static double seconds(long nanos) {
-    return nanos / 1e9;
-  }
-
-  private static double round(double value, int decimals) {
-    double scale = Math.pow(10, decimals);
-    return Math.round(value * scale) / scale;
-  }
-
-  private static String oneLine(String text) {
-    String flat = text.replaceAll("\\s+", " ").trim();
-    return flat.length() > 300 ? flat.substring(0, 300) + "…" : flat;
-  }
-
-  private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
+    LoadReport.countsLine(out, "non-2xx", r.get("nonSuccessResponses"));
+    LoadReport.countsLine(out, "errors", r.get("errors"));
   }
 
   /** The deadline passed or the run was aborted while a workflow was in flight. */
@@ -584,11 +438,11 @@ public final class WorkflowLoad {
     final AtomicLong lastStartNanos = new AtomicLong();
     final AtomicLong lastEndNanos = new AtomicLong();
     final AtomicLong maxStartLagNanos = new AtomicLong();
-    /** Microseconds per workflow index, -1 where there is no sample. */
-    final AtomicLongArray clientMicros;
-    final AtomicLongArray serverMicros;
-    final Map<Integer, LongAdder> nonSuccess = new ConcurrentHashMap<>();
-    final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    /** Microseconds per workflow index. */
+    final IndexedSamples clientMicros;
+    final IndexedSamples serverMicros;
+    final CountsByKind<Integer> nonSuccess = new CountsByKind<>();
+    final CountsByKind<String> errors = new CountsByKind<>();
     volatile long startNanos;
     volatile long endNanos;
 
@@ -596,12 +450,8 @@ public final class WorkflowLoad {
       this.label = label;
       this.name = name;
       this.size = size;
-      this.clientMicros = new AtomicLongArray(size);
-      this.serverMicros = new AtomicLongArray(size);
-      for (int i = 0; i < size; i++) {
-        clientMicros.set(i, -1);
-        serverMicros.set(i, -1);
-      }
+      this.clientMicros = new IndexedSamples(size);
+      this.serverMicros = new IndexedSamples(size);
     }
 
     void finish(int i, JsonNode execution, long clientNanos) {
@@ -627,19 +477,7 @@ public final class WorkflowLoad {
     }
 
     void count(String kind) {
-      errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
-    }
-
-    Percentiles samples(AtomicLongArray micros) {
-      long[] values = new long[micros.length()];
-      int n = 0;
-      for (int i = 0; i < micros.length(); i++) {
-        long value = micros.get(i);
-        if (value >= 0) {
-          values[n++] = value;
-        }
-      }
-      return Percentiles.of(Arrays.copyOf(values, n));
+      errors.increment(kind);
     }
 
     String progressLine() {

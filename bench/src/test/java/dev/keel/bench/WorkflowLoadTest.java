@@ -5,22 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.bench.StubNode.Run;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Drives the load program against a stub node on loopback that follows the API contract. */
@@ -33,14 +28,7 @@ class WorkflowLoadTest {
   private final Queue<JsonNode> startBodies = new ConcurrentLinkedQueue<>();
   private final Queue<String> waits = new ConcurrentLinkedQueue<>();
   private final AtomicInteger badAuth = new AtomicInteger();
-  private HttpServer server;
-
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.stop(0);
-    }
-  }
+  @AutoClose private StubNode node;
 
   @Test
   void startsEveryWorkflowLongPollsItAndReportsBothLatencies() throws Exception {
@@ -48,7 +36,7 @@ class WorkflowLoadTest {
 
     Run run = run("--workflows", "20", "--warmup", "5", "--concurrency", "4");
 
-    assertThat(run.exitCode).as(run.log).isZero();
+    assertThat(run.exitCode()).as(run.log()).isZero();
     JsonNode report = run.report();
     assertThat(report.get("started").asInt()).isEqualTo(20);
     assertThat(report.get("completed").asInt()).isEqualTo(20);
@@ -84,7 +72,7 @@ class WorkflowLoadTest {
 
     Run run = run("--workflows", "50", "--warmup", "0", "--concurrency", "2");
 
-    assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.report().get("aborted").asText()).contains("401");
     assertThat(run.report().get("started").asInt()).isLessThanOrEqualTo(2);
   }
@@ -122,13 +110,10 @@ class WorkflowLoadTest {
   // ---- stub node ----
 
   private void startStub(int startStatus) throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(Executors.newCachedThreadPool());
-    server.createContext("/ready", exchange -> reply(exchange, 200, "{}"));
-    server.createContext(
+    node = StubNode.start().route(
         "/api/v1/workflows",
         exchange -> {
-          if (!"Bearer test-token".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+          if (!StubNode.authorized(exchange)) {
             badAuth.incrementAndGet();
           }
           String path = exchange.getRequestURI().getPath();
@@ -136,21 +121,20 @@ class WorkflowLoadTest {
             JsonNode body = JSON.readTree(exchange.getRequestBody());
             startBodies.add(body);
             if (startStatus != 201) {
-              reply(exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
+              StubNode.reply(exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
               return;
             }
             polls.put(body.get("id").asText(), 0);
-            reply(exchange, 201, execution(body.get("id").asText(), false));
+            StubNode.reply(exchange, 201, execution(body.get("id").asText(), false));
           } else if ("GET".equals(exchange.getRequestMethod())) {
             String id = path.substring("/api/v1/workflows/".length());
             waits.add(exchange.getRequestURI().getQuery());
             int n = polls.merge(id, 1, Integer::sum);
-            reply(exchange, 200, execution(id, n >= 2));
+            StubNode.reply(exchange, 200, execution(id, n >= 2));
           } else {
-            reply(exchange, 405, "{}");
+            StubNode.reply(exchange, 405, "{}");
           }
         });
-    server.start();
   }
 
   private static String execution(String id, boolean completed) throws IOException {
@@ -165,35 +149,8 @@ class WorkflowLoadTest {
     return JSON.writeValueAsString(e);
   }
 
-  private static void reply(HttpExchange exchange, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    exchange.getResponseBody().write(bytes);
-    exchange.close();
-  }
-
   private Run run(String... extra) throws Exception {
-    String[] args = new String[extra.length + 6];
-    args[0] = "--endpoint";
-    args[1] = "http://127.0.0.1:" + server.getAddress().getPort();
-    args[2] = "--token";
-    args[3] = "test-token";
-    args[4] = "--max-seconds";
-    args[5] = "60";
-    System.arraycopy(extra, 0, args, 6, extra.length);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream log = new ByteArrayOutputStream();
-    int exitCode =
-        new WorkflowLoad(LoadOptions.parse(args, Map.of()))
-            .run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(log, true, StandardCharsets.UTF_8));
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8), log.toString(StandardCharsets.UTF_8));
-  }
-
-  private record Run(int exitCode, String out, String log) {
-    JsonNode report() throws IOException {
-      String[] lines = out.strip().split("\n");
-      return JSON.readTree(lines[lines.length - 1]);
-    }
+    String[] args = Stream.concat(Stream.of("--max-seconds", "60"), Stream.of(extra)).toArray(String[]::new);
+    return Run.of(new WorkflowLoad(LoadOptions.parse(node.args(args), Map.of()))::run);
   }
 }

@@ -5,6 +5,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.http.AuditRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
@@ -12,6 +13,8 @@ import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
 import dev.keel.http.TenantRoutes;
+import dev.keel.persistence.AuditLog;
+import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.SchemaMigrations;
@@ -280,6 +283,8 @@ public final class KeelNode implements AutoCloseable {
     // The custom-domain routes plug in here; their POST .../domains calls quotas.admitNewDomain(tenantId,
     // hostname) before claiming the hostname, the way ServiceRoutes does for a new service.
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, tenantId -> api.reject());
+    AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
+        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
@@ -287,7 +292,8 @@ public final class KeelNode implements AutoCloseable {
             workflowRoutes.routes(caller),
             scheduleRoutes.routes(caller),
             serviceRoutes.routes(caller),
-            tenantRoutes.routes(caller)))))));
+            tenantRoutes.routes(caller),
+            auditRoutes.routes(caller)))))));
 
     ServerBinding binding;
     try {

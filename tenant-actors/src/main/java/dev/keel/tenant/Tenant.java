@@ -405,6 +405,15 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   }
 
   private TenantView view(State state) {
+    return viewOf(tenantId, state);
+  }
+
+  /** How audit replays tenants: this entity's own handler and view (never the key's hash). */
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
+      ENTITY_TYPE, Event.class, new Empty(), Tenant::apply,
+      (id, s) -> record(s) == null ? java.util.Optional.empty() : java.util.Optional.of(viewOf(id, s)));
+
+  static TenantView viewOf(String tenantId, State state) {
     TenantRecord t = record(state);
     TenantProfile p = t.profile();
     String workflowId = state instanceof Deleting || state instanceof Deleted

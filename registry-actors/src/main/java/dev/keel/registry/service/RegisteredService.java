@@ -483,6 +483,16 @@ public final class RegisteredService
   }
 
   private ServiceView view(Registered s) {
+    return viewOf(serviceId, s, lastHeartbeatAt, metrics, details, deadline);
+  }
+
+  /** How audit replays services: this entity's own handler; heartbeats are not journaled, so a past view has none. */
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
+      ENTITY_TYPE, Event.class, new Empty(), RegisteredService::apply,
+      (id, s) -> s instanceof Registered r ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null)) : Optional.empty());
+
+  private static ServiceView viewOf(String serviceId, Registered s, Instant lastHeartbeatAt, Map<String, Double> metrics,
+                                    Map<String, String> details, Instant deadline) {
     ServiceDefinition d = s.def();
     return new ServiceView(serviceId, d.name(), d.type(), d.endpoint(), d.metadata(), s.status(), s.registeredAt(),
         lastHeartbeatAt, metrics, details, d.ttlSeconds(), d.deregisterAfterSeconds(), s.statusSince(), deadline,

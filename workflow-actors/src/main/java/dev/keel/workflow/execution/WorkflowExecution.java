@@ -281,6 +281,11 @@ public final class WorkflowExecution
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
+  /** How audit replays executions: this entity's own handler and view. */
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
+      ENTITY_TYPE, Event.class, new NotStarted(), WorkflowExecution::apply,
+      (id, s) -> s instanceof NotStarted ? java.util.Optional.empty() : java.util.Optional.of(ExecutionView.of(s, false)));
+
   public static PersistenceId persistenceId(String workflowId) {
     return PersistenceId.of(ENTITY_TYPE, workflowId);
   }

@@ -451,6 +451,15 @@ public final class Schedule
   }
 
   private ScheduleView view(Active s) {
+    return viewOf(scheduleId, s);
+  }
+
+  /** How audit replays schedules: this entity's own handler and view. */
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
+      ENTITY_TYPE, Event.class, new Empty(), Schedule::apply,
+      (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  static ScheduleView viewOf(String scheduleId, Active s) {
     ScheduleDefinition d = s.def();
     return new ScheduleView(scheduleId, d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), d.tenantId(),
         s.nextRunAt(), s.lastRunWorkflowId(), s.lastRunAt(), s.createdAt(), s.updatedAt());
