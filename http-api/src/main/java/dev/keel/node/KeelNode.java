@@ -176,7 +176,7 @@ public final class KeelNode implements AutoCloseable {
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, tenantLifecycle, tenantUsages);
+      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -186,7 +186,8 @@ public final class KeelNode implements AutoCloseable {
 
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
-                               DeferredTenantLifecycle tenantLifecycle, AtomicReference<TenantUsages> tenantUsages) {
+                               QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
+                               AtomicReference<TenantUsages> tenantUsages) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
       dataSource.close();
@@ -307,8 +308,10 @@ public final class KeelNode implements AutoCloseable {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
         () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
 
-    // Asks wait for the cluster to form, so this runs in the background and retries.
-    QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
+    if (quotaSettings.monthlySchedule()) {
+      // Asks wait for the cluster to form, so this runs in the background and retries.
+      QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
+    }
     log.info("keel node started http=http://{}:{} cluster={} database={} workflows={}",
         settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());

@@ -54,6 +54,7 @@ class TenantQuotaIT {
       config.put("keel.tenants.downstream-initial-backoff", "200ms");
       config.put("keel.tenants.downstream-max-backoff", "1s");
       config.put("keel.tenants.quota-webhook-url", downstream.url("/hooks/quota").toString());
+      config.put("keel.tenants.quota-check-schedule", "true");
       try (KeelNode node = NodeHttp.start(config)) {
         NodeHttp api = NodeHttp.ready(node);
 

@@ -11,8 +11,8 @@ import java.util.Optional;
  * The {@code quota-*} settings of {@code keel.tenants}; see {@code keel-tenants.conf}. The webhook
  * URL is a secret (a Slack incoming webhook's path is its credential): never logged or shown.
  */
-public record QuotaSettings(Optional<URI> webhookUrl, Duration webhookTimeout, Duration webhookInitialBackoff,
-                            Duration webhookMaxBackoff, int webhookMaxAttempts) {
+public record QuotaSettings(boolean monthlySchedule, Optional<URI> webhookUrl, Duration webhookTimeout,
+                            Duration webhookInitialBackoff, Duration webhookMaxBackoff, int webhookMaxAttempts) {
 
   public static QuotaSettings fromConfig(Config tenants) {
     String url = tenants.getString("quota-webhook-url").trim();
@@ -29,7 +29,7 @@ public record QuotaSettings(Optional<URI> webhookUrl, Duration webhookTimeout, D
       }
       webhook = Optional.of(uri);
     }
-    return new QuotaSettings(webhook, tenants.getDuration("quota-webhook-timeout"),
+    return new QuotaSettings(tenants.getBoolean("quota-check-schedule"), webhook, tenants.getDuration("quota-webhook-timeout"),
         tenants.getDuration("quota-webhook-initial-backoff"), tenants.getDuration("quota-webhook-max-backoff"),
         tenants.getInt("quota-webhook-max-attempts"));
   }

@@ -182,7 +182,7 @@ class QuotaCheckWorkflowTest {
   }
 
   private QuotaCheckWorkflow workflow(boolean withWebhook) {
-    QuotaSettings settings = new QuotaSettings(withWebhook ? Optional.of(webhook.url("/hooks/T000/B000/secret")) : Optional.empty(),
+    QuotaSettings settings = new QuotaSettings(true, withWebhook ? Optional.of(webhook.url("/hooks/T000/B000/secret")) : Optional.empty(),
         WEBHOOK_TIMEOUT, Duration.ofMillis(10), Duration.ofMillis(100), 8);
     return new QuotaCheckWorkflow(() -> usages, new JdkOutboundHttp(Duration.ofSeconds(2)), settings, clock);
   }
