@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
 import dev.keel.tenant.domain.Hostnames;
+import dev.keel.tenant.quota.QuotaService;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -34,10 +35,14 @@ public final class DomainRoutes {
 
   private final HttpApi api;
   private final DomainService domains;
+  private final QuotaService quotas;
+  private final String rootDomain;
 
-  public DomainRoutes(HttpApi api, DomainService domains) {
+  public DomainRoutes(HttpApi api, DomainService domains, QuotaService quotas, String rootDomain) {
     this.api = api;
     this.domains = domains;
+    this.quotas = quotas;
+    this.rootDomain = rootDomain;
   }
 
   /** The routes of tenant {@code tenantId}'s domains, relative to {@code /api/v1/tenants/{tenantId}/}. */
@@ -59,7 +64,9 @@ public final class DomainRoutes {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     String hostname = new BodyFields(body, ADD_FIELDS, errors).text("hostname", true);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the domain has invalid fields", errors);
-    return api.answer(checked(() -> domains.add(tenantId, hostname)),
+    // Normalised first, so that the same hostname written differently is not counted as a new one.
+    String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
+    return api.answer(quotas.admitNewDomain(tenantId, normalised).thenCompose(admitted -> checked(() -> domains.add(tenantId, hostname))),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 

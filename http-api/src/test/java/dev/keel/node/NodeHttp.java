@@ -36,6 +36,8 @@ final class NodeHttp {
   /** Starts a node with {@code db} (data dir and database settings) on free ports. */
   static KeelNode start(Map<String, String> db) {
     Map<String, Object> overrides = new HashMap<>(db);
+    // Tests that count schedules see only their own, unless they ask for the built-in one.
+    overrides.putIfAbsent("keel.tenants.quota-check-schedule", false);
     overrides.put("keel.http.port", 0);
     overrides.put("keel.cluster.port", 0);
     overrides.put("keel.node.admin-token", TOKEN);
