@@ -50,6 +50,7 @@ class TenantQuotaIT {
       Map<String, String> config = new HashMap<>(db);
       config.put("keel.tenants.plans.free.services", "2");
       config.put("keel.tenants.plans.free.workflow-starts-per-month", "3");
+      config.put("keel.tenants.plans.free.domains", "1");
       config.put("keel.tenants.downstream", "ledger=" + downstream.url("/tenants"));
       config.put("keel.tenants.downstream-initial-backoff", "200ms");
       config.put("keel.tenants.downstream-max-backoff", "1s");
@@ -117,6 +118,15 @@ class TenantQuotaIT {
         assertQuotaProblem(api.send("POST", "/api/v1/workflows",
             "{\"workflow\":\"example\",\"tenantId\":\"" + tenantId + "\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}"),
             "workflow-starts-per-month");
+
+        // Custom domains: free allows one; the second new hostname is 429, the same one again is not.
+        assertThat(api.sendAuth("POST", "/api/v1/tenants/" + tenantId + "/domains", "{\"hostname\":\"shop.acme.example\"}", key)
+            .statusCode()).isEqualTo(201);
+        api.await("/api/v1/tenants/" + tenantId + "/domains", l -> l.get("items").size() == 1, "listed the domain");
+        assertQuotaProblem(api.sendAuth("POST", "/api/v1/tenants/" + tenantId + "/domains", "{\"hostname\":\"blog.acme.example\"}", key),
+            "domains");
+        assertThat(api.sendAuth("POST", "/api/v1/tenants/" + tenantId + "/domains", "{\"hostname\":\"Shop.Acme.Example.\"}", key)
+            .statusCode()).as("the same hostname, written differently").isEqualTo(200);
 
         // Keel's own workflows are the admin's: a tenant key may neither start nor schedule them.
         assertProblem(api.sendAuth("POST", "/api/v1/workflows", "{\"workflow\":\"quota-check\",\"input\":{}}", key), 403);
