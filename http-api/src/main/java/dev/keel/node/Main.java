@@ -82,6 +82,8 @@ public final class Main implements Runnable {
     String pluginsDir;
     @Option(names = {"--workflows-max-concurrent", "--max-concurrent"}, description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
     Integer maxConcurrent;
+    @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
+    String dnsServer;
 
     @Override
     public Integer call() {
@@ -98,6 +100,7 @@ public final class Main implements Runnable {
       put(flags, "keel.node.admin-token", adminToken);
       put(flags, "keel.node.plugins-dir", pluginsDir);
       put(flags, "keel.workflows.max-concurrent", maxConcurrent);
+      put(flags, "keel.tenants.dns-server", dnsServer);
       // A node started from the command line ends its JVM when its actor system ends.
       flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
       Config overrides = ConfigFactory.parseMap(flags);
