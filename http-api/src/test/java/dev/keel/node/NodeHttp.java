@@ -70,12 +70,20 @@ final class NodeHttp {
     return awaitAuth(path, TOKEN, until, what);
   }
 
-  /** As {@link #await}, with {@code token} (a tenant's key) instead of the admin token. */
+  /**
+   * As {@link #await}, with {@code token} (a tenant's key) instead of the admin token. A 404 is
+   * waited out too: a resource an outbox starts (a tenant's lifecycle workflow) may not exist yet.
+   */
   JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {
       HttpResponse<String> response = sendAuth("GET", path, null, token);
+      if (response.statusCode() == 404) {
+        last = JSON.readTree(response.body());
+        Thread.sleep(200);
+        continue;
+      }
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       last = JSON.readTree(response.body());
       if (until.test(last)) return last;
