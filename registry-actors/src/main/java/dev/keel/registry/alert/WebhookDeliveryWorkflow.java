@@ -189,10 +189,11 @@ public final class WebhookDeliveryWorkflow
     return ": " + (text.length() > ERROR_BODY_CHARS ? text.substring(0, ERROR_BODY_CHARS) + "…" : text);
   }
 
-  /** The URL as logs and errors may show it: scheme, host, port and path; no user info, query or fragment. */
+  /** The URL as logs and errors may show it: scheme, host and port only; no user info, path, query or fragment. */
   public static String withoutSecrets(URI url) {
-    return url.getScheme() + "://" + url.getHost() + (url.getPort() == -1 ? "" : ":" + url.getPort())
-        + (url.getRawPath() == null ? "" : url.getRawPath());
+    // Only scheme, host and port: a webhook's path can be its secret (Slack's /services/T…/B…/<token>).
+    boolean hasPath = url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/");
+    return url.getScheme() + "://" + url.getHost() + (url.getPort() == -1 ? "" : ":" + url.getPort()) + (hasPath ? "/…" : "");
   }
 
   /** Whether {@code text} is an absolute http or https URL with a host, of at most {@value #MAX_URL_LENGTH} characters. */
