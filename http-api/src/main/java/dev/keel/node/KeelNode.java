@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.http.AuditRoutes;
+import dev.keel.http.ClusterRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
@@ -66,15 +67,12 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -161,6 +159,7 @@ public final class KeelNode implements AutoCloseable {
     Config pekko = PersistenceConfig.forDatabase(settings.database(), settings.databaseMaxConnections())
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(settings.host()))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
+        .withFallback(ClusterFormation.overlay(settings))
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
@@ -182,15 +181,7 @@ public final class KeelNode implements AutoCloseable {
     });
 
     Cluster cluster = Cluster.get(system);
-    if (settings.seedNodes().isEmpty()) {
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    } else {
-      List<Address> seeds = settings.seedNodes().stream().map(s -> {
-        int colon = s.lastIndexOf(':');
-        return new Address("pekko", system.name(), s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
-      }).toList();
-      cluster.manager().tell(new JoinSeedNodes(seeds));
-    }
+    ClusterFormation.join(system, settings);
 
     Clock clock = Clock.systemUTC();
     WorkflowSettings workflowSettings;
@@ -270,6 +261,9 @@ public final class KeelNode implements AutoCloseable {
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
         WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
+    ClusterStatus clusterStatus = new ClusterStatus(system, List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
+        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY), settings.cluster().statusTimeout(), clock);
+    ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
@@ -277,7 +271,8 @@ public final class KeelNode implements AutoCloseable {
             scheduleRoutes.routes(caller),
             serviceRoutes.routes(caller),
             tenantRoutes.routes(caller),
-            auditRoutes.routes(caller)))))));
+            auditRoutes.routes(caller),
+            clusterRoutes.routes(caller)))))));
 
     ServerBinding binding;
     try {
