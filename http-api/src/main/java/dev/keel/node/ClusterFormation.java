@@ -54,6 +54,26 @@ final class ClusterFormation {
     return ConfigFactory.parseMap(values);
   }
 
+  /**
+   * Kubernetes discovery only works inside a pod with a mounted service account: outside one, say
+   * so in one line before anything starts, rather than with the discovery's stack trace.
+   */
+  static void checkEnvironment(Config config, NodeSettings node) {
+    if (node.cluster().discovery() != ClusterSettings.Discovery.KUBERNETES) return;
+    String k8s = "pekko.discovery.kubernetes-api.";
+    String hostVariable = config.getString(k8s + "api-service-host-env-name");
+    if (System.getenv(hostVariable) == null) {
+      throw new ConfigProblem("KEEL_DISCOVERY", "kubernetes discovery runs inside a Kubernetes pod, but " + hostVariable
+          + " is not set");
+    }
+    for (String file : List.of(config.getString(k8s + "api-ca-path"), config.getString(k8s + "api-token-path"))) {
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(file))) {
+        throw new ConfigProblem("KEEL_DISCOVERY", "kubernetes discovery needs the pod's service account, but " + file
+            + " cannot be read (automountServiceAccountToken off?)");
+      }
+    }
+  }
+
   /** Starts joining; membership is reached later (see {@code /ready}). */
   static void join(ActorSystem<?> system, NodeSettings node) {
     Cluster cluster = Cluster.get(system);
@@ -66,7 +86,11 @@ final class ClusterFormation {
         throw new ConfigProblem("KEEL_MANAGEMENT_PORT", "cannot listen on " + node.host() + ":" + c.managementPort()
             + ": " + KeelNode.rootMessage(e));
       }
-      ClusterBootstrap.get(classic).start();
+      try {
+        ClusterBootstrap.get(classic).start();
+      } catch (RuntimeException e) {
+        throw new ConfigProblem("KEEL_DISCOVERY", "cluster bootstrap did not start: " + KeelNode.rootMessage(e));
+      }
       log.info("cluster formation discovery=kubernetes management=http://{}:{} podLabelSelector={} namespace={} requiredContactPoints={}",
           node.host(), c.managementPort(), c.podLabelSelector(), c.namespace().orElse("(own)"), c.requiredContactPoints());
     } else if (node.seedNodes().isEmpty()) {

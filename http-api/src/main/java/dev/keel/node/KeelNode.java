@@ -145,6 +145,7 @@ public final class KeelNode implements AutoCloseable {
     }
     checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
     if (settings.clusterPort() != 0) checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
+    ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
     HikariDataSource dataSource;
