@@ -212,7 +212,7 @@ public final class KeelNode implements AutoCloseable {
     Tenant.init(system, workflows, clock);
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     ServiceObserver serviceObserver = ServiceObserver.NONE;
-    RegisteredService.init(system, serviceObserver, clock);
+    RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock));
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
