@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -22,14 +21,9 @@ import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Starts many workflows on a running Keel node over its HTTP API and measures how long
@@ -49,31 +43,25 @@ import java.util.concurrent.locks.LockSupport;
  * finish, 2 for bad options, a node that is not ready, or a request the node refuses
  * outright (401, 403, 404, 400).
  */
-public final class WorkflowLoad {
+public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
 
   private static final Set<String> FINAL_STATUSES = Set.of("completed", "failed", "cancelled");
   private static final long LONG_POLL_SECONDS = 30;
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   /** Added to a long poll's wait for the request timeout, so the node answers first. */
   private static final Duration POLL_SLACK = Duration.ofSeconds(15);
-  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
-  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
   private final LoadOptions options;
-  private final HttpClient http;
   private final ObjectMapper json = new ObjectMapper();
   private final URI startUri;
   private final String runId;
-  private final long deadline;
-  private final AtomicReference<String> abortReason = new AtomicReference<>();
 
   WorkflowLoad(LoadOptions options) {
+    super("WorkflowLoad", options.endpoint(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
     this.options = options;
-    this.http = NodeHttp.client();
     this.startUri = URI.create(options.endpoint() + "/api/v1/workflows");
     // Unique per run so that a second run against the same node never reuses an id.
     this.runId = "bench-" + Long.toString(System.currentTimeMillis(), 36);
-    this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.maxSeconds());
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -87,88 +75,32 @@ public final class WorkflowLoad {
     System.exit(new WorkflowLoad(options.get()).run(System.out, System.err));
   }
 
-  /** Runs warm-up and measured phase, prints the report to {@code out}; returns the exit status. */
-  int run(PrintStream out, PrintStream log) throws InterruptedException {
-    long runStart = System.nanoTime();
-    String notReady =
-        NodeHttp.awaitReady(
-            http, options.endpoint(), Math.min(deadline, System.nanoTime() + NodeHttp.READY_WAIT.toNanos()));
-    if (notReady != null) {
-      log.println("WorkflowLoad: " + notReady);
-      return 2;
-    }
-    log.println("WorkflowLoad: run " + runId + ", " + options);
-    Phase warmup = null;
-    if (options.warmup() > 0) {
-      warmup = runPhase("w", "warm-up", options.warmup(), log);
-      if (abortReason.get() != null) {
-        log.println("WorkflowLoad: stopped during warm-up: " + abortReason.get());
-        return 2;
-      }
-    }
-    Phase measured = runPhase("m", "measured", options.workflows(), log);
-    long totalNanos = System.nanoTime() - runStart;
+  @Override
+  Phase newPhase(String label, String name, int size) {
+    return new Phase(label, name, size);
+  }
 
-    ObjectNode report = report(warmup, measured, totalNanos);
-    printText(out, report);
-    out.println(toJson(report));
-    out.flush();
-    if (abortReason.get() != null) {
-      log.println("WorkflowLoad: stopped: " + abortReason.get());
-      return 2;
-    }
-    return measured.completed.get() == measured.size ? 0 : 1;
+  @Override
+  String describe() {
+    return "run " + runId + ", " + options;
+  }
+
+  @Override
+  boolean allSucceeded(Phase measured) {
+    return measured.completed.get() == measured.size;
   }
 
   // ---- load ----
 
-  private Phase runPhase(String label, String name, int size, PrintStream log)
-      throws InterruptedException {
-    Phase phase = new Phase(label, name, size);
-    ExecutorService workers =
-        Executors.newFixedThreadPool(options.concurrency(), new DaemonThreads("bench-" + name));
-    ScheduledExecutorService progress =
-        Executors.newSingleThreadScheduledExecutor(new DaemonThreads("bench-progress"));
-    phase.startNanos = System.nanoTime();
-    progress.scheduleAtFixedRate(
-        () -> log.println(phase.progressLine()),
-        PROGRESS_EVERY.toMillis(),
-        PROGRESS_EVERY.toMillis(),
-        TimeUnit.MILLISECONDS);
-    for (int w = 0; w < Math.min(options.concurrency(), size); w++) {
-      workers.execute(() -> work(phase));
-    }
-    workers.shutdown();
-    // Workers stop on their own by the deadline; the grace covers a request already on the wire.
-    long waitNanos = Math.max(0, deadline - System.nanoTime()) + SHUTDOWN_GRACE.toNanos();
-    if (!workers.awaitTermination(waitNanos, TimeUnit.NANOSECONDS)) {
-      workers.shutdownNow();
-      workers.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    progress.shutdownNow();
-    phase.endNanos = System.nanoTime();
-    log.println(phase.progressLine());
-    return phase;
-  }
-
-  private void work(Phase phase) {
-    while (!stopping()) {
-      int i = phase.next.getAndIncrement();
-      if (i >= phase.size) {
+  @Override
+  void runOne(Phase phase, int i) {
+    if (options.rate().isPresent()) {
+      long slot = phase.startNanos + (long) (i * 1e9 / options.rate().getAsDouble());
+      if (!deadline.sleepUntil(slot)) {
         return;
       }
-      if (options.rate().isPresent()) {
-        long slot = phase.startNanos + (long) (i * 1e9 / options.rate().getAsDouble());
-        if (!sleepUntil(slot)) {
-          return;
-        }
-        phase.maxStartLagNanos.accumulateAndGet(System.nanoTime() - slot, Math::max);
-      }
-      runOne(phase, i);
+      phase.maxStartLagNanos.accumulateAndGet(System.nanoTime() - slot, Math::max);
     }
-  }
-
-  private void runOne(Phase phase, int i) {
     String id = runId + "-" + phase.label + i;
     phase.started.incrementAndGet();
     long sent = System.nanoTime();
@@ -179,17 +111,17 @@ public final class WorkflowLoad {
         phase.fail("start answered " + created.statusCode());
         int status = created.statusCode();
         if (status == 400 || status == 401 || status == 403 || status == 404) {
-          abort("POST " + startUri + " answered " + status + ": " + oneLine(created.body()));
+          deadline.abort("POST " + startUri + " answered " + status + ": " + oneLine(created.body()));
         }
         return;
       }
       JsonNode execution = json.readTree(created.body());
       while (!FINAL_STATUSES.contains(execution.path("status").asText())) {
         long waitSeconds =
-            Math.min(LONG_POLL_SECONDS, TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
+            Math.min(LONG_POLL_SECONDS, TimeUnit.NANOSECONDS.toSeconds(deadline.nanos() - System.nanoTime()));
         if (waitSeconds < 1) {
           // Too little time left for a long poll: let the deadline pass so that no worker starts another workflow.
-          sleepUntil(deadline);
+          deadline.sleepUntil(deadline.nanos());
           throw new Stopped();
         }
         HttpResponse<String> polled = exchange(phase, pollRequest(id, waitSeconds), "poll");
@@ -222,7 +154,7 @@ public final class WorkflowLoad {
   private HttpResponse<String> exchange(Phase phase, HttpRequest request, String what)
       throws Stopped, GaveUp, InterruptedException {
     for (int attempt = 0; ; attempt++) {
-      if (stopping()) {
+      if (deadline.stopping()) {
         throw new Stopped();
       }
       String problem;
@@ -247,7 +179,7 @@ public final class WorkflowLoad {
       if (attempt >= NodeHttp.TRANSIENT_RETRIES) {
         throw new GaveUp(problem + ", gave up");
       }
-      if (!sleepUntil(System.nanoTime() + pause.toNanos())) {
+      if (!deadline.sleepUntil(System.nanoTime() + pause.toNanos())) {
         throw new Stopped();
       }
     }
@@ -276,33 +208,10 @@ public final class WorkflowLoad {
         .build();
   }
 
-  private boolean stopping() {
-    return abortReason.get() != null
-        || System.nanoTime() - deadline >= 0
-        || Thread.currentThread().isInterrupted();
-  }
-
-  /** Sleeps until {@code nanoTime}; false when the deadline or an abort comes first. */
-  private boolean sleepUntil(long nanoTime) {
-    if (nanoTime - deadline > 0) {
-      return false;
-    }
-    for (long left = nanoTime - System.nanoTime(); left > 0; left = nanoTime - System.nanoTime()) {
-      LockSupport.parkNanos(left);
-      if (stopping()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void abort(String reason) {
-    abortReason.compareAndSet(null, reason);
-  }
-
   // ---- report ----
 
-  private ObjectNode report(Phase warmup, Phase measured, long totalNanos) {
+  @Override
+  ObjectNode report(Phase warmup, Phase measured, long totalNanos) {
     ObjectNode report = LoadReport.start("workflow-load", runId);
 
     ObjectNode parameters = report.putObject("parameters");
@@ -322,21 +231,12 @@ public final class WorkflowLoad {
       ObjectNode w = report.putObject("warmup");
       w.put("completed", warmup.completed.get());
       w.put("failed", warmup.failed.get());
-      w.put("seconds", round(seconds(warmup.endNanos - warmup.startNanos), 3));
+      w.put("seconds", warmup.lengthSeconds());
     }
 
-    double window = seconds(Math.max(measured.lastEndNanos.get(), measured.startNanos) - measured.startNanos);
-    report.put("totalSeconds", round(seconds(totalNanos), 3));
-    report.put("measuredSeconds", round(window, 3));
-    report.put("started", measured.started.get());
+    measured.putFigures(report, totalNanos, deadline);
     report.put("completed", measured.completed.get());
-    report.put("failed", measured.failed.get());
-    report.put("unfinished", measured.unfinished.get());
-    report.put("notStarted", measured.size - measured.started.get());
-    report.put("deadlineHit", System.nanoTime() - deadline >= 0);
-    if (abortReason.get() != null) {
-      report.put("aborted", abortReason.get());
-    }
+    double window = measured.windowSeconds();
     report.put("completedPerSecond", window > 0 ? round(measured.completed.get() / window, 2) : 0);
     long startSpan = measured.lastStartNanos.get() - measured.startNanos;
     if (measured.started.get() > 1 && startSpan > 0) {
@@ -351,13 +251,12 @@ public final class WorkflowLoad {
     ObjectNode latency = report.putObject("latencyMs");
     latency.set("server", LoadReport.latencyMs(measured.serverMicros.percentiles()));
     latency.set("client", LoadReport.latencyMs(measured.clientMicros.percentiles()));
-
-    report.set("nonSuccessResponses", LoadReport.counts(measured.nonSuccess.snapshot()));
-    report.set("errors", LoadReport.counts(measured.errors.snapshot()));
+    measured.putProblems(report);
     return report;
   }
 
-  private static void printText(PrintStream out, JsonNode r) {
+  @Override
+  void printText(PrintStream out, JsonNode r) {
     JsonNode p = r.get("parameters");
     LoadReport.printHeading(out, "Keel workflow load", r);
     line(
@@ -425,31 +324,17 @@ public final class WorkflowLoad {
     }
   }
 
-  /** The counters and samples of one phase; every field is safe to touch from any worker. */
-  private static final class Phase {
-    final String label;
-    final String name;
-    final int size;
-    final AtomicInteger next = new AtomicInteger();
-    final AtomicInteger started = new AtomicInteger();
+  /** A phase's completions, its start times and the two latencies of each completed workflow. */
+  static final class Phase extends LoadPhase {
     final AtomicInteger completed = new AtomicInteger();
-    final AtomicInteger failed = new AtomicInteger();
-    final AtomicInteger unfinished = new AtomicInteger();
     final AtomicLong lastStartNanos = new AtomicLong();
-    final AtomicLong lastEndNanos = new AtomicLong();
     final AtomicLong maxStartLagNanos = new AtomicLong();
     /** Microseconds per workflow index. */
     final IndexedSamples clientMicros;
     final IndexedSamples serverMicros;
-    final CountsByKind<Integer> nonSuccess = new CountsByKind<>();
-    final CountsByKind<String> errors = new CountsByKind<>();
-    volatile long startNanos;
-    volatile long endNanos;
 
     Phase(String label, String name, int size) {
-      this.label = label;
-      this.name = name;
-      this.size = size;
+      super(label, name, size);
       this.clientMicros = new IndexedSamples(size);
       this.serverMicros = new IndexedSamples(size);
     }
@@ -471,15 +356,7 @@ public final class WorkflowLoad {
       completed.incrementAndGet();
     }
 
-    void fail(String kind) {
-      failed.incrementAndGet();
-      count(kind);
-    }
-
-    void count(String kind) {
-      errors.increment(kind);
-    }
-
+    @Override
     String progressLine() {
       int done = completed.get() + failed.get() + unfinished.get();
       return String.format(

@@ -150,6 +150,13 @@ public class HttpApi extends AllDirectives {
     return caller.tenantId();
   }
 
+  /** A tenant key may not start (or schedule) Keel's own admin-only workflows: 403. */
+  public static void requireMayStart(Caller caller, dev.keel.workflow.execution.WorkflowService workflows, String workflow) {
+    if (!caller.admin() && workflows.adminOnly(workflow)) {
+      throw new ApiProblem(403, "Forbidden", "only the admin token may start workflow '" + workflow + "'", List.of(), null);
+    }
+  }
+
   /** The request body as JSON; an absent body is {@code null} JSON when {@code optional}. */
   public Route jsonBody(boolean optional, Function<JsonNode, Route> inner) {
     return extractRequestEntity(entity -> {

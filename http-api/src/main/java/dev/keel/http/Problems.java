@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.Rejection;
+import dev.keel.tenant.quota.QuotaExceededException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.keel.workflow.execution.InvalidInputException;
 import dev.keel.workflow.execution.UnknownWorkflowException;
 import java.util.concurrent.CompletionException;
@@ -38,6 +41,7 @@ public final class Problems {
   public ApiProblem toProblem(Throwable failure) {
     Throwable t = unwrap(failure);
     if (t instanceof ApiProblem p) return p;
+    if (t instanceof QuotaExceededException q) return quotaExceeded(q);
     if (t instanceof UnknownWorkflowException) return ApiProblem.notFound(t.getMessage());
     if (t instanceof InvalidInputException e) {
       return ApiProblem.badRequest("the input does not fit the workflow",
@@ -64,9 +68,21 @@ public final class Problems {
     return new ApiProblem(500, "Internal Server Error", "an unexpected error occurred; it has been logged", java.util.List.of(), null);
   }
 
+  /** 429 naming the quota, its plan, limit and use; {@code Retry-After} when time lifts it (API.md, Conventions). */
+  static ApiProblem quotaExceeded(QuotaExceededException q) {
+    Map<String, Object> members = new LinkedHashMap<>();
+    members.put("quota", q.quota().key());
+    members.put("plan", q.plan());
+    members.put("limit", q.limit());
+    members.put("used", q.used());
+    Long retry = q.retryAfterSeconds();
+    return new ApiProblem(429, "Too Many Requests", "quota-exceeded", q.getMessage(), java.util.List.of(),
+        retry == null ? null : (int) Math.min(Integer.MAX_VALUE, retry), members);
+  }
+
   public HttpResponse response(ApiProblem p) {
     ObjectNode body = mapper.createObjectNode();
-    body.put("type", "https://keel.dev/problems/" + p.title().toLowerCase().replace(' ', '-'));
+    body.put("type", "https://keel.dev/problems/" + p.type());
     body.put("title", p.title());
     body.put("status", p.status());
     body.put("detail", p.detail());
@@ -74,6 +90,7 @@ public final class Problems {
       ArrayNode errors = body.putArray("errors");
       for (ApiProblem.FieldError e : p.errors()) errors.addObject().put("field", e.field()).put("message", e.message());
     }
+    p.extensions().forEach((name, value) -> body.set(name, mapper.valueToTree(value)));
     HttpResponse response;
     try {
       response = HttpResponse.create().withStatus(StatusCodes.get(p.status()))

@@ -103,6 +103,7 @@ public final class ScheduleRoutes {
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the schedule has invalid fields", errors);
+    HttpApi.requireMayStart(caller, workflows, workflow);
     return api.answer(putAs(caller, id, definition, namedTenant),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }

@@ -10,6 +10,7 @@ import dev.keel.registry.service.ServiceReadModel;
 import dev.keel.registry.service.ServiceReadModel.MetadataFilter;
 import dev.keel.registry.service.ServiceRegistry;
 import dev.keel.registry.service.ServiceRules;
+import dev.keel.tenant.quota.QuotaService;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +33,12 @@ public final class ServiceRoutes {
 
   private final HttpApi api;
   private final ServiceRegistry registry;
+  private final QuotaService quotas;
 
-  public ServiceRoutes(HttpApi api, ServiceRegistry registry) {
+  public ServiceRoutes(HttpApi api, ServiceRegistry registry, QuotaService quotas) {
     this.api = api;
     this.registry = registry;
+    this.quotas = quotas;
   }
 
   public Route routes(Caller caller) {
@@ -71,7 +74,8 @@ public final class ServiceRoutes {
     ServiceDefinition def = new ServiceDefinition(name == null ? id : name, type, endpoint, metadata, ttl, deregisterAfter, tenantId);
     addDomainProblems(ServiceRules.problems(def), errors);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the registration has invalid fields", errors);
-    return api.answer(registry.register(id, def, caller.tenantId()),
+    // A new service counts against the owning tenant's plan (429 over it); re-registering never does.
+    return api.answer(quotas.admitNewService(tenantId, id).thenCompose(admitted -> registry.register(id, def, caller.tenantId())),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 

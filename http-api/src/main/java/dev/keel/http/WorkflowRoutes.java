@@ -4,7 +4,9 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.tenant.quota.QuotaService;
 import dev.keel.workflow.execution.ExecutionView;
+import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.readmodel.WorkflowReadModel;
 import java.time.Duration;
@@ -32,12 +34,15 @@ public final class WorkflowRoutes {
   private final WorkflowService workflows;
   private final WorkflowReadModel readModel;
   private final Duration longPollMax;
+  private final QuotaService quotas;
 
-  public WorkflowRoutes(HttpApi api, WorkflowService workflows, WorkflowReadModel readModel, Duration longPollMax) {
+  public WorkflowRoutes(HttpApi api, WorkflowService workflows, WorkflowReadModel readModel, Duration longPollMax,
+                        QuotaService quotas) {
     this.api = api;
     this.workflows = workflows;
     this.readModel = readModel;
     this.longPollMax = longPollMax;
+    this.quotas = quotas;
   }
 
   public Route routes(Caller caller) {
@@ -91,10 +96,14 @@ public final class WorkflowRoutes {
       else executionId = id.asText();
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the start request has invalid fields", errors);
+    HttpApi.requireMayStart(caller, workflows, workflow.asText());
     // Keel-chosen ids are opaque; a client that wants safe retries chooses its own.
     String chosenId = executionId != null ? executionId : "wf-" + UUID.randomUUID();
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
-    return api.answer(workflows.startExecution(chosenId, workflow.asText(), input, tenantId), accepted -> {
+    // A new start counts against the owning tenant's plan (429 over it); an existing id is a retry.
+    CompletionStage<WorkflowExecution.StartAccepted> started = quotas.admitNewWorkflowStart(tenantId, chosenId)
+        .thenCompose(admitted -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId));
+    return api.answer(started, accepted -> {
       // The same id already started by someone else: its content is not this caller's to see.
       if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {
         throw ApiProblem.conflict("workflow id '" + chosenId + "' is in use; choose another id");

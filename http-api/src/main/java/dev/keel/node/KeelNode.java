@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.http.AuditRoutes;
 import dev.keel.http.ClusterRoutes;
+import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
@@ -36,6 +37,17 @@ import dev.keel.tenant.TenantService;
 import dev.keel.tenant.TenantSettings;
 import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
 import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
+import dev.keel.tenant.domain.CustomDomain;
+import dev.keel.tenant.domain.DnsJavaTxtResolver;
+import dev.keel.tenant.domain.DomainProjection;
+import dev.keel.tenant.domain.DomainReadModel;
+import dev.keel.tenant.domain.DomainService;
+import dev.keel.tenant.domain.DomainSettings;
+import dev.keel.tenant.quota.QuotaCheckSchedule;
+import dev.keel.tenant.quota.QuotaCheckWorkflow;
+import dev.keel.tenant.quota.QuotaService;
+import dev.keel.tenant.quota.QuotaSettings;
+import dev.keel.tenant.quota.TenantUsages;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
@@ -65,6 +77,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -72,6 +85,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -124,16 +138,22 @@ public final class KeelNode implements AutoCloseable {
     JdkOutboundHttp outboundHttp = new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
     registry.register(new HttpSequenceWorkflow(outboundHttp));
     TenantSettings tenantSettings;
+    QuotaSettings quotaSettings;
     try {
       tenantSettings = TenantSettings.fromConfig(config.getConfig("keel.tenants"));
+      quotaSettings = QuotaSettings.fromConfig(config.getConfig("keel.tenants"));
     } catch (TenantSettings.SettingProblem e) {
       throw new ConfigProblem(e.setting(), e.getMessage());
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.tenants", e.getMessage());
     }
     DeferredTenantLifecycle tenantLifecycle = new DeferredTenantLifecycle();
-    registry.register(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
-    registry.register(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    AtomicReference<TenantUsages> tenantUsages = new AtomicReference<>();
+    // Keel's own operations: a tenant key may neither start nor schedule them.
+    registry.registerAdminOnly(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(new QuotaCheckWorkflow(() -> Optional.ofNullable(tenantUsages.get())
+        .orElseThrow(() -> new IllegalStateException("the node is still starting")), outboundHttp, quotaSettings, Clock.systemUTC()));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
@@ -164,7 +184,7 @@ public final class KeelNode implements AutoCloseable {
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, tenantLifecycle);
+      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -174,7 +194,8 @@ public final class KeelNode implements AutoCloseable {
 
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
-                               DeferredTenantLifecycle tenantLifecycle) {
+                               QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
+                               AtomicReference<TenantUsages> tenantUsages) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
       dataSource.close();
@@ -225,8 +246,25 @@ public final class KeelNode implements AutoCloseable {
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
     ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
-    TenantService tenants = new TenantService(system, tenantSettings, new TenantReadModel(dataSource, blocking),
-        new ApiKeys(new java.security.SecureRandom()));
+    TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
+    TenantService tenants = new TenantService(system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
+    QuotaService quotas = new QuotaService(tenantSettings.plans(), tenants, tenantReadModel, dataSource, blocking, clock);
+    tenantUsages.set(quotas);
+    // Custom hostnames: claims and DNS verification (remembered entities), their list, their routes
+    // under /tenants/{id}/domains, and their release when a tenant is deleted.
+    DomainSettings domainSettings;
+    DnsJavaTxtResolver dnsResolver;
+    try {
+      domainSettings = DomainSettings.fromConfig(config.getConfig("keel.tenants"));
+      dnsResolver = DnsJavaTxtResolver.create(domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
+    } catch (DomainSettings.SettingProblem e) {
+      throw new ConfigProblem(e.setting(), e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigProblem("KEEL_DNS_SERVER", e.getMessage());
+    }
+    CustomDomain.init(system, dnsResolver, clock, domainSettings);
+    DomainProjection.init(system, dataSource, lag, domainSettings);
+    DomainService domains = new DomainService(system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
     tenantLifecycle.bind(new TenantLifecycle() {
       @Override
       public CompletionStage<String> activate(String tenantId) {
@@ -240,7 +278,7 @@ public final class KeelNode implements AutoCloseable {
 
       @Override
       public CompletionStage<Integer> releaseDomains(String tenantId) {
-        return java.util.concurrent.CompletableFuture.completedFuture(0); // no custom domains yet
+        return domains.releaseAll(tenantId);
       }
 
       @Override
@@ -250,20 +288,21 @@ public final class KeelNode implements AutoCloseable {
     });
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
-    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax());
-    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api,
-        new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules"))), workflows, scheduleReadModel);
-    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
-        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY,
-            SlugReservation.ENTITY_KEY));
+    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), quotas);
+    ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
+    // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
+    List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
+        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY);
+    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
-        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)));
-    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, tenantId -> api.reject());
+        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)), quotas);
+    DomainRoutes domainRoutes = new DomainRoutes(api, domains, quotas, tenantSettings.rootDomain());
+    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
-        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT)));
+        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
-    ClusterStatus clusterStatus = new ClusterStatus(system, List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
-        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY), settings.cluster().statusTimeout(), clock);
+    ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
     ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
@@ -287,6 +326,10 @@ public final class KeelNode implements AutoCloseable {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
         () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
 
+    if (quotaSettings.monthlySchedule()) {
+      // Asks wait for the cluster to form, so this runs in the background and retries.
+      QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
+    }
     log.info("keel node started http=http://{}:{} cluster={} database={} workflows={}",
         settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());

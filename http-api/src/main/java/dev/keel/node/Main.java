@@ -2,6 +2,11 @@ package dev.keel.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.keel.cli.AlertCommand;
+import dev.keel.cli.HealthCommand;
+import dev.keel.cli.ServicesCommand;
+import dev.keel.cli.StatusCommand;
+import dev.keel.cli.UsageError;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,16 +15,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code keel} command line. Only parsing lives here; {@link KeelNode#start} does the work. */
+/**
+ * The {@code keel} command line. Only parsing lives here: {@link KeelNode#start} does the work of
+ * {@code keel server}, and the client commands ({@code status}, {@code health}, {@code alert},
+ * {@code services}) live in {@code dev.keel.cli}.
+ */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     // A bad flag value is one line naming the setting, like every other configuration problem.
     cli.setParameterExceptionHandler((ex, badArgs) -> {
+      if (UsageError.concerns(ex.getCommandLine()) || ex.getCommandLine().getCommand() instanceof Main) {
+        return UsageError.report(ex, args);
+      }
       String setting = ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
           ? "KEEL_" + option.longestName().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT)
           : "arguments";
@@ -89,6 +101,8 @@ public final class Main implements Runnable {
     String namespace;
     @Option(names = "--discovery-required-contact-points", description = "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS (default 2)")
     Integer requiredContactPoints;
+    @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
+    String dnsServer;
 
     @Override
     public Integer call() {
@@ -114,6 +128,7 @@ public final class Main implements Runnable {
       put(flags, "keel.cluster.kubernetes.pod-label-selector", podLabelSelector);
       put(flags, "keel.cluster.kubernetes.namespace", namespace);
       put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
+      put(flags, "keel.tenants.dns-server", dnsServer);
       // A node started from the command line ends its JVM when its actor system ends.
       flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
       Config overrides = ConfigFactory.parseMap(flags);

@@ -51,6 +51,28 @@ class ArchitectureTest {
       .because("workflow code must not see the actor system it runs on");
 
   @ArchTest
+  static final ArchRule clientDependsOnNoOtherKeelCode = noClasses()
+      .that().resideInAPackage("dev.keel.client..")
+      .should().dependOnClassesThat(com.tngtech.archunit.base.DescribedPredicate.describe(
+          "reside in dev.keel.. outside dev.keel.client..",
+          (com.tngtech.archunit.core.domain.JavaClass c) -> c.getPackageName().startsWith("dev.keel.")
+              && !(c.getPackageName().equals("dev.keel.client") || c.getPackageName().startsWith("dev.keel.client."))))
+      .because("services embed the client: it must not drag the server in (ARCHITECTURE.md, modules)");
+
+  @ArchTest
+  static final ArchRule clientDependsOnNoPekko = noClasses()
+      .that().resideInAPackage("dev.keel.client..")
+      .should().dependOnClassesThat().resideInAnyPackage("org.apache.pekko..", "scala..", "com.typesafe..")
+      .because("the client is the JDK's HttpClient and Jackson, nothing else");
+
+  @ArchTest
+  static final ArchRule cliTalksToKeelOnlyThroughTheClient = noClasses()
+      .that().resideInAPackage("dev.keel.cli..")
+      .should().dependOnClassesThat().resideInAnyPackage("dev.keel.http..", "dev.keel.node..", "dev.keel.workflow..",
+          "dev.keel.registry..", "dev.keel.tenant..", "dev.keel.persistence..", "org.apache.pekko..")
+      .because("the command line is a client of the HTTP API like any other");
+
+  @ArchTest
   static final ArchRule httpReachesEntitiesOnlyThroughFaçades = noClasses()
       .that().resideInAPackage("dev.keel.http..")
       .should().dependOnClassesThat().resideInAPackage("org.apache.pekko.persistence..")

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.Rejection;
+import dev.keel.tenant.quota.Quota;
+import dev.keel.tenant.quota.QuotaExceededException;
 import dev.keel.workflow.execution.InvalidInputException;
 import dev.keel.workflow.execution.UnknownWorkflowException;
 import dev.keel.workflow.sdk.InputProblem;
@@ -32,6 +34,29 @@ class ProblemsTest {
     assertThat(body.get("title").asText()).isEqualTo("Not Found");
     assertThat(body.get("detail").asText()).isEqualTo("no workflow named 'nightly-report' is registered");
     assertThat(body.has("errors")).isFalse();
+  }
+
+  @Test
+  void anExceededQuotaIs429NamingTheQuotaWithRetryAfterWhenTimeHelps() throws Exception {
+    var starts = new QuotaExceededException(Quota.WORKFLOW_STARTS, "free", 1000, 1000,
+        "plan free allows 1000 workflow starts per month; acme has started 1000 in 2026-11", 3600L);
+
+    HttpResponse response = problems.response(new CompletionException(starts));
+    JsonNode body = problemBody(response, 429);
+
+    assertThat(body.get("type").asText()).isEqualTo("https://keel.dev/problems/quota-exceeded");
+    assertThat(body.get("title").asText()).isEqualTo("Too Many Requests");
+    assertThat(body.get("detail").asText()).isEqualTo(starts.getMessage());
+    assertThat(body.get("quota").asText()).isEqualTo("workflow-starts-per-month");
+    assertThat(body.get("plan").asText()).isEqualTo("free");
+    assertThat(body.get("limit").asLong()).isEqualTo(1000);
+    assertThat(body.get("used").asLong()).isEqualTo(1000);
+    assertThat(response.getHeader("Retry-After")).map(HttpHeader::value).contains("3600");
+
+    var services = new QuotaExceededException(Quota.SERVICES, "free", 10, 10, "plan free allows 10 services; acme has 10", null);
+    HttpResponse noRetry = problems.response(services);
+    assertThat(problemBody(noRetry, 429).get("quota").asText()).isEqualTo("services");
+    assertThat(noRetry.getHeader("Retry-After")).as("time alone does not lift it").isEmpty();
   }
 
   @Test

@@ -36,6 +36,8 @@ final class NodeHttp {
   /** Starts a node with {@code db} (data dir and database settings) on free ports. */
   static KeelNode start(Map<String, String> db) {
     Map<String, Object> overrides = new HashMap<>(db);
+    // Tests that count schedules see only their own, unless they ask for the built-in one.
+    overrides.putIfAbsent("keel.tenants.quota-check-schedule", false);
     overrides.put("keel.http.port", 0);
     overrides.put("keel.cluster.port", 0);
     overrides.put("keel.node.admin-token", TOKEN);
@@ -65,10 +67,15 @@ final class NodeHttp {
 
   /** GETs {@code path} until its JSON body satisfies {@code until}: read models trail their entities. */
   JsonNode await(String path, Predicate<JsonNode> until, String what) throws Exception {
+    return awaitAuth(path, TOKEN, until, what);
+  }
+
+  /** As {@link #await}, with {@code token} (a tenant's key) instead of the admin token. */
+  JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {
-      HttpResponse<String> response = send("GET", path, null);
+      HttpResponse<String> response = sendAuth("GET", path, null, token);
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       last = JSON.readTree(response.body());
       if (until.test(last)) return last;
@@ -90,7 +97,7 @@ final class NodeHttp {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Sends with {@code token} instead of the admin token, or with none when it is null. */
+  /** Sends with {@code token} instead of the admin token, or with none when it is null; a body as JSON. */
   HttpResponse<String> sendAuth(String method, String path, String body, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

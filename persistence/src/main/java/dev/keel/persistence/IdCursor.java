@@ -20,10 +20,15 @@ public final class IdCursor {
 
   /** The last id of the page {@code cursor} continues from; empty when it is not a cursor this class made. */
   public static Optional<String> decode(String cursor) {
+    return decode(cursor, 128);
+  }
+
+  /** As {@link #decode(String)}, for ids up to {@code maxLength} characters (hostnames reach 253). */
+  public static Optional<String> decode(String cursor, int maxLength) {
     try {
       String id = StandardCharsets.UTF_8.newDecoder()
           .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
-      return id.isBlank() || id.length() > 128 ? Optional.empty() : Optional.of(id);
+      return id.isBlank() || id.length() > maxLength ? Optional.empty() : Optional.of(id);
     } catch (IllegalArgumentException | CharacterCodingException e) {
       return Optional.empty();
     }

@@ -57,6 +57,27 @@ public final class TestDatabases {
     return new FreshPostgres(name, DatabaseSettings.of(url, user(), password()));
   }
 
+  /**
+   * A Flyway-migrated database of {@code kind} behind a pool of two: the embedded H2 under
+   * {@code h2Dir}, or a fresh PostgreSQL database (skipped without a server, as {@link #freshPostgres}).
+   */
+  public static Migrated migrated(DatabaseSettings.Kind kind, Path h2Dir, String poolName) {
+    FreshPostgres postgres = kind == DatabaseSettings.Kind.H2 ? null : freshPostgres();
+    DatabaseSettings db = postgres == null ? h2(h2Dir) : postgres.settings();
+    com.zaxxer.hikari.HikariDataSource dataSource = KeelDataSource.create(db, poolName, 2);
+    SchemaMigrations.migrate(dataSource, db.kind());
+    return new Migrated(dataSource, postgres);
+  }
+
+  /** A migrated test database; {@link #close()} closes the pool and drops a PostgreSQL database. */
+  public record Migrated(com.zaxxer.hikari.HikariDataSource dataSource, FreshPostgres postgres) implements AutoCloseable {
+    @Override
+    public void close() {
+      dataSource.close();
+      if (postgres != null) postgres.close();
+    }
+  }
+
   /** A throwaway PostgreSQL database; {@link #close()} drops it. */
   public record FreshPostgres(String name, DatabaseSettings settings) implements AutoCloseable {
     @Override

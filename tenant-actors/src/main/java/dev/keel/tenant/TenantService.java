@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * The tenants façade for routes and auth: creates tenants through their slug reservation, issues
  * and checks API keys, and drives the lifecycle.
  */
-public final class TenantService implements TenantStatusLookup {
+public final class TenantService implements TenantStatusLookup, TenantPlanLookup {
 
   private static final Logger log = LoggerFactory.getLogger(TenantService.class);
 
@@ -175,12 +175,22 @@ public final class TenantService implements TenantStatusLookup {
 
   @Override
   public CompletionStage<Optional<String>> status(String tenantId) {
+    return ifExists(tenantId, TenantView::status);
+  }
+
+  @Override
+  public CompletionStage<Optional<TenantPlan>> plan(String tenantId) {
+    return ifExists(tenantId, view -> new TenantPlan(view.id(), view.slug(), view.plan()));
+  }
+
+  /** {@code what} of the tenant, or empty when there never was such a tenant. */
+  private <T> CompletionStage<Optional<T>> ifExists(String tenantId, java.util.function.Function<TenantView, T> what) {
     return get(tenantId).handle((view, failure) -> {
-      if (failure == null) return CompletableFuture.completedFuture(Optional.of(view.status()));
+      if (failure == null) return CompletableFuture.completedFuture(Optional.of(what.apply(view)));
       if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
-        return CompletableFuture.completedFuture(Optional.<String>empty());
+        return CompletableFuture.completedFuture(Optional.<T>empty());
       }
-      return CompletableFuture.<Optional<String>>failedFuture(failure);
+      return CompletableFuture.<Optional<T>>failedFuture(failure);
     }).thenCompose(s -> s);
   }
 

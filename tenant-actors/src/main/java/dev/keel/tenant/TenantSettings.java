@@ -13,7 +13,7 @@ public record TenantSettings(String rootDomain, Duration askTimeout, Duration un
   public static final class SettingProblem extends IllegalArgumentException {
     private final String setting;
 
-    SettingProblem(String setting, String message) {
+    public SettingProblem(String setting, String message) {
       super(message);
       this.setting = setting;
     }

@@ -24,6 +24,7 @@ public final class WorkflowRegistry {
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
 
   private final ConcurrentSkipListMap<String, Workflow<?, ?>> workflows = new ConcurrentSkipListMap<>();
+  private final java.util.Set<String> adminOnly = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Adds a workflow; a second one with the same name is refused, so a plug-in cannot shadow another. */
   public WorkflowRegistry register(Workflow<?, ?> workflow) {
@@ -40,6 +41,21 @@ public final class WorkflowRegistry {
           + previous.getClass().getName() + " and " + workflow.getClass().getName() + ")");
     }
     return this;
+  }
+
+  /**
+   * Adds a workflow that only Keel itself and the admin token may start (directly or by a schedule):
+   * Keel's own operations, whose input names other tenants or whose output covers them.
+   */
+  public WorkflowRegistry registerAdminOnly(Workflow<?, ?> workflow) {
+    register(workflow);
+    adminOnly.add(workflow.name());
+    return this;
+  }
+
+  /** Whether a tenant's key is refused (403) for starting {@code name}. */
+  public boolean adminOnly(String name) {
+    return adminOnly.contains(name);
   }
 
   public Optional<Workflow<?, ?>> find(String name) {

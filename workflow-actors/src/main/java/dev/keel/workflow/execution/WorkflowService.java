@@ -145,6 +145,11 @@ public final class WorkflowService implements WorkflowStarter {
     return journal.events(WorkflowExecution.persistenceId(id).id(), 0L, Long.MAX_VALUE);
   }
 
+  /** Whether only the admin may start {@code workflowName} ({@link WorkflowRegistry#registerAdminOnly}). */
+  public boolean adminOnly(String workflowName) {
+    return registry.adminOnly(workflowName);
+  }
+
   public List<Definition> definitions() {
     return registry.all().stream()
         .map(w -> new Definition(w.name(), w.description(), w.version(), w.maxConcurrent()))

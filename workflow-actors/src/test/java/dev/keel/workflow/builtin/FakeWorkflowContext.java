@@ -20,13 +20,13 @@ import java.util.Map;
  * engine; sleeps are recorded and return at once; signals come from {@link #signal}. Everything is
  * recorded for assertions.
  */
-final class FakeWorkflowContext implements WorkflowContext {
+public final class FakeWorkflowContext implements WorkflowContext {
 
   /** One {@code ctx} call, in order: {@code kind} is step, sleep or signal. */
-  record Call(String kind, String name) {}
+  public record Call(String kind, String name) {}
 
   /** What happened to one step: its policy and the error of each failed attempt. */
-  record StepRecord(RetryPolicy policy, List<Throwable> failures, int attempts, boolean succeeded) {}
+  public record StepRecord(RetryPolicy policy, List<Throwable> failures, int attempts, boolean succeeded) {}
 
   private final ObjectMapper json = new ObjectMapper();
   private final String workflowId;
@@ -37,29 +37,29 @@ final class FakeWorkflowContext implements WorkflowContext {
   private final Map<String, Object> signals = new HashMap<>();
   private String currentStep;
 
-  FakeWorkflowContext(String workflowId) {
+  public FakeWorkflowContext(String workflowId) {
     this.workflowId = workflowId;
   }
 
   /** A signal that the workflow will find waiting; a signal never sent times out. */
-  FakeWorkflowContext signal(String name, Object payload) {
+  public FakeWorkflowContext signal(String name, Object payload) {
     signals.put(name, payload);
     return this;
   }
 
-  List<Call> calls() {
+  public List<Call> calls() {
     return calls;
   }
 
-  StepRecord stepRecord(String name) {
+  public StepRecord stepRecord(String name) {
     return steps.get(name);
   }
 
-  Map<String, Duration> sleeps() {
+  public Map<String, Duration> sleeps() {
     return sleeps;
   }
 
-  Map<String, Duration> signalTimeouts() {
+  public Map<String, Duration> signalTimeouts() {
     return signalTimeouts;
   }
 

@@ -25,32 +25,32 @@ import java.util.stream.Collectors;
  * A local HTTP server for tests: each path answers from a script, one answer per request, the last
  * one repeating; every request is recorded.
  */
-final class ScriptedHttpServer implements AutoCloseable {
+public final class ScriptedHttpServer implements AutoCloseable {
 
-  record Received(String method, String path, Headers headers, byte[] body) {
-    String header(String name) {
+  public record Received(String method, String path, Headers headers, byte[] body) {
+    public String header(String name) {
       return headers.getFirst(name);
     }
 
-    String bodyText() {
+    public String bodyText() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
 
-  record Answer(int status, String contentType, byte[] body, Duration delay) {
-    static Answer json(int status, String json) {
+  public record Answer(int status, String contentType, byte[] body, Duration delay) {
+    public static Answer json(int status, String json) {
       return new Answer(status, "application/json", json.getBytes(StandardCharsets.UTF_8), Duration.ZERO);
     }
 
-    static Answer text(int status, String text) {
+    public static Answer text(int status, String text) {
       return new Answer(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8), Duration.ZERO);
     }
 
-    static Answer empty(int status) {
+    public static Answer empty(int status) {
       return new Answer(status, null, new byte[0], Duration.ZERO);
     }
 
-    Answer after(Duration delay) {
+    public Answer after(Duration delay) {
       return new Answer(status, contentType, body, delay);
     }
   }
@@ -60,23 +60,23 @@ final class ScriptedHttpServer implements AutoCloseable {
   private final Map<String, Deque<Answer>> scripts = new ConcurrentHashMap<>();
   private final List<Received> received = new CopyOnWriteArrayList<>();
 
-  ScriptedHttpServer() throws IOException {
+  public ScriptedHttpServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(executor); // a slow answer must not hold up the retry that follows it
     server.createContext("/", this::handle);
     server.start();
   }
 
-  ScriptedHttpServer script(String path, Answer... answers) {
+  public ScriptedHttpServer script(String path, Answer... answers) {
     scripts.put(path, new ArrayDeque<>(List.of(answers)));
     return this;
   }
 
-  URI url(String path) {
+  public URI url(String path) {
     return URI.create("http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort() + path);
   }
 
-  List<Received> received(String path) {
+  public List<Received> received(String path) {
     return received.stream().filter(r -> r.path().equals(path)).collect(Collectors.toList());
   }
 

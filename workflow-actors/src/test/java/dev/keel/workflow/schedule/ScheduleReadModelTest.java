@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.persistence.DatabaseSettings;
-import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.KeelJdbcSession;
-import dev.keel.persistence.SchemaMigrations;
 import dev.keel.persistence.TestDatabases;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.ReadModelProjection;
@@ -52,7 +50,7 @@ class ScheduleReadModelTest {
 
   @TempDir Path dir;
 
-  private TestDatabases.FreshPostgres postgres;
+  private TestDatabases.Migrated database;
   private HikariDataSource dataSource;
   private ScheduleReadModel readModel;
   private ReadModelProjection.Handler<Schedule.Event> handler;
@@ -62,15 +60,8 @@ class ScheduleReadModelTest {
   private long offset;
 
   private void open(DatabaseSettings.Kind kind) {
-    DatabaseSettings db;
-    if (kind == DatabaseSettings.Kind.H2) {
-      db = TestDatabases.h2(dir);
-    } else {
-      postgres = TestDatabases.freshPostgres();
-      db = postgres.settings();
-    }
-    dataSource = KeelDataSource.create(db, "schedule-read-model-test", 2);
-    SchemaMigrations.migrate(dataSource, db.kind());
+    database = TestDatabases.migrated(kind, dir, "schedule-read-model-test");
+    dataSource = database.dataSource();
     readModel = new ScheduleReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
     handler = new ReadModelProjection.Handler<>("schedule-0", lag, ScheduleProjectionHandler::apply);
@@ -78,8 +69,7 @@ class ScheduleReadModelTest {
 
   @AfterEach
   void close() {
-    if (dataSource != null) dataSource.close();
-    if (postgres != null) postgres.close();
+    if (database != null) database.close();
   }
 
   @ParameterizedTest
