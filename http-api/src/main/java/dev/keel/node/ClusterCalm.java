@@ -12,21 +12,26 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * The cluster's disturbances as this node sees them: while a member is unreachable, and for
- * {@code margin} after any membership or reachability change. The margin is the split-brain
- * resolver's stable-after, which Pekko also waits after removing a crashed member before its
- * shard coordinators and singletons start elsewhere; until then messages to its shards wait.
+ * The cluster's disturbances as this node sees them, for the service TTL's grace:
+ * <ul>
+ *   <li>while a member is unreachable, the disturbance lasts (messages to its shards wait);</li>
+ *   <li>a crashed member downed and removed: {@code margin} more, the split-brain resolver's
+ *       stable-after, which Pekko also waits before that member's shard coordinators and shards
+ *       start elsewhere;</li>
+ *   <li>any other membership change (a node joining or leaving, shards handed off): its moment.</li>
+ * </ul>
  */
 final class ClusterCalm implements ControlPlaneCalm {
 
   private final Clock clock;
   private final Duration margin;
   private final Set<Address> unreachable = ConcurrentHashMap.newKeySet();
-  private volatile Instant lastChange = Instant.EPOCH;
+  private volatile Instant until = Instant.EPOCH;
 
   ClusterCalm(ActorSystem<?> system, Duration margin, Clock clock) {
     this.clock = clock;
@@ -37,9 +42,7 @@ final class ClusterCalm implements ControlPlaneCalm {
   @Override
   public Instant disturbedUntil() {
     Instant now = clock.instant();
-    if (!unreachable.isEmpty()) return now;
-    Instant until = lastChange.plus(margin);
-    return until.isAfter(now) ? until : lastChange;
+    return !unreachable.isEmpty() && now.isAfter(until) ? now : until;
   }
 
   private Behavior<ClusterEvent.ClusterDomainEvent> watcher() {
@@ -48,14 +51,19 @@ final class ClusterCalm implements ControlPlaneCalm {
       cluster.subscriptions().tell(Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.MemberEvent.class));
       cluster.subscriptions().tell(Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.ReachabilityEvent.class));
       return Behaviors.receiveMessage(event -> {
+        Instant now = clock.instant();
+        Instant end = now;
         if (event instanceof ClusterEvent.UnreachableMember u) {
           unreachable.add(u.member().address());
         } else if (event instanceof ClusterEvent.ReachableMember r) {
           unreachable.remove(r.member().address());
+        } else if (event instanceof ClusterEvent.MemberDowned) {
+          end = now.plus(margin);
         } else if (event instanceof ClusterEvent.MemberRemoved m) {
           unreachable.remove(m.member().address());
+          if (m.previousStatus() == MemberStatus.down()) end = now.plus(margin);
         }
-        lastChange = clock.instant();
+        if (end.isAfter(until)) until = end;
         return Behaviors.same();
       });
     });
