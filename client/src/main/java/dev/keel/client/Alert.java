@@ -13,7 +13,7 @@ import java.util.Map;
  *     the condition cleared)
  * @param firingCount how many times the rule has fired
  * @param lastFiredAt when it last fired, or null
- * @param firings the last firings, oldest first
+ * @param firings the last firings (at most 20), newest first
  */
 public record Alert(
     String id,

@@ -15,11 +15,20 @@ import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
 import dev.keel.http.TenantRoutes;
+import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.AuditLog;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.SchemaMigrations;
+import dev.keel.registry.alert.AlertCatalog;
+import dev.keel.registry.alert.AlertEvaluator;
+import dev.keel.registry.alert.AlertProjection;
+import dev.keel.registry.alert.AlertReadModel;
+import dev.keel.registry.alert.AlertRule;
+import dev.keel.registry.alert.AlertService;
+import dev.keel.registry.alert.AlertSettings;
+import dev.keel.registry.alert.WebhookDeliveryWorkflow;
 import dev.keel.registry.service.RegisteredService;
 import dev.keel.registry.service.ServiceObserver;
 import dev.keel.registry.service.ServiceProjection;
@@ -137,6 +146,7 @@ public final class KeelNode implements AutoCloseable {
     registry.register(new ExampleWorkflow());
     JdkOutboundHttp outboundHttp = new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
     registry.register(new HttpSequenceWorkflow(outboundHttp));
+    registry.register(webhookDelivery(config));
     TenantSettings tenantSettings;
     QuotaSettings quotaSettings;
     try {
@@ -232,13 +242,23 @@ public final class KeelNode implements AutoCloseable {
     }
     Tenant.init(system, workflows, clock);
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
-    ServiceObserver serviceObserver = ServiceObserver.NONE;
+    // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
+    AlertSettings alertSettings = alertSettings(config);
+    AlertRule.init(system, workflows, clock, alertSettings);
+    AlertReadModel alertReadModel = new AlertReadModel(dataSource,
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
+    AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
+        .start(system, alertSettings.catalogRefresh());
+    // ServiceObserver for the service entities
+    AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
+    ServiceObserver serviceObserver = alertEvaluator;
     RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock));
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
     ScheduleProjection.init(system, dataSource, lag);
     ServiceProjection.init(system, dataSource, lag);
+    AlertProjection.init(system, dataSource, lag);
     TenantProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
@@ -293,14 +313,16 @@ public final class KeelNode implements AutoCloseable {
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
     List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
-        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY);
+        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY,
+        AlertRule.ENTITY_KEY);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
         new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)), quotas);
     DomainRoutes domainRoutes = new DomainRoutes(api, domains, quotas, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
+    AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
-        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT)));
+        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
     ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
@@ -311,6 +333,7 @@ public final class KeelNode implements AutoCloseable {
             scheduleRoutes.routes(caller),
             serviceRoutes.routes(caller),
             tenantRoutes.routes(caller),
+            alertRoutes.routes(caller),
             auditRoutes.routes(caller),
             clusterRoutes.routes(caller)))))));
 
@@ -335,6 +358,25 @@ public final class KeelNode implements AutoCloseable {
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
     token.file().ifPresent(f -> log.info("admin token file={} (generated on first start; pass it as Authorization: Bearer)", f));
     return new KeelNode(system, binding, settings, token);
+  }
+
+  /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
+  private static WebhookDeliveryWorkflow webhookDelivery(Config config) {
+    try {
+      Config delivery = config.getConfig("keel.alerts.delivery");
+      return new WebhookDeliveryWorkflow(new JdkOutboundHttp(delivery.getDuration("connect-timeout")),
+          WebhookDeliveryWorkflow.Settings.fromConfig(delivery));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.alerts.delivery", e.getMessage());
+    }
+  }
+
+  private static AlertSettings alertSettings(Config config) {
+    try {
+      return AlertSettings.fromConfig(config.getConfig("keel.alerts"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.alerts", e.getMessage());
+    }
   }
 
   private static void checkPortFree(String host, int port, String setting) {

@@ -1,0 +1,861 @@
+package dev.keel.registry.alert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.keel.persistence.EntityAudit;
+import dev.keel.persistence.EventTags;
+import dev.keel.persistence.KeelSerializable;
+import dev.keel.persistence.Rejection;
+import dev.keel.registry.service.FieldProblem;
+import dev.keel.registry.service.ServiceObservation;
+import dev.keel.workflow.execution.InvalidInputException;
+import dev.keel.workflow.execution.WorkflowStarter;
+import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One alert rule: a condition over the health of one service (or of every service, {@code *}),
+ * and the webhook to call when it starts to hold.
+ *
+ * <p><b>Transitions, per service.</b> A service is <i>armed</i> until an {@link Observe} finds the
+ * condition holding: the rule then fires ({@link AlertFired}) and the service is <i>triggered</i>;
+ * further observations that hold change nothing. An observation that does not hold re-arms it
+ * ({@link AlertCleared}). A firing within {@code cooldownSeconds} of the service's previous one is
+ * deferred ({@link AlertDeferred}) to the end of the cooldown, and happens then unless an
+ * observation cleared the condition meanwhile. Observations that change nothing write nothing:
+ * they arrive with every heartbeat of every service.
+ *
+ * <p><b>Delivery is an outbox.</b> {@link AlertFired} is journaled first; then the rule starts the
+ * {@value WebhookDeliveryWorkflow#NAME} workflow with id {@link #deliveryWorkflowId} through the
+ * idempotent {@link WorkflowStarter}, and journals {@link DeliveryStarted} once the start is
+ * acknowledged. A firing not yet acknowledged is started again after
+ * {@link AlertSettings#startRetryBackoff()} and whenever the rule recovers (rules are remembered
+ * entities, so that happens on a surviving node when theirs dies): a firing is never lost between
+ * its event and its delivery, and never delivered twice (one workflow id per firing, and the
+ * receiver gets it as {@code Idempotency-Key}). A start the workflow side refuses for good (the id
+ * already taken by another execution, an input it rejects) is recorded as
+ * {@link DeliveryAbandoned} and logged.
+ */
+public final class AlertRule
+    extends EventSourcedBehaviorWithEnforcedReplies<AlertRule.Command, AlertRule.Event, AlertRule.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(AlertRule.Command.class, "alert");
+  /** Entity type name in persistence ids and tags; never changes. */
+  public static final String ENTITY_TYPE = "alert";
+
+  /** {@code service} of a rule that watches every service (of its tenant). */
+  public static final String ANY_SERVICE = "*";
+  public static final int DEFAULT_COOLDOWN_SECONDS = 300;
+  public static final int MAX_COOLDOWN_SECONDS = 86_400;
+  /** How many of the newest firings the view shows. */
+  public static final int RECENT_FIRINGS = 20;
+  public static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+
+  static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
+  private static final String RETRY_TIMER = "delivery-retry";
+  private static final DateTimeFormatter INSTANT_MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+  private static final int MAX_WORKFLOW_ID = 128;
+
+  private static final Logger log = LoggerFactory.getLogger(AlertRule.class);
+
+  // ---------------------------------------------------------------- commands
+
+  public sealed interface Command extends KeelSerializable {}
+
+  /*
+   * asTenant in Put, Get and Delete is the calling tenant, or null for the admin: a tenant's command
+   * on another tenant's rule is answered as if the rule did not exist (a Put: as if the id were in
+   * use), so that ids don't leak across tenants.
+   */
+
+  /** Define or redefine the rule; the same definition again changes nothing. */
+  public record Put(AlertDefinition def, String asTenant, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
+
+  public record Get(String asTenant, ActorRef<StatusReply<AlertView>> replyTo) implements Command {}
+
+  public record Delete(String asTenant, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** A service's health now (from an {@link AlertEvaluator}); no reply. */
+  public record Observe(ServiceObservation observation) implements Command {}
+
+  /** The service was deregistered: forget what the rule knew of it; no reply. */
+  public record ForgetService(String serviceId) implements Command {}
+
+  /** Local: the cooldown of a deferred firing of {@code serviceId} may be over. */
+  public record FireDeferred(String serviceId) implements Command {}
+
+  /** Local: start the delivery of every firing not yet acknowledged. */
+  public enum RetryDeliveries implements Command { INSTANCE }
+
+  /** Local: the delivery workflow of a firing started (or had already started: {@code created} false). */
+  public record DeliveryStartAcknowledged(long firingSeq, String workflowId, boolean created) implements Command {}
+
+  /** Local: the delivery workflow of a firing could not be started; {@code permanent} when retrying cannot help. */
+  public record DeliveryStartFailed(long firingSeq, String workflowId, String reason, boolean permanent) implements Command {}
+
+  // ---------------------------------------------------------------- definition and replies
+
+  /**
+   * What a client defines. {@code service} is a service id or {@value #ANY_SERVICE};
+   * {@code condition} is {@link AlertCondition} text; {@code tenantId} null applies the rule to the
+   * services of every tenant.
+   */
+  public record AlertDefinition(String service, String condition, String webhook, int cooldownSeconds, String tenantId) {}
+
+  public record PutResult(boolean created, AlertView view) implements KeelSerializable {}
+
+  /** A firing as the view shows it; {@code delivery} is {@code pending}, {@code started} or {@code abandoned}. */
+  public record FiringView(long seq, String service, String status, Map<String, Double> metrics, Instant firedAt,
+                           String deliveryWorkflowId, String delivery) implements KeelSerializable {}
+
+  /** A firing waiting for the end of its service's cooldown. */
+  public record DeferredView(String service, Instant dueAt) implements KeelSerializable {}
+
+  /**
+   * The rule: its definition, the services it is triggered for, firings deferred by the cooldown,
+   * and its newest {@value #RECENT_FIRINGS} firings, newest first.
+   */
+  public record AlertView(String id, String service, String condition, String webhook, int cooldownSeconds,
+                          String tenantId, Instant createdAt, Instant updatedAt, List<String> triggered,
+                          List<DeferredView> deferred, long firingCount, Instant lastFiredAt,
+                          List<FiringView> firings) implements KeelSerializable {}
+
+  // ---------------------------------------------------------------- events
+
+  public sealed interface Event extends KeelSerializable {}
+
+  public record AlertDefined(AlertDefinition def, Instant at) implements Event {}
+
+  public record AlertUpdated(AlertDefinition def, Instant at) implements Event {}
+
+  public record AlertDeleted(Instant at) implements Event {}
+
+  /** The condition started to hold for {@code serviceId}; its delivery runs as {@code deliveryWorkflowId}. */
+  public record AlertFired(long firingSeq, String serviceId, String status, Map<String, Double> metrics, Instant firedAt,
+                           String deliveryWorkflowId) implements Event {
+    public AlertFired {
+      metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+  }
+
+  /** The condition started to hold within the cooldown: the firing waits until {@code dueAt}. */
+  public record AlertDeferred(String serviceId, String status, Map<String, Double> metrics, Instant observedAt,
+                              Instant dueAt) implements Event {
+    public AlertDeferred {
+      metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+  }
+
+  /** The condition no longer holds for {@code serviceId}: re-armed (a deferred firing is dropped). */
+  public record AlertCleared(String serviceId, Instant at) implements Event {}
+
+  /** {@code serviceId} was deregistered. */
+  public record ServiceForgotten(String serviceId, Instant at) implements Event {}
+
+  public record DeliveryStarted(long firingSeq, String deliveryWorkflowId, Instant at) implements Event {}
+
+  public record DeliveryAbandoned(long firingSeq, String reason, Instant at) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  /** The lifecycle is the state type. */
+  public sealed interface State extends KeelSerializable {}
+
+  /** Never defined. */
+  public record Empty() implements State {}
+
+  /**
+   * Defined. {@code lastFiringSeq} numbers firings across redefinitions and deletes (delivery
+   * workflow ids must never repeat); {@code firingCount} counts this definition's firings.
+   * {@code services} holds the services that are triggered, deferred, or in their cooldown.
+   */
+  public record Active(AlertDefinition def, Instant createdAt, Instant updatedAt, long lastFiringSeq, long firingCount,
+                       Instant lastFiredAt, Map<String, ServiceAlert> services, List<Firing> recentFirings,
+                       List<PendingDelivery> undelivered) implements State {
+    public Active {
+      services = Map.copyOf(services);
+      recentFirings = List.copyOf(recentFirings);
+      undelivered = List.copyOf(undelivered);
+    }
+  }
+
+  /** Deleted; a new {@link Put} defines it again. */
+  public record Deleted(Instant deletedAt, long lastFiringSeq) implements State {}
+
+  /** Where one service stands with this rule; {@code deferred} is null unless a firing waits. */
+  public record ServiceAlert(boolean triggered, Instant lastFiredAt, Deferred deferred) implements KeelSerializable {}
+
+  public record Deferred(String status, Map<String, Double> metrics, Instant observedAt, Instant dueAt)
+      implements KeelSerializable {
+    public Deferred {
+      metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+  }
+
+  /** A firing as remembered for the view; {@code delivery} is {@code pending}, {@code started} or {@code abandoned}. */
+  public record Firing(long seq, String serviceId, String status, Map<String, Double> metrics, Instant firedAt,
+                       String deliveryWorkflowId, String delivery) implements KeelSerializable {
+    public Firing {
+      metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+
+    Firing withDelivery(String newDelivery) {
+      return new Firing(seq, serviceId, status, metrics, firedAt, deliveryWorkflowId, newDelivery);
+    }
+  }
+
+  /** A firing whose delivery is not acknowledged yet, with what its payload needs as of the firing. */
+  public record PendingDelivery(long seq, String workflowId, String serviceId, String status, Map<String, Double> metrics,
+                                Instant firedAt, String condition, String webhook, String tenantId)
+      implements KeelSerializable {
+    public PendingDelivery {
+      metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+  }
+
+  static final String PENDING = "pending";
+  static final String STARTED = "started";
+  static final String ABANDONED = "abandoned";
+
+  // ---------------------------------------------------------------- wiring
+
+  /** Starts sharding for alert rules; remembered, so that deferred firings and deliveries survive their node. */
+  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, AlertSettings settings) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, Optional.of(ctx.getShard())))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static PersistenceId persistenceId(String ruleId) {
+    return PersistenceId.of(ENTITY_TYPE, ruleId);
+  }
+
+  public static Behavior<Command> create(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings) {
+    return create(ruleId, starter, clock, settings, Optional.empty());
+  }
+
+  private static Behavior<Command> create(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
+                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new AlertRule(ruleId, starter, clock, settings, shard, ctx, timers)));
+  }
+
+  /** Every problem of a definition, by field; routes list them in one 400, the entity refuses them. */
+  public static List<FieldProblem> problems(AlertDefinition def) {
+    List<FieldProblem> problems = new ArrayList<>();
+    if (def == null) {
+      problems.add(new FieldProblem("body", "an alert definition is required"));
+      return problems;
+    }
+    if (def.service() == null || def.service().isEmpty()) {
+      problems.add(new FieldProblem("service", "is required: a service id or " + ANY_SERVICE));
+    } else if (!def.service().equals(ANY_SERVICE) && !ID.matcher(def.service()).matches()) {
+      problems.add(new FieldProblem("service", "must be a service id (" + ID.pattern() + ") or " + ANY_SERVICE));
+    }
+    if (def.condition() == null) {
+      problems.add(new FieldProblem("condition", "is required, e.g. 'status != healthy'"));
+    } else {
+      try {
+        AlertCondition.parse(def.condition());
+      } catch (InvalidConditionException e) {
+        problems.add(new FieldProblem("condition", e.getMessage()));
+      }
+    }
+    if (def.webhook() == null || def.webhook().isEmpty()) {
+      problems.add(new FieldProblem("webhook", "is required"));
+    } else if (!WebhookDeliveryWorkflow.isWebhookUrl(def.webhook())) {
+      // Never the URL itself: it may carry a token.
+      problems.add(new FieldProblem("webhook", "must be an absolute http or https URL with a host, at most "
+          + WebhookDeliveryWorkflow.MAX_URL_LENGTH + " characters"));
+    }
+    if (def.cooldownSeconds() < 0 || def.cooldownSeconds() > MAX_COOLDOWN_SECONDS) {
+      problems.add(new FieldProblem("cooldownSeconds", "must be between 0 and " + MAX_COOLDOWN_SECONDS));
+    }
+    return problems;
+  }
+
+  /** The definition as the rule keeps it: the condition in its canonical text. Call on a valid definition. */
+  public static AlertDefinition normalized(AlertDefinition def) {
+    String canonical = AlertCondition.parse(def.condition()).toString();
+    return new AlertDefinition(def.service(), canonical, def.webhook(), def.cooldownSeconds(), def.tenantId());
+  }
+
+  /** Whether a rule defined as {@code def} watches {@code serviceId} of {@code tenantId}. */
+  public static boolean watches(AlertDefinition def, String serviceId, String tenantId) {
+    return (ANY_SERVICE.equals(def.service()) || def.service().equals(serviceId))
+        && (def.tenantId() == null || def.tenantId().equals(tenantId));
+  }
+
+  /**
+   * The id of the delivery workflow of firing {@code seq}: {@code alert.<ruleId>.<seq>}, a valid
+   * client id so that {@code GET /api/v1/workflows/{id}} finds it; for rule ids too long for that,
+   * a hash of the rule id stands in for it.
+   */
+  public static String deliveryWorkflowId(String ruleId, long seq) {
+    String id = "alert." + ruleId + "." + seq;
+    if (id.length() <= MAX_WORKFLOW_ID) return id;
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(ruleId.getBytes(StandardCharsets.UTF_8));
+      return "alert." + HexFormat.of().formatHex(hash, 0, 20) + "." + seq;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * The {@value WebhookDeliveryWorkflow#NAME} input of a firing: the same for every start of it,
+   * so that a repeated start is recognised as the same execution.
+   */
+  public static JsonNode deliveryInput(String ruleId, PendingDelivery d) {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    ObjectNode payload = f.objectNode();
+    payload.put("alert", ruleId);
+    payload.put("service", d.serviceId());
+    payload.put("condition", d.condition());
+    payload.put("status", d.status());
+    ObjectNode metrics = payload.putObject("metrics");
+    new TreeMap<>(d.metrics()).forEach(metrics::put);
+    payload.put("firedAt", INSTANT_MILLIS.format(d.firedAt()));
+    ObjectNode input = f.objectNode();
+    input.put("url", d.webhook());
+    input.set("payload", payload);
+    input.put("idempotencyKey", d.workflowId());
+    return input;
+  }
+
+  // ---------------------------------------------------------------- runtime (not journaled)
+
+  private final String ruleId;
+  private final WorkflowStarter starter;
+  private final Clock clock;
+  private final AlertSettings settings;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final int tagCount;
+  /** Firings whose start is on its way: not started again until it answers. */
+  private final Set<Long> inFlight = new HashSet<>();
+  private String parsedText;
+  private AlertCondition parsed;
+
+  private AlertRule(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
+                    Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
+                    TimerScheduler<Command> timers) {
+    super(persistenceId(ruleId));
+    this.ruleId = ruleId;
+    this.starter = starter;
+    this.clock = clock;
+    this.settings = settings;
+    this.shard = shard;
+    this.context = context;
+    this.timers = timers;
+    // Owned by the persistence module and fixed for the life of the journal.
+    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+  }
+
+  @Override
+  public State emptyState() {
+    return new Empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return EventTags.tagSetFor(ENTITY_TYPE, ruleId, tagCount);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // A flapping service fires and clears all day: recover from a snapshot, not from every firing.
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .build();
+  }
+
+  private void onRecovered(State state) {
+    if (!(state instanceof Active active)) return;
+    if (!active.undelivered().isEmpty()) {
+      log.info("alert recovered with undelivered firings alertId={} undelivered={}", ruleId, active.undelivered().size());
+    }
+    for (PendingDelivery d : active.undelivered()) startDelivery(d);
+    active.services().forEach((serviceId, s) -> {
+      if (s.deferred() != null) armDeferred(serviceId, s.deferred().dueAt());
+    });
+  }
+
+  // ---------------------------------------------------------------- command handlers
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    absent(b.forStateType(Empty.class));
+    absent(b.forStateType(Deleted.class));
+    b.forStateType(Active.class)
+        .onCommand(Put.class, this::redefine)
+        .onCommand(Get.class, (s, c) -> ownedBy(s, c.asTenant())
+            ? Effect().reply(c.replyTo(), StatusReply.success(view(s))) : hidden(c.replyTo()))
+        .onCommand(Delete.class, (s, c) -> ownedBy(s, c.asTenant()) ? delete(s, c) : hidden(c.replyTo()))
+        .onCommand(Observe.class, this::observe)
+        .onCommand(ForgetService.class, this::forget)
+        .onCommand(FireDeferred.class, this::fireDeferred)
+        .onCommand(RetryDeliveries.class, (s, c) -> {
+          for (PendingDelivery d : s.undelivered()) startDelivery(d);
+          return Effect().noReply();
+        })
+        .onCommand(DeliveryStartAcknowledged.class, this::deliveryStarted)
+        .onCommand(DeliveryStartFailed.class, this::deliveryFailed);
+    return b.build();
+  }
+
+  /** Empty and Deleted answer alike: only a Put brings the rule (back) to life. */
+  private <S extends State> void absent(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+    b.onCommand(Put.class, (s, c) -> define(s, c))
+        .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Delete.class, (s, c) -> notFound(c.replyTo()))
+        // A message for a rule that is gone (an evaluator's list trails deletes, a start answering
+        // late): nothing to record, and nothing to keep in memory or remembered.
+        .onCommand(Observe.class, (s, c) -> Effect().none().thenRun(x -> passivate()).thenNoReply())
+        .onCommand(ForgetService.class, (s, c) -> Effect().none().thenRun(x -> passivate()).thenNoReply())
+        .onCommand(FireDeferred.class, (s, c) -> Effect().noReply())
+        .onCommand(RetryDeliveries.class, (s, c) -> Effect().noReply())
+        .onCommand(DeliveryStartAcknowledged.class, (s, c) -> Effect().noReply())
+        .onCommand(DeliveryStartFailed.class, (s, c) -> Effect().noReply());
+  }
+
+  private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
+    return Effect().none()
+        .thenRun(s -> passivate())
+        .thenReply(replyTo, s -> Rejection.notFound(notFoundDetail()));
+  }
+
+  /** Another tenant's rule: answered as unknown, and it keeps running. */
+  private <R> ReplyEffect<Event, State> hidden(ActorRef<StatusReply<R>> replyTo) {
+    return Effect().reply(replyTo, Rejection.notFound(notFoundDetail()));
+  }
+
+  private String notFoundDetail() {
+    return "alert '" + ruleId + "' does not exist";
+  }
+
+  private static boolean ownedBy(Active state, String asTenant) {
+    return asTenant == null || asTenant.equals(state.def().tenantId());
+  }
+
+  private ReplyEffect<Event, State> define(State state, Put c) {
+    List<FieldProblem> problems = problems(c.def());
+    if (!problems.isEmpty()) {
+      return Effect().none().thenRun(s -> passivate()).thenReply(c.replyTo(), s -> Rejection.invalid(describe(problems)));
+    }
+    AlertDefinition def = normalized(c.def());
+    return Effect().persist(new AlertDefined(def, clock.instant()))
+        .thenRun(s -> log.info("alert defined alertId={} service={} condition='{}' webhook={} cooldownSeconds={}",
+            ruleId, def.service(), def.condition(), redacted(def.webhook()), def.cooldownSeconds()))
+        .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(true, view((Active) s))));
+  }
+
+  private ReplyEffect<Event, State> redefine(Active state, Put c) {
+    if (!ownedBy(state, c.asTenant())) {
+      return Effect().reply(c.replyTo(), Rejection.conflict("alert id '" + ruleId + "' is in use; choose another id"));
+    }
+    List<FieldProblem> problems = problems(c.def());
+    if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(describe(problems)));
+    AlertDefinition given = normalized(c.def());
+    // The admin redefining a tenant's rule without naming a tenant keeps its owner.
+    AlertDefinition def = c.asTenant() == null && given.tenantId() == null && state.def().tenantId() != null
+        ? new AlertDefinition(given.service(), given.condition(), given.webhook(), given.cooldownSeconds(), state.def().tenantId())
+        : given;
+    if (def.equals(state.def())) {
+      return Effect().reply(c.replyTo(), StatusReply.success(new PutResult(false, view(state))));
+    }
+    return Effect().persist(new AlertUpdated(def, clock.instant()))
+        .thenRun(s -> {
+          log.info("alert updated alertId={} service={} condition='{}' webhook={} cooldownSeconds={}",
+              ruleId, def.service(), def.condition(), redacted(def.webhook()), def.cooldownSeconds());
+          rearmDeferred(state, (Active) s);
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(false, view((Active) s))));
+  }
+
+  private static String describe(List<FieldProblem> problems) {
+    return String.join("; ", problems.stream().map(p -> p.field() + " " + p.message()).toList());
+  }
+
+  private ReplyEffect<Event, State> delete(Active state, Delete c) {
+    return Effect().persist(new AlertDeleted(clock.instant()))
+        .thenRun(s -> {
+          log.info("alert deleted alertId={} undelivered={}", ruleId, state.undelivered().size());
+          timers.cancelAll();
+          // Firings already recorded still go out: one last start each (idempotent), as the rule
+          // stops here and will not retry.
+          for (PendingDelivery d : state.undelivered()) startDelivery(d);
+          passivate();
+        })
+        .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
+  }
+
+  private ReplyEffect<Event, State> observe(Active state, Observe c) {
+    ServiceObservation o = c.observation();
+    if (o == null || o.serviceId() == null || !watches(state.def(), o.serviceId(), o.tenantId())) {
+      return Effect().noReply(); // told from an evaluator whose rule list trails a redefinition
+    }
+    boolean holds = condition(state).holds(o);
+    ServiceAlert current = state.services().get(o.serviceId());
+    boolean raised = current != null && (current.triggered() || current.deferred() != null);
+    Instant now = clock.instant();
+    if (holds && !raised) {
+      Instant cooldownEnd = current == null || current.lastFiredAt() == null
+          ? null
+          : current.lastFiredAt().plusSeconds(state.def().cooldownSeconds());
+      if (cooldownEnd != null && now.isBefore(cooldownEnd)) {
+        return Effect().persist(new AlertDeferred(o.serviceId(), o.status(), o.metrics(), now, cooldownEnd))
+            .thenRun(s -> {
+              log.info("alert deferred alertId={} service={} status={} dueAt={}", ruleId, o.serviceId(), o.status(), cooldownEnd);
+              armDeferred(o.serviceId(), cooldownEnd);
+            })
+            .thenNoReply();
+      }
+      return fire(state, o.serviceId(), o.status(), o.metrics(), now);
+    }
+    if (!holds && raised) {
+      return Effect().persist(new AlertCleared(o.serviceId(), now))
+          .thenRun(s -> {
+            timers.cancel(new DeferredTimer(o.serviceId()));
+            log.info("alert cleared alertId={} service={} status={} wasTriggered={}",
+                ruleId, o.serviceId(), o.status(), current.triggered());
+          })
+          .thenNoReply();
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> fire(Active state, String serviceId, String status, Map<String, Double> metrics,
+                                         Instant now) {
+    long seq = state.lastFiringSeq() + 1;
+    String workflowId = deliveryWorkflowId(ruleId, seq);
+    return Effect().persist(new AlertFired(seq, serviceId, status, metrics, now, workflowId))
+        .thenRun(s -> {
+          log.info("alert fired alertId={} service={} status={} firingSeq={} deliveryWorkflowId={} webhook={}",
+              ruleId, serviceId, status, seq, workflowId, redacted(state.def().webhook()));
+          for (PendingDelivery d : ((Active) s).undelivered()) {
+            if (d.seq() == seq) startDelivery(d);
+          }
+        })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> fireDeferred(Active state, FireDeferred c) {
+    ServiceAlert current = state.services().get(c.serviceId());
+    if (current == null || current.deferred() == null || current.triggered()) return Effect().noReply();
+    Instant now = clock.instant();
+    if (now.isBefore(current.deferred().dueAt())) {
+      armDeferred(c.serviceId(), current.deferred().dueAt()); // a capped or early timer
+      return Effect().noReply();
+    }
+    Deferred d = current.deferred();
+    return fire(state, c.serviceId(), d.status(), d.metrics(), now);
+  }
+
+  private ReplyEffect<Event, State> forget(Active state, ForgetService c) {
+    if (!state.services().containsKey(c.serviceId())) return Effect().noReply();
+    return Effect().persist(new ServiceForgotten(c.serviceId(), clock.instant()))
+        .thenRun(s -> {
+          timers.cancel(new DeferredTimer(c.serviceId()));
+          log.info("alert forgot service alertId={} service={}", ruleId, c.serviceId());
+        })
+        .thenNoReply();
+  }
+
+  // ---------------------------------------------------------------- delivery (outbox)
+
+  private void startDelivery(PendingDelivery d) {
+    if (!inFlight.add(d.seq())) return;
+    CompletionStage<StartOutcome> started;
+    try {
+      started = starter.start(d.workflowId(), WebhookDeliveryWorkflow.NAME, deliveryInput(ruleId, d), d.tenantId());
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(bounded(started), (outcome, failure) -> {
+      if (failure == null && outcome != null) return new DeliveryStartAcknowledged(d.seq(), d.workflowId(), outcome.created());
+      return new DeliveryStartFailed(d.seq(), d.workflowId(),
+          failure == null ? "the starter answered nothing" : describe(failure), failure != null && isPermanent(failure));
+    });
+  }
+
+  /** A start that never answers must not hold a firing forever: past the ask timeout it is a failure. */
+  private CompletionStage<StartOutcome> bounded(CompletionStage<StartOutcome> started) {
+    CompletableFuture<StartOutcome> result = new CompletableFuture<>();
+    started.whenComplete((outcome, failure) -> {
+      if (failure != null) result.completeExceptionally(failure);
+      else result.complete(outcome);
+    });
+    return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The same start cannot succeed later: the id belongs to another execution, or the input is refused. */
+  private static boolean isPermanent(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof InvalidInputException) return true;
+    Optional<Rejection> rejection = Rejection.of(failure);
+    return rejection.isPresent()
+        && (rejection.get().kind() == Rejection.Kind.CONFLICT || rejection.get().kind() == Rejection.Kind.INVALID);
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+    return cause;
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof TimeoutException) return "no answer within the ask timeout";
+    String message = cause.getMessage();
+    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+  }
+
+  private ReplyEffect<Event, State> deliveryStarted(Active state, DeliveryStartAcknowledged c) {
+    inFlight.remove(c.firingSeq());
+    if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq())) return Effect().noReply();
+    return Effect().persist(new DeliveryStarted(c.firingSeq(), c.workflowId(), clock.instant()))
+        .thenRun(s -> log.info("alert delivery started alertId={} firingSeq={} deliveryWorkflowId={} created={}",
+            ruleId, c.firingSeq(), c.workflowId(), c.created()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> deliveryFailed(Active state, DeliveryStartFailed c) {
+    inFlight.remove(c.firingSeq());
+    if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq())) return Effect().noReply();
+    if (c.permanent()) {
+      return Effect().persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), clock.instant()))
+          .thenRun(s -> log.error("alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={} reason={}",
+              ruleId, c.firingSeq(), c.workflowId(), c.reason()))
+          .thenNoReply();
+    }
+    log.warn("alert delivery start failed, will retry alertId={} firingSeq={} deliveryWorkflowId={} retryIn={} reason={}",
+        ruleId, c.firingSeq(), c.workflowId(), settings.startRetryBackoff(), c.reason());
+    if (!timers.isTimerActive(RETRY_TIMER)) {
+      timers.startSingleTimer(RETRY_TIMER, RetryDeliveries.INSTANCE, settings.startRetryBackoff());
+    }
+    return Effect().noReply();
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** The timer key of a service's deferred firing. */
+  private record DeferredTimer(String serviceId) {}
+
+  private void armDeferred(String serviceId, Instant dueAt) {
+    Duration delay = Duration.between(clock.instant(), dueAt);
+    if (delay.isNegative()) delay = Duration.ZERO;
+    if (delay.compareTo(MAX_TIMER_DELAY) > 0) delay = MAX_TIMER_DELAY;
+    timers.startSingleTimer(new DeferredTimer(serviceId), new FireDeferred(serviceId), delay);
+  }
+
+  /** After a redefinition: services the rule no longer watches lose their deferred firings' timers. */
+  private void rearmDeferred(Active before, Active after) {
+    for (String serviceId : before.services().keySet()) {
+      ServiceAlert now = after.services().get(serviceId);
+      if (now == null || now.deferred() == null) timers.cancel(new DeferredTimer(serviceId));
+    }
+  }
+
+  private void passivate() {
+    shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+  }
+
+  /** The parsed condition, kept while its text is the same: observations come often. */
+  private AlertCondition condition(Active state) {
+    String text = state.def().condition();
+    if (!text.equals(parsedText)) {
+      parsed = AlertCondition.parseCanonical(text); // accepted when it was defined, so it parses
+      parsedText = text;
+    }
+    return parsed;
+  }
+
+  /** A webhook URL as logs may show it: it may carry a token in its query or user info. */
+  static String redacted(String webhook) {
+    try {
+      return WebhookDeliveryWorkflow.withoutSecrets(URI.create(webhook));
+    } catch (IllegalArgumentException e) {
+      return "(unparsable)";
+    }
+  }
+
+  private AlertView view(Active s) {
+    return viewOf(ruleId, s);
+  }
+
+  /** How audit rebuilds a rule as of an instant: the same event handler, the same view as GET. */
+  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(
+      ENTITY_TYPE, Event.class, new Empty(), AlertRule::apply,
+      (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  static AlertView viewOf(String ruleId, Active s) {
+    AlertDefinition d = s.def();
+    List<String> triggered = new ArrayList<>();
+    List<DeferredView> deferred = new ArrayList<>();
+    new TreeMap<>(s.services()).forEach((serviceId, a) -> {
+      if (a.triggered()) triggered.add(serviceId);
+      if (a.deferred() != null) deferred.add(new DeferredView(serviceId, a.deferred().dueAt()));
+    });
+    List<FiringView> firings = new ArrayList<>();
+    for (int i = s.recentFirings().size() - 1; i >= 0; i--) {
+      Firing f = s.recentFirings().get(i);
+      firings.add(new FiringView(f.seq(), f.serviceId(), f.status(), f.metrics(), f.firedAt(), f.deliveryWorkflowId(),
+          f.delivery()));
+    }
+    return new AlertView(ruleId, d.service(), d.condition(), d.webhook(), d.cooldownSeconds(), d.tenantId(),
+        s.createdAt(), s.updatedAt(), List.copyOf(triggered), List.copyOf(deferred), s.firingCount(), s.lastFiredAt(),
+        List.copyOf(firings));
+  }
+
+  // ---------------------------------------------------------------- event handler (pure)
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return AlertRule::apply;
+  }
+
+  /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
+  public static State apply(State state, Event event) {
+    if (state instanceof Active a) {
+      if (event instanceof AlertUpdated e) {
+        Map<String, ServiceAlert> services = new HashMap<>();
+        a.services().forEach((serviceId, s) -> {
+          // A service the rule no longer watches would never be told about again: forget it.
+          if (watchesId(e.def(), serviceId)) services.put(serviceId, s);
+        });
+        return new Active(e.def(), a.createdAt(), e.at(), a.lastFiringSeq(), a.firingCount(), a.lastFiredAt(), services,
+            a.recentFirings(), a.undelivered());
+      }
+      if (event instanceof AlertFired e) {
+        Map<String, ServiceAlert> services = withinCooldown(a, e.firedAt());
+        services.put(e.serviceId(), new ServiceAlert(true, e.firedAt(), null));
+        List<Firing> recent = new ArrayList<>(a.recentFirings());
+        recent.add(new Firing(e.firingSeq(), e.serviceId(), e.status(), e.metrics(), e.firedAt(), e.deliveryWorkflowId(), PENDING));
+        if (recent.size() > RECENT_FIRINGS) recent = recent.subList(recent.size() - RECENT_FIRINGS, recent.size());
+        List<PendingDelivery> undelivered = new ArrayList<>(a.undelivered());
+        AlertDefinition d = a.def();
+        undelivered.add(new PendingDelivery(e.firingSeq(), e.deliveryWorkflowId(), e.serviceId(), e.status(), e.metrics(),
+            e.firedAt(), d.condition(), d.webhook(), d.tenantId()));
+        return new Active(d, a.createdAt(), a.updatedAt(), e.firingSeq(), a.firingCount() + 1, e.firedAt(), services,
+            recent, undelivered);
+      }
+      if (event instanceof AlertDeferred e) {
+        Map<String, ServiceAlert> services = new HashMap<>(a.services());
+        ServiceAlert before = services.get(e.serviceId());
+        services.put(e.serviceId(), new ServiceAlert(false, before == null ? null : before.lastFiredAt(),
+            new Deferred(e.status(), e.metrics(), e.observedAt(), e.dueAt())));
+        return withServices(a, services);
+      }
+      if (event instanceof AlertCleared e) {
+        Map<String, ServiceAlert> services = withinCooldown(a, e.at());
+        ServiceAlert before = a.services().get(e.serviceId());
+        services.remove(e.serviceId());
+        if (before != null && before.lastFiredAt() != null
+            && e.at().isBefore(before.lastFiredAt().plusSeconds(a.def().cooldownSeconds()))) {
+          services.put(e.serviceId(), new ServiceAlert(false, before.lastFiredAt(), null)); // its cooldown still runs
+        }
+        return withServices(a, services);
+      }
+      if (event instanceof ServiceForgotten e) {
+        Map<String, ServiceAlert> services = new HashMap<>(a.services());
+        services.remove(e.serviceId());
+        return withServices(a, services);
+      }
+      if (event instanceof DeliveryStarted e) return delivered(a, e.firingSeq(), STARTED);
+      if (event instanceof DeliveryAbandoned e) return delivered(a, e.firingSeq(), ABANDONED);
+      if (event instanceof AlertDeleted e) return new Deleted(e.at(), a.lastFiringSeq());
+    } else if (event instanceof AlertDefined e) {
+      long lastSeq = state instanceof Deleted d ? d.lastFiringSeq() : 0;
+      return new Active(e.def(), e.at(), e.at(), lastSeq, 0, null, Map.of(), List.of(), List.of());
+    }
+    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
+        + state.getClass().getSimpleName());
+  }
+
+  private static boolean watchesId(AlertDefinition def, String serviceId) {
+    return ANY_SERVICE.equals(def.service()) || def.service().equals(serviceId);
+  }
+
+  /**
+   * The services minus those merely armed whose cooldown is over at {@code at}: such a service is
+   * the same as one never seen, and dropping it keeps the state as small as what is going on.
+   */
+  private static Map<String, ServiceAlert> withinCooldown(Active a, Instant at) {
+    Map<String, ServiceAlert> services = new HashMap<>();
+    a.services().forEach((serviceId, s) -> {
+      boolean idle = !s.triggered() && s.deferred() == null
+          && (s.lastFiredAt() == null || !at.isBefore(s.lastFiredAt().plusSeconds(a.def().cooldownSeconds())));
+      if (!idle) services.put(serviceId, s);
+    });
+    return services;
+  }
+
+  private static Active withServices(Active a, Map<String, ServiceAlert> services) {
+    return new Active(a.def(), a.createdAt(), a.updatedAt(), a.lastFiringSeq(), a.firingCount(), a.lastFiredAt(), services,
+        a.recentFirings(), a.undelivered());
+  }
+
+  private static Active delivered(Active a, long seq, String delivery) {
+    List<PendingDelivery> undelivered = a.undelivered().stream().filter(d -> d.seq() != seq).toList();
+    List<Firing> recent = a.recentFirings().stream().map(f -> f.seq() == seq ? f.withDelivery(delivery) : f).toList();
+    return new Active(a.def(), a.createdAt(), a.updatedAt(), a.lastFiringSeq(), a.firingCount(), a.lastFiredAt(),
+        a.services(), recent, undelivered);
+  }
+}
