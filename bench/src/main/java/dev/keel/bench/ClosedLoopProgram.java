@@ -32,14 +32,19 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
   final HttpClient http = NodeHttp.client();
   final RunDeadline deadline;
   private final String program;
-  private final URI endpoint;
+  private final java.util.List<URI> endpoints;
   private final int concurrency;
   private final int warmup;
   private final int measured;
 
   ClosedLoopProgram(String program, URI endpoint, int concurrency, int warmup, int measured, int maxSeconds) {
+    this(program, java.util.List.of(endpoint), concurrency, warmup, measured, maxSeconds);
+  }
+
+  /** A program driving several nodes (of one cluster): each must be ready before the run starts. */
+  ClosedLoopProgram(String program, java.util.List<URI> endpoints, int concurrency, int warmup, int measured, int maxSeconds) {
     this.program = program;
-    this.endpoint = endpoint;
+    this.endpoints = java.util.List.copyOf(endpoints);
     this.concurrency = concurrency;
     this.warmup = warmup;
     this.measured = measured;
@@ -64,8 +69,12 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
   /** Runs warm-up and measured phase, prints the report to {@code out}; returns the exit status. */
   final int run(PrintStream out, PrintStream log) throws InterruptedException {
     long runStart = System.nanoTime();
-    String notReady = NodeHttp.awaitReady(
-        http, endpoint, Math.min(deadline.nanos(), System.nanoTime() + NodeHttp.READY_WAIT.toNanos()));
+    long readyBy = Math.min(deadline.nanos(), System.nanoTime() + NodeHttp.READY_WAIT.toNanos());
+    String notReady = null;
+    for (URI endpoint : endpoints) {
+      notReady = NodeHttp.awaitReady(http, endpoint, readyBy);
+      if (notReady != null) break;
+    }
     if (notReady != null) {
       log.println(program + ": " + notReady);
       return 2;

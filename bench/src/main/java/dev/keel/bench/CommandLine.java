@@ -143,7 +143,23 @@ final class CommandLine {
 
   /** {@code --endpoint}: an http(s) URL without query or trailing slash; default the local node. */
   URI endpoint() {
-    String text = given.getOrDefault("endpoint", "http://127.0.0.1:8080");
+    return endpoint(given.getOrDefault("endpoint", "http://127.0.0.1:8080"));
+  }
+
+  /**
+   * {@code --endpoint URL[,URL...]}: the nodes of a cluster, each as {@link #endpoint()} checks it;
+   * default the local node.
+   */
+  java.util.List<URI> endpoints() {
+    java.util.List<URI> all = new java.util.ArrayList<>();
+    for (String text : given.getOrDefault("endpoint", "http://127.0.0.1:8080").split(",")) {
+      if (!text.isBlank()) all.add(endpoint(text.trim()));
+    }
+    if (all.isEmpty()) throw new IllegalArgumentException("--endpoint names no URL");
+    return java.util.List.copyOf(all);
+  }
+
+  private static URI endpoint(String text) {
     URI uri;
     try {
       uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);

@@ -10,7 +10,7 @@ import java.util.Set;
  * {@code --name=value} are both accepted.
  */
 public record LoadOptions(
-    URI endpoint,
+    java.util.List<URI> endpoints,
     String token,
     int workflows,
     int concurrency,
@@ -22,7 +22,8 @@ public record LoadOptions(
   static final String USAGE =
       """
       usage: java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad [options]
-        --endpoint URL      node to drive (default http://127.0.0.1:8080)
+        --endpoint URL      node to drive (default http://127.0.0.1:8080); URL,URL,... for the
+                            nodes of a cluster: workflow i goes to node i mod N
         --token TOKEN       bearer token (default: env KEEL_TOKEN, then KEEL_ADMIN_TOKEN,
                             then the file <data-dir>/admin-token)
         --data-dir DIR      node data directory holding admin-token (default ./data)
@@ -46,7 +47,7 @@ public record LoadOptions(
    */
   public static LoadOptions parse(String[] args, Map<String, String> env) {
     CommandLine line = CommandLine.parse(args, NAMES);
-    URI endpoint = line.endpoint();
+    java.util.List<URI> endpoints = line.endpoints();
     int workflows = line.integer("workflows", 2000, 1);
     int concurrency = line.integer("concurrency", 64, 1);
     int warmup = line.integer("warmup", 200, 0);
@@ -64,14 +65,24 @@ public record LoadOptions(
       throw new IllegalArgumentException("--workflow must not be empty");
     }
     String token = line.token(env);
-    return new LoadOptions(endpoint, token, workflows, concurrency, rate, workflow, warmup, maxSeconds);
+    return new LoadOptions(endpoints, token, workflows, concurrency, rate, workflow, warmup, maxSeconds);
+  }
+
+  /** The first node: the only one unless several were given. */
+  public URI endpoint() {
+    return endpoints.get(0);
+  }
+
+  /** The nodes as given, comma-separated. */
+  public String endpointList() {
+    return String.join(",", endpoints.stream().map(URI::toString).toList());
   }
 
   /** The parameters as printed; the token is never shown. */
   @Override
   public String toString() {
     return "endpoint="
-        + endpoint
+        + endpointList()
         + " workflow="
         + workflow
         + " workflows="

@@ -53,13 +53,14 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
 
   private final LoadOptions options;
   private final ObjectMapper json = new ObjectMapper();
-  private final URI startUri;
+  /** One per node: workflow i is started and followed on node i mod N. */
+  private final java.util.List<URI> startUris;
   private final String runId;
 
   WorkflowLoad(LoadOptions options) {
-    super("WorkflowLoad", options.endpoint(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
+    super("WorkflowLoad", options.endpoints(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
     this.options = options;
-    this.startUri = URI.create(options.endpoint() + "/api/v1/workflows");
+    this.startUris = options.endpoints().stream().map(e -> URI.create(e + "/api/v1/workflows")).toList();
     // Unique per run so that a second run against the same node never reuses an id.
     this.runId = "bench-" + Long.toString(System.currentTimeMillis(), 36);
   }
@@ -106,7 +107,8 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     long sent = System.nanoTime();
     phase.lastStartNanos.accumulateAndGet(sent, Math::max);
     try {
-      HttpResponse<String> created = exchange(phase, startRequest(id, i), "start");
+      URI startUri = startUris.get(i % startUris.size());
+      HttpResponse<String> created = exchange(phase, startRequest(startUri, id, i), "start");
       if (created.statusCode() != 201 && created.statusCode() != 200) {
         phase.fail("start answered " + created.statusCode());
         int status = created.statusCode();
@@ -124,7 +126,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
           deadline.sleepUntil(deadline.nanos());
           throw new Stopped();
         }
-        HttpResponse<String> polled = exchange(phase, pollRequest(id, waitSeconds), "poll");
+        HttpResponse<String> polled = exchange(phase, pollRequest(startUri, id, waitSeconds), "poll");
         if (polled.statusCode() != 200) {
           phase.fail("poll answered " + polled.statusCode());
           return;
@@ -185,7 +187,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     }
   }
 
-  private HttpRequest startRequest(String id, int n) {
+  private HttpRequest startRequest(URI startUri, String id, int n) {
     ObjectNode body = json.createObjectNode();
     body.put("workflow", options.workflow());
     body.put("id", id);
@@ -199,7 +201,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         .build();
   }
 
-  private HttpRequest pollRequest(String id, long waitSeconds) {
+  private HttpRequest pollRequest(URI startUri, String id, long waitSeconds) {
     return HttpRequest.newBuilder(URI.create(startUri + "/" + id + "?wait=PT" + waitSeconds + "S"))
         .timeout(Duration.ofSeconds(waitSeconds).plus(POLL_SLACK))
         .header("Authorization", "Bearer " + options.token())
@@ -215,7 +217,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     ObjectNode report = LoadReport.start("workflow-load", runId);
 
     ObjectNode parameters = report.putObject("parameters");
-    parameters.put("endpoint", options.endpoint().toString());
+    parameters.put("endpoint", options.endpointList());
     parameters.put("workflow", options.workflow());
     parameters.put("workflows", options.workflows());
     parameters.put("concurrency", options.concurrency());

@@ -109,10 +109,45 @@ class WorkflowLoadTest {
 
   // ---- stub node ----
 
+  @Test
+  void severalEndpointsTakeTurns_eachWorkflowFollowedWhereItStarted() throws Exception {
+    startStub(201);
+    Map<String, String> startedOn = new ConcurrentHashMap<>();
+    Queue<String> misplacedPolls = new ConcurrentLinkedQueue<>();
+    try (StubNode second = StubNode.start()) {
+      // The second node only records; it answers like the first.
+      com.sun.net.httpserver.HttpHandler first = route(201);
+      second.route("/api/v1/workflows", exchange -> {
+        String path = exchange.getRequestURI().getPath();
+        if ("GET".equals(exchange.getRequestMethod())) {
+          String id = path.substring("/api/v1/workflows/".length());
+          if (!"second".equals(startedOn.get(id))) misplacedPolls.add(id);
+        }
+        if ("POST".equals(exchange.getRequestMethod())) {
+          byte[] body = exchange.getRequestBody().readAllBytes();
+          startedOn.put(JSON.readTree(body).get("id").asText(), "second");
+          exchange.setStreams(new java.io.ByteArrayInputStream(body), null);
+        }
+        first.handle(exchange);
+      });
+      String[] args = node.args("--max-seconds", "60", "--workflows", "20", "--warmup", "0", "--concurrency", "4");
+      args[1] = node.endpoint() + "," + second.endpoint();
+      Run run = Run.of(new WorkflowLoad(LoadOptions.parse(args, Map.of()))::run);
+
+      assertThat(run.exitCode()).as(run.log()).isZero();
+      assertThat(run.report().get("completed").asInt()).isEqualTo(20);
+      assertThat(startedOn).as("every other workflow started on the second node").hasSize(10);
+      assertThat(misplacedPolls).as("polls go to the node that started the workflow").isEmpty();
+      assertThat(run.report().get("parameters").get("endpoint").asText()).isEqualTo(node.endpoint() + "," + second.endpoint());
+    }
+  }
+
   private void startStub(int startStatus) throws IOException {
-    node = StubNode.start().route(
-        "/api/v1/workflows",
-        exchange -> {
+    node = StubNode.start().route("/api/v1/workflows", route(startStatus));
+  }
+
+  private com.sun.net.httpserver.HttpHandler route(int startStatus) {
+    return exchange -> {
           if (!StubNode.authorized(exchange)) {
             badAuth.incrementAndGet();
           }
@@ -134,7 +169,7 @@ class WorkflowLoadTest {
           } else {
             StubNode.reply(exchange, 405, "{}");
           }
-        });
+        };
   }
 
   private static String execution(String id, boolean completed) throws IOException {

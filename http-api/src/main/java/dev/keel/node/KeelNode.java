@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.http.AuditRoutes;
+import dev.keel.http.ClusterRoutes;
 import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
@@ -88,15 +89,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -176,6 +175,7 @@ public final class KeelNode implements AutoCloseable {
     }
     checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
     if (settings.clusterPort() != 0) checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
+    ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
     HikariDataSource dataSource;
@@ -190,6 +190,7 @@ public final class KeelNode implements AutoCloseable {
     Config pekko = PersistenceConfig.forDatabase(settings.database(), settings.databaseMaxConnections())
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(settings.host()))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
+        .withFallback(ClusterFormation.overlay(settings))
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
@@ -212,15 +213,7 @@ public final class KeelNode implements AutoCloseable {
     });
 
     Cluster cluster = Cluster.get(system);
-    if (settings.seedNodes().isEmpty()) {
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    } else {
-      List<Address> seeds = settings.seedNodes().stream().map(s -> {
-        int colon = s.lastIndexOf(':');
-        return new Address("pekko", system.name(), s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
-      }).toList();
-      cluster.manager().tell(new JoinSeedNodes(seeds));
-    }
+    ClusterFormation.join(system, settings);
 
     Clock clock = Clock.systemUTC();
     WorkflowSettings workflowSettings;
@@ -259,7 +252,7 @@ public final class KeelNode implements AutoCloseable {
     // ServiceObserver for the service entities
     AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
     ServiceObserver serviceObserver = alertEvaluator;
-    RegisteredService.init(system, serviceObserver, clock);
+    RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock));
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
@@ -318,9 +311,11 @@ public final class KeelNode implements AutoCloseable {
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), quotas);
     ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
-    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking,
-        List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY, RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY,
-            SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY, AlertRule.ENTITY_KEY));
+    // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
+    List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
+        RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY,
+        AlertRule.ENTITY_KEY);
+    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
     ServiceRoutes serviceRoutes = new ServiceRoutes(api,
         new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)), quotas);
     DomainRoutes domainRoutes = new DomainRoutes(api, domains, quotas, tenantSettings.rootDomain());
@@ -329,6 +324,8 @@ public final class KeelNode implements AutoCloseable {
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
         WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT)));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
+    ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
+    ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
     Route routes = api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
@@ -337,7 +334,8 @@ public final class KeelNode implements AutoCloseable {
             serviceRoutes.routes(caller),
             tenantRoutes.routes(caller),
             alertRoutes.routes(caller),
-            auditRoutes.routes(caller)))))));
+            auditRoutes.routes(caller),
+            clusterRoutes.routes(caller)))))));
 
     ServerBinding binding;
     try {

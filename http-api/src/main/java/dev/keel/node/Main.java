@@ -82,6 +82,25 @@ public final class Main implements Runnable {
     String pluginsDir;
     @Option(names = {"--workflows-max-concurrent", "--max-concurrent"}, description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
     Integer maxConcurrent;
+    @Option(names = "--shards", description = "Shards per entity type, about ten per node the cluster may grow to; "
+        + "the same on every node and never changed for a running cluster (KEEL_SHARDS, default 100)")
+    Integer shards;
+    @Option(names = "--entity-recovery-batch", description = "Remembered entities restarted per shard each interval (KEEL_ENTITY_RECOVERY_BATCH, default 20)")
+    Integer entityRecoveryBatch;
+    @Option(names = "--entity-recovery-interval", description = "KEEL_ENTITY_RECOVERY_INTERVAL (default 100ms)")
+    String entityRecoveryInterval;
+    @Option(names = "--downing-stable-after", description = "Unreachable nodes are downed after membership is stable this long (KEEL_DOWNING_STABLE_AFTER, default 10s)")
+    String downingStableAfter;
+    @Option(names = "--discovery", description = "none (seed nodes) or kubernetes (cluster bootstrap) (KEEL_DISCOVERY, default none)")
+    String discovery;
+    @Option(names = "--management-port", description = "Pekko Management port, open with discovery only (KEEL_MANAGEMENT_PORT, default 8558)")
+    Integer managementPort;
+    @Option(names = "--discovery-pod-label-selector", description = "KEEL_DISCOVERY_POD_LABEL_SELECTOR (default app=keel)")
+    String podLabelSelector;
+    @Option(names = "--discovery-namespace", description = "KEEL_DISCOVERY_NAMESPACE (default: the pod's own)")
+    String namespace;
+    @Option(names = "--discovery-required-contact-points", description = "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS (default 2)")
+    Integer requiredContactPoints;
     @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
     String dnsServer;
 
@@ -100,6 +119,15 @@ public final class Main implements Runnable {
       put(flags, "keel.node.admin-token", adminToken);
       put(flags, "keel.node.plugins-dir", pluginsDir);
       put(flags, "keel.workflows.max-concurrent", maxConcurrent);
+      put(flags, "keel.cluster.shards", shards);
+      put(flags, "keel.cluster.entity-recovery.batch", entityRecoveryBatch);
+      put(flags, "keel.cluster.entity-recovery.interval", entityRecoveryInterval);
+      put(flags, "keel.cluster.downing-stable-after", downingStableAfter);
+      put(flags, "keel.cluster.discovery", discovery);
+      put(flags, "keel.cluster.management-port", managementPort);
+      put(flags, "keel.cluster.kubernetes.pod-label-selector", podLabelSelector);
+      put(flags, "keel.cluster.kubernetes.namespace", namespace);
+      put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
       put(flags, "keel.tenants.dns-server", dnsServer);
       // A node started from the command line ends its JVM when its actor system ends.
       flags.put("pekko.coordinated-shutdown.exit-jvm", "on");

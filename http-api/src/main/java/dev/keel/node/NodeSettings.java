@@ -19,7 +19,8 @@ public record NodeSettings(
     int databaseMaxConnections,
     Optional<String> adminToken,
     Optional<Path> pluginsDir,
-    long maxBodyBytes) {
+    long maxBodyBytes,
+    ClusterSettings cluster) {
 
   public static NodeSettings fromConfig(Config config) {
     Config k = config.getConfig("keel");
@@ -67,10 +68,11 @@ public record NodeSettings(
     } catch (ConfigException e) {
       throw new ConfigProblem("keel.http.max-body-size", "must be a size such as 1m");
     }
+    ClusterSettings cluster = ClusterSettings.fromConfig(k, seeds, db.kind());
     return new NodeSettings(host, httpPort, clusterPort, seeds, dataDir, db, maxConnections,
         token.isEmpty() ? Optional.empty() : Optional.of(token),
         plugins.isBlank() ? Optional.empty() : Optional.of(Path.of(plugins)),
-        maxBody);
+        maxBody, cluster);
   }
 
   private static String string(Config k, String path, String variable) {

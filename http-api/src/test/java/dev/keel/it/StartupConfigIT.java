@@ -108,6 +108,30 @@ class StartupConfigIT {
   }
 
   @Test
+  void seedNodesOnTheEmbeddedDatabase_nameSeedNodes() throws Exception {
+    // Two nodes on two H2 files would each keep a journal of their own: refused before anything starts.
+    KeelChildProcess node = badStart("seeds-on-h2", List.of("--seed-nodes", "127.0.0.1:25520,127.0.0.1:25521"), Map.of());
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_SEED_NODES");
+    assertThat(node.stderrLines().get(0)).as(node.describe("the line says what to do")).contains("PostgreSQL", "KEEL_DATABASE_URL");
+  }
+
+  @Test
+  void kubernetesDiscoveryOnTheEmbeddedDatabase_namesDiscovery() throws Exception {
+    KeelChildProcess node = badStart("discovery-on-h2", List.of(), Map.of("KEEL_DISCOVERY", "kubernetes"));
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DISCOVERY");
+    assertThat(node.stderrLines().get(0)).as(node.describe("the line says what to do")).contains("PostgreSQL");
+  }
+
+  @Test
+  void kubernetesDiscoveryOutsideAPod_namesDiscovery() throws Exception {
+    // Checked before the database is touched, so an unreachable URL does not matter here.
+    KeelChildProcess node = badStart("discovery-outside-pod",
+        List.of("--discovery", "kubernetes", "--database-url", "jdbc:postgresql://127.0.0.1:1/x", "--database-user", "x"), Map.of());
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DISCOVERY");
+    assertThat(node.stderrLines().get(0)).as(node.describe("the line names the missing pod environment")).contains("KUBERNETES_SERVICE_HOST");
+  }
+
+  @Test
   void passwordInDatabaseUrl_isNeverPrinted() throws Exception {
     List<List<String>> variants = List.of(
         List.of("--database-url", "jdbc:postgresql://127.0.0.1:1/x?password=" + PASSWORD),

@@ -163,8 +163,13 @@ public final class RegisteredService
 
   /** Starts sharding for services; remembered, so that TTLs keep running when a node dies. */
   public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock) {
+    init(system, observer, clock, ControlPlaneCalm.ALWAYS);
+  }
+
+  /** As above; {@code calm} tells the TTL check when the cluster was last disturbed. */
+  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, Optional.of(ctx.getShard())))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, Optional.of(ctx.getShard())))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -173,13 +178,17 @@ public final class RegisteredService
   }
 
   public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock) {
-    return create(serviceId, observer, clock, Optional.empty());
+    return create(serviceId, observer, clock, ControlPlaneCalm.ALWAYS);
   }
 
-  private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock,
+  public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
+    return create(serviceId, observer, clock, calm, Optional.empty());
+  }
+
+  private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
                                           Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new RegisteredService(serviceId, observer, clock, shard, ctx, timers)));
+        timers -> new RegisteredService(serviceId, observer, clock, calm, shard, ctx, timers)));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -187,6 +196,7 @@ public final class RegisteredService
   private final String serviceId;
   private final ServiceObserver observer;
   private final Clock clock;
+  private final ControlPlaneCalm calm;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -201,13 +211,14 @@ public final class RegisteredService
   /** Where the TTL timer is set to fire; null when it is not armed. */
   private Instant ttlTimerAt;
 
-  private RegisteredService(String serviceId, ServiceObserver observer, Clock clock,
+  private RegisteredService(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
                             Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                             TimerScheduler<Command> timers) {
     super(persistenceId(serviceId));
     this.serviceId = serviceId;
     this.observer = observer;
     this.clock = clock;
+    this.calm = calm;
     this.shard = shard;
     this.context = context;
     this.timers = timers;
@@ -377,6 +388,9 @@ public final class RegisteredService
   private ReplyEffect<Event, State> checkTtl(Registered state, CheckTtl c) {
     if (state.status().equals("stale") || deadline == null) return Effect().noReply();
     Instant now = clock.instant();
+    // Heartbeats may have been held up in Keel while the cluster was disturbed: one TTL of grace after it.
+    Instant graceEnd = calm.disturbedUntil().plusSeconds(state.def().ttlSeconds());
+    if (graceEnd.isAfter(deadline)) deadline = graceEnd;
     if (now.isBefore(deadline)) {
       armTtl(); // a heartbeat moved the deadline since the timer was armed
       return Effect().noReply();

@@ -319,6 +319,37 @@ class RegisteredServiceTest {
   }
 
   @Test
+  void whileTheClusterIsDisturbedTheTtlWaitsOneTtlPastTheDisturbance() {
+    // A node died at T0+25 s; heartbeats routed through its shard coordinator wait in Keel until
+    // its take-over ends at T0+50 s. Missing heartbeats meanwhile are not the service's fault.
+    java.util.concurrent.atomic.AtomicReference<Instant> disturbedUntil = new java.util.concurrent.atomic.AtomicReference<>(Instant.EPOCH);
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RegisteredService.create(id, observer, clock, disturbedUntil::get),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(25));
+    disturbedUntil.set(clock.instant().plusSeconds(25));
+
+    clock.advance(Duration.ofSeconds(5));
+    assertThat(checkTtl()).as("30 s without a heartbeat, but during the disturbance").isEmpty();
+    assertThat(view().nextHeartbeatBefore()).as("one TTL after the disturbance").isEqualTo(T0.plusSeconds(50 + 30));
+    clock.advance(Duration.ofSeconds(49));
+    assertThat(checkTtl()).as("29 s after the disturbance").isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(checkTtl()).containsExactly(new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(80)));
+  }
+
+  @Test
+  void aDisturbanceLongAgoChangesNothing() {
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+        RegisteredService.create(id, observer, clock, () -> T0.minusSeconds(3600)),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    register(definition(30, null));
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(checkTtl()).hasSize(1);
+  }
+
+  @Test
   void theTtlTimerFiresOnItsOwn() {
     // A real clock and Pekko's own timer, no hand-sent CheckTtl: this is what runs in production.
     ActorRef<Command> service = testKit.spawn(RegisteredService.create("timer-" + id, observer, Clock.systemUTC()));
