@@ -200,8 +200,12 @@ class ClusterFailoverIT {
     verifyWorkflows(finals);
     verifyTakeover(orphaned, kill);
     verifyServices();
-    JsonNode cluster = clusterView(0);
-    System.out.println("[ClusterFailoverIT] after the rolling restart: " + cluster.path("shards"));
+    // Every restarted node got shards again: rebalancing moves them onto a node that joins.
+    Instant rebalancing = Instant.now();
+    JsonNode cluster = awaitShardsOnEachMember("workflow", Duration.ofSeconds(90));
+    timings.add("workflow shards on all 3 after the rolling restart (checked) " + ms(rebalancing));
+    System.out.println("[ClusterFailoverIT] after the rolling restart: entities " + cluster.path("shards")
+        + " shards " + cluster.path("shardCounts"));
     System.out.println("[ClusterFailoverIT] workflows acknowledged=" + load.acknowledged.size() + " refused=" + load.refused.get()
         + " start retries=" + load.startRetries.get() + " heartbeats acked=" + load.heartbeatsAcked.get()
         + " failed=" + load.heartbeatsFailed.get() + " stub calls=" + stub.calls.size());
@@ -332,6 +336,20 @@ class ClusterFailoverIT {
     if (perMember.size() != NODES) return false;
     for (JsonNode count : perMember) if (count.asInt() < 1) return false;
     return true;
+  }
+
+  private JsonNode awaitShardsOnEachMember(String type, Duration deadline) throws Exception {
+    Instant until = Instant.now().plus(deadline);
+    JsonNode last = null;
+    while (Instant.now().isBefore(until)) {
+      last = clusterView(0);
+      JsonNode perMember = last.path("shardCounts").path(type);
+      boolean everywhere = perMember.size() == NODES;
+      for (JsonNode count : perMember) everywhere &= count.asInt() >= 1;
+      if (everywhere) return last;
+      Thread.sleep(1000);
+    }
+    throw new AssertionError(context(type + " shards not on all " + NODES + " members within " + deadline + "; last: " + last));
   }
 
   /** When a survivor's view first showed the cluster without the killed member (time the request was sent). */
