@@ -1,5 +1,9 @@
 package dev.keel.registry.alert;
 
+import dev.keel.workflow.builtin.FakeWorkflowContext;
+import dev.keel.workflow.builtin.ScriptedHttpServer;
+import dev.keel.workflow.builtin.ScriptedHttpServer.Answer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.typesafe.config.ConfigFactory;
-import dev.keel.registry.alert.ScriptedHttpServer.Answer;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow.DeliveryAttemptException;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow.Input;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow.Output;
