@@ -12,6 +12,14 @@ public final class EventTags {
 
   private EventTags() {}
 
+  /**
+   * How many tags each entity type's events are spread over ({@code keel.persistence.tags-per-entity-type}):
+   * fixed for the life of a journal, read by every entity and by every projection.
+   */
+  public static int tagCount(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    return system.settings().config().getInt("keel.persistence.tags-per-entity-type");
+  }
+
   public static String tagFor(String entityType, String entityId, int tagCount) {
     return entityType + "-" + Math.floorMod(entityId.hashCode(), tagCount);
   }

@@ -39,7 +39,7 @@ public final class ReadModelProjection {
   private ReadModelProjection() {}
 
   public static <E> void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, Spec<E> spec) {
-    int tagCount = system.settings().config().getInt("keel.persistence.tags-per-entity-type");
+    int tagCount = EventTags.tagCount(system);
     List<String> tags = EventTags.allTags(spec.entityType(), tagCount);
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,

@@ -82,7 +82,7 @@ public final class SlugReservation
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
     return Behaviors.setup(ctx -> new SlugReservation(slug, clock, unconfirmedExpiry,
-        ctx.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type")));
+        EventTags.tagCount(ctx.getSystem())));
   }
 
   private final String slug;

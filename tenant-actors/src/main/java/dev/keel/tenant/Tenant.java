@@ -191,7 +191,7 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
     this.clock = clock;
     this.context = context;
     this.timers = timers;
-    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override

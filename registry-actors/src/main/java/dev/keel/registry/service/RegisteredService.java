@@ -222,7 +222,7 @@ public final class RegisteredService
     this.shard = shard;
     this.context = context;
     this.timers = timers;
-    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override

@@ -307,7 +307,7 @@ public final class CustomDomain
     this.context = context;
     this.timers = timers;
     // Owned by the persistence module and fixed for the life of the journal.
-    this.tagCount = context.getSystem().settings().config().getInt("keel.persistence.tags-per-entity-type");
+    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
