@@ -487,6 +487,11 @@ public final class AlertRule
   }
 
   private String notFoundDetail() {
+    return doesNotExist(ruleId);
+  }
+
+  /** The not-found detail of a rule, also answered by the façade for ids never defined. */
+  public static String doesNotExist(String ruleId) {
     return "alert '" + ruleId + "' does not exist";
   }
 

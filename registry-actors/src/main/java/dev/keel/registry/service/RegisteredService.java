@@ -302,6 +302,11 @@ public final class RegisteredService
   }
 
   private String notRegisteredDetail() {
+    return notRegisteredDetail(serviceId);
+  }
+
+  /** The not-found detail of a service, also answered by the façade for ids never registered. */
+  public static String notRegisteredDetail(String serviceId) {
     return "service '" + serviceId + "' is not registered; register it first with PUT /api/v1/services/" + serviceId;
   }
 

@@ -401,6 +401,11 @@ public final class CustomDomain
   }
 
   private String doesNotExist() {
+    return doesNotExist(hostname);
+  }
+
+  /** The not-found detail of a hostname, also answered by the façade for hostnames never claimed. */
+  public static String doesNotExist(String hostname) {
     return "domain '" + hostname + "' does not exist";
   }
 

@@ -373,7 +373,7 @@ public final class WorkflowExecution
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SendSignal.class, (s, c) -> {
           scheduleIdle();
-          return Effect().reply(c.replyTo(), Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+          return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
         });
 
     b.forStateType(Running.class)
@@ -431,7 +431,12 @@ public final class WorkflowExecution
 
   private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<ExecutionView>> replyTo) {
     scheduleIdle();
-    return Effect().reply(replyTo, Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+    return Effect().reply(replyTo, Rejection.notFound(doesNotExist(workflowId)));
+  }
+
+  /** The not-found detail of an execution, also answered by the façade for ids never started. */
+  public static String doesNotExist(String workflowId) {
+    return "workflow '" + workflowId + "' does not exist";
   }
 
   private ReplyEffect<Event, State> start(NotStarted state, Start c) {

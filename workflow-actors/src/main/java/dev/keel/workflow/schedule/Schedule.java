@@ -271,7 +271,12 @@ public final class Schedule
     // Nothing to keep in memory (or remembered) for an id that has no schedule.
     return Effect().none()
         .thenRun(s -> passivate())
-        .thenReply(replyTo, s -> Rejection.notFound("schedule '" + scheduleId + "' does not exist"));
+        .thenReply(replyTo, s -> Rejection.notFound(doesNotExist(scheduleId)));
+  }
+
+  /** The not-found detail of a schedule, also answered by the façade for ids never defined. */
+  public static String doesNotExist(String scheduleId) {
+    return "schedule '" + scheduleId + "' does not exist";
   }
 
   private ReplyEffect<Event, State> define(Put c) {
