@@ -7,25 +7,17 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import dev.keel.node.AdminToken;
 import dev.keel.tenant.TenantService;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.junit.jupiter.api.AfterAll;
@@ -51,16 +43,12 @@ class RequestObservationTest {
   @TempDir
   Path dataDir;
 
-  private ActorTestKit testKit;
-  private ServerBinding binding;
-  private String base;
+  private RouteServer server;
   private PrometheusMeterRegistry registry;
   private final ListAppender<ILoggingEvent> accessLines = new ListAppender<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   void bind() throws Exception {
-    testKit = ActorTestKit.create("RequestObservationTest", ConfigFactory.parseString("pekko.actor.provider = local"));
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir),
         key -> CompletableFuture.completedFuture(key.equals(TENANT_KEY)
@@ -73,8 +61,7 @@ class RequestObservationTest {
             metrics.figures(caller),
             api.pathPrefix("workflows", () -> api.path(id -> api.get(() -> api.headerValueByName(HttpApi.REQUEST_ID,
                 seen -> api.complete(api.json(StatusCodes.OK, Map.of("id", id, "requestIdSeen", seen))))))))))))));
-    binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(route).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + binding.localAddress().getPort();
+    server = RouteServer.bind("RequestObservationTest", route);
     Logger access = (Logger) LoggerFactory.getLogger("dev.keel.http.access");
     access.setLevel(ch.qos.logback.classic.Level.DEBUG);
     accessLines.start();
@@ -84,8 +71,7 @@ class RequestObservationTest {
   @AfterAll
   void unbind() throws Exception {
     ((Logger) LoggerFactory.getLogger("dev.keel.http.access")).detachAppender(accessLines);
-    if (binding != null) binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    if (testKit != null) testKit.shutdownTestKit();
+    if (server != null) server.close();
   }
 
   @BeforeEach
@@ -94,10 +80,10 @@ class RequestObservationTest {
   }
 
   private HttpResponse<String> get(String path, String token, String requestId) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET();
+    HttpRequest.Builder b = server.request(path).GET();
     if (token != null) b.header("Authorization", "Bearer " + token);
     if (requestId != null) b.header(HttpApi.REQUEST_ID, requestId);
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return server.send(b);
   }
 
   @Test
