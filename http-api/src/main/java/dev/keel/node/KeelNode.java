@@ -185,6 +185,7 @@ public final class KeelNode implements AutoCloseable {
       dataSource = KeelDataSource.create(settings.database(), "keel-read-model", readPool, metrics.registry());
       SchemaMigrations.migrate(dataSource, settings.database().kind());
     } catch (RuntimeException e) {
+      metrics.close();
       throw new ConfigProblem(settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2 ? "KEEL_DATA_DIR" : "KEEL_DATABASE_URL",
           "cannot use the database at " + settings.database().redactedUrl() + ": " + rootMessage(e));
     }

@@ -128,10 +128,17 @@ public final class NodeMetrics implements AutoCloseable {
   private void refresh(EntityCounts counts, ClusterStatus cluster, ProjectionLag lag, String selfAddress) {
     try {
       Map<String, Map<String, Long>> now = counts.byTypeAndStatus();
-      entityGauges.values().forEach(g -> g.set(0));
-      now.forEach((type, byStatus) -> byStatus.forEach((status, n) -> gauge(entityGauges, type + "/" + status,
-          key -> Gauge.builder("keel.entities", entityGauges.get(key), AtomicLong::get).tag("type", type).tag("status", status)
-              .description("entities by type and status in the read models (cluster-wide)").register(registry)).set(n)));
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      now.forEach((type, byStatus) -> byStatus.forEach((status, n) -> {
+        seen.add(type + "/" + status);
+        gauge(entityGauges, type + "/" + status,
+            key -> Gauge.builder("keel.entities", entityGauges.get(key), AtomicLong::get).tag("type", type).tag("status", status)
+                .description("entities by type and status in the read models (cluster-wide)").register(registry)).set(n);
+      }));
+      // A status nobody has any more reads 0 rather than its last count.
+      entityGauges.forEach((key, gauge) -> {
+        if (!seen.contains(key)) gauge.set(0);
+      });
     } catch (Exception e) {
       log.debug("entity counts not refreshed: {}", e.getMessage());
     }
