@@ -10,6 +10,7 @@ import dev.keel.cli.UsageError;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -103,9 +104,17 @@ public final class Main implements Runnable {
     Integer requiredContactPoints;
     @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
     String dnsServer;
+    @Option(names = "--log-format", description = "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default text)")
+    String logFormat;
 
     @Override
     public Integer call() {
+      // Before the first logger: logback picks its appender from this property when it starts.
+      Optional<String> badLogFormat = LogFormat.select(logFormat, System.getenv("KEEL_LOG_FORMAT"));
+      if (badLogFormat.isPresent()) {
+        System.err.println("keel: KEEL_LOG_FORMAT: " + badLogFormat.get());
+        return 2;
+      }
       Map<String, Object> flags = new HashMap<>();
       put(flags, "keel.node.host", host);
       put(flags, "keel.http.port", httpPort);

@@ -168,8 +168,14 @@ public final class RegisteredService
 
   /** As above; {@code calm} tells the TTL check when the cluster was last disturbed. */
   public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
+    init(system, observer, clock, calm, ServiceMetrics.NONE);
+  }
+
+  /** As above, counting heartbeats and transitions into {@code metrics}. */
+  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
+                          ServiceMetrics metrics) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, Optional.of(ctx.getShard())))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, metrics, Optional.of(ctx.getShard())))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -182,13 +188,13 @@ public final class RegisteredService
   }
 
   public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
-    return create(serviceId, observer, clock, calm, Optional.empty());
+    return create(serviceId, observer, clock, calm, ServiceMetrics.NONE, Optional.empty());
   }
 
   private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+                                          ServiceMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new RegisteredService(serviceId, observer, clock, calm, shard, ctx, timers)));
+        timers -> new RegisteredService(serviceId, observer, clock, calm, metrics, shard, ctx, timers)));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -197,6 +203,7 @@ public final class RegisteredService
   private final ServiceObserver observer;
   private final Clock clock;
   private final ControlPlaneCalm calm;
+  private final ServiceMetrics serviceMetrics;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -212,13 +219,14 @@ public final class RegisteredService
   private Instant ttlTimerAt;
 
   private RegisteredService(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                            Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
+                            ServiceMetrics serviceMetrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                             TimerScheduler<Command> timers) {
     super(persistenceId(serviceId));
     this.serviceId = serviceId;
     this.observer = observer;
     this.clock = clock;
     this.calm = calm;
+    this.serviceMetrics = serviceMetrics;
     this.shard = shard;
     this.context = context;
     this.timers = timers;
@@ -354,6 +362,7 @@ public final class RegisteredService
         .thenRun(s -> {
           log.info("service re-registered serviceId={} type={} ttlSeconds={} changed={} statusWas={}",
               serviceId, c.def().type(), c.def().ttlSeconds(), !c.def().equals(state.def()), state.status());
+          if (!state.status().equals("healthy")) serviceMetrics.transition("healthy");
           heard(now, Map.of(), Map.of(), (Registered) s);
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
@@ -367,6 +376,7 @@ public final class RegisteredService
     List<FieldProblem> problems = ServiceRules.problems(c.report());
     if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
     Instant now = clock.instant();
+    serviceMetrics.heartbeat();
     String status = c.report().effectiveStatus();
     if (status.equals(state.status())) {
       // The common case, thousands a second: memory only, no journal write.
@@ -376,6 +386,7 @@ public final class RegisteredService
     return Effect().persist(new StatusChanged(state.status(), status, "heartbeat", now))
         .thenRun(s -> {
           log.info("service status changed serviceId={} from={} to={} reason=heartbeat", serviceId, state.status(), status);
+          serviceMetrics.transition(status);
           heard(now, c.report().metrics(), c.report().details(), (Registered) s);
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(ack((Registered) s)));
@@ -405,6 +416,7 @@ public final class RegisteredService
         .thenRun(s -> {
           log.info("service status changed serviceId={} from={} to=stale reason=ttl ttlSeconds={} lastHeartbeatAt={}",
               serviceId, state.status(), state.def().ttlSeconds(), lastHeartbeatAt);
+          serviceMetrics.transition("stale");
           deadline = null;
           Registered stale = (Registered) s;
           armDeregister(stale);

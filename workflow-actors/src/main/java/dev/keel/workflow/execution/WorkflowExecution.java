@@ -446,8 +446,11 @@ public final class WorkflowExecution
       return Effect().reply(c.replyTo(), Rejection.unavailable("the start arrived after its caller gave up; nothing was started"));
     }
     WorkflowStarted event = new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
+    long writeStart = System.nanoTime();
     return Effect().persist(event)
         .thenRun(s -> {
+          deps.metrics().written(1, writeStart);
+          deps.metrics().started();
           log.info("workflow started id={} workflow={} version={}", workflowId, c.workflow(), c.version());
           afterChange(((Running) s).data());
         })
@@ -468,6 +471,7 @@ public final class WorkflowExecution
     return Effect().persist(new WorkflowCancelled(reason, now()))
         .thenRun(after -> {
           log.info("workflow cancelled id={} reason={}", workflowId, reason);
+          deps.metrics().cancelled();
           activeRunId = 0; // a step body in flight finishes; its result is refused at the boundary
           finished(after);
         })
@@ -554,14 +558,20 @@ public final class WorkflowExecution
     }
     Next n = next.apply(now);
     events.add(n.event());
-    return Effect().persist(events).thenReply(replyTo, n.reply()::apply);
+    long writeStart = System.nanoTime();
+    return Effect().persist(events).thenReply(replyTo, after -> {
+      measureWrite(s.data(), completed, events.size(), writeStart, now);
+      return n.reply().apply(after);
+    });
   }
 
   private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
     if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
     return Effect().persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
-        .thenRun(after -> log.info("step failed id={} step={} attempt={} retryAt={} error={}",
-            workflowId, c.name(), c.attempt(), c.retryAt(), c.error()))
+        .thenRun(after -> {
+          log.info("step failed id={} step={} attempt={} retryAt={} error={}", workflowId, c.name(), c.attempt(), c.retryAt(), c.error());
+          if (c.retryAt() != null) deps.metrics().retryScheduled();
+        })
         .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
   }
 
@@ -603,11 +613,14 @@ public final class WorkflowExecution
     Instant now = now();
     List<Event> events = new ArrayList<>(2);
     if (c.completed() != null) events.add(new StepCompleted(c.completed().seq(), c.completed().name(), c.completed().output(), now));
+    long writeStart = System.nanoTime();
     switch (c.outcome()) {
       case COMPLETED:
         events.add(new WorkflowCompleted(c.output(), now));
         return Effect().persist(events)
             .thenRun(after -> {
+              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+              deps.metrics().completed();
               log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
               finished(after);
             })
@@ -616,6 +629,8 @@ public final class WorkflowExecution
         events.add(new WorkflowFailed(c.error(), now));
         return Effect().persist(events)
             .thenRun(after -> {
+              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+              deps.metrics().failed();
               log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
               finished(after);
             })
@@ -630,6 +645,14 @@ public final class WorkflowExecution
   }
 
   // ---------------------------------------------------------------- side effects after a change
+
+  /** After a write: its latency and size, and the latency of the step whose result it carried. */
+  private void measureWrite(ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
+    deps.metrics().written(events, writeStart);
+    if (completed != null && completed.seq() < before.ops().size()) {
+      deps.metrics().stepCompleted(Duration.between(before.ops().get(completed.seq()).startedAt(), now));
+    }
+  }
 
   /** Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for. */
   private void afterChange(ExecutionData data) {
