@@ -94,7 +94,7 @@ public final class EntitySnapshots {
   private StatusReply<Done> outcome(long seqNr) {
     if (seqNr == failedSeqNr) {
       log.warn("snapshot failed persistenceId={} seqNr={} reason={}", persistenceId.id(), seqNr, failure);
-      return StatusReply.error("the snapshot of " + persistenceId.id() + " was not saved: " + failure);
+      return Rejection.unavailable("the snapshot of " + persistenceId.id() + " was not saved: " + failure);
     }
     log.info("snapshot saved on demand persistenceId={} seqNr={}", persistenceId.id(), seqNr);
     return StatusReply.ack();
