@@ -76,6 +76,14 @@ public final class AuditCommand implements Runnable {
     return instant == null ? null : instant.toString();
   }
 
+  /** What both subcommands take: the entity, and whether to print Keel's JSON only. */
+  abstract static class EntityCommand extends ClientCommand {
+    @Parameters(paramLabel = "TYPE/ID", description = "The entity, such as tenant/t-123")
+    String entity;
+    @Option(names = "--json", description = "Print only Keel's JSON")
+    boolean json;
+  }
+
   /** {@code keel audit events TYPE/ID [--from INSTANT] [--to INSTANT] [--json]}. */
   @Command(name = "events", mixinStandardHelpOptions = true,
       description = {"The entity's journaled events in order, as a table (SEQ, TIME, TYPE, DATA).",
@@ -83,15 +91,11 @@ public final class AuditCommand implements Runnable {
       exitCodeListHeading = EXIT_CODES_HEADING, exitCodeList = {
           "0:done (an entity with no events prints the header only)", "1:Keel answered no: unknown entity type, invalid instant",
           "2:usage error, no or refused token, Keel unreachable or not ready"})
-  public static final class Events extends ClientCommand {
-    @Parameters(paramLabel = "TYPE/ID", description = "The entity, such as tenant/t-123")
-    String entity;
+  public static final class Events extends EntityCommand {
     @Option(names = "--from", converter = IsoInstant.class, paramLabel = "INSTANT", description = "Only events at or after this ISO-8601 instant")
     Instant from;
     @Option(names = "--to", converter = IsoInstant.class, paramLabel = "INSTANT", description = "Only events at or before this ISO-8601 instant")
     Instant to;
-    @Option(names = "--json", description = "Print Keel's JSON instead")
-    boolean json;
 
     @Override
     int run(KeelClient keel, PrintWriter out) {
@@ -121,14 +125,10 @@ public final class AuditCommand implements Runnable {
       exitCodeListHeading = EXIT_CODES_HEADING, exitCodeList = {
           "0:done", "1:Keel answered no: the entity did not exist then, unknown entity type",
           "2:usage error, no or refused token, Keel unreachable or not ready"})
-  public static final class State extends ClientCommand {
-    @Parameters(paramLabel = "TYPE/ID", description = "The entity, such as tenant/t-123")
-    String entity;
+  public static final class State extends EntityCommand {
     @Option(names = "--as-of", required = true, converter = IsoInstant.class, paramLabel = "INSTANT",
         description = "An ISO-8601 instant, such as 2026-11-22T09:00:00Z")
     Instant asOf;
-    @Option(names = "--json", description = "Print only Keel's JSON")
-    boolean json;
 
     @Override
     int run(KeelClient keel, PrintWriter out) {

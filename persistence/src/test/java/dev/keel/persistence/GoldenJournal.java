@@ -29,7 +29,7 @@ import scala.util.Try;
  *
  * <p>Written by {@code GoldenJournalExport} in {@code http-api}'s tests (see the README).
  */
-public final class GoldenJournal implements AutoCloseable {
+public final class GoldenJournal {
 
   /** One journal or snapshot row: its payload as the database holds it, in base64. */
   public record Row(long sequenceNumber, long timestamp, int serializerId, String manifest, String payload) {}
@@ -50,11 +50,21 @@ public final class GoldenJournal implements AutoCloseable {
     this.serialization = SerializationExtension.get(system);
   }
 
-  /** A serialization set up as a node's, on an embedded database that is never touched. */
-  public static GoldenJournal open() {
-    Path unused = Path.of("target", "golden-unused-db").toAbsolutePath();
-    return new GoldenJournal(ActorSystem.create(Behaviors.empty(), "golden",
-        PersistenceConfig.forDatabase(DatabaseSettings.embedded(unused), 1).withFallback(ConfigFactory.load()).resolve()));
+  /** One per test JVM: a serialization set up as a node's, on an embedded database that is never touched. */
+  public static GoldenJournal get() {
+    return Shared.INSTANCE;
+  }
+
+  private static final class Shared {
+    static final GoldenJournal INSTANCE = open();
+
+    private static GoldenJournal open() {
+      Path unused = Path.of("target", "golden-unused-db").toAbsolutePath();
+      GoldenJournal golden = new GoldenJournal(ActorSystem.create(Behaviors.empty(), "golden",
+          PersistenceConfig.forDatabase(DatabaseSettings.embedded(unused), 1).withFallback(ConfigFactory.load()).resolve()));
+      Runtime.getRuntime().addShutdownHook(new Thread(golden.system::terminate, "golden-journal-shutdown"));
+      return golden;
+    }
   }
 
   /** Every golden file of {@code entityType} on the test class path, replayed; fails when there is none. */
@@ -132,10 +142,5 @@ public final class GoldenJournal implements AutoCloseable {
     } catch (IOException | URISyntaxException e) {
       throw new IllegalStateException("cannot list " + dir, e);
     }
-  }
-
-  @Override
-  public void close() {
-    system.terminate();
   }
 }

@@ -6,29 +6,15 @@ import dev.keel.persistence.GoldenJournal;
 import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.service.RegisteredService;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Journals of services and alert rules written by earlier versions (src/test/resources/golden) still
  * read with the node's serialization and replay through today's event handlers to the state they had.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GoldenJournalsTest {
 
-  private GoldenJournal golden;
-
-  @BeforeAll
-  void open() {
-    golden = GoldenJournal.open();
-  }
-
-  @AfterAll
-  void close() {
-    golden.close();
-  }
+  private final GoldenJournal golden = GoldenJournal.get();
 
   @Test
   void everyGoldenJournalReplays() {

@@ -7,17 +7,13 @@ import dev.keel.persistence.GoldenJournal;
 import dev.keel.tenant.domain.CustomDomain;
 import java.time.Instant;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Journals of tenants, hostnames and slug reservations written by earlier versions
  * (src/test/resources/golden) still read with the node's serialization and replay through today's
  * event handlers to the state they had.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GoldenJournalsTest {
 
   /** Slugs are not audited over HTTP; their journal must replay all the same. */
@@ -25,17 +21,7 @@ class GoldenJournalsTest {
       SlugReservation.ENTITY_TYPE, SlugReservation.Event.class, new SlugReservation.Free(), SlugReservation::apply,
       (id, s) -> Optional.of(s));
 
-  private GoldenJournal golden;
-
-  @BeforeAll
-  void open() {
-    golden = GoldenJournal.open();
-  }
-
-  @AfterAll
-  void close() {
-    golden.close();
-  }
+  private final GoldenJournal golden = GoldenJournal.get();
 
   @Test
   void everyGoldenJournalReplays() {

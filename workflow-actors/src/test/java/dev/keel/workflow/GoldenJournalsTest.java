@@ -8,30 +8,16 @@ import dev.keel.workflow.execution.ExecutionView.StepView;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.schedule.Schedule;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Journals of workflow executions and schedules written by earlier versions (src/test/resources/golden)
  * still read with the node's serialization and replay through today's event handlers to the state
  * they had: a change that breaks an old journal fails here.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GoldenJournalsTest {
 
-  private GoldenJournal golden;
-
-  @BeforeAll
-  void open() {
-    golden = GoldenJournal.open();
-  }
-
-  @AfterAll
-  void close() {
-    golden.close();
-  }
+  private final GoldenJournal golden = GoldenJournal.get();
 
   @Test
   void everyGoldenJournalReplays() {
