@@ -15,9 +15,11 @@ import dev.keel.http.MetricsRoutes;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
+import dev.keel.http.SnapshotRoutes;
 import dev.keel.http.TenantRoutes;
 import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.AuditLog;
+import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
@@ -333,6 +335,13 @@ public final class KeelNode implements AutoCloseable {
     AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
         WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT)));
+    SnapshotRoutes snapshotRoutes = new SnapshotRoutes(api, new OnDemandSnapshots(system, new JournalReader(system), List.of(
+        new OnDemandSnapshots.Target<>(WorkflowExecution.ENTITY_KEY, WorkflowExecution.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(Schedule.ENTITY_KEY, Schedule.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(RegisteredService.ENTITY_KEY, RegisteredService.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(AlertRule.ENTITY_KEY, AlertRule.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(Tenant.ENTITY_KEY, Tenant.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(CustomDomain.ENTITY_KEY, CustomDomain.SaveSnapshot::new))));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
     ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
@@ -349,6 +358,7 @@ public final class KeelNode implements AutoCloseable {
             tenantRoutes.routes(caller),
             alertRoutes.routes(caller),
             auditRoutes.routes(caller),
+            snapshotRoutes.routes(caller),
             clusterRoutes.routes(caller),
             metricsRoutes.figures(caller))))))));
 

@@ -3,6 +3,7 @@ package dev.keel.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.cli.AlertCommand;
+import dev.keel.cli.AuditCommand;
 import dev.keel.cli.HealthCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, AuditCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

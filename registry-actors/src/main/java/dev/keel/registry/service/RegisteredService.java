@@ -1,5 +1,6 @@
 package dev.keel.registry.service;
 
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -25,6 +26,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
@@ -69,6 +71,9 @@ public final class RegisteredService
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /*
    * asTenant in the commands below is the calling tenant, or null for the admin: a tenant's command
@@ -135,6 +140,9 @@ public final class RegisteredService
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record ServiceRegistered(ServiceDefinition def, Instant at) implements Event {}
 
@@ -206,6 +214,7 @@ public final class RegisteredService
   private final ServiceMetrics serviceMetrics;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
 
@@ -222,6 +231,7 @@ public final class RegisteredService
                             ServiceMetrics serviceMetrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                             TimerScheduler<Command> timers) {
     super(persistenceId(serviceId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(serviceId));
     this.serviceId = serviceId;
     this.observer = observer;
     this.clock = clock;
@@ -240,18 +250,24 @@ public final class RegisteredService
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, serviceId, tagCount);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // A flapping service writes a transition per flap: recover from a snapshot, not from years of them.
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -284,6 +300,8 @@ public final class RegisteredService
         .onCommand(Deregister.class, (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
         .onCommand(CheckTtl.class, this::checkTtl)
         .onCommand(CheckDeregister.class, this::checkDeregister);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -539,6 +557,7 @@ public final class RegisteredService
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof Registered r) {
       if (event instanceof ServiceUpdated e) return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
       if (event instanceof StatusChanged e) return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());

@@ -1,6 +1,7 @@
 package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -29,6 +30,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -61,6 +63,9 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Start this execution; idempotent for the same workflow, input and tenant. */
   /**
@@ -136,6 +141,9 @@ public final class WorkflowExecution
   public sealed interface Event extends KeelSerializable {
     Instant at();
   }
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record WorkflowStarted(String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
       implements Event {
@@ -302,6 +310,7 @@ public final class WorkflowExecution
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
@@ -313,6 +322,7 @@ public final class WorkflowExecution
   private WorkflowExecution(String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
                             ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(persistenceId(workflowId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(workflowId));
     this.workflowId = workflowId;
     this.deps = deps;
     this.clock = deps.clock();
@@ -328,6 +338,7 @@ public final class WorkflowExecution
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     // Only events that change what the read side shows or when the execution is due get a tag:
     // a plain step is two untagged events, which keeps the hot path to the journal alone.
     boolean readSideRelevant;
@@ -340,12 +351,18 @@ public final class WorkflowExecution
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(deps.settings().snapshotEvery(), 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -426,6 +443,8 @@ public final class WorkflowExecution
           return Effect().noReply();
         });
 
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof NotStarted),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -730,6 +749,7 @@ public final class WorkflowExecution
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof NotStarted) {
       if (event instanceof WorkflowStarted e) {
         return new Running(new ExecutionData(e.workflowId(), e.workflow(), e.version(), e.tenantId(), e.input(),
