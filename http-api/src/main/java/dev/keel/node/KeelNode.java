@@ -197,7 +197,10 @@ public final class KeelNode implements AutoCloseable {
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
         .withFallback(ClusterFormation.overlay(settings))
         .withFallback(config);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
+    // The journal plugin finds the node's meter registry in the system's setup (MeteredJournalDao).
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel",
+        org.apache.pekko.actor.setup.ActorSystemSetup.create(org.apache.pekko.actor.BootstrapSetup.create(pekko))
+            .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry())));
     try {
       return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages,
           metrics);

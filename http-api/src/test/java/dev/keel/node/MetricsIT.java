@@ -55,6 +55,10 @@ class MetricsIT {
       assertThat(sample(text, "keel_workflows_failed_total")).contains(0.0);
       assertThat(sample(text, "keel_workflows_step_latency_seconds_count")).contains(3.0);
       assertThat(sample(text, "keel_journal_write_latency_seconds_count")).hasValueSatisfying(n -> assertThat(n).isGreaterThanOrEqualTo(4));
+      // The journal's own batches: the workflow's 8 events and the registration, at least, in some transactions.
+      assertThat(sample(text, "keel_journal_batch_rows_sum")).hasValueSatisfying(n -> assertThat(n).isGreaterThanOrEqualTo(9));
+      assertThat(sample(text, "keel_journal_batch_write_latency_seconds_count")).hasValueSatisfying(n -> assertThat(n).isGreaterThanOrEqualTo(1));
+      assertThat(sample(text, "keel_journal_batch_failures_total")).contains(0.0);
       assertThat(sample(text, "keel_services_heartbeats_total")).contains(1.0);
       assertThat(sample(text, "keel_services_transitions_total{to=\"degraded\"}")).contains(1.0);
       assertThat(sample(text, "keel_cluster_members{status=\"up\"}")).contains(1.0);
