@@ -7,6 +7,7 @@ import dev.keel.cli.HealthCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
 import dev.keel.cli.UsageError;
+import dev.keel.pipeline.RunCommand;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, RunCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
