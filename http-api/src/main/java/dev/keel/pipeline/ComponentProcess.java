@@ -48,7 +48,8 @@ final class ComponentProcess {
       "child=$!",
       "{ while read -r _; do :; done; kill -KILL 0; } <&3 3<&- &",
       "watchdog=$!",
-      "exec 3<&-",
+      // From here on the wrapper's own notices ("Terminated" for a command ended by a signal) are noise.
+      "exec 3<&- 2>/dev/null",
       // wait returns early when a trapped signal arrives: wait again until the command has ended.
       "while :; do wait \"$child\"; code=$?; kill -0 \"$child\" 2>/dev/null || break; done",
       "kill \"$watchdog\" 2>/dev/null",
