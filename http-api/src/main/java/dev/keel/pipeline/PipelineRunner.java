@@ -113,7 +113,7 @@ final class PipelineRunner {
     }
     failure.ifPresent(f -> console.message(f));
     boolean clean = stopAll();
-    showStatus();
+    console.status(spec.name(), "stopped", snapshot());
     console.finish();
     if (failure.isPresent()) return 1;
     console.message(clean ? "stopped cleanly" : "stopped; some components had to be killed (SIGKILL) after " + settings.stopGrace().toSeconds() + "s");

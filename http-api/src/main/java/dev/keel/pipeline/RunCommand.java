@@ -46,6 +46,11 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
   static final int FAILED = 1;
   static final int USAGE = 2;
   private static final Duration READY_WITHIN = Duration.ofSeconds(60);
+  /**
+   * The client's own lines (java.util.logging, two lines each on stderr) would cut through the status;
+   * its warnings still show. A strong reference: JUL forgets the level of a collected logger.
+   */
+  private static final java.util.logging.Logger CLIENT_LOG = java.util.logging.Logger.getLogger("dev.keel.client");
 
   @Parameters(arity = "0..1", paramLabel = "FILE", defaultValue = "pipeline.yaml",
       description = "The pipeline file (default: ${DEFAULT-VALUE})")
@@ -96,6 +101,7 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
     Path logs = (logsDir == null ? folder.resolve("logs") : logsDir).toAbsolutePath();
     Files.createDirectories(logs);
     NodeLog.toFile(logs.resolve("keel-node.log"));
+    CLIENT_LOG.setLevel(java.util.logging.Level.WARNING);
 
     KeelNode node;
     try {

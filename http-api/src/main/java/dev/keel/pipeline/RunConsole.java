@@ -20,6 +20,8 @@ final class RunConsole {
   private final Clock clock;
   private final Map<String, String> lastPrinted = new HashMap<>();
   private List<String> drawn = List.of();
+  private List<ComponentStatus> lastComponents = List.of();
+  private java.time.Instant lastDrawAt = java.time.Instant.EPOCH;
   private int width;
 
   RunConsole(PrintStream out, boolean terminal, Clock clock) {
@@ -41,8 +43,13 @@ final class RunConsole {
   synchronized void status(String pipeline, String pipelineStatus, List<ComponentStatus> components) {
     components.forEach(c -> width = Math.max(width, c.id().length()));
     if (terminal) {
+      java.time.Instant now = clock.instant();
+      // Redrawn when something changed, else once a second for the "ago" column: not at every tick.
+      if (components.equals(lastComponents) && now.isBefore(lastDrawAt.plusSeconds(1))) return;
+      lastComponents = List.copyOf(components);
+      lastDrawAt = now;
       clearDrawn();
-      drawn = StatusView.table(pipeline, pipelineStatus, components, clock.instant());
+      drawn = StatusView.table(pipeline, pipelineStatus, components, now);
       drawn.forEach(out::println);
       out.flush();
       return;
