@@ -62,6 +62,7 @@ final class ComponentProcess {
   private final Instant startedAt;
   private final Deque<String> tail = new ArrayDeque<>();
   private final Thread pump;
+  private volatile boolean released;
 
   private ComponentProcess(String id, Process process, Instant startedAt, Path logFile, BiConsumer<String, String> console)
       throws IOException {
@@ -166,11 +167,13 @@ final class ComponentProcess {
 
   /** SIGKILL to the group without waiting: the last resort when the JVM exits. */
   void kill() {
-    if (ProcessGroups.alive(pgid())) ProcessGroups.signal(pgid(), "KILL");
+    // Once released, the group id may be reused by processes that are none of ours.
+    if (!released && ProcessGroups.alive(pgid())) ProcessGroups.signal(pgid(), "KILL");
   }
 
-  /** After the group has ended by itself: waits for the wrapper and closes the lifeline. */
+  /** After the group has ended: waits for the wrapper and closes the lifeline. */
   void release() {
+    released = true;
     try {
       process.waitFor(5, TimeUnit.SECONDS);
       lifeline.close();

@@ -176,7 +176,9 @@ final class PipelineRunner {
 
   private boolean dependenciesUp(Slot s) {
     for (String dep : s.spec.dependsOn()) {
-      if (slot(dep).state != State.RUNNING) return false;
+      // A dependency that finished (exit 0 under on-failure, e.g. a one-off migration) has done its part.
+      State d = slot(dep).state;
+      if (d != State.RUNNING && d != State.FINISHED) return false;
     }
     // Start order: nothing starts while a component earlier in the order is still coming up.
     for (Slot earlier : slots) {

@@ -110,6 +110,9 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
       if (p.setting().equals("KEEL_HTTP_PORT")) {
         return usage("--control-plane-port: " + p.getMessage() + "; pass another port, or 0 for any free one");
       }
+      if (p.setting().equals("KEEL_DATA_DIR")) {
+        return usage("--data-dir: " + p.getMessage() + " (is another keel run using " + data + "?)");
+      }
       return usage(p.line().replaceFirst("^keel: ", "") + " (the node's log: " + logs.resolve("keel-node.log") + ")");
     }
     String endpoint = "http://127.0.0.1:" + node.httpPort();
@@ -123,6 +126,8 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
       PipelineTenant.Key key = PipelineTenant.issue(node.tenants(), data, spec.name(), Duration.ofSeconds(10));
       Map<String, String> keelEnv = Map.of("KEEL_ENDPOINT", endpoint, "KEEL_TOKEN", key.apiKey(),
           "KEEL_HEARTBEAT_INTERVAL", String.valueOf(heartbeatSeconds));
+      int code;
+      // Closed before the node stops: closing deregisters the pipeline's own service.
       try (KeelClient keel = KeelClient.builder().endpoint(endpoint).token(key.apiKey()).serviceId(spec.name())
           .heartbeatInterval(Duration.ofSeconds(heartbeatSeconds)).timeout(Duration.ofSeconds(5)).build()) {
         PipelineRunner runner = new PipelineRunner(spec, folder, logs, keel, keelEnv, console,
@@ -131,15 +136,16 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
             Clock.systemUTC());
         // Ctrl+C, SIGTERM and a closed terminal ask for the orderly stop; should the JVM end some other
         // way first, the hook kills what is left (the components' watchdogs would do it too).
+        // sun.misc.Signal (module jdk.unsupported, kept for exactly this) rather than a shutdown hook: the
+        // JVM is not exiting yet, so the stop runs in order on this thread and the exit code is the run's.
         for (String signal : new String[] {"INT", "TERM", "HUP"}) Signal.handle(new Signal(signal), s -> runner.requestStop());
         Thread lastResort = new Thread(runner::killRemaining, "keel-run-kill-components");
         Runtime.getRuntime().addShutdownHook(lastResort);
         console.message("control plane " + endpoint + " (data " + data + ", logs " + logs + ")");
         console.message("from another terminal: keel status --endpoint " + endpoint + " --data-dir " + data);
-        int code = runner.run();
-        keel.close();
-        return finish(node, code);
+        code = runner.run();
       }
+      return finish(node, code);
     } catch (RuntimeException | IOException e) {
       err.println("keel: " + e.getMessage());
       node.close();
