@@ -94,10 +94,6 @@ final class PipelineRunner {
     stop.countDown();
   }
 
-  boolean stopRequested() {
-    return stopRequested;
-  }
-
   /**
    * Runs until a stop is requested or a component fails the run; then stops every component in
    * reverse start order. Answers the exit code: 0 when a requested stop ended every component
@@ -126,16 +122,6 @@ final class PipelineRunner {
       ComponentProcess p = s.process;
       if (p != null) p.kill();
     }
-  }
-
-  /** Process group ids of the components started so far (for the status and for tests). */
-  Map<String, Long> processGroups() {
-    Map<String, Long> groups = new LinkedHashMap<>();
-    for (Slot s : slots) {
-      ComponentProcess p = s.process;
-      if (p != null) groups.put(s.spec.id(), p.pgid());
-    }
-    return groups;
   }
 
   // ---------------------------------------------------------------- one tick

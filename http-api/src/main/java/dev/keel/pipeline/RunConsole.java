@@ -2,6 +2,7 @@ package dev.keel.pipeline;
 
 import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ final class RunConsole {
   private final Map<String, String> lastPrinted = new HashMap<>();
   private List<String> drawn = List.of();
   private List<ComponentStatus> lastComponents = List.of();
-  private java.time.Instant lastDrawAt = java.time.Instant.EPOCH;
+  private Instant lastDrawAt = Instant.EPOCH;
   private int width;
 
   RunConsole(PrintStream out, boolean terminal, Clock clock) {
@@ -43,7 +44,7 @@ final class RunConsole {
   synchronized void status(String pipeline, String pipelineStatus, List<ComponentStatus> components) {
     components.forEach(c -> width = Math.max(width, c.id().length()));
     if (terminal) {
-      java.time.Instant now = clock.instant();
+      Instant now = clock.instant();
       // Redrawn when something changed, else once a second for the "ago" column: not at every tick.
       if (components.equals(lastComponents) && now.isBefore(lastDrawAt.plusSeconds(1))) return;
       lastComponents = List.copyOf(components);

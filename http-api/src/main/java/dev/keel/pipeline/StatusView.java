@@ -4,6 +4,9 @@ import dev.keel.cli.HumanTime;
 import dev.keel.cli.TextTable;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /** Renders the live status: a pure function from a snapshot to lines, so that tests read it directly. */
 final class StatusView {
@@ -17,7 +20,7 @@ final class StatusView {
       t.row(c.id(), c.state(), String.valueOf(c.restarts()), HumanTime.ago(c.lastHeartbeatAt(), now), c.keyMetric());
     }
     String heading = "pipeline " + pipeline + ": " + pipelineStatus;
-    return java.util.stream.Stream.concat(java.util.stream.Stream.of(heading), t.toString().lines()).toList();
+    return Stream.concat(Stream.of(heading), t.toString().lines()).toList();
   }
 
   /** The line printed for a changed component when output is not a terminal. */
@@ -27,9 +30,9 @@ final class StatusView {
   }
 
   /** {@code name=value} of the component's first metric by name, or null when it reports none. */
-  static String keyMetric(java.util.Map<String, Double> metrics) {
+  static String keyMetric(Map<String, Double> metrics) {
     if (metrics == null || metrics.isEmpty()) return null;
-    String name = new java.util.TreeMap<>(metrics).firstKey();
+    String name = new TreeMap<>(metrics).firstKey();
     return name + "=" + HumanTime.number(metrics.get(name));
   }
 }

@@ -48,10 +48,6 @@ class PipelineRunIT {
     int port = KeelChildProcess.freePort();
     // The processor takes two seconds before it even starts its JVM: the sink must wait for it to register.
     KeelChildProcess run = startRun("ordered", port, """
-        apiVersion: keel/v1
-        kind: Pipeline
-        metadata: {name: ordered}
-        spec:
           sinks:
             - {id: sink, command: %s, dependsOn: [processor]}
           processors:
@@ -97,10 +93,6 @@ class PipelineRunIT {
   @Test
   void aCrashingComponentWithOnFailureIsRestartedAndSigtermStillStopsCleanly() throws Exception {
     KeelChildProcess run = startRun("restarts", KeelChildProcess.freePort(), """
-        apiVersion: keel/v1
-        kind: Pipeline
-        metadata: {name: restarts}
-        spec:
           sources: [{id: flaky, command: ["sh", "-c", "echo attempt; exit 5"], restart: on-failure}]
         """);
 
@@ -118,10 +110,6 @@ class PipelineRunIT {
   @Test
   void aCrashingComponentWithRestartNeverStopsTheRunNamingItWithItsLastLines() throws Exception {
     KeelChildProcess run = startRun("never", KeelChildProcess.freePort(), """
-        apiVersion: keel/v1
-        kind: Pipeline
-        metadata: {name: never}
-        spec:
           sources: [{id: source, command: %s}]
           sinks: [{id: fragile, command: ["sh", "-c", "echo connecting to the warehouse; echo connection refused >&2; exit 4"]}]
         """.formatted(demo("source")));
@@ -137,10 +125,6 @@ class PipelineRunIT {
   @Test
   void aComponentThatNeverRegistersStopsTheRunAfterItsTimeout() throws Exception {
     KeelChildProcess run = startRun("silent", KeelChildProcess.freePort(), """
-        apiVersion: keel/v1
-        kind: Pipeline
-        metadata: {name: silent}
-        spec:
           sources: [{id: mute, command: ["sh", "-c", "echo up but not registering; sleep 300"], registerTimeoutSeconds: 2}]
           sinks: [{id: after, command: ["touch", "after-started"], dependsOn: [mute]}]
         """);
@@ -156,10 +140,6 @@ class PipelineRunIT {
   @Test
   void killingKeelRunWithSigkillLeavesNoComponentProcessBehind() throws Exception {
     KeelChildProcess run = startRun("killed", KeelChildProcess.freePort(), """
-        apiVersion: keel/v1
-        kind: Pipeline
-        metadata: {name: killed}
-        spec:
           sources: [{id: source, command: %s}]
           sinks: [{id: stubborn, command: ["sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], dependsOn: [source]}]
         """.formatted(demo("source")));
@@ -180,10 +160,7 @@ class PipelineRunIT {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
       KeelChildProcess run = startRun("port", port, """
-          apiVersion: keel/v1
-          kind: Pipeline
-          metadata: {name: port}
-          spec: {sources: [{id: a, command: ["touch", "a-started"]}]}
+            sources: [{id: a, command: ["touch", "a-started"]}]
           """);
 
       assertThat(run.awaitExit(DEADLINE)).isEqualTo(2);
@@ -196,9 +173,10 @@ class PipelineRunIT {
 
   // ---------------------------------------------------------------- helpers
 
-  private KeelChildProcess startRun(String name, int port, String pipeline) throws IOException {
+  /** Writes a pipeline named {@code name} with {@code spec} (the lines under {@code spec:}) and runs it. */
+  private KeelChildProcess startRun(String name, int port, String spec) throws IOException {
     Path file = dir.resolve("pipeline.yaml");
-    Files.writeString(file, pipeline);
+    Files.writeString(file, "apiVersion: keel/v1\nkind: Pipeline\nmetadata: {name: " + name + "}\nspec:\n" + spec);
     return children.track(KeelChildProcess.start(dir.resolve("out"), name, "run",
         List.of(file.toString(), "--control-plane-port", String.valueOf(port), "--heartbeat-interval", "1",
             "--stop-grace", "3"),
