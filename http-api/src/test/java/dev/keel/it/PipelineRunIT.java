@@ -180,7 +180,7 @@ class PipelineRunIT {
     return children.track(KeelChildProcess.start(dir.resolve("out"), name, "run",
         List.of(file.toString(), "--control-plane-port", String.valueOf(port), "--heartbeat-interval", "1",
             "--stop-grace", "3"),
-        Map.of("KEEL_JAVA_OPTS", ""), port));
+        Map.of(), port));
   }
 
   /** The command of a DemoComponent in the given role, as a YAML flow list. */
