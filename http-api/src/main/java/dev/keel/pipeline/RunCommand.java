@@ -34,8 +34,8 @@ import sun.misc.Signal;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Run a pipeline (sources, processors, sinks; each a process) with an embedded control plane.",
-        "Components get KEEL_ENDPOINT, KEEL_TOKEN, KEEL_SERVICE_ID and KEEL_HEARTBEAT_INTERVAL and must register;",
-        "their output goes to logs/<id>.log beside the file and to the console. Ctrl+C stops everything."},
+        "Each component gets KEEL_ENDPOINT, KEEL_TOKEN, KEEL_SERVICE_ID and KEEL_HEARTBEAT_INTERVAL, and must register.",
+        "Output goes to logs/<id>.log beside the file and to the console. Ctrl+C stops everything."},
     exitCodeListHeading = "Exit codes:%n", exitCodeList = {
         "0:stopped on request, every component ended within the grace period",
         "1:a component failed the run, or had to be killed",
