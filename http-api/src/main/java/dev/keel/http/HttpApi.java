@@ -29,7 +29,11 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Directives every route shares: the admin-token check, JSON bodies within the size limit, JSON
@@ -40,6 +44,14 @@ public class HttpApi extends AllDirectives {
   public static final Pattern CLIENT_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
   /** Ids in paths: a client's, or one Keel chose (a schedule tick's {@code <scheduleId>@<instant>}). */
   public static final Pattern PATH_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,200}$");
+
+  /** The header that names a request in both directions, and the log field that carries it. */
+  public static final String REQUEST_ID = "X-Request-Id";
+  public static final String REQUEST_ID_FIELD = "requestId";
+  /** A client's request id is kept only when it is short and safe to put in a log line. */
+  private static final Pattern REQUEST_ID_VALUE = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
+  /** One line per request: DEBUG when it succeeded, INFO for a 4xx, WARN for a 5xx. */
+  private static final Logger access = LoggerFactory.getLogger("dev.keel.http.access");
 
   protected final ObjectMapper mapper;
   protected final Problems problems;
@@ -89,6 +101,49 @@ public class HttpApi extends AllDirectives {
                 + r.getClass().getSimpleName().replace("Rejection", "") + ")", List.of()))))
         .build();
     return handleExceptions(exceptions, () -> handleRejections(rejections, inner));
+  }
+
+  /**
+   * Wraps the whole route tree: names the request ({@code X-Request-Id}, the client's when it is
+   * valid, else a new UUID) in the request seen by inner routes and in the answer, counts it in
+   * {@code metrics} by route template and status, and logs its access line carrying the id.
+   */
+  public Route observed(HttpMetrics metrics, Supplier<Route> inner) {
+    return extractRequest(request -> {
+      long start = System.nanoTime();
+      String requestId = requestId(request.getHeader(REQUEST_ID).map(h -> h.value()));
+      String method = request.method().name();
+      String path = request.getUri().path();
+      RawHeader header = RawHeader.create(REQUEST_ID, requestId);
+      return mapRequest(r -> r.removeHeader(REQUEST_ID).addHeader(header), () -> respondWithHeader(header, () ->
+          mapResponse(response -> {
+            long nanos = System.nanoTime() - start;
+            String route = RouteTemplate.of(path);
+            int status = response.status().intValue();
+            metrics.record(method, route, status, nanos);
+            logAccess(requestId, method, path, route, status, nanos);
+            return response;
+          }, inner)));
+    });
+  }
+
+  static String requestId(Optional<String> given) {
+    return given.filter(id -> REQUEST_ID_VALUE.matcher(id).matches()).orElseGet(() -> java.util.UUID.randomUUID().toString());
+  }
+
+  private static void logAccess(String requestId, String method, String path, String route, int status, long nanos) {
+    boolean enabled = status >= 500 ? access.isWarnEnabled() : status >= 400 ? access.isInfoEnabled() : access.isDebugEnabled();
+    if (!enabled) return;
+    MDC.put(REQUEST_ID_FIELD, requestId);
+    try {
+      String format = "http request method={} path={} route={} status={} millis={}";
+      Object[] args = {method, path, route, status, nanos / 1_000_000};
+      if (status >= 500) access.warn(format, args);
+      else if (status >= 400) access.info(format, args);
+      else access.debug(format, args);
+    } finally {
+      MDC.remove(REQUEST_ID_FIELD);
+    }
   }
 
   private ApiProblem tooLarge() {

@@ -11,12 +11,15 @@ import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
+import dev.keel.http.MetricsRoutes;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
+import dev.keel.http.SnapshotRoutes;
 import dev.keel.http.TenantRoutes;
 import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.AuditLog;
+import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.PersistenceConfig;
@@ -181,11 +184,13 @@ public final class KeelNode implements AutoCloseable {
     ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
+    NodeMetrics metrics = new NodeMetrics();
     HikariDataSource dataSource;
     try {
-      dataSource = KeelDataSource.create(settings.database(), "keel-read-model", readPool);
+      dataSource = KeelDataSource.create(settings.database(), "keel-read-model", readPool, metrics.registry());
       SchemaMigrations.migrate(dataSource, settings.database().kind());
     } catch (RuntimeException e) {
+      metrics.close();
       throw new ConfigProblem(settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2 ? "KEEL_DATA_DIR" : "KEEL_DATABASE_URL",
           "cannot use the database at " + settings.database().redactedUrl() + ": " + rootMessage(e));
     }
@@ -197,10 +202,12 @@ public final class KeelNode implements AutoCloseable {
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", pekko);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages);
+      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages,
+          metrics);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
+      metrics.close();
       throw e;
     }
   }
@@ -208,8 +215,12 @@ public final class KeelNode implements AutoCloseable {
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
                                QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
-                               AtomicReference<TenantUsages> tenantUsages) {
+                               AtomicReference<TenantUsages> tenantUsages, NodeMetrics metrics) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
+    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-metrics", () -> {
+      metrics.close();
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
       dataSource.close();
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
@@ -233,7 +244,7 @@ public final class KeelNode implements AutoCloseable {
     ObjectMapper journalMapper = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(system)
         .getOrCreate("jackson-json", Optional.empty());
     WorkflowDeps deps = new WorkflowDeps(clock, RandomGenerator.getDefault(), workflowSettings, registry, runner,
-        journalMapper, system.scheduler());
+        journalMapper, system.scheduler(), metrics.workflows());
     WorkflowExecution.init(system, deps);
     WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
     Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
@@ -255,7 +266,8 @@ public final class KeelNode implements AutoCloseable {
     // ServiceObserver for the service entities
     AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
     ServiceObserver serviceObserver = alertEvaluator;
-    RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock));
+    RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock),
+        metrics.services());
 
     ProjectionLag lag = new ProjectionLag(clock);
     WorkflowProjection.init(system, dataSource, lag);
@@ -326,11 +338,22 @@ public final class KeelNode implements AutoCloseable {
     AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
         WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT)));
+    SnapshotRoutes snapshotRoutes = new SnapshotRoutes(api, new OnDemandSnapshots(system, new JournalReader(system), List.of(
+        new OnDemandSnapshots.Target<>(WorkflowExecution.ENTITY_KEY, WorkflowExecution.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(Schedule.ENTITY_KEY, Schedule.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(RegisteredService.ENTITY_KEY, RegisteredService.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(AlertRule.ENTITY_KEY, AlertRule.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(Tenant.ENTITY_KEY, Tenant.SaveSnapshot::new),
+        new OnDemandSnapshots.Target<>(CustomDomain.ENTITY_KEY, CustomDomain.SaveSnapshot::new))));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
     ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
     ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
-    Route routes = api.withProblemHandling(() -> api.concat(
+    EntityCounts entityCounts = new EntityCounts(dataSource);
+    metrics.start(system, runner, lag, clusterStatus, entityCounts);
+    MetricsRoutes metricsRoutes = new MetricsRoutes(api, metrics::scrape, () -> metrics.figures(system, entityCounts, clock, blocking));
+    Route routes = api.observed(metrics.http(), () -> api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
+        metricsRoutes.prometheus(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
             workflowRoutes.routes(caller),
             scheduleRoutes.routes(caller),
@@ -338,7 +361,9 @@ public final class KeelNode implements AutoCloseable {
             tenantRoutes.routes(caller),
             alertRoutes.routes(caller),
             auditRoutes.routes(caller),
-            clusterRoutes.routes(caller)))))));
+            snapshotRoutes.routes(caller),
+            clusterRoutes.routes(caller),
+            metricsRoutes.figures(caller))))))));
 
     ServerBinding binding;
     try {

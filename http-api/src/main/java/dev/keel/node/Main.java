@@ -3,6 +3,7 @@ package dev.keel.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.cli.AlertCommand;
+import dev.keel.cli.AuditCommand;
 import dev.keel.cli.HealthCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
@@ -11,6 +12,7 @@ import dev.keel.pipeline.RunCommand;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, RunCommand.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, AuditCommand.class,
+        RunCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -104,9 +107,17 @@ public final class Main implements Runnable {
     Integer requiredContactPoints;
     @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
     String dnsServer;
+    @Option(names = "--log-format", description = "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default text)")
+    String logFormat;
 
     @Override
     public Integer call() {
+      // Before the first logger: logback picks its appender from this property when it starts.
+      Optional<String> badLogFormat = LogFormat.select(logFormat, System.getenv("KEEL_LOG_FORMAT"));
+      if (badLogFormat.isPresent()) {
+        System.err.println("keel: KEEL_LOG_FORMAT: " + badLogFormat.get());
+        return 2;
+      }
       Map<String, Object> flags = new HashMap<>();
       put(flags, "keel.node.host", host);
       put(flags, "keel.http.port", httpPort);

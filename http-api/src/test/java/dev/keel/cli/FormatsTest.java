@@ -1,7 +1,11 @@
 package dev.keel.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keel.client.Alert;
 import dev.keel.client.ServiceStatus;
 import dev.keel.client.ServiceSummary;
@@ -94,5 +98,32 @@ class FormatsTest {
         lag   orders   metrics.lag > 30   http://x             -         -
         many  *        status == stale    http://y             60s       1h ago
         """);
+  }
+
+  @Test
+  void auditEvents_oneRowPerEventWithItsPayloadShortened() throws Exception {
+    JsonNode events = new ObjectMapper().readTree("""
+        [{"seq": 1, "at": "2026-11-22T09:00:00.000Z", "type": "TenantCreated", "data": {"profile": {"slug": "acme"}}},
+         {"seq": 2, "at": "2026-11-22T09:00:01.500Z", "type": "TenantSuspended", "data": {"reason": "%s"}}]
+        """.formatted("x".repeat(100)));
+    String table = AuditCommand.Events.table(events);
+    assertThat(table).isEqualTo("""
+        SEQ  TIME                      TYPE             DATA
+        1    2026-11-22T09:00:00.000Z  TenantCreated    {"profile":{"slug":"acme"}}
+        2    2026-11-22T09:00:01.500Z  TenantSuspended  {"reason":"%s…
+        """.formatted("x".repeat(80 - 1 - "{\"reason\":\"".length())));
+    assertThat(AuditCommand.Events.table(new ObjectMapper().createArrayNode())).isEqualTo("SEQ  TIME  TYPE  DATA\n");
+  }
+
+  @Test
+  void auditEntity_isTypeSlashId() {
+    assertThat(AuditCommand.entityPath("tenant/t-1")).isEqualTo("/api/v1/audit/tenant/t-1");
+    assertThat(AuditCommand.entityPath("hostname/shop.example.com")).isEqualTo("/api/v1/audit/hostname/shop.example.com");
+    assertThatThrownBy(() -> AuditCommand.entityPath("t-1"))
+        .isInstanceOf(CliFailure.class).hasMessageContaining("'t-1' is not TYPE/ID");
+    assertThatThrownBy(() -> AuditCommand.entityPath("Tenant!/t-1"))
+        .isInstanceOf(CliFailure.class).hasMessageContaining("entity type 'Tenant!' is not valid");
+    assertThatThrownBy(() -> AuditCommand.entityPath("tenant/a b"))
+        .isInstanceOf(CliFailure.class).hasMessageContaining("id 'a b' is not valid");
   }
 }

@@ -4,20 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import dev.keel.node.AdminToken;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.AskTimeoutException;
@@ -42,17 +35,10 @@ class HttpApiRoutesTest {
   @TempDir
   Path dataDir;
 
-  private ActorTestKit testKit;
-  private ServerBinding binding;
-  private String base;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private RouteServer server;
 
   @BeforeAll
   void bind() throws Exception {
-    testKit = ActorTestKit.create("HttpApiRoutesTest", ConfigFactory.parseString("pekko.actor.provider = local"));
     HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir), LIMIT);
     Route route = api.withProblemHandling(() -> api.authenticated(caller -> api.concat(
         api.path("echo", () -> api.post(() -> api.jsonBody(false, body -> api.complete(api.json(StatusCodes.OK, body))))),
@@ -62,15 +48,12 @@ class HttpApiRoutesTest {
         })),
         api.path("slow", () -> api.get(() -> api.answerOk(
             CompletableFuture.failedFuture(new AskTimeoutException("Ask timed out on [Actor[pekko://x/y#1]] after [5000 ms]"))))))));
-    binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(route)
-        .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + binding.localAddress().getPort();
+    server = RouteServer.bind("HttpApiRoutesTest", route);
   }
 
   @AfterAll
   void unbind() throws Exception {
-    if (binding != null) binding.unbind().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-    if (testKit != null) testKit.shutdownTestKit();
+    if (server != null) server.close();
   }
 
   @Nested
@@ -261,7 +244,7 @@ class HttpApiRoutesTest {
   }
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+    return server.request(path);
   }
 
   private static HttpRequest.BodyPublisher json(String body) {
@@ -278,7 +261,7 @@ class HttpApiRoutesTest {
       builder.header("Content-Type", "application/json");
     }
     if (authorization != null) builder.header("Authorization", authorization);
-    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    return server.send(builder);
   }
 
   /** Asserts a problem document with {@code status}, no stack trace in it, and returns it. */

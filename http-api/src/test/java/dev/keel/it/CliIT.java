@@ -194,6 +194,48 @@ class CliIT {
 
   @Test
   @Order(5)
+  void audit_eventsAndStateAsOf() throws Exception {
+    java.time.Instant now = java.time.Instant.now();
+    Run events = keel("audit", "events", "service/cli-orders");
+    assertThat(events.code()).as(events.toString()).isZero();
+    List<String> lines = events.out().lines().toList();
+    assertThat(lines.get(0)).as(events.toString()).matches("SEQ +TIME +TYPE +DATA");
+    assertThat(lines.get(1)).as(events.toString())
+        .matches("1 +\\d{4}-\\d\\d-\\d\\dT\\S+Z +ServiceRegistered +\\{\"def\":\\{.*");
+    assertClean(events);
+    Run eventsJson = keel("audit", "events", "service/cli-orders", "--json", "--to", now.toString());
+    assertThat(eventsJson.code()).as(eventsJson.toString()).isZero();
+    assertThat(JSON.readTree(eventsJson.out()).get(0).get("type").asText()).isEqualTo("ServiceRegistered");
+    assertThat(JSON.readTree(eventsJson.out()).get(0).get("data").get("def").get("name").asText()).isEqualTo("Orders");
+
+    Run state = keel("audit", "state", "service/cli-orders", "--as-of", now.toString());
+    assertThat(state.code()).as(state.toString()).isZero();
+    assertThat(state.out()).as(state.toString()).startsWith("service/cli-orders as of " + now + ":\n{\n");
+    assertThat(JSON.readTree(state.out().substring(state.out().indexOf('\n') + 1)).get("endpoint").asText())
+        .isEqualTo("http://10.0.0.5:8080");
+    assertClean(state);
+    Run stateJson = keel("audit", "state", "service/cli-orders", "--as-of", now.toString(), "--json");
+    assertThat(JSON.readTree(stateJson.out()).get("id").asText()).as(stateJson.toString()).isEqualTo("cli-orders");
+
+    Run before = keel("audit", "state", "service/cli-orders", "--as-of", "2000-01-01T00:00:00Z");
+    assertThat(before.code()).as(before.toString()).isEqualTo(1);
+    assertOneErrorLine(before, "keel: 404 Not Found: service 'cli-orders' did not exist at 2000-01-01T00:00:00Z");
+    Run unknownType = keel("audit", "events", "spaceship/x");
+    assertThat(unknownType.code()).as(unknownType.toString()).isEqualTo(1);
+    assertOneErrorLine(unknownType, "keel: 404 Not Found: no entity type 'spaceship'");
+    Run notTypeAndId = keel("audit", "events", "cli-orders");
+    assertThat(notTypeAndId.code()).as(notTypeAndId.toString()).isEqualTo(2);
+    assertOneErrorLine(notTypeAndId, "keel: 'cli-orders' is not TYPE/ID");
+    Run noAsOf = keel("audit", "state", "service/cli-orders");
+    assertThat(noAsOf.code()).as(noAsOf.toString()).isEqualTo(2);
+    assertOneErrorLine(noAsOf, "keel: Missing required option: '--as-of=INSTANT'");
+    Run badInstant = keel("audit", "state", "service/cli-orders", "--as-of", "yesterday");
+    assertThat(badInstant.code()).as(badInstant.toString()).isEqualTo(2);
+    assertOneErrorLine(badInstant, "keel: Invalid value for option '--as-of': 'yesterday' is not an ISO-8601 instant");
+  }
+
+  @Test
+  @Order(6)
   void servicesDeregister() throws Exception {
     Run done = keel("services", "deregister", "cli-orders");
     assertThat(done.code()).as(done.toString()).isZero();
@@ -209,7 +251,7 @@ class CliIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void usageAndTokenProblems_areOneLineExit2() throws Exception {
     Run missing = keel("alert", "create", "x", "--service", "*");
     assertThat(missing.code()).as(missing.toString()).isEqualTo(2);
@@ -241,7 +283,7 @@ class CliIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void nodeDown_isAOneLineConnectionError_exit2() throws Exception {
     node.close();
     Run status = keel("status");

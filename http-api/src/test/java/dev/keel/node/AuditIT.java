@@ -7,18 +7,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.TestDatabases;
+import dev.keel.tenant.domain.FakeDnsServer;
+import dev.keel.workflow.execution.WorkflowRegistry;
+import dev.keel.workflow.sdk.Workflow;
+import dev.keel.workflow.sdk.WorkflowContext;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Audit over HTTP: for every entity type, the state rebuilt as of an instant equals what the live
- * resource answered at that instant, and an instant before the entity existed (or after it was
- * deleted) is a 404. Heartbeat data is not journaled, so a service's past view has none.
+ * Audit over HTTP: for every entity type (workflow, schedule, service, alert, tenant, hostname), the
+ * state rebuilt as of an instant equals what the live resource answered at that instant, also across
+ * an on-demand snapshot, and an instant before the entity existed (or after it was deleted) is a
+ * 404. Heartbeat data is not journaled, so a service's past view has none.
  */
 class AuditIT {
 
@@ -38,7 +45,15 @@ class AuditIT {
   }
 
   private void exercise(Map<String, String> db) throws Exception {
-    try (KeelNode node = NodeHttp.start(db)) {
+    try (FakeDnsServer dns = FakeDnsServer.start()) {
+      Map<String, String> config = new HashMap<>(db);
+      config.put("keel.tenants.dns-server", dns.hostAndPort());
+      exerciseWith(config);
+    }
+  }
+
+  private void exerciseWith(Map<String, String> config) throws Exception {
+    try (KeelNode node = NodeHttp.start(config, new WorkflowRegistry().register(new ApprovalWorkflow()))) {
       NodeHttp api = NodeHttp.ready(node);
       Map<String, JsonNode> seen = new LinkedHashMap<>();
       Instant beforeAll = tick();
@@ -64,13 +79,53 @@ class AuditIT {
           .isEqualTo("completed");
       record(api, seen, "workflow", "audit-wf", "/api/v1/workflows/audit-wf");
 
+      // A workflow seen waiting for a signal, paused, resumed, and completed by the signal.
+      String approval = "/api/v1/workflows/audit-approval";
+      api.send("POST", "/api/v1/workflows", "{\"workflow\":\"audit-approval\",\"id\":\"audit-approval\",\"input\":{}}");
+      api.await(approval, w -> w.get("status").asText().equals("waiting"), "waited for the signal");
+      record(api, seen, "workflow", "audit-approval", approval);
+      api.send("POST", approval + "/pause", null);
+      api.await(approval, w -> w.get("status").asText().equals("paused"), "paused");
+      record(api, seen, "workflow", "audit-approval", approval);
+      api.send("POST", approval + "/resume", null);
+      api.await(approval, w -> w.get("status").asText().equals("waiting"), "waited again");
+      record(api, seen, "workflow", "audit-approval", approval);
+      api.send("POST", approval + "/signals/approve", "{\"by\":\"ops\"}");
+      api.await(approval, w -> w.get("status").asText().equals("completed"), "completed");
+      record(api, seen, "workflow", "audit-approval", approval);
+
+      // An alert rule defined, redefined, deleted.
+      String rule = "{\"service\":\"nobody\",\"condition\":\"%s\",\"webhook\":\"http://127.0.0.1:9/hook\"}";
+      api.send("PUT", "/api/v1/alerts/audit-a", rule.formatted("status != healthy"));
+      record(api, seen, "alert", "audit-a", "/api/v1/alerts/audit-a");
+      api.send("PUT", "/api/v1/alerts/audit-a", rule.formatted("status == stale"));
+      record(api, seen, "alert", "audit-a", "/api/v1/alerts/audit-a");
+      api.send("DELETE", "/api/v1/alerts/audit-a", null);
+      Instant alertGone = tick();
+
       // A tenant, active, then suspended.
       String tenantId = JSON.readTree(api.send("POST", "/api/v1/tenants", "{\"slug\":\"audited\",\"name\":\"Audited\",\"plan\":\"free\"}")
           .body()).get("id").asText();
       api.await("/api/v1/tenants/" + tenantId, t -> t.get("status").asText().equals("active"), "became active");
       record(api, seen, "tenant", tenantId, "/api/v1/tenants/" + tenantId);
+
+      // Its hostname claimed, its certificate pending, then released.
+      String domain = "/api/v1/tenants/" + tenantId + "/domains/shop.audited.example";
+      api.send("POST", "/api/v1/tenants/" + tenantId + "/domains", "{\"hostname\":\"shop.audited.example\"}");
+      record(api, seen, "hostname", "shop.audited.example", domain);
+      api.send("PUT", domain + "/certificate", "{\"status\":\"pending\"}");
+      record(api, seen, "hostname", "shop.audited.example", domain);
+      api.send("DELETE", domain, null);
+      Instant domainGone = tick();
+
+      // A snapshot in the middle of the tenant's journal changes no past or present state.
+      assertThat(api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\",\"id\":\"" + tenantId + "\"}")
+          .statusCode()).isEqualTo(202);
+      record(api, seen, "tenant", tenantId, "/api/v1/tenants/" + tenantId);
       api.send("POST", "/api/v1/tenants/" + tenantId + "/suspend", "{\"reason\":\"audit\"}");
       record(api, seen, "tenant", tenantId, "/api/v1/tenants/" + tenantId);
+      assertThat(JSON.readTree(api.send("GET", "/api/v1/audit/tenant/" + tenantId + "/events", null).body())
+          .findValuesAsText("type")).containsSubsequence("TenantActivated", "SnapshotRequested", "TenantSuspended");
 
       for (Map.Entry<String, JsonNode> e : seen.entrySet()) {
         String[] key = e.getKey().split(" ");
@@ -80,6 +135,10 @@ class AuditIT {
       }
       assertProblem(api.send("GET", "/api/v1/audit/schedule/audit-s/state?asOf=" + beforeAll, null), 404);
       assertProblem(api.send("GET", "/api/v1/audit/schedule/audit-s/state?asOf=" + scheduleGone, null), 404);
+      assertProblem(api.send("GET", "/api/v1/audit/alert/audit-a/state?asOf=" + alertGone, null), 404);
+      assertProblem(api.send("GET", "/api/v1/audit/hostname/shop.audited.example/state?asOf=" + domainGone, null), 404);
+      assertThat(seen.keySet().stream().map(k -> k.split(" ")[0]).distinct())
+          .containsExactlyInAnyOrder("schedule", "service", "workflow", "alert", "tenant", "hostname");
 
       // The events, whole and by time window.
       JsonNode events = JSON.readTree(api.send("GET", "/api/v1/audit/service/audit-svc/events", null).body());
@@ -122,5 +181,25 @@ class AuditIT {
       copy.remove(java.util.List.of("lastHeartbeatAt", "metrics", "details", "nextHeartbeatBefore"));
     }
     return copy;
+  }
+
+  /** Prepares, waits for the signal {@code approve}, then finishes: an execution with a life to look back on. */
+  static final class ApprovalWorkflow implements Workflow<JsonNode, String> {
+    @Override
+    public String name() {
+      return "audit-approval";
+    }
+
+    @Override
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
+    @Override
+    public String run(WorkflowContext ctx, JsonNode input) {
+      String prepared = ctx.step("prepare", String.class, () -> "prepared");
+      JsonNode approval = ctx.awaitSignal("approve", JsonNode.class, Duration.ofHours(1));
+      return ctx.step("finish", String.class, () -> prepared + ", approved by " + approval.path("by").asText());
+    }
   }
 }

@@ -35,6 +35,11 @@ final class NodeHttp {
 
   /** Starts a node with {@code db} (data dir and database settings) on free ports. */
   static KeelNode start(Map<String, String> db) {
+    return start(db, new WorkflowRegistry());
+  }
+
+  /** As {@link #start(Map)}, with the test's own workflows in {@code registry} beside the built-ins. */
+  static KeelNode start(Map<String, String> db, WorkflowRegistry registry) {
     Map<String, Object> overrides = new HashMap<>(db);
     // Tests that count schedules see only their own, unless they ask for the built-in one.
     overrides.putIfAbsent("keel.tenants.quota-check-schedule", false);
@@ -42,7 +47,7 @@ final class NodeHttp {
     overrides.put("keel.cluster.port", 0);
     overrides.put("keel.node.admin-token", TOKEN);
     Config config = ConfigFactory.parseMap(overrides);
-    return KeelNode.start(config, new WorkflowRegistry());
+    return KeelNode.start(config, registry);
   }
 
   /** A client of {@code node}, once it answers {@code /ready}. */

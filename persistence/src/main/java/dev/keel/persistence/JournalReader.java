@@ -43,4 +43,12 @@ public final class JournalReader {
             env.event()))
         .runWith(Sink.seq(), system);
   }
+
+  /** Has {@code persistenceId} journaled anything? Reads one event at most. */
+  public CompletionStage<Boolean> exists(String persistenceId) {
+    return readJournal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+        .take(1)
+        .runWith(Sink.headOption(), system)
+        .thenApply(Optional::isPresent);
+  }
 }

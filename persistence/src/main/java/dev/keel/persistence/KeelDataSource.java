@@ -2,6 +2,7 @@ package dev.keel.persistence;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import javax.sql.DataSource;
 
 /**
@@ -13,7 +14,16 @@ public final class KeelDataSource {
   private KeelDataSource() {}
 
   public static HikariDataSource create(DatabaseSettings db, String poolName, int maxConnections) {
+    return create(db, poolName, maxConnections, null);
+  }
+
+  /**
+   * As above, with the pool's own meters ({@code hikaricp_connections_*}: connections in use, idle,
+   * pending, acquire and usage times, timeouts) in {@code meters} when it is not null.
+   */
+  public static HikariDataSource create(DatabaseSettings db, String poolName, int maxConnections, MeterRegistry meters) {
     HikariConfig config = new HikariConfig();
+    if (meters != null) config.setMetricRegistry(meters);
     config.setPoolName(poolName);
     config.setJdbcUrl(db.url());
     config.setUsername(db.user());

@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -22,6 +23,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,20 +84,27 @@ public final class SlugReservation
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
     return Behaviors.setup(ctx -> new SlugReservation(slug, clock, unconfirmedExpiry,
-        EventTags.tagCount(ctx.getSystem())));
+        EventTags.tagCount(ctx.getSystem()), EntitySnapshots.every(ctx.getSystem().settings().config(), ENTITY_TYPE)));
   }
 
   private final String slug;
   private final Clock clock;
   private final Duration unconfirmedExpiry;
   private final int tagCount;
+  private final int snapshotEvery;
 
-  private SlugReservation(String slug, Clock clock, Duration unconfirmedExpiry, int tagCount) {
+  private SlugReservation(String slug, Clock clock, Duration unconfirmedExpiry, int tagCount, int snapshotEvery) {
     super(PersistenceId.of(ENTITY_TYPE, slug));
     this.slug = slug;
     this.clock = clock;
     this.unconfirmedExpiry = unconfirmedExpiry;
     this.tagCount = tagCount;
+    this.snapshotEvery = snapshotEvery;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override

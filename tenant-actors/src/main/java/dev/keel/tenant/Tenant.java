@@ -2,6 +2,7 @@ package dev.keel.tenant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,11 +27,13 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +64,9 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   public record Create(TenantProfile profile, String keyHash, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
 
@@ -110,6 +117,9 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   /** The tenant, its default domain and its first key, in one event. */
   public record TenantCreated(TenantProfile profile, String keyHash, Instant at) implements Event {}
@@ -180,12 +190,14 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   private final WorkflowStarter starter;
   private final Clock clock;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
 
   private Tenant(String tenantId, WorkflowStarter starter, Clock clock, ActorContext<Command> context,
                  TimerScheduler<Command> timers) {
     super(persistenceId(tenantId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(tenantId));
     this.tenantId = tenantId;
     this.starter = starter;
     this.clock = clock;
@@ -201,12 +213,24 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, tenantId, tagCount);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), state -> {
           if (state instanceof Provisioning || state instanceof Deleting) context.getSelf().tell(new StartLifecycleWorkflow());
         })
@@ -218,6 +242,9 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    // First: Empty's catch-all below would swallow it.
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     b.forStateType(Empty.class)
         .onCommand(Create.class, this::create)
         .onCommand(CheckKey.class, (s, c) -> Effect().reply(c.replyTo(), new KeyCheck(KeyCheck.Outcome.UNKNOWN_TENANT, null)))
@@ -431,6 +458,7 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (event instanceof TenantCreated e && state instanceof Empty) {
       return new Provisioning(new TenantRecord(e.profile(), e.keyHash(), e.at(), e.at(), null));
     }

@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
 import dev.keel.tenant.Tenant.KeyCheck;
 import dev.keel.tenant.Tenant.TenantProfile;
@@ -9,9 +10,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,12 +55,14 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   private final TenantSettings settings;
   private final TenantReadModel readModel;
   private final ApiKeys keys;
+  private final JournaledEntities journaled;
 
   public TenantService(ActorSystem<?> system, TenantSettings settings, TenantReadModel readModel, ApiKeys keys) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
     this.keys = keys;
+    this.journaled = new JournaledEntities(system);
   }
 
   public TenantSettings settings() {
@@ -94,6 +99,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
                 r -> new Tenant.Create(profile, ApiKeys.hash(apiKey), r), settings.askTimeout())
             .handle((view, failure) -> {
               if (failure == null) {
+                journaled.created(Tenant.persistenceId(tenantId).id());
                 slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Confirm(tenantId, r), settings.askTimeout())
                     .whenComplete((d, f) -> {
                       // Unconfirmed, the reservation only expires; the tenant is there either way.
@@ -121,7 +127,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
 
   public CompletionStage<TenantView> get(String id) {
     if (!ApiKeys.isTenantId(id)) return notFound(id);
-    return tenant(id).askWithStatus(Tenant.Get::new, settings.askTimeout());
+    return askExisting(id, Tenant.Get::new);
   }
 
   public CompletionStage<TenantReadModel.Page> list(String status, String plan, int limit, String cursor) {
@@ -130,17 +136,17 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
 
   public CompletionStage<TenantView> suspend(String id, String reason) {
     if (!ApiKeys.isTenantId(id)) return notFound(id);
-    return tenant(id).askWithStatus(r -> new Tenant.Suspend(reason, r), settings.askTimeout());
+    return askExisting(id, r -> new Tenant.Suspend(reason, r));
   }
 
   public CompletionStage<TenantView> reactivate(String id) {
     if (!ApiKeys.isTenantId(id)) return notFound(id);
-    return tenant(id).askWithStatus(Tenant.Reactivate::new, settings.askTimeout());
+    return askExisting(id, Tenant.Reactivate::new);
   }
 
   public CompletionStage<TenantView> delete(String id) {
     if (!ApiKeys.isTenantId(id)) return notFound(id);
-    return tenant(id).askWithStatus(Tenant.Delete::new, settings.askTimeout());
+    return askExisting(id, Tenant.Delete::new);
   }
 
   public CompletionStage<TenantView> activate(String id) {
@@ -155,7 +161,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   public CompletionStage<CreatedTenant> rotateKey(String id) {
     if (!ApiKeys.isTenantId(id)) return notFound(id);
     String apiKey = keys.newKey(id);
-    return tenant(id).<TenantView>askWithStatus(r -> new Tenant.RotateKey(ApiKeys.hash(apiKey), r), settings.askTimeout())
+    return this.<TenantView>askExisting(id, r -> new Tenant.RotateKey(ApiKeys.hash(apiKey), r))
         .thenApply(view -> new CreatedTenant(view, apiKey));
   }
 
@@ -164,13 +170,30 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
     Optional<String> tenantId = ApiKeys.tenantOf(presentedKey);
     if (tenantId.isEmpty()) return CompletableFuture.completedFuture(new Refused(401, "the token is not known"));
     String hash = ApiKeys.hash(presentedKey);
-    return tenant(tenantId.get()).<KeyCheck>ask(r -> new Tenant.CheckKey(hash, r), settings.askTimeout())
-        .thenApply(check -> {
-          if (check.outcome() == KeyCheck.Outcome.VALID) return new AuthenticatedTenant(tenantId.get());
-          if (check.outcome() == KeyCheck.Outcome.SUSPENDED) return new Refused(403, "the tenant is suspended");
-          if (check.outcome() == KeyCheck.Outcome.DELETING) return new Refused(403, "the tenant is being deleted");
-          return new Refused(401, "the token is not known");
-        });
+    // Anyone can present a key-shaped token: one naming a tenant that never existed must not wake
+    // (and have sharding remember) a tenant entity on every request.
+    CompletionStage<Authentication> checked = journaled.ifJournaled(Tenant.persistenceId(tenantId.get()).id(), () -> "unknown tenant",
+        () -> tenant(tenantId.get()).<KeyCheck>ask(r -> new Tenant.CheckKey(hash, r), settings.askTimeout())
+            .thenApply(check -> {
+              if (check.outcome() == KeyCheck.Outcome.VALID) return new AuthenticatedTenant(tenantId.get());
+              if (check.outcome() == KeyCheck.Outcome.SUSPENDED) return new Refused(403, "the tenant is suspended");
+              if (check.outcome() == KeyCheck.Outcome.DELETING) return new Refused(403, "the tenant is being deleted");
+              return new Refused(401, "the token is not known");
+            }));
+    return checked.handle((answer, failure) -> {
+      if (failure == null) return CompletableFuture.completedFuture(answer);
+      if (isNotFound(failure)) return CompletableFuture.<Authentication>completedFuture(new Refused(401, "the token is not known"));
+      return CompletableFuture.<Authentication>failedFuture(failure);
+    }).thenCompose(s -> s);
+  }
+
+  /** Asks a tenant that was created; an unknown id is answered 404 without waking (and remembering) an entity. */
+  private <T> CompletionStage<T> askExisting(String id, java.util.function.Function<ActorRef<StatusReply<T>>, Tenant.Command> command) {
+    return journaled.askIfJournaled(tenant(id), Tenant.persistenceId(id).id(), () -> doesNotExist(id), command, settings.askTimeout());
+  }
+
+  private static boolean isNotFound(Throwable failure) {
+    return Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false);
   }
 
   @Override
@@ -187,7 +210,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   private <T> CompletionStage<Optional<T>> ifExists(String tenantId, java.util.function.Function<TenantView, T> what) {
     return get(tenantId).handle((view, failure) -> {
       if (failure == null) return CompletableFuture.completedFuture(Optional.of(what.apply(view)));
-      if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
+      if (isNotFound(failure)) {
         return CompletableFuture.completedFuture(Optional.<T>empty());
       }
       return CompletableFuture.<Optional<T>>failedFuture(failure);
@@ -195,6 +218,10 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   }
 
   private static <T> CompletionStage<T> notFound(String id) {
-    return CompletableFuture.failedFuture(Rejection.notFoundFailure("tenant '" + id + "' does not exist"));
+    return CompletableFuture.failedFuture(Rejection.notFoundFailure(doesNotExist(id)));
+  }
+
+  private static String doesNotExist(String id) {
+    return "tenant '" + id + "' does not exist";
   }
 }

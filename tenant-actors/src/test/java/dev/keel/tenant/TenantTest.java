@@ -36,11 +36,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.SnapshotTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -275,5 +277,47 @@ class TenantTest {
         Thread.onSpinWait();
       }
     }
+  }
+
+  // ---------------------------------------------------------------- snapshots on demand
+
+  @Test
+  void aSnapshotOnDemandIsStoredBeforeTheReplyAndTheTenantRecoversFromIt() {
+    create();
+    ok(kit.<StatusReply<TenantView>>runCommand(Activate::new).reply());
+    State active = kit.getState();
+    SnapshotTestKit snapshots = SnapshotTestKit.create(testKit.system());
+    clock.advance(Duration.ofMinutes(1));
+
+    var saved = kit.<StatusReply<Done>>runCommand(Tenant.SaveSnapshot::new);
+
+    assertThat(saved.reply().isSuccess()).as("%s", saved.reply()).isTrue();
+    assertThat(saved.event()).isEqualTo(new Tenant.SnapshotRequested(T0.plusSeconds(60)));
+    assertThat(saved.state()).as("the marker changes nothing").isEqualTo(active);
+    assertThat(snapshots.persistedInStorage(Tenant.persistenceId(id).id()))
+        .extracting(p -> p.second()).last().isEqualTo(active);
+    kit.restart();
+    assertThat(kit.getState()).isEqualTo(active);
+    assertThat(Tenant.viewOf(id, kit.getState()).updatedAt()).isEqualTo(T0);
+  }
+
+  @Test
+  void aSnapshotThatIsNotStoredIsAnUnavailableReply() {
+    create();
+    SnapshotTestKit.create(testKit.system()).failNextPersisted(Tenant.persistenceId(id).id());
+
+    var failed = kit.<StatusReply<Done>>runCommand(Tenant.SaveSnapshot::new);
+
+    assertThat(rejected(failed.reply()).kind()).isEqualTo(Rejection.Kind.UNAVAILABLE);
+    assertThat(rejected(failed.reply()).detail()).contains("tenant|" + id);
+  }
+
+  @Test
+  void anUnknownTenantIsNotSnapshottedNorCreated() {
+    var missing = kit.<StatusReply<Done>>runCommand(Tenant.SaveSnapshot::new);
+
+    assertThat(missing.hasNoEvents()).isTrue();
+    assertThat(rejected(missing.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(kit.getState()).isInstanceOf(Tenant.Empty.class);
   }
 }

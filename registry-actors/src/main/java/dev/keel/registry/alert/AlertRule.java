@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.EntityAudit;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -50,6 +51,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
@@ -110,6 +112,9 @@ public final class AlertRule
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /*
    * asTenant in Put, Get and Delete is the calling tenant, or null for the admin: a tenant's command
@@ -172,6 +177,9 @@ public final class AlertRule
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record AlertDefined(AlertDefinition def, Instant at) implements Event {}
 
@@ -380,6 +388,7 @@ public final class AlertRule
   private final AlertSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
   /** Firings whose start is on its way: not started again until it answers. */
@@ -391,6 +400,7 @@ public final class AlertRule
                     Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                     TimerScheduler<Command> timers) {
     super(persistenceId(ruleId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(ruleId));
     this.ruleId = ruleId;
     this.starter = starter;
     this.clock = clock;
@@ -409,18 +419,24 @@ public final class AlertRule
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, ruleId, tagCount);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // A flapping service fires and clears all day: recover from a snapshot, not from every firing.
-    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -457,6 +473,8 @@ public final class AlertRule
         })
         .onCommand(DeliveryStartAcknowledged.class, this::deliveryStarted)
         .onCommand(DeliveryStartFailed.class, this::deliveryFailed);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -487,6 +505,11 @@ public final class AlertRule
   }
 
   private String notFoundDetail() {
+    return doesNotExist(ruleId);
+  }
+
+  /** The not-found detail of a rule, also answered by the façade for ids never defined. */
+  public static String doesNotExist(String ruleId) {
     return "alert '" + ruleId + "' does not exist";
   }
 
@@ -773,6 +796,7 @@ public final class AlertRule
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof Active a) {
       if (event instanceof AlertUpdated e) {
         Map<String, ServiceAlert> services = new HashMap<>();

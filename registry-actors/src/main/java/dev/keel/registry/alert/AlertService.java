@@ -1,5 +1,6 @@
 package dev.keel.registry.alert;
 
+import dev.keel.persistence.JournaledEntities;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
 import dev.keel.registry.alert.AlertRule.AlertView;
 import dev.keel.registry.alert.AlertRule.PutResult;
@@ -21,12 +22,14 @@ public final class AlertService {
   private final AlertSettings settings;
   private final AlertReadModel readModel;
   private final AlertCatalog catalog;
+  private final JournaledEntities journaled;
 
   public AlertService(ActorSystem<?> system, AlertSettings settings, AlertReadModel readModel, AlertCatalog catalog) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
     this.catalog = catalog;
+    this.journaled = new JournaledEntities(system);
   }
 
   private EntityRef<AlertRule.Command> entity(String id) {
@@ -47,17 +50,20 @@ public final class AlertService {
   public CompletionStage<PutResult> put(String id, AlertDefinition definition, String asTenant) {
     return entity(id).<PutResult>askWithStatus(r -> new AlertRule.Put(definition, asTenant, r), settings.askTimeout())
         .thenApply(result -> {
+          journaled.created(AlertRule.persistenceId(id).id());
           catalog.put(result.view());
           return result;
         });
   }
 
   public CompletionStage<AlertView> get(String id, String asTenant) {
-    return entity(id).askWithStatus(r -> new AlertRule.Get(asTenant, r), settings.askTimeout());
+    return journaled.askIfJournaled(entity(id), AlertRule.persistenceId(id).id(), () -> AlertRule.doesNotExist(id),
+        r -> new AlertRule.Get(asTenant, r), settings.askTimeout());
   }
 
   public CompletionStage<Done> delete(String id, String asTenant) {
-    return entity(id).<Done>askWithStatus(r -> new AlertRule.Delete(asTenant, r), settings.askTimeout())
+    return journaled.<AlertRule.Command, Done>askIfJournaled(entity(id), AlertRule.persistenceId(id).id(), () -> AlertRule.doesNotExist(id),
+            r -> new AlertRule.Delete(asTenant, r), settings.askTimeout())
         .thenApply(done -> {
           catalog.remove(id);
           return done;

@@ -15,10 +15,9 @@ import java.time.Duration;
  *     list, which trails the entities by the projection's lag
  * @param retellAfter how long a node's last word to a rule about a service stands before it is told
  *     again even without a change; zero never tells again
- * @param snapshotEvery a rule snapshots its state every this many events
  */
 public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Duration catalogRefresh,
-                            Duration catalogLocalGrace, Duration retellAfter, int snapshotEvery) {
+                            Duration catalogLocalGrace, Duration retellAfter) {
 
   public AlertSettings {
     requirePositive("ask-timeout", askTimeout);
@@ -28,7 +27,6 @@ public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Dur
     if (retellAfter == null || retellAfter.isNegative()) {
       throw new IllegalArgumentException("keel.alerts.retell-after must be zero or a positive duration, got " + retellAfter);
     }
-    if (snapshotEvery < 1) throw new IllegalArgumentException("keel.alerts.snapshot-every must be at least 1, got " + snapshotEvery);
   }
 
   /** Reads the {@code keel.alerts} section. */
@@ -38,8 +36,7 @@ public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Dur
         keelAlerts.getDuration("start-retry-backoff"),
         keelAlerts.getDuration("catalog-refresh"),
         keelAlerts.getDuration("catalog-local-grace"),
-        keelAlerts.getDuration("retell-after"),
-        keelAlerts.getInt("snapshot-every"));
+        keelAlerts.getDuration("retell-after"));
   }
 
   private static void requirePositive(String setting, Duration value) {

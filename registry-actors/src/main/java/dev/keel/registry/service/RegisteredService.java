@@ -1,5 +1,6 @@
 package dev.keel.registry.service;
 
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -25,6 +26,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
@@ -69,6 +71,9 @@ public final class RegisteredService
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /*
    * asTenant in the commands below is the calling tenant, or null for the admin: a tenant's command
@@ -136,6 +141,9 @@ public final class RegisteredService
 
   public sealed interface Event extends KeelSerializable {}
 
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
+
   public record ServiceRegistered(ServiceDefinition def, Instant at) implements Event {}
 
   public record ServiceUpdated(ServiceDefinition def, Instant at) implements Event {}
@@ -168,8 +176,14 @@ public final class RegisteredService
 
   /** As above; {@code calm} tells the TTL check when the cluster was last disturbed. */
   public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
+    init(system, observer, clock, calm, ServiceMetrics.NONE);
+  }
+
+  /** As above, counting heartbeats and transitions into {@code metrics}. */
+  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
+                          ServiceMetrics metrics) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, Optional.of(ctx.getShard())))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, metrics, Optional.of(ctx.getShard())))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -182,13 +196,13 @@ public final class RegisteredService
   }
 
   public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
-    return create(serviceId, observer, clock, calm, Optional.empty());
+    return create(serviceId, observer, clock, calm, ServiceMetrics.NONE, Optional.empty());
   }
 
   private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+                                          ServiceMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new RegisteredService(serviceId, observer, clock, calm, shard, ctx, timers)));
+        timers -> new RegisteredService(serviceId, observer, clock, calm, metrics, shard, ctx, timers)));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -197,8 +211,10 @@ public final class RegisteredService
   private final ServiceObserver observer;
   private final Clock clock;
   private final ControlPlaneCalm calm;
+  private final ServiceMetrics serviceMetrics;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
 
@@ -212,13 +228,15 @@ public final class RegisteredService
   private Instant ttlTimerAt;
 
   private RegisteredService(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                            Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
+                            ServiceMetrics serviceMetrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                             TimerScheduler<Command> timers) {
     super(persistenceId(serviceId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(serviceId));
     this.serviceId = serviceId;
     this.observer = observer;
     this.clock = clock;
     this.calm = calm;
+    this.serviceMetrics = serviceMetrics;
     this.shard = shard;
     this.context = context;
     this.timers = timers;
@@ -232,18 +250,24 @@ public final class RegisteredService
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, serviceId, tagCount);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // A flapping service writes a transition per flap: recover from a snapshot, not from years of them.
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -276,6 +300,8 @@ public final class RegisteredService
         .onCommand(Deregister.class, (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
         .onCommand(CheckTtl.class, this::checkTtl)
         .onCommand(CheckDeregister.class, this::checkDeregister);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -302,6 +328,11 @@ public final class RegisteredService
   }
 
   private String notRegisteredDetail() {
+    return notRegisteredDetail(serviceId);
+  }
+
+  /** The not-found detail of a service, also answered by the façade for ids never registered. */
+  public static String notRegisteredDetail(String serviceId) {
     return "service '" + serviceId + "' is not registered; register it first with PUT /api/v1/services/" + serviceId;
   }
 
@@ -349,6 +380,7 @@ public final class RegisteredService
         .thenRun(s -> {
           log.info("service re-registered serviceId={} type={} ttlSeconds={} changed={} statusWas={}",
               serviceId, c.def().type(), c.def().ttlSeconds(), !c.def().equals(state.def()), state.status());
+          if (!state.status().equals("healthy")) serviceMetrics.transition("healthy");
           heard(now, Map.of(), Map.of(), (Registered) s);
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
@@ -362,6 +394,7 @@ public final class RegisteredService
     List<FieldProblem> problems = ServiceRules.problems(c.report());
     if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
     Instant now = clock.instant();
+    serviceMetrics.heartbeat();
     String status = c.report().effectiveStatus();
     if (status.equals(state.status())) {
       // The common case, thousands a second: memory only, no journal write.
@@ -371,6 +404,7 @@ public final class RegisteredService
     return Effect().persist(new StatusChanged(state.status(), status, "heartbeat", now))
         .thenRun(s -> {
           log.info("service status changed serviceId={} from={} to={} reason=heartbeat", serviceId, state.status(), status);
+          serviceMetrics.transition(status);
           heard(now, c.report().metrics(), c.report().details(), (Registered) s);
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(ack((Registered) s)));
@@ -400,6 +434,7 @@ public final class RegisteredService
         .thenRun(s -> {
           log.info("service status changed serviceId={} from={} to=stale reason=ttl ttlSeconds={} lastHeartbeatAt={}",
               serviceId, state.status(), state.def().ttlSeconds(), lastHeartbeatAt);
+          serviceMetrics.transition("stale");
           deadline = null;
           Registered stale = (Registered) s;
           armDeregister(stale);
@@ -522,6 +557,7 @@ public final class RegisteredService
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof Registered r) {
       if (event instanceof ServiceUpdated e) return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
       if (event instanceof StatusChanged e) return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());

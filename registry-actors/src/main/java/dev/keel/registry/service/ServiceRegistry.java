@@ -1,5 +1,6 @@
 package dev.keel.registry.service;
 
+import dev.keel.persistence.JournaledEntities;
 import dev.keel.registry.service.RegisteredService.HeartbeatAck;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.RegisterResult;
@@ -13,10 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /** The service registry façade for routes: asks service entities, lists from the read model. */
 public final class ServiceRegistry {
@@ -31,11 +35,13 @@ public final class ServiceRegistry {
   private final ClusterSharding sharding;
   private final ServiceSettings settings;
   private final ServiceReadModel readModel;
+  private final JournaledEntities journaled;
 
   public ServiceRegistry(ActorSystem<?> system, ServiceSettings settings, ServiceReadModel readModel) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
+    this.journaled = new JournaledEntities(system);
   }
 
   public ServiceSettings settings() {
@@ -52,19 +58,32 @@ public final class ServiceRegistry {
    */
 
   public CompletionStage<RegisterResult> register(String id, ServiceDefinition definition, String asTenant) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Register(definition, asTenant, r), settings.askTimeout());
+    return entity(id).<RegisterResult>askWithStatus(r -> new RegisteredService.Register(definition, asTenant, r), settings.askTimeout())
+        .thenApply(registered -> {
+          journaled.created(RegisteredService.persistenceId(id).id());
+          return registered;
+        });
   }
 
   public CompletionStage<HeartbeatAck> heartbeat(String id, HeartbeatReport report, String asTenant) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Heartbeat(report, asTenant, r), settings.askTimeout());
+    return askRegistered(id, r -> new RegisteredService.Heartbeat(report, asTenant, r));
   }
 
   public CompletionStage<ServiceView> get(String id, String asTenant) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Get(asTenant, r), settings.askTimeout());
+    return askRegistered(id, r -> new RegisteredService.Get(asTenant, r));
   }
 
   public CompletionStage<Done> deregister(String id, String asTenant) {
-    return entity(id).askWithStatus(r -> new RegisteredService.Deregister(asTenant, r), settings.askTimeout());
+    return askRegistered(id, r -> new RegisteredService.Deregister(asTenant, r));
+  }
+
+  /**
+   * Asks a service that was ever registered. A client heartbeating an id it never registered gets
+   * its 404 without waking (and remembering) an entity for it each time.
+   */
+  private <T> CompletionStage<T> askRegistered(String id, Function<ActorRef<StatusReply<T>>, RegisteredService.Command> command) {
+    return journaled.askIfJournaled(entity(id), RegisteredService.persistenceId(id).id(), () -> RegisteredService.notRegisteredDetail(id),
+        command, settings.askTimeout());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.keel.tenant.domain;
 
 import dev.keel.persistence.EntityAudit;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -36,6 +37,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
@@ -112,6 +114,9 @@ public final class CustomDomain
 
   public sealed interface Command extends KeelSerializable {}
 
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /**
    * Claim the hostname for {@code tenantId} with {@code challengeToken} (made by the caller, so
    * that this entity needs no randomness); the same tenant again gets the claim as it is.
@@ -168,6 +173,9 @@ public final class CustomDomain
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record DomainClaimed(String tenantId, String challengeToken, Instant at, Instant nextCheckAt) implements Event {}
 
@@ -287,6 +295,7 @@ public final class CustomDomain
   private final DomainSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
 
@@ -299,6 +308,7 @@ public final class CustomDomain
                        Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                        TimerScheduler<Command> timers) {
     super(persistenceId(hostname));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(hostname));
     this.hostname = hostname;
     this.resolver = resolver;
     this.clock = clock;
@@ -317,18 +327,24 @@ public final class CustomDomain
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, hostname, tagCount);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // A week of hourly checks is ~170 events: recover from a snapshot, not from all of them.
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -363,6 +379,8 @@ public final class CustomDomain
         .onCommand(CheckDue.class, (s, c) -> Effect().noReply())
         .onCommand(CheckCompleted.class, this::checkCompletedElsewhere)
         .onCommand(Idle.class, (s, c) -> idle());
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Unclaimed),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -401,6 +419,11 @@ public final class CustomDomain
   }
 
   private String doesNotExist() {
+    return doesNotExist(hostname);
+  }
+
+  /** The not-found detail of a hostname, also answered by the façade for hostnames never claimed. */
+  public static String doesNotExist(String hostname) {
     return "domain '" + hostname + "' does not exist";
   }
 
@@ -685,6 +708,7 @@ public final class CustomDomain
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof Unclaimed || state instanceof Released) {
       if (event instanceof DomainClaimed e) {
         return new Pending(new Ownership(e.tenantId(), e.challengeToken(), e.at()), Certificate.none(e.at()), e.at(),

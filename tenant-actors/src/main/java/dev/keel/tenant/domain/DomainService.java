@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
 import dev.keel.tenant.TenantStatusLookup;
 import dev.keel.tenant.domain.CustomDomain.ClaimResult;
@@ -13,11 +14,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +57,7 @@ public final class DomainService {
   private final DomainReadModel readModel;
   private final TenantStatusLookup tenants;
   private final RandomGenerator random;
+  private final JournaledEntities journaled;
 
   public DomainService(ActorSystem<?> system, DomainSettings settings, DomainReadModel readModel, TenantStatusLookup tenants) {
     this(system, settings, readModel, tenants, new SecureRandom());
@@ -66,6 +71,7 @@ public final class DomainService {
     this.readModel = readModel;
     this.tenants = tenants;
     this.random = random;
+    this.journaled = new JournaledEntities(system);
   }
 
   public DomainSettings settings() {
@@ -79,6 +85,12 @@ public final class DomainService {
 
   private EntityRef<CustomDomain.Command> entity(String hostname) {
     return sharding.entityRefFor(CustomDomain.ENTITY_KEY, hostname);
+  }
+
+  /** Asks a hostname that was ever claimed; any other is answered 404 without waking (and remembering) an entity. */
+  private <T> CompletionStage<T> askClaimed(String hostname, Function<ActorRef<StatusReply<T>>, CustomDomain.Command> command) {
+    return journaled.askIfJournaled(entity(hostname), CustomDomain.persistenceId(hostname).id(), () -> CustomDomain.doesNotExist(hostname),
+        command, settings.askTimeout());
   }
 
   /**
@@ -96,14 +108,18 @@ public final class DomainService {
             Rejection.<ClaimResult>notFound("tenant '" + tenantId + "' does not exist").getError());
       }
       String token = newToken();
-      return entity(hostname).askWithStatus(r -> new CustomDomain.Claim(tenantId, token, r), settings.askTimeout());
+      return entity(hostname).<ClaimResult>askWithStatus(r -> new CustomDomain.Claim(tenantId, token, r), settings.askTimeout())
+          .thenApply(claimed -> {
+            journaled.created(CustomDomain.persistenceId(hostname).id());
+            return claimed;
+          });
     });
   }
 
   /** @throws Hostnames.InvalidHostnameException at once */
   public CompletionStage<DomainView> get(String tenantId, String rawHostname) {
     String hostname = normalise(rawHostname);
-    return entity(hostname).askWithStatus(r -> new CustomDomain.Get(tenantId, r), settings.askTimeout());
+    return askClaimed(hostname, r -> new CustomDomain.Get(tenantId, r));
   }
 
   /**
@@ -113,7 +129,7 @@ public final class DomainService {
    */
   public CompletionStage<DomainView> verify(String tenantId, String rawHostname) {
     String hostname = normalise(rawHostname);
-    return entity(hostname).askWithStatus(r -> new CustomDomain.Verify(tenantId, r), settings.askTimeout());
+    return askClaimed(hostname, r -> new CustomDomain.Verify(tenantId, r));
   }
 
   /**
@@ -124,8 +140,7 @@ public final class DomainService {
   public CompletionStage<DomainView> setCertificate(String tenantId, String rawHostname, String status, Instant expiresAt,
                                                     String reason) {
     String hostname = normalise(rawHostname);
-    return entity(hostname).askWithStatus(r -> new CustomDomain.SetCertificate(tenantId, status, expiresAt, reason, r),
-        settings.askTimeout());
+    return askClaimed(hostname, r -> new CustomDomain.SetCertificate(tenantId, status, expiresAt, reason, r));
   }
 
   /**
@@ -139,7 +154,7 @@ public final class DomainService {
   }
 
   private CompletionStage<Done> release(String tenantId, String hostname, String reason) {
-    return entity(hostname).askWithStatus(r -> new CustomDomain.Release(tenantId, reason, r), settings.askTimeout());
+    return askClaimed(hostname, r -> new CustomDomain.Release(tenantId, reason, r));
   }
 
   /**

@@ -13,4 +13,12 @@ public record WorkflowDeps(
     WorkflowRegistry registry,
     WorkflowRunner runner,
     ObjectMapper mapper,
-    Scheduler scheduler) {}
+    Scheduler scheduler,
+    WorkflowMetrics metrics) {
+
+  /** Without metrics: counts into nothing. */
+  public WorkflowDeps(Clock clock, RandomGenerator random, WorkflowSettings settings, WorkflowRegistry registry,
+                      WorkflowRunner runner, ObjectMapper mapper, Scheduler scheduler) {
+    this(clock, random, settings, registry, runner, mapper, scheduler, WorkflowMetrics.NONE);
+  }
+}

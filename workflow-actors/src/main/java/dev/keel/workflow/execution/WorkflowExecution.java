@@ -1,6 +1,7 @@
 package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -29,6 +30,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -61,6 +63,9 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Start this execution; idempotent for the same workflow, input and tenant. */
   /**
@@ -136,6 +141,9 @@ public final class WorkflowExecution
   public sealed interface Event extends KeelSerializable {
     Instant at();
   }
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record WorkflowStarted(String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
       implements Event {
@@ -302,6 +310,7 @@ public final class WorkflowExecution
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
@@ -313,6 +322,7 @@ public final class WorkflowExecution
   private WorkflowExecution(String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
                             ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(persistenceId(workflowId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(workflowId));
     this.workflowId = workflowId;
     this.deps = deps;
     this.clock = deps.clock();
@@ -328,6 +338,7 @@ public final class WorkflowExecution
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     // Only events that change what the read side shows or when the execution is due get a tag:
     // a plain step is two untagged events, which keeps the hot path to the journal alone.
     boolean readSideRelevant;
@@ -340,12 +351,18 @@ public final class WorkflowExecution
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(deps.settings().snapshotEvery(), 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -373,7 +390,7 @@ public final class WorkflowExecution
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SendSignal.class, (s, c) -> {
           scheduleIdle();
-          return Effect().reply(c.replyTo(), Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+          return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
         });
 
     b.forStateType(Running.class)
@@ -426,12 +443,19 @@ public final class WorkflowExecution
           return Effect().noReply();
         });
 
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof NotStarted),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
   private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<ExecutionView>> replyTo) {
     scheduleIdle();
-    return Effect().reply(replyTo, Rejection.notFound("workflow '" + workflowId + "' does not exist"));
+    return Effect().reply(replyTo, Rejection.notFound(doesNotExist(workflowId)));
+  }
+
+  /** The not-found detail of an execution, also answered by the façade for ids never started. */
+  public static String doesNotExist(String workflowId) {
+    return "workflow '" + workflowId + "' does not exist";
   }
 
   private ReplyEffect<Event, State> start(NotStarted state, Start c) {
@@ -441,8 +465,11 @@ public final class WorkflowExecution
       return Effect().reply(c.replyTo(), Rejection.unavailable("the start arrived after its caller gave up; nothing was started"));
     }
     WorkflowStarted event = new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
+    long writeStart = System.nanoTime();
     return Effect().persist(event)
         .thenRun(s -> {
+          deps.metrics().written(1, writeStart);
+          deps.metrics().started();
           log.info("workflow started id={} workflow={} version={}", workflowId, c.workflow(), c.version());
           afterChange(((Running) s).data());
         })
@@ -463,6 +490,7 @@ public final class WorkflowExecution
     return Effect().persist(new WorkflowCancelled(reason, now()))
         .thenRun(after -> {
           log.info("workflow cancelled id={} reason={}", workflowId, reason);
+          deps.metrics().cancelled();
           activeRunId = 0; // a step body in flight finishes; its result is refused at the boundary
           finished(after);
         })
@@ -549,14 +577,20 @@ public final class WorkflowExecution
     }
     Next n = next.apply(now);
     events.add(n.event());
-    return Effect().persist(events).thenReply(replyTo, n.reply()::apply);
+    long writeStart = System.nanoTime();
+    return Effect().persist(events).thenReply(replyTo, after -> {
+      measureWrite(s.data(), completed, events.size(), writeStart, now);
+      return n.reply().apply(after);
+    });
   }
 
   private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
     if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
     return Effect().persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
-        .thenRun(after -> log.info("step failed id={} step={} attempt={} retryAt={} error={}",
-            workflowId, c.name(), c.attempt(), c.retryAt(), c.error()))
+        .thenRun(after -> {
+          log.info("step failed id={} step={} attempt={} retryAt={} error={}", workflowId, c.name(), c.attempt(), c.retryAt(), c.error());
+          if (c.retryAt() != null) deps.metrics().retryScheduled();
+        })
         .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
   }
 
@@ -598,11 +632,14 @@ public final class WorkflowExecution
     Instant now = now();
     List<Event> events = new ArrayList<>(2);
     if (c.completed() != null) events.add(new StepCompleted(c.completed().seq(), c.completed().name(), c.completed().output(), now));
+    long writeStart = System.nanoTime();
     switch (c.outcome()) {
       case COMPLETED:
         events.add(new WorkflowCompleted(c.output(), now));
         return Effect().persist(events)
             .thenRun(after -> {
+              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+              deps.metrics().completed();
               log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
               finished(after);
             })
@@ -611,6 +648,8 @@ public final class WorkflowExecution
         events.add(new WorkflowFailed(c.error(), now));
         return Effect().persist(events)
             .thenRun(after -> {
+              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+              deps.metrics().failed();
               log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
               finished(after);
             })
@@ -625,6 +664,14 @@ public final class WorkflowExecution
   }
 
   // ---------------------------------------------------------------- side effects after a change
+
+  /** After a write: its latency and size, and the latency of the step whose result it carried. */
+  private void measureWrite(ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
+    deps.metrics().written(events, writeStart);
+    if (completed != null && completed.seq() < before.ops().size()) {
+      deps.metrics().stepCompleted(Duration.between(before.ops().get(completed.seq()).startedAt(), now));
+    }
+  }
 
   /** Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for. */
   private void afterChange(ExecutionData data) {
@@ -702,6 +749,7 @@ public final class WorkflowExecution
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof NotStarted) {
       if (event instanceof WorkflowStarted e) {
         return new Running(new ExecutionData(e.workflowId(), e.workflow(), e.version(), e.tenantId(), e.input(),

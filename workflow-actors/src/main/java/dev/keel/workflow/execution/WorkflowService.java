@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.JournalReader;
+import dev.keel.persistence.JournaledEntities;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.Workflow;
 import java.time.Duration;
@@ -16,7 +17,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
@@ -35,6 +38,7 @@ public final class WorkflowService implements WorkflowStarter {
   private final WorkflowSettings settings;
   private final ObjectMapper mapper;
   private final JournalReader journal;
+  private final JournaledEntities journaled;
   private final java.time.Clock clock;
 
   public WorkflowService(ActorSystem<?> system, WorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper,
@@ -46,10 +50,18 @@ public final class WorkflowService implements WorkflowStarter {
     this.settings = settings;
     this.mapper = mapper;
     this.journal = new JournalReader(system);
+    this.journaled = new JournaledEntities(system);
   }
 
   private EntityRef<WorkflowExecution.Command> entity(String id) {
     return sharding.entityRefFor(WorkflowExecution.ENTITY_KEY, id);
+  }
+
+  /** Asks an execution that was started; an unknown id is answered 404 without waking (and remembering) an entity. */
+  private <T> CompletionStage<T> askStarted(String id, java.util.function.Function<ActorRef<StatusReply<T>>, WorkflowExecution.Command> command,
+                                            Duration timeout) {
+    return journaled.askIfJournaled(entity(id), WorkflowExecution.persistenceId(id).id(), () -> WorkflowExecution.doesNotExist(id),
+        command, timeout);
   }
 
   /**
@@ -65,8 +77,12 @@ public final class WorkflowService implements WorkflowStarter {
     int version = workflow.version();
     // The asker answers 503 when the ask times out; past that instant the entity must not start it.
     java.time.Instant deadline = clock.instant().plus(settings.askTimeout());
-    return entity(id).askWithStatus(
-        replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo), settings.askTimeout());
+    return entity(id).<WorkflowExecution.StartAccepted>askWithStatus(
+            replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo), settings.askTimeout())
+        .thenApply(accepted -> {
+          journaled.created(WorkflowExecution.persistenceId(id).id());
+          return accepted;
+        });
   }
 
   @Override
@@ -100,14 +116,13 @@ public final class WorkflowService implements WorkflowStarter {
   }
 
   public CompletionStage<ExecutionView> get(String id) {
-    return entity(id).askWithStatus(WorkflowExecution.Get::new, settings.askTimeout());
+    return askStarted(id, WorkflowExecution.Get::new, settings.askTimeout());
   }
 
   /** Answers when the execution is final, or with its current view when {@code wait} runs out. */
   public CompletionStage<ExecutionView> awaitFinal(String id, Duration wait) {
     Duration bounded = wait.compareTo(settings.longPollMax()) > 0 ? settings.longPollMax() : wait;
-    return entity(id)
-        .<ExecutionView>askWithStatus(WorkflowExecution.AwaitFinal::new, bounded)
+    return this.<ExecutionView>askStarted(id, WorkflowExecution.AwaitFinal::new, bounded)
         .handle((view, error) -> {
           if (error == null) return CompletableFuture.completedFuture(view);
           if (isTimeout(error)) return get(id);
@@ -124,20 +139,20 @@ public final class WorkflowService implements WorkflowStarter {
   }
 
   public CompletionStage<ExecutionView> cancel(String id, String reason) {
-    return entity(id).askWithStatus(r -> new WorkflowExecution.Cancel(reason, r), settings.askTimeout());
+    return askStarted(id, r -> new WorkflowExecution.Cancel(reason, r), settings.askTimeout());
   }
 
   public CompletionStage<ExecutionView> pause(String id) {
-    return entity(id).askWithStatus(WorkflowExecution.Pause::new, settings.askTimeout());
+    return askStarted(id, WorkflowExecution.Pause::new, settings.askTimeout());
   }
 
   public CompletionStage<ExecutionView> resume(String id) {
-    return entity(id).askWithStatus(WorkflowExecution.Resume::new, settings.askTimeout());
+    return askStarted(id, WorkflowExecution.Resume::new, settings.askTimeout());
   }
 
   public CompletionStage<Done> signal(String id, String name, JsonNode payload) {
     JsonNode normalized = payload == null ? NullNode.getInstance() : payload;
-    return entity(id).askWithStatus(r -> new WorkflowExecution.SendSignal(name, normalized, r), settings.askTimeout());
+    return askStarted(id, r -> new WorkflowExecution.SendSignal(name, normalized, r), settings.askTimeout());
   }
 
   /** The execution's journal, oldest first; fails with not-found when it has none. */

@@ -2,6 +2,7 @@ package dev.keel.workflow.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -34,6 +35,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
@@ -77,6 +79,9 @@ public final class Schedule
 
   public sealed interface Command extends KeelSerializable {}
 
+  /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** Define or redefine the schedule; the same definition again changes nothing. */
   public record Put(ScheduleDefinition def, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
 
@@ -113,6 +118,9 @@ public final class Schedule
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
+
+  /** Marks a snapshot taken on demand; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   public record ScheduleDefined(ScheduleDefinition def, Instant at, Instant nextRunAt) implements Event {}
 
@@ -186,6 +194,7 @@ public final class Schedule
   private final ScheduleSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
+  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   private final int tagCount;
 
@@ -193,6 +202,7 @@ public final class Schedule
                    Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                    TimerScheduler<Command> timers) {
     super(persistenceId(scheduleId));
+    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(scheduleId));
     this.scheduleId = scheduleId;
     this.starter = starter;
     this.clock = clock;
@@ -211,18 +221,24 @@ public final class Schedule
 
   @Override
   public Set<String> tagsFor(Event event) {
+    if (EntitySnapshots.requested(event)) return Set.of();
     return EventTags.tagSetFor(ENTITY_TYPE, scheduleId, tagCount);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // An every-minute schedule writes half a million events a year: recover from a snapshot.
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return snapshots.retention();
+  }
+
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long seqNr) {
+    return EntitySnapshots.requested(event);
   }
 
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
@@ -253,6 +269,8 @@ public final class Schedule
         .onCommand(Tick.class, this::tick)
         .onCommand(TickStarted.class, this::tickStarted)
         .onCommand(TickFailed.class, this::tickFailed);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -271,7 +289,12 @@ public final class Schedule
     // Nothing to keep in memory (or remembered) for an id that has no schedule.
     return Effect().none()
         .thenRun(s -> passivate())
-        .thenReply(replyTo, s -> Rejection.notFound("schedule '" + scheduleId + "' does not exist"));
+        .thenReply(replyTo, s -> Rejection.notFound(doesNotExist(scheduleId)));
+  }
+
+  /** The not-found detail of a schedule, also answered by the façade for ids never defined. */
+  public static String doesNotExist(String scheduleId) {
+    return "schedule '" + scheduleId + "' does not exist";
   }
 
   private ReplyEffect<Event, State> define(Put c) {
@@ -474,6 +497,7 @@ public final class Schedule
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (state instanceof Active a) {
       if (event instanceof ScheduleUpdated e) {
         return new Active(e.def(), a.createdAt(), e.at(), e.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt());

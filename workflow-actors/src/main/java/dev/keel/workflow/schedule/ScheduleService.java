@@ -1,5 +1,6 @@
 package dev.keel.workflow.schedule;
 
+import dev.keel.persistence.JournaledEntities;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -11,10 +12,12 @@ public final class ScheduleService {
 
   private final ClusterSharding sharding;
   private final ScheduleSettings settings;
+  private final JournaledEntities journaled;
 
   public ScheduleService(ActorSystem<?> system, ScheduleSettings settings) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
+    this.journaled = new JournaledEntities(system);
   }
 
   private EntityRef<Schedule.Command> entity(String id) {
@@ -24,7 +27,11 @@ public final class ScheduleService {
   /** Creates or replaces a schedule; fails with {@link InvalidCronException} before asking when the cron is bad. */
   public CompletionStage<Schedule.PutResult> put(String id, Schedule.ScheduleDefinition definition) {
     validate(definition);
-    return entity(id).askWithStatus(r -> new Schedule.Put(definition, r), settings.askTimeout());
+    return entity(id).<Schedule.PutResult>askWithStatus(r -> new Schedule.Put(definition, r), settings.askTimeout())
+        .thenApply(result -> {
+          journaled.created(Schedule.persistenceId(id).id());
+          return result;
+        });
   }
 
   /** Checks the cron expression and zone; throws {@link InvalidCronException} naming the field. */
@@ -33,10 +40,12 @@ public final class ScheduleService {
   }
 
   public CompletionStage<Schedule.ScheduleView> get(String id) {
-    return entity(id).askWithStatus(Schedule.Get::new, settings.askTimeout());
+    return journaled.askIfJournaled(entity(id), Schedule.persistenceId(id).id(), () -> Schedule.doesNotExist(id),
+        Schedule.Get::new, settings.askTimeout());
   }
 
   public CompletionStage<Done> delete(String id) {
-    return entity(id).askWithStatus(Schedule.Delete::new, settings.askTimeout());
+    return journaled.askIfJournaled(entity(id), Schedule.persistenceId(id).id(), () -> Schedule.doesNotExist(id),
+        Schedule.Delete::new, settings.askTimeout());
   }
 }

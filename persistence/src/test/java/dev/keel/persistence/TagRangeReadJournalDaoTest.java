@@ -1,0 +1,136 @@
+package dev.keel.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.Sequence;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Projections read events by tag through {@link TagRangeReadJournalDao}: same answers, bounded work. */
+class TagRangeReadJournalDaoTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void readsOneTagInOrderFromAnOffsetOnH2() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.H2, dir, "tags")) {
+      readsOneTagInOrderFromAnOffset(db, TestDatabases.h2(dir));
+    }
+  }
+
+  @Test
+  void readsOneTagInOrderFromAnOffsetOnPostgres() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "tags")) {
+      readsOneTagInOrderFromAnOffset(db, db.postgres().settings());
+    }
+  }
+
+  @Test
+  void postgresAnswersFromTheTagIndexRangeNotFromEveryEventOfTheTag() throws Exception {
+    // The plugin's own query bounded only the journal side of the join, so each poll read every
+    // event the tag ever had. The plan must seek to the offset in the (tag, event_id) index.
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "tags");
+        Connection c = db.dataSource().getConnection();
+        PreparedStatement explain = c.prepareStatement("EXPLAIN " + TagRangeReadJournalDao.EVENTS_BY_TAG_SQL)) {
+      explain.setString(1, "workflow-0");
+      explain.setLong(2, 1_000_000);
+      explain.setLong(3, 2_000_000);
+      explain.setLong(4, 500);
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rows = explain.executeQuery()) {
+        while (rows.next()) plan.append(rows.getString(1)).append('\n');
+      }
+      assertThat(plan.toString()).containsPattern("Index Cond: \\(\\(tag = .*\\) AND \\(event_id > .*\\) AND \\(event_id <= ");
+    }
+  }
+
+  private void readsOneTagInOrderFromAnOffset(TestDatabases.Migrated db, DatabaseSettings settings) throws Exception {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tags",
+        PersistenceConfig.forDatabase(settings, 2).withFallback(ConfigFactory.load()));
+    try {
+      assertThat(system.settings().config().getString("jdbc-read-journal.dao"))
+          .isEqualTo(TagRangeReadJournalDao.class.getName());
+      Serializer strings = SerializationExtension.get(system).serializerFor(String.class);
+      // Two entities interleave two tags; one event of tag "a" is deleted.
+      List<Long> orderingsOfA = new ArrayList<>();
+      try (Connection c = db.dataSource().getConnection()) {
+        for (int i = 1; i <= 6; i++) {
+          String pid = "thing|" + (i % 2 == 0 ? "even" : "odd");
+          long seqNr = (i + 1) / 2;
+          long ordering = insertEvent(c, strings, pid, seqNr, "event-" + i, i == 5);
+          String tag = i <= 4 ? "a" : "b";
+          if (i == 6) tag = "a";
+          insertTag(c, ordering, tag);
+          if (tag.equals("a") && i != 5) orderingsOfA.add(ordering);
+        }
+      }
+      JdbcReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+
+      List<EventEnvelope> all = currentEventsByTag(system, journal, "a", Offset.noOffset());
+      assertThat(all).extracting(e -> (String) e.event()).containsExactly("event-1", "event-2", "event-3", "event-4", "event-6");
+      assertThat(all).extracting(e -> ((Sequence) e.offset()).value()).containsExactlyElementsOf(orderingsOfA);
+      assertThat(all.get(1).persistenceId()).isEqualTo("thing|even");
+      assertThat(all.get(1).sequenceNr()).isEqualTo(1);
+
+      List<EventEnvelope> later = currentEventsByTag(system, journal, "a", Offset.sequence(orderingsOfA.get(2)));
+      assertThat(later).extracting(e -> (String) e.event()).containsExactly("event-4", "event-6");
+
+      assertThat(currentEventsByTag(system, journal, "b", Offset.noOffset())).isEmpty();
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  private static List<EventEnvelope> currentEventsByTag(ActorSystem<?> system, JdbcReadJournal journal, String tag, Offset from)
+      throws Exception {
+    return journal.currentEventsByTag(tag, from).runWith(Sink.seq(), system).toCompletableFuture()
+        .get(Duration.ofSeconds(20).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .stream().collect(Collectors.toList());
+  }
+
+  private static long insertEvent(Connection c, Serializer serializer, String pid, long seqNr, String event, boolean deleted)
+      throws Exception {
+    try (PreparedStatement insert = c.prepareStatement("""
+        INSERT INTO "event_journal" ("deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
+          "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest")
+        VALUES (?, ?, ?, 'test', 0, '', ?, ?, '')""", new String[] {"ordering"})) {
+      insert.setBoolean(1, deleted);
+      insert.setString(2, pid);
+      insert.setLong(3, seqNr);
+      insert.setBytes(4, serializer.toBinary(event));
+      insert.setInt(5, serializer.identifier());
+      insert.executeUpdate();
+      try (ResultSet keys = insert.getGeneratedKeys()) {
+        keys.next();
+        return keys.getLong(1);
+      }
+    }
+  }
+
+  private static void insertTag(Connection c, long ordering, String tag) throws Exception {
+    try (PreparedStatement insert = c.prepareStatement("INSERT INTO \"event_tag\" (\"event_id\", \"tag\") VALUES (?, ?)")) {
+      insert.setLong(1, ordering);
+      insert.setString(2, tag);
+      insert.executeUpdate();
+    }
+  }
+}
