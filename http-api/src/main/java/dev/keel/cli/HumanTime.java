@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 /** Durations and instants as people read them in a terminal: {@code 3h12m}, {@code 4s ago}. */
-final class HumanTime {
+public final class HumanTime {
 
   private HumanTime() {}
 
@@ -31,12 +31,12 @@ final class HumanTime {
   }
 
   /** {@code 4s ago}, or {@code -} when there is no instant. */
-  static String ago(Instant at, Instant now) {
+  public static String ago(Instant at, Instant now) {
     return at == null ? "-" : duration(Duration.between(at, now)) + " ago";
   }
 
   /** {@code 1.5}, {@code 3}, {@code 0.001}: no exponent, no trailing zeros. */
-  static String number(Double value) {
+  public static String number(Double value) {
     if (value == null) return "-";
     if (value.isNaN() || value.isInfinite()) return value.toString();
     return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();

@@ -8,17 +8,17 @@ import java.util.List;
  * Columns separated by two spaces, each as wide as its widest cell, the last one unpadded (no
  * trailing blanks): what {@code keel status} and {@code keel alert list} print.
  */
-final class TextTable {
+public final class TextTable {
 
   private final List<String[]> rows = new ArrayList<>();
   private final int columns;
 
-  TextTable(String... header) {
+  public TextTable(String... header) {
     columns = header.length;
     rows.add(header);
   }
 
-  TextTable row(String... cells) {
+  public TextTable row(String... cells) {
     if (cells.length != columns) throw new IllegalArgumentException(cells.length + " cells for " + columns + " columns");
     rows.add(Arrays.stream(cells).map(c -> c == null || c.isEmpty() ? "-" : c.replaceAll("\\s+", " ")).toArray(String[]::new));
     return this;

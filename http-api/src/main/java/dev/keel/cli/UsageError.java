@@ -13,10 +13,13 @@ public final class UsageError {
 
   private UsageError() {}
 
+  /** A command outside this package whose usage errors are reported here too ({@code keel run}). */
+  public interface Reported {}
+
   /** Whether {@code command} is one of the client commands (or their groups), whose usage errors this reports. */
   public static boolean concerns(CommandLine command) {
     Object c = command.getCommand();
-    return c instanceof ClientCommand || c instanceof AlertCommand || c instanceof ServicesCommand;
+    return c instanceof ClientCommand || c instanceof AlertCommand || c instanceof ServicesCommand || c instanceof Reported;
   }
 
   /** Prints the line on the command's stderr; answers the exit code. */

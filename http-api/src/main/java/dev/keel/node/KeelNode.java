@@ -117,12 +117,15 @@ public final class KeelNode implements AutoCloseable {
   private final ServerBinding binding;
   private final NodeSettings settings;
   private final AdminToken adminToken;
+  private final TenantService tenants;
 
-  private KeelNode(ActorSystem<Void> system, ServerBinding binding, NodeSettings settings, AdminToken adminToken) {
+  private KeelNode(ActorSystem<Void> system, ServerBinding binding, NodeSettings settings, AdminToken adminToken,
+                   TenantService tenants) {
     this.system = system;
     this.binding = binding;
     this.settings = settings;
     this.adminToken = adminToken;
+    this.tenants = tenants;
   }
 
   /** Loads {@code application.conf} with {@code overrides} (flag values) on top, and starts. */
@@ -385,7 +388,7 @@ public final class KeelNode implements AutoCloseable {
         settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
         settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
     token.file().ifPresent(f -> log.info("admin token file={} (generated on first start; pass it as Authorization: Bearer)", f));
-    return new KeelNode(system, binding, settings, token);
+    return new KeelNode(system, binding, settings, token, tenants);
   }
 
   /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
@@ -437,6 +440,11 @@ public final class KeelNode implements AutoCloseable {
 
   public AdminToken adminToken() {
     return adminToken;
+  }
+
+  /** The tenants façade, for programs that embed the node ({@code keel run} issues its pipeline's key). */
+  public TenantService tenants() {
+    return tenants;
   }
 
   /** Stops the way SIGTERM does: CoordinatedShutdown, leaving the cluster. */

@@ -8,6 +8,7 @@ import dev.keel.cli.HealthCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
 import dev.keel.cli.UsageError;
+import dev.keel.pipeline.RunCommand;
 import dev.keel.workflow.execution.WorkflowRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, AuditCommand.class})
+    subcommands = {Main.Server.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, AuditCommand.class,
+        RunCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

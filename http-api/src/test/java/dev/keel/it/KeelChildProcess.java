@@ -55,9 +55,14 @@ final class KeelChildProcess implements AutoCloseable {
    */
   static KeelChildProcess start(Path logDir, String name, List<String> args, Map<String, String> env, int httpPort)
       throws IOException {
+    return start(logDir, name, "server", args, env, httpPort);
+  }
+
+  /** As {@link #start(Path, String, List, Map, int)} for another subcommand, such as {@code run}. */
+  static KeelChildProcess start(Path logDir, String name, String subcommand, List<String> args, Map<String, String> env,
+                                int httpPort) throws IOException {
     Files.createDirectories(logDir);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-jar", jar().toString(), "server"));
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(), subcommand));
     command.addAll(args);
     Path out = logDir.resolve(name + ".stdout.log");
     Path err = logDir.resolve(name + ".stderr.log");
@@ -70,6 +75,11 @@ final class KeelChildProcess implements AutoCloseable {
   }
 
   private static Path jarCopy;
+
+  /** The java launcher of the JVM running the tests. */
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
 
   /**
    * A private copy of the node jar, made once per test JVM: a build running beside the tests may
