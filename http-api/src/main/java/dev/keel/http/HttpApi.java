@@ -80,7 +80,7 @@ public class HttpApi extends AllDirectives {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .match(ApiProblem.class, p -> complete(problems.response(p)))
         .match(EntityStreamSizeException.class, e -> complete(problems.response(tooLarge())))
-        .matchAny(e -> complete(problems.response(e)))
+        .matchAny(e -> extractRequest(request -> complete(problems.response(e, requestIdOf(request)))))
         .build();
     RejectionHandler rejections = RejectionHandler.newBuilder()
         .handleAll(MethodRejection.class, rs -> {
@@ -125,6 +125,11 @@ public class HttpApi extends AllDirectives {
             return response;
           }, inner)));
     });
+  }
+
+  /** The id {@link #observed} gave the request (absent outside it, e.g. in route tests of one route). */
+  static Optional<String> requestIdOf(org.apache.pekko.http.javadsl.model.HttpRequest request) {
+    return request.getHeader(REQUEST_ID).map(h -> h.value());
   }
 
   static String requestId(Optional<String> given) {
@@ -253,7 +258,8 @@ public class HttpApi extends AllDirectives {
 
   /** Completes with {@code onSuccess(value)} or with the failure's problem document. */
   public <T> Route answer(CompletionStage<T> stage, Function<T, HttpResponse> onSuccess) {
-    return completeWithFuture(stage.handle((value, error) -> error == null ? onSuccess.apply(value) : problems.response(error)));
+    return extractRequest(request -> completeWithFuture(
+        stage.handle((value, error) -> error == null ? onSuccess.apply(value) : problems.response(error, requestIdOf(request)))));
   }
 
   public <T> Route answerOk(CompletionStage<T> stage) {

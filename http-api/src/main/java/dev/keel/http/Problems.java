@@ -7,6 +7,7 @@ import dev.keel.persistence.Rejection;
 import dev.keel.tenant.quota.QuotaExceededException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import dev.keel.workflow.execution.InvalidInputException;
 import dev.keel.workflow.execution.UnknownWorkflowException;
 import java.util.concurrent.CompletionException;
@@ -20,6 +21,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The one error mapper: façade failures and bad input become problem documents. Timeouts are 503
@@ -104,6 +106,17 @@ public final class Problems {
 
   public HttpResponse response(Throwable failure) {
     return response(toProblem(failure));
+  }
+
+  /** As {@link #response(Throwable)}, with any line it logs carrying the request's id. */
+  public HttpResponse response(Throwable failure, Optional<String> requestId) {
+    if (requestId.isEmpty()) return response(failure);
+    MDC.put(HttpApi.REQUEST_ID_FIELD, requestId.get());
+    try {
+      return response(toProblem(failure));
+    } finally {
+      MDC.remove(HttpApi.REQUEST_ID_FIELD);
+    }
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -167,4 +167,25 @@ class ProblemsTest {
     assertThat(text).doesNotContain("Exception", "\tat ");
     return body;
   }
+
+  @Test
+  void linesLoggedForAFailedRequestCarryItsRequestId() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Problems.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      HttpResponse outage = problems.response(new CompletionException(new java.sql.SQLException("connection refused")),
+          java.util.Optional.of("req-7f3a"));
+      HttpResponse bug = problems.response(new IllegalStateException("a bug"), java.util.Optional.of("req-9b1c"));
+
+      assertThat(outage.status().intValue()).isEqualTo(503);
+      assertThat(bug.status().intValue()).isEqualTo(500);
+      assertThat(lines.list).extracting(e -> e.getMDCPropertyMap().get(HttpApi.REQUEST_ID_FIELD))
+          .containsExactly("req-7f3a", "req-9b1c");
+      assertThat(org.slf4j.MDC.get(HttpApi.REQUEST_ID_FIELD)).as("the id does not leak to the next request on this thread").isNull();
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
 }
