@@ -68,7 +68,12 @@ public final class PipelineFile {
   public static PipelineSpec parse(String text) {
     PipelineFile file = new PipelineFile();
     PipelineSpec spec = file.build(text);
-    if (!file.problems.isEmpty()) throw new Invalid(file.problems);
+    if (!file.problems.isEmpty()) {
+      // In the order of the file, as an editor shows them.
+      List<PipelineProblem> inFileOrder = new ArrayList<>(file.problems);
+      inFileOrder.sort(java.util.Comparator.comparingInt(PipelineProblem::line));
+      throw new Invalid(inFileOrder);
+    }
     return spec;
   }
 
@@ -107,6 +112,9 @@ public final class PipelineFile {
     Map<String, Integer> dependsOnLines = new LinkedHashMap<>();
     Map<String, String> dependsOnPaths = new LinkedHashMap<>();
     Map<String, String> seen = new LinkedHashMap<>();
+    // Every component whose id could be read, with its dependsOn, also when other fields are wrong:
+    // unknown dependencies and cycles are reported together with everything else.
+    Map<String, Component> graph = new LinkedHashMap<>();
     for (Role role : Role.values()) {
       NodeTuple section = spec.get(role.section());
       if (section == null) continue;
@@ -116,7 +124,7 @@ public final class PipelineFile {
         continue;
       }
       for (int i = 0; i < list.getValue().size(); i++) {
-        Component c = component(list.getValue().get(i), role, path + "[" + i + "]", seen, dependsOnLines, dependsOnPaths);
+        Component c = component(list.getValue().get(i), role, path + "[" + i + "]", seen, dependsOnLines, dependsOnPaths, graph);
         if (c != null) components.add(c);
       }
     }
@@ -127,8 +135,7 @@ public final class PipelineFile {
       problems.add(new PipelineProblem(line(top.get("metadata").getValueNode()), "metadata.name",
           "'" + name + "' is also a component id (" + seen.get(name) + "); the pipeline registers as a service of its own"));
     }
-    if (!problems.isEmpty()) return null;
-    for (Component c : components) {
+    for (Component c : graph.values()) {
       for (int d = 0; d < c.dependsOn().size(); d++) {
         String dep = c.dependsOn().get(d);
         String key = c.id() + "#" + d;
@@ -139,22 +146,28 @@ public final class PipelineFile {
         }
       }
     }
-    if (!problems.isEmpty()) return null;
+    // Cycles among the dependencies that name real, other components.
+    List<Component> knownEdges = graph.values().stream()
+        .map(c -> new Component(c.id(), c.role(), c.command(), c.env(),
+            c.dependsOn().stream().filter(dep -> graph.containsKey(dep) && !dep.equals(c.id())).toList(),
+            c.restart(), c.registerTimeout()))
+        .toList();
     try {
-      return new PipelineSpec(name, StartOrder.of(components));
+      StartOrder.of(knownEdges);
     } catch (StartOrder.Cycle cycle) {
       String first = cycle.ids().get(0);
-      Component c = components.stream().filter(x -> x.id().equals(first)).findFirst().orElseThrow();
+      Component c = graph.get(first);
       int index = c.dependsOn().indexOf(cycle.ids().get(1));
       String key = c.id() + "#" + index;
       problems.add(new PipelineProblem(dependsOnLines.get(key), dependsOnPaths.get(key),
           "dependency cycle: " + String.join(" -> ", cycle.ids())));
-      return null;
     }
+    if (!problems.isEmpty()) return null;
+    return new PipelineSpec(name, StartOrder.of(components));
   }
 
   private Component component(Node node, Role role, String path, Map<String, String> seen,
-                              Map<String, Integer> dependsOnLines, Map<String, String> dependsOnPaths) {
+                              Map<String, Integer> dependsOnLines, Map<String, String> dependsOnPaths, Map<String, Component> graph) {
     if (!(node instanceof MappingNode map)) {
       problems.add(new PipelineProblem(line(node), path, "must be a mapping with id and command"));
       return null;
@@ -185,6 +198,10 @@ public final class PipelineFile {
         dependsOnLines.put(id + "#" + d, line(deps.getValue().get(d)));
         dependsOnPaths.put(id + "#" + d, path + ".dependsOn[" + d + "]");
       }
+    }
+    if (id != null && path.equals(seen.get(id))) {
+      graph.put(id, new Component(id, role, List.of(), Map.of(), dependsOn == null ? List.of() : dependsOn,
+          RestartPolicy.NEVER, DEFAULT_REGISTER_TIMEOUT));
     }
     RestartPolicy restart = RestartPolicy.NEVER;
     String restartWord = scalar(f.get("restart"), path + ".restart");

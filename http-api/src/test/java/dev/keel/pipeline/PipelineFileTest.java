@@ -186,6 +186,26 @@ class PipelineFileTest {
         "pipeline.yaml:4: spec: has no components: list some under sources, processors or sinks");
   }
 
+  @Test
+  void unknownDependenciesAndCyclesAreReportedWithTheOtherMistakesInFileOrder() {
+    assertThat(problems("""
+        apiVersion: keel/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          sources:
+            - {id: a, command: ["true"], dependsOn: [c]}
+          processors:
+            - {id: b, command: ["x"], dependsOn: [zz], colour: red}
+          sinks:
+            - {id: c, command: ["y"], dependsOn: [a], restart: sometimes}
+        """)).containsExactly(
+        "pipeline.yaml:6: spec.sources[0].dependsOn[0]: dependency cycle: a -> c -> a",
+        "pipeline.yaml:8: spec.processors[0].colour: unknown key; expected one of command, dependsOn, env, id, registerTimeoutSeconds, restart",
+        "pipeline.yaml:8: spec.processors[0].dependsOn[0]: unknown component 'zz'",
+        "pipeline.yaml:10: spec.sinks[0].restart: must be one of never, on-failure");
+  }
+
   private static List<String> problems(String text) {
     try {
       PipelineFile.parse(text);

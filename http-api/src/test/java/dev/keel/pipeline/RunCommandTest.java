@@ -37,7 +37,8 @@ class RunCommandTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
         file + ":6: spec.sinks[0].restart: must be one of never, on-failure",
-        "keel: 1 problem(s) in " + file + "; nothing was started");
+        file + ":6: spec.sinks[0].dependsOn[0]: unknown component 'zzz'",
+        "keel: 2 problem(s) in " + file + "; nothing was started");
     assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     try (var files = Files.list(dir)) {
       assertThat(files).as("no .keel, no logs, no component ran").containsExactly(file);
