@@ -3,14 +3,13 @@ package dev.keel.tenant;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -26,15 +25,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * event and the start loses nothing. The workflows report back with {@link Activate} and
  * {@link MarkDeleted}. Tenants are remembered entities so that this happens without a request.
  */
-public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant.Command, Tenant.Event, Tenant.State> {
+public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event, Tenant.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "tenant");
   public static final String ENTITY_TYPE = "tenant";
@@ -190,20 +184,16 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   private final WorkflowStarter starter;
   private final Clock clock;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
-  private final int tagCount;
 
   private Tenant(String tenantId, WorkflowStarter starter, Clock clock, ActorContext<Command> context,
                  TimerScheduler<Command> timers) {
-    super(persistenceId(tenantId));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(tenantId));
+    super(context.getSystem(), ENTITY_TYPE, tenantId, persistenceId(tenantId));
     this.tenantId = tenantId;
     this.starter = starter;
     this.clock = clock;
     this.context = context;
     this.timers = timers;
-    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
@@ -212,29 +202,8 @@ public final class Tenant extends EventSourcedBehaviorWithEnforcedReplies<Tenant
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    return EventTags.tagSetFor(ENTITY_TYPE, tenantId, tagCount);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          if (state instanceof Provisioning || state instanceof Deleting) context.getSelf().tell(new StartLifecycleWorkflow());
-        })
-        .build();
+  protected void onRecovered(State state) {
+    if (state instanceof Provisioning || state instanceof Deleting) context.getSelf().tell(new StartLifecycleWorkflow());
   }
 
   // ---------------------------------------------------------------- command handlers

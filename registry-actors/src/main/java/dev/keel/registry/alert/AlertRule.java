@@ -5,14 +5,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.ServiceObservation;
 import dev.keel.workflow.execution.InvalidInputException;
-import dev.keel.workflow.execution.WorkflowStarter;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
+import dev.keel.workflow.execution.WorkflowStarter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -50,16 +50,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +82,7 @@ import org.slf4j.LoggerFactory;
  * {@link DeliveryAbandoned} and logged.
  */
 public final class AlertRule
-    extends EventSourcedBehaviorWithEnforcedReplies<AlertRule.Command, AlertRule.Event, AlertRule.State> {
+    extends SnapshottedEntity<AlertRule.Command, AlertRule.Event, AlertRule.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(AlertRule.Command.class, "alert");
   /** Entity type name in persistence ids and tags; never changes. */
@@ -388,9 +383,7 @@ public final class AlertRule
   private final AlertSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
-  private final int tagCount;
   /** Firings whose start is on its way: not started again until it answers. */
   private final Set<Long> inFlight = new HashSet<>();
   private String parsedText;
@@ -399,8 +392,7 @@ public final class AlertRule
   private AlertRule(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
                     Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                     TimerScheduler<Command> timers) {
-    super(persistenceId(ruleId));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(ruleId));
+    super(context.getSystem(), ENTITY_TYPE, ruleId, persistenceId(ruleId));
     this.ruleId = ruleId;
     this.starter = starter;
     this.clock = clock;
@@ -408,8 +400,6 @@ public final class AlertRule
     this.shard = shard;
     this.context = context;
     this.timers = timers;
-    // Owned by the persistence module and fixed for the life of the journal.
-    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
@@ -418,30 +408,7 @@ public final class AlertRule
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    return EventTags.tagSetFor(ENTITY_TYPE, ruleId, tagCount);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .build();
-  }
-
-  private void onRecovered(State state) {
+  protected void onRecovered(State state) {
     if (!(state instanceof Active active)) return;
     if (!active.undelivered().isEmpty()) {
       log.info("alert recovered with undelivered firings alertId={} undelivered={}", ruleId, active.undelivered().size());

@@ -1,16 +1,15 @@
 package dev.keel.registry.service;
 
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.SnapshottedEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -25,16 +24,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * holding them dies; a deregistered service leaves memory and is forgotten.
  */
 public final class RegisteredService
-    extends EventSourcedBehaviorWithEnforcedReplies<RegisteredService.Command, RegisteredService.Event, RegisteredService.State> {
+    extends SnapshottedEntity<RegisteredService.Command, RegisteredService.Event, RegisteredService.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "service");
   /** Entity type name in persistence ids and tags; never changes. */
@@ -214,9 +208,7 @@ public final class RegisteredService
   private final ServiceMetrics serviceMetrics;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
-  private final int tagCount;
 
   /** When the last heartbeat (or registration) arrived here; null since recovery until one does. */
   private Instant lastHeartbeatAt;
@@ -230,8 +222,7 @@ public final class RegisteredService
   private RegisteredService(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
                             ServiceMetrics serviceMetrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                             TimerScheduler<Command> timers) {
-    super(persistenceId(serviceId));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(serviceId));
+    super(context.getSystem(), ENTITY_TYPE, serviceId, persistenceId(serviceId));
     this.serviceId = serviceId;
     this.observer = observer;
     this.clock = clock;
@@ -240,7 +231,6 @@ public final class RegisteredService
     this.shard = shard;
     this.context = context;
     this.timers = timers;
-    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
@@ -249,30 +239,7 @@ public final class RegisteredService
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    return EventTags.tagSetFor(ENTITY_TYPE, serviceId, tagCount);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .build();
-  }
-
-  private void onRecovered(State state) {
+  protected void onRecovered(State state) {
     if (!(state instanceof Registered r)) return;
     Instant now = clock.instant();
     if (!r.status().equals("stale")) {

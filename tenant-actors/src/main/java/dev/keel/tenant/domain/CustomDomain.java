@@ -2,9 +2,9 @@ package dev.keel.tenant.domain;
 
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.tenant.domain.DnsTxtResolver.LookupFailed;
 import dev.keel.tenant.domain.DnsTxtResolver.NoRecords;
 import dev.keel.tenant.domain.DnsTxtResolver.NoSuchName;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -36,16 +35,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * exist, except that claiming it is a conflict (without saying whose it is).
  */
 public final class CustomDomain
-    extends EventSourcedBehaviorWithEnforcedReplies<CustomDomain.Command, CustomDomain.Event, CustomDomain.State> {
+    extends SnapshottedEntity<CustomDomain.Command, CustomDomain.Event, CustomDomain.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "hostname");
   /** Entity type name in persistence ids and tags; never changes. */
@@ -295,9 +289,7 @@ public final class CustomDomain
   private final DomainSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
-  private final int tagCount;
 
   /** A lookup is under way; a second one waits for its result instead of starting. */
   private boolean checking;
@@ -307,8 +299,7 @@ public final class CustomDomain
   private CustomDomain(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings,
                        Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                        TimerScheduler<Command> timers) {
-    super(persistenceId(hostname));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(hostname));
+    super(context.getSystem(), ENTITY_TYPE, hostname, persistenceId(hostname));
     this.hostname = hostname;
     this.resolver = resolver;
     this.clock = clock;
@@ -316,8 +307,6 @@ public final class CustomDomain
     this.shard = shard;
     this.context = context;
     this.timers = timers;
-    // Owned by the persistence module and fixed for the life of the journal.
-    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
@@ -326,30 +315,7 @@ public final class CustomDomain
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    return EventTags.tagSetFor(ENTITY_TYPE, hostname, tagCount);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .build();
-  }
-
-  private void onRecovered(State state) {
+  protected void onRecovered(State state) {
     // A check due while no node ran this hostname fires at once (the timer's delay is then zero).
     arm(state);
   }

@@ -2,9 +2,9 @@ package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.SnapshottedEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -29,15 +28,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * the due wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back.
  */
 public final class WorkflowExecution
-    extends EventSourcedBehaviorWithEnforcedReplies<WorkflowExecution.Command, WorkflowExecution.Event, WorkflowExecution.State> {
+    extends SnapshottedEntity<WorkflowExecution.Command, WorkflowExecution.Event, WorkflowExecution.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "workflow");
   /** Entity type name in persistence ids and tags; never changes. */
@@ -310,7 +304,6 @@ public final class WorkflowExecution
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
@@ -321,8 +314,7 @@ public final class WorkflowExecution
 
   private WorkflowExecution(String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
                             ActorContext<Command> context, TimerScheduler<Command> timers) {
-    super(persistenceId(workflowId));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(workflowId));
+    super(context.getSystem(), ENTITY_TYPE, workflowId, persistenceId(workflowId));
     this.workflowId = workflowId;
     this.deps = deps;
     this.clock = deps.clock();
@@ -336,38 +328,20 @@ public final class WorkflowExecution
     return new NotStarted();
   }
 
+  /**
+   * Only events that change what the read side shows or when the execution is due get a tag: a
+   * plain step is two untagged events, which keeps the hot path to the journal alone.
+   */
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    // Only events that change what the read side shows or when the execution is due get a tag:
-    // a plain step is two untagged events, which keeps the hot path to the journal alone.
-    boolean readSideRelevant;
-    if (event instanceof StepStarted s) readSideRelevant = s.attempt() > 1;
-    else if (event instanceof StepFailed s) readSideRelevant = s.retryAt() != null;
-    else if (event instanceof SignalReceived s) readSideRelevant = s.deliveredTo() != null;
-    else readSideRelevant = !(event instanceof StepCompleted || event instanceof SignalConsumed);
-    return readSideRelevant ? EventTags.tagSetFor(ENTITY_TYPE, workflowId, deps.settings().tagCount()) : Set.of();
+  protected boolean readSideRelevant(Event event) {
+    if (event instanceof StepStarted s) return s.attempt() > 1;
+    if (event instanceof StepFailed s) return s.retryAt() != null;
+    if (event instanceof SignalReceived s) return s.deliveredTo() != null;
+    return !(event instanceof StepCompleted || event instanceof SignalConsumed);
   }
 
   @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .build();
-  }
-
-  private void onRecovered(State state) {
+  protected void onRecovered(State state) {
     if (state instanceof Running running) {
       afterChange(running.data());
     } else {

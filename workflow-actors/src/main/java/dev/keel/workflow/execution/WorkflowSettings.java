@@ -13,7 +13,6 @@ public record WorkflowSettings(
     Duration stepAckTimeout,
     Duration passivateAfter,
     Duration idleTimeout,
-    int tagCount,
     Duration wakeupPollInterval,
     Duration wakeupLookahead,
     Duration longPollMax) {
@@ -39,7 +38,6 @@ public record WorkflowSettings(
         c.getDuration("step-ack-timeout"),
         c.getDuration("passivate-after"),
         c.getDuration("idle-timeout"),
-        keel.getInt("keel.persistence.tags-per-entity-type"),
         c.getDuration("wakeup-poll-interval"),
         c.getDuration("wakeup-lookahead"),
         c.getDuration("long-poll-max"));

@@ -3,11 +3,11 @@ package dev.keel.workflow.schedule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.EntitySnapshots;
-import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
-import dev.keel.workflow.execution.WorkflowStarter;
+import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
+import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +15,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -34,16 +33,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * next one after it is counted from now. Ticks that fall while the schedule is paused are skipped.
  */
 public final class Schedule
-    extends EventSourcedBehaviorWithEnforcedReplies<Schedule.Command, Schedule.Event, Schedule.State> {
+    extends SnapshottedEntity<Schedule.Command, Schedule.Event, Schedule.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Schedule.Command.class, "schedule");
   /** Entity type name in persistence ids and tags; never changes. */
@@ -194,15 +188,12 @@ public final class Schedule
   private final ScheduleSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
-  private final EntitySnapshots snapshots;
   private final TimerScheduler<Command> timers;
-  private final int tagCount;
 
   private Schedule(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
                    Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                    TimerScheduler<Command> timers) {
-    super(persistenceId(scheduleId));
-    this.snapshots = EntitySnapshots.of(context.getSystem(), ENTITY_TYPE, persistenceId(scheduleId));
+    super(context.getSystem(), ENTITY_TYPE, scheduleId, persistenceId(scheduleId));
     this.scheduleId = scheduleId;
     this.starter = starter;
     this.clock = clock;
@@ -210,8 +201,6 @@ public final class Schedule
     this.shard = shard;
     this.context = context;
     this.timers = timers;
-    // Owned by the persistence module and fixed for the life of the journal.
-    this.tagCount = EventTags.tagCount(context.getSystem());
   }
 
   @Override
@@ -220,30 +209,7 @@ public final class Schedule
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    if (EntitySnapshots.requested(event)) return Set.of();
-    return EventTags.tagSetFor(ENTITY_TYPE, scheduleId, tagCount);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return snapshots.retention();
-  }
-
-  @Override
-  public boolean shouldSnapshot(State state, Event event, long seqNr) {
-    return EntitySnapshots.requested(event);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(SnapshotFailed.class, (state, failed) -> snapshots.failed(failed))
-        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .build();
-  }
-
-  private void onRecovered(State state) {
+  protected void onRecovered(State state) {
     if (!(state instanceof Active active) || active.def().paused()) return;
     Instant now = clock.instant();
     Optional<Instant> newest = spec(active).latestAtOrBefore(now);

@@ -741,7 +741,7 @@ class WorkflowExecutionTest {
     // An entity that answers later than step-ack-timeout: its first StepStarted write stalls.
     WorkflowSettings impatient = new WorkflowSettings(settings.maxConcurrent(), settings.maxConcurrentPerWorkflow(),
         settings.askTimeout(), Duration.ofMillis(200), settings.passivateAfter(), settings.idleTimeout(),
-        settings.tagCount(), settings.wakeupPollInterval(), settings.wakeupLookahead(),
+        settings.wakeupPollInterval(), settings.wakeupLookahead(),
         settings.longPollMax());
     id = "wf-" + ids.incrementAndGet();
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
