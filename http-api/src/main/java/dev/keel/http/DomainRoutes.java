@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
 import dev.keel.tenant.domain.Hostnames;
@@ -66,7 +67,8 @@ public final class DomainRoutes {
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the domain has invalid fields", errors);
     // Normalised first, so that the same hostname written differently is not counted as a new one.
     String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
-    return api.answer(quotas.admitNewDomain(tenantId, normalised).thenCompose(admitted -> checked(() -> domains.add(tenantId, hostname))),
+    return api.answer(quotas.admitNewDomain(tenantId, normalised)
+            .thenCompose(RequestScope.bound(admitted -> checked(() -> domains.add(tenantId, hostname)))),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 

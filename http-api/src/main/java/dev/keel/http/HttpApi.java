@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.node.AdminToken;
+import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.TenantService;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +28,7 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.directives.RouteAdapter;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -123,8 +125,23 @@ public class HttpApi extends AllDirectives {
             metrics.record(method, route, status, nanos);
             logAccess(requestId, method, path, route, status, nanos);
             return response;
-          }, inner)));
+          }, () -> inRequestScope(requestId, inner))));
     });
+  }
+
+  /**
+   * {@code inner}, built and run with the request's id in the logging MDC ({@link RequestScope}):
+   * the façades it calls send their commands on behalf of the request. Wraps every continuation that
+   * may run on another thread (after the body or the tenant key is read).
+   */
+  private Route inRequestScope(Supplier<Route> inner) {
+    return extractRequest(request -> requestIdOf(request).map(id -> inRequestScope(id, inner)).orElseGet(inner));
+  }
+
+  private static Route inRequestScope(String requestId, Supplier<Route> inner) {
+    Optional<String> scope = Optional.of(requestId);
+    // The route tree is built as it is evaluated, request by request: both happen in the call below.
+    return RouteAdapter.asJava(ctx -> RequestScope.within(scope, () -> inner.get().asScala().apply(ctx)));
   }
 
   /** The id {@link #observed} gave the request (absent outside it, e.g. in route tests of one route). */
@@ -165,7 +182,7 @@ public class HttpApi extends AllDirectives {
       if (token.isEmpty()) return unauthorized("send Authorization: Bearer <token>");
       if (adminToken.matches(token.get())) return inner.apply(Caller.ADMIN);
       return onSuccess(tenantKeys.apply(token.get()), auth -> {
-        if (auth instanceof TenantService.AuthenticatedTenant t) return inner.apply(new Caller(t.tenantId()));
+        if (auth instanceof TenantService.AuthenticatedTenant t) return inRequestScope(() -> inner.apply(new Caller(t.tenantId())));
         TenantService.Refused refused = (TenantService.Refused) auth;
         if (refused.status() == 403) {
           return complete(problems.response(new ApiProblem(403, "Forbidden", refused.detail(), List.of(), null)));
@@ -194,8 +211,8 @@ public class HttpApi extends AllDirectives {
   public static <V, T> CompletionStage<T> visible(Caller caller, Supplier<CompletionStage<V>> fetch, Function<V, String> owner,
                                                    Supplier<CompletionStage<T>> action, Supplier<ApiProblem> notFound) {
     if (caller.admin()) return action.get();
-    return fetch.get().thenCompose(resource -> caller.sees(owner.apply(resource))
-        ? action.get() : java.util.concurrent.CompletableFuture.failedFuture(notFound.get()));
+    return fetch.get().thenCompose(RequestScope.bound(resource -> caller.sees(owner.apply(resource))
+        ? action.get() : java.util.concurrent.CompletableFuture.failedFuture(notFound.get())));
   }
 
   /**
@@ -232,7 +249,8 @@ public class HttpApi extends AllDirectives {
         return complete(problems.response(new ApiProblem(415, "Unsupported Media Type",
             "send the body as application/json, not " + mediaType, List.of(), null)));
       }
-      return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(), bytes -> inner.apply(parse(bytes))));
+      return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(),
+          bytes -> inRequestScope(() -> inner.apply(parse(bytes)))));
     });
   }
 

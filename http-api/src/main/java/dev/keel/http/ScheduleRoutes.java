@@ -4,6 +4,7 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.RequestScope;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
 import dev.keel.workflow.schedule.InvalidCronException;
@@ -115,7 +116,7 @@ public final class ScheduleRoutes {
   private CompletionStage<Schedule.PutResult> putAs(Caller caller, String id, Schedule.ScheduleDefinition definition,
                                                     String namedTenant) {
     return schedules.get(id).handle((existing, failure) -> java.util.Optional.ofNullable(failure == null ? existing : null))
-        .thenCompose(existing -> {
+        .thenCompose(RequestScope.bound(existing -> {
           if (existing.isPresent() && !caller.sees(existing.get().tenantId())) {
             return CompletableFuture.<Schedule.PutResult>failedFuture(
                 ApiProblem.conflict("schedule id '" + id + "' is in use; choose another id"));
@@ -126,6 +127,6 @@ public final class ScheduleRoutes {
             owned = new Schedule.ScheduleDefinition(d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), existing.get().tenantId());
           }
           return schedules.put(id, owned);
-        });
+        }));
   }
 }

@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.RequestScope;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.ServiceDefinition;
@@ -75,7 +76,8 @@ public final class ServiceRoutes {
     addDomainProblems(ServiceRules.problems(def), errors);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the registration has invalid fields", errors);
     // A new service counts against the owning tenant's plan (429 over it); re-registering never does.
-    return api.answer(quotas.admitNewService(tenantId, id).thenCompose(admitted -> registry.register(id, def, caller.tenantId())),
+    return api.answer(quotas.admitNewService(tenantId, id)
+            .thenCompose(RequestScope.bound(admitted -> registry.register(id, def, caller.tenantId()))),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 

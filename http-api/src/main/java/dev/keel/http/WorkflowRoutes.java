@@ -4,6 +4,7 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.workflow.execution.ExecutionView;
 import dev.keel.workflow.execution.WorkflowExecution;
@@ -102,7 +103,7 @@ public final class WorkflowRoutes {
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
     // A new start counts against the owning tenant's plan (429 over it); an existing id is a retry.
     CompletionStage<WorkflowExecution.StartAccepted> started = quotas.admitNewWorkflowStart(tenantId, chosenId)
-        .thenCompose(admitted -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId));
+        .thenCompose(RequestScope.bound(admitted -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)));
     return api.answer(started, accepted -> {
       // The same id already started by someone else: its content is not this caller's to see.
       if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {

@@ -112,9 +112,15 @@ final class NodeHttp {
 
   /** Sends with {@code token} instead of the admin token, or with none when it is null; a body as JSON. */
   HttpResponse<String> sendAuth(String method, String path, String body, String token) throws Exception {
+    return sendNamed(method, path, body, token, null);
+  }
+
+  /** As {@link #sendAuth}, naming the request {@code requestId} (X-Request-Id) when it is not null. */
+  HttpResponse<String> sendNamed(String method, String path, String body, String token, String requestId) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     Optional.ofNullable(token).ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    Optional.ofNullable(requestId).ifPresent(id -> b.header("X-Request-Id", id));
     if (body != null) b.header("Content-Type", "application/json");
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

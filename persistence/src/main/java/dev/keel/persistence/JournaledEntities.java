@@ -51,7 +51,9 @@ public final class JournaledEntities {
    * {@code ask} when {@code persistenceId} has a journal; otherwise a not-found failure with
    * {@code notFoundDetail}, as the entity itself would answer, without starting it.
    */
-  public <T> CompletionStage<T> ifJournaled(String persistenceId, Supplier<String> notFoundDetail, Supplier<CompletionStage<T>> ask) {
+  public <T> CompletionStage<T> ifJournaled(String persistenceId, Supplier<String> notFoundDetail, Supplier<CompletionStage<T>> unbound) {
+    // The ask may run after the look-up, on another thread: in the scope of the request it is for.
+    Supplier<CompletionStage<T>> ask = RequestScope.bound(unbound);
     if (known.contains(persistenceId)) return ask.get();
     return hasJournal.apply(persistenceId)
         .handle((exists, lookupFailed) -> {

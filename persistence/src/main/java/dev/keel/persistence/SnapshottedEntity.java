@@ -1,10 +1,15 @@
 package dev.keel.persistence;
 
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotFailed;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -12,18 +17,51 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * What every Keel entity does alike: its events carry its type's tag for the read models (the
  * snapshot marker, which changes nothing, carries none), it snapshots by its type's policy and on
- * demand ({@link EntitySnapshots}), and it may pick up its work again after recovery.
+ * demand ({@link EntitySnapshots}), it may pick up its work again after recovery, and what it logs
+ * while handling a command sent on behalf of a request carries that request's id
+ * ({@link RequestScope}).
  */
 public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
 
   protected final EntitySnapshots snapshots;
   // An entity's tag follows from its id and the journal's fixed tag count: computed once.
   private final Set<String> tags;
+  // The request whose command is being handled. A command's side effects (thenRun, thenReply) run
+  // when the journal confirms its events, as another message; commands arriving meanwhile are
+  // stashed, so until the next command is handled the side effects running are this one's.
+  private Optional<String> requestInProgress = Optional.empty();
 
   protected SnapshottedEntity(ActorSystem<?> system, String entityType, String entityId, PersistenceId persistenceId) {
     super(persistenceId);
     this.snapshots = EntitySnapshots.of(system, entityType, persistenceId);
     this.tags = EventTags.tagSetFor(entityType, entityId, EventTags.tagCount(system));
+  }
+
+  /** How this type handles its commands, unwrapped from {@link RequestScope.Traced}. */
+  protected abstract CommandHandlerWithReply<C, E, S> commands();
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public final CommandHandlerWithReply<C, E, S> commandHandler() {
+    CommandHandlerWithReply<C, E, S> handler = commands();
+    return (state, command) -> {
+      boolean traced = command instanceof RequestScope.Traced<?>;
+      requestInProgress = traced ? Optional.of(((RequestScope.Traced<?>) command).requestId()) : Optional.empty();
+      RequestScope.set(requestInProgress.orElse(null));
+      return handler.apply(state, traced ? (C) ((RequestScope.Traced<?>) command).command() : command);
+    };
+  }
+
+  /**
+   * This entity as sharding should run it: every message it handles, the journal's confirmations
+   * included, is handled with the request in progress in the MDC.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public final Behavior<C> inRequestScope() {
+    // Object.class: the journal's replies are not commands, and they are what run side effects.
+    Behavior<Object> any = (Behavior) this;
+    return (Behavior) Behaviors.withMdc(Object.class, message -> requestInProgress.isPresent()
+        ? Map.of(RequestScope.MDC_FIELD, requestInProgress.get()) : Map.of(), any);
   }
 
   @Override

@@ -1,10 +1,12 @@
 package dev.keel.tenant;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Clock;
@@ -58,6 +60,10 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -169,7 +175,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   }
 
   public static Behavior<Command> create(String tenantId, WorkflowStarter starter, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Tenant(tenantId, starter, clock, ctx, timers)));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Tenant(tenantId, starter, clock, ctx, timers).inRequestScope()));
   }
 
   public static String provisioningWorkflowId(String tenantId) {
@@ -209,7 +215,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     // First: Empty's catch-all below would swallow it.
     b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),

@@ -2,6 +2,7 @@ package dev.keel.tenant;
 
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.Tenant.KeyCheck;
 import dev.keel.tenant.Tenant.TenantProfile;
 import dev.keel.tenant.Tenant.TenantView;
@@ -95,8 +96,9 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
     String apiKey = keys.newKey(tenantId);
     TenantProfile profile = new TenantProfile(slugValue, name, plan, slugValue + "." + settings.rootDomain());
     return slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Reserve(tenantId, r), settings.askTimeout())
-        .thenCompose(reserved -> tenant(tenantId).<TenantView>askWithStatus(
-                r -> new Tenant.Create(profile, ApiKeys.hash(apiKey), r), settings.askTimeout())
+        .thenCompose(RequestScope.bound(reserved -> tenant(tenantId).<TenantView>askWithStatus(
+                r -> RequestScope.<Tenant.Command>onBehalf(new Tenant.Create(profile, ApiKeys.hash(apiKey), r), Tenant.Traced::new),
+                settings.askTimeout())
             .handle((view, failure) -> {
               if (failure == null) {
                 journaled.created(Tenant.persistenceId(tenantId).id());
@@ -109,7 +111,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
               }
               return release(slugValue, tenantId).<CreatedTenant>thenCompose(d -> CompletableFuture.failedFuture(failure));
             })
-            .thenCompose(stage -> stage));
+            .thenCompose(stage -> stage)));
   }
 
   private CompletionStage<Done> release(String slugValue, String tenantId) {
@@ -189,7 +191,8 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
 
   /** Asks a tenant that was created; an unknown id is answered 404 without waking (and remembering) an entity. */
   private <T> CompletionStage<T> askExisting(String id, java.util.function.Function<ActorRef<StatusReply<T>>, Tenant.Command> command) {
-    return journaled.askIfJournaled(tenant(id), Tenant.persistenceId(id).id(), () -> doesNotExist(id), command, settings.askTimeout());
+    return journaled.askIfJournaled(tenant(id), Tenant.persistenceId(id).id(), () -> doesNotExist(id),
+        r -> RequestScope.onBehalf(command.apply(r), Tenant.Traced::new), settings.askTimeout());
   }
 
   private static boolean isNotFound(Throwable failure) {

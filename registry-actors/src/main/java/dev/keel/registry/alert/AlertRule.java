@@ -1,5 +1,6 @@
 package dev.keel.registry.alert;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,6 +8,7 @@ import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.ServiceObservation;
@@ -107,6 +109,10 @@ public final class AlertRule
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -289,7 +295,7 @@ public final class AlertRule
   private static Behavior<Command> create(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
                                           Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new AlertRule(ruleId, starter, clock, settings, shard, ctx, timers)));
+        timers -> new AlertRule(ruleId, starter, clock, settings, shard, ctx, timers).inRequestScope()));
   }
 
   /** Every problem of a definition, by field; routes list them in one 400, the entity refuses them. */
@@ -422,7 +428,7 @@ public final class AlertRule
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     absent(b.forStateType(Empty.class));
     absent(b.forStateType(Deleted.class));

@@ -1,6 +1,7 @@
 package dev.keel.registry.alert;
 
 import dev.keel.persistence.JournaledEntities;
+import dev.keel.persistence.RequestScope;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
 import dev.keel.registry.alert.AlertRule.AlertView;
 import dev.keel.registry.alert.AlertRule.PutResult;
@@ -48,7 +49,9 @@ public final class AlertService {
 
   /** Defines or redefines rule {@code id}; it applies to this node's heartbeats as soon as it is journaled. */
   public CompletionStage<PutResult> put(String id, AlertDefinition definition, String asTenant) {
-    return entity(id).<PutResult>askWithStatus(r -> new AlertRule.Put(definition, asTenant, r), settings.askTimeout())
+    return entity(id).<PutResult>askWithStatus(
+            r -> RequestScope.<AlertRule.Command>onBehalf(new AlertRule.Put(definition, asTenant, r), AlertRule.Traced::new),
+            settings.askTimeout())
         .thenApply(result -> {
           journaled.created(AlertRule.persistenceId(id).id());
           catalog.put(result.view());
@@ -63,7 +66,7 @@ public final class AlertService {
 
   public CompletionStage<Done> delete(String id, String asTenant) {
     return journaled.<AlertRule.Command, Done>askIfJournaled(entity(id), AlertRule.persistenceId(id).id(), () -> AlertRule.doesNotExist(id),
-            r -> new AlertRule.Delete(asTenant, r), settings.askTimeout())
+            r -> RequestScope.<AlertRule.Command>onBehalf(new AlertRule.Delete(asTenant, r), AlertRule.Traced::new), settings.askTimeout())
         .thenApply(done -> {
           catalog.remove(id);
           return done;

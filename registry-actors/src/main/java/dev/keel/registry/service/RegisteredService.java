@@ -1,8 +1,10 @@
 package dev.keel.registry.service;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +67,10 @@ public final class RegisteredService
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -196,7 +202,7 @@ public final class RegisteredService
   private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
                                           ServiceMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new RegisteredService(serviceId, observer, clock, calm, metrics, shard, ctx, timers)));
+        timers -> new RegisteredService(serviceId, observer, clock, calm, metrics, shard, ctx, timers).inRequestScope()));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -255,7 +261,7 @@ public final class RegisteredService
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     absent(b.forStateType(Empty.class));
     absent(b.forStateType(Deregistered.class));

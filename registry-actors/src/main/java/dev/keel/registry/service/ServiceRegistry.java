@@ -1,6 +1,7 @@
 package dev.keel.registry.service;
 
 import dev.keel.persistence.JournaledEntities;
+import dev.keel.persistence.RequestScope;
 import dev.keel.registry.service.RegisteredService.HeartbeatAck;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.RegisterResult;
@@ -58,7 +59,10 @@ public final class ServiceRegistry {
    */
 
   public CompletionStage<RegisterResult> register(String id, ServiceDefinition definition, String asTenant) {
-    return entity(id).<RegisterResult>askWithStatus(r -> new RegisteredService.Register(definition, asTenant, r), settings.askTimeout())
+    return entity(id).<RegisterResult>askWithStatus(
+            r -> RequestScope.<RegisteredService.Command>onBehalf(new RegisteredService.Register(definition, asTenant, r),
+                RegisteredService.Traced::new),
+            settings.askTimeout())
         .thenApply(registered -> {
           journaled.created(RegisteredService.persistenceId(id).id());
           return registered;
@@ -83,7 +87,7 @@ public final class ServiceRegistry {
    */
   private <T> CompletionStage<T> askRegistered(String id, Function<ActorRef<StatusReply<T>>, RegisteredService.Command> command) {
     return journaled.askIfJournaled(entity(id), RegisteredService.persistenceId(id).id(), () -> RegisteredService.notRegisteredDetail(id),
-        command, settings.askTimeout());
+        r -> RequestScope.onBehalf(command.apply(r), RegisteredService.Traced::new), settings.askTimeout());
   }
 
   /**

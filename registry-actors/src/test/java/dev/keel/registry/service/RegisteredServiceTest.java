@@ -26,6 +26,7 @@ import dev.keel.registry.service.RegisteredService.ServiceUpdated;
 import dev.keel.registry.service.RegisteredService.ServiceView;
 import dev.keel.registry.service.RegisteredService.State;
 import dev.keel.registry.service.RegisteredService.StatusChanged;
+import dev.keel.registry.service.RegisteredService.Traced;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -363,6 +364,53 @@ class RegisteredServiceTest {
       assertThat(probe.receiveMessage().getValue().status()).isEqualTo("stale");
       return null;
     });
+  }
+
+  // ---------------------------------------------------------------- request ids in log lines
+
+  @Test
+  void aCommandSentOnBehalfOfARequestIsHandledAsTheCommandItself() {
+    var result = kit.<StatusReply<RegisterResult>>runCommand(r -> new Traced("req-register", new Register(definition(30, null), null, r)));
+
+    assertThat(result.event()).isEqualTo(new ServiceRegistered(definition(30, null), T0));
+    assertThat(result.reply().getValue().created()).isTrue();
+  }
+
+  @Test
+  void whatTheEntityLogsForARequestCarriesItsIdAndNothingElseDoes() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RegisteredService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      ActorRef<Command> service = testKit.spawn(RegisteredService.create(id, observer, clock));
+      TestProbe<StatusReply<RegisterResult>> registered = testKit.createTestProbe();
+      TestProbe<StatusReply<HeartbeatAck>> heartbeat = testKit.createTestProbe();
+      TestProbe<StatusReply<Done>> deregistered = testKit.createTestProbe();
+
+      // Sent together: the second and third arrive while the first one's event is being written and
+      // wait their turn; the first one's line (logged once the write is confirmed) keeps its own id.
+      service.tell(new Traced("req-register", new Register(definition(30, null), null, registered.ref())));
+      service.tell(new Heartbeat(new HeartbeatReport("unhealthy", Map.of(), Map.of()), null, heartbeat.ref()));
+      service.tell(new Traced("req-deregister", new Deregister(null, deregistered.ref())));
+      registered.receiveMessage();
+      heartbeat.receiveMessage();
+      deregistered.receiveMessage();
+
+      Map<String, String> idByLine = new java.util.LinkedHashMap<>();
+      for (ch.qos.logback.classic.spi.ILoggingEvent line : lines.list) {
+        String message = line.getFormattedMessage();
+        if (message.contains("serviceId=" + id + " ")) {
+          idByLine.put(message.substring(0, message.indexOf(" serviceId")), line.getMDCPropertyMap().getOrDefault("requestId", "none"));
+        }
+      }
+      assertThat(idByLine).containsExactly(
+          Map.entry("service registered", "req-register"),
+          Map.entry("service status changed", "none"),
+          Map.entry("service deregistered", "req-deregister"));
+    } finally {
+      logger.detachAppender(lines);
+    }
   }
 
   // ---------------------------------------------------------------- deregistration

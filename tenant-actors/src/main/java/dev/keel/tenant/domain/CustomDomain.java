@@ -1,9 +1,11 @@
 package dev.keel.tenant.domain;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.tenant.domain.DnsTxtResolver.LookupFailed;
 import dev.keel.tenant.domain.DnsTxtResolver.NoRecords;
@@ -107,6 +109,10 @@ public final class CustomDomain
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -273,7 +279,7 @@ public final class CustomDomain
   private static Behavior<Command> create(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings,
                                           Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new CustomDomain(hostname, resolver, clock, settings, shard, ctx, timers)));
+        timers -> new CustomDomain(hostname, resolver, clock, settings, shard, ctx, timers).inRequestScope()));
   }
 
   /** The DNS name whose TXT record carries the challenge of {@code hostname}. */
@@ -323,7 +329,7 @@ public final class CustomDomain
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     free(b.forStateType(Unclaimed.class));
     free(b.forStateType(Released.class));

@@ -2,6 +2,7 @@ package dev.keel.tenant.domain;
 
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.TenantStatusLookup;
 import dev.keel.tenant.domain.CustomDomain.ClaimResult;
 import dev.keel.tenant.domain.CustomDomain.DomainView;
@@ -90,7 +91,7 @@ public final class DomainService {
   /** Asks a hostname that was ever claimed; any other is answered 404 without waking (and remembering) an entity. */
   private <T> CompletionStage<T> askClaimed(String hostname, Function<ActorRef<StatusReply<T>>, CustomDomain.Command> command) {
     return journaled.askIfJournaled(entity(hostname), CustomDomain.persistenceId(hostname).id(), () -> CustomDomain.doesNotExist(hostname),
-        command, settings.askTimeout());
+        r -> RequestScope.onBehalf(command.apply(r), CustomDomain.Traced::new), settings.askTimeout());
   }
 
   /**
@@ -102,18 +103,20 @@ public final class DomainService {
    */
   public CompletionStage<ClaimResult> add(String tenantId, String rawHostname) {
     String hostname = normalise(rawHostname);
-    return tenants.status(tenantId).thenCompose(status -> {
+    return tenants.status(tenantId).thenCompose(RequestScope.bound(status -> {
       if (status.isEmpty() || GONE.contains(status.get())) {
         return CompletableFuture.<ClaimResult>failedFuture(
             Rejection.<ClaimResult>notFound("tenant '" + tenantId + "' does not exist").getError());
       }
       String token = newToken();
-      return entity(hostname).<ClaimResult>askWithStatus(r -> new CustomDomain.Claim(tenantId, token, r), settings.askTimeout())
+      return entity(hostname).<ClaimResult>askWithStatus(
+              r -> RequestScope.<CustomDomain.Command>onBehalf(new CustomDomain.Claim(tenantId, token, r), CustomDomain.Traced::new),
+              settings.askTimeout())
           .thenApply(claimed -> {
             journaled.created(CustomDomain.persistenceId(hostname).id());
             return claimed;
           });
-    });
+    }));
   }
 
   /** @throws Hostnames.InvalidHostnameException at once */

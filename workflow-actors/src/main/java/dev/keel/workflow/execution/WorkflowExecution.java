@@ -1,9 +1,11 @@
 package dev.keel.workflow.execution;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import java.time.Clock;
 import java.time.Duration;
@@ -57,6 +59,10 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -294,7 +300,7 @@ public final class WorkflowExecution
 
   public static Behavior<Command> create(
       String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowExecution(workflowId, deps, shard, ctx, timers)));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowExecution(workflowId, deps, shard, ctx, timers).inRequestScope()));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -352,7 +358,7 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
 
     b.forStateType(NotStarted.class)

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.JournaledEntities;
+import dev.keel.persistence.RequestScope;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.Workflow;
 import java.time.Duration;
@@ -61,7 +62,7 @@ public final class WorkflowService implements WorkflowStarter {
   private <T> CompletionStage<T> askStarted(String id, java.util.function.Function<ActorRef<StatusReply<T>>, WorkflowExecution.Command> command,
                                             Duration timeout) {
     return journaled.askIfJournaled(entity(id), WorkflowExecution.persistenceId(id).id(), () -> WorkflowExecution.doesNotExist(id),
-        command, timeout);
+        r -> RequestScope.onBehalf(command.apply(r), WorkflowExecution.Traced::new), timeout);
   }
 
   /**
@@ -78,7 +79,8 @@ public final class WorkflowService implements WorkflowStarter {
     // The asker answers 503 when the ask times out; past that instant the entity must not start it.
     java.time.Instant deadline = clock.instant().plus(settings.askTimeout());
     return entity(id).<WorkflowExecution.StartAccepted>askWithStatus(
-            replyTo -> new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo), settings.askTimeout())
+            replyTo -> RequestScope.<WorkflowExecution.Command>onBehalf(new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo),
+                WorkflowExecution.Traced::new), settings.askTimeout())
         .thenApply(accepted -> {
           journaled.created(WorkflowExecution.persistenceId(id).id());
           return accepted;

@@ -1,10 +1,12 @@
 package dev.keel.workflow.schedule;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import dev.keel.workflow.execution.WorkflowStarter;
@@ -72,6 +74,10 @@ public final class Schedule
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -163,7 +169,7 @@ public final class Schedule
   private static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
                                           Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new Schedule(scheduleId, starter, clock, settings, shard, ctx, timers)));
+        timers -> new Schedule(scheduleId, starter, clock, settings, shard, ctx, timers).inRequestScope()));
   }
 
   /**
@@ -224,7 +230,7 @@ public final class Schedule
   // ---------------------------------------------------------------- command handlers
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     absent(b.forStateType(Empty.class));
     absent(b.forStateType(Deleted.class));

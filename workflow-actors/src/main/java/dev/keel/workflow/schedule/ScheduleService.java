@@ -1,6 +1,7 @@
 package dev.keel.workflow.schedule;
 
 import dev.keel.persistence.JournaledEntities;
+import dev.keel.persistence.RequestScope;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -27,7 +28,8 @@ public final class ScheduleService {
   /** Creates or replaces a schedule; fails with {@link InvalidCronException} before asking when the cron is bad. */
   public CompletionStage<Schedule.PutResult> put(String id, Schedule.ScheduleDefinition definition) {
     validate(definition);
-    return entity(id).<Schedule.PutResult>askWithStatus(r -> new Schedule.Put(definition, r), settings.askTimeout())
+    return entity(id).<Schedule.PutResult>askWithStatus(
+            r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Put(definition, r), Schedule.Traced::new), settings.askTimeout())
         .thenApply(result -> {
           journaled.created(Schedule.persistenceId(id).id());
           return result;
@@ -46,6 +48,6 @@ public final class ScheduleService {
 
   public CompletionStage<Done> delete(String id) {
     return journaled.askIfJournaled(entity(id), Schedule.persistenceId(id).id(), () -> Schedule.doesNotExist(id),
-        Schedule.Delete::new, settings.askTimeout());
+        r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Delete(r), Schedule.Traced::new), settings.askTimeout());
   }
 }

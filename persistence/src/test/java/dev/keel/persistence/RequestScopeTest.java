@@ -1,0 +1,62 @@
+package dev.keel.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+class RequestScopeTest {
+
+  record Command(String name) {}
+
+  record Traced(String requestId, Object command) implements RequestScope.Traced<Object> {}
+
+  private final ExecutorService otherThread = Executors.newSingleThreadExecutor();
+
+  @AfterEach
+  void stop() {
+    otherThread.shutdownNow();
+    MDC.clear();
+  }
+
+  @Test
+  void withinSetsTheIdForTheBodyAndRestoresWhatWasThere() {
+    MDC.put(RequestScope.MDC_FIELD, "outer");
+
+    String seen = RequestScope.within(Optional.of("inner"), () -> MDC.get(RequestScope.MDC_FIELD));
+    String seenWithout = RequestScope.within(Optional.empty(), () -> MDC.get(RequestScope.MDC_FIELD));
+
+    assertThat(seen).isEqualTo("inner");
+    assertThat(seenWithout).isNull();
+    assertThat(RequestScope.current()).contains("outer");
+  }
+
+  @Test
+  void aBoundCallbackRunsInTheScopeItWasBoundInOnAnyThread() throws Exception {
+    Function<String, Optional<String>> callback =
+        RequestScope.within(Optional.of("req-7"), () -> RequestScope.bound(x -> RequestScope.current()));
+
+    Optional<String> onOtherThread = CompletableFuture.supplyAsync(() -> callback.apply("x"), otherThread).get();
+    Optional<String> leftOnOtherThread = CompletableFuture.supplyAsync(RequestScope::current, otherThread).get();
+
+    assertThat(onOtherThread).contains("req-7");
+    assertThat(leftOnOtherThread).as("the pool thread is left as it was").isEmpty();
+  }
+
+  @Test
+  void aCommandIsWrappedOnlyWhenSentForARequest() {
+    Command command = new Command("start");
+
+    Object forRequest = RequestScope.within(Optional.of("req-8"), () -> RequestScope.<Object>onBehalf(command, Traced::new));
+    Object forNoRequest = RequestScope.<Object>onBehalf(command, Traced::new);
+
+    assertThat(forRequest).isEqualTo(new Traced("req-8", command));
+    assertThat(forNoRequest).isSameAs(command);
+  }
+}
