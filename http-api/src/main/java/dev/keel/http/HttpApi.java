@@ -60,6 +60,8 @@ public class HttpApi extends AllDirectives {
   private final AdminToken adminToken;
   private final Function<String, CompletionStage<TenantService.Authentication>> tenantKeys;
   private final long maxBodyBytes;
+  private final ExceptionHandler exceptions;
+  private final RejectionHandler rejections;
 
   /** An API that knows only the admin token (tests of routes that tenants never reach). */
   public HttpApi(ObjectMapper mapper, AdminToken adminToken, long maxBodyBytes) {
@@ -75,16 +77,26 @@ public class HttpApi extends AllDirectives {
     this.adminToken = adminToken;
     this.tenantKeys = tenantKeys;
     this.maxBodyBytes = maxBodyBytes;
+    this.exceptions = exceptionHandler();
+    this.rejections = rejectionHandler();
   }
 
   /** Wraps a route tree so that every failure answers with a problem document. */
   public Route withProblemHandling(Supplier<Route> inner) {
-    ExceptionHandler exceptions = ExceptionHandler.newBuilder()
+    return handleExceptions(exceptions, () -> handleRejections(rejections, inner));
+  }
+
+  // Built once: the 404 answer is a serialized document, and the handlers wrap every request.
+  private ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
         .match(ApiProblem.class, p -> complete(problems.response(p)))
         .match(EntityStreamSizeException.class, e -> complete(problems.response(tooLarge())))
         .matchAny(e -> extractRequest(request -> complete(problems.response(e, requestIdOf(request)))))
         .build();
-    RejectionHandler rejections = RejectionHandler.newBuilder()
+  }
+
+  private RejectionHandler rejectionHandler() {
+    return RejectionHandler.newBuilder()
         .handleAll(MethodRejection.class, rs -> {
           List<HttpMethod> allowed = rs.stream().map(MethodRejection::supported).toList();
           String names = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
@@ -102,7 +114,6 @@ public class HttpApi extends AllDirectives {
             r -> complete(problems.response(ApiProblem.badRequest("the request was not understood ("
                 + r.getClass().getSimpleName().replace("Rejection", "") + ")", List.of()))))
         .build();
-    return handleExceptions(exceptions, () -> handleRejections(rejections, inner));
   }
 
   /**
@@ -111,6 +122,8 @@ public class HttpApi extends AllDirectives {
    * {@code metrics} by route template and status, and logs its access line carrying the id.
    */
   public Route observed(HttpMetrics metrics, Supplier<Route> inner) {
+    // Built once; the directives inside it still evaluate per request.
+    Route tree = inner.get();
     return extractRequest(request -> {
       long start = System.nanoTime();
       String requestId = requestId(request.getHeader(REQUEST_ID).map(h -> h.value()));
@@ -125,7 +138,7 @@ public class HttpApi extends AllDirectives {
             metrics.record(method, route, status, nanos);
             logAccess(requestId, method, path, route, status, nanos);
             return response;
-          }, () -> inRequestScope(requestId, inner))));
+          }, () -> inRequestScope(requestId, () -> tree))));
     });
   }
 

@@ -136,6 +136,10 @@ public final class KeelNode implements AutoCloseable {
   }
 
   static KeelNode start(NodeSettings settings, Config config, WorkflowRegistry registry) {
+    if (!CommonPool.sharedByCallbacks()) {
+      log.warn("the JVM's common pool has {} thread: every callback of an ask starts a new thread; start the JVM with -D{}=2",
+          java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(), CommonPool.PARALLELISM);
+    }
     try {
       Files.createDirectories(settings.dataDir());
     } catch (IOException e) {

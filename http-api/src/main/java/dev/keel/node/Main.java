@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    CommonPool.atLeastTwoThreads();
     CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     // A bad flag value is one line naming the setting, like every other configuration problem.
     cli.setParameterExceptionHandler((ex, badArgs) -> {

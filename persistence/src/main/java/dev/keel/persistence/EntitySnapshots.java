@@ -44,7 +44,7 @@ public final class EntitySnapshots {
 
   /** The snapshots of {@code persistenceId}, whose type's policy is in {@code system}'s configuration. */
   public static EntitySnapshots of(ActorSystem<?> system, String entityType, PersistenceId persistenceId) {
-    return new EntitySnapshots(persistenceId, every(system.settings().config(), entityType));
+    return new EntitySnapshots(persistenceId, EntityTypeSettings.get(system).snapshotEvery(entityType));
   }
 
   /**

@@ -17,7 +17,7 @@ public final class EventTags {
    * fixed for the life of a journal, read by every entity and by every projection.
    */
   public static int tagCount(org.apache.pekko.actor.typed.ActorSystem<?> system) {
-    return system.settings().config().getInt("keel.persistence.tags-per-entity-type");
+    return EntityTypeSettings.get(system).tagCount();
   }
 
   public static String tagFor(String entityType, String entityId, int tagCount) {

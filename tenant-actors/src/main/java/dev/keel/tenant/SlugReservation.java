@@ -1,6 +1,6 @@
 package dev.keel.tenant;
 
-import dev.keel.persistence.EntitySnapshots;
+import dev.keel.persistence.EntityTypeSettings;
 import dev.keel.persistence.EventTags;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -84,7 +84,7 @@ public final class SlugReservation
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
     return Behaviors.setup(ctx -> new SlugReservation(slug, clock, unconfirmedExpiry,
-        EventTags.tagCount(ctx.getSystem()), EntitySnapshots.every(ctx.getSystem().settings().config(), ENTITY_TYPE)));
+        EventTags.tagCount(ctx.getSystem()), EntityTypeSettings.get(ctx.getSystem()).snapshotEvery(ENTITY_TYPE)));
   }
 
   private final String slug;
