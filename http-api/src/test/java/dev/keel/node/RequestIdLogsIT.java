@@ -53,6 +53,7 @@ class RequestIdLogsIT {
     JsonNode created = NodeHttp.JSON.readTree(tenant.body());
     String tenantId = created.get("id").asText();
     String key = created.get("apiKey").asText();
+    expectLine("slug reserved slug=acme", "req-tenant-create");
     expectLine("tenant created tenantId=" + tenantId, "req-tenant-create");
     api.await("/api/v1/tenants/" + tenantId, t -> t.get("status").asText().equals("active"), "became active");
 

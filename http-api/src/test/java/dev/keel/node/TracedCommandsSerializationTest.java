@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.service.RegisteredService;
+import dev.keel.tenant.SlugReservation;
 import dev.keel.tenant.Tenant;
 import dev.keel.tenant.domain.CustomDomain;
 import dev.keel.workflow.execution.WorkflowExecution;
@@ -49,6 +50,7 @@ class TracedCommandsSerializationTest {
         new RegisteredService.Traced("req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
         new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
         new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
+        new SlugReservation.Traced("req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
         new CustomDomain.Traced("req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())));
 
     Serialization serialization = SerializationExtension.get(testKit.system());

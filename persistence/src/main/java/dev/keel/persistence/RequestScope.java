@@ -43,6 +43,12 @@ public final class RequestScope {
     return a -> within(requestId, () -> next.apply(a));
   }
 
+  /** {@code next}, run in the scope current now, wherever and whenever it is called. */
+  public static <A, B, R> BiFunction<A, B, R> bound(BiFunction<A, B, R> next) {
+    Optional<String> requestId = current();
+    return (a, b) -> within(requestId, () -> next.apply(a, b));
+  }
+
   /** {@code supplier}, run in the scope current now, wherever and whenever it is called. */
   public static <T> Supplier<T> bound(Supplier<T> supplier) {
     Optional<String> requestId = current();

@@ -1,13 +1,13 @@
 package dev.keel.tenant;
 
-import dev.keel.persistence.EntityTypeSettings;
-import dev.keel.persistence.EventTags;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.SnapshottedEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -21,9 +21,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * cleanly releases its reservation at once.
  */
 public final class SlugReservation
-    extends EventSourcedBehaviorWithEnforcedReplies<SlugReservation.Command, SlugReservation.Event, SlugReservation.State> {
+    extends SnapshottedEntity<SlugReservation.Command, SlugReservation.Event, SlugReservation.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "slug");
   public static final String ENTITY_TYPE = "slug";
@@ -48,6 +46,10 @@ public final class SlugReservation
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
+
+  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      implements Command, RequestScope.Traced<Command> {}
 
   /** Reserve for {@code tenantId}; the same tenant again succeeds without a new event. */
   public record Reserve(String tenantId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -83,28 +85,19 @@ public final class SlugReservation
   }
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
-    return Behaviors.setup(ctx -> new SlugReservation(slug, clock, unconfirmedExpiry,
-        EventTags.tagCount(ctx.getSystem()), EntityTypeSettings.get(ctx.getSystem()).snapshotEvery(ENTITY_TYPE)));
+    return Behaviors.setup(ctx -> new SlugReservation(ctx.getSystem(), slug, clock, unconfirmedExpiry).inRequestScope());
   }
 
   private final String slug;
   private final Clock clock;
   private final Duration unconfirmedExpiry;
-  private final int tagCount;
-  private final int snapshotEvery;
 
-  private SlugReservation(String slug, Clock clock, Duration unconfirmedExpiry, int tagCount, int snapshotEvery) {
-    super(PersistenceId.of(ENTITY_TYPE, slug));
+  // Not projected (nothing lists slugs), but tagged like every entity so that audit can replay by type.
+  private SlugReservation(ActorSystem<?> system, String slug, Clock clock, Duration unconfirmedExpiry) {
+    super(system, ENTITY_TYPE, slug, PersistenceId.of(ENTITY_TYPE, slug));
     this.slug = slug;
     this.clock = clock;
     this.unconfirmedExpiry = unconfirmedExpiry;
-    this.tagCount = tagCount;
-    this.snapshotEvery = snapshotEvery;
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override
@@ -113,13 +106,7 @@ public final class SlugReservation
   }
 
   @Override
-  public Set<String> tagsFor(Event event) {
-    // Not projected: nothing lists slugs. Tagged like every entity so that audit can replay by type.
-    return EventTags.tagSetFor(ENTITY_TYPE, slug, tagCount);
-  }
-
-  @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     b.forStateType(Free.class)
         .onCommand(Reserve.class, (s, c) -> reserve(c))

@@ -95,14 +95,14 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
     String tenantId = keys.newTenantId();
     String apiKey = keys.newKey(tenantId);
     TenantProfile profile = new TenantProfile(slugValue, name, plan, slugValue + "." + settings.rootDomain());
-    return slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Reserve(tenantId, r), settings.askTimeout())
+    return slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Reserve(tenantId, r)), settings.askTimeout())
         .thenCompose(RequestScope.bound(reserved -> tenant(tenantId).<TenantView>askWithStatus(
                 r -> RequestScope.<Tenant.Command>onBehalf(new Tenant.Create(profile, ApiKeys.hash(apiKey), r), Tenant.Traced::new),
                 settings.askTimeout())
-            .handle((view, failure) -> {
+            .handle(RequestScope.bound((view, failure) -> {
               if (failure == null) {
                 journaled.created(Tenant.persistenceId(tenantId).id());
-                slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Confirm(tenantId, r), settings.askTimeout())
+                slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Confirm(tenantId, r)), settings.askTimeout())
                     .whenComplete((d, f) -> {
                       // Unconfirmed, the reservation only expires; the tenant is there either way.
                       if (f != null) log.warn("slug confirmation failed slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
@@ -110,12 +110,16 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
                 return CompletableFuture.completedFuture(new CreatedTenant(view, apiKey));
               }
               return release(slugValue, tenantId).<CreatedTenant>thenCompose(d -> CompletableFuture.failedFuture(failure));
-            })
+            }))
             .thenCompose(stage -> stage)));
   }
 
+  private static SlugReservation.Command forRequest(SlugReservation.Command command) {
+    return RequestScope.onBehalf(command, SlugReservation.Traced::new);
+  }
+
   private CompletionStage<Done> release(String slugValue, String tenantId) {
-    return slug(slugValue).<Done>askWithStatus(r -> new SlugReservation.Release(tenantId, r), settings.askTimeout())
+    return slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Release(tenantId, r)), settings.askTimeout())
         .exceptionally(f -> {
           log.warn("slug release failed, it expires instead slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
           return Done.getInstance();
