@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.registry.alert.AlertReadModel;
 import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
@@ -77,7 +78,7 @@ public final class AlertRoutes {
     if (cursor != null) {
       try {
         AlertReadModel.decodeCursor(cursor);
-      } catch (AlertReadModel.BadCursorException e) {
+      } catch (BadCursorException e) {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }

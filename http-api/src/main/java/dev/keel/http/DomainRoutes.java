@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
@@ -106,7 +107,7 @@ public final class DomainRoutes {
     if (cursor != null) {
       try {
         DomainReadModel.decodeCursor(cursor);
-      } catch (DomainReadModel.BadCursorException e) {
+      } catch (BadCursorException e) {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }

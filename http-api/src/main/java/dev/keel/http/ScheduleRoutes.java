@@ -4,9 +4,9 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.workflow.execution.WorkflowService;
-import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
 import dev.keel.workflow.schedule.InvalidCronException;
 import dev.keel.workflow.schedule.Schedule;
 import dev.keel.workflow.schedule.ScheduleReadModel;

@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
@@ -118,7 +119,7 @@ public final class ServiceRoutes {
     if (cursor != null) {
       try {
         ServiceReadModel.decodeCursor(cursor);
-      } catch (ServiceReadModel.BadCursorException e) {
+      } catch (BadCursorException e) {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }

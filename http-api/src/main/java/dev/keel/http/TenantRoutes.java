@@ -3,6 +3,7 @@ package dev.keel.http;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.tenant.Tenant.TenantView;
 import dev.keel.tenant.TenantReadModel;
 import dev.keel.tenant.TenantRules;
@@ -109,7 +110,7 @@ public final class TenantRoutes {
     if (cursor != null) {
       try {
         TenantReadModel.decodeCursor(cursor);
-      } catch (TenantReadModel.BadCursorException e) {
+      } catch (BadCursorException e) {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }

@@ -4,6 +4,7 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.workflow.execution.ExecutionView;
@@ -141,7 +142,7 @@ public final class WorkflowRoutes {
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     try {
       return api.answerOk(readModel.list(status, workflow, tenantId, limit, blankToNull(params.get("cursor"))));
-    } catch (WorkflowReadModel.BadCursorException e) {
+    } catch (BadCursorException e) {
       throw ApiProblem.badRequest("cursor", e.getMessage());
     }
   }

@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * How read models talk to their tables: instants go in and out of {@code TIMESTAMP WITH TIME ZONE}
@@ -17,6 +19,26 @@ import java.time.temporal.ChronoUnit;
 public final class ReadModelSql {
 
   private ReadModelSql() {}
+
+  /** A read of a read model's tables. */
+  @FunctionalInterface
+  public interface Query<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code query} on {@code blocking} (JDBC blocks). A database failure fails the stage with
+   * "read model unavailable" and the {@link SQLException} as its cause, which the API answers 503.
+   */
+  public static <T> CompletableFuture<T> read(Executor blocking, Query<T> query) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return query.run();
+      } catch (SQLException e) {
+        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
+      }
+    }, blocking);
+  }
 
   /** An instant as a column value; {@code null} stays {@code null}. */
   public static OffsetDateTime ts(Instant at) {

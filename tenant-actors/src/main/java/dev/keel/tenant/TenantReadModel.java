@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
 import java.sql.Connection;
@@ -9,7 +10,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -22,12 +22,6 @@ public final class TenantReadModel {
 
   public record Page(List<TenantSummary> items, String nextCursor) {}
 
-  /** A cursor this server did not hand out (400). */
-  public static final class BadCursorException extends IllegalArgumentException {
-    public BadCursorException() {
-      super("cursor is not one this server handed out");
-    }
-  }
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -44,13 +38,7 @@ public final class TenantReadModel {
 
   public CompletionStage<Page> list(String status, String plan, int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(status, plan, limit, afterId);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(status, plan, limit, afterId));
   }
 
   private Page query(String status, String plan, int limit, String afterId) throws SQLException {

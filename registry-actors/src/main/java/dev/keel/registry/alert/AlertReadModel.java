@@ -1,5 +1,6 @@
 package dev.keel.registry.alert;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
 import java.sql.Connection;
@@ -9,7 +10,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -31,12 +31,6 @@ public final class AlertReadModel {
   /** A rule as every node's {@link AlertCatalog} needs it. */
   public record CatalogRow(String id, String service, String condition, String tenantId, Instant updatedAt) {}
 
-  /** A cursor this server did not hand out (400). */
-  public static final class BadCursorException extends IllegalArgumentException {
-    public BadCursorException() {
-      super("cursor is not one this server handed out");
-    }
-  }
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -55,13 +49,7 @@ public final class AlertReadModel {
    */
   public CompletionStage<Page> list(String service, String tenantId, int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(service, tenantId, limit, afterId);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(service, tenantId, limit, afterId));
   }
 
   /** @throws BadCursorException when {@code cursor} is not one a page handed out */

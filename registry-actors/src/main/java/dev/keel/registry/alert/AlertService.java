@@ -1,5 +1,6 @@
 package dev.keel.registry.alert;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
@@ -76,7 +77,7 @@ public final class AlertService {
   /**
    * One page of the rule list; see {@link AlertReadModel#list}.
    *
-   * @throws AlertReadModel.BadCursorException at once, for a cursor this server did not hand out
+   * @throws BadCursorException at once, for a cursor this server did not hand out
    */
   public CompletionStage<AlertReadModel.Page> list(String service, String tenantId, int limit, String cursor) {
     return readModel.list(service, tenantId, limit, cursor);

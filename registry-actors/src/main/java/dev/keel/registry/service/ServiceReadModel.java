@@ -2,6 +2,7 @@ package dev.keel.registry.service;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -35,12 +35,6 @@ public final class ServiceReadModel {
   /** One {@code key=value} metadata filter. */
   public record MetadataFilter(String key, String value) {}
 
-  /** A cursor this server did not hand out (400). */
-  public static final class BadCursorException extends IllegalArgumentException {
-    public BadCursorException() {
-      super("cursor is not one this server handed out");
-    }
-  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
@@ -62,13 +56,7 @@ public final class ServiceReadModel {
   public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
                                     int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(type, status, metadata, tenantId, limit, afterId);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(type, status, metadata, tenantId, limit, afterId));
   }
 
   /** @throws BadCursorException when {@code cursor} is not one a page handed out */

@@ -1,5 +1,6 @@
 package dev.keel.registry.service;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
 import dev.keel.registry.service.RegisteredService.HeartbeatAck;
@@ -95,7 +96,7 @@ public final class ServiceRegistry {
    * bounded by {@code list-live-timeout}: a slow entity shows no last heartbeat rather than
    * holding up the page).
    *
-   * @throws ServiceReadModel.BadCursorException at once, for a cursor this server did not hand out
+   * @throws BadCursorException at once, for a cursor this server did not hand out
    */
   public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
                                     int limit, String cursor) {

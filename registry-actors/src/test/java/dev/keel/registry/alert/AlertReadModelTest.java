@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.KeelDataSource;
@@ -176,10 +177,10 @@ class AlertReadModelTest {
   void foreignCursorsAreRefused() throws Exception {
     open(DatabaseSettings.Kind.H2);
     for (String bad : List.of("not base64!", "%%%", "_w")) {
-      assertThatThrownBy(() -> AlertReadModel.decodeCursor(bad)).isInstanceOf(AlertReadModel.BadCursorException.class);
+      assertThatThrownBy(() -> AlertReadModel.decodeCursor(bad)).isInstanceOf(BadCursorException.class);
     }
     assertThat(AlertReadModel.decodeCursor(IdCursor.encode("tenant:acme.rule-1"))).isEqualTo("tenant:acme.rule-1");
-    assertThatThrownBy(() -> readModel.list(null, null, 10, "***")).isInstanceOf(AlertReadModel.BadCursorException.class);
+    assertThatThrownBy(() -> readModel.list(null, null, 10, "***")).isInstanceOf(BadCursorException.class);
   }
 
   // ---------------------------------------------------------------- helpers

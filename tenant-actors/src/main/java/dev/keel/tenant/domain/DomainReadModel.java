@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
 import java.sql.Connection;
@@ -9,7 +10,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -27,12 +27,6 @@ public final class DomainReadModel {
 
   public record Page(List<DomainSummary> items, String nextCursor) {}
 
-  /** A cursor this server did not hand out (400). */
-  public static final class BadCursorException extends IllegalArgumentException {
-    public BadCursorException() {
-      super("cursor is not one this server handed out");
-    }
-  }
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -54,18 +48,12 @@ public final class DomainReadModel {
    */
   public CompletionStage<Page> list(String tenantId, int limit, String cursor) {
     String after = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(tenantId, limit, after);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(tenantId, limit, after));
   }
 
   /** How many hostnames {@code tenantId} holds (for its plan's quota). */
   public CompletionStage<Integer> count(String tenantId) {
-    return CompletableFuture.supplyAsync(() -> {
+    return ReadModelSql.read(blocking, () -> {
       try (Connection c = dataSource.getConnection();
           PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM keel_domains WHERE tenant_id = ?")) {
         ps.setString(1, tenantId);
@@ -73,10 +61,8 @@ public final class DomainReadModel {
           rs.next();
           return rs.getInt(1);
         }
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
       }
-    }, blocking);
+    });
   }
 
   private Page query(String tenantId, int limit, String after) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
@@ -163,7 +164,7 @@ public final class DomainService {
   /**
    * One page of {@code tenantId}'s hostnames, by hostname.
    *
-   * @throws DomainReadModel.BadCursorException at once, for a cursor this server did not hand out
+   * @throws BadCursorException at once, for a cursor this server did not hand out
    */
   public CompletionStage<Page> list(String tenantId, int limit, String cursor) {
     return readModel.list(tenantId, limit, cursor).thenApply(page -> new Page(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.KeelDataSource;
@@ -23,7 +24,6 @@ import dev.keel.tenant.domain.CustomDomain.Unclaimed;
 import dev.keel.tenant.domain.CustomDomain.VerificationCheckFailed;
 import dev.keel.tenant.domain.CustomDomain.VerificationGaveUp;
 import dev.keel.tenant.domain.CustomDomain.VerificationRestarted;
-import dev.keel.tenant.domain.DomainReadModel.BadCursorException;
 import dev.keel.tenant.domain.DomainReadModel.DomainSummary;
 import dev.keel.tenant.domain.DomainReadModel.Page;
 import java.nio.file.Path;

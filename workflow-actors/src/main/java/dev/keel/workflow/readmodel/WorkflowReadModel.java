@@ -1,5 +1,6 @@
 package dev.keel.workflow.readmodel;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.ReadModelSql;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -31,12 +31,6 @@ public final class WorkflowReadModel {
 
   public record Page(List<WorkflowSummary> items, String nextCursor) {}
 
-  /** The cursor could not be read (400). */
-  public static final class BadCursorException extends IllegalArgumentException {
-    public BadCursorException() {
-      super("cursor is not one this server handed out");
-    }
-  }
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -48,13 +42,7 @@ public final class WorkflowReadModel {
 
   public CompletionStage<Page> list(String status, String workflow, String tenantId, int limit, String cursor) {
     Cursor after = cursor == null || cursor.isBlank() ? null : Cursor.decode(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(status, workflow, tenantId, limit, after);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(status, workflow, tenantId, limit, after));
   }
 
   private Page query(String status, String workflow, String tenantId, int limit, Cursor after) throws SQLException {

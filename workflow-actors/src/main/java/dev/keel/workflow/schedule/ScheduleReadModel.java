@@ -1,8 +1,8 @@
 package dev.keel.workflow.schedule;
 
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
-import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +10,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -45,13 +44,7 @@ public final class ScheduleReadModel {
    */
   public CompletionStage<Page> list(String workflow, Boolean paused, String tenantId, int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query(workflow, paused, tenantId, limit, afterId);
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return ReadModelSql.read(blocking, () -> query(workflow, paused, tenantId, limit, afterId));
   }
 
   private Page query(String workflow, Boolean paused, String tenantId, int limit, String afterId) throws SQLException {

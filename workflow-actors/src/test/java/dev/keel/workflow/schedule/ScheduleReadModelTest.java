@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.persistence.BadCursorException;
+import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.KeelJdbcSession;
-import dev.keel.persistence.TestDatabases;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.ReadModelProjection;
-import dev.keel.workflow.readmodel.WorkflowReadModel.BadCursorException;
+import dev.keel.persistence.TestDatabases;
 import dev.keel.workflow.schedule.Schedule.Active;
 import dev.keel.workflow.schedule.Schedule.Empty;
 import dev.keel.workflow.schedule.Schedule.Event;
