@@ -53,7 +53,10 @@ public final class WorkflowRoutes {
             api.complete(api.json(StatusCodes.OK, Map.of("items", workflows.definitions()))))),
         api.pathPrefix("workflows", () -> api.concat(
             api.pathEndOrSingleSlash(() -> api.concat(
-                api.post(() -> api.jsonBody(false, body -> start(caller, body))),
+                api.post(() -> api.parameterOptional("wait", wait -> {
+                  Optional<Duration> bounded = wait.map(this::waitParameter);
+                  return api.jsonBody(false, body -> start(caller, body, bounded));
+                })),
                 api.get(() -> api.parameterMap(params -> list(caller, params))))),
             api.pathPrefix(PathMatchers.segment(), rawId -> {
               String id = HttpApi.requirePathId(rawId);
@@ -82,7 +85,11 @@ public final class WorkflowRoutes {
     return ApiProblem.notFound("workflow '" + id + "' does not exist");
   }
 
-  private Route start(Caller caller, JsonNode body) {
+  /**
+   * Starts an execution; with {@code wait}, answers once it is final or the wait runs out (the
+   * execution as it is then), so that a caller that needs the result makes one request, not two.
+   */
+  private Route start(Caller caller, JsonNode body, Optional<Duration> wait) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     BodyFields fields = new BodyFields(body, START_FIELDS, errors);
     String tenantId = HttpApi.owner(caller, fields.text("tenantId", false), errors);
@@ -103,8 +110,11 @@ public final class WorkflowRoutes {
     String chosenId = executionId != null ? executionId : "wf-" + UUID.randomUUID();
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
     // A new start counts against the owning tenant's plan (429 over it); an existing id is a retry.
-    CompletionStage<WorkflowExecution.StartAccepted> started = quotas.admitNewWorkflowStart(tenantId, chosenId)
+    CompletionStage<WorkflowExecution.StartAccepted> journaled = quotas.admitNewWorkflowStart(tenantId, chosenId)
         .thenCompose(RequestScope.bound(admitted -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)));
+    CompletionStage<WorkflowExecution.StartAccepted> started = wait.filter(d -> !d.isZero())
+        .map(d -> journaled.thenCompose(RequestScope.bound(a -> awaitFinal(caller, a, d))))
+        .orElse(journaled);
     return api.answer(started, accepted -> {
       // The same id already started by someone else: its content is not this caller's to see.
       if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {
@@ -114,19 +124,31 @@ public final class WorkflowRoutes {
     });
   }
 
+  /** A started execution, once final or when {@code wait} runs out; not waited for when not the caller's to see. */
+  private CompletionStage<WorkflowExecution.StartAccepted> awaitFinal(Caller caller, WorkflowExecution.StartAccepted accepted,
+                                                                      Duration wait) {
+    ExecutionView execution = accepted.execution();
+    if (execution.isFinal() || !caller.sees(execution.tenantId())) return CompletableFuture.completedFuture(accepted);
+    return workflows.awaitFinal(execution.id(), wait)
+        .thenApply(finalView -> new WorkflowExecution.StartAccepted(accepted.created(), finalView));
+  }
+
   private Route get(Caller caller, String id, Optional<String> wait) {
-    if (wait.isEmpty()) return api.answerOk(visible(caller, id, () -> workflows.get(id)));
+    Duration bounded = wait.map(this::waitParameter).orElse(Duration.ZERO);
+    if (bounded.isZero()) return api.answerOk(visible(caller, id, () -> workflows.get(id)));
+    return api.answerOk(visible(caller, id, () -> workflows.awaitFinal(id, bounded)));
+  }
+
+  /** {@code ?wait=}: an ISO-8601 duration (or whole seconds), at most the long-poll maximum. */
+  private Duration waitParameter(String wait) {
     Duration duration;
     try {
-      duration = wait.get().matches("\\d+") ? Duration.ofSeconds(Long.parseLong(wait.get())) : Duration.parse(wait.get());
+      duration = wait.matches("\\d+") ? Duration.ofSeconds(Long.parseLong(wait)) : Duration.parse(wait);
     } catch (DateTimeParseException | ArithmeticException e) {
       throw ApiProblem.badRequest("wait", "must be an ISO-8601 duration such as PT30S");
     }
     if (duration.isNegative()) throw ApiProblem.badRequest("wait", "must not be negative");
-    if (duration.compareTo(longPollMax) > 0) duration = longPollMax;
-    Duration bounded = duration;
-    if (duration.isZero()) return api.answerOk(visible(caller, id, () -> workflows.get(id)));
-    return api.answerOk(visible(caller, id, () -> workflows.awaitFinal(id, bounded)));
+    return duration.compareTo(longPollMax) > 0 ? longPollMax : duration;
   }
 
   private Route list(Caller caller, Map<String, String> params) {

@@ -50,6 +50,22 @@ class WorkflowApiIT {
       assertThat(execution.get("steps")).hasSize(3);
       assertThat(execution.get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 
+      // Start and wait in one request: answered once final, with the start's status code.
+      HttpResponse<String> startedAndDone = api.send("POST", "/api/v1/workflows?wait=PT30S",
+          start.replace("it-1", "it-2"));
+      assertThat(startedAndDone.statusCode()).isEqualTo(201);
+      assertThat(JSON.readTree(startedAndDone.body()).get("status").asText()).isEqualTo("completed");
+      assertThat(JSON.readTree(startedAndDone.body()).get("output").get("summary").asText()).isEqualTo("signup done for u-1");
+      // When the wait runs out first, the answer is the execution as it is then.
+      String awaitsSignal = "{\"workflow\":\"http-sequence\",\"id\":\"it-waits\",\"input\":{\"steps\":"
+          + "[{\"name\":\"approval\",\"signal\":\"approve\",\"timeout\":\"P3D\"}]}}";
+      HttpResponse<String> notYet = api.send("POST", "/api/v1/workflows?wait=PT1S", awaitsSignal);
+      assertThat(notYet.statusCode()).isEqualTo(201);
+      assertThat(JSON.readTree(notYet.body()).get("status").asText()).isEqualTo("waiting");
+      HttpResponse<String> again = api.send("POST", "/api/v1/workflows?wait=PT1S", awaitsSignal);
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("waiting");
+
       // A step that rejects its input fails the workflow with the error recorded.
       api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"id\":\"it-bad-user\",\"input\":{\"userId\":\"\",\"action\":\"x\"}}");
       JsonNode failed = JSON.readTree(api.send("GET", "/api/v1/workflows/it-bad-user?wait=PT30S", null).body());
@@ -64,8 +80,8 @@ class WorkflowApiIT {
       assertThat(stepsCompleted).isEqualTo(3);
 
       // The list comes from the projection: eventually consistent, within a few seconds.
-      JsonNode list = api.await("/api/v1/workflows?status=completed&workflow=example", n -> n.get("items").size() >= 1, "listed the completed execution");
-      assertThat(list.get("items").get(0).get("id").asText()).isEqualTo("it-1");
+      JsonNode list = api.await("/api/v1/workflows?status=completed&workflow=example", n -> n.get("items").size() >= 2, "listed the completed executions");
+      assertThat(list.get("items").findValuesAsText("id")).containsExactlyInAnyOrder("it-1", "it-2");
 
       // Schedules: a good one is stored with its next run, a bad cron is a 400 naming the field.
       HttpResponse<String> schedule = api.send("PUT", "/api/v1/schedules/nightly",
@@ -86,6 +102,8 @@ class WorkflowApiIT {
       assertProblem(api.send("GET", "/api/v1/workflows/does-not-exist", null), 404);
       assertProblem(api.send("GET", "/api/v1/workflows?status=bogus&limit=9999", null), 400, "status", "limit");
       assertProblem(api.send("GET", "/api/v1/workflows/it-1?wait=forever", null), 400, "wait");
+      assertProblem(api.send("POST", "/api/v1/workflows?wait=forever", start.replace("it-1", "it-never")), 400, "wait");
+      assertProblem(api.send("POST", "/api/v1/workflows?wait=-PT1S", start.replace("it-1", "it-never")), 400, "wait");
       assertProblem(api.send("POST", "/api/v1/workflows/it-1/cancel", "{\"reason\":\"late\"}"), 409);
       assertProblem(api.send("PUT", "/api/v1/schedules/s1", "{\"workflow\":\"example\",\"cron\":\"0 25 * * *\"}"), 400, "cron");
       assertProblem(api.send("PUT", "/api/v1/schedules/s1", "{\"workflow\":\"example\",\"cron\":\"* * * * *\",\"timezone\":\"Mars/Base\"}"), 400, "timezone");
