@@ -66,6 +66,9 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
 
   abstract boolean allSucceeded(P measured);
 
+  /** Called on a worker thread when it takes no more items, to release what the thread held. */
+  void workerDone() {}
+
   /** Runs warm-up and measured phase, prints the report to {@code out}; returns the exit status. */
   final int run(PrintStream out, PrintStream log) throws InterruptedException {
     long runStart = System.nanoTime();
@@ -110,8 +113,12 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
         () -> log.println(phase.progressLine()), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     for (int w = 0; w < workers; w++) {
       pool.execute(() -> {
-        for (int i = phase.nextIndex(); i >= 0 && !deadline.stopping(); i = phase.nextIndex()) {
-          runOne(phase, i);
+        try {
+          for (int i = phase.nextIndex(); i >= 0 && !deadline.stopping(); i = phase.nextIndex()) {
+            runOne(phase, i);
+          }
+        } finally {
+          workerDone();
         }
       });
     }

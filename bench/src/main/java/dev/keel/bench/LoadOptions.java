@@ -23,7 +23,7 @@ public record LoadOptions(
       """
       usage: java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad [options]
         --endpoint URL      node to drive (default http://127.0.0.1:8080); URL,URL,... for the
-                            nodes of a cluster: workflow i goes to node i mod N
+                            nodes of a cluster: workflow i goes to node i mod N; http:// only
         --token TOKEN       bearer token (default: env KEEL_TOKEN, then KEEL_ADMIN_TOKEN,
                             then the file <data-dir>/admin-token)
         --data-dir DIR      node data directory holding admin-token (default ./data)
@@ -48,6 +48,12 @@ public record LoadOptions(
   public static LoadOptions parse(String[] args, Map<String, String> env) {
     CommandLine line = CommandLine.parse(args, NAMES);
     java.util.List<URI> endpoints = line.endpoints();
+    for (URI endpoint : endpoints) {
+      if (!"http".equals(endpoint.getScheme())) {
+        throw new IllegalArgumentException(
+            "--endpoint must be an http:// URL: WorkflowLoad's own HTTP/1.1 client has no TLS, was " + endpoint);
+      }
+    }
     int workflows = line.integer("workflows", 2000, 1);
     int concurrency = line.integer("concurrency", 64, 1);
     int warmup = line.integer("warmup", 200, 0);

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * How the load programs talk to the node: one JDK {@link HttpClient} speaking HTTP/1.1
@@ -82,9 +83,12 @@ final class NodeHttp {
 
   /** The pause a 429 or 503 asks for: its {@code Retry-After} seconds, capped; 1 s without one. */
   static Duration retryAfter(HttpResponse<?> response) {
-    return response
-        .headers()
-        .firstValue("Retry-After")
+    return retryAfter(response.headers().firstValue("Retry-After"));
+  }
+
+  /** The pause a {@code Retry-After} value asks for, in seconds, capped; 1 s without one. */
+  static Duration retryAfter(Optional<String> retryAfter) {
+    return retryAfter
         .map(
             value -> {
               try {

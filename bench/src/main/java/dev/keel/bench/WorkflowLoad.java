@@ -11,14 +11,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +36,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * <p>At most {@code --concurrency} workflows are in flight; each worker thread starts one
- * workflow and long-polls it until it is final before starting the next. Only the
- * {@code --endpoint} is ever contacted, redirects are not followed, and the run ends by
+ * workflow with {@code POST /api/v1/workflows?wait=PT30S} (the node answers once it is final, or
+ * when the wait runs out) and long-polls it with {@code GET} only while it is not final yet,
+ * then starts the next. Each worker keeps one {@link Http1Connection} per node: a lean blocking
+ * HTTP/1.1 client, because the program shares the machine's CPU with the node it measures. Only
+ * the {@code --endpoint} is ever contacted, redirects are not followed, and the run ends by
  * itself at {@code --max-seconds}. The last line printed is the result as one JSON object.
  *
  * <p>Exit status: 0 when every measured workflow completed, 1 when some failed or did not
@@ -47,20 +51,32 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
 
   private static final Set<String> FINAL_STATUSES = Set.of("completed", "failed", "cancelled");
   private static final long LONG_POLL_SECONDS = 30;
+  /** A start's request timeout when it does not wait, and the least one when it does. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-  /** Added to a long poll's wait for the request timeout, so the node answers first. */
+  /** Added to a long wait (start or poll) for the request timeout, so the node answers first. */
   private static final Duration POLL_SLACK = Duration.ofSeconds(15);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private final LoadOptions options;
   private final ObjectMapper json = new ObjectMapper();
   /** One per node: workflow i is started and followed on node i mod N. */
-  private final java.util.List<URI> startUris;
+  private final List<String> startPaths;
+  private final Map<String, String> startHeaders;
+  private final Map<String, String> pollHeaders;
+  /** Each worker thread's connection to each node, opened on first use. */
+  private final ThreadLocal<Http1Connection[]> connections;
   private final String runId;
 
   WorkflowLoad(LoadOptions options) {
     super("WorkflowLoad", options.endpoints(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
     this.options = options;
-    this.startUris = options.endpoints().stream().map(e -> URI.create(e + "/api/v1/workflows")).toList();
+    this.startPaths = options.endpoints().stream().map(e -> (e.getRawPath() == null ? "" : e.getRawPath()) + "/api/v1/workflows").toList();
+    String authorization = "Bearer " + options.token();
+    this.startHeaders =
+        Map.of("Authorization", authorization, "Content-Type", "application/json", "Accept", "application/json");
+    this.pollHeaders = Map.of("Authorization", authorization, "Accept", "application/json");
+    List<URI> endpoints = options.endpoints();
+    this.connections = ThreadLocal.withInitial(() -> new Http1Connection[endpoints.size()]);
     // Unique per run so that a second run against the same node never reuses an id.
     this.runId = "bench-" + Long.toString(System.currentTimeMillis(), 36);
   }
@@ -71,8 +87,6 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     if (options.isEmpty()) {
       return;
     }
-    // One pooled connection per worker is all the run can use.
-    NodeHttp.limitConnectionPool(options.get().concurrency());
     System.exit(new WorkflowLoad(options.get()).run(System.out, System.err));
   }
 
@@ -91,6 +105,16 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     return measured.completed.get() == measured.size;
   }
 
+  @Override
+  void workerDone() {
+    for (Http1Connection connection : connections.get()) {
+      if (connection != null) {
+        connection.close();
+      }
+    }
+    connections.remove();
+  }
+
   // ---- load ----
 
   @Override
@@ -107,28 +131,25 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     long sent = System.nanoTime();
     phase.lastStartNanos.accumulateAndGet(sent, Math::max);
     try {
-      URI startUri = startUris.get(i % startUris.size());
-      HttpResponse<String> created = exchange(phase, startRequest(startUri, id, i), "start");
-      if (created.statusCode() != 201 && created.statusCode() != 200) {
-        phase.fail("start answered " + created.statusCode());
-        int status = created.statusCode();
+      int node = i % startPaths.size();
+      String startPath = startPaths.get(node);
+      // The node answers a start with ?wait once the workflow is final (or the wait ran out), so
+      // mostly no poll follows; a node that ignores the parameter answers at once and is polled.
+      Http1Connection.Response created = exchange(phase, node, true, startPath, startBody(id, i), "start");
+      if (created.status() != 201 && created.status() != 200) {
+        phase.fail("start answered " + created.status());
+        int status = created.status();
         if (status == 400 || status == 401 || status == 403 || status == 404) {
-          deadline.abort("POST " + startUri + " answered " + status + ": " + oneLine(created.body()));
+          deadline.abort(
+              "POST " + options.endpoints().get(node) + "/api/v1/workflows answered " + status + ": " + oneLine(created.text()));
         }
         return;
       }
       JsonNode execution = json.readTree(created.body());
       while (!FINAL_STATUSES.contains(execution.path("status").asText())) {
-        long waitSeconds =
-            Math.min(LONG_POLL_SECONDS, TimeUnit.NANOSECONDS.toSeconds(deadline.nanos() - System.nanoTime()));
-        if (waitSeconds < 1) {
-          // Too little time left for a long poll: let the deadline pass so that no worker starts another workflow.
-          deadline.sleepUntil(deadline.nanos());
-          throw new Stopped();
-        }
-        HttpResponse<String> polled = exchange(phase, pollRequest(startUri, id, waitSeconds), "poll");
-        if (polled.statusCode() != 200) {
-          phase.fail("poll answered " + polled.statusCode());
+        Http1Connection.Response polled = exchange(phase, node, false, startPath + "/" + id, null, "poll");
+        if (polled.status() != 200) {
+          phase.fail("poll answered " + polled.status());
           return;
         }
         execution = json.readTree(polled.body());
@@ -141,29 +162,52 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     } catch (IOException e) {
       // Only parsing is left here: the exchanges turn I/O errors into GaveUp.
       phase.fail("unreadable answer");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      phase.unfinished.incrementAndGet();
     } finally {
       phase.lastEndNanos.accumulateAndGet(System.nanoTime(), Math::max);
     }
   }
 
   /**
-   * Sends {@code request}, retrying I/O errors, timeouts, 429 and 503 (every start and
-   * read is idempotent), and returns the first other answer.
+   * Sends a start ({@code start}, {@code POST path?wait=PT<n>S} with {@code body}) or a long poll
+   * ({@code GET path?wait=PT<n>S}) to {@code node} on this thread's connection, retrying I/O errors,
+   * timeouts, 429 and 503 (every start and read is idempotent), and returns the first other answer.
+   * The wait is at most {@link #LONG_POLL_SECONDS} and ends by the deadline; it is worked out again
+   * for each attempt, and the request timeout covers it.
    */
-  private HttpResponse<String> exchange(Phase phase, HttpRequest request, String what)
-      throws Stopped, GaveUp, InterruptedException {
+  private Http1Connection.Response exchange(Phase phase, int node, boolean start, String path, byte[] body, String what)
+      throws Stopped, GaveUp {
+    Http1Connection connection = connection(node);
     for (int attempt = 0; ; attempt++) {
       if (deadline.stopping()) {
+        throw new Stopped();
+      }
+      long waitSeconds =
+          Math.min(LONG_POLL_SECONDS, TimeUnit.NANOSECONDS.toSeconds(deadline.nanos() - System.nanoTime()));
+      String target;
+      Duration timeout;
+      if (waitSeconds >= 1) {
+        target = path + "?wait=PT" + waitSeconds + "S";
+        timeout = Duration.ofSeconds(waitSeconds).plus(POLL_SLACK);
+        if (start && timeout.compareTo(START_TIMEOUT) < 0) {
+          timeout = START_TIMEOUT;
+        }
+      } else if (start) {
+        // Too little time left to wait: a plain start, the deadline stops the poll.
+        target = path;
+        timeout = START_TIMEOUT;
+      } else {
+        // Too little time left for a long poll: let the deadline pass so that no worker starts another workflow.
+        deadline.sleepUntil(deadline.nanos());
         throw new Stopped();
       }
       String problem;
       Duration pause = Duration.ofMillis(200);
       try {
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        int status = response.statusCode();
+        Http1Connection.Response response =
+            start
+                ? connection.exchange("POST", target, startHeaders, body, timeout)
+                : connection.exchange("GET", target, pollHeaders, null, timeout);
+        int status = response.status();
         if (status / 100 != 2) {
           phase.nonSuccess.increment(status);
         }
@@ -171,8 +215,8 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
           return response;
         }
         problem = what + " answered " + status;
-        pause = NodeHttp.retryAfter(response);
-      } catch (HttpTimeoutException e) {
+        pause = NodeHttp.retryAfter(response.header("Retry-After"));
+      } catch (SocketTimeoutException e) {
         problem = what + " timed out";
       } catch (IOException e) {
         problem = what + " I/O error";
@@ -187,27 +231,21 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     }
   }
 
-  private HttpRequest startRequest(URI startUri, String id, int n) {
+  /** This worker thread's connection to {@code node}. */
+  private Http1Connection connection(int node) {
+    Http1Connection[] mine = connections.get();
+    if (mine[node] == null) {
+      mine[node] = new Http1Connection(options.endpoints().get(node), CONNECT_TIMEOUT);
+    }
+    return mine[node];
+  }
+
+  private byte[] startBody(String id, int n) {
     ObjectNode body = json.createObjectNode();
     body.put("workflow", options.workflow());
     body.put("id", id);
     body.putObject("input").put("userId", "u-" + n).put("action", "bench");
-    return HttpRequest.newBuilder(startUri)
-        .timeout(START_TIMEOUT)
-        .header("Authorization", "Bearer " + options.token())
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(toJson(body)))
-        .build();
-  }
-
-  private HttpRequest pollRequest(URI startUri, String id, long waitSeconds) {
-    return HttpRequest.newBuilder(URI.create(startUri + "/" + id + "?wait=PT" + waitSeconds + "S"))
-        .timeout(Duration.ofSeconds(waitSeconds).plus(POLL_SLACK))
-        .header("Authorization", "Bearer " + options.token())
-        .header("Accept", "application/json")
-        .GET()
-        .build();
+    return toJson(body).getBytes(StandardCharsets.UTF_8);
   }
 
   // ---- report ----

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,11 +28,17 @@ class WorkflowLoadTest {
   private final Map<String, Integer> polls = new ConcurrentHashMap<>();
   private final Queue<JsonNode> startBodies = new ConcurrentLinkedQueue<>();
   private final Queue<String> waits = new ConcurrentLinkedQueue<>();
+  private final Queue<String> startWaits = new ConcurrentLinkedQueue<>();
   private final AtomicInteger badAuth = new AtomicInteger();
+  /** Whether the stub honours a start's ?wait (answers it completed) or ignores it like an older node. */
+  private volatile boolean finalOnStart;
+  /** Whether the stub answers the first start of every workflow 503 with Retry-After: 0. */
+  private volatile boolean unavailableOnce;
+  private final Set<String> refusedOnce = ConcurrentHashMap.newKeySet();
   @AutoClose private StubNode node;
 
   @Test
-  void startsEveryWorkflowLongPollsItAndReportsBothLatencies() throws Exception {
+  void aNodeThatIgnoresTheStartsWaitIsLongPolled_bothLatenciesReported() throws Exception {
     startStub(201);
 
     Run run = run("--workflows", "20", "--warmup", "5", "--concurrency", "4");
@@ -61,9 +68,66 @@ class WorkflowLoadTest {
     assertThat(first.get("input").get("action").asText()).isEqualTo("bench");
     assertThat(first.get("input").get("userId").asText()).startsWith("u-");
     assertThat(startBodies.stream().map(b -> b.get("id").asText()).distinct()).hasSize(25);
-    // Every workflow is polled once while running, then answered completed.
+    // Every start asked to wait; the stub ignored it, so every workflow is polled once while
+    // running, then answered completed.
+    assertThat(startWaits).hasSize(25).containsOnly("wait=PT30S");
     assertThat(polls.values()).hasSize(25).containsOnly(2);
-    assertThat(waits).containsOnly("wait=PT30S");
+    assertThat(waits).hasSize(50).containsOnly("wait=PT30S");
+  }
+
+  @Test
+  void aStartAnsweredFinalIsNotPolled() throws Exception {
+    finalOnStart = true;
+    startStub(201);
+
+    Run run = run("--workflows", "20", "--warmup", "3", "--concurrency", "4");
+
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    JsonNode report = run.report();
+    assertThat(report.get("completed").asInt()).isEqualTo(20);
+    assertThat(report.get("latencyMs").get("server").get("count").asInt()).isEqualTo(20);
+    assertThat(report.get("latencyMs").get("server").get("p50").asDouble()).isEqualTo(250.0);
+    assertThat(report.get("latencyMs").get("client").get("count").asInt()).isEqualTo(20);
+    assertThat(startWaits).hasSize(23).containsOnly("wait=PT30S");
+    assertThat(waits).as("no GET follows a final answer").isEmpty();
+    assertThat(polls.values()).hasSize(23).containsOnly(0);
+    assertThat(badAuth.get()).isZero();
+  }
+
+  @Test
+  void theStartsWaitEndsByTheDeadline() throws Exception {
+    finalOnStart = true;
+    startStub(201);
+
+    Run run = run("--max-seconds", "7", "--workflows", "3", "--warmup", "0", "--concurrency", "1");
+
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    assertThat(startWaits).hasSize(3).allMatch(q -> q.matches("wait=PT[1-7]S"), "at most 7 s");
+  }
+
+  @Test
+  void a503IsRetriedAfterItsRetryAfter_onTheSameIdempotentStart() throws Exception {
+    finalOnStart = true;
+    unavailableOnce = true;
+    startStub(201);
+
+    Run run = run("--workflows", "6", "--warmup", "0", "--concurrency", "2");
+
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    JsonNode report = run.report();
+    assertThat(report.get("completed").asInt()).isEqualTo(6);
+    assertThat(report.get("nonSuccessResponses").get("503").asInt()).isEqualTo(6);
+    assertThat(report.get("errors").get("start answered 503").asInt()).isEqualTo(6);
+    assertThat(startBodies).hasSize(12);
+    assertThat(startBodies.stream().map(b -> b.get("id").asText()).distinct()).hasSize(6);
+  }
+
+  @Test
+  void httpsEndpointsAreRefusedAtOptionParsing() {
+    assertThatThrownBy(
+            () -> LoadOptions.parse(new String[] {"--endpoint", "https://node.example:8443", "--token", "t"}, Map.of()))
+        .hasMessageContaining("http://")
+        .hasMessageContaining("https://node.example:8443");
   }
 
   @Test
@@ -155,12 +219,20 @@ class WorkflowLoadTest {
           if ("POST".equals(exchange.getRequestMethod()) && path.equals("/api/v1/workflows")) {
             JsonNode body = JSON.readTree(exchange.getRequestBody());
             startBodies.add(body);
+            String query = exchange.getRequestURI().getQuery();
+            startWaits.add(String.valueOf(query));
             if (startStatus != 201) {
               StubNode.reply(exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
               return;
             }
-            polls.put(body.get("id").asText(), 0);
-            StubNode.reply(exchange, 201, execution(body.get("id").asText(), false));
+            String id = body.get("id").asText();
+            if (unavailableOnce && refusedOnce.add(id)) {
+              exchange.getResponseHeaders().set("Retry-After", "0");
+              StubNode.reply(exchange, 503, "{\"status\": 503}");
+              return;
+            }
+            polls.put(id, 0);
+            StubNode.reply(exchange, 201, execution(id, finalOnStart && query != null && query.startsWith("wait=")));
           } else if ("GET".equals(exchange.getRequestMethod())) {
             String id = path.substring("/api/v1/workflows/".length());
             waits.add(exchange.getRequestURI().getQuery());
