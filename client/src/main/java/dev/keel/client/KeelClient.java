@@ -349,6 +349,25 @@ public final class KeelClient implements AutoCloseable {
    * the same execution; another content with that id is a 409. Without one, Keel chooses the id.
    */
   public WorkflowExecution startWorkflow(String workflow, String id, Object input) {
+    return start(workflow, id, input, Duration.ZERO);
+  }
+
+  /**
+   * Starts {@code workflow} and waits up to {@code wait} for it to be final, in one request while
+   * the wait is within Keel's limit (60 s; longer waits go on polling), and answers the execution
+   * as it is then (check {@link WorkflowExecution#isFinal()}). Starting is as safe to repeat as
+   * {@link #startWorkflow}: give an {@code id} to retry after a timeout.
+   */
+  public WorkflowExecution runWorkflow(String workflow, String id, Object input, Duration wait) {
+    Objects.requireNonNull(wait, "wait");
+    Instant deadline = Instant.now().plus(wait);
+    WorkflowExecution execution = start(workflow, id, input, wait);
+    Duration left = Duration.between(Instant.now(), deadline);
+    if (execution.isFinal() || left.isNegative() || left.isZero()) return execution;
+    return awaitWorkflow(execution.id(), left);
+  }
+
+  private WorkflowExecution start(String workflow, String id, Object input, Duration wait) {
     ensureOpen();
     Objects.requireNonNull(workflow, "workflow");
     if (id != null) requireId("workflow id", id);
@@ -356,7 +375,15 @@ public final class KeelClient implements AutoCloseable {
     body.put("workflow", workflow);
     if (id != null) body.put("id", id);
     body.set("input", KeelJson.MAPPER.valueToTree(input));
-    return http.read(http.call("POST", KeelHttp.path("workflows"), body), WorkflowExecution.class);
+    Duration poll = longPollOf(wait);
+    String path = KeelHttp.path("workflows") + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
+    return http.read(http.call("POST", path, body, http.timeout().plus(poll)), WorkflowExecution.class);
+  }
+
+  /** One long poll's share of {@code wait}: at most Keel's limit, in whole milliseconds (Keel reads an ISO-8601 duration). */
+  private static Duration longPollOf(Duration wait) {
+    Duration poll = wait.compareTo(MAX_LONG_POLL) > 0 ? MAX_LONG_POLL : wait;
+    return Duration.ofMillis(Math.max(0, poll.toMillis()));
   }
 
   public WorkflowExecution getWorkflow(String id) {
@@ -377,9 +404,7 @@ public final class KeelClient implements AutoCloseable {
     Instant deadline = Instant.now().plus(wait);
     Duration left = wait;
     while (true) {
-      Duration poll = left.compareTo(MAX_LONG_POLL) > 0 ? MAX_LONG_POLL : left;
-      // Whole milliseconds: Keel reads the wait as an ISO-8601 duration.
-      poll = Duration.ofMillis(Math.max(0, poll.toMillis()));
+      Duration poll = longPollOf(left);
       String path = KeelHttp.path("workflows", id) + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
       WorkflowExecution execution = http.read(http.call("GET", path, null, http.timeout().plus(poll)), WorkflowExecution.class);
       left = Duration.between(Instant.now(), deadline);

@@ -198,6 +198,25 @@ class KeelClientTest {
   }
 
   @Test
+  void runWorkflow_startsAndWaitsInOneRequest_andPollsOnlyWhenNotFinalYet() {
+    String running = "{\"id\":\"wf-2\",\"workflow\":\"example\",\"version\":1,\"status\":\"running\",\"queued\":false,\"steps\":[]}";
+    String done = "{\"id\":\"wf-2\",\"workflow\":\"example\",\"version\":1,\"status\":\"completed\",\"queued\":false,"
+        + "\"output\":{\"summary\":\"ok\"},\"steps\":[]}";
+    keel.answerNext("POST", "/api/v1/workflows", Answer.json(201, done));
+    WorkflowExecution finished = client.runWorkflow("example", "wf-2", Map.of("userId", "u"), Duration.ofSeconds(20));
+    assertThat(finished.isCompleted()).isTrue();
+    assertThat(FakeKeel.query(keel.requests("POST", "/api/v1/workflows").get(0).query())).containsEntry("wait", "PT20S");
+    assertThat(keel.requests("GET", "/api/v1/workflows/wf-2")).isEmpty();
+
+    // Not final when the node's wait ran out: the client goes on with the long poll for the rest.
+    keel.answerNext("POST", "/api/v1/workflows", Answer.json(200, running));
+    keel.answerNext("GET", "/api/v1/workflows/wf-2", Answer.json(200, done));
+    assertThat(client.runWorkflow("example", "wf-2", Map.of("userId", "u"), Duration.ofMinutes(2)).isCompleted()).isTrue();
+    assertThat(FakeKeel.query(keel.requests("POST", "/api/v1/workflows").get(1).query())).containsEntry("wait", "PT1M");
+    assertThat(keel.requests("GET", "/api/v1/workflows/wf-2")).hasSize(1);
+  }
+
+  @Test
   void startWorkflow_withoutId_sendsNone() {
     keel.answerNext("POST", "/api/v1/workflows", Answer.json(201, "{\"id\":\"wf-x\",\"status\":\"running\"}"));
     client.startWorkflow("example", null, Map.of("userId", "u"));

@@ -139,6 +139,10 @@ class ClientIT {
     assertThat(keel.startWorkflow("example", null, Map.of("userId", "u-2", "action", "x")).id()).isNotBlank();
     assertThatThrownBy(() -> keel.startWorkflow("no-such-workflow", null, Map.of()))
         .isInstanceOfSatisfying(KeelApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+    // Start and wait for the result in one call.
+    WorkflowExecution ran = keel.runWorkflow("example", "it-client-run", Map.of("userId", "u-3", "action", "login"), Duration.ofSeconds(30));
+    assertThat(ran.isCompleted()).isTrue();
+    assertThat(ran.output().get("summary").asText()).isEqualTo("login done for u-3");
   }
 
   private void badInput(KeelClient keel) {
