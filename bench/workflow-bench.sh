@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The workflow figures of the README's Performance section, in one command: a node on a fresh
+# PostgreSQL database (or H2 with --h2), a JIT warm-up, measured WorkflowLoad runs, and the CPU
+# each process spent per completed workflow, read from /proc (Linux only).
+#
+#   bench/workflow-bench.sh [--h2] [--warmup-runs N] [--runs N] [--rate R] [--concurrency C]
+#
+# Run from the repository root after `mvn -B -q -DskipTests package`. Needs psql (for the
+# PostgreSQL database) and nothing else listening on the ports below. Prints one summary line per
+# measured run; the load program's own report is kept in $OUT (default /tmp/keel-workflow-bench).
+set -euo pipefail
+
+H2=""
+WARMUP_RUNS=6        # 6 x 4,000 workflows: the JIT is still compiling hard after the first 4,000
+RUNS=2
+RATE=""
+CONCURRENCY=64
+WORKFLOWS=4000
+PORT=${KEEL_BENCH_HTTP_PORT:-18080}
+CLUSTER_PORT=${KEEL_BENCH_CLUSTER_PORT:-25611}
+DB=${KEEL_BENCH_DATABASE:-keel_bench}
+PGHOST=${PGHOST:-127.0.0.1}
+TOKEN=benchbenchbench12345
+OUT=${OUT:-/tmp/keel-workflow-bench}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --h2) H2=1 ;;
+    --warmup-runs) WARMUP_RUNS=$2; shift ;;
+    --runs) RUNS=$2; shift ;;
+    --rate) RATE=$2; shift ;;
+    --concurrency) CONCURRENCY=$2; shift ;;
+    *) echo "workflow-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+[ -f http-api/target/keel.jar ] && [ -f bench/target/keel-bench.jar ] || {
+  echo "workflow-bench: build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+mkdir -p "$OUT"
+DATA="$OUT/data"
+rm -rf "$DATA"
+
+DB_ARGS=()
+if [ -z "$H2" ]; then
+  psql -q -h "$PGHOST" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+  DB_ARGS=(--database-url "jdbc:postgresql://$PGHOST:5432/$DB" --database-user postgres)
+fi
+
+./keel server --http-port "$PORT" --cluster-port "$CLUSTER_PORT" --data-dir "$DATA" --admin-token "$TOKEN" \
+  "${DB_ARGS[@]}" > "$OUT/node.log" 2>&1 &
+LAUNCHER=$!
+trap 'kill $LAUNCHER 2>/dev/null || true; pkill -f "keel.jar server --http-port $PORT " 2>/dev/null || true' EXIT
+NODE_PID=""
+for _ in $(seq 120); do
+  NODE_PID=$(pgrep -f "keel.jar server --http-port $PORT " | head -1 || true)
+  curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null && break
+  sleep 0.5
+done
+[ -n "$NODE_PID" ] || { echo "workflow-bench: the node did not start, see $OUT/node.log" >&2; exit 1; }
+
+load() {
+  java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad --endpoint "http://127.0.0.1:$PORT" \
+    --token "$TOKEN" --warmup 0 "$@"
+}
+# CPU ticks (1/100 s) of a process, of all PostgreSQL processes, and of the machine (busy, total).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() {
+  local sum=0 t
+  for p in $(pgrep -u postgres || true); do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0); sum=$((sum + t))
+  done
+  echo "$sum"
+}
+machine() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+per_workflow() { awk -v t="$1" -v n="$2" 'BEGIN{printf "%.1f", t * 10 / n}'; }
+figure() { grep -o "\"$1\":[0-9.]*" "$2" | head -1 | cut -d: -f2; }
+
+for i in $(seq "$WARMUP_RUNS"); do
+  load --workflows "$WORKFLOWS" --concurrency "$CONCURRENCY" > "$OUT/warmup-$i.txt" 2>&1
+  echo "warm-up $i: $(figure completedPerSecond "$OUT/warmup-$i.txt") workflows/s"
+done
+
+run() {
+  local name=$1; shift
+  local n0 p0 b0 t0 n1 p1 b1 t1 done_count
+  n0=$(ticks "$NODE_PID"); p0=$(pg_ticks); read -r b0 t0 < <(machine)
+  load "$@" > "$OUT/$name.txt" 2>&1 || true
+  n1=$(ticks "$NODE_PID"); p1=$(pg_ticks); read -r b1 t1 < <(machine)
+  done_count=$(figure completed "$OUT/$name.txt")
+  [ -n "$done_count" ] && [ "$done_count" -gt 0 ] || { echo "$name: nothing completed, see $OUT/$name.txt"; return; }
+  local server client
+  server=$(grep -A1 "latency ms" "$OUT/$name.txt" | tail -1 | awk '{print $3 " / " $5}')
+  client=$(grep -A2 "latency ms" "$OUT/$name.txt" | tail -1 | awk '{print $3 " / " $5}')
+  echo "$name: $(figure completedPerSecond "$OUT/$name.txt") completed/s;" \
+    "CPU per workflow: node $(per_workflow $((n1 - n0)) "$done_count") ms," \
+    "postgres $(per_workflow $((p1 - p0)) "$done_count") ms," \
+    "rest of the machine $(per_workflow $((b1 - b0 - (n1 - n0) - (p1 - p0))) "$done_count") ms" \
+    "(machine $(( (b1 - b0) * 100 / (t1 - t0) )) % busy);" \
+    "p50 / p99 ms: node $server, client $client"
+}
+
+for i in $(seq "$RUNS"); do
+  run "run-$i" --workflows "$WORKFLOWS" --concurrency "$CONCURRENCY"
+done
+if [ -n "$RATE" ]; then
+  run "rate-$RATE" --workflows 3000 --concurrency "$CONCURRENCY" --rate "$RATE"
+fi
