@@ -62,6 +62,96 @@ class TagRangeReadJournalDaoTest {
     }
   }
 
+  @Test
+  void journalSequenceAnswersAsThePluginsQueryDoesOnH2() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.H2, dir, "sequence")) {
+      journalSequenceAnswersAsThePluginsQuery(db);
+    }
+  }
+
+  @Test
+  void journalSequenceAnswersAsThePluginsQueryOnPostgres() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "sequence")) {
+      journalSequenceAnswersAsThePluginsQuery(db);
+    }
+  }
+
+  @Test
+  void postgresAnswersTheJournalSequenceFromTheOrderingIndexNotFromAScanOfTheJournal() throws Exception {
+    // The plugin's form read the whole journal every second on a table without fresh statistics.
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "sequence");
+        Connection c = db.dataSource().getConnection()) {
+      insertEvents(c, 30_000);
+      try (PreparedStatement explain = c.prepareStatement("EXPLAIN " + TagRangeReadJournalDao.JOURNAL_SEQUENCE_SQL)) {
+        explain.setLong(1, 29_000);
+        explain.setLong(2, 29_000);
+        explain.setLong(3, 10_000);
+        explain.setLong(4, 10_000);
+        StringBuilder plan = new StringBuilder();
+        try (ResultSet rows = explain.executeQuery()) {
+          while (rows.next()) plan.append(rows.getString(1)).append('\n');
+        }
+        assertThat(plan.toString()).contains("event_journal_ordering_idx").doesNotContain("Seq Scan");
+      }
+    }
+  }
+
+  private static void journalSequenceAnswersAsThePluginsQuery(TestDatabases.Migrated db) throws Exception {
+    try (Connection c = db.dataSource().getConnection()) {
+      insertEvents(c, 300);
+      // Gaps, as rolled-back writes leave them: one ordering, then a run longer than some limits.
+      try (PreparedStatement delete = c.prepareStatement(
+          "DELETE FROM \"event_journal\" WHERE \"ordering\" = 40 OR \"ordering\" BETWEEN 100 AND 219")) {
+        delete.executeUpdate();
+      }
+      for (long offset : new long[] {0, 39, 40, 41, 99, 150, 219, 299, 300, 1_000}) {
+        for (long limit : new long[] {1, 7, 50, 10_000}) {
+          List<Long> plugins = orderings(c, "SELECT \"ordering\" FROM \"event_journal\" WHERE \"ordering\" > ?"
+              + " ORDER BY \"ordering\" LIMIT ?", offset, limit, false);
+          List<Long> ours = orderings(c, TagRangeReadJournalDao.JOURNAL_SEQUENCE_SQL, offset, limit, true);
+          // The plugin's answer up to first + limit: all of it without a gap in that range.
+          long end = plugins.isEmpty() ? Long.MAX_VALUE : plugins.get(0) + limit;
+          assertThat(ours).as("after %d, at most %d", offset, limit)
+              .isEqualTo(plugins.stream().filter(o -> o < end).collect(Collectors.toList()));
+        }
+      }
+    }
+  }
+
+  private static List<Long> orderings(Connection c, String sql, long offset, long limit, boolean keels) throws Exception {
+    List<Long> found = new ArrayList<>();
+    try (PreparedStatement query = c.prepareStatement(sql)) {
+      query.setLong(1, offset);
+      if (keels) {
+        query.setLong(2, offset);
+        query.setLong(3, limit);
+        query.setLong(4, limit);
+      } else {
+        query.setLong(2, limit);
+      }
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) found.add(rows.getLong(1));
+      }
+    }
+    return found;
+  }
+
+  /** {@code count} events of one entity with orderings 1..count on a fresh journal. */
+  private static void insertEvents(Connection c, int count) throws Exception {
+    try (PreparedStatement insert = c.prepareStatement("""
+        INSERT INTO "event_journal" ("deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
+          "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest")
+        VALUES (FALSE, 'thing|one', ?, 'test', 0, '', ?, 1, '')""")) {
+      for (int i = 1; i <= count; i++) {
+        insert.setLong(1, i);
+        insert.setBytes(2, new byte[] {1});
+        insert.addBatch();
+        if (i % 1_000 == 0) insert.executeBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
   private void readsOneTagInOrderFromAnOffset(TestDatabases.Migrated db, DatabaseSettings settings) throws Exception {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tags",
         PersistenceConfig.forDatabase(settings, 2).withFallback(ConfigFactory.load()));
