@@ -48,17 +48,9 @@ class TagRangeReadJournalDaoTest {
     // The plugin's own query bounded only the journal side of the join, so each poll read every
     // event the tag ever had. The plan must seek to the offset in the (tag, event_id) index.
     try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "tags");
-        Connection c = db.dataSource().getConnection();
-        PreparedStatement explain = c.prepareStatement("EXPLAIN " + TagRangeReadJournalDao.EVENTS_BY_TAG_SQL)) {
-      explain.setString(1, "workflow-0");
-      explain.setLong(2, 1_000_000);
-      explain.setLong(3, 2_000_000);
-      explain.setLong(4, 500);
-      StringBuilder plan = new StringBuilder();
-      try (ResultSet rows = explain.executeQuery()) {
-        while (rows.next()) plan.append(rows.getString(1)).append('\n');
-      }
-      assertThat(plan.toString()).containsPattern("Index Cond: \\(\\(tag = .*\\) AND \\(event_id > .*\\) AND \\(event_id <= ");
+        Connection c = db.dataSource().getConnection()) {
+      assertThat(plan(c, TagRangeReadJournalDao.EVENTS_BY_TAG_SQL, "workflow-0", 1_000_000L, 2_000_000L, 500L))
+          .containsPattern("Index Cond: \\(\\(tag = .*\\) AND \\(event_id > .*\\) AND \\(event_id <= ");
     }
   }
 
@@ -82,17 +74,20 @@ class TagRangeReadJournalDaoTest {
     try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "sequence");
         Connection c = db.dataSource().getConnection()) {
       insertEvents(c, 30_000);
-      try (PreparedStatement explain = c.prepareStatement("EXPLAIN " + TagRangeReadJournalDao.JOURNAL_SEQUENCE_SQL)) {
-        explain.setLong(1, 29_000);
-        explain.setLong(2, 29_000);
-        explain.setLong(3, 10_000);
-        explain.setLong(4, 10_000);
-        StringBuilder plan = new StringBuilder();
-        try (ResultSet rows = explain.executeQuery()) {
-          while (rows.next()) plan.append(rows.getString(1)).append('\n');
-        }
-        assertThat(plan.toString()).contains("event_journal_ordering_idx").doesNotContain("Seq Scan");
+      assertThat(plan(c, TagRangeReadJournalDao.JOURNAL_SEQUENCE_SQL, 29_000L, 29_000L, 10_000L, 10_000L))
+          .contains("event_journal_ordering_idx").doesNotContain("Seq Scan");
+    }
+  }
+
+  /** PostgreSQL's plan for {@code sql} with these parameters, one line per node. */
+  private static String plan(Connection c, String sql, Object... parameters) throws Exception {
+    try (PreparedStatement explain = c.prepareStatement("EXPLAIN " + sql)) {
+      for (int i = 0; i < parameters.length; i++) explain.setObject(i + 1, parameters[i]);
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rows = explain.executeQuery()) {
+        while (rows.next()) plan.append(rows.getString(1)).append('\n');
       }
+      return plan.toString();
     }
   }
 
