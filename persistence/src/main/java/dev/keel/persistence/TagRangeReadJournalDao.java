@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.persistence.PersistentRepr;
 import org.apache.pekko.persistence.jdbc.PekkoSerialization;
@@ -96,17 +97,19 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
   @Override
   public org.apache.pekko.stream.scaladsl.Source<Try<Tuple3<PersistentRepr, Set<String>, Object>>, NotUsed> eventsByTag(
       String tag, long offset, long maxOffset, long max) {
-    return org.apache.pekko.stream.javadsl.Source
-        .completionStage(CompletableFuture.supplyAsync(() -> query(tag, offset, maxOffset, max), blocking))
-        .<Try<Tuple3<PersistentRepr, Set<String>, Object>>>mapConcat(rows -> rows)
-        .asScala();
+    return onBlockingPool(() -> query(tag, offset, maxOffset, max));
   }
 
   @Override
   public org.apache.pekko.stream.scaladsl.Source<Object, NotUsed> journalSequence(long offset, long limit) {
+    return onBlockingPool(() -> orderingsAfter(offset, limit));
+  }
+
+  /** The rows a blocking JDBC query returns, run on the tag-query dispatcher, as the plugin's stream. */
+  private <T> org.apache.pekko.stream.scaladsl.Source<T, NotUsed> onBlockingPool(Supplier<List<T>> query) {
     return org.apache.pekko.stream.javadsl.Source
-        .completionStage(CompletableFuture.supplyAsync(() -> orderingsAfter(offset, limit), blocking))
-        .<Object>mapConcat(orderings -> orderings)
+        .completionStage(CompletableFuture.supplyAsync(query, blocking))
+        .<T>mapConcat(rows -> rows)
         .asScala();
   }
 
