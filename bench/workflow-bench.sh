@@ -12,7 +12,8 @@ set -euo pipefail
 
 H2=""
 WARMUP_RUNS=6        # 6 x 4,000 workflows: the JIT is still compiling hard after the first 4,000
-RUNS=2
+RUNS=3
+MEASURED=10000       # per measured run: about 15 s, long enough that one stall or GC does not decide the figure
 RATE=""
 CONCURRENCY=64
 WORKFLOWS=4000
@@ -65,6 +66,9 @@ load() {
 }
 # CPU ticks (1/100 s) of a process, of all PostgreSQL processes, and of the machine (busy, total).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
+# Context switches of the whole machine: thread hand-offs cost kernel time the JVM's profilers miss.
+switches() { awk '/^ctxt /{print $2}' /proc/stat; }
 pg_ticks() {
   local sum=0 t
   for p in $(pgrep -u postgres || true); do
@@ -83,26 +87,28 @@ done
 
 run() {
   local name=$1; shift
-  local n0 p0 b0 t0 n1 p1 b1 t1 done_count
-  n0=$(ticks "$NODE_PID"); p0=$(pg_ticks); read -r b0 t0 < <(machine)
+  local n0 p0 b0 t0 s0 c0 n1 p1 b1 t1 s1 c1 done_count
+  n0=$(ticks "$NODE_PID"); p0=$(pg_ticks); read -r b0 t0 < <(machine); s0=$(sys_ticks "$NODE_PID"); c0=$(switches)
   load "$@" > "$OUT/$name.txt" 2>&1 || true
-  n1=$(ticks "$NODE_PID"); p1=$(pg_ticks); read -r b1 t1 < <(machine)
+  n1=$(ticks "$NODE_PID"); p1=$(pg_ticks); read -r b1 t1 < <(machine); s1=$(sys_ticks "$NODE_PID"); c1=$(switches)
   done_count=$(figure completed "$OUT/$name.txt")
   [ -n "$done_count" ] && [ "$done_count" -gt 0 ] || { echo "$name: nothing completed, see $OUT/$name.txt"; return; }
   local server client
   server=$(grep -A1 "latency ms" "$OUT/$name.txt" | tail -1 | awk '{print $3 " / " $5}')
   client=$(grep -A2 "latency ms" "$OUT/$name.txt" | tail -1 | awk '{print $3 " / " $5}')
   echo "$name: $(figure completedPerSecond "$OUT/$name.txt") completed/s;" \
-    "CPU per workflow: node $(per_workflow $((n1 - n0)) "$done_count") ms," \
+    "CPU per workflow: node $(per_workflow $((n1 - n0)) "$done_count") ms" \
+    "($(( (s1 - s0) * 100 / (n1 - n0 + 1) )) % kernel)," \
     "postgres $(per_workflow $((p1 - p0)) "$done_count") ms," \
     "rest of the machine $(per_workflow $((b1 - b0 - (n1 - n0) - (p1 - p0))) "$done_count") ms" \
-    "(machine $(( (b1 - b0) * 100 / (t1 - t0) )) % busy);" \
+    "(machine $(( (b1 - b0) * 100 / (t1 - t0) )) % busy," \
+    "$(( (c1 - c0) / done_count )) context switches);" \
     "p50 / p99 ms: node $server, client $client"
 }
 
 for i in $(seq "$RUNS"); do
-  run "run-$i" --workflows "$WORKFLOWS" --concurrency "$CONCURRENCY"
+  run "run-$i" --workflows "$MEASURED" --concurrency "$CONCURRENCY"
 done
 if [ -n "$RATE" ]; then
-  run "rate-$RATE" --workflows 3000 --concurrency "$CONCURRENCY" --rate "$RATE"
+  run "rate-$RATE" --workflows 8000 --concurrency "$CONCURRENCY" --rate "$RATE"
 fi
