@@ -11,7 +11,7 @@
 set -euo pipefail
 
 H2=""
-WARMUP_RUNS=6        # 6 x 4,000 workflows: the JIT is still compiling hard after the first 4,000
+WARMUP_RUNS=8        # 8 x 4,000 workflows: the C2 compiler still took a fifth of the node's CPU in a run after 24,000
 RUNS=3
 MEASURED=10000       # per measured run: about 15 s, long enough that one stall or GC does not decide the figure
 RATE=""
@@ -44,14 +44,21 @@ rm -rf "$DATA"
 
 DB_ARGS=()
 if [ -z "$H2" ]; then
-  psql -q -h "$PGHOST" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+  # WITH (FORCE): a node of an earlier run may still be closing its connections.
+  psql -q -h "$PGHOST" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
   DB_ARGS=(--database-url "jdbc:postgresql://$PGHOST:5432/$DB" --database-user postgres)
 fi
 
 ./keel server --http-port "$PORT" --cluster-port "$CLUSTER_PORT" --data-dir "$DATA" --admin-token "$TOKEN" \
   "${DB_ARGS[@]}" > "$OUT/node.log" 2>&1 &
 LAUNCHER=$!
-trap 'kill $LAUNCHER 2>/dev/null || true; pkill -f "keel.jar server --http-port $PORT " 2>/dev/null || true' EXIT
+stop_node() {
+  kill "$LAUNCHER" 2>/dev/null || true
+  pkill -f "keel.jar server --http-port $PORT " 2>/dev/null || true
+  # Wait for it to leave, so that the next run finds the ports and the database free.
+  for _ in $(seq 60); do pgrep -f "keel.jar server --http-port $PORT " > /dev/null || return 0; sleep 0.5; done
+}
+trap stop_node EXIT
 NODE_PID=""
 for _ in $(seq 120); do
   NODE_PID=$(pgrep -f "keel.jar server --http-port $PORT " | head -1 || true)

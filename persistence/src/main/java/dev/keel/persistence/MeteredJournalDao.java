@@ -62,6 +62,7 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   private final Optional<JournalMeters> meters;
   private final ExecutionContext ec;
   private final Executor blocking;
+  private final int timeoutSeconds;
 
   /** The constructor persistence-jdbc calls reflectively, with these exact parameter types. */
   public MeteredJournalDao(
@@ -77,6 +78,18 @@ public final class MeteredJournalDao extends DefaultJournalDao {
     this.ec = ec;
     this.meters = JournalMeters.of(mat.system());
     this.blocking = mat.system().dispatchers().lookup(DISPATCHER);
+    this.timeoutSeconds = callTimeoutSeconds(mat.system().settings().config());
+  }
+
+  /**
+   * The journal's circuit breaker reports a write failed after its call timeout; the statements are
+   * cancelled then too, so that a hung one does not hold a write thread (and every write behind it).
+   */
+  static int callTimeoutSeconds(com.typesafe.config.Config config) {
+    String own = "jdbc-journal.circuit-breaker.call-timeout";
+    String fallback = "pekko.persistence.journal-plugin-fallback.circuit-breaker.call-timeout";
+    java.time.Duration timeout = config.hasPath(own) ? config.getDuration(own) : config.getDuration(fallback);
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toSeconds()));
   }
 
   @Override
@@ -98,7 +111,7 @@ public final class MeteredJournalDao extends DefaultJournalDao {
     sorted.sort(Comparator.comparingLong(row -> row._1().sequenceNumber()));
     return FutureConverters.asScala(CompletableFuture.supplyAsync(() -> {
       try (Connection connection = database.source().createConnection()) {
-        write(connection, sorted);
+        write(connection, sorted, timeoutSeconds);
         return BoxedUnit.UNIT;
       } catch (SQLException e) {
         // The plugin fails every write of the batch, as when its own transaction fails.
@@ -108,12 +121,12 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   }
 
   /** Inserts {@code rows} and their tags in one transaction; nothing of them lands when it fails. */
-  static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows)
-      throws SQLException {
+  static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+                    int timeoutSeconds) throws SQLException {
     connection.setAutoCommit(false);
     try {
-      List<Long> orderings = insertEvents(connection, rows);
-      insertTags(connection, rows, orderings);
+      List<Long> orderings = insertEvents(connection, rows, timeoutSeconds);
+      insertTags(connection, rows, orderings, timeoutSeconds);
       connection.commit();
     } catch (SQLException | RuntimeException e) {
       try {
@@ -127,9 +140,10 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   }
 
   private static List<Long> insertEvents(Connection connection,
-                                         List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows)
-      throws SQLException {
+                                         List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+                                         int timeoutSeconds) throws SQLException {
     try (PreparedStatement insert = connection.prepareStatement(INSERT_EVENT_SQL, new String[] {"ordering"})) {
+      insert.setQueryTimeout(timeoutSeconds);
       for (Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>> t : rows) {
         JournalTables.JournalPekkoSerializationRow row = t._1();
         insert.setBoolean(1, row.deleted());
@@ -163,9 +177,10 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   }
 
   private static void insertTags(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
-                                 List<Long> orderings) throws SQLException {
+                                 List<Long> orderings, int timeoutSeconds) throws SQLException {
     boolean anyTag = false;
     try (PreparedStatement insert = connection.prepareStatement(INSERT_TAG_SQL)) {
+      insert.setQueryTimeout(timeoutSeconds);
       for (int i = 0; i < rows.size(); i++) {
         for (String tag : CollectionConverters.asJava(rows.get(i)._2())) {
           insert.setLong(1, orderings.get(i));

@@ -2,6 +2,7 @@ package dev.keel.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ class MeteredJournalDaoTest {
           row("thing|b", 1, "b1", "meta-b1"),
           row("thing|a", 2, "a2", null, "even", "odd"),
           row("thing|c", 7, "c7", null, "odd"));
-      MeteredJournalDao.write(c, batch);
+      MeteredJournalDao.write(c, batch, 10);
 
       List<Stored> stored = stored(c);
       assertThat(stored).extracting(Stored::pidAndSeqNr).containsExactly("thing|a#1", "thing|b#1", "thing|a#2", "thing|c#7");
@@ -71,19 +72,51 @@ class MeteredJournalDaoTest {
   void aBatchThatFailsLeavesNoneOfItsRowsOrTagsBehind() throws Exception {
     try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "writes");
         Connection c = db.dataSource().getConnection()) {
-      MeteredJournalDao.write(c, List.of(row("thing|a", 1, "a1", null)));
+      MeteredJournalDao.write(c, List.of(row("thing|a", 1, "a1", null)), 10);
       // The second row takes a sequence number already written: the whole batch is refused.
       List<Tuple2<JournalPekkoSerializationRow, Set<String>>> clashing = List.of(
           row("thing|b", 1, "b1", null, "even"),
           row("thing|a", 1, "a1 again", null));
-      assertThatThrownBy(() -> MeteredJournalDao.write(c, clashing)).isInstanceOf(SQLException.class);
+      assertThatThrownBy(() -> MeteredJournalDao.write(c, clashing, 10)).isInstanceOf(SQLException.class);
 
       assertThat(stored(c)).extracting(Stored::pidAndSeqNr).containsExactly("thing|a#1");
       assertThat(count(c, "SELECT COUNT(*) FROM \"event_tag\"")).isZero();
       // The connection is usable afterwards: the next batch lands.
-      MeteredJournalDao.write(c, List.of(row("thing|b", 1, "b1", null, "even")));
+      MeteredJournalDao.write(c, List.of(row("thing|b", 1, "b1", null, "even")), 10);
       assertThat(stored(c)).extracting(Stored::pidAndSeqNr).containsExactly("thing|a#1", "thing|b#1");
     }
+  }
+
+  @Test
+  void aWriteBlockedInTheDatabaseGivesUpAfterItsTimeoutAndLeavesNothing() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "writes");
+        Connection holder = db.dataSource().getConnection();
+        Connection c = db.dataSource().getConnection()) {
+      MeteredJournalDao.write(holder, List.of(row("thing|a", 1, "held", null)), 10);
+      // Another transaction inserts the same key and stays undecided: the write waits on it until cancelled.
+      try (PreparedStatement again = holder.prepareStatement("""
+          INSERT INTO "event_journal" ("deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
+            "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest")
+          VALUES (FALSE, 'thing|z', 1, 'w', 0, '', ?, 1, '')""")) {
+        again.setBytes(1, new byte[] {1});
+        holder.setAutoCommit(false);
+        again.executeUpdate();
+      }
+      assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
+          assertThatThrownBy(() -> MeteredJournalDao.write(c, List.of(row("thing|z", 1, "waits", null, "even")), 1))
+              .isInstanceOf(SQLException.class));
+      holder.rollback();
+      assertThat(stored(c)).extracting(Stored::pidAndSeqNr).containsExactly("thing|a#1");
+      assertThat(count(c, "SELECT COUNT(*) FROM \"event_tag\"")).isZero();
+    }
+  }
+
+  @Test
+  void theStatementTimeoutIsTheJournalsCallTimeout() {
+    // Keel sets none: Pekko's default for journal plugins.
+    assertThat(MeteredJournalDao.callTimeoutSeconds(ConfigFactory.load())).isEqualTo(10);
+    assertThat(MeteredJournalDao.callTimeoutSeconds(
+        ConfigFactory.parseString("jdbc-journal.circuit-breaker.call-timeout = 5s").withFallback(ConfigFactory.load()))).isEqualTo(5);
   }
 
   @Test
