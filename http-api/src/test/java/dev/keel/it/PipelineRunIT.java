@@ -144,7 +144,13 @@ class PipelineRunIT {
           sinks: [{id: stubborn, command: ["sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], dependsOn: [source]}]
         """.formatted(demo("source")));
     awaitOutput(run, "keel run: started stubborn");
+    // "started" is said once the component's shell runs; its two sleeps follow a moment later.
     List<Long> pids = descendants(run);
+    Instant treeDeadline = Instant.now().plusSeconds(15);
+    while (pids.size() < 6 && Instant.now().isBefore(treeDeadline)) {
+      Thread.sleep(100);
+      pids = descendants(run);
+    }
     assertThat(pids).hasSizeGreaterThanOrEqualTo(6);
 
     run.process.toHandle().destroyForcibly(); // SIGKILL: no hook, no handler runs in keel run
