@@ -64,6 +64,8 @@ public final class NodeMetrics implements AutoCloseable {
   private final HttpMetrics http = new HttpMetrics(registry);
   private final Map<String, AtomicLong> entityGauges = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> shardGauges = new ConcurrentHashMap<>();
+  /** Projection instances whose lag gauge is registered: Micrometer warns when one is registered again. */
+  private final java.util.Set<String> lagGauges = ConcurrentHashMap.newKeySet();
   private final Deque<double[]> samples = new ArrayDeque<>();
 
   public NodeMetrics() {
@@ -142,7 +144,9 @@ public final class NodeMetrics implements AutoCloseable {
     } catch (Exception e) {
       log.debug("entity counts not refreshed: {}", e.getMessage());
     }
-    lag.snapshot().keySet().forEach(tag -> registerLag(lag, tag));
+    lag.snapshot().keySet().forEach(tag -> {
+      if (lagGauges.add(tag)) registerLag(lag, tag);
+    });
     cluster.view().thenAccept(view -> view.shardCounts().forEach((type, byMember) -> {
       gauge(shardGauges, "shards/" + type, key -> Gauge.builder("keel.cluster.shards", shardGauges.get(key), AtomicLong::get)
           .tag("type", type).description("shards of this entity type on this node").register(registry))

@@ -75,6 +75,9 @@ class MetricsIT {
         Thread.sleep(500);
       }
       assertThat(sample(scrape(api), "keel_entities{status=\"completed\",type=\"workflow\"}")).contains(1.0);
+      // Registered once per projection instance, on the refresh after it first handled events.
+      assertThat(scrape(api).lines()).as("the lag of the workflow projection instances")
+          .anyMatch(l -> l.startsWith("keel_projection_lag_seconds{projection=\"workflow-"));
 
       NodeHttp.assertProblem(api.sendAuth("GET", "/api/v1/metrics", null, null), 401);
       JsonNode figures = api.await("/api/v1/metrics",
