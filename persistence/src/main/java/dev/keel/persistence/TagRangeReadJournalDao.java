@@ -23,6 +23,7 @@ import scala.Tuple3;
 import scala.collection.immutable.Set;
 import scala.concurrent.ExecutionContext;
 import scala.util.Try;
+import slick.jdbc.H2Profile;
 import slick.jdbc.JdbcBackend;
 import slick.jdbc.JdbcProfile;
 
@@ -46,6 +47,22 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
              j."write_timestamp", j."adapter_manifest", j."event_payload", j."event_ser_id",
              j."event_ser_manifest", j."meta_payload", j."meta_ser_id", j."meta_ser_manifest"
       FROM "event_tag" t JOIN "event_journal" j ON j."ordering" = t."event_id"
+      WHERE t."tag" = ? AND t."event_id" > ? AND t."event_id" <= ? AND j."deleted" = FALSE
+      ORDER BY t."event_id"
+      LIMIT ?""";
+
+  /**
+   * The same query for H2, with the indexes named. H2's optimizer drove the join from a scan of the
+   * whole journal instead (1.4 s per poll at 345,000 events, every poll of every tag), so an
+   * embedded node slowed down as its journal grew; with the hints it reads the new tag rows and
+   * their events only.
+   */
+  static final String EVENTS_BY_TAG_SQL_H2 = """
+      SELECT j."ordering", j."deleted", j."persistence_id", j."sequence_number", j."writer",
+             j."write_timestamp", j."adapter_manifest", j."event_payload", j."event_ser_id",
+             j."event_ser_manifest", j."meta_payload", j."meta_ser_id", j."meta_ser_manifest"
+      FROM "event_tag" t USE INDEX ("event_tag_tag_idx")
+        JOIN "event_journal" j USE INDEX ("event_journal_ordering_idx") ON j."ordering" = t."event_id"
       WHERE t."tag" = ? AND t."event_id" > ? AND t."event_id" <= ? AND j."deleted" = FALSE
       ORDER BY t."event_id"
       LIMIT ?""";
@@ -79,6 +96,7 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
   private final JdbcBackend.JdbcDatabaseDef database;
   private final Serialization serialization;
   private final Executor blocking;
+  private final String eventsByTagSql;
 
   /** The constructor persistence-jdbc calls reflectively, with these exact parameter types. */
   public TagRangeReadJournalDao(
@@ -92,6 +110,7 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
     this.database = database;
     this.serialization = serialization;
     this.blocking = mat.system().dispatchers().lookup(DISPATCHER);
+    this.eventsByTagSql = profile instanceof H2Profile ? EVENTS_BY_TAG_SQL_H2 : EVENTS_BY_TAG_SQL;
   }
 
   @Override
@@ -137,7 +156,7 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
   private List<Try<Tuple3<PersistentRepr, Set<String>, Object>>> query(String tag, long offset, long maxOffset, long max) {
     List<Try<Tuple3<PersistentRepr, Set<String>, Object>>> events = new ArrayList<>();
     try (Connection connection = database.source().createConnection();
-        PreparedStatement statement = connection.prepareStatement(EVENTS_BY_TAG_SQL)) {
+        PreparedStatement statement = connection.prepareStatement(eventsByTagSql)) {
       statement.setString(1, tag);
       statement.setLong(2, offset);
       statement.setLong(3, maxOffset);
