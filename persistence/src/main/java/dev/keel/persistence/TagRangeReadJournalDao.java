@@ -87,6 +87,17 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
       ORDER BY "ordering"
       LIMIT ?""";
 
+  /** H2's journal sequence, first step: the next ordering after the offset. */
+  static final String FIRST_ORDERING_AFTER_SQL =
+      "SELECT \"ordering\" FROM \"event_journal\" WHERE \"ordering\" > ? ORDER BY \"ordering\" LIMIT 1";
+
+  /** H2's journal sequence, second step: the orderings from that one up to it + limit. */
+  static final String ORDERINGS_FROM_SQL = """
+      SELECT "ordering" FROM "event_journal"
+      WHERE "ordering" >= ? AND "ordering" < ? + ?
+      ORDER BY "ordering"
+      LIMIT ?""";
+
   /** The dispatcher the blocking tag queries run on (keel-persistence.conf). */
   static final String DISPATCHER = "keel.persistence.tag-query-dispatcher";
 
@@ -96,6 +107,7 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
   private final JdbcBackend.JdbcDatabaseDef database;
   private final Serialization serialization;
   private final Executor blocking;
+  private final boolean h2;
   private final String eventsByTagSql;
 
   /** The constructor persistence-jdbc calls reflectively, with these exact parameter types. */
@@ -110,7 +122,8 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
     this.database = database;
     this.serialization = serialization;
     this.blocking = mat.system().dispatchers().lookup(DISPATCHER);
-    this.eventsByTagSql = profile instanceof H2Profile ? EVENTS_BY_TAG_SQL_H2 : EVENTS_BY_TAG_SQL;
+    this.h2 = profile instanceof H2Profile;
+    this.eventsByTagSql = h2 ? EVENTS_BY_TAG_SQL_H2 : EVENTS_BY_TAG_SQL;
   }
 
   @Override
@@ -134,11 +147,45 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
 
   /** Boxed {@code Long}s, as the plugin's {@code Source[Long]} carries them. */
   private List<Object> orderingsAfter(long offset, long limit) {
+    try (Connection connection = database.source().createConnection()) {
+      return orderingsAfter(connection, h2, offset, limit);
+    } catch (SQLException e) {
+      // The sequence actor retries a failed query with backoff, as with the plugin's own.
+      throw new CompletionException(e);
+    }
+  }
+
+  /**
+   * The journal-sequence answer, boxed as the plugin's {@code Source[Long]} carries it. On H2 in two
+   * statements: H2 answers {@code MIN(ordering) WHERE ordering > ?} by reading every ordering above
+   * the offset, twice per query (155 ms at 120,000 events), where the first ordering is one index
+   * probe; the range that follows is the same.
+   */
+  static List<Object> orderingsAfter(Connection connection, boolean h2, long offset, long limit) throws SQLException {
     List<Object> orderings = new ArrayList<>();
     // H2 takes no LIMIT above an int; the plugin asks for 10,000 at a time.
     long bounded = Math.min(limit, Integer.MAX_VALUE);
-    try (Connection connection = database.source().createConnection();
-        PreparedStatement statement = connection.prepareStatement(JOURNAL_SEQUENCE_SQL)) {
+    if (h2) {
+      Long first = null;
+      try (PreparedStatement next = connection.prepareStatement(FIRST_ORDERING_AFTER_SQL)) {
+        next.setLong(1, offset);
+        try (ResultSet rows = next.executeQuery()) {
+          if (rows.next()) first = rows.getLong(1);
+        }
+      }
+      if (first == null) return orderings;
+      try (PreparedStatement range = connection.prepareStatement(ORDERINGS_FROM_SQL)) {
+        range.setLong(1, first);
+        range.setLong(2, first);
+        range.setLong(3, bounded);
+        range.setLong(4, bounded);
+        try (ResultSet rows = range.executeQuery()) {
+          while (rows.next()) orderings.add(rows.getLong(1));
+        }
+      }
+      return orderings;
+    }
+    try (PreparedStatement statement = connection.prepareStatement(JOURNAL_SEQUENCE_SQL)) {
       statement.setLong(1, offset);
       statement.setLong(2, offset);
       statement.setLong(3, bounded);
@@ -146,9 +193,6 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) orderings.add(rows.getLong(1));
       }
-    } catch (SQLException e) {
-      // The sequence actor retries a failed query with backoff, as with the plugin's own.
-      throw new CompletionException(e);
     }
     return orderings;
   }
