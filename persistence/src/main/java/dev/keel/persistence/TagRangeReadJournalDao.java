@@ -162,34 +162,26 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
    * probe; the range that follows is the same.
    */
   static List<Object> orderingsAfter(Connection connection, boolean h2, long offset, long limit) throws SQLException {
-    List<Object> orderings = new ArrayList<>();
     // H2 takes no LIMIT above an int; the plugin asks for 10,000 at a time.
     long bounded = Math.min(limit, Integer.MAX_VALUE);
-    if (h2) {
-      Long first = null;
-      try (PreparedStatement next = connection.prepareStatement(FIRST_ORDERING_AFTER_SQL)) {
-        next.setLong(1, offset);
-        try (ResultSet rows = next.executeQuery()) {
-          if (rows.next()) first = rows.getLong(1);
-        }
+    if (!h2) return orderingsInRange(connection, JOURNAL_SEQUENCE_SQL, offset, bounded);
+    try (PreparedStatement next = connection.prepareStatement(FIRST_ORDERING_AFTER_SQL)) {
+      next.setLong(1, offset);
+      try (ResultSet rows = next.executeQuery()) {
+        if (!rows.next()) return new ArrayList<>();
+        return orderingsInRange(connection, ORDERINGS_FROM_SQL, rows.getLong(1), bounded);
       }
-      if (first == null) return orderings;
-      try (PreparedStatement range = connection.prepareStatement(ORDERINGS_FROM_SQL)) {
-        range.setLong(1, first);
-        range.setLong(2, first);
-        range.setLong(3, bounded);
-        range.setLong(4, bounded);
-        try (ResultSet rows = range.executeQuery()) {
-          while (rows.next()) orderings.add(rows.getLong(1));
-        }
-      }
-      return orderings;
     }
-    try (PreparedStatement statement = connection.prepareStatement(JOURNAL_SEQUENCE_SQL)) {
-      statement.setLong(1, offset);
-      statement.setLong(2, offset);
-      statement.setLong(3, bounded);
-      statement.setLong(4, bounded);
+  }
+
+  /** Runs one of the range queries, whose parameters are (from, from, limit, limit). */
+  private static List<Object> orderingsInRange(Connection connection, String sql, long from, long limit) throws SQLException {
+    List<Object> orderings = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setLong(1, from);
+      statement.setLong(2, from);
+      statement.setLong(3, limit);
+      statement.setLong(4, limit);
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) orderings.add(rows.getLong(1));
       }
