@@ -42,14 +42,17 @@ import slick.jdbc.JdbcProfile;
 public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
 
   // Quoted lower-case names are what the H2 schema uses and what PostgreSQL folds unquoted names to.
-  static final String EVENTS_BY_TAG_SQL = """
+  // The columns are in the order row(ResultSet) reads them; the two %s are index hints (none on PostgreSQL).
+  private static final String EVENTS_BY_TAG_TEMPLATE = """
       SELECT j."ordering", j."deleted", j."persistence_id", j."sequence_number", j."writer",
              j."write_timestamp", j."adapter_manifest", j."event_payload", j."event_ser_id",
              j."event_ser_manifest", j."meta_payload", j."meta_ser_id", j."meta_ser_manifest"
-      FROM "event_tag" t JOIN "event_journal" j ON j."ordering" = t."event_id"
+      FROM "event_tag" t%s JOIN "event_journal" j%s ON j."ordering" = t."event_id"
       WHERE t."tag" = ? AND t."event_id" > ? AND t."event_id" <= ? AND j."deleted" = FALSE
       ORDER BY t."event_id"
       LIMIT ?""";
+
+  static final String EVENTS_BY_TAG_SQL = EVENTS_BY_TAG_TEMPLATE.formatted("", "");
 
   /**
    * The same query for H2, with the indexes named. H2's optimizer drove the join from a scan of the
@@ -57,15 +60,8 @@ public final class TagRangeReadJournalDao extends DefaultReadJournalDao {
    * embedded node slowed down as its journal grew; with the hints it reads the new tag rows and
    * their events only.
    */
-  static final String EVENTS_BY_TAG_SQL_H2 = """
-      SELECT j."ordering", j."deleted", j."persistence_id", j."sequence_number", j."writer",
-             j."write_timestamp", j."adapter_manifest", j."event_payload", j."event_ser_id",
-             j."event_ser_manifest", j."meta_payload", j."meta_ser_id", j."meta_ser_manifest"
-      FROM "event_tag" t USE INDEX ("event_tag_tag_idx")
-        JOIN "event_journal" j USE INDEX ("event_journal_ordering_idx") ON j."ordering" = t."event_id"
-      WHERE t."tag" = ? AND t."event_id" > ? AND t."event_id" <= ? AND j."deleted" = FALSE
-      ORDER BY t."event_id"
-      LIMIT ?""";
+  static final String EVENTS_BY_TAG_SQL_H2 = EVENTS_BY_TAG_TEMPLATE.formatted(
+      " USE INDEX (\"event_tag_tag_idx\")", " USE INDEX (\"event_journal_ordering_idx\")");
 
   /**
    * The next orderings after an offset, for the plugin's journal-sequence actor, which asks every
