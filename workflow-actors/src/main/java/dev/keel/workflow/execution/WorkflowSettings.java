@@ -17,13 +17,24 @@ public record WorkflowSettings(
     Duration wakeupLookahead,
     Duration longPollMax) {
 
+  /** The most attempts a machine of any size gets by default: past it, threads cost more than they wait. */
+  static final int DEFAULT_MAX_CONCURRENT_CEILING = 1024;
+
+  /**
+   * {@code max-concurrent = 0}: 64 attempts per core, at most {@value #DEFAULT_MAX_CONCURRENT_CEILING}.
+   * An attempt holds its slot and thread from its first step to its last, and spends most of that
+   * time waiting: on the journal to record each step (a round trip to PostgreSQL) and on whatever its
+   * step bodies call. At 16 per core the slots, not the CPU, capped a 2-core node running 3-step
+   * no-op workflows (bench/workflow-bench.sh: the machine stayed 15 % idle with a queue of attempts).
+   */
+  static int defaultMaxConcurrent(int cores) {
+    return Math.min(DEFAULT_MAX_CONCURRENT_CEILING, Math.max(1, cores) * 64);
+  }
+
   public static WorkflowSettings fromConfig(Config keel) {
     Config c = keel.getConfig("keel.workflows");
     int maxConcurrent = c.getInt("max-concurrent");
-    if (maxConcurrent <= 0) {
-      // Default sized for the machine: step bodies mostly wait on I/O and on the journal.
-      maxConcurrent = Math.max(16, Runtime.getRuntime().availableProcessors() * 16);
-    }
+    if (maxConcurrent <= 0) maxConcurrent = defaultMaxConcurrent(Runtime.getRuntime().availableProcessors());
     Map<String, Integer> perWorkflow = new HashMap<>();
     Config per = c.getConfig("max-concurrent-per-workflow");
     for (String name : per.root().keySet()) perWorkflow.put(name, per.getInt("\"" + name + "\""));
