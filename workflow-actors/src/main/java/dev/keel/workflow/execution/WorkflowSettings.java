@@ -24,8 +24,9 @@ public record WorkflowSettings(
    * {@code max-concurrent = 0}: 64 attempts per core, at most {@value #DEFAULT_MAX_CONCURRENT_CEILING}.
    * An attempt holds its slot and thread from its first step to its last, and spends most of that
    * time waiting: on the journal to record each step (a round trip to PostgreSQL) and on whatever its
-   * step bodies call. At 16 per core the slots, not the CPU, capped a 2-core node running 3-step
-   * no-op workflows (bench/workflow-bench.sh: the machine stayed 15 % idle with a queue of attempts).
+   * step bodies call. At 16 per core a 2-core node running 3-step no-op workflows for 64 clients
+   * (bench/workflow-bench.sh) often had every slot taken and attempts queued while the machine
+   * stayed 12-16 % idle.
    */
   static int defaultMaxConcurrent(int cores) {
     return Math.min(DEFAULT_MAX_CONCURRENT_CEILING, Math.max(1, cores) * 64);
