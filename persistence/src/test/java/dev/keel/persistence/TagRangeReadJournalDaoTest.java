@@ -44,6 +44,46 @@ class TagRangeReadJournalDaoTest {
   }
 
   @Test
+  void aPollWithNothingNewInItsRangeAsksTheDatabaseNothing() throws Exception {
+    // An idle node's projections poll every 200 ms with the journal's latest ordering as both ends
+    // of the range. Without event_tag any query fails, so an answer proves that none was made.
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.H2, dir, "tags")) {
+      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tags",
+          PersistenceConfig.forDatabase(TestDatabases.h2(dir), 2).withFallback(ConfigFactory.load()));
+      try {
+        long ordering;
+        try (Connection c = db.dataSource().getConnection()) {
+          Serializer strings = SerializationExtension.get(system).serializerFor(String.class);
+          ordering = insertEvent(c, strings, "thing|one", 1, "event-1", false);
+          insertTag(c, ordering, "a");
+        }
+        org.apache.pekko.persistence.jdbc.query.dao.ReadJournalDao dao = PersistenceQuery.get(system)
+            .<org.apache.pekko.persistence.jdbc.query.scaladsl.JdbcReadJournal>readJournalFor(JdbcReadJournal.Identifier())
+            .readJournalDao();
+        assertThat(daoEventsByTag(system, dao, "a", ordering - 1, ordering)).hasSize(1);
+
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement drop = c.prepareStatement("DROP TABLE \"event_tag\"")) {
+          drop.executeUpdate();
+        }
+        assertThat(daoEventsByTag(system, dao, "a", ordering, ordering)).isEmpty();
+        assertThat(daoEventsByTag(system, dao, "a", ordering + 5, ordering)).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> daoEventsByTag(system, dao, "a", ordering - 1, ordering))
+            .as("a poll with a range does query, and fails without event_tag")
+            .hasStackTraceContaining("event_tag");
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static List<?> daoEventsByTag(ActorSystem<?> system, org.apache.pekko.persistence.jdbc.query.dao.ReadJournalDao dao,
+                                        String tag, long offset, long maxOffset) throws Exception {
+    return dao.eventsByTag(tag, offset, maxOffset, 100).asJava().runWith(Sink.seq(), system).toCompletableFuture()
+        .get(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  @Test
   void postgresAnswersFromTheTagIndexRangeNotFromEveryEventOfTheTag() throws Exception {
     // The plugin's own query bounded only the journal side of the join, so each poll read every
     // event the tag ever had. The plan must seek to the offset in the (tag, event_id) index.
