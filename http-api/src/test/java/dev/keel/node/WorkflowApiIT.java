@@ -93,6 +93,11 @@ class WorkflowApiIT {
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":"), 400, "body");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":42,\"id\":\"bad id!\",\"extra\":1}"), 400, "workflow", "id", "extra");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"input\":{\"userId\":[1]}}"), 400, "input.userId");
+      // A scalar of another type is not converted: 7 is not the string "7", 1.5 not the integer 1.
+      assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"input\":{\"userId\":7}}"), 400, "input.userId");
+      assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"http-sequence\",\"input\":{\"steps\":[{\"name\":\"call\","
+          + "\"request\":{\"method\":\"GET\",\"url\":\"http://127.0.0.1:1/\",\"timeoutSeconds\":1.5}}]}}"), 400,
+          "input.steps[0].request.timeoutSeconds");
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"no-such-workflow\"}"), 404);
       assertProblem(api.send("POST", "/api/v1/workflows", start.replace("signup", "other")), 409);
       assertProblem(api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"input\":{\"userId\":\"" + "x".repeat(1_100_000) + "\"}}"), 413);

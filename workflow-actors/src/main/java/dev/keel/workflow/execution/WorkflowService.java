@@ -1,10 +1,14 @@
 package dev.keel.workflow.execution;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
@@ -37,7 +41,8 @@ public final class WorkflowService implements WorkflowStarter {
   private final ClusterSharding sharding;
   private final WorkflowRegistry registry;
   private final WorkflowSettings settings;
-  private final ObjectMapper mapper;
+  /** Checks a start's input: the node's mapper without scalar coercion (see {@link #withoutScalarCoercion}). */
+  private final ObjectMapper inputMapper;
   private final JournalReader journal;
   private final JournaledEntities journaled;
   private final java.time.Clock clock;
@@ -49,7 +54,7 @@ public final class WorkflowService implements WorkflowStarter {
     this.sharding = ClusterSharding.get(system);
     this.registry = registry;
     this.settings = settings;
-    this.mapper = mapper;
+    this.inputMapper = withoutScalarCoercion(mapper);
     this.journal = new JournalReader(system);
     this.journaled = new JournaledEntities(system);
   }
@@ -93,11 +98,32 @@ public final class WorkflowService implements WorkflowStarter {
         .thenApply(accepted -> new StartOutcome(workflowId, accepted.created()));
   }
 
+  /**
+   * A copy of {@code mapper} that binds a JSON value only to a field of its own type. Jackson's
+   * default turns {@code 7} or {@code true} into the String "7" or "true", "10" into the number 10,
+   * and truncates {@code 1.5} to the integer 1; a start with such input is refused with 400 and the
+   * field's path instead, so that what a workflow sees is what the client sent. A whole number for a
+   * decimal field stays allowed. Only the check at the start is strict: the runner binds the
+   * journaled input with the node's own mapper, as before, so executions journaled earlier replay.
+   */
+  static ObjectMapper withoutScalarCoercion(ObjectMapper mapper) {
+    ObjectMapper strict = mapper.copy().disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+    strict.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    for (LogicalType scalar : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+      strict.coercionConfigFor(scalar).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+    }
+    strict.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    return strict;
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private List<InputProblem> validate(Workflow workflow, JsonNode input) {
     Object typed;
     try {
-      typed = mapper.treeToValue(input, workflow.inputType());
+      typed = inputMapper.treeToValue(input, workflow.inputType());
     } catch (JsonMappingException e) {
       String path = e.getPath().stream()
           .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
