@@ -48,9 +48,7 @@ class TagRangeReadJournalDaoTest {
     // An idle node's projections poll every 200 ms with the journal's latest ordering as both ends
     // of the range. Without event_tag any query fails, so an answer proves that none was made.
     try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.H2, dir, "tags")) {
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tags",
-          PersistenceConfig.forDatabase(TestDatabases.h2(dir), 2).withFallback(ConfigFactory.load()));
-      try {
+      withSystem(TestDatabases.h2(dir), system -> {
         long ordering;
         try (Connection c = db.dataSource().getConnection()) {
           Serializer strings = SerializationExtension.get(system).serializerFor(String.class);
@@ -70,10 +68,7 @@ class TagRangeReadJournalDaoTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> daoEventsByTag(system, dao, "a", ordering - 1, ordering))
             .as("a poll with a range does query, and fails without event_tag")
             .hasStackTraceContaining("event_tag");
-      } finally {
-        system.terminate();
-        system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-      }
+      });
     }
   }
 
@@ -232,10 +227,25 @@ class TagRangeReadJournalDaoTest {
     }
   }
 
-  private void readsOneTagInOrderFromAnOffset(TestDatabases.Migrated db, DatabaseSettings settings) throws Exception {
+  /** What runs against an actor system on the test's database. */
+  private interface SystemBody {
+    void run(ActorSystem<Void> system) throws Exception;
+  }
+
+  /** Runs {@code body} with an actor system whose journal is {@code settings}' database, then terminates it. */
+  private static void withSystem(DatabaseSettings settings, SystemBody body) throws Exception {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tags",
         PersistenceConfig.forDatabase(settings, 2).withFallback(ConfigFactory.load()));
     try {
+      body.run(system);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  private void readsOneTagInOrderFromAnOffset(TestDatabases.Migrated db, DatabaseSettings settings) throws Exception {
+    withSystem(settings, system -> {
       assertThat(system.settings().config().getString("jdbc-read-journal.dao"))
           .isEqualTo(TagRangeReadJournalDao.class.getName());
       Serializer strings = SerializationExtension.get(system).serializerFor(String.class);
@@ -264,10 +274,7 @@ class TagRangeReadJournalDaoTest {
       assertThat(later).extracting(e -> (String) e.event()).containsExactly("event-4", "event-6");
 
       assertThat(currentEventsByTag(system, journal, "b", Offset.noOffset())).isEmpty();
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    });
   }
 
   private static List<EventEnvelope> currentEventsByTag(ActorSystem<?> system, JdbcReadJournal journal, String tag, Offset from)
