@@ -2,6 +2,7 @@ package dev.keel.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +75,12 @@ final class ClusterFormation {
     }
   }
 
-  /** Starts joining; membership is reached later (see {@code /ready}). */
-  static void join(ActorSystem<?> system, NodeSettings node) {
+  /**
+   * Starts joining; membership is reached later (see {@code /ready}). With {@code lease} (PostgreSQL
+   * and seed nodes, or a single node), no node forms a cluster through Pekko: the first seed node
+   * joins the others and asks the lease whether it may form one ({@link ClusterLeaseKeeper}).
+   */
+  static void join(ActorSystem<?> system, NodeSettings node, java.util.Optional<ClusterLeaseKeeper> lease) {
     Cluster cluster = Cluster.get(system);
     ClusterSettings c = node.cluster();
     if (c.discovery() == ClusterSettings.Discovery.KUBERNETES) {
@@ -93,18 +98,35 @@ final class ClusterFormation {
       }
       log.info("cluster formation discovery=kubernetes management=http://{}:{} podLabelSelector={} namespace={} requiredContactPoints={}",
           node.host(), c.managementPort(), c.podLabelSelector(), c.namespace().orElse("(own)"), c.requiredContactPoints());
+    } else if (lease.isPresent()) {
+      Address self = cluster.selfMember().address();
+      List<Address> seeds = seedAddresses(system, node);
+      List<Address> others = seeds.stream().filter(a -> !a.equals(self)).toList();
+      if (!others.isEmpty()) cluster.manager().tell(new JoinSeedNodes(others));
+      boolean first = seeds.isEmpty() || seeds.get(0).equals(self);
+      // The first seed gives a running cluster the seed-node timeout to answer before it asks the lease.
+      if (first) lease.get().formWhenFree(others.isEmpty() ? Duration.ZERO : seedNodeTimeout(system));
+      log.info("cluster formation discovery=none seedNodes={} formsWhenLeaseFree={}",
+          node.seedNodes().isEmpty() ? "none" : node.seedNodes(), first);
     } else if (node.seedNodes().isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
       log.info("cluster formation discovery=none seedNodes=none (a cluster of one)");
     } else {
-      List<Address> seeds = node.seedNodes().stream().map(s -> {
-        int colon = s.lastIndexOf(':');
-        return new Address("pekko", system.name(), s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
-      }).toList();
-      cluster.manager().tell(new JoinSeedNodes(seeds));
+      cluster.manager().tell(new JoinSeedNodes(seedAddresses(system, node)));
       log.info("cluster formation discovery=none seedNodes={}", node.seedNodes());
     }
     log.info("cluster sharding shards={} entityRecovery={}/{}ms downingStableAfter={}ms",
         c.shards(), c.entityRecoveryBatch(), c.entityRecoveryInterval().toMillis(), c.downingStableAfter().toMillis());
+  }
+
+  private static List<Address> seedAddresses(ActorSystem<?> system, NodeSettings node) {
+    return node.seedNodes().stream().map(s -> {
+      int colon = s.lastIndexOf(':');
+      return new Address("pekko", system.name(), s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+    }).toList();
+  }
+
+  private static Duration seedNodeTimeout(ActorSystem<?> system) {
+    return system.settings().config().getDuration("pekko.cluster.seed-node-timeout");
   }
 }

@@ -23,7 +23,8 @@ public record ClusterSettings(
     String podLabelSelector,
     Optional<String> namespace,
     int requiredContactPoints,
-    Duration statusTimeout) {
+    Duration statusTimeout,
+    ClusterLeaseKeeper.Settings lease) {
 
   /** How nodes find each other. */
   public enum Discovery {
@@ -74,9 +75,18 @@ public record ClusterSettings(
       throw new ConfigProblem("KEEL_SEED_NODES", "a cluster of several nodes needs PostgreSQL (set KEEL_DATABASE_URL); "
           + "the embedded H2 database serves one node only, so leave KEEL_SEED_NODES empty for a single node");
     }
+    Duration leaseTimeout = positiveDuration(k, "cluster.lease.timeout", "KEEL_CLUSTER_LEASE_TIMEOUT");
+    Duration renewInterval = positiveDuration(k, "cluster.lease.renew-interval", "keel.cluster.lease.renew-interval");
+    if (leaseTimeout.compareTo(renewInterval.multipliedBy(3)) < 0) {
+      // A renewal late by one interval must not let a second cluster form.
+      throw new ConfigProblem("KEEL_CLUSTER_LEASE_TIMEOUT", "must be at least three renew intervals ("
+          + renewInterval.multipliedBy(3).toMillis() + "ms), got " + leaseTimeout.toMillis() + "ms");
+    }
+    ClusterLeaseKeeper.Settings lease = new ClusterLeaseKeeper.Settings(leaseTimeout, renewInterval,
+        positiveDuration(k, "cluster.lease.learn-epoch-timeout", "keel.cluster.lease.learn-epoch-timeout"));
     return new ClusterSettings(shards, batch, interval, stableAfter, discovery, managementPort, selector,
         namespace.isEmpty() ? Optional.empty() : Optional.of(namespace), contactPoints,
-        positiveDuration(k, "cluster.status-timeout", "keel.cluster.status-timeout"));
+        positiveDuration(k, "cluster.status-timeout", "keel.cluster.status-timeout"), lease);
   }
 
   private static int intIn(Config k, String path, String variable, int min, int max) {

@@ -19,6 +19,8 @@ import dev.keel.http.SnapshotRoutes;
 import dev.keel.http.TenantRoutes;
 import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.AuditLog;
+import dev.keel.persistence.ClusterFence;
+import dev.keel.persistence.ClusterLease;
 import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
@@ -204,13 +206,20 @@ public final class KeelNode implements AutoCloseable {
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
         .withFallback(ClusterFormation.overlay(settings))
         .withFallback(config);
-    // The journal plugin finds the node's meter registry in the system's setup (MeteredJournalDao).
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel",
-        org.apache.pekko.actor.setup.ActorSystemSetup.create(org.apache.pekko.actor.BootstrapSetup.create(pekko))
-            .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry())));
+    // On PostgreSQL every journal write checks that this node's cluster owns the journal; H2 is one
+    // node in one JVM. A node that has just joined waits a few renewals at most to learn its epoch.
+    Optional<ClusterFence> fence = settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES
+        ? Optional.of(new ClusterFence(settings.cluster().lease().renewInterval().multipliedBy(3)))
+        : Optional.empty();
+    // The journal plugin finds the node's meter registry and fence in the system's setup (MeteredJournalDao).
+    org.apache.pekko.actor.setup.ActorSystemSetup setup = org.apache.pekko.actor.setup.ActorSystemSetup
+        .create(org.apache.pekko.actor.BootstrapSetup.create(pekko))
+        .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry()));
+    if (fence.isPresent()) setup = setup.and(new ClusterFence.FenceSetup(fence.get()));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", setup);
     try {
       return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages,
-          metrics);
+          metrics, fence);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -222,7 +231,8 @@ public final class KeelNode implements AutoCloseable {
   private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, WorkflowRegistry registry,
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
                                QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
-                               AtomicReference<TenantUsages> tenantUsages, NodeMetrics metrics) {
+                               AtomicReference<TenantUsages> tenantUsages, NodeMetrics metrics,
+                               Optional<ClusterFence> fence) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-metrics", () -> {
       metrics.close();
@@ -234,7 +244,10 @@ public final class KeelNode implements AutoCloseable {
     });
 
     Cluster cluster = Cluster.get(system);
-    ClusterFormation.join(system, settings);
+    Optional<ClusterLeaseKeeper> lease = fence.map(f -> new ClusterLeaseKeeper(system,
+        new ClusterLease(dataSource, settings.cluster().lease().renewInterval()), f, settings.cluster().lease(),
+        Clock.systemUTC()).start(system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"))));
+    ClusterFormation.join(system, settings, lease);
 
     Clock clock = Clock.systemUTC();
     WorkflowSettings workflowSettings;

@@ -96,6 +96,9 @@ public final class Main implements Runnable {
     String entityRecoveryInterval;
     @Option(names = "--downing-stable-after", description = "Unreachable nodes are downed after membership is stable this long (KEEL_DOWNING_STABLE_AFTER, default 10s)")
     String downingStableAfter;
+
+    @Option(names = "--cluster-lease-timeout", description = "A cluster whose nodes have not renewed its lease in PostgreSQL for this long counts as gone; only then may a node form a new one (KEEL_CLUSTER_LEASE_TIMEOUT, default 20s)")
+    String clusterLeaseTimeout;
     @Option(names = "--discovery", description = "none (seed nodes) or kubernetes (cluster bootstrap) (KEEL_DISCOVERY, default none)")
     String discovery;
     @Option(names = "--management-port", description = "Pekko Management port, open with discovery only (KEEL_MANAGEMENT_PORT, default 8558)")
@@ -136,6 +139,7 @@ public final class Main implements Runnable {
       put(flags, "keel.cluster.entity-recovery.batch", entityRecoveryBatch);
       put(flags, "keel.cluster.entity-recovery.interval", entityRecoveryInterval);
       put(flags, "keel.cluster.downing-stable-after", downingStableAfter);
+      put(flags, "keel.cluster.lease.timeout", clusterLeaseTimeout);
       put(flags, "keel.cluster.discovery", discovery);
       put(flags, "keel.cluster.management-port", managementPort);
       put(flags, "keel.cluster.kubernetes.pod-label-selector", podLabelSelector);

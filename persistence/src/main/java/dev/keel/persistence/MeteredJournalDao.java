@@ -60,6 +60,7 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   private final JdbcBackend.JdbcDatabaseDef database;
   private final boolean postgres;
   private final Optional<JournalMeters> meters;
+  private final Optional<ClusterFence> fence;
   private final ExecutionContext ec;
   private final Executor blocking;
   private final int timeoutSeconds;
@@ -77,6 +78,7 @@ public final class MeteredJournalDao extends DefaultJournalDao {
     this.postgres = profile instanceof PostgresProfile;
     this.ec = ec;
     this.meters = JournalMeters.of(mat.system());
+    this.fence = ClusterFence.of(mat.system());
     this.blocking = mat.system().dispatchers().lookup(DISPATCHER);
     this.timeoutSeconds = callTimeoutSeconds(mat.system().settings().config());
   }
@@ -111,7 +113,7 @@ public final class MeteredJournalDao extends DefaultJournalDao {
     sorted.sort(Comparator.comparingLong(row -> row._1().sequenceNumber()));
     return FutureConverters.asScala(CompletableFuture.supplyAsync(() -> {
       try (Connection connection = database.source().createConnection()) {
-        write(connection, sorted, timeoutSeconds);
+        write(connection, sorted, fence, timeoutSeconds);
         return BoxedUnit.UNIT;
       } catch (SQLException e) {
         // The plugin fails every write of the batch, as when its own transaction fails.
@@ -123,8 +125,19 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   /** Inserts {@code rows} and their tags in one transaction; nothing of them lands when it fails. */
   static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
                     int timeoutSeconds) throws SQLException {
+    write(connection, rows, Optional.empty(), timeoutSeconds);
+  }
+
+  /**
+   * As above, and first, in the same transaction, refused unless this node's cluster is the one the
+   * journal belongs to ({@link ClusterFence}): its row lock keeps a new cluster's formation waiting
+   * until this batch is committed or rolled back.
+   */
+  static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+                    Optional<ClusterFence> fence, int timeoutSeconds) throws SQLException {
     connection.setAutoCommit(false);
     try {
+      if (fence.isPresent()) fence.get().check(connection, timeoutSeconds);
       List<Long> orderings = insertEvents(connection, rows, timeoutSeconds);
       insertTags(connection, rows, orderings, timeoutSeconds);
       connection.commit();

@@ -1,0 +1,117 @@
+package dev.keel.persistence;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.setup.Setup;
+
+/**
+ * This node's right to write the journal: the epoch of the cluster it belongs to, which every
+ * journal batch on PostgreSQL compares with the database's ({@code keel_cluster_fence}) in its own
+ * transaction ({@link MeteredJournalDao}).
+ *
+ * <p>Sharding keeps one live instance per entity within a cluster, not across two clusters on one
+ * journal. A node that forms a cluster first raises the database's epoch ({@link ClusterLease#form}),
+ * so a cluster that formed before it — whatever let it run beside the new one: a partition, a
+ * stalled machine waking up — has every later write refused. An entity must journal a step's start
+ * before its body runs, so a refused write is also a body that does not run twice.
+ *
+ * <p>Until the node knows its epoch (it joined, and has not yet read its cluster's epoch from the
+ * lease) writes wait for it, up to {@code waitForEpoch}; after the node lost its epoch every write
+ * is refused.
+ */
+public final class ClusterFence {
+
+  /** SQLSTATE of a refused write: class 72 is "snapshot failure", the closest standard class. */
+  public static final String FENCED_SQL_STATE = "72K01";
+
+  static final String CHECK_SQL = "SELECT epoch FROM keel_cluster_fence WHERE id = 1 FOR KEY SHARE";
+
+  /** Carries the node's fence into the actor system, for the journal plugin to find. */
+  public static final class FenceSetup extends Setup {
+    private final ClusterFence fence;
+
+    public FenceSetup(ClusterFence fence) {
+      this.fence = fence;
+    }
+
+    public ClusterFence fence() {
+      return fence;
+    }
+  }
+
+  private final Duration waitForEpoch;
+  private final CompletableFuture<Long> epoch = new CompletableFuture<>();
+  private volatile String lostBecause;
+
+  public ClusterFence(Duration waitForEpoch) {
+    this.waitForEpoch = waitForEpoch;
+  }
+
+  static Optional<ClusterFence> of(ActorSystem system) {
+    return system.settings().setup().get(FenceSetup.class).map(FenceSetup::fence);
+  }
+
+  /** From now on this node writes as a member of the cluster of {@code epoch}. */
+  public void hold(long epoch) {
+    if (!this.epoch.complete(epoch) && this.epoch.getNow(-1L) != epoch) {
+      throw new IllegalStateException("this node already holds epoch " + this.epoch.getNow(-1L) + ", not " + epoch);
+    }
+  }
+
+  /** The epoch this node holds, if it knows it and has not lost it. */
+  public Optional<Long> epoch() {
+    return lostBecause != null || !epoch.isDone() ? Optional.empty() : Optional.of(epoch.join());
+  }
+
+  /** Every later write of this node is refused: its cluster is no longer the journal's. */
+  public void lose(String because) {
+    lostBecause = because;
+    epoch.completeExceptionally(new IllegalStateException(because));
+  }
+
+  public boolean lost() {
+    return lostBecause != null;
+  }
+
+  /** Refuses the write of {@code connection}'s transaction unless this node's epoch is the journal's. */
+  void check(Connection connection, int timeoutSeconds) throws SQLException {
+    long mine = awaitEpoch();
+    try (PreparedStatement select = connection.prepareStatement(CHECK_SQL)) {
+      select.setQueryTimeout(timeoutSeconds);
+      try (ResultSet rs = select.executeQuery()) {
+        long current = rs.next() ? rs.getLong(1) : -1;
+        if (current != mine) {
+          throw new SQLException("journal write refused: the journal belongs to cluster epoch " + current
+              + " and this node's cluster is epoch " + mine, FENCED_SQL_STATE);
+        }
+      }
+    }
+  }
+
+  private long awaitEpoch() throws SQLException {
+    if (lostBecause != null) throw refused(lostBecause);
+    try {
+      return epoch.get(waitForEpoch.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw refused("this node has not learnt its cluster's epoch within " + waitForEpoch.toSeconds() + " s");
+    } catch (ExecutionException e) {
+      throw refused(lostBecause == null ? e.getCause().getMessage() : lostBecause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw refused("interrupted while waiting for this node's cluster epoch");
+    }
+  }
+
+  private static SQLException refused(String why) {
+    return new SQLException("journal write refused: " + why, FENCED_SQL_STATE);
+  }
+}
