@@ -108,7 +108,11 @@ final class KeelChildProcess implements AutoCloseable {
   }
 
   void awaitReady(HttpClient http) throws Exception {
-    Instant deadline = Instant.now().plus(READY_DEADLINE);
+    awaitReady(http, READY_DEADLINE);
+  }
+
+  void awaitReady(HttpClient http, Duration within) throws Exception {
+    Instant deadline = Instant.now().plus(within);
     String last = "no answer";
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
@@ -124,7 +128,7 @@ final class KeelChildProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError(describe("node " + name + " not ready within " + READY_DEADLINE + "; last /ready: " + last));
+    throw new AssertionError(describe("node " + name + " not ready within " + within + "; last /ready: " + last));
   }
 
   URI uri(String path) {
