@@ -7,7 +7,7 @@ import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
-import dev.keel.tenant.domain.Hostnames;
+import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.tenant.quota.QuotaService;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.grammar.Hostnames;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;

@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;

@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import dev.keel.persistence.grammar.Hostnames;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.net.InetSocketAddress;
