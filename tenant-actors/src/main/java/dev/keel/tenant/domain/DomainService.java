@@ -1,10 +1,10 @@
 package dev.keel.tenant.domain;
 
-import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.tenant.TenantStatusLookup;
 import dev.keel.tenant.domain.CustomDomain.ClaimResult;
 import dev.keel.tenant.domain.CustomDomain.DomainView;

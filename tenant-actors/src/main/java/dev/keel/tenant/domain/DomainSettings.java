@@ -1,8 +1,8 @@
 package dev.keel.tenant.domain;
 
-import dev.keel.persistence.grammar.Hostnames;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.keel.persistence.grammar.Hostnames;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
