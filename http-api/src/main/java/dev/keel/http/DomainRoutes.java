@@ -5,12 +5,14 @@ import static dev.keel.http.HttpApi.blankToNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Hostnames;
+import dev.keel.persistence.grammar.Instants;
+import dev.keel.persistence.grammar.InvalidValueException;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
-import dev.keel.tenant.domain.Hostnames;
 import dev.keel.tenant.quota.QuotaService;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,6 @@ public final class DomainRoutes {
   private static final Set<String> CERTIFICATE_FIELDS = Set.of("status", "expiresAt", "reason");
   private static final Set<String> LIST_PARAMS = Set.of("limit", "cursor");
   private static final List<String> SETTABLE_CERTIFICATE_STATUSES = List.of("pending", "issued", "failed", "expired");
-  private static final int MAX_REASON_LENGTH = 1000;
 
   private final HttpApi api;
   private final DomainService domains;
@@ -84,17 +85,15 @@ public final class DomainRoutes {
     Instant expiresAt = null;
     if (expiresText != null) {
       try {
-        expiresAt = Instant.parse(expiresText);
-      } catch (DateTimeParseException e) {
-        errors.add(new ApiProblem.FieldError("expiresAt", "must be an ISO-8601 UTC instant such as 2027-01-31T09:00:00.000Z"));
+        expiresAt = Instants.parse(expiresText);
+      } catch (InvalidValueException e) {
+        errors.add(new ApiProblem.FieldError("expiresAt", e.getMessage()));
       }
     } else if ("issued".equals(status)) {
       errors.add(new ApiProblem.FieldError("expiresAt", "is required when the status is issued"));
     }
     String reason = fields.text("reason", false);
-    if (reason != null && reason.length() > MAX_REASON_LENGTH) {
-      errors.add(new ApiProblem.FieldError("reason", "must be at most " + MAX_REASON_LENGTH + " characters"));
-    }
+    Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH).ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the certificate has invalid fields", errors);
     Instant expires = expiresAt;
     return api.answerOk(checked(() -> domains.setCertificate(tenantId, hostname, status, expires, reason)));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.node.AdminToken;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Ids;
 import dev.keel.tenant.TenantService;
 import java.util.List;
 import java.util.Optional;
@@ -43,7 +44,7 @@ import org.slf4j.MDC;
  */
 public class HttpApi extends AllDirectives {
 
-  public static final Pattern CLIENT_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  public static final Pattern CLIENT_ID = Ids.PATTERN;
   /** Ids in paths: a client's, or one Keel chose (a schedule tick's {@code <scheduleId>@<instant>}). */
   public static final Pattern PATH_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,200}$");
 
@@ -230,10 +231,17 @@ public class HttpApi extends AllDirectives {
 
   /**
    * The tenant a new resource belongs to: the calling tenant's own, or for the admin the
-   * {@code tenantId} it names (null: the admin's own). A tenant naming another tenant is a 400.
+   * {@code tenantId} it names (null: the admin's own), which must be a tenant id
+   * ({@link Ids#tenantIdProblem}: one longer than the read models' columns stopped them). A tenant
+   * naming another tenant is a 400.
    */
   public static String owner(Caller caller, String namedTenantId, List<ApiProblem.FieldError> errors) {
-    if (caller.admin()) return namedTenantId;
+    if (caller.admin()) {
+      if (namedTenantId != null) {
+        Ids.tenantIdProblem(namedTenantId).ifPresent(p -> errors.add(new ApiProblem.FieldError("tenantId", p)));
+      }
+      return namedTenantId;
+    }
     if (namedTenantId != null && !namedTenantId.equals(caller.tenantId())) {
       errors.add(new ApiProblem.FieldError("tenantId", "only the admin token may name another tenant"));
     }

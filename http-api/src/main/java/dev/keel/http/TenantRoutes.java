@@ -4,6 +4,7 @@ import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.Tenant.TenantView;
 import dev.keel.tenant.TenantReadModel;
 import dev.keel.tenant.TenantRules;
@@ -92,7 +93,7 @@ public final class TenantRoutes {
     if (!body.isNull()) {
       List<ApiProblem.FieldError> errors = new ArrayList<>();
       reason = new BodyFields(body, Set.of("reason"), errors).text("reason", false);
-      if (reason != null && reason.length() > 1000) errors.add(new ApiProblem.FieldError("reason", "must be at most 1000 characters"));
+      Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH).ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
       if (!errors.isEmpty()) throw ApiProblem.badRequest("the suspension has invalid fields", errors);
     }
     return api.answerOk(tenants.suspend(id, reason));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.workflow.execution.ExecutionView;
 import dev.keel.workflow.execution.WorkflowExecution;
@@ -176,7 +177,9 @@ public final class WorkflowRoutes {
       JsonNode r = body.get("reason");
       if (r != null && !r.isNull() && !r.isTextual()) throw ApiProblem.badRequest("reason", "must be a string");
       if (r != null && r.isTextual()) {
-        if (r.asText().length() > 1000) throw ApiProblem.badRequest("reason", "must be at most 1000 characters");
+        Texts.freeTextProblem(r.asText(), Texts.MAX_REASON_LENGTH).ifPresent(p -> {
+          throw ApiProblem.badRequest("reason", p);
+        });
         reason = r.asText();
       }
     }

@@ -75,12 +75,21 @@ final class NodeHttp {
     return awaitAuth(path, TOKEN, until, what);
   }
 
+  /** As {@link #await}, waiting up to {@code timeout} instead of 20 s (e.g. for a cron tick). */
+  JsonNode await(String path, Predicate<JsonNode> until, String what, Duration timeout) throws Exception {
+    return awaitAuth(path, TOKEN, until, what, timeout);
+  }
+
   /**
    * As {@link #await}, with {@code token} (a tenant's key) instead of the admin token. A 404 is
    * waited out too: a resource an outbox starts (a tenant's lifecycle workflow) may not exist yet.
    */
   JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    return awaitAuth(path, token, until, what, Duration.ofSeconds(20));
+  }
+
+  private JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {
       HttpResponse<String> response = sendAuth("GET", path, null, token);

@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import dev.keel.persistence.grammar.Texts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ public final class TenantRules {
   /** Names that would read as the platform's own hosts under the root domain. */
   private static final Set<String> RESERVED = Set.of("www", "api", "app", "admin", "keel", "mail", "status", "support",
       "docs", "static", "cdn", "auth", "login", "dashboard", "internal");
-  public static final int MAX_NAME = 200;
+  public static final int MAX_NAME = Texts.MAX_TENANT_NAME_LENGTH;
 
   private TenantRules() {}
 
@@ -31,8 +32,7 @@ public final class TenantRules {
     } else if (RESERVED.contains(slug)) {
       problems.add(new Problem("slug", "'" + slug + "' is reserved"));
     }
-    if (name == null || name.isBlank()) problems.add(new Problem("name", "is required"));
-    else if (name.length() > MAX_NAME) problems.add(new Problem("name", "is longer than " + MAX_NAME + " characters"));
+    Texts.nameProblem(name, MAX_NAME).ifPresent(p -> problems.add(new Problem("name", p)));
     if (plan == null || plan.isEmpty()) problems.add(new Problem("plan", "is required"));
     else if (!plans.containsKey(plan)) problems.add(new Problem("plan", "must be one of " + String.join(", ", plans.keySet())));
     return problems;

@@ -10,6 +10,8 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.grammar.Ids;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.ServiceObservation;
 import dev.keel.workflow.execution.InvalidInputException;
@@ -96,7 +98,7 @@ public final class AlertRule
   public static final int MAX_COOLDOWN_SECONDS = 86_400;
   /** How many of the newest firings the view shows. */
   public static final int RECENT_FIRINGS = 20;
-  public static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  public static final Pattern ID = Ids.PATTERN;
 
   static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
   private static final String RETRY_TIMER = "delivery-retry";
@@ -312,6 +314,9 @@ public final class AlertRule
     }
     if (def.condition() == null) {
       problems.add(new FieldProblem("condition", "is required, e.g. 'status != healthy'"));
+    } else if (Texts.characterProblem(def.condition(), false).isPresent()) {
+      // A NUL inside a quoted value would reach keel_alerts.condition and stop the alerts read model on PostgreSQL.
+      problems.add(new FieldProblem("condition", Texts.characterProblem(def.condition(), false).get()));
     } else {
       try {
         AlertCondition.parse(def.condition());
@@ -329,6 +334,7 @@ public final class AlertRule
     if (def.cooldownSeconds() < 0 || def.cooldownSeconds() > MAX_COOLDOWN_SECONDS) {
       problems.add(new FieldProblem("cooldownSeconds", "must be between 0 and " + MAX_COOLDOWN_SECONDS));
     }
+    if (def.tenantId() != null) Ids.tenantIdProblem(def.tenantId()).ifPresent(p -> problems.add(new FieldProblem("tenantId", p)));
     return problems;
   }
 

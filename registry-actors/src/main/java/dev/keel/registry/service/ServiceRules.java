@@ -1,5 +1,7 @@
 package dev.keel.registry.service;
 
+import dev.keel.persistence.grammar.Ids;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.ServiceDefinition;
 import java.util.ArrayList;
@@ -13,7 +15,9 @@ import java.util.regex.Pattern;
  * 400; the entity calls them again so that nothing invalid is journaled whoever asks.
  *
  * <p>The limits keep one service's memory and journal bounded: a heartbeat is held in memory by
- * its entity, so a client must not be able to park megabytes there.
+ * its entity, so a client must not be able to park megabytes there. Names, metadata and tenant
+ * ids follow the grammar of {@code dev.keel.persistence.grammar}, whose limits are the registry
+ * read model's columns.
  */
 public final class ServiceRules {
 
@@ -21,12 +25,12 @@ public final class ServiceRules {
   public static final int MAX_TTL_SECONDS = 86_400;
   public static final int MIN_DEREGISTER_AFTER_SECONDS = 1;
   public static final int MAX_DEREGISTER_AFTER_SECONDS = 30 * 86_400;
-  public static final int MAX_NAME = 256;
+  public static final int MAX_NAME = Texts.MAX_SERVICE_NAME_LENGTH;
   public static final int MAX_ENDPOINT = 2048;
   public static final int MAX_ENTRIES = 64;
   public static final int MAX_METRICS = 256;
-  public static final int MAX_KEY = 128;
-  public static final int MAX_VALUE = 1024;
+  public static final int MAX_KEY = Texts.MAX_METADATA_KEY_LENGTH;
+  public static final int MAX_VALUE = Texts.MAX_METADATA_VALUE_LENGTH;
 
   /** The status words a heartbeat may report; {@code stale} is Keel's own verdict, never reported. */
   public static final Set<String> REPORTED_STATUSES = Set.of("healthy", "degraded", "unhealthy");
@@ -41,14 +45,15 @@ public final class ServiceRules {
 
   public static List<FieldProblem> problems(ServiceDefinition def) {
     List<FieldProblem> problems = new ArrayList<>();
-    if (def.name() == null || def.name().isBlank()) problems.add(new FieldProblem("name", "is required"));
-    else if (def.name().length() > MAX_NAME) problems.add(new FieldProblem("name", "is longer than " + MAX_NAME + " characters"));
+    Texts.nameProblem(def.name(), MAX_NAME).ifPresent(p -> problems.add(new FieldProblem("name", p)));
     if (def.type() == null || def.type().isBlank()) problems.add(new FieldProblem("type", "is required"));
     else if (!TYPE.matcher(def.type()).matches()) {
       problems.add(new FieldProblem("type", "must be a lower-case word (letters, digits, '-' or '_', at most 64), such as source, processor, sink or pipeline"));
     }
     if (def.endpoint() != null && (def.endpoint().length() > MAX_ENDPOINT || def.endpoint().isBlank())) {
       problems.add(new FieldProblem("endpoint", "must be a host:port or URL of at most " + MAX_ENDPOINT + " characters"));
+    } else if (def.endpoint() != null) {
+      Texts.characterProblem(def.endpoint(), false).ifPresent(p -> problems.add(new FieldProblem("endpoint", p)));
     }
     stringMap("metadata", def.metadata(), problems);
     if (def.ttlSeconds() < MIN_TTL_SECONDS || def.ttlSeconds() > MAX_TTL_SECONDS) {
@@ -59,6 +64,7 @@ public final class ServiceRules {
       problems.add(new FieldProblem("deregisterAfterSeconds",
           "must be between " + MIN_DEREGISTER_AFTER_SECONDS + " and " + MAX_DEREGISTER_AFTER_SECONDS + " when given"));
     }
+    if (def.tenantId() != null) Ids.tenantIdProblem(def.tenantId()).ifPresent(p -> problems.add(new FieldProblem("tenantId", p)));
     return problems;
   }
 
@@ -87,12 +93,12 @@ public final class ServiceRules {
     if (map == null) return;
     if (map.size() > MAX_ENTRIES) problems.add(new FieldProblem(field, "has more than " + MAX_ENTRIES + " entries"));
     for (Map.Entry<String, String> e : map.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().length() > MAX_KEY) {
-        problems.add(new FieldProblem(field, "keys must be 1 to " + MAX_KEY + " characters"));
-      } else if (e.getValue() == null) {
-        problems.add(new FieldProblem(field + "." + e.getKey(), "must be a string"));
-      } else if (e.getValue().length() > MAX_VALUE) {
-        problems.add(new FieldProblem(field + "." + e.getKey(), "is longer than " + MAX_VALUE + " characters"));
+      var keyProblem = Texts.metadataKeyProblem(e.getKey());
+      if (keyProblem.isPresent()) {
+        // A bad key is not echoed as a field name: it may be long or hold control characters.
+        problems.add(new FieldProblem(field, keyProblem.get()));
+      } else {
+        Texts.metadataValueProblem(e.getValue()).ifPresent(p -> problems.add(new FieldProblem(field + "." + e.getKey(), p)));
       }
     }
   }

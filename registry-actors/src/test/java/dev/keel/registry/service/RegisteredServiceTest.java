@@ -182,6 +182,20 @@ class RegisteredServiceTest {
     assertThat(kit.getState()).isInstanceOf(RegisteredService.Empty.class);
   }
 
+  @Test
+  void valuesTheReadModelCannotHoldAreRefusedAndNothingIsJournaled() {
+    // On PostgreSQL a NUL in the name or a metadata value, or a tenant id longer than its column,
+    // would have stopped the registry read model at this event.
+    var result = register(new ServiceDefinition("Ledger\u0000source", "source", "10.0.0.7:9000\u0000",
+        Map.of("env", "prod\u0000", "a=b", "x"), 30, null, "t".repeat(200)));
+
+    assertThat(result.hasNoEvents()).isTrue();
+    assertThat(rejection(result.reply()).detail()).contains("name must not contain control characters",
+        "endpoint must not contain control characters", "metadata.env must not contain control characters",
+        "metadata keys must not contain '='", "tenantId must be a tenant id");
+    assertThat(kit.getState()).isInstanceOf(RegisteredService.Empty.class);
+  }
+
   // ---------------------------------------------------------------- heartbeats
 
   @Test

@@ -7,6 +7,7 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.tenant.domain.DnsTxtResolver.LookupFailed;
 import dev.keel.tenant.domain.DnsTxtResolver.NoRecords;
 import dev.keel.tenant.domain.DnsTxtResolver.NoSuchName;

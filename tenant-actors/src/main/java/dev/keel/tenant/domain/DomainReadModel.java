@@ -3,6 +3,7 @@ package dev.keel.tenant.domain;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.ReadModelSql;
+import dev.keel.persistence.grammar.Hostnames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -4,6 +4,7 @@ import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Hostnames;
 import dev.keel.tenant.TenantStatusLookup;
 import dev.keel.tenant.domain.CustomDomain.ClaimResult;
 import dev.keel.tenant.domain.CustomDomain.DomainView;

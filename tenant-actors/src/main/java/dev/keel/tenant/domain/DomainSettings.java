@@ -2,6 +2,7 @@ package dev.keel.tenant.domain;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.keel.persistence.grammar.Hostnames;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;

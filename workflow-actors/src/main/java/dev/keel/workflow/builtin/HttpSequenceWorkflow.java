@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.keel.persistence.grammar.Durations;
+import dev.keel.persistence.grammar.Ids;
+import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.Workflow;
@@ -19,7 +22,6 @@ import java.net.URISyntaxException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -64,7 +66,8 @@ import java.util.regex.Pattern;
  *
  * <p><b>Sleep steps</b> are durable timers ({@code "sleep": "PT30S"}). <b>Signal steps</b> wait
  * for {@code POST /api/v1/workflows/{id}/signals/{signal}} and put its body in the output as
- * {@code payload}; when {@code timeout} passes first, the execution fails. Step names and signal
+ * {@code payload}; when {@code timeout} passes first, the execution fails. Sleeps and timeouts are
+ * at most {@link Durations#MAX_TIMER} (3650 days). Step names and signal
  * names share one namespace within an execution, so a signal may not be named like another step.
  *
  * <p>{@link #validate} lists every problem of a definition with its path ({@code steps[1].sleep})
@@ -81,7 +84,7 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   static final Duration MAX_BACKOFF = Duration.ofDays(1);
   static final double MAX_MULTIPLIER = 10.0;
 
-  private static final Pattern NAME_PATTERN = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  private static final Pattern NAME_PATTERN = Ids.PATTERN;
   private static final Pattern HEADER_NAME = Pattern.compile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
   private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
   /** Headers the JDK client refuses to take from callers. */
@@ -307,7 +310,7 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
         if (step.request() == null) problems.add(new InputProblem(at + ".retry", "only for a request step"));
         validateRetry(at + ".retry", step.retry(), problems);
       }
-      if (step.sleep() != null) parseDuration(at + ".sleep", step.sleep(), false, problems);
+      if (step.sleep() != null) parseDuration(at + ".sleep", step.sleep(), Durations.MAX_TIMER, false, problems);
       if (step.signal() != null) {
         validateSignal(at, step, i, stepNames, signalNames, problems);
       } else if (step.timeout() != null) {
@@ -388,12 +391,7 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   }
 
   private static Duration parseBackoff(String at, String text, List<InputProblem> problems) {
-    Duration backoff = parseDuration(at, text, false, problems);
-    if (backoff != null && backoff.compareTo(MAX_BACKOFF) > 0) {
-      problems.add(new InputProblem(at, "must be at most " + MAX_BACKOFF));
-      return null;
-    }
-    return backoff;
+    return parseDuration(at, text, MAX_BACKOFF, false, problems);
   }
 
   private static void validateSignal(
@@ -413,23 +411,17 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     if (step.timeout() == null) {
       problems.add(new InputProblem(at + ".timeout", "required for a signal step, e.g. P3D"));
     } else {
-      parseDuration(at + ".timeout", step.timeout(), true, problems);
+      parseDuration(at + ".timeout", step.timeout(), Durations.MAX_TIMER, true, problems);
     }
   }
 
-  /** The duration, or null after adding the problem. */
-  private static Duration parseDuration(String at, String text, boolean positive, List<InputProblem> problems) {
-    Duration duration;
+  /** The duration, from zero ({@code positive}: above zero) to {@code max}, or null after adding the problem. */
+  private static Duration parseDuration(String at, String text, Duration max, boolean positive, List<InputProblem> problems) {
     try {
-      duration = Duration.parse(text);
-    } catch (DateTimeParseException e) {
-      problems.add(new InputProblem(at, "must be an ISO-8601 duration such as PT30S"));
+      return Durations.parse(text, max, positive);
+    } catch (InvalidValueException e) {
+      problems.add(new InputProblem(at, e.getMessage()));
       return null;
     }
-    if (duration.isNegative() || (positive && duration.isZero())) {
-      problems.add(new InputProblem(at, positive ? "must be positive" : "must not be negative"));
-      return null;
-    }
-    return duration;
   }
 }

@@ -11,6 +11,8 @@ import dev.keel.workflow.execution.WorkflowExecution.OpKind;
 import dev.keel.workflow.execution.WorkflowExecution.Outcome;
 import dev.keel.workflow.execution.WorkflowExecution.Proceed;
 import dev.keel.workflow.execution.WorkflowExecution.Deliver;
+import dev.keel.persistence.grammar.Durations;
+import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.workflow.sdk.ReplayDivergedError;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.SignalTimeoutException;
@@ -119,7 +121,8 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   static String describe(Throwable t) {
-    if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException) {
+    if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException
+        || t instanceof InvalidValueException) {
       return t.getMessage();
     }
     String message = t.getMessage();
@@ -188,7 +191,7 @@ final class ReplayingContext implements WorkflowContext {
 
   @Override
   public void sleep(String name, Duration duration) {
-    if (duration == null || duration.isNegative()) throw new IllegalArgumentException("sleep '" + name + "' needs a positive duration");
+    timer("sleep '" + name + "'", duration, false);
     int seq = next(name, OpKind.SLEEP);
     Op op = seq < recorded.size() ? recorded.get(seq) : null;
     if (op != null) {
@@ -202,9 +205,7 @@ final class ReplayingContext implements WorkflowContext {
 
   @Override
   public <T> T awaitSignal(String name, Class<T> payloadType, Duration timeout) {
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("awaitSignal '" + name + "' needs a positive timeout");
-    }
+    timer("awaitSignal '" + name + "' timeout", timeout, true);
     int seq = next(name, OpKind.SIGNAL);
     Op op = seq < recorded.size() ? recorded.get(seq) : null;
     if (op != null) {
@@ -224,6 +225,19 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /**
+   * Refuses a timer the entity could not compute a deadline for ({@code now + duration} in
+   * milliseconds overflows long before {@code PT9223372036854775807S}), with a message that names
+   * the call and no Java class: it becomes the execution's error.
+   */
+  private static void timer(String call, Duration duration, boolean positive) {
+    try {
+      Durations.check(duration, Durations.MAX_TIMER, positive);
+    } catch (InvalidValueException e) {
+      throw new InvalidValueException(call + " " + e.getMessage());
+    }
+  }
 
   /** Claims the next position for a call, checking it against what the journal recorded there. */
   private int next(String name, OpKind kind) {

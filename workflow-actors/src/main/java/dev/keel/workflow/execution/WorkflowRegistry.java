@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 public final class WorkflowRegistry {
 
   private static final Logger log = LoggerFactory.getLogger(WorkflowRegistry.class);
-  private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  private static final Pattern NAME = dev.keel.persistence.grammar.Ids.PATTERN;
 
   private final ConcurrentSkipListMap<String, Workflow<?, ?>> workflows = new ConcurrentSkipListMap<>();
   private final java.util.Set<String> adminOnly = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Ids;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.Workflow;
 import java.time.Duration;
@@ -72,9 +73,14 @@ public final class WorkflowService implements WorkflowStarter {
 
   /**
    * Starts {@code workflow} as execution {@code id}. Fails with {@link UnknownWorkflowException},
-   * {@link InvalidInputException}, or a rejection (conflict) from the entity.
+   * {@link InvalidInputException} (also for an id or tenant id outside their grammar, whoever
+   * starts: the read model must hold both), or a rejection (conflict) from the entity.
    */
   public CompletionStage<WorkflowExecution.StartAccepted> startExecution(String id, String workflowName, JsonNode input, String tenantId) {
+    List<InputProblem> idProblems = new ArrayList<>();
+    Ids.workflowIdProblem(id).ifPresent(p -> idProblems.add(new InputProblem("id", p)));
+    if (tenantId != null) Ids.tenantIdProblem(tenantId).ifPresent(p -> idProblems.add(new InputProblem("tenantId", p)));
+    if (!idProblems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(idProblems));
     Workflow<?, ?> workflow = registry.find(workflowName).orElse(null);
     if (workflow == null) return CompletableFuture.failedFuture(new UnknownWorkflowException(workflowName));
     JsonNode normalized = input == null ? NullNode.getInstance() : input;

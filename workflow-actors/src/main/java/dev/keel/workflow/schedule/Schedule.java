@@ -8,6 +8,8 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.grammar.Texts;
+import dev.keel.persistence.grammar.TimeZones;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Clock;
@@ -173,12 +175,23 @@ public final class Schedule
   }
 
   /**
-   * Checks a definition's cron expression and time zone, for routes to answer 400 before asking.
+   * Checks a new definition's cron expression and time zone, for routes to answer 400 before asking
+   * and for the entity before it journals: the zone an IANA id spelled exactly, neither with
+   * control characters (a NUL stops the schedules read model on PostgreSQL).
    *
    * @throws InvalidCronException naming {@code cron} or {@code timezone}
    */
   public static CronSpec validate(ScheduleDefinition def) {
-    return CronSpec.parse(def.cron(), def.timezone());
+    if (def.cron() != null) {
+      Texts.characterProblem(def.cron(), false).ifPresent(p -> {
+        throw new InvalidCronException("cron", "cron " + p);
+      });
+    }
+    CronSpec spec = CronSpec.parse(def.cron(), def.timezone());
+    TimeZones.problem(def.timezone()).ifPresent(p -> {
+      throw new InvalidCronException("timezone", "timezone " + p);
+    });
+    return spec;
   }
 
   /** The id of the workflow execution that the tick at {@code tick} starts. */
@@ -442,7 +455,8 @@ public final class Schedule
   }
 
   private static CronSpec spec(Active state) {
-    return validate(state.def()); // accepted when it was defined, so it parses
+    // Accepted when it was defined, so it parses; not checked again, so that journals of older rules replay.
+    return CronSpec.parse(state.def().cron(), state.def().timezone());
   }
 
   private ScheduleView view(Active s) {

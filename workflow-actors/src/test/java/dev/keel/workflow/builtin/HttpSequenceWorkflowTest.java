@@ -334,6 +334,22 @@ class HttpSequenceWorkflowTest {
     assertThat(workflow.validate(input("{\"steps\": [null]}"))).extracting(InputProblem::field).containsExactly("steps[0]");
   }
 
+  @Test
+  void validateRefusesSleepsAndTimeoutsThatWouldOverflowTheTimer() {
+    // Accepted before, and the execution then failed with "ArithmeticException: long overflow".
+    List<InputProblem> problems = workflow.validate(input("{\"steps\": ["
+        + "{\"name\": \"nap\", \"sleep\": \"PT9223372036854775807S\"},"
+        + "{\"name\": \"wait\", \"signal\": \"go\", \"timeout\": \"PT9223372036854775807S\"},"
+        + "{\"name\": \"long\", \"sleep\": \"P3651D\"},"
+        + "{\"name\": \"ok\", \"sleep\": \"P3650D\"},"
+        + "{\"name\": \"nul\", \"sleep\": \"PT1S\\u0000\"}]}"));
+    assertThat(problems).containsExactly(
+        new InputProblem("steps[0].sleep", "must be at most 3650 days (P3650D)"),
+        new InputProblem("steps[1].timeout", "must be at most 3650 days (P3650D)"),
+        new InputProblem("steps[2].sleep", "must be at most 3650 days (P3650D)"),
+        new InputProblem("steps[4].sleep", "must be an ISO-8601 duration such as PT30S"));
+  }
+
   private HttpSequenceWorkflow.Input input(String text) {
     try {
       return json.readValue(text, HttpSequenceWorkflow.Input.class);

@@ -138,7 +138,8 @@ class WorkflowExecutionTest {
         .register(new Nap())
         .register(new Approval())
         .register(new Gated())
-        .register(new Diverging());
+        .register(new Diverging())
+        .register(new Oversleeper());
   }
 
   @AfterAll
@@ -271,6 +272,16 @@ class WorkflowExecutionTest {
       else ctx.step("first-thoughts", String.class, () -> String.valueOf(ran(ctx, "first-thoughts")));
       ctx.sleep("nap", Duration.ofHours(1));
       return "consistent";
+    }
+  }
+
+  /** Sleeps longer than any timer may last: its deadline would overflow a long of milliseconds. */
+  final class Oversleeper implements Workflow<JsonNode, String> {
+    public String name() { return "oversleeper"; }
+    public Class<JsonNode> inputType() { return JsonNode.class; }
+    public String run(WorkflowContext ctx, JsonNode in) {
+      ctx.sleep("forever", Duration.ofSeconds(Long.MAX_VALUE));
+      return "woke";
     }
   }
 
@@ -418,6 +429,17 @@ class WorkflowExecutionTest {
         new WorkflowCompleted(output, T0));
     assertThat(kit.getState()).isInstanceOf(Completed.class);
     assertAuditReplayMatchesEntity();
+  }
+
+  @Test
+  void aTimerTooLongFailsTheExecutionWithAMessageThatNamesTheCallAndNoJavaClass() {
+    start("oversleeper", noInput());
+
+    ExecutionView failed = awaitStatus("failed");
+
+    // Was "ArithmeticException: long overflow", from the deadline's arithmetic.
+    assertThat(failed.error()).isEqualTo("sleep 'forever' must be at most 3650 days (P3650D)");
+    assertThat(journal()).noneMatch(e -> e instanceof TimerStarted);
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.keel.workflow.schedule;
 
 import dev.keel.persistence.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -213,6 +214,20 @@ class ScheduleTest {
     assertThat(badZone.hasNoEvents()).isTrue();
     assertThat(badZone.state()).isEqualTo(active());
     assertThat(active().def()).isEqualTo(daily(false));
+  }
+
+  @Test
+  void aTimeZoneOrCronWithAControlCharacterOrAnOffsetIsRejectedWithoutAnEvent() {
+    // ZoneId.of(" UTC\u0000".trim()) is UTC, but the NUL was stored and stopped the read model on PostgreSQL.
+    for (String[] cronAndZone : new String[][] {{"0 9 * * *", "UTC\u0000"}, {"0 9 * * *", " UTC"}, {"0 9 * * *", "+01:00"},
+        {"0 9 * * *\u0000", "UTC"}}) {
+      var bad = put(new ScheduleDefinition("nightly-report", cronAndZone[0], cronAndZone[1], input("eu"), false, null));
+      assertThat(Rejection.of(bad.reply().getError()).map(Rejection::kind)).as(cronAndZone[1]).contains(Rejection.Kind.INVALID);
+      assertThat(bad.hasNoEvents()).isTrue();
+      assertThat(bad.state()).isEqualTo(new Empty());
+    }
+    assertThatThrownBy(() -> Schedule.validate(new ScheduleDefinition("w", "0 9 * * *", "UTC\u0000", null, false, null)))
+        .isInstanceOf(InvalidCronException.class).hasFieldOrPropertyWithValue("field", "timezone");
   }
 
   @Test

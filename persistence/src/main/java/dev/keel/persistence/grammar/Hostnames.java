@@ -1,4 +1,4 @@
-package dev.keel.tenant.domain;
+package dev.keel.persistence.grammar;
 
 import java.net.IDN;
 import java.util.ArrayList;
@@ -14,7 +14,11 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * Hostnames.normalise(" Shop.Example.COM. ", "tenants.keel.dev")  // "shop.example.com"
  * Hostnames.normalise("acme.tenants.keel.dev", "tenants.keel.dev") // InvalidHostnameException
+ * Hostnames.normalise("example.test\u0000", null)                  // InvalidHostnameException
  * }</pre>
+ *
+ * Only spaces around a name are trimmed: a control character anywhere is refused, so that
+ * {@code "example.test\u0000"} never claims {@code example.test}.
  */
 public final class Hostnames {
 
@@ -65,7 +69,10 @@ public final class Hostnames {
   public static String syntax(String raw) {
     if (raw == null || raw.isBlank()) throw new InvalidHostnameException("is required");
     if (raw.length() > MAX_INPUT_LENGTH) throw new InvalidHostnameException("is longer than " + MAX_LENGTH + " characters");
-    String s = raw.trim();
+    Texts.characterProblem(raw, false).ifPresent(problem -> {
+      throw new InvalidHostnameException(problem);
+    });
+    String s = raw.strip();
     if (s.contains("*")) throw new InvalidHostnameException("wildcards are not allowed; claim each hostname on its own");
     if (s.startsWith("[") || s.indexOf(':') >= 0) {
       throw new InvalidHostnameException("'" + s + "' is an IP address or has a port; give a hostname such as shop.example.com");

@@ -1,9 +1,9 @@
-package dev.keel.tenant.domain;
+package dev.keel.persistence.grammar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keel.tenant.domain.Hostnames.InvalidHostnameException;
+import dev.keel.persistence.grammar.Hostnames.InvalidHostnameException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -131,5 +131,16 @@ class HostnamesTest {
   void withoutARootDomainOnlyTheSyntaxIsChecked() {
     assertThat(Hostnames.normalise("acme.tenants.keel.dev", "")).isEqualTo("acme.tenants.keel.dev");
     assertThat(Hostnames.syntax("Tenants.Keel.Dev.")).isEqualTo("tenants.keel.dev");
+  }
+
+  @Test
+  void controlCharactersAreRefusedNotTrimmed() {
+    // trim() would have made "example.test\u0000" a claim on example.test.
+    refused("example.test\u0000", "control characters", "U+0000");
+    refused("\u0000example.test", "control characters");
+    refused("exam\u0000ple.test", "control characters");
+    refused("example.test\t", "control characters");
+    refused("example.test\n", "control characters");
+    refused("ex\ud800ample.test", "lone surrogate");
   }
 }
