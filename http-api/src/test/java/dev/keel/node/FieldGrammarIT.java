@@ -78,7 +78,7 @@ class FieldGrammarIT {
 
       if (!waitForATick) return;
       // The longest schedule id: its tick's workflow id is 153 characters, longer than the workflow
-      // read model's id column held before V10, which stopped the projection at the first tick.
+      // read model's id column held before V11, which stopped the projection at the first tick.
       String scheduleId = "s".repeat(128);
       assertThat(api.send("PUT", "/api/v1/schedules/" + scheduleId,
           "{\"workflow\":\"example\",\"cron\":\"* * * * *\",\"timezone\":\"UTC\",\"input\":" + EXAMPLE_INPUT + "}").statusCode())

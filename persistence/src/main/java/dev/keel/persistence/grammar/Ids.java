@@ -24,7 +24,7 @@ public final class Ids {
   /**
    * The longest workflow id: a client id, or one Keel derives from a client id such as a schedule
    * tick's {@code <scheduleId>@2026-11-22T09:00:00.000Z} (128 + 25 characters). The workflow read
-   * model's id columns hold this many (migration V10).
+   * model's id columns hold this many (migration V11).
    */
   public static final int MAX_WORKFLOW_ID_LENGTH = 256;
 
