@@ -99,7 +99,7 @@ public final class ReadModelProjection {
           connection.rollback(batch);
           for (EventEnvelope<E> envelope : envelopes) applyOrDeadLetter(session, connection, envelope);
         }
-        connection.releaseSavepoint(batch);
+        // Not released: the commit ends it, and a RELEASE would cost every batch a round trip.
         return null;
       });
       if (!envelopes.isEmpty()) {
