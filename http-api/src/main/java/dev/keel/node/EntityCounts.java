@@ -12,13 +12,17 @@ import javax.sql.DataSource;
 
 /**
  * Cluster-wide figures read from the shared database: entities by type and status (the read
- * models), and how far each projection trails the journal (its stored offset against the tagged
- * events after it). Blocking JDBC: call it on the blocking dispatcher.
+ * models), how far each projection trails the journal (its stored offset against the tagged
+ * events after it) and the events it recorded as dead letters. Blocking JDBC: call it on the
+ * blocking dispatcher.
  */
 final class EntityCounts {
 
-  /** One projection instance: events in the journal it has not handled yet, and the age of the oldest of them. */
-  record Lag(long eventsBehind, long lagMillis) {}
+  /**
+   * One projection instance: events in the journal it has not handled yet, the age of the oldest
+   * of them, and the events it could not store ({@code keel_projection_dead_letters}).
+   */
+  record Lag(long eventsBehind, long lagMillis, long deadLetters) {}
 
   private static final Map<String, String> BY_STATUS = new LinkedHashMap<>();
 
@@ -65,27 +69,40 @@ final class EntityCounts {
                  + " WHERE \"manifest\" = 'SEQ'");
          PreparedStatement behind = c.prepareStatement(
              "SELECT COUNT(*), MIN(j.\"write_timestamp\") FROM \"event_tag\" t JOIN \"event_journal\" j"
-                 + " ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ? AND t.\"event_id\" > ?");
-         ResultSet rs = offsets.executeQuery()) {
-      while (rs.next()) {
-        String name = rs.getString(1) + "/" + rs.getString(2);
-        long offset;
-        try {
-          offset = Long.parseLong(rs.getString(3));
-        } catch (NumberFormatException e) {
-          continue;
-        }
-        behind.setString(1, rs.getString(2));
-        behind.setLong(2, offset);
-        try (ResultSet b = behind.executeQuery()) {
-          b.next();
-          long events = b.getLong(1);
-          long oldest = b.getLong(2);
-          long lagMillis = events == 0 || b.wasNull() ? 0 : Math.max(0, now.toEpochMilli() - oldest);
-          lags.put(name, new Lag(events, lagMillis));
+                 + " ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ? AND t.\"event_id\" > ?")) {
+      Map<String, Long> deadLetters = deadLetters(c);
+      try (ResultSet rs = offsets.executeQuery()) {
+        while (rs.next()) {
+          String name = rs.getString(1) + "/" + rs.getString(2);
+          long offset;
+          try {
+            offset = Long.parseLong(rs.getString(3));
+          } catch (NumberFormatException e) {
+            continue;
+          }
+          behind.setString(1, rs.getString(2));
+          behind.setLong(2, offset);
+          try (ResultSet b = behind.executeQuery()) {
+            b.next();
+            long events = b.getLong(1);
+            long oldest = b.getLong(2);
+            long lagMillis = events == 0 || b.wasNull() ? 0 : Math.max(0, now.toEpochMilli() - oldest);
+            lags.put(name, new Lag(events, lagMillis, deadLetters.getOrDefault(name, 0L)));
+          }
         }
       }
     }
     return lags;
+  }
+
+  /** Dead letters by {@code <projection>/<tag>}; a dead letter is written with its offset, so every one has a lag entry. */
+  private static Map<String, Long> deadLetters(Connection c) throws SQLException {
+    Map<String, Long> counts = new TreeMap<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT projection_name, projection_key, COUNT(*)"
+             + " FROM keel_projection_dead_letters GROUP BY projection_name, projection_key");
+         ResultSet rs = s.executeQuery()) {
+      while (rs.next()) counts.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
+    }
+    return counts;
   }
 }

@@ -2,6 +2,7 @@ package dev.keel.persistence;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -17,13 +18,15 @@ import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
 import org.apache.pekko.projection.javadsl.GroupedProjection;
+import org.apache.pekko.projection.javadsl.SourceProvider;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
 
 /**
  * A SQL read model fed by one entity type's tagged events: one projection instance per tag, spread
  * over the cluster as sharded daemon processes, each applying a batch of events and storing its
- * offset in one transaction (exactly once).
+ * offset in one transaction (exactly once). An event the tables cannot hold becomes a dead letter
+ * in that same transaction ({@link ProjectionDeadLetters}) instead of stopping the projection.
  */
 public final class ReadModelProjection {
 
@@ -41,49 +44,85 @@ public final class ReadModelProjection {
   public static <E> void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, Spec<E> spec) {
     int tagCount = EventTags.tagCount(system);
     List<String> tags = EventTags.allTags(spec.entityType(), tagCount);
+    ProjectionDeadLetters deadLetters = ProjectionDeadLetters.of(system, spec.name());
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         spec.name() + "-projection",
         tags.size(),
-        i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i), lag, spec)),
+        i -> ProjectionBehavior.create(projection(system, dataSource,
+            EventSourcedProvider.<E>eventsByTag(system, JdbcReadJournal.Identifier(), tags.get(i)),
+            tags.get(i), lag, deadLetters, spec)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   static <E> GroupedProjection<Offset, EventEnvelope<E>> projection(
-      ActorSystem<?> system, DataSource dataSource, String tag, ProjectionLag lag, Spec<E> spec) {
+      ActorSystem<?> system, DataSource dataSource, SourceProvider<Offset, EventEnvelope<E>> events, String tag,
+      ProjectionLag lag, ProjectionDeadLetters deadLetters, Spec<E> spec) {
     return JdbcProjection.groupedWithin(
             ProjectionId.of(spec.name(), tag),
-            EventSourcedProvider.<E>eventsByTag(system, JdbcReadJournal.Identifier(), tag),
+            events,
             () -> new KeelJdbcSession(dataSource),
-            () -> new Handler<>(tag, lag, spec.updater()),
+            () -> new Handler<>(tag, lag, spec.updater(), deadLetters),
             system)
         .withGroup(spec.batchSize(), spec.batchWindow());
   }
 
-  /** Applies a batch in one transaction and records how far behind the journal it is. */
+  /**
+   * Applies a batch in one transaction and records how far behind the journal it is. An event the
+   * tables cannot hold is rolled back alone and recorded as a dead letter; any other failure fails
+   * the batch, which the projection retries.
+   */
   public static final class Handler<E> extends JdbcHandler<List<EventEnvelope<E>>, KeelJdbcSession> {
     private final String tag;
     private final ProjectionLag lag;
     private final RowUpdater<E> updater;
+    private final ProjectionDeadLetters deadLetters;
 
-    public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater) {
+    public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters) {
       this.tag = tag;
       this.lag = lag;
       this.updater = updater;
+      this.deadLetters = deadLetters;
     }
 
     @Override
     public void process(KeelJdbcSession session, List<EventEnvelope<E>> envelopes) throws Exception {
       session.withConnection(connection -> {
-        for (EventEnvelope<E> envelope : envelopes) {
-          updater.apply(connection, entityId(envelope.persistenceId()), envelope.event());
+        // The offset is already written in this transaction: a failed event may roll back to here, not further.
+        Savepoint batch = connection.setSavepoint();
+        try {
+          for (EventEnvelope<E> envelope : envelopes) apply(connection, envelope);
+        } catch (Exception e) {
+          if (!ProjectionDeadLetters.unstorable(e)) throw e;
+          // Rare: redo the batch one event at a time, each under a savepoint of its own.
+          connection.rollback(batch);
+          for (EventEnvelope<E> envelope : envelopes) applyOrDeadLetter(session, connection, envelope);
         }
+        // Not released: the commit ends it, and a RELEASE would cost every batch a round trip.
         return null;
       });
       if (!envelopes.isEmpty()) {
         lag.record(tag, Instant.ofEpochMilli(envelopes.get(envelopes.size() - 1).timestamp()));
       }
+    }
+
+    private void applyOrDeadLetter(KeelJdbcSession session, Connection connection, EventEnvelope<E> envelope)
+        throws Exception {
+      Savepoint one = connection.setSavepoint();
+      try {
+        apply(connection, envelope);
+      } catch (Exception e) {
+        if (!ProjectionDeadLetters.unstorable(e)) throw e;
+        // On PostgreSQL the failed statement aborted the transaction: only a rollback to a savepoint resumes it.
+        connection.rollback(one);
+        deadLetters.record(session, connection, tag, envelope, e);
+      }
+      connection.releaseSavepoint(one);
+    }
+
+    private void apply(Connection connection, EventEnvelope<E> envelope) throws SQLException {
+      updater.apply(connection, entityId(envelope.persistenceId()), envelope.event());
     }
   }
 

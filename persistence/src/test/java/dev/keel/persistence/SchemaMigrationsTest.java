@@ -21,7 +21,8 @@ class SchemaMigrationsTest {
       assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isGreaterThanOrEqualTo(4);
       assertThat(SchemaMigrations.migrate(ds, db.kind()).migrationsExecuted).isZero();
       assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
-          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules", "keel_services", "keel_domains");
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules", "keel_services", "keel_domains",
+          "keel_projection_dead_letters");
     }
   }
 
@@ -32,7 +33,8 @@ class SchemaMigrationsTest {
       assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isGreaterThanOrEqualTo(4);
       assertThat(SchemaMigrations.migrate(ds, pg.settings().kind()).migrationsExecuted).isZero();
       assertThat(tables(ds)).contains("event_journal", "event_tag", "snapshot",
-          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules", "keel_services", "keel_domains");
+          "pekko_projection_offset_store", "keel_workflows", "keel_workflow_wakeups", "keel_schedules", "keel_services", "keel_domains",
+          "keel_projection_dead_letters");
     }
   }
 

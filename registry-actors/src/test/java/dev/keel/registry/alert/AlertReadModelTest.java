@@ -9,6 +9,7 @@ import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.KeelJdbcSession;
+import dev.keel.persistence.ProjectionDeadLetters;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.ReadModelProjection;
 import dev.keel.persistence.SchemaMigrations;
@@ -77,7 +78,8 @@ class AlertReadModelTest {
     SchemaMigrations.migrate(dataSource, db.kind());
     readModel = new AlertReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
-    handler = new ReadModelProjection.Handler<>("alert-0", lag, AlertProjectionHandler::apply);
+    handler = new ReadModelProjection.Handler<>("alert-0", lag, AlertProjectionHandler::apply,
+        ProjectionDeadLetters.unmetered("alerts"));
   }
 
   @AfterEach

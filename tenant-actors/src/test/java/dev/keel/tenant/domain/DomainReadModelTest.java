@@ -9,6 +9,7 @@ import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.IdCursor;
 import dev.keel.persistence.KeelDataSource;
 import dev.keel.persistence.KeelJdbcSession;
+import dev.keel.persistence.ProjectionDeadLetters;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.ReadModelProjection;
 import dev.keel.persistence.SchemaMigrations;
@@ -73,7 +74,7 @@ class DomainReadModelTest {
     SchemaMigrations.migrate(dataSource, db.kind());
     readModel = new DomainReadModel(dataSource, Runnable::run);
     handler = new ReadModelProjection.Handler<>("hostname-0", new ProjectionLag(Clock.fixed(T0, ZoneOffset.UTC)),
-        DomainProjectionHandler::apply);
+        DomainProjectionHandler::apply, ProjectionDeadLetters.unmetered("domains"));
   }
 
   @AfterEach

@@ -9,6 +9,7 @@ import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.KeelJdbcSession;
+import dev.keel.persistence.ProjectionDeadLetters;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.ReadModelProjection;
 import dev.keel.persistence.TestDatabases;
@@ -65,7 +66,8 @@ class ScheduleReadModelTest {
     dataSource = database.dataSource();
     readModel = new ScheduleReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
-    handler = new ReadModelProjection.Handler<>("schedule-0", lag, ScheduleProjectionHandler::apply);
+    handler = new ReadModelProjection.Handler<>("schedule-0", lag, ScheduleProjectionHandler::apply,
+        ProjectionDeadLetters.unmetered("schedules"));
   }
 
   @AfterEach
