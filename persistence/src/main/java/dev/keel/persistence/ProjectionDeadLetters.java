@@ -36,7 +36,7 @@ public final class ProjectionDeadLetters {
 
   private static final Logger log = LoggerFactory.getLogger(ProjectionDeadLetters.class);
 
-  /** Column widths of the migration (V10): values are cut to fit, so that the dead letter itself always stores. */
+  /** Column widths of the migration (V12): values are cut to fit, so that the dead letter itself always stores. */
   static final int MAX_ID = 255;
   static final int MAX_ERROR = 500;
 
