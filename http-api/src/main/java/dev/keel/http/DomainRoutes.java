@@ -11,7 +11,8 @@ import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
-import dev.keel.tenant.quota.QuotaService;
+import dev.keel.tenant.quota.Quota;
+import dev.keel.tenant.quota.QuotaAdmission;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,10 +39,10 @@ public final class DomainRoutes {
 
   private final HttpApi api;
   private final DomainService domains;
-  private final QuotaService quotas;
+  private final QuotaAdmission quotas;
   private final String rootDomain;
 
-  public DomainRoutes(HttpApi api, DomainService domains, QuotaService quotas, String rootDomain) {
+  public DomainRoutes(HttpApi api, DomainService domains, QuotaAdmission quotas, String rootDomain) {
     this.api = api;
     this.domains = domains;
     this.quotas = quotas;
@@ -57,7 +58,7 @@ public final class DomainRoutes {
         api.pathPrefix(PathMatchers.segment(), hostname -> api.concat(
             api.pathEndOrSingleSlash(() -> api.concat(
                 api.get(() -> api.answerOk(checked(() -> domains.get(tenantId, hostname)))),
-                api.delete(() -> api.answer(checked(() -> domains.remove(tenantId, hostname)),
+                api.delete(() -> api.answer(remove(tenantId, hostname),
                     done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))))),
             api.path("verify", () -> api.post(() -> api.answerOk(checked(() -> domains.verify(tenantId, hostname))))),
             api.path("certificate", () -> api.put(() -> api.jsonBody(false, body -> certificate(tenantId, hostname, body))))))));
@@ -69,9 +70,16 @@ public final class DomainRoutes {
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the domain has invalid fields", errors);
     // Normalised first, so that the same hostname written differently is not counted as a new one.
     String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
-    return api.answer(quotas.admitNewDomain(tenantId, normalised)
-            .thenCompose(RequestScope.bound(admitted -> checked(() -> domains.add(tenantId, hostname)))),
+    return api.answer(quotas.admit(tenantId, Quota.DOMAINS, normalised, RequestScope.bound(() -> checked(() -> domains.add(tenantId, hostname))),
+            claimed -> true),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
+  }
+
+  /** Frees the hostname and then its slot, so that the tenant's next claim finds the slot free. */
+  private java.util.concurrent.CompletionStage<org.apache.pekko.Done> remove(String tenantId, String hostname) {
+    String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
+    return checked(() -> domains.remove(tenantId, hostname))
+        .thenCompose(RequestScope.bound(done -> quotas.release(tenantId, Quota.DOMAINS, normalised)));
   }
 
   private Route certificate(String tenantId, String hostname, JsonNode body) {

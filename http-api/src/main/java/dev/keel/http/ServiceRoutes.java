@@ -12,7 +12,8 @@ import dev.keel.registry.service.ServiceReadModel;
 import dev.keel.registry.service.ServiceReadModel.MetadataFilter;
 import dev.keel.registry.service.ServiceRegistry;
 import dev.keel.registry.service.ServiceRules;
-import dev.keel.tenant.quota.QuotaService;
+import dev.keel.tenant.quota.Quota;
+import dev.keel.tenant.quota.QuotaAdmission;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,9 +36,9 @@ public final class ServiceRoutes {
 
   private final HttpApi api;
   private final ServiceRegistry registry;
-  private final QuotaService quotas;
+  private final QuotaAdmission quotas;
 
-  public ServiceRoutes(HttpApi api, ServiceRegistry registry, QuotaService quotas) {
+  public ServiceRoutes(HttpApi api, ServiceRegistry registry, QuotaAdmission quotas) {
     this.api = api;
     this.registry = registry;
     this.quotas = quotas;
@@ -53,7 +54,10 @@ public final class ServiceRoutes {
               api.pathEndOrSingleSlash(() -> api.concat(
                   api.put(() -> api.jsonBody(false, body -> register(caller, id, body))),
                   api.get(() -> api.answerOk(registry.get(id, as))),
-                  api.delete(() -> api.answer(registry.deregister(id, as),
+                  // A tenant's deregistration frees its slot before the answer, so that its next
+                  // registration finds it free; the admin's frees it when the entity reports it gone.
+                  api.delete(() -> api.answer(registry.deregister(id, as)
+                          .thenCompose(RequestScope.bound(done -> quotas.release(as, Quota.SERVICES, id))),
                       done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))))),
               api.path("heartbeat", () -> api.post(() -> api.jsonBody(true, body -> heartbeat(caller, id, body)))),
               api.path("health", () -> api.get(() -> api.answer(registry.get(id, as), view -> api.json(
@@ -77,8 +81,8 @@ public final class ServiceRoutes {
     addDomainProblems(ServiceRules.problems(def), errors);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the registration has invalid fields", errors);
     // A new service counts against the owning tenant's plan (429 over it); re-registering never does.
-    return api.answer(quotas.admitNewService(tenantId, id)
-            .thenCompose(RequestScope.bound(admitted -> registry.register(id, def, caller.tenantId()))),
+    return api.answer(quotas.admit(tenantId, Quota.SERVICES, id, RequestScope.bound(() -> registry.register(id, def, caller.tenantId())),
+            registered -> true),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.grammar.Texts;
-import dev.keel.tenant.quota.QuotaService;
+import dev.keel.tenant.quota.Quota;
+import dev.keel.tenant.quota.QuotaAdmission;
 import dev.keel.workflow.execution.ExecutionView;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowService;
@@ -37,10 +38,10 @@ public final class WorkflowRoutes {
   private final WorkflowService workflows;
   private final WorkflowReadModel readModel;
   private final Duration longPollMax;
-  private final QuotaService quotas;
+  private final QuotaAdmission quotas;
 
   public WorkflowRoutes(HttpApi api, WorkflowService workflows, WorkflowReadModel readModel, Duration longPollMax,
-                        QuotaService quotas) {
+                        QuotaAdmission quotas) {
     this.api = api;
     this.workflows = workflows;
     this.readModel = readModel;
@@ -111,8 +112,9 @@ public final class WorkflowRoutes {
     String chosenId = executionId != null ? executionId : "wf-" + UUID.randomUUID();
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
     // A new start counts against the owning tenant's plan (429 over it); an existing id is a retry.
-    CompletionStage<WorkflowExecution.StartAccepted> journaled = quotas.admitNewWorkflowStart(tenantId, chosenId)
-        .thenCompose(RequestScope.bound(admitted -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)));
+    CompletionStage<WorkflowExecution.StartAccepted> journaled = quotas.admit(tenantId, Quota.WORKFLOW_STARTS, chosenId,
+        RequestScope.bound(() -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)),
+        WorkflowExecution.StartAccepted::created);
     CompletionStage<WorkflowExecution.StartAccepted> started = wait.filter(d -> !d.isZero())
         .map(d -> journaled.thenCompose(RequestScope.bound(a -> awaitFinal(caller, a, d))))
         .orElse(journaled);

@@ -59,6 +59,8 @@ import dev.keel.tenant.domain.DomainService;
 import dev.keel.tenant.domain.DomainSettings;
 import dev.keel.tenant.quota.QuotaCheckSchedule;
 import dev.keel.tenant.quota.QuotaCheckWorkflow;
+import dev.keel.tenant.quota.QuotaAdmission;
+import dev.keel.tenant.quota.QuotaLedger;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.tenant.quota.QuotaSettings;
 import dev.keel.tenant.quota.TenantUsages;
@@ -267,25 +269,46 @@ public final class KeelNode implements AutoCloseable {
         journalMapper, system.scheduler(), metrics.workflows());
     WorkflowExecution.init(system, deps);
     WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
-    Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
     ServiceSettings serviceSettings;
     try {
       serviceSettings = ServiceSettings.fromConfig(config.getConfig("keel.services"));
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.services", e.getMessage());
     }
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
+    TenantService tenants = new TenantService(system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
+    DomainSettings domainSettings;
+    DnsJavaTxtResolver dnsResolver;
+    try {
+      domainSettings = DomainSettings.fromConfig(config.getConfig("keel.tenants"));
+      dnsResolver = DnsJavaTxtResolver.create(domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
+    } catch (DomainSettings.SettingProblem e) {
+      throw new ConfigProblem(e.setting(), e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigProblem("KEEL_DNS_SERVER", e.getMessage());
+    }
+    DomainService domains = new DomainService(system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
+    ServiceRegistry serviceRegistry = new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking));
+    // Quotas: admitted in the write path by each tenant's ledgers; the monthly check reads the read models.
+    QuotaService quotas = new QuotaService(tenantSettings.plans(), tenantReadModel, dataSource, blocking);
+    tenantUsages.set(quotas);
+    QuotaLedger.init(system, clock, quotaSettings.reconciliation());
+    QuotaAdmission admission = NodeQuotas.admission(system, tenantSettings, tenants, quotas, serviceRegistry, domains, workflows, clock);
+    // A tenant's schedule runs and alert deliveries count towards its month but are never refused.
+    Schedule.init(system, admission.counting(workflows), clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
     Tenant.init(system, workflows, clock);
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
-    AlertRule.init(system, workflows, clock, alertSettings);
+    AlertRule.init(system, admission.counting(workflows), clock, alertSettings);
     AlertReadModel alertReadModel = new AlertReadModel(dataSource,
         system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
     AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
         .start(system, alertSettings.catalogRefresh());
     // ServiceObserver for the service entities
     AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
-    ServiceObserver serviceObserver = alertEvaluator;
+    ServiceObserver serviceObserver = NodeQuotas.releasingSlots(alertEvaluator, admission);
     RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock),
         metrics.services());
 
@@ -297,29 +320,13 @@ public final class KeelNode implements AutoCloseable {
     TenantProjection.init(system, dataSource, lag);
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
-    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
     ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
-    TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
-    TenantService tenants = new TenantService(system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
-    QuotaService quotas = new QuotaService(tenantSettings.plans(), tenants, tenantReadModel, dataSource, blocking, clock);
-    tenantUsages.set(quotas);
     // Custom hostnames: claims and DNS verification (remembered entities), their list, their routes
     // under /tenants/{id}/domains, and their release when a tenant is deleted.
-    DomainSettings domainSettings;
-    DnsJavaTxtResolver dnsResolver;
-    try {
-      domainSettings = DomainSettings.fromConfig(config.getConfig("keel.tenants"));
-      dnsResolver = DnsJavaTxtResolver.create(domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
-    } catch (DomainSettings.SettingProblem e) {
-      throw new ConfigProblem(e.setting(), e.getMessage());
-    } catch (IllegalArgumentException e) {
-      throw new ConfigProblem("KEEL_DNS_SERVER", e.getMessage());
-    }
     CustomDomain.init(system, dnsResolver, clock, domainSettings);
     DomainProjection.init(system, dataSource, lag, domainSettings);
-    DomainService domains = new DomainService(system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
     tenantLifecycle.bind(new TenantLifecycle() {
       @Override
       public CompletionStage<String> activate(String tenantId) {
@@ -343,21 +350,21 @@ public final class KeelNode implements AutoCloseable {
     });
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
-    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), quotas);
+    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), admission);
     ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
     List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,
         RegisteredService.ENTITY_KEY, Tenant.ENTITY_KEY, SlugReservation.ENTITY_KEY, CustomDomain.ENTITY_KEY,
-        AlertRule.ENTITY_KEY);
+        AlertRule.ENTITY_KEY, QuotaLedger.ENTITY_KEY);
     Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
-    ServiceRoutes serviceRoutes = new ServiceRoutes(api,
-        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking)), quotas);
-    DomainRoutes domainRoutes = new DomainRoutes(api, domains, quotas, tenantSettings.rootDomain());
+    ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
+    DomainRoutes domainRoutes = new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
     AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system), List.of(
-        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT)));
+        WorkflowExecution.AUDIT, Schedule.AUDIT, RegisteredService.AUDIT, Tenant.AUDIT, CustomDomain.AUDIT, AlertRule.AUDIT,
+        QuotaLedger.AUDIT)));
     SnapshotRoutes snapshotRoutes = new SnapshotRoutes(api, new OnDemandSnapshots(system, new JournalReader(system), List.of(
         new OnDemandSnapshots.Target<>(WorkflowExecution.ENTITY_KEY, WorkflowExecution.SaveSnapshot::new),
         new OnDemandSnapshots.Target<>(Schedule.ENTITY_KEY, Schedule.SaveSnapshot::new),

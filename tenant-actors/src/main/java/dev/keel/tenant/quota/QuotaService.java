@@ -2,7 +2,6 @@ package dev.keel.tenant.quota;
 
 import static dev.keel.persistence.ReadModelSql.ts;
 
-import dev.keel.tenant.TenantPlanLookup;
 import dev.keel.tenant.TenantPlanLookup.TenantPlan;
 import dev.keel.tenant.TenantReadModel;
 import dev.keel.tenant.TenantSettings;
@@ -11,80 +10,76 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Plan quotas: counts a tenant's usage from the read models ({@code keel_services},
- * {@code keel_workflows}, {@code keel_domains}) on the blocking dispatcher and admits or refuses a
- * new service, workflow start or custom domain.
+ * Plan quotas as the read models ({@code keel_services}, {@code keel_workflows}, {@code keel_domains})
+ * show them, on the blocking dispatcher: each tenant's usage for the monthly {@code quota-check}, and
+ * the usage a tenant's {@link QuotaLedger} starts from ({@link #baseline}). Admission itself is
+ * {@link QuotaAdmission}'s, in the write path; these counts trail the journal by the projection lag.
  *
- * <p>Only new things count: re-registering a service the tenant has, starting an execution id that
- * exists, or claiming a hostname the tenant holds is always admitted, so that retries stay
- * idempotent. No tenant (the admin acting for itself) is never limited, nor is a tenant that does
- * not exist or whose plan is no longer configured (logged).
- *
- * <p>The counts trail the journal by the projection lag (normally well under a second): a burst of
- * concurrent creates can overshoot a limit by a few. Quotas are a commercial limit, not a safety
- * one, and an exact count would need every create to pass through one per-tenant entity; the
- * monthly {@code quota-check} reports any overshoot as {@code over}.
- *
- * <p>Custom domains: the domain routes call {@link #admitNewDomain} before claiming a hostname. The
- * count reads {@code keel_domains} (migration V8) once that table exists, and is 0 before.
+ * <p>Custom domains are counted from {@code keel_domains} (migration V8) once that table exists, and
+ * are 0 before.
  */
 public final class QuotaService implements TenantUsages {
 
-  private static final Logger log = LoggerFactory.getLogger(QuotaService.class);
   private static final int PAGE = 500;
 
   private final Map<String, TenantSettings.Plan> plans;
-  private final TenantPlanLookup tenants;
   private final TenantReadModel tenantList;
   private final DataSource dataSource;
   private final Executor blocking;
-  private final Clock clock;
   private volatile boolean domainsTableSeen;
 
-  public QuotaService(Map<String, TenantSettings.Plan> plans, TenantPlanLookup tenants, TenantReadModel tenantList,
-                      DataSource dataSource, Executor blocking, Clock clock) {
+  public QuotaService(Map<String, TenantSettings.Plan> plans, TenantReadModel tenantList, DataSource dataSource, Executor blocking) {
     this.plans = Map.copyOf(plans);
-    this.tenants = tenants;
     this.tenantList = tenantList;
     this.dataSource = dataSource;
     this.blocking = blocking;
-    this.clock = clock;
-  }
-
-  /** Completes when {@code tenantId} may register service {@code serviceId}; fails with {@link QuotaExceededException}. */
-  public CompletionStage<Void> admitNewService(String tenantId, String serviceId) {
-    return admit(tenantId, Quota.SERVICES, (c, t) -> countServices(c, t.tenantId(), serviceId));
   }
 
   /**
-   * Completes when {@code tenantId} may start execution {@code workflowId} this calendar month (UTC);
-   * fails with {@link QuotaExceededException} carrying the seconds until the next month.
+   * What a new ledger of {@code tenantId} starts from: the ids of its services or custom domains, or
+   * the number of its workflow starts in {@code month} (UTC).
    */
-  public CompletionStage<Void> admitNewWorkflowStart(String tenantId, String workflowId) {
-    return admit(tenantId, Quota.WORKFLOW_STARTS, (c, t) -> countStarts(c, t.tenantId(), workflowId, YearMonth.now(clock.withZone(ZoneOffset.UTC))));
+  public CompletionStage<QuotaAdmission.Baseline> baseline(String tenantId, Quota quota, YearMonth month) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = dataSource.getConnection()) {
+        switch (quota) {
+          case SERVICES:
+            return new QuotaAdmission.Baseline(ids(c, "SELECT id FROM keel_services WHERE tenant_id = ?", tenantId), 0);
+          case DOMAINS:
+            return new QuotaAdmission.Baseline(domainsTable(c)
+                ? ids(c, "SELECT hostname FROM keel_domains WHERE tenant_id = ?", tenantId) : List.of(), 0);
+          default:
+            return new QuotaAdmission.Baseline(List.of(), countStarts(c, tenantId, null, month).used());
+        }
+      } catch (SQLException e) {
+        // Problems maps an SQLException cause to 503: the client's request was fine.
+        throw new IllegalStateException("quota baseline unavailable: " + e.getMessage(), e);
+      }
+    }, blocking);
   }
 
-  /** Completes when {@code tenantId} may claim custom hostname {@code hostname}; fails with {@link QuotaExceededException}. */
-  public CompletionStage<Void> admitNewDomain(String tenantId, String hostname) {
-    return admit(tenantId, Quota.DOMAINS, (c, t) -> countDomains(c, t.tenantId(), hostname));
+  private static List<String> ids(Connection c, String sql, String tenantId) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) ids.add(rs.getString(1));
+      }
+    }
+    return ids;
   }
 
   @Override
@@ -126,53 +121,8 @@ public final class QuotaService implements TenantUsages {
     }
   }
 
-  // ---------------------------------------------------------------- admission
-
   /** How many a tenant has, and whether the one asked about is among them already. */
   private record Count(long used, boolean existing) {}
-
-  @FunctionalInterface
-  private interface Counter {
-    Count count(Connection c, TenantPlan tenant) throws SQLException;
-  }
-
-  private CompletionStage<Void> admit(String tenantId, Quota quota, Counter counter) {
-    if (tenantId == null) return CompletableFuture.completedFuture(null);
-    return tenants.plan(tenantId).thenComposeAsync(found -> {
-      Optional<TenantSettings.Plan> plan = found.map(t -> plans.get(t.plan()));
-      if (found.isEmpty()) return CompletableFuture.completedFuture(null);
-      if (plan.isEmpty()) {
-        log.warn("quota not enforced: unknown plan tenantId={} plan={} quota={}", tenantId, found.get().plan(), quota.key());
-        return CompletableFuture.completedFuture(null);
-      }
-      int limit = quota.limitIn(plan.get());
-      if (limit < 0) return CompletableFuture.completedFuture(null);
-      Count count;
-      try (Connection c = dataSource.getConnection()) {
-        count = counter.count(c, found.get());
-      } catch (SQLException e) {
-        // Problems maps an SQLException cause to 503: the client's request was fine.
-        return CompletableFuture.failedFuture(new IllegalStateException("quota count unavailable: " + e.getMessage(), e));
-      }
-      if (count.existing() || count.used() < limit) return CompletableFuture.completedFuture(null);
-      QuotaExceededException refused = refusal(quota, found.get(), limit, count.used());
-      log.info("quota exceeded tenantId={} plan={} quota={} limit={} used={}", tenantId, found.get().plan(), quota.key(), limit, count.used());
-      return CompletableFuture.failedFuture(refused);
-    }, blocking);
-  }
-
-  private QuotaExceededException refusal(Quota quota, TenantPlan tenant, int limit, long used) {
-    String allows = "plan " + tenant.plan() + " allows " + quota.count(limit) + "; ";
-    if (quota == Quota.WORKFLOW_STARTS) {
-      Instant now = clock.instant();
-      YearMonth month = YearMonth.from(now.atZone(ZoneOffset.UTC));
-      Instant next = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-      long seconds = Math.max(1, (Duration.between(now, next).toMillis() + 999) / 1000);
-      return new QuotaExceededException(quota, tenant.plan(), limit, used,
-          allows + tenant.slug() + " has started " + used + " in " + month, seconds);
-    }
-    return new QuotaExceededException(quota, tenant.plan(), limit, used, allows + tenant.slug() + " has " + used, null);
-  }
 
   // ---------------------------------------------------------------- counts
 

@@ -12,7 +12,8 @@ import java.util.Optional;
  * URL is a secret (a Slack incoming webhook's path is its credential): never logged or shown.
  */
 public record QuotaSettings(boolean monthlySchedule, Optional<URI> webhookUrl, Duration webhookTimeout,
-                            Duration webhookInitialBackoff, Duration webhookMaxBackoff, int webhookMaxAttempts) {
+                            Duration webhookInitialBackoff, Duration webhookMaxBackoff, int webhookMaxAttempts,
+                            QuotaLedger.Reconciliation reconciliation) {
 
   public static QuotaSettings fromConfig(Config tenants) {
     String url = tenants.getString("quota-webhook-url").trim();
@@ -31,6 +32,7 @@ public record QuotaSettings(boolean monthlySchedule, Optional<URI> webhookUrl, D
     }
     return new QuotaSettings(tenants.getBoolean("quota-check-schedule"), webhook, tenants.getDuration("quota-webhook-timeout"),
         tenants.getDuration("quota-webhook-initial-backoff"), tenants.getDuration("quota-webhook-max-backoff"),
-        tenants.getInt("quota-webhook-max-attempts"));
+        tenants.getInt("quota-webhook-max-attempts"),
+        new QuotaLedger.Reconciliation(tenants.getDuration("quota-reconcile-interval"), tenants.getDuration("quota-reconcile-grace")));
   }
 }

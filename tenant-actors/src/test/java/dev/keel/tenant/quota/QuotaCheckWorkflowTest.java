@@ -183,7 +183,8 @@ class QuotaCheckWorkflowTest {
 
   private QuotaCheckWorkflow workflow(boolean withWebhook) {
     QuotaSettings settings = new QuotaSettings(true, withWebhook ? Optional.of(webhook.url("/hooks/T000/B000/secret")) : Optional.empty(),
-        WEBHOOK_TIMEOUT, Duration.ofMillis(10), Duration.ofMillis(100), 8);
+        WEBHOOK_TIMEOUT, Duration.ofMillis(10), Duration.ofMillis(100), 8,
+        new QuotaLedger.Reconciliation(Duration.ofMinutes(1), Duration.ofMinutes(2)));
     return new QuotaCheckWorkflow(() -> usages, new JdkOutboundHttp(Duration.ofSeconds(2)), settings, clock);
   }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keel.persistence.DatabaseSettings;
-import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.TestDatabases;
 import dev.keel.tenant.TenantPlanLookup.TenantPlan;
 import dev.keel.tenant.TenantReadModel;
@@ -17,11 +16,6 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Quotas counted from the read-model tables of a Flyway-migrated database, the embedded H2 and
  * (when a server answers, see {@link TestDatabases}) PostgreSQL: rows are written the way the
- * projections write them, and each admission is checked against a tiny plan.
+ * projections write them; what a new ledger starts from, and each tenant's usage of a month.
  */
 class QuotaServiceTest {
 
@@ -49,8 +43,6 @@ class QuotaServiceTest {
   private TestDatabases.Migrated database;
   private DataSource dataSource;
   private QuotaService quotas;
-  private final ManualClock clock = new ManualClock(NOW);
-  private final AtomicInteger planLookups = new AtomicInteger();
   private final Map<String, TenantPlan> tenants = Map.of(
       ACME, new TenantPlan(ACME, "acme", "free"),
       GLOBEX, new TenantPlan(GLOBEX, "globex", "free"),
@@ -60,10 +52,7 @@ class QuotaServiceTest {
   private void open(DatabaseSettings.Kind kind) {
     database = TestDatabases.migrated(kind, dir, "quota-test");
     dataSource = database.dataSource();
-    quotas = new QuotaService(PLANS, id -> {
-      planLookups.incrementAndGet();
-      return CompletableFuture.completedFuture(Optional.ofNullable(tenants.get(id)));
-    }, new TenantReadModel(dataSource, Runnable::run), dataSource, Runnable::run, clock);
+    quotas = new QuotaService(PLANS, new TenantReadModel(dataSource, Runnable::run), dataSource, Runnable::run);
   }
 
   @AfterEach
@@ -73,96 +62,24 @@ class QuotaServiceTest {
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void aNewServiceOverThePlanIsRefusedNamingTheQuotaButReRegisteringIsNot(DatabaseSettings.Kind kind) throws Exception {
+  void aLedgerStartsFromWhatTheReadModelsHold(DatabaseSettings.Kind kind) throws Exception {
     open(kind);
     service("ledger", ACME);
-    assertThat(refusal(quotas.admitNewService(ACME, "billing"))).as("1 of 2").isNull();
     service("billing", ACME);
-    service("other-tenants", GLOBEX);
-    service("admins-own", null);
+    service("search", GLOBEX);
+    workflow("october", ACME, Instant.parse("2026-10-31T23:59:59Z"));
+    workflow("november-1", ACME, NOW);
+    workflow("november-2", ACME, NOW);
+    workflow("globex", GLOBEX, NOW);
 
-    QuotaExceededException refused = refusal(quotas.admitNewService(ACME, "search"));
-
-    assertThat(refused).isNotNull();
-    assertThat(refused.quota()).isEqualTo(Quota.SERVICES);
-    assertThat(refused.getMessage()).isEqualTo("plan free allows 2 services; acme has 2");
-    assertThat(refused.plan()).isEqualTo("free");
-    assertThat(refused.limit()).isEqualTo(2);
-    assertThat(refused.used()).isEqualTo(2);
-    assertThat(refused.retryAfterSeconds()).as("time alone does not help").isNull();
-    assertThat(refusal(quotas.admitNewService(ACME, "billing"))).as("re-registering").isNull();
-    assertThat(refusal(quotas.admitNewService(GLOBEX, "search"))).as("another tenant's count").isNull();
-    assertThat(refusal(quotas.admitNewService(GLOBEX, "other-tenants"))).isNull();
+    assertThat(baseline(ACME, Quota.SERVICES).resourceIds()).containsExactlyInAnyOrder("ledger", "billing");
+    assertThat(baseline(ACME, Quota.WORKFLOW_STARTS).used()).as("this month's, UTC").isEqualTo(2);
+    assertThat(baseline(GLOBEX, Quota.DOMAINS).resourceIds()).isEmpty();
+    assertThat(baseline(BIG, Quota.SERVICES).resourceIds()).isEmpty();
   }
 
-  @ParameterizedTest
-  @EnumSource(DatabaseSettings.Kind.class)
-  void workflowStartsCountWithinTheCalendarMonthInUtcAndRetryAfterIsTheNextMonth(DatabaseSettings.Kind kind) throws Exception {
-    open(kind);
-    Instant monthStart = Instant.parse("2026-11-01T00:00:00Z");
-    workflow("last-month-1", ACME, monthStart.minusNanos(1000));
-    workflow("last-month-2", ACME, monthStart.minusSeconds(86_400));
-    workflow("first", ACME, monthStart);
-    workflow("second", ACME, NOW.minusSeconds(60));
-    workflow("lifecycle", null, NOW.minusSeconds(60));
-    assertThat(refusal(quotas.admitNewWorkflowStart(ACME, "third"))).as("2 of 3 this month").isNull();
-    workflow("third", ACME, NOW.minusSeconds(1));
-
-    QuotaExceededException refused = refusal(quotas.admitNewWorkflowStart(ACME, "fourth"));
-
-    assertThat(refused.quota()).isEqualTo(Quota.WORKFLOW_STARTS);
-    assertThat(refused.getMessage()).isEqualTo("plan free allows 3 workflow starts per month; acme has started 3 in 2026-11");
-    assertThat(refused.retryAfterSeconds()).as("until 2026-12-01T00:00Z").isEqualTo(60);
-    assertThat(refusal(quotas.admitNewWorkflowStart(ACME, "third"))).as("an existing id is a retry, not a start").isNull();
-    assertThat(refusal(quotas.admitNewWorkflowStart(ACME, "lifecycle"))).as("any existing id").isNull();
-
-    clock.set(Instant.parse("2026-12-01T00:00:00Z"));
-    assertThat(refusal(quotas.admitNewWorkflowStart(ACME, "fourth"))).as("a new month").isNull();
-  }
-
-  @ParameterizedTest
-  @EnumSource(DatabaseSettings.Kind.class)
-  void domainsCountOnceTheirTableExists(DatabaseSettings.Kind kind) throws Exception {
-    open(kind);
-    // Before the custom-domains migration (V8) there is no table: nothing to count.
-    sql("DROP TABLE IF EXISTS keel_domains");
-    assertThat(refusal(quotas.admitNewDomain(ACME, "shop.acme.test"))).isNull();
-    assertThat(quotas.usage(tenants.get(ACME), YearMonth.of(2026, 11)).quotas())
-        .contains(QuotaUsage.of(Quota.DOMAINS, 0, 1));
-
-    // V8's table, as the custom-domains change defines it.
-    sql("CREATE TABLE keel_domains (hostname VARCHAR(253) PRIMARY KEY, tenant_id VARCHAR(128) NOT NULL, "
-        + "status VARCHAR(32) NOT NULL, certificate_status VARCHAR(16) NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, "
-        + "updated_at TIMESTAMP WITH TIME ZONE NOT NULL, verified_at TIMESTAMP WITH TIME ZONE)");
-    sql("INSERT INTO keel_domains (hostname, tenant_id, status, certificate_status, created_at, updated_at) "
-        + "VALUES ('shop.acme.test', ?, 'verified', 'issued', ?, ?)", ACME, ts(NOW), ts(NOW));
-
-    QuotaExceededException refused = refusal(quotas.admitNewDomain(ACME, "blog.acme.test"));
-    assertThat(refused.quota()).isEqualTo(Quota.DOMAINS);
-    assertThat(refused.getMessage()).isEqualTo("plan free allows 1 custom domain; acme has 1");
-    assertThat(refusal(quotas.admitNewDomain(ACME, "shop.acme.test"))).as("the hostname it holds").isNull();
-    assertThat(refusal(quotas.admitNewDomain(GLOBEX, "shop.globex.test"))).isNull();
-  }
-
-  @ParameterizedTest
-  @EnumSource(DatabaseSettings.Kind.class)
-  void theAdminUnlimitedPlansUnknownTenantsAndUnknownPlansAreNeverRefused(DatabaseSettings.Kind kind) throws Exception {
-    open(kind);
-    for (String id : List.of("a", "b", "c")) {
-      service(id, null);
-      service(id + "-big", BIG);
-      service(id + "-legacy", LEGACY);
-      workflow(id, null, NOW);
-      workflow(id + "-big", BIG, NOW);
-    }
-
-    assertThat(refusal(quotas.admitNewService(null, "d"))).isNull();
-    assertThat(refusal(quotas.admitNewWorkflowStart(null, "d"))).isNull();
-    assertThat(planLookups).as("the admin acting for itself costs nothing").hasValue(0);
-    assertThat(refusal(quotas.admitNewService(BIG, "d-big"))).isNull();
-    assertThat(refusal(quotas.admitNewWorkflowStart(BIG, "d-big"))).isNull();
-    assertThat(refusal(quotas.admitNewService(LEGACY, "d-legacy"))).as("a plan no longer configured").isNull();
-    assertThat(refusal(quotas.admitNewService("tnosuchtenantnosuchtenantno", "d"))).isNull();
+  private QuotaAdmission.Baseline baseline(String tenantId, Quota quota) {
+    return quotas.baseline(tenantId, quota, YearMonth.of(2026, 11)).toCompletableFuture().join();
   }
 
   @ParameterizedTest
@@ -216,17 +133,6 @@ class QuotaServiceTest {
   private void sql(String statement, Object... args) throws Exception {
     try (Connection c = dataSource.getConnection()) {
       update(c, statement, args);
-    }
-  }
-
-  /** The refusal an admission failed with, or null when it was admitted. */
-  private static QuotaExceededException refusal(CompletionStage<Void> admission) {
-    try {
-      admission.toCompletableFuture().join();
-      return null;
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof QuotaExceededException q) return q;
-      throw e;
     }
   }
 }
