@@ -119,7 +119,8 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   static String describe(Throwable t) {
-    if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException) {
+    if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException
+        || t instanceof dev.keel.workflow.outbound.OutboundRefusedException) {
       return t.getMessage();
     }
     String message = t.getMessage();
@@ -131,6 +132,11 @@ final class ReplayingContext implements WorkflowContext {
   @Override
   public String workflowId() {
     return attempt.data().id();
+  }
+
+  @Override
+  public java.util.Optional<String> tenantId() {
+    return java.util.Optional.ofNullable(attempt.data().tenantId());
   }
 
   @Override
