@@ -66,7 +66,7 @@ import dev.keel.tenant.quota.QuotaSettings;
 import dev.keel.tenant.quota.TenantUsages;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
-import dev.keel.workflow.builtin.JdkOutboundHttp;
+import dev.keel.workflow.builtin.OutboundHttp;
 import dev.keel.workflow.execution.WorkflowDeps;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowRegistry;
@@ -158,9 +158,11 @@ public final class KeelNode implements AutoCloseable {
     // Built-ins first, so that a plug-in taking a built-in's name is refused while loading plug-ins
     // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
     registry.register(new ExampleWorkflow());
-    JdkOutboundHttp outboundHttp = new JdkOutboundHttp(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
+    OutboundClients outbound = OutboundClients.fromConfig(config, settings);
+    OutboundHttp outboundHttp = outbound.create(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
     registry.register(new HttpSequenceWorkflow(outboundHttp));
-    registry.register(webhookDelivery(config));
+    // Alert rules start it; a tenant's key may not, as its URL would be the tenant's to choose.
+    registry.registerAdminOnly(webhookDelivery(config, outbound));
     TenantSettings tenantSettings;
     QuotaSettings quotaSettings;
     try {
@@ -221,7 +223,7 @@ public final class KeelNode implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", setup);
     try {
       return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages,
-          metrics, fence);
+          metrics, fence, outbound);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -234,7 +236,7 @@ public final class KeelNode implements AutoCloseable {
                                HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
                                QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
                                AtomicReference<TenantUsages> tenantUsages, NodeMetrics metrics,
-                               Optional<ClusterFence> fence) {
+                               Optional<ClusterFence> fence, OutboundClients outbound) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
     shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-metrics", () -> {
       metrics.close();
@@ -399,6 +401,11 @@ public final class KeelNode implements AutoCloseable {
     } catch (Exception e) {
       throw new ConfigProblem("KEEL_HTTP_PORT", "cannot listen on " + settings.host() + ":" + settings.httpPort() + ": " + rootMessage(e));
     }
+    outbound.bound(binding.localAddress().getPort(), cluster.selfMember().address().getPort().orElse(0));
+    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-outbound-http", () -> {
+      outbound.close();
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
     // Stop taking requests first, let in-flight ones finish, then the cluster hands off shards.
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind().thenApply(x -> Done.getInstance()));
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
@@ -416,10 +423,10 @@ public final class KeelNode implements AutoCloseable {
   }
 
   /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
-  private static WebhookDeliveryWorkflow webhookDelivery(Config config) {
+  private static WebhookDeliveryWorkflow webhookDelivery(Config config, OutboundClients outbound) {
     try {
       Config delivery = config.getConfig("keel.alerts.delivery");
-      return new WebhookDeliveryWorkflow(new JdkOutboundHttp(delivery.getDuration("connect-timeout")),
+      return new WebhookDeliveryWorkflow(outbound.create(delivery.getDuration("connect-timeout")),
           WebhookDeliveryWorkflow.Settings.fromConfig(delivery));
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.alerts.delivery", e.getMessage());

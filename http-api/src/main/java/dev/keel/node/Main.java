@@ -111,6 +111,9 @@ public final class Main implements Runnable {
     Integer requiredContactPoints;
     @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
     String dnsServer;
+    @Option(names = "--outbound-allow", description = "CIDRs and host names that tenants' outbound requests may reach anyway, "
+        + "comma-separated (KEEL_OUTBOUND_ALLOW; empty = public addresses only)")
+    String outboundAllow;
     @Option(names = "--log-format", description = "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default text)")
     String logFormat;
 
@@ -146,6 +149,7 @@ public final class Main implements Runnable {
       put(flags, "keel.cluster.kubernetes.namespace", namespace);
       put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
       put(flags, "keel.tenants.dns-server", dnsServer);
+      put(flags, "keel.workflows.outbound.allow", outboundAllow);
       // A node started from the command line ends its JVM when its actor system ends.
       flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
       Config overrides = ConfigFactory.parseMap(flags);

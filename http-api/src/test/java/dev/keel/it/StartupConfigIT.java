@@ -101,6 +101,15 @@ class StartupConfigIT {
   }
 
   @Test
+  void badOutboundAllowList_namesOutboundAllow() throws Exception {
+    KeelChildProcess node = badStart("bad-outbound-allow", List.of(), Map.of("KEEL_OUTBOUND_ALLOW", "10.0.0.0/8,10.0.0.0/33"));
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_OUTBOUND_ALLOW");
+    assertThat(node.stderrLines().get(0)).as(node.describe("the line names the entry")).contains("10.0.0.0/33");
+    KeelChildProcess flagged = badStart("bad-outbound-allow-flag", List.of("--outbound-allow", "0x7f000001"), Map.of());
+    assertOneLineNaming(flagged, flagged.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_OUTBOUND_ALLOW");
+  }
+
+  @Test
   void missingPluginsDir_namesPluginsDir() throws Exception {
     KeelChildProcess node = badStart("no-plugins-dir", List.of("--plugins-dir", "/does/not/exist"), Map.of());
     assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_PLUGINS_DIR");

@@ -56,6 +56,8 @@ class AlertsIT {
     // Retries of a failing webhook within the test's patience.
     overrides.put("keel.alerts.delivery.initial-backoff", "200ms");
     overrides.put("keel.alerts.delivery.max-backoff", "1s");
+    // The receiver listens on loopback, which a tenant's rule may reach only when the operator allows it.
+    overrides.put("keel.workflows.outbound.allow", "127.0.0.1/32");
     try (WebhookReceiver hooks = new WebhookReceiver(); KeelNode node = NodeHttp.start(overrides)) {
       NodeHttp api = NodeHttp.ready(node);
 

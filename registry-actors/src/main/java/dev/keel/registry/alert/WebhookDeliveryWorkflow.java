@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundRefusedException;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.StepFailedException;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Delivers one alert firing to a webhook: one durable step that POSTs the JSON {@code payload} to
@@ -39,7 +41,8 @@ import java.util.Objects;
  * retried with exponential backoff and jitter per {@link Settings}; once the attempts run out the
  * execution fails with {@link WebhookNotDeliveredException}. How many attempts a delivery took is
  * the {@code attempts} of its {@code deliver} step in the execution. Errors name the URL without
- * its query, user info or fragment, which may carry secrets.
+ * its query, user info or fragment, which may carry secrets. A delivery of a tenant's rule may reach
+ * only what the outbound rule allows; a refused one fails at once, without retries.
  */
 public final class WebhookDeliveryWorkflow
     implements Workflow<WebhookDeliveryWorkflow.Input, WebhookDeliveryWorkflow.Output> {
@@ -94,7 +97,7 @@ public final class WebhookDeliveryWorkflow
     }
 
     RetryPolicy retryPolicy() {
-      return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of());
+      return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of(OutboundRefusedException.class));
     }
   }
 
@@ -157,14 +160,25 @@ public final class WebhookDeliveryWorkflow
     Map<String, String> headers = Map.of(
         "Content-Type", "application/json",
         IDEMPOTENCY_KEY_HEADER, input.idempotencyKey());
+    // A tenant's alert rule names the URL: the outbound rule holds for its deliveries.
+    OutboundHttp.Requester requester = ctx.tenantId().isPresent() ? OutboundHttp.Requester.TENANT : OutboundHttp.Requester.OPERATOR;
+    AtomicBoolean refused = new AtomicBoolean();
     try {
       return ctx.step(STEP, Output.class, settings.retryPolicy(), () -> {
-        OutboundHttp.Response response = send(new OutboundHttp.Request("POST", url, headers, body, settings.requestTimeout()), where);
+        OutboundHttp.Response response;
+        try {
+          response = send(new OutboundHttp.Request("POST", url, headers, body, settings.requestTimeout(), requester), where);
+        } catch (OutboundRefusedException e) {
+          refused.set(true);
+          throw e;
+        }
         int status = response.status();
         if (status >= 200 && status < 300) return new Output(status);
         throw new DeliveryAttemptException(status, where + " answered " + status + excerpt(response.body()), null);
       });
     } catch (StepFailedException e) {
+      // A refusal is not retried: the execution fails at once with the refusal as its error.
+      if (refused.get()) throw e;
       String last = e.getMessage().replaceFirst("^step '" + STEP + "' failed: ", "")
           .replaceFirst("^" + DeliveryAttemptException.class.getSimpleName() + ": ", "");
       throw new WebhookNotDeliveredException("gave up after " + settings.maxAttempts() + " attempts; last: " + last);
@@ -176,6 +190,8 @@ public final class WebhookDeliveryWorkflow
       return http.send(request);
     } catch (InterruptedIOException e) {
       throw e;
+    } catch (OutboundRefusedException e) {
+      throw new OutboundRefusedException(where + " refused: " + e.getMessage());
     } catch (HttpTimeoutException e) {
       throw new DeliveryAttemptException(0, where + " timed out after " + request.timeout().toMillis() + " ms", e);
     } catch (IOException e) {

@@ -18,6 +18,9 @@ import dev.keel.registry.alert.WebhookDeliveryWorkflow.Settings;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow.WebhookNotDeliveredException;
 import dev.keel.workflow.builtin.JdkOutboundHttp;
 import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.GuardedOutboundHttp;
+import dev.keel.workflow.outbound.HostResolver;
+import dev.keel.workflow.outbound.OutboundRule;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import java.io.IOException;
@@ -134,6 +137,25 @@ class WebhookDeliveryWorkflowTest {
   }
 
   @Test
+  void aTenantsDeliveryToAForbiddenAddressFailsAtOnceWithoutShowingThePath() throws Exception {
+    server.script("/hook", Answer.empty(204));
+    try (GuardedOutboundHttp guarded = new GuardedOutboundHttp(HTTP, OutboundRule.parse("", java.util.Set::of),
+        HostResolver.SYSTEM, Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+      WebhookDeliveryWorkflow guardedWorkflow = new WebhookDeliveryWorkflow(guarded, FAST);
+      FakeWorkflowContext tenantCtx = new FakeWorkflowContext("alert.acme.1").ofTenant("acme");
+
+      assertThatThrownBy(() -> guardedWorkflow.run(tenantCtx, input("/hook")))
+          .hasMessageContaining("POST " + WebhookDeliveryWorkflow.withoutSecrets(server.url("/hook")) + " refused: 127.0.0.1 is a loopback address")
+          .hasMessageNotContaining("/hook")
+          .hasMessageNotContaining("Exception");
+      assertThat(tenantCtx.stepRecord("deliver").attempts()).as("not retried").isEqualTo(1);
+      assertThat(server.received("/hook")).isEmpty();
+
+      assertThat(guardedWorkflow.run(ctx, input("/hook"))).as("the admin's own rule").isEqualTo(new Output(204));
+    }
+  }
+
+  @Test
   void aRefusedConnectionIsRetriedAndErrorsNeverShowTheQueryOrCredentials() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -161,7 +183,8 @@ class WebhookDeliveryWorkflowTest {
     assertThat(defaults).isEqualTo(new Settings(20, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2,
         Duration.ofSeconds(10)));
     assertThat(defaults.retryPolicy())
-        .isEqualTo(new RetryPolicy(20, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2, List.of()));
+        .isEqualTo(new RetryPolicy(20, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2,
+            List.of(dev.keel.workflow.outbound.OutboundRefusedException.class)));
 
     ctx = new FakeWorkflowContext("wf");
     server.script("/hook", Answer.empty(200));

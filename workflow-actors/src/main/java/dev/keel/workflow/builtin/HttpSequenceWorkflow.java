@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.keel.persistence.grammar.Durations;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.persistence.grammar.InvalidValueException;
+import dev.keel.workflow.outbound.OutboundRefusedException;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.Workflow;
@@ -183,12 +184,14 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     String where = spec.method() + " " + withoutSecrets(url);
     byte[] body = isAbsent(spec.body()) ? null : JSON.writeValueAsBytes(spec.body());
     Duration timeout = Duration.ofSeconds(spec.timeoutSeconds() == null ? DEFAULT_TIMEOUT_SECONDS : spec.timeoutSeconds());
+    // A tenant's definition says where Keel connects: the outbound rule holds for it.
+    OutboundHttp.Requester requester = ctx.tenantId().isPresent() ? OutboundHttp.Requester.TENANT : OutboundHttp.Requester.OPERATOR;
     return ctx.step(step.name(), StepResult.class, retryPolicy(step.retry()), () -> {
       Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       if (body != null) headers.put("Content-Type", "application/json");
       if (spec.headers() != null) headers.putAll(spec.headers());
       headers.put(IDEMPOTENCY_KEY_HEADER, ctx.idempotencyKey());
-      OutboundHttp.Response response = send(new OutboundHttp.Request(spec.method(), url, headers, body, timeout), where);
+      OutboundHttp.Response response = send(new OutboundHttp.Request(spec.method(), url, headers, body, timeout, requester), where);
       int status = response.status();
       if (status >= 200 && status < 300) return new StepResult(status, parseBody(response.body()));
       String message = where + " answered " + status + excerpt(response.body());
@@ -204,6 +207,8 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
       return http.send(request);
     } catch (InterruptedIOException e) {
       throw e;
+    } catch (OutboundRefusedException e) {
+      throw new OutboundRefusedException(where + " refused: " + e.getMessage());
     } catch (HttpTimeoutException e) {
       HttpTimeoutException timedOut = new HttpTimeoutException(
           where + " timed out after " + request.timeout().toSeconds() + " s (" + e.getMessage() + ")");
@@ -217,7 +222,7 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   /** The policy of a request step; absent fields keep their {@link RetryPolicy#defaults()} value. */
   static RetryPolicy retryPolicy(Retry retry) {
     RetryPolicy defaults = RetryPolicy.defaults();
-    if (retry == null) return defaults.withNonRetryable(RequestRejectedException.class);
+    if (retry == null) return defaults.withNonRetryable(RequestRejectedException.class, OutboundRefusedException.class);
     Duration initial = retry.initialBackoff() == null ? defaults.initialBackoff() : Duration.parse(retry.initialBackoff());
     Duration max = retry.maxBackoff() == null ? later(defaults.maxBackoff(), initial) : Duration.parse(retry.maxBackoff());
     return new RetryPolicy(
@@ -226,7 +231,7 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
         max,
         retry.multiplier() == null ? defaults.multiplier() : retry.multiplier(),
         retry.jitter() == null ? defaults.jitter() : retry.jitter(),
-        List.of(RequestRejectedException.class));
+        List.of(RequestRejectedException.class, OutboundRefusedException.class));
   }
 
   private static JsonNode parseBody(byte[] body) {
@@ -316,6 +321,26 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
       } else if (step.timeout() != null) {
         problems.add(new InputProblem(at + ".timeout", "only for a signal step"));
       }
+    }
+    return problems;
+  }
+
+  /**
+   * For a tenant's execution, also refuses a request step whose URL is an address the outbound
+   * rule never lets a tenant reach ({@code http://127.0.0.1/}, {@code http://[::1]/}, {@code
+   * http://0x7f000001/}), so that the start is a 400 rather than a step that fails later. Host
+   * names are judged when the step connects.
+   */
+  @Override
+  public List<InputProblem> validateStart(Input input, String tenantId) {
+    List<InputProblem> problems = validate(input);
+    if (tenantId == null || !problems.isEmpty()) return problems;
+    for (int i = 0; i < input.steps().size(); i++) {
+      Request request = input.steps().get(i).request();
+      if (request == null) continue;
+      String field = "steps[" + i + "].request.url";
+      http.refusalOf(URI.create(request.url()), OutboundHttp.Requester.TENANT).ifPresent(reason ->
+          problems.add(new InputProblem(field, "may not be reached from a tenant's workflow: " + reason)));
     }
     return problems;
   }

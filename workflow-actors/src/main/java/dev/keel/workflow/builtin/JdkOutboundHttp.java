@@ -1,5 +1,6 @@
 package dev.keel.workflow.builtin;
 
+import dev.keel.workflow.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.http.HttpClient;
@@ -39,6 +40,10 @@ public final class JdkOutboundHttp implements OutboundHttp {
 
   @Override
   public Response send(Request request) throws IOException {
+    if (request.requester() != Requester.OPERATOR) {
+      // This client cannot check where it connects: a tenant's request needs GuardedOutboundHttp.
+      throw new OutboundRefusedException("requests on a tenant's behalf are not sent without the outbound address check");
+    }
     HttpRequest.BodyPublisher body = request.body() == null
         ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofByteArray(request.body());

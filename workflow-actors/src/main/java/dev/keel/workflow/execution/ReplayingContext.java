@@ -122,7 +122,8 @@ final class ReplayingContext implements WorkflowContext {
 
   static String describe(Throwable t) {
     if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException
-        || t instanceof InvalidValueException) {
+        || t instanceof InvalidValueException
+        || t instanceof dev.keel.workflow.outbound.OutboundRefusedException) {
       return t.getMessage();
     }
     String message = t.getMessage();
@@ -134,6 +135,11 @@ final class ReplayingContext implements WorkflowContext {
   @Override
   public String workflowId() {
     return attempt.data().id();
+  }
+
+  @Override
+  public java.util.Optional<String> tenantId() {
+    return java.util.Optional.ofNullable(attempt.data().tenantId());
   }
 
   @Override

@@ -84,7 +84,7 @@ public final class WorkflowService implements WorkflowStarter {
     Workflow<?, ?> workflow = registry.find(workflowName).orElse(null);
     if (workflow == null) return CompletableFuture.failedFuture(new UnknownWorkflowException(workflowName));
     JsonNode normalized = input == null ? NullNode.getInstance() : input;
-    List<InputProblem> problems = validate(workflow, normalized);
+    List<InputProblem> problems = validate(workflow, normalized, tenantId);
     if (!problems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(problems));
     int version = workflow.version();
     // The asker answers 503 when the ask times out; past that instant the entity must not start it.
@@ -126,7 +126,7 @@ public final class WorkflowService implements WorkflowStarter {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private List<InputProblem> validate(Workflow workflow, JsonNode input) {
+  private List<InputProblem> validate(Workflow workflow, JsonNode input, String tenantId) {
     Object typed;
     try {
       typed = inputMapper.treeToValue(input, workflow.inputType());
@@ -142,7 +142,7 @@ public final class WorkflowService implements WorkflowStarter {
     }
     if (typed == null) return List.of(new InputProblem("input", "is required"));
     List<InputProblem> problems = new ArrayList<>();
-    for (Object p : workflow.validate(typed)) {
+    for (Object p : workflow.validateStart(typed, tenantId)) {
       InputProblem problem = (InputProblem) p;
       problems.add(new InputProblem(problem.field().startsWith("input") ? problem.field() : "input." + problem.field(), problem.message()));
     }

@@ -55,6 +55,14 @@ public interface Workflow<I, O> {
     return java.util.List.of();
   }
 
+  /**
+   * The check Keel runs before a start: {@link #validate(Object)}, plus whatever depends on who the
+   * execution will belong to ({@code tenantId}, null for the admin's own and Keel's).
+   */
+  default java.util.List<InputProblem> validateStart(I input, String tenantId) {
+    return validate(input);
+  }
+
   /** One line for {@code GET /api/v1/workflow-definitions}. */
   default String description() {
     return "";

@@ -13,6 +13,13 @@ public interface WorkflowContext {
   String workflowId();
 
   /**
+   * The tenant the execution belongs to, or empty for the admin's own executions and Keel's. A
+   * workflow that calls other systems where its input says should send such requests as
+   * {@code OutboundHttp.Requester.TENANT} when this is present, so that the outbound rule holds.
+   */
+  java.util.Optional<String> tenantId();
+
+  /**
    * Inside a step body: a key stable across retries and replays of that step
    * ({@code <workflowId>/<stepName>}), for calls to other systems that deduplicate. Outside a step
    * it throws {@link IllegalStateException}.

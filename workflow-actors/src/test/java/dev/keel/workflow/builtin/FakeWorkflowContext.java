@@ -36,9 +36,21 @@ public final class FakeWorkflowContext implements WorkflowContext {
   private final Map<String, Duration> signalTimeouts = new LinkedHashMap<>();
   private final Map<String, Object> signals = new HashMap<>();
   private String currentStep;
+  private String tenantId;
 
   public FakeWorkflowContext(String workflowId) {
     this.workflowId = workflowId;
+  }
+
+  /** Runs as an execution of {@code tenantId} (by default the admin's own). */
+  public FakeWorkflowContext ofTenant(String tenantId) {
+    this.tenantId = tenantId;
+    return this;
+  }
+
+  @Override
+  public java.util.Optional<String> tenantId() {
+    return java.util.Optional.ofNullable(tenantId);
   }
 
   /** A signal that the workflow will find waiting; a signal never sent times out. */

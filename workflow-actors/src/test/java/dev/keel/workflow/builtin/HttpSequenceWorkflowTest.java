@@ -10,6 +10,10 @@ import dev.keel.workflow.builtin.HttpSequenceWorkflow.RequestRejectedException;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow.UnexpectedStatusException;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Answer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Received;
+import dev.keel.workflow.outbound.GuardedOutboundHttp;
+import dev.keel.workflow.outbound.HostResolver;
+import dev.keel.workflow.outbound.OutboundRefusedException;
+import dev.keel.workflow.outbound.OutboundRule;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.SignalTimeoutException;
@@ -159,6 +163,46 @@ class HttpSequenceWorkflowTest {
   }
 
   @Test
+  void aTenantsStepToAForbiddenAddressFailsAtOnceWhileTheAdminsIsSent() throws Exception {
+    try (GuardedOutboundHttp guarded = new GuardedOutboundHttp(HTTP, OutboundRule.parse("", java.util.Set::of),
+        HostResolver.SYSTEM, Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+      HttpSequenceWorkflow guardedWorkflow = new HttpSequenceWorkflow(guarded);
+      server.script("/internal", Answer.json(200, "{}"));
+      HttpSequenceWorkflow.Input input = input("""
+          {"steps": [{"name": "call", "request": {"method": "GET", "url": "%s"}}]}
+          """.formatted(server.url("/internal")));
+      FakeWorkflowContext tenantCtx = new FakeWorkflowContext("wf-t").ofTenant("acme");
+
+      assertThatThrownBy(() -> guardedWorkflow.run(tenantCtx, input))
+          .isInstanceOf(StepFailedException.class)
+          .hasMessageContaining("GET " + server.url("/internal") + " refused: 127.0.0.1 is a loopback address")
+          .hasMessageContaining("KEEL_OUTBOUND_ALLOW")
+          .hasMessageNotContaining("Exception");
+      assertThat(tenantCtx.stepRecord("call").attempts()).as("not retried").isEqualTo(1);
+      assertThat(server.received("/internal")).isEmpty();
+
+      assertThat(guardedWorkflow.run(ctx, input).get("call").get("status").asInt()).as("the admin's own").isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aTenantsStartWithAForbiddenAddressLiteralIsRefusedNamingTheField() throws Exception {
+    try (GuardedOutboundHttp guarded = new GuardedOutboundHttp(HTTP, OutboundRule.parse("", java.util.Set::of),
+        HostResolver.SYSTEM, Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+      HttpSequenceWorkflow guardedWorkflow = new HttpSequenceWorkflow(guarded);
+      HttpSequenceWorkflow.Input input = input("""
+          {"steps": [{"name": "fine", "request": {"method": "GET", "url": "https://api.example.com/x"}},
+                     {"name": "metadata", "request": {"method": "GET", "url": "http://169.254.169.254/latest/meta-data/"}},
+                     {"name": "self", "request": {"method": "GET", "url": "http://0x7f000001:8080/api/v1/tenants"}}]}
+          """);
+      assertThat(guardedWorkflow.validateStart(input, "acme")).extracting(InputProblem::field)
+          .containsExactly("steps[1].request.url", "steps[2].request.url");
+      assertThat(guardedWorkflow.validateStart(input, "acme").get(0).message()).contains("169.254.169.254 is a link-local address");
+      assertThat(guardedWorkflow.validateStart(input, null)).as("the admin's own").isEmpty();
+    }
+  }
+
+  @Test
   void unreachableServerIsRetriedThenFailsTheStep() throws IOException {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -215,11 +259,11 @@ class HttpSequenceWorkflowTest {
     workflow.run(ctx, input);
 
     assertThat(ctx.stepRecord("tuned").policy()).isEqualTo(new RetryPolicy(
-        3, Duration.ofSeconds(2), Duration.ofSeconds(30), 3.0, 0.1, List.of(RequestRejectedException.class)));
+        3, Duration.ofSeconds(2), Duration.ofSeconds(30), 3.0, 0.1, List.of(RequestRejectedException.class, OutboundRefusedException.class)));
     assertThat(ctx.stepRecord("partly").policy()).isEqualTo(new RetryPolicy(
-        5, Duration.ofMinutes(5), Duration.ofMinutes(5), 2.0, 0.2, List.of(RequestRejectedException.class)));
+        5, Duration.ofMinutes(5), Duration.ofMinutes(5), 2.0, 0.2, List.of(RequestRejectedException.class, OutboundRefusedException.class)));
     assertThat(ctx.stepRecord("plain").policy())
-        .isEqualTo(RetryPolicy.defaults().withNonRetryable(RequestRejectedException.class));
+        .isEqualTo(RetryPolicy.defaults().withNonRetryable(RequestRejectedException.class, OutboundRefusedException.class));
   }
 
   @Test
