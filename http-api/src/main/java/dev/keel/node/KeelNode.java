@@ -254,7 +254,13 @@ public final class KeelNode implements AutoCloseable {
         journalMapper, system.scheduler(), metrics.workflows());
     WorkflowExecution.init(system, deps);
     WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
-    Schedule.init(system, workflows, clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ScheduleSettings scheduleSettings;
+    try {
+      scheduleSettings = ScheduleSettings.fromConfig(config.getConfig("keel.schedules"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.schedules", e.getMessage());
+    }
+    Schedule.init(system, workflows, clock, scheduleSettings, metrics.schedules());
     ServiceSettings serviceSettings;
     try {
       serviceSettings = ServiceSettings.fromConfig(config.getConfig("keel.services"));
@@ -331,7 +337,7 @@ public final class KeelNode implements AutoCloseable {
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), quotas);
-    ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ScheduleService scheduleService = new ScheduleService(system, scheduleSettings, workflows);
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
     List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,

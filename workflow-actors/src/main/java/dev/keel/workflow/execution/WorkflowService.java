@@ -119,6 +119,17 @@ public final class WorkflowService implements WorkflowStarter {
     return strict;
   }
 
+  /**
+   * What a start of {@code workflowName} with {@code input} would be refused for (empty when the
+   * input fits), without starting anything: schedules check their input with it when defined.
+   *
+   * @throws UnknownWorkflowException for a name no workflow is registered under
+   */
+  public List<InputProblem> inputProblems(String workflowName, JsonNode input) {
+    Workflow<?, ?> workflow = registry.find(workflowName).orElseThrow(() -> new UnknownWorkflowException(workflowName));
+    return validate(workflow, input == null ? NullNode.getInstance() : input);
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private List<InputProblem> validate(Workflow workflow, JsonNode input) {
     Object typed;
