@@ -271,7 +271,7 @@ public final class KeelNode implements AutoCloseable {
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
-    AlertRule.init(system, workflows, clock, alertSettings);
+    AlertRule.init(system, workflows, workflows, clock, alertSettings);
     AlertReadModel alertReadModel = new AlertReadModel(dataSource,
         system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
     AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())

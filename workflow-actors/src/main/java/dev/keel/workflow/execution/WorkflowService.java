@@ -32,7 +32,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * The workflow façade for routes and other modules: validates a start against the registry, then
  * asks the execution entity (wherever sharding keeps it) with the timeout from settings.
  */
-public final class WorkflowService implements WorkflowStarter {
+public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes {
 
   /** A registered workflow as listed by {@code GET /api/v1/workflow-definitions}. */
   public record Definition(String name, String description, int version, int maxConcurrent) {}
@@ -168,6 +168,12 @@ public final class WorkflowService implements WorkflowStarter {
           return CompletableFuture.<ExecutionView>failedFuture(error);
         })
         .thenCompose(stage -> stage);
+  }
+
+  @Override
+  public CompletionStage<java.util.Optional<Outcome>> awaitOutcome(String workflowId, Duration wait) {
+    return awaitFinal(workflowId, wait)
+        .thenApply(view -> view.isFinal() ? java.util.Optional.of(new Outcome(view.status(), view.error())) : java.util.Optional.empty());
   }
 
   private static boolean isTimeout(Throwable error) {
