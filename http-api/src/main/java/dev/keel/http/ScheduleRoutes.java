@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
+import dev.keel.workflow.execution.InvalidInputException;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.schedule.InvalidCronException;
 import dev.keel.workflow.schedule.Schedule;
@@ -101,6 +102,15 @@ public final class ScheduleRoutes {
         schedules.validate(definition);
       } catch (InvalidCronException e) {
         errors.add(new ApiProblem.FieldError(e.field(), e.getMessage()));
+      }
+    }
+    // A workflow the caller may not start is a 403 below, whatever its input.
+    if (workflow != null && errors.stream().noneMatch(e -> e.field().equals("workflow"))
+        && (caller.admin() || !workflows.adminOnly(workflow))) {
+      try {
+        schedules.checkInput(definition);
+      } catch (InvalidInputException e) {
+        e.problems().forEach(p -> errors.add(new ApiProblem.FieldError(p.field(), p.message())));
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the schedule has invalid fields", errors);

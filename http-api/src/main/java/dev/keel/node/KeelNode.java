@@ -271,6 +271,12 @@ public final class KeelNode implements AutoCloseable {
         journalMapper, system.scheduler(), metrics.workflows());
     WorkflowExecution.init(system, deps);
     WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
+    ScheduleSettings scheduleSettings;
+    try {
+      scheduleSettings = ScheduleSettings.fromConfig(config.getConfig("keel.schedules"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.schedules", e.getMessage());
+    }
     ServiceSettings serviceSettings;
     try {
       serviceSettings = ServiceSettings.fromConfig(config.getConfig("keel.services"));
@@ -298,12 +304,12 @@ public final class KeelNode implements AutoCloseable {
     QuotaLedger.init(system, clock, quotaSettings.reconciliation());
     QuotaAdmission admission = NodeQuotas.admission(system, tenantSettings, tenants, quotas, serviceRegistry, domains, workflows, clock);
     // A tenant's schedule runs and alert deliveries count towards its month but are never refused.
-    Schedule.init(system, admission.counting(workflows), clock, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    Schedule.init(system, admission.counting(workflows), clock, scheduleSettings, metrics.schedules());
     Tenant.init(system, workflows, clock);
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
-    AlertRule.init(system, admission.counting(workflows), clock, alertSettings);
+    AlertRule.init(system, admission.counting(workflows), workflows, clock, alertSettings);
     AlertReadModel alertReadModel = new AlertReadModel(dataSource,
         system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
     AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
@@ -353,7 +359,7 @@ public final class KeelNode implements AutoCloseable {
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
     WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), admission);
-    ScheduleService scheduleService = new ScheduleService(system, ScheduleSettings.fromConfig(config.getConfig("keel.schedules")));
+    ScheduleService scheduleService = new ScheduleService(system, scheduleSettings, workflows);
     ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     // Every sharded entity type: /ready waits for each one's coordinator, /api/v1/cluster counts each one.
     List<EntityTypeKey<?>> entityTypes = List.of(WorkflowExecution.ENTITY_KEY, Schedule.ENTITY_KEY,

@@ -4,6 +4,7 @@ import dev.keel.http.HttpMetrics;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.registry.service.ServiceMetrics;
 import dev.keel.workflow.execution.WorkflowMetrics;
+import dev.keel.workflow.schedule.ScheduleMetrics;
 import dev.keel.workflow.execution.WorkflowRunner;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's meters: one Prometheus registry with the JVM's binders, the counters the entities and
- * routes increment ({@link WorkflowMetrics}, {@link ServiceMetrics}, {@link HttpMetrics}), and
+ * routes increment ({@link WorkflowMetrics}, {@link ScheduleMetrics}, {@link ServiceMetrics}, {@link HttpMetrics}), and
  * gauges of what costs a query (entity counts, cluster shards) refreshed in the background every
  * {@link #REFRESH}, so a scrape never touches the database. Also the figures of
  * {@code GET /api/v1/metrics}.
@@ -60,6 +61,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final WorkflowMetrics workflows = new WorkflowMetrics(registry);
+  private final ScheduleMetrics schedules = new ScheduleMetrics(registry);
   private final ServiceMetrics services = new ServiceMetrics(registry);
   private final HttpMetrics http = new HttpMetrics(registry);
   private final Map<String, AtomicLong> entityGauges = new ConcurrentHashMap<>();
@@ -83,6 +85,10 @@ public final class NodeMetrics implements AutoCloseable {
 
   public WorkflowMetrics workflows() {
     return workflows;
+  }
+
+  public ScheduleMetrics schedules() {
+    return schedules;
   }
 
   public ServiceMetrics services() {

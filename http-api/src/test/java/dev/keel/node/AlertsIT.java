@@ -58,6 +58,7 @@ class AlertsIT {
     overrides.put("keel.alerts.delivery.max-backoff", "1s");
     // The receiver listens on loopback, which a tenant's rule may reach only when the operator allows it.
     overrides.put("keel.workflows.outbound.allow", "127.0.0.1/32");
+    overrides.put("keel.alerts.delivery.max-attempts", "3");
     try (WebhookReceiver hooks = new WebhookReceiver(); KeelNode node = NodeHttp.start(overrides)) {
       NodeHttp api = NodeHttp.ready(node);
 
@@ -101,8 +102,8 @@ class AlertsIT {
       assertThat(delivery.get("workflow").asText()).isEqualTo("webhook-delivery");
       assertThat(delivery.get("output").get("status").asInt()).isEqualTo(200);
       JsonNode fired = await(api, "/api/v1/alerts/ingest-down",
-          v -> v.get("firings").size() == 1 && v.get("firings").get(0).get("delivery").asText().equals("started"),
-          "recorded the delivery");
+          v -> v.get("firings").size() == 1 && v.get("firings").get(0).get("delivery").asText().equals("delivered"),
+          "recorded the delivery as delivered");
       assertThat(fired.get("triggered")).containsExactly(JSON.readTree("\"ingest-1\""));
       JsonNode f = fired.get("firings").get(0);
       assertThat(f.get("seq").asLong()).isEqualTo(1);
@@ -130,7 +131,8 @@ class AlertsIT {
 
       // ---- audit: the rule's journal, and its state as of now rebuilt from it
       JsonNode settled = await(api, "/api/v1/alerts/ingest-down",
-          v -> v.get("firings").get(0).get("delivery").asText().equals("started"), "recorded the second delivery");
+          v -> v.get("firings").get(0).get("delivery").asText().equals("delivered"), "recorded the second delivery");
+      assertThat(settled.get("firings").get(1).get("delivery").asText()).isEqualTo("delivered");
       Thread.sleep(5);
       String now = java.time.Instant.ofEpochMilli(System.currentTimeMillis()).toString();
       HttpResponse<String> past = api.send("GET", "/api/v1/audit/alert/ingest-down/state?asOf=" + now, null);
@@ -139,14 +141,17 @@ class AlertsIT {
       List<String> types = new ArrayList<>();
       JSON.readTree(api.send("GET", "/api/v1/audit/alert/ingest-down/events", null).body())
           .forEach(e -> types.add(e.get("type").asText()));
-      assertThat(types).containsExactly("AlertDefined", "AlertFired", "DeliveryStarted", "AlertCleared", "AlertFired",
-          "DeliveryStarted");
+      assertThat(types).containsExactly("AlertDefined", "AlertFired", "DeliveryStarted", "DeliveryCompleted", "AlertCleared",
+          "AlertFired", "DeliveryStarted", "DeliveryCompleted");
 
-      // ---- a webhook answering 500 is retried until it answers 200
+      // ---- a webhook answering 500 is retried until it answers 200; one that never does is abandoned
       hooks.script("/flaky", 500, 500, 200);
+      hooks.script("/down", 500, 500, 500);
       assertThat(api.send("PUT", "/api/v1/services/ingest-2", "{\"type\":\"source\",\"ttlSeconds\":60}").statusCode()).isEqualTo(201);
       assertThat(api.send("PUT", "/api/v1/alerts/ingest-lag", "{\"service\":\"ingest-2\",\"condition\":\"metrics.lag_seconds > 30\","
           + "\"webhook\":\"" + hooks.url("/flaky") + "\"}").statusCode()).isEqualTo(201);
+      assertThat(api.send("PUT", "/api/v1/alerts/ingest-lag-down", "{\"service\":\"ingest-2\",\"condition\":\"metrics.lag_seconds > 30\","
+          + "\"webhook\":\"" + hooks.url("/down") + "\"}").statusCode()).isEqualTo(201);
       assertThat(api.send("POST", "/api/v1/services/ingest-2/heartbeat", "{\"metrics\":{\"lag_seconds\":45}}").statusCode())
           .isEqualTo(200);
       List<Received> flaky = hooks.await("/flaky", r -> r.stream().anyMatch(x -> x.answered() == 200), DELIVERY,
@@ -157,6 +162,14 @@ class AlertsIT {
       assertThat(JSON.readTree(flaky.get(0).body()).get("metrics").get("lag_seconds").asDouble()).isEqualTo(45.0);
       JsonNode retried = awaitWorkflow(api, "alert.ingest-lag.1");
       assertThat(retried.get("steps").get(0).get("attempts").asInt()).isEqualTo(3);
+      await(api, "/api/v1/alerts/ingest-lag", v -> v.get("firings").get(0).get("delivery").asText().equals("delivered"),
+          "recorded the retried delivery as delivered");
+      // Its attempts ran out: the workflow failed, and the firing says the delivery was abandoned.
+      await(api, "/api/v1/workflows/alert.ingest-lag-down.1?wait=PT10S", w -> w.get("status").asText().equals("failed"), "failed");
+      await(api, "/api/v1/alerts/ingest-lag-down", v -> v.get("firings").get(0).get("delivery").asText().equals("abandoned"),
+          "recorded the failed delivery as abandoned");
+      assertThat(hooks.received("/down")).hasSize(3);
+      assertThat(api.send("DELETE", "/api/v1/alerts/ingest-lag-down", null).statusCode()).isEqualTo(204);
       assertThat(JSON.readTree(api.send("GET", "/api/v1/alerts/ingest-lag", null).body()).get("cooldownSeconds").asInt())
           .as("the default cooldown").isEqualTo(300);
 
@@ -240,6 +253,13 @@ class AlertsIT {
       assertThat(hooks.received("/hook")).as("a deleted rule fires no more").hasSize(2);
       assertThat(hooks.received("/acme")).extracting(r -> JSON.readTree(r.body()).get("service").asText())
           .as("the tenant's rule on * never fired for the admin's ingest-1, which went stale meanwhile").containsOnly("acme-svc");
+    }
+
+    // A restarted node shows the deliveries' outcomes from the journal.
+    try (KeelNode again = NodeHttp.start(overrides)) {
+      NodeHttp api = NodeHttp.ready(again);
+      JsonNode lag = JSON.readTree(api.send("GET", "/api/v1/alerts/ingest-lag", null).body());
+      assertThat(lag.get("firings").get(0).get("delivery").asText()).isEqualTo("delivered");
     }
   }
 

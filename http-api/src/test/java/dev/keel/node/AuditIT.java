@@ -59,9 +59,9 @@ class AuditIT {
       Instant beforeAll = tick();
 
       // A schedule defined, redefined, deleted.
-      api.send("PUT", "/api/v1/schedules/audit-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\"}");
+      api.send("PUT", "/api/v1/schedules/audit-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
       record(api, seen, "schedule", "audit-s", "/api/v1/schedules/audit-s");
-      api.send("PUT", "/api/v1/schedules/audit-s", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true}");
+      api.send("PUT", "/api/v1/schedules/audit-s", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
       record(api, seen, "schedule", "audit-s", "/api/v1/schedules/audit-s");
       api.send("DELETE", "/api/v1/schedules/audit-s", null);
       Instant scheduleGone = tick();

@@ -76,7 +76,7 @@ class GoldenJournalExport {
         // Schedule: defined, [snapshot], redefined paused.
         created(api, "PUT", "/api/v1/schedules/golden-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
         snapshot(api, "schedule", "golden-s");
-        ok(api, "PUT", "/api/v1/schedules/golden-s", "{\"workflow\":\"example\",\"cron\":\"30 4 * * 1\",\"timezone\":\"Europe/Paris\",\"paused\":true}");
+        ok(api, "PUT", "/api/v1/schedules/golden-s", "{\"workflow\":\"example\",\"cron\":\"30 4 * * 1\",\"timezone\":\"Europe/Paris\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
         targets.add(new Target("workflow-actors", "schedule", "golden-s", "redefined-paused"));
 
         // Workflows: one completed, one failed, one waiting for a signal, paused, [snapshot], resumed, signalled.

@@ -8,9 +8,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import dev.keel.workflow.execution.WorkflowRegistry;
+import dev.keel.workflow.sdk.InputProblem;
+import dev.keel.workflow.sdk.Workflow;
+import dev.keel.workflow.sdk.WorkflowContext;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,9 +40,9 @@ class ScheduleListIT {
           "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"timezone\":\"Europe/Berlin\",\"input\":{\"userId\":\"a\",\"action\":\"x\"}}")
           .statusCode()).isEqualTo(201);
       assertThat(api.send("PUT", "/api/v1/schedules/list-b",
-          "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true}").statusCode()).isEqualTo(201);
+          "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}").statusCode()).isEqualTo(201);
       assertThat(api.send("PUT", "/api/v1/schedules/list-c",
-          "{\"workflow\":\"http-sequence\",\"cron\":\"0 5 1 1 *\",\"timezone\":\"UTC\",\"input\":{\"steps\":[]}}")
+          "{\"workflow\":\"http-sequence\",\"cron\":\"0 5 1 1 *\",\"timezone\":\"UTC\",\"input\":{\"steps\":[{\"name\":\"call\",\"request\":{\"method\":\"GET\",\"url\":\"https://example.com/\"}}]}}")
           .statusCode()).isEqualTo(201);
 
       JsonNode all = api.await("/api/v1/schedules", list -> list.get("items").size() == 3, "listed 3 schedules");
@@ -79,6 +86,86 @@ class ScheduleListIT {
       assertProblem(api.send("GET", "/api/v1/schedules?limit=ten", null), 400, "limit");
       assertProblem(api.sendAuth("GET", "/api/v1/schedules", null, null), 401);
       assertProblem(api.send("POST", "/api/v1/schedules", "{}"), 405);
+    }
+  }
+
+  @Test
+  void inputThatDoesNotBindIsRefusedAndATickThatCannotStartShowsWhy() throws Exception {
+    Path dir = Files.createTempDirectory("keel-it-schedule-errors");
+    PickyWorkflow picky = new PickyWorkflow();
+    try (KeelNode node = NodeHttp.start(Map.of("keel.node.data-dir", dir.toString(), "keel.schedules.tick-retry-backoff", "2s"),
+        new WorkflowRegistry().register(picky))) {
+      NodeHttp api = NodeHttp.ready(node);
+
+      // Input is checked as a start of the workflow would check it, and nothing is defined.
+      assertProblem(api.send("PUT", "/api/v1/schedules/minutely", "{\"workflow\":\"example\",\"cron\":\"* * * * *\","
+          + "\"input\":{\"userId\":7}}"), 400, "input.userId");
+      assertProblem(api.send("PUT", "/api/v1/schedules/minutely", "{\"workflow\":\"example\",\"cron\":\"* * * * *\"}"),
+          400, "input");
+      assertThat(api.send("GET", "/api/v1/schedules/minutely", null).statusCode()).isEqualTo(404);
+
+      // A good schedule whose workflow then refuses its input (as a plug-in upgraded with a
+      // stricter input would): every tick's start fails, and GET says why.
+      HttpResponse<String> put = api.send("PUT", "/api/v1/schedules/minutely",
+          "{\"workflow\":\"picky\",\"cron\":\"* * * * *\",\"input\":{\"userId\":\"u-1\"}}");
+      assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+      assertThat(JSON.readTree(put.body()).get("lastError").isNull()).isTrue();
+      picky.strict.set(true);
+
+      JsonNode failing = null;
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      while (System.nanoTime() < deadline) {
+        failing = JSON.readTree(api.send("GET", "/api/v1/schedules/minutely", null).body());
+        if (failing.get("failedStarts").asInt() >= 2) break;
+        Thread.sleep(500);
+      }
+      assertThat(failing.get("failedStarts").asInt()).as(failing.toString()).isGreaterThanOrEqualTo(2);
+      assertThat(failing.get("lastError").asText())
+          .isEqualTo("the input does not fit the workflow: input.userId must start with 'user-'");
+      Instant lastErrorAt = Instant.parse(failing.get("lastErrorAt").asText());
+      assertThat(Instant.parse(failing.get("nextRetryAt").asText())).isAfter(lastErrorAt);
+      assertThat(failing.get("lastRunWorkflowId").isNull()).isTrue();
+      assertThat(api.sendAuth("GET", "/metrics", null, null).body())
+          .containsPattern("keel_schedules_tick_failures_total(\\{[^}]*\\})? [2-9]");
+
+      // A new input that binds is tried at once.
+      HttpResponse<String> fixed = api.send("PUT", "/api/v1/schedules/minutely",
+          "{\"workflow\":\"picky\",\"cron\":\"* * * * *\",\"input\":{\"userId\":\"user-1\"}}");
+      assertThat(fixed.statusCode()).as(fixed.body()).isEqualTo(200);
+      JsonNode started = api.await("/api/v1/schedules/minutely", s -> !s.get("lastRunWorkflowId").isNull(), "started a tick");
+      assertThat(started.get("lastError").isNull()).isTrue();
+      assertThat(started.get("failedStarts").asInt()).isZero();
+    }
+  }
+
+  /** Takes any {@code userId} until {@code strict}, then only those starting with {@code user-}. */
+  static final class PickyWorkflow implements Workflow<PickyWorkflow.Input, String> {
+    record Input(String userId) {}
+
+    final AtomicBoolean strict = new AtomicBoolean();
+
+    @Override
+    public String name() {
+      return "picky";
+    }
+
+    @Override
+    public Class<Input> inputType() {
+      return Input.class;
+    }
+
+    @Override
+    public List<InputProblem> validate(Input input) {
+      if (input == null) return List.of(new InputProblem("input", "required"));
+      if (strict.get() && (input.userId() == null || !input.userId().startsWith("user-"))) {
+        return List.of(new InputProblem("userId", "must start with 'user-'"));
+      }
+      return List.of();
+    }
+
+    @Override
+    public String run(WorkflowContext ctx, Input input) {
+      return input.userId();
     }
   }
 

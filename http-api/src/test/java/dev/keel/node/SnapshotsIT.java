@@ -71,8 +71,8 @@ class SnapshotsIT {
         api.send("PUT", "/api/v1/tenants/" + tenantId + "/domains/shop.snap.example/certificate", "{\"status\":\"pending\"}");
         entities.put("/api/v1/tenants/" + tenantId + "/domains/shop.snap.example", "hostname shop.snap.example");
 
-        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\"}");
-        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true}");
+        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
+        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
         entities.put("/api/v1/schedules/snap-s", "schedule snap-s");
 
         api.send("PUT", "/api/v1/services/snap-svc", "{\"type\":\"source\",\"ttlSeconds\":3600}");

@@ -81,7 +81,7 @@ class TenantsIT {
       assertThat(api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"source\"}", acmeKey).statusCode()).isEqualTo(201);
       assertThat(api.sendAuth("POST", "/api/v1/workflows",
           "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}", acmeKey).statusCode()).isEqualTo(201);
-      assertThat(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\"}", acmeKey)
+      assertThat(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}", acmeKey)
           .statusCode()).isEqualTo(201);
       JsonNode service = json(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, acmeKey));
       assertThat(service.get("tenantId").asText()).isEqualTo(acmeId);
@@ -97,7 +97,7 @@ class TenantsIT {
       assertProblem(api.sendAuth("POST", "/api/v1/workflows/acme-wf/cancel", null, globexKey), 404);
       assertProblem(api.sendAuth("DELETE", "/api/v1/schedules/acme-nightly", null, globexKey), 404);
       assertProblem(api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"sink\"}", globexKey), 409);
-      assertProblem(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\"}", globexKey), 409);
+      assertProblem(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"input\":{\"userId\":\"u-1\"}}", globexKey), 409);
       HttpResponse<String> sameWorkflowId = api.sendAuth("POST", "/api/v1/workflows",
           "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}", globexKey);
       assertProblem(sameWorkflowId, 409);

@@ -65,6 +65,12 @@ class WorkflowApiIT {
       HttpResponse<String> again = api.send("POST", "/api/v1/workflows?wait=PT1S", awaitsSignal);
       assertThat(again.statusCode()).isEqualTo(200);
       assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("waiting");
+      // Cancelled while it waits: the wait ends as cancelled too, not waiting for ever.
+      assertThat(api.send("POST", "/api/v1/workflows/it-waits/cancel", "{\"reason\":\"withdrawn\"}").statusCode()).isEqualTo(202);
+      JsonNode cancelled = JSON.readTree(api.send("GET", "/api/v1/workflows/it-waits", null).body());
+      assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
+      assertThat(cancelled.get("steps").get(0).get("status").asText()).isEqualTo("cancelled");
+      assertThat(cancelled.get("steps").get(0).get("dueAt").isNull()).isTrue();
 
       // A step that rejects its input fails the workflow with the error recorded.
       api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"id\":\"it-bad-user\",\"input\":{\"userId\":\"\",\"action\":\"x\"}}");
@@ -121,6 +127,8 @@ class WorkflowApiIT {
       NodeHttp api2 = NodeHttp.ready(again);
       JsonNode execution = JSON.readTree(api2.send("GET", "/api/v1/workflows/it-1", null).body());
       assertThat(execution.get("status").asText()).isEqualTo("completed");
+      assertThat(JSON.readTree(api2.send("GET", "/api/v1/workflows/it-waits", null).body()).get("steps").get(0).get("status").asText())
+          .isEqualTo("cancelled");
       assertThat(JSON.readTree(api2.send("GET", "/api/v1/schedules/nightly", null).body()).get("cron").asText()).isEqualTo("0 3 * * *");
       assertThat(api2.send("DELETE", "/api/v1/schedules/nightly", null).statusCode()).isEqualTo(204);
       assertProblem(api2.send("GET", "/api/v1/schedules/nightly", null), 404);

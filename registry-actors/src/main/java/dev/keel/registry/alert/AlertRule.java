@@ -2,8 +2,6 @@ package dev.keel.registry.alert;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
@@ -14,32 +12,18 @@ import dev.keel.persistence.grammar.Ids;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.ServiceObservation;
-import dev.keel.workflow.execution.InvalidInputException;
-import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
+import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -84,6 +68,13 @@ import org.slf4j.LoggerFactory;
  * receiver gets it as {@code Idempotency-Key}). A start the workflow side refuses for good (the id
  * already taken by another execution, an input it rejects) is recorded as
  * {@link DeliveryAbandoned} and logged.
+ *
+ * <p><b>Delivery is followed to its end.</b> Once started, the rule waits for the delivery
+ * workflow (long polls through {@link WorkflowOutcomes}, again after each recovery) and journals
+ * {@link DeliveryCompleted} when it completed, {@link DeliveryAbandoned} when it failed (its
+ * attempts ran out) or was cancelled, so that a firing's {@code delivery} ends as
+ * {@code delivered} or {@code abandoned}. Only the firings the view shows are followed. The
+ * starting and following run in {@link DeliveryOutbox}.
  */
 public final class AlertRule
     extends SnapshottedEntity<AlertRule.Command, AlertRule.Event, AlertRule.State> {
@@ -102,9 +93,6 @@ public final class AlertRule
 
   static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
   private static final String RETRY_TIMER = "delivery-retry";
-  private static final DateTimeFormatter INSTANT_MILLIS =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final int MAX_WORKFLOW_ID = 128;
 
   private static final Logger log = LoggerFactory.getLogger(AlertRule.class);
 
@@ -150,6 +138,15 @@ public final class AlertRule
   /** Local: the delivery workflow of a firing could not be started; {@code permanent} when retrying cannot help. */
   public record DeliveryStartFailed(long firingSeq, String workflowId, String reason, boolean permanent) implements Command {}
 
+  /** Local: wait (again) for the delivery workflow of a started firing to end. */
+  public record FollowDelivery(long firingSeq) implements Command {}
+
+  /** Local: the delivery workflow of a firing ended: {@code delivered} when it completed, else why not. */
+  public record DeliveryEnded(long firingSeq, String workflowId, boolean delivered, String reason) implements Command {}
+
+  /** Local: waiting for the delivery workflow of a firing failed; it is waited for again after a backoff. */
+  public record DeliveryFollowFailed(long firingSeq, String workflowId, String reason) implements Command {}
+
   // ---------------------------------------------------------------- definition and replies
 
   /**
@@ -161,7 +158,10 @@ public final class AlertRule
 
   public record PutResult(boolean created, AlertView view) implements KeelSerializable {}
 
-  /** A firing as the view shows it; {@code delivery} is {@code pending}, {@code started} or {@code abandoned}. */
+  /**
+   * A firing as the view shows it; {@code delivery} is {@code pending}, {@code started}, then
+   * {@code delivered} or {@code abandoned}.
+   */
   public record FiringView(long seq, String service, String status, Map<String, Double> metrics, Instant firedAt,
                            String deliveryWorkflowId, String delivery) implements KeelSerializable {}
 
@@ -214,7 +214,11 @@ public final class AlertRule
 
   public record DeliveryStarted(long firingSeq, String deliveryWorkflowId, Instant at) implements Event {}
 
+  /** The delivery did not or will not happen: its start was refused, or its workflow failed or was cancelled. */
   public record DeliveryAbandoned(long firingSeq, String reason, Instant at) implements Event {}
+
+  /** The delivery workflow of firing {@code firingSeq} completed: the receiver answered 2xx. */
+  public record DeliveryCompleted(long firingSeq, Instant at) implements Event {}
 
   // ---------------------------------------------------------------- state
 
@@ -252,7 +256,7 @@ public final class AlertRule
     }
   }
 
-  /** A firing as remembered for the view; {@code delivery} is {@code pending}, {@code started} or {@code abandoned}. */
+  /** A firing as remembered for the view; {@code delivery} as in {@link FiringView}. */
   public record Firing(long seq, String serviceId, String status, Map<String, Double> metrics, Instant firedAt,
                        String deliveryWorkflowId, String delivery) implements KeelSerializable {
     public Firing {
@@ -276,13 +280,15 @@ public final class AlertRule
   static final String PENDING = "pending";
   static final String STARTED = "started";
   static final String ABANDONED = "abandoned";
+  static final String DELIVERED = "delivered";
 
   // ---------------------------------------------------------------- wiring
 
   /** Starts sharding for alert rules; remembered, so that deferred firings and deliveries survive their node. */
-  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, AlertSettings settings) {
+  public static void init(ActorSystem<?> system, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
+                          AlertSettings settings) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, Optional.of(ctx.getShard())))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, outcomes, clock, settings, Optional.of(ctx.getShard())))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -290,14 +296,16 @@ public final class AlertRule
     return PersistenceId.of(ENTITY_TYPE, ruleId);
   }
 
-  public static Behavior<Command> create(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings) {
-    return create(ruleId, starter, clock, settings, Optional.empty());
+  public static Behavior<Command> create(String ruleId, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
+                                         AlertSettings settings) {
+    return create(ruleId, starter, outcomes, clock, settings, Optional.empty());
   }
 
-  private static Behavior<Command> create(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
-                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+  private static Behavior<Command> create(String ruleId, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
+                                          AlertSettings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new AlertRule(ruleId, starter, clock, settings, shard, ctx, timers).inRequestScope()));
+        timers -> new AlertRule(ruleId, new DeliveryOutbox(ruleId, starter, outcomes, settings, ctx), clock, settings, shard,
+            ctx, timers).inRequestScope()));
   }
 
   /** Every problem of a definition, by field; routes list them in one 400, the entity refuses them. */
@@ -356,14 +364,7 @@ public final class AlertRule
    * a hash of the rule id stands in for it.
    */
   public static String deliveryWorkflowId(String ruleId, long seq) {
-    String id = "alert." + ruleId + "." + seq;
-    if (id.length() <= MAX_WORKFLOW_ID) return id;
-    try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(ruleId.getBytes(StandardCharsets.UTF_8));
-      return "alert." + HexFormat.of().formatHex(hash, 0, 20) + "." + seq;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return DeliveryOutbox.deliveryWorkflowId(ruleId, seq);
   }
 
   /**
@@ -371,42 +372,27 @@ public final class AlertRule
    * so that a repeated start is recognised as the same execution.
    */
   public static JsonNode deliveryInput(String ruleId, PendingDelivery d) {
-    JsonNodeFactory f = JsonNodeFactory.instance;
-    ObjectNode payload = f.objectNode();
-    payload.put("alert", ruleId);
-    payload.put("service", d.serviceId());
-    payload.put("condition", d.condition());
-    payload.put("status", d.status());
-    ObjectNode metrics = payload.putObject("metrics");
-    new TreeMap<>(d.metrics()).forEach(metrics::put);
-    payload.put("firedAt", INSTANT_MILLIS.format(d.firedAt()));
-    ObjectNode input = f.objectNode();
-    input.put("url", d.webhook());
-    input.set("payload", payload);
-    input.put("idempotencyKey", d.workflowId());
-    return input;
+    return DeliveryOutbox.deliveryInput(ruleId, d);
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
 
   private final String ruleId;
-  private final WorkflowStarter starter;
+  private final DeliveryOutbox outbox;
   private final Clock clock;
   private final AlertSettings settings;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
-  /** Firings whose start is on its way: not started again until it answers. */
-  private final Set<Long> inFlight = new HashSet<>();
   private String parsedText;
   private AlertCondition parsed;
 
-  private AlertRule(String ruleId, WorkflowStarter starter, Clock clock, AlertSettings settings,
+  private AlertRule(String ruleId, DeliveryOutbox outbox, Clock clock, AlertSettings settings,
                     Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
                     TimerScheduler<Command> timers) {
     super(context.getSystem(), ENTITY_TYPE, ruleId, persistenceId(ruleId));
     this.ruleId = ruleId;
-    this.starter = starter;
+    this.outbox = outbox;
     this.clock = clock;
     this.settings = settings;
     this.shard = shard;
@@ -425,7 +411,10 @@ public final class AlertRule
     if (!active.undelivered().isEmpty()) {
       log.info("alert recovered with undelivered firings alertId={} undelivered={}", ruleId, active.undelivered().size());
     }
-    for (PendingDelivery d : active.undelivered()) startDelivery(d);
+    for (PendingDelivery d : active.undelivered()) outbox.start(d);
+    for (Firing f : active.recentFirings()) {
+      if (STARTED.equals(f.delivery())) outbox.follow(f.seq(), f.deliveryWorkflowId());
+    }
     active.services().forEach((serviceId, s) -> {
       if (s.deferred() != null) armDeferred(serviceId, s.deferred().dueAt());
     });
@@ -447,11 +436,14 @@ public final class AlertRule
         .onCommand(ForgetService.class, this::forget)
         .onCommand(FireDeferred.class, this::fireDeferred)
         .onCommand(RetryDeliveries.class, (s, c) -> {
-          for (PendingDelivery d : s.undelivered()) startDelivery(d);
+          for (PendingDelivery d : s.undelivered()) outbox.start(d);
           return Effect().noReply();
         })
         .onCommand(DeliveryStartAcknowledged.class, this::deliveryStarted)
-        .onCommand(DeliveryStartFailed.class, this::deliveryFailed);
+        .onCommand(DeliveryStartFailed.class, this::deliveryFailed)
+        .onCommand(FollowDelivery.class, this::followDelivery)
+        .onCommand(DeliveryEnded.class, this::deliveryEnded)
+        .onCommand(DeliveryFollowFailed.class, this::followFailed);
     b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
         new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
@@ -469,7 +461,10 @@ public final class AlertRule
         .onCommand(FireDeferred.class, (s, c) -> Effect().noReply())
         .onCommand(RetryDeliveries.class, (s, c) -> Effect().noReply())
         .onCommand(DeliveryStartAcknowledged.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryStartFailed.class, (s, c) -> Effect().noReply());
+        .onCommand(DeliveryStartFailed.class, (s, c) -> Effect().noReply())
+        .onCommand(FollowDelivery.class, (s, c) -> Effect().noReply())
+        .onCommand(DeliveryEnded.class, (s, c) -> Effect().noReply())
+        .onCommand(DeliveryFollowFailed.class, (s, c) -> Effect().noReply());
   }
 
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
@@ -542,7 +537,7 @@ public final class AlertRule
           timers.cancelAll();
           // Firings already recorded still go out: one last start each (idempotent), as the rule
           // stops here and will not retry.
-          for (PendingDelivery d : state.undelivered()) startDelivery(d);
+          for (PendingDelivery d : state.undelivered()) outbox.start(d);
           passivate();
         })
         .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
@@ -592,7 +587,7 @@ public final class AlertRule
           log.info("alert fired alertId={} service={} status={} firingSeq={} deliveryWorkflowId={} webhook={}",
               ruleId, serviceId, status, seq, workflowId, redacted(state.def().webhook()));
           for (PendingDelivery d : ((Active) s).undelivered()) {
-            if (d.seq() == seq) startDelivery(d);
+            if (d.seq() == seq) outbox.start(d);
           }
         })
         .thenNoReply();
@@ -622,64 +617,57 @@ public final class AlertRule
 
   // ---------------------------------------------------------------- delivery (outbox)
 
-  private void startDelivery(PendingDelivery d) {
-    if (!inFlight.add(d.seq())) return;
-    CompletionStage<StartOutcome> started;
-    try {
-      started = starter.start(d.workflowId(), WebhookDeliveryWorkflow.NAME, deliveryInput(ruleId, d), d.tenantId());
-    } catch (RuntimeException e) {
-      started = CompletableFuture.failedFuture(e);
-    }
-    context.pipeToSelf(bounded(started), (outcome, failure) -> {
-      if (failure == null && outcome != null) return new DeliveryStartAcknowledged(d.seq(), d.workflowId(), outcome.created());
-      return new DeliveryStartFailed(d.seq(), d.workflowId(),
-          failure == null ? "the starter answered nothing" : describe(failure), failure != null && isPermanent(failure));
-    });
-  }
-
-  /** A start that never answers must not hold a firing forever: past the ask timeout it is a failure. */
-  private CompletionStage<StartOutcome> bounded(CompletionStage<StartOutcome> started) {
-    CompletableFuture<StartOutcome> result = new CompletableFuture<>();
-    started.whenComplete((outcome, failure) -> {
-      if (failure != null) result.completeExceptionally(failure);
-      else result.complete(outcome);
-    });
-    return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** The same start cannot succeed later: the id belongs to another execution, or the input is refused. */
-  private static boolean isPermanent(Throwable failure) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof InvalidInputException) return true;
-    Optional<Rejection> rejection = Rejection.of(failure);
-    return rejection.isPresent()
-        && (rejection.get().kind() == Rejection.Kind.CONFLICT || rejection.get().kind() == Rejection.Kind.INVALID);
-  }
-
-  private static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
-    return cause;
-  }
-
-  private static String describe(Throwable failure) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof TimeoutException) return "no answer within the ask timeout";
-    String message = cause.getMessage();
-    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
-  }
-
   private ReplyEffect<Event, State> deliveryStarted(Active state, DeliveryStartAcknowledged c) {
-    inFlight.remove(c.firingSeq());
+    outbox.startAnswered(c.firingSeq());
     if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq())) return Effect().noReply();
     return Effect().persist(new DeliveryStarted(c.firingSeq(), c.workflowId(), clock.instant()))
-        .thenRun(s -> log.info("alert delivery started alertId={} firingSeq={} deliveryWorkflowId={} created={}",
-            ruleId, c.firingSeq(), c.workflowId(), c.created()))
+        .thenRun(s -> {
+          log.info("alert delivery started alertId={} firingSeq={} deliveryWorkflowId={} created={}",
+              ruleId, c.firingSeq(), c.workflowId(), c.created());
+          if (followed((Active) s, c.firingSeq())) outbox.follow(c.firingSeq(), c.workflowId());
+        })
         .thenNoReply();
   }
 
+  /** Whether firing {@code seq} is one the view shows, started and not yet ended. */
+  private static boolean followed(Active state, long seq) {
+    return state.recentFirings().stream().anyMatch(f -> f.seq() == seq && STARTED.equals(f.delivery()));
+  }
+
+  private ReplyEffect<Event, State> followDelivery(Active state, FollowDelivery c) {
+    outbox.followAnswered(c.firingSeq()); // a wait that ran out, or the timer after a failed one
+    state.recentFirings().stream().filter(f -> f.seq() == c.firingSeq() && STARTED.equals(f.delivery())).findFirst()
+        .ifPresent(f -> outbox.follow(f.seq(), f.deliveryWorkflowId()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> deliveryEnded(Active state, DeliveryEnded c) {
+    outbox.followAnswered(c.firingSeq());
+    if (!followed(state, c.firingSeq())) return Effect().noReply();
+    Instant now = clock.instant();
+    if (c.delivered()) {
+      return Effect().persist(new DeliveryCompleted(c.firingSeq(), now))
+          .thenRun(s -> log.info("alert delivered alertId={} firingSeq={} deliveryWorkflowId={}",
+              ruleId, c.firingSeq(), c.workflowId()))
+          .thenNoReply();
+    }
+    return Effect().persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), now))
+        .thenRun(s -> log.warn("alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={} reason={}",
+            ruleId, c.firingSeq(), c.workflowId(), c.reason()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> followFailed(Active state, DeliveryFollowFailed c) {
+    outbox.followAnswered(c.firingSeq());
+    if (!followed(state, c.firingSeq())) return Effect().noReply();
+    log.warn("alert delivery not followed, will retry alertId={} firingSeq={} deliveryWorkflowId={} retryIn={} reason={}",
+        ruleId, c.firingSeq(), c.workflowId(), settings.startRetryBackoff(), c.reason());
+    timers.startSingleTimer(new FollowTimer(c.firingSeq()), new FollowDelivery(c.firingSeq()), settings.startRetryBackoff());
+    return Effect().noReply();
+  }
+
   private ReplyEffect<Event, State> deliveryFailed(Active state, DeliveryStartFailed c) {
-    inFlight.remove(c.firingSeq());
+    outbox.startAnswered(c.firingSeq());
     if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq())) return Effect().noReply();
     if (c.permanent()) {
       return Effect().persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), clock.instant()))
@@ -699,6 +687,9 @@ public final class AlertRule
 
   /** The timer key of a service's deferred firing. */
   private record DeferredTimer(String serviceId) {}
+
+  /** The timer key of a delivery followed again after a failed wait. */
+  private record FollowTimer(long firingSeq) {}
 
   private void armDeferred(String serviceId, Instant dueAt) {
     Duration delay = Duration.between(clock.instant(), dueAt);
@@ -823,6 +814,7 @@ public final class AlertRule
       }
       if (event instanceof DeliveryStarted e) return delivered(a, e.firingSeq(), STARTED);
       if (event instanceof DeliveryAbandoned e) return delivered(a, e.firingSeq(), ABANDONED);
+      if (event instanceof DeliveryCompleted e) return delivered(a, e.firingSeq(), DELIVERED);
       if (event instanceof AlertDeleted e) return new Deleted(e.at(), a.lastFiringSeq());
     } else if (event instanceof AlertDefined e) {
       long lastSeq = state instanceof Deleted d ? d.lastFiringSeq() : 0;

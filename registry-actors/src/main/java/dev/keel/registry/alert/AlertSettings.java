@@ -15,15 +15,18 @@ import java.time.Duration;
  *     list, which trails the entities by the projection's lag
  * @param retellAfter how long a node's last word to a rule about a service stands before it is told
  *     again even without a change; zero never tells again
+ * @param deliveryFollowWait how long one wait of a rule for a started delivery workflow to end
+ *     lasts before it asks again (at most the workflows' long-poll maximum is used)
  */
 public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Duration catalogRefresh,
-                            Duration catalogLocalGrace, Duration retellAfter) {
+                            Duration catalogLocalGrace, Duration retellAfter, Duration deliveryFollowWait) {
 
   public AlertSettings {
     requirePositive("ask-timeout", askTimeout);
     requirePositive("start-retry-backoff", startRetryBackoff);
     requirePositive("catalog-refresh", catalogRefresh);
     requirePositive("catalog-local-grace", catalogLocalGrace);
+    requirePositive("delivery-follow-wait", deliveryFollowWait);
     if (retellAfter == null || retellAfter.isNegative()) {
       throw new IllegalArgumentException("keel.alerts.retell-after must be zero or a positive duration, got " + retellAfter);
     }
@@ -36,7 +39,8 @@ public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Dur
         keelAlerts.getDuration("start-retry-backoff"),
         keelAlerts.getDuration("catalog-refresh"),
         keelAlerts.getDuration("catalog-local-grace"),
-        keelAlerts.getDuration("retell-after"));
+        keelAlerts.getDuration("retell-after"),
+        keelAlerts.getDuration("delivery-follow-wait"));
   }
 
   private static void requirePositive(String setting, Duration value) {

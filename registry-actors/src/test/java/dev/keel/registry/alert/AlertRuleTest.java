@@ -90,7 +90,7 @@ class AlertRuleTest {
     clock = new ManualClock(T0);
     starter = new RecordingStarter();
     id = "disk-full-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, clock, settings),
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, settings),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
@@ -538,8 +538,8 @@ class AlertRuleTest {
   void aFiringNotAcknowledgedBeforeARestartIsDeliveredAfterIt() throws InterruptedException {
     // No retry timer within the test: only the recovery can start the delivery again.
     AlertSettings slowRetry = new AlertSettings(settings.askTimeout(), Duration.ofHours(1), settings.catalogRefresh(),
-        settings.catalogLocalGrace(), settings.retellAfter());
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, clock, slowRetry),
+        settings.catalogLocalGrace(), settings.retellAfter(), settings.deliveryFollowWait());
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, slowRetry),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
     put(def("ingest-1", "status != healthy", 300));
     starter.unavailable("the node is going down");
@@ -614,7 +614,8 @@ class AlertRuleTest {
   void settingsDefaultsComeFromKeelAlertsConf() {
     Config defaults = ConfigFactory.parseResources("keel-alerts.conf").resolve();
     assertThat(AlertSettings.fromConfig(defaults.getConfig("keel.alerts"))).isEqualTo(new AlertSettings(
-        Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5)));
+        Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5),
+        Duration.ofSeconds(60)));
     assertThat(settings.startRetryBackoff()).isEqualTo(Duration.ofMillis(200));
   }
 }

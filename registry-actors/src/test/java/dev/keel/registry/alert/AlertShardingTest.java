@@ -57,8 +57,8 @@ class AlertShardingTest {
     AlertSettings configured = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
     // The first ask waits for the cluster to form and the shard to start: a busy machine needs time.
     AlertSettings settings = new AlertSettings(timeout, configured.startRetryBackoff(), configured.catalogRefresh(),
-        configured.catalogLocalGrace(), configured.retellAfter());
-    AlertRule.init(testKit.system(), starter, clock, settings);
+        configured.catalogLocalGrace(), configured.retellAfter(), configured.deliveryFollowWait());
+    AlertRule.init(testKit.system(), starter, starter, clock, settings);
     catalog = new AlertCatalog(null, clock, settings.catalogLocalGrace());
     service = new AlertService(testKit.system(), settings, null, catalog);
     evaluator = AlertEvaluator.forSystem(testKit.system(), catalog, settings, clock);

@@ -56,7 +56,7 @@ class AlertTimerTest {
     id = "timer-" + ++seq;
     AlertSettings defaults = AlertSettings.fromConfig(
         ConfigFactory.parseResources("keel-alerts.conf").resolve().getConfig("keel.alerts"));
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, clock, defaults),
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, defaults),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
     kit.<StatusReply<PutResult>>runCommand(r -> new Put(AlertRuleTest.def("ingest-1", "status != healthy", 300), null, r));
   }

@@ -1,7 +1,11 @@
 package dev.keel.registry.alert;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -18,7 +22,7 @@ import org.apache.pekko.pattern.StatusReply;
  * before with the same input answers {@code created} false, with other input a conflict. Answers
  * can be scripted per call, or the whole starter made unavailable.
  */
-final class RecordingStarter implements WorkflowStarter {
+final class RecordingStarter implements WorkflowStarter, WorkflowOutcomes {
 
   record Call(String workflowId, String workflow, JsonNode input, String tenantId) {}
 
@@ -65,6 +69,47 @@ final class RecordingStarter implements WorkflowStarter {
   /** Marks {@code workflowId} as taken by another execution: its start is a conflict. */
   void takenByAnother(String workflowId) {
     started.put(workflowId, com.fasterxml.jackson.databind.node.TextNode.valueOf("another execution"));
+  }
+
+  // ---------------------------------------------------------------- outcomes
+
+  private final Map<String, Outcome> ended = new ConcurrentHashMap<>();
+  private final Map<String, List<CompletableFuture<Optional<Outcome>>>> waiting = new ConcurrentHashMap<>();
+  private final List<String> awaited = new CopyOnWriteArrayList<>();
+  private final Deque<Throwable> awaitFailures = new ArrayDeque<>();
+
+  /** As the real one: answers once {@link #end} is called for the id, or empty when {@code wait} runs out. */
+  @Override
+  public CompletionStage<Optional<Outcome>> awaitOutcome(String workflowId, Duration wait) {
+    awaited.add(workflowId);
+    synchronized (awaitFailures) {
+      Throwable failure = awaitFailures.poll();
+      if (failure != null) return CompletableFuture.failedFuture(failure);
+    }
+    Outcome outcome = ended.get(workflowId);
+    if (outcome != null) return CompletableFuture.completedFuture(Optional.of(outcome));
+    CompletableFuture<Optional<Outcome>> answer = new CompletableFuture<>();
+    waiting.computeIfAbsent(workflowId, k -> new CopyOnWriteArrayList<>()).add(answer);
+    return answer.completeOnTimeout(Optional.empty(), wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Execution {@code workflowId} ends with {@code status} ({@code completed}, {@code failed}, {@code cancelled}). */
+  void end(String workflowId, String status, String error) {
+    Outcome outcome = new Outcome(status, error);
+    ended.put(workflowId, outcome);
+    for (CompletableFuture<Optional<Outcome>> w : waiting.getOrDefault(workflowId, List.of())) w.complete(Optional.of(outcome));
+  }
+
+  /** The next await fails with {@code failure}. */
+  void failNextAwait(Throwable failure) {
+    synchronized (awaitFailures) {
+      awaitFailures.add(failure);
+    }
+  }
+
+  /** The ids waited for, one per wait. */
+  List<String> awaited() {
+    return List.copyOf(awaited);
   }
 
   List<Call> calls() {

@@ -48,7 +48,8 @@ public record ExecutionView(
   }
 
   static ExecutionView of(State state, boolean queued) {
-    ExecutionData d = WorkflowExecution.dataOf(state);
+    // A snapshot of a cancellation from before cancelled calls were recorded as such shows them so too.
+    ExecutionData d = state instanceof Cancelled c ? c.data().withOpenOpsCancelled(c.completedAt()) : WorkflowExecution.dataOf(state);
     JsonNode output = state instanceof Completed c ? c.output() : null;
     String error = state instanceof Failed f ? f.error() : state instanceof Cancelled c ? c.reason() : null;
     Instant completedAt = state instanceof Completed c ? c.completedAt()

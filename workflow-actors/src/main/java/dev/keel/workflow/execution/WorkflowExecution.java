@@ -202,7 +202,8 @@ public final class WorkflowExecution
 
   public enum OpKind { STEP, SLEEP, SIGNAL }
 
-  public enum OpStatus { RUNNING, RETRYING, COMPLETED, FAILED, SLEEPING, FIRED, WAITING, RECEIVED, TIMED_OUT }
+  /** {@code CANCELLED}: the execution was cancelled while this call ran, retried, slept or waited. */
+  public enum OpStatus { RUNNING, RETRYING, COMPLETED, FAILED, SLEEPING, FIRED, WAITING, RECEIVED, TIMED_OUT, CANCELLED }
 
   /** One recorded call of the workflow code, at its position {@code seq}. */
   public record Op(int seq, OpKind kind, String name, OpStatus status, int attempts, JsonNode output, String error,
@@ -252,6 +253,15 @@ public final class WorkflowExecution
 
     ExecutionData withPaused(boolean p, Instant at) {
       return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p);
+    }
+
+    /** Every call still open (running, retrying, sleeping, waiting) ends as cancelled at {@code at}. */
+    ExecutionData withOpenOpsCancelled(Instant at) {
+      List<Op> closed = ops.stream()
+          .map(op -> op.status() == OpStatus.RUNNING || op.suspends()
+              ? op.with(OpStatus.CANCELLED, op.attempts(), op.output(), op.error(), at, null) : op)
+          .toList();
+      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, closed, pendingSignals, false);
     }
 
     ExecutionData touched(Instant at) {
@@ -794,7 +804,7 @@ public final class WorkflowExecution
     if (event instanceof WorkflowResumed e) return new Running(d.withPaused(false, e.at()));
     if (event instanceof WorkflowCompleted e) return new Completed(d.touched(e.at()), e.output(), e.at());
     if (event instanceof WorkflowFailed e) return new Failed(d.touched(e.at()), e.error(), e.at());
-    if (event instanceof WorkflowCancelled e) return new Cancelled(d.withPaused(false, e.at()), e.reason(), e.at());
+    if (event instanceof WorkflowCancelled e) return new Cancelled(d.withOpenOpsCancelled(e.at()), e.reason(), e.at());
     return state;
   }
 

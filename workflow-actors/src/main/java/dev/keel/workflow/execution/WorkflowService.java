@@ -33,7 +33,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * The workflow façade for routes and other modules: validates a start against the registry, then
  * asks the execution entity (wherever sharding keeps it) with the timeout from settings.
  */
-public final class WorkflowService implements WorkflowStarter {
+public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes {
 
   /** A registered workflow as listed by {@code GET /api/v1/workflow-definitions}. */
   public record Definition(String name, String description, int version, int maxConcurrent) {}
@@ -125,6 +125,17 @@ public final class WorkflowService implements WorkflowStarter {
     return strict;
   }
 
+  /**
+   * What a start of {@code workflowName} with {@code input} would be refused for (empty when the
+   * input fits), without starting anything: schedules check their input with it when defined.
+   *
+   * @throws UnknownWorkflowException for a name no workflow is registered under
+   */
+  public List<InputProblem> inputProblems(String workflowName, JsonNode input) {
+    Workflow<?, ?> workflow = registry.find(workflowName).orElseThrow(() -> new UnknownWorkflowException(workflowName));
+    return validate(workflow, input == null ? NullNode.getInstance() : input);
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private List<InputProblem> validate(Workflow workflow, JsonNode input, String tenantId) {
     Object typed;
@@ -163,6 +174,12 @@ public final class WorkflowService implements WorkflowStarter {
           return CompletableFuture.<ExecutionView>failedFuture(error);
         })
         .thenCompose(stage -> stage);
+  }
+
+  @Override
+  public CompletionStage<java.util.Optional<Outcome>> awaitOutcome(String workflowId, Duration wait) {
+    return awaitFinal(workflowId, wait)
+        .thenApply(view -> view.isFinal() ? java.util.Optional.of(new Outcome(view.status(), view.error())) : java.util.Optional.empty());
   }
 
   private static boolean isTimeout(Throwable error) {

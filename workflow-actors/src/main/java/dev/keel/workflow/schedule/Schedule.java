@@ -23,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -50,8 +49,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The workflow id of a tick is {@code <scheduleId>@<tick instant, UTC, millis>} and the
  * {@link WorkflowStarter} is idempotent by id, so a tick never starts twice, even when a node dies
- * between the start and the {@link ScheduleTicked} event. A tick whose start fails is retried
- * after {@link ScheduleSettings#retryBackoff()} until it starts or a newer tick supersedes it.
+ * between the start and the {@link ScheduleTicked} event.
+ *
+ * <p>A tick whose start fails is journaled as {@link ScheduleTickFailed} (the view shows the error
+ * and the next retry) and retried with a backoff that doubles per failure in a row, from
+ * {@link ScheduleSettings#retryBackoff()} up to {@link ScheduleSettings#maxRetryBackoff()}. While it
+ * fails, later ticks do not start on their own: each retry starts the newest tick due by then, so
+ * a schedule that cannot start its workflow makes one attempt per backoff, whatever its cron.
  *
  * <p>{@code nextRunAt} is the earliest tick not yet handled. When the entity comes back (remembered
  * by sharding, or restarted) and ticks were missed, only the newest missed tick runs, at once; the
@@ -113,9 +117,15 @@ public final class Schedule
 
   public record PutResult(boolean created, ScheduleView view) implements KeelSerializable {}
 
+  /**
+   * The schedule as clients see it. {@code lastError}, {@code lastErrorAt}, {@code failedStarts} and
+   * {@code nextRetryAt} are set while the due tick cannot start its workflow, and cleared once a
+   * tick starts (or a pause or new timing drops the due tick).
+   */
   public record ScheduleView(String id, String workflow, String cron, String timezone, JsonNode input, boolean paused,
                              String tenantId, Instant nextRunAt, String lastRunWorkflowId, Instant lastRunAt,
-                             Instant createdAt, Instant updatedAt) implements KeelSerializable {}
+                             Instant createdAt, Instant updatedAt, String lastError, Instant lastErrorAt,
+                             int failedStarts, Instant nextRetryAt) implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
 
@@ -133,6 +143,13 @@ public final class Schedule
 
   public record ScheduleDeleted(Instant at) implements Event {}
 
+  /**
+   * The workflow of {@code tick} could not be started ({@code error}, as clients may see it); the
+   * newest tick due at {@code retryAt} is tried then.
+   */
+  public record ScheduleTickFailed(Instant tick, String workflowId, String error, Instant at, Instant retryAt)
+      implements Event {}
+
   // ---------------------------------------------------------------- state
 
   /** The lifecycle is the state type. */
@@ -143,10 +160,18 @@ public final class Schedule
 
   /**
    * Defined. {@code nextRunAt} is null while paused; {@code lastRunAt} is the instant of the
-   * newest tick whose workflow started.
+   * newest tick whose workflow started; {@code failing} is null unless the due tick could not
+   * start its workflow (absent from snapshots taken before it existed, so null there too).
    */
   public record Active(ScheduleDefinition def, Instant createdAt, Instant updatedAt, Instant nextRunAt,
-                       String lastRunWorkflowId, Instant lastRunAt) implements State {}
+                       String lastRunWorkflowId, Instant lastRunAt, TickFailure failing) implements State {}
+
+  /**
+   * The due tick could not start its workflow: {@code failures} times in a row, the last at
+   * {@code at} with {@code error}; the newest tick due at {@code retryAt} is tried then.
+   */
+  public record TickFailure(Instant tick, String error, Instant at, int failures, Instant retryAt)
+      implements KeelSerializable {}
 
   /** Deleted; a new {@link Put} defines it again. */
   public record Deleted(Instant deletedAt) implements State {}
@@ -154,9 +179,10 @@ public final class Schedule
   // ---------------------------------------------------------------- wiring
 
   /** Starts sharding for schedules; remembered, so that they keep ticking when their node dies. */
-  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, ScheduleSettings settings) {
+  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
+                          ScheduleMetrics metrics) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, Optional.of(ctx.getShard())))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, metrics, Optional.of(ctx.getShard())))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -164,14 +190,15 @@ public final class Schedule
     return PersistenceId.of(ENTITY_TYPE, scheduleId);
   }
 
-  public static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings) {
-    return create(scheduleId, starter, clock, settings, Optional.empty());
+  public static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
+                                         ScheduleMetrics metrics) {
+    return create(scheduleId, starter, clock, settings, metrics, Optional.empty());
   }
 
   private static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+                                          ScheduleMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new Schedule(scheduleId, starter, clock, settings, shard, ctx, timers).inRequestScope()));
+        timers -> new Schedule(scheduleId, starter, clock, settings, metrics, shard, ctx, timers).inRequestScope()));
   }
 
   /**
@@ -205,18 +232,20 @@ public final class Schedule
   private final WorkflowStarter starter;
   private final Clock clock;
   private final ScheduleSettings settings;
+  private final ScheduleMetrics metrics;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
 
   private Schedule(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                   Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
-                   TimerScheduler<Command> timers) {
+                   ScheduleMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
+                   ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(context.getSystem(), ENTITY_TYPE, scheduleId, persistenceId(scheduleId));
     this.scheduleId = scheduleId;
     this.starter = starter;
     this.clock = clock;
     this.settings = settings;
+    this.metrics = metrics;
     this.shard = shard;
     this.context = context;
     this.timers = timers;
@@ -227,9 +256,19 @@ public final class Schedule
     return new Empty();
   }
 
+  /** A failed start is for the entity's own view and audit; the read models don't need it. */
+  @Override
+  protected boolean readSideRelevant(Event event) {
+    return !(event instanceof ScheduleTickFailed);
+  }
+
   @Override
   protected void onRecovered(State state) {
     if (!(state instanceof Active active) || active.def().paused()) return;
+    if (active.failing() != null) {
+      arm(active); // the retry timer, at the retry's time or at once when that has passed
+      return;
+    }
     Instant now = clock.instant();
     Optional<Instant> newest = spec(active).latestAtOrBefore(now);
     if (newest.isPresent() && active.nextRunAt() != null && !newest.get().isBefore(active.nextRunAt())) {
@@ -359,6 +398,16 @@ public final class Schedule
     if (state.nextRunAt() == null || c.at().isBefore(state.nextRunAt())) {
       return Effect().noReply(); // handled already, or superseded by a redefinition or a newer tick
     }
+    if (state.failing() != null) {
+      // Backing off: only the retry starts a tick, and then the newest one due.
+      if (now.isBefore(state.failing().retryAt())) {
+        arm(state);
+        return Effect().noReply();
+      }
+      Instant newest = spec(state).latestAtOrBefore(now).filter(t -> t.isAfter(c.at())).orElse(c.at());
+      startWorkflow(state.def(), newest);
+      return Effect().noReply();
+    }
     startWorkflow(state.def(), c.at());
     return Effect().noReply();
   }
@@ -387,12 +436,14 @@ public final class Schedule
     return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static String describe(Throwable failure) {
+  private String describe(Throwable failure) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
-    if (cause instanceof TimeoutException) return "no answer within the ask timeout";
-    String message = cause.getMessage();
-    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+    Optional<String> known = TickErrors.describe(cause);
+    if (known.isPresent()) return known.get();
+    // Shown to clients: never a class name or whatever an unexpected failure's message holds.
+    log.warn("schedule tick start failed unexpectedly scheduleId={}", scheduleId, cause);
+    return TickErrors.UNEXPECTED;
   }
 
   private ReplyEffect<Event, State> tickStarted(Active state, TickStarted c) {
@@ -415,21 +466,31 @@ public final class Schedule
   private ReplyEffect<Event, State> tickFailed(Active state, TickFailed c) {
     boolean superseded = state.nextRunAt() == null || c.tick().isBefore(state.nextRunAt())
         || (state.lastRunAt() != null && !c.tick().isAfter(state.lastRunAt()));
+    if (state.failing() != null && c.tick().isBefore(state.failing().tick())) superseded = true;
     if (state.def().paused() || superseded) {
       log.info("schedule tick failed, not retried scheduleId={} tick={} workflowId={} paused={} reason={}",
           scheduleId, c.tick(), c.workflowId(), state.def().paused(), c.reason());
       return Effect().noReply();
     }
-    log.warn("schedule tick failed, will retry scheduleId={} tick={} workflowId={} workflow={} retryIn={} reason={}",
-        scheduleId, c.tick(), c.workflowId(), state.def().workflow(), settings.retryBackoff(), c.reason());
-    timers.startSingleTimer(RETRY_TIMER, new Tick(c.tick()), settings.retryBackoff());
-    arm(state); // a newer tick still fires on time, and supersedes this one if it starts first
-    return Effect().noReply();
+    int failures = state.failing() == null ? 1 : state.failing().failures() + 1;
+    Duration retryIn = settings.retryDelay(failures);
+    Instant now = clock.instant();
+    return Effect().persist(new ScheduleTickFailed(c.tick(), c.workflowId(), c.reason(), now, now.plus(retryIn)))
+        .thenRun(s -> {
+          metrics.tickFailed();
+          log.warn("schedule tick failed, will retry scheduleId={} tick={} workflowId={} workflow={} failures={} retryIn={} reason={}",
+              scheduleId, c.tick(), c.workflowId(), state.def().workflow(), failures, retryIn, c.reason());
+          arm(s);
+        })
+        .thenNoReply();
   }
 
   // ---------------------------------------------------------------- timers
 
-  /** Arms the tick timer for the next tick still to come, or disarms it when there is none. */
+  /**
+   * Arms the retry timer while the due tick fails to start, else the tick timer for the next tick
+   * still to come; disarms both when there is none.
+   */
   private void arm(State state) {
     if (!(state instanceof Active active) || active.def().paused()) {
       timers.cancel(TICK_TIMER);
@@ -437,6 +498,15 @@ public final class Schedule
       return;
     }
     Instant now = clock.instant();
+    if (active.failing() != null) {
+      timers.cancel(TICK_TIMER);
+      Duration wait = Duration.between(now, active.failing().retryAt());
+      if (wait.isNegative()) wait = Duration.ZERO;
+      timers.startSingleTimer(RETRY_TIMER, new Tick(active.failing().tick()),
+          wait.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : wait);
+      return;
+    }
+    timers.cancel(RETRY_TIMER);
     Instant target = active.nextRunAt();
     if (target == null || !target.isAfter(now)) {
       // Due already: it is being started, retried or caught up; the timer watches the one after.
@@ -470,8 +540,10 @@ public final class Schedule
 
   static ScheduleView viewOf(String scheduleId, Active s) {
     ScheduleDefinition d = s.def();
+    TickFailure f = s.failing();
     return new ScheduleView(scheduleId, d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), d.tenantId(),
-        s.nextRunAt(), s.lastRunWorkflowId(), s.lastRunAt(), s.createdAt(), s.updatedAt());
+        s.nextRunAt(), s.lastRunWorkflowId(), s.lastRunAt(), s.createdAt(), s.updatedAt(),
+        f == null ? null : f.error(), f == null ? null : f.at(), f == null ? 0 : f.failures(), f == null ? null : f.retryAt());
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -486,14 +558,23 @@ public final class Schedule
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof Active a) {
       if (event instanceof ScheduleUpdated e) {
-        return new Active(e.def(), a.createdAt(), e.at(), e.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt());
+        // The failing tick stays due only when the timing did not move it; the new definition is tried at once.
+        TickFailure f = a.failing();
+        TickFailure failing = f != null && Objects.equals(e.nextRunAt(), a.nextRunAt())
+            ? new TickFailure(f.tick(), f.error(), f.at(), f.failures(), e.at()) : null;
+        return new Active(e.def(), a.createdAt(), e.at(), e.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt(), failing);
       }
       if (event instanceof ScheduleTicked e) {
-        return new Active(a.def(), a.createdAt(), a.updatedAt(), e.nextRunAt(), e.workflowId(), e.tick());
+        return new Active(a.def(), a.createdAt(), a.updatedAt(), e.nextRunAt(), e.workflowId(), e.tick(), null);
+      }
+      if (event instanceof ScheduleTickFailed e) {
+        int failures = a.failing() == null ? 1 : a.failing().failures() + 1;
+        return new Active(a.def(), a.createdAt(), a.updatedAt(), a.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt(),
+            new TickFailure(e.tick(), e.error(), e.at(), failures, e.retryAt()));
       }
       if (event instanceof ScheduleDeleted e) return new Deleted(e.at());
     } else if (event instanceof ScheduleDefined e) {
-      return new Active(e.def(), e.at(), e.at(), e.nextRunAt(), null, null);
+      return new Active(e.def(), e.at(), e.at(), e.nextRunAt(), null, null, null);
     }
     throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
         + state.getClass().getSimpleName());

@@ -2,6 +2,10 @@ package dev.keel.workflow.schedule;
 
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
+import dev.keel.workflow.execution.InvalidInputException;
+import dev.keel.workflow.execution.WorkflowService;
+import dev.keel.workflow.sdk.InputProblem;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -14,10 +18,12 @@ public final class ScheduleService {
   private final ClusterSharding sharding;
   private final ScheduleSettings settings;
   private final JournaledEntities journaled;
+  private final WorkflowService workflows;
 
-  public ScheduleService(ActorSystem<?> system, ScheduleSettings settings) {
+  public ScheduleService(ActorSystem<?> system, ScheduleSettings settings, WorkflowService workflows) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
+    this.workflows = workflows;
     this.journaled = new JournaledEntities(system);
   }
 
@@ -25,9 +31,14 @@ public final class ScheduleService {
     return sharding.entityRefFor(Schedule.ENTITY_KEY, id);
   }
 
-  /** Creates or replaces a schedule; fails with {@link InvalidCronException} before asking when the cron is bad. */
+  /**
+   * Creates or replaces a schedule; throws {@link InvalidCronException} or
+   * {@link InvalidInputException} before asking when the cron or the input is bad, so that a
+   * schedule whose ticks could never start is not defined.
+   */
   public CompletionStage<Schedule.PutResult> put(String id, Schedule.ScheduleDefinition definition) {
     validate(definition);
+    checkInput(definition);
     return entity(id).<Schedule.PutResult>askWithStatus(
             r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Put(definition, r), Schedule.Traced::new), settings.askTimeout())
         .thenApply(result -> {
@@ -39,6 +50,19 @@ public final class ScheduleService {
   /** Checks the cron expression and zone; throws {@link InvalidCronException} naming the field. */
   public void validate(Schedule.ScheduleDefinition definition) {
     Schedule.validate(definition);
+  }
+
+  /**
+   * Checks the input as a start of the schedule's workflow would; throws
+   * {@link InvalidInputException} naming every bad field ({@code input.userId}). A workflow this
+   * node does not know is left to the caller (the route answers 400 naming {@code workflow}).
+   */
+  public void checkInput(Schedule.ScheduleDefinition definition) {
+    if (definition.workflow() == null || workflows.definitions().stream().noneMatch(d -> d.name().equals(definition.workflow()))) {
+      return;
+    }
+    List<InputProblem> problems = workflows.inputProblems(definition.workflow(), definition.input());
+    if (!problems.isEmpty()) throw new InvalidInputException(problems);
   }
 
   public CompletionStage<Schedule.ScheduleView> get(String id) {

@@ -602,6 +602,11 @@ class WorkflowExecutionTest {
         .containsExactly("cancelled", "no longer needed", t);
     assertThat(cancelled.events()).containsExactly(new WorkflowCancelled("no longer needed", t));
     assertThat(cancelled.state()).isInstanceOf(Cancelled.class);
+    // The sleep it was parked on ends with it: no longer sleeping, and due at no time.
+    assertThat(step(cancelled.reply().getValue(), "nap"))
+        .extracting(StepView::status, StepView::completedAt, StepView::dueAt)
+        .containsExactly("cancelled", t, null);
+    assertThat(step(cancelled.reply().getValue(), "before").status()).isEqualTo("completed");
 
     clock.set(T0.plus(Duration.ofHours(2)));
     assertThat(kit.runCommand(Wake.INSTANCE).hasNoEvents()).isTrue();
@@ -678,6 +683,25 @@ class WorkflowExecutionTest {
         .extracting(StepView::status, StepView::output, StepView::completedAt)
         .containsExactly("received", bob, t);
     assertThat(List.of(runs("prepare"), runs("finish"))).containsExactly(1, 1);
+    assertAuditReplayMatchesEntity();
+  }
+
+  @Test
+  void cancellingAWaitingExecutionEndsTheWaitAsCancelled() {
+    start("approval", json(new ApprovalRequest(false, 60)));
+    awaitStatus("waiting");
+    Instant t = T0.plusSeconds(45);
+    clock.set(t);
+
+    var cancelled = kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("withdrawn", r));
+
+    assertThat(cancelled.events()).containsExactly(new WorkflowCancelled("withdrawn", t));
+    assertThat(step(cancelled.reply().getValue(), "approve"))
+        .extracting(StepView::kind, StepView::status, StepView::completedAt, StepView::dueAt)
+        .containsExactly("signal", "cancelled", t, null);
+    assertThat(cancelled.reply().getValue().steps()).extracting(StepView::status).doesNotContain("waiting", "sleeping");
+    assertThat(kit.restart().state()).isEqualTo(cancelled.state());
+    assertThat(step(view(), "approve").status()).isEqualTo("cancelled");
     assertAuditReplayMatchesEntity();
   }
 

@@ -48,6 +48,13 @@ final class RecordingStarter implements WorkflowStarter {
     }
   }
 
+  /** The next {@code times} calls fail with {@code failure}. */
+  void failNextWith(int times, Throwable failure) {
+    synchronized (scripted) {
+      for (int i = 0; i < times; i++) scripted.add(call -> CompletableFuture.failedFuture(failure));
+    }
+  }
+
   /** The next call answers when the returned future is completed with {@code true} (created). */
   CompletableFuture<Boolean> holdNext() {
     CompletableFuture<Boolean> release = new CompletableFuture<>();

@@ -48,7 +48,7 @@ class ScheduleShardingTest {
     testKit = ActorTestKit.create("ScheduleShardingTest", node.withFallback(ScheduleTest.CONFIG));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Schedule.init(testKit.system(), starter, clock, new ScheduleSettings(timeout, Duration.ofSeconds(10)));
+    Schedule.init(testKit.system(), starter, clock, new ScheduleSettings(timeout, Duration.ofSeconds(10), Duration.ofMinutes(15)), ScheduleMetrics.NONE);
   }
 
   @AfterAll

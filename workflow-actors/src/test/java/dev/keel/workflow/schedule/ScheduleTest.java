@@ -82,7 +82,7 @@ class ScheduleTest {
     clock = new ManualClock(T0);
     starter = new RecordingStarter();
     id = "report-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Schedule.create(id, starter, clock, settings),
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Schedule.create(id, starter, clock, settings, ScheduleMetrics.NONE),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
@@ -142,17 +142,17 @@ class ScheduleTest {
     var result = put(daily(false));
 
     ScheduleView expected = new ScheduleView(id, "nightly-report", "0 9 * * *", "Europe/Berlin", input("eu"), false, "acme",
-        nine, null, null, T0, T0);
+        nine, null, null, T0, T0, null, null, 0, null);
     assertThat(result.reply()).isEqualTo(StatusReply.success(new PutResult(true, expected)));
     assertThat(result.events()).containsExactly(new ScheduleDefined(daily(false), T0, nine));
-    assertThat(result.state()).isEqualTo(new Active(daily(false), T0, T0, nine, null, null));
+    assertThat(result.state()).isEqualTo(new Active(daily(false), T0, T0, nine, null, null, null));
 
     var get = kit.<StatusReply<ScheduleView>>runCommand(Get::new);
     assertThat(get.reply()).isEqualTo(StatusReply.success(expected));
     assertThat(get.hasNoEvents()).isTrue();
 
     kit.restart();
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, nine, null, null));
+    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, nine, null, null, null));
   }
 
   @Test
@@ -194,7 +194,7 @@ class ScheduleTest {
     assertThat(cronChanged.reply().getValue().view().createdAt()).isEqualTo(T0);
 
     ScheduleDefinition utc = new ScheduleDefinition("nightly-report", "15 * * * *", "UTC", input("us"), false, "acme");
-    assertThat(put(utc).state()).isEqualTo(new Active(utc, T0, later, Instant.parse("2026-03-01T08:15:00Z"), null, null));
+    assertThat(put(utc).state()).isEqualTo(new Active(utc, T0, later, Instant.parse("2026-03-01T08:15:00Z"), null, null, null));
   }
 
   @Test
@@ -270,7 +270,7 @@ class ScheduleTest {
     release.complete(true);
     Instant tomorrowNine = Instant.parse("2026-03-02T08:00:00Z");
     eventually(() -> assertThat(journal()).last().isEqualTo(new ScheduleTicked(nine, workflowId, firedAt, tomorrowNine)));
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine));
+    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
 
     var view = kit.<StatusReply<ScheduleView>>runCommand(Get::new).reply().getValue();
     assertThat(view.lastRunWorkflowId()).isEqualTo(workflowId);
@@ -283,7 +283,7 @@ class ScheduleTest {
     assertThat(starter.calls()).hasSize(1);
 
     kit.restart();
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine));
+    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
   }
 
   @Test
@@ -307,47 +307,6 @@ class ScheduleTest {
     var early = kit.runCommand(new Tick(Instant.parse("2026-03-01T08:00:00Z")));
     assertThat(early.hasNoEvents()).isTrue();
     assertThat(starter.calls()).isEmpty();
-  }
-
-  @Test
-  void aFailedStartIsRetriedForTheSameTickAndNotRecordedUntilItStarts() throws InterruptedException {
-    put(daily(false));
-    Instant nine = Instant.parse("2026-03-01T08:00:00Z");
-    clock.set(nine.plusSeconds(2));
-    starter.failNext(2, "workflow 'nightly-report' is not registered");
-
-    kit.runCommand(new Tick(nine));
-
-    String workflowId = Schedule.workflowIdFor(id, nine);
-    // Two failures, each retried after the backoff (200 ms here), then the start goes through.
-    eventually(() -> assertThat(starter.startedIds()).containsExactly(workflowId, workflowId, workflowId));
-    eventually(() -> assertThat(journal()).filteredOn(ScheduleTicked.class::isInstance).hasSize(1));
-    assertThat(journal()).last().isEqualTo(
-        new ScheduleTicked(nine, workflowId, nine.plusSeconds(2), Instant.parse("2026-03-02T08:00:00Z")));
-    settle();
-    assertThat(starter.calls()).hasSize(3);
-  }
-
-  @Test
-  void whileTheStartKeepsFailingNothingIsRecorded() throws InterruptedException {
-    put(daily(false));
-    Instant nine = Instant.parse("2026-03-01T08:00:00Z");
-    clock.set(nine.plusSeconds(2));
-    starter.failNext(1000, "journal unreachable");
-
-    kit.runCommand(new Tick(nine));
-
-    eventually(() -> assertThat(starter.calls().size()).isGreaterThanOrEqualTo(2));
-    assertThat(journal()).noneMatch(ScheduleTicked.class::isInstance);
-    assertThat(active().nextRunAt()).isEqualTo(nine);
-    assertThat(active().lastRunAt()).isNull();
-
-    // Pausing stops the retries.
-    put(daily(true));
-    settle();
-    int calls = starter.calls().size();
-    settle();
-    assertThat(starter.calls()).hasSize(calls);
   }
 
   @Test
@@ -402,7 +361,7 @@ class ScheduleTest {
     kit.restart();
     settle();
     assertThat(starter.calls()).isEmpty();
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, Instant.parse("2026-03-01T08:00:00Z"), null, null));
+    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, Instant.parse("2026-03-01T08:00:00Z"), null, null, null));
   }
 
   @Test
@@ -472,7 +431,7 @@ class ScheduleTest {
   void settingsDefaultsComeFromKeelSchedulesConf() {
     Config defaults = ConfigFactory.parseResources("keel-schedules.conf").resolve();
     assertThat(ScheduleSettings.fromConfig(defaults.getConfig("keel.schedules")))
-        .isEqualTo(new ScheduleSettings(Duration.ofSeconds(5), Duration.ofSeconds(10)));
+        .isEqualTo(new ScheduleSettings(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMinutes(15)));
     assertThat(settings.retryBackoff()).isEqualTo(Duration.ofMillis(200));
   }
 }

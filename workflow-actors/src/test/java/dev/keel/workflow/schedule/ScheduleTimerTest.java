@@ -12,6 +12,7 @@ import dev.keel.workflow.schedule.Schedule.Put;
 import dev.keel.workflow.schedule.Schedule.PutResult;
 import dev.keel.workflow.schedule.Schedule.ScheduleDefinition;
 import dev.keel.workflow.schedule.Schedule.State;
+import dev.keel.workflow.schedule.Schedule.TickFailure;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -54,7 +55,7 @@ class ScheduleTimerTest {
     id = "timer-" + ++seq;
     ScheduleSettings defaults = ScheduleSettings.fromConfig(
         ConfigFactory.parseResources("keel-schedules.conf").resolve().getConfig("keel.schedules"));
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Schedule.create(id, starter, clock, defaults),
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Schedule.create(id, starter, clock, defaults, ScheduleMetrics.NONE),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
     ScheduleDefinition def = new ScheduleDefinition("nightly-report", "0 9 * * *", "UTC",
         JsonNodeFactory.instance.objectNode().put("region", "eu"), false, null);
@@ -123,5 +124,37 @@ class ScheduleTimerTest {
     String workflowId = id + "@2026-03-01T09:00:00.000Z";
     eventually(() -> assertThat(starter.startedIds()).containsExactly(workflowId, workflowId));
     eventually(() -> assertThat(((Active) kit.getState()).lastRunWorkflowId()).isEqualTo(workflowId));
+  }
+
+  @Test
+  void aScheduleThatCannotStartBacksOffAndStartsOnlyTheNewestDueTick() {
+    // Every minute, and every start fails: one attempt per backoff (10 s, doubling), each for the
+    // newest tick due then, instead of a start per minute plus a retry every 10 s for each.
+    ScheduleDefinition everyMinute = new ScheduleDefinition("nightly-report", "* * * * *", "UTC",
+        JsonNodeFactory.instance.objectNode().put("region", "eu"), false, null);
+    kit.<StatusReply<PutResult>>runCommand(replyTo -> new Put(everyMinute, replyTo));
+    starter.failNextWith(1000, new IllegalStateException("never"));
+
+    // Up to the first tick at 05:31:00, then to each retry as it falls due: 10 s after the first
+    // failure, then 20, 40, 80, 160 and 320 s after each further one.
+    Duration[] waits = {Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(40),
+        Duration.ofSeconds(80), Duration.ofSeconds(160), Duration.ofSeconds(320)};
+    for (int attempt = 1; attempt <= waits.length; attempt++) {
+      pass(waits[attempt - 1]);
+      int failures = attempt;
+      eventually(() -> assertThat(((Active) kit.getState()).failing()).extracting(TickFailure::failures).isEqualTo(failures));
+      assertThat(starter.calls()).hasSize(attempt);
+    }
+    pass(Duration.ofSeconds(30)); // 05:42:00: no tick of its own while failing
+
+    // Attempts at 05:31:00, :10, :30, 05:32:10, 05:33:30, 05:36:10 and 05:41:30.
+    eventually(() -> assertThat(starter.startedIds()).containsExactly(
+        id + "@2026-03-01T05:31:00.000Z", id + "@2026-03-01T05:31:00.000Z", id + "@2026-03-01T05:31:00.000Z",
+        id + "@2026-03-01T05:32:00.000Z", id + "@2026-03-01T05:33:00.000Z", id + "@2026-03-01T05:36:00.000Z",
+        id + "@2026-03-01T05:41:00.000Z"));
+    Active state = (Active) kit.getState();
+    assertThat(state.failing().failures()).isEqualTo(7);
+    assertThat(state.failing().tick()).isEqualTo(Instant.parse("2026-03-01T05:41:00Z"));
+    assertThat(state.lastRunAt()).isNull();
   }
 }
