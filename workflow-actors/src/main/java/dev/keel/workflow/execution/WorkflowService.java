@@ -126,14 +126,15 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
   }
 
   /**
-   * What a start of {@code workflowName} with {@code input} would be refused for (empty when the
-   * input fits), without starting anything: schedules check their input with it when defined.
+   * What a start of {@code workflowName} with {@code input} on behalf of {@code tenantId} (null: the
+   * admin) would be refused for (empty when the input fits), without starting anything: schedules
+   * check their input with it when defined.
    *
    * @throws UnknownWorkflowException for a name no workflow is registered under
    */
-  public List<InputProblem> inputProblems(String workflowName, JsonNode input) {
+  public List<InputProblem> inputProblems(String workflowName, JsonNode input, String tenantId) {
     Workflow<?, ?> workflow = registry.find(workflowName).orElseThrow(() -> new UnknownWorkflowException(workflowName));
-    return validate(workflow, input == null ? NullNode.getInstance() : input);
+    return validate(workflow, input == null ? NullNode.getInstance() : input, tenantId);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -61,7 +61,7 @@ public final class ScheduleService {
     if (definition.workflow() == null || workflows.definitions().stream().noneMatch(d -> d.name().equals(definition.workflow()))) {
       return;
     }
-    List<InputProblem> problems = workflows.inputProblems(definition.workflow(), definition.input());
+    List<InputProblem> problems = workflows.inputProblems(definition.workflow(), definition.input(), definition.tenantId());
     if (!problems.isEmpty()) throw new InvalidInputException(problems);
   }
 
