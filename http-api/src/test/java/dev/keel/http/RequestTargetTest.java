@@ -63,14 +63,4 @@ class RequestTargetTest {
     assertThat(RequestTarget.strictUtf8(new byte[] {'"', (byte) 0xC0, (byte) 0xAF, '"'})).isNull();
     assertThat(RequestTarget.strictUtf8("\"bücher\"".getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo("\"bücher\"");
   }
-
-  @Test
-  void theParserSummaryIsRepeatedOnlyUpToItsColon() {
-    assertThat(ParsingProblems.safeSummary("Illegal 'authorization' header: Invalid input '@', expected ... Bearer s3cr@t"))
-        .isEqualTo("Illegal 'authorization' header");
-    assertThat(ParsingProblems.safeSummary("URI length exceeds the configured limit of 2048 characters"))
-        .isEqualTo("URI length exceeds the configured limit of 2048 characters");
-    assertThat(ParsingProblems.safeSummary("Illegal \"x\" <y>")).isEqualTo("malformed request");
-    assertThat(ParsingProblems.safeSummary(null)).isEqualTo("malformed request");
-  }
 }
