@@ -131,14 +131,17 @@ public class HttpApi extends AllDirectives {
       String method = request.method().name();
       String path = request.getUri().path();
       RawHeader header = RawHeader.create(REQUEST_ID, requestId);
-      Optional<ApiProblem> badTarget = request.getHeader(RawRequestURI.class).flatMap(raw -> RequestTarget.problem(raw.uri()));
+      Optional<String> rawTarget = request.getHeader(RawRequestURI.class).map(RawRequestURI::uri);
+      Optional<ApiProblem> badTarget = rawTarget.flatMap(RequestTarget::problem);
+      // The log shows the path as sent (still encoded), not as Pekko resolved it.
+      String loggedPath = loggable(rawTarget.map(RequestTarget::path).orElse(path));
       return mapRequest(r -> r.removeHeader(REQUEST_ID).addHeader(header), () -> respondWithHeader(header, () ->
           mapResponse(response -> {
             long nanos = System.nanoTime() - start;
             String route = RouteTemplate.of(path);
             int status = response.status().intValue();
             metrics.record(method, route, status, nanos);
-            logAccess(requestId, method, loggable(path), route, status, nanos);
+            logAccess(requestId, method, loggedPath, route, status, nanos);
             return response;
           }, () -> withRequestTimeoutResponse(timedOut -> problems.response(ApiProblem.unavailable(
                   "the node did not answer in time; retry later", 2)).addHeader(header),

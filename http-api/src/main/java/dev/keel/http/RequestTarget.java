@@ -19,6 +19,17 @@ public final class RequestTarget {
 
   private RequestTarget() {}
 
+  /** The path of {@code rawTarget} (origin or absolute form), still percent-encoded. */
+  public static String path(String rawTarget) {
+    String target = withoutSchemeAndAuthority(rawTarget);
+    int end = target.length();
+    for (char c : new char[] {'?', '#'}) {
+      int at = target.indexOf(c);
+      if (at >= 0) end = Math.min(end, at);
+    }
+    return target.substring(0, end);
+  }
+
   /** The problem with {@code rawTarget} (origin or absolute form), if any. */
   public static Optional<ApiProblem> problem(String rawTarget) {
     String target = withoutSchemeAndAuthority(rawTarget);

@@ -59,6 +59,12 @@ class RequestTargetTest {
   }
 
   @Test
+  void thePathIsTheTargetWithoutAuthorityOrQuery() {
+    assertThat(RequestTarget.path("/api/v1/tenants/t1/domains/%2e%2e?x=1")).isEqualTo("/api/v1/tenants/t1/domains/%2e%2e");
+    assertThat(RequestTarget.path("http://127.0.0.1:8080/health#x")).isEqualTo("/health");
+  }
+
+  @Test
   void strictUtf8RefusesTheOverlongSlash() {
     assertThat(RequestTarget.strictUtf8(new byte[] {'"', (byte) 0xC0, (byte) 0xAF, '"'})).isNull();
     assertThat(RequestTarget.strictUtf8("\"bücher\"".getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo("\"bücher\"");

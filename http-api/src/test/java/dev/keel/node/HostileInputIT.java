@@ -60,12 +60,17 @@ class HostileInputIT {
       NodeHttp api = NodeHttp.ready(node);
       Map<String, String> ids = fixtures(api);
       HostileRequests hostile = new HostileRequests(NodeHttp.TOKEN, ids);
+      long t0 = System.nanoTime();
       if (firstDatabase) routeTableMatchesTheRouteTree(node.httpPort(), hostile);
+      long t1 = System.nanoTime();
       Map<String, Long> before = settledJournalRows(dbSettings);
+      long t2 = System.nanoTime();
 
       List<Probe> probes = new ArrayList<>(hostile.all(firstDatabase));
       probes.addAll(hostile.parserLevel());
       List<String> failures = send(node.httpPort(), probes);
+      System.out.printf("hostile input on %s: route table check %d ms, journal settled in %d ms, %d probes in %d ms%n",
+          dbSettings.kind(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, probes.size(), (System.nanoTime() - t2) / 1_000_000);
       assertThat(failures).as(failures.size() + " of " + probes.size() + " hostile requests answered wrongly").isEmpty();
 
       Thread.sleep(1500);
