@@ -33,6 +33,7 @@ import org.apache.pekko.http.javadsl.server.directives.RouteAdapter;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RawRequestURI;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,16 +132,33 @@ public class HttpApi extends AllDirectives {
       String method = request.method().name();
       String path = request.getUri().path();
       RawHeader header = RawHeader.create(REQUEST_ID, requestId);
+      Optional<String> rawTarget = request.getHeader(RawRequestURI.class).map(RawRequestURI::uri);
+      Optional<ApiProblem> badTarget = rawTarget.flatMap(RequestTarget::problem);
+      // The log shows the path as sent (still encoded), not as Pekko resolved it.
+      String loggedPath = loggable(rawTarget.map(RequestTarget::path).orElse(path));
       return mapRequest(r -> r.removeHeader(REQUEST_ID).addHeader(header), () -> respondWithHeader(header, () ->
           mapResponse(response -> {
             long nanos = System.nanoTime() - start;
             String route = RouteTemplate.of(path);
             int status = response.status().intValue();
             metrics.record(method, route, status, nanos);
-            logAccess(requestId, method, path, route, status, nanos);
+            logAccess(requestId, method, loggedPath, route, status, nanos);
             return response;
-          }, () -> inRequestScope(requestId, () -> tree))));
+          }, () -> withRequestTimeoutResponse(timedOut -> problems.response(ApiProblem.unavailable(
+                  "the node did not answer in time; retry later", 2)).addHeader(header),
+              () -> badTarget.<Route>map(p -> complete(problems.response(p)))
+                  .orElseGet(() -> inRequestScope(requestId, () -> tree))))));
     });
+  }
+
+  /** {@code path} with control characters escaped, so that a client cannot forge log lines. */
+  static String loggable(String path) {
+    StringBuilder out = new StringBuilder(path.length());
+    path.codePoints().forEach(c -> {
+      if (Character.isISOControl(c)) out.append(String.format("%%%02X", c));
+      else out.appendCodePoint(c);
+    });
+    return out.toString();
   }
 
   /**
@@ -191,7 +209,11 @@ public class HttpApi extends AllDirectives {
    * being deleted (403 with a problem saying which). The token never appears in an answer or a log.
    */
   public Route authenticated(Function<Caller, Route> inner) {
-    return optionalHeaderValueByName("Authorization", header -> {
+    return extractRequest(request -> optionalHeaderValueByName("Authorization", header -> {
+      // Two Authorization headers: which one counts would depend on who reads them (a proxy, Keel).
+      long authorizations = java.util.stream.StreamSupport.stream(request.getHeaders().spliterator(), false)
+          .filter(h -> h.is("authorization")).count();
+      if (authorizations > 1) return unauthorized("send one Authorization header");
       Optional<String> token = header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
       if (token.isEmpty()) return unauthorized("send Authorization: Bearer <token>");
       if (adminToken.matches(token.get())) return inner.apply(Caller.ADMIN);
@@ -203,7 +225,7 @@ public class HttpApi extends AllDirectives {
         }
         return unauthorized(refused.detail());
       });
-    });
+    }));
   }
 
   private Route unauthorized(String detail) {
@@ -276,8 +298,13 @@ public class HttpApi extends AllDirectives {
   }
 
   private JsonNode parse(ByteString bytes) {
+    byte[] array = bytes.toArray();
+    // Jackson decodes overlong UTF-8 (0xC0 0xAF as '/'): JSON is UTF-8 (RFC 8259), checked strictly first.
+    if (RequestTarget.strictUtf8(array) == null) {
+      throw ApiProblem.badRequest("the body is not valid UTF-8", List.of(new ApiProblem.FieldError("body", "is not valid UTF-8")));
+    }
     try {
-      JsonNode node = mapper.readTree(bytes.toArray());
+      JsonNode node = mapper.readTree(array);
       return node == null ? NullNode.getInstance() : node;
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();

@@ -142,13 +142,16 @@ public final class WorkflowRoutes {
     return api.answerOk(visible(caller, id, () -> workflows.awaitFinal(id, bounded)));
   }
 
-  /** {@code ?wait=}: an ISO-8601 duration (or whole seconds), at most the long-poll maximum. */
+  /**
+   * {@code ?wait=}: an ISO-8601 duration (or whole seconds), at most the long-poll maximum; a longer
+   * one waits the maximum. A value no duration can hold is a 400, as any other bad value.
+   */
   private Duration waitParameter(String wait) {
     Duration duration;
     try {
-      duration = wait.matches("\\d+") ? Duration.ofSeconds(Long.parseLong(wait)) : Duration.parse(wait);
-    } catch (DateTimeParseException | ArithmeticException e) {
-      throw ApiProblem.badRequest("wait", "must be an ISO-8601 duration such as PT30S");
+      duration = wait.matches("\\d{1,18}") ? Duration.ofSeconds(Long.parseLong(wait)) : Duration.parse(wait);
+    } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+      throw ApiProblem.badRequest("wait", "must be an ISO-8601 duration such as PT30S, or whole seconds");
     }
     if (duration.isNegative()) throw ApiProblem.badRequest("wait", "must not be negative");
     return duration.compareTo(longPollMax) > 0 ? longPollMax : duration;

@@ -95,6 +95,14 @@ class HttpApiRoutesTest {
     }
 
     @Test
+    void twoAuthorizationHeadersAreUnauthorizedEvenWhenOneIsTheToken() throws Exception {
+      HttpResponse<String> response = send(request("/echo").header("Authorization", "Bearer someone-else")
+          .POST(json("{}")), "Bearer " + TOKEN);
+
+      assertThat(problem(response, 401).get("detail").asText()).isEqualTo("send one Authorization header");
+    }
+
+    @Test
     void theSchemeIsCaseInsensitive() throws Exception {
       assertThat(send(request("/echo").POST(json("{}")), "bearer " + TOKEN).statusCode()).isEqualTo(200);
     }
@@ -121,6 +129,16 @@ class HttpApiRoutesTest {
 
       assertThat(withCharset.statusCode()).isEqualTo(200);
       assertThat(suffixed.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void invalidUtf8IsABadRequestNotALenientDecode() throws Exception {
+      // 0xC0 0xAF is an overlong '/': Jackson alone would read {"id":"/"}.
+      byte[] overlong = {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'};
+      HttpResponse<String> response = send(request("/echo").header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(overlong)));
+
+      assertThat(problem(response, 400).get("errors").get(0).get("field").asText()).isEqualTo("body");
     }
 
     @Test

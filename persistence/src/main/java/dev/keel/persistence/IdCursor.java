@@ -28,7 +28,9 @@ public final class IdCursor {
     try {
       String id = StandardCharsets.UTF_8.newDecoder()
           .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
-      return id.isBlank() || id.length() > maxLength ? Optional.empty() : Optional.of(id);
+      // No id holds a control character; a NUL would reach the read model's query (PostgreSQL refuses it).
+      boolean control = id.chars().anyMatch(Character::isISOControl);
+      return id.isBlank() || id.length() > maxLength || control ? Optional.empty() : Optional.of(id);
     } catch (IllegalArgumentException | CharacterCodingException e) {
       return Optional.empty();
     }

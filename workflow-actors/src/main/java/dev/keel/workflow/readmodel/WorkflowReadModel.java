@@ -90,6 +90,8 @@ public final class WorkflowReadModel {
   }
 
   record Cursor(Instant createdAt, String id) {
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
     String encode() {
       String raw = createdAt.truncatedTo(ChronoUnit.MICROS) + "|" + id;
       return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
@@ -97,11 +99,18 @@ public final class WorkflowReadModel {
 
     static Cursor decode(String cursor) {
       try {
-        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        String raw = StandardCharsets.UTF_8.newDecoder()
+            .decode(java.nio.ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
         int bar = raw.indexOf('|');
         if (bar < 0) throw new BadCursorException();
-        return new Cursor(Instant.parse(raw.substring(0, bar)), raw.substring(bar + 1));
-      } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+        String id = raw.substring(bar + 1);
+        // An id never holds a control character; a NUL would reach the query (PostgreSQL refuses it).
+        if (id.isEmpty() || id.length() > 256 || id.chars().anyMatch(Character::isISOControl)) throw new BadCursorException();
+        Instant createdAt = Instant.parse(raw.substring(0, bar));
+        // Only instants a page handed out: one beyond year 9999 is out of the databases' timestamp range.
+        if (createdAt.isBefore(Instant.EPOCH) || createdAt.isAfter(LATEST)) throw new BadCursorException();
+        return new Cursor(createdAt, id);
+      } catch (IllegalArgumentException | java.time.format.DateTimeParseException | java.nio.charset.CharacterCodingException e) {
         throw new BadCursorException();
       }
     }
