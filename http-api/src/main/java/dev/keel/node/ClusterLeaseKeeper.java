@@ -45,6 +45,22 @@ final class ClusterLeaseKeeper {
   /** Settings of the lease, from {@code keel.cluster.lease}. */
   record Settings(Duration timeout, Duration renewInterval, Duration learnEpochTimeout) {}
 
+  /**
+   * Why a node stops when its cluster no longer owns the journal. cluster.conf gives it exit code 75
+   * (EX_TEMPFAIL: start it again), so that a supervisor (systemd's Restart=on-failure, Kubernetes)
+   * restarts it, and it joins the cluster that owns the journal.
+   */
+  static final class Fenced implements CoordinatedShutdown.Reason {
+    static final Fenced INSTANCE = new Fenced();
+
+    private Fenced() {}
+
+    @Override
+    public String toString() {
+      return "cluster fenced: another cluster owns the journal";
+    }
+  }
+
   private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
 
   private final ActorSystem<?> system;
@@ -186,10 +202,8 @@ final class ClusterLeaseKeeper {
 
   private void fenced(String why) {
     fence.lose(why);
-    log.error("cluster fenced: {}; this node's writes are refused and it stops (exit code 1, as when downed)", why);
-    // As a downed node: exit code 1, so that a supervisor (systemd's Restart=on-failure, Kubernetes)
-    // starts it again, and it joins the cluster that owns the journal.
-    CoordinatedShutdown.get(Adapter.toClassic(system)).runAll(CoordinatedShutdown.clusterDowningReason());
+    log.error("cluster fenced: {}; this node's writes are refused and it stops (exit code 75)", why);
+    CoordinatedShutdown.get(Adapter.toClassic(system)).runAll(Fenced.INSTANCE);
   }
 
   /**

@@ -21,6 +21,7 @@ import dev.keel.http.AlertRoutes;
 import dev.keel.persistence.AuditLog;
 import dev.keel.persistence.ClusterFence;
 import dev.keel.persistence.ClusterLease;
+import dev.keel.persistence.ConnectionAdderWakeUp;
 import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
@@ -252,6 +253,14 @@ public final class KeelNode implements AutoCloseable {
         new ClusterLease(dataSource, settings.cluster().lease().renewInterval()), f, settings.cluster().lease(),
         Clock.systemUTC()).start(system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"))));
     ClusterFormation.join(system, settings, lease);
+    if (settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES) {
+      // After a PostgreSQL restart the pools come back at once, not after their backoff of up to 5 s.
+      ConnectionAdderWakeUp wakeUp = ConnectionAdderWakeUp.start(settings.database(), dataSource, Duration.ofMillis(500));
+      shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-connection-adder-wake-up", () -> {
+        wakeUp.close();
+        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+      });
+    }
 
     Clock clock = Clock.systemUTC();
     WorkflowSettings workflowSettings;

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Timeout;
  *       (the lease's epoch does not change), every repetition.</li>
  *   <li>When the survivors stall for longer than the lease timeout, the restarted node forms a new
  *       cluster; the survivors, woken up, find their cluster fenced out of the journal, stop with
- *       exit code 1, and once started again join the new cluster.</li>
+ *       exit code 75, and once started again join the new cluster.</li>
  * </ul>
  *
  * Repetitions: {@code -Dkeel.it.formation.repetitions} (default 2); bench/ runs more. Logs:
@@ -139,7 +139,7 @@ class ClusterFormationIT {
     signal(nodes[2], "CONT");
     for (int i = 1; i < NODES; i++) {
       int exit = nodes[i].awaitExit(Duration.ofSeconds(120));
-      assertThat(exit).as(nodes[i].describe("a fenced node stops as a downed one does")).isEqualTo(1);
+      assertThat(exit).as(nodes[i].describe("a fenced node stops with EX_TEMPFAIL, for its supervisor to start it again")).isEqualTo(75);
       assertThat(nodes[i].stdoutText()).contains("cluster fenced: cluster epoch " + epoch + " no longer owns the journal");
     }
     for (int i = 1; i < NODES; i++) nodes[i] = startNode(i, "-again", Integer.parseInt(leaseTimeout));

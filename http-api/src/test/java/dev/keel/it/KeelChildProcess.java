@@ -37,13 +37,17 @@ final class KeelChildProcess implements AutoCloseable {
   final Path stdout;
   final Path stderr;
   final int httpPort;
+  /** The address {@link #uri} reaches the node's HTTP port at. */
+  final String httpHost;
   private final List<String> command;
 
-  private KeelChildProcess(String name, Process process, Path stdout, Path stderr, int httpPort, List<String> command) {
+  private KeelChildProcess(String name, Process process, Path stdout, Path stderr, String httpHost, int httpPort,
+                           List<String> command) {
     this.name = name;
     this.process = process;
     this.stdout = stdout;
     this.stderr = stderr;
+    this.httpHost = httpHost;
     this.httpPort = httpPort;
     this.command = command;
   }
@@ -61,8 +65,19 @@ final class KeelChildProcess implements AutoCloseable {
   /** As {@link #start(Path, String, List, Map, int)} for another subcommand, such as {@code run}. */
   static KeelChildProcess start(Path logDir, String name, String subcommand, List<String> args, Map<String, String> env,
                                 int httpPort) throws IOException {
+    return start(logDir, name, List.of(), subcommand, args, env, "127.0.0.1", httpPort);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, List, Map, int)}, with {@code launcher} before the java
+   * command (such as {@code ip netns exec <namespace>}, which runs java itself, under the same pid)
+   * and the node's HTTP port reached at {@code httpHost}.
+   */
+  static KeelChildProcess start(Path logDir, String name, List<String> launcher, String subcommand, List<String> args,
+                                Map<String, String> env, String httpHost, int httpPort) throws IOException {
     Files.createDirectories(logDir);
-    List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(), subcommand));
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(java(), "-jar", jar().toString(), subcommand));
     command.addAll(args);
     Path out = logDir.resolve(name + ".stdout.log");
     Path err = logDir.resolve(name + ".stderr.log");
@@ -71,7 +86,7 @@ final class KeelChildProcess implements AutoCloseable {
         .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
     pb.environment().keySet().removeIf(k -> k.startsWith("KEEL_"));
     pb.environment().putAll(env);
-    return new KeelChildProcess(name, pb.start(), out, err, httpPort, command);
+    return new KeelChildProcess(name, pb.start(), out, err, httpHost, httpPort, command);
   }
 
   private static Path jarCopy;
@@ -111,6 +126,7 @@ final class KeelChildProcess implements AutoCloseable {
     awaitReady(http, READY_DEADLINE);
   }
 
+  /** Until {@code /ready} answers 200, for at most {@code within} (several JVMs starting at once on a busy machine). */
   void awaitReady(HttpClient http, Duration within) throws Exception {
     Instant deadline = Instant.now().plus(within);
     String last = "no answer";
@@ -132,7 +148,7 @@ final class KeelChildProcess implements AutoCloseable {
   }
 
   URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + httpPort + path);
+    return URI.create("http://" + httpHost + ":" + httpPort + path);
   }
 
   String stdoutText() {
