@@ -12,13 +12,11 @@ import java.util.function.ToIntFunction;
 final class FaultSummary {
 
   private final FaultScenario scenario;
-  private final int nodes;
   private final List<FaultRepetition> repetitions = new ArrayList<>();
   private final List<String> problems = new ArrayList<>();
 
-  FaultSummary(FaultScenario scenario, int nodes) {
+  FaultSummary(FaultScenario scenario) {
     this.scenario = scenario;
-    this.nodes = nodes;
   }
 
   void add(FaultRepetition repetition) {
@@ -55,18 +53,19 @@ final class FaultSummary {
   String line() {
     int twice = sum(r -> r.bodyRuns().keysCalledTwice());
     int inFlight = sum(r -> r.bodyRuns().inFlightAtFault());
+    int atMove = sum(r -> r.bodyRuns().atShardMove());
     String line = String.format(Locale.ROOT,
         "%-34s repetitions %d, acknowledged %d, completed %d, lost %d, recorded twice %d, "
-            + "bodies run twice %d (%d in flight at a fault), longest unavailability %s; "
-            + "failed %d, starts given up %d, slowest start %s, longest recovery %s, clusters formed %d (expected %d), "
-            + "fenced %d (expected %d), journal conflicts %d",
+            + "bodies run twice %d (%d in flight at a fault, %d at a shard move, %d unexplained), longest unavailability %s; "
+            + "failed %d, starts given up %d, slowest start %s, longest recovery %s, clusters formed %d "
+            + "(beside a living one %d, allowed %d), nodes that stopped themselves %d (fenced %d), journal conflicts %d",
         scenario.label, repetitions(), sum(FaultRepetition::acknowledged), sum(FaultRepetition::completed),
-        sum(FaultRepetition::lost), sum(FaultRepetition::recordedTwice), twice, inFlight,
+        sum(FaultRepetition::lost), sum(FaultRepetition::recordedTwice), twice, inFlight, atMove, twice - inFlight - atMove,
         seconds(longest(FaultRepetition::longestUnavailable)), sum(FaultRepetition::failed),
         sum(FaultRepetition::givenUp), seconds(longest(FaultRepetition::slowestStart)),
         seconds(longest(FaultRepetition::recovery)), sum(FaultRepetition::formations),
-        scenario.formationsExpected() * repetitions(), sum(FaultRepetition::fenced),
-        scenario.fencedExpected(nodes) * repetitions(), sum(FaultRepetition::journalConflicts));
+        sum(FaultRepetition::secondClusters), scenario.secondClustersAllowed() * repetitions(),
+        sum(FaultRepetition::selfStopped), sum(FaultRepetition::fenced), sum(FaultRepetition::journalConflicts));
     return problems.isEmpty() ? line : line + "; NOT FINISHED: " + String.join("; ", problems);
   }
 
@@ -81,13 +80,16 @@ final class FaultSummary {
     node.put("recordedTwice", sum(FaultRepetition::recordedTwice));
     node.put("bodiesRunTwice", sum(r -> r.bodyRuns().keysCalledTwice()));
     node.put("bodiesRunTwiceInFlightAtFault", sum(r -> r.bodyRuns().inFlightAtFault()));
+    node.put("bodiesRunTwiceAtShardMove", sum(r -> r.bodyRuns().atShardMove()));
     node.put("stepCalls", sum(r -> r.bodyRuns().calls()));
     node.put("longestUnavailabilityMs", longest(FaultRepetition::longestUnavailable).toMillis());
     node.put("startsGivenUp", sum(FaultRepetition::givenUp));
     node.put("slowestStartMs", longest(FaultRepetition::slowestStart).toMillis());
     node.put("longestRecoveryMs", longest(FaultRepetition::recovery).toMillis());
     node.put("clustersFormed", sum(FaultRepetition::formations));
-    node.put("clustersFormedExpected", scenario.formationsExpected() * repetitions());
+    node.put("clustersFormedBesideALivingOne", sum(FaultRepetition::secondClusters));
+    node.put("clustersFormedBesideALivingOneAllowed", scenario.secondClustersAllowed() * repetitions());
+    node.put("nodesThatStoppedThemselves", sum(FaultRepetition::selfStopped));
     node.put("fenced", sum(FaultRepetition::fenced));
     node.put("journalConflicts", sum(FaultRepetition::journalConflicts));
     node.put("promisesHeld", promisesHeld());

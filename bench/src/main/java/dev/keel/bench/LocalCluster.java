@@ -42,6 +42,14 @@ final class LocalCluster implements AutoCloseable {
   private final Process[] processes;
   private final int[] starts;
   private final List<Path> logs = new CopyOnWriteArrayList<>();
+  /** Every node start: for telling which formation happened beside a living cluster. */
+  private final List<NodeStart> nodeStarts = new CopyOnWriteArrayList<>();
+  /** Nodes the bench itself stopped (SIGKILL, SIGTERM) and has not started again yet. */
+  private final boolean[] stoppedOnPurpose;
+  /** Node starts that exited by themselves (downed, fenced), as the supervisor saw them. */
+  private final List<String> selfStops = new CopyOnWriteArrayList<>();
+
+  private record NodeStart(int node, Path log, Instant started, Process process, java.util.concurrent.atomic.AtomicReference<Instant> exited) {}
   private final HttpClient http = NodeHttp.client();
   private final Thread killOnExit = new Thread(this::killAll, "kill-keel-nodes");
 
@@ -59,6 +67,7 @@ final class LocalCluster implements AutoCloseable {
     }
     processes = new Process[n];
     starts = new int[n];
+    stoppedOnPurpose = new boolean[n];
     Runtime.getRuntime().addShutdownHook(killOnExit);
   }
 
@@ -112,17 +121,59 @@ final class LocalCluster implements AutoCloseable {
     env.put("KEEL_ADMIN_TOKEN", token);
     if (password != null) env.put("KEEL_DATABASE_PASSWORD", password);
     logs.add(log);
-    processes[node] = builder.start();
+    Process process = builder.start();
+    processes[node] = process;
+    stoppedOnPurpose[node] = false;
+    java.util.concurrent.atomic.AtomicReference<Instant> exited = new java.util.concurrent.atomic.AtomicReference<>();
+    process.onExit().thenRun(() -> exited.set(Instant.now()));
+    nodeStarts.add(new NodeStart(node, log, Instant.now(), process, exited));
+  }
+
+  /** Every node start so far: which node, when it started and when it exited. */
+  List<SecondClusters.Life> lives() {
+    return nodeStarts.stream().map(s -> new SecondClusters.Life(s.node(), s.started(), s.exited().get())).toList();
+  }
+
+  /** The node whose start wrote {@code log}. */
+  int nodeOf(Path log) {
+    return nodeStarts.stream().filter(s -> s.log().equals(log)).findFirst().orElseThrow().node();
+  }
+
+  /** How many node starts have exited by themselves so far (and were started again). */
+  int selfStops() {
+    return selfStops.size();
+  }
+
+  /** The self-stops from {@code index} on, one line each. */
+  List<String> selfStopsSince(int index) {
+    return List.copyOf(selfStops.subList(index, selfStops.size()));
+  }
+
+  /**
+   * As a supervisor would (systemd's {@code Restart=on-failure}, Kubernetes): starts again every node
+   * that exited without the bench stopping it, such as one downed by the split-brain resolver or
+   * fenced (exit code 1).
+   */
+  private synchronized void restartSelfStopped() throws IOException {
+    for (int node = 0; node < size(); node++) {
+      Process p = processes[node];
+      if (p != null && !p.isAlive() && !stoppedOnPurpose[node]) {
+        selfStops.add("node " + (node + 1) + " exited with " + p.exitValue() + " at " + Instant.now());
+        start(node);
+      }
+    }
   }
 
   /** SIGKILL, and waits for the process to be gone. */
   void kill(int node) throws InterruptedException {
+    stoppedOnPurpose[node] = true;
     processes[node].destroyForcibly();
     processes[node].waitFor(30, TimeUnit.SECONDS);
   }
 
   /** SIGTERM: the node hands its shards off and leaves (CoordinatedShutdown). */
   void terminate(int node) {
+    stoppedOnPurpose[node] = true;
     processes[node].destroy();
   }
 
@@ -166,12 +217,14 @@ final class LocalCluster implements AutoCloseable {
 
   /**
    * Until every node answers {@code /ready} with 200 and shows all {@link #size()} members Up in
-   * {@code GET /api/v1/cluster}: one cluster of all nodes again. Null then, else why not.
+   * {@code GET /api/v1/cluster}: one cluster of all nodes again. A node that exits by itself
+   * meanwhile is started again ({@link #restartSelfStopped}). Null then, else why not.
    */
-  String awaitOneClusterOfAll(Duration deadline) throws InterruptedException {
+  String awaitOneClusterOfAll(Duration deadline) throws InterruptedException, IOException {
     Instant until = Instant.now().plus(deadline);
     String last = "not asked";
     while (Instant.now().isBefore(until)) {
+      restartSelfStopped();
       last = notOneClusterOfAll();
       if (last == null) return null;
       Thread.sleep(POLL.toMillis());
@@ -200,6 +253,35 @@ final class LocalCluster implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Until the workflow shards are spread evenly over all nodes again (counts differing by at most
+   * one): the end of the shard moves a fault sets off. When that was, or null at the deadline.
+   */
+  Instant awaitBalancedShards(Duration deadline) throws InterruptedException {
+    Instant until = Instant.now().plus(deadline);
+    int asked = 0;
+    while (Instant.now().isBefore(until)) {
+      int node = asked++ % size();
+      try {
+        HttpResponse<String> view = processes[node].isAlive() ? get(node, "/api/v1/cluster") : null;
+        if (view != null && view.statusCode() == 200) {
+          JsonNode counts = LoadReport.JSON.readTree(view.body()).path("shardCounts").path("workflow");
+          int min = Integer.MAX_VALUE;
+          int max = 0;
+          for (JsonNode count : counts) {
+            min = Math.min(min, count.asInt());
+            max = Math.max(max, count.asInt());
+          }
+          if (counts.size() == size() && max - min <= 1) return Instant.now();
+        }
+      } catch (IOException e) {
+        // Busy: ask the next node.
+      }
+      Thread.sleep(1000);
+    }
+    return null;
+  }
+
   private HttpResponse<String> get(int node, String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create(uri(node) + path)).timeout(REQUEST_TIMEOUT)
         .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -208,6 +290,7 @@ final class LocalCluster implements AutoCloseable {
   /** SIGCONT to any stopped node, then SIGTERM to all, and waits for them to leave; SIGKILL to those that do not. */
   @Override
   public void close() throws InterruptedException {
+    java.util.Arrays.fill(stoppedOnPurpose, true);
     for (int node = 0; node < size(); node++) {
       if (processes[node] == null || !processes[node].isAlive()) continue;
       try {

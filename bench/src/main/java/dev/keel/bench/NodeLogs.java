@@ -52,6 +52,27 @@ final class NodeLogs {
     return n;
   }
 
+  /**
+   * Of {@code files}, those with a line matching {@code what} after their mark, with the time the
+   * first such line begins with (the log's ISO-8601 timestamp); files whose line has none are left out.
+   */
+  Map<Path, java.time.Instant> firstLineTimes(List<Path> files, Predicate<String> what) {
+    Map<Path, java.time.Instant> times = new HashMap<>();
+    for (Path file : files) {
+      linesSinceMark(file).filter(what).findFirst().flatMap(NodeLogs::timestamp).ifPresent(at -> times.put(file, at));
+    }
+    return times;
+  }
+
+  static java.util.Optional<java.time.Instant> timestamp(String line) {
+    int space = line.indexOf(' ');
+    try {
+      return java.util.Optional.of(java.time.Instant.parse(space < 0 ? line : line.substring(0, space)));
+    } catch (java.time.format.DateTimeParseException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   private Stream<String> linesSinceMark(Path file) {
     return lines(file).stream().skip(marks.getOrDefault(file, 0L));
   }

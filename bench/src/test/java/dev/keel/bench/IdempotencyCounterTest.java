@@ -26,7 +26,7 @@ class IdempotencyCounterTest {
       List<StepBodyRuns.Call> calls = counter.calls("run1-0-1-");
       assertThat(calls).extracting(StepBodyRuns.Call::key)
           .containsExactly("run1-0-1-7/reserve", "run1-0-1-7/reserve", "run1-0-1-8/ship");
-      assertThat(StepBodyRuns.of(calls, List.of(Instant.now())).keysCalledTwice()).isEqualTo(1);
+      assertThat(StepBodyRuns.of(calls, List.of(Instant.now()), Instant.EPOCH, Instant.EPOCH).keysCalledTwice()).isEqualTo(1);
     }
   }
 
