@@ -129,9 +129,10 @@ final class LocalCluster implements AutoCloseable {
     nodeStarts.add(new NodeStart(node, log, Instant.now(), process, exited));
   }
 
-  /** Every node start so far: which node, when it started and when it exited. */
+  /** Every node start so far: which node, when it became a member (from its log) and when it exited. */
   List<SecondClusters.Life> lives() {
-    return nodeStarts.stream().map(s -> new SecondClusters.Life(s.node(), s.started(), s.exited().get())).toList();
+    Map<Path, Instant> members = NodeLogs.fromStart().firstLineTimes(logs(), NodeLogs.BECAME_MEMBER);
+    return nodeStarts.stream().map(s -> new SecondClusters.Life(s.node(), members.get(s.log()), s.exited().get())).toList();
   }
 
   /** The node whose start wrote {@code log}. */

@@ -19,6 +19,8 @@ final class NodeLogs {
 
   /** Keel's lease keeper forming a cluster, or Pekko doing so by itself (seed nodes, {@code Join} to self). */
   static final Predicate<String> FORMED_CLUSTER = line -> line.contains("cluster forming") || line.contains("forming new cluster");
+  /** A node start that became a member: Pekko's welcome on joining, or a formation. */
+  static final Predicate<String> BECAME_MEMBER = line -> line.contains("Welcome from") || FORMED_CLUSTER.test(line);
   /** A node that found another cluster holding the journal. */
   static final Predicate<String> FENCED = line -> line.contains("cluster fenced");
   /** Two writers met in the journal: the primary key refused one of them. */
@@ -29,6 +31,11 @@ final class NodeLogs {
 
   private NodeLogs(Map<Path, Long> marks) {
     this.marks = marks;
+  }
+
+  /** No marks: every file is read from its start. */
+  static NodeLogs fromStart() {
+    return new NodeLogs(Map.of());
   }
 
   /** A mark at the current end of each of {@code files}; a file started later is read from its start. */

@@ -18,19 +18,25 @@ final class SecondClusters {
    */
   static final Duration EXITING_GRACE = Duration.ofSeconds(10);
 
-  /** One node start: which node, when it started, and when it exited (null while it runs). */
-  record Life(int node, Instant started, Instant exited) {}
+  /**
+   * One node start: which node, when it became a member of a cluster (joined or formed one; null if
+   * it never did), and when it exited (null while it runs).
+   */
+  record Life(int node, Instant member, Instant exited) {}
 
   /** A node start that formed a cluster, and when it logged so. */
   record Formation(int node, Instant at) {}
 
   private SecondClusters() {}
 
-  /** The formations at whose time another node's start was running and went on running past the grace. */
+  /**
+   * The formations at whose time another node's start was a member of a cluster and went on running
+   * past the grace. A node still starting (not yet a member) is no cluster: it joins the new one.
+   */
   static int count(Collection<Formation> formations, Collection<Life> lives) {
     int beside = 0;
     for (Formation f : formations) {
-      boolean living = lives.stream().anyMatch(l -> l.node() != f.node() && l.started().isBefore(f.at())
+      boolean living = lives.stream().anyMatch(l -> l.node() != f.node() && l.member() != null && l.member().isBefore(f.at())
           && (l.exited() == null || l.exited().isAfter(f.at().plus(EXITING_GRACE))));
       if (living) beside++;
     }

@@ -36,6 +36,8 @@ class NodeLogsTest {
     assertThat(marks.linesWith(files, NodeLogs.JOURNAL_CONFLICT)).isEqualTo(1);
     assertThat(marks.firstLineTimes(files, NodeLogs.FORMED_CLUSTER))
         .containsExactly(java.util.Map.entry(restarted, java.time.Instant.parse("2026-12-07T15:03:56.084Z")));
+    assertThat(NodeLogs.fromStart().firstLineTimes(files, NodeLogs.BECAME_MEMBER))
+        .as("a line without a timestamp gives no time").containsOnlyKeys(restarted);
   }
 
   @Test
