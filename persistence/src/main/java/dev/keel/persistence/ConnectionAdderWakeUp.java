@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class ConnectionAdderWakeUp implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionAdderWakeUp.class);
-  /** HikariCP names its adder threads {@code "<pool name> connection adder"}. */
-  static final String ADDER_SUFFIX = " connection adder";
+  /** HikariCP 6 names its adder threads {@code "<pool name>:connection-adder"} (5 and older: {@code " connection adder"}). */
+  static boolean isAdder(Thread thread) {
+    String name = thread.getName();
+    return name.endsWith(":connection-adder") || name.endsWith(" connection adder");
+  }
 
   private final DatabaseSettings database;
   private final HikariDataSource watched;
@@ -85,7 +88,7 @@ public final class ConnectionAdderWakeUp implements AutoCloseable {
   static int interruptAdders() {
     int woken = 0;
     for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().endsWith(ADDER_SUFFIX)) {
+      if (isAdder(t)) {
         t.interrupt();
         woken++;
       }
