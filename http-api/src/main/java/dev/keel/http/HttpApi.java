@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
-import dev.keel.node.AdminToken;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.tenant.TenantService;

@@ -1,5 +1,10 @@
 package dev.keel.tenant;
 
+import java.util.Optional;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import dev.keel.persistence.EntitySnapshots;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityAudit;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -60,6 +65,9 @@ public final class SlugReservation
   /** Free the slug, if {@code tenantId} holds it (a failed create, or the tenant was deleted). */
   public record Release(String tenantId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Snapshot now ({@code POST /api/v1/snapshots/slug/{slug}}), as every entity type can. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
@@ -69,6 +77,9 @@ public final class SlugReservation
   public record SlugConfirmed(String tenantId, Instant at) implements Event {}
 
   public record SlugReleased(String tenantId, Instant at) implements Event {}
+
+  /** The marker that makes the journal snapshot this reservation; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   // ---------------------------------------------------------------- state
 
@@ -85,16 +96,18 @@ public final class SlugReservation
   }
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
-    return Behaviors.setup(ctx -> new SlugReservation(ctx.getSystem(), slug, clock, unconfirmedExpiry).inRequestScope());
+    return Behaviors.setup(ctx -> new SlugReservation(ctx, slug, clock, unconfirmedExpiry).inRequestScope());
   }
 
   private final String slug;
   private final Clock clock;
   private final Duration unconfirmedExpiry;
+  private final ActorContext<Command> context;
 
   // Not projected (nothing lists slugs), but tagged like every entity so that audit can replay by type.
-  private SlugReservation(ActorSystem<?> system, String slug, Clock clock, Duration unconfirmedExpiry) {
-    super(system, ENTITY_TYPE, slug, PersistenceId.of(ENTITY_TYPE, slug));
+  private SlugReservation(ActorContext<Command> context, String slug, Clock clock, Duration unconfirmedExpiry) {
+    super(context.getSystem(), ENTITY_TYPE, slug, PersistenceId.of(ENTITY_TYPE, slug));
+    this.context = context;
     this.slug = slug;
     this.clock = clock;
     this.unconfirmedExpiry = unconfirmedExpiry;
@@ -116,6 +129,8 @@ public final class SlugReservation
         .onCommand(Reserve.class, this::reserveTaken)
         .onCommand(Confirm.class, this::confirm)
         .onCommand(Release.class, this::release);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), s instanceof Reserved,
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -161,10 +176,18 @@ public final class SlugReservation
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (event instanceof SlugReserved e) return new Reserved(e.tenantId(), e.at(), false);
     if (event instanceof SlugConfirmed e && state instanceof Reserved r) return new Reserved(r.tenantId(), r.at(), true);
     if (event instanceof SlugReleased) return new Free();
     throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
         + state.getClass().getSimpleName());
   }
+
+  /** Audit shows a reserved slug as its holder, whether confirmed, and since when. */
+  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Free(),
+      SlugReservation::apply, (slug, s) -> s instanceof Reserved r ? Optional.<Object>of(r) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND = new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 }

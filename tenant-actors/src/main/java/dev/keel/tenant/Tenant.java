@@ -3,6 +3,7 @@ package dev.keel.tenant;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -414,6 +415,10 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), Tenant::apply,
       (id, s) -> record(s) == null ? java.util.Optional.empty() : java.util.Optional.of(viewOf(id, s)));
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static TenantView viewOf(String tenantId, State state) {
     TenantRecord t = record(state);

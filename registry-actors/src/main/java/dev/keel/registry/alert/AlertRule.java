@@ -2,6 +2,7 @@ package dev.keel.registry.alert;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
@@ -737,6 +738,10 @@ public final class AlertRule
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), AlertRule::apply,
       (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static AlertView viewOf(String ruleId, Active s) {
     AlertDefinition d = s.def();

@@ -1,6 +1,7 @@
 package dev.keel.registry.service;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -512,6 +513,10 @@ public final class RegisteredService
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), RegisteredService::apply,
       (id, s) -> s instanceof Registered r ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   private static ServiceView viewOf(String serviceId, Registered s, Instant lastHeartbeatAt, Map<String, Double> metrics,
                                     Map<String, String> details, Instant deadline) {

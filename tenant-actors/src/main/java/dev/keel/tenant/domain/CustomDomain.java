@@ -1,6 +1,7 @@
 package dev.keel.tenant.domain;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
@@ -662,6 +663,10 @@ public final class CustomDomain
   /** How audit replays hostnames: this entity's own handler and view; nothing while unclaimed or released. */
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unclaimed(),
       CustomDomain::apply, (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static DomainView viewOf(String hostname, Claimed s) {
     Ownership o = s.ownership();

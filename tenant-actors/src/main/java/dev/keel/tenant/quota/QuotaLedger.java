@@ -1,6 +1,9 @@
 package dev.keel.tenant.quota;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.RequestScope;
@@ -84,6 +87,9 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   /** Of the ids a refusal listed to verify, these turned out not to exist. */
   public record Reconcile(List<String> gone, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Snapshot now ({@code POST /api/v1/snapshots/quota/{id}}), as every entity type can. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** What a reservation came to. */
   public enum Outcome { GRANTED, REFUSED, UNSEEDED }
 
@@ -110,6 +116,9 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   public record ResourceReleased(String resourceId, Instant at) implements Event {}
 
   public record LedgerReconciled(List<String> gone, Instant at) implements Event {}
+
+  /** The marker that makes the journal snapshot this ledger; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   // ---------------------------------------------------------------- state
 
@@ -148,7 +157,7 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   }
 
   public static Behavior<Command> create(String entityId, Clock clock, Reconciliation reconciliation) {
-    return Behaviors.setup(ctx -> new QuotaLedger(ctx.getSystem(), entityId, clock, reconciliation).inRequestScope());
+    return Behaviors.setup(ctx -> new QuotaLedger(ctx, entityId, clock, reconciliation).inRequestScope());
   }
 
   public static PersistenceId persistenceId(String entityId) {
@@ -158,10 +167,12 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   private final String entityId;
   private final Clock clock;
   private final Reconciliation reconciliation;
+  private final ActorContext<Command> context;
 
   // Tagged like every entity so that audit can replay by type; nothing projects it.
-  private QuotaLedger(ActorSystem<?> system, String entityId, Clock clock, Reconciliation reconciliation) {
-    super(system, ENTITY_TYPE, entityId, persistenceId(entityId));
+  private QuotaLedger(ActorContext<Command> context, String entityId, Clock clock, Reconciliation reconciliation) {
+    super(context.getSystem(), ENTITY_TYPE, entityId, persistenceId(entityId));
+    this.context = context;
     this.entityId = entityId;
     this.clock = clock;
     this.reconciliation = reconciliation;
@@ -185,6 +196,8 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
         .onCommand(Seed.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(Done.getInstance())))
         .onCommand(Release.class, this::release)
         .onCommand(Reconcile.class, this::reconcile);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), s instanceof Counting,
+        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
     return b.build();
   }
 
@@ -240,6 +253,7 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (event instanceof LedgerSeeded e) {
       return new Counting(e.used(), e.resourceIds().stream().map(id -> new Hold(id, e.at())).toList(), e.remembered(), null);
     }
@@ -269,4 +283,8 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   /** How audit replays a ledger: this entity's own handler; the state itself is the view. */
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unseeded(),
       QuotaLedger::apply, (id, s) -> s instanceof Counting ? Optional.<Object>of(s) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 }

@@ -2,6 +2,7 @@ package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -303,6 +304,10 @@ public final class WorkflowExecution
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new NotStarted(), WorkflowExecution::apply,
       (id, s) -> s instanceof NotStarted ? java.util.Optional.empty() : java.util.Optional.of(ExecutionView.of(s, false)));
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   public static PersistenceId persistenceId(String workflowId) {
     return PersistenceId.of(ENTITY_TYPE, workflowId);

@@ -3,6 +3,7 @@ package dev.keel.workflow.schedule;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -537,6 +538,10 @@ public final class Schedule
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), Schedule::apply,
       (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static ScheduleView viewOf(String scheduleId, Active s) {
     ScheduleDefinition d = s.def();

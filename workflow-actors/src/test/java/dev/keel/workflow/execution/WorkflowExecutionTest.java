@@ -112,7 +112,7 @@ class WorkflowExecutionTest {
 
   private ActorTestKit testKit;
   private WorkflowSettings settings;
-  private WorkflowRegistry registry;
+  private NodeWorkflowRegistry registry;
   private WorkflowRunner runner;
   private ObjectMapper mapper;
 
@@ -132,7 +132,7 @@ class WorkflowExecutionTest {
     settings = WorkflowSettings.fromConfig(testKit.system().settings().config());
     mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("jackson-json", Optional.empty());
     runner = new WorkflowRunner(4, name -> 0);
-    registry = new WorkflowRegistry()
+    registry = new NodeWorkflowRegistry()
         .register(new ThreeSteps())
         .register(new Flaky())
         .register(new Nap())
