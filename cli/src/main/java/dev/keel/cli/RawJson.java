@@ -8,12 +8,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.client.KeelClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Pattern;
 
 /** What {@code --json} prints: Keel's own JSON, pretty, with every page of a list in one {@code items}. */
 final class RawJson {
 
-  static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private RawJson() {}
@@ -46,8 +44,8 @@ final class RawJson {
 
   /** A path segment for an id; an id that cannot be one is refused as invalid input. */
   static String requireId(String what, String id) {
-    if (id == null || !ID.matcher(id).matches()) {
-      throw new CliFailure(ExitCode.NO, what + " '" + id + "' is not valid: it must match " + ID.pattern());
+    if (id == null || !KeelClient.ID.matcher(id).matches()) {
+      throw new CliFailure(ExitCode.NO, what + " '" + id + "' is not valid: it must match " + KeelClient.ID.pattern());
     }
     return id;
   }

@@ -1,5 +1,6 @@
 package dev.keel.pipeline;
 
+import dev.keel.persistence.grammar.Ids;
 import dev.keel.pipeline.PipelineSpec.Component;
 import dev.keel.pipeline.PipelineSpec.RestartPolicy;
 import dev.keel.pipeline.PipelineSpec.Role;
@@ -35,7 +36,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 public final class PipelineFile {
 
   /** Service ids as the registry accepts them (API.md, conventions). */
-  static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  static final Pattern ID = Ids.PATTERN;
   static final Duration DEFAULT_REGISTER_TIMEOUT = Duration.ofSeconds(60);
   private static final Set<String> TOP = Set.of("apiVersion", "kind", "metadata", "spec");
   private static final Set<String> METADATA = Set.of("name");

@@ -4,6 +4,8 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntityAudit;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.KeelSerializable;
@@ -92,23 +94,21 @@ public final class SlugReservation
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, Clock clock, Duration unconfirmedExpiry) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, unconfirmedExpiry)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.NO, place -> new SlugReservation(place, clock, unconfirmedExpiry));
   }
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
-    return Behaviors.setup(ctx -> new SlugReservation(ctx, slug, clock, unconfirmedExpiry).inRequestScope());
+    return EntityRuntime.unsharded(slug, place -> new SlugReservation(place, clock, unconfirmedExpiry));
   }
 
   private final String slug;
   private final Clock clock;
   private final Duration unconfirmedExpiry;
-  private final ActorContext<Command> context;
 
   // Not projected (nothing lists slugs), but tagged like every entity so that audit can replay by type.
-  private SlugReservation(ActorContext<Command> context, String slug, Clock clock, Duration unconfirmedExpiry) {
-    super(context.getSystem(), ENTITY_TYPE, slug, PersistenceId.of(ENTITY_TYPE, slug));
-    this.context = context;
-    this.slug = slug;
+  private SlugReservation(EntityPlace<Command> place, Clock clock, Duration unconfirmedExpiry) {
+    super(place, ENTITY_TYPE, PersistenceId.of(ENTITY_TYPE, place.entityId()));
+    this.slug = place.entityId();
     this.clock = clock;
     this.unconfirmedExpiry = unconfirmedExpiry;
   }
@@ -129,8 +129,7 @@ public final class SlugReservation
         .onCommand(Reserve.class, this::reserveTaken)
         .onCommand(Confirm.class, this::confirm)
         .onCommand(Release.class, this::release);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), s instanceof Reserved,
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(s instanceof Reserved, new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 

@@ -2,6 +2,8 @@ package dev.keel.tenant.quota;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EntityAudit;
@@ -153,11 +155,11 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   public record Reconciliation(Duration interval, Duration grace) {}
 
   public static void init(ActorSystem<?> system, Clock clock, Reconciliation reconciliation) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, reconciliation)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.NO, place -> new QuotaLedger(place, clock, reconciliation));
   }
 
   public static Behavior<Command> create(String entityId, Clock clock, Reconciliation reconciliation) {
-    return Behaviors.setup(ctx -> new QuotaLedger(ctx, entityId, clock, reconciliation).inRequestScope());
+    return EntityRuntime.unsharded(entityId, place -> new QuotaLedger(place, clock, reconciliation));
   }
 
   public static PersistenceId persistenceId(String entityId) {
@@ -167,13 +169,11 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   private final String entityId;
   private final Clock clock;
   private final Reconciliation reconciliation;
-  private final ActorContext<Command> context;
 
   // Tagged like every entity so that audit can replay by type; nothing projects it.
-  private QuotaLedger(ActorContext<Command> context, String entityId, Clock clock, Reconciliation reconciliation) {
-    super(context.getSystem(), ENTITY_TYPE, entityId, persistenceId(entityId));
-    this.context = context;
-    this.entityId = entityId;
+  private QuotaLedger(EntityPlace<Command> place, Clock clock, Reconciliation reconciliation) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.entityId = place.entityId();
     this.clock = clock;
     this.reconciliation = reconciliation;
   }
@@ -196,8 +196,7 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
         .onCommand(Seed.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(Done.getInstance())))
         .onCommand(Release.class, this::release)
         .onCommand(Reconcile.class, this::reconcile);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), s instanceof Counting,
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(s instanceof Counting, new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
