@@ -55,11 +55,6 @@ public final class ApiDocsRoutes {
     this.assets = Map.copyOf(files);
   }
 
-  /** The names {@code GET /api/docs/{asset}} answers. */
-  public java.util.Set<String> assetNames() {
-    return assets.keySet();
-  }
-
   /** {@code /api/v1/openapi.json}, {@code /api/docs} and the page's files under {@code /api/docs/}; outside the token check. */
   public Route routes() {
     return api.pathPrefix("api", () -> api.concat(
