@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * schema there (networknt's OpenAPI 3.1 dialect resolves the document's own {@code $ref}s). Stricter
  * than the published document in one way: every object schema that lists {@code properties} is
  * closed here ({@code additionalProperties: false}), so a field the node sends but the document does
- * not name fails. Clients may still meet fields they do not know (the contract changes by adding);
+ * not name fails, and so does a request field the document does not name. Clients may still meet fields they do not know (the contract changes by adding);
  * this only keeps the document complete.
  */
 final class OpenApiContract {
@@ -70,6 +70,16 @@ final class OpenApiContract {
       problems.addAll(validate(pointer + "/content/" + escape(mediaType) + "/schema", body, where));
     }
     return problems;
+  }
+
+  /** What is wrong with {@code body} as the request body of {@code method} on {@code template}, as the document describes it. */
+  List<String> checkRequest(String method, String template, String body) {
+    String where = method + " " + template + " request";
+    String pointer = "/paths/" + escape(template) + "/" + method.toLowerCase(Locale.ROOT) + "/requestBody";
+    JsonNode requestBody = document.at(pointer);
+    if (requestBody.isMissingNode()) return List.of(where + ": the document takes no body, the test sent " + abbreviate(body));
+    if (!requestBody.path("content").has("application/json")) return List.of(where + ": no application/json body documented");
+    return validate(pointer + "/content/application~1json/schema", body, where);
   }
 
   /** What is wrong with {@code body} as an instance of the named component schema. */

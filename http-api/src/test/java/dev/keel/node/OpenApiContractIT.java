@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * without a token, and every answer of a walk through the whole API (every endpoint of
  * {@link RouteTable} answering with success, and the errors a client meets: 400, 401, 403, 404, 405,
  * 409, 415, 429, and an unhealthy service's 503) is described by the document: its status, its
- * content type and its body ({@link OpenApiContract}). {@code OpenApiDocumentTest} checks that the
+ * content type and its body ({@link OpenApiContract}); and every request body the node accepts is
+ * one the document describes. {@code OpenApiDocumentTest} checks that the
  * document has no operation the table lacks, and {@code HostileInputIT} the table against the route
  * tree, so the three agree.
  */
@@ -228,6 +229,8 @@ class OpenApiContractIT {
 
     /** Sends {@code method path} as an instance of {@code template} with {@code token} (none when null); the answer's JSON. */
     JsonNode call(String method, String template, String path, String body, String token, int expected) throws Exception {
+      // A request the node accepts is one the document describes.
+      if (body != null && expected < 300) failures.addAll(contract.checkRequest(method, template, body));
       HttpResponse<String> response = http.sendAuth(method, path, body, token);
       check(method, template, response, expected);
       String type = response.headers().firstValue("Content-Type").orElse("");

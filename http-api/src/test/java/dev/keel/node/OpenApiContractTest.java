@@ -49,6 +49,14 @@ class OpenApiContractTest {
   }
 
   @Test
+  void checksRequestBodiesAgainstTheDocument() {
+    assertThat(contract.checkRequest("PUT", "/api/v1/services/{id}", "{\"type\":\"source\",\"ttlSeconds\":30}")).isEmpty();
+    assertThat(contract.checkRequest("PUT", "/api/v1/services/{id}", "{\"ttlSeconds\":30}")).isNotEmpty();
+    assertThat(contract.checkRequest("PUT", "/api/v1/services/{id}", "{\"type\":\"source\",\"colour\":\"red\"}")).isNotEmpty();
+    assertThat(contract.checkRequest("GET", "/api/v1/services/{id}", "{}")).singleElement().asString().contains("takes no body");
+  }
+
+  @Test
   void refusesAnUndocumentedStatusContentTypeOrOperation() {
     assertThat(contract.check("GET", SERVICE_HEALTH, 409, "application/problem+json", PROBLEM)).singleElement().asString()
         .contains("status not documented");
