@@ -62,7 +62,10 @@ public final class RouteTable {
       new Endpoint("PUT", "/api/v1/tenants/{id}/domains/{hostname}/certificate", Body.REQUIRED),
       new Endpoint("GET", "/api/v1/audit/{entityType}/{id}/events", Body.NONE),
       new Endpoint("GET", "/api/v1/audit/{entityType}/{id}/state", Body.NONE),
-      new Endpoint("POST", "/api/v1/admin/snapshots", Body.REQUIRED));
+      new Endpoint("POST", "/api/v1/admin/snapshots", Body.REQUIRED),
+      new Endpoint("GET", "/api/v1/openapi.json", Body.NONE),
+      new Endpoint("GET", "/api/docs", Body.NONE),
+      new Endpoint("GET", "/api/docs/{asset}", Body.NONE));
 
   private RouteTable() {}
 

@@ -21,7 +21,7 @@ public final class RouteTemplate {
       "api", "v1", "health", "ready", "metrics", "cluster", "admin", "snapshots", "audit", "events", "state",
       "workflows", "workflow-definitions", "schedules", "services", "alerts", "tenants", "domains", "signals",
       "cancel", "pause", "resume", "history", "heartbeat", "suspend", "reactivate", "api-keys", "verify",
-      "certificate", "workflow", "schedule", "service", "alert", "tenant");
+      "certificate", "workflow", "schedule", "service", "alert", "tenant", "openapi.json", "docs");
 
   private RouteTemplate() {}
 

@@ -49,6 +49,10 @@ final class RouteServer implements AutoCloseable {
     return http.send(builder.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
+  HttpResponse<byte[]> sendBytes(HttpRequest.Builder builder) throws Exception {
+    return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   @Override
   public void close() throws Exception {
     try {

@@ -29,6 +29,9 @@ class RouteTemplateTest {
     assertThat(RouteTemplate.of("/api/v1/audit/workflow/w-1/events")).isEqualTo("/api/v1/audit/workflow/{id}/events");
     assertThat(RouteTemplate.of("/")).isEqualTo("/");
     assertThat(RouteTemplate.of("/api/v1/workflows/")).isEqualTo("/api/v1/workflows/{id}");
+    assertThat(RouteTemplate.of("/api/v1/openapi.json")).isEqualTo("/api/v1/openapi.json");
+    assertThat(RouteTemplate.of("/api/docs")).isEqualTo("/api/docs");
+    assertThat(RouteTemplate.of("/api/docs/swagger-ui.css")).isEqualTo("/api/docs/{id}");
   }
 
   @Test

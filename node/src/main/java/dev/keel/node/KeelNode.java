@@ -9,6 +9,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.http.ApiDocsRoutes;
 import dev.keel.http.AuditRoutes;
 import dev.keel.http.ClusterRoutes;
 import dev.keel.http.DomainRoutes;
@@ -399,6 +400,7 @@ public final class KeelNode implements AutoCloseable {
     Route routes = api.observed(metrics.http(), () -> api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         metricsRoutes.prometheus(),
+        new ApiDocsRoutes(api).routes(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
             workflowRoutes.routes(caller),
             scheduleRoutes.routes(caller),
