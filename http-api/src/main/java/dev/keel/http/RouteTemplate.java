@@ -19,7 +19,7 @@ public final class RouteTemplate {
   /** Every literal word of the API's paths (API.md), and audit's entity types. */
   private static final Set<String> WORDS = Set.of(
       "api", "v1", "health", "ready", "metrics", "cluster", "admin", "snapshots", "audit", "events", "state",
-      "workflows", "workflow-definitions", "workflow-counts", "caller", "ui", "schedules", "services", "alerts", "tenants", "domains", "signals",
+      "workflows", "workflow-definitions", "workflow-counts", "service-counts", "caller", "ui", "schedules", "services", "alerts", "tenants", "domains", "signals",
       "cancel", "pause", "resume", "history", "heartbeat", "suspend", "reactivate", "api-keys", "verify",
       "certificate", "workflow", "schedule", "service", "alert", "tenant");
 

@@ -40,6 +40,23 @@ public final class ReadModelSql {
     }, blocking);
   }
 
+  /** The escape character of {@link #startingWith} and {@link #containing}: use with {@code LIKE ? ESCAPE '!'}. */
+  public static final String LIKE_ESCAPE = " ESCAPE '!'";
+
+  /** A LIKE pattern matching text that starts with {@code literal}; '_' and '%' in it match themselves. */
+  public static String startingWith(String literal) {
+    return likeLiteral(literal) + "%";
+  }
+
+  /** A LIKE pattern matching text that contains {@code literal}; '_' and '%' in it match themselves. */
+  public static String containing(String literal) {
+    return "%" + likeLiteral(literal) + "%";
+  }
+
+  private static String likeLiteral(String literal) {
+    return literal.replace("!", "!!").replace("_", "!_").replace("%", "!%");
+  }
+
   /** An instant as a column value; {@code null} stays {@code null}. */
   public static OffsetDateTime ts(Instant at) {
     return at == null ? null : at.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);

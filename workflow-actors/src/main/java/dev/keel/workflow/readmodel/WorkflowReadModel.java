@@ -105,9 +105,8 @@ public final class WorkflowReadModel {
       args.add(ReadModelSql.ts(filter.createdTo()));
     }
     if (filter.idPrefix() != null) {
-      // '_' and '%' are LIKE wildcards ('_' is common in ids): matched literally.
-      sql.append(" AND id LIKE ? ESCAPE '!'");
-      args.add(filter.idPrefix().replace("!", "!!").replace("_", "!_").replace("%", "!%") + "%");
+      sql.append(" AND id LIKE ?").append(ReadModelSql.LIKE_ESCAPE);
+      args.add(ReadModelSql.startingWith(filter.idPrefix()));
     }
   }
 
