@@ -1,6 +1,6 @@
 // The console's only way to the node: the JSON API under /api/v1, with the signed-in credential as a
 // Bearer token. The credential lives in sessionStorage: this tab only, gone when it closes, never in
-// a URL or in localStorage; and since the API takes no cookies, no other site can act with it.
+// a URL or in local storage; and since the API reads no cookies, no other site can act with it.
 
 const CREDENTIAL = 'keel.console.credential';
 

@@ -80,7 +80,7 @@ export async function render(main, {args}) {
     if (stopped) return execution;
     draw(view, execution, history);
     // An open form keeps what the user typed: the buttons are redrawn only while none is open.
-    if (!openAction) drawActions(view, execution, action => (openAction = action), refreshSoon);
+    if (!openAction) drawActions(view, execution, action => (openAction = action), refreshSoon, refreshNow);
     return execution;
   };
   const schedule = execution => {
@@ -99,10 +99,13 @@ export async function render(main, {args}) {
       }
     }
   };
-  const refreshSoon = () => {
-    openAction = null;
+  const refreshNow = () => {
     clearTimeout(timer);
     poll();
+  };
+  const refreshSoon = () => {
+    openAction = null;
+    refreshNow();
   };
   schedule(await refresh());
   return () => {
@@ -151,18 +154,21 @@ function draw(view, e, history) {
       hasDetails(entry.data) ? h('details', {}, h('summary', {}, 'data'), json(entry.data)) : null))));
 }
 
-function drawActions(view, execution, opened, done) {
+function drawActions(view, execution, opened, done, refused) {
   const available = ACTIONS.filter(a => a.when(execution));
   replace(view.actions, available.length === 0 ? null : [h('h2', {}, 'Actions'),
     available.map(action => h('button', {type: 'button', id: 'action-' + action.name,
       class: action.danger ? 'danger' : '', on: {click: () => {
         opened(action);
-        openForm(view, execution, action, done);
+        openForm(view, execution, action, done, refused);
       }}}, action.label + '…'))]);
 }
 
-/** The action's form and confirmation; the request is sent only on confirm, and its problem shown if refused. */
-function openForm(view, execution, action, done) {
+/**
+ * The action's form and confirmation; the request is sent only on confirm. A refusal shows the
+ * node's problem and refreshes the page (the execution may have changed meanwhile), form kept.
+ */
+function openForm(view, execution, action, done, refused) {
   const form = h('form', {class: 'action-form', id: 'form-' + action.name, on: {submit: async event => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(form).entries());
@@ -172,6 +178,7 @@ function openForm(view, execution, action, done) {
       done();
     } catch (e) {
       replace(view.message, problemBox(e));
+      refused();
     }
   }}},
   h('p', {}, action.confirm ? action.confirm(execution) : `${action.label} execution ${execution.id}?`),
