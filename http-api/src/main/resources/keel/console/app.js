@@ -48,14 +48,7 @@ async function render() {
     leave = null;
   }
   if (!session.token()) return signInScreen();
-  if (!caller) {
-    try {
-      caller = await call('GET', '/caller');
-    } catch (e) {
-      session.signOut();
-      return signInScreen(e);
-    }
-  }
+  if (!caller && !(await identify())) return;
   showChrome();
   const {section, args, params} = parseHash();
   const found = ROUTES.find(([name, arity]) => name === section && arity === Math.min(args.length, 1));
@@ -71,6 +64,18 @@ async function render() {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
     replace(main, problemBox(e));
+  }
+}
+
+/** Asks the node whom the credential stands for; a refused one is dropped and the sign-in shown again. */
+async function identify() {
+  try {
+    caller = await call('GET', '/caller');
+    return true;
+  } catch (e) {
+    session.signOut();
+    signInScreen(e);
+    return false;
   }
 }
 
@@ -100,13 +105,7 @@ function signInScreen(error) {
     if (!token) return;
     session.signIn(token);
     input.value = '';
-    try {
-      caller = await call('GET', '/caller');
-    } catch (e) {
-      session.signOut();
-      return signInScreen(e);
-    }
-    render();
+    if (await identify()) render();
   }}},
   h('h1', {}, 'Sign in to Keel'),
   h('p', {}, 'Use the admin token or a tenant\'s API key. It is kept in this browser tab only, until you sign out or close the tab.'),

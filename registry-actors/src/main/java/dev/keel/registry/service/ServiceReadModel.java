@@ -12,11 +12,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -89,19 +87,8 @@ public final class ServiceReadModel {
     List<Object> args = new ArrayList<>();
     where(new Filter(filter.type(), null, filter.metadata(), filter.tenantId(), filter.search()), sql, args);
     sql.append(" GROUP BY s.status");
-    Map<String, Long> counts = new TreeMap<>();
-    for (String status : ServiceRules.STATUSES) counts.put(status, 0L);
-    long total = 0;
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          counts.put(rs.getString(1), rs.getLong(2));
-          total += rs.getLong(2);
-        }
-      }
-    }
-    return new StatusCounts(Collections.unmodifiableMap(counts), total);
+    Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, ServiceRules.STATUSES);
+    return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
   }
 
   private static void where(Filter filter, StringBuilder sql, List<Object> args) {

@@ -12,11 +12,9 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -68,19 +66,8 @@ public final class WorkflowReadModel {
     where(new Filter(null, filter.workflow(), filter.tenantId(), filter.createdFrom(), filter.createdTo(), filter.idPrefix()),
         sql, args);
     sql.append(" GROUP BY status");
-    Map<String, Long> counts = new TreeMap<>();
-    STATUSES.forEach(s -> counts.put(s, 0L));
-    long total = 0;
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          counts.put(rs.getString(1), rs.getLong(2));
-          total += rs.getLong(2);
-        }
-      }
-    }
-    return new StatusCounts(Collections.unmodifiableMap(counts), total);
+    Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, STATUSES);
+    return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
   }
 
   private static void where(Filter filter, StringBuilder sql, List<Object> args) {
