@@ -23,8 +23,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The console in a real browser against a real node: sign in with the admin token, find an
  * execution started through the API in the list, open it, cancel it from its page and see the
  * status change (and the node agree); a refused action shows the node's problem text; values are
- * shown as text, never as markup; the credential stays in the tab's session storage; a tenant's key
- * sees only its own executions. Screenshots land in {@code target/console-screenshots/}.
+ * shown as text, never as markup; services, schedules (paused from the screen), alerts and tenants
+ * show the node's data; the credential stays in the tab's session storage; a tenant's key sees only
+ * its own executions and services, and no tenants. Screenshots land in {@code target/console-screenshots/}.
  */
 class ConsoleIT {
 
@@ -58,6 +59,12 @@ class ConsoleIT {
           "{\"workflow\":\"example\",\"id\":\"console-markup\",\"input\":{\"userId\":\"<b id='injected'>u-1</b>\",\"action\":\"signup\"}}"));
       assertThat(api.send("PUT", "/api/v1/services/billing-1",
           "{\"name\":\"<img id='injected-img' src='/x'>Billing\",\"type\":\"source\",\"ttlSeconds\":600}").statusCode()).isEqualTo(201);
+      assertThat(api.sendAuth("PUT", "/api/v1/services/globex-billing", "{\"type\":\"sink\",\"ttlSeconds\":600}", globexKey)
+          .statusCode()).isEqualTo(201);
+      assertThat(api.send("PUT", "/api/v1/schedules/nightly-signup", "{\"workflow\":\"example\",\"cron\":\"0 3 * * *\","
+          + "\"timezone\":\"UTC\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}").statusCode()).isEqualTo(201);
+      assertThat(api.send("PUT", "/api/v1/alerts/billing-down", "{\"service\":\"billing-1\",\"condition\":\"status != healthy\","
+          + "\"webhook\":\"https://hooks.example.test/keel\"}").statusCode()).isEqualTo(201);
       for (String id : List.of("console-waits", "acme-order-1", "globex-order-1")) {
         api.await("/api/v1/workflows?idPrefix=" + id, list -> list.get("items").size() == 1, id + " in the read model");
       }
@@ -118,7 +125,26 @@ class ConsoleIT {
         wait.until(d -> text(browser, "main").contains("<img id='injected-img' src='/x'>Billing"));
         assertThat(browser.findElements(By.id("injected-img"))).isEmpty();
         assertThat(text(browser, "#service-counts")).contains("healthy");
+        assertThat(text(browser, "main")).contains("globex-billing");
         screenshot(browser, shots, "services");
+
+        // Schedules: paused from the screen, as the node then says; alerts and tenants show theirs.
+        api.await("/api/v1/schedules", l -> l.get("items").size() == 1, "the schedule projected");
+        browser.get(base + "/ui#/schedules");
+        wait.until(d -> text(browser, "main").contains("nightly-signup"));
+        browser.findElement(By.xpath("//button[text()='Pause']")).click();
+        api.await("/api/v1/schedules/nightly-signup", sc -> sc.get("paused").asBoolean(), "the schedule paused from the console");
+        wait.until(d -> !browser.findElements(By.xpath("//button[text()='Resume']")).isEmpty());
+        screenshot(browser, shots, "schedules");
+        api.await("/api/v1/alerts", l -> l.get("items").size() == 1, "the alert rule projected");
+        browser.get(base + "/ui#/alerts");
+        wait.until(d -> text(browser, "main").contains("status != healthy"));
+        browser.findElement(By.linkText("billing-down")).click();
+        wait.until(d -> text(browser, "main").contains("Newest firings"));
+        browser.get(base + "/ui#/tenants");
+        wait.until(d -> text(browser, "main").contains("globex"));
+        assertThat(text(browser, "main")).contains("acme").contains("pro");
+        screenshot(browser, shots, "tenants");
 
         // The credential: in this tab's session storage only, never in the URL or local storage.
         JavascriptExecutor js = browser;
@@ -139,6 +165,11 @@ class ConsoleIT {
         browser.get(base + "/ui#/workflows/globex-order-1");
         wait.until(d -> text(browser, "main").contains("does not exist"));
         assertThat(text(browser, "main")).doesNotContain("Pending work");
+        browser.get(base + "/ui#/services");
+        wait.until(d -> text(browser, "#service-counts").startsWith("all 0"));
+        assertThat(text(browser, "main")).doesNotContain("globex-billing").doesNotContain("billing-1");
+        browser.get(base + "/ui#/tenants");
+        wait.until(d -> text(browser, "main").contains("Only the admin token sees tenants"));
       } finally {
         browser.quit();
       }
