@@ -35,7 +35,7 @@ export async function render(main, {params, caller}) {
     ['', s => h('span', {},
       h('button', {type: 'button', class: 'secondary', on: {click: () => toggle(s)}}, s.paused ? 'Resume' : 'Pause'),
       ' ', h('button', {type: 'button', class: 'secondary', on: {click: () => showDetail(message, s.id)}}, 'Last error'))],
-    ].filter(c => c), page.items, 'No schedules.'));
+  ].filter(c => c), page.items, 'No schedules.'));
   draw();
   replace(main,
     h('h1', {}, 'Schedules'),
