@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fault figures of the README (Operations: running a cluster), in one command: a fresh PostgreSQL
-# database, then FaultBench, which starts the nodes itself (child JVMs of http-api/target/keel.jar on
+# database, then FaultBench, which starts the nodes itself (child JVMs of cli/target/keel.jar on
 # 127.0.0.1), injects each fault scenario under a steady workflow load and prints one line per scenario.
 #
 #   bench/fault-bench.sh [FaultBench options...]     e.g. --repetitions 2, --short, --scenarios kill-any
@@ -13,7 +13,7 @@ PGHOST=${PGHOST:-127.0.0.1}
 DB=${KEEL_FAULT_DATABASE:-keel_fault}
 OUT=${OUT:-/tmp/keel-fault-bench}
 
-[ -f http-api/target/keel.jar ] && [ -f bench/target/keel-bench.jar ] || {
+[ -f cli/target/keel.jar ] && [ -f bench/target/keel-bench.jar ] || {
   echo "fault-bench: build first: mvn -B -q -DskipTests package" >&2; exit 2; }
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -24,4 +24,4 @@ psql -q -h "$PGHOST" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB WIT
 cp bench/target/keel-bench.jar "$OUT/keel-bench.jar"
 java -cp "$OUT/keel-bench.jar" dev.keel.bench.FaultBench \
   --database-url "jdbc:postgresql://$PGHOST:5432/$DB" --database-user postgres \
-  --jar http-api/target/keel.jar --work-dir "$OUT" "$@" 2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/report.txt"
+  --jar cli/target/keel.jar --work-dir "$OUT" "$@" 2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/report.txt"

@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-[ -f http-api/target/keel.jar ] && [ -f bench/target/keel-bench.jar ] || {
+[ -f cli/target/keel.jar ] && [ -f bench/target/keel-bench.jar ] || {
   echo "workflow-bench: build first: mvn -B -q -DskipTests package" >&2; exit 2; }
 mkdir -p "$OUT"
 DATA="$OUT/data"

@@ -15,7 +15,7 @@
 #   KEEL_ADMIN_TOKEN        default: generated once into <state dir>/admin-token, then reused
 #   LOCAL_CLUSTER_HTTP_BASE default 8081;  LOCAL_CLUSTER_CLUSTER_BASE default 25521
 #   LOCAL_CLUSTER_DIR       state dir (pids, logs, data dirs), default deploy/.local-cluster
-#   KEEL_JAR                default http-api/target/keel.jar (built with Maven when missing)
+#   KEEL_JAR                default cli/target/keel.jar (built with Maven when missing)
 #   KEEL_JAVA_OPTS          extra JVM flags for every node
 #   LOCAL_CLUSTER_TIMEOUT   seconds to wait for ready / for exit, default 180
 set -euo pipefail
@@ -23,7 +23,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 root="$(dirname "$here")"
 state="${LOCAL_CLUSTER_DIR:-$here/.local-cluster}"
-jar="${KEEL_JAR:-$root/http-api/target/keel.jar}"
+jar="${KEEL_JAR:-$root/cli/target/keel.jar}"
 http_base="${LOCAL_CLUSTER_HTTP_BASE:-8081}"
 cluster_base="${LOCAL_CLUSTER_CLUSTER_BASE:-25521}"
 timeout="${LOCAL_CLUSTER_TIMEOUT:-180}"
@@ -111,7 +111,7 @@ ensure_jar() {
   [[ -f "$jar" ]] && return
   command -v mvn >/dev/null 2>&1 || die "no $jar and no mvn to build it"
   say "building $jar ..."
-  (cd "$root" && mvn -B -q -DskipTests -pl http-api -am package) >&2 || die "building $jar failed"
+  (cd "$root" && mvn -B -q -DskipTests -pl cli -am package) >&2 || die "building $jar failed"
 }
 
 start() {

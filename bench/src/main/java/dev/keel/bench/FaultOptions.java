@@ -35,7 +35,7 @@ public record FaultOptions(
       usage: java -cp bench/target/keel-bench.jar dev.keel.bench.FaultBench --database-url URL [options]
         --database-url URL    an empty PostgreSQL database for the nodes (required)
         --database-user USER  its user (default postgres; the password, if any: KEEL_DATABASE_PASSWORD)
-        --jar PATH            the node jar (default http-api/target/keel.jar)
+        --jar PATH            the node jar (default cli/target/keel.jar)
         --nodes N             nodes of the cluster, 3 to 7 (default 3)
         --repetitions N       repetitions of each scenario (default 5)
         --short               one repetition and shorter load phases (a run CI could afford)
@@ -85,7 +85,7 @@ public record FaultOptions(
           + "; stall-past-lease is the scenario that stalls past it");
     }
     return new FaultOptions(
-        Path.of(line.text("jar", "http-api/target/keel.jar")),
+        Path.of(line.text("jar", "cli/target/keel.jar")),
         url,
         line.text("database-user", "postgres"),
         (int) line.longInteger("nodes", 3, 3, 7),

@@ -30,7 +30,7 @@ class FaultOptionsTest {
     assertThat(o.leaseTimeout()).isEqualTo(Duration.ofSeconds(20));
     assertThat(o.stallPastLease()).isEqualTo(Duration.ofSeconds(30));
     assertThat(o.seed()).isEqualTo(42L);
-    assertThat(o.jar()).isEqualTo(Path.of("http-api/target/keel.jar"));
+    assertThat(o.jar()).isEqualTo(Path.of("cli/target/keel.jar"));
     assertThat(o.databaseUser()).isEqualTo("postgres");
   }
 

@@ -75,7 +75,8 @@ public final class KeelClient implements AutoCloseable {
   static final Duration MAX_LONG_POLL = Duration.ofSeconds(60);
   private static final Duration CLOSE_BOUND = Duration.ofSeconds(5);
   private static final int PAGE = 500;
-  private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  /** The ids a client chooses (the API's contract); the client checks them before sending. */
+  public static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
   static final System.Logger LOG = System.getLogger("dev.keel.client");
 
   private final KeelHttp http;

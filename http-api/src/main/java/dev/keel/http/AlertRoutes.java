@@ -1,5 +1,6 @@
 package dev.keel.http;
 
+import dev.keel.persistence.grammar.Ids;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,8 +48,8 @@ public final class AlertRoutes {
 
   private Route put(Caller caller, String id, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
-    if (!HttpApi.CLIENT_ID.matcher(id).matches()) {
-      errors.add(new ApiProblem.FieldError("id", "must match " + HttpApi.CLIENT_ID.pattern()));
+    if (!Ids.PATTERN.matcher(id).matches()) {
+      errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
     }
     BodyFields fields = new BodyFields(body, FIELDS, errors);
     // A tenant's rule watches only that tenant's services.
@@ -71,7 +72,7 @@ public final class AlertRoutes {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String service = blankToNull(params.get("service"));
-    if (service != null && !service.equals(AlertRule.ANY_SERVICE) && !HttpApi.CLIENT_ID.matcher(service).matches()) {
+    if (service != null && !service.equals(AlertRule.ANY_SERVICE) && !Ids.PATTERN.matcher(service).matches()) {
       errors.add(new ApiProblem.FieldError("service", "must be a service id or " + AlertRule.ANY_SERVICE));
     }
     String cursor = blankToNull(params.get("cursor"));

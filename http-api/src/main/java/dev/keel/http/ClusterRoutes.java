@@ -1,6 +1,6 @@
 package dev.keel.http;
 
-import dev.keel.node.ClusterStatus;
+import dev.keel.persistence.ClusterStatus;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.server.Route;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
-import dev.keel.node.AdminToken;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.tenant.TenantService;
@@ -45,9 +44,6 @@ import org.slf4j.MDC;
  */
 public class HttpApi extends AllDirectives {
 
-  public static final Pattern CLIENT_ID = Ids.PATTERN;
-  /** Ids in paths: a client's, or one Keel chose (a schedule tick's {@code <scheduleId>@<instant>}). */
-  public static final Pattern PATH_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,200}$");
 
   /** The header that names a request in both directions, and the log field that carries it. */
   public static final String REQUEST_ID = "X-Request-Id";
@@ -356,15 +352,15 @@ public class HttpApi extends AllDirectives {
   }
 
   public static String requirePathId(String value) {
-    if (value == null || !PATH_ID.matcher(value).matches()) {
+    if (value == null || !Ids.ANY_PATTERN.matcher(value).matches()) {
       throw ApiProblem.badRequest("id", "is not a valid id");
     }
     return value;
   }
 
   public static String requireId(String field, String value) {
-    if (value == null || !CLIENT_ID.matcher(value).matches()) {
-      throw ApiProblem.badRequest(field, "must match " + CLIENT_ID.pattern());
+    if (value == null || !Ids.PATTERN.matcher(value).matches()) {
+      throw ApiProblem.badRequest(field, "must match " + Ids.PATTERN.pattern());
     }
     return value;
   }

@@ -1,5 +1,6 @@
 package dev.keel.http;
 
+import dev.keel.persistence.grammar.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.OnDemandSnapshots;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ public final class SnapshotRoutes {
     if (type != null && !snapshots.entityTypes().contains(type)) {
       errors.add(new ApiProblem.FieldError("entityType", "must be one of " + String.join(", ", new TreeSet<>(snapshots.entityTypes()))));
     }
-    if (id != null && !HttpApi.PATH_ID.matcher(id).matches()) errors.add(new ApiProblem.FieldError("id", "is not a valid id"));
+    if (id != null && !Ids.ANY_PATTERN.matcher(id).matches()) errors.add(new ApiProblem.FieldError("id", "is not a valid id"));
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the snapshot request has invalid fields", errors);
     return api.answer(snapshots.snapshot(type, id), done -> api.json(StatusCodes.ACCEPTED, new SnapshotSaved(type, id)));
   }

@@ -1,5 +1,6 @@
 package dev.keel.http;
 
+import dev.keel.persistence.grammar.Ids;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -103,12 +104,12 @@ public final class WorkflowRoutes {
     JsonNode workflow = body.get("workflow");
     if (workflow == null || workflow.isNull()) errors.add(new ApiProblem.FieldError("workflow", "is required"));
     else if (!workflow.isTextual()) errors.add(new ApiProblem.FieldError("workflow", "must be a string"));
-    else if (!HttpApi.CLIENT_ID.matcher(workflow.asText()).matches()) errors.add(new ApiProblem.FieldError("workflow", "is not a workflow name"));
+    else if (!Ids.PATTERN.matcher(workflow.asText()).matches()) errors.add(new ApiProblem.FieldError("workflow", "is not a workflow name"));
     JsonNode id = body.get("id");
     String executionId = null;
     if (id != null && !id.isNull()) {
       if (!id.isTextual()) errors.add(new ApiProblem.FieldError("id", "must be a string"));
-      else if (!HttpApi.CLIENT_ID.matcher(id.asText()).matches()) errors.add(new ApiProblem.FieldError("id", "must match " + HttpApi.CLIENT_ID.pattern()));
+      else if (!Ids.PATTERN.matcher(id.asText()).matches()) errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
       else executionId = id.asText();
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the start request has invalid fields", errors);

@@ -3,7 +3,6 @@ package dev.keel.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.keel.node.AdminToken;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;

@@ -3,7 +3,14 @@ package dev.keel.persistence;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -31,10 +38,25 @@ public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWit
   // stashed, so until the next command is handled the side effects running are this one's.
   private Optional<String> requestInProgress = Optional.empty();
 
-  protected SnapshottedEntity(ActorSystem<?> system, String entityType, String entityId, PersistenceId persistenceId) {
+  /** Where this instance runs (see {@link EntityPlace}); every entity needs its context and timers. */
+  protected final ActorContext<C> context;
+  protected final TimerScheduler<C> timers;
+  /** The shard that holds this instance, asked to passivate it; empty outside sharding. */
+  protected final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+
+  protected SnapshottedEntity(EntityPlace<C> place, String entityType, PersistenceId persistenceId) {
     super(persistenceId);
+    ActorSystem<?> system = place.context().getSystem();
+    this.context = place.context();
+    this.timers = place.timers();
+    this.shard = place.shard();
     this.snapshots = EntitySnapshots.of(system, entityType, persistenceId);
-    this.tags = EventTags.tagSetFor(entityType, entityId, EventTags.tagCount(system));
+    this.tags = EventTags.tagSetFor(entityType, place.entityId(), EventTags.tagCount(system));
+  }
+
+  /** Snapshots now, on {@code SaveSnapshot}: the marker event, then the answer once the snapshot is stored. */
+  protected final ReplyEffect<E, S> saveSnapshot(boolean exists, E marker, ActorRef<StatusReply<Done>> replyTo) {
+    return snapshots.save(Effect(), exists, marker, replyTo, () -> lastSequenceNumber(context));
   }
 
   /** How this type handles its commands, unwrapped from {@link RequestScope.Traced}. */

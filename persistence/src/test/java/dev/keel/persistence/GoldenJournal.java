@@ -27,7 +27,7 @@ import scala.util.Try;
  * own event handler ({@link EntityAudit}). A snapshot must equal the fold of the events up to it, and
  * the events after it must apply on top of it: recovery does exactly that.
  *
- * <p>Written by {@code GoldenJournalExport} in {@code http-api}'s tests (see the README).
+ * <p>Written by {@code GoldenJournalExport} in {@code node}'s tests (see the README).
  */
 public final class GoldenJournal {
 

@@ -1,5 +1,12 @@
 package dev.keel.tenant;
 
+import java.util.Optional;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import dev.keel.persistence.EntitySnapshots;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
+import dev.keel.persistence.EntityAudit;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -60,6 +67,9 @@ public final class SlugReservation
   /** Free the slug, if {@code tenantId} holds it (a failed create, or the tenant was deleted). */
   public record Release(String tenantId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Snapshot now ({@code POST /api/v1/snapshots/slug/{slug}}), as every entity type can. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   // ---------------------------------------------------------------- events
 
   public sealed interface Event extends KeelSerializable {}
@@ -69,6 +79,9 @@ public final class SlugReservation
   public record SlugConfirmed(String tenantId, Instant at) implements Event {}
 
   public record SlugReleased(String tenantId, Instant at) implements Event {}
+
+  /** The marker that makes the journal snapshot this reservation; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   // ---------------------------------------------------------------- state
 
@@ -81,11 +94,11 @@ public final class SlugReservation
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, Clock clock, Duration unconfirmedExpiry) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, unconfirmedExpiry)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.NO, place -> new SlugReservation(place, clock, unconfirmedExpiry));
   }
 
   public static Behavior<Command> create(String slug, Clock clock, Duration unconfirmedExpiry) {
-    return Behaviors.setup(ctx -> new SlugReservation(ctx.getSystem(), slug, clock, unconfirmedExpiry).inRequestScope());
+    return EntityRuntime.unsharded(slug, place -> new SlugReservation(place, clock, unconfirmedExpiry));
   }
 
   private final String slug;
@@ -93,9 +106,9 @@ public final class SlugReservation
   private final Duration unconfirmedExpiry;
 
   // Not projected (nothing lists slugs), but tagged like every entity so that audit can replay by type.
-  private SlugReservation(ActorSystem<?> system, String slug, Clock clock, Duration unconfirmedExpiry) {
-    super(system, ENTITY_TYPE, slug, PersistenceId.of(ENTITY_TYPE, slug));
-    this.slug = slug;
+  private SlugReservation(EntityPlace<Command> place, Clock clock, Duration unconfirmedExpiry) {
+    super(place, ENTITY_TYPE, PersistenceId.of(ENTITY_TYPE, place.entityId()));
+    this.slug = place.entityId();
     this.clock = clock;
     this.unconfirmedExpiry = unconfirmedExpiry;
   }
@@ -116,6 +129,7 @@ public final class SlugReservation
         .onCommand(Reserve.class, this::reserveTaken)
         .onCommand(Confirm.class, this::confirm)
         .onCommand(Release.class, this::release);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(s instanceof Reserved, new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -161,10 +175,18 @@ public final class SlugReservation
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (event instanceof SlugReserved e) return new Reserved(e.tenantId(), e.at(), false);
     if (event instanceof SlugConfirmed e && state instanceof Reserved r) return new Reserved(r.tenantId(), r.at(), true);
     if (event instanceof SlugReleased) return new Free();
     throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
         + state.getClass().getSimpleName());
   }
+
+  /** Audit shows a reserved slug as its holder, whether confirmed, and since when. */
+  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Free(),
+      SlugReservation::apply, (slug, s) -> s instanceof Reserved r ? Optional.<Object>of(r) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND = new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 }

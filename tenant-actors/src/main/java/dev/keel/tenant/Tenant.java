@@ -3,6 +3,9 @@ package dev.keel.tenant;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -165,9 +168,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock))
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new Tenant(place, starter, clock));
   }
 
   public static PersistenceId persistenceId(String tenantId) {
@@ -175,7 +176,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   }
 
   public static Behavior<Command> create(String tenantId, WorkflowStarter starter, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Tenant(tenantId, starter, clock, ctx, timers).inRequestScope()));
+    return EntityRuntime.unsharded(tenantId, place -> new Tenant(place, starter, clock));
   }
 
   public static String provisioningWorkflowId(String tenantId) {
@@ -189,17 +190,12 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   private final String tenantId;
   private final WorkflowStarter starter;
   private final Clock clock;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
 
-  private Tenant(String tenantId, WorkflowStarter starter, Clock clock, ActorContext<Command> context,
-                 TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, tenantId, persistenceId(tenantId));
-    this.tenantId = tenantId;
+  private Tenant(EntityPlace<Command> place, WorkflowStarter starter, Clock clock) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.tenantId = place.entityId();
     this.starter = starter;
     this.clock = clock;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -218,8 +214,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     // First: Empty's catch-all below would swallow it.
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     b.forStateType(Empty.class)
         .onCommand(Create.class, this::create)
         .onCommand(CheckKey.class, (s, c) -> Effect().reply(c.replyTo(), new KeyCheck(KeyCheck.Outcome.UNKNOWN_TENANT, null)))
@@ -414,6 +409,10 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), Tenant::apply,
       (id, s) -> record(s) == null ? java.util.Optional.empty() : java.util.Optional.of(viewOf(id, s)));
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static TenantView viewOf(String tenantId, State state) {
     TenantRecord t = record(state);

@@ -27,6 +27,13 @@ public final class Ids {
    * model's id columns hold this many (migration V11).
    */
   public static final int MAX_WORKFLOW_ID_LENGTH = 256;
+  /**
+   * Any id Keel keeps: a client's, or one Keel derives from it (its characters plus {@code @} and
+   * {@code +}), at most {@value #MAX_WORKFLOW_ID_LENGTH} characters. What a path segment naming a
+   * resource must match.
+   */
+  public static final Pattern ANY_PATTERN =
+      Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]{0," + (MAX_WORKFLOW_ID_LENGTH - 1) + "}$");
 
   private Ids() {}
 
@@ -54,11 +61,9 @@ public final class Ids {
   /** What is wrong with {@code value} as a workflow id Keel derives (a client id's characters plus {@code @} and {@code +}). */
   public static Optional<String> workflowIdProblem(String value) {
     if (value == null || value.isEmpty()) return Optional.of("is required");
-    if (value.length() > MAX_WORKFLOW_ID_LENGTH || !DERIVED_WORKFLOW_ID.matcher(value).matches()) {
+    if (!ANY_PATTERN.matcher(value).matches()) {
       return Optional.of("must be a workflow id of at most " + MAX_WORKFLOW_ID_LENGTH + " characters");
     }
     return Optional.empty();
   }
-
-  private static final Pattern DERIVED_WORKFLOW_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:@+-]*$");
 }

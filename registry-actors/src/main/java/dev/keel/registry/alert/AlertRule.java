@@ -2,6 +2,9 @@ package dev.keel.registry.alert;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
@@ -287,9 +290,7 @@ public final class AlertRule
   /** Starts sharding for alert rules; remembered, so that deferred firings and deliveries survive their node. */
   public static void init(ActorSystem<?> system, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
                           AlertSettings settings) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, outcomes, clock, settings, Optional.of(ctx.getShard())))
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> build(place, starter, outcomes, clock, settings));
   }
 
   public static PersistenceId persistenceId(String ruleId) {
@@ -298,14 +299,12 @@ public final class AlertRule
 
   public static Behavior<Command> create(String ruleId, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
                                          AlertSettings settings) {
-    return create(ruleId, starter, outcomes, clock, settings, Optional.empty());
+    return EntityRuntime.unsharded(ruleId, place -> build(place, starter, outcomes, clock, settings));
   }
 
-  private static Behavior<Command> create(String ruleId, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
-                                          AlertSettings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new AlertRule(ruleId, new DeliveryOutbox(ruleId, starter, outcomes, settings, ctx), clock, settings, shard,
-            ctx, timers).inRequestScope()));
+  private static AlertRule build(EntityPlace<Command> place, WorkflowStarter starter, WorkflowOutcomes outcomes, Clock clock,
+                                 AlertSettings settings) {
+    return new AlertRule(place, new DeliveryOutbox(place.entityId(), starter, outcomes, settings, place.context()), clock, settings);
   }
 
   /** Every problem of a definition, by field; routes list them in one 400, the entity refuses them. */
@@ -381,23 +380,15 @@ public final class AlertRule
   private final DeliveryOutbox outbox;
   private final Clock clock;
   private final AlertSettings settings;
-  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
   private String parsedText;
   private AlertCondition parsed;
 
-  private AlertRule(String ruleId, DeliveryOutbox outbox, Clock clock, AlertSettings settings,
-                    Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
-                    TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, ruleId, persistenceId(ruleId));
-    this.ruleId = ruleId;
+  private AlertRule(EntityPlace<Command> place, DeliveryOutbox outbox, Clock clock, AlertSettings settings) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.ruleId = place.entityId();
     this.outbox = outbox;
     this.clock = clock;
     this.settings = settings;
-    this.shard = shard;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -444,8 +435,7 @@ public final class AlertRule
         .onCommand(FollowDelivery.class, this::followDelivery)
         .onCommand(DeliveryEnded.class, this::deliveryEnded)
         .onCommand(DeliveryFollowFailed.class, this::followFailed);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -737,6 +727,10 @@ public final class AlertRule
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), AlertRule::apply,
       (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static AlertView viewOf(String ruleId, Active s) {
     AlertDefinition d = s.def();

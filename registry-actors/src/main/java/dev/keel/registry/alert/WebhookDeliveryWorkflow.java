@@ -3,7 +3,7 @@ package dev.keel.registry.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.outbound.OutboundRefusedException;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;

@@ -1,6 +1,9 @@
 package dev.keel.registry.service;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -182,9 +185,8 @@ public final class RegisteredService
   /** As above, counting heartbeats and transitions into {@code metrics}. */
   public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
                           ServiceMetrics metrics) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), observer, clock, calm, metrics, Optional.of(ctx.getShard())))
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES,
+        place -> new RegisteredService(place, observer, clock, calm, metrics));
   }
 
   public static PersistenceId persistenceId(String serviceId) {
@@ -196,14 +198,9 @@ public final class RegisteredService
   }
 
   public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
-    return create(serviceId, observer, clock, calm, ServiceMetrics.NONE, Optional.empty());
+    return EntityRuntime.unsharded(serviceId, place -> new RegisteredService(place, observer, clock, calm, ServiceMetrics.NONE));
   }
 
-  private static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                                          ServiceMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new RegisteredService(serviceId, observer, clock, calm, metrics, shard, ctx, timers).inRequestScope()));
-  }
 
   // ---------------------------------------------------------------- runtime (not journaled)
 
@@ -212,9 +209,6 @@ public final class RegisteredService
   private final Clock clock;
   private final ControlPlaneCalm calm;
   private final ServiceMetrics serviceMetrics;
-  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
 
   /** When the last heartbeat (or registration) arrived here; null since recovery until one does. */
   private Instant lastHeartbeatAt;
@@ -225,18 +219,14 @@ public final class RegisteredService
   /** Where the TTL timer is set to fire; null when it is not armed. */
   private Instant ttlTimerAt;
 
-  private RegisteredService(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                            ServiceMetrics serviceMetrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
-                            TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, serviceId, persistenceId(serviceId));
-    this.serviceId = serviceId;
+  private RegisteredService(EntityPlace<Command> place, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
+                            ServiceMetrics serviceMetrics) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.serviceId = place.entityId();
     this.observer = observer;
     this.clock = clock;
     this.calm = calm;
     this.serviceMetrics = serviceMetrics;
-    this.shard = shard;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -273,8 +263,7 @@ public final class RegisteredService
         .onCommand(Deregister.class, (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
         .onCommand(CheckTtl.class, this::checkTtl)
         .onCommand(CheckDeregister.class, this::checkDeregister);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -512,6 +501,10 @@ public final class RegisteredService
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), RegisteredService::apply,
       (id, s) -> s instanceof Registered r ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   private static ServiceView viewOf(String serviceId, Registered s, Instant lastHeartbeatAt, Map<String, Double> metrics,
                                     Map<String, String> details, Instant deadline) {

@@ -1,6 +1,9 @@
 package dev.keel.tenant.domain;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
@@ -264,9 +267,7 @@ public final class CustomDomain
 
   /** Starts sharding for hostnames; remembered, so that pending checks go on when a node dies. */
   public static void init(ActorSystem<?> system, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), resolver, clock, settings, Optional.of(ctx.getShard())))
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new CustomDomain(place, resolver, clock, settings));
   }
 
   public static PersistenceId persistenceId(String hostname) {
@@ -274,14 +275,9 @@ public final class CustomDomain
   }
 
   public static Behavior<Command> create(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
-    return create(hostname, resolver, clock, settings, Optional.empty());
+    return EntityRuntime.unsharded(hostname, place -> new CustomDomain(place, resolver, clock, settings));
   }
 
-  private static Behavior<Command> create(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings,
-                                          Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new CustomDomain(hostname, resolver, clock, settings, shard, ctx, timers).inRequestScope()));
-  }
 
   /** The DNS name whose TXT record carries the challenge of {@code hostname}. */
   public static String challengeName(String hostname) {
@@ -294,26 +290,18 @@ public final class CustomDomain
   private final DnsTxtResolver resolver;
   private final Clock clock;
   private final DomainSettings settings;
-  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
 
   /** A lookup is under way; a second one waits for its result instead of starting. */
   private boolean checking;
   /** {@link Verify} callers waiting for the lookup under way. */
   private final List<ActorRef<StatusReply<DomainView>>> waiting = new ArrayList<>();
 
-  private CustomDomain(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings,
-                       Optional<ActorRef<ClusterSharding.ShardCommand>> shard, ActorContext<Command> context,
-                       TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, hostname, persistenceId(hostname));
-    this.hostname = hostname;
+  private CustomDomain(EntityPlace<Command> place, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.hostname = place.entityId();
     this.resolver = resolver;
     this.clock = clock;
     this.settings = settings;
-    this.shard = shard;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -352,8 +340,7 @@ public final class CustomDomain
         .onCommand(CheckDue.class, (s, c) -> Effect().noReply())
         .onCommand(CheckCompleted.class, this::checkCompletedElsewhere)
         .onCommand(Idle.class, (s, c) -> idle());
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Unclaimed),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Unclaimed), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -662,6 +649,10 @@ public final class CustomDomain
   /** How audit replays hostnames: this entity's own handler and view; nothing while unclaimed or released. */
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unclaimed(),
       CustomDomain::apply, (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static DomainView viewOf(String hostname, Claimed s) {
     Ownership o = s.ownership();

@@ -1,7 +1,7 @@
 package dev.keel.tenant.lifecycle;
 
 import dev.keel.tenant.TenantSettings;
-import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.sdk.RetryPolicy;
 import java.io.IOException;
 import java.net.URI;

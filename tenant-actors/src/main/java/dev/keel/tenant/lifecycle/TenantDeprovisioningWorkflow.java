@@ -3,7 +3,7 @@ package dev.keel.tenant.lifecycle;
 import dev.keel.tenant.Tenant;
 import dev.keel.tenant.TenantLifecycle;
 import dev.keel.tenant.TenantSettings;
-import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.sdk.Workflow;
 import dev.keel.workflow.sdk.WorkflowContext;
 import java.net.URI;

@@ -2,7 +2,7 @@ package dev.keel.tenant.quota;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keel.tenant.TenantPlanLookup.TenantPlan;
-import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.StepFailedException;

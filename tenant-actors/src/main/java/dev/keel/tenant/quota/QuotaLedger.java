@@ -1,6 +1,11 @@
 package dev.keel.tenant.quota;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.RequestScope;
@@ -84,6 +89,9 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   /** Of the ids a refusal listed to verify, these turned out not to exist. */
   public record Reconcile(List<String> gone, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Snapshot now ({@code POST /api/v1/snapshots/quota/{id}}), as every entity type can. */
+  public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** What a reservation came to. */
   public enum Outcome { GRANTED, REFUSED, UNSEEDED }
 
@@ -110,6 +118,9 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   public record ResourceReleased(String resourceId, Instant at) implements Event {}
 
   public record LedgerReconciled(List<String> gone, Instant at) implements Event {}
+
+  /** The marker that makes the journal snapshot this ledger; changes nothing. */
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
   // ---------------------------------------------------------------- state
 
@@ -144,11 +155,11 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   public record Reconciliation(Duration interval, Duration grace) {}
 
   public static void init(ActorSystem<?> system, Clock clock, Reconciliation reconciliation) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, reconciliation)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.NO, place -> new QuotaLedger(place, clock, reconciliation));
   }
 
   public static Behavior<Command> create(String entityId, Clock clock, Reconciliation reconciliation) {
-    return Behaviors.setup(ctx -> new QuotaLedger(ctx.getSystem(), entityId, clock, reconciliation).inRequestScope());
+    return EntityRuntime.unsharded(entityId, place -> new QuotaLedger(place, clock, reconciliation));
   }
 
   public static PersistenceId persistenceId(String entityId) {
@@ -160,9 +171,9 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   private final Reconciliation reconciliation;
 
   // Tagged like every entity so that audit can replay by type; nothing projects it.
-  private QuotaLedger(ActorSystem<?> system, String entityId, Clock clock, Reconciliation reconciliation) {
-    super(system, ENTITY_TYPE, entityId, persistenceId(entityId));
-    this.entityId = entityId;
+  private QuotaLedger(EntityPlace<Command> place, Clock clock, Reconciliation reconciliation) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.entityId = place.entityId();
     this.clock = clock;
     this.reconciliation = reconciliation;
   }
@@ -185,6 +196,7 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
         .onCommand(Seed.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(Done.getInstance())))
         .onCommand(Release.class, this::release)
         .onCommand(Reconcile.class, this::reconcile);
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(s instanceof Counting, new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -240,6 +252,7 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
+    if (event instanceof SnapshotRequested) return state;
     if (event instanceof LedgerSeeded e) {
       return new Counting(e.used(), e.resourceIds().stream().map(id -> new Hold(id, e.at())).toList(), e.remembered(), null);
     }
@@ -269,4 +282,8 @@ public final class QuotaLedger extends SnapshottedEntity<QuotaLedger.Command, Qu
   /** How audit replays a ledger: this entity's own handler; the state itself is the view. */
   public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unseeded(),
       QuotaLedger::apply, (id, s) -> s instanceof Counting ? Optional.<Object>of(s) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 }

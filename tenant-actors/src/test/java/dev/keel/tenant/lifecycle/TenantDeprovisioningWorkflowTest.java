@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.keel.tenant.TenantSettings;
 import dev.keel.tenant.lifecycle.RecordingTenantLifecycle.Call;
 import dev.keel.workflow.builtin.FakeWorkflowContext;
-import dev.keel.workflow.builtin.JdkOutboundHttp;
+import dev.keel.workflow.outbound.JdkOutboundHttp;
 import dev.keel.workflow.builtin.ScriptedHttpServer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Answer;
 import dev.keel.workflow.sdk.StepFailedException;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keel.persistence.ManualClock;
 import dev.keel.tenant.TenantPlanLookup.TenantPlan;
 import dev.keel.workflow.builtin.FakeWorkflowContext;
-import dev.keel.workflow.builtin.JdkOutboundHttp;
+import dev.keel.workflow.outbound.JdkOutboundHttp;
 import dev.keel.workflow.builtin.ScriptedHttpServer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Answer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Received;

@@ -1,5 +1,7 @@
 package dev.keel.workflow.builtin;
 
+import dev.keel.workflow.outbound.OutboundHttp;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;

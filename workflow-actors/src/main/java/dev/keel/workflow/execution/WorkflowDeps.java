@@ -10,14 +10,14 @@ public record WorkflowDeps(
     Clock clock,
     RandomGenerator random,
     WorkflowSettings settings,
-    WorkflowRegistry registry,
+    NodeWorkflowRegistry registry,
     WorkflowRunner runner,
     ObjectMapper mapper,
     Scheduler scheduler,
     WorkflowMetrics metrics) {
 
   /** Without metrics: counts into nothing. */
-  public WorkflowDeps(Clock clock, RandomGenerator random, WorkflowSettings settings, WorkflowRegistry registry,
+  public WorkflowDeps(Clock clock, RandomGenerator random, WorkflowSettings settings, NodeWorkflowRegistry registry,
                       WorkflowRunner runner, ObjectMapper mapper, Scheduler scheduler) {
     this(clock, random, settings, registry, runner, mapper, scheduler, WorkflowMetrics.NONE);
   }

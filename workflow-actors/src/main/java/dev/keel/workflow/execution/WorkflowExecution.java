@@ -2,6 +2,9 @@ package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -293,10 +296,8 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, WorkflowDeps deps) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
-            // Running executions come back on a surviving node when theirs dies.
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    // Running executions come back on a surviving node when theirs dies.
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new WorkflowExecution(place, deps));
   }
 
   /** How audit replays executions: this entity's own handler and view. */
@@ -304,13 +305,16 @@ public final class WorkflowExecution
       ENTITY_TYPE, Event.class, new NotStarted(), WorkflowExecution::apply,
       (id, s) -> s instanceof NotStarted ? java.util.Optional.empty() : java.util.Optional.of(ExecutionView.of(s, false)));
 
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
+
   public static PersistenceId persistenceId(String workflowId) {
     return PersistenceId.of(ENTITY_TYPE, workflowId);
   }
 
-  public static Behavior<Command> create(
-      String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowExecution(workflowId, deps, shard, ctx, timers).inRequestScope()));
+  public static Behavior<Command> create(String workflowId, WorkflowDeps deps) {
+    return EntityRuntime.unsharded(workflowId, place -> new WorkflowExecution(place, deps));
   }
 
   // ---------------------------------------------------------------- runtime (not journaled)
@@ -318,9 +322,6 @@ public final class WorkflowExecution
   private final String workflowId;
   private final WorkflowDeps deps;
   private final Clock clock;
-  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
   private long runCounter;
@@ -328,15 +329,11 @@ public final class WorkflowExecution
   private boolean queued;
   private final List<ActorRef<StatusReply<ExecutionView>>> finalWatchers = new ArrayList<>();
 
-  private WorkflowExecution(String workflowId, WorkflowDeps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
-                            ActorContext<Command> context, TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, workflowId, persistenceId(workflowId));
-    this.workflowId = workflowId;
+  private WorkflowExecution(EntityPlace<Command> place, WorkflowDeps deps) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.workflowId = place.entityId();
     this.deps = deps;
     this.clock = deps.clock();
-    this.shard = shard;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -433,8 +430,7 @@ public final class WorkflowExecution
           return Effect().noReply();
         });
 
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof NotStarted),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof NotStarted), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 

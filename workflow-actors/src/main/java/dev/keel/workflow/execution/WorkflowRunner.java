@@ -38,7 +38,7 @@ public final class WorkflowRunner implements AutoCloseable {
     });
   }
 
-  public static WorkflowRunner forSettings(WorkflowSettings settings, WorkflowRegistry registry) {
+  public static WorkflowRunner forSettings(WorkflowSettings settings, NodeWorkflowRegistry registry) {
     return new WorkflowRunner(settings.maxConcurrent(), name -> {
       Integer configured = settings.maxConcurrentPerWorkflow().get(name);
       if (configured != null) return configured;

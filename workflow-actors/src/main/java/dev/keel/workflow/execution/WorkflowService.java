@@ -40,7 +40,7 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
-  private final WorkflowRegistry registry;
+  private final NodeWorkflowRegistry registry;
   private final WorkflowSettings settings;
   /** Checks a start's input: the node's mapper without scalar coercion (see {@link #withoutScalarCoercion}). */
   private final ObjectMapper inputMapper;
@@ -48,7 +48,7 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
   private final JournaledEntities journaled;
   private final java.time.Clock clock;
 
-  public WorkflowService(ActorSystem<?> system, WorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper,
+  public WorkflowService(ActorSystem<?> system, NodeWorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper,
                          java.time.Clock clock) {
     this.clock = clock;
     this.system = system;
@@ -212,7 +212,7 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     return journal.events(WorkflowExecution.persistenceId(id).id(), 0L, Long.MAX_VALUE);
   }
 
-  /** Whether only the admin may start {@code workflowName} ({@link WorkflowRegistry#registerAdminOnly}). */
+  /** Whether only the admin may start {@code workflowName} ({@link NodeWorkflowRegistry#registerAdminOnly}). */
   public boolean adminOnly(String workflowName) {
     return registry.adminOnly(workflowName);
   }

@@ -1,6 +1,6 @@
 package dev.keel.workflow.outbound;
 
-import dev.keel.workflow.builtin.OutboundHttp;
+import dev.keel.workflow.outbound.OutboundHttp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;

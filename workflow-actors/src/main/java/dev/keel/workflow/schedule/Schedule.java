@@ -3,6 +3,9 @@ package dev.keel.workflow.schedule;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.EntityKind;
+import dev.keel.persistence.EntityPlace;
+import dev.keel.persistence.EntityRuntime;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -181,9 +184,7 @@ public final class Schedule
   /** Starts sharding for schedules; remembered, so that they keep ticking when their node dies. */
   public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
                           ScheduleMetrics metrics) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), starter, clock, settings, metrics, Optional.of(ctx.getShard())))
-            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new Schedule(place, starter, clock, settings, metrics));
   }
 
   public static PersistenceId persistenceId(String scheduleId) {
@@ -192,14 +193,9 @@ public final class Schedule
 
   public static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
                                          ScheduleMetrics metrics) {
-    return create(scheduleId, starter, clock, settings, metrics, Optional.empty());
+    return EntityRuntime.unsharded(scheduleId, place -> new Schedule(place, starter, clock, settings, metrics));
   }
 
-  private static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                                          ScheduleMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new Schedule(scheduleId, starter, clock, settings, metrics, shard, ctx, timers).inRequestScope()));
-  }
 
   /**
    * Checks a new definition's cron expression and time zone, for routes to answer 400 before asking
@@ -233,22 +229,15 @@ public final class Schedule
   private final Clock clock;
   private final ScheduleSettings settings;
   private final ScheduleMetrics metrics;
-  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
 
-  private Schedule(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                   ScheduleMetrics metrics, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
-                   ActorContext<Command> context, TimerScheduler<Command> timers) {
-    super(context.getSystem(), ENTITY_TYPE, scheduleId, persistenceId(scheduleId));
-    this.scheduleId = scheduleId;
+  private Schedule(EntityPlace<Command> place, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
+                   ScheduleMetrics metrics) {
+    super(place, ENTITY_TYPE, persistenceId(place.entityId()));
+    this.scheduleId = place.entityId();
     this.starter = starter;
     this.clock = clock;
     this.settings = settings;
     this.metrics = metrics;
-    this.shard = shard;
-    this.context = context;
-    this.timers = timers;
   }
 
   @Override
@@ -293,8 +282,7 @@ public final class Schedule
         .onCommand(Tick.class, this::tick)
         .onCommand(TickStarted.class, this::tickStarted)
         .onCommand(TickFailed.class, this::tickFailed);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> snapshots.save(Effect(), !(s instanceof Empty),
-        new SnapshotRequested(clock.instant()), c.replyTo(), () -> lastSequenceNumber(context)));
+    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
@@ -537,6 +525,10 @@ public final class Schedule
   public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
       ENTITY_TYPE, Event.class, new Empty(), Schedule::apply,
       (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   static ScheduleView viewOf(String scheduleId, Active s) {
     ScheduleDefinition d = s.def();

@@ -1,5 +1,9 @@
 package dev.keel.workflow.builtin;
 
+import dev.keel.workflow.outbound.JdkOutboundHttp;
+
+import dev.keel.workflow.outbound.OutboundHttp;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

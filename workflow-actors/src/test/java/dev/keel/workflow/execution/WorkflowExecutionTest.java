@@ -112,7 +112,7 @@ class WorkflowExecutionTest {
 
   private ActorTestKit testKit;
   private WorkflowSettings settings;
-  private WorkflowRegistry registry;
+  private NodeWorkflowRegistry registry;
   private WorkflowRunner runner;
   private ObjectMapper mapper;
 
@@ -132,7 +132,7 @@ class WorkflowExecutionTest {
     settings = WorkflowSettings.fromConfig(testKit.system().settings().config());
     mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("jackson-json", Optional.empty());
     runner = new WorkflowRunner(4, name -> 0);
-    registry = new WorkflowRegistry()
+    registry = new NodeWorkflowRegistry()
         .register(new ThreeSteps())
         .register(new Flaky())
         .register(new Nap())
@@ -158,7 +158,7 @@ class WorkflowExecutionTest {
     WorkflowDeps deps = new WorkflowDeps(clock, MIDPOINT, settings, registry, runner, mapper, testKit.system().scheduler());
     // Round-trip equality is not verified: Jackson reads a null JsonNode field back as NullNode, so
     // Op.output == null (and ExecutionView.output) come back unequal though they mean the same.
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowExecution.create(id, deps, Optional.empty()),
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowExecution.create(id, deps),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
@@ -792,7 +792,7 @@ class WorkflowExecutionTest {
     id = "wf-" + ids.incrementAndGet();
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
         WorkflowExecution.create(id, new WorkflowDeps(clock, MIDPOINT, impatient, registry, runner, mapper,
-            testKit.system().scheduler()), Optional.empty()),
+            testKit.system().scheduler())),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
     AtomicBoolean stallOnce = new AtomicBoolean(true);
     kit.persistenceTestKit().withPolicy(new ProcessingPolicy<JournalOperation>() {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.keel.workflow.builtin.JdkOutboundHttp;
-import dev.keel.workflow.builtin.OutboundHttp;
-import dev.keel.workflow.builtin.OutboundHttp.Requester;
+import dev.keel.workflow.outbound.OutboundHttp.Requester;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
