@@ -14,12 +14,12 @@ public final class RouteTemplate {
 
   /** Segments after which the next one is an id, whatever it is. */
   private static final Set<String> COLLECTIONS = Set.of(
-      "workflows", "schedules", "services", "alerts", "tenants", "domains", "signals");
+      "workflows", "schedules", "services", "alerts", "tenants", "domains", "signals", "ui");
 
   /** Every literal word of the API's paths (API.md), and audit's entity types. */
   private static final Set<String> WORDS = Set.of(
       "api", "v1", "health", "ready", "metrics", "cluster", "admin", "snapshots", "audit", "events", "state",
-      "workflows", "workflow-definitions", "schedules", "services", "alerts", "tenants", "domains", "signals",
+      "workflows", "workflow-definitions", "workflow-counts", "service-counts", "caller", "ui", "schedules", "services", "alerts", "tenants", "domains", "signals",
       "cancel", "pause", "resume", "history", "heartbeat", "suspend", "reactivate", "api-keys", "verify",
       "certificate", "workflow", "schedule", "service", "alert", "tenant", "openapi.json", "docs");
 

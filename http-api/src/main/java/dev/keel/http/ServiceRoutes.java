@@ -5,6 +5,7 @@ import static dev.keel.http.HttpApi.blankToNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Texts;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.ServiceDefinition;
@@ -29,7 +30,10 @@ public final class ServiceRoutes {
 
   private static final Set<String> REGISTER_FIELDS = Set.of("name", "type", "endpoint", "metadata", "ttlSeconds", "deregisterAfterSeconds", "tenantId");
   private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "metrics", "details");
-  private static final Set<String> LIST_PARAMS = Set.of("type", "status", "metadata", "tenantId", "limit", "cursor");
+  private static final Set<String> LIST_PARAMS = Set.of("type", "status", "metadata", "tenantId", "search", "limit", "cursor");
+  /** A search longer than the longest name (256) could match nothing. */
+  private static final int SEARCH_MAX_LENGTH = 256;
+  private static final Set<String> COUNT_PARAMS = Set.of("type", "metadata", "tenantId", "search");
 
   /** What {@code GET /api/v1/services/{id}/health} answers: 200 when healthy, 503 otherwise. */
   public record Health(String id, String status, Instant lastHeartbeatAt) {}
@@ -46,6 +50,12 @@ public final class ServiceRoutes {
 
   public Route routes(Caller caller) {
     String as = caller.tenantId();
+    return api.concat(
+        api.path("service-counts", () -> api.get(() -> api.parameterMultiMap(params -> counts(caller, params)))),
+        services(caller, as));
+  }
+
+  private Route services(Caller caller, String as) {
     return api.pathPrefix("services", () -> api.concat(
         api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMultiMap(params -> list(caller, params)))),
         api.pathPrefix(PathMatchers.segment(), rawId -> {
@@ -102,12 +112,45 @@ public final class ServiceRoutes {
 
   private Route list(Caller caller, Map<String, List<String>> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
+    Map<String, String> single = singleValues(params, errors);
+    int limit = HttpApi.pageLimit(single, LIST_PARAMS, errors);
+    ServiceReadModel.Filter filter = filter(caller, single, params, errors);
+    String cursor = blankToNull(single.get("cursor"));
+    if (cursor != null) {
+      try {
+        ServiceReadModel.decodeCursor(cursor);
+      } catch (BadCursorException e) {
+        errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    return api.answerOk(registry.list(filter, limit, cursor));
+  }
+
+  /** Counts by status under the list's filters (all but {@code status}): the registry's health at a glance. */
+  private Route counts(Caller caller, Map<String, List<String>> params) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    Map<String, String> single = singleValues(params, errors);
+    for (String p : single.keySet()) {
+      if (!COUNT_PARAMS.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
+    }
+    ServiceReadModel.Filter filter = filter(caller, single, params, errors);
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the count request has invalid parameters", errors);
+    return api.answerOk(registry.countByStatus(filter));
+  }
+
+  private static Map<String, String> singleValues(Map<String, List<String>> params, List<ApiProblem.FieldError> errors) {
     Map<String, String> single = new java.util.HashMap<>();
     params.forEach((k, v) -> {
       if (!v.isEmpty()) single.put(k, v.get(0));
       if (v.size() > 1 && !k.equals("metadata")) errors.add(new ApiProblem.FieldError(k, "is given more than once"));
     });
-    int limit = HttpApi.pageLimit(single, LIST_PARAMS, errors);
+    return single;
+  }
+
+  /** The list's filters; a tenant's key always filters by its own tenant (the admin's by the one it names, if any). */
+  private static ServiceReadModel.Filter filter(Caller caller, Map<String, String> single, Map<String, List<String>> params,
+                                                List<ApiProblem.FieldError> errors) {
     String type = blankToNull(single.get("type"));
     String status = blankToNull(single.get("status"));
     if (status != null && !ServiceRules.STATUSES.contains(status)) {
@@ -119,17 +162,12 @@ public final class ServiceRoutes {
       if (eq <= 0) errors.add(new ApiProblem.FieldError("metadata", "must be key=value"));
       else metadata.add(new MetadataFilter(m.substring(0, eq), m.substring(eq + 1)));
     }
-    String cursor = blankToNull(single.get("cursor"));
-    if (cursor != null) {
-      try {
-        ServiceReadModel.decodeCursor(cursor);
-      } catch (BadCursorException e) {
-        errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
-      }
+    String search = blankToNull(single.get("search"));
+    if (search != null) {
+      Texts.nameProblem(search, SEARCH_MAX_LENGTH).ifPresent(p -> errors.add(new ApiProblem.FieldError("search", p)));
     }
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     String tenantId = caller.admin() ? blankToNull(single.get("tenantId")) : caller.tenantId();
-    return api.answerOk(registry.list(type, status, metadata, tenantId, limit, cursor));
+    return new ServiceReadModel.Filter(type, status, metadata, tenantId, search);
   }
 
   /** Adds the registry's own checks, leaving out fields the body reading already found wrong. */

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.grammar.Ids;
+import dev.keel.persistence.grammar.Instants;
+import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.quota.Quota;
 import dev.keel.tenant.quota.QuotaAdmission;
@@ -33,7 +36,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
-  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "tenantId", "limit", "cursor");
+  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
+  private static final Set<String> COUNT_PARAMS = Set.of("workflow", "tenantId", "from", "to", "idPrefix");
 
   private final HttpApi api;
   private final WorkflowService workflows;
@@ -54,6 +58,7 @@ public final class WorkflowRoutes {
     return api.concat(
         api.path("workflow-definitions", () -> api.get(() ->
             api.complete(api.json(StatusCodes.OK, Map.of("items", workflows.definitions()))))),
+        api.path("workflow-counts", () -> api.get(() -> api.parameterMap(params -> counts(caller, params)))),
         api.pathPrefix("workflows", () -> api.concat(
             api.pathEndOrSingleSlash(() -> api.concat(
                 api.post(() -> api.parameterOptional("wait", wait -> {
@@ -165,14 +170,49 @@ public final class WorkflowRoutes {
     if (status != null && !WorkflowReadModel.STATUSES.contains(status)) {
       errors.add(new ApiProblem.FieldError("status", "must be one of " + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
     }
-    String workflow = blankToNull(params.get("workflow"));
-    // A tenant lists its own; the admin all, or one tenant's.
-    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    WorkflowReadModel.Filter filter = filter(caller, status, params, errors);
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     try {
-      return api.answerOk(readModel.list(status, workflow, tenantId, limit, blankToNull(params.get("cursor"))));
+      return api.answerOk(readModel.list(filter, limit, blankToNull(params.get("cursor"))));
     } catch (BadCursorException e) {
       throw ApiProblem.badRequest("cursor", e.getMessage());
+    }
+  }
+
+  /** Counts by status under the list's filters (all but {@code status}), so a console can show them beside the list. */
+  private Route counts(Caller caller, Map<String, String> params) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    for (String p : params.keySet()) {
+      if (!COUNT_PARAMS.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
+    }
+    WorkflowReadModel.Filter filter = filter(caller, null, params, errors);
+    if (!errors.isEmpty()) throw ApiProblem.badRequest("the count request has invalid parameters", errors);
+    return api.answerOk(readModel.countByStatus(filter));
+  }
+
+  /** The list's filters; a tenant's key always filters by its own tenant (the admin's by the one it names, if any). */
+  private static WorkflowReadModel.Filter filter(Caller caller, String status, Map<String, String> params,
+                                                 List<ApiProblem.FieldError> errors) {
+    String workflow = blankToNull(params.get("workflow"));
+    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    java.time.Instant from = instant(params, "from", errors);
+    java.time.Instant to = instant(params, "to", errors);
+    String idPrefix = blankToNull(params.get("idPrefix"));
+    if (idPrefix != null && Ids.workflowIdProblem(idPrefix).isPresent()) {
+      errors.add(new ApiProblem.FieldError("idPrefix", "must be the start of a workflow id: letters, digits and . _ : - @ +, "
+          + "starting with a letter or digit, at most " + Ids.MAX_WORKFLOW_ID_LENGTH + " characters"));
+    }
+    return new WorkflowReadModel.Filter(status, workflow, tenantId, from, to, idPrefix);
+  }
+
+  private static java.time.Instant instant(Map<String, String> params, String name, List<ApiProblem.FieldError> errors) {
+    String value = blankToNull(params.get(name));
+    if (value == null) return null;
+    try {
+      return Instants.parse(value);
+    } catch (InvalidValueException e) {
+      errors.add(new ApiProblem.FieldError(name, e.getMessage()));
+      return null;
     }
   }
 

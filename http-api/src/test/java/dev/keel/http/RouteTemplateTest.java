@@ -26,6 +26,9 @@ class RouteTemplateTest {
   void theApisOwnPathsStayAsTheyAre() {
     assertThat(RouteTemplate.of("/metrics")).isEqualTo("/metrics");
     assertThat(RouteTemplate.of("/api/v1/workflows")).isEqualTo("/api/v1/workflows");
+    assertThat(RouteTemplate.of("/api/v1/workflow-counts")).isEqualTo("/api/v1/workflow-counts");
+    assertThat(RouteTemplate.of("/ui")).isEqualTo("/ui");
+    assertThat(RouteTemplate.of("/ui/app.js")).isEqualTo("/ui/{id}");
     assertThat(RouteTemplate.of("/api/v1/audit/workflow/w-1/events")).isEqualTo("/api/v1/audit/workflow/{id}/events");
     assertThat(RouteTemplate.of("/")).isEqualTo("/");
     assertThat(RouteTemplate.of("/api/v1/workflows/")).isEqualTo("/api/v1/workflows/{id}");

@@ -12,6 +12,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.http.ApiDocsRoutes;
 import dev.keel.http.AuditRoutes;
 import dev.keel.http.ClusterRoutes;
+import dev.keel.http.ConsoleRoutes;
 import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
@@ -397,10 +398,12 @@ public final class KeelNode implements AutoCloseable {
     EntityCounts entityCounts = new EntityCounts(dataSource);
     metrics.start(system, runner, lag, clusterStatus, entityCounts);
     MetricsRoutes metricsRoutes = new MetricsRoutes(api, metrics::scrape, () -> metrics.figures(system, entityCounts, clock, blocking));
+    ConsoleRoutes consoleRoutes = new ConsoleRoutes(api);
     Route routes = api.observed(metrics.http(), () -> api.withProblemHandling(() -> api.concat(
         healthRoutes.routes(),
         metricsRoutes.prometheus(),
         new ApiDocsRoutes(api).routes(),
+        consoleRoutes.files(),
         api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
             workflowRoutes.routes(caller),
             scheduleRoutes.routes(caller),
@@ -410,7 +413,8 @@ public final class KeelNode implements AutoCloseable {
             auditRoutes.routes(caller),
             snapshotRoutes.routes(caller),
             clusterRoutes.routes(caller),
-            metricsRoutes.figures(caller))))))));
+            metricsRoutes.figures(caller),
+            consoleRoutes.caller(caller))))))));
 
     ServerBinding binding;
     try {

@@ -8,8 +8,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import javax.sql.DataSource;
 
 /**
  * How read models talk to their tables: instants go in and out of {@code TIMESTAMP WITH TIME ZONE}
@@ -40,6 +46,23 @@ public final class ReadModelSql {
     }, blocking);
   }
 
+  /** The escape character of {@link #startingWith} and {@link #containing}: use with {@code LIKE ? ESCAPE '!'}. */
+  public static final String LIKE_ESCAPE = " ESCAPE '!'";
+
+  /** A LIKE pattern matching text that starts with {@code literal}; '_' and '%' in it match themselves. */
+  public static String startingWith(String literal) {
+    return likeLiteral(literal) + "%";
+  }
+
+  /** A LIKE pattern matching text that contains {@code literal}; '_' and '%' in it match themselves. */
+  public static String containing(String literal) {
+    return "%" + likeLiteral(literal) + "%";
+  }
+
+  private static String likeLiteral(String literal) {
+    return literal.replace("!", "!!").replace("_", "!_").replace("%", "!%");
+  }
+
   /** An instant as a column value; {@code null} stays {@code null}. */
   public static OffsetDateTime ts(Instant at) {
     return at == null ? null : at.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
@@ -49,6 +72,23 @@ public final class ReadModelSql {
   public static Instant instant(ResultSet rs, int column) throws SQLException {
     OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
+  }
+
+  /**
+   * Runs {@code sql}, a {@code SELECT key, COUNT(*) ... GROUP BY key}, with {@code args} bound in
+   * order: each of {@code keys} with its count, 0 when no row has it, in key order.
+   */
+  public static Map<String, Long> countsBy(DataSource dataSource, String sql, List<Object> args, Collection<String> keys)
+      throws SQLException {
+    Map<String, Long> counts = new TreeMap<>();
+    for (String key : keys) counts.put(key, 0L);
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) counts.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+    return Collections.unmodifiableMap(counts);
   }
 
   /** Runs an INSERT, UPDATE or DELETE with {@code args} bound in order; answers the row count. */

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -35,6 +36,20 @@ public final class ServiceReadModel {
   /** One {@code key=value} metadata filter. */
   public record MetadataFilter(String key, String value) {}
 
+  /**
+   * Which services a list or a count covers: {@code type}, {@code status} and {@code tenantId}
+   * when not null, every metadata filter, and {@code search} (case-insensitive) within the id or
+   * the name when not null.
+   */
+  public record Filter(String type, String status, List<MetadataFilter> metadata, String tenantId, String search) {
+    public Filter {
+      metadata = metadata == null ? List.of() : List.copyOf(metadata);
+    }
+  }
+
+  /** Services by status under a filter (its status ignored); every status is present, 0 when none. */
+  public record StatusCounts(Map<String, Long> counts, long total) {}
+
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
@@ -53,10 +68,13 @@ public final class ServiceReadModel {
    *
    * @throws BadCursorException at once, when the cursor is not one a page handed out
    */
-  public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
-                                    int limit, String cursor) {
+  public CompletionStage<Page> list(Filter filter, int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
-    return ReadModelSql.read(blocking, () -> query(type, status, metadata, tenantId, limit, afterId));
+    return ReadModelSql.read(blocking, () -> query(filter, limit, afterId));
+  }
+
+  public CompletionStage<StatusCounts> countByStatus(Filter filter) {
+    return ReadModelSql.read(blocking, () -> count(filter));
   }
 
   /** @throws BadCursorException when {@code cursor} is not one a page handed out */
@@ -64,28 +82,47 @@ public final class ServiceReadModel {
     return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
   }
 
-  private Page query(String type, String status, List<MetadataFilter> metadata, String tenantId, int limit, String afterId)
-      throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT s.id, s.name, s.type, s.endpoint, s.metadata, s.status, s.tenant_id, "
-        + "s.ttl_seconds, s.deregister_after_seconds, s.registered_at, s.status_since, s.updated_at FROM keel_services s WHERE 1 = 1");
+  private StatusCounts count(Filter filter) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT s.status, COUNT(*) FROM keel_services s WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    if (type != null) {
+    where(new Filter(filter.type(), null, filter.metadata(), filter.tenantId(), filter.search()), sql, args);
+    sql.append(" GROUP BY s.status");
+    Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, ServiceRules.STATUSES);
+    return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
+  }
+
+  private static void where(Filter filter, StringBuilder sql, List<Object> args) {
+    if (filter.type() != null) {
       sql.append(" AND s.type = ?");
-      args.add(type);
+      args.add(filter.type());
     }
-    if (status != null) {
+    if (filter.status() != null) {
       sql.append(" AND s.status = ?");
-      args.add(status);
+      args.add(filter.status());
     }
-    if (tenantId != null) {
+    if (filter.tenantId() != null) {
       sql.append(" AND s.tenant_id = ?");
-      args.add(tenantId);
+      args.add(filter.tenantId());
     }
-    for (MetadataFilter f : metadata == null ? List.<MetadataFilter>of() : metadata) {
+    for (MetadataFilter f : filter.metadata()) {
       sql.append(" AND EXISTS (SELECT 1 FROM keel_service_metadata m WHERE m.service_id = s.id AND m.meta_key = ? AND m.meta_value = ?)");
       args.add(f.key());
       args.add(f.value());
     }
+    if (filter.search() != null) {
+      String pattern = ReadModelSql.containing(filter.search().toLowerCase(Locale.ROOT));
+      sql.append(" AND (LOWER(s.id) LIKE ?").append(ReadModelSql.LIKE_ESCAPE)
+          .append(" OR LOWER(s.name) LIKE ?").append(ReadModelSql.LIKE_ESCAPE).append(")");
+      args.add(pattern);
+      args.add(pattern);
+    }
+  }
+
+  private Page query(Filter filter, int limit, String afterId) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT s.id, s.name, s.type, s.endpoint, s.metadata, s.status, s.tenant_id, "
+        + "s.ttl_seconds, s.deregister_after_seconds, s.registered_at, s.status_since, s.updated_at FROM keel_services s WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    where(filter, sql, args);
     if (afterId != null) {
       sql.append(" AND s.id > ?");
       args.add(afterId);

@@ -98,9 +98,8 @@ public final class ServiceRegistry {
    *
    * @throws BadCursorException at once, for a cursor this server did not hand out
    */
-  public CompletionStage<Page> list(String type, String status, List<MetadataFilter> metadata, String tenantId,
-                                    int limit, String cursor) {
-    return readModel.list(type, status, metadata, tenantId, limit, cursor).thenCompose(page -> {
+  public CompletionStage<Page> list(ServiceReadModel.Filter filter, int limit, String cursor) {
+    return readModel.list(filter, limit, cursor).thenCompose(page -> {
       List<CompletableFuture<ListedService>> live = new ArrayList<>(page.items().size());
       for (ServiceSummary s : page.items()) {
         live.add(entity(s.id()).<ServiceView>askWithStatus(r -> new RegisteredService.Get(null, r), settings.listLiveTimeout())
@@ -110,6 +109,11 @@ public final class ServiceRegistry {
       return CompletableFuture.allOf(live.toArray(CompletableFuture[]::new))
           .thenApply(x -> new Page(live.stream().map(CompletableFuture::join).toList(), page.nextCursor()));
     });
+  }
+
+  /** Services by status under {@code filter}, from the read model (the journaled status, {@code stale} included). */
+  public CompletionStage<ServiceReadModel.StatusCounts> countByStatus(ServiceReadModel.Filter filter) {
+    return readModel.countByStatus(filter);
   }
 
   private static ListedService listed(ServiceSummary s, Instant lastHeartbeatAt) {

@@ -13,6 +13,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -40,27 +41,67 @@ public final class WorkflowReadModel {
     this.blocking = blocking;
   }
 
-  public CompletionStage<Page> list(String status, String workflow, String tenantId, int limit, String cursor) {
+  /**
+   * Which executions a list or a count covers; a null field does not filter. {@code createdFrom} is
+   * inclusive and {@code createdTo} exclusive; {@code idPrefix} matches ids that start with it.
+   */
+  public record Filter(String status, String workflow, String tenantId, Instant createdFrom, Instant createdTo,
+                       String idPrefix) {}
+
+  /** Executions by status under a filter (its status ignored); every status is present, 0 when none. */
+  public record StatusCounts(Map<String, Long> counts, long total) {}
+
+  public CompletionStage<Page> list(Filter filter, int limit, String cursor) {
     Cursor after = cursor == null || cursor.isBlank() ? null : Cursor.decode(cursor);
-    return ReadModelSql.read(blocking, () -> query(status, workflow, tenantId, limit, after));
+    return ReadModelSql.read(blocking, () -> query(filter, limit, after));
   }
 
-  private Page query(String status, String workflow, String tenantId, int limit, Cursor after) throws SQLException {
+  public CompletionStage<StatusCounts> countByStatus(Filter filter) {
+    return ReadModelSql.read(blocking, () -> count(filter));
+  }
+
+  private StatusCounts count(Filter filter) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT status, COUNT(*) FROM keel_workflows WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    where(new Filter(null, filter.workflow(), filter.tenantId(), filter.createdFrom(), filter.createdTo(), filter.idPrefix()),
+        sql, args);
+    sql.append(" GROUP BY status");
+    Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, STATUSES);
+    return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
+  }
+
+  private static void where(Filter filter, StringBuilder sql, List<Object> args) {
+    if (filter.status() != null) {
+      sql.append(" AND status = ?");
+      args.add(filter.status());
+    }
+    if (filter.workflow() != null) {
+      sql.append(" AND workflow = ?");
+      args.add(filter.workflow());
+    }
+    if (filter.tenantId() != null) {
+      sql.append(" AND tenant_id = ?");
+      args.add(filter.tenantId());
+    }
+    if (filter.createdFrom() != null) {
+      sql.append(" AND created_at >= ?");
+      args.add(ReadModelSql.ts(filter.createdFrom()));
+    }
+    if (filter.createdTo() != null) {
+      sql.append(" AND created_at < ?");
+      args.add(ReadModelSql.ts(filter.createdTo()));
+    }
+    if (filter.idPrefix() != null) {
+      sql.append(" AND id LIKE ?").append(ReadModelSql.LIKE_ESCAPE);
+      args.add(ReadModelSql.startingWith(filter.idPrefix()));
+    }
+  }
+
+  private Page query(Filter filter, int limit, Cursor after) throws SQLException {
     StringBuilder sql = new StringBuilder(
         "SELECT id, workflow, tenant_id, status, version, created_at, updated_at, completed_at FROM keel_workflows WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    if (status != null) {
-      sql.append(" AND status = ?");
-      args.add(status);
-    }
-    if (workflow != null) {
-      sql.append(" AND workflow = ?");
-      args.add(workflow);
-    }
-    if (tenantId != null) {
-      sql.append(" AND tenant_id = ?");
-      args.add(tenantId);
-    }
+    where(filter, sql, args);
     if (after != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
       OffsetDateTime at = ReadModelSql.ts(after.createdAt());
