@@ -86,6 +86,20 @@ class OpenApiContractIT {
     }
     c.call("GET", "/api/docs/{asset}", "/api/docs/index.html", null, null, 404);
     c.call("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", null, null, 200);
+    // The console: its page and files without a token, whom a credential stands for with one.
+    c.call("GET", "/ui", "/ui", null, null, 200);
+    for (String file : List.of("app.js", "console.css", "keel.svg", "index.html")) {
+      c.call("GET", "/ui/{file}", "/ui/" + file, null, null, 200);
+    }
+    c.call("GET", "/ui/{file}", "/ui/nothing.js", null, null, 404);
+    c.call("GET", "/api/v1/caller", "/api/v1/caller", null, NodeHttp.TOKEN, 200);
+    c.call("GET", "/api/v1/caller", "/api/v1/caller", null, null, 401);
+    c.call("GET", "/api/v1/workflow-counts", "/api/v1/workflow-counts?from=2026-01-01T00:00:00.000Z&idPrefix=a",
+        null, NodeHttp.TOKEN, 200);
+    c.call("GET", "/api/v1/workflow-counts", "/api/v1/workflow-counts?from=yesterday", null, NodeHttp.TOKEN, 400);
+    c.call("GET", "/api/v1/workflows", "/api/v1/workflows?to=2099-01-01T00:00:00.000Z&idPrefix=a", null, NodeHttp.TOKEN, 200);
+    c.call("GET", "/api/v1/service-counts", "/api/v1/service-counts?search=a", null, NodeHttp.TOKEN, 200);
+    c.call("GET", "/api/v1/services", "/api/v1/services?search=a", null, NodeHttp.TOKEN, 200);
     c.call("GET", "/api/v1/cluster", "/api/v1/cluster", null, NodeHttp.TOKEN, 200);
     c.call("GET", "/api/v1/cluster", "/api/v1/cluster", null, null, 401);
     c.call("GET", "/api/v1/metrics", "/api/v1/metrics", null, NodeHttp.TOKEN, 200);
