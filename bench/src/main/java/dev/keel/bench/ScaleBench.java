@@ -59,6 +59,9 @@ public final class ScaleBench {
   private static final Duration CLUSTER_DEADLINE = Duration.ofSeconds(240);
   /** Load before a node joins or leaves, so that the gap measured is the move's and not the load's start. */
   private static final Duration STEADY_BEFORE = Duration.ofSeconds(4);
+  private static final Duration MOVE_IN_FLIGHT = Duration.ofSeconds(30);
+  /** After a run, before the idle window: the projections catch up with the run's last events. */
+  private static final Duration IDLE_SETTLE = Duration.ofSeconds(3);
 
   private final ScaleOptions options;
   private final PrintStream out;
@@ -145,7 +148,7 @@ public final class ScaleBench {
         moves.add(join);
       }
       ScaleFigures.Size size = measure(token, n);
-      ScaleFigures.print(out, size, sizes.isEmpty() ? size : sizes.get(0));
+      ScaleFigures.print(out, size, sizes.isEmpty() ? size : sizes.get(0), options.nodeCpu());
       out.println("    what limits it: " + ScaleFigures.limit(size));
       sizes.add(size);
     }
@@ -188,27 +191,43 @@ public final class ScaleBench {
     ProcStat.MachineTicks machineAfter = ProcStat.machineTicks(ProcStat.read(ProcStat.ofMachine()));
     int completed = report.path("completed").asInt();
     int failed = options.workflowsPerNode() * n - completed;
-    long nodeNanos = 0;
-    long periods = 0;
-    long throttled = 0;
-    for (int node = 0; node < n; node++) {
-      CpuGroups.Usage used = after.get(host(node)).minus(before.get(host(node)));
-      nodeNanos += used.cpuNanos();
-      periods += used.periods();
-      throttled += used.throttledPeriods();
-    }
+    CpuGroups.Usage nodes = nodeUsage(before, after, n);
+    long nodeNanos = nodes.cpuNanos();
+    long periods = nodes.periods();
+    long throttled = nodes.throttledPeriods();
     CpuGroups.Usage pg = after.get(databaseGroup).minus(before.get(databaseGroup));
     CpuGroups.Usage load = after.get("load").minus(before.get("load"));
     double perWorkflow = Math.max(1, completed) * 1e6;
     long machineTotal = machineAfter.total() - machineBefore.total();
     JsonNode client = report.path("latencyMs").path("client");
+    // What the nodes and PostgreSQL spend with no load at all, once warm and caught up: projection
+    // pollers, the lease, cluster gossip, gauges. The cluster pays it whatever it serves.
+    Thread.sleep(IDLE_SETTLE.toMillis());
+    Map<String, CpuGroups.Usage> idleBefore = usages(n);
+    long idleStart = System.nanoTime();
+    Thread.sleep(options.idle().toMillis());
+    Map<String, CpuGroups.Usage> idleAfter = usages(n);
+    long idleWall = System.nanoTime() - idleStart;
+    double idleNodeCores = nodeUsage(idleBefore, idleAfter, n).cpuNanos() / (double) idleWall / n;
+    double idlePostgresCores = idleAfter.get(databaseGroup).minus(idleBefore.get(databaseGroup)).cpuNanos() / (double) idleWall;
     double[] heartbeats = heartbeats(token, endpoints);
     return new ScaleFigures.Size(n, report.path("completedPerSecond").asDouble(), completed, failed,
         nodeNanos / perWorkflow, nodeNanos / (n * options.nodeCpu() * wall), periods == 0 ? 0 : (double) throttled / periods,
         pg.cpuNanos() / perWorkflow, pg.cpuNanos() / (options.postgresCpu() * wall), load.cpuNanos() / perWorkflow,
         machineTotal == 0 ? 0 : (double) (machineAfter.busy() - machineBefore.busy()) / machineTotal,
         known.get() == 0 ? 0 : (double) crossed.get() / known.get(), client.path("p50").asDouble(), client.path("p99").asDouble(),
-        options.heartbeatsPerNode() * n, heartbeats[0], heartbeats[1]);
+        options.heartbeatsPerNode() * n, heartbeats[0], heartbeats[1], idleNodeCores, idlePostgresCores);
+  }
+
+  /** The nodes' groups together, from {@code before} to {@code after}. */
+  private static CpuGroups.Usage nodeUsage(Map<String, CpuGroups.Usage> before, Map<String, CpuGroups.Usage> after, int n) {
+    CpuGroups.Usage sum = new CpuGroups.Usage(0, 0, 0);
+    for (int node = 0; node < n; node++) {
+      CpuGroups.Usage used = after.get(host(node)).minus(before.get(host(node)));
+      sum = new CpuGroups.Usage(sum.cpuNanos() + used.cpuNanos(), sum.periods() + used.periods(),
+          sum.throttledPeriods() + used.throttledPeriods());
+    }
+    return sum;
   }
 
   /** Answered heartbeats/s summed over one {@link HeartbeatLoad} per node, and the worst p99 (ms). */
@@ -254,8 +273,10 @@ public final class ScaleBench {
     double rate = Math.max(1, options.joinLoadShare() * capacity * serving / n);
     long windowSeconds = options.joinDeadline().plus(CLUSTER_DEADLINE).plus(STEADY_BEFORE).toSeconds() + 30;
     CompletionGaps gaps = new CompletionGaps((int) Math.min(5_000_000, rate * windowSeconds + 1000));
+    // Open loop: room for every start of MOVE_IN_FLIGHT seconds, so that starts held up by a moving
+    // shard never hold back the others (a closed loop would show its own wait as a gap).
     LoadOptions loadOptions = loadOptions(token, endpoints, (int) Math.ceil(rate * windowSeconds),
-        Math.max(8, (int) Math.ceil(rate * 2)), rate, windowSeconds);
+        Math.max(64, (int) Math.ceil(rate * MOVE_IN_FLIGHT.toSeconds())), rate, windowSeconds);
     WorkflowLoad load = new WorkflowLoad(loadOptions, new WorkflowLoad.Hooks(WorkflowLoad.Hooks.NONE.nodeChoice(), gaps));
     AtomicReference<JsonNode> report = new AtomicReference<>();
     Thread loadThread = new Thread(() -> report.set(lastJsonLine(o -> load.run(o, log))), "move-load");

@@ -12,46 +12,48 @@ import java.util.List;
 import java.util.Locale;
 
 /** What {@link ScaleBench} found: one row per cluster size, one per node joining or leaving under load. */
-final class ScaleFigures {
+public final class ScaleFigures {
 
   /** The goal of a join or a leave: completions never stop for longer. */
-  static final long GAP_GOAL_MILLIS = 2000;
+  public static final long GAP_GOAL_MILLIS = 2000;
 
   /**
    * One cluster size, over its measured run. CPU is per completed workflow, from the CPU groups;
    * {@code *QuotaUse} is the share of the group's quota it used (1.0: held at its quota);
    * {@code nodeThrottledShare}: of the nodes' CFS periods, those in which the quota held them back.
    */
-  record Size(int nodes, double completedPerSecond, int completed, int failed, double nodeCpuMs, double nodeQuotaUse,
+  public record Size(int nodes, double completedPerSecond, int completed, int failed, double nodeCpuMs, double nodeQuotaUse,
               double nodeThrottledShare, double postgresCpuMs, double postgresQuotaUse, double loadCpuMs,
               double machineBusy, double crossedShare, double p50Ms, double p99Ms, int heartbeatsOffered,
-              double heartbeatsHeld, double heartbeatP99Ms) {}
+              double heartbeatsHeld, double heartbeatP99Ms, double idleNodeCores, double idlePostgresCores) {}
 
   /**
    * A node joining ({@code joined}) or leaving under a fixed start rate: the longest time without a
    * completion from the signal until the shards were even again ({@code evenAfterSeconds}, or the
    * deadline: then {@code even} is false).
    */
-  record Move(boolean joined, int nodesBefore, int nodesAfter, double offeredPerSecond, long longestGapMillis,
+  public record Move(boolean joined, int nodesBefore, int nodesAfter, double offeredPerSecond, long longestGapMillis,
               double evenAfterSeconds, boolean even, int completed, int failed) {
-    String label() {
+    public String label() {
       return (joined ? "join " : "leave ") + nodesBefore + " -> " + nodesAfter;
     }
   }
 
   private ScaleFigures() {}
 
-  static void print(PrintStream out, Size s, Size first) {
+  static void print(PrintStream out, Size s, Size first, double nodeCpu) {
     String heartbeats = s.heartbeatsOffered() == 0 ? "not measured"
         : String.format(Locale.ROOT, "%d/s offered, %.0f/s held (p99 %.0f ms)", s.heartbeatsOffered(), s.heartbeatsHeld(), s.heartbeatP99Ms());
     out.printf(Locale.ROOT,
         "%d node%s: %.1f completed/s (%.2fx one node, %d completed, %d failed, p50 %.0f ms, p99 %.0f ms)%n"
             + "    CPU per workflow: nodes %.2f ms (%.0f %% of their quota, throttled in %.0f %% of periods),"
             + " PostgreSQL %.2f ms (%.0f %% of its quota), load program %.2f ms; machine %.0f %% busy%n"
-            + "    starts that crossed to another node: %.1f %%; heartbeats: %s%n",
+            + "    starts that crossed to another node: %.1f %%; heartbeats: %s%n"
+            + "    with no load: each node %.3f cores (%.0f %% of its quota), PostgreSQL %.3f cores%n",
         s.nodes(), s.nodes() == 1 ? "" : "s", s.completedPerSecond(), s.completedPerSecond() / first.completedPerSecond(),
         s.completed(), s.failed(), s.p50Ms(), s.p99Ms(), s.nodeCpuMs(), 100 * s.nodeQuotaUse(), 100 * s.nodeThrottledShare(),
-        s.postgresCpuMs(), 100 * s.postgresQuotaUse(), s.loadCpuMs(), 100 * s.machineBusy(), 100 * s.crossedShare(), heartbeats);
+        s.postgresCpuMs(), 100 * s.postgresQuotaUse(), s.loadCpuMs(), 100 * s.machineBusy(), 100 * s.crossedShare(), heartbeats,
+        s.idleNodeCores(), 100 * s.idleNodeCores() / nodeCpu, s.idlePostgresCores());
   }
 
   static void print(PrintStream out, Move m) {
@@ -101,6 +103,9 @@ final class ScaleFigures {
       row.put("p99Ms", s.p99Ms());
       row.put("heartbeatsOffered", s.heartbeatsOffered());
       row.put("heartbeatsHeld", round(s.heartbeatsHeld(), 1));
+      row.put("heartbeatP99Ms", s.heartbeatP99Ms());
+      row.put("idleNodeCores", round(s.idleNodeCores(), 4));
+      row.put("idlePostgresCores", round(s.idlePostgresCores(), 4));
       row.put("limit", limit(s));
     }
     ArrayNode moveRows = r.putArray("moves");

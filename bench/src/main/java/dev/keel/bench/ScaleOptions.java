@@ -29,17 +29,22 @@ public record ScaleOptions(
     boolean brief,
     String nodeJavaOptions) {
 
+  /** How long each size is watched with no load, for what the nodes spend idle. */
+  Duration idle() {
+    return Duration.ofSeconds(brief ? 3 : 10);
+  }
+
   static final String USAGE =
       """
       usage: java -cp bench/target/keel-bench.jar dev.keel.bench.ScaleBench [options]   (Linux, root)
         --jar PATH                  the node jar (default http-api/target/keel.jar)
         --work-dir DIR              node data and logs (default /tmp/keel-scale-bench)
         --nodes N                   the largest cluster, 2 to 6 (default 4; --short: 2)
-        --node-cpu CORES            each node's CPU quota (default 0.3)
+        --node-cpu CORES            each node's CPU quota (default 0.3; --short: 0.5)
         --postgres-cpu CORES        PostgreSQL's quota (default 0.5)
         --load-cpu CORES            the load program's quota (default 0.3)
-        --warmup N                  workflows per node run first at each size, not counted (default 1500; --short: 150)
-        --workflows N               measured workflows per node at each size (default 3000; --short: 300)
+        --warmup N                  workflows per node run first at each size, not counted (default 1500; --short: 100)
+        --workflows N               measured workflows per node at each size (default 3000; --short: 200)
         --concurrency C             workflows in flight per node (default 32)
         --heartbeats N              heartbeats/s offered per node, 0 for none (default 100; --short: 0)
         --heartbeat-duration D      measured heartbeat phase per size (default PT20S)
@@ -65,7 +70,8 @@ public record ScaleOptions(
     boolean routeToOwner = rest.remove("--route-to-owner");
     CommandLine line = CommandLine.parse(rest.toArray(String[]::new), NAMES);
     int nodes = (int) line.longInteger("nodes", brief ? 2 : 4, 2, 6);
-    double nodeCpu = quota(line, "node-cpu", 0.3);
+    // The short form's nodes get more: a JVM starting under 0.3 of a core takes a minute, too long for CI.
+    double nodeCpu = quota(line, "node-cpu", brief ? 0.5 : 0.3);
     double postgresCpu = quota(line, "postgres-cpu", 0.5);
     double loadCpu = quota(line, "load-cpu", 0.3);
     double total = nodes * nodeCpu + postgresCpu + loadCpu;
@@ -87,8 +93,8 @@ public record ScaleOptions(
         nodeCpu,
         postgresCpu,
         loadCpu,
-        line.integer("warmup", brief ? 150 : 1500, 0),
-        line.integer("workflows", brief ? 300 : 3000, 10),
+        line.integer("warmup", brief ? 100 : 1500, 0),
+        line.integer("workflows", brief ? 200 : 3000, 10),
         line.integer("concurrency", 32, 1),
         line.integer("heartbeats", brief ? 0 : 100, 0),
         heartbeatDuration,
