@@ -296,9 +296,21 @@ public final class ScaleBench {
     load.stop();
     loadThread.join();
     int completed = gaps.countBetween(signal, end);
-    int failed = report.get() == null ? 0 : report.get().path("failed").asInt();
+    JsonNode figures = report.get() == null ? LoadReport.JSON.createObjectNode() : report.get();
+    int failed = figures.path("failed").asInt();
+    String problems = problems(figures);
     return new ScaleFigures.Move(joining, n, joining ? n + 1 : n - 1, rate, (gaps.longestGapNanos(signal, end) + 500_000) / 1_000_000,
-        (end - signal) / 1e9, even != null, completed, failed);
+        (end - signal) / 1e9, even != null, completed, failed, problems);
+  }
+
+  /** The load report's non-2xx answers and errors, in a few words; empty when there were none. */
+  private static String problems(JsonNode report) {
+    List<String> parts = new ArrayList<>();
+    JsonNode nonSuccess = report.path("nonSuccessResponses");
+    if (nonSuccess.size() > 0) parts.add("answers " + nonSuccess);
+    JsonNode errors = report.path("errors");
+    if (errors.size() > 0) parts.add("errors " + errors);
+    return String.join(", ", parts);
   }
 
   // ---------------------------------------------------------------- helpers

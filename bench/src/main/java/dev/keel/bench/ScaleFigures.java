@@ -33,7 +33,7 @@ public final class ScaleFigures {
    * deadline: then {@code even} is false).
    */
   public record Move(boolean joined, int nodesBefore, int nodesAfter, double offeredPerSecond, long longestGapMillis,
-              double evenAfterSeconds, boolean even, int completed, int failed) {
+              double evenAfterSeconds, boolean even, int completed, int failed, String problems) {
     public String label() {
       return (joined ? "join " : "leave ") + nodesBefore + " -> " + nodesAfter;
     }
@@ -59,9 +59,9 @@ public final class ScaleFigures {
   static void print(PrintStream out, Move m) {
     out.printf(Locale.ROOT,
         "%s under %.0f starts/s: longest time without a completion %d ms (goal: at most %d ms); shards %s after %.1f s;"
-            + " %d completed, %d failed%n",
+            + " %d completed, %d failed%s%n",
         m.label(), m.offeredPerSecond(), m.longestGapMillis(), GAP_GOAL_MILLIS, m.even() ? "even" : "not yet even",
-        m.evenAfterSeconds(), m.completed(), m.failed());
+        m.evenAfterSeconds(), m.completed(), m.failed(), m.problems().isEmpty() ? "" : " (" + m.problems() + ")");
   }
 
   /** What limits the curve, in a line: the group that ran at its quota. */
@@ -118,6 +118,7 @@ public final class ScaleFigures {
       row.put("evenAfterSeconds", round(m.evenAfterSeconds(), 1));
       row.put("completed", m.completed());
       row.put("failed", m.failed());
+      row.put("problems", m.problems());
     }
     return r;
   }
