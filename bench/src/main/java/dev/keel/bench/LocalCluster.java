@@ -24,17 +24,46 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * N Keel nodes on 127.0.0.1, each a child process ({@code java -jar keel.jar server}) with ports,
- * a data directory and a log file per start of its own, all on one PostgreSQL database, with the
- * signals the faults need: SIGKILL, SIGTERM, SIGSTOP and SIGCONT, each sent to one child by its
- * process id. A shutdown hook kills every child should the bench itself be stopped.
+ * N Keel nodes, each a child process ({@code java -jar keel.jar server}) with ports, a data
+ * directory and a log file per start of its own, all on one PostgreSQL database, with the signals
+ * the faults need: SIGKILL, SIGTERM, SIGSTOP and SIGCONT, each sent to one child by its process id.
+ * Where each node runs is its {@link Placement}: 127.0.0.1 for {@code FaultBench}; a network
+ * namespace and a CPU group of its own for {@code ScaleBench}. A shutdown hook kills every child
+ * should the bench itself be stopped.
  */
 final class LocalCluster implements AutoCloseable {
+
+  /** What every node is started with; {@code nodes} is how many the cluster may have. */
+  record Settings(int nodes, Path jar, Path workDir, String nodeJavaOptions, String databaseUrl, String databaseUser,
+                  Duration leaseTimeout) {}
+
+  /** Where node {@code node} (0-based) runs: the address it binds, and the command prefix that puts it there. */
+  interface Placement {
+    String host(int node);
+
+    List<String> launcher(int node);
+
+    /** Every node on 127.0.0.1, started directly. */
+    static Placement loopback() {
+      return new Placement() {
+        @Override
+        public String host(int node) {
+          return "127.0.0.1";
+        }
+
+        @Override
+        public List<String> launcher(int node) {
+          return List.of();
+        }
+      };
+    }
+  }
 
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration POLL = Duration.ofMillis(250);
 
-  private final FaultOptions options;
+  private final Settings options;
+  private final Placement placement;
   private final String token;
   private final Path jar;
   private final int[] httpPorts;
@@ -53,8 +82,9 @@ final class LocalCluster implements AutoCloseable {
   private final HttpClient http = NodeHttp.client();
   private final Thread killOnExit = new Thread(this::killAll, "kill-keel-nodes");
 
-  private LocalCluster(FaultOptions options, String token, Path jar) throws IOException {
+  private LocalCluster(Settings options, Placement placement, String token, Path jar) throws IOException {
     this.options = options;
+    this.placement = placement;
     this.token = token;
     this.jar = jar;
     int n = options.nodes();
@@ -76,13 +106,19 @@ final class LocalCluster implements AutoCloseable {
    * work directory first, so that a build beside the bench cannot change it under a running node.
    */
   static LocalCluster prepare(FaultOptions options, String token) throws IOException {
+    return prepare(new Settings(options.nodes(), options.jar(), options.workDir(), options.nodeJavaOptions(),
+        options.databaseUrl(), options.databaseUser(), options.leaseTimeout()), Placement.loopback(), token);
+  }
+
+  /** As {@link #prepare(FaultOptions, String)}, each node where {@code placement} puts it. */
+  static LocalCluster prepare(Settings options, Placement placement, String token) throws IOException {
     if (!Files.isRegularFile(options.jar())) {
       throw new IllegalArgumentException("no node jar at " + options.jar() + "; build it with mvn -B -q -DskipTests package");
     }
     Files.createDirectories(options.workDir().resolve("logs"));
     Path copy = options.workDir().resolve("keel.jar");
     Files.copy(options.jar(), copy, StandardCopyOption.REPLACE_EXISTING);
-    return new LocalCluster(options, token, copy);
+    return new LocalCluster(options, placement, token, copy);
   }
 
   int size() {
@@ -90,7 +126,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   URI uri(int node) {
-    return URI.create("http://127.0.0.1:" + httpPorts[node]);
+    return URI.create("http://" + placement.host(node) + ":" + httpPorts[node]);
   }
 
   List<URI> uris() {
@@ -104,11 +140,11 @@ final class LocalCluster implements AutoCloseable {
 
   /** Starts node {@code node} (0 is the first seed node); its output goes to a log of this start's own. */
   synchronized void start(int node) throws IOException {
-    String seeds = Arrays.stream(clusterPorts).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
-    List<String> command = new ArrayList<>();
+    String seeds = IntStream.range(0, size()).mapToObj(n -> placement.host(n) + ":" + clusterPorts[n]).collect(Collectors.joining(","));
+    List<String> command = new ArrayList<>(placement.launcher(node));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     if (!options.nodeJavaOptions().isEmpty()) command.addAll(Arrays.asList(options.nodeJavaOptions().split("\\s+")));
-    command.addAll(List.of("-jar", jar.toString(), "server", "--host", "127.0.0.1",
+    command.addAll(List.of("-jar", jar.toString(), "server", "--host", placement.host(node),
         "--http-port", Integer.toString(httpPorts[node]), "--cluster-port", Integer.toString(clusterPorts[node]),
         "--seed-nodes", seeds, "--data-dir", options.workDir().resolve("node-" + (node + 1)).toString(),
         "--database-url", options.databaseUrl(), "--database-user", options.databaseUser(),
@@ -233,8 +269,14 @@ final class LocalCluster implements AutoCloseable {
     return last;
   }
 
+  /** The nodes started and not stopped on purpose since: those a cluster of all should hold. */
+  synchronized List<Integer> running() {
+    return IntStream.range(0, size()).filter(n -> processes[n] != null && !stoppedOnPurpose[n]).boxed().toList();
+  }
+
   private String notOneClusterOfAll() throws InterruptedException {
-    for (int node = 0; node < size(); node++) {
+    List<Integer> running = running();
+    for (int node : running) {
       if (!processes[node].isAlive()) return "node " + (node + 1) + " exited with " + processes[node].exitValue();
       try {
         HttpResponse<String> ready = get(node, "/ready");
@@ -244,7 +286,7 @@ final class LocalCluster implements AutoCloseable {
         JsonNode members = LoadReport.JSON.readTree(view.body()).path("members");
         long up = 0;
         for (JsonNode m : members) if (m.path("status").asText().equals("up")) up++;
-        if (members.size() != size() || up != size()) {
+        if (members.size() != running.size() || up != running.size()) {
           return "node " + (node + 1) + " sees " + up + " of " + members.size() + " members Up";
         }
       } catch (IOException e) {
@@ -262,7 +304,8 @@ final class LocalCluster implements AutoCloseable {
     Instant until = Instant.now().plus(deadline);
     int asked = 0;
     while (Instant.now().isBefore(until)) {
-      int node = asked++ % size();
+      List<Integer> running = running();
+      int node = running.get(asked++ % running.size());
       try {
         HttpResponse<String> view = processes[node].isAlive() ? get(node, "/api/v1/cluster") : null;
         if (view != null && view.statusCode() == 200) {
@@ -273,7 +316,7 @@ final class LocalCluster implements AutoCloseable {
             min = Math.min(min, count.asInt());
             max = Math.max(max, count.asInt());
           }
-          if (counts.size() == size() && max - min <= 1) return Instant.now();
+          if (counts.size() == running.size() && max - min <= 1) return Instant.now();
         }
       } catch (IOException e) {
         // Busy: ask the next node.
@@ -281,6 +324,13 @@ final class LocalCluster implements AutoCloseable {
       Thread.sleep(1000);
     }
     return null;
+  }
+
+  /** {@code GET /api/v1/cluster} of {@code node}: members, and where each entity type's shards are. */
+  JsonNode clusterView(int node) throws IOException, InterruptedException {
+    HttpResponse<String> view = get(node, "/api/v1/cluster");
+    if (view.statusCode() != 200) throw new IOException("node " + (node + 1) + " /api/v1/cluster answered " + view.statusCode());
+    return LoadReport.JSON.readTree(view.body());
   }
 
   private HttpResponse<String> get(int node, String path) throws IOException, InterruptedException {

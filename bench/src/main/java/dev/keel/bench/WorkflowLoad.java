@@ -66,8 +66,31 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
   /** Each worker thread's connection to each node, opened on first use. */
   private final ThreadLocal<Http1Connection[]> connections;
   private final String runId;
+  private final Hooks hooks;
+
+  /**
+   * What a program that embeds the load ({@code ScaleBench}) may change: which node a workflow is
+   * started on, and what to tell it when one completes.
+   */
+  record Hooks(NodeChoice nodeChoice, CompletionListener onCompleted) {
+    static final Hooks NONE = new Hooks((i, id, nodes) -> i % nodes, nanoTime -> {});
+  }
+
+  /** The node (0 to {@code nodes} - 1) to start workflow {@code i}, with id {@code id}, on. */
+  interface NodeChoice {
+    int node(int i, String id, int nodes);
+  }
+
+  /** Called with {@link System#nanoTime()} when the final {@code completed} answer arrived. */
+  interface CompletionListener {
+    void completed(long nanoTime);
+  }
 
   WorkflowLoad(LoadOptions options) {
+    this(options, Hooks.NONE);
+  }
+
+  WorkflowLoad(LoadOptions options, Hooks hooks) {
     super("WorkflowLoad", options.endpoints(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
     this.options = options;
     this.startPaths = options.endpoints().stream().map(e -> (e.getRawPath() == null ? "" : e.getRawPath()) + "/api/v1/workflows").toList();
@@ -79,6 +102,12 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     this.connections = ThreadLocal.withInitial(() -> new Http1Connection[endpoints.size()]);
     // Unique per run so that a second run against the same node never reuses an id.
     this.runId = "bench-" + Long.toString(System.currentTimeMillis(), 36);
+    this.hooks = hooks;
+  }
+
+  /** Stops starting workflows, as the deadline would; those in flight count as unfinished. */
+  void stop() {
+    deadline.abort("stopped by the program that runs the load");
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -131,7 +160,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     long sent = System.nanoTime();
     phase.lastStartNanos.accumulateAndGet(sent, Math::max);
     try {
-      int node = i % startPaths.size();
+      int node = hooks.nodeChoice().node(i, id, startPaths.size());
       String startPath = startPaths.get(node);
       // The node answers a start with ?wait once the workflow is final (or the wait ran out), so
       // mostly no poll follows; a node that ignores the parameter answers at once and is polled.
@@ -154,7 +183,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         }
         execution = json.readTree(polled.body());
       }
-      phase.finish(i, execution, System.nanoTime() - sent);
+      if (phase.finish(i, execution, System.nanoTime() - sent)) hooks.onCompleted().completed(System.nanoTime());
     } catch (Stopped e) {
       phase.unfinished.incrementAndGet();
     } catch (GaveUp e) {
@@ -379,11 +408,12 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
       this.serverMicros = new IndexedSamples(size);
     }
 
-    void finish(int i, JsonNode execution, long clientNanos) {
+    /** True when the workflow completed. */
+    boolean finish(int i, JsonNode execution, long clientNanos) {
       String status = execution.path("status").asText();
       if (!"completed".equals(status)) {
         fail("workflow " + status);
-        return;
+        return false;
       }
       clientMicros.set(i, TimeUnit.NANOSECONDS.toMicros(clientNanos));
       try {
@@ -394,6 +424,7 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         count("no createdAt/completedAt instants");
       }
       completed.incrementAndGet();
+      return true;
     }
 
     @Override

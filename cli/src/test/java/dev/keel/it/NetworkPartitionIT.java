@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.bench.host.NetworkNamespaces;
+import dev.keel.bench.host.PrivatePostgres;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -89,13 +91,13 @@ class NetworkPartitionIT {
 
   @Test
   void partitionOfOneNodeFromTwo_thenOfTheDatabaseFromIt_heldPastTheResolver_thenHealed_oneWriterNothingLost() throws Exception {
-    NetworkNamespaces.assumeAvailable();
-    PrivatePostgres.assumeAvailable("");
+    HostAssumptions.networkNamespaces();
+    HostAssumptions.privatePostgres("");
     Instant t0 = Instant.now();
     List<String> hosts = new ArrayList<>(List.of("db"));
     hosts.addAll(NODES);
-    net = NetworkNamespaces.create(hosts);
-    postgres = PrivatePostgres.start(net.inside("db"), net.address("db"), PG_PORT, List.of(net.cidr()));
+    net = HostAssumptions.namespaces(hosts);
+    postgres = PrivatePostgres.start(net.inside("db"), net.address("db"), PG_PORT, List.of(net.cidr()), false);
     postgres.createDatabase("keel");
     children = new ChildNodes("keel-partition-it-");
     target = new CallCountingService(net.rootAddress());

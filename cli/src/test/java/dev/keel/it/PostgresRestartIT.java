@@ -3,6 +3,7 @@ package dev.keel.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.bench.host.PrivatePostgres;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -69,7 +70,7 @@ class PostgresRestartIT {
 
   @Test
   void postgresRestartedUnderLoad_503WithRetryAfterWhileDown_recoversWithoutRestart_nothingLost() throws Exception {
-    PrivatePostgres.assumeAvailable("");
+    HostAssumptions.privatePostgres("");
     Instant t0 = Instant.now();
     postgres = PrivatePostgres.start("127.0.0.1", KeelChildProcess.freePort(), List.of());
     postgres.createDatabase("keel");

@@ -122,6 +122,20 @@ class ClusterApiTest {
   }
 
   @Test
+  void theShardIdsAreThoseTheEntityIdsHashTo() throws Exception {
+    String self = Cluster.get(testKit.system()).selfMember().address().toString();
+    JsonNode body = awaitThreeProbes();
+
+    // Pekko's default extractor, which ScaleBench repeats to tell a start that crosses nodes.
+    java.util.Set<String> expected = new java.util.TreeSet<>();
+    for (String id : List.of("a", "b", "c")) expected.add(Integer.toString(Math.abs(id.hashCode()) % 10));
+    java.util.Set<String> shown = new java.util.TreeSet<>();
+    body.path("shardIds").path("probe").path(self).forEach(id -> shown.add(id.asText()));
+    assertThat(shown).isEqualTo(expected);
+    assertThat(body.path("shardIds").path("probe").path(self)).hasSize(body.path("shardCounts").path("probe").path(self).asInt());
+  }
+
+  @Test
   void aTenantKeyIsForbidden() throws Exception {
     HttpResponse<String> r = get("/api/v1/cluster", TENANT_KEY);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);

@@ -40,12 +40,18 @@ public final class ClusterStatus {
 
   /**
    * The whole answer. {@code shards}: entity type → member address → entities; {@code shardCounts}:
-   * entity type → member address → shards; {@code shardsUnknown}: entity types whose coordinator did
-   * not answer in time (during a take-over, say), absent from the two maps.
+   * entity type → member address → shards; {@code shardIds}: entity type → member address → the ids
+   * of its shards, in order (a client that knows an entity's shard knows the node that holds it);
+   * {@code shardsUnknown}: entity types whose coordinator did not answer in time (during a take-over,
+   * say), absent from the three maps.
    */
   public record View(String self, String leader, List<MemberView> members,
                      Map<String, Map<String, Integer>> shards, Map<String, Map<String, Integer>> shardCounts,
-                     List<String> shardsUnknown) {}
+                     Map<String, Map<String, List<String>>> shardIds, List<String> shardsUnknown) {}
+
+  /** Keel's shard ids are numbers ({@code 0} to shards - 1): 2 before 10. */
+  private static final Comparator<String> SHARD_ORDER =
+      Comparator.comparingInt(String::length).thenComparing(Comparator.naturalOrder());
 
   private final ActorSystem<?> system;
   private final List<EntityTypeKey<?>> entityTypes;
@@ -93,6 +99,7 @@ public final class ClusterStatus {
     return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
       Map<String, Map<String, Integer>> entities = new TreeMap<>();
       Map<String, Map<String, Integer>> shardCounts = new TreeMap<>();
+      Map<String, Map<String, List<String>>> shardIds = new TreeMap<>();
       List<String> unknown = new ArrayList<>();
       asks.forEach((type, ask) -> {
         ShardRegion.ClusterShardingStats stats = ask.join();
@@ -103,16 +110,19 @@ public final class ClusterStatus {
         }
         Map<String, Integer> perMemberEntities = new TreeMap<>();
         Map<String, Integer> perMemberShards = new TreeMap<>();
+        Map<String, List<String>> perMemberShardIds = new TreeMap<>();
         stats.getRegions().forEach((address, region) -> {
           int count = 0;
           for (Object n : region.getStats().values()) count += ((Number) n).intValue();
           perMemberEntities.put(address.toString(), count);
           perMemberShards.put(address.toString(), region.getStats().size());
+          perMemberShardIds.put(address.toString(), region.getStats().keySet().stream().sorted(SHARD_ORDER).toList());
         });
         entities.put(type, perMemberEntities);
         shardCounts.put(type, perMemberShards);
+        shardIds.put(type, perMemberShardIds);
       });
-      return new View(self, leader == null ? null : leader.toString(), members, entities, shardCounts, unknown);
+      return new View(self, leader == null ? null : leader.toString(), members, entities, shardCounts, shardIds, unknown);
     });
   }
 

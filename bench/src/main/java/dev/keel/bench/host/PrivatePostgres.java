@@ -1,6 +1,5 @@
-package dev.keel.it;
+package dev.keel.bench.host;
 
-import dev.keel.persistence.TestDatabases;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,27 +14,27 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * A PostgreSQL server of the test's own ({@code initdb} and {@code pg_ctl} from
+ * A PostgreSQL server of the caller's own ({@code initdb} and {@code pg_ctl} from
  * {@code /usr/lib/postgresql/<version>/bin}), so that a test may stop and restart it without
  * disturbing the shared server on 5432: its own temporary directory (data, socket, log), its own
- * port, listening on one address, trust authentication for the given networks and fsync off (a
- * test server, never a machine crash). PostgreSQL refuses to run as root, so every command runs
- * as the {@code postgres} OS user, which owns the directory.
+ * port, listening on one address, trust authentication for the given networks, and fsync off unless
+ * asked for (a test server never meets a machine crash; a benchmark wants the commits a real one
+ * pays for). PostgreSQL refuses to run as root, so every command runs as the {@code postgres} OS
+ * user, which owns the directory. Fault tests and {@code ScaleBench} share it.
  *
  * <p>{@link #close()} stops it ({@code -m immediate}) and deletes the directory; a shutdown hook
- * does the same should the test JVM be stopped first.
+ * does the same should the JVM be stopped first.
  */
-final class PrivatePostgres implements AutoCloseable {
+public final class PrivatePostgres implements AutoCloseable {
 
   private static final Path VERSIONS = Path.of("/usr/lib/postgresql");
   private static final String OS_USER = "postgres";
   private static final Duration COMMAND_DEADLINE = Duration.ofSeconds(90);
 
-  final String listenAddress;
-  final int port;
+  public final String listenAddress;
+  public final int port;
   /** Runs the server's processes, such as {@code ip netns exec <namespace>}; empty for none. */
   private final List<String> launcher;
   private final Path bin;
@@ -58,7 +57,7 @@ final class PrivatePostgres implements AutoCloseable {
    * Whether this machine can run one: root (to act as {@code postgres}), {@code runuser}, and the
    * server binaries. Empty when it can; else why not.
    */
-  static java.util.Optional<String> unavailable() {
+  public static java.util.Optional<String> unavailable() {
     if (!"root".equals(System.getProperty("user.name"))) return java.util.Optional.of("not running as root");
     if (!Files.isExecutable(Path.of("/usr/sbin/runuser")) && !Files.isExecutable(Path.of("/sbin/runuser"))) {
       return java.util.Optional.of("runuser is missing");
@@ -68,31 +67,20 @@ final class PrivatePostgres implements AutoCloseable {
   }
 
   /**
-   * Skips the test (JUnit assumption) when {@link #unavailable()}, with the reason, unless
-   * {@code KEEL_REQUIRE_POSTGRES=1} (CI), where the test fails instead.
-   */
-  static void assumeAvailable(String also) {
-    java.util.Optional<String> why = unavailable().map(w -> w + also);
-    if (why.isEmpty()) return;
-    if (TestDatabases.postgresRequired()) {
-      throw new AssertionError("a private PostgreSQL cannot run here: " + why.get() + " (KEEL_REQUIRE_POSTGRES=1)");
-    }
-    Assumptions.abort("a private PostgreSQL cannot run here: " + why.get()
-        + " — skipping; with KEEL_REQUIRE_POSTGRES=1 this fails instead");
-  }
-
-  /**
    * Creates and starts a server listening on {@code listenAddress}:{@code port}, trusting clients
    * from {@code trustedCidrs} (and the loopback address).
    */
-  static PrivatePostgres start(String listenAddress, int port, List<String> trustedCidrs) throws IOException, InterruptedException {
-    return start(List.of(), listenAddress, port, trustedCidrs);
+  public static PrivatePostgres start(String listenAddress, int port, List<String> trustedCidrs) throws IOException, InterruptedException {
+    return start(List.of(), listenAddress, port, trustedCidrs, false);
   }
 
-  /** As {@link #start(String, int, List)}, the server started through {@code launcher} (a network namespace). */
-  static PrivatePostgres start(List<String> launcher, String listenAddress, int port, List<String> trustedCidrs)
-      throws IOException, InterruptedException {
-    Path bin = binaries().orElseThrow(() -> new AssertionError("no PostgreSQL binaries under " + VERSIONS));
+  /**
+   * As {@link #start(String, int, List)}, the server started through {@code launcher} (a network
+   * namespace, a CPU group); {@code durable}: fsync and full-page writes on, as in production.
+   */
+  public static PrivatePostgres start(List<String> launcher, String listenAddress, int port, List<String> trustedCidrs,
+                                      boolean durable) throws IOException, InterruptedException {
+    Path bin = binaries().orElseThrow(() -> new IllegalStateException("no PostgreSQL binaries under " + VERSIONS));
     Path dir = Files.createTempDirectory("keel-it-pg-");
     PrivatePostgres pg = new PrivatePostgres(launcher, listenAddress, port, bin, dir);
     Runtime.getRuntime().addShutdownHook(pg.stopOnExit);
@@ -105,8 +93,8 @@ final class PrivatePostgres implements AutoCloseable {
           "port = " + port,
           "unix_socket_directories = '" + dir + "'",
           "max_connections = 150",
-          "fsync = off",
-          "full_page_writes = off",
+          "fsync = " + (durable ? "on" : "off"),
+          "full_page_writes = " + (durable ? "on" : "off"),
           "logging_collector = off"));
       Files.write(pg.data.resolve("postgresql.conf"), conf, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
       List<String> hba = new ArrayList<>(List.of("local all all trust", "host all all 127.0.0.1/32 trust"));
@@ -116,14 +104,14 @@ final class PrivatePostgres implements AutoCloseable {
       run(List.of("chown", "-R", OS_USER + ":", pg.data.toString()));
       pg.startServer();
       return pg;
-    } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
+    } catch (IOException | InterruptedException | RuntimeException e) {
       pg.close();
       throw e;
     }
   }
 
   /** {@code pg_ctl start}, returning once the server accepts connections. */
-  void startServer() throws IOException, InterruptedException {
+  public void startServer() throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of("runuser", "-u", OS_USER, "--"));
     command.addAll(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(), "-w", "-t", "60", "start"));
@@ -131,25 +119,25 @@ final class PrivatePostgres implements AutoCloseable {
   }
 
   /** {@code pg_ctl stop -m mode} ({@code fast}: connections are ended, as in a real restart). */
-  void stopServer(String mode) throws IOException, InterruptedException {
+  public void stopServer(String mode) throws IOException, InterruptedException {
     asPostgres(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60", "-m", mode, "stop"));
   }
 
-  String jdbcUrl(String database) {
+  public String jdbcUrl(String database) {
     return "jdbc:postgresql://" + listenAddress + ":" + port + "/" + database;
   }
 
-  void createDatabase(String name) {
+  public void createDatabase(String name) {
     try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), "postgres", "");
         Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     } catch (Exception e) {
-      throw new AssertionError("CREATE DATABASE " + name + " on the private PostgreSQL: " + e.getMessage() + "\n" + logTail(), e);
+      throw new IllegalStateException("CREATE DATABASE " + name + " on the private PostgreSQL: " + e.getMessage() + "\n" + logTail(), e);
     }
   }
 
   /** The server's own log (last lines), for assertion messages. */
-  String logTail() {
+  public String logTail() {
     try {
       List<String> lines = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
       return "----- private PostgreSQL log (" + log + "):\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
@@ -172,7 +160,7 @@ final class PrivatePostgres implements AutoCloseable {
     if (!Files.exists(dir)) return;
     try {
       if (Files.exists(data.resolve("postmaster.pid"))) stopServer("immediate");
-    } catch (IOException | InterruptedException | AssertionError e) {
+    } catch (IOException | InterruptedException | RuntimeException e) {
       System.out.println("[PrivatePostgres] stop failed: " + e.getMessage());
     }
     try (Stream<Path> walk = Files.walk(dir)) {
@@ -197,10 +185,10 @@ final class PrivatePostgres implements AutoCloseable {
       Instant started = Instant.now();
       if (!p.waitFor(COMMAND_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new AssertionError(String.join(" ", command) + " did not end within " + COMMAND_DEADLINE);
+        throw new IllegalStateException(String.join(" ", command) + " did not end within " + COMMAND_DEADLINE);
       }
       if (p.exitValue() != 0) {
-        throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + " after "
+        throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue() + " after "
             + Duration.between(started, Instant.now()).toMillis() + " ms:\n" + Files.readString(out));
       }
     } finally {

@@ -1,6 +1,5 @@
-package dev.keel.it;
+package dev.keel.bench.host;
 
-import dev.keel.persistence.TestDatabases;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +15,11 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * Hosts of a test's own on one machine: a Linux bridge in the root network namespace and one
+ * Hosts of a program's own on one machine: a Linux bridge in the root network namespace and one
  * network namespace per host, joined to the bridge by a veth pair, each with its own address in
- * {@code 10.77.<n>.0/24} (the root namespace, where the test runs, is {@code .1}; hosts are
+ * {@code 10.77.<n>.0/24} (the root namespace, where the caller runs, is {@code .1}; hosts are
  * {@code .11}, {@code .12}, ...). A process started with {@link #inside} sees only its host's
  * network, so the nodes of a cluster meet real partitions rather than process kills.
  *
@@ -31,13 +29,13 @@ import org.junit.jupiter.api.Assumptions;
  * connections stall and resume after the heal rather than fail at once. This needs no netfilter
  * or tc action modules, which containers often lack.
  *
- * <p>Names carry the test JVM's pid ({@code keelit-<pid>-<host>}, bridge {@code kib<pid>}), so that
+ * <p>Used by the fault tests and by {@code ScaleBench}. Names carry the creating JVM's pid ({@code keelit-<pid>-<host>}, bridge {@code kib<pid>}), so that
  * {@link #create} first removes what an earlier run that died left behind (its pid no longer
  * alive), processes inside those namespaces included. {@link #close()} kills every process
  * inside this run's namespaces and deletes them and the bridge; a shutdown hook does the same
- * should the test JVM be stopped first.
+ * should the JVM be stopped first.
  */
-final class NetworkNamespaces implements AutoCloseable {
+public final class NetworkNamespaces implements AutoCloseable {
 
   private static final String PREFIX = "keelit-";
   private static final Pattern STALE_NAMESPACE = Pattern.compile("^" + PREFIX + "(\\d+)-\\S+");
@@ -57,25 +55,19 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** Empty when namespaces can be made here; else why not (not root, no {@code ip}). */
-  static Optional<String> unavailable() {
+  public static Optional<String> unavailable() {
     if (!"root".equals(System.getProperty("user.name"))) return Optional.of("not running as root");
     if (ip().isEmpty()) return Optional.of("the ip command (iproute2) is missing");
     return Optional.empty();
   }
 
-  /** Skips the test when {@link #unavailable()}, unless {@code KEEL_REQUIRE_POSTGRES=1} (CI), where it fails. */
-  static void assumeAvailable() {
-    Optional<String> why = unavailable();
-    if (why.isEmpty()) return;
-    if (TestDatabases.postgresRequired()) {
-      throw new AssertionError("network namespaces cannot be made here: " + why.get() + " (KEEL_REQUIRE_POSTGRES=1)");
-    }
-    Assumptions.abort("network namespaces cannot be made here: " + why.get()
-        + " — skipping; with KEEL_REQUIRE_POSTGRES=1 this fails instead");
-  }
-
-  /** The bridge and one namespace per name, after removing an earlier dead run's leftovers. */
-  static NetworkNamespaces create(List<String> hostNames) throws IOException, InterruptedException {
+  /**
+   * The bridge and one namespace per name, after removing an earlier dead run's leftovers.
+   *
+   * @throws IllegalStateException when the kernel or the container refuses (no CAP_SYS_ADMIN, no
+   *     veth or bridge support), saying what failed
+   */
+  public static NetworkNamespaces create(List<String> hostNames) throws IOException, InterruptedException {
     removeStale();
     NetworkNamespaces net = new NetworkNamespaces(freeSubnet());
     Runtime.getRuntime().addShutdownHook(net.removeOnExit);
@@ -85,13 +77,8 @@ final class NetworkNamespaces implements AutoCloseable {
       net.ipCommand("link", "set", net.bridge, "up");
       for (String name : hostNames) net.addHost(name);
       return net;
-    } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
+    } catch (IOException | InterruptedException | RuntimeException e) {
       net.close();
-      // The kernel or the container refused (no CAP_SYS_ADMIN, no veth or bridge support): say what.
-      if (!TestDatabases.postgresRequired()) {
-        Assumptions.abort("network namespaces cannot be made here: " + e.getMessage()
-            + " — skipping; with KEEL_REQUIRE_POSTGRES=1 this fails instead");
-      }
       throw e;
     }
   }
@@ -114,27 +101,27 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** The command prefix that runs a program inside {@code host}'s namespace. */
-  List<String> inside(String host) {
+  public List<String> inside(String host) {
     return List.of(ip().orElseThrow(), "netns", "exec", namespace(host));
   }
 
-  String address(String host) {
+  public String address(String host) {
     Integer index = hosts.get(host);
     if (index == null) throw new IllegalArgumentException("no host " + host + " in " + hosts.keySet());
     return "10.77." + subnet + "." + (10 + index);
   }
 
   /** The root namespace's address on the bridge: the test itself, and anything it serves. */
-  String rootAddress() {
+  public String rootAddress() {
     return "10.77." + subnet + ".1";
   }
 
-  String cidr() {
+  public String cidr() {
     return "10.77." + subnet + ".0/24";
   }
 
   /** Partitions {@code host} from each of {@code others}, both ways, until {@link #heal}. */
-  void cut(String host, String... others) throws IOException, InterruptedException {
+  public void cut(String host, String... others) throws IOException, InterruptedException {
     for (String other : others) {
       for (String[] pair : new String[][] {{host, other}, {other, host}}) {
         ipCommand("-n", namespace(pair[0]), "neigh", "replace", address(pair[1]), "lladdr", NOBODY_MAC, "nud", "permanent",
@@ -145,7 +132,7 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** Ends every cut: the hosts resolve each other again, and stalled connections resume. */
-  void heal() throws IOException, InterruptedException {
+  public void heal() throws IOException, InterruptedException {
     for (List<String> cut : new ArrayList<>(cuts)) {
       ipCommand("-n", namespace(cut.get(0)), "neigh", "del", address(cut.get(1)), "dev", "eth0");
       cuts.remove(cut);
@@ -221,7 +208,7 @@ final class NetworkNamespaces implements AutoCloseable {
       if (m.find()) used.add(Integer.parseInt(m.group(1)));
     }
     for (int n = 0; n < 256; n++) if (!used.contains(n)) return n;
-    throw new AssertionError("every 10.77.n.0/24 is in use on this machine");
+    throw new IllegalStateException("every 10.77.n.0/24 is in use on this machine");
   }
 
   // ---------------------------------------------------------------- running ip
@@ -239,7 +226,7 @@ final class NetworkNamespaces implements AutoCloseable {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(COMMAND_DEADLINE.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
-      throw new AssertionError(String.join(" ", command) + " failed: " + out.trim());
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + out.trim());
     }
   }
 
