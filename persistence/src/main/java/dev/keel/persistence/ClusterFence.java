@@ -14,9 +14,10 @@ import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.setup.Setup;
 
 /**
- * This node's right to write the journal: the epoch of the cluster it belongs to, which every
- * journal batch on PostgreSQL compares with the database's ({@code keel_cluster_fence}) in its own
- * transaction ({@link MeteredJournalDao}).
+ * This node's right to write the journal and the read models: the epoch of the cluster it belongs
+ * to, which every journal batch ({@link MeteredJournalDao}) and every read-model batch
+ * ({@link ReadModelProjection}) on PostgreSQL compares with the database's ({@code keel_cluster_fence})
+ * in its own transaction.
  *
  * <p>Sharding keeps one live instance per entity within a cluster, not across two clusters on one
  * journal. A node that forms a cluster first raises the database's epoch ({@link ClusterLease#form}),
@@ -90,7 +91,7 @@ public final class ClusterFence {
       try (ResultSet rs = select.executeQuery()) {
         long current = rs.next() ? rs.getLong(1) : -1;
         if (current != mine) {
-          throw new SQLException("journal write refused: the journal belongs to cluster epoch " + current
+          throw new SQLException("write refused: the journal belongs to cluster epoch " + current
               + " and this node's cluster is epoch " + mine, FENCED_SQL_STATE);
         }
       }
@@ -112,6 +113,6 @@ public final class ClusterFence {
   }
 
   private static SQLException refused(String why) {
-    return new SQLException("journal write refused: " + why, FENCED_SQL_STATE);
+    return new SQLException("write refused: " + why, FENCED_SQL_STATE);
   }
 }
