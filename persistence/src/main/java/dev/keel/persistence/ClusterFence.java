@@ -34,7 +34,23 @@ public final class ClusterFence {
   /** SQLSTATE of a refused write: class 72 is "snapshot failure", the closest standard class. */
   public static final String FENCED_SQL_STATE = "72K01";
 
-  static final String CHECK_SQL = "SELECT epoch FROM keel_cluster_fence WHERE id = 1 FOR KEY SHARE";
+  /**
+   * The advisory lock that orders writes and formations ("keelfenc" in ASCII): every batch holds it
+   * shared until it ends, a formation takes it exclusively ({@link ClusterLease#form}), so a
+   * formation waits for the batches in flight and the batches after it wait for the formation.
+   */
+  static final long LOCK_KEY = 0x6b65656c66656e63L;
+
+  /**
+   * Two statements in one round trip: the epoch is read by a statement of its own, so that its
+   * snapshot is taken after the lock is granted and sees a formation that the lock waited for.
+   *
+   * <p>Why not a row lock ({@code SELECT ... FOR KEY SHARE}) as before: concurrent batches sharing
+   * a lock on one row make PostgreSQL write the lock into the row (a WAL record per batch) and
+   * create a MultiXact whenever two batches overlap; an advisory lock lives in shared memory only.
+   */
+  static final String CHECK_SQL = "SELECT pg_advisory_xact_lock_shared(" + LOCK_KEY + ");"
+      + " SELECT epoch FROM keel_cluster_fence WHERE id = 1";
 
   /** Carries the node's fence into the actor system, for the journal plugin to find. */
   public static final class FenceSetup extends Setup {
@@ -88,7 +104,9 @@ public final class ClusterFence {
     long mine = awaitEpoch();
     try (PreparedStatement select = connection.prepareStatement(CHECK_SQL)) {
       select.setQueryTimeout(timeoutSeconds);
-      try (ResultSet rs = select.executeQuery()) {
+      select.execute();
+      if (!select.getMoreResults()) throw new SQLException("the cluster fence check returned no epoch");
+      try (ResultSet rs = select.getResultSet()) {
         long current = rs.next() ? rs.getLong(1) : -1;
         if (current != mine) {
           throw new SQLException("write refused: the journal belongs to cluster epoch " + current

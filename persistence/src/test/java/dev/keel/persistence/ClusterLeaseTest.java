@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
@@ -112,6 +113,55 @@ class ClusterLeaseTest {
             .isInstanceOf(SQLException.class);
       }
       assertThat(journal(db)).isEmpty();
+    }
+  }
+
+  @Test
+  void aBatchThatWaitedForAFormationIsRefused_itReadsTheEpochOnlyOnceTheFormationCommitted() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "waited")) {
+      ClusterLease lease = new ClusterLease(db.dataSource(), Duration.ofSeconds(5));
+      ClusterFence old = new ClusterFence(Duration.ofSeconds(1));
+      old.hold(lease.form("old#1", l -> true).getAsLong());
+      CountDownLatch formationHoldsItsLocks = new CountDownLatch(1);
+      CountDownLatch letFormationCommit = new CountDownLatch(1);
+      CompletableFuture<OptionalLong> forming = CompletableFuture.supplyAsync(() -> {
+        try {
+          return lease.form("young#2", l -> {
+            formationHoldsItsLocks.countDown();
+            return await(letFormationCommit);
+          });
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      assertThat(formationHoldsItsLocks.await(10, TimeUnit.SECONDS)).isTrue();
+      try (Connection c = db.dataSource().getConnection()) {
+        // A batch of the old cluster begins while the formation is under way, and waits for it.
+        CompletableFuture<Void> batch = CompletableFuture.runAsync(() -> {
+          try {
+            MeteredJournalDao.write(c, List.of(row("thing|d", 1)), Optional.of(old), 10);
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThatThrownBy(() -> batch.get(700, TimeUnit.MILLISECONDS)).as("the batch waits for the formation")
+            .isInstanceOf(TimeoutException.class);
+        letFormationCommit.countDown();
+        assertThat(forming.get(10, TimeUnit.SECONDS)).hasValue(2);
+        assertThatThrownBy(() -> batch.get(10, TimeUnit.SECONDS))
+            .as("an epoch read before the formation committed would let this batch through")
+            .hasMessageContaining("journal belongs to cluster epoch 2");
+      }
+      assertThat(journal(db)).isEmpty();
+    }
+  }
+
+  private static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
