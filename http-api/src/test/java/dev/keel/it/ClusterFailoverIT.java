@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three nodes (separate JVMs on 127.0.0.1, one fresh PostgreSQL database) under a steady load of
- * workflows and service heartbeats sent through all of them:
+ * workflows and service heartbeats sent through all of them, on a machine kept busy by a
+ * {@link CpuBurner} once they are ready:
  *
  * <ol>
  *   <li><b>Node loss.</b> Once workflows and services are spread over all three members (seen in
@@ -97,6 +98,7 @@ class ClusterFailoverIT {
   /** Nodes the load is sent to: all but one being restarted on purpose (a load balancer's view). */
   private final Set<Integer> inRotation = ConcurrentHashMap.newKeySet();
   private Load load;
+  private CpuBurner burner;
 
   @BeforeEach
   void setUp() throws IOException {
@@ -113,6 +115,7 @@ class ClusterFailoverIT {
 
   @AfterEach
   void tearDown() {
+    if (burner != null) burner.close();
     if (load != null) load.stop();
     if (children != null) children.close();
     if (stub != null) stub.stop();
@@ -136,6 +139,9 @@ class ClusterFailoverIT {
     }
     awaitUpMembers(1, NODES, Duration.ofSeconds(60));
     timings.add("3 nodes ready " + ms(t0));
+    // From here to the end, the machine is kept busy (the nodes' start needs none, and CI's time counts).
+    burner = CpuBurner.start();
+    timings.add("CPU burner threads " + burner.threads());
 
     load = new Load();
     load.registerServices();
