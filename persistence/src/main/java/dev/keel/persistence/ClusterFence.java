@@ -101,7 +101,21 @@ public final class ClusterFence {
 
   /** Refuses the write of {@code connection}'s transaction unless this node's epoch is the journal's. */
   void check(Connection connection, int timeoutSeconds) throws SQLException {
-    long mine = awaitEpoch();
+    check(connection, timeoutSeconds, awaitEpoch());
+  }
+
+  /**
+   * As {@link #check}, but refused at once while this node has not learnt its epoch, instead of
+   * waiting for it: for read-model batches, which hold a connection of the pool that the lease
+   * keeper needs to learn the epoch, and which lose nothing by being retried a little later.
+   */
+  void checkWithoutWaiting(Connection connection, int timeoutSeconds) throws SQLException {
+    if (lostBecause != null) throw refused(lostBecause);
+    if (!epoch.isDone()) throw refused("this node has not learnt its cluster's epoch yet");
+    check(connection, timeoutSeconds, awaitEpoch());
+  }
+
+  private void check(Connection connection, int timeoutSeconds, long mine) throws SQLException {
     try (PreparedStatement select = connection.prepareStatement(CHECK_SQL)) {
       select.setQueryTimeout(timeoutSeconds);
       select.execute();

@@ -78,7 +78,8 @@ public final class ReadModelProjection {
    * Applies a batch in one transaction and records how far behind the journal it is. An event the
    * tables cannot hold is rolled back alone and recorded as a dead letter; any other failure fails
    * the batch, which the projection retries. With a fence, a batch of a node whose cluster does not
-   * own the journal fails before it writes: the transaction, offset included, rolls back.
+   * own the journal, or that has not learnt its cluster's epoch yet (it just joined), fails before
+   * it writes: the transaction, offset included, rolls back, and the projection retries later.
    */
   public static final class Handler<E> extends JdbcHandler<List<EventEnvelope<E>>, KeelJdbcSession> {
     private final String tag;
@@ -107,7 +108,7 @@ public final class ReadModelProjection {
     public void process(KeelJdbcSession session, List<EventEnvelope<E>> envelopes) throws Exception {
       session.withConnection(connection -> {
         // Outside the dead-letter handling below: a refused batch is retried, never a dead letter.
-        if (fence.isPresent()) fence.get().check(connection, timeoutSeconds);
+        if (fence.isPresent()) fence.get().checkWithoutWaiting(connection, timeoutSeconds);
         // The offset is already written in this transaction: a failed event may roll back to here, not further.
         Savepoint batch = connection.setSavepoint();
         try {

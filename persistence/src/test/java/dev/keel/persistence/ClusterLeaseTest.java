@@ -182,6 +182,15 @@ class ClusterLeaseTest {
       }
       assertThat(journal(db)).isEmpty();
       assertThat(lost.epoch()).isEmpty();
+
+      // A read-model batch does not wait for the epoch: it holds a connection the lease keeper may need.
+      ClusterFence stillJoining = new ClusterFence(Duration.ofSeconds(30));
+      try (Connection c = db.dataSource().getConnection()) {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> stillJoining.checkWithoutWaiting(c, 10)).hasMessageContaining("has not learnt its cluster's epoch");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> lost.checkWithoutWaiting(c, 10)).hasMessageContaining("another cluster took the journal over");
+      }
     }
   }
 
