@@ -78,6 +78,8 @@ class ClusterFailoverIT {
   private static final int SERVICE_TTL_SECONDS = 10;
   /** Workflow starts per second, over all nodes. */
   private static final double START_RATE = 4;
+  /** A node restarted beside the CPU burner and two busy nodes on two cores takes its time. */
+  private static final Duration READY_DEADLINE = Duration.ofSeconds(180);
   private static final Duration SPREAD_DEADLINE = Duration.ofSeconds(90);
   private static final Duration TAKEOVER_DEADLINE = Duration.ofSeconds(90);
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
@@ -134,7 +136,7 @@ class ClusterFailoverIT {
     Instant t0 = Instant.now();
     for (int i = 0; i < NODES; i++) nodes[i] = startNode(i, "");
     for (int i = 0; i < NODES; i++) {
-      nodes[i].awaitReady(http);
+      nodes[i].awaitReady(http, READY_DEADLINE);
       inRotation.add(i);
     }
     awaitUpMembers(1, NODES, Duration.ofSeconds(60));
@@ -172,7 +174,7 @@ class ClusterFailoverIT {
     // ---- the killed node comes back
     Instant back = Instant.now();
     nodes[victim] = startNode(victim, "-restarted");
-    nodes[victim].awaitReady(http);
+    nodes[victim].awaitReady(http, READY_DEADLINE);
     inRotation.add(victim);
     awaitUpMembers(1, NODES, Duration.ofSeconds(60));
     timings.add("killed node back and Up " + ms(back));
@@ -189,7 +191,7 @@ class ClusterFailoverIT {
           .contains("Running CoordinatedShutdown").contains("Exiting completed");
       Instant starting = Instant.now();
       nodes[i] = startNode(i, "-rolled");
-      nodes[i].awaitReady(http);
+      nodes[i].awaitReady(http, READY_DEADLINE);
       awaitUpMembers((i + 1) % NODES, NODES, Duration.ofSeconds(60));
       inRotation.add(i);
       timings.add("node " + (i + 1) + " start -> ready and Up " + ms(starting));

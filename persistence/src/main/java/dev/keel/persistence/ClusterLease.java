@@ -64,6 +64,9 @@ public final class ClusterLease {
    * instead (a rolling upgrade).
    */
   public OptionalLong form(String self, Predicate<Lease> mayForm) throws SQLException {
+    // A node waiting to join asks every renewal: taking the lock for a certain no would stall the
+    // living cluster's writes each time. The answer that counts is the one under the lock below.
+    if (!mayForm.test(read())) return OptionalLong.empty();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +96,13 @@ class ClusterLeaseTest {
         // A batch of the old cluster has passed its check and not committed yet.
         inFlight.setAutoCommit(false);
         old.check(inFlight, 10);
+        assertThat(CompletableFuture.supplyAsync(() -> {
+          try {
+            return lease.form("waiting#3", l -> false);
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        }).get(3, TimeUnit.SECONDS)).as("a node the lease says no to does not wait for the batches in flight").isEmpty();
         CompletableFuture<OptionalLong> forming = CompletableFuture.supplyAsync(() -> {
           try {
             return lease.form("young#2", l -> true);
@@ -126,7 +134,10 @@ class ClusterLeaseTest {
       CountDownLatch letFormationCommit = new CountDownLatch(1);
       CompletableFuture<OptionalLong> forming = CompletableFuture.supplyAsync(() -> {
         try {
+          AtomicInteger asked = new AtomicInteger();
           return lease.form("young#2", l -> {
+            // The first question is form()'s look without the lock; the second is under it.
+            if (asked.incrementAndGet() == 1) return true;
             formationHoldsItsLocks.countDown();
             return await(letFormationCommit);
           });
