@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three nodes (separate JVMs on 127.0.0.1, one fresh PostgreSQL database) under a steady load of
- * workflows and service heartbeats sent through all of them:
+ * workflows and service heartbeats sent through all of them, on a machine kept busy by a
+ * {@link CpuBurner} once they are ready:
  *
  * <ol>
  *   <li><b>Node loss.</b> Once workflows and services are spread over all three members (seen in
@@ -77,6 +78,8 @@ class ClusterFailoverIT {
   private static final int SERVICE_TTL_SECONDS = 10;
   /** Workflow starts per second, over all nodes. */
   private static final double START_RATE = 4;
+  /** A node restarted beside the CPU burner and two busy nodes on two cores takes its time. */
+  private static final Duration READY_DEADLINE = Duration.ofSeconds(180);
   private static final Duration SPREAD_DEADLINE = Duration.ofSeconds(90);
   private static final Duration TAKEOVER_DEADLINE = Duration.ofSeconds(90);
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
@@ -97,6 +100,7 @@ class ClusterFailoverIT {
   /** Nodes the load is sent to: all but one being restarted on purpose (a load balancer's view). */
   private final Set<Integer> inRotation = ConcurrentHashMap.newKeySet();
   private Load load;
+  private CpuBurner burner;
 
   @BeforeEach
   void setUp() throws IOException {
@@ -113,6 +117,7 @@ class ClusterFailoverIT {
 
   @AfterEach
   void tearDown() {
+    if (burner != null) burner.close();
     if (load != null) load.stop();
     if (children != null) children.close();
     if (stub != null) stub.stop();
@@ -131,11 +136,14 @@ class ClusterFailoverIT {
     Instant t0 = Instant.now();
     for (int i = 0; i < NODES; i++) nodes[i] = startNode(i, "");
     for (int i = 0; i < NODES; i++) {
-      nodes[i].awaitReady(http);
+      nodes[i].awaitReady(http, READY_DEADLINE);
       inRotation.add(i);
     }
     awaitUpMembers(1, NODES, Duration.ofSeconds(60));
     timings.add("3 nodes ready " + ms(t0));
+    // From here to the end, the machine is kept busy (the nodes' start needs none, and CI's time counts).
+    burner = CpuBurner.start();
+    timings.add("CPU burner threads " + burner.threads());
 
     load = new Load();
     load.registerServices();
@@ -166,7 +174,7 @@ class ClusterFailoverIT {
     // ---- the killed node comes back
     Instant back = Instant.now();
     nodes[victim] = startNode(victim, "-restarted");
-    nodes[victim].awaitReady(http);
+    nodes[victim].awaitReady(http, READY_DEADLINE);
     inRotation.add(victim);
     awaitUpMembers(1, NODES, Duration.ofSeconds(60));
     timings.add("killed node back and Up " + ms(back));
@@ -183,7 +191,7 @@ class ClusterFailoverIT {
           .contains("Running CoordinatedShutdown").contains("Exiting completed");
       Instant starting = Instant.now();
       nodes[i] = startNode(i, "-rolled");
-      nodes[i].awaitReady(http);
+      nodes[i].awaitReady(http, READY_DEADLINE);
       awaitUpMembers((i + 1) % NODES, NODES, Duration.ofSeconds(60));
       inRotation.add(i);
       timings.add("node " + (i + 1) + " start -> ready and Up " + ms(starting));

@@ -22,14 +22,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * One cluster per journal, whatever the timing (PostgreSQL, three JVMs on 127.0.0.1, a CPU burner
+ * One cluster per journal, whatever the timing (PostgreSQL, three JVMs on 127.0.0.1, a {@link CpuBurner}
  * keeping the machine busy):
  *
  * <ul>
@@ -62,7 +61,7 @@ class ClusterFormationIT {
   private int[] httpPorts;
   private int[] clusterPorts;
   private final KeelChildProcess[] nodes = new KeelChildProcess[NODES];
-  private final AtomicBoolean burning = new AtomicBoolean();
+  private CpuBurner burner;
 
   @BeforeEach
   void setUp() throws IOException {
@@ -74,20 +73,13 @@ class ClusterFormationIT {
       httpPorts[i] = KeelChildProcess.freePort();
       clusterPorts[i] = KeelChildProcess.freePort();
     }
-    // One core kept busy for the whole test: the slow machine the first seed node used to give up on.
-    burning.set(true);
-    Thread burner = new Thread(() -> {
-      long x = 0;
-      while (burning.get()) x += System.nanoTime() % 7;
-      if (x == 42) System.out.print("");
-    }, "cpu-burner");
-    burner.setDaemon(true);
-    burner.start();
+    // Busy from the start: the slow machine the first seed node used to give up on.
+    burner = CpuBurner.start();
   }
 
   @AfterEach
   void tearDown() {
-    burning.set(false);
+    if (burner != null) burner.close();
     for (KeelChildProcess node : nodes) {
       if (node != null) signal(node, "CONT");
     }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Real partitions: three nodes, each a child JVM in a network namespace of its own, and a private
  * PostgreSQL in a fourth ({@link NetworkNamespaces}, {@link PrivatePostgres}), under a light
- * workflow load sent through nodes 1 and 2 (the majority).
+ * workflow load sent through nodes 1 and 2 (the majority), on a machine kept busy by a
+ * {@link CpuBurner} once the nodes are Up.
  *
  * <ol>
  *   <li><b>Node 3 cut off from nodes 1 and 2</b> (it still reaches the database: the case where a
@@ -78,9 +79,11 @@ class NetworkPartitionIT {
   private ChildNodes children;
   private CallCountingService target;
   private WorkflowLoad load;
+  private CpuBurner burner;
 
   @AfterEach
   void tearDown() {
+    if (burner != null) burner.close();
     if (load != null) load.close();
     if (children != null) children.close();
     if (target != null) target.close();
@@ -108,6 +111,9 @@ class NetworkPartitionIT {
     awaitUpMembers(0, 3);
     timings.add("3 nodes ready and Up " + ms(t0));
     long epoch = leaseEpoch();
+    // From here to the end, the machine is kept busy (the nodes' start needs none, and CI's time counts).
+    burner = CpuBurner.start();
+    timings.add("CPU burner threads " + burner.threads());
 
     List<KeelChildProcess> majority = List.of(nodes[0], nodes[1]);
     load = new WorkflowLoad(TOKEN, "part", STARTS_PER_SECOND, () -> majority, target);

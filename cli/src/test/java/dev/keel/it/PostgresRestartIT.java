@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * PostgreSQL itself restarted under a node (a child JVM) running a light workflow load: a server of
  * the test's own ({@link PrivatePostgres}) is stopped with {@code pg_ctl stop -m fast}, kept down for
- * {@value #DOWN_SECONDS} s, and started again, all while the load goes on.
+ * {@value #DOWN_SECONDS} s, and started again, all while the load goes on and a {@link CpuBurner}
+ * keeps the machine busy.
  *
  * <ul>
  *   <li>While it is down, requests answer 503 problem documents with {@code Retry-After}, never a
@@ -58,9 +59,11 @@ class PostgresRestartIT {
   private CallCountingService target;
   private WorkflowLoad load;
   private KeelChildProcess node;
+  private CpuBurner burner;
 
   @AfterEach
   void tearDown() {
+    if (burner != null) burner.close();
     if (load != null) load.close();
     if (children != null) children.close();
     if (target != null) target.close();
@@ -85,6 +88,9 @@ class PostgresRestartIT {
     node = children.track(KeelChildProcess.start(LOG_DIR, "node", args, Map.of("KEEL_ADMIN_TOKEN", TOKEN), httpPort));
     node.awaitReady(http, READY_DEADLINE);
     timings.add("node ready " + ms(t0));
+    // From here to the end, the machine is kept busy (the node's start needs none, and CI's time counts).
+    burner = CpuBurner.start();
+    timings.add("CPU burner threads " + burner.threads());
 
     load = new WorkflowLoad(TOKEN, "pgr", STARTS_PER_SECOND, () -> List.of(node), target);
     load.start();

@@ -14,9 +14,10 @@ import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.setup.Setup;
 
 /**
- * This node's right to write the journal: the epoch of the cluster it belongs to, which every
- * journal batch on PostgreSQL compares with the database's ({@code keel_cluster_fence}) in its own
- * transaction ({@link MeteredJournalDao}).
+ * This node's right to write the journal and the read models: the epoch of the cluster it belongs
+ * to, which every journal batch ({@link MeteredJournalDao}) and every read-model batch
+ * ({@link ReadModelProjection}) on PostgreSQL compares with the database's ({@code keel_cluster_fence})
+ * in its own transaction.
  *
  * <p>Sharding keeps one live instance per entity within a cluster, not across two clusters on one
  * journal. A node that forms a cluster first raises the database's epoch ({@link ClusterLease#form}),
@@ -33,7 +34,23 @@ public final class ClusterFence {
   /** SQLSTATE of a refused write: class 72 is "snapshot failure", the closest standard class. */
   public static final String FENCED_SQL_STATE = "72K01";
 
-  static final String CHECK_SQL = "SELECT epoch FROM keel_cluster_fence WHERE id = 1 FOR KEY SHARE";
+  /**
+   * The advisory lock that orders writes and formations ("keelfenc" in ASCII): every batch holds it
+   * shared until it ends, a formation takes it exclusively ({@link ClusterLease#form}), so a
+   * formation waits for the batches in flight and the batches after it wait for the formation.
+   */
+  static final long LOCK_KEY = 0x6b65656c66656e63L;
+
+  /**
+   * Two statements in one round trip: the epoch is read by a statement of its own, so that its
+   * snapshot is taken after the lock is granted and sees a formation that the lock waited for.
+   *
+   * <p>Why not a row lock ({@code SELECT ... FOR KEY SHARE}) as before: concurrent batches sharing
+   * a lock on one row make PostgreSQL write the lock into the row (a WAL record per batch) and
+   * create a MultiXact whenever two batches overlap; an advisory lock lives in shared memory only.
+   */
+  static final String CHECK_SQL = "SELECT pg_advisory_xact_lock_shared(" + LOCK_KEY + ");"
+      + " SELECT epoch FROM keel_cluster_fence WHERE id = 1";
 
   /** Carries the node's fence into the actor system, for the journal plugin to find. */
   public static final class FenceSetup extends Setup {
@@ -84,13 +101,29 @@ public final class ClusterFence {
 
   /** Refuses the write of {@code connection}'s transaction unless this node's epoch is the journal's. */
   void check(Connection connection, int timeoutSeconds) throws SQLException {
-    long mine = awaitEpoch();
+    check(connection, timeoutSeconds, awaitEpoch());
+  }
+
+  /**
+   * As {@link #check}, but refused at once while this node has not learnt its epoch, instead of
+   * waiting for it: for read-model batches, which hold a connection of the pool that the lease
+   * keeper needs to learn the epoch, and which lose nothing by being retried a little later.
+   */
+  void checkWithoutWaiting(Connection connection, int timeoutSeconds) throws SQLException {
+    if (lostBecause != null) throw refused(lostBecause);
+    if (!epoch.isDone()) throw refused("this node has not learnt its cluster's epoch yet");
+    check(connection, timeoutSeconds, awaitEpoch());
+  }
+
+  private void check(Connection connection, int timeoutSeconds, long mine) throws SQLException {
     try (PreparedStatement select = connection.prepareStatement(CHECK_SQL)) {
       select.setQueryTimeout(timeoutSeconds);
-      try (ResultSet rs = select.executeQuery()) {
+      select.execute();
+      if (!select.getMoreResults()) throw new SQLException("the cluster fence check returned no epoch");
+      try (ResultSet rs = select.getResultSet()) {
         long current = rs.next() ? rs.getLong(1) : -1;
         if (current != mine) {
-          throw new SQLException("journal write refused: the journal belongs to cluster epoch " + current
+          throw new SQLException("write refused: the journal belongs to cluster epoch " + current
               + " and this node's cluster is epoch " + mine, FENCED_SQL_STATE);
         }
       }
@@ -112,6 +145,6 @@ public final class ClusterFence {
   }
 
   private static SQLException refused(String why) {
-    return new SQLException("journal write refused: " + why, FENCED_SQL_STATE);
+    return new SQLException("write refused: " + why, FENCED_SQL_STATE);
   }
 }

@@ -58,13 +58,22 @@ public final class ClusterLease {
 
   /**
    * Forms a new cluster of epoch n+1 held by {@code self} when {@code mayForm} accepts the lease as
-   * it is; empty when it does not. The fence row is locked first: this waits for every journal
-   * batch in flight, and every batch after the commit reads the new epoch.
+   * it is; empty when it does not. The fence's lock is taken first, exclusively: this waits for every
+   * journal and read-model batch in flight, and every batch after the commit reads the new epoch.
+   * The fence row is locked too, for the batches of nodes of the version before, which lock the row
+   * instead (a rolling upgrade).
    */
   public OptionalLong form(String self, Predicate<Lease> mayForm) throws SQLException {
+    // A node waiting to join asks every renewal: taking the lock for a certain no would stall the
+    // living cluster's writes each time. The answer that counts is the one under the lock below.
+    if (!mayForm.test(read())) return OptionalLong.empty();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        try (PreparedStatement exclusive = c.prepareStatement("SELECT pg_advisory_xact_lock(" + ClusterFence.LOCK_KEY + ")")) {
+          exclusive.setQueryTimeout(timeoutSeconds);
+          exclusive.execute();
+        }
         long fenced;
         try (PreparedStatement lock = c.prepareStatement("SELECT epoch FROM keel_cluster_fence WHERE id = 1 FOR UPDATE")) {
           lock.setQueryTimeout(timeoutSeconds);

@@ -27,6 +27,10 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
  * over the cluster as sharded daemon processes, each applying a batch of events and storing its
  * offset in one transaction (exactly once). An event the tables cannot hold becomes a dead letter
  * in that same transaction ({@link ProjectionDeadLetters}) instead of stopping the projection.
+ *
+ * <p>On PostgreSQL every batch is fenced as the journal's are ({@link ClusterFence}): a cluster that
+ * no longer owns the journal (a newer one formed while it was stalled or cut off) writes no read-model
+ * row and no offset in the moments before it notices and stops.
  */
 public final class ReadModelProjection {
 
@@ -45,25 +49,27 @@ public final class ReadModelProjection {
     int tagCount = EventTags.tagCount(system);
     List<String> tags = EventTags.allTags(spec.entityType(), tagCount);
     ProjectionDeadLetters deadLetters = ProjectionDeadLetters.of(system, spec.name());
+    Optional<ClusterFence> fence = ClusterFence.of(system.classicSystem());
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         spec.name() + "-projection",
         tags.size(),
         i -> ProjectionBehavior.create(projection(system, dataSource,
             EventSourcedProvider.<E>eventsByTag(system, JdbcReadJournal.Identifier(), tags.get(i)),
-            tags.get(i), lag, deadLetters, spec)),
+            tags.get(i), lag, deadLetters, fence, spec)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   static <E> GroupedProjection<Offset, EventEnvelope<E>> projection(
       ActorSystem<?> system, DataSource dataSource, SourceProvider<Offset, EventEnvelope<E>> events, String tag,
-      ProjectionLag lag, ProjectionDeadLetters deadLetters, Spec<E> spec) {
+      ProjectionLag lag, ProjectionDeadLetters deadLetters, Optional<ClusterFence> fence, Spec<E> spec) {
+    int timeoutSeconds = MeteredJournalDao.callTimeoutSeconds(system.settings().config());
     return JdbcProjection.groupedWithin(
             ProjectionId.of(spec.name(), tag),
             events,
             () -> new KeelJdbcSession(dataSource),
-            () -> new Handler<>(tag, lag, spec.updater(), deadLetters),
+            () -> new Handler<>(tag, lag, spec.updater(), deadLetters, fence, timeoutSeconds),
             system)
         .withGroup(spec.batchSize(), spec.batchWindow());
   }
@@ -71,24 +77,38 @@ public final class ReadModelProjection {
   /**
    * Applies a batch in one transaction and records how far behind the journal it is. An event the
    * tables cannot hold is rolled back alone and recorded as a dead letter; any other failure fails
-   * the batch, which the projection retries.
+   * the batch, which the projection retries. With a fence, a batch of a node whose cluster does not
+   * own the journal, or that has not learnt its cluster's epoch yet (it just joined), fails before
+   * it writes: the transaction, offset included, rolls back, and the projection retries later.
    */
   public static final class Handler<E> extends JdbcHandler<List<EventEnvelope<E>>, KeelJdbcSession> {
     private final String tag;
     private final ProjectionLag lag;
     private final RowUpdater<E> updater;
     private final ProjectionDeadLetters deadLetters;
+    private final Optional<ClusterFence> fence;
+    private final int timeoutSeconds;
 
+    /** Unfenced: the embedded H2 (one node in one JVM), and tests that drive a handler directly. */
     public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters) {
+      this(tag, lag, updater, deadLetters, Optional.empty(), 0);
+    }
+
+    public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters,
+                   Optional<ClusterFence> fence, int timeoutSeconds) {
       this.tag = tag;
       this.lag = lag;
       this.updater = updater;
       this.deadLetters = deadLetters;
+      this.fence = fence;
+      this.timeoutSeconds = timeoutSeconds;
     }
 
     @Override
     public void process(KeelJdbcSession session, List<EventEnvelope<E>> envelopes) throws Exception {
       session.withConnection(connection -> {
+        // Outside the dead-letter handling below: a refused batch is retried, never a dead letter.
+        if (fence.isPresent()) fence.get().checkWithoutWaiting(connection, timeoutSeconds);
         // The offset is already written in this transaction: a failed event may roll back to here, not further.
         Savepoint batch = connection.setSavepoint();
         try {

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,6 +96,13 @@ class ClusterLeaseTest {
         // A batch of the old cluster has passed its check and not committed yet.
         inFlight.setAutoCommit(false);
         old.check(inFlight, 10);
+        assertThat(CompletableFuture.supplyAsync(() -> {
+          try {
+            return lease.form("waiting#3", l -> false);
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        }).get(3, TimeUnit.SECONDS)).as("a node the lease says no to does not wait for the batches in flight").isEmpty();
         CompletableFuture<OptionalLong> forming = CompletableFuture.supplyAsync(() -> {
           try {
             return lease.form("young#2", l -> true);
@@ -116,6 +125,58 @@ class ClusterLeaseTest {
   }
 
   @Test
+  void aBatchThatWaitedForAFormationIsRefused_itReadsTheEpochOnlyOnceTheFormationCommitted() throws Exception {
+    try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "waited")) {
+      ClusterLease lease = new ClusterLease(db.dataSource(), Duration.ofSeconds(5));
+      ClusterFence old = new ClusterFence(Duration.ofSeconds(1));
+      old.hold(lease.form("old#1", l -> true).getAsLong());
+      CountDownLatch formationHoldsItsLocks = new CountDownLatch(1);
+      CountDownLatch letFormationCommit = new CountDownLatch(1);
+      CompletableFuture<OptionalLong> forming = CompletableFuture.supplyAsync(() -> {
+        try {
+          AtomicInteger asked = new AtomicInteger();
+          return lease.form("young#2", l -> {
+            // The first question is form()'s look without the lock; the second is under it.
+            if (asked.incrementAndGet() == 1) return true;
+            formationHoldsItsLocks.countDown();
+            return await(letFormationCommit);
+          });
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      assertThat(formationHoldsItsLocks.await(10, TimeUnit.SECONDS)).isTrue();
+      try (Connection c = db.dataSource().getConnection()) {
+        // A batch of the old cluster begins while the formation is under way, and waits for it.
+        CompletableFuture<Void> batch = CompletableFuture.runAsync(() -> {
+          try {
+            MeteredJournalDao.write(c, List.of(row("thing|d", 1)), Optional.of(old), 10);
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThatThrownBy(() -> batch.get(700, TimeUnit.MILLISECONDS)).as("the batch waits for the formation")
+            .isInstanceOf(TimeoutException.class);
+        letFormationCommit.countDown();
+        assertThat(forming.get(10, TimeUnit.SECONDS)).hasValue(2);
+        assertThatThrownBy(() -> batch.get(10, TimeUnit.SECONDS))
+            .as("an epoch read before the formation committed would let this batch through")
+            .hasMessageContaining("journal belongs to cluster epoch 2");
+      }
+      assertThat(journal(db)).isEmpty();
+    }
+  }
+
+  private static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Test
   void aNodeThatDoesNotKnowItsEpochOrLostItWritesNothing() throws Exception {
     try (TestDatabases.Migrated db = TestDatabases.migrated(DatabaseSettings.Kind.POSTGRES, dir, "unknown")) {
       ClusterLease lease = new ClusterLease(db.dataSource(), Duration.ofSeconds(5));
@@ -132,6 +193,15 @@ class ClusterLeaseTest {
       }
       assertThat(journal(db)).isEmpty();
       assertThat(lost.epoch()).isEmpty();
+
+      // A read-model batch does not wait for the epoch: it holds a connection the lease keeper may need.
+      ClusterFence stillJoining = new ClusterFence(Duration.ofSeconds(30));
+      try (Connection c = db.dataSource().getConnection()) {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> stillJoining.checkWithoutWaiting(c, 10)).hasMessageContaining("has not learnt its cluster's epoch");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> lost.checkWithoutWaiting(c, 10)).hasMessageContaining("another cluster took the journal over");
+      }
     }
   }
 

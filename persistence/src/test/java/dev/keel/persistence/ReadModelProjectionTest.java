@@ -7,6 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,22 +22,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
-import org.apache.pekko.NotUsed;
+import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.projection.ProjectionBehavior;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.javadsl.SourceProvider;
-import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,9 +44,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A real JDBC projection (its offset store, its transactions, its restarts) over a fixed list of
  * events, on the embedded H2 and on PostgreSQL: an event the read model's table cannot hold is a
- * dead letter and the projection goes on; a lost connection is retried and dead-letters nothing.
+ * dead letter and the projection goes on; a lost connection is retried and dead-letters nothing; a
+ * node whose cluster no longer owns the journal writes no row and no offset (PostgreSQL).
  */
-class ReadModelDeadLettersTest {
+class ReadModelProjectionTest {
 
   /** The read model of this test: one row per thing, its name at most 16 characters. */
   record Named(String name) {}
@@ -142,6 +141,38 @@ class ReadModelDeadLettersTest {
   }
 
   @Test
+  void aNodeWhoseClusterNoLongerOwnsTheJournalWritesNoRowAndNoOffset_theCurrentClustersNodeDoes() throws Exception {
+    open(DatabaseSettings.Kind.POSTGRES);
+    ClusterLease lease = new ClusterLease(database.dataSource(), Duration.ofSeconds(5));
+    ClusterFence stale = new ClusterFence(Duration.ofSeconds(1));
+    stale.hold(lease.form("old#1", l -> true).getAsLong());
+    // The old cluster stalls; a newer one forms on the same database before the old one notices.
+    ClusterFence current = new ClusterFence(Duration.ofSeconds(1));
+    current.hold(lease.form("young#2", l -> true).getAsLong());
+    List<EventEnvelope<Named>> events = List.of(
+        envelope(1, "thing|a", 1, "alpha"),
+        envelope(2, "thing|b", 1, "bravo"),
+        envelope(3, "thing|c", 1, "charlie"));
+    ProjectionDeadLetters deadLetters = new ProjectionDeadLetters(PROJECTION, meters, Clock.systemUTC());
+
+    AtomicInteger staleConnections = new AtomicInteger();
+    ActorRef<ProjectionBehavior.Command> old = start(events, (c, id, e) -> insertThing(c, id, e.name()),
+        counting(database.dataSource(), staleConnections), deadLetters, Optional.of(stale), "stale-projection");
+    // One offset read and one batch would be all of a run that succeeds; more means refused batches, retried.
+    awaitUntil(() -> staleConnections.get() >= 6 || offset().isPresent(), "the stale node's projection tried its batch several times");
+    assertThat(things()).as("read-model rows of the stale node").isEmpty();
+    assertThat(offset()).as("offset of the stale node").isEmpty();
+    assertThat(deadLetterRows()).as("a refused batch is no dead letter").isEmpty();
+    old.tell(ProjectionBehavior.stopMessage());
+
+    start(events, (c, id, e) -> insertThing(c, id, e.name()), database.dataSource(), deadLetters, Optional.of(current),
+        "current-projection");
+    awaitUntil(() -> offset().equals(Optional.of(3L)), "the current node's projection stores its offset");
+    assertThat(things()).containsOnlyKeys("a", "b", "c");
+    assertThat(deadLetterRows()).isEmpty();
+  }
+
+  @Test
   void onlyErrorsOfTheDataAreDeadLetters() {
     for (String state : List.of("22001", "22021", "22P02", "23505", "23502")) {
       assertThat(ProjectionDeadLetters.unstorable(new SQLException("x", state))).as(state).isTrue();
@@ -181,12 +212,29 @@ class ReadModelDeadLettersTest {
   /** Runs the projection over {@code events} (then no more), as the node runs it; answers its dead letters. */
   private ProjectionDeadLetters run(List<EventEnvelope<Named>> events, ReadModelProjection.RowUpdater<Named> updater) {
     ProjectionDeadLetters deadLetters = new ProjectionDeadLetters(PROJECTION, meters, Clock.systemUTC());
-    ReadModelProjection.Spec<Named> spec = new ReadModelProjection.Spec<>("thing", PROJECTION, updater, 10, Duration.ofMillis(50));
-    ActorRef<ProjectionBehavior.Command> projection = system.systemActorOf(ProjectionBehavior.create(
-        ReadModelProjection.projection(system, database.dataSource(), new FixedEvents(events), TAG,
-            new ProjectionLag(Clock.systemUTC()), deadLetters, spec)), "projection", Props.empty());
-    assertThat(projection).isNotNull();
+    start(events, updater, database.dataSource(), deadLetters, Optional.empty(), "projection");
     return deadLetters;
+  }
+
+  private ActorRef<ProjectionBehavior.Command> start(List<EventEnvelope<Named>> events, ReadModelProjection.RowUpdater<Named> updater,
+      DataSource dataSource, ProjectionDeadLetters deadLetters, Optional<ClusterFence> fence, String actorName) {
+    ReadModelProjection.Spec<Named> spec = new ReadModelProjection.Spec<>("thing", PROJECTION, updater, 10, Duration.ofMillis(50));
+    return system.systemActorOf(ProjectionBehavior.create(
+        ReadModelProjection.projection(system, dataSource, new FixedEvents<>(events), TAG,
+            new ProjectionLag(Clock.systemUTC()), deadLetters, fence, spec)), actorName, Props.empty());
+  }
+
+  /** {@code dataSource}, counting the connections taken from it: a projection takes one per offset read and per batch. */
+  private static DataSource counting(DataSource dataSource, AtomicInteger connections) {
+    return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("getConnection")) connections.incrementAndGet();
+          try {
+            return method.invoke(dataSource, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 
   private static EventEnvelope<Named> envelope(long offset, String persistenceId, long seqNr, String name) {
@@ -205,34 +253,6 @@ class ReadModelDeadLettersTest {
       }
     } else {
       c.unwrap(org.h2.jdbc.JdbcConnection.class).close();
-    }
-  }
-
-  /** The events after the stored offset, then nothing: a journal nobody writes to any more. */
-  private static final class FixedEvents extends SourceProvider<Offset, EventEnvelope<Named>> {
-    private final List<EventEnvelope<Named>> events;
-
-    FixedEvents(List<EventEnvelope<Named>> events) {
-      this.events = events;
-    }
-
-    @Override
-    public CompletionStage<Source<EventEnvelope<Named>, NotUsed>> source(Supplier<CompletionStage<Optional<Offset>>> offset) {
-      return offset.get().thenApply(stored -> {
-        long after = stored.map(o -> ((Sequence) o).value()).orElse(0L);
-        return Source.from(events.stream().filter(e -> ((Sequence) e.offset()).value() > after).toList())
-            .concat(Source.<EventEnvelope<Named>>never());
-      });
-    }
-
-    @Override
-    public Offset extractOffset(EventEnvelope<Named> envelope) {
-      return envelope.offset();
-    }
-
-    @Override
-    public long extractCreationTime(EventEnvelope<Named> envelope) {
-      return envelope.timestamp();
     }
   }
 
