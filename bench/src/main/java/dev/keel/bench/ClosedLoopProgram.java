@@ -14,18 +14,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A load program of closed-loop workers: it waits for the node's {@code /ready}, runs a warm-up
- * and a measured phase in which each of {@code concurrency} workers takes the next item, runs
- * it to its end and takes the next, until none is left or the deadline passes; then it prints
- * the text report and, last, the report as one JSON line. A subclass says what one item is and
- * what its report holds.
+ * A load program of closed-loop workers: it waits for the node's {@code /ready}, runs a warm-up and
+ * a measured phase in which each of {@code concurrency} workers takes the next item, runs it to its
+ * end and takes the next, until none is left or the deadline passes; then it prints the text report
+ * and, last, the report as one JSON line. A subclass says what one item is and what its report
+ * holds.
  *
- * <p>Exit status: 0 when every measured item succeeded, 1 when some did not, 2 when the node
- * was not ready or the run was aborted (a request refused outright).
+ * <p>Exit status: 0 when every measured item succeeded, 1 when some did not, 2 when the node was
+ * not ready or the run was aborted (a request refused outright).
  */
 abstract class ClosedLoopProgram<P extends LoadPhase> {
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+
   /** Workers stop on their own by the deadline; the grace covers a request already on the wire. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -37,12 +38,19 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
   private final int warmup;
   private final int measured;
 
-  ClosedLoopProgram(String program, URI endpoint, int concurrency, int warmup, int measured, int maxSeconds) {
+  ClosedLoopProgram(
+      String program, URI endpoint, int concurrency, int warmup, int measured, int maxSeconds) {
     this(program, java.util.List.of(endpoint), concurrency, warmup, measured, maxSeconds);
   }
 
   /** A program driving several nodes (of one cluster): each must be ready before the run starts. */
-  ClosedLoopProgram(String program, java.util.List<URI> endpoints, int concurrency, int warmup, int measured, int maxSeconds) {
+  ClosedLoopProgram(
+      String program,
+      java.util.List<URI> endpoints,
+      int concurrency,
+      int warmup,
+      int measured,
+      int maxSeconds) {
     this.program = program;
     this.endpoints = java.util.List.copyOf(endpoints);
     this.concurrency = concurrency;
@@ -51,7 +59,10 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
     this.deadline = new RunDeadline(Duration.ofSeconds(maxSeconds));
   }
 
-  /** A new phase of {@code size} items; {@code label} goes into item ids, {@code name} into progress lines. */
+  /**
+   * A new phase of {@code size} items; {@code label} goes into item ids, {@code name} into progress
+   * lines.
+   */
   abstract P newPhase(String label, String name, int size);
 
   /** Runs item {@code i} of {@code phase} to its end, counting how it went. */
@@ -103,24 +114,33 @@ abstract class ClosedLoopProgram<P extends LoadPhase> {
     return allSucceeded(phase) ? 0 : 1;
   }
 
-  private P runPhase(String label, String name, int size, PrintStream log) throws InterruptedException {
+  private P runPhase(String label, String name, int size, PrintStream log)
+      throws InterruptedException {
     P phase = newPhase(label, name, size);
     int workers = Math.min(concurrency, size);
     phase.startNanos = System.nanoTime();
-    ExecutorService pool = Executors.newFixedThreadPool(workers, new DaemonThreads("bench-" + name));
-    ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(new DaemonThreads("bench-progress"));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(workers, new DaemonThreads("bench-" + name));
+    ScheduledExecutorService progress =
+        Executors.newSingleThreadScheduledExecutor(new DaemonThreads("bench-progress"));
     progress.scheduleAtFixedRate(
-        () -> log.println(phase.progressLine()), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        () -> log.println(phase.progressLine()),
+        PROGRESS_EVERY.toMillis(),
+        PROGRESS_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
     for (int w = 0; w < workers; w++) {
-      pool.execute(() -> {
-        try {
-          for (int i = phase.nextIndex(); i >= 0 && !deadline.stopping(); i = phase.nextIndex()) {
-            runOne(phase, i);
-          }
-        } finally {
-          workerDone();
-        }
-      });
+      pool.execute(
+          () -> {
+            try {
+              for (int i = phase.nextIndex();
+                  i >= 0 && !deadline.stopping();
+                  i = phase.nextIndex()) {
+                runOne(phase, i);
+              }
+            } finally {
+              workerDone();
+            }
+          });
     }
     pool.shutdown();
     long waitNanos = Math.max(0, deadline.nanos() - System.nanoTime()) + SHUTDOWN_GRACE.toNanos();

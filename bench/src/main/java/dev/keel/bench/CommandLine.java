@@ -16,9 +16,9 @@ import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
- * The options given to one load program, by name. {@code --name value} and
- * {@code --name=value} are both accepted; an unknown name or a missing value is refused
- * with a one-line {@link IllegalArgumentException}, as is every badly typed value read.
+ * The options given to one load program, by name. {@code --name value} and {@code --name=value} are
+ * both accepted; an unknown name or a missing value is refused with a one-line {@link
+ * IllegalArgumentException}, as is every badly typed value read.
  *
  * <pre>{@code
  * CommandLine line = CommandLine.parse(args, Set.of("endpoint", "token", "data-dir", "services"));
@@ -61,11 +61,14 @@ final class CommandLine {
   }
 
   /**
-   * For a program's {@code main}: the options, or empty after printing {@code usage} for
-   * {@code --help}; bad options print why and the usage to stderr and exit with status 2.
+   * For a program's {@code main}: the options, or empty after printing {@code usage} for {@code
+   * --help}; bad options print why and the usage to stderr and exit with status 2.
    */
   static <T> Optional<T> parseOrExit(
-      String program, String usage, String[] args, BiFunction<String[], Map<String, String>, T> parse) {
+      String program,
+      String usage,
+      String[] args,
+      BiFunction<String[], Map<String, String>, T> parse) {
     if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
       System.out.print(usage);
       return Optional.empty();
@@ -102,13 +105,16 @@ final class CommandLine {
     try {
       value = Long.parseLong(given.get(name).trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a whole number, was " + given.get(name));
+      throw new IllegalArgumentException(
+          "--" + name + " must be a whole number, was " + given.get(name));
     }
     if (value < min) {
-      throw new IllegalArgumentException("--" + name + " must be at least " + min + ", was " + value);
+      throw new IllegalArgumentException(
+          "--" + name + " must be at least " + min + ", was " + value);
     }
     if (value > max) {
-      throw new IllegalArgumentException("--" + name + " must be at most " + max + ", was " + value);
+      throw new IllegalArgumentException(
+          "--" + name + " must be at most " + max + ", was " + value);
     }
     return value;
   }
@@ -171,7 +177,8 @@ final class CommandLine {
         || uri.getRawQuery() != null
         || uri.getRawFragment() != null) {
       throw new IllegalArgumentException(
-          "--endpoint must be an http(s) URL without query, like http://127.0.0.1:8080, was " + text);
+          "--endpoint must be an http(s) URL without query, like http://127.0.0.1:8080, was "
+              + text);
     }
     return uri;
   }
@@ -182,8 +189,8 @@ final class CommandLine {
   }
 
   /**
-   * The bearer token: {@code --token}, else the environment's {@code KEEL_TOKEN}, then
-   * {@code KEEL_ADMIN_TOKEN}, else the file {@code <data-dir>/admin-token}.
+   * The bearer token: {@code --token}, else the environment's {@code KEEL_TOKEN}, then {@code
+   * KEEL_ADMIN_TOKEN}, else the file {@code <data-dir>/admin-token}.
    */
   String token(Map<String, String> env) {
     if (given.containsKey("token")) {

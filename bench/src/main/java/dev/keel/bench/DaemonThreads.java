@@ -3,7 +3,10 @@ package dev.keel.bench;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Daemon threads named {@code <prefix>-1}, {@code <prefix>-2}, …: none of them keeps a load program alive. */
+/**
+ * Daemon threads named {@code <prefix>-1}, {@code <prefix>-2}, …: none of them keeps a load program
+ * alive.
+ */
 final class DaemonThreads implements ThreadFactory {
 
   private final String prefix;

@@ -29,11 +29,11 @@ import java.util.Random;
  * </pre>
  *
  * <p>It starts the nodes itself ({@link LocalCluster}: child JVMs of {@code keel.jar} on 127.0.0.1,
- * one fresh PostgreSQL database), and the target of the workflows' request steps
- * ({@link IdempotencyCounter}). A repetition runs the load ({@link FaultLoad}) for a while, injects
- * the fault, waits for one cluster of all nodes again, runs the load a little longer, stops starting,
- * then waits for every acknowledged start to be final and reads each journal
- * ({@link FinalOutcomes}). Per-repetition details go to stderr; node logs stay in the work directory.
+ * one fresh PostgreSQL database), and the target of the workflows' request steps ({@link
+ * IdempotencyCounter}). A repetition runs the load ({@link FaultLoad}) for a while, injects the
+ * fault, waits for one cluster of all nodes again, runs the load a little longer, stops starting,
+ * then waits for every acknowledged start to be final and reads each journal ({@link
+ * FinalOutcomes}). Per-repetition details go to stderr; node logs stay in the work directory.
  *
  * <p>Exit status: 0 when every scenario kept the promises (nothing lost, no step recorded twice, no
  * repeat a fault does not explain, no cluster formed beside a living one, no journal conflict), 1
@@ -45,13 +45,22 @@ public final class FaultBench {
   private static final Duration FORMATION_DEADLINE = Duration.ofSeconds(180);
   private static final Duration RECOVERY_DEADLINE = Duration.ofSeconds(180);
   private static final Duration EXIT_DEADLINE = Duration.ofSeconds(90);
-  /** Shards move back at 10 % per 10-second round (README, running a cluster): a third of 100 takes about 40 s. */
+
+  /**
+   * Shards move back at 10 % per 10-second round (README, running a cluster): a third of 100 takes
+   * about 40 s.
+   */
   private static final Duration BALANCE_DEADLINE = Duration.ofSeconds(120);
-  /** A restarted node logs {@code cluster formation ...} when it starts to join; faults that stall the others wait for it. */
+
+  /**
+   * A restarted node logs {@code cluster formation ...} when it starts to join; faults that stall
+   * the others wait for it.
+   */
   private static final String JOINING_LOG_LINE = "cluster formation ";
 
   private final FaultOptions options;
-  private final String token = "fault-bench-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(12));
+  private final String token =
+      "fault-bench-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(12));
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
   private final Random random;
   private LocalCluster cluster;
@@ -64,7 +73,8 @@ public final class FaultBench {
   }
 
   public static void main(String[] args) throws Exception {
-    Optional<FaultOptions> options = CommandLine.parseOrExit("FaultBench", FaultOptions.USAGE, args, FaultOptions::parse);
+    Optional<FaultOptions> options =
+        CommandLine.parseOrExit("FaultBench", FaultOptions.USAGE, args, FaultOptions::parse);
     if (options.isEmpty()) return;
     System.exit(new FaultBench(options.get()).run(System.out, System.err));
   }
@@ -78,18 +88,26 @@ public final class FaultBench {
     line(out, "parameters", "%s", options);
     line(out, "load avg", "%s at the start (1, 5, 15 min)", loadAverage());
     List<FaultSummary> summaries = new ArrayList<>();
-    try (IdempotencyCounter counter = IdempotencyCounter.start(); LocalCluster cluster = LocalCluster.prepare(options, token)) {
+    try (IdempotencyCounter counter = IdempotencyCounter.start();
+        LocalCluster cluster = LocalCluster.prepare(options, token)) {
       this.counter = counter;
       this.cluster = cluster;
       Instant starting = Instant.now();
       for (int node = 0; node < cluster.size(); node++) cluster.start(node);
       String why = cluster.awaitOneClusterOfAll(FORMATION_DEADLINE);
       if (why != null) {
-        progress.println("FaultBench: the cluster did not form within " + FORMATION_DEADLINE.toSeconds() + " s: " + why
-            + "; logs in " + options.workDir().resolve("logs"));
+        progress.println(
+            "FaultBench: the cluster did not form within "
+                + FORMATION_DEADLINE.toSeconds()
+                + " s: "
+                + why
+                + "; logs in "
+                + options.workDir().resolve("logs"));
         return 2;
       }
-      progress.printf("FaultBench: %d nodes ready and Up in %s%n", cluster.size(), FaultSummary.seconds(Duration.between(starting, Instant.now())));
+      progress.printf(
+          "FaultBench: %d nodes ready and Up in %s%n",
+          cluster.size(), FaultSummary.seconds(Duration.between(starting, Instant.now())));
       boolean aborted = false;
       for (FaultScenario scenario : options.scenarios()) {
         if (aborted) break;
@@ -102,11 +120,18 @@ public final class FaultBench {
         out.flush();
       }
     }
-    line(out, "load avg", "%s at the end (1, 5, 15 min); node logs in %s", loadAverage(), options.workDir().resolve("logs"));
+    line(
+        out,
+        "load avg",
+        "%s at the end (1, 5, 15 min); node logs in %s",
+        loadAverage(),
+        options.workDir().resolve("logs"));
     ArrayNode scenarios = report.putArray("scenarios");
     summaries.forEach(s -> scenarios.add(s.json()));
     report.put("loadAverageAtEnd", loadAverage());
-    boolean held = summaries.size() == options.scenarios().size() && summaries.stream().allMatch(FaultSummary::promisesHeld);
+    boolean held =
+        summaries.size() == options.scenarios().size()
+            && summaries.stream().allMatch(FaultSummary::promisesHeld);
     report.put("promisesHeld", held);
     out.println(LoadReport.toJson(report));
     return held ? 0 : 1;
@@ -131,60 +156,98 @@ public final class FaultBench {
     Duration recovery = Duration.between(faultStart, Instant.now());
     Instant balanced = notRecovered == null ? cluster.awaitBalancedShards(BALANCE_DEADLINE) : null;
     if (notRecovered == null && balanced == null) {
-      progress.printf("FaultBench: %s #%d: the workflow shards were not spread evenly within %d s%n", scenario.label, rep,
-          BALANCE_DEADLINE.toSeconds());
+      progress.printf(
+          "FaultBench: %s #%d: the workflow shards were not spread evenly within %d s%n",
+          scenario.label, rep, BALANCE_DEADLINE.toSeconds());
     }
     Instant recoveryEnd = balanced == null ? Instant.now() : balanced;
     if (notRecovered == null) Thread.sleep(options.loadAfter().toMillis());
     load.stopStarting();
-    FinalOutcomes outcomes = FinalOutcomes.await(load.acknowledged().keySet(), cluster.uris(), token, options.finalWait());
-    // Whole again before the next repetition: a node that stopped by itself since is started again here.
+    FinalOutcomes outcomes =
+        FinalOutcomes.await(
+            load.acknowledged().keySet(), cluster.uris(), token, options.finalWait());
+    // Whole again before the next repetition: a node that stopped by itself since is started again
+    // here.
     if (notRecovered == null) notRecovered = cluster.awaitOneClusterOfAll(RECOVERY_DEADLINE);
-    StepBodyRuns bodyRuns = StepBodyRuns.of(counter.calls(prefix + "-"), faults, faultStart, recoveryEnd);
+    StepBodyRuns bodyRuns =
+        StepBodyRuns.of(counter.calls(prefix + "-"), faults, faultStart, recoveryEnd);
     List<Path> logs = cluster.logs();
-    List<SecondClusters.Formation> formations = marks.firstLineTimes(logs, NodeLogs.FORMED_CLUSTER).entrySet().stream()
-        .map(e -> new SecondClusters.Formation(cluster.nodeOf(e.getKey()), e.getValue())).toList();
-    FaultRepetition repetition = new FaultRepetition(
-        load.acknowledged().size(), outcomes.completed(), outcomes.failed(), outcomes.lost(), load.givenUp(),
-        outcomes.recordedTwice(), bodyRuns,
-        Unavailability.longest(load.acknowledged().values().stream().map(FaultLoad.Acknowledged::at).toList(),
-            load.startedAt(), load.lastTickAt()),
-        load.acknowledged().values().stream().map(FaultLoad.Acknowledged::waited).max(Duration::compareTo).orElse(Duration.ZERO),
-        recovery, formations.size(), SecondClusters.count(formations, cluster.lives()),
-        cluster.selfStops() - selfStopsBefore, marks.filesWith(logs, NodeLogs.FENCED),
-        marks.linesWith(logs, NodeLogs.JOURNAL_CONFLICT));
+    List<SecondClusters.Formation> formations =
+        marks.firstLineTimes(logs, NodeLogs.FORMED_CLUSTER).entrySet().stream()
+            .map(e -> new SecondClusters.Formation(cluster.nodeOf(e.getKey()), e.getValue()))
+            .toList();
+    FaultRepetition repetition =
+        new FaultRepetition(
+            load.acknowledged().size(),
+            outcomes.completed(),
+            outcomes.failed(),
+            outcomes.lost(),
+            load.givenUp(),
+            outcomes.recordedTwice(),
+            bodyRuns,
+            Unavailability.longest(
+                load.acknowledged().values().stream().map(FaultLoad.Acknowledged::at).toList(),
+                load.startedAt(),
+                load.lastTickAt()),
+            load.acknowledged().values().stream()
+                .map(FaultLoad.Acknowledged::waited)
+                .max(Duration::compareTo)
+                .orElse(Duration.ZERO),
+            recovery,
+            formations.size(),
+            SecondClusters.count(formations, cluster.lives()),
+            cluster.selfStops() - selfStopsBefore,
+            marks.filesWith(logs, NodeLogs.FENCED),
+            marks.linesWith(logs, NodeLogs.JOURNAL_CONFLICT));
     summary.add(repetition);
-    progress.printf("FaultBench: %s #%d: %s%s%s%n", scenario.label, rep, repetition,
+    progress.printf(
+        "FaultBench: %s #%d: %s%s%s%n",
+        scenario.label,
+        rep,
+        repetition,
         load.refusals().isEmpty() ? "" : " refusals=" + load.refusals(),
         outcomes.examples().isEmpty() ? "" : " e.g. " + outcomes.examples());
     if (cluster.selfStops() > selfStopsBefore || !formations.isEmpty()) {
-      progress.printf("FaultBench: %s #%d: started again after stopping by themselves: %s; clusters formed: %s%n", scenario.label, rep,
-          cluster.selfStopsSince(selfStopsBefore), formations);
+      progress.printf(
+          "FaultBench: %s #%d: started again after stopping by themselves: %s; clusters formed:"
+              + " %s%n",
+          scenario.label, rep, cluster.selfStopsSince(selfStopsBefore), formations);
     }
     if (!bodyRuns.unexplainedExamples().isEmpty()) {
-      progress.printf("FaultBench: %s #%d: faults at %s; repeats no fault explains: %s%n", scenario.label, rep, faults,
-          bodyRuns.unexplainedExamples());
+      progress.printf(
+          "FaultBench: %s #%d: faults at %s; repeats no fault explains: %s%n",
+          scenario.label, rep, faults, bodyRuns.unexplainedExamples());
     }
     if (notRecovered != null) {
       summary.problem("repetition " + rep + ": " + notRecovered);
-      progress.println("FaultBench: " + scenario.label + " #" + rep + ": " + notRecovered + "; the run stops here");
+      progress.println(
+          "FaultBench: "
+              + scenario.label
+              + " #"
+              + rep
+              + ": "
+              + notRecovered
+              + "; the run stops here");
       return true;
     }
     return false;
   }
 
   /** Injects the fault and waits for one cluster of all nodes again; null then, else why not. */
-  private String inject(FaultScenario scenario, List<Instant> faults) throws IOException, InterruptedException {
+  private String inject(FaultScenario scenario, List<Instant> faults)
+      throws IOException, InterruptedException {
     return switch (scenario) {
       case KILL_FIRST_SEED -> killAndRestart(0, faults);
       case KILL_ANY -> killAndRestart(random.nextInt(cluster.size()), faults);
-      case KILL_FIRST_SEED_STALLED_SURVIVORS -> killFirstSeedStallingOthers(options.stall(), faults);
+      case KILL_FIRST_SEED_STALLED_SURVIVORS ->
+          killFirstSeedStallingOthers(options.stall(), faults);
       case STALL_PAST_LEASE -> killFirstSeedStallingOthers(options.stallPastLease(), faults);
       case ROLLING_RESTART -> rollingRestart(faults);
     };
   }
 
-  private String killAndRestart(int node, List<Instant> faults) throws IOException, InterruptedException {
+  private String killAndRestart(int node, List<Instant> faults)
+      throws IOException, InterruptedException {
     progress.printf("FaultBench: SIGKILL node %d, then start it again%n", node + 1);
     faults.add(Instant.now());
     cluster.kill(node);
@@ -194,18 +257,24 @@ public final class FaultBench {
 
   /**
    * SIGKILL of the first seed node and its restart; once it starts to join, every other node is
-   * stopped for {@code stall}. Past the lease timeout the others must then find themselves fenced and
-   * exit (code 1); like any node that stops by itself, they are started again while the bench waits
-   * for one cluster of all.
+   * stopped for {@code stall}. Past the lease timeout the others must then find themselves fenced
+   * and exit (code 1); like any node that stops by itself, they are started again while the bench
+   * waits for one cluster of all.
    */
   private String killFirstSeedStallingOthers(Duration stall, List<Instant> faults)
       throws IOException, InterruptedException {
-    progress.printf("FaultBench: SIGKILL node 1, start it again, SIGSTOP the others for %s once it joins%n", FaultSummary.seconds(stall));
+    progress.printf(
+        "FaultBench: SIGKILL node 1, start it again, SIGSTOP the others for %s once it joins%n",
+        FaultSummary.seconds(stall));
     faults.add(Instant.now());
     cluster.kill(0);
     cluster.start(0);
     if (!cluster.awaitLog(0, JOINING_LOG_LINE, RECOVERY_DEADLINE)) {
-      return "the restarted node 1 did not log '" + JOINING_LOG_LINE.trim() + "' within " + RECOVERY_DEADLINE.toSeconds() + " s";
+      return "the restarted node 1 did not log '"
+          + JOINING_LOG_LINE.trim()
+          + "' within "
+          + RECOVERY_DEADLINE.toSeconds()
+          + " s";
     }
     faults.add(Instant.now());
     try {
@@ -217,7 +286,9 @@ public final class FaultBench {
     return cluster.awaitOneClusterOfAll(RECOVERY_DEADLINE);
   }
 
-  /** SIGTERM to each node in turn; each is started again, and the cluster whole, before the next. */
+  /**
+   * SIGTERM to each node in turn; each is started again, and the cluster whole, before the next.
+   */
   private String rollingRestart(List<Instant> faults) throws IOException, InterruptedException {
     for (int node = 0; node < cluster.size(); node++) {
       progress.printf("FaultBench: SIGTERM node %d, then start it again%n", node + 1);
@@ -226,9 +297,12 @@ public final class FaultBench {
       int code = cluster.awaitExit(node, EXIT_DEADLINE);
       if (code == -1) {
         cluster.kill(node);
-        progress.printf("FaultBench: node %d did not exit within %d s of SIGTERM; killed%n", node + 1, EXIT_DEADLINE.toSeconds());
+        progress.printf(
+            "FaultBench: node %d did not exit within %d s of SIGTERM; killed%n",
+            node + 1, EXIT_DEADLINE.toSeconds());
       } else if (code != 143) {
-        progress.printf("FaultBench: node %d exited with %d after SIGTERM (143 expected)%n", node + 1, code);
+        progress.printf(
+            "FaultBench: node %d exited with %d after SIGTERM (143 expected)%n", node + 1, code);
       }
       cluster.start(node);
       String why = cluster.awaitOneClusterOfAll(RECOVERY_DEADLINE);

@@ -30,9 +30,12 @@ final class FaultLoad {
 
   /** A start is tried this long, from its first attempt, before it counts as given up. */
   static final Duration RETRY_WINDOW = Duration.ofSeconds(120);
+
   /** Longer than the node's own ask timeout, so that a live node answers first (503 or 201). */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+
   private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
+
   /** How long the counter takes to answer each request step. */
   private static final long STEP_DELAY_MS = 300;
 
@@ -50,10 +53,12 @@ final class FaultLoad {
   private final CountsByKind<String> refusals = new CountsByKind<>();
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger roundRobin = new AtomicInteger();
-  private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fault-tick"));
+  private final ScheduledExecutorService ticks =
+      Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fault-tick"));
   // Unbounded: during a take-over every start waits and retries, and a start held back in a queue
   // would hide the outage from the figures.
-  private final ExecutorService starters = Executors.newCachedThreadPool(new DaemonThreads("fault-start"));
+  private final ExecutorService starters =
+      Executors.newCachedThreadPool(new DaemonThreads("fault-start"));
   private volatile Instant startedAt;
   private volatile Instant lastTickAt;
   private ScheduledFuture<?> tick;
@@ -70,11 +75,16 @@ final class FaultLoad {
   void start() {
     startedAt = Instant.now();
     long periodMicros = (long) (1_000_000 / rate);
-    tick = ticks.scheduleAtFixedRate(() -> {
-      lastTickAt = Instant.now();
-      int n = next.getAndIncrement();
-      starters.execute(() -> startOne(n));
-    }, 0, periodMicros, TimeUnit.MICROSECONDS);
+    tick =
+        ticks.scheduleAtFixedRate(
+            () -> {
+              lastTickAt = Instant.now();
+              int n = next.getAndIncrement();
+              starters.execute(() -> startOne(n));
+            },
+            0,
+            periodMicros,
+            TimeUnit.MICROSECONDS);
   }
 
   /** No more starts; returns once every start under way has been acknowledged or given up. */
@@ -83,7 +93,8 @@ final class FaultLoad {
     ticks.shutdown();
     ticks.awaitTermination(10, TimeUnit.SECONDS);
     starters.shutdown();
-    if (!starters.awaitTermination(RETRY_WINDOW.toSeconds() + 30, TimeUnit.SECONDS)) starters.shutdownNow();
+    if (!starters.awaitTermination(RETRY_WINDOW.toSeconds() + 30, TimeUnit.SECONDS))
+      starters.shutdownNow();
   }
 
   Map<String, Acknowledged> acknowledged() {
@@ -118,9 +129,15 @@ final class FaultLoad {
       URI node = nodes.get(Math.floorMod(roundRobin.getAndIncrement(), nodes.size()));
       Duration pause = RETRY_PAUSE;
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node + "/api/v1/workflows"))
-            .timeout(START_TIMEOUT).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(node + "/api/v1/workflows"))
+                    .timeout(START_TIMEOUT)
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         int status = r.statusCode();
         if (status == 201 || status == 200) {
           Instant at = Instant.now();
@@ -133,7 +150,10 @@ final class FaultLoad {
           givenUp.incrementAndGet();
           return;
         }
-        pause = NodeHttp.retryAfter(r).compareTo(RETRY_PAUSE) > 0 ? NodeHttp.retryAfter(r) : RETRY_PAUSE;
+        pause =
+            NodeHttp.retryAfter(r).compareTo(RETRY_PAUSE) > 0
+                ? NodeHttp.retryAfter(r)
+                : RETRY_PAUSE;
       } catch (IOException e) {
         // A node killed, stopped or starting: the next one.
         last = e.getClass().getSimpleName();
@@ -148,7 +168,8 @@ final class FaultLoad {
         return;
       }
     }
-    refusals.increment("no acknowledgement within " + RETRY_WINDOW.toSeconds() + " s (last: " + last + ")");
+    refusals.increment(
+        "no acknowledgement within " + RETRY_WINDOW.toSeconds() + " s (last: " + last + ")");
     givenUp.incrementAndGet();
   }
 

@@ -51,38 +51,66 @@ public record FaultOptions(
         --work-dir DIR        node data and logs (default /tmp/keel-fault-bench)
         --node-java-opts S    JVM options of each node (default "-Xmx768m")
       Durations are ISO-8601 (PT10S).
-      """.formatted(FaultScenario.labels());
+      """
+          .formatted(FaultScenario.labels());
 
-  private static final Set<String> NAMES = Set.of(
-      "database-url", "database-user", "jar", "nodes", "repetitions", "scenarios", "rate", "load-before",
-      "load-after", "stall", "lease-timeout", "final-wait", "seed", "work-dir", "node-java-opts");
+  private static final Set<String> NAMES =
+      Set.of(
+          "database-url",
+          "database-user",
+          "jar",
+          "nodes",
+          "repetitions",
+          "scenarios",
+          "rate",
+          "load-before",
+          "load-after",
+          "stall",
+          "lease-timeout",
+          "final-wait",
+          "seed",
+          "work-dir",
+          "node-java-opts");
 
-  /** @throws IllegalArgumentException with a one-line reason for anything wrong */
+  /**
+   * @throws IllegalArgumentException with a one-line reason for anything wrong
+   */
   static FaultOptions parse(String[] args, long defaultSeed) {
     List<String> rest = new ArrayList<>(Arrays.asList(args));
     boolean brief = rest.remove("--short");
     CommandLine line = CommandLine.parse(rest.toArray(String[]::new), NAMES);
     String url = line.text("database-url", "").trim();
     if (!url.startsWith("jdbc:postgresql://")) {
-      throw new IllegalArgumentException("--database-url must name a PostgreSQL database (jdbc:postgresql://...), was '" + url + "'");
+      throw new IllegalArgumentException(
+          "--database-url must name a PostgreSQL database (jdbc:postgresql://...), was '"
+              + url
+              + "'");
     }
     LinkedHashSet<FaultScenario> scenarios = new LinkedHashSet<>();
     if (line.has("scenarios")) {
-      for (String name : line.text("scenarios", "").split(",")) if (!name.isBlank()) scenarios.add(FaultScenario.named(name));
+      for (String name : line.text("scenarios", "").split(","))
+        if (!name.isBlank()) scenarios.add(FaultScenario.named(name));
       if (scenarios.isEmpty()) throw new IllegalArgumentException("--scenarios names no scenario");
     } else {
       scenarios.addAll(Arrays.asList(FaultScenario.values()));
     }
     double rate = line.has("rate") ? line.number("rate") : 3;
-    if (!(rate > 0 && rate <= 100)) throw new IllegalArgumentException("--rate must be above 0 and at most 100, was " + rate);
+    if (!(rate > 0 && rate <= 100))
+      throw new IllegalArgumentException("--rate must be above 0 and at most 100, was " + rate);
     Duration stall = line.duration("stall", Duration.ofSeconds(10));
     Duration lease = line.duration("lease-timeout", Duration.ofSeconds(20));
     if (lease.compareTo(Duration.ofSeconds(6)) < 0) {
-      throw new IllegalArgumentException("--lease-timeout must be at least PT6S (three of the nodes' renew intervals), was " + lease);
+      throw new IllegalArgumentException(
+          "--lease-timeout must be at least PT6S (three of the nodes' renew intervals), was "
+              + lease);
     }
     if (stall.compareTo(lease) >= 0) {
-      throw new IllegalArgumentException("--stall must be shorter than --lease-timeout (" + lease + "), was " + stall
-          + "; stall-past-lease is the scenario that stalls past it");
+      throw new IllegalArgumentException(
+          "--stall must be shorter than --lease-timeout ("
+              + lease
+              + "), was "
+              + stall
+              + "; stall-past-lease is the scenario that stalls past it");
     }
     return new FaultOptions(
         Path.of(line.text("jar", "cli/target/keel.jar")),
@@ -114,9 +142,29 @@ public record FaultOptions(
   /** The parameters as printed. */
   @Override
   public String toString() {
-    return "nodes=" + nodes + " repetitions=" + repetitions + " scenarios="
-        + scenarios.stream().map(s -> s.label).toList() + " rate=" + rate + "/s loadBefore=" + loadBefore
-        + " loadAfter=" + loadAfter + " stall=" + stall + " leaseTimeout=" + leaseTimeout + " finalWait=" + finalWait
-        + " seed=" + seed + " nodeJavaOpts=" + nodeJavaOptions + " database=" + databaseUrl;
+    return "nodes="
+        + nodes
+        + " repetitions="
+        + repetitions
+        + " scenarios="
+        + scenarios.stream().map(s -> s.label).toList()
+        + " rate="
+        + rate
+        + "/s loadBefore="
+        + loadBefore
+        + " loadAfter="
+        + loadAfter
+        + " stall="
+        + stall
+        + " leaseTimeout="
+        + leaseTimeout
+        + " finalWait="
+        + finalWait
+        + " seed="
+        + seed
+        + " nodeJavaOpts="
+        + nodeJavaOptions
+        + " database="
+        + databaseUrl;
   }
 }

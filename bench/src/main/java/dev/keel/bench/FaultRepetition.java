@@ -18,7 +18,8 @@ import java.time.Duration;
  * @param formations node starts that formed a cluster (logged {@code cluster forming} or Pekko's
  *     {@code forming new cluster})
  * @param secondClusters of those, formations beside a living cluster ({@link SecondClusters})
- * @param selfStopped node starts that exited by themselves (downed, or fenced) and were started again
+ * @param selfStopped node starts that exited by themselves (downed, or fenced) and were started
+ *     again
  * @param fenced node starts that logged {@code cluster fenced}
  * @param journalConflicts log lines with a duplicate key in the journal: two writers met there
  */
@@ -45,7 +46,10 @@ record FaultRepetition(
    * where the scenario makes one on purpose (and the fence must render it harmless).
    */
   boolean promisesHeld(FaultScenario scenario) {
-    return lost == 0 && recordedTwice == 0 && bodyRuns.unexplained() == 0 && journalConflicts == 0
+    return lost == 0
+        && recordedTwice == 0
+        && bodyRuns.unexplained() == 0
+        && journalConflicts == 0
         && secondClusters <= scenario.secondClustersAllowed();
   }
 }

@@ -21,10 +21,10 @@ enum FaultScenario {
   /** SIGTERM of each node in turn; each is started again and ready before the next goes. */
   ROLLING_RESTART("rolling-restart"),
   /**
-   * As the stalled survivors, but stopped for longer than the lease timeout: the restarted first seed
-   * node may then form a new cluster (the lease says the old one is gone), and the old one, once it
-   * wakes, must find itself fenced and stop (exit code 1) before it writes; it is started again and
-   * joins the new cluster.
+   * As the stalled survivors, but stopped for longer than the lease timeout: the restarted first
+   * seed node may then form a new cluster (the lease says the old one is gone), and the old one,
+   * once it wakes, must find itself fenced and stop (exit code 1) before it writes; it is started
+   * again and joins the new cluster.
    */
   STALL_PAST_LEASE("stall-past-lease");
 
@@ -43,8 +43,13 @@ enum FaultScenario {
   }
 
   static FaultScenario named(String label) {
-    return Arrays.stream(values()).filter(s -> s.label.equals(label.trim())).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("--scenarios: unknown scenario '" + label.trim() + "', known: " + labels()));
+    return Arrays.stream(values())
+        .filter(s -> s.label.equals(label.trim()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--scenarios: unknown scenario '" + label.trim() + "', known: " + labels()));
   }
 
   static String labels() {

@@ -54,18 +54,36 @@ final class FaultSummary {
     int twice = sum(r -> r.bodyRuns().keysCalledTwice());
     int inFlight = sum(r -> r.bodyRuns().inFlightAtFault());
     int atMove = sum(r -> r.bodyRuns().atShardMove());
-    String line = String.format(Locale.ROOT,
-        "%-34s repetitions %d, acknowledged %d, completed %d, lost %d, recorded twice %d, "
-            + "bodies run twice %d (%d in flight at a fault, %d at a shard move, %d unexplained), longest unavailability %s; "
-            + "failed %d, starts given up %d, slowest start %s, longest recovery %s, clusters formed %d "
-            + "(beside a living one %d, allowed %d), nodes that stopped themselves %d (fenced %d), journal conflicts %d",
-        scenario.label, repetitions(), sum(FaultRepetition::acknowledged), sum(FaultRepetition::completed),
-        sum(FaultRepetition::lost), sum(FaultRepetition::recordedTwice), twice, inFlight, atMove, twice - inFlight - atMove,
-        seconds(longest(FaultRepetition::longestUnavailable)), sum(FaultRepetition::failed),
-        sum(FaultRepetition::givenUp), seconds(longest(FaultRepetition::slowestStart)),
-        seconds(longest(FaultRepetition::recovery)), sum(FaultRepetition::formations),
-        sum(FaultRepetition::secondClusters), scenario.secondClustersAllowed() * repetitions(),
-        sum(FaultRepetition::selfStopped), sum(FaultRepetition::fenced), sum(FaultRepetition::journalConflicts));
+    String line =
+        String.format(
+            Locale.ROOT,
+            "%-34s repetitions %d, acknowledged %d, completed %d, lost %d, recorded twice %d,"
+                + " bodies run twice %d (%d in flight at a fault, %d at a shard move, %d"
+                + " unexplained), longest unavailability %s; failed %d, starts given up %d, slowest"
+                + " start %s, longest recovery %s, clusters formed %d (beside a living one %d,"
+                + " allowed %d), nodes that stopped themselves %d (fenced %d), journal conflicts"
+                + " %d",
+            scenario.label,
+            repetitions(),
+            sum(FaultRepetition::acknowledged),
+            sum(FaultRepetition::completed),
+            sum(FaultRepetition::lost),
+            sum(FaultRepetition::recordedTwice),
+            twice,
+            inFlight,
+            atMove,
+            twice - inFlight - atMove,
+            seconds(longest(FaultRepetition::longestUnavailable)),
+            sum(FaultRepetition::failed),
+            sum(FaultRepetition::givenUp),
+            seconds(longest(FaultRepetition::slowestStart)),
+            seconds(longest(FaultRepetition::recovery)),
+            sum(FaultRepetition::formations),
+            sum(FaultRepetition::secondClusters),
+            scenario.secondClustersAllowed() * repetitions(),
+            sum(FaultRepetition::selfStopped),
+            sum(FaultRepetition::fenced),
+            sum(FaultRepetition::journalConflicts));
     return problems.isEmpty() ? line : line + "; NOT FINISHED: " + String.join("; ", problems);
   }
 
@@ -88,7 +106,8 @@ final class FaultSummary {
     node.put("longestRecoveryMs", longest(FaultRepetition::recovery).toMillis());
     node.put("clustersFormed", sum(FaultRepetition::formations));
     node.put("clustersFormedBesideALivingOne", sum(FaultRepetition::secondClusters));
-    node.put("clustersFormedBesideALivingOneAllowed", scenario.secondClustersAllowed() * repetitions());
+    node.put(
+        "clustersFormedBesideALivingOneAllowed", scenario.secondClustersAllowed() * repetitions());
     node.put("nodesThatStoppedThemselves", sum(FaultRepetition::selfStopped));
     node.put("fenced", sum(FaultRepetition::fenced));
     node.put("journalConflicts", sum(FaultRepetition::journalConflicts));

@@ -49,46 +49,59 @@ import java.util.function.IntFunction;
 import java.util.function.ObjIntConsumer;
 
 /**
- * Registers many services on a running Keel node and heartbeats each one at a fixed
- * interval, then measures what the node sustains: heartbeats/s answered 200, their
- * latency, the node's CPU, the journal's growth (none is expected: heartbeats live in
- * memory), and how soon a silenced service is seen {@code stale}.
+ * Registers many services on a running Keel node and heartbeats each one at a fixed interval, then
+ * measures what the node sustains: heartbeats/s answered 200, their latency, the node's CPU, the
+ * journal's growth (none is expected: heartbeats live in memory), and how soon a silenced service
+ * is seen {@code stale}.
  *
  * <pre>
  * java -cp bench/target/keel-bench.jar dev.keel.bench.HeartbeatLoad \
  *     --services 10000 --interval PT10S --duration PT60S --node-pid 1234 --data-dir data
  * </pre>
  *
- * <p>The load is open: service {@code n} of {@code N} is due at {@code n · interval / N}
- * in every interval, whatever the node does, from the moment it is registered (so that no
- * service goes stale while the others register); the warm-up starts once all are. At most {@code --connections} requests are
- * in flight; a heartbeat that finds them all busy waits for one and counts as late, so a
- * slow node shows as latency and backlog, never as a lower offered rate. After the
- * measured phase, {@code --stale-probe} services stop heartbeating while the others go on,
- * and their {@code /health} is polled until it says {@code stale}. Every service is
- * deregistered at the end. The last line printed is the result as one JSON object.
+ * <p>The load is open: service {@code n} of {@code N} is due at {@code n · interval / N} in every
+ * interval, whatever the node does, from the moment it is registered (so that no service goes stale
+ * while the others register); the warm-up starts once all are. At most {@code --connections}
+ * requests are in flight; a heartbeat that finds them all busy waits for one and counts as late, so
+ * a slow node shows as latency and backlog, never as a lower offered rate. After the measured
+ * phase, {@code --stale-probe} services stop heartbeating while the others go on, and their {@code
+ * /health} is polled until it says {@code stale}. Every service is deregistered at the end. The
+ * last line printed is the result as one JSON object.
  *
- * <p>Exit status: 0 when every measured heartbeat was answered 200, the journal did not
- * grow (where counted in events) and every silenced service turned stale; 1 otherwise; 2
- * for bad options, a node that is not ready, an unreadable {@code --node-pid} or database,
- * or a registration the node refused.
+ * <p>Exit status: 0 when every measured heartbeat was answered 200, the journal did not grow (where
+ * counted in events) and every silenced service turned stale; 1 otherwise; 2 for bad options, a
+ * node that is not ready, an unreadable {@code --node-pid} or database, or a registration the node
+ * refused.
  */
 public final class HeartbeatLoad {
 
   private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
+
   /** Registration and deregistration write an event each; they may wait longer than a heartbeat. */
   private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+
   private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
+
   /** Between the end of registration and the first heartbeat slot. */
   private static final Duration SCHEDULE_LEAD = Duration.ofMillis(200);
-  /** The longest wait for the schedule to catch up after registration; a node that cannot will show it. */
+
+  /**
+   * The longest wait for the schedule to catch up after registration; a node that cannot will show
+   * it.
+   */
   private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(60);
+
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
   private static final Duration STALE_POLL = Duration.ofMillis(50);
+
   /** Polling {@code /health} starts this long before a silenced service's deadline, not at once. */
   private static final Duration STALE_POLL_LEAD = Duration.ofSeconds(1);
-  /** A silenced service not stale this long past its deadline (or one TTL, if longer) never will be. */
+
+  /**
+   * A silenced service not stale this long past its deadline (or one TTL, if longer) never will be.
+   */
   private static final Duration STALE_GIVE_UP = Duration.ofSeconds(10);
+
   /** How often a waiting thread looks again; it bounds how late a stop is noticed. */
   private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -97,20 +110,26 @@ public final class HeartbeatLoad {
   private final HttpClient http;
   private final String runId;
   private final Semaphore connections;
+
   /** The services silenced by the stale probe, spread over the schedule. */
   private final int[] probes;
+
   private final boolean[] probed;
   private final AtomicIntegerArray registered;
   private final AtomicIntegerArray silenced;
   private final AtomicIntegerArray inFlight;
+
   /** Epoch µs: each probed service's {@code nextHeartbeatBefore} as last acknowledged. */
   private final AtomicLongArray deadlineMicros;
+
   private final LongAdder sentTotal = new LongAdder();
   private final LongAdder okTotal = new LongAdder();
   private final LongAdder failedTotal = new LongAdder();
   private final AtomicInteger inFlightTotal = new AtomicInteger();
+
   /** When the slot the dispatcher works on was due: far in the past while it lags behind. */
   private volatile long nextDueNanos = System.nanoTime();
+
   private volatile boolean stopping;
   private volatile String phase = "registration";
   private volatile long phaseStartNanos = System.nanoTime();
@@ -136,7 +155,8 @@ public final class HeartbeatLoad {
 
   public static void main(String[] args) throws InterruptedException {
     Optional<HeartbeatOptions> options =
-        CommandLine.parseOrExit("HeartbeatLoad", HeartbeatOptions.USAGE, args, HeartbeatOptions::parse);
+        CommandLine.parseOrExit(
+            "HeartbeatLoad", HeartbeatOptions.USAGE, args, HeartbeatOptions::parse);
     if (options.isEmpty()) {
       return;
     }
@@ -153,29 +173,40 @@ public final class HeartbeatLoad {
     return indexes;
   }
 
-  /** Registers, heartbeats, measures, probes, deregisters and prints the report to {@code out}; returns the exit status. */
+  /**
+   * Registers, heartbeats, measures, probes, deregisters and prints the report to {@code out};
+   * returns the exit status.
+   */
   int run(PrintStream out, PrintStream log) throws InterruptedException {
     String notReady =
-        NodeHttp.awaitReady(http, options.endpoint(), System.nanoTime() + NodeHttp.READY_WAIT.toNanos());
+        NodeHttp.awaitReady(
+            http, options.endpoint(), System.nanoTime() + NodeHttp.READY_WAIT.toNanos());
     if (notReady != null) {
       log.println("HeartbeatLoad: " + notReady);
       return 2;
     }
     if (options.nodePid().isPresent() && nodeTicks().isEmpty()) {
-      log.println("HeartbeatLoad: cannot read " + ProcStat.ofProcess(options.nodePid().getAsLong()) + " (is --node-pid the node's?)");
+      log.println(
+          "HeartbeatLoad: cannot read "
+              + ProcStat.ofProcess(options.nodePid().getAsLong())
+              + " (is --node-pid the node's?)");
       return 2;
     }
     Optional<NodeJournal> journal;
     try {
       journal = openJournal();
     } catch (IOException | SQLException e) {
-      log.println("HeartbeatLoad: cannot read the journal: " + oneLine(String.valueOf(e.getMessage())));
+      log.println(
+          "HeartbeatLoad: cannot read the journal: " + oneLine(String.valueOf(e.getMessage())));
       return 2;
     }
     ScheduledExecutorService progress =
         Executors.newSingleThreadScheduledExecutor(new DaemonThreads("bench-progress"));
     progress.scheduleAtFixedRate(
-        () -> log.println(progressLine()), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        () -> log.println(progressLine()),
+        PROGRESS_EVERY.toMillis(),
+        PROGRESS_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
     try {
       log.println("HeartbeatLoad: run " + runId + ", " + options);
       return measure(journal, out, log);
@@ -190,8 +221,10 @@ public final class HeartbeatLoad {
     // Heartbeats start with the first registration: a service registered early must not go
     // stale while the others register (registering takes longer than a TTL at some sizes).
     long start = System.nanoTime() + SCHEDULE_LEAD.toNanos();
-    AtomicReference<HeartbeatTally> tallies = new AtomicReference<>(new HeartbeatTally(0, 0, start, start));
-    Thread dispatcher = new DaemonThreads("bench-heartbeats").newThread(() -> dispatch(start, tallies));
+    AtomicReference<HeartbeatTally> tallies =
+        new AtomicReference<>(new HeartbeatTally(0, 0, start, start));
+    Thread dispatcher =
+        new DaemonThreads("bench-heartbeats").newThread(() -> dispatch(start, tallies));
     dispatcher.start();
     long registrationStart = System.nanoTime();
     Bulk registered =
@@ -212,11 +245,15 @@ public final class HeartbeatLoad {
     enter("catch-up");
     long catchUpStart = System.nanoTime();
     long catchUpUntil = catchUpStart + CATCH_UP_LIMIT.toNanos();
-    while (System.nanoTime() - nextDueNanos > HeartbeatTally.LATE_AFTER_NANOS && System.nanoTime() - catchUpUntil < 0) {
+    while (System.nanoTime() - nextDueNanos > HeartbeatTally.LATE_AFTER_NANOS
+        && System.nanoTime() - catchUpUntil < 0) {
       Thread.sleep(10);
     }
     long catchUpNanos = System.nanoTime() - catchUpStart;
-    log.printf(Locale.ROOT, "HeartbeatLoad: schedule caught up %.1f s after registration%n", catchUpNanos / 1e9);
+    log.printf(
+        Locale.ROOT,
+        "HeartbeatLoad: schedule caught up %.1f s after registration%n",
+        catchUpNanos / 1e9);
 
     enter("warm-up");
     // Never before the schedule's start, which a quick registration without warm-up can precede;
@@ -257,7 +294,8 @@ public final class HeartbeatLoad {
         new HeartbeatSummary(
             "bench-" + runId,
             options,
-            new Registration(registered.accepted(), registrationNanos, registered.retried(), catchUpNanos),
+            new Registration(
+                registered.accepted(), registrationNanos, registered.retried(), catchUpNanos),
             options.duration().toNanos(),
             tally,
             cpuUse(before, after),
@@ -275,8 +313,8 @@ public final class HeartbeatLoad {
   // ---- heartbeats ----
 
   /**
-   * Sends every slot's heartbeat when it is due, until stopped: the open-loop schedule.
-   * Services not registered yet, and silenced ones, are skipped.
+   * Sends every slot's heartbeat when it is due, until stopped: the open-loop schedule. Services
+   * not registered yet, and silenced ones, are skipped.
    */
   private void dispatch(long startNanos, AtomicReference<HeartbeatTally> tallies) {
     for (long slot = 0; ; slot++) {
@@ -298,12 +336,19 @@ public final class HeartbeatLoad {
       inFlight.incrementAndGet(n);
       long s = slot;
       send(heartbeatRequest(n))
-          .whenComplete((response, error) -> heartbeatAnswered(tally, s, n, due, sentAt, response, error));
+          .whenComplete(
+              (response, error) -> heartbeatAnswered(tally, s, n, due, sentAt, response, error));
     }
   }
 
   private void heartbeatAnswered(
-      HeartbeatTally tally, long slot, int n, long due, long sentAt, HttpResponse<String> response, Throwable error) {
+      HeartbeatTally tally,
+      long slot,
+      int n,
+      long due,
+      long sentAt,
+      HttpResponse<String> response,
+      Throwable error) {
     long now = System.nanoTime();
     try {
       if (error != null) {
@@ -337,7 +382,8 @@ public final class HeartbeatLoad {
     long fallback = epochMicros(Instant.now()) + TimeUnit.SECONDS.toMicros(options.ttlSeconds());
     try {
       JsonNode next = LoadReport.JSON.readTree(response.body()).path("nextHeartbeatBefore");
-      deadlineMicros.set(n, next.isTextual() ? epochMicros(Instant.parse(next.asText())) : fallback);
+      deadlineMicros.set(
+          n, next.isTextual() ? epochMicros(Instant.parse(next.asText())) : fallback);
     } catch (IOException | DateTimeParseException e) {
       deadlineMicros.set(n, fallback);
     }
@@ -374,8 +420,8 @@ public final class HeartbeatLoad {
   // ---- stale detection ----
 
   /**
-   * Silences the probed services while the others go on, then polls each one's
-   * {@code /health} every 50 ms from shortly before its deadline until it says stale.
+   * Silences the probed services while the others go on, then polls each one's {@code /health}
+   * every 50 ms from shortly before its deadline until it says stale.
    */
   private StaleDetection probeStale(PrintStream log) throws InterruptedException {
     enter("stale probe");
@@ -384,7 +430,8 @@ public final class HeartbeatLoad {
     }
     // A heartbeat still on the wire moves the deadline: wait for its answer.
     long settle = System.nanoTime() + HEARTBEAT_TIMEOUT.toNanos();
-    while (Arrays.stream(probes).anyMatch(n -> inFlight.get(n) > 0) && System.nanoTime() - settle < 0) {
+    while (Arrays.stream(probes).anyMatch(n -> inFlight.get(n) > 0)
+        && System.nanoTime() - settle < 0) {
       Thread.sleep(5);
     }
     int k = probes.length;
@@ -395,7 +442,9 @@ public final class HeartbeatLoad {
       latest = Math.max(latest, deadline[i]);
     }
     long giveUp =
-        latest + Math.max(TimeUnit.SECONDS.toMicros(options.ttlSeconds()), STALE_GIVE_UP.toNanos() / 1000);
+        latest
+            + Math.max(
+                TimeUnit.SECONDS.toMicros(options.ttlSeconds()), STALE_GIVE_UP.toNanos() / 1000);
     log.printf(
         Locale.ROOT,
         "HeartbeatLoad: %d services silenced; polling /health until stale, deadlines up to %s%n",
@@ -415,7 +464,9 @@ public final class HeartbeatLoad {
         pending = true;
         if (now >= deadline[i] - STALE_POLL_LEAD.toNanos() / 1000) {
           int probe = i;
-          polls.add(send(healthRequest(probes[i])).whenComplete((r, e) -> healthAnswered(probe, r, e, seenAt, errors)));
+          polls.add(
+              send(healthRequest(probes[i]))
+                  .whenComplete((r, e) -> healthAnswered(probe, r, e, seenAt, errors)));
         }
       }
       if (!pending || now > giveUp) {
@@ -431,11 +482,16 @@ public final class HeartbeatLoad {
         delays[seen++] = seenAt.get(i) - deadline[i];
       }
     }
-    return new StaleDetection(k, Percentiles.of(Arrays.copyOf(delays, seen)), k - seen, errors.snapshot());
+    return new StaleDetection(
+        k, Percentiles.of(Arrays.copyOf(delays, seen)), k - seen, errors.snapshot());
   }
 
   private void healthAnswered(
-      int probe, HttpResponse<String> response, Throwable error, AtomicLongArray seenAt, CountsByKind<String> errors) {
+      int probe,
+      HttpResponse<String> response,
+      Throwable error,
+      AtomicLongArray seenAt,
+      CountsByKind<String> errors) {
     long at = epochMicros(Instant.now());
     String problem;
     if (error != null) {
@@ -451,11 +507,15 @@ public final class HeartbeatLoad {
         seenAt.compareAndSet(probe, 0, at);
         return;
       }
-      boolean healthAnswer = (response.statusCode() == 200 || response.statusCode() == 503) && !status.isEmpty();
+      boolean healthAnswer =
+          (response.statusCode() == 200 || response.statusCode() == 503) && !status.isEmpty();
       if (healthAnswer) {
         return; // not stale yet
       }
-      problem = "health answered " + response.statusCode() + (status.isEmpty() ? " without a status" : "");
+      problem =
+          "health answered "
+              + response.statusCode()
+              + (status.isEmpty() ? " without a status" : "");
     }
     errors.increment(problem);
   }
@@ -472,15 +532,16 @@ public final class HeartbeatLoad {
   // ---- registration and deregistration ----
 
   /**
-   * One request per service: how many were accepted, why others were not, a refusal that
-   * stopped it, and why requests were retried.
+   * One request per service: how many were accepted, why others were not, a refusal that stopped
+   * it, and why requests were retried.
    */
-  private record Bulk(int accepted, Map<String, Long> failures, String refusal, Map<String, Long> retried) {}
+  private record Bulk(
+      int accepted, Map<String, Long> failures, String refusal, Map<String, Long> retried) {}
 
   /**
-   * Sends {@code request(n)} for every service, {@code --connections} at a time, retrying
-   * transient errors; an answer outside {@code accepted} is counted, and with
-   * {@code stopOnRefusal} ends the whole bulk.
+   * Sends {@code request(n)} for every service, {@code --connections} at a time, retrying transient
+   * errors; an answer outside {@code accepted} is counted, and with {@code stopOnRefusal} ends the
+   * whole bulk.
    */
   private Bulk forEachService(
       String what,
@@ -500,7 +561,9 @@ public final class HeartbeatLoad {
     for (int w = 0; w < options.connections(); w++) {
       workers.execute(
           () -> {
-            for (int n = next.getAndIncrement(); n < options.services() && refusal.get() == null; n = next.getAndIncrement()) {
+            for (int n = next.getAndIncrement();
+                n < options.services() && refusal.get() == null;
+                n = next.getAndIncrement()) {
               HttpRequest r = request.apply(n);
               String problem;
               try {
@@ -514,7 +577,14 @@ public final class HeartbeatLoad {
                 problem = what + " answered " + response.statusCode();
                 if (stopOnRefusal) {
                   refusal.compareAndSet(
-                      null, r.method() + " " + r.uri() + " answered " + response.statusCode() + ": " + oneLine(response.body()));
+                      null,
+                      r.method()
+                          + " "
+                          + r.uri()
+                          + " answered "
+                          + response.statusCode()
+                          + ": "
+                          + oneLine(response.body()));
                 }
               } catch (IOException e) {
                 problem = what + ": " + errorKind(e);
@@ -534,8 +604,8 @@ public final class HeartbeatLoad {
   }
 
   /**
-   * Sends {@code request} on one of the connections, retrying I/O errors, timeouts, 429 and
-   * 503 (PUT and DELETE are idempotent) and counting why in {@code retried}.
+   * Sends {@code request} on one of the connections, retrying I/O errors, timeouts, 429 and 503
+   * (PUT and DELETE are idempotent) and counting why in {@code retried}.
    */
   private HttpResponse<String> exchange(HttpRequest request, CountsByKind<String> retried)
       throws IOException, InterruptedException {
@@ -545,7 +615,8 @@ public final class HeartbeatLoad {
       connections.acquire();
       try {
         HttpResponse<String> response = send(request).join();
-        if ((response.statusCode() != 429 && response.statusCode() != 503) || attempt >= NodeHttp.TRANSIENT_RETRIES) {
+        if ((response.statusCode() != 429 && response.statusCode() != 503)
+            || attempt >= NodeHttp.TRANSIENT_RETRIES) {
           return response;
         }
         why = "answered " + response.statusCode();
@@ -564,7 +635,9 @@ public final class HeartbeatLoad {
   }
 
   private Bulk deregisterAll(PrintStream log) throws InterruptedException {
-    Bulk bulk = forEachService("deregister", this::deregisterRequest, Set.of(204, 200, 404), false, (r, n) -> {});
+    Bulk bulk =
+        forEachService(
+            "deregister", this::deregisterRequest, Set.of(204, 200, 404), false, (r, n) -> {});
     if (!bulk.failures().isEmpty()) {
       log.println("HeartbeatLoad: deregistration failed for some services: " + bulk.failures());
     }
@@ -595,7 +668,9 @@ public final class HeartbeatLoad {
   private HttpRequest heartbeatRequest(int n) {
     return authorized(serviceUri(n, "/heartbeat"), HEARTBEAT_TIMEOUT)
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"status\":\"healthy\",\"metrics\":{\"lag_seconds\":" + n + "}}"))
+        .POST(
+            HttpRequest.BodyPublishers.ofString(
+                "{\"status\":\"healthy\",\"metrics\":{\"lag_seconds\":" + n + "}}"))
         .build();
   }
 
@@ -626,7 +701,8 @@ public final class HeartbeatLoad {
   private Optional<NodeJournal> openJournal() throws IOException, SQLException {
     if (options.databaseUrl().isPresent()) {
       return Optional.of(
-          NodeJournal.postgres(options.databaseUrl().get(), options.databaseUser(), options.databasePassword()));
+          NodeJournal.postgres(
+              options.databaseUrl().get(), options.databaseUser(), options.databasePassword()));
     }
     if (options.dataDir().isPresent()) {
       return Optional.of(NodeJournal.h2(options.dataDir().get()));
@@ -649,7 +725,8 @@ public final class HeartbeatLoad {
       try {
         size = Optional.of(journal.get().read());
       } catch (IOException | SQLException e) {
-        log.println("HeartbeatLoad: cannot read the journal: " + oneLine(String.valueOf(e.getMessage())));
+        log.println(
+            "HeartbeatLoad: cannot read the journal: " + oneLine(String.valueOf(e.getMessage())));
       }
     }
     return new Readings(node, self, machine, size);
@@ -660,7 +737,8 @@ public final class HeartbeatLoad {
       return OptionalLong.empty();
     }
     try {
-      return OptionalLong.of(ProcStat.processTicks(ProcStat.read(ProcStat.ofProcess(options.nodePid().getAsLong()))));
+      return OptionalLong.of(
+          ProcStat.processTicks(ProcStat.read(ProcStat.ofProcess(options.nodePid().getAsLong()))));
     } catch (IOException | IllegalArgumentException e) {
       return OptionalLong.empty();
     }
@@ -699,11 +777,14 @@ public final class HeartbeatLoad {
       try {
         types = journal.get().eventTypesBetween(from, to);
       } catch (SQLException e) {
-        log.println("HeartbeatLoad: cannot read the new events' types: " + oneLine(String.valueOf(e.getMessage())));
+        log.println(
+            "HeartbeatLoad: cannot read the new events' types: "
+                + oneLine(String.valueOf(e.getMessage())));
       }
     }
     return Optional.of(
-        new JournalGrowth(journal.get().unit(), options.journalSource(), from.size(), to.size(), types));
+        new JournalGrowth(
+            journal.get().unit(), options.journalSource(), from.size(), to.size(), types));
   }
 
   // ---- time and progress ----
@@ -750,7 +831,8 @@ public final class HeartbeatLoad {
   /** A short, countable name for why a request got no answer. */
   static String errorKind(Throwable error) {
     Throwable cause = error;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
       cause = cause.getCause();
     }
     if (cause instanceof HttpConnectTimeoutException) {

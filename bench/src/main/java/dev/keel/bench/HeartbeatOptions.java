@@ -9,11 +9,11 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * The command line of {@link HeartbeatLoad}, read once. {@code --name value} and
- * {@code --name=value} are both accepted.
+ * The command line of {@link HeartbeatLoad}, read once. {@code --name value} and {@code
+ * --name=value} are both accepted.
  *
- * <p>{@code dataDir} is present only when {@code --data-dir} was given: then, without
- * {@code --database-url}, the growth of the node's embedded H2 file is measured.
+ * <p>{@code dataDir} is present only when {@code --data-dir} was given: then, without {@code
+ * --database-url}, the growth of the node's embedded H2 file is measured.
  */
 public record HeartbeatOptions(
     URI endpoint,
@@ -58,13 +58,24 @@ public record HeartbeatOptions(
 
   private static final Set<String> NAMES =
       Set.of(
-          "endpoint", "token", "data-dir", "services", "interval", "duration", "warmup", "ttl",
-          "connections", "stale-probe", "node-pid", "database-url", "database-user",
+          "endpoint",
+          "token",
+          "data-dir",
+          "services",
+          "interval",
+          "duration",
+          "warmup",
+          "ttl",
+          "connections",
+          "stale-probe",
+          "node-pid",
+          "database-url",
+          "database-user",
           "database-password");
 
   /**
-   * Parses {@code args}; {@code env} supplies the token and the database password when
-   * they are not given.
+   * Parses {@code args}; {@code env} supplies the token and the database password when they are not
+   * given.
    *
    * @throws IllegalArgumentException with a one-line reason for anything wrong
    */
@@ -78,7 +89,8 @@ public record HeartbeatOptions(
     }
     Duration interval = line.duration("interval", Duration.ofSeconds(10));
     if (interval.isZero() || interval.compareTo(HeartbeatSchedule.MAX_INTERVAL) > 0) {
-      throw new IllegalArgumentException("--interval must be above zero and at most PT1H, was " + interval);
+      throw new IllegalArgumentException(
+          "--interval must be above zero and at most PT1H, was " + interval);
     }
     Duration duration = line.duration("duration", Duration.ofSeconds(60));
     if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -89,11 +101,16 @@ public record HeartbeatOptions(
     // A service heartbeating no faster than its TTL goes stale between two heartbeats.
     if (interval.compareTo(Duration.ofSeconds(ttl)) >= 0) {
       throw new IllegalArgumentException(
-          "--interval (" + interval + ") must be shorter than --ttl (" + ttl + " s), or services go stale while heartbeating");
+          "--interval ("
+              + interval
+              + ") must be shorter than --ttl ("
+              + ttl
+              + " s), or services go stale while heartbeating");
     }
     int connections = line.integer("connections", 48, 1);
     if (connections > MAX_CONNECTIONS) {
-      throw new IllegalArgumentException("--connections must be at most " + MAX_CONNECTIONS + ", was " + connections);
+      throw new IllegalArgumentException(
+          "--connections must be at most " + MAX_CONNECTIONS + ", was " + connections);
     }
     int staleProbe = line.integer("stale-probe", 20, 0);
     if (staleProbe > services) {
@@ -101,19 +118,36 @@ public record HeartbeatOptions(
           "--stale-probe (" + staleProbe + ") must not exceed --services (" + services + ")");
     }
     OptionalLong nodePid =
-        line.has("node-pid") ? OptionalLong.of(line.longInteger("node-pid", 0, 1, Long.MAX_VALUE)) : OptionalLong.empty();
-    Optional<String> databaseUrl = Optional.ofNullable(line.text("database-url", null)).map(String::trim);
+        line.has("node-pid")
+            ? OptionalLong.of(line.longInteger("node-pid", 0, 1, Long.MAX_VALUE))
+            : OptionalLong.empty();
+    Optional<String> databaseUrl =
+        Optional.ofNullable(line.text("database-url", null)).map(String::trim);
     if (databaseUrl.isPresent() && !databaseUrl.get().startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException(
-          "--database-url must be a PostgreSQL JDBC URL like jdbc:postgresql://127.0.0.1:5432/keel, was " + databaseUrl.get());
+          "--database-url must be a PostgreSQL JDBC URL like jdbc:postgresql://127.0.0.1:5432/keel,"
+              + " was "
+              + databaseUrl.get());
     }
     String databaseUser = line.text("database-user", "postgres");
     String databasePassword = line.text("database-password", env.getOrDefault("PGPASSWORD", ""));
     Optional<Path> dataDir = line.has("data-dir") ? Optional.of(line.dataDir()) : Optional.empty();
     String token = line.token(env);
     return new HeartbeatOptions(
-        endpoint, token, services, interval, duration, warmup, ttl, connections, staleProbe,
-        nodePid, databaseUrl, databaseUser, databasePassword, dataDir);
+        endpoint,
+        token,
+        services,
+        interval,
+        duration,
+        warmup,
+        ttl,
+        connections,
+        staleProbe,
+        nodePid,
+        databaseUrl,
+        databaseUser,
+        databasePassword,
+        dataDir);
   }
 
   HeartbeatSchedule schedule() {
@@ -123,16 +157,27 @@ public record HeartbeatOptions(
   /** The parameters as printed; the token and the password are never shown. */
   @Override
   public String toString() {
-    return "endpoint=" + endpoint
-        + " services=" + services
-        + " interval=" + interval
-        + " duration=" + duration
-        + " warmup=" + warmup
-        + " ttl=" + ttlSeconds + "s"
-        + " connections=" + connections
-        + " staleProbe=" + staleProbe
-        + " nodePid=" + (nodePid.isPresent() ? Long.toString(nodePid.getAsLong()) : "-")
-        + " journal=" + journalSource();
+    return "endpoint="
+        + endpoint
+        + " services="
+        + services
+        + " interval="
+        + interval
+        + " duration="
+        + duration
+        + " warmup="
+        + warmup
+        + " ttl="
+        + ttlSeconds
+        + "s"
+        + " connections="
+        + connections
+        + " staleProbe="
+        + staleProbe
+        + " nodePid="
+        + (nodePid.isPresent() ? Long.toString(nodePid.getAsLong()) : "-")
+        + " journal="
+        + journalSource();
   }
 
   /** Where journal growth is read, in words. */
@@ -140,6 +185,8 @@ public record HeartbeatOptions(
     if (databaseUrl.isPresent()) {
       return "rows of event_journal in " + databaseUrl.get();
     }
-    return dataDir.map(dir -> "bytes of " + dir.resolve(NodeJournal.H2_FILE)).orElse("not measured");
+    return dataDir
+        .map(dir -> "bytes of " + dir.resolve(NodeJournal.H2_FILE))
+        .orElse("not measured");
   }
 }

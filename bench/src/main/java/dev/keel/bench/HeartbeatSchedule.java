@@ -3,10 +3,10 @@ package dev.keel.bench;
 import java.time.Duration;
 
 /**
- * When each heartbeat of a run is due, spread evenly: within every interval, service
- * {@code n} of {@code N} is due at {@code n · interval / N}. Slot {@code k} is the run's
- * k-th heartbeat: service {@code k mod N} in interval {@code k div N}. Offsets are in
- * nanoseconds from the start of the schedule.
+ * When each heartbeat of a run is due, spread evenly: within every interval, service {@code n} of
+ * {@code N} is due at {@code n · interval / N}. Slot {@code k} is the run's k-th heartbeat: service
+ * {@code k mod N} in interval {@code k div N}. Offsets are in nanoseconds from the start of the
+ * schedule.
  *
  * <pre>{@code
  * HeartbeatSchedule s = new HeartbeatSchedule(4, Duration.ofSeconds(10));
@@ -18,14 +18,17 @@ record HeartbeatSchedule(int services, long intervalNanos) {
 
   /** Keeps {@code services × intervalNanos} within a long. */
   static final int MAX_SERVICES = 1_000_000;
+
   static final Duration MAX_INTERVAL = Duration.ofHours(1);
 
   HeartbeatSchedule {
     if (services < 1 || services > MAX_SERVICES) {
-      throw new IllegalArgumentException("services must be in [1, " + MAX_SERVICES + "], was " + services);
+      throw new IllegalArgumentException(
+          "services must be in [1, " + MAX_SERVICES + "], was " + services);
     }
     if (intervalNanos < 1 || intervalNanos > MAX_INTERVAL.toNanos()) {
-      throw new IllegalArgumentException("the interval must be positive and at most " + MAX_INTERVAL);
+      throw new IllegalArgumentException(
+          "the interval must be positive and at most " + MAX_INTERVAL);
     }
   }
 

@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The figures of one {@link HeartbeatLoad} run, as text and as the one-line JSON object
- * printed last, and what in them makes the run fail.
+ * The figures of one {@link HeartbeatLoad} run, as text and as the one-line JSON object printed
+ * last, and what in them makes the run fail.
  */
 record HeartbeatSummary(
     String runId,
@@ -33,15 +33,14 @@ record HeartbeatSummary(
     int deregisterFailed) {
 
   /**
-   * How long registering every service took, why registrations were retried, and how long
-   * after registration the heartbeat schedule caught up (sent on time again).
+   * How long registering every service took, why registrations were retried, and how long after
+   * registration the heartbeat schedule caught up (sent on time again).
    */
   record Registration(int services, long nanos, Map<String, Long> retried, long catchUpNanos) {}
 
   /**
-   * CPU time spent during the measured phase, in clock ticks: the node's (when its pid was
-   * given and it could be read at both ends), the load generator's own, and the whole
-   * machine's.
+   * CPU time spent during the measured phase, in clock ticks: the node's (when its pid was given
+   * and it could be read at both ends), the load generator's own, and the whole machine's.
    */
   record CpuUse(
       long ticksPerSecond,
@@ -49,19 +48,24 @@ record HeartbeatSummary(
       OptionalLong generatorTicks,
       Optional<ProcStat.MachineTicks> machine) {}
 
-  /** The journal's size at the start and end of the measured phase, and the types of the events written in it. */
-  record JournalGrowth(String unit, String where, long before, long after, Map<String, Long> newEventTypes) {
+  /**
+   * The journal's size at the start and end of the measured phase, and the types of the events
+   * written in it.
+   */
+  record JournalGrowth(
+      String unit, String where, long before, long after, Map<String, Long> newEventTypes) {
     long growth() {
       return after - before;
     }
   }
 
   /**
-   * Stale detection: for each silenced service, when {@code /health} first said
-   * {@code stale}, minus its last heartbeat's {@code nextHeartbeatBefore} (last heartbeat
-   * + TTL), in µs; negative means stale too early.
+   * Stale detection: for each silenced service, when {@code /health} first said {@code stale},
+   * minus its last heartbeat's {@code nextHeartbeatBefore} (last heartbeat + TTL), in µs; negative
+   * means stale too early.
    */
-  record StaleDetection(int probed, Percentiles delayMicros, int neverStale, Map<String, Long> errors) {}
+  record StaleDetection(
+      int probed, Percentiles delayMicros, int neverStale, Map<String, Long> errors) {}
 
   /** Why the run counts as failed (exit 1); empty when it passed. */
   List<String> problems() {
@@ -73,13 +77,18 @@ record HeartbeatSummary(
     journal.ifPresent(
         j -> {
           if ("events".equals(j.unit()) && j.growth() > 0) {
-            problems.add("the journal grew by " + j.growth() + " events during the measured phase " + j.newEventTypes());
+            problems.add(
+                "the journal grew by "
+                    + j.growth()
+                    + " events during the measured phase "
+                    + j.newEventTypes());
           }
         });
     stale.ifPresent(
         s -> {
           if (s.neverStale() > 0) {
-            problems.add(s.neverStale() + " of " + s.probed() + " silenced services were never seen stale");
+            problems.add(
+                s.neverStale() + " of " + s.probed() + " silenced services were never seen stale");
           }
         });
     return problems;
@@ -145,7 +154,10 @@ record HeartbeatSummary(
       ProcStat.MachineTicks m = cpu.machine().get();
       putPercent(c, "machineBusyPercent", m.total() > 0 ? 100.0 * m.busy() / m.total() : 0);
       // NaN (unknown) unless both the node's and the generator's share are known.
-      putPercent(c, "otherProcessesPercentOfOneCore", Math.max(0, corePercent(m.busy()) - generator - node));
+      putPercent(
+          c,
+          "otherProcessesPercentOfOneCore",
+          Math.max(0, corePercent(m.busy()) - generator - node));
     } else {
       c.putNull("machineBusyPercent");
       c.putNull("otherProcessesPercentOfOneCore");
@@ -190,7 +202,8 @@ record HeartbeatSummary(
     line(
         out,
         "parameters",
-        "endpoint=%s services=%d interval=%s duration=%s warmup=%s ttl=%ds connections=%d staleProbe=%d nodePid=%s",
+        "endpoint=%s services=%d interval=%s duration=%s warmup=%s ttl=%ds connections=%d"
+            + " staleProbe=%d nodePid=%s",
         p.get("endpoint").asText(),
         p.get("services").asInt(),
         p.get("interval").asText(),
@@ -220,7 +233,8 @@ record HeartbeatSummary(
     line(
         out,
         "heartbeats",
-        "%d due, %d sent, %d ok, %d unanswered; %d late (sent > %d ms after due), worst %.1f ms behind",
+        "%d due, %d sent, %d ok, %d unanswered; %d late (sent > %d ms after due), worst %.1f ms"
+            + " behind",
         r.get("offered").asLong(),
         r.get("sent").asLong(),
         r.get("ok").asLong(),
@@ -231,14 +245,17 @@ record HeartbeatSummary(
     LoadReport.printLatencyHeader(out);
     LoadReport.printLatencyRow(out, "sent", r.get("latencyMs").get("sent"));
     LoadReport.printLatencyRow(out, "due", r.get("latencyMs").get("due"));
-    out.println("  (sent: request sent -> answer; due: heartbeat's slot -> answer, includes waiting for a connection)");
+    out.println(
+        "  (sent: request sent -> answer; due: heartbeat's slot -> answer, includes waiting for a"
+            + " connection)");
     LoadReport.countsLine(out, "non-200", r.get("nonSuccessResponses"));
     LoadReport.countsLine(out, "errors", r.get("errors"));
     JsonNode c = r.get("cpu");
     line(
         out,
         "cpu",
-        "node %s, load generator %s, other processes %s (%% of one core; %d cores, machine %s busy)",
+        "node %s, load generator %s, other processes %s (%% of one core; %d cores, machine %s"
+            + " busy)",
         percent(c.get("nodePercentOfOneCore")),
         percent(c.get("generatorPercentOfOneCore")),
         percent(c.get("otherProcessesPercentOfOneCore")),
@@ -283,7 +300,11 @@ record HeartbeatSummary(
         r.get("deregistered").asInt(),
         r.get("deregisterFailed").asInt());
     JsonNode problems = r.get("problems");
-    line(out, "result", "%s", problems.isEmpty() ? "ok" : "FAILED: " + String.join("; ", texts(problems)));
+    line(
+        out,
+        "result",
+        "%s",
+        problems.isEmpty() ? "ok" : "FAILED: " + String.join("; ", texts(problems)));
   }
 
   /** NaN when the ticks are unknown. */
@@ -308,7 +329,9 @@ record HeartbeatSummary(
   }
 
   private static String percent(JsonNode value) {
-    return value == null || value.isNull() ? "-" : String.format(Locale.ROOT, "%.1f %%", value.asDouble());
+    return value == null || value.isNull()
+        ? "-"
+        : String.format(Locale.ROOT, "%.1f %%", value.asDouble());
   }
 
   private static List<String> texts(JsonNode array) {

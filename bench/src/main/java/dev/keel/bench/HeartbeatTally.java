@@ -6,15 +6,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What became of the heartbeats due in the measured window, slots {@code [firstSlot,
- * endSlot)} of the {@link HeartbeatSchedule}; heartbeats of other slots are not counted,
- * except that every 200 that arrives inside the window counts towards the rate the node
- * actually sustained. Safe to use from any thread.
+ * What became of the heartbeats due in the measured window, slots {@code [firstSlot, endSlot)} of
+ * the {@link HeartbeatSchedule}; heartbeats of other slots are not counted, except that every 200
+ * that arrives inside the window counts towards the rate the node actually sustained. Safe to use
+ * from any thread.
  *
- * <p>Two latencies per heartbeat answered 200: from sending to the answer, and from the
- * slot it was due in to the answer. They differ when the heartbeat went out late because
- * every connection was busy: that wait is the node's backlog, and only the second
- * latency shows it.
+ * <p>Two latencies per heartbeat answered 200: from sending to the answer, and from the slot it was
+ * due in to the answer. They differ when the heartbeat went out late because every connection was
+ * busy: that wait is the node's backlog, and only the second latency shows it.
  */
 final class HeartbeatTally {
 
@@ -25,8 +24,10 @@ final class HeartbeatTally {
   private final long endSlot;
   private final long windowStartNanos;
   private final long windowEndNanos;
+
   /** Microseconds per measured slot answered 200. */
   private final IndexedSamples sentMicros;
+
   private final IndexedSamples dueMicros;
   private final LongAdder sent = new LongAdder();
   private final LongAdder ok = new LongAdder();
@@ -39,7 +40,8 @@ final class HeartbeatTally {
 
   HeartbeatTally(long firstSlot, long endSlot, long windowStartNanos, long windowEndNanos) {
     if (endSlot < firstSlot || endSlot - firstSlot > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("measured slots [" + firstSlot + ", " + endSlot + ") out of range");
+      throw new IllegalArgumentException(
+          "measured slots [" + firstSlot + ", " + endSlot + ") out of range");
     }
     this.firstSlot = firstSlot;
     this.endSlot = endSlot;
@@ -65,7 +67,10 @@ final class HeartbeatTally {
     maxSendLagNanos.accumulateAndGet(lagNanos, Math::max);
   }
 
-  /** The node answered {@code status} at {@code nowNanos} to a heartbeat due at {@code dueNanos}, sent at {@code sentNanos}. */
+  /**
+   * The node answered {@code status} at {@code nowNanos} to a heartbeat due at {@code dueNanos},
+   * sent at {@code sentNanos}.
+   */
   void answered(long slot, int status, long dueNanos, long sentNanos, long nowNanos) {
     if (status == 200 && nowNanos - windowStartNanos >= 0 && nowNanos - windowEndNanos < 0) {
       okInWindow.increment();
@@ -119,7 +124,10 @@ final class HeartbeatTally {
     return maxSendLagNanos.get();
   }
 
-  /** Heartbeats of the window that got an answer or an error: when it equals {@link #offered}, nothing is pending. */
+  /**
+   * Heartbeats of the window that got an answer or an error: when it equals {@link #offered},
+   * nothing is pending.
+   */
   long done() {
     return done.sum();
   }
@@ -141,5 +149,4 @@ final class HeartbeatTally {
   Percentiles dueLatencyMicros() {
     return dueMicros.percentiles();
   }
-
 }

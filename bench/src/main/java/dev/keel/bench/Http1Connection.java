@@ -18,11 +18,11 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * One persistent HTTP/1.1 connection to one {@code http://} endpoint, for one thread at a time:
- * a plain blocking {@link Socket} (TCP_NODELAY) kept alive between exchanges. It exists because
- * the load programs share a small machine with the node they measure, and the JDK
- * {@code HttpClient} spends about a millisecond of CPU per request (selector thread, futures,
- * header objects); this spends a fraction of that.
+ * One persistent HTTP/1.1 connection to one {@code http://} endpoint, for one thread at a time: a
+ * plain blocking {@link Socket} (TCP_NODELAY) kept alive between exchanges. It exists because the
+ * load programs share a small machine with the node they measure, and the JDK {@code HttpClient}
+ * spends about a millisecond of CPU per request (selector thread, futures, header objects); this
+ * spends a fraction of that.
  *
  * <p>What it does, and no more:
  *
@@ -31,11 +31,11 @@ import java.util.TreeMap;
  *       followed. The {@code Host} header comes from the endpoint.
  *   <li>Response bodies framed by {@code Content-Length}, {@code Transfer-Encoding: chunked}, or
  *       (without either) by the server closing the connection. Interim 1xx answers are skipped.
- *   <li>{@code Connection: close} from the server (or an HTTP/1.0 answer without keep-alive):
- *       the connection is closed after the response and opened again by the next exchange.
- *   <li>A kept-alive connection the server closed while idle: when the request cannot be written
- *       or the connection ends before the first byte of the answer, the exchange is sent once
- *       more on a fresh connection. Every request of the load programs is idempotent.
+ *   <li>{@code Connection: close} from the server (or an HTTP/1.0 answer without keep-alive): the
+ *       connection is closed after the response and opened again by the next exchange.
+ *   <li>A kept-alive connection the server closed while idle: when the request cannot be written or
+ *       the connection ends before the first byte of the answer, the exchange is sent once more on
+ *       a fresh connection. Every request of the load programs is idempotent.
  *   <li>A timeout covers the whole exchange (connect, write, the answer to its last byte); when it
  *       runs out the connection is closed and {@link SocketTimeoutException} thrown.
  * </ul>
@@ -44,7 +44,10 @@ import java.util.TreeMap;
  */
 final class Http1Connection implements Closeable {
 
-  /** The answer to one exchange. Header names are case-insensitive; a repeated header keeps its first value. */
+  /**
+   * The answer to one exchange. Header names are case-insensitive; a repeated header keeps its
+   * first value.
+   */
   record Response(int status, Map<String, String> headers, byte[] body) {
 
     Optional<String> header(String name) {
@@ -71,14 +74,17 @@ final class Http1Connection implements Closeable {
   private InputStream in;
   private OutputStream out;
   private int connectsTotal;
+
   /** Whether the answer being read came as HTTP/1.0. */
   private boolean http10;
 
   private final byte[] buf = new byte[8192];
   private int pos;
   private int lim;
+
   /** Whether any byte of the current answer has been read. */
   private boolean answerStarted;
+
   private long exchangeDeadlineNanos;
 
   Http1Connection(URI endpoint, Duration connectTimeout) {
@@ -106,7 +112,12 @@ final class Http1Connection implements Closeable {
    * @throws SocketTimeoutException when {@code timeout} ran out (the connection is closed)
    * @throws IOException when the connection failed; the connection is closed
    */
-  Response exchange(String method, String pathAndQuery, Map<String, String> headers, byte[] body, Duration timeout)
+  Response exchange(
+      String method,
+      String pathAndQuery,
+      Map<String, String> headers,
+      byte[] body,
+      Duration timeout)
       throws IOException {
     byte[] request = encode(method, pathAndQuery, headers, body);
     exchangeDeadlineNanos = System.nanoTime() + timeout.toNanos();
@@ -208,7 +219,8 @@ final class Http1Connection implements Closeable {
 
   // ---- request ----
 
-  private byte[] encode(String method, String pathAndQuery, Map<String, String> headers, byte[] body) {
+  private byte[] encode(
+      String method, String pathAndQuery, Map<String, String> headers, byte[] body) {
     if (!pathAndQuery.startsWith("/")) {
       throw new IllegalArgumentException("request target must start with /: " + pathAndQuery);
     }
@@ -216,7 +228,10 @@ final class Http1Connection implements Closeable {
     head.append(checked(method)).append(' ').append(checked(pathAndQuery)).append(" HTTP/1.1\r\n");
     head.append("Host: ").append(hostHeader).append("\r\n");
     for (Map.Entry<String, String> header : headers.entrySet()) {
-      head.append(checked(header.getKey())).append(": ").append(checked(header.getValue())).append("\r\n");
+      head.append(checked(header.getKey()))
+          .append(": ")
+          .append(checked(header.getValue()))
+          .append("\r\n");
     }
     if (body != null) {
       head.append("Content-Length: ").append(body.length).append("\r\n");
@@ -236,7 +251,8 @@ final class Http1Connection implements Closeable {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c == '\r' || c == '\n' || c > 0xFF) {
-        throw new IllegalArgumentException("a request line or header holds a line break or a non-Latin-1 character");
+        throw new IllegalArgumentException(
+            "a request line or header holds a line break or a non-Latin-1 character");
       }
     }
     return text;
@@ -425,8 +441,8 @@ final class Http1Connection implements Closeable {
   }
 
   /**
-   * Reads more bytes into the empty buffer, within what is left of the exchange's timeout.
-   * At the end of the stream: false, or {@link EOFException} when {@code required}.
+   * Reads more bytes into the empty buffer, within what is left of the exchange's timeout. At the
+   * end of the stream: false, or {@link EOFException} when {@code required}.
    */
   private boolean fill(boolean required) throws IOException {
     long left = millisLeft();
@@ -437,7 +453,10 @@ final class Http1Connection implements Closeable {
     int n = in.read(buf, 0, buf.length);
     if (n < 0) {
       if (required) {
-        throw new EOFException(answerStarted ? "connection closed in the middle of the answer" : "connection closed before the answer");
+        throw new EOFException(
+            answerStarted
+                ? "connection closed in the middle of the answer"
+                : "connection closed before the answer");
       }
       return false;
     }

@@ -25,7 +25,8 @@ final class IdempotencyCounter implements AutoCloseable {
 
   private final ConcurrentLinkedQueue<StepBodyRuns.Call> calls = new ConcurrentLinkedQueue<>();
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newCachedThreadPool(new DaemonThreads("fault-counter"));
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(new DaemonThreads("fault-counter"));
 
   private IdempotencyCounter(HttpServer server) {
     this.server = server;
@@ -33,7 +34,8 @@ final class IdempotencyCounter implements AutoCloseable {
 
   /** Listens on a free port of 127.0.0.1. */
   static IdempotencyCounter start() throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
     IdempotencyCounter counter = new IdempotencyCounter(server);
     server.createContext("/work", counter::work);
     server.setExecutor(counter.executor);
@@ -52,7 +54,10 @@ final class IdempotencyCounter implements AutoCloseable {
   }
 
   private void work(HttpExchange exchange) throws IOException {
-    calls.add(new StepBodyRuns.Call(String.valueOf(exchange.getRequestHeaders().getFirst("Idempotency-Key")), Instant.now()));
+    calls.add(
+        new StepBodyRuns.Call(
+            String.valueOf(exchange.getRequestHeaders().getFirst("Idempotency-Key")),
+            Instant.now()));
     try (InputStream in = exchange.getRequestBody()) {
       in.readAllBytes();
     }

@@ -4,9 +4,8 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * At most one sample per index (a workflow, a heartbeat slot), written from any thread;
- * an index without a sample is left out of the {@link Percentiles}. Samples are never
- * negative.
+ * At most one sample per index (a workflow, a heartbeat slot), written from any thread; an index
+ * without a sample is left out of the {@link Percentiles}. Samples are never negative.
  */
 final class IndexedSamples {
 

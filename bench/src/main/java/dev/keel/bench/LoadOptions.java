@@ -6,8 +6,8 @@ import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
- * The command line of {@link WorkflowLoad}, read once. {@code --name value} and
- * {@code --name=value} are both accepted.
+ * The command line of {@link WorkflowLoad}, read once. {@code --name value} and {@code
+ * --name=value} are both accepted.
  */
 public record LoadOptions(
     java.util.List<URI> endpoints,
@@ -37,8 +37,15 @@ public record LoadOptions(
 
   private static final Set<String> NAMES =
       Set.of(
-          "endpoint", "token", "data-dir", "workflows", "concurrency", "rate", "workflow",
-          "warmup", "max-seconds");
+          "endpoint",
+          "token",
+          "data-dir",
+          "workflows",
+          "concurrency",
+          "rate",
+          "workflow",
+          "warmup",
+          "max-seconds");
 
   /**
    * Parses {@code args}; {@code env} supplies the token when {@code --token} is absent.
@@ -51,7 +58,8 @@ public record LoadOptions(
     for (URI endpoint : endpoints) {
       if (!"http".equals(endpoint.getScheme())) {
         throw new IllegalArgumentException(
-            "--endpoint must be an http:// URL: WorkflowLoad's own HTTP/1.1 client has no TLS, was " + endpoint);
+            "--endpoint must be an http:// URL: WorkflowLoad's own HTTP/1.1 client has no TLS, was "
+                + endpoint);
       }
     }
     int workflows = line.integer("workflows", 2000, 1);
@@ -62,7 +70,8 @@ public record LoadOptions(
     if (line.has("rate")) {
       double r = line.number("rate");
       if (!(r > 0) || Double.isInfinite(r)) {
-        throw new IllegalArgumentException("--rate must be a positive number, was " + line.text("rate", ""));
+        throw new IllegalArgumentException(
+            "--rate must be a positive number, was " + line.text("rate", ""));
       }
       rate = OptionalDouble.of(r);
     }
@@ -71,7 +80,8 @@ public record LoadOptions(
       throw new IllegalArgumentException("--workflow must not be empty");
     }
     String token = line.token(env);
-    return new LoadOptions(endpoints, token, workflows, concurrency, rate, workflow, warmup, maxSeconds);
+    return new LoadOptions(
+        endpoints, token, workflows, concurrency, rate, workflow, warmup, maxSeconds);
   }
 
   /** The first node: the only one unless several were given. */

@@ -8,15 +8,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What every closed-loop phase of a load program (warm-up or measured) counts; every field
- * is safe to touch from any worker. Programs add their own outcomes and samples.
+ * What every closed-loop phase of a load program (warm-up or measured) counts; every field is safe
+ * to touch from any worker. Programs add their own outcomes and samples.
  */
 abstract class LoadPhase {
 
   /** In ids and slugs: {@code w} for the warm-up, {@code m} for the measured phase. */
   final String label;
+
   /** In progress lines. */
   final String name;
+
   final int size;
   final AtomicInteger next = new AtomicInteger();
   final AtomicInteger started = new AtomicInteger();

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The parts every load program's report shares: the machine note, latency rows in ms
- * from microsecond samples, counts by kind, and the JSON line printed last.
+ * The parts every load program's report shares: the machine note, latency rows in ms from
+ * microsecond samples, counts by kind, and the JSON line printed last.
  */
 final class LoadReport {
 
@@ -67,7 +67,10 @@ final class LoadReport {
     line(out, label, "%s", counts.isEmpty() ? "none" : counts);
   }
 
-  /** {@code count}, p50, p90, p99 and max in ms (three decimals) of microsecond samples; null where empty. */
+  /**
+   * {@code count}, p50, p90, p99 and max in ms (three decimals) of microsecond samples; null where
+   * empty.
+   */
   static ObjectNode latencyMs(Percentiles micros) {
     ObjectNode node = JSON.createObjectNode();
     node.put("count", micros.count());
@@ -75,7 +78,8 @@ final class LoadReport {
       if (micros.isEmpty()) {
         node.putNull(name);
       } else {
-        long value = "max".equals(name) ? micros.max() : micros.value(Double.parseDouble(name.substring(1)));
+        long value =
+            "max".equals(name) ? micros.max() : micros.value(Double.parseDouble(name.substring(1)));
         node.put(name, round(value / 1000.0, 3));
       }
     }
@@ -115,7 +119,9 @@ final class LoadReport {
   }
 
   static String ms(JsonNode value) {
-    return value == null || value.isNull() ? "-" : String.format(Locale.ROOT, "%.1f", value.asDouble());
+    return value == null || value.isNull()
+        ? "-"
+        : String.format(Locale.ROOT, "%.1f", value.asDouble());
   }
 
   static double seconds(long nanos) {

@@ -34,10 +34,19 @@ import java.util.stream.IntStream;
 final class LocalCluster implements AutoCloseable {
 
   /** What every node is started with; {@code nodes} is how many the cluster may have. */
-  record Settings(int nodes, Path jar, Path workDir, String nodeJavaOptions, String databaseUrl, String databaseUser,
-                  Duration leaseTimeout) {}
+  record Settings(
+      int nodes,
+      Path jar,
+      Path workDir,
+      String nodeJavaOptions,
+      String databaseUrl,
+      String databaseUser,
+      Duration leaseTimeout) {}
 
-  /** Where node {@code node} (0-based) runs: the address it binds, and the command prefix that puts it there. */
+  /**
+   * Where node {@code node} (0-based) runs: the address it binds, and the command prefix that puts
+   * it there.
+   */
   interface Placement {
     String host(int node);
 
@@ -71,18 +80,28 @@ final class LocalCluster implements AutoCloseable {
   private final Process[] processes;
   private final int[] starts;
   private final List<Path> logs = new CopyOnWriteArrayList<>();
+
   /** Every node start: for telling which formation happened beside a living cluster. */
   private final List<NodeStart> nodeStarts = new CopyOnWriteArrayList<>();
+
   /** Nodes the bench itself stopped (SIGKILL, SIGTERM) and has not started again yet. */
   private final boolean[] stoppedOnPurpose;
+
   /** Node starts that exited by themselves (downed, fenced), as the supervisor saw them. */
   private final List<String> selfStops = new CopyOnWriteArrayList<>();
 
-  private record NodeStart(int node, Path log, Instant started, Process process, java.util.concurrent.atomic.AtomicReference<Instant> exited) {}
+  private record NodeStart(
+      int node,
+      Path log,
+      Instant started,
+      Process process,
+      java.util.concurrent.atomic.AtomicReference<Instant> exited) {}
+
   private final HttpClient http = NodeHttp.client();
   private final Thread killOnExit = new Thread(this::killAll, "kill-keel-nodes");
 
-  private LocalCluster(Settings options, Placement placement, String token, Path jar) throws IOException {
+  private LocalCluster(Settings options, Placement placement, String token, Path jar)
+      throws IOException {
     this.options = options;
     this.placement = placement;
     this.token = token;
@@ -106,14 +125,25 @@ final class LocalCluster implements AutoCloseable {
    * work directory first, so that a build beside the bench cannot change it under a running node.
    */
   static LocalCluster prepare(FaultOptions options, String token) throws IOException {
-    return prepare(new Settings(options.nodes(), options.jar(), options.workDir(), options.nodeJavaOptions(),
-        options.databaseUrl(), options.databaseUser(), options.leaseTimeout()), Placement.loopback(), token);
+    return prepare(
+        new Settings(
+            options.nodes(),
+            options.jar(),
+            options.workDir(),
+            options.nodeJavaOptions(),
+            options.databaseUrl(),
+            options.databaseUser(),
+            options.leaseTimeout()),
+        Placement.loopback(),
+        token);
   }
 
   /** As {@link #prepare(FaultOptions, String)}, each node where {@code placement} puts it. */
-  static LocalCluster prepare(Settings options, Placement placement, String token) throws IOException {
+  static LocalCluster prepare(Settings options, Placement placement, String token)
+      throws IOException {
     if (!Files.isRegularFile(options.jar())) {
-      throw new IllegalArgumentException("no node jar at " + options.jar() + "; build it with mvn -B -q -DskipTests package");
+      throw new IllegalArgumentException(
+          "no node jar at " + options.jar() + "; build it with mvn -B -q -DskipTests package");
     }
     Files.createDirectories(options.workDir().resolve("logs"));
     Path copy = options.workDir().resolve("keel.jar");
@@ -138,19 +168,47 @@ final class LocalCluster implements AutoCloseable {
     return List.copyOf(logs);
   }
 
-  /** Starts node {@code node} (0 is the first seed node); its output goes to a log of this start's own. */
+  /**
+   * Starts node {@code node} (0 is the first seed node); its output goes to a log of this start's
+   * own.
+   */
   synchronized void start(int node) throws IOException {
-    String seeds = IntStream.range(0, size()).mapToObj(n -> placement.host(n) + ":" + clusterPorts[n]).collect(Collectors.joining(","));
+    String seeds =
+        IntStream.range(0, size())
+            .mapToObj(n -> placement.host(n) + ":" + clusterPorts[n])
+            .collect(Collectors.joining(","));
     List<String> command = new ArrayList<>(placement.launcher(node));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    if (!options.nodeJavaOptions().isEmpty()) command.addAll(Arrays.asList(options.nodeJavaOptions().split("\\s+")));
-    command.addAll(List.of("-jar", jar.toString(), "server", "--host", placement.host(node),
-        "--http-port", Integer.toString(httpPorts[node]), "--cluster-port", Integer.toString(clusterPorts[node]),
-        "--seed-nodes", seeds, "--data-dir", options.workDir().resolve("node-" + (node + 1)).toString(),
-        "--database-url", options.databaseUrl(), "--database-user", options.databaseUser(),
-        "--cluster-lease-timeout", options.leaseTimeout().toMillis() + "ms"));
-    Path log = options.workDir().resolve("logs").resolve(String.format("node-%d-start-%02d.log", node + 1, ++starts[node]));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    if (!options.nodeJavaOptions().isEmpty())
+      command.addAll(Arrays.asList(options.nodeJavaOptions().split("\\s+")));
+    command.addAll(
+        List.of(
+            "-jar",
+            jar.toString(),
+            "server",
+            "--host",
+            placement.host(node),
+            "--http-port",
+            Integer.toString(httpPorts[node]),
+            "--cluster-port",
+            Integer.toString(clusterPorts[node]),
+            "--seed-nodes",
+            seeds,
+            "--data-dir",
+            options.workDir().resolve("node-" + (node + 1)).toString(),
+            "--database-url",
+            options.databaseUrl(),
+            "--database-user",
+            options.databaseUser(),
+            "--cluster-lease-timeout",
+            options.leaseTimeout().toMillis() + "ms"));
+    Path log =
+        options
+            .workDir()
+            .resolve("logs")
+            .resolve(String.format("node-%d-start-%02d.log", node + 1, ++starts[node]));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
     String password = env.get("KEEL_DATABASE_PASSWORD");
     env.keySet().removeIf(k -> k.startsWith("KEEL_"));
@@ -160,15 +218,21 @@ final class LocalCluster implements AutoCloseable {
     Process process = builder.start();
     processes[node] = process;
     stoppedOnPurpose[node] = false;
-    java.util.concurrent.atomic.AtomicReference<Instant> exited = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Instant> exited =
+        new java.util.concurrent.atomic.AtomicReference<>();
     process.onExit().thenRun(() -> exited.set(Instant.now()));
     nodeStarts.add(new NodeStart(node, log, Instant.now(), process, exited));
   }
 
-  /** Every node start so far: which node, when it became a member (from its log) and when it exited. */
+  /**
+   * Every node start so far: which node, when it became a member (from its log) and when it exited.
+   */
   List<SecondClusters.Life> lives() {
-    Map<Path, Instant> members = NodeLogs.fromStart().firstLineTimes(logs(), NodeLogs.BECAME_MEMBER);
-    return nodeStarts.stream().map(s -> new SecondClusters.Life(s.node(), members.get(s.log()), s.exited().get())).toList();
+    Map<Path, Instant> members =
+        NodeLogs.fromStart().firstLineTimes(logs(), NodeLogs.BECAME_MEMBER);
+    return nodeStarts.stream()
+        .map(s -> new SecondClusters.Life(s.node(), members.get(s.log()), s.exited().get()))
+        .toList();
   }
 
   /** The node whose start wrote {@code log}. */
@@ -187,15 +251,16 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * As a supervisor would (systemd's {@code Restart=on-failure}, Kubernetes): starts again every node
-   * that exited without the bench stopping it, such as one downed by the split-brain resolver or
-   * fenced (exit code 1).
+   * As a supervisor would (systemd's {@code Restart=on-failure}, Kubernetes): starts again every
+   * node that exited without the bench stopping it, such as one downed by the split-brain resolver
+   * or fenced (exit code 1).
    */
   private synchronized void restartSelfStopped() throws IOException {
     for (int node = 0; node < size(); node++) {
       Process p = processes[node];
       if (p != null && !p.isAlive() && !stoppedOnPurpose[node]) {
-        selfStops.add("node " + (node + 1) + " exited with " + p.exitValue() + " at " + Instant.now());
+        selfStops.add(
+            "node " + (node + 1) + " exited with " + p.exitValue() + " at " + Instant.now());
         start(node);
       }
     }
@@ -214,13 +279,19 @@ final class LocalCluster implements AutoCloseable {
     processes[node].destroy();
   }
 
-  /** The exit code once the node has exited by itself, or -1 if it still runs after {@code deadline}. */
+  /**
+   * The exit code once the node has exited by itself, or -1 if it still runs after {@code
+   * deadline}.
+   */
   int awaitExit(int node, Duration deadline) throws InterruptedException {
     Process p = processes[node];
     return p.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS) ? p.exitValue() : -1;
   }
 
-  /** SIGSTOP: the process keeps its sockets (the kernel still accepts connections) and answers nothing, as in a long pause. */
+  /**
+   * SIGSTOP: the process keeps its sockets (the kernel still accepts connections) and answers
+   * nothing, as in a long pause.
+   */
   void pause(int node) throws IOException, InterruptedException {
     signal(node, "-STOP");
   }
@@ -233,17 +304,27 @@ final class LocalCluster implements AutoCloseable {
   private void signal(int node, String signal) throws IOException, InterruptedException {
     Process p = processes[node];
     if (!p.isAlive()) return;
-    int code = new ProcessBuilder("kill", signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+    int code =
+        new ProcessBuilder("kill", signal, Long.toString(p.pid())).inheritIO().start().waitFor();
     if (code != 0) throw new IOException("kill " + signal + " " + p.pid() + " exited with " + code);
   }
 
-  /** Until the current start of {@code node} has logged a line containing {@code text}; false at the deadline. */
+  /**
+   * Until the current start of {@code node} has logged a line containing {@code text}; false at the
+   * deadline.
+   */
   boolean awaitLog(int node, String text, Duration deadline) throws InterruptedException {
-    Path log = options.workDir().resolve("logs").resolve(String.format("node-%d-start-%02d.log", node + 1, starts[node]));
+    Path log =
+        options
+            .workDir()
+            .resolve("logs")
+            .resolve(String.format("node-%d-start-%02d.log", node + 1, starts[node]));
     Instant until = Instant.now().plus(deadline);
     while (Instant.now().isBefore(until) && processes[node].isAlive()) {
       try {
-        if (Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(text)) return true;
+        if (Files.exists(log)
+            && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(text))
+          return true;
       } catch (IOException e) {
         // Being written: read again.
       }
@@ -271,18 +352,24 @@ final class LocalCluster implements AutoCloseable {
 
   /** The nodes started and not stopped on purpose since: those a cluster of all should hold. */
   synchronized List<Integer> running() {
-    return IntStream.range(0, size()).filter(n -> processes[n] != null && !stoppedOnPurpose[n]).boxed().toList();
+    return IntStream.range(0, size())
+        .filter(n -> processes[n] != null && !stoppedOnPurpose[n])
+        .boxed()
+        .toList();
   }
 
   private String notOneClusterOfAll() throws InterruptedException {
     List<Integer> running = running();
     for (int node : running) {
-      if (!processes[node].isAlive()) return "node " + (node + 1) + " exited with " + processes[node].exitValue();
+      if (!processes[node].isAlive())
+        return "node " + (node + 1) + " exited with " + processes[node].exitValue();
       try {
         HttpResponse<String> ready = get(node, "/ready");
-        if (ready.statusCode() != 200) return "node " + (node + 1) + " /ready answered " + ready.statusCode();
+        if (ready.statusCode() != 200)
+          return "node " + (node + 1) + " /ready answered " + ready.statusCode();
         HttpResponse<String> view = get(node, "/api/v1/cluster");
-        if (view.statusCode() != 200) return "node " + (node + 1) + " /api/v1/cluster answered " + view.statusCode();
+        if (view.statusCode() != 200)
+          return "node " + (node + 1) + " /api/v1/cluster answered " + view.statusCode();
         JsonNode members = LoadReport.JSON.readTree(view.body()).path("members");
         long up = 0;
         for (JsonNode m : members) if (m.path("status").asText().equals("up")) up++;
@@ -309,7 +396,8 @@ final class LocalCluster implements AutoCloseable {
       try {
         HttpResponse<String> view = processes[node].isAlive() ? get(node, "/api/v1/cluster") : null;
         if (view != null && view.statusCode() == 200) {
-          JsonNode counts = LoadReport.JSON.readTree(view.body()).path("shardCounts").path("workflow");
+          JsonNode counts =
+              LoadReport.JSON.readTree(view.body()).path("shardCounts").path("workflow");
           int min = Integer.MAX_VALUE;
           int max = 0;
           for (JsonNode count : counts) {
@@ -326,19 +414,31 @@ final class LocalCluster implements AutoCloseable {
     return null;
   }
 
-  /** {@code GET /api/v1/cluster} of {@code node}: members, and where each entity type's shards are. */
+  /**
+   * {@code GET /api/v1/cluster} of {@code node}: members, and where each entity type's shards are.
+   */
   JsonNode clusterView(int node) throws IOException, InterruptedException {
     HttpResponse<String> view = get(node, "/api/v1/cluster");
-    if (view.statusCode() != 200) throw new IOException("node " + (node + 1) + " /api/v1/cluster answered " + view.statusCode());
+    if (view.statusCode() != 200)
+      throw new IOException(
+          "node " + (node + 1) + " /api/v1/cluster answered " + view.statusCode());
     return LoadReport.JSON.readTree(view.body());
   }
 
   private HttpResponse<String> get(int node, String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(uri(node) + path)).timeout(REQUEST_TIMEOUT)
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(uri(node) + path))
+            .timeout(REQUEST_TIMEOUT)
+            .header("Authorization", "Bearer " + token)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
-  /** SIGCONT to any stopped node, then SIGTERM to all, and waits for them to leave; SIGKILL to those that do not. */
+  /**
+   * SIGCONT to any stopped node, then SIGTERM to all, and waits for them to leave; SIGKILL to those
+   * that do not.
+   */
   @Override
   public void close() throws InterruptedException {
     java.util.Arrays.fill(stoppedOnPurpose, true);

@@ -11,28 +11,30 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * How the load programs talk to the node: one JDK {@link HttpClient} speaking HTTP/1.1
- * that never follows a redirect (so only {@code --endpoint} is ever contacted), the wait
- * for {@code /ready}, and {@code Retry-After}.
+ * How the load programs talk to the node: one JDK {@link HttpClient} speaking HTTP/1.1 that never
+ * follows a redirect (so only {@code --endpoint} is ever contacted), the wait for {@code /ready},
+ * and {@code Retry-After}.
  */
 final class NodeHttp {
 
   /** How long a load program waits for {@code /ready} before it gives up. */
   static final Duration READY_WAIT = Duration.ofSeconds(30);
+
   /** Consecutive transient errors (I/O, timeout, 429, 503) tolerated on one idempotent request. */
   static final int TRANSIENT_RETRIES = 5;
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration READY_POLL = Duration.ofMillis(500);
   private static final Duration READY_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
   /** The longest {@code Retry-After} honoured; a load program must not sleep through its run. */
   private static final long MAX_RETRY_AFTER_SECONDS = 5;
 
   private NodeHttp() {}
 
   /**
-   * Keeps at most {@code connections} idle connections. It must run before the first
-   * client is built: the JDK reads the property once.
+   * Keeps at most {@code connections} idle connections. It must run before the first client is
+   * built: the JDK reads the property once.
    */
   static void limitConnectionPool(int connections) {
     if (System.getProperty("jdk.httpclient.connectionPoolSize") == null) {
@@ -49,10 +51,11 @@ final class NodeHttp {
   }
 
   /**
-   * Polls {@code <endpoint>/ready} until it answers 200 or {@code System.nanoTime()} passes
-   * {@code untilNanos}; returns null once ready, else why not, in one line.
+   * Polls {@code <endpoint>/ready} until it answers 200 or {@code System.nanoTime()} passes {@code
+   * untilNanos}; returns null once ready, else why not, in one line.
    */
-  static String awaitReady(HttpClient http, URI endpoint, long untilNanos) throws InterruptedException {
+  static String awaitReady(HttpClient http, URI endpoint, long untilNanos)
+      throws InterruptedException {
     URI ready = URI.create(endpoint + "/ready");
     long since = System.nanoTime();
     String last;

@@ -13,17 +13,20 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The node's event journal as the load programs see it from outside: on PostgreSQL the
- * rows of {@code event_journal} (the table of {@code persistence}'s
- * {@code db/keel/postgres/V1__journal.sql}), counted over JDBC; on the embedded H2 only
- * the size of its file, which the node holds open.
+ * The node's event journal as the load programs see it from outside: on PostgreSQL the rows of
+ * {@code event_journal} (the table of {@code persistence}'s {@code
+ * db/keel/postgres/V1__journal.sql}), counted over JDBC; on the embedded H2 only the size of its
+ * file, which the node holds open.
  */
 interface NodeJournal extends AutoCloseable {
 
   /** The embedded database's file in the node's data directory. */
   String H2_FILE = "keel.mv.db";
 
-  /** The journal's size at one moment; {@code lastOrdering} is the newest event's position, 0 where unknown. */
+  /**
+   * The journal's size at one moment; {@code lastOrdering} is the newest event's position, 0 where
+   * unknown.
+   */
   record Reading(long size, long lastOrdering) {}
 
   /** What {@link Reading#size} counts: {@code events} or {@code bytes}. */
@@ -31,7 +34,10 @@ interface NodeJournal extends AutoCloseable {
 
   Reading read() throws IOException, SQLException;
 
-  /** The events written after {@code from} up to {@code to}, counted by type; empty where types cannot be read. */
+  /**
+   * The events written after {@code from} up to {@code to}, counted by type; empty where types
+   * cannot be read.
+   */
   Map<String, Long> eventTypesBetween(Reading from, Reading to) throws SQLException;
 
   @Override
@@ -67,7 +73,9 @@ interface NodeJournal extends AutoCloseable {
     @Override
     public Reading read() throws SQLException {
       try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT count(*), coalesce(max(ordering), 0) FROM event_journal")) {
+          ResultSet rows =
+              statement.executeQuery(
+                  "SELECT count(*), coalesce(max(ordering), 0) FROM event_journal")) {
         rows.next();
         return new Reading(rows.getLong(1), rows.getLong(2));
       }
@@ -78,8 +86,8 @@ interface NodeJournal extends AutoCloseable {
       Map<String, Long> types = new TreeMap<>();
       try (PreparedStatement statement =
           connection.prepareStatement(
-              "SELECT event_ser_manifest, count(*) FROM event_journal WHERE ordering > ? AND ordering <= ?"
-                  + " GROUP BY event_ser_manifest")) {
+              "SELECT event_ser_manifest, count(*) FROM event_journal WHERE ordering > ? AND"
+                  + " ordering <= ? GROUP BY event_ser_manifest")) {
         statement.setLong(1, from.lastOrdering());
         statement.setLong(2, to.lastOrdering());
         try (ResultSet rows = statement.executeQuery()) {
@@ -101,7 +109,10 @@ interface NodeJournal extends AutoCloseable {
     }
   }
 
-  /** The size of the H2 file: it grows with the journal, and also with the read models and page churn. */
+  /**
+   * The size of the H2 file: it grows with the journal, and also with the read models and page
+   * churn.
+   */
   final class FileBytes implements NodeJournal {
     private final Path file;
 

@@ -17,15 +17,25 @@ import java.util.stream.Stream;
  */
 final class NodeLogs {
 
-  /** Keel's lease keeper forming a cluster, or Pekko doing so by itself (seed nodes, {@code Join} to self). */
-  static final Predicate<String> FORMED_CLUSTER = line -> line.contains("cluster forming") || line.contains("forming new cluster");
+  /**
+   * Keel's lease keeper forming a cluster, or Pekko doing so by itself (seed nodes, {@code Join} to
+   * self).
+   */
+  static final Predicate<String> FORMED_CLUSTER =
+      line -> line.contains("cluster forming") || line.contains("forming new cluster");
+
   /** A node start that became a member: Pekko's welcome on joining, or a formation. */
-  static final Predicate<String> BECAME_MEMBER = line -> line.contains("Welcome from") || FORMED_CLUSTER.test(line);
+  static final Predicate<String> BECAME_MEMBER =
+      line -> line.contains("Welcome from") || FORMED_CLUSTER.test(line);
+
   /** A node that found another cluster holding the journal. */
   static final Predicate<String> FENCED = line -> line.contains("cluster fenced");
+
   /** Two writers met in the journal: the primary key refused one of them. */
-  static final Predicate<String> JOURNAL_CONFLICT = line -> line.contains("duplicate key value violates unique constraint")
-      && line.contains("journal");
+  static final Predicate<String> JOURNAL_CONFLICT =
+      line ->
+          line.contains("duplicate key value violates unique constraint")
+              && line.contains("journal");
 
   private final Map<Path, Long> marks;
 
@@ -38,7 +48,10 @@ final class NodeLogs {
     return new NodeLogs(Map.of());
   }
 
-  /** A mark at the current end of each of {@code files}; a file started later is read from its start. */
+  /**
+   * A mark at the current end of each of {@code files}; a file started later is read from its
+   * start.
+   */
   static NodeLogs markEnds(List<Path> files) {
     Map<Path, Long> marks = new HashMap<>();
     for (Path file : files) marks.put(file, (long) lines(file).size());
@@ -61,12 +74,17 @@ final class NodeLogs {
 
   /**
    * Of {@code files}, those with a line matching {@code what} after their mark, with the time the
-   * first such line begins with (the log's ISO-8601 timestamp); files whose line has none are left out.
+   * first such line begins with (the log's ISO-8601 timestamp); files whose line has none are left
+   * out.
    */
   Map<Path, java.time.Instant> firstLineTimes(List<Path> files, Predicate<String> what) {
     Map<Path, java.time.Instant> times = new HashMap<>();
     for (Path file : files) {
-      linesSinceMark(file).filter(what).findFirst().flatMap(NodeLogs::timestamp).ifPresent(at -> times.put(file, at));
+      linesSinceMark(file)
+          .filter(what)
+          .findFirst()
+          .flatMap(NodeLogs::timestamp)
+          .ifPresent(at -> times.put(file, at));
     }
     return times;
   }
@@ -74,7 +92,8 @@ final class NodeLogs {
   static java.util.Optional<java.time.Instant> timestamp(String line) {
     int space = line.indexOf(' ');
     try {
-      return java.util.Optional.of(java.time.Instant.parse(space < 0 ? line : line.substring(0, space)));
+      return java.util.Optional.of(
+          java.time.Instant.parse(space < 0 ? line : line.substring(0, space)));
     } catch (java.time.format.DateTimeParseException e) {
       return java.util.Optional.empty();
     }

@@ -3,9 +3,9 @@ package dev.keel.bench;
 import java.util.Arrays;
 
 /**
- * Nearest-rank percentiles over a fixed set of samples: the p-th percentile is the
- * smallest sample such that at least p % of all samples are less than or equal to it,
- * so every figure reported is a value that was actually observed.
+ * Nearest-rank percentiles over a fixed set of samples: the p-th percentile is the smallest sample
+ * such that at least p % of all samples are less than or equal to it, so every figure reported is a
+ * value that was actually observed.
  *
  * <pre>{@code
  * Percentiles p = Percentiles.of(new long[] {30, 10, 20});
@@ -37,8 +37,8 @@ public final class Percentiles {
   }
 
   /**
-   * The p-th percentile, {@code 0 < p <= 100}: the sample at 1-based rank
-   * {@code ceil(p / 100 * n)}.
+   * The p-th percentile, {@code 0 < p <= 100}: the sample at 1-based rank {@code ceil(p / 100 *
+   * n)}.
    *
    * @throws IllegalStateException when there are no samples
    */

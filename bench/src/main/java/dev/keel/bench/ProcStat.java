@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * CPU time as Linux counts it in {@code /proc}, in clock ticks: the user and system time
- * of one process ({@code /proc/<pid>/stat}) and the busy and total time of the whole
- * machine (the {@code cpu} line of {@code /proc/stat}).
+ * CPU time as Linux counts it in {@code /proc}, in clock ticks: the user and system time of one
+ * process ({@code /proc/<pid>/stat}) and the busy and total time of the whole machine (the {@code
+ * cpu} line of {@code /proc/stat}).
  *
  * <pre>{@code
  * long before = ProcStat.processTicks(ProcStat.read(Path.of("/proc/1234/stat")));
@@ -44,28 +44,30 @@ final class ProcStat {
   }
 
   /**
-   * {@code utime + stime} of a {@code /proc/<pid>/stat} line. The command name (field 2)
-   * is in parentheses and may itself hold spaces and parentheses, so fields are counted
-   * from the last {@code ')'}: utime and stime are fields 14 and 15.
+   * {@code utime + stime} of a {@code /proc/<pid>/stat} line. The command name (field 2) is in
+   * parentheses and may itself hold spaces and parentheses, so fields are counted from the last
+   * {@code ')'}: utime and stime are fields 14 and 15.
    *
    * @throws IllegalArgumentException for text that is not such a line
    */
   static long processTicks(String stat) {
     int close = stat.lastIndexOf(')');
     if (close < 0) {
-      throw new IllegalArgumentException("not a /proc/<pid>/stat line: no command name in parentheses");
+      throw new IllegalArgumentException(
+          "not a /proc/<pid>/stat line: no command name in parentheses");
     }
     // After ") " come field 3 (state), 4, 5, …: utime (14) is at index 11, stime (15) at 12.
     String[] fields = stat.substring(close + 1).trim().split("\\s+");
     if (fields.length < 13) {
-      throw new IllegalArgumentException("not a /proc/<pid>/stat line: only " + (fields.length + 2) + " fields");
+      throw new IllegalArgumentException(
+          "not a /proc/<pid>/stat line: only " + (fields.length + 2) + " fields");
     }
     return number(fields[11], "utime") + number(fields[12], "stime");
   }
 
   /**
-   * The first ({@code cpu}) line of {@code /proc/stat}: user nice system idle iowait irq
-   * softirq steal, summed; guest time is already part of user time and is not added.
+   * The first ({@code cpu}) line of {@code /proc/stat}: user nice system idle iowait irq softirq
+   * steal, summed; guest time is already part of user time and is not added.
    */
   static MachineTicks machineTicks(String procStat) {
     String first = procStat.lines().findFirst().orElse("");
@@ -81,7 +83,10 @@ final class ProcStat {
     return new MachineTicks(total - idle, total);
   }
 
-  /** {@code ticks} of CPU time spent during {@code nanos} of wall time, as % of one core (200 = two cores busy). */
+  /**
+   * {@code ticks} of CPU time spent during {@code nanos} of wall time, as % of one core (200 = two
+   * cores busy).
+   */
   static double percentOfOneCore(long ticks, long ticksPerSecond, long nanos) {
     if (nanos <= 0) {
       return 0;
@@ -93,7 +98,8 @@ final class ProcStat {
   static long clockTicksPerSecond() {
     try {
       Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
-      String out = new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      String out =
+          new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
       if (getconf.waitFor(5, TimeUnit.SECONDS) && getconf.exitValue() == 0) {
         long hz = Long.parseLong(out);
         if (hz > 0) {

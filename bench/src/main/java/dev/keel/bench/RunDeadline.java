@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A load program's hard deadline ({@code --max-seconds}) and the reason it was aborted, if
- * it was; shared by all its workers, each of which stops at the first of the two.
+ * A load program's hard deadline ({@code --max-seconds}) and the reason it was aborted, if it was;
+ * shared by all its workers, each of which stops at the first of the two.
  */
 final class RunDeadline {
 

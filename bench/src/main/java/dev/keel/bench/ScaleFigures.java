@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-/** What {@link ScaleBench} found: one row per cluster size, one per node joining or leaving under load. */
+/**
+ * What {@link ScaleBench} found: one row per cluster size, one per node joining or leaving under
+ * load.
+ */
 public final class ScaleFigures {
 
   /** The goal of a join or a leave: completions never stop for longer. */
@@ -19,21 +22,46 @@ public final class ScaleFigures {
 
   /**
    * One cluster size, over its measured run. CPU is per completed workflow, from the CPU groups;
-   * {@code *QuotaUse} is the share of the group's quota it used (1.0: held at its quota);
-   * {@code nodeThrottledShare}: of the nodes' CFS periods, those in which the quota held them back.
+   * {@code *QuotaUse} is the share of the group's quota it used (1.0: held at its quota); {@code
+   * nodeThrottledShare}: of the nodes' CFS periods, those in which the quota held them back.
    */
-  public record Size(int nodes, double completedPerSecond, int completed, int failed, double nodeCpuMs, double nodeQuotaUse,
-              double nodeThrottledShare, double postgresCpuMs, double postgresQuotaUse, double loadCpuMs,
-              double machineBusy, double crossedShare, double p50Ms, double p99Ms, int heartbeatsOffered,
-              double heartbeatsHeld, double heartbeatP99Ms, double idleNodeCores, double idlePostgresCores) {}
+  public record Size(
+      int nodes,
+      double completedPerSecond,
+      int completed,
+      int failed,
+      double nodeCpuMs,
+      double nodeQuotaUse,
+      double nodeThrottledShare,
+      double postgresCpuMs,
+      double postgresQuotaUse,
+      double loadCpuMs,
+      double machineBusy,
+      double crossedShare,
+      double p50Ms,
+      double p99Ms,
+      int heartbeatsOffered,
+      double heartbeatsHeld,
+      double heartbeatP99Ms,
+      double idleNodeCores,
+      double idlePostgresCores) {}
 
   /**
    * A node joining ({@code joined}) or leaving under a fixed start rate: the longest time without a
    * completion from the signal until the shards were even again ({@code evenAfterSeconds}, or the
    * deadline: then {@code even} is false).
    */
-  public record Move(boolean joined, int nodesBefore, int nodesAfter, double offeredPerSecond, long longestGapMillis,
-              double evenAfterSeconds, boolean even, int completed, int failed, String problems) {
+  public record Move(
+      boolean joined,
+      int nodesBefore,
+      int nodesAfter,
+      double offeredPerSecond,
+      long longestGapMillis,
+      double evenAfterSeconds,
+      boolean even,
+      int completed,
+      int failed,
+      String problems) {
     public String label() {
       return (joined ? "join " : "leave ") + nodesBefore + " -> " + nodesAfter;
     }
@@ -42,33 +70,68 @@ public final class ScaleFigures {
   private ScaleFigures() {}
 
   static void print(PrintStream out, Size s, Size first, double nodeCpu) {
-    String heartbeats = s.heartbeatsOffered() == 0 ? "not measured"
-        : String.format(Locale.ROOT, "%d/s offered, %.0f/s held (p99 %.0f ms)", s.heartbeatsOffered(), s.heartbeatsHeld(), s.heartbeatP99Ms());
-    out.printf(Locale.ROOT,
-        "%d node%s: %.1f completed/s (%.2fx one node, %d completed, %d failed, p50 %.0f ms, p99 %.0f ms)%n"
-            + "    CPU per workflow: nodes %.2f ms (%.0f %% of their quota, throttled in %.0f %% of periods),"
-            + " PostgreSQL %.2f ms (%.0f %% of its quota), load program %.2f ms; machine %.0f %% busy%n"
-            + "    starts that crossed to another node: %.1f %%; heartbeats: %s%n"
-            + "    with no load: each node %.3f cores (%.0f %% of its quota), PostgreSQL %.3f cores%n",
-        s.nodes(), s.nodes() == 1 ? "" : "s", s.completedPerSecond(), s.completedPerSecond() / first.completedPerSecond(),
-        s.completed(), s.failed(), s.p50Ms(), s.p99Ms(), s.nodeCpuMs(), 100 * s.nodeQuotaUse(), 100 * s.nodeThrottledShare(),
-        s.postgresCpuMs(), 100 * s.postgresQuotaUse(), s.loadCpuMs(), 100 * s.machineBusy(), 100 * s.crossedShare(), heartbeats,
-        s.idleNodeCores(), 100 * s.idleNodeCores() / nodeCpu, s.idlePostgresCores());
+    String heartbeats =
+        s.heartbeatsOffered() == 0
+            ? "not measured"
+            : String.format(
+                Locale.ROOT,
+                "%d/s offered, %.0f/s held (p99 %.0f ms)",
+                s.heartbeatsOffered(),
+                s.heartbeatsHeld(),
+                s.heartbeatP99Ms());
+    out.printf(
+        Locale.ROOT,
+        "%d node%s: %.1f completed/s (%.2fx one node, %d completed, %d failed, p50 %.0f ms, p99"
+            + " %.0f ms)%n    CPU per workflow: nodes %.2f ms (%.0f %% of their quota, throttled in"
+            + " %.0f %% of periods), PostgreSQL %.2f ms (%.0f %% of its quota), load program %.2f"
+            + " ms; machine %.0f %% busy%n    starts that crossed to another node: %.1f %%;"
+            + " heartbeats: %s%n    with no load: each node %.3f cores (%.0f %% of its quota),"
+            + " PostgreSQL %.3f cores%n",
+        s.nodes(),
+        s.nodes() == 1 ? "" : "s",
+        s.completedPerSecond(),
+        s.completedPerSecond() / first.completedPerSecond(),
+        s.completed(),
+        s.failed(),
+        s.p50Ms(),
+        s.p99Ms(),
+        s.nodeCpuMs(),
+        100 * s.nodeQuotaUse(),
+        100 * s.nodeThrottledShare(),
+        s.postgresCpuMs(),
+        100 * s.postgresQuotaUse(),
+        s.loadCpuMs(),
+        100 * s.machineBusy(),
+        100 * s.crossedShare(),
+        heartbeats,
+        s.idleNodeCores(),
+        100 * s.idleNodeCores() / nodeCpu,
+        s.idlePostgresCores());
   }
 
   static void print(PrintStream out, Move m) {
-    out.printf(Locale.ROOT,
-        "%s under %.0f starts/s: longest time without a completion %d ms (goal: at most %d ms); shards %s after %.1f s;"
-            + " %d completed, %d failed%s%n",
-        m.label(), m.offeredPerSecond(), m.longestGapMillis(), GAP_GOAL_MILLIS, m.even() ? "even" : "not yet even",
-        m.evenAfterSeconds(), m.completed(), m.failed(), m.problems().isEmpty() ? "" : " (" + m.problems() + ")");
+    out.printf(
+        Locale.ROOT,
+        "%s under %.0f starts/s: longest time without a completion %d ms (goal: at most %d ms);"
+            + " shards %s after %.1f s; %d completed, %d failed%s%n",
+        m.label(),
+        m.offeredPerSecond(),
+        m.longestGapMillis(),
+        GAP_GOAL_MILLIS,
+        m.even() ? "even" : "not yet even",
+        m.evenAfterSeconds(),
+        m.completed(),
+        m.failed(),
+        m.problems().isEmpty() ? "" : " (" + m.problems() + ")");
   }
 
   /** What limits the curve, in a line: the group that ran at its quota. */
   static String limit(Size s) {
-    if (s.postgresQuotaUse() >= 0.9) return "PostgreSQL at its quota: adding nodes cannot add throughput here";
+    if (s.postgresQuotaUse() >= 0.9)
+      return "PostgreSQL at its quota: adding nodes cannot add throughput here";
     if (s.nodeQuotaUse() >= 0.9) return "the nodes at their quota: each added node adds its CPU";
-    if (s.machineBusy() >= 0.9) return "the machine itself (other processes took the CPU the groups were allowed)";
+    if (s.machineBusy() >= 0.9)
+      return "the machine itself (other processes took the CPU the groups were allowed)";
     return "none of the quotas (the load, or waits in the nodes)";
   }
 
@@ -140,15 +203,46 @@ public final class ScaleFigures {
     for (Size s : sizes) maxY = Math.max(maxY, Math.max(s.completedPerSecond(), first * s.nodes()));
     double yMax = Math.ceil(maxY / 100) * 100;
     StringBuilder svg = new StringBuilder();
-    svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n", width, height));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+                + " font-family=\"sans-serif\" font-size=\"12\">%n",
+            width,
+            height));
     svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-    svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\">Completed workflows/s by cluster size (each node its own CPU quota)</text>%n", left - 40));
-    svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, bottom, right, bottom));
-    svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, bottom, left, top));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"18\">Completed workflows/s by cluster size (each node its own CPU"
+                + " quota)</text>%n",
+            left - 40));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n",
+            left,
+            bottom,
+            right,
+            bottom));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n",
+            left,
+            bottom,
+            left,
+            top));
     for (int tick = 0; tick <= 4; tick++) {
       double value = yMax * tick / 4;
       double y = bottom - (bottom - top) * tick / 4.0;
-      svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"end\">%.0f</text>%n", left - 6, y + 4, value));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"%.0f\" text-anchor=\"end\">%.0f</text>%n",
+              left - 6,
+              y + 4,
+              value));
     }
     StringBuilder measured = new StringBuilder();
     StringBuilder ideal = new StringBuilder();
@@ -158,14 +252,46 @@ public final class ScaleFigures {
       double yIdeal = bottom - (bottom - top) * first * s.nodes() / yMax;
       measured.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
       ideal.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, yIdeal));
-      svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/>%n", x, y));
-      svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>%n", x, y - 8, s.completedPerSecond()));
-      svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>%n", x, bottom + 16, s.nodes()));
+      svg.append(
+          String.format(
+              Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/>%n", x, y));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>%n",
+              x,
+              y - 8,
+              s.completedPerSecond()));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>%n",
+              x,
+              bottom + 16,
+              s.nodes()));
     }
-    svg.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>%n", ideal.toString().trim()));
-    svg.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>%n", measured.toString().trim()));
-    svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">nodes</text>%n", (left + right) / 2, bottom + 34));
-    svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#999\">dashed: one node's figure x nodes</text>%n", left + 10, top + 12));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<polyline points=\"%s\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>%n",
+            ideal.toString().trim()));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<polyline points=\"%s\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>%n",
+            measured.toString().trim()));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">nodes</text>%n",
+            (left + right) / 2,
+            bottom + 34));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"%d\" fill=\"#999\">dashed: one node's figure x nodes</text>%n",
+            left + 10,
+            top + 12));
     svg.append("</svg>\n");
     Files.writeString(file, svg.toString());
   }

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The command line of {@link ScaleBench}, read once. Quotas are in cores (0.3: 30 ms of CPU per
- * 100 ms); the workflow counts are per node, so each cluster size runs about as long as the others.
+ * The command line of {@link ScaleBench}, read once. Quotas are in cores (0.3: 30 ms of CPU per 100
+ * ms); the workflow counts are per node, so each cluster size runs about as long as the others.
  */
 public record ScaleOptions(
     Path jar,
@@ -59,32 +59,59 @@ public record ScaleOptions(
       The quotas must fit the machine: nodes x node-cpu + postgres-cpu + load-cpu <= cores.
       """;
 
-  private static final Set<String> NAMES = Set.of(
-      "jar", "work-dir", "nodes", "node-cpu", "postgres-cpu", "load-cpu", "warmup", "workflows", "concurrency",
-      "heartbeats", "heartbeat-duration", "join-load", "join-deadline", "node-java-opts");
+  private static final Set<String> NAMES =
+      Set.of(
+          "jar",
+          "work-dir",
+          "nodes",
+          "node-cpu",
+          "postgres-cpu",
+          "load-cpu",
+          "warmup",
+          "workflows",
+          "concurrency",
+          "heartbeats",
+          "heartbeat-duration",
+          "join-load",
+          "join-deadline",
+          "node-java-opts");
 
-  /** @throws IllegalArgumentException with a one-line reason for anything wrong */
+  /**
+   * @throws IllegalArgumentException with a one-line reason for anything wrong
+   */
   public static ScaleOptions parse(String[] args, int cores) {
     List<String> rest = new ArrayList<>(Arrays.asList(args));
     boolean brief = rest.remove("--short");
     boolean routeToOwner = rest.remove("--route-to-owner");
     CommandLine line = CommandLine.parse(rest.toArray(String[]::new), NAMES);
     int nodes = (int) line.longInteger("nodes", brief ? 2 : 4, 2, 6);
-    // The short form's nodes get more: a JVM starting under 0.3 of a core takes a minute, too long for CI.
+    // The short form's nodes get more: a JVM starting under 0.3 of a core takes a minute, too long
+    // for CI.
     double nodeCpu = quota(line, "node-cpu", brief ? 0.5 : 0.3);
     double postgresCpu = quota(line, "postgres-cpu", 0.5);
     double loadCpu = quota(line, "load-cpu", 0.3);
     double total = nodes * nodeCpu + postgresCpu + loadCpu;
     if (total > cores + 1e-9) {
-      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
-          "the quotas (%d x %.2f + %.2f + %.2f = %.2f cores) exceed this machine's %d cores: the groups would take each other's CPU",
-          nodes, nodeCpu, postgresCpu, loadCpu, total, cores));
+      throw new IllegalArgumentException(
+          String.format(
+              java.util.Locale.ROOT,
+              "the quotas (%d x %.2f + %.2f + %.2f = %.2f cores) exceed this machine's %d cores:"
+                  + " the groups would take each other's CPU",
+              nodes,
+              nodeCpu,
+              postgresCpu,
+              loadCpu,
+              total,
+              cores));
     }
     double joinLoad = line.has("join-load") ? line.number("join-load") : 0.5;
-    if (!(joinLoad > 0 && joinLoad <= 1)) throw new IllegalArgumentException("--join-load must be above 0 and at most 1, was " + joinLoad);
+    if (!(joinLoad > 0 && joinLoad <= 1))
+      throw new IllegalArgumentException(
+          "--join-load must be above 0 and at most 1, was " + joinLoad);
     Duration heartbeatDuration = line.duration("heartbeat-duration", Duration.ofSeconds(20));
     if (heartbeatDuration.compareTo(Duration.ofSeconds(5)) < 0) {
-      throw new IllegalArgumentException("--heartbeat-duration must be at least PT5S, was " + heartbeatDuration);
+      throw new IllegalArgumentException(
+          "--heartbeat-duration must be at least PT5S, was " + heartbeatDuration);
     }
     return new ScaleOptions(
         Path.of(line.text("jar", "cli/target/keel.jar")),
@@ -107,17 +134,31 @@ public record ScaleOptions(
 
   private static double quota(CommandLine line, String name, double fallback) {
     double cores = line.has(name) ? line.number(name) : fallback;
-    if (!(cores >= 0.05 && cores <= 64)) throw new IllegalArgumentException("--" + name + " must be 0.05 to 64 cores, was " + cores);
+    if (!(cores >= 0.05 && cores <= 64))
+      throw new IllegalArgumentException("--" + name + " must be 0.05 to 64 cores, was " + cores);
     return cores;
   }
 
   /** The parameters as printed. */
   @Override
   public String toString() {
-    return String.format(java.util.Locale.ROOT,
-        "nodes=1..%d nodeCpu=%.2f postgresCpu=%.2f loadCpu=%.2f warmup=%d/node workflows=%d/node concurrency=%d/node"
-            + " heartbeats=%d/s/node joinLoad=%.2f joinDeadline=%s routeToOwner=%s short=%s nodeJavaOpts=%s",
-        maxNodes, nodeCpu, postgresCpu, loadCpu, warmupPerNode, workflowsPerNode, concurrencyPerNode, heartbeatsPerNode,
-        joinLoadShare, joinDeadline, routeToOwner, brief, nodeJavaOptions);
+    return String.format(
+        java.util.Locale.ROOT,
+        "nodes=1..%d nodeCpu=%.2f postgresCpu=%.2f loadCpu=%.2f warmup=%d/node workflows=%d/node"
+            + " concurrency=%d/node heartbeats=%d/s/node joinLoad=%.2f joinDeadline=%s"
+            + " routeToOwner=%s short=%s nodeJavaOpts=%s",
+        maxNodes,
+        nodeCpu,
+        postgresCpu,
+        loadCpu,
+        warmupPerNode,
+        workflowsPerNode,
+        concurrencyPerNode,
+        heartbeatsPerNode,
+        joinLoadShare,
+        joinDeadline,
+        routeToOwner,
+        brief,
+        nodeJavaOptions);
   }
 }

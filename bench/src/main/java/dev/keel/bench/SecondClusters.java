@@ -36,8 +36,15 @@ final class SecondClusters {
   static int count(Collection<Formation> formations, Collection<Life> lives) {
     int beside = 0;
     for (Formation f : formations) {
-      boolean living = lives.stream().anyMatch(l -> l.node() != f.node() && l.member() != null && l.member().isBefore(f.at())
-          && (l.exited() == null || l.exited().isAfter(f.at().plus(EXITING_GRACE))));
+      boolean living =
+          lives.stream()
+              .anyMatch(
+                  l ->
+                      l.node() != f.node()
+                          && l.member() != null
+                          && l.member().isBefore(f.at())
+                          && (l.exited() == null
+                              || l.exited().isAfter(f.at().plus(EXITING_GRACE))));
       if (living) beside++;
     }
     return beside;

@@ -5,10 +5,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Which node holds each workflow shard, from one {@code GET /api/v1/cluster} answer
- * ({@code shardIds.workflow}: member address → shard ids), and so which node holds a workflow: its
- * shard is Pekko's default for the id ({@link #shardOf}). A start sent to another node crosses the
- * cluster to reach it, and its answer crosses back.
+ * Which node holds each workflow shard, from one {@code GET /api/v1/cluster} answer ({@code
+ * shardIds.workflow}: member address → shard ids), and so which node holds a workflow: its shard is
+ * Pekko's default for the id ({@link #shardOf}). A start sent to another node crosses the cluster
+ * to reach it, and its answer crosses back.
  */
 final class ShardOwners {
 
@@ -24,11 +24,17 @@ final class ShardOwners {
   /** {@code nodeOfMember}: member address → node index; members not in it are ignored. */
   static ShardOwners of(JsonNode clusterView, Map<String, Integer> nodeOfMember) {
     Map<Integer, Integer> owners = new HashMap<>();
-    clusterView.path("shardIds").path("workflow").fields().forEachRemaining(member -> {
-      Integer node = nodeOfMember.get(member.getKey());
-      if (node == null) return;
-      for (JsonNode shard : member.getValue()) owners.put(Integer.parseInt(shard.asText()), node);
-    });
+    clusterView
+        .path("shardIds")
+        .path("workflow")
+        .fields()
+        .forEachRemaining(
+            member -> {
+              Integer node = nodeOfMember.get(member.getKey());
+              if (node == null) return;
+              for (JsonNode shard : member.getValue())
+                owners.put(Integer.parseInt(shard.asText()), node);
+            });
     return new ShardOwners(owners);
   }
 

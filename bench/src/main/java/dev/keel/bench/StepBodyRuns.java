@@ -19,28 +19,38 @@ import java.util.Map;
  * recovery (from the first signal until the shards are spread evenly again) is one <em>at a shard
  * move</em>: recovery moves shards twice (onto the survivors, and back onto the node that returns),
  * and an entity handed off while a step runs calls that step again where it starts next (which may
- * be a little after the shards are even again). Every
- * other repeat is one that neither explains.
+ * be a little after the shards are even again). Every other repeat is one that neither explains.
  *
  * @param keys distinct keys called
  * @param calls calls in all
  * @param keysCalledTwice keys called more than once
  * @param inFlightAtFault of those, the keys whose repeat a fault signal explains
- * @param atShardMove of those, the keys first called inside the recovery (and no signal between the calls)
+ * @param atShardMove of those, the keys first called inside the recovery (and no signal between the
+ *     calls)
  * @param unexplainedExamples up to five repeats neither explains, each as its key and call times
  */
 record StepBodyRuns(
-    int keys, int calls, int keysCalledTwice, int inFlightAtFault, int atShardMove, List<String> unexplainedExamples) {
+    int keys,
+    int calls,
+    int keysCalledTwice,
+    int inFlightAtFault,
+    int atShardMove,
+    List<String> unexplainedExamples) {
 
   private static final int EXAMPLES = 5;
 
   /** One call the target saw. */
   record Call(String key, Instant at) {}
 
-  /** {@code recoveryFrom} to {@code recoveryTo}: from the first fault signal until the shards were spread evenly again. */
-  static StepBodyRuns of(Collection<Call> calls, List<Instant> faults, Instant recoveryFrom, Instant recoveryTo) {
+  /**
+   * {@code recoveryFrom} to {@code recoveryTo}: from the first fault signal until the shards were
+   * spread evenly again.
+   */
+  static StepBodyRuns of(
+      Collection<Call> calls, List<Instant> faults, Instant recoveryFrom, Instant recoveryTo) {
     Map<String, List<Instant>> byKey = new HashMap<>();
-    for (Call call : calls) byKey.computeIfAbsent(call.key(), k -> new ArrayList<>()).add(call.at());
+    for (Call call : calls)
+      byKey.computeIfAbsent(call.key(), k -> new ArrayList<>()).add(call.at());
     int twice = 0;
     int inFlight = 0;
     int atMove = 0;
@@ -60,10 +70,14 @@ record StepBodyRuns(
         examples.add(key.getKey() + " at " + times);
       }
     }
-    return new StepBodyRuns(byKey.size(), calls.size(), twice, inFlight, atMove, List.copyOf(examples));
+    return new StepBodyRuns(
+        byKey.size(), calls.size(), twice, inFlight, atMove, List.copyOf(examples));
   }
 
-  /** Repeats that neither a fault signal nor a shard move of the recovery explains: two live writers, say. */
+  /**
+   * Repeats that neither a fault signal nor a shard move of the recovery explains: two live
+   * writers, say.
+   */
   int unexplained() {
     return keysCalledTwice - inFlightAtFault - atShardMove;
   }

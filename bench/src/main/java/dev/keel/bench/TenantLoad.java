@@ -20,24 +20,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Creates many tenants on a running Keel node ({@code POST /api/v1/tenants}, each slug new)
- * and measures creations per second and the latency of each create, slug reservation
- * included: every create reserves its slug in its own entity, creates the tenant with its
- * default domain and key in one event, then confirms the reservation.
+ * Creates many tenants on a running Keel node ({@code POST /api/v1/tenants}, each slug new) and
+ * measures creations per second and the latency of each create, slug reservation included: every
+ * create reserves its slug in its own entity, creates the tenant with its default domain and key in
+ * one event, then confirms the reservation.
  *
  * <pre>
  * java -cp bench/target/keel-bench.jar dev.keel.bench.TenantLoad --tenants 1000 --concurrency 16
  * </pre>
  *
- * <p>At most {@code --concurrency} creates are in flight; each worker sends one and waits for
- * its answer before the next. A create is not idempotent (a repeated slug is a 409), so only
- * 429 and 503 are retried, after their {@code Retry-After}; a timeout or an I/O error counts
- * as failed with an unknown outcome. A 409 is counted apart: on a retry it most likely means
- * the first attempt created the tenant after all. Every tenant created stays on the node.
+ * <p>At most {@code --concurrency} creates are in flight; each worker sends one and waits for its
+ * answer before the next. A create is not idempotent (a repeated slug is a 409), so only 429 and
+ * 503 are retried, after their {@code Retry-After}; a timeout or an I/O error counts as failed with
+ * an unknown outcome. A 409 is counted apart: on a retry it most likely means the first attempt
+ * created the tenant after all. Every tenant created stays on the node.
  *
  * <p>Exit status: 0 when every measured tenant was created, 1 when some were not, 2 for bad
- * options, a node that is not ready, or a create the node refuses outright (400, 401, 403,
- * 404).
+ * options, a node that is not ready, or a create the node refuses outright (400, 401, 403, 404).
  */
 public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
 
@@ -47,13 +46,20 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
   private final URI createUri;
 
   TenantLoad(TenantOptions options) {
-    super("TenantLoad", options.endpoint(), options.concurrency(), options.warmup(), options.tenants(), options.maxSeconds());
+    super(
+        "TenantLoad",
+        options.endpoint(),
+        options.concurrency(),
+        options.warmup(),
+        options.tenants(),
+        options.maxSeconds());
     this.options = options;
     this.createUri = URI.create(options.endpoint() + "/api/v1/tenants");
   }
 
   public static void main(String[] args) throws InterruptedException {
-    Optional<TenantOptions> options = CommandLine.parseOrExit("TenantLoad", TenantOptions.USAGE, args, TenantOptions::parse);
+    Optional<TenantOptions> options =
+        CommandLine.parseOrExit("TenantLoad", TenantOptions.USAGE, args, TenantOptions::parse);
     if (options.isEmpty()) {
       return;
     }
@@ -114,7 +120,8 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
           continue;
         }
         if (status == 400 || status == 401 || status == 403 || status == 404) {
-          deadline.abort("POST " + createUri + " answered " + status + ": " + oneLine(response.body()));
+          deadline.abort(
+              "POST " + createUri + " answered " + status + ": " + oneLine(response.body()));
         }
         phase.fail("create answered " + status);
         return;
@@ -166,7 +173,9 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
     report.put("conflictsOnRetry", measured.conflictsOnRetry.get());
     double window = measured.windowSeconds();
     report.put("createsPerSecond", window > 0 ? round(measured.created.get() / window, 2) : 0);
-    report.putObject("latencyMs").set("create", LoadReport.latencyMs(measured.latencyMicros.percentiles()));
+    report
+        .putObject("latencyMs")
+        .set("create", LoadReport.latencyMs(measured.latencyMicros.percentiles()));
     measured.putProblems(report);
     return report;
   }
@@ -175,20 +184,45 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
   void printText(PrintStream out, JsonNode r) {
     JsonNode p = r.get("parameters");
     LoadReport.printHeading(out, "Keel tenant creation load", r);
-    line(out, "parameters", "endpoint=%s tenants=%d concurrency=%d plan=%s warmup=%d maxSeconds=%d",
-        p.get("endpoint").asText(), p.get("tenants").asInt(), p.get("concurrency").asInt(), p.get("plan").asText(),
-        p.get("warmup").asInt(), p.get("maxSeconds").asInt());
+    line(
+        out,
+        "parameters",
+        "endpoint=%s tenants=%d concurrency=%d plan=%s warmup=%d maxSeconds=%d",
+        p.get("endpoint").asText(),
+        p.get("tenants").asInt(),
+        p.get("concurrency").asInt(),
+        p.get("plan").asText(),
+        p.get("warmup").asInt(),
+        p.get("maxSeconds").asInt());
     if (r.has("warmup")) {
       JsonNode w = r.get("warmup");
-      line(out, "warm-up", "%d created, %d not in %.1f s (not counted)",
-          w.get("created").asInt(), w.get("notCreated").asInt(), w.get("seconds").asDouble());
+      line(
+          out,
+          "warm-up",
+          "%d created, %d not in %.1f s (not counted)",
+          w.get("created").asInt(),
+          w.get("notCreated").asInt(),
+          w.get("seconds").asDouble());
     }
-    line(out, "total time", "%.1f s (measured phase %.1f s)%s", r.get("totalSeconds").asDouble(),
-        r.get("measuredSeconds").asDouble(), r.get("deadlineHit").asBoolean() ? ", stopped by --max-seconds" : "");
+    line(
+        out,
+        "total time",
+        "%.1f s (measured phase %.1f s)%s",
+        r.get("totalSeconds").asDouble(),
+        r.get("measuredSeconds").asDouble(),
+        r.get("deadlineHit").asBoolean() ? ", stopped by --max-seconds" : "");
     line(out, "throughput", "%.1f tenants created/s", r.get("createsPerSecond").asDouble());
-    line(out, "tenants", "%d created, %d conflicts (409), %d conflicts on a retry, %d failed, %d unfinished, %d not started",
-        r.get("created").asInt(), r.get("conflicts").asInt(), r.get("conflictsOnRetry").asInt(), r.get("failed").asInt(),
-        r.get("unfinished").asInt(), r.get("notStarted").asInt());
+    line(
+        out,
+        "tenants",
+        "%d created, %d conflicts (409), %d conflicts on a retry, %d failed, %d unfinished, %d not"
+            + " started",
+        r.get("created").asInt(),
+        r.get("conflicts").asInt(),
+        r.get("conflictsOnRetry").asInt(),
+        r.get("failed").asInt(),
+        r.get("unfinished").asInt(),
+        r.get("notStarted").asInt());
     LoadReport.printLatencyHeader(out);
     LoadReport.printLatencyRow(out, "create", r.get("latencyMs").get("create"));
     out.println("  (POST /api/v1/tenants sent -> 201 received, retries after 429/503 included)");
@@ -201,6 +235,7 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
     final AtomicInteger created = new AtomicInteger();
     final AtomicInteger conflicts = new AtomicInteger();
     final AtomicInteger conflictsOnRetry = new AtomicInteger();
+
     /** Microseconds per tenant index, from the first attempt sent to the 201. */
     final IndexedSamples latencyMicros;
 
@@ -211,9 +246,16 @@ public final class TenantLoad extends ClosedLoopProgram<TenantLoad.Phase> {
 
     @Override
     String progressLine() {
-      return String.format(Locale.ROOT, "[%s] %.1f s: %d/%d started, %d created, %d conflicts, %d failed",
-          name, (System.nanoTime() - startNanos) / 1e9, started.get(), size, created.get(),
-          conflicts.get() + conflictsOnRetry.get(), failed.get());
+      return String.format(
+          Locale.ROOT,
+          "[%s] %.1f s: %d/%d started, %d created, %d conflicts, %d failed",
+          name,
+          (System.nanoTime() - startNanos) / 1e9,
+          started.get(),
+          size,
+          created.get(),
+          conflicts.get() + conflictsOnRetry.get(),
+          failed.get());
     }
   }
 }

@@ -6,12 +6,12 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The command line of {@link TenantLoad}, read once. {@code --name value} and
- * {@code --name=value} are both accepted.
+ * The command line of {@link TenantLoad}, read once. {@code --name value} and {@code --name=value}
+ * are both accepted.
  *
- * <p>{@code slugPrefix} starts every slug of the run ({@code <prefix>-w<n>} for the
- * warm-up, {@code <prefix>-m<n>} measured); by default it is new for every run, so that a
- * second run against the same node never meets the first one's slugs.
+ * <p>{@code slugPrefix} starts every slug of the run ({@code <prefix>-w<n>} for the warm-up, {@code
+ * <prefix>-m<n>} measured); by default it is new for every run, so that a second run against the
+ * same node never meets the first one's slugs.
  */
 public record TenantOptions(
     URI endpoint,
@@ -43,12 +43,19 @@ public record TenantOptions(
 
   private static final Set<String> NAMES =
       Set.of(
-          "endpoint", "token", "data-dir", "tenants", "concurrency", "warmup", "plan",
-          "slug-prefix", "max-seconds");
+          "endpoint",
+          "token",
+          "data-dir",
+          "tenants",
+          "concurrency",
+          "warmup",
+          "plan",
+          "slug-prefix",
+          "max-seconds");
 
   /**
-   * Parses {@code args}; {@code env} supplies the token when {@code --token} is absent, and
-   * {@code defaultPrefix} the slug prefix when {@code --slug-prefix} is.
+   * Parses {@code args}; {@code env} supplies the token when {@code --token} is absent, and {@code
+   * defaultPrefix} the slug prefix when {@code --slug-prefix} is.
    *
    * @throws IllegalArgumentException with a one-line reason for anything wrong
    */
@@ -66,10 +73,12 @@ public record TenantOptions(
     String prefix = line.text("slug-prefix", defaultPrefix);
     if (!PREFIX.matcher(prefix).matches() || prefix.endsWith("-")) {
       throw new IllegalArgumentException(
-          "--slug-prefix must be 1 to 40 lower-case letters, digits or single hyphens, starting and ending "
-              + "with a letter or digit, was " + prefix);
+          "--slug-prefix must be 1 to 40 lower-case letters, digits or single hyphens, starting and"
+              + " ending with a letter or digit, was "
+              + prefix);
     }
-    return new TenantOptions(endpoint, line.token(env), tenants, concurrency, warmup, plan, prefix, maxSeconds);
+    return new TenantOptions(
+        endpoint, line.token(env), tenants, concurrency, warmup, plan, prefix, maxSeconds);
   }
 
   /** For {@code main}: the run's own slug prefix, {@code b<time in base 36>}. */
@@ -80,7 +89,19 @@ public record TenantOptions(
   /** The parameters as printed; the token is never shown. */
   @Override
   public String toString() {
-    return "endpoint=" + endpoint + " tenants=" + tenants + " concurrency=" + concurrency + " warmup=" + warmup
-        + " plan=" + plan + " slugPrefix=" + slugPrefix + " maxSeconds=" + maxSeconds;
+    return "endpoint="
+        + endpoint
+        + " tenants="
+        + tenants
+        + " concurrency="
+        + concurrency
+        + " warmup="
+        + warmup
+        + " plan="
+        + plan
+        + " slugPrefix="
+        + slugPrefix
+        + " maxSeconds="
+        + maxSeconds;
   }
 }

@@ -27,44 +27,51 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Starts many workflows on a running Keel node over its HTTP API and measures how long
- * each takes from start to completion, as the node sees it ({@code completedAt -
- * createdAt}) and as the client sees it (POST sent → final status received).
+ * Starts many workflows on a running Keel node over its HTTP API and measures how long each takes
+ * from start to completion, as the node sees it ({@code completedAt - createdAt}) and as the client
+ * sees it (POST sent → final status received).
  *
  * <pre>
  * java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad --workflows 5000 --concurrency 64
  * </pre>
  *
- * <p>At most {@code --concurrency} workflows are in flight; each worker thread starts one
- * workflow with {@code POST /api/v1/workflows?wait=PT30S} (the node answers once it is final, or
- * when the wait runs out) and long-polls it with {@code GET} only while it is not final yet,
- * then starts the next. Each worker keeps one {@link Http1Connection} per node: a lean blocking
- * HTTP/1.1 client, because the program shares the machine's CPU with the node it measures. Only
- * the {@code --endpoint} is ever contacted, redirects are not followed, and the run ends by
- * itself at {@code --max-seconds}. The last line printed is the result as one JSON object.
+ * <p>At most {@code --concurrency} workflows are in flight; each worker thread starts one workflow
+ * with {@code POST /api/v1/workflows?wait=PT30S} (the node answers once it is final, or when the
+ * wait runs out) and long-polls it with {@code GET} only while it is not final yet, then starts the
+ * next. Each worker keeps one {@link Http1Connection} per node: a lean blocking HTTP/1.1 client,
+ * because the program shares the machine's CPU with the node it measures. Only the {@code
+ * --endpoint} is ever contacted, redirects are not followed, and the run ends by itself at {@code
+ * --max-seconds}. The last line printed is the result as one JSON object.
  *
- * <p>Exit status: 0 when every measured workflow completed, 1 when some failed or did not
- * finish, 2 for bad options, a node that is not ready, or a request the node refuses
- * outright (401, 403, 404, 400).
+ * <p>Exit status: 0 when every measured workflow completed, 1 when some failed or did not finish, 2
+ * for bad options, a node that is not ready, or a request the node refuses outright (401, 403, 404,
+ * 400).
  */
 public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
 
   private static final Set<String> FINAL_STATUSES = Set.of("completed", "failed", "cancelled");
   private static final long LONG_POLL_SECONDS = 30;
+
   /** A start's request timeout when it does not wait, and the least one when it does. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
   /** Added to a long wait (start or poll) for the request timeout, so the node answers first. */
   private static final Duration POLL_SLACK = Duration.ofSeconds(15);
+
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private final LoadOptions options;
   private final ObjectMapper json = new ObjectMapper();
+
   /** One per node: workflow i is started and followed on node i mod N. */
   private final List<String> startPaths;
+
   private final Map<String, String> startHeaders;
   private final Map<String, String> pollHeaders;
+
   /** Each worker thread's connection to each node, opened on first use. */
   private final ThreadLocal<Http1Connection[]> connections;
+
   private final String runId;
   private final Hooks hooks;
 
@@ -91,12 +98,27 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
   }
 
   WorkflowLoad(LoadOptions options, Hooks hooks) {
-    super("WorkflowLoad", options.endpoints(), options.concurrency(), options.warmup(), options.workflows(), options.maxSeconds());
+    super(
+        "WorkflowLoad",
+        options.endpoints(),
+        options.concurrency(),
+        options.warmup(),
+        options.workflows(),
+        options.maxSeconds());
     this.options = options;
-    this.startPaths = options.endpoints().stream().map(e -> (e.getRawPath() == null ? "" : e.getRawPath()) + "/api/v1/workflows").toList();
+    this.startPaths =
+        options.endpoints().stream()
+            .map(e -> (e.getRawPath() == null ? "" : e.getRawPath()) + "/api/v1/workflows")
+            .toList();
     String authorization = "Bearer " + options.token();
     this.startHeaders =
-        Map.of("Authorization", authorization, "Content-Type", "application/json", "Accept", "application/json");
+        Map.of(
+            "Authorization",
+            authorization,
+            "Content-Type",
+            "application/json",
+            "Accept",
+            "application/json");
     this.pollHeaders = Map.of("Authorization", authorization, "Accept", "application/json");
     List<URI> endpoints = options.endpoints();
     this.connections = ThreadLocal.withInitial(() -> new Http1Connection[endpoints.size()]);
@@ -164,26 +186,34 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
       String startPath = startPaths.get(node);
       // The node answers a start with ?wait once the workflow is final (or the wait ran out), so
       // mostly no poll follows; a node that ignores the parameter answers at once and is polled.
-      Http1Connection.Response created = exchange(phase, node, true, startPath, startBody(id, i), "start");
+      Http1Connection.Response created =
+          exchange(phase, node, true, startPath, startBody(id, i), "start");
       if (created.status() != 201 && created.status() != 200) {
         phase.fail("start answered " + created.status());
         int status = created.status();
         if (status == 400 || status == 401 || status == 403 || status == 404) {
           deadline.abort(
-              "POST " + options.endpoints().get(node) + "/api/v1/workflows answered " + status + ": " + oneLine(created.text()));
+              "POST "
+                  + options.endpoints().get(node)
+                  + "/api/v1/workflows answered "
+                  + status
+                  + ": "
+                  + oneLine(created.text()));
         }
         return;
       }
       JsonNode execution = json.readTree(created.body());
       while (!FINAL_STATUSES.contains(execution.path("status").asText())) {
-        Http1Connection.Response polled = exchange(phase, node, false, startPath + "/" + id, null, "poll");
+        Http1Connection.Response polled =
+            exchange(phase, node, false, startPath + "/" + id, null, "poll");
         if (polled.status() != 200) {
           phase.fail("poll answered " + polled.status());
           return;
         }
         execution = json.readTree(polled.body());
       }
-      if (phase.finish(i, execution, System.nanoTime() - sent)) hooks.onCompleted().completed(System.nanoTime());
+      if (phase.finish(i, execution, System.nanoTime() - sent))
+        hooks.onCompleted().completed(System.nanoTime());
     } catch (Stopped e) {
       phase.unfinished.incrementAndGet();
     } catch (GaveUp e) {
@@ -198,12 +228,13 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
 
   /**
    * Sends a start ({@code start}, {@code POST path?wait=PT<n>S} with {@code body}) or a long poll
-   * ({@code GET path?wait=PT<n>S}) to {@code node} on this thread's connection, retrying I/O errors,
-   * timeouts, 429 and 503 (every start and read is idempotent), and returns the first other answer.
-   * The wait is at most {@link #LONG_POLL_SECONDS} and ends by the deadline; it is worked out again
-   * for each attempt, and the request timeout covers it.
+   * ({@code GET path?wait=PT<n>S}) to {@code node} on this thread's connection, retrying I/O
+   * errors, timeouts, 429 and 503 (every start and read is idempotent), and returns the first other
+   * answer. The wait is at most {@link #LONG_POLL_SECONDS} and ends by the deadline; it is worked
+   * out again for each attempt, and the request timeout covers it.
    */
-  private Http1Connection.Response exchange(Phase phase, int node, boolean start, String path, byte[] body, String what)
+  private Http1Connection.Response exchange(
+      Phase phase, int node, boolean start, String path, byte[] body, String what)
       throws Stopped, GaveUp {
     Http1Connection connection = connection(node);
     for (int attempt = 0; ; attempt++) {
@@ -211,7 +242,9 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         throw new Stopped();
       }
       long waitSeconds =
-          Math.min(LONG_POLL_SECONDS, TimeUnit.NANOSECONDS.toSeconds(deadline.nanos() - System.nanoTime()));
+          Math.min(
+              LONG_POLL_SECONDS,
+              TimeUnit.NANOSECONDS.toSeconds(deadline.nanos() - System.nanoTime()));
       String target;
       Duration timeout;
       if (waitSeconds >= 1) {
@@ -225,7 +258,8 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         target = path;
         timeout = START_TIMEOUT;
       } else {
-        // Too little time left for a long poll: let the deadline pass so that no worker starts another workflow.
+        // Too little time left for a long poll: let the deadline pass so that no worker starts
+        // another workflow.
         deadline.sleepUntil(deadline.nanos());
         throw new Stopped();
       }
@@ -361,8 +395,15 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
         "throughput",
         "%.1f completed workflows/s (starts %s/s%s)",
         r.get("completedPerSecond").asDouble(),
-        r.get("startsPerSecond").isNull() ? "-" : String.format(Locale.ROOT, "%.1f", r.get("startsPerSecond").asDouble()),
-        r.has("maxStartLagMs") ? String.format(Locale.ROOT, ", worst start %.0f ms behind schedule", r.get("maxStartLagMs").asDouble()) : "");
+        r.get("startsPerSecond").isNull()
+            ? "-"
+            : String.format(Locale.ROOT, "%.1f", r.get("startsPerSecond").asDouble()),
+        r.has("maxStartLagMs")
+            ? String.format(
+                Locale.ROOT,
+                ", worst start %.0f ms behind schedule",
+                r.get("maxStartLagMs").asDouble())
+            : "");
     line(
         out,
         "workflows",
@@ -398,8 +439,10 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
     final AtomicInteger completed = new AtomicInteger();
     final AtomicLong lastStartNanos = new AtomicLong();
     final AtomicLong maxStartLagNanos = new AtomicLong();
+
     /** Microseconds per workflow index. */
     final IndexedSamples clientMicros;
+
     final IndexedSamples serverMicros;
 
     Phase(String label, String name, int size) {
@@ -419,7 +462,8 @@ public final class WorkflowLoad extends ClosedLoopProgram<WorkflowLoad.Phase> {
       try {
         Instant createdAt = Instant.parse(execution.path("createdAt").asText());
         Instant completedAt = Instant.parse(execution.path("completedAt").asText());
-        serverMicros.set(i, TimeUnit.NANOSECONDS.toMicros(Duration.between(createdAt, completedAt).toNanos()));
+        serverMicros.set(
+            i, TimeUnit.NANOSECONDS.toMicros(Duration.between(createdAt, completedAt).toNanos()));
       } catch (DateTimeParseException e) {
         count("no createdAt/completedAt instants");
       }

@@ -11,7 +11,8 @@ class CompletionGapsTest {
     CompletionGaps gaps = new CompletionGaps(10);
     for (long t : new long[] {500, 100, 1_300, 200, 5_000}) gaps.completed(t);
 
-    // Window 0..2,000: 0-100, 100-200, 200-500, 500-1,300 (800), then 1,300 to the window's end (700).
+    // Window 0..2,000: 0-100, 100-200, 200-500, 500-1,300 (800), then 1,300 to the window's end
+    // (700).
     assertThat(gaps.longestGapNanos(0, 2_000)).isEqualTo(800);
     assertThat(gaps.countBetween(0, 2_000)).isEqualTo(4);
     // The last stretch counts too: 1,300 to 4,000.

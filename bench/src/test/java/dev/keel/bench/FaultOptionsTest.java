@@ -37,7 +37,8 @@ class FaultOptionsTest {
   @Test
   void shortIsOneRepetitionWithShorterPhases_unlessGivenToo() {
     FaultOptions brief = parse("--short", "--database-url", URL);
-    FaultOptions twice = parse("--database-url=" + URL, "--short", "--repetitions", "2", "--load-before", "PT8S");
+    FaultOptions twice =
+        parse("--database-url=" + URL, "--short", "--repetitions", "2", "--load-before", "PT8S");
 
     assertThat(brief.repetitions()).isEqualTo(1);
     assertThat(brief.loadBefore()).isEqualTo(Duration.ofSeconds(5));
@@ -48,21 +49,31 @@ class FaultOptionsTest {
 
   @Test
   void scenariosAreNamedByTheirLabels_inTheOrderGiven() {
-    FaultOptions o = parse("--database-url", URL, "--scenarios", "rolling-restart, kill-first-seed");
+    FaultOptions o =
+        parse("--database-url", URL, "--scenarios", "rolling-restart, kill-first-seed");
 
-    assertThat(o.scenarios()).isEqualTo(List.of(FaultScenario.ROLLING_RESTART, FaultScenario.KILL_FIRST_SEED));
+    assertThat(o.scenarios())
+        .isEqualTo(List.of(FaultScenario.ROLLING_RESTART, FaultScenario.KILL_FIRST_SEED));
   }
 
   @Test
   void badValuesAreRefusedNamingTheOption() {
     assertThatThrownBy(() -> parse()).hasMessageContaining("--database-url");
-    assertThatThrownBy(() -> parse("--database-url", "jdbc:h2:./data")).hasMessageContaining("--database-url must name a PostgreSQL");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--nodes", "2")).hasMessageContaining("--nodes must be at least 3");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--nodes", "9")).hasMessageContaining("--nodes must be at most 7");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--scenarios", "kill-all")).hasMessageContaining("unknown scenario 'kill-all'");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--rate", "0")).hasMessageContaining("--rate");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--stall", "PT25S")).hasMessageContaining("--stall must be shorter than --lease-timeout");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--lease-timeout", "PT5S")).hasMessageContaining("--lease-timeout must be at least PT6S");
-    assertThatThrownBy(() -> parse("--database-url", URL, "--kill", "1")).hasMessageContaining("unknown option --kill");
+    assertThatThrownBy(() -> parse("--database-url", "jdbc:h2:./data"))
+        .hasMessageContaining("--database-url must name a PostgreSQL");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--nodes", "2"))
+        .hasMessageContaining("--nodes must be at least 3");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--nodes", "9"))
+        .hasMessageContaining("--nodes must be at most 7");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--scenarios", "kill-all"))
+        .hasMessageContaining("unknown scenario 'kill-all'");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--rate", "0"))
+        .hasMessageContaining("--rate");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--stall", "PT25S"))
+        .hasMessageContaining("--stall must be shorter than --lease-timeout");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--lease-timeout", "PT5S"))
+        .hasMessageContaining("--lease-timeout must be at least PT6S");
+    assertThatThrownBy(() -> parse("--database-url", URL, "--kill", "1"))
+        .hasMessageContaining("unknown option --kill");
   }
 }

@@ -8,10 +8,24 @@ import org.junit.jupiter.api.Test;
 
 class FaultSummaryTest {
 
-  private static FaultRepetition repetition(int acknowledged, int lost, int twice, int inFlight, long unavailableMs, int secondClusters) {
-    return new FaultRepetition(acknowledged, acknowledged - lost, 0, lost, 0, 0,
+  private static FaultRepetition repetition(
+      int acknowledged, int lost, int twice, int inFlight, long unavailableMs, int secondClusters) {
+    return new FaultRepetition(
+        acknowledged,
+        acknowledged - lost,
+        0,
+        lost,
+        0,
+        0,
         new StepBodyRuns(acknowledged * 3, acknowledged * 3 + twice, twice, inFlight, 0, List.of()),
-        Duration.ofMillis(unavailableMs), Duration.ofSeconds(2), Duration.ofSeconds(40), secondClusters, secondClusters, 0, 0, 0);
+        Duration.ofMillis(unavailableMs),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(40),
+        secondClusters,
+        secondClusters,
+        0,
+        0,
+        0);
   }
 
   @Test
@@ -20,9 +34,12 @@ class FaultSummaryTest {
     summary.add(repetition(100, 0, 3, 3, 4_200, 0));
     summary.add(repetition(120, 0, 1, 1, 9_800, 0));
 
-    assertThat(summary.line()).startsWith("kill-first-seed ")
-        .contains("repetitions 2, acknowledged 220, completed 220, lost 0, recorded twice 0, "
-            + "bodies run twice 4 (4 in flight at a fault, 0 at a shard move, 0 unexplained), longest unavailability 9.8 s")
+    assertThat(summary.line())
+        .startsWith("kill-first-seed ")
+        .contains(
+            "repetitions 2, acknowledged 220, completed 220, lost 0, recorded twice 0, bodies run"
+                + " twice 4 (4 in flight at a fault, 0 at a shard move, 0 unexplained), longest"
+                + " unavailability 9.8 s")
         .contains("clusters formed 0 (beside a living one 0, allowed 0)");
     assertThat(summary.promisesHeld()).isTrue();
     assertThat(summary.json().get("bodiesRunTwiceInFlightAtFault").asInt()).isEqualTo(4);
@@ -41,7 +58,8 @@ class FaultSummaryTest {
     assertThat(lost.promisesHeld()).isFalse();
     assertThat(unexplained.promisesHeld()).isFalse();
     assertThat(secondCluster.promisesHeld()).isFalse();
-    assertThat(secondCluster.line()).contains("clusters formed 1 (beside a living one 1, allowed 0)");
+    assertThat(secondCluster.line())
+        .contains("clusters formed 1 (beside a living one 1, allowed 0)");
   }
 
   @Test
@@ -61,7 +79,8 @@ class FaultSummaryTest {
     summary.problem("repetition 1: node 2 sees 2 of 3 members Up");
 
     assertThat(summary.promisesHeld()).isFalse();
-    assertThat(summary.line()).endsWith("; NOT FINISHED: repetition 1: node 2 sees 2 of 3 members Up");
+    assertThat(summary.line())
+        .endsWith("; NOT FINISHED: repetition 1: node 2 sees 2 of 3 members Up");
     assertThat(summary.json().get("problems").get(0).asText()).contains("node 2");
   }
 }

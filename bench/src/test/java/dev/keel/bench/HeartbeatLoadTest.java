@@ -3,8 +3,8 @@ package dev.keel.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.keel.bench.StubNode.Run;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keel.bench.StubNode.Run;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
@@ -22,6 +22,7 @@ class HeartbeatLoadTest {
 
   /** Service id → its last heartbeat (or registration); ttl in seconds by id. */
   private final Map<String, Instant> lastHeard = new ConcurrentHashMap<>();
+
   private final Map<String, Integer> ttls = new ConcurrentHashMap<>();
   private final Queue<JsonNode> heartbeatBodies = new ConcurrentLinkedQueue<>();
   private final AtomicInteger deletes = new AtomicInteger();
@@ -33,8 +34,19 @@ class HeartbeatLoadTest {
     startStub(201);
 
     Run run =
-        run("--services", "10", "--interval", "PT0.5S", "--warmup", "PT0S", "--duration", "PT1S", "--ttl", "1",
-            "--stale-probe", "2");
+        run(
+            "--services",
+            "10",
+            "--interval",
+            "PT0.5S",
+            "--warmup",
+            "PT0S",
+            "--duration",
+            "PT1S",
+            "--ttl",
+            "1",
+            "--stale-probe",
+            "2");
 
     assertThat(run.exitCode()).as(run.log()).isZero();
     JsonNode report = run.report();
@@ -63,7 +75,18 @@ class HeartbeatLoadTest {
   void aRefusedRegistrationStopsTheRunBeforeAnyHeartbeat() throws Exception {
     startStub(401);
 
-    Run run = run("--services", "50", "--interval", "PT1S", "--duration", "PT1S", "--ttl", "2", "--connections", "2");
+    Run run =
+        run(
+            "--services",
+            "50",
+            "--interval",
+            "PT1S",
+            "--duration",
+            "PT1S",
+            "--ttl",
+            "2",
+            "--connections",
+            "2");
 
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.log()).contains("registration failed").contains("401");
@@ -73,43 +96,64 @@ class HeartbeatLoadTest {
   // ---- stub registry ----
 
   private void startStub(int registerStatus) throws IOException {
-    node = StubNode.start().route(
-        "/api/v1/services/",
-        exchange -> {
-          if (!StubNode.authorized(exchange)) {
-            badAuth.incrementAndGet();
-          }
-          String[] path = exchange.getRequestURI().getPath().substring("/api/v1/services/".length()).split("/");
-          String id = path[0];
-          String method = exchange.getRequestMethod();
-          if (path.length == 1 && "PUT".equals(method)) {
-            JsonNode body = JSON.readTree(exchange.getRequestBody());
-            if (registerStatus != 201) {
-              StubNode.reply(exchange, registerStatus, "{\"status\": " + registerStatus + ", \"title\": \"no\"}");
-              return;
-            }
-            ttls.put(id, body.get("ttlSeconds").asInt());
-            StubNode.reply(exchange, 201, ack(id, Instant.now()));
-          } else if (path.length == 1 && "DELETE".equals(method)) {
-            deletes.incrementAndGet();
-            lastHeard.remove(id);
-            StubNode.reply(exchange, 204, null);
-          } else if (path.length == 2 && path[1].equals("heartbeat") && "POST".equals(method)) {
-            heartbeatBodies.add(JSON.readTree(exchange.getRequestBody()));
-            StubNode.reply(exchange, 200, ack(id, Instant.now()));
-          } else if (path.length == 2 && path[1].equals("health") && "GET".equals(method)) {
-            Instant last = lastHeard.get(id);
-            boolean stale = Instant.now().isAfter(last.plusSeconds(ttls.get(id)));
-            StubNode.reply(exchange, stale ? 503 : 200, "{\"id\": \"" + id + "\", \"status\": \"" + (stale ? "stale" : "healthy") + "\"}");
-          } else {
-            StubNode.reply(exchange, 405, "{}");
-          }
-        });
+    node =
+        StubNode.start()
+            .route(
+                "/api/v1/services/",
+                exchange -> {
+                  if (!StubNode.authorized(exchange)) {
+                    badAuth.incrementAndGet();
+                  }
+                  String[] path =
+                      exchange
+                          .getRequestURI()
+                          .getPath()
+                          .substring("/api/v1/services/".length())
+                          .split("/");
+                  String id = path[0];
+                  String method = exchange.getRequestMethod();
+                  if (path.length == 1 && "PUT".equals(method)) {
+                    JsonNode body = JSON.readTree(exchange.getRequestBody());
+                    if (registerStatus != 201) {
+                      StubNode.reply(
+                          exchange,
+                          registerStatus,
+                          "{\"status\": " + registerStatus + ", \"title\": \"no\"}");
+                      return;
+                    }
+                    ttls.put(id, body.get("ttlSeconds").asInt());
+                    StubNode.reply(exchange, 201, ack(id, Instant.now()));
+                  } else if (path.length == 1 && "DELETE".equals(method)) {
+                    deletes.incrementAndGet();
+                    lastHeard.remove(id);
+                    StubNode.reply(exchange, 204, null);
+                  } else if (path.length == 2
+                      && path[1].equals("heartbeat")
+                      && "POST".equals(method)) {
+                    heartbeatBodies.add(JSON.readTree(exchange.getRequestBody()));
+                    StubNode.reply(exchange, 200, ack(id, Instant.now()));
+                  } else if (path.length == 2 && path[1].equals("health") && "GET".equals(method)) {
+                    Instant last = lastHeard.get(id);
+                    boolean stale = Instant.now().isAfter(last.plusSeconds(ttls.get(id)));
+                    StubNode.reply(
+                        exchange,
+                        stale ? 503 : 200,
+                        "{\"id\": \""
+                            + id
+                            + "\", \"status\": \""
+                            + (stale ? "stale" : "healthy")
+                            + "\"}");
+                  } else {
+                    StubNode.reply(exchange, 405, "{}");
+                  }
+                });
   }
 
   private String ack(String id, Instant now) {
     lastHeard.put(id, now);
-    return "{\"status\": \"healthy\", \"nextHeartbeatBefore\": \"" + now.plusSeconds(ttls.get(id)) + "\"}";
+    return "{\"status\": \"healthy\", \"nextHeartbeatBefore\": \""
+        + now.plusSeconds(ttls.get(id))
+        + "\"}";
   }
 
   private Run run(String... extra) throws Exception {

@@ -68,11 +68,15 @@ class HeartbeatScheduleTest {
 
   @Test
   void theLargestScheduleDoesNotOverflow() {
-    HeartbeatSchedule s = new HeartbeatSchedule(HeartbeatSchedule.MAX_SERVICES, HeartbeatSchedule.MAX_INTERVAL);
+    HeartbeatSchedule s =
+        new HeartbeatSchedule(HeartbeatSchedule.MAX_SERVICES, HeartbeatSchedule.MAX_INTERVAL);
     long last = HeartbeatSchedule.MAX_SERVICES - 1;
 
-    assertThat(s.offsetNanos(last)).isPositive().isLessThan(HeartbeatSchedule.MAX_INTERVAL.toNanos());
+    assertThat(s.offsetNanos(last))
+        .isPositive()
+        .isLessThan(HeartbeatSchedule.MAX_INTERVAL.toNanos());
     assertThat(s.firstSlotAtOrAfter(s.offsetNanos(last))).isEqualTo(last);
-    assertThatThrownBy(() -> new HeartbeatSchedule(0, Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HeartbeatSchedule(0, Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

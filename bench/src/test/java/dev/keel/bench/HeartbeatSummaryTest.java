@@ -27,8 +27,24 @@ class HeartbeatSummaryTest {
 
   private final HeartbeatOptions options =
       HeartbeatOptions.parse(
-          new String[] {"--token", "t", "--services", "4", "--interval", "PT2S", "--duration", "PT10S", "--ttl", "5",
-            "--stale-probe", "2", "--node-pid", "99", "--database-url", "jdbc:postgresql://127.0.0.1:5432/b"},
+          new String[] {
+            "--token",
+            "t",
+            "--services",
+            "4",
+            "--interval",
+            "PT2S",
+            "--duration",
+            "PT10S",
+            "--ttl",
+            "5",
+            "--stale-probe",
+            "2",
+            "--node-pid",
+            "99",
+            "--database-url",
+            "jdbc:postgresql://127.0.0.1:5432/b"
+          },
           Map.of());
 
   /** Slots 10..29 are measured: 20 heartbeats. */
@@ -80,7 +96,10 @@ class HeartbeatSummaryTest {
       tally.answered(slot, 200, 2_000 * MS, 2_000 * MS, 2_004 * MS);
     }
     HeartbeatSummary summary =
-        summary(tally, new JournalGrowth("events", "rows", 40, 40, Map.of()), new StaleDetection(2, Percentiles.of(new long[] {120_000, 300_000}), 0, Map.of()));
+        summary(
+            tally,
+            new JournalGrowth("events", "rows", 40, 40, Map.of()),
+            new StaleDetection(2, Percentiles.of(new long[] {120_000, 300_000}), 0, Map.of()));
 
     JsonNode r = summary.json();
 
@@ -113,7 +132,12 @@ class HeartbeatSummaryTest {
     assertThat(r.get("problems").isEmpty()).isTrue();
 
     String text = print(r);
-    assertThat(text).contains("(8/s, not measured), heartbeats on time 1.5 s later, retried {\"answered 503\":2}").contains("2.0 heartbeats/s answered 200").contains("node 50.0 %").contains("+0 events");
+    assertThat(text)
+        .contains(
+            "(8/s, not measured), heartbeats on time 1.5 s later, retried {\"answered 503\":2}")
+        .contains("2.0 heartbeats/s answered 200")
+        .contains("node 50.0 %")
+        .contains("+0 events");
     assertThat(text.strip()).endsWith("result       ok");
   }
 
@@ -125,7 +149,12 @@ class HeartbeatSummaryTest {
     HeartbeatSummary summary =
         summary(
             tally,
-            new JournalGrowth("events", "rows", 40, 43, Map.of("dev.keel.registry.service.RegisteredService$StatusChanged", 3L)),
+            new JournalGrowth(
+                "events",
+                "rows",
+                40,
+                43,
+                Map.of("dev.keel.registry.service.RegisteredService$StatusChanged", 3L)),
             new StaleDetection(2, Percentiles.of(new long[] {100_000}), 1, Map.of("timeout", 1L)));
 
     JsonNode r = summary.json();
@@ -133,12 +162,18 @@ class HeartbeatSummaryTest {
     assertThat(summary.exitCode()).isEqualTo(1);
     assertThat(r.get("unanswered").asLong()).isEqualTo(19);
     assertThat(r.get("nonSuccessResponses").get("404").asLong()).isEqualTo(1);
-    assertThat(r.get("journal").get("newEventTypes").get("dev.keel.registry.service.RegisteredService$StatusChanged").asLong()).isEqualTo(3);
+    assertThat(
+            r.get("journal")
+                .get("newEventTypes")
+                .get("dev.keel.registry.service.RegisteredService$StatusChanged")
+                .asLong())
+        .isEqualTo(3);
     assertThat(r.get("problems"))
         .extracting(JsonNode::asText)
         .containsExactly(
             "20 of 20 measured heartbeats were not answered 200",
-            "the journal grew by 3 events during the measured phase {dev.keel.registry.service.RegisteredService$StatusChanged=3}",
+            "the journal grew by 3 events during the measured phase"
+                + " {dev.keel.registry.service.RegisteredService$StatusChanged=3}",
             "1 of 2 silenced services were never seen stale");
     assertThat(print(r)).contains("FAILED: 20 of 20");
   }
@@ -148,9 +183,16 @@ class HeartbeatSummaryTest {
     HeartbeatTally tally = new HeartbeatTally(0, 0, WINDOW_START, WINDOW_END);
     HeartbeatSummary summary =
         new HeartbeatSummary(
-            "bench-x", options, new Registration(4, 500 * MS, Map.of(), 0), WINDOW_END - WINDOW_START, tally,
+            "bench-x",
+            options,
+            new Registration(4, 500 * MS, Map.of(), 0),
+            WINDOW_END - WINDOW_START,
+            tally,
             new CpuUse(100, OptionalLong.empty(), OptionalLong.of(100), Optional.empty()),
-            Optional.of(new JournalGrowth("bytes", "file", 4096, 8192, Map.of())), Optional.empty(), 4, 0);
+            Optional.of(new JournalGrowth("bytes", "file", 4096, 8192, Map.of())),
+            Optional.empty(),
+            4,
+            0);
 
     JsonNode r = summary.json();
 
@@ -159,7 +201,10 @@ class HeartbeatSummaryTest {
     assertThat(r.get("cpu").get("otherProcessesPercentOfOneCore").isNull()).isTrue();
     assertThat(r.get("latencyMs").get("sent").get("p50").isNull()).isTrue();
     assertThat(r.get("staleDetection").isNull()).isTrue();
-    assertThat(print(r)).contains("+4096 bytes").contains("stale        not probed").contains("node -");
+    assertThat(print(r))
+        .contains("+4096 bytes")
+        .contains("stale        not probed")
+        .contains("node -");
   }
 
   @Test
@@ -168,19 +213,27 @@ class HeartbeatSummaryTest {
     assertThat(HeartbeatLoad.probeIndexes(3, 3)).containsExactly(0, 1, 2);
     assertThat(HeartbeatLoad.probeIndexes(10, 0)).isEmpty();
 
-    assertThat(HeartbeatLoad.errorKind(new CompletionException(new HttpTimeoutException("slow")))).isEqualTo("timeout");
-    assertThat(HeartbeatLoad.errorKind(new ConnectException("refused"))).isEqualTo("connection refused");
-    assertThat(HeartbeatLoad.errorKind(new java.io.IOException("reset"))).isEqualTo("I/O error (IOException)");
+    assertThat(HeartbeatLoad.errorKind(new CompletionException(new HttpTimeoutException("slow"))))
+        .isEqualTo("timeout");
+    assertThat(HeartbeatLoad.errorKind(new ConnectException("refused")))
+        .isEqualTo("connection refused");
+    assertThat(HeartbeatLoad.errorKind(new java.io.IOException("reset")))
+        .isEqualTo("I/O error (IOException)");
   }
 
-  private HeartbeatSummary summary(HeartbeatTally tally, JournalGrowth journal, StaleDetection stale) {
+  private HeartbeatSummary summary(
+      HeartbeatTally tally, JournalGrowth journal, StaleDetection stale) {
     return new HeartbeatSummary(
         "bench-x",
         options,
         new Registration(4, 500 * MS, Map.of("answered 503", 2L), 1_500 * MS),
         WINDOW_END - WINDOW_START,
         tally,
-        new CpuUse(100, OptionalLong.of(500), OptionalLong.of(100), Optional.of(new ProcStat.MachineTicks(1000, 2000))),
+        new CpuUse(
+            100,
+            OptionalLong.of(500),
+            OptionalLong.of(100),
+            Optional.of(new ProcStat.MachineTicks(1000, 2000))),
         Optional.of(journal),
         Optional.of(stale),
         4,

@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The lean HTTP/1.1 client against a raw loopback server that scripts each connection byte by byte. */
+/**
+ * The lean HTTP/1.1 client against a raw loopback server that scripts each connection byte by byte.
+ */
 class Http1ConnectionTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -43,20 +45,33 @@ class Http1ConnectionTest {
 
   @Test
   void keepsOneConnectionAliveAcrossExchanges_sendsHostLengthHeadersAndBody() throws Exception {
-    start((conn, in, out) -> {
-      while (true) {
-        Request request = readRequest(in);
-        if (request == null) return;
-        String body = "{\"echo\":\"" + request.body() + "\"}";
-        write(out, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nretry-after: 3\r\nContent-Length: "
-            + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body);
-      }
-    });
+    start(
+        (conn, in, out) -> {
+          while (true) {
+            Request request = readRequest(in);
+            if (request == null) return;
+            String body = "{\"echo\":\"" + request.body() + "\"}";
+            write(
+                out,
+                "HTTP/1.1 201 Created\r\n"
+                    + "Content-Type: application/json\r\n"
+                    + "retry-after: 3\r\n"
+                    + "Content-Length: "
+                    + body.getBytes(StandardCharsets.UTF_8).length
+                    + "\r\n\r\n"
+                    + body);
+          }
+        });
 
     Http1Connection.Response first =
         connection.exchange(
-            "POST", "/api/v1/workflows?wait=PT30S", Map.of("Authorization", "Bearer t"), "ä-1".getBytes(StandardCharsets.UTF_8), TIMEOUT);
-    Http1Connection.Response second = connection.exchange("GET", "/api/v1/workflows/x", NO_HEADERS, null, TIMEOUT);
+            "POST",
+            "/api/v1/workflows?wait=PT30S",
+            Map.of("Authorization", "Bearer t"),
+            "ä-1".getBytes(StandardCharsets.UTF_8),
+            TIMEOUT);
+    Http1Connection.Response second =
+        connection.exchange("GET", "/api/v1/workflows/x", NO_HEADERS, null, TIMEOUT);
 
     assertThat(first.status()).isEqualTo(201);
     assertThat(first.text()).isEqualTo("{\"echo\":\"ä-1\"}");
@@ -78,16 +93,17 @@ class Http1ConnectionTest {
 
   @Test
   void readsChunkedBodiesExactly_soTheNextAnswerOnTheConnectionIsIntact() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n");
-      out.flush();
-      Thread.sleep(50); // the rest arrives in another read
-      write(out, "1\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: t\r\n\r\n");
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
-      readRequest(in);
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n");
+          out.flush();
+          Thread.sleep(50); // the rest arrives in another read
+          write(out, "1\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: t\r\n\r\n");
+          readRequest(in);
+          write(out, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+          readRequest(in);
+        });
 
     Http1Connection.Response chunked = connection.exchange("GET", "/a", NO_HEADERS, null, TIMEOUT);
     Http1Connection.Response next = connection.exchange("GET", "/b", NO_HEADERS, null, TIMEOUT);
@@ -100,32 +116,39 @@ class Http1ConnectionTest {
 
   @Test
   void connectionCloseFromTheServer_theNextExchangeOpensAFreshConnection() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      if (conn == 1) {
-        write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\none");
-      } else {
-        // No length at all: the body ends with the connection.
-        write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\ntwo, until closed");
-      }
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          if (conn == 1) {
+            write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\none");
+          } else {
+            // No length at all: the body ends with the connection.
+            write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\ntwo, until closed");
+          }
+        });
 
     assertThat(connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT).text()).isEqualTo("one");
-    assertThat(connection.exchange("GET", "/2", NO_HEADERS, null, TIMEOUT).text()).isEqualTo("two, until closed");
+    assertThat(connection.exchange("GET", "/2", NO_HEADERS, null, TIMEOUT).text())
+        .isEqualTo("two, until closed");
     assertThat(server.accepted.get()).isEqualTo(2);
     assertThat(connection.connects()).isEqualTo(2);
   }
 
   @Test
   void anIdleConnectionTheServerClosedIsRetriedOnceOnAFreshOne() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: " + (conn == 1 ? "5\r\n\r\nfirst" : "6\r\n\r\nsecond"));
-      if (conn == 2) readRequest(in);
-      // Connection 1 closes while idle, without saying so.
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          write(
+              out,
+              "HTTP/1.1 200 OK\r\nContent-Length: "
+                  + (conn == 1 ? "5\r\n\r\nfirst" : "6\r\n\r\nsecond"));
+          if (conn == 2) readRequest(in);
+          // Connection 1 closes while idle, without saying so.
+        });
 
-    assertThat(connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT).text()).isEqualTo("first");
+    assertThat(connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT).text())
+        .isEqualTo("first");
     server.awaitClosed(1);
     Http1Connection.Response second = connection.exchange("GET", "/2", NO_HEADERS, null, TIMEOUT);
 
@@ -138,19 +161,21 @@ class Http1ConnectionTest {
   void aFreshConnectionClosedWithoutAnAnswerIsNotRetried() throws Exception {
     start((conn, in, out) -> readRequest(in));
 
-    assertThatThrownBy(() -> connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT))
+        .isInstanceOf(IOException.class);
     Thread.sleep(100);
     assertThat(server.accepted.get()).isEqualTo(1);
   }
 
   @Test
   void anAnswerCutOffHalfwayIsNotRetried() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          readRequest(in);
+          write(out, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
+        });
 
     connection.exchange("GET", "/1", NO_HEADERS, null, TIMEOUT);
     assertThatThrownBy(() -> connection.exchange("GET", "/2", NO_HEADERS, null, TIMEOUT))
@@ -162,18 +187,20 @@ class Http1ConnectionTest {
 
   @Test
   void noAnswerInTime_timesOutClosesAndReconnectsForTheNextExchange() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      if (conn == 1) {
-        Thread.sleep(10_000); // never answers in time
-        return;
-      }
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      readRequest(in);
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          if (conn == 1) {
+            Thread.sleep(10_000); // never answers in time
+            return;
+          }
+          write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          readRequest(in);
+        });
 
     long t0 = System.nanoTime();
-    assertThatThrownBy(() -> connection.exchange("GET", "/1", NO_HEADERS, null, Duration.ofMillis(300)))
+    assertThatThrownBy(
+            () -> connection.exchange("GET", "/1", NO_HEADERS, null, Duration.ofMillis(300)))
         .isInstanceOf(SocketTimeoutException.class);
     long tookMillis = (System.nanoTime() - t0) / 1_000_000;
     assertThat(tookMillis).isBetween(250L, 3_000L);
@@ -185,31 +212,40 @@ class Http1ConnectionTest {
 
   @Test
   void theTimeoutCoversTheWholeAnswer_notEachRead() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
-      for (int i = 0; i < 100; i++) {
-        out.write('x');
-        out.flush();
-        Thread.sleep(50);
-      }
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+          for (int i = 0; i < 100; i++) {
+            out.write('x');
+            out.flush();
+            Thread.sleep(50);
+          }
+        });
 
     long t0 = System.nanoTime();
-    assertThatThrownBy(() -> connection.exchange("GET", "/slow", NO_HEADERS, null, Duration.ofMillis(400)))
+    assertThatThrownBy(
+            () -> connection.exchange("GET", "/slow", NO_HEADERS, null, Duration.ofMillis(400)))
         .isInstanceOf(SocketTimeoutException.class);
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(2_000L);
   }
 
   @Test
   void redirectsAreReturned_neverFollowed_andInterimAnswersSkipped() throws Exception {
-    start((conn, in, out) -> {
-      readRequest(in);
-      write(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n");
-      readRequest(in);
-    });
+    start(
+        (conn, in, out) -> {
+          readRequest(in);
+          write(
+              out,
+              "HTTP/1.1 100 Continue\r\n\r\n"
+                  + "HTTP/1.1 302 Found\r\n"
+                  + "Location: http://127.0.0.1:1/elsewhere\r\n"
+                  + "Content-Length: 0\r\n\r\n");
+          readRequest(in);
+        });
 
-    Http1Connection.Response response = connection.exchange("GET", "/moved", NO_HEADERS, null, TIMEOUT);
+    Http1Connection.Response response =
+        connection.exchange("GET", "/moved", NO_HEADERS, null, TIMEOUT);
 
     assertThat(response.status()).isEqualTo(302);
     assertThat(response.header("location")).hasValue("http://127.0.0.1:1/elsewhere");
@@ -225,7 +261,9 @@ class Http1ConnectionTest {
         .hasMessageContaining("http://");
     start((conn, in, out) -> readRequest(in));
     assertThatThrownBy(
-            () -> connection.exchange("GET", "/", Map.of("Authorization", "Bearer t\r\nX-Evil: 1"), null, TIMEOUT))
+            () ->
+                connection.exchange(
+                    "GET", "/", Map.of("Authorization", "Bearer t\r\nX-Evil: 1"), null, TIMEOUT))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(server.accepted.get()).isZero();
   }
@@ -257,7 +295,9 @@ class Http1ConnectionTest {
     Map<String, String> headers = new TreeMap<>();
     for (String h = readLine(in); h != null && !h.isEmpty(); h = readLine(in)) {
       int colon = h.indexOf(':');
-      headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
+      headers.put(
+          h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+          h.substring(colon + 1).trim());
     }
     int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
     String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
@@ -284,28 +324,37 @@ class Http1ConnectionTest {
 
     ScriptedServer(Script script) throws IOException {
       socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread acceptor = new Thread(() -> {
-        while (!socket.isClosed()) {
-          try {
-            Socket s = socket.accept();
-            open.add(s);
-            int n = accepted.incrementAndGet();
-            Thread t = new Thread(() -> {
-              try (s) {
-                script.serve(n, new BufferedInputStream(s.getInputStream()), s.getOutputStream());
-              } catch (Exception ignored) {
-                // the client went away
-              } finally {
-                closed.incrementAndGet();
-              }
-            }, "scripted-" + n);
-            t.setDaemon(true);
-            t.start();
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "scripted-accept");
+      Thread acceptor =
+          new Thread(
+              () -> {
+                while (!socket.isClosed()) {
+                  try {
+                    Socket s = socket.accept();
+                    open.add(s);
+                    int n = accepted.incrementAndGet();
+                    Thread t =
+                        new Thread(
+                            () -> {
+                              try (s) {
+                                script.serve(
+                                    n,
+                                    new BufferedInputStream(s.getInputStream()),
+                                    s.getOutputStream());
+                              } catch (Exception ignored) {
+                                // the client went away
+                              } finally {
+                                closed.incrementAndGet();
+                              }
+                            },
+                            "scripted-" + n);
+                    t.setDaemon(true);
+                    t.start();
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "scripted-accept");
       acceptor.setDaemon(true);
       acceptor.start();
     }

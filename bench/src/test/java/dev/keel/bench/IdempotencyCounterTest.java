@@ -16,17 +16,27 @@ class IdempotencyCounterTest {
   void everyCallIsCountedByItsKey_andAnswered200() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     try (IdempotencyCounter counter = IdempotencyCounter.start()) {
-      for (String key : List.of("run1-0-1-7/reserve", "run1-0-1-7/reserve", "run1-0-1-8/ship", "run1-0-10-1/ship")) {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(counter.workUrl(0)))
-            .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}")).build(),
-            HttpResponse.BodyHandlers.ofString());
+      for (String key :
+          List.of(
+              "run1-0-1-7/reserve", "run1-0-1-7/reserve", "run1-0-1-8/ship", "run1-0-10-1/ship")) {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(counter.workUrl(0)))
+                    .header("Idempotency-Key", key)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
       }
 
       List<StepBodyRuns.Call> calls = counter.calls("run1-0-1-");
-      assertThat(calls).extracting(StepBodyRuns.Call::key)
+      assertThat(calls)
+          .extracting(StepBodyRuns.Call::key)
           .containsExactly("run1-0-1-7/reserve", "run1-0-1-7/reserve", "run1-0-1-8/ship");
-      assertThat(StepBodyRuns.of(calls, List.of(Instant.now()), Instant.EPOCH, Instant.EPOCH).keysCalledTwice()).isEqualTo(1);
+      assertThat(
+              StepBodyRuns.of(calls, List.of(Instant.now()), Instant.EPOCH, Instant.EPOCH)
+                  .keysCalledTwice())
+          .isEqualTo(1);
     }
   }
 

@@ -11,8 +11,9 @@ class ProcStatTest {
   void utimePlusStimeOfAProcessLine() {
     // From a java process: utime 1500 (field 14), stime 250 (field 15).
     String line =
-        "10536 (java) S 1 10535 10535 0 -1 4194560 95624 0 1 0 1500 250 0 0 20 0 61 0 231887 "
-            + "4785106944 143062 18446744073709551615 1 1 0 0 0 0 0 4096 16899 0 0 0 17 1 0 0 0 0 0\n";
+        "10536 (java) S 1 10535 10535 0 -1 4194560 95624 0 1 0 1500 250 0 0 20 0 61 0 231887"
+            + " 4785106944 143062 18446744073709551615 1 1 0 0 0 0 0 4096 16899 0 0 0 17 1 0 0 0 0"
+            + " 0\n";
 
     assertThat(ProcStat.processTicks(line)).isEqualTo(1750);
   }
@@ -26,7 +27,8 @@ class ProcStatTest {
 
   @Test
   void somethingElseIsRefused() {
-    assertThatThrownBy(() -> ProcStat.processTicks("no parentheses here")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ProcStat.processTicks("no parentheses here"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ProcStat.processTicks("1 (x) S 1 2")).hasMessageContaining("fields");
     assertThatThrownBy(() -> ProcStat.processTicks("1 (x) S 1 2 3 4 5 6 7 8 9 10 u s"))
         .hasMessageContaining("utime is not a number");
@@ -46,7 +48,8 @@ class ProcStatTest {
     // user nice system idle iowait irq softirq steal; guest is already in user.
     assertThat(ticks.total()).isEqualTo(27545 + 6239 + 89885 + 436 + 141 + 1205);
     assertThat(ticks.busy()).isEqualTo(27545 + 6239 + 141 + 1205);
-    assertThatThrownBy(() -> ProcStat.machineTicks("intr 1 2 3")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ProcStat.machineTicks("intr 1 2 3"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -46,10 +46,15 @@ class ScaleOptionsTest {
 
   @Test
   void badValuesAreRefused() {
-    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--nodes", "1"}, 2)).hasMessageContaining("--nodes");
-    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--node-cpu", "0"}, 2)).hasMessageContaining("--node-cpu");
-    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--join-load", "1.5"}, 2)).hasMessageContaining("--join-load");
-    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--heartbeat-duration", "PT1S"}, 2)).hasMessageContaining("PT5S");
-    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--bogus", "1"}, 2)).hasMessageContaining("--bogus");
+    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--nodes", "1"}, 2))
+        .hasMessageContaining("--nodes");
+    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--node-cpu", "0"}, 2))
+        .hasMessageContaining("--node-cpu");
+    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--join-load", "1.5"}, 2))
+        .hasMessageContaining("--join-load");
+    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--heartbeat-duration", "PT1S"}, 2))
+        .hasMessageContaining("PT5S");
+    assertThatThrownBy(() -> ScaleOptions.parse(new String[] {"--bogus", "1"}, 2))
+        .hasMessageContaining("--bogus");
   }
 }

@@ -11,12 +11,15 @@ class ShardOwnersTest {
   @Test
   void aWorkflowBelongsToTheNodeThatHoldsItsShard_andUnknownMembersAreLeftOut() throws Exception {
     // "Aa" hashes to 2112 (shard 12), "a" to 97 (shard 97).
-    JsonNode view = LoadReport.JSON.readTree("""
-        {"shardIds": {"workflow": {"pekko://keel@10.0.0.11:1": ["12", "13"], "pekko://keel@10.0.0.12:1": ["97"],
-                                   "pekko://keel@10.0.0.13:1": ["99"]}}}
-        """);
+    JsonNode view =
+        LoadReport.JSON.readTree(
+            """
+            {"shardIds": {"workflow": {"pekko://keel@10.0.0.11:1": ["12", "13"], "pekko://keel@10.0.0.12:1": ["97"],
+                                       "pekko://keel@10.0.0.13:1": ["99"]}}}
+            """);
 
-    ShardOwners owners = ShardOwners.of(view, Map.of("pekko://keel@10.0.0.11:1", 0, "pekko://keel@10.0.0.12:1", 1));
+    ShardOwners owners =
+        ShardOwners.of(view, Map.of("pekko://keel@10.0.0.11:1", 0, "pekko://keel@10.0.0.12:1", 1));
 
     assertThat(owners.owner("Aa")).isEqualTo(0);
     assertThat(owners.owner("a")).isEqualTo(1);
@@ -34,9 +37,13 @@ class ShardOwnersTest {
 
   @Test
   void theShardIsTheAbsoluteHashModuloTheShards() {
-    assertThat(ShardOwners.shardOf("Aa", 100)).isEqualTo(12).isEqualTo(ShardOwners.shardOf("BB", 100));
+    assertThat(ShardOwners.shardOf("Aa", 100))
+        .isEqualTo(12)
+        .isEqualTo(ShardOwners.shardOf("BB", 100));
     assertThat(ShardOwners.shardOf("a", 100)).isEqualTo(97);
     String id = "bench-mxdjr9xl-m1234";
-    assertThat(ShardOwners.shardOf(id, 100)).isEqualTo(Math.abs(id.hashCode()) % 100).isBetween(0, 99);
+    assertThat(ShardOwners.shardOf(id, 100))
+        .isEqualTo(Math.abs(id.hashCode()) % 100)
+        .isBetween(0, 99);
   }
 }

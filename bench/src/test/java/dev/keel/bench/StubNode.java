@@ -13,8 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * A stub Keel node on loopback for the load programs' tests: {@code /ready} answers 200,
- * every other path is what the test routes.
+ * A stub Keel node on loopback for the load programs' tests: {@code /ready} answers 200, every
+ * other path is what the test routes.
  */
 final class StubNode implements AutoCloseable {
 
@@ -91,8 +91,10 @@ final class StubNode implements AutoCloseable {
       ByteArrayOutputStream log = new ByteArrayOutputStream();
       int exitCode =
           program.run(
-              new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(log, true, StandardCharsets.UTF_8));
-      return new Run(exitCode, out.toString(StandardCharsets.UTF_8), log.toString(StandardCharsets.UTF_8));
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(log, true, StandardCharsets.UTF_8));
+      return new Run(
+          exitCode, out.toString(StandardCharsets.UTF_8), log.toString(StandardCharsets.UTF_8));
     }
 
     JsonNode report() throws IOException {

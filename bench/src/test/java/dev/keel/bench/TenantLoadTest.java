@@ -29,27 +29,37 @@ class TenantLoadTest {
     }
   }
 
-  /** 201 for a new slug, 409 for a taken one; the first {@code busy} creates get 503 with Retry-After 0. */
+  /**
+   * 201 for a new slug, 409 for a taken one; the first {@code busy} creates get 503 with
+   * Retry-After 0.
+   */
   private void startNode(int busy, Set<String> taken) throws Exception {
     slugs.addAll(taken);
     AtomicInteger busyLeft = new AtomicInteger(busy);
-    node = StubNode.start().route("/api/v1/tenants", exchange -> {
-      if (!StubNode.authorized(exchange)) {
-        unauthorized.incrementAndGet();
-        StubNode.reply(exchange, 401, "{\"status\": 401, \"title\": \"Unauthorized\"}");
-        return;
-      }
-      JsonNode body = JSON.readTree(exchange.getRequestBody());
-      bodies.add(body);
-      if (busyLeft.getAndDecrement() > 0) {
-        exchange.getResponseHeaders().set("Retry-After", "0");
-        StubNode.reply(exchange, 503, "{\"status\": 503}");
-      } else if (!slugs.add(body.get("slug").asText())) {
-        StubNode.reply(exchange, 409, "{\"status\": 409, \"title\": \"Conflict\"}");
-      } else {
-        StubNode.reply(exchange, 201, "{\"id\": \"t1\", \"status\": \"provisioning\", \"apiKey\": \"keel_x\"}");
-      }
-    });
+    node =
+        StubNode.start()
+            .route(
+                "/api/v1/tenants",
+                exchange -> {
+                  if (!StubNode.authorized(exchange)) {
+                    unauthorized.incrementAndGet();
+                    StubNode.reply(exchange, 401, "{\"status\": 401, \"title\": \"Unauthorized\"}");
+                    return;
+                  }
+                  JsonNode body = JSON.readTree(exchange.getRequestBody());
+                  bodies.add(body);
+                  if (busyLeft.getAndDecrement() > 0) {
+                    exchange.getResponseHeaders().set("Retry-After", "0");
+                    StubNode.reply(exchange, 503, "{\"status\": 503}");
+                  } else if (!slugs.add(body.get("slug").asText())) {
+                    StubNode.reply(exchange, 409, "{\"status\": 409, \"title\": \"Conflict\"}");
+                  } else {
+                    StubNode.reply(
+                        exchange,
+                        201,
+                        "{\"id\": \"t1\", \"status\": \"provisioning\", \"apiKey\": \"keel_x\"}");
+                  }
+                });
   }
 
   private Run run(String... extra) throws Exception {
@@ -75,11 +85,16 @@ class TenantLoadTest {
     assertThat(report.get("latencyMs").get("create").get("p99").asDouble()).isPositive();
     assertThat(report.get("machine").get("availableProcessors").asInt()).isPositive();
     assertThat(report.get("nonSuccessResponses").isEmpty()).isTrue();
-    assertThat(bodies).hasSize(35).allSatisfy(b -> {
-      assertThat(b.get("slug").asText()).matches("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$").startsWith("brun-");
-      assertThat(b.get("plan").asText()).isEqualTo("pro");
-      assertThat(b.get("name").asText()).isNotBlank();
-    });
+    assertThat(bodies)
+        .hasSize(35)
+        .allSatisfy(
+            b -> {
+              assertThat(b.get("slug").asText())
+                  .matches("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+                  .startsWith("brun-");
+              assertThat(b.get("plan").asText()).isEqualTo("pro");
+              assertThat(b.get("name").asText()).isNotBlank();
+            });
     assertThat(slugs).hasSize(35);
     assertThat(unauthorized).hasValue(0);
     assertThat(run.out()).contains("tenants created/s").doesNotContain(StubNode.TOKEN);
@@ -94,7 +109,8 @@ class TenantLoadTest {
     JsonNode report = run.report();
     assertThat(run.exitCode()).as("two were not created").isEqualTo(1);
     assertThat(report.get("created").asInt()).isEqualTo(8);
-    assertThat(report.get("conflicts").asInt() + report.get("conflictsOnRetry").asInt()).isEqualTo(2);
+    assertThat(report.get("conflicts").asInt() + report.get("conflictsOnRetry").asInt())
+        .isEqualTo(2);
     assertThat(report.get("failed").asInt()).isZero();
     assertThat(report.get("nonSuccessResponses").get("503").asInt()).isEqualTo(3);
     assertThat(report.get("nonSuccessResponses").get("409").asInt()).isEqualTo(2);
@@ -104,7 +120,18 @@ class TenantLoadTest {
   @Test
   void aRefusedTokenStopsTheRun() throws Exception {
     startNode(0, Set.of());
-    String[] args = {"--endpoint", node.endpoint(), "--token", "wrong", "--tenants", "50", "--warmup", "0", "--concurrency", "2"};
+    String[] args = {
+      "--endpoint",
+      node.endpoint(),
+      "--token",
+      "wrong",
+      "--tenants",
+      "50",
+      "--warmup",
+      "0",
+      "--concurrency",
+      "2"
+    };
 
     Run run = Run.of(new TenantLoad(TenantOptions.parse(args, Map.of(), "brun"))::run);
 

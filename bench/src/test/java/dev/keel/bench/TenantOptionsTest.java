@@ -29,9 +29,25 @@ class TenantOptionsTest {
 
   @Test
   void everyOptionIsReadInBothSpellings() {
-    TenantOptions o = TenantOptions.parse(new String[] {
-        "--endpoint=http://127.0.0.1:18093/", "--token", "t", "--tenants", "2000", "--concurrency=32",
-        "--warmup", "0", "--plan", "pro", "--slug-prefix=load-7", "--max-seconds", "60"}, Map.of(), "unused");
+    TenantOptions o =
+        TenantOptions.parse(
+            new String[] {
+              "--endpoint=http://127.0.0.1:18093/",
+              "--token",
+              "t",
+              "--tenants",
+              "2000",
+              "--concurrency=32",
+              "--warmup",
+              "0",
+              "--plan",
+              "pro",
+              "--slug-prefix=load-7",
+              "--max-seconds",
+              "60"
+            },
+            Map.of(),
+            "unused");
 
     assertThat(o.endpoint()).hasToString("http://127.0.0.1:18093");
     assertThat(o.token()).isEqualTo("t");
@@ -55,17 +71,24 @@ class TenantOptionsTest {
 
   @Test
   void badValuesAreRefusedNamingTheOption() {
-    assertThatThrownBy(() -> parse("--tenants", "0")).hasMessageContaining("--tenants must be at least 1");
-    assertThatThrownBy(() -> parse("--concurrency", "many")).hasMessageContaining("--concurrency must be a whole number");
+    assertThatThrownBy(() -> parse("--tenants", "0"))
+        .hasMessageContaining("--tenants must be at least 1");
+    assertThatThrownBy(() -> parse("--concurrency", "many"))
+        .hasMessageContaining("--concurrency must be a whole number");
     assertThatThrownBy(() -> parse("--warmup", "-1")).hasMessageContaining("--warmup");
     assertThatThrownBy(() -> parse("--plan", " ")).hasMessageContaining("--plan must not be empty");
     assertThatThrownBy(() -> parse("--endpoint", "ftp://x")).hasMessageContaining("--endpoint");
     assertThatThrownBy(() -> parse("--speed", "1")).hasMessageContaining("unknown option --speed");
     assertThatThrownBy(() -> parse("--tenants")).hasMessageContaining("--tenants needs a value");
     for (String prefix : new String[] {"Bench", "-b", "b-", "b--c", "b_c", "", "a".repeat(41)}) {
-      assertThatThrownBy(() -> parse("--slug-prefix", prefix)).as(prefix).hasMessageContaining("--slug-prefix");
+      assertThatThrownBy(() -> parse("--slug-prefix", prefix))
+          .as(prefix)
+          .hasMessageContaining("--slug-prefix");
     }
-    assertThatThrownBy(() -> TenantOptions.parse(new String[] {"--data-dir", "/nonexistent-keel-dir"}, Map.of(), "b"))
+    assertThatThrownBy(
+            () ->
+                TenantOptions.parse(
+                    new String[] {"--data-dir", "/nonexistent-keel-dir"}, Map.of(), "b"))
         .hasMessageContaining("no token");
   }
 }

@@ -23,8 +23,10 @@ class UnavailabilityTest {
 
   @Test
   void theWindowsEdgesCountAsWell_orderDoesNotMatter() {
-    assertThat(Unavailability.longest(List.of(at(12), at(11), at(10.5)), at(0), at(15))).isEqualTo(Duration.ofMillis(10_500));
-    assertThat(Unavailability.longest(List.of(at(1), at(2)), at(0), at(20))).isEqualTo(Duration.ofSeconds(18));
+    assertThat(Unavailability.longest(List.of(at(12), at(11), at(10.5)), at(0), at(15)))
+        .isEqualTo(Duration.ofMillis(10_500));
+    assertThat(Unavailability.longest(List.of(at(1), at(2)), at(0), at(20)))
+        .isEqualTo(Duration.ofSeconds(18));
   }
 
   @Test
@@ -34,6 +36,7 @@ class UnavailabilityTest {
 
   @Test
   void successesOutsideTheWindowAreLeftOut() {
-    assertThat(Unavailability.longest(List.of(at(-5), at(4), at(25)), at(0), at(10))).isEqualTo(Duration.ofSeconds(6));
+    assertThat(Unavailability.longest(List.of(at(-5), at(4), at(25)), at(0), at(10)))
+        .isEqualTo(Duration.ofSeconds(6));
   }
 }

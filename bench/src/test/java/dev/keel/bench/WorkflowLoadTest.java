@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keel.bench.StubNode.Run;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.keel.bench.StubNode.Run;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
@@ -30,10 +30,16 @@ class WorkflowLoadTest {
   private final Queue<String> waits = new ConcurrentLinkedQueue<>();
   private final Queue<String> startWaits = new ConcurrentLinkedQueue<>();
   private final AtomicInteger badAuth = new AtomicInteger();
-  /** Whether the stub honours a start's ?wait (answers it completed) or ignores it like an older node. */
+
+  /**
+   * Whether the stub honours a start's ?wait (answers it completed) or ignores it like an older
+   * node.
+   */
   private volatile boolean finalOnStart;
+
   /** Whether the stub answers the first start of every workflow 503 with Retry-After: 0. */
   private volatile boolean unavailableOnce;
+
   private final Set<String> refusedOnce = ConcurrentHashMap.newKeySet();
   @AutoClose private StubNode node;
 
@@ -125,7 +131,10 @@ class WorkflowLoadTest {
   @Test
   void httpsEndpointsAreRefusedAtOptionParsing() {
     assertThatThrownBy(
-            () -> LoadOptions.parse(new String[] {"--endpoint", "https://node.example:8443", "--token", "t"}, Map.of()))
+            () ->
+                LoadOptions.parse(
+                    new String[] {"--endpoint", "https://node.example:8443", "--token", "t"},
+                    Map.of()))
         .hasMessageContaining("http://")
         .hasMessageContaining("https://node.example:8443");
   }
@@ -162,7 +171,8 @@ class WorkflowLoadTest {
     assertThat(given.rate()).hasValue(150.5);
     assertThat(given.endpoint()).hasToString("http://127.0.0.1:9");
 
-    assertThatThrownBy(() -> LoadOptions.parse(new String[] {"--concurrency", "0", "--token", "t"}, Map.of()))
+    assertThatThrownBy(
+            () -> LoadOptions.parse(new String[] {"--concurrency", "0", "--token", "t"}, Map.of()))
         .hasMessageContaining("--concurrency");
     assertThatThrownBy(() -> LoadOptions.parse(new String[] {"--speed", "1"}, Map.of()))
         .hasMessageContaining("unknown option --speed");
@@ -181,20 +191,24 @@ class WorkflowLoadTest {
     try (StubNode second = StubNode.start()) {
       // The second node only records; it answers like the first.
       com.sun.net.httpserver.HttpHandler first = route(201);
-      second.route("/api/v1/workflows", exchange -> {
-        String path = exchange.getRequestURI().getPath();
-        if ("GET".equals(exchange.getRequestMethod())) {
-          String id = path.substring("/api/v1/workflows/".length());
-          if (!"second".equals(startedOn.get(id))) misplacedPolls.add(id);
-        }
-        if ("POST".equals(exchange.getRequestMethod())) {
-          byte[] body = exchange.getRequestBody().readAllBytes();
-          startedOn.put(JSON.readTree(body).get("id").asText(), "second");
-          exchange.setStreams(new java.io.ByteArrayInputStream(body), null);
-        }
-        first.handle(exchange);
-      });
-      String[] args = node.args("--max-seconds", "60", "--workflows", "20", "--warmup", "0", "--concurrency", "4");
+      second.route(
+          "/api/v1/workflows",
+          exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            if ("GET".equals(exchange.getRequestMethod())) {
+              String id = path.substring("/api/v1/workflows/".length());
+              if (!"second".equals(startedOn.get(id))) misplacedPolls.add(id);
+            }
+            if ("POST".equals(exchange.getRequestMethod())) {
+              byte[] body = exchange.getRequestBody().readAllBytes();
+              startedOn.put(JSON.readTree(body).get("id").asText(), "second");
+              exchange.setStreams(new java.io.ByteArrayInputStream(body), null);
+            }
+            first.handle(exchange);
+          });
+      String[] args =
+          node.args(
+              "--max-seconds", "60", "--workflows", "20", "--warmup", "0", "--concurrency", "4");
       args[1] = node.endpoint() + "," + second.endpoint();
       Run run = Run.of(new WorkflowLoad(LoadOptions.parse(args, Map.of()))::run);
 
@@ -202,7 +216,8 @@ class WorkflowLoadTest {
       assertThat(run.report().get("completed").asInt()).isEqualTo(20);
       assertThat(startedOn).as("every other workflow started on the second node").hasSize(10);
       assertThat(misplacedPolls).as("polls go to the node that started the workflow").isEmpty();
-      assertThat(run.report().get("parameters").get("endpoint").asText()).isEqualTo(node.endpoint() + "," + second.endpoint());
+      assertThat(run.report().get("parameters").get("endpoint").asText())
+          .isEqualTo(node.endpoint() + "," + second.endpoint());
     }
   }
 
@@ -212,36 +227,40 @@ class WorkflowLoadTest {
 
   private com.sun.net.httpserver.HttpHandler route(int startStatus) {
     return exchange -> {
-          if (!StubNode.authorized(exchange)) {
-            badAuth.incrementAndGet();
-          }
-          String path = exchange.getRequestURI().getPath();
-          if ("POST".equals(exchange.getRequestMethod()) && path.equals("/api/v1/workflows")) {
-            JsonNode body = JSON.readTree(exchange.getRequestBody());
-            startBodies.add(body);
-            String query = exchange.getRequestURI().getQuery();
-            startWaits.add(String.valueOf(query));
-            if (startStatus != 201) {
-              StubNode.reply(exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
-              return;
-            }
-            String id = body.get("id").asText();
-            if (unavailableOnce && refusedOnce.add(id)) {
-              exchange.getResponseHeaders().set("Retry-After", "0");
-              StubNode.reply(exchange, 503, "{\"status\": 503}");
-              return;
-            }
-            polls.put(id, 0);
-            StubNode.reply(exchange, 201, execution(id, finalOnStart && query != null && query.startsWith("wait=")));
-          } else if ("GET".equals(exchange.getRequestMethod())) {
-            String id = path.substring("/api/v1/workflows/".length());
-            waits.add(exchange.getRequestURI().getQuery());
-            int n = polls.merge(id, 1, Integer::sum);
-            StubNode.reply(exchange, 200, execution(id, n >= 2));
-          } else {
-            StubNode.reply(exchange, 405, "{}");
-          }
-        };
+      if (!StubNode.authorized(exchange)) {
+        badAuth.incrementAndGet();
+      }
+      String path = exchange.getRequestURI().getPath();
+      if ("POST".equals(exchange.getRequestMethod()) && path.equals("/api/v1/workflows")) {
+        JsonNode body = JSON.readTree(exchange.getRequestBody());
+        startBodies.add(body);
+        String query = exchange.getRequestURI().getQuery();
+        startWaits.add(String.valueOf(query));
+        if (startStatus != 201) {
+          StubNode.reply(
+              exchange, startStatus, "{\"status\": " + startStatus + ", \"title\": \"no\"}");
+          return;
+        }
+        String id = body.get("id").asText();
+        if (unavailableOnce && refusedOnce.add(id)) {
+          exchange.getResponseHeaders().set("Retry-After", "0");
+          StubNode.reply(exchange, 503, "{\"status\": 503}");
+          return;
+        }
+        polls.put(id, 0);
+        StubNode.reply(
+            exchange,
+            201,
+            execution(id, finalOnStart && query != null && query.startsWith("wait=")));
+      } else if ("GET".equals(exchange.getRequestMethod())) {
+        String id = path.substring("/api/v1/workflows/".length());
+        waits.add(exchange.getRequestURI().getQuery());
+        int n = polls.merge(id, 1, Integer::sum);
+        StubNode.reply(exchange, 200, execution(id, n >= 2));
+      } else {
+        StubNode.reply(exchange, 405, "{}");
+      }
+    };
   }
 
   private static String execution(String id, boolean completed) throws IOException {
@@ -257,7 +276,8 @@ class WorkflowLoadTest {
   }
 
   private Run run(String... extra) throws Exception {
-    String[] args = Stream.concat(Stream.of("--max-seconds", "60"), Stream.of(extra)).toArray(String[]::new);
+    String[] args =
+        Stream.concat(Stream.of("--max-seconds", "60"), Stream.of(extra)).toArray(String[]::new);
     return Run.of(new WorkflowLoad(LoadOptions.parse(node.args(args), Map.of()))::run);
   }
 }

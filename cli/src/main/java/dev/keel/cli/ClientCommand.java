@@ -14,21 +14,20 @@ import picocli.CommandLine.Spec;
 
 /**
  * A command that talks to Keel through {@link KeelClient}. It resolves the endpoint and token,
- * runs, and turns every failure into one line on stderr ({@code keel: <message>}) and an exit
- * code ({@link ExitCode}): never a stack trace, never the token.
+ * runs, and turns every failure into one line on stderr ({@code keel: <message>}) and an exit code
+ * ({@link ExitCode}): never a stack trace, never the token.
  */
 abstract class ClientCommand implements Callable<Integer> {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  @Mixin
-  ClientOptions connection = new ClientOptions();
+  @Mixin ClientOptions connection = new ClientOptions();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   /** The environment; tests replace it. */
   Function<String, String> env = System::getenv;
+
   Clock clock = Clock.systemUTC();
 
   /** The command's work; its return value is the exit code. */
@@ -44,10 +43,19 @@ abstract class ClientCommand implements Callable<Integer> {
       token = c.token();
       KeelClient keel;
       try {
-        keel = KeelClient.builder().endpoint(c.endpoint()).token(c.token()).serviceId(null)
-            .heartbeatInterval(Duration.ofSeconds(10)).timeout(TIMEOUT).deregisterOnClose(false).build();
+        keel =
+            KeelClient.builder()
+                .endpoint(c.endpoint())
+                .token(c.token())
+                .serviceId(null)
+                .heartbeatInterval(Duration.ofSeconds(10))
+                .timeout(TIMEOUT)
+                .deregisterOnClose(false)
+                .build();
       } catch (IllegalArgumentException e) {
-        throw new CliFailure(ExitCode.TROUBLE, e.getMessage().replaceFirst("^endpoint: ", "--endpoint/KEEL_ENDPOINT: "));
+        throw new CliFailure(
+            ExitCode.TROUBLE,
+            e.getMessage().replaceFirst("^endpoint: ", "--endpoint/KEEL_ENDPOINT: "));
       }
       try (keel) {
         return run(keel, out);
@@ -67,15 +75,19 @@ abstract class ClientCommand implements Callable<Integer> {
 
   static Failure failure(RuntimeException e) {
     if (e instanceof CliFailure f) return new Failure(f.exitCode(), f.getMessage());
-    if (e instanceof KeelUnavailableException u) return new Failure(ExitCode.TROUBLE, u.getMessage());
+    if (e instanceof KeelUnavailableException u)
+      return new Failure(ExitCode.TROUBLE, u.getMessage());
     if (e instanceof KeelApiException a) {
       if (a.status() == 401 || a.status() == 403) {
-        return new Failure(ExitCode.TROUBLE, a.getMessage() + " (check --token, KEEL_TOKEN or <data-dir>/admin-token)");
+        return new Failure(
+            ExitCode.TROUBLE,
+            a.getMessage() + " (check --token, KEEL_TOKEN or <data-dir>/admin-token)");
       }
       return new Failure(a.status() >= 500 ? ExitCode.TROUBLE : ExitCode.NO, a.getMessage());
     }
     if (e instanceof IllegalArgumentException) return new Failure(ExitCode.TROUBLE, e.getMessage());
-    return new Failure(ExitCode.TROUBLE, "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
+    return new Failure(
+        ExitCode.TROUBLE, "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
   }
 
   static String redact(String line, String token) {

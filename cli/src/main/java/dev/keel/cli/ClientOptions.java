@@ -10,25 +10,33 @@ import picocli.CommandLine.Option;
 
 /**
  * Where a client command finds Keel and its token: {@code --endpoint} / {@code KEEL_ENDPOINT}
- * (default the local node), {@code --token} / {@code KEEL_TOKEN}, else the admin token that
- * {@code keel server} generated into {@code <data dir>/admin-token}, the data dir being
- * {@code --data-dir} / {@code KEEL_DATA_DIR} / {@code ./data}. An option wins over its variable.
+ * (default the local node), {@code --token} / {@code KEEL_TOKEN}, else the admin token that {@code
+ * keel server} generated into {@code <data dir>/admin-token}, the data dir being {@code --data-dir}
+ * / {@code KEEL_DATA_DIR} / {@code ./data}. An option wins over its variable.
  */
 public final class ClientOptions {
 
   static final String DEFAULT_ENDPOINT = "http://127.0.0.1:8080";
 
-  @Option(names = "--endpoint", paramLabel = "URL",
+  @Option(
+      names = "--endpoint",
+      paramLabel = "URL",
       description = "Keel's URL (KEEL_ENDPOINT; default " + DEFAULT_ENDPOINT + ")")
   String endpoint;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "Bearer token (KEEL_TOKEN, better: arguments are visible to other users; "
-          + "default: the admin token in <data-dir>/admin-token)")
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description =
+          "Bearer token (KEEL_TOKEN, better: arguments are visible to other users; "
+              + "default: the admin token in <data-dir>/admin-token)")
   String token;
 
-  @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Data directory of the local node, for its admin token (KEEL_DATA_DIR; default ./data)")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Data directory of the local node, for its admin token (KEEL_DATA_DIR; default ./data)")
   String dataDir;
 
   /** The endpoint and token to use. */
@@ -46,15 +54,21 @@ public final class ClientOptions {
     Path file = Path.of(dir == null ? "./data" : dir).resolve("admin-token");
     try {
       String stored = Files.readString(file).trim();
-      if (stored.isEmpty()) throw new CliFailure(ExitCode.TROUBLE, "the admin token file " + file + " is empty");
+      if (stored.isEmpty())
+        throw new CliFailure(ExitCode.TROUBLE, "the admin token file " + file + " is empty");
       return stored;
     } catch (NoSuchFileException e) {
-      throw new CliFailure(ExitCode.TROUBLE, "no token: pass --token or set KEEL_TOKEN (there is no admin token file "
-          + file + "; --data-dir or KEEL_DATA_DIR names the node's data directory)");
+      throw new CliFailure(
+          ExitCode.TROUBLE,
+          "no token: pass --token or set KEEL_TOKEN (there is no admin token file "
+              + file
+              + "; --data-dir or KEEL_DATA_DIR names the node's data directory)");
     } catch (AccessDeniedException e) {
-      throw new CliFailure(ExitCode.TROUBLE, "cannot read the admin token file " + file + ": permission denied");
+      throw new CliFailure(
+          ExitCode.TROUBLE, "cannot read the admin token file " + file + ": permission denied");
     } catch (IOException e) {
-      throw new CliFailure(ExitCode.TROUBLE, "cannot read the admin token file " + file + ": " + e.getMessage());
+      throw new CliFailure(
+          ExitCode.TROUBLE, "cannot read the admin token file " + file + ": " + e.getMessage());
     }
   }
 

@@ -9,7 +9,10 @@ import dev.keel.client.KeelClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
-/** What {@code --json} prints: Keel's own JSON, pretty, with every page of a list in one {@code items}. */
+/**
+ * What {@code --json} prints: Keel's own JSON, pretty, with every page of a list in one {@code
+ * items}.
+ */
 final class RawJson {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -22,12 +25,18 @@ final class RawJson {
     ArrayNode items = all.putArray("items");
     String cursor = null;
     do {
-      String page = path + "?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      String page =
+          path
+              + "?limit=500"
+              + (cursor == null
+                  ? ""
+                  : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
       JsonNode answer = keel.getJson(page);
       if (answer == null) break;
       answer.path("items").forEach(items::add);
       JsonNode next = answer.get("nextCursor");
-      String nextCursor = next == null || next.isNull() || next.asText().isEmpty() ? null : next.asText();
+      String nextCursor =
+          next == null || next.isNull() || next.asText().isEmpty() ? null : next.asText();
       if (nextCursor != null && nextCursor.equals(cursor)) break;
       cursor = nextCursor;
     } while (cursor != null);
@@ -45,7 +54,9 @@ final class RawJson {
   /** A path segment for an id; an id that cannot be one is refused as invalid input. */
   static String requireId(String what, String id) {
     if (id == null || !KeelClient.ID.matcher(id).matches()) {
-      throw new CliFailure(ExitCode.NO, what + " '" + id + "' is not valid: it must match " + KeelClient.ID.pattern());
+      throw new CliFailure(
+          ExitCode.NO,
+          what + " '" + id + "' is not valid: it must match " + KeelClient.ID.pattern());
     }
     return id;
   }

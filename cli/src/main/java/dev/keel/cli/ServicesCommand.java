@@ -8,24 +8,32 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code keel services deregister ID}. */
-@Command(name = "services", mixinStandardHelpOptions = true, description = "Manage registered services.",
+@Command(
+    name = "services",
+    mixinStandardHelpOptions = true,
+    description = "Manage registered services.",
     subcommands = {ServicesCommand.Deregister.class})
 public final class ServicesCommand implements Runnable {
 
-  @Spec
-  CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: deregister");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "a subcommand is required: deregister");
   }
 
   /** {@code keel services deregister ID}: Keel forgets the service (it may register again). */
-  @Command(name = "deregister", mixinStandardHelpOptions = true,
+  @Command(
+      name = "deregister",
+      mixinStandardHelpOptions = true,
       description = "Deregister a service: Keel forgets it until it registers again.",
-      exitCodeListHeading = "Exit codes:%n", exitCodeList = {
-          "0:done", "1:Keel answered no: unknown id",
-          "2:usage error, no or refused token, Keel unreachable or not ready"})
+      exitCodeListHeading = "Exit codes:%n",
+      exitCodeList = {
+        "0:done",
+        "1:Keel answered no: unknown id",
+        "2:usage error, no or refused token, Keel unreachable or not ready"
+      })
   public static final class Deregister extends ClientCommand {
     @Parameters(paramLabel = "ID", description = "A service id")
     String id;

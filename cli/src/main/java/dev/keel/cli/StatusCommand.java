@@ -13,13 +13,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code keel status [ID] [--json]}: all services as a table, or one service in full. */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Show registered services.",
-        "Without ID: every service as a table (ID, TYPE, STATUS, UPTIME, LAST HEARTBEAT).",
-        "With ID: that service's fields, metrics and details."},
-    exitCodeListHeading = "Exit codes:%n", exitCodeList = {
-        "0:done", "1:Keel answered no: unknown id, invalid input",
-        "2:usage error, no or refused token, Keel unreachable or not ready"})
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show registered services.",
+      "Without ID: every service as a table (ID, TYPE, STATUS, UPTIME, LAST HEARTBEAT).",
+      "With ID: that service's fields, metrics and details."
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:done",
+      "1:Keel answered no: unknown id, invalid input",
+      "2:usage error, no or refused token, Keel unreachable or not ready"
+    })
 public final class StatusCommand extends ClientCommand {
 
   @Parameters(arity = "0..1", paramLabel = "ID", description = "A service id")
@@ -49,9 +56,16 @@ public final class StatusCommand extends ClientCommand {
 
   static String table(List<ServiceSummary> services, Instant now) {
     TextTable t = new TextTable("ID", "TYPE", "STATUS", "UPTIME", "LAST HEARTBEAT");
-    services.stream().sorted(Comparator.comparing(ServiceSummary::id)).forEach(s -> t.row(s.id(), s.type(),
-        s.status() == null ? "-" : s.status().wire(), HumanTime.since(s.registeredAt(), now),
-        HumanTime.ago(s.lastHeartbeatAt(), now)));
+    services.stream()
+        .sorted(Comparator.comparing(ServiceSummary::id))
+        .forEach(
+            s ->
+                t.row(
+                    s.id(),
+                    s.type(),
+                    s.status() == null ? "-" : s.status().wire(),
+                    HumanTime.since(s.registeredAt(), now),
+                    HumanTime.ago(s.lastHeartbeatAt(), now)));
     return t.toString();
   }
 
@@ -60,19 +74,45 @@ public final class StatusCommand extends ClientCommand {
     t.row("name", s.name());
     t.row("type", s.type());
     t.row("endpoint", s.endpoint());
-    t.row("status", (s.status() == null ? "-" : s.status().wire())
-        + (s.statusSince() == null ? "" : " for " + HumanTime.since(s.statusSince(), now) + " (since " + s.statusSince() + ")"));
-    t.row("registered", s.registeredAt() == null ? "-" : s.registeredAt() + " (uptime " + HumanTime.since(s.registeredAt(), now) + ")");
-    t.row("last heartbeat", s.lastHeartbeatAt() == null ? "-" : HumanTime.ago(s.lastHeartbeatAt(), now) + " (" + s.lastHeartbeatAt() + ")");
-    t.row("stale after", s.nextHeartbeatBefore() == null ? "-" : s.nextHeartbeatBefore().toString());
+    t.row(
+        "status",
+        (s.status() == null ? "-" : s.status().wire())
+            + (s.statusSince() == null
+                ? ""
+                : " for "
+                    + HumanTime.since(s.statusSince(), now)
+                    + " (since "
+                    + s.statusSince()
+                    + ")"));
+    t.row(
+        "registered",
+        s.registeredAt() == null
+            ? "-"
+            : s.registeredAt() + " (uptime " + HumanTime.since(s.registeredAt(), now) + ")");
+    t.row(
+        "last heartbeat",
+        s.lastHeartbeatAt() == null
+            ? "-"
+            : HumanTime.ago(s.lastHeartbeatAt(), now) + " (" + s.lastHeartbeatAt() + ")");
+    t.row(
+        "stale after", s.nextHeartbeatBefore() == null ? "-" : s.nextHeartbeatBefore().toString());
     t.row("ttl", s.ttlSeconds() == null ? "-" : s.ttlSeconds() + "s");
-    t.row("deregister after", s.deregisterAfterSeconds() == null ? "-" : s.deregisterAfterSeconds() + "s stale");
+    t.row(
+        "deregister after",
+        s.deregisterAfterSeconds() == null ? "-" : s.deregisterAfterSeconds() + "s stale");
     if (s.tenantId() != null) t.row("tenant", s.tenantId());
     StringBuilder b = new StringBuilder(t.toString());
     section(b, "metadata", s.metadata());
-    section(b, "metrics", s.metrics().entrySet().stream()
-        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> HumanTime.number(e.getValue()),
-            (a, x) -> a, java.util.TreeMap::new)));
+    section(
+        b,
+        "metrics",
+        s.metrics().entrySet().stream()
+            .collect(
+                java.util.stream.Collectors.toMap(
+                    Map.Entry::getKey,
+                    e -> HumanTime.number(e.getValue()),
+                    (a, x) -> a,
+                    java.util.TreeMap::new)));
     section(b, "details", s.details());
     return b.toString();
   }
@@ -84,7 +124,13 @@ public final class StatusCommand extends ClientCommand {
     }
     b.append(title).append(":\n");
     int width = entries.keySet().stream().mapToInt(String::length).max().orElse(0);
-    new java.util.TreeMap<>(entries).forEach((k, v) ->
-        b.append("  ").append(k).append(" ".repeat(width - k.length() + 2)).append(v == null ? "-" : v).append('\n'));
+    new java.util.TreeMap<>(entries)
+        .forEach(
+            (k, v) ->
+                b.append("  ")
+                    .append(k)
+                    .append(" ".repeat(width - k.length() + 2))
+                    .append(v == null ? "-" : v)
+                    .append('\n'));
   }
 }

@@ -19,8 +19,12 @@ public final class TextTable {
   }
 
   public TextTable row(String... cells) {
-    if (cells.length != columns) throw new IllegalArgumentException(cells.length + " cells for " + columns + " columns");
-    rows.add(Arrays.stream(cells).map(c -> c == null || c.isEmpty() ? "-" : c.replaceAll("\\s+", " ")).toArray(String[]::new));
+    if (cells.length != columns)
+      throw new IllegalArgumentException(cells.length + " cells for " + columns + " columns");
+    rows.add(
+        Arrays.stream(cells)
+            .map(c -> c == null || c.isEmpty() ? "-" : c.replaceAll("\\s+", " "))
+            .toArray(String[]::new));
     return this;
   }
 

@@ -16,17 +16,29 @@ public final class UsageError {
   /** A command outside this package whose usage errors are reported here too ({@code keel run}). */
   public interface Reported {}
 
-  /** Whether {@code command} is one of the client commands (or their groups), whose usage errors this reports. */
+  /**
+   * Whether {@code command} is one of the client commands (or their groups), whose usage errors
+   * this reports.
+   */
   public static boolean concerns(CommandLine command) {
     Object c = command.getCommand();
-    return c instanceof ClientCommand || c instanceof AlertCommand || c instanceof ServicesCommand || c instanceof Reported;
+    return c instanceof ClientCommand
+        || c instanceof AlertCommand
+        || c instanceof ServicesCommand
+        || c instanceof Reported;
   }
 
   /** Prints the line on the command's stderr; answers the exit code. */
   public static int report(ParameterException ex, String[] args) {
     CommandLine command = ex.getCommandLine();
-    String line = "keel: " + ex.getMessage() + " (see " + command.getCommandSpec().qualifiedName() + " --help)";
-    for (String secret : secrets(args, System.getenv("KEEL_TOKEN"))) line = line.replace(secret, "***");
+    String line =
+        "keel: "
+            + ex.getMessage()
+            + " (see "
+            + command.getCommandSpec().qualifiedName()
+            + " --help)";
+    for (String secret : secrets(args, System.getenv("KEEL_TOKEN")))
+      line = line.replace(secret, "***");
     command.getErr().println(line.replaceAll("[\\r\\n]+", " "));
     command.getErr().flush();
     return ExitCode.TROUBLE;

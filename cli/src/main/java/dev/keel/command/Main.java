@@ -12,30 +12,50 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code keel} command line: the list of commands and how a bad flag is reported.
- * {@link ServerCommand} starts a node, {@link RunCommand} runs a pipeline, and the client commands
- * ({@code status}, {@code health}, {@code alert}, {@code services}, {@code audit}) talk to a node over HTTP.
+ * The {@code keel} command line: the list of commands and how a bad flag is reported. {@link
+ * ServerCommand} starts a node, {@link RunCommand} runs a pipeline, and the client commands ({@code
+ * status}, {@code health}, {@code alert}, {@code services}, {@code audit}) talk to a node over
+ * HTTP.
  */
-@Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
+@Command(
+    name = "keel",
+    mixinStandardHelpOptions = true,
+    version = "keel 0.1.0",
     description = "Keel: an event-sourced control plane.",
-    subcommands = {ServerCommand.class, StatusCommand.class, HealthCommand.class, AlertCommand.class, ServicesCommand.class, AuditCommand.class,
-        RunCommand.class})
+    subcommands = {
+      ServerCommand.class,
+      StatusCommand.class,
+      HealthCommand.class,
+      AlertCommand.class,
+      ServicesCommand.class,
+      AuditCommand.class,
+      RunCommand.class
+    })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
     CommonPool.atLeastTwoThreads();
     CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     // A bad flag value is one line naming the setting, like every other configuration problem.
-    cli.setParameterExceptionHandler((ex, badArgs) -> {
-      if (UsageError.concerns(ex.getCommandLine()) || ex.getCommandLine().getCommand() instanceof Main) {
-        return UsageError.report(ex, args);
-      }
-      String setting = ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
-          ? "KEEL_" + option.longestName().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT)
-          : "arguments";
-      System.err.println("keel: " + setting + ": " + ex.getMessage() + " (see keel server --help)");
-      return 2;
-    });
+    cli.setParameterExceptionHandler(
+        (ex, badArgs) -> {
+          if (UsageError.concerns(ex.getCommandLine())
+              || ex.getCommandLine().getCommand() instanceof Main) {
+            return UsageError.report(ex, args);
+          }
+          String setting =
+              ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+                  ? "KEEL_"
+                      + option
+                          .longestName()
+                          .replaceFirst("^--", "")
+                          .replace('-', '_')
+                          .toUpperCase(java.util.Locale.ROOT)
+                  : "arguments";
+          System.err.println(
+              "keel: " + setting + ": " + ex.getMessage() + " (see keel server --help)");
+          return 2;
+        });
     int code = cli.execute(args);
     if (code == 2) {
       // The node may already have begun a CoordinatedShutdown that would end the JVM with 0; the

@@ -14,61 +14,146 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code keel server}: starts a node and runs until SIGTERM. */
-@Command(name = "server", mixinStandardHelpOptions = true,
-    description = "Start a node. Each option is also a KEEL_* environment variable; the option wins.")
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start a node. Each option is also a KEEL_* environment variable; the option wins.")
 final class ServerCommand implements Callable<Integer> {
-  @Option(names = "--host", description = "Interface for HTTP and cluster (KEEL_HOST, default 127.0.0.1)")
+  @Option(
+      names = "--host",
+      description = "Interface for HTTP and cluster (KEEL_HOST, default 127.0.0.1)")
   String host;
+
   @Option(names = "--http-port", description = "HTTP port (KEEL_HTTP_PORT, default 8080)")
   Integer httpPort;
-  @Option(names = "--cluster-port", description = "Cluster port, 0 = any free (KEEL_CLUSTER_PORT, default 25520)")
+
+  @Option(
+      names = "--cluster-port",
+      description = "Cluster port, 0 = any free (KEEL_CLUSTER_PORT, default 25520)")
   Integer clusterPort;
-  @Option(names = "--seed-nodes", description = "host:port,... of seed nodes (KEEL_SEED_NODES; empty = own cluster)")
+
+  @Option(
+      names = "--seed-nodes",
+      description = "host:port,... of seed nodes (KEEL_SEED_NODES; empty = own cluster)")
   String seedNodes;
-  @Option(names = "--data-dir", description = "Embedded database and admin token (KEEL_DATA_DIR, default ./data)")
+
+  @Option(
+      names = "--data-dir",
+      description = "Embedded database and admin token (KEEL_DATA_DIR, default ./data)")
   String dataDir;
-  @Option(names = "--database-url", description = "PostgreSQL JDBC URL (KEEL_DATABASE_URL; empty = embedded H2)")
+
+  @Option(
+      names = "--database-url",
+      description = "PostgreSQL JDBC URL (KEEL_DATABASE_URL; empty = embedded H2)")
   String databaseUrl;
+
   @Option(names = "--database-user", description = "KEEL_DATABASE_USER")
   String databaseUser;
+
   @Option(names = "--database-password", description = "KEEL_DATABASE_PASSWORD")
   String databasePassword;
-  @Option(names = "--database-max-connections", description = "KEEL_DATABASE_MAX_CONNECTIONS (default 10)")
+
+  @Option(
+      names = "--database-max-connections",
+      description = "KEEL_DATABASE_MAX_CONNECTIONS (default 10)")
   Integer databaseMaxConnections;
-  @Option(names = "--admin-token", description = "KEEL_ADMIN_TOKEN (empty = generated into <data-dir>/admin-token)")
+
+  @Option(
+      names = "--admin-token",
+      description = "KEEL_ADMIN_TOKEN (empty = generated into <data-dir>/admin-token)")
   String adminToken;
-  @Option(names = "--plugins-dir", description = "Folder of workflow plug-in jars (KEEL_PLUGINS_DIR)")
+
+  @Option(
+      names = "--plugins-dir",
+      description = "Folder of workflow plug-in jars (KEEL_PLUGINS_DIR)")
   String pluginsDir;
-  @Option(names = {"--workflows-max-concurrent", "--max-concurrent"}, description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
+
+  @Option(
+      names = {"--workflows-max-concurrent", "--max-concurrent"},
+      description = "Attempts running step bodies at once (KEEL_WORKFLOWS_MAX_CONCURRENT)")
   Integer maxConcurrent;
-  @Option(names = "--shards", description = "Shards per entity type, about ten per node the cluster may grow to; "
-      + "the same on every node and never changed for a running cluster (KEEL_SHARDS, default 100)")
+
+  @Option(
+      names = "--shards",
+      description =
+          "Shards per entity type, about ten per node the cluster may grow to; the same on every"
+              + " node and never changed for a running cluster (KEEL_SHARDS, default 100)")
   Integer shards;
-  @Option(names = "--entity-recovery-batch", description = "Remembered entities restarted per shard each interval (KEEL_ENTITY_RECOVERY_BATCH, default 20)")
+
+  @Option(
+      names = "--entity-recovery-batch",
+      description =
+          "Remembered entities restarted per shard each interval (KEEL_ENTITY_RECOVERY_BATCH,"
+              + " default 20)")
   Integer entityRecoveryBatch;
-  @Option(names = "--entity-recovery-interval", description = "KEEL_ENTITY_RECOVERY_INTERVAL (default 100ms)")
+
+  @Option(
+      names = "--entity-recovery-interval",
+      description = "KEEL_ENTITY_RECOVERY_INTERVAL (default 100ms)")
   String entityRecoveryInterval;
-  @Option(names = "--downing-stable-after", description = "Unreachable nodes are downed after membership is stable this long (KEEL_DOWNING_STABLE_AFTER, default 10s)")
+
+  @Option(
+      names = "--downing-stable-after",
+      description =
+          "Unreachable nodes are downed after membership is stable this long"
+              + " (KEEL_DOWNING_STABLE_AFTER, default 10s)")
   String downingStableAfter;
 
-  @Option(names = "--cluster-lease-timeout", description = "A cluster whose nodes have not renewed its lease in PostgreSQL for this long counts as gone; only then may a node form a new one (KEEL_CLUSTER_LEASE_TIMEOUT, default 20s)")
+  @Option(
+      names = "--cluster-lease-timeout",
+      description =
+          "A cluster whose nodes have not renewed its lease in PostgreSQL for this long counts as"
+              + " gone; only then may a node form a new one (KEEL_CLUSTER_LEASE_TIMEOUT, default"
+              + " 20s)")
   String clusterLeaseTimeout;
-  @Option(names = "--discovery", description = "none (seed nodes) or kubernetes (cluster bootstrap) (KEEL_DISCOVERY, default none)")
+
+  @Option(
+      names = "--discovery",
+      description =
+          "none (seed nodes) or kubernetes (cluster bootstrap) (KEEL_DISCOVERY, default none)")
   String discovery;
-  @Option(names = "--management-port", description = "Pekko Management port, open with discovery only (KEEL_MANAGEMENT_PORT, default 8558)")
+
+  @Option(
+      names = "--management-port",
+      description =
+          "Pekko Management port, open with discovery only (KEEL_MANAGEMENT_PORT, default 8558)")
   Integer managementPort;
-  @Option(names = "--discovery-pod-label-selector", description = "KEEL_DISCOVERY_POD_LABEL_SELECTOR (default app=keel)")
+
+  @Option(
+      names = "--discovery-pod-label-selector",
+      description = "KEEL_DISCOVERY_POD_LABEL_SELECTOR (default app=keel)")
   String podLabelSelector;
-  @Option(names = "--discovery-namespace", description = "KEEL_DISCOVERY_NAMESPACE (default: the pod's own)")
+
+  @Option(
+      names = "--discovery-namespace",
+      description = "KEEL_DISCOVERY_NAMESPACE (default: the pod's own)")
   String namespace;
-  @Option(names = "--discovery-required-contact-points", description = "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS (default 2)")
+
+  @Option(
+      names = "--discovery-required-contact-points",
+      description = "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS (default 2)")
   Integer requiredContactPoints;
-  @Option(names = "--dns-server", description = "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the system's)")
+
+  @Option(
+      names = "--dns-server",
+      description =
+          "host:port of the DNS server that verifies custom hostnames (KEEL_DNS_SERVER; empty = the"
+              + " system's)")
   String dnsServer;
-  @Option(names = "--outbound-allow", description = "CIDRs and host names that tenants' outbound requests may reach anyway, "
-      + "comma-separated (KEEL_OUTBOUND_ALLOW; empty = public addresses only)")
+
+  @Option(
+      names = "--outbound-allow",
+      description =
+          "CIDRs and host names that tenants' outbound requests may reach anyway, "
+              + "comma-separated (KEEL_OUTBOUND_ALLOW; empty = public addresses only)")
   String outboundAllow;
-  @Option(names = "--log-format", description = "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default text)")
+
+  @Option(
+      names = "--log-format",
+      description =
+          "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default"
+              + " text)")
   String logFormat;
 
   @Override

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the embedded node's log (and keel run's own structured lines) to a file, so that the console
- * belongs to the components' output and the live status.
+ * Sends the embedded node's log (and keel run's own structured lines) to a file, so that the
+ * console belongs to the components' output and the live status.
  */
 final class NodeLog {
 

@@ -26,10 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a pipeline's components against a control plane: starts them in {@link StartOrder}, each once
- * everything it depends on has registered; restarts or fails per {@code restart}; keeps the live
- * status and the pipeline's own service; on {@link #requestStop()} stops them in reverse order.
- * One thread ({@link #run()}) does all of it, in ticks, so no two decisions race.
+ * Runs a pipeline's components against a control plane: starts them in {@link StartOrder}, each
+ * once everything it depends on has registered; restarts or fails per {@code restart}; keeps the
+ * live status and the pipeline's own service; on {@link #requestStop()} stops them in reverse
+ * order. One thread ({@link #run()}) does all of it, in ticks, so no two decisions race.
  */
 final class PipelineRunner {
 
@@ -40,7 +40,14 @@ final class PipelineRunner {
   /** Timings of a run; {@code tick} is how often components are checked while they start. */
   record Settings(Duration heartbeatInterval, Duration stopGrace, Duration tick) {}
 
-  private enum State { WAITING, STARTING, RUNNING, BACKOFF, FINISHED, STOPPED }
+  private enum State {
+    WAITING,
+    STARTING,
+    RUNNING,
+    BACKOFF,
+    FINISHED,
+    STOPPED
+  }
 
   /** One component and what keel run knows of it; touched by the run thread only. */
   private static final class Slot {
@@ -72,11 +79,20 @@ final class PipelineRunner {
   private Instant lastPipelineBeat = Instant.EPOCH;
 
   /**
-   * @param keel a client with the pipeline's key, for the pipeline's service and reading the components'
-   * @param keelEnv what every component gets besides its own KEEL_SERVICE_ID: endpoint, token, interval
+   * @param keel a client with the pipeline's key, for the pipeline's service and reading the
+   *     components'
+   * @param keelEnv what every component gets besides its own KEEL_SERVICE_ID: endpoint, token,
+   *     interval
    */
-  PipelineRunner(PipelineSpec spec, Path workDir, Path logsDir, KeelClient keel, Map<String, String> keelEnv,
-                 RunConsole console, Settings settings, Clock clock) {
+  PipelineRunner(
+      PipelineSpec spec,
+      Path workDir,
+      Path logsDir,
+      KeelClient keel,
+      Map<String, String> keelEnv,
+      RunConsole console,
+      Settings settings,
+      Clock clock) {
     this.spec = spec;
     this.workDir = workDir;
     this.logsDir = logsDir;
@@ -88,7 +104,10 @@ final class PipelineRunner {
     this.slots = spec.components().stream().map(Slot::new).toList();
   }
 
-  /** Asks {@link #run()} to stop the components and return; safe from any thread, e.g. a signal handler. */
+  /**
+   * Asks {@link #run()} to stop the components and return; safe from any thread, e.g. a signal
+   * handler.
+   */
   void requestStop() {
     stopRequested = true;
     stop.countDown();
@@ -112,11 +131,19 @@ final class PipelineRunner {
     console.status(spec.name(), "stopped", snapshot());
     console.finish();
     if (failure.isPresent()) return 1;
-    console.message(clean ? "stopped cleanly" : "stopped; some components had to be killed (SIGKILL) after " + settings.stopGrace().toSeconds() + "s");
+    console.message(
+        clean
+            ? "stopped cleanly"
+            : "stopped; some components had to be killed (SIGKILL) after "
+                + settings.stopGrace().toSeconds()
+                + "s");
     return clean ? 0 : 1;
   }
 
-  /** Kills whatever is left of every component at once: the JVM is exiting without {@link #run()} finishing. */
+  /**
+   * Kills whatever is left of every component at once: the JVM is exiting without {@link #run()}
+   * finishing.
+   */
   void killRemaining() {
     for (Slot s : slots) {
       ComponentProcess p = s.process;
@@ -150,11 +177,15 @@ final class PipelineRunner {
             s.state = State.RUNNING;
             event(s, "registered", s.spec.id() + " registered (pid " + s.process.pgid() + ")");
           } else if (starting && now.isAfter(s.deadline)) {
-            return Optional.of(failure(s, "did not register within " + s.spec.registerTimeout().toSeconds()
-                + "s (registerTimeoutSeconds)"));
+            return Optional.of(
+                failure(
+                    s,
+                    "did not register within "
+                        + s.spec.registerTimeout().toSeconds()
+                        + "s (registerTimeoutSeconds)"));
           }
         }
-        default -> { }
+        default -> {}
       }
     }
     return Optional.empty();
@@ -162,7 +193,8 @@ final class PipelineRunner {
 
   private boolean dependenciesUp(Slot s) {
     for (String dep : s.spec.dependsOn()) {
-      // A dependency that finished (exit 0 under on-failure, e.g. a one-off migration) has done its part.
+      // A dependency that finished (exit 0 under on-failure, e.g. a one-off migration) has done its
+      // part.
       State d = slot(dep).state;
       if (d != State.RUNNING && d != State.FINISHED) return false;
     }
@@ -179,14 +211,17 @@ final class PipelineRunner {
     try {
       keel.deregister(s.spec.id());
     } catch (KeelException e) {
-      log.debug("deregister before start failed component={} reason={}", s.spec.id(), e.getMessage());
+      log.debug(
+          "deregister before start failed component={} reason={}", s.spec.id(), e.getMessage());
     }
     s.view = null;
     Map<String, String> env = new LinkedHashMap<>(s.spec.env());
     env.putAll(keelEnv);
     env.put("KEEL_SERVICE_ID", s.spec.id());
     try {
-      s.process = ComponentProcess.start(s.spec.id(), s.spec.command(), workDir, env, logFile(s), console::output);
+      s.process =
+          ComponentProcess.start(
+              s.spec.id(), s.spec.command(), workDir, env, logFile(s), console::output);
     } catch (IOException e) {
       // Nothing ran (setsid missing, the folder or the log file not writable).
       s.state = State.STOPPED;
@@ -194,7 +229,15 @@ final class PipelineRunner {
     }
     s.state = State.STARTING;
     s.deadline = clock.instant().plus(s.spec.registerTimeout());
-    event(s, "started", "started " + s.spec.id() + " (pid " + s.process.pgid() + "): " + String.join(" ", s.spec.command()));
+    event(
+        s,
+        "started",
+        "started "
+            + s.spec.id()
+            + " (pid "
+            + s.process.pgid()
+            + "): "
+            + String.join(" ", s.spec.command()));
     return Optional.empty();
   }
 
@@ -216,7 +259,17 @@ final class PipelineRunner {
     Duration backoff = backoff(s.restarts);
     s.state = State.BACKOFF;
     s.restartAt = clock.instant().plus(backoff);
-    event(s, "crashed", s.spec.id() + " exited with code " + code + "; restart " + s.restarts + " in " + backoff.toSeconds() + "s");
+    event(
+        s,
+        "crashed",
+        s.spec.id()
+            + " exited with code "
+            + code
+            + "; restart "
+            + s.restarts
+            + " in "
+            + backoff.toSeconds()
+            + "s");
     return Optional.empty();
   }
 
@@ -231,7 +284,8 @@ final class PipelineRunner {
     try {
       s.view = keel.getService(s.spec.id());
     } catch (KeelApiException e) {
-      if (e.status() != 404) log.debug("service lookup failed component={} status={}", s.spec.id(), e.status());
+      if (e.status() != 404)
+        log.debug("service lookup failed component={} status={}", s.spec.id(), e.status());
       s.view = null;
     } catch (KeelException e) {
       log.debug("service lookup failed component={} reason={}", s.spec.id(), e.getMessage());
@@ -240,7 +294,8 @@ final class PipelineRunner {
 
   private String failure(Slot s, String what) {
     log.warn("pipeline={} component={} event=failed reason=\"{}\"", spec.name(), s.spec.id(), what);
-    StringBuilder b = new StringBuilder("component " + s.spec.id() + " " + what + "; stopping the pipeline.");
+    StringBuilder b =
+        new StringBuilder("component " + s.spec.id() + " " + what + "; stopping the pipeline.");
     List<String> tail = s.process == null ? List.of() : s.process.tail();
     Path file = workDir.relativize(logFile(s).toAbsolutePath());
     if (tail.isEmpty()) {
@@ -254,7 +309,10 @@ final class PipelineRunner {
 
   // ---------------------------------------------------------------- stopping
 
-  /** Stops the started components in reverse start order; answers whether each one ended within the grace period. */
+  /**
+   * Stops the started components in reverse start order; answers whether each one ended within the
+   * grace period.
+   */
   private boolean stopAll() {
     boolean clean = true;
     List<Slot> reverse = new ArrayList<>(slots);
@@ -264,10 +322,18 @@ final class PipelineRunner {
       if (s.process.exited()) {
         s.process.release();
       } else {
-        console.message("stopping " + s.spec.id() + " (SIGTERM to process group " + s.process.pgid() + ")");
+        console.message(
+            "stopping " + s.spec.id() + " (SIGTERM to process group " + s.process.pgid() + ")");
         boolean ended = s.process.stop(settings.stopGrace());
-        event(s, ended ? "stopped" : "killed",
-            ended ? s.spec.id() + " stopped" : s.spec.id() + " still ran after " + settings.stopGrace().toSeconds() + "s: killed (SIGKILL)");
+        event(
+            s,
+            ended ? "stopped" : "killed",
+            ended
+                ? s.spec.id() + " stopped"
+                : s.spec.id()
+                    + " still ran after "
+                    + settings.stopGrace().toSeconds()
+                    + "s: killed (SIGKILL)");
         clean &= ended;
       }
       s.state = State.STOPPED;
@@ -285,36 +351,47 @@ final class PipelineRunner {
     }
   }
 
-  // ---------------------------------------------------------------- status and the pipeline's own service
+  // ---------------------------------------------------------------- status and the pipeline's own
+  // service
 
   private List<ComponentStatus> snapshot() {
     List<ComponentStatus> rows = new ArrayList<>();
     for (Slot s : slots) {
       ServiceView v = s.view;
-      String state = switch (s.state) {
-        case WAITING -> "waiting";
-        case STARTING -> "starting";
-        case BACKOFF -> "restarting";
-        case FINISHED -> "finished";
-        case STOPPED -> "stopped";
-        case RUNNING -> v == null ? "unknown" : v.status().wire();
-      };
+      String state =
+          switch (s.state) {
+            case WAITING -> "waiting";
+            case STARTING -> "starting";
+            case BACKOFF -> "restarting";
+            case FINISHED -> "finished";
+            case STOPPED -> "stopped";
+            case RUNNING -> v == null ? "unknown" : v.status().wire();
+          };
       boolean live = s.state == State.RUNNING && v != null;
-      rows.add(new ComponentStatus(s.spec.id(), state, s.restarts, live ? v.lastHeartbeatAt() : null,
-          live ? StatusView.keyMetric(v.metrics()) : null));
+      rows.add(
+          new ComponentStatus(
+              s.spec.id(),
+              state,
+              s.restarts,
+              live ? v.lastHeartbeatAt() : null,
+              live ? StatusView.keyMetric(v.metrics()) : null));
     }
     return rows;
   }
 
-  /** The pipeline's health: the worst of its components'; one not up (starting, restarting…) counts as unhealthy. */
+  /**
+   * The pipeline's health: the worst of its components'; one not up (starting, restarting…) counts
+   * as unhealthy.
+   */
   static HealthStatus worst(List<ComponentStatus> components) {
     HealthStatus worst = HealthStatus.HEALTHY;
     for (ComponentStatus c : components) {
-      HealthStatus h = switch (c.state()) {
-        case "healthy", "finished" -> HealthStatus.HEALTHY;
-        case "degraded" -> HealthStatus.DEGRADED;
-        default -> HealthStatus.UNHEALTHY;
-      };
+      HealthStatus h =
+          switch (c.state()) {
+            case "healthy", "finished" -> HealthStatus.HEALTHY;
+            case "degraded" -> HealthStatus.DEGRADED;
+            default -> HealthStatus.UNHEALTHY;
+          };
       if (h.ordinal() > worst.ordinal()) worst = h;
     }
     return worst;
@@ -328,9 +405,14 @@ final class PipelineRunner {
     if (!stopRequested && !now.isBefore(lastPipelineBeat.plus(settings.heartbeatInterval()))) {
       lastPipelineBeat = now;
       try {
-        keel.heartbeat(spec.name(), health,
-            Map.of("components", (double) rows.size(),
-                "restarts", (double) rows.stream().mapToInt(ComponentStatus::restarts).sum()),
+        keel.heartbeat(
+            spec.name(),
+            health,
+            Map.of(
+                "components",
+                (double) rows.size(),
+                "restarts",
+                (double) rows.stream().mapToInt(ComponentStatus::restarts).sum()),
             rows.stream().collect(Collectors.toMap(ComponentStatus::id, ComponentStatus::state)));
       } catch (KeelApiException e) {
         if (e.status() == 404) registerPipeline();
@@ -342,16 +424,27 @@ final class PipelineRunner {
 
   private void registerPipeline() {
     try {
-      keel.register(ServiceInfo.builder(spec.name()).name(spec.name()).type("pipeline")
-          .metadata("components", slots.stream().map(s -> s.spec.id()).collect(Collectors.joining(",")))
-          .ttl(settings.heartbeatInterval().multipliedBy(3)).build());
+      keel.register(
+          ServiceInfo.builder(spec.name())
+              .name(spec.name())
+              .type("pipeline")
+              .metadata(
+                  "components",
+                  slots.stream().map(s -> s.spec.id()).collect(Collectors.joining(",")))
+              .ttl(settings.heartbeatInterval().multipliedBy(3))
+              .build());
     } catch (KeelException e) {
       log.warn("pipeline registration failed pipeline={} reason={}", spec.name(), e.getMessage());
     }
   }
 
   private void event(Slot s, String event, String line) {
-    log.info("pipeline={} component={} event={} restarts={}", spec.name(), s.spec.id(), event, s.restarts);
+    log.info(
+        "pipeline={} component={} event={} restarts={}",
+        spec.name(),
+        s.spec.id(),
+        event,
+        s.restarts);
     console.message(line);
   }
 

@@ -17,7 +17,9 @@ public record PipelineSpec(String name, List<Component> components) {
 
   /** Where a component sits in the pipeline; the section of the file it is listed in. */
   public enum Role {
-    SOURCE("sources"), PROCESSOR("processors"), SINK("sinks");
+    SOURCE("sources"),
+    PROCESSOR("processors"),
+    SINK("sinks");
 
     private final String section;
 
@@ -39,7 +41,10 @@ public record PipelineSpec(String name, List<Component> components) {
   public enum RestartPolicy {
     /** The pipeline stops (the default). */
     NEVER("never"),
-    /** A non-zero exit starts the component again, with growing backoff; an exit 0 leaves it finished. */
+    /**
+     * A non-zero exit starts the component again, with growing backoff; an exit 0 leaves it
+     * finished.
+     */
     ON_FAILURE("on-failure");
 
     private final String word;
@@ -54,8 +59,14 @@ public record PipelineSpec(String name, List<Component> components) {
   }
 
   /** One process of the pipeline; {@code command} runs in the pipeline file's folder. */
-  public record Component(String id, Role role, List<String> command, Map<String, String> env,
-                          List<String> dependsOn, RestartPolicy restart, Duration registerTimeout) {
+  public record Component(
+      String id,
+      Role role,
+      List<String> command,
+      Map<String, String> env,
+      List<String> dependsOn,
+      RestartPolicy restart,
+      Duration registerTimeout) {
     public Component {
       command = List.copyOf(command);
       env = Map.copyOf(env);

@@ -16,8 +16,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The tenant a pipeline's components act as, and a fresh key of it for this run. The embedded node
- * is in this JVM, so this goes through {@link TenantService} directly instead of over HTTP with
- * the admin token: nothing to authenticate, and the key never crosses a socket except to the
+ * is in this JVM, so this goes through {@link TenantService} directly instead of over HTTP with the
+ * admin token: nothing to authenticate, and the key never crosses a socket except to the
  * components. Keys are shown once, so every run rotates the key (the previous run's stops working)
  * and remembers the tenant's id in {@code <data-dir>/pipeline-tenant}. The plan is enterprise: a
  * pipeline on its own control plane has no quota to keep.
@@ -32,7 +32,8 @@ final class PipelineTenant {
 
   private PipelineTenant() {}
 
-  static Key issue(TenantService tenants, Path dataDir, String pipelineName, Duration timeout) throws IOException {
+  static Key issue(TenantService tenants, Path dataDir, String pipelineName, Duration timeout)
+      throws IOException {
     Path idFile = dataDir.resolve(ID_FILE);
     if (Files.exists(idFile)) {
       String id = Files.readString(idFile).trim();
@@ -46,8 +47,14 @@ final class PipelineTenant {
     } catch (Refused conflict) {
       if (conflict.rejection.kind() != Rejection.Kind.CONFLICT) throw conflict;
       // The slug is this pipeline's, but its id file is gone: find the tenant by slug.
-      String id = findBySlug(tenants, slug, timeout)
-          .orElseThrow(() -> new IllegalStateException("tenant slug '" + slug + "' is taken but no tenant has it yet; try again"));
+      String id =
+          findBySlug(tenants, slug, timeout)
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "tenant slug '"
+                              + slug
+                              + "' is taken but no tenant has it yet; try again"));
       created = rotate(tenants, id, timeout).orElseThrow();
     }
     Files.writeString(idFile, created.tenant().id() + "\n");
@@ -56,13 +63,18 @@ final class PipelineTenant {
 
   /** A tenant slug for a pipeline name: a DNS label, 3 to 63 characters (TenantRules). */
   static String slug(String pipelineName) {
-    String s = pipelineName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+    String s =
+        pipelineName
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("[^a-z0-9]+", "-")
+            .replaceAll("^-+|-+$", "");
     s = "pipeline-" + s;
     if (s.length() > 63) s = s.substring(0, 63).replaceAll("-+$", "");
     return s.replaceAll("-+$", "");
   }
 
-  private static Optional<TenantService.CreatedTenant> rotate(TenantService tenants, String id, Duration timeout) {
+  private static Optional<TenantService.CreatedTenant> rotate(
+      TenantService tenants, String id, Duration timeout) {
     try {
       return Optional.of(await(tenants.rotateKey(id), timeout));
     } catch (Refused r) {
@@ -99,9 +111,11 @@ final class PipelineTenant {
     } catch (ExecutionException e) {
       Optional<Rejection> rejection = Rejection.of(e.getCause());
       if (rejection.isPresent()) throw new Refused(rejection.get());
-      throw new IllegalStateException("the pipeline's tenant: " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException(
+          "the pipeline's tenant: " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
-      throw new IllegalStateException("the pipeline's tenant: no answer within " + timeout.toSeconds() + "s");
+      throw new IllegalStateException(
+          "the pipeline's tenant: no answer within " + timeout.toSeconds() + "s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted");

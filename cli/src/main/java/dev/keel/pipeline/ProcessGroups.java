@@ -24,7 +24,8 @@ final class ProcessGroups {
   /** Pids of the live members of group {@code pgid}. */
   static List<Long> members(long pgid) {
     List<Long> pids = new ArrayList<>();
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, p -> p.getFileName().toString().matches("\\d+"))) {
+    try (DirectoryStream<Path> dirs =
+        Files.newDirectoryStream(PROC, p -> p.getFileName().toString().matches("\\d+"))) {
       for (Path dir : dirs) {
         String stat;
         try {
@@ -32,9 +33,13 @@ final class ProcessGroups {
         } catch (IOException goneMeanwhile) {
           continue;
         }
-        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the
+        // last ')'.
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        if (fields.length > 2 && !fields[0].equals("Z") && !fields[0].equals("X") && Long.parseLong(fields[2]) == pgid) {
+        if (fields.length > 2
+            && !fields[0].equals("Z")
+            && !fields[0].equals("X")
+            && Long.parseLong(fields[2]) == pgid) {
           pids.add(Long.parseLong(dir.getFileName().toString()));
         }
       }
@@ -50,8 +55,11 @@ final class ProcessGroups {
 
   static void signal(long pgid, String signal) {
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid)
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       kill.waitFor(5, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new IllegalStateException("cannot run kill: " + e.getMessage(), e);

@@ -41,7 +41,8 @@ final class RunConsole {
     printAbove("keel run: " + line);
   }
 
-  synchronized void status(String pipeline, String pipelineStatus, List<ComponentStatus> components) {
+  synchronized void status(
+      String pipeline, String pipelineStatus, List<ComponentStatus> components) {
     components.forEach(c -> width = Math.max(width, c.id().length()));
     if (terminal) {
       Instant now = clock.instant();

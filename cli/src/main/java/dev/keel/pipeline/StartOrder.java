@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The order components start in: sources, then processors, then sinks, in file order, except that
- * a component always starts after everything it {@code dependsOn}. Stopping goes the other way.
+ * The order components start in: sources, then processors, then sinks, in file order, except that a
+ * component always starts after everything it {@code dependsOn}. Stopping goes the other way.
  */
 final class StartOrder {
 
@@ -45,7 +45,12 @@ final class StartOrder {
   }
 
   /** Depth-first: dependencies first; {@code path} is the chain being visited, to name a cycle. */
-  private static void visit(Component c, Map<String, Component> byId, Set<String> done, List<String> path, List<Component> order) {
+  private static void visit(
+      Component c,
+      Map<String, Component> byId,
+      Set<String> done,
+      List<String> path,
+      List<Component> order) {
     if (done.contains(c.id())) return;
     int at = path.indexOf(c.id());
     if (at >= 0) {

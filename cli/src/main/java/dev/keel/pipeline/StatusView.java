@@ -8,16 +8,25 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-/** Renders the live status: a pure function from a snapshot to lines, so that tests read it directly. */
+/**
+ * Renders the live status: a pure function from a snapshot to lines, so that tests read it
+ * directly.
+ */
 final class StatusView {
 
   private StatusView() {}
 
   /** The table the terminal redraws: a heading line, then one row per component in start order. */
-  static List<String> table(String pipeline, String pipelineStatus, List<ComponentStatus> components, Instant now) {
+  static List<String> table(
+      String pipeline, String pipelineStatus, List<ComponentStatus> components, Instant now) {
     TextTable t = new TextTable("COMPONENT", "STATUS", "RESTARTS", "LAST HEARTBEAT", "METRIC");
     for (ComponentStatus c : components) {
-      t.row(c.id(), c.state(), String.valueOf(c.restarts()), HumanTime.ago(c.lastHeartbeatAt(), now), c.keyMetric());
+      t.row(
+          c.id(),
+          c.state(),
+          String.valueOf(c.restarts()),
+          HumanTime.ago(c.lastHeartbeatAt(), now),
+          c.keyMetric());
     }
     String heading = "pipeline " + pipeline + ": " + pipelineStatus;
     return Stream.concat(Stream.of(heading), t.toString().lines()).toList();
@@ -25,7 +34,12 @@ final class StatusView {
 
   /** The line printed for a changed component when output is not a terminal. */
   static String changeLine(ComponentStatus c) {
-    return "status " + c.id() + " " + c.state() + " restarts=" + c.restarts()
+    return "status "
+        + c.id()
+        + " "
+        + c.state()
+        + " restarts="
+        + c.restarts()
         + (c.keyMetric() == null ? "" : " " + c.keyMetric());
   }
 

@@ -32,31 +32,46 @@ class ClientCommandTest {
 
   private static final String TOKEN = "cli-test-token-0123456789";
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   private HttpServer server;
   private final List<String> seen = new CopyOnWriteArrayList<>();
+
   /** path → [status, content type, body] */
   private final Map<String, Object[]> answers = new HashMap<>();
+
   private final Map<String, String> env = new HashMap<>();
 
   @BeforeEach
   void setUp() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
-    server.createContext("/", ex -> {
-      try {
-        seen.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " " + ex.getRequestHeaders().getFirst("Authorization"));
-        Object[] a = answers.getOrDefault(ex.getRequestURI().getPath(),
-            new Object[] {404, "application/problem+json", "{\"title\":\"Not Found\",\"status\":404,\"detail\":\"service 'x' is not registered\"}"});
-        byte[] body = ((String) a[2]).getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().add("Content-Type", (String) a[1]);
-        ex.sendResponseHeaders((Integer) a[0], body.length == 0 ? -1 : body.length);
-        if (body.length > 0) ex.getResponseBody().write(body);
-      } finally {
-        ex.close();
-      }
-    });
+    server.createContext(
+        "/",
+        ex -> {
+          try {
+            seen.add(
+                ex.getRequestMethod()
+                    + " "
+                    + ex.getRequestURI()
+                    + " "
+                    + ex.getRequestHeaders().getFirst("Authorization"));
+            Object[] a =
+                answers.getOrDefault(
+                    ex.getRequestURI().getPath(),
+                    new Object[] {
+                      404,
+                      "application/problem+json",
+                      "{\"title\":\"Not Found\",\"status\":404,\"detail\":\"service 'x' is not"
+                          + " registered\"}"
+                    });
+            byte[] body = ((String) a[2]).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", (String) a[1]);
+            ex.sendResponseHeaders((Integer) a[0], body.length == 0 ? -1 : body.length);
+            if (body.length > 0) ex.getResponseBody().write(body);
+          } finally {
+            ex.close();
+          }
+        });
     server.start();
     env.put("KEEL_ENDPOINT", "http://127.0.0.1:" + server.getAddress().getPort());
   }
@@ -72,9 +87,12 @@ class ClientCommandTest {
     CommandLine cli = new CommandLine(command);
     if (command instanceof ClientCommand c) c.env = env::get;
     // Subcommands get the same environment.
-    cli.getSubcommands().values().forEach(sub -> {
-      if (sub.getCommand() instanceof ClientCommand c) c.env = env::get;
-    });
+    cli.getSubcommands()
+        .values()
+        .forEach(
+            sub -> {
+              if (sub.getCommand() instanceof ClientCommand c) c.env = env::get;
+            });
     cli.setParameterExceptionHandler((ex, bad) -> UsageError.report(ex, args));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -97,7 +115,8 @@ class ClientCommandTest {
     assertThat(options.resolve(env::get).endpoint()).isEqualTo(env.get("KEEL_ENDPOINT"));
     options.endpoint = "http://elsewhere:1";
     assertThat(options.resolve(env::get).endpoint()).isEqualTo("http://elsewhere:1");
-    assertThat(new ClientOptions().resolve(Map.of("KEEL_TOKEN", "t")::get).endpoint()).isEqualTo("http://127.0.0.1:8080");
+    assertThat(new ClientOptions().resolve(Map.of("KEEL_TOKEN", "t")::get).endpoint())
+        .isEqualTo("http://127.0.0.1:8080");
   }
 
   @Test
@@ -105,7 +124,9 @@ class ClientCommandTest {
     env.put("KEEL_DATA_DIR", dataDir.resolve("nothing-here").toString());
     Run r = run(new HealthCommand(), "orders");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("keel: no token: pass --token or set KEEL_TOKEN").contains("nothing-here/admin-token");
+    assertThat(r.err())
+        .startsWith("keel: no token: pass --token or set KEEL_TOKEN")
+        .contains("nothing-here/admin-token");
     assertThat(r.err().lines()).hasSize(1);
     assertThat(seen).isEmpty();
   }
@@ -113,10 +134,20 @@ class ClientCommandTest {
   @Test
   void health_exitCodeSaysHealthy() {
     env.put("KEEL_TOKEN", TOKEN);
-    answers.put("/api/v1/services/orders/health", new Object[] {200, "application/json",
-        "{\"id\":\"orders\",\"status\":\"healthy\",\"lastHeartbeatAt\":\"2026-11-22T12:00:00.000Z\"}"});
-    answers.put("/api/v1/services/ingest/health", new Object[] {503, "application/json",
-        "{\"id\":\"ingest\",\"status\":\"stale\",\"lastHeartbeatAt\":null}"});
+    answers.put(
+        "/api/v1/services/orders/health",
+        new Object[] {
+          200,
+          "application/json",
+          "{\"id\":\"orders\",\"status\":\"healthy\",\"lastHeartbeatAt\":\"2026-11-22T12:00:00.000Z\"}"
+        });
+    answers.put(
+        "/api/v1/services/ingest/health",
+        new Object[] {
+          503,
+          "application/json",
+          "{\"id\":\"ingest\",\"status\":\"stale\",\"lastHeartbeatAt\":null}"
+        });
     Run healthy = run(new HealthCommand(), "orders");
     assertThat(healthy).isEqualTo(new Run(0, "healthy\n", ""));
     assertThat(seen.get(0)).isEqualTo("GET /api/v1/services/orders/health Bearer " + TOKEN);
@@ -129,24 +160,50 @@ class ClientCommandTest {
   @Test
   void badInput_listsEveryFieldOnOneLine_exit1() {
     env.put("KEEL_TOKEN", TOKEN);
-    answers.put("/api/v1/alerts/a1", new Object[] {400, "application/problem+json",
-        "{\"type\":\"https://keel.dev/problems/bad-request\",\"title\":\"Bad Request\",\"status\":400,"
-            + "\"detail\":\"the alert rule has invalid fields\",\"errors\":[{\"field\":\"condition\",\"message\":\"does not parse\"},"
-            + "{\"field\":\"webhook\",\"message\":\"must be an http or https URL\"}]}"});
-    Run r = run(new AlertCommand(), "create", "a1", "--service", "*", "--condition", "status ~ 3", "--webhook", "ftp://x");
+    answers.put(
+        "/api/v1/alerts/a1",
+        new Object[] {
+          400,
+          "application/problem+json",
+          "{\"type\":\"https://keel.dev/problems/bad-request\",\"title\":\"Bad"
+              + " Request\",\"status\":400,\"detail\":\"the alert rule has invalid"
+              + " fields\",\"errors\":[{\"field\":\"condition\",\"message\":\"does not"
+              + " parse\"},{\"field\":\"webhook\",\"message\":\"must be an http or https URL\"}]}"
+        });
+    Run r =
+        run(
+            new AlertCommand(),
+            "create",
+            "a1",
+            "--service",
+            "*",
+            "--condition",
+            "status ~ 3",
+            "--webhook",
+            "ftp://x");
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("keel: 400 Bad Request: the alert rule has invalid fields "
-        + "(condition: does not parse; webhook: must be an http or https URL)\n");
+    assertThat(r.err())
+        .isEqualTo(
+            "keel: 400 Bad Request: the alert rule has invalid fields "
+                + "(condition: does not parse; webhook: must be an http or https URL)\n");
   }
 
   @Test
   void refusedToken_isExit2WithAHint_andNeverPrintsTheToken() {
     env.put("KEEL_TOKEN", TOKEN);
-    answers.put("/api/v1/services", new Object[] {401, "application/problem+json",
-        "{\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"unknown token " + TOKEN + "\"}"});
+    answers.put(
+        "/api/v1/services",
+        new Object[] {
+          401,
+          "application/problem+json",
+          "{\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"unknown token " + TOKEN + "\"}"
+        });
     Run r = run(new StatusCommand());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("keel: 401 Unauthorized: unknown token ***").contains("--token").doesNotContain(TOKEN);
+    assertThat(r.err())
+        .startsWith("keel: 401 Unauthorized: unknown token ***")
+        .contains("--token")
+        .doesNotContain(TOKEN);
   }
 
   @Test
@@ -155,17 +212,39 @@ class ClientCommandTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    Run r = run(new ServicesCommand(), "deregister", "orders", "--endpoint", "http://127.0.0.1:" + closedPort, "--token", TOKEN);
+    Run r =
+        run(
+            new ServicesCommand(),
+            "deregister",
+            "orders",
+            "--endpoint",
+            "http://127.0.0.1:" + closedPort,
+            "--token",
+            TOKEN);
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).isEqualTo("keel: cannot reach Keel at http://127.0.0.1:" + closedPort + ": connection refused\n");
+    assertThat(r.err())
+        .isEqualTo(
+            "keel: cannot reach Keel at http://127.0.0.1:" + closedPort + ": connection refused\n");
   }
 
   @Test
   void usageErrors_areOneLineExit2_withoutTheToken() {
-    Run missing = run(new AlertCommand(), "create", "a1", "--service", "*", "--token", TOKEN, "--tokn=" + TOKEN);
+    Run missing =
+        run(
+            new AlertCommand(),
+            "create",
+            "a1",
+            "--service",
+            "*",
+            "--token",
+            TOKEN,
+            "--tokn=" + TOKEN);
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err().lines()).hasSize(1);
-    assertThat(missing.err()).startsWith("keel: ").contains("(see alert create --help)").doesNotContain(TOKEN);
+    assertThat(missing.err())
+        .startsWith("keel: ")
+        .contains("(see alert create --help)")
+        .doesNotContain(TOKEN);
     Run noSub = run(new AlertCommand());
     assertThat(noSub.code()).isEqualTo(2);
     assertThat(noSub.err()).startsWith("keel: a subcommand is required: create, list or delete");
@@ -174,14 +253,20 @@ class ClientCommandTest {
     assertThat(badId.err()).startsWith("keel: service id 'no/such id' is not valid");
     Run badEndpoint = run(new StatusCommand(), "--endpoint", "ftp://x", "--token", TOKEN);
     assertThat(badEndpoint.code()).isEqualTo(2);
-    assertThat(badEndpoint.err()).isEqualTo("keel: --endpoint/KEEL_ENDPOINT: 'ftp://x' is not an http or https URL\n");
+    assertThat(badEndpoint.err())
+        .isEqualTo("keel: --endpoint/KEEL_ENDPOINT: 'ftp://x' is not an http or https URL\n");
   }
 
   @Test
   void statusJson_printsKeelsOwnJsonOverAllPages() {
     env.put("KEEL_TOKEN", TOKEN);
-    answers.put("/api/v1/services", new Object[] {200, "application/json",
-        "{\"items\":[{\"id\":\"a\",\"type\":\"sink\",\"status\":\"healthy\",\"extra\":42}],\"nextCursor\":null}"});
+    answers.put(
+        "/api/v1/services",
+        new Object[] {
+          200,
+          "application/json",
+          "{\"items\":[{\"id\":\"a\",\"type\":\"sink\",\"status\":\"healthy\",\"extra\":42}],\"nextCursor\":null}"
+        });
     Run r = run(new StatusCommand(), "--json");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("\"extra\" : 42").startsWith("{");
@@ -190,10 +275,12 @@ class ClientCommandTest {
 
   @Test
   void secretsFromArguments() {
-    assertThat(UsageError.secrets(new String[] {"--token", "abc", "--token=def", "x"}, "ghi")).containsExactly("abc", "def", "ghi");
+    assertThat(UsageError.secrets(new String[] {"--token", "abc", "--token=def", "x"}, "ghi"))
+        .containsExactly("abc", "def", "ghi");
     ClientOptions options = new ClientOptions();
     options.dataDir = "/nonexistent-keel";
     assertThatThrownBy(() -> options.resolve(k -> null))
-        .isInstanceOf(CliFailure.class).hasMessageContaining("/nonexistent-keel/admin-token");
+        .isInstanceOf(CliFailure.class)
+        .hasMessageContaining("/nonexistent-keel/admin-token");
   }
 }

@@ -15,9 +15,11 @@ class HumanTimeTest {
     assertThat(HumanTime.duration(Duration.ofSeconds(4))).isEqualTo("4s");
     assertThat(HumanTime.duration(Duration.ofSeconds(60))).isEqualTo("1m");
     assertThat(HumanTime.duration(Duration.ofSeconds(725))).isEqualTo("12m5s");
-    assertThat(HumanTime.duration(Duration.ofHours(3).plusMinutes(12).plusSeconds(59))).isEqualTo("3h12m");
+    assertThat(HumanTime.duration(Duration.ofHours(3).plusMinutes(12).plusSeconds(59)))
+        .isEqualTo("3h12m");
     assertThat(HumanTime.duration(Duration.ofHours(3).plusSeconds(5))).isEqualTo("3h");
-    assertThat(HumanTime.duration(Duration.ofDays(2).plusHours(3).plusMinutes(1))).isEqualTo("2d3h");
+    assertThat(HumanTime.duration(Duration.ofDays(2).plusHours(3).plusMinutes(1)))
+        .isEqualTo("2d3h");
     assertThat(HumanTime.duration(Duration.ofDays(400))).isEqualTo("400d");
     assertThat(HumanTime.duration(Duration.ofSeconds(-5))).as("clocks apart").isEqualTo("0s");
   }

@@ -41,7 +41,9 @@ class DocLinksTest {
         String where = root.relativize(doc) + " -> " + target;
         if (!Files.exists(resolved)) {
           broken.add(where + ": no such file");
-        } else if (hash >= 0 && resolved.toString().endsWith(".md") && !anchors(resolved).contains(target.substring(hash + 1))) {
+        } else if (hash >= 0
+            && resolved.toString().endsWith(".md")
+            && !anchors(resolved).contains(target.substring(hash + 1))) {
           broken.add(where + ": no such heading or anchor");
         }
       }
@@ -52,7 +54,8 @@ class DocLinksTest {
   private static List<Path> markdown(Path root) throws IOException {
     List<Path> docs = new ArrayList<>();
     try (Stream<Path> files = Files.walk(root, 3)) {
-      files.filter(p -> p.getFileName().toString().endsWith(".md"))
+      files
+          .filter(p -> p.getFileName().toString().endsWith(".md"))
           .filter(p -> !root.relativize(p).toString().contains("target"))
           .filter(p -> !root.relativize(p).startsWith("."))
           .forEach(docs::add);
@@ -60,13 +63,21 @@ class DocLinksTest {
     return docs;
   }
 
-  /** GitHub's heading slugs (lower case, punctuation dropped, spaces to hyphens) and explicit {@code <a id>}s. */
+  /**
+   * GitHub's heading slugs (lower case, punctuation dropped, spaces to hyphens) and explicit {@code
+   * <a id>}s.
+   */
   private static Set<String> anchors(Path doc) throws IOException {
     String text = Files.readString(doc);
     Set<String> anchors = new HashSet<>();
     Matcher h = HEADING.matcher(text);
     while (h.find()) {
-      anchors.add(h.group(1).trim().toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+      anchors.add(
+          h.group(1)
+              .trim()
+              .toLowerCase(Locale.ROOT)
+              .replaceAll("[^\\p{L}\\p{N} _-]", "")
+              .replace(' ', '-'));
     }
     Matcher a = ANCHOR.matcher(text);
     while (a.find()) anchors.add(a.group(1));

@@ -24,11 +24,13 @@ final class CallCountingService implements AutoCloseable {
 
   private final Map<String, AtomicInteger> callsPerKey = new ConcurrentHashMap<>();
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "call-counting-service");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "call-counting-service");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** Listens on {@code address} (an address the nodes reach), on a free port. */
   CallCountingService(String address) throws IOException {
@@ -39,7 +41,11 @@ final class CallCountingService implements AutoCloseable {
   }
 
   String url(String path) {
-    return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort() + path;
+    return "http://"
+        + server.getAddress().getAddress().getHostAddress()
+        + ":"
+        + server.getAddress().getPort()
+        + path;
   }
 
   int calls() {
@@ -49,9 +55,10 @@ final class CallCountingService implements AutoCloseable {
   /** Keys called more than once, with their counts: step bodies that ran more than once. */
   Map<String, Integer> repeatedKeys() {
     Map<String, Integer> repeated = new java.util.TreeMap<>();
-    callsPerKey.forEach((key, n) -> {
-      if (n.get() > 1) repeated.put(key, n.get());
-    });
+    callsPerKey.forEach(
+        (key, n) -> {
+          if (n.get() > 1) repeated.put(key, n.get());
+        });
     return repeated;
   }
 

@@ -31,11 +31,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The client commands run the way people run them: {@code java -jar keel.jar status|health|alert|services ...}
- * as processes against a {@code keel server} child process, with the endpoint from
- * {@code KEEL_ENDPOINT} and the admin token from the node's data directory. Checks output, exit
- * codes (0 done / healthy, 1 Keel said no, 2 could not ask) and that every error is one line on
- * stderr without a stack trace or the token.
+ * The client commands run the way people run them: {@code java -jar keel.jar
+ * status|health|alert|services ...} as processes against a {@code keel server} child process, with
+ * the endpoint from {@code KEEL_ENDPOINT} and the admin token from the node's data directory.
+ * Checks output, exit codes (0 done / healthy, 1 Keel said no, 2 could not ask) and that every
+ * error is one line on stderr without a stack trace or the token.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -46,7 +46,8 @@ class CliIT {
   private static final Duration RUN_DEADLINE = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private ChildNodes nodes;
   private KeelChildProcess node;
   private Path dataDir;
@@ -62,7 +63,14 @@ class CliIT {
 
     @Override
     public String toString() {
-      return "keel " + String.join(" ", args) + " → exit " + code + "\n----- stdout:\n" + out + "\n----- stderr:\n" + err;
+      return "keel "
+          + String.join(" ", args)
+          + " → exit "
+          + code
+          + "\n----- stdout:\n"
+          + out
+          + "\n----- stderr:\n"
+          + err;
     }
   }
 
@@ -71,12 +79,30 @@ class CliIT {
     nodes = new ChildNodes("keel-cli-it-");
     dataDir = nodes.tempDir().resolve("data");
     int port = KeelChildProcess.freePort();
-    node = nodes.track(KeelChildProcess.start(LOG_DIR, "node", List.of("--http-port", Integer.toString(port),
-        "--cluster-port", "0", "--data-dir", dataDir.toString()), Map.of(), port));
+    node =
+        nodes.track(
+            KeelChildProcess.start(
+                LOG_DIR,
+                "node",
+                List.of(
+                    "--http-port",
+                    Integer.toString(port),
+                    "--cluster-port",
+                    "0",
+                    "--data-dir",
+                    dataDir.toString()),
+                Map.of(),
+                port));
     node.awaitReady(http);
     token = Files.readString(dataDir.resolve("admin-token")).trim();
     endpoint = "http://127.0.0.1:" + port;
-    keel = KeelClient.builder().endpoint(endpoint).token(token).serviceId(null).deregisterOnClose(false).build();
+    keel =
+        KeelClient.builder()
+            .endpoint(endpoint)
+            .token(token)
+            .serviceId(null)
+            .deregisterOnClose(false)
+            .build();
   }
 
   @AfterAll
@@ -97,26 +123,46 @@ class CliIT {
   @Test
   @Order(2)
   void status_tableOneServiceAndJson() throws Exception {
-    keel.register(ServiceInfo.builder("cli-orders").name("Orders").type("processor").endpoint("http://10.0.0.5:8080")
-        .metadata("zone", "a").ttlSeconds(300).build());
-    keel.heartbeat("cli-orders", HealthStatus.HEALTHY, Map.of("lag_seconds", 1.5), Map.of("db", "ok"));
+    keel.register(
+        ServiceInfo.builder("cli-orders")
+            .name("Orders")
+            .type("processor")
+            .endpoint("http://10.0.0.5:8080")
+            .metadata("zone", "a")
+            .ttlSeconds(300)
+            .build());
+    keel.heartbeat(
+        "cli-orders", HealthStatus.HEALTHY, Map.of("lag_seconds", 1.5), Map.of("db", "ok"));
     awaitListed("cli-orders");
 
     Run table = keel("status");
     assertThat(table.code()).as(table.toString()).isZero();
     List<String> lines = table.out().lines().toList();
-    assertThat(lines.get(0)).as(table.toString()).matches("ID +TYPE +STATUS +UPTIME +LAST HEARTBEAT");
-    assertThat(lines).as(table.toString()).anySatisfy(l -> assertThat(l)
-        .matches("cli-orders +processor +healthy +\\d+[smhd]\\S* +(\\d+[smhd]\\S* ago|-)"));
+    assertThat(lines.get(0))
+        .as(table.toString())
+        .matches("ID +TYPE +STATUS +UPTIME +LAST HEARTBEAT");
+    assertThat(lines)
+        .as(table.toString())
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .matches(
+                        "cli-orders +processor +healthy +\\d+[smhd]\\S* +(\\d+[smhd]\\S* ago|-)"));
     assertClean(table);
 
     Run one = keel("status", "cli-orders");
     assertThat(one.code()).as(one.toString()).isZero();
-    assertThat(one.out()).as(one.toString())
-        .contains("name              Orders").contains("type              processor")
-        .contains("endpoint          http://10.0.0.5:8080").contains("status            healthy")
-        .contains("ttl               300s").containsPattern("last heartbeat +\\d+[smhd]\\S* ago")
-        .contains("metrics:\n  lag_seconds  1.5\n").contains("details:\n  db  ok\n").contains("metadata:\n  zone  a\n");
+    assertThat(one.out())
+        .as(one.toString())
+        .contains("name              Orders")
+        .contains("type              processor")
+        .contains("endpoint          http://10.0.0.5:8080")
+        .contains("status            healthy")
+        .contains("ttl               300s")
+        .containsPattern("last heartbeat +\\d+[smhd]\\S* ago")
+        .contains("metrics:\n  lag_seconds  1.5\n")
+        .contains("details:\n  db  ok\n")
+        .contains("metadata:\n  zone  a\n");
     assertClean(one);
 
     Run json = keel("status", "cli-orders", "--json");
@@ -124,7 +170,8 @@ class CliIT {
     JsonNode view = JSON.readTree(json.out());
     assertThat(view.get("id").asText()).isEqualTo("cli-orders");
     assertThat(view.get("metrics").get("lag_seconds").asDouble()).isEqualTo(1.5);
-    assertThat(view.get("registeredAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    assertThat(view.get("registeredAt").asText())
+        .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 
     Run all = keel("status", "--json");
     assertThat(all.code()).as(all.toString()).isZero();
@@ -140,7 +187,8 @@ class CliIT {
     assertThat(healthy.out()).isEqualTo("healthy\n");
     assertClean(healthy);
 
-    keel.register(ServiceInfo.builder("cli-quiet").name("Quiet").type("sink").ttlSeconds(1).build());
+    keel.register(
+        ServiceInfo.builder("cli-quiet").name("Quiet").type("sink").ttlSeconds(1).build());
     awaitStatus("cli-quiet", ServiceStatus.STALE);
     Run stale = keel("health", "cli-quiet");
     assertThat(stale.code()).as(stale.toString()).isEqualTo(1);
@@ -160,27 +208,55 @@ class CliIT {
   @Test
   @Order(4)
   void alerts_createListDeleteAndABadCondition() throws Exception {
-    Assumptions.assumeTrue(alertRoutesExist(),
-        "the alert routes (PUT/GET/DELETE /api/v1/alerts) are not on this build yet: alert commands not exercised");
+    Assumptions.assumeTrue(
+        alertRoutesExist(),
+        "the alert routes (PUT/GET/DELETE /api/v1/alerts) are not on this build yet: alert commands"
+            + " not exercised");
 
-    Run created = keel("alert", "create", "cli-down", "--service", "cli-orders", "--condition", "status != healthy",
-        "--webhook", "http://127.0.0.1:9/hook", "--cooldown", "120");
+    Run created =
+        keel(
+            "alert",
+            "create",
+            "cli-down",
+            "--service",
+            "cli-orders",
+            "--condition",
+            "status != healthy",
+            "--webhook",
+            "http://127.0.0.1:9/hook",
+            "--cooldown",
+            "120");
     assertThat(created.code()).as(created.toString()).isZero();
-    assertThat(created.out()).as(created.toString()).startsWith("alert cli-down saved: when cli-orders has status != healthy");
+    assertThat(created.out())
+        .as(created.toString())
+        .startsWith("alert cli-down saved: when cli-orders has status != healthy");
     assertClean(created);
 
     // The list is a projection: it trails the rule entity by a moment.
     Run list = keelUntil(r -> r.out().contains("cli-down"), "alert", "list");
     assertThat(list.code()).as(list.toString()).isZero();
-    assertThat(list.out().lines().toList().get(0)).matches("ID +SERVICE +CONDITION +WEBHOOK +COOLDOWN +LAST FIRED");
-    assertThat(list.out()).as(list.toString())
-        .containsPattern("cli-down +cli-orders +status != healthy +http://127.0.0.1:9/hook +120s +-");
+    assertThat(list.out().lines().toList().get(0))
+        .matches("ID +SERVICE +CONDITION +WEBHOOK +COOLDOWN +LAST FIRED");
+    assertThat(list.out())
+        .as(list.toString())
+        .containsPattern(
+            "cli-down +cli-orders +status != healthy +http://127.0.0.1:9/hook +120s +-");
     Run listJson = keel("alert", "list", "--json");
     assertThat(listJson.code()).as(listJson.toString()).isZero();
-    assertThat(JSON.readTree(listJson.out()).get("items").findValuesAsText("id")).contains("cli-down");
+    assertThat(JSON.readTree(listJson.out()).get("items").findValuesAsText("id"))
+        .contains("cli-down");
 
-    Run bad = keel("alert", "create", "cli-bad", "--service", "*", "--condition", "status ~~ sideways",
-        "--webhook", "ftp://example.com/x");
+    Run bad =
+        keel(
+            "alert",
+            "create",
+            "cli-bad",
+            "--service",
+            "*",
+            "--condition",
+            "status ~~ sideways",
+            "--webhook",
+            "ftp://example.com/x");
     assertThat(bad.code()).as(bad.toString()).isEqualTo(1);
     assertOneErrorLine(bad, "keel: 400 ");
     assertThat(bad.err()).as(bad.toString()).contains("condition: ").contains("webhook: ");
@@ -200,26 +276,39 @@ class CliIT {
     assertThat(events.code()).as(events.toString()).isZero();
     List<String> lines = events.out().lines().toList();
     assertThat(lines.get(0)).as(events.toString()).matches("SEQ +TIME +TYPE +DATA");
-    assertThat(lines.get(1)).as(events.toString())
+    assertThat(lines.get(1))
+        .as(events.toString())
         .matches("1 +\\d{4}-\\d\\d-\\d\\dT\\S+Z +ServiceRegistered +\\{\"def\":\\{.*");
     assertClean(events);
-    Run eventsJson = keel("audit", "events", "service/cli-orders", "--json", "--to", now.toString());
+    Run eventsJson =
+        keel("audit", "events", "service/cli-orders", "--json", "--to", now.toString());
     assertThat(eventsJson.code()).as(eventsJson.toString()).isZero();
-    assertThat(JSON.readTree(eventsJson.out()).get(0).get("type").asText()).isEqualTo("ServiceRegistered");
-    assertThat(JSON.readTree(eventsJson.out()).get(0).get("data").get("def").get("name").asText()).isEqualTo("Orders");
+    assertThat(JSON.readTree(eventsJson.out()).get(0).get("type").asText())
+        .isEqualTo("ServiceRegistered");
+    assertThat(JSON.readTree(eventsJson.out()).get(0).get("data").get("def").get("name").asText())
+        .isEqualTo("Orders");
 
     Run state = keel("audit", "state", "service/cli-orders", "--as-of", now.toString());
     assertThat(state.code()).as(state.toString()).isZero();
-    assertThat(state.out()).as(state.toString()).startsWith("service/cli-orders as of " + now + ":\n{\n");
-    assertThat(JSON.readTree(state.out().substring(state.out().indexOf('\n') + 1)).get("endpoint").asText())
+    assertThat(state.out())
+        .as(state.toString())
+        .startsWith("service/cli-orders as of " + now + ":\n{\n");
+    assertThat(
+            JSON.readTree(state.out().substring(state.out().indexOf('\n') + 1))
+                .get("endpoint")
+                .asText())
         .isEqualTo("http://10.0.0.5:8080");
     assertClean(state);
-    Run stateJson = keel("audit", "state", "service/cli-orders", "--as-of", now.toString(), "--json");
-    assertThat(JSON.readTree(stateJson.out()).get("id").asText()).as(stateJson.toString()).isEqualTo("cli-orders");
+    Run stateJson =
+        keel("audit", "state", "service/cli-orders", "--as-of", now.toString(), "--json");
+    assertThat(JSON.readTree(stateJson.out()).get("id").asText())
+        .as(stateJson.toString())
+        .isEqualTo("cli-orders");
 
     Run before = keel("audit", "state", "service/cli-orders", "--as-of", "2000-01-01T00:00:00Z");
     assertThat(before.code()).as(before.toString()).isEqualTo(1);
-    assertOneErrorLine(before, "keel: 404 Not Found: service 'cli-orders' did not exist at 2000-01-01T00:00:00Z");
+    assertOneErrorLine(
+        before, "keel: 404 Not Found: service 'cli-orders' did not exist at 2000-01-01T00:00:00Z");
     Run unknownType = keel("audit", "events", "spaceship/x");
     assertThat(unknownType.code()).as(unknownType.toString()).isEqualTo(1);
     assertOneErrorLine(unknownType, "keel: 404 Not Found: no entity type 'spaceship'");
@@ -231,7 +320,9 @@ class CliIT {
     assertOneErrorLine(noAsOf, "keel: Missing required option: '--as-of=INSTANT'");
     Run badInstant = keel("audit", "state", "service/cli-orders", "--as-of", "yesterday");
     assertThat(badInstant.code()).as(badInstant.toString()).isEqualTo(2);
-    assertOneErrorLine(badInstant, "keel: Invalid value for option '--as-of': 'yesterday' is not an ISO-8601 instant");
+    assertOneErrorLine(
+        badInstant,
+        "keel: Invalid value for option '--as-of': 'yesterday' is not an ISO-8601 instant");
   }
 
   @Test
@@ -268,11 +359,17 @@ class CliIT {
     assertOneErrorLine(badId, "keel: service id 'not/an id' is not valid");
 
     Path empty = Files.createDirectories(nodes.tempDir().resolve("empty-data"));
-    Run noToken = run(List.of("status"), Map.of("KEEL_ENDPOINT", endpoint, "KEEL_DATA_DIR", empty.toString()));
+    Run noToken =
+        run(
+            List.of("status"),
+            Map.of("KEEL_ENDPOINT", endpoint, "KEEL_DATA_DIR", empty.toString()));
     assertThat(noToken.code()).as(noToken.toString()).isEqualTo(2);
     assertOneErrorLine(noToken, "keel: no token: pass --token or set KEEL_TOKEN");
 
-    Run wrongToken = run(List.of("status", "--token", "wrong-token-0123456789"), Map.of("KEEL_ENDPOINT", endpoint));
+    Run wrongToken =
+        run(
+            List.of("status", "--token", "wrong-token-0123456789"),
+            Map.of("KEEL_ENDPOINT", endpoint));
     assertThat(wrongToken.code()).as(wrongToken.toString()).isEqualTo(2);
     assertOneErrorLine(wrongToken, "keel: 401 Unauthorized");
     assertThat(wrongToken.err()).doesNotContain("wrong-token-0123456789");
@@ -296,8 +393,13 @@ class CliIT {
 
   // ---------------------------------------------------------------- helpers
 
-  /** {@code keel <args>} with the endpoint in KEEL_ENDPOINT and the token from the node's data dir. */
-  /** Runs the command again (every 300 ms, for up to 20 s) until {@code done} holds; answers the last run. */
+  /**
+   * {@code keel <args>} with the endpoint in KEEL_ENDPOINT and the token from the node's data dir.
+   */
+  /**
+   * Runs the command again (every 300 ms, for up to 20 s) until {@code done} holds; answers the
+   * last run.
+   */
   private Run keelUntil(java.util.function.Predicate<Run> done, String... args) throws Exception {
     long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
     Run run = keel(args);
@@ -309,28 +411,34 @@ class CliIT {
   }
 
   private Run keel(String... args) throws Exception {
-    return run(List.of(args), Map.of("KEEL_ENDPOINT", endpoint, "KEEL_DATA_DIR", dataDir.toString()));
+    return run(
+        List.of(args), Map.of("KEEL_ENDPOINT", endpoint, "KEEL_DATA_DIR", dataDir.toString()));
   }
 
   private Run run(List<String> args, Map<String, String> env) throws Exception {
     Files.createDirectories(LOG_DIR);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-jar", KeelChildProcess.jar().toString()));
+    List<String> command =
+        new ArrayList<>(List.of(java, "-jar", KeelChildProcess.jar().toString()));
     command.addAll(args);
     Path out = Files.createTempFile(LOG_DIR, "cli-", ".out");
     Path err = Files.createTempFile(LOG_DIR, "cli-", ".err");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
     Map<String, String> environment = pb.environment();
     environment.keySet().removeIf(k -> k.startsWith("KEEL_"));
     environment.putAll(new HashMap<>(env));
     Process p = pb.start();
     if (!p.waitFor(RUN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
       p.destroyForcibly();
-      throw new AssertionError("keel " + args + " still runs after " + RUN_DEADLINE + "\n" + read(out) + read(err));
+      throw new AssertionError(
+          "keel " + args + " still runs after " + RUN_DEADLINE + "\n" + read(out) + read(err));
     }
     Run r = new Run(args, p.exitValue(), read(out), read(err));
     assertThat(r.out() + r.err()).as(r.toString()).doesNotContain(token);
-    assertThat(KeelChildProcess.stackTraceLines(r.out() + r.err())).as(r.toString() + "\nno stack trace").isEmpty();
+    assertThat(KeelChildProcess.stackTraceLines(r.out() + r.err()))
+        .as(r.toString() + "\nno stack trace")
+        .isEmpty();
     return r;
   }
 

@@ -28,21 +28,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * One cluster per journal, whatever the timing (PostgreSQL, three JVMs on 127.0.0.1, a {@link CpuBurner}
- * keeping the machine busy):
+ * One cluster per journal, whatever the timing (PostgreSQL, three JVMs on 127.0.0.1, a {@link
+ * CpuBurner} keeping the machine busy):
  *
  * <ul>
  *   <li>The first seed node is killed with SIGKILL and started again while the two survivors are
  *       stalled with SIGSTOP for longer than Pekko's seed-node timeout (as a long GC pause or a
  *       starved VM would): it must wait for them and join their cluster, never form one of its own
- *       (the lease's epoch does not change), every repetition.</li>
+ *       (the lease's epoch does not change), every repetition.
  *   <li>When the survivors stall for longer than the lease timeout, the restarted node forms a new
  *       cluster; the survivors, woken up, find their cluster fenced out of the journal, stop with
- *       exit code 75, and once started again join the new cluster.</li>
+ *       exit code 75, and once started again join the new cluster.
  * </ul>
  *
- * Repetitions: {@code -Dkeel.it.formation.repetitions} (default 2); bench/ runs more. Logs:
- * {@code target/formation-it/}.
+ * Repetitions: {@code -Dkeel.it.formation.repetitions} (default 2); bench/ runs more. Logs: {@code
+ * target/formation-it/}.
  */
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ClusterFormationIT {
@@ -51,11 +51,14 @@ class ClusterFormationIT {
   private static final int NODES = 3;
   private static final Path LOG_DIR = Path.of("target", "formation-it").toAbsolutePath();
   private static final Duration STALL = Duration.ofSeconds(10);
+
   /** Three JVMs starting beside a CPU burner on two cores take their time. */
   private static final Duration READY = Duration.ofSeconds(240);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   private ChildNodes children;
   private TestDatabases.FreshPostgres postgres;
   private int[] httpPorts;
@@ -105,17 +108,24 @@ class ClusterFormationIT {
       nodes[0].awaitReady(http, READY);
       awaitUpMembers(0, NODES, Duration.ofSeconds(120));
       awaitUpMembers(1, NODES, Duration.ofSeconds(60));
-      assertThat(nodes[0].stdoutText()).as(nodes[0].describe("repetition " + r + ": the restarted first seed node"))
-          .doesNotContain("cluster forming").doesNotContain("JOINING itself");
-      assertThat(leaseEpoch()).as("repetition " + r + ": the journal still belongs to the first cluster").isEqualTo(epoch);
+      assertThat(nodes[0].stdoutText())
+          .as(nodes[0].describe("repetition " + r + ": the restarted first seed node"))
+          .doesNotContain("cluster forming")
+          .doesNotContain("JOINING itself");
+      assertThat(leaseEpoch())
+          .as("repetition " + r + ": the journal still belongs to the first cluster")
+          .isEqualTo(epoch);
       for (KeelChildProcess node : nodes) {
-        assertThat(node.process.isAlive()).as(node.describe("repetition " + r + ": node " + node.name)).isTrue();
+        assertThat(node.process.isAlive())
+            .as(node.describe("repetition " + r + ": node " + node.name))
+            .isTrue();
       }
     }
   }
 
   @Test
-  void survivorsStalledPastTheLeaseTimeoutAreFencedOut_andJoinTheNewClusterWhenStartedAgain() throws Exception {
+  void survivorsStalledPastTheLeaseTimeoutAreFencedOut_andJoinTheNewClusterWhenStartedAgain()
+      throws Exception {
     String leaseTimeout = "6";
     startAll("", Integer.parseInt(leaseTimeout));
     long epoch = leaseEpoch();
@@ -131,18 +141,30 @@ class ClusterFormationIT {
     signal(nodes[2], "CONT");
     for (int i = 1; i < NODES; i++) {
       int exit = nodes[i].awaitExit(Duration.ofSeconds(120));
-      assertThat(exit).as(nodes[i].describe("a fenced node stops with EX_TEMPFAIL, for its supervisor to start it again")).isEqualTo(75);
-      assertThat(nodes[i].stdoutText()).contains("cluster fenced: cluster epoch " + epoch + " no longer owns the journal");
+      assertThat(exit)
+          .as(
+              nodes[i].describe(
+                  "a fenced node stops with EX_TEMPFAIL, for its supervisor to start it again"))
+          .isEqualTo(75);
+      assertThat(nodes[i].stdoutText())
+          .contains("cluster fenced: cluster epoch " + epoch + " no longer owns the journal");
     }
-    for (int i = 1; i < NODES; i++) nodes[i] = startNode(i, "-again", Integer.parseInt(leaseTimeout));
+    for (int i = 1; i < NODES; i++)
+      nodes[i] = startNode(i, "-again", Integer.parseInt(leaseTimeout));
     for (int i = 1; i < NODES; i++) nodes[i].awaitReady(http, READY);
     awaitUpMembers(0, NODES, Duration.ofSeconds(120));
     assertThat(leaseEpoch()).isEqualTo(epoch + 1);
     // The new cluster writes: a workflow started through a rejoined node completes.
-    HttpResponse<String> started = send(1, "POST", "/api/v1/workflows?wait=PT60S",
-        "{\"workflow\":\"example\",\"id\":\"after-fencing\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}");
+    HttpResponse<String> started =
+        send(
+            1,
+            "POST",
+            "/api/v1/workflows?wait=PT60S",
+            "{\"workflow\":\"example\",\"id\":\"after-fencing\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}");
     assertThat(started.statusCode()).as(started.body()).isIn(200, 201);
-    assertThat(JSON.readTree(started.body()).path("status").asText()).as(started.body()).isEqualTo("completed");
+    assertThat(JSON.readTree(started.body()).path("status").asText())
+        .as(started.body())
+        .isEqualTo("completed");
   }
 
   // ---------------------------------------------------------------- nodes
@@ -153,24 +175,45 @@ class ClusterFormationIT {
     awaitUpMembers(0, NODES, Duration.ofSeconds(120));
   }
 
-  private KeelChildProcess startNode(int i, String suffix, int leaseTimeoutSeconds) throws IOException {
+  private KeelChildProcess startNode(int i, String suffix, int leaseTimeoutSeconds)
+      throws IOException {
     StringBuilder seeds = new StringBuilder();
-    for (int port : clusterPorts) seeds.append(seeds.length() == 0 ? "" : ",").append("127.0.0.1:").append(port);
-    List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1",
-        "--http-port", Integer.toString(httpPorts[i]), "--cluster-port", Integer.toString(clusterPorts[i]),
-        "--seed-nodes", seeds.toString(), "--data-dir", children.tempDir().resolve("node-" + (i + 1)).toString(),
-        "--database-url", postgres.settings().url(), "--database-user", postgres.settings().user(),
-        "--cluster-lease-timeout", leaseTimeoutSeconds + "s"));
+    for (int port : clusterPorts)
+      seeds.append(seeds.length() == 0 ? "" : ",").append("127.0.0.1:").append(port);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--host",
+                "127.0.0.1",
+                "--http-port",
+                Integer.toString(httpPorts[i]),
+                "--cluster-port",
+                Integer.toString(clusterPorts[i]),
+                "--seed-nodes",
+                seeds.toString(),
+                "--data-dir",
+                children.tempDir().resolve("node-" + (i + 1)).toString(),
+                "--database-url",
+                postgres.settings().url(),
+                "--database-user",
+                postgres.settings().user(),
+                "--cluster-lease-timeout",
+                leaseTimeoutSeconds + "s"));
     Map<String, String> env = new HashMap<>();
     env.put("KEEL_ADMIN_TOKEN", TOKEN);
-    if (!postgres.settings().password().isEmpty()) env.put("KEEL_DATABASE_PASSWORD", postgres.settings().password());
-    return children.track(KeelChildProcess.start(LOG_DIR, "node-" + (i + 1) + suffix, args, env, httpPorts[i]));
+    if (!postgres.settings().password().isEmpty())
+      env.put("KEEL_DATABASE_PASSWORD", postgres.settings().password());
+    return children.track(
+        KeelChildProcess.start(LOG_DIR, "node-" + (i + 1) + suffix, args, env, httpPorts[i]));
   }
 
   private static void signal(KeelChildProcess node, String signal) {
     if (!node.process.isAlive()) return;
     try {
-      new ProcessBuilder("kill", "-" + signal, Long.toString(node.process.pid())).inheritIO().start().waitFor();
+      new ProcessBuilder("kill", "-" + signal, Long.toString(node.process.pid()))
+          .inheritIO()
+          .start()
+          .waitFor();
     } catch (IOException e) {
       throw new AssertionError("cannot send SIG" + signal + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
@@ -178,14 +221,16 @@ class ClusterFormationIT {
     }
   }
 
-  private static void awaitLog(KeelChildProcess node, String text, Duration deadline) throws InterruptedException {
+  private static void awaitLog(KeelChildProcess node, String text, Duration deadline)
+      throws InterruptedException {
     Instant until = Instant.now().plus(deadline);
     while (Instant.now().isBefore(until)) {
       if (node.stdoutText().contains(text)) return;
       if (!node.process.isAlive()) break;
       Thread.sleep(200);
     }
-    throw new AssertionError(node.describe("node " + node.name + " did not log '" + text + "' within " + deadline));
+    throw new AssertionError(
+        node.describe("node " + node.name + " did not log '" + text + "' within " + deadline));
   }
 
   private void awaitUpMembers(int node, int count, Duration deadline) throws Exception {
@@ -205,26 +250,43 @@ class ClusterFormationIT {
       }
       Thread.sleep(500);
     }
-    throw new AssertionError(nodes[node].describe("node " + (node + 1) + " does not see " + count
-        + " Up members within " + deadline + "; last: " + last));
+    throw new AssertionError(
+        nodes[node].describe(
+            "node "
+                + (node + 1)
+                + " does not see "
+                + count
+                + " Up members within "
+                + deadline
+                + "; last: "
+                + last));
   }
 
-  private HttpResponse<String> send(int node, String method, String path, String body) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts[node] + path))
-        .timeout(Duration.ofSeconds(90)).header("Authorization", "Bearer " + TOKEN);
+  private HttpResponse<String> send(int node, String method, String path, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts[node] + path))
+            .timeout(Duration.ofSeconds(90))
+            .header("Authorization", "Bearer " + TOKEN);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private long leaseEpoch() throws Exception {
-    try (Connection c = DriverManager.getConnection(postgres.settings().url(), postgres.settings().user(),
-        postgres.settings().password());
+    try (Connection c =
+            DriverManager.getConnection(
+                postgres.settings().url(),
+                postgres.settings().user(),
+                postgres.settings().password());
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT f.epoch, l.epoch FROM keel_cluster_fence f, keel_cluster_lease l")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT f.epoch, l.epoch FROM keel_cluster_fence f, keel_cluster_lease l")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getLong(1)).as("fence and lease agree").isEqualTo(rs.getLong(2));
       return rs.getLong(1);

@@ -9,24 +9,27 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * What the tests that need root ask of the machine (a private PostgreSQL, network namespaces,
- * CPU groups): skipped with the reason when it cannot give it, unless {@code KEEL_REQUIRE_POSTGRES=1}
- * (CI), where they fail instead. The host pieces themselves live in the bench module, which
- * {@code ScaleBench} shares with these tests.
+ * What the tests that need root ask of the machine (a private PostgreSQL, network namespaces, CPU
+ * groups): skipped with the reason when it cannot give it, unless {@code KEEL_REQUIRE_POSTGRES=1}
+ * (CI), where they fail instead. The host pieces themselves live in the bench module, which {@code
+ * ScaleBench} shares with these tests.
  */
 final class HostAssumptions {
 
   private HostAssumptions() {}
 
   static void privatePostgres(String also) {
-    require(PrivatePostgres.unavailable().map(w -> w + also), "a private PostgreSQL cannot run here");
+    require(
+        PrivatePostgres.unavailable().map(w -> w + also), "a private PostgreSQL cannot run here");
   }
 
   static void networkNamespaces() {
     require(NetworkNamespaces.unavailable(), "network namespaces cannot be made here");
   }
 
-  /** {@link NetworkNamespaces#create}, skipping the test when the kernel or the container refuses. */
+  /**
+   * {@link NetworkNamespaces#create}, skipping the test when the kernel or the container refuses.
+   */
   static NetworkNamespaces namespaces(List<String> hosts) throws IOException, InterruptedException {
     try {
       return NetworkNamespaces.create(hosts);
@@ -41,6 +44,7 @@ final class HostAssumptions {
     if (TestDatabases.postgresRequired()) {
       throw new AssertionError(what + ": " + why.get() + " (KEEL_REQUIRE_POSTGRES=1)");
     }
-    Assumptions.abort(what + ": " + why.get() + " — skipping; with KEEL_REQUIRE_POSTGRES=1 this fails instead");
+    Assumptions.abort(
+        what + ": " + why.get() + " — skipping; with KEEL_REQUIRE_POSTGRES=1 this fails instead");
   }
 }

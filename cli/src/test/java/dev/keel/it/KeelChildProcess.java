@@ -24,8 +24,8 @@ import java.util.stream.Stream;
 
 /**
  * One {@code java -jar keel.jar server ...} child process for integration tests. Its stdout and
- * stderr go to separate files under {@code target/<dir>/}, so a test can tell the one start-up
- * line on stderr from the log on stdout. {@link #close} kills the process and its descendants.
+ * stderr go to separate files under {@code target/<dir>/}, so a test can tell the one start-up line
+ * on stderr from the log on stdout. {@link #close} kills the process and its descendants.
  */
 final class KeelChildProcess implements AutoCloseable {
 
@@ -37,12 +37,20 @@ final class KeelChildProcess implements AutoCloseable {
   final Path stdout;
   final Path stderr;
   final int httpPort;
+
   /** The address {@link #uri} reaches the node's HTTP port at. */
   final String httpHost;
+
   private final List<String> command;
 
-  private KeelChildProcess(String name, Process process, Path stdout, Path stderr, String httpHost, int httpPort,
-                           List<String> command) {
+  private KeelChildProcess(
+      String name,
+      Process process,
+      Path stdout,
+      Path stderr,
+      String httpHost,
+      int httpPort,
+      List<String> command) {
     this.name = name;
     this.process = process;
     this.stdout = stdout;
@@ -57,14 +65,23 @@ final class KeelChildProcess implements AutoCloseable {
    * whoever runs the build, only those in {@code env}. {@code httpPort} is only remembered for
    * {@link #uri}; pass it in {@code args} yourself.
    */
-  static KeelChildProcess start(Path logDir, String name, List<String> args, Map<String, String> env, int httpPort)
+  static KeelChildProcess start(
+      Path logDir, String name, List<String> args, Map<String, String> env, int httpPort)
       throws IOException {
     return start(logDir, name, "server", args, env, httpPort);
   }
 
-  /** As {@link #start(Path, String, List, Map, int)} for another subcommand, such as {@code run}. */
-  static KeelChildProcess start(Path logDir, String name, String subcommand, List<String> args, Map<String, String> env,
-                                int httpPort) throws IOException {
+  /**
+   * As {@link #start(Path, String, List, Map, int)} for another subcommand, such as {@code run}.
+   */
+  static KeelChildProcess start(
+      Path logDir,
+      String name,
+      String subcommand,
+      List<String> args,
+      Map<String, String> env,
+      int httpPort)
+      throws IOException {
     return start(logDir, name, List.of(), subcommand, args, env, "127.0.0.1", httpPort);
   }
 
@@ -73,17 +90,26 @@ final class KeelChildProcess implements AutoCloseable {
    * command (such as {@code ip netns exec <namespace>}, which runs java itself, under the same pid)
    * and the node's HTTP port reached at {@code httpHost}.
    */
-  static KeelChildProcess start(Path logDir, String name, List<String> launcher, String subcommand, List<String> args,
-                                Map<String, String> env, String httpHost, int httpPort) throws IOException {
+  static KeelChildProcess start(
+      Path logDir,
+      String name,
+      List<String> launcher,
+      String subcommand,
+      List<String> args,
+      Map<String, String> env,
+      String httpHost,
+      int httpPort)
+      throws IOException {
     Files.createDirectories(logDir);
     List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of(java(), "-jar", jar().toString(), subcommand));
     command.addAll(args);
     Path out = logDir.resolve(name + ".stdout.log");
     Path err = logDir.resolve(name + ".stderr.log");
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
-        .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
+            .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
     pb.environment().keySet().removeIf(k -> k.startsWith("KEEL_"));
     pb.environment().putAll(env);
     return new KeelChildProcess(name, pb.start(), out, err, httpHost, httpPort, command);
@@ -104,7 +130,10 @@ final class KeelChildProcess implements AutoCloseable {
     if (jarCopy != null) return jarCopy;
     Path jar = Path.of(System.getProperty("keel.jar", "target/keel.jar")).toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
-      throw new AssertionError("no node jar at " + jar + "; build it with mvn -DskipTests package (or pass -Dkeel.jar=...)");
+      throw new AssertionError(
+          "no node jar at "
+              + jar
+              + "; build it with mvn -DskipTests package (or pass -Dkeel.jar=...)");
     }
     Path copy = Files.createTempFile("keel-it-", ".jar");
     copy.toFile().deleteOnExit();
@@ -113,11 +142,19 @@ final class KeelChildProcess implements AutoCloseable {
     return copy;
   }
 
-  /** Waits for the process to end by itself; fails (with the output) when it does not within the deadline. */
+  /**
+   * Waits for the process to end by itself; fails (with the output) when it does not within the
+   * deadline.
+   */
   int awaitExit(Duration deadline) throws InterruptedException {
     if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(describe("node " + name + " still runs after " + deadline
-          + " (expected it to stop on its own)"));
+      throw new AssertionError(
+          describe(
+              "node "
+                  + name
+                  + " still runs after "
+                  + deadline
+                  + " (expected it to stop on its own)"));
     }
     return process.exitValue();
   }
@@ -126,17 +163,24 @@ final class KeelChildProcess implements AutoCloseable {
     awaitReady(http, READY_DEADLINE);
   }
 
-  /** Until {@code /ready} answers 200, for at most {@code within} (several JVMs starting at once on a busy machine). */
+  /**
+   * Until {@code /ready} answers 200, for at most {@code within} (several JVMs starting at once on
+   * a busy machine).
+   */
   void awaitReady(HttpClient http, Duration within) throws Exception {
     Instant deadline = Instant.now().plus(within);
     String last = "no answer";
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
-        throw new AssertionError(describe("node " + name + " exited with " + process.exitValue() + " before it was ready"));
+        throw new AssertionError(
+            describe(
+                "node " + name + " exited with " + process.exitValue() + " before it was ready"));
       }
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/ready")).timeout(Duration.ofSeconds(5)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(uri("/ready")).timeout(Duration.ofSeconds(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) return;
         last = r.statusCode() + " " + r.body();
       } catch (IOException notListeningYet) {
@@ -144,7 +188,8 @@ final class KeelChildProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError(describe("node " + name + " not ready within " + within + "; last /ready: " + last));
+    throw new AssertionError(
+        describe("node " + name + " not ready within " + within + "; last /ready: " + last));
   }
 
   URI uri(String path) {
@@ -164,12 +209,23 @@ final class KeelChildProcess implements AutoCloseable {
     return stderrText().lines().filter(l -> !l.isBlank()).toList();
   }
 
-  /** The message, the command line, the exit state and both outputs (tails), for assertion messages. */
+  /**
+   * The message, the command line, the exit state and both outputs (tails), for assertion messages.
+   */
   String describe(String message) {
-    return message + "\n----- command: " + String.join(" ", command)
-        + "\n----- " + (process.isAlive() ? "alive" : "exit code " + process.exitValue())
-        + "\n----- stderr (" + stderr + "):\n" + tail(stderrText(), 40)
-        + "\n----- stdout (" + stdout + "):\n" + tail(stdoutText(), 80);
+    return message
+        + "\n----- command: "
+        + String.join(" ", command)
+        + "\n----- "
+        + (process.isAlive() ? "alive" : "exit code " + process.exitValue())
+        + "\n----- stderr ("
+        + stderr
+        + "):\n"
+        + tail(stderrText(), 40)
+        + "\n----- stdout ("
+        + stdout
+        + "):\n"
+        + tail(stdoutText(), 80);
   }
 
   /** Kills the process and its descendants, waiting at most 30 s. */
@@ -208,13 +264,17 @@ final class KeelChildProcess implements AutoCloseable {
 
   static void assertOneLineNaming(KeelChildProcess node, int exitCode, String setting) {
     List<String> lines = node.stderrLines();
-    assertThat(exitCode).as(node.describe("exit code of a start-up with a bad " + setting)).isEqualTo(2);
+    assertThat(exitCode)
+        .as(node.describe("exit code of a start-up with a bad " + setting))
+        .isEqualTo(2);
     assertThat(lines).as(node.describe("exactly one line on stderr")).hasSize(1);
-    assertThat(lines.get(0)).as(node.describe("the stderr line names " + setting))
+    assertThat(lines.get(0))
+        .as(node.describe("the stderr line names " + setting))
         .startsWith("keel: " + setting + ": ")
         .hasSizeGreaterThan(("keel: " + setting + ": ").length());
     assertThat(stackTraceLines(node.stderrText() + "\n" + node.stdoutText()))
-        .as(node.describe("no stack trace and no exception in stderr and stdout")).isEmpty();
+        .as(node.describe("no stack trace and no exception in stderr and stdout"))
+        .isEmpty();
   }
 
   private static String read(Path file) {

@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code deploy/local-cluster.sh} as a developer runs it: {@code start 3} against a fresh PostgreSQL
- * database brings up three nodes that are ready and see each other Up, {@code status} reports them,
- * and {@code stop} ends every one of them (SIGTERM, exit 143), leaving no process behind.
+ * {@code deploy/local-cluster.sh} as a developer runs it: {@code start 3} against a fresh
+ * PostgreSQL database brings up three nodes that are ready and see each other Up, {@code status}
+ * reports them, and {@code stop} ends every one of them (SIGTERM, exit 143), leaving no process
+ * behind.
  *
  * <p>The script's state (pids, logs, data dirs) goes to a temporary directory and its ports are
  * chosen free, so a developer's own local cluster is never touched.
@@ -42,7 +43,8 @@ class LocalClusterScriptIT {
   private static final Duration SCRIPT_DEADLINE = Duration.ofSeconds(240);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private TestDatabases.FreshPostgres postgres;
   private Path state;
   private int httpBase;
@@ -75,7 +77,9 @@ class LocalClusterScriptIT {
 
     String token = Files.readString(state.resolve("admin-token")).trim();
     assertThat(token).as("generated admin token").hasSizeGreaterThanOrEqualTo(16);
-    assertThat(start.stdout + start.stderr).as(start.describe("the token itself is not printed")).doesNotContain(token);
+    assertThat(start.stdout + start.stderr)
+        .as(start.describe("the token itself is not printed"))
+        .doesNotContain(token);
     List<Long> pids = pids();
     assertThat(pids).as("one pid file per node").hasSize(NODES);
 
@@ -84,32 +88,48 @@ class LocalClusterScriptIT {
       assertThat(get(url + "/ready", null).statusCode()).as(url + "/ready").isEqualTo(200);
       JsonNode cluster = JSON.readTree(get(url + "/api/v1/cluster", token).body());
       List<String> up = new ArrayList<>();
-      cluster.path("members").forEach(m -> {
-        if (m.path("status").asText().equals("up")) up.add(m.path("address").asText());
-      });
-      assertThat(up).as(url + " sees three Up members: " + cluster).hasSize(NODES)
-          .containsExactlyInAnyOrder("pekko://keel@127.0.0.1:" + clusterBase, "pekko://keel@127.0.0.1:" + (clusterBase + 1),
+      cluster
+          .path("members")
+          .forEach(
+              m -> {
+                if (m.path("status").asText().equals("up")) up.add(m.path("address").asText());
+              });
+      assertThat(up)
+          .as(url + " sees three Up members: " + cluster)
+          .hasSize(NODES)
+          .containsExactlyInAnyOrder(
+              "pekko://keel@127.0.0.1:" + clusterBase,
+              "pekko://keel@127.0.0.1:" + (clusterBase + 1),
               "pekko://keel@127.0.0.1:" + (clusterBase + 2));
     }
 
     Script status = run("status");
     assertThat(status.exit).as(status.describe("status")).isZero();
-    assertThat(status.stdout).as(status.describe("status")).contains("members Up seen by node 1: 3")
+    assertThat(status.stdout)
+        .as(status.describe("status"))
+        .contains("members Up seen by node 1: 3")
         .contains("ready=200");
 
     Script stop = run("stop");
     assertThat(stop.exit).as(stop.describe("stop")).isZero();
     for (long pid : pids) {
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
-          .as(stop.describe("node pid " + pid + " is gone after stop")).isFalse();
+          .as(stop.describe("node pid " + pid + " is gone after stop"))
+          .isFalse();
     }
     assertThat(pids()).as("pid files removed").isEmpty();
     for (int i = 1; i <= NODES; i++) {
       String log = Files.readString(state.resolve("node-" + i + ".log"), StandardCharsets.UTF_8);
-      assertThat(log).as("node " + i + " left the cluster through CoordinatedShutdown")
-          .contains("Running CoordinatedShutdown").contains("Exiting completed");
-      assertThat(stop.stdout).as(stop.describe("stop names node " + i)).contains("node " + i + " (pid");
-      assertThat(stop.stdout).as(stop.describe("no node needed SIGKILL")).doesNotContain("killing it");
+      assertThat(log)
+          .as("node " + i + " left the cluster through CoordinatedShutdown")
+          .contains("Running CoordinatedShutdown")
+          .contains("Exiting completed");
+      assertThat(stop.stdout)
+          .as(stop.describe("stop names node " + i))
+          .contains("node " + i + " (pid");
+      assertThat(stop.stdout)
+          .as(stop.describe("no node needed SIGKILL"))
+          .doesNotContain("killing it");
     }
     Script again = run("status");
     assertThat(again.exit).as(again.describe("status with nothing running")).isNotZero();
@@ -119,7 +139,15 @@ class LocalClusterScriptIT {
 
   private record Script(List<String> command, int exit, String stdout, String stderr) {
     String describe(String what) {
-      return what + ": " + String.join(" ", command) + " exited " + exit + "\n----- stdout:\n" + stdout + "\n----- stderr:\n" + stderr;
+      return what
+          + ": "
+          + String.join(" ", command)
+          + " exited "
+          + exit
+          + "\n----- stdout:\n"
+          + stdout
+          + "\n----- stderr:\n"
+          + stderr;
     }
   }
 
@@ -129,7 +157,8 @@ class LocalClusterScriptIT {
     command.addAll(List.of(args));
     Path out = Files.createTempFile(state, "script-", ".out");
     Path err = Files.createTempFile(state, "script-", ".err");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("KEEL_") || k.startsWith("LOCAL_CLUSTER_"));
     env.put("LOCAL_CLUSTER_DIR", state.toString());
@@ -139,12 +168,20 @@ class LocalClusterScriptIT {
     env.put("KEEL_JAR", KeelChildProcess.jar().toString());
     env.put("KEEL_DATABASE_URL", postgres.settings().url());
     env.put("KEEL_DATABASE_USER", postgres.settings().user());
-    if (!postgres.settings().password().isEmpty()) env.put("KEEL_DATABASE_PASSWORD", postgres.settings().password());
+    if (!postgres.settings().password().isEmpty())
+      env.put("KEEL_DATABASE_PASSWORD", postgres.settings().password());
     Process p = pb.start();
     if (!p.waitFor(SCRIPT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
       p.destroyForcibly();
-      throw new AssertionError("local-cluster.sh " + String.join(" ", args) + " still runs after " + SCRIPT_DEADLINE
-          + "\n" + Files.readString(out) + "\n" + Files.readString(err));
+      throw new AssertionError(
+          "local-cluster.sh "
+              + String.join(" ", args)
+              + " still runs after "
+              + SCRIPT_DEADLINE
+              + "\n"
+              + Files.readString(out)
+              + "\n"
+              + Files.readString(err));
     }
     return new Script(command, p.exitValue(), Files.readString(out), Files.readString(err));
   }
@@ -153,13 +190,17 @@ class LocalClusterScriptIT {
     List<Long> pids = new ArrayList<>();
     if (state == null || !Files.isDirectory(state)) return pids;
     try (Stream<Path> files = Files.list(state)) {
-      files.filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid")).sorted().forEach(f -> {
-        try {
-          pids.add(Long.parseLong(Files.readString(f).trim()));
-        } catch (IOException | NumberFormatException e) {
-          // A pid file being written or removed: nothing to clean up from it.
-        }
-      });
+      files
+          .filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid"))
+          .sorted()
+          .forEach(
+              f -> {
+                try {
+                  pids.add(Long.parseLong(Files.readString(f).trim()));
+                } catch (IOException | NumberFormatException e) {
+                  // A pid file being written or removed: nothing to clean up from it.
+                }
+              });
     } catch (IOException e) {
       // Nothing to list.
     }
@@ -167,7 +208,8 @@ class LocalClusterScriptIT {
   }
 
   private HttpResponse<String> get(String url, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15)).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15)).GET();
     if (token != null) b.header("Authorization", "Bearer " + token);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

@@ -41,14 +41,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The crash test of durable workflows: a node's JVM is killed with SIGKILL while the second step
- * of an {@code http-sequence} workflow is in flight, and a new node on the same database finishes
- * the workflow by itself. The first step's body must have run exactly once, and every step must be
+ * The crash test of durable workflows: a node's JVM is killed with SIGKILL while the second step of
+ * an {@code http-sequence} workflow is in flight, and a new node on the same database finishes the
+ * workflow by itself. The first step's body must have run exactly once, and every step must be
  * recorded exactly once in the journal.
  *
- * <p>Nodes are real {@code java -jar keel.jar server} child processes (system property
- * {@code keel.jar}, set by failsafe; {@code target/keel.jar} otherwise). Their output goes to
- * {@code target/crash-it/*.log}, and the tail of each log is part of every failure message.
+ * <p>Nodes are real {@code java -jar keel.jar server} child processes (system property {@code
+ * keel.jar}, set by failsafe; {@code target/keel.jar} otherwise). Their output goes to {@code
+ * target/crash-it/*.log}, and the tail of each log is part of every failure message.
  *
  * <p>Node B gets no request for the workflow before the blocked step has been called again: that
  * proves the execution was restarted by sharding's remembered entities, not woken by a GET.
@@ -65,7 +65,8 @@ class NodeCrashIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path LOG_DIR = Path.of("target", "crash-it").toAbsolutePath();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<Node> nodes = new CopyOnWriteArrayList<>();
   private final List<String> timings = new ArrayList<>();
   private final Thread killChildrenOnExit = new Thread(this::killAll, "kill-keel-children");
@@ -92,7 +93,8 @@ class NodeCrashIT {
     if (stub != null) stub.stop();
     if (postgres != null) postgres.close();
     deleteQuietly(tempDir);
-    if (!timings.isEmpty()) System.out.println("[NodeCrashIT] timings: " + String.join(", ", timings));
+    if (!timings.isEmpty())
+      System.out.println("[NodeCrashIT] timings: " + String.join(", ", timings));
   }
 
   @Test
@@ -104,9 +106,11 @@ class NodeCrashIT {
   @Test
   void postgres_workflowSurvivesKillMinus9_andFinishesOnNewNodeOnSameDatabase() throws Exception {
     postgres = TestDatabases.freshPostgres();
-    List<String> db = new ArrayList<>(List.of(
-        "--database-url", postgres.settings().url(),
-        "--database-user", postgres.settings().user()));
+    List<String> db =
+        new ArrayList<>(
+            List.of(
+                "--database-url", postgres.settings().url(),
+                "--database-user", postgres.settings().user()));
     if (!postgres.settings().password().isEmpty()) {
       db.addAll(List.of("--database-password", postgres.settings().password()));
     }
@@ -114,34 +118,56 @@ class NodeCrashIT {
     crashAndRecover("postgres", tempDir.resolve("data-a"), tempDir.resolve("data-b"), db);
   }
 
-  private void crashAndRecover(String variant, Path dataDirA, Path dataDirB, List<String> databaseArgs) throws Exception {
+  private void crashAndRecover(
+      String variant, Path dataDirA, Path dataDirB, List<String> databaseArgs) throws Exception {
     // ---- node A: start the workflow and let its second step hang
     Instant t0 = Instant.now();
     Node a = startNode(variant + "-A", dataDirA, databaseArgs);
     awaitReady(a);
     timings.add(variant + " A ready " + ms(t0));
 
-    HttpResponse<String> started = send(a, "POST", "/api/v1/workflows", startBody(), Duration.ofSeconds(15));
-    assertThat(started.statusCode()).as(context("start on node A: " + started.body())).isEqualTo(201);
+    HttpResponse<String> started =
+        send(a, "POST", "/api/v1/workflows", startBody(), Duration.ofSeconds(15));
+    assertThat(started.statusCode())
+        .as(context("start on node A: " + started.body()))
+        .isEqualTo(201);
 
     Instant t1 = Instant.now();
     assertThat(stub.firstBlockCall.await(BLOCK_CALL_DEADLINE.toSeconds(), TimeUnit.SECONDS))
-        .as(context("/block got no call within " + BLOCK_CALL_DEADLINE + "; execution on A: "
-            + safeGet(a, "/api/v1/workflows/" + WORKFLOW_ID)))
+        .as(
+            context(
+                "/block got no call within "
+                    + BLOCK_CALL_DEADLINE
+                    + "; execution on A: "
+                    + safeGet(a, "/api/v1/workflows/" + WORKFLOW_ID)))
         .isTrue();
     timings.add(variant + " start->ship in flight " + ms(t1));
     assertThat(stub.chargeCalls.get()).as(context("/charge calls before the kill")).isEqualTo(1);
-    JsonNode historyOnA = json(send(a, "GET", "/api/v1/workflows/" + WORKFLOW_ID + "/history", null, Duration.ofSeconds(15)));
+    JsonNode historyOnA =
+        json(
+            send(
+                a,
+                "GET",
+                "/api/v1/workflows/" + WORKFLOW_ID + "/history",
+                null,
+                Duration.ofSeconds(15)));
     assertThat(count(historyOnA, "StepCompleted", "charge"))
-        .as(context("charge is journaled before the kill: " + historyOnA)).isEqualTo(1);
-    assertThat(count(historyOnA, "StepCompleted", "ship")).as(context("ship is still in flight")).isZero();
+        .as(context("charge is journaled before the kill: " + historyOnA))
+        .isEqualTo(1);
+    assertThat(count(historyOnA, "StepCompleted", "ship"))
+        .as(context("ship is still in flight"))
+        .isZero();
 
     // ---- kill -9
     Instant t2 = Instant.now();
     a.process.destroyForcibly();
-    assertThat(a.process.waitFor(30, TimeUnit.SECONDS)).as(context("node A died after SIGKILL")).isTrue();
+    assertThat(a.process.waitFor(30, TimeUnit.SECONDS))
+        .as(context("node A died after SIGKILL"))
+        .isTrue();
     assertThat(a.process.isAlive()).isFalse();
-    assertThat(a.process.exitValue()).as(context("node A exit code (128 + SIGKILL)")).isEqualTo(137);
+    assertThat(a.process.exitValue())
+        .as(context("node A exit code (128 + SIGKILL)"))
+        .isEqualTo(137);
     timings.add(variant + " kill " + ms(t2));
 
     // ---- node B: same database, no command for the workflow
@@ -157,9 +183,18 @@ class NodeCrashIT {
     if (!resumed) {
       String before = "/block calls: " + stub.blockCalls.get();
       String onDemand = safeGet(b, "/api/v1/workflows/" + WORKFLOW_ID + "?wait=PT15S");
-      throw new AssertionError(context("node B did not resume " + WORKFLOW_ID + " by itself within " + RESUME_DEADLINE
-          + " after ready (remembered entities); " + before + "; after a GET (starts the entity on demand): "
-          + onDemand + "; /block calls now: " + stub.blockCalls.get()));
+      throw new AssertionError(
+          context(
+              "node B did not resume "
+                  + WORKFLOW_ID
+                  + " by itself within "
+                  + RESUME_DEADLINE
+                  + " after ready (remembered entities); "
+                  + before
+                  + "; after a GET (starts the entity on demand): "
+                  + onDemand
+                  + "; /block calls now: "
+                  + stub.blockCalls.get()));
     }
     timings.add(variant + " B ready->ship called again " + ms(t4));
 
@@ -167,39 +202,98 @@ class NodeCrashIT {
     timings.add(variant + " B start->completed " + ms(t3));
     timings.add(variant + " total " + ms(t0));
 
-    JsonNode history = json(send(b, "GET", "/api/v1/workflows/" + WORKFLOW_ID + "/history", null, Duration.ofSeconds(15)));
-    String shown = "\nexecution: " + execution + "\nhistory on B: " + types(history) + "\nhistory on A before the kill: "
-        + types(historyOnA) + "\nfull history on B: " + history;
-    System.out.println("[NodeCrashIT] " + variant + ": /charge calls=" + stub.chargeCalls.get() + ", /block calls="
-        + stub.blockCalls.get() + ", history on A before the kill=" + types(historyOnA) + ", history on B=" + types(history));
+    JsonNode history =
+        json(
+            send(
+                b,
+                "GET",
+                "/api/v1/workflows/" + WORKFLOW_ID + "/history",
+                null,
+                Duration.ofSeconds(15)));
+    String shown =
+        "\nexecution: "
+            + execution
+            + "\nhistory on B: "
+            + types(history)
+            + "\nhistory on A before the kill: "
+            + types(historyOnA)
+            + "\nfull history on B: "
+            + history;
+    System.out.println(
+        "[NodeCrashIT] "
+            + variant
+            + ": /charge calls="
+            + stub.chargeCalls.get()
+            + ", /block calls="
+            + stub.blockCalls.get()
+            + ", history on A before the kill="
+            + types(historyOnA)
+            + ", history on B="
+            + types(history));
 
     // ---- exactly once
-    assertThat(execution.path("status").asText()).as(context("final status" + shown)).isEqualTo("completed");
-    assertThat(stub.chargeCalls.get()).as(context("/charge calls: the first step's body ran exactly once" + shown)).isEqualTo(1);
-    assertThat(stub.chargeKeys).as(context("Idempotency-Key of /charge" + shown)).containsOnly(WORKFLOW_ID + "/charge");
-    assertThat(stub.blockKeys).as(context("Idempotency-Key of each /block call, stable across the crash" + shown))
-        .isNotEmpty().allMatch((WORKFLOW_ID + "/ship")::equals);
-    assertThat(JSON.readTree(stub.chargeBodies.get(0)).path("amount").asInt()).as("/charge body").isEqualTo(5);
+    assertThat(execution.path("status").asText())
+        .as(context("final status" + shown))
+        .isEqualTo("completed");
+    assertThat(stub.chargeCalls.get())
+        .as(context("/charge calls: the first step's body ran exactly once" + shown))
+        .isEqualTo(1);
+    assertThat(stub.chargeKeys)
+        .as(context("Idempotency-Key of /charge" + shown))
+        .containsOnly(WORKFLOW_ID + "/charge");
+    assertThat(stub.blockKeys)
+        .as(context("Idempotency-Key of each /block call, stable across the crash" + shown))
+        .isNotEmpty()
+        .allMatch((WORKFLOW_ID + "/ship")::equals);
+    assertThat(JSON.readTree(stub.chargeBodies.get(0)).path("amount").asInt())
+        .as("/charge body")
+        .isEqualTo(5);
 
     JsonNode charge = step(execution, "charge");
-    assertThat(charge.path("status").asText()).as(context("charge step" + shown)).isEqualTo("completed");
-    assertThat(charge.path("attempts").asInt()).as(context("charge step attempts" + shown)).isEqualTo(1);
+    assertThat(charge.path("status").asText())
+        .as(context("charge step" + shown))
+        .isEqualTo("completed");
+    assertThat(charge.path("attempts").asInt())
+        .as(context("charge step attempts" + shown))
+        .isEqualTo(1);
     JsonNode ship = step(execution, "ship");
-    assertThat(ship.path("status").asText()).as(context("ship step" + shown)).isEqualTo("completed");
-    assertThat(execution.path("output").path("charge").path("status").asInt()).as(context("output.charge" + shown)).isEqualTo(200);
-    assertThat(execution.path("output").path("ship").path("status").asInt()).as(context("output.ship" + shown)).isEqualTo(200);
+    assertThat(ship.path("status").asText())
+        .as(context("ship step" + shown))
+        .isEqualTo("completed");
+    assertThat(execution.path("output").path("charge").path("status").asInt())
+        .as(context("output.charge" + shown))
+        .isEqualTo(200);
+    assertThat(execution.path("output").path("ship").path("status").asInt())
+        .as(context("output.ship" + shown))
+        .isEqualTo(200);
 
-    assertThat(count(history, "StepCompleted", "charge")).as(context("StepCompleted charge" + shown)).isEqualTo(1);
-    assertThat(count(history, "StepCompleted", "ship")).as(context("StepCompleted ship" + shown)).isEqualTo(1);
-    assertThat(count(history, "WorkflowCompleted", null)).as(context("WorkflowCompleted" + shown)).isEqualTo(1);
-    assertThat(count(history, "WorkflowStarted", null)).as(context("WorkflowStarted" + shown)).isEqualTo(1);
-    assertThat(count(history, "StepStarted", "charge")).as(context("StepStarted charge" + shown)).isEqualTo(1);
-    assertThat(count(history, "WorkflowFailed", null)).as(context("WorkflowFailed" + shown)).isZero();
+    assertThat(count(history, "StepCompleted", "charge"))
+        .as(context("StepCompleted charge" + shown))
+        .isEqualTo(1);
+    assertThat(count(history, "StepCompleted", "ship"))
+        .as(context("StepCompleted ship" + shown))
+        .isEqualTo(1);
+    assertThat(count(history, "WorkflowCompleted", null))
+        .as(context("WorkflowCompleted" + shown))
+        .isEqualTo(1);
+    assertThat(count(history, "WorkflowStarted", null))
+        .as(context("WorkflowStarted" + shown))
+        .isEqualTo(1);
+    assertThat(count(history, "StepStarted", "charge"))
+        .as(context("StepStarted charge" + shown))
+        .isEqualTo(1);
+    assertThat(count(history, "WorkflowFailed", null))
+        .as(context("WorkflowFailed" + shown))
+        .isZero();
     List<Long> seqs = new ArrayList<>();
     history.forEach(e -> seqs.add(e.path("seq").asLong()));
-    assertThat(seqs).as(context("history seq numbers ascend without duplicates" + shown)).isSorted().doesNotHaveDuplicates();
+    assertThat(seqs)
+        .as(context("history seq numbers ascend without duplicates" + shown))
+        .isSorted()
+        .doesNotHaveDuplicates();
 
-    System.out.println("[NodeCrashIT] " + variant + ": ship attempts=" + ship.path("attempts").asInt());
+    System.out.println(
+        "[NodeCrashIT] " + variant + ": ship attempts=" + ship.path("attempts").asInt());
   }
 
   // ---------------------------------------------------------------- the workflow
@@ -228,11 +322,20 @@ class NodeCrashIT {
   private JsonNode awaitFinal(Node node, Instant deadline) throws Exception {
     JsonNode last = null;
     while (Instant.now().isBefore(deadline)) {
-      HttpResponse<String> r = send(node, "GET", "/api/v1/workflows/" + WORKFLOW_ID + "?wait=PT30S", null, Duration.ofSeconds(45));
-      assertThat(r.statusCode()).as(context("long poll on node " + node.name + ": " + r.body())).isEqualTo(200);
+      HttpResponse<String> r =
+          send(
+              node,
+              "GET",
+              "/api/v1/workflows/" + WORKFLOW_ID + "?wait=PT30S",
+              null,
+              Duration.ofSeconds(45));
+      assertThat(r.statusCode())
+          .as(context("long poll on node " + node.name + ": " + r.body()))
+          .isEqualTo(200);
       last = JSON.readTree(r.body());
       String status = last.path("status").asText();
-      if (status.equals("completed") || status.equals("failed") || status.equals("cancelled")) return last;
+      if (status.equals("completed") || status.equals("failed") || status.equals("cancelled"))
+        return last;
       node.assertAlive(this);
     }
     throw new AssertionError(context("execution not final by the deadline; last seen: " + last));
@@ -269,14 +372,27 @@ class NodeCrashIT {
     Path jar = keelJar();
     int port = freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-jar", jar.toString(), "server",
-        "--http-port", Integer.toString(port), "--cluster-port", "0",
-        "--data-dir", dataDir.toString(), "--admin-token", TOKEN));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-jar",
+                jar.toString(),
+                "server",
+                "--http-port",
+                Integer.toString(port),
+                "--cluster-port",
+                "0",
+                "--data-dir",
+                dataDir.toString(),
+                "--admin-token",
+                TOKEN));
     command.addAll(databaseArgs);
     Path log = LOG_DIR.resolve(name + ".log");
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     // Only the flags configure the child, never the environment of whoever runs the build.
     pb.environment().keySet().removeIf(k -> k.startsWith("KEEL_"));
     Node node = new Node(name, pb.start(), port, log);
@@ -287,7 +403,10 @@ class NodeCrashIT {
   private static Path keelJar() {
     Path jar = Path.of(System.getProperty("keel.jar", "target/keel.jar")).toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
-      throw new AssertionError("no node jar at " + jar + "; build it with mvn -DskipTests package (or pass -Dkeel.jar=...)");
+      throw new AssertionError(
+          "no node jar at "
+              + jar
+              + "; build it with mvn -DskipTests package (or pass -Dkeel.jar=...)");
     }
     return jar;
   }
@@ -298,8 +417,13 @@ class NodeCrashIT {
     while (Instant.now().isBefore(deadline)) {
       node.assertAlive(this);
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.uri("/ready")).timeout(Duration.ofSeconds(5)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(node.uri("/ready"))
+                    .timeout(Duration.ofSeconds(5))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) return;
         last = r.statusCode() + " " + r.body();
       } catch (IOException notListeningYet) {
@@ -307,34 +431,54 @@ class NodeCrashIT {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError(context("node " + node.name + " not ready within " + READY_DEADLINE + "; last /ready: " + last));
+    throw new AssertionError(
+        context(
+            "node "
+                + node.name
+                + " not ready within "
+                + READY_DEADLINE
+                + "; last /ready: "
+                + last));
   }
 
-  private HttpResponse<String> send(Node node, String method, String path, String body, Duration timeout) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).timeout(timeout)
-        .header("Authorization", "Bearer " + TOKEN);
+  private HttpResponse<String> send(
+      Node node, String method, String path, String body, Duration timeout) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(node.uri(path))
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + TOKEN);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new AssertionError(context(method + " " + path + " on node " + node.name + " failed: " + e), e);
+      throw new AssertionError(
+          context(method + " " + path + " on node " + node.name + " failed: " + e), e);
     }
   }
 
   private JsonNode json(HttpResponse<String> r) throws IOException {
-    assertThat(r.statusCode()).as(context(r.request().method() + " " + r.uri() + ": " + r.body())).isEqualTo(200);
+    assertThat(r.statusCode())
+        .as(context(r.request().method() + " " + r.uri() + ": " + r.body()))
+        .isEqualTo(200);
     return JSON.readTree(r.body());
   }
 
   /** For failure messages: never throws. */
   private String safeGet(Node node, String path) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.uri(path)).timeout(Duration.ofSeconds(30))
-          .header("Authorization", "Bearer " + TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(node.uri(path))
+                  .timeout(Duration.ofSeconds(30))
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       return r.statusCode() + " " + r.body();
     } catch (Exception e) {
       return "(GET " + path + " failed: " + e + ")";
@@ -345,12 +489,22 @@ class NodeCrashIT {
   private String context(String message) {
     StringBuilder sb = new StringBuilder(message);
     if (stub != null) {
-      sb.append("\n/charge calls=").append(stub.chargeCalls.get()).append(", /block calls=").append(stub.blockCalls.get());
+      sb.append("\n/charge calls=")
+          .append(stub.chargeCalls.get())
+          .append(", /block calls=")
+          .append(stub.blockCalls.get());
     }
     for (Node node : nodes) {
-      sb.append("\n----- node ").append(node.name).append(" (port ").append(node.port).append(", ")
-          .append(node.process.isAlive() ? "alive" : "exited " + node.process.exitValue()).append("), tail of ")
-          .append(node.log).append(" -----\n").append(tail(node.log, 60));
+      sb.append("\n----- node ")
+          .append(node.name)
+          .append(" (port ")
+          .append(node.port)
+          .append(", ")
+          .append(node.process.isAlive() ? "alive" : "exited " + node.process.exitValue())
+          .append("), tail of ")
+          .append(node.log)
+          .append(" -----\n")
+          .append(tail(node.log, 60));
     }
     return sb.toString();
   }
@@ -403,12 +557,14 @@ class NodeCrashIT {
 
     void assertAlive(NodeCrashIT test) {
       if (!process.isAlive()) {
-        throw new AssertionError(test.context("node " + name + " exited with " + process.exitValue()));
+        throw new AssertionError(
+            test.context("node " + name + " exited with " + process.exitValue()));
       }
     }
   }
 
-  // ---------------------------------------------------------------- the services the workflow calls
+  // ---------------------------------------------------------------- the services the workflow
+  // calls
 
   /** {@code /charge} answers at once; {@code /block} holds its first call until {@link #stop}. */
   private static final class Stub {
@@ -429,12 +585,15 @@ class NodeCrashIT {
     }
 
     static Stub start() throws IOException {
-      HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-      ExecutorService executor = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "crash-it-stub");
-        t.setDaemon(true);
-        return t;
-      });
+      HttpServer server =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      ExecutorService executor =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "crash-it-stub");
+                t.setDaemon(true);
+                return t;
+              });
       Stub stub = new Stub(server, executor);
       server.createContext("/charge", stub::charge);
       server.createContext("/block", stub::block);

@@ -50,7 +50,8 @@ class PluginWorkflowIT {
   private static final String TOKEN = "plugin-it-admin-token-0123456789";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static final String GREETING_SOURCE = """
+  private static final String GREETING_SOURCE =
+      """
       package keelit.plugin;
 
       import dev.keel.workflow.sdk.Workflow;
@@ -71,7 +72,8 @@ class PluginWorkflowIT {
       }
       """;
 
-  private static final String CLASHING_SOURCE = """
+  private static final String CLASHING_SOURCE =
+      """
       package keelit.plugin;
 
       import dev.keel.workflow.sdk.Workflow;
@@ -86,7 +88,8 @@ class PluginWorkflowIT {
       }
       """;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private ChildNodes nodes;
   private Path tempDir;
 
@@ -104,7 +107,8 @@ class PluginWorkflowIT {
   @Test
   void pluginJarWorkflow_isListedAndRunsToCompletion() throws Exception {
     Path plugins = tempDir.resolve("plugins");
-    buildPluginJar(plugins.resolve("greeting.jar"), "keelit.plugin.GreetingWorkflow", GREETING_SOURCE);
+    buildPluginJar(
+        plugins.resolve("greeting.jar"), "keelit.plugin.GreetingWorkflow", GREETING_SOURCE);
 
     KeelChildProcess node = startNode("greeting", plugins);
     node.awaitReady(http);
@@ -117,57 +121,81 @@ class PluginWorkflowIT {
       names.add(item.path("name").asText());
       if (item.path("name").asText().equals("greeting")) greeting = item;
     }
-    assertThat(names).as(node.describe("workflow-definitions: " + defs.body()))
+    assertThat(names)
+        .as(node.describe("workflow-definitions: " + defs.body()))
         .contains("greeting", "example", "http-sequence");
     assertThat(greeting.path("description").asText()).isEqualTo("Greets someone in two steps");
     assertThat(greeting.path("version").asInt()).isEqualTo(3);
-    assertThat(node.stdoutText()).as(node.describe("a log line for the plug-in"))
+    assertThat(node.stdoutText())
+        .as(node.describe("a log line for the plug-in"))
         .contains("plug-in workflow loaded name=greeting");
 
     String body = "{\"workflow\":\"greeting\",\"id\":\"greet-1\",\"input\":{\"name\":\"Ada\"}}";
     HttpResponse<String> started = send(node, "POST", "/api/v1/workflows", body);
-    assertThat(started.statusCode()).as(node.describe("start greeting: " + started.body())).isEqualTo(201);
+    assertThat(started.statusCode())
+        .as(node.describe("start greeting: " + started.body()))
+        .isEqualTo(201);
 
     JsonNode execution = awaitFinal(node, "greet-1", Instant.now().plusSeconds(90));
-    assertThat(execution.path("status").asText()).as(node.describe("execution: " + execution)).isEqualTo("completed");
-    assertThat(execution.path("output").asText()).as("output of " + execution).isEqualTo("HELLO, ADA!");
+    assertThat(execution.path("status").asText())
+        .as(node.describe("execution: " + execution))
+        .isEqualTo("completed");
+    assertThat(execution.path("output").asText())
+        .as("output of " + execution)
+        .isEqualTo("HELLO, ADA!");
     assertThat(execution.path("workflow").asText()).isEqualTo("greeting");
     assertThat(execution.path("version").asInt()).as("version stamp of " + execution).isEqualTo(3);
     List<String> steps = new ArrayList<>();
     for (JsonNode s : execution.path("steps")) {
       steps.add(s.path("name").asText() + ":" + s.path("status").asText());
     }
-    assertThat(steps).as("steps of " + execution).containsExactly("compose:completed", "shout:completed");
+    assertThat(steps)
+        .as("steps of " + execution)
+        .containsExactly("compose:completed", "shout:completed");
     assertThat(execution.path("steps").get(0).path("output").asText()).isEqualTo("Hello, Ada");
 
     // Same id, same content: the same execution again.
     HttpResponse<String> again = send(node, "POST", "/api/v1/workflows", body);
-    assertThat(again.statusCode()).as(node.describe("idempotent start: " + again.body())).isEqualTo(200);
+    assertThat(again.statusCode())
+        .as(node.describe("idempotent start: " + again.body()))
+        .isEqualTo(200);
 
     // The built-ins still run beside the plug-in.
-    HttpResponse<String> example = send(node, "POST", "/api/v1/workflows",
-        "{\"workflow\":\"example\",\"id\":\"ex-1\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}");
-    assertThat(example.statusCode()).as(node.describe("start example: " + example.body())).isEqualTo(201);
+    HttpResponse<String> example =
+        send(
+            node,
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"example\",\"id\":\"ex-1\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}");
+    assertThat(example.statusCode())
+        .as(node.describe("start example: " + example.body()))
+        .isEqualTo(201);
     JsonNode exampleDone = awaitFinal(node, "ex-1", Instant.now().plusSeconds(90));
-    assertThat(exampleDone.path("status").asText()).as("example: " + exampleDone).isEqualTo("completed");
+    assertThat(exampleDone.path("status").asText())
+        .as("example: " + exampleDone)
+        .isEqualTo("completed");
   }
 
   @Test
   void pluginTakingABuiltInName_stopsStartUpNamingPluginsDir() throws Exception {
     Path plugins = tempDir.resolve("plugins-clash");
-    buildPluginJar(plugins.resolve("impostor.jar"), "keelit.plugin.ImpostorWorkflow", CLASHING_SOURCE);
+    buildPluginJar(
+        plugins.resolve("impostor.jar"), "keelit.plugin.ImpostorWorkflow", CLASHING_SOURCE);
 
     KeelChildProcess node = startNode("clash", plugins);
     int code = node.awaitExit(KeelChildProcess.EXIT_DEADLINE);
     assertOneLineNaming(node, code, "KEEL_PLUGINS_DIR");
-    assertThat(node.stderrLines().get(0)).as(node.describe("the line names the workflow")).contains("'example'");
+    assertThat(node.stderrLines().get(0))
+        .as(node.describe("the line names the workflow"))
+        .contains("'example'");
   }
 
   @Test
   void pluginNamingAMissingClass_stopsStartUpNamingPluginsDir() throws Exception {
     Path plugins = tempDir.resolve("plugins-missing");
     Files.createDirectories(plugins);
-    try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(plugins.resolve("broken.jar")), manifest())) {
+    try (JarOutputStream jar =
+        new JarOutputStream(Files.newOutputStream(plugins.resolve("broken.jar")), manifest())) {
       jar.putNextEntry(new JarEntry("META-INF/services/" + Workflow.class.getName()));
       jar.write("keelit.plugin.NotThere\n".getBytes(StandardCharsets.UTF_8));
       jar.closeEntry();
@@ -180,7 +208,10 @@ class PluginWorkflowIT {
 
   // ---------------------------------------------------------------- the plug-in jar
 
-  /** Compiles {@code source} against the test class path and packs it with its service file into {@code jar}. */
+  /**
+   * Compiles {@code source} against the test class path and packs it with its service file into
+   * {@code jar}.
+   */
   private void buildPluginJar(Path jar, String className, String source) throws IOException {
     Path src = tempDir.resolve("src-" + jar.getFileName());
     Path classes = tempDir.resolve("classes-" + jar.getFileName());
@@ -193,18 +224,35 @@ class PluginWorkflowIT {
     assertThat(javac).as("a JDK with javac runs the tests").isNotNull();
     DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
     StringWriter out = new StringWriter();
-    try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, null, StandardCharsets.UTF_8)) {
-      List<String> options = List.of("--release", "17", "-proc:none", "-Xlint:none", "-nowarn",
-          "-classpath", compileClassPath(), "-d", classes.toString());
-      boolean ok = javac.getTask(out, files, diagnostics, options, null, files.getJavaFileObjects(file.toFile())).call();
-      assertThat(ok).as("compiling " + className + ": " + out + diagnostics.getDiagnostics()).isTrue();
+    try (StandardJavaFileManager files =
+        javac.getStandardFileManager(diagnostics, null, StandardCharsets.UTF_8)) {
+      List<String> options =
+          List.of(
+              "--release",
+              "17",
+              "-proc:none",
+              "-Xlint:none",
+              "-nowarn",
+              "-classpath",
+              compileClassPath(),
+              "-d",
+              classes.toString());
+      boolean ok =
+          javac
+              .getTask(
+                  out, files, diagnostics, options, null, files.getJavaFileObjects(file.toFile()))
+              .call();
+      assertThat(ok)
+          .as("compiling " + className + ": " + out + diagnostics.getDiagnostics())
+          .isTrue();
     }
 
     Files.createDirectories(jar.getParent());
     try (JarOutputStream target = new JarOutputStream(Files.newOutputStream(jar), manifest());
-         Stream<Path> walk = Files.walk(classes)) {
+        Stream<Path> walk = Files.walk(classes)) {
       for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
-        target.putNextEntry(new JarEntry(classes.relativize(p).toString().replace(File.separatorChar, '/')));
+        target.putNextEntry(
+            new JarEntry(classes.relativize(p).toString().replace(File.separatorChar, '/')));
         Files.copy(p, target);
         target.closeEntry();
       }
@@ -215,13 +263,15 @@ class PluginWorkflowIT {
   }
 
   /**
-   * The test class path, plus where the SDK itself was loaded from: under failsafe
-   * {@code java.class.path} may be a manifest-only jar.
+   * The test class path, plus where the SDK itself was loaded from: under failsafe {@code
+   * java.class.path} may be a manifest-only jar.
    */
   private static String compileClassPath() {
     List<String> entries = new ArrayList<>();
     try {
-      entries.add(Path.of(Workflow.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+      entries.add(
+          Path.of(Workflow.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+              .toString());
     } catch (Exception e) {
       // fall back to java.class.path alone
     }
@@ -239,10 +289,23 @@ class PluginWorkflowIT {
 
   private KeelChildProcess startNode(String name, Path plugins) throws IOException {
     int port = KeelChildProcess.freePort();
-    KeelChildProcess node = KeelChildProcess.start(LOG_DIR, name, List.of(
-        "--http-port", Integer.toString(port), "--cluster-port", "0",
-        "--data-dir", tempDir.resolve("data-" + name).toString(),
-        "--admin-token", TOKEN, "--plugins-dir", plugins.toString()), Map.of(), port);
+    KeelChildProcess node =
+        KeelChildProcess.start(
+            LOG_DIR,
+            name,
+            List.of(
+                "--http-port",
+                Integer.toString(port),
+                "--cluster-port",
+                "0",
+                "--data-dir",
+                tempDir.resolve("data-" + name).toString(),
+                "--admin-token",
+                TOKEN,
+                "--plugins-dir",
+                plugins.toString()),
+            Map.of(),
+            port);
     nodes.track(node);
     return node;
   }
@@ -251,22 +314,30 @@ class PluginWorkflowIT {
     JsonNode last = null;
     while (Instant.now().isBefore(deadline)) {
       HttpResponse<String> r = send(node, "GET", "/api/v1/workflows/" + id + "?wait=PT20S", null);
-      assertThat(r.statusCode()).as(node.describe("long poll " + id + ": " + r.body())).isEqualTo(200);
+      assertThat(r.statusCode())
+          .as(node.describe("long poll " + id + ": " + r.body()))
+          .isEqualTo(200);
       last = JSON.readTree(r.body());
       String status = last.path("status").asText();
-      if (status.equals("completed") || status.equals("failed") || status.equals("cancelled")) return last;
-      if (!node.process.isAlive()) throw new AssertionError(node.describe("node died while waiting for " + id));
+      if (status.equals("completed") || status.equals("failed") || status.equals("cancelled"))
+        return last;
+      if (!node.process.isAlive())
+        throw new AssertionError(node.describe("node died while waiting for " + id));
     }
     throw new AssertionError(node.describe(id + " not final by the deadline; last seen: " + last));
   }
 
-  private HttpResponse<String> send(KeelChildProcess node, String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).timeout(Duration.ofSeconds(45))
-        .header("Authorization", "Bearer " + TOKEN);
+  private HttpResponse<String> send(KeelChildProcess node, String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(node.uri(path))
+            .timeout(Duration.ofSeconds(45))
+            .header("Authorization", "Bearer " + TOKEN);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

@@ -27,11 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A light, steady workflow load for fault tests: starts at a fixed rate, alternately {@code example}
- * and an {@code http-sequence} that calls a {@link CallCountingService} (a step in flight, a durable
- * sleep, another call), sent round-robin to the nodes in rotation. A start answered 503 or not
- * answered at all is retried with the same id, on the next node, so each id is acknowledged at most
- * once; an acknowledged start (201 or 200) must complete.
+ * A light, steady workflow load for fault tests: starts at a fixed rate, alternately {@code
+ * example} and an {@code http-sequence} that calls a {@link CallCountingService} (a step in flight,
+ * a durable sleep, another call), sent round-robin to the nodes in rotation. A start answered 503
+ * or not answered at all is retried with the same id, on the next node, so each id is acknowledged
+ * at most once; an acknowledged start (201 or 200) must complete.
  *
  * <p>Every answer is checked on the way: a 5xx other than 503, or a 503 that is not a problem
  * document with {@code Retry-After}, is a breach ({@link #breaches}). {@link #verify} then checks
@@ -45,12 +45,18 @@ final class WorkflowLoad implements AutoCloseable {
 
   /** Acknowledged starts: id to workflow name. */
   final Map<String, String> acknowledged = new ConcurrentHashMap<>();
+
   /** Instants of 503 answers (any request of the load). */
   final ConcurrentLinkedQueue<Instant> unavailableAnswers = new ConcurrentLinkedQueue<>();
+
   final ConcurrentLinkedQueue<String> breaches = new ConcurrentLinkedQueue<>();
   final AtomicInteger notAcknowledged = new AtomicInteger();
   final AtomicInteger startRetries = new AtomicInteger();
-  /** When each completed workflow's {@code WorkflowCompleted} was journaled (filled by {@link #verify}). */
+
+  /**
+   * When each completed workflow's {@code WorkflowCompleted} was journaled (filled by {@link
+   * #verify}).
+   */
   final Map<String, Instant> completedAt = new ConcurrentHashMap<>();
 
   private final String token;
@@ -58,16 +64,22 @@ final class WorkflowLoad implements AutoCloseable {
   private final double startsPerSecond;
   private final Supplier<List<KeelChildProcess>> inRotation;
   private final CallCountingService target;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   private final AtomicBoolean starting = new AtomicBoolean(true);
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger roundRobin = new AtomicInteger();
-  private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(daemon("load-tick"));
+  private final ScheduledExecutorService ticks =
+      Executors.newSingleThreadScheduledExecutor(daemon("load-tick"));
   private final ExecutorService workers = Executors.newFixedThreadPool(16, daemon("load-start"));
   private ScheduledFuture<?> tick;
 
-  WorkflowLoad(String token, String idPrefix, double startsPerSecond, Supplier<List<KeelChildProcess>> inRotation,
-               CallCountingService target) {
+  WorkflowLoad(
+      String token,
+      String idPrefix,
+      double startsPerSecond,
+      Supplier<List<KeelChildProcess>> inRotation,
+      CallCountingService target) {
     this.token = token;
     this.idPrefix = idPrefix;
     this.startsPerSecond = startsPerSecond;
@@ -76,9 +88,14 @@ final class WorkflowLoad implements AutoCloseable {
   }
 
   void start() {
-    tick = ticks.scheduleAtFixedRate(() -> {
-      if (starting.get()) workers.execute(this::startOne);
-    }, 0, (long) (1_000_000 / startsPerSecond), TimeUnit.MICROSECONDS);
+    tick =
+        ticks.scheduleAtFixedRate(
+            () -> {
+              if (starting.get()) workers.execute(this::startOne);
+            },
+            0,
+            (long) (1_000_000 / startsPerSecond),
+            TimeUnit.MICROSECONDS);
   }
 
   /** No more starts; returns once every start under way is acknowledged or given up. */
@@ -98,7 +115,10 @@ final class WorkflowLoad implements AutoCloseable {
     workers.shutdownNow();
   }
 
-  /** Acknowledged starts numbered {@code firstNumber} or later (numbers follow the order of sending). */
+  /**
+   * Acknowledged starts numbered {@code firstNumber} or later (numbers follow the order of
+   * sending).
+   */
   long acknowledgedSince(int firstNumber) {
     return acknowledged.keySet().stream().filter(id -> number(id) >= firstNumber).count();
   }
@@ -128,7 +148,9 @@ final class WorkflowLoad implements AutoCloseable {
         checks.add(pool.submit(() -> check(w.getKey(), w.getValue(), until)));
       }
       for (Future<String> c : checks) {
-        String problem = c.get(Duration.between(Instant.now(), until).toMillis() + 60_000, TimeUnit.MILLISECONDS);
+        String problem =
+            c.get(
+                Duration.between(Instant.now(), until).toMillis() + 60_000, TimeUnit.MILLISECONDS);
         if (problem != null) problems.add(problem);
       }
     } finally {
@@ -142,10 +164,12 @@ final class WorkflowLoad implements AutoCloseable {
     String status = "no answer";
     while (Instant.now().isBefore(until)) {
       try {
-        HttpResponse<String> r = send("GET", "/api/v1/workflows/" + id + "?wait=PT15S", null, Duration.ofSeconds(30));
+        HttpResponse<String> r =
+            send("GET", "/api/v1/workflows/" + id + "?wait=PT15S", null, Duration.ofSeconds(30));
         if (r.statusCode() == 200) {
           status = JSON.readTree(r.body()).path("status").asText();
-          if (status.equals("completed") || status.equals("failed") || status.equals("cancelled")) break;
+          if (status.equals("completed") || status.equals("failed") || status.equals("cancelled"))
+            break;
         } else {
           status = r.statusCode() + " " + r.body();
         }
@@ -155,23 +179,40 @@ final class WorkflowLoad implements AutoCloseable {
       Thread.sleep(200);
     }
     if (!status.equals("completed")) return id + ": " + status;
-    HttpResponse<String> r = send("GET", "/api/v1/workflows/" + id + "/history", null, Duration.ofSeconds(30));
+    HttpResponse<String> r =
+        send("GET", "/api/v1/workflows/" + id + "/history", null, Duration.ofSeconds(30));
     if (r.statusCode() != 200) return id + ": history answered " + r.statusCode();
     Map<String, Integer> recorded = new TreeMap<>();
     for (JsonNode e : JSON.readTree(r.body())) {
       String type = e.path("type").asText();
       String name = e.path("data").path("name").asText();
-      if (type.equals("StepCompleted") || type.equals("TimerStarted") || type.equals("TimerFired")) {
+      if (type.equals("StepCompleted")
+          || type.equals("TimerStarted")
+          || type.equals("TimerFired")) {
         recorded.merge(type + ":" + name, 1, Integer::sum);
       }
-      if (type.equals("WorkflowStarted") || type.equals("WorkflowCompleted")) recorded.merge(type, 1, Integer::sum);
-      if (type.equals("WorkflowCompleted")) completedAt.put(id, Instant.parse(e.path("at").asText()));
+      if (type.equals("WorkflowStarted") || type.equals("WorkflowCompleted"))
+        recorded.merge(type, 1, Integer::sum);
+      if (type.equals("WorkflowCompleted"))
+        completedAt.put(id, Instant.parse(e.path("at").asText()));
     }
-    List<String> expected = workflow.equals("example")
-        ? List.of("StepCompleted:process", "StepCompleted:summarize", "StepCompleted:validate", "WorkflowCompleted", "WorkflowStarted")
-        : List.of("StepCompleted:reserve", "StepCompleted:ship", "TimerFired:pause", "TimerStarted:pause", "WorkflowCompleted",
-            "WorkflowStarted");
-    if (!recorded.keySet().equals(new java.util.TreeSet<>(expected)) || recorded.values().stream().anyMatch(n -> n != 1)) {
+    List<String> expected =
+        workflow.equals("example")
+            ? List.of(
+                "StepCompleted:process",
+                "StepCompleted:summarize",
+                "StepCompleted:validate",
+                "WorkflowCompleted",
+                "WorkflowStarted")
+            : List.of(
+                "StepCompleted:reserve",
+                "StepCompleted:ship",
+                "TimerFired:pause",
+                "TimerStarted:pause",
+                "WorkflowCompleted",
+                "WorkflowStarted");
+    if (!recorded.keySet().equals(new java.util.TreeSet<>(expected))
+        || recorded.values().stream().anyMatch(n -> n != 1)) {
       return id + ": recorded " + recorded;
     }
     return null;
@@ -216,28 +257,40 @@ final class WorkflowLoad implements AutoCloseable {
   }
 
   /** Sends to the next node in rotation and checks the answer's contract. */
-  private HttpResponse<String> send(String method, String path, String body, Duration timeout) throws IOException, InterruptedException {
+  private HttpResponse<String> send(String method, String path, String body, Duration timeout)
+      throws IOException, InterruptedException {
     List<KeelChildProcess> nodes = inRotation.get();
     KeelChildProcess node = nodes.get(Math.floorMod(roundRobin.getAndIncrement(), nodes.size()));
-    HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).timeout(timeout).header("Authorization", "Bearer " + token);
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(node.uri(path))
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + token);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     checkContract(method + " " + path + " on " + node.name, r, breaches, unavailableAnswers);
     return r;
   }
 
-  /** A 5xx other than 503, or a 503 that is not a problem document with Retry-After, is a breach. */
-  static void checkContract(String what, HttpResponse<String> r, java.util.Collection<String> breaches,
-                            java.util.Collection<Instant> unavailable) {
+  /**
+   * A 5xx other than 503, or a 503 that is not a problem document with Retry-After, is a breach.
+   */
+  static void checkContract(
+      String what,
+      HttpResponse<String> r,
+      java.util.Collection<String> breaches,
+      java.util.Collection<Instant> unavailable) {
     int status = r.statusCode();
-    if (status >= 500 && status != 503) breaches.add(what + " answered " + status + ": " + r.body());
+    if (status >= 500 && status != 503)
+      breaches.add(what + " answered " + status + ": " + r.body());
     if (status != 503) return;
     unavailable.add(Instant.now());
-    if (r.headers().firstValue("Retry-After").isEmpty()) breaches.add(what + ": 503 without Retry-After");
+    if (r.headers().firstValue("Retry-After").isEmpty())
+      breaches.add(what + ": 503 without Retry-After");
     if (!r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json")) {
       breaches.add(what + ": 503 that is not a problem document: " + r.body());
     }

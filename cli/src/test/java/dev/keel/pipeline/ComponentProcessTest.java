@@ -14,8 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real processes: a component's process group, its output, and how it is stopped. */
 class ComponentProcessTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<String> console = new CopyOnWriteArrayList<>();
 
@@ -25,7 +24,10 @@ class ComponentProcessTest {
     awaitConsole(2);
 
     List<Long> members = ProcessGroups.members(p.pgid());
-    assertThat(members).as("wrapper, command, its sleep, the watchdog").contains(p.pgid()).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(members)
+        .as("wrapper, command, its sleep, the watchdog")
+        .contains(p.pgid())
+        .hasSizeGreaterThanOrEqualTo(3);
     assertThat(ProcessHandle.current().pid()).isNotIn(members);
     assertThat(console).containsExactlyInAnyOrder("c1|hello testnet", "c1|oops");
     assertThat(Files.readString(dir.resolve("logs/c1.log"))).contains("hello testnet\n", "oops\n");
@@ -64,7 +66,12 @@ class ComponentProcessTest {
   }
 
   private ComponentProcess start(String... command) throws Exception {
-    return ComponentProcess.start("c1", List.of(command), dir, Map.of("NETWORK", "testnet"), dir.resolve("logs/c1.log"),
+    return ComponentProcess.start(
+        "c1",
+        List.of(command),
+        dir,
+        Map.of("NETWORK", "testnet"),
+        dir.resolve("logs/c1.log"),
         (id, line) -> console.add(id + "|" + line));
   }
 

@@ -11,11 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bad pipeline files and options: every mistake on stderr, exit code 2, and nothing started or created. */
+/**
+ * Bad pipeline files and options: every mistake on stderr, exit code 2, and nothing started or
+ * created.
+ */
 class RunCommandTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -23,7 +25,9 @@ class RunCommandTest {
   @Test
   void aFileWithMistakesListsThemAllAndStartsNothing() throws Exception {
     Path file = dir.resolve("pipeline.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         apiVersion: keel/v1
         kind: Pipeline
         metadata: {name: p}
@@ -35,10 +39,11 @@ class RunCommandTest {
     int code = run(file.toString(), "--control-plane-port", "0");
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-        file + ":6: spec.sinks[0].restart: must be one of never, on-failure",
-        file + ":6: spec.sinks[0].dependsOn[0]: unknown component 'zzz'",
-        "keel: 2 problem(s) in " + file + "; nothing was started");
+    assertThat(err.toString(StandardCharsets.UTF_8).lines())
+        .containsExactly(
+            file + ":6: spec.sinks[0].restart: must be one of never, on-failure",
+            file + ":6: spec.sinks[0].dependsOn[0]: unknown component 'zzz'",
+            "keel: 2 problem(s) in " + file + "; nothing was started");
     assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     try (var files = Files.list(dir)) {
       assertThat(files).as("no .keel, no logs, no component ran").containsExactly(file);
@@ -50,8 +55,11 @@ class RunCommandTest {
     int code = run(dir.resolve("nope.yaml").toString());
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-        "keel: no pipeline file " + dir.resolve("nope.yaml") + " (keel run [FILE], default pipeline.yaml)");
+    assertThat(err.toString(StandardCharsets.UTF_8).lines())
+        .containsExactly(
+            "keel: no pipeline file "
+                + dir.resolve("nope.yaml")
+                + " (keel run [FILE], default pipeline.yaml)");
   }
 
   @Test
@@ -59,8 +67,8 @@ class RunCommandTest {
     int code = run(dir.resolve("nope.yaml").toString(), "--control-plane-port", "70000");
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-        "keel: --control-plane-port: 70000 is not a port number (0-65535)");
+    assertThat(err.toString(StandardCharsets.UTF_8).lines())
+        .containsExactly("keel: --control-plane-port: 70000 is not a port number (0-65535)");
   }
 
   private int run(String... args) {

@@ -43,10 +43,17 @@ public record Alert(
    * One firing of the rule: for which service, in which status and with which metrics, and the
    * durable workflow that delivers its webhook.
    *
-   * @param delivery how the delivery stands: {@code pending}, {@code started}, then {@code delivered} or {@code abandoned}
+   * @param delivery how the delivery stands: {@code pending}, {@code started}, then {@code
+   *     delivered} or {@code abandoned}
    */
-  public record Firing(Long seq, String service, String status, Map<String, Double> metrics, Instant firedAt,
-                       String deliveryWorkflowId, String delivery) {
+  public record Firing(
+      Long seq,
+      String service,
+      String status,
+      Map<String, Double> metrics,
+      Instant firedAt,
+      String deliveryWorkflowId,
+      String delivery) {
     public Firing {
       metrics = Copies.map(metrics);
     }

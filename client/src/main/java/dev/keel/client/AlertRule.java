@@ -10,9 +10,10 @@ package dev.keel.client;
  * }</pre>
  *
  * @param service a service id, or {@code *}
- * @param condition {@code status} or {@code metrics.<name>} compared with {@code == != < <= > >=} to a
- *     word or a number
+ * @param condition {@code status} or {@code metrics.<name>} compared with {@code == != < <= > >=}
+ *     to a word or a number
  * @param webhook an http or https URL
  * @param cooldownSeconds the least time between two firings for one service; null: Keel's default
  */
-public record AlertRule(String service, String condition, String webhook, Integer cooldownSeconds) {}
+public record AlertRule(
+    String service, String condition, String webhook, Integer cooldownSeconds) {}

@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Unmodifiable copies that keep the order Keel sent and tolerate null values (unlike {@code Map.copyOf}). */
+/**
+ * Unmodifiable copies that keep the order Keel sent and tolerate null values (unlike {@code
+ * Map.copyOf}).
+ */
 final class Copies {
 
   private Copies() {}

@@ -7,6 +7,7 @@ import java.time.Instant;
  *
  * @param status the service's status now
  * @param ttlSeconds the service's TTL
- * @param nextHeartbeatBefore the instant after which the service turns {@code stale} without another heartbeat
+ * @param nextHeartbeatBefore the instant after which the service turns {@code stale} without
+ *     another heartbeat
  */
 public record HeartbeatAck(ServiceStatus status, Integer ttlSeconds, Instant nextHeartbeatBefore) {}

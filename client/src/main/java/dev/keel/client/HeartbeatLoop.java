@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The background heartbeats of {@link KeelClient#startHeartbeats}: one daemon thread that beats at
- * the interval, registers the service again after a 404, and backs off (exponentially, with
- * jitter, never longer than the interval) while Keel is unreachable, not ready or refusing. It logs
- * one line per change of state, never per beat, and never the token.
+ * the interval, registers the service again after a 404, and backs off (exponentially, with jitter,
+ * never longer than the interval) while Keel is unreachable, not ready or refusing. It logs one
+ * line per change of state, never per beat, and never the token.
  *
  * <p>Everything but {@link #stop} runs on the loop's own thread.
  */
@@ -28,16 +28,27 @@ final class HeartbeatLoop {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Thread thread;
 
-  /** The loop's state as last logged: {@code starting}, {@code ok}, {@code unavailable}, {@code reregistering}, ... */
+  /**
+   * The loop's state as last logged: {@code starting}, {@code ok}, {@code unavailable}, {@code
+   * reregistering}, ...
+   */
   private String state = "starting";
+
   /** Consecutive failed rounds; 0 after a beat Keel accepted. */
   private int failures;
+
   /** Consecutive 404s: the first re-registers at once, more back off. */
   private int notFound;
+
   /** What made the last beat unhealthy (a throwing checker or provider), or null. */
   private String reportProblem;
 
-  HeartbeatLoop(KeelClient client, String serviceId, Duration interval, MetricsProvider metrics, HealthChecker checker) {
+  HeartbeatLoop(
+      KeelClient client,
+      String serviceId,
+      Duration interval,
+      MetricsProvider metrics,
+      HealthChecker checker) {
     this.client = client;
     this.serviceId = serviceId;
     this.interval = interval;
@@ -59,7 +70,10 @@ final class HeartbeatLoop {
     thread.start();
   }
 
-  /** Ends the loop: wakes it, interrupts a request in flight, and waits up to {@code wait} for the thread. */
+  /**
+   * Ends the loop: wakes it, interrupts a request in flight, and waits up to {@code wait} for the
+   * thread.
+   */
   void stop(Duration wait) {
     stopped.countDown();
     thread.interrupt();
@@ -82,7 +96,8 @@ final class HeartbeatLoop {
         if (client.needsRegistration(serviceId)) client.registerAgain();
         Report report = report();
         if (stopping()) break;
-        HeartbeatAck ack = client.sendHeartbeat(serviceId, report.status, report.metrics, report.details);
+        HeartbeatAck ack =
+            client.sendHeartbeat(serviceId, report.status, report.metrics, report.details);
         next = accepted(ack);
       } catch (KeelApiException e) {
         if (stopping()) break;
@@ -93,8 +108,14 @@ final class HeartbeatLoop {
       } catch (RuntimeException e) {
         if (stopping()) break;
         failures++;
-        change("error:" + e.getClass().getName(), Level.WARNING, "heartbeat of service '" + serviceId + "' failed: "
-            + client.http().redact(String.valueOf(e)) + "; retrying with backoff");
+        change(
+            "error:" + e.getClass().getName(),
+            Level.WARNING,
+            "heartbeat of service '"
+                + serviceId
+                + "' failed: "
+                + client.http().redact(String.valueOf(e))
+                + "; retrying with backoff");
         next = backoff(null);
       }
       if (!pause(next)) break;
@@ -106,15 +127,35 @@ final class HeartbeatLoop {
 
   private Duration accepted(HeartbeatAck ack) {
     if (!state.equals("ok")) {
-      String message = state.equals("starting") || state.equals("reregistering")
-          ? (state.equals("starting") ? "heartbeating" : "registered again; heartbeating")
-              + " service '" + serviceId + "' to Keel at " + client.endpoint() + " every " + interval
-          : "Keel at " + client.endpoint() + " accepts heartbeats of service '" + serviceId + "' again after "
-              + failures + (failures == 1 ? " failed attempt" : " failed attempts");
+      String message =
+          state.equals("starting") || state.equals("reregistering")
+              ? (state.equals("starting") ? "heartbeating" : "registered again; heartbeating")
+                  + " service '"
+                  + serviceId
+                  + "' to Keel at "
+                  + client.endpoint()
+                  + " every "
+                  + interval
+              : "Keel at "
+                  + client.endpoint()
+                  + " accepts heartbeats of service '"
+                  + serviceId
+                  + "' again after "
+                  + failures
+                  + (failures == 1 ? " failed attempt" : " failed attempts");
       change("ok", Level.INFO, message);
-      if (ack != null && ack.ttlSeconds() != null && interval.compareTo(Duration.ofSeconds(ack.ttlSeconds())) >= 0) {
-        LOG.log(Level.WARNING, "the heartbeat interval " + interval + " is not shorter than the TTL of service '"
-            + serviceId + "' (" + ack.ttlSeconds() + " s): it will turn stale between beats");
+      if (ack != null
+          && ack.ttlSeconds() != null
+          && interval.compareTo(Duration.ofSeconds(ack.ttlSeconds())) >= 0) {
+        LOG.log(
+            Level.WARNING,
+            "the heartbeat interval "
+                + interval
+                + " is not shorter than the TTL of service '"
+                + serviceId
+                + "' ("
+                + ack.ttlSeconds()
+                + " s): it will turn stale between beats");
       }
     }
     failures = 0;
@@ -126,26 +167,48 @@ final class HeartbeatLoop {
     failures++;
     notFound++;
     if (!client.canRegister(serviceId)) {
-      change("unknown", Level.WARNING, "Keel does not know service '" + serviceId
-          + "' and this client has no ServiceInfo to register it with; call register(...)");
+      change(
+          "unknown",
+          Level.WARNING,
+          "Keel does not know service '"
+              + serviceId
+              + "' and this client has no ServiceInfo to register it with; call register(...)");
       return backoff(null);
     }
     client.forgotten(serviceId);
-    change("reregistering", Level.INFO, "Keel does not know service '" + serviceId + "' (any more); registering it again");
+    change(
+        "reregistering",
+        Level.INFO,
+        "Keel does not know service '" + serviceId + "' (any more); registering it again");
     return notFound == 1 ? Duration.ZERO : backoff(null);
   }
 
   private Duration refused(KeelApiException e) {
     failures++;
-    change("refused:" + e.status(), Level.WARNING, "Keel at " + client.endpoint() + " refuses heartbeats of service '"
-        + serviceId + "': " + e.getMessage() + "; retrying with backoff");
+    change(
+        "refused:" + e.status(),
+        Level.WARNING,
+        "Keel at "
+            + client.endpoint()
+            + " refuses heartbeats of service '"
+            + serviceId
+            + "': "
+            + e.getMessage()
+            + "; retrying with backoff");
     return backoff(e.retryAfter().orElse(null));
   }
 
   private Duration unavailable(KeelUnavailableException e) {
     failures++;
-    change("unavailable:" + e.status(), Level.WARNING, e.getMessage() + "; heartbeats of service '" + serviceId
-        + "' retry with backoff (at most every " + interval + ")");
+    change(
+        "unavailable:" + e.status(),
+        Level.WARNING,
+        e.getMessage()
+            + "; heartbeats of service '"
+            + serviceId
+            + "' retry with backoff (at most every "
+            + interval
+            + ")");
     return backoff(e.retryAfter().orElse(null));
   }
 
@@ -188,7 +251,8 @@ final class HeartbeatLoop {
 
   // ---------------------------------------------------------------- what to report
 
-  private record Report(HealthStatus status, Map<String, Double> metrics, Map<String, String> details) {}
+  private record Report(
+      HealthStatus status, Map<String, Double> metrics, Map<String, String> details) {}
 
   private Report report() {
     HealthStatus status;
@@ -219,7 +283,9 @@ final class HeartbeatLoop {
       if (problem == null) problem = "metrics provider threw " + e.getClass().getName();
     }
     if (problem != null && !problem.equals(reportProblem)) {
-      LOG.log(Level.WARNING, "service '" + serviceId + "' reports unhealthy: its " + problem + ": " + details);
+      LOG.log(
+          Level.WARNING,
+          "service '" + serviceId + "' reports unhealthy: its " + problem + ": " + details);
     } else if (problem == null && reportProblem != null) {
       LOG.log(Level.INFO, "service '" + serviceId + "': health check and metrics work again");
     }

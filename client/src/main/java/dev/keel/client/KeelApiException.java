@@ -20,7 +20,10 @@ import java.util.stream.Collectors;
  */
 public final class KeelApiException extends KeelException {
 
-  /** One bad field of a request: its name (or path, like {@code input.steps[1].sleep}) and what is wrong. */
+  /**
+   * One bad field of a request: its name (or path, like {@code input.steps[1].sleep}) and what is
+   * wrong.
+   */
   public record FieldError(String field, String message) {}
 
   private final int status;
@@ -30,7 +33,13 @@ public final class KeelApiException extends KeelException {
   private final List<FieldError> fieldErrors;
   private final Duration retryAfter;
 
-  KeelApiException(int status, String type, String title, String detail, List<FieldError> fieldErrors, Duration retryAfter) {
+  KeelApiException(
+      int status,
+      String type,
+      String title,
+      String detail,
+      List<FieldError> fieldErrors,
+      Duration retryAfter) {
     super(message(status, title, detail, fieldErrors), null);
     this.status = status;
     this.type = type;
@@ -70,13 +79,20 @@ public final class KeelApiException extends KeelException {
     return Optional.ofNullable(retryAfter);
   }
 
-  /** {@code 400 Bad Request: the request has invalid fields (condition: does not parse; webhook: must be http or https)}. */
+  /**
+   * {@code 400 Bad Request: the request has invalid fields (condition: does not parse; webhook:
+   * must be http or https)}.
+   */
   private static String message(int status, String title, String detail, List<FieldError> errors) {
     StringBuilder b = new StringBuilder().append(status);
     if (title != null && !title.isBlank()) b.append(' ').append(title);
     if (detail != null && !detail.isBlank()) b.append(": ").append(detail);
     if (!errors.isEmpty()) {
-      b.append(" (").append(errors.stream().map(e -> e.field() + ": " + e.message()).collect(Collectors.joining("; ")))
+      b.append(" (")
+          .append(
+              errors.stream()
+                  .map(e -> e.field() + ": " + e.message())
+                  .collect(Collectors.joining("; ")))
           .append(')');
     }
     return b.toString();

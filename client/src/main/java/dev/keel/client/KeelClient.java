@@ -45,48 +45,56 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * try (KeelClient keel = KeelClient.fromEnvironment()) {
- *   WorkflowExecution started = keel.startWorkflow("example", "signup-u-1", Map.of("userId", "u-1", "action", "signup"));
+ *   WorkflowExecution started =
+ *       keel.startWorkflow("example", "signup-u-1", Map.of("userId", "u-1", "action", "signup"));
  *   WorkflowExecution done = keel.awaitWorkflow(started.id(), Duration.ofSeconds(30));
  *   if (done.isCompleted()) System.out.println(done.output().get("summary").asText());
  * }
  * }</pre>
  *
- * <p>Configuration: the builder starts from the environment, and what you set wins:
- * {@code KEEL_ENDPOINT} (default {@code http://127.0.0.1:8080}), {@code KEEL_TOKEN},
- * {@code KEEL_SERVICE_ID} (the id of this process's service when a {@link ServiceInfo} has none) and
+ * <p>Configuration: the builder starts from the environment, and what you set wins: {@code
+ * KEEL_ENDPOINT} (default {@code http://127.0.0.1:8080}), {@code KEEL_TOKEN}, {@code
+ * KEEL_SERVICE_ID} (the id of this process's service when a {@link ServiceInfo} has none) and
  * {@code KEEL_HEARTBEAT_INTERVAL} (ISO-8601 like {@code PT10S}, or whole seconds; default 10 s).
  *
  * <p>Errors: every call throws {@link KeelApiException} when Keel answers with an error (4xx, with
- * the problem document's fields) and {@link KeelUnavailableException} when Keel cannot be reached or
- * answers 503. Neither message ever contains the token.
+ * the problem document's fields) and {@link KeelUnavailableException} when Keel cannot be reached
+ * or answers 503. Neither message ever contains the token.
  *
- * <p>Heartbeats ({@link #startHeartbeats}) run on one daemon thread named
- * {@code keel-heartbeat-<service id>}. It registers the service again when Keel answers 404 (it was
+ * <p>Heartbeats ({@link #startHeartbeats}) run on one daemon thread named {@code
+ * keel-heartbeat-<service id>}. It registers the service again when Keel answers 404 (it was
  * deregistered, automatically or by hand), keeps going with exponential backoff and jitter (capped
- * at the interval) while Keel is down or not ready, and logs one line through
- * {@link System.Logger} (logger {@code dev.keel.client}) whenever its state changes, not per beat.
+ * at the interval) while Keel is down or not ready, and logs one line through {@link System.Logger}
+ * (logger {@code dev.keel.client}) whenever its state changes, not per beat.
  */
 public final class KeelClient implements AutoCloseable {
 
   static final String DEFAULT_ENDPOINT = "http://127.0.0.1:8080";
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
+
   /** Keel's longest long poll (API.md); longer waits are several polls. */
   static final Duration MAX_LONG_POLL = Duration.ofSeconds(60);
+
   private static final Duration CLOSE_BOUND = Duration.ofSeconds(5);
   private static final int PAGE = 500;
+
   /** The ids a client chooses (the API's contract); the client checks them before sending. */
   public static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+
   static final System.Logger LOG = System.getLogger("dev.keel.client");
 
   private final KeelHttp http;
   private final String defaultServiceId;
   private final Duration heartbeatInterval;
   private final boolean deregisterOnClose;
+
   /** This client's own service: the last one given to {@link #register}. */
   private final AtomicReference<ServiceInfo> ownService = new AtomicReference<>();
+
   /** Keel knows the own service (the last registration succeeded and no 404 came since). */
   private volatile boolean ownRegistered;
+
   private volatile boolean everRegistered;
   private final AtomicBoolean closed = new AtomicBoolean();
   private HeartbeatLoop heartbeats; // guarded by this
@@ -108,7 +116,10 @@ public final class KeelClient implements AutoCloseable {
     return new Builder(environment);
   }
 
-  /** A client configured from {@code KEEL_ENDPOINT}, {@code KEEL_TOKEN}, {@code KEEL_SERVICE_ID} and {@code KEEL_HEARTBEAT_INTERVAL}. */
+  /**
+   * A client configured from {@code KEEL_ENDPOINT}, {@code KEEL_TOKEN}, {@code KEEL_SERVICE_ID} and
+   * {@code KEEL_HEARTBEAT_INTERVAL}.
+   */
   public static KeelClient fromEnvironment() {
     return builder().build();
   }
@@ -128,10 +139,10 @@ public final class KeelClient implements AutoCloseable {
 
   /**
    * Registers {@code info} (or updates its registration) and makes it this client's service: the
-   * one {@link #heartbeat(HealthStatus, Map, Map)}, {@link #startHeartbeats} and {@link #close()} are
-   * about. The service is remembered before Keel is asked, so that when Keel is down you may catch
-   * the {@link KeelUnavailableException} and still {@link #startHeartbeats}: the loop registers
-   * once Keel answers.
+   * one {@link #heartbeat(HealthStatus, Map, Map)}, {@link #startHeartbeats} and {@link #close()}
+   * are about. The service is remembered before Keel is asked, so that when Keel is down you may
+   * catch the {@link KeelUnavailableException} and still {@link #startHeartbeats}: the loop
+   * registers once Keel answers.
    *
    * @return the service as Keel now knows it
    */
@@ -144,7 +155,8 @@ public final class KeelClient implements AutoCloseable {
     Objects.requireNonNull(info, "info");
     ServiceInfo resolved = info.id() != null ? info : info.withId(defaultServiceId);
     if (resolved.id() == null) {
-      throw new IllegalArgumentException("the ServiceInfo has no id and KEEL_SERVICE_ID is not set");
+      throw new IllegalArgumentException(
+          "the ServiceInfo has no id and KEEL_SERVICE_ID is not set");
     }
     requireId("service id", resolved.id());
     ServiceInfo previous = ownService.getAndSet(resolved);
@@ -165,8 +177,10 @@ public final class KeelClient implements AutoCloseable {
     ObjectNode metadata = body.putObject("metadata");
     info.metadata().forEach(metadata::put);
     if (info.ttlSeconds() != null) body.put("ttlSeconds", info.ttlSeconds());
-    if (info.deregisterAfterSeconds() != null) body.put("deregisterAfterSeconds", info.deregisterAfterSeconds());
-    return http.read(http.call("PUT", KeelHttp.path("services", info.id()), body), ServiceView.class);
+    if (info.deregisterAfterSeconds() != null)
+      body.put("deregisterAfterSeconds", info.deregisterAfterSeconds());
+    return http.read(
+        http.call("PUT", KeelHttp.path("services", info.id()), body), ServiceView.class);
   }
 
   /**
@@ -176,67 +190,91 @@ public final class KeelClient implements AutoCloseable {
    * @param metrics numbers by name; non-finite values are left out (JSON has no NaN); null for none
    * @param details free key/value pairs; null for none
    */
-  public HeartbeatAck heartbeat(HealthStatus status, Map<String, Double> metrics, Map<String, String> details) {
+  public HeartbeatAck heartbeat(
+      HealthStatus status, Map<String, Double> metrics, Map<String, String> details) {
     return heartbeat(requireOwnServiceId(), status, metrics, details);
   }
 
   /** One heartbeat for any service, for programs that report for several. */
-  public HeartbeatAck heartbeat(String serviceId, HealthStatus status, Map<String, Double> metrics,
-                                Map<String, String> details) {
+  public HeartbeatAck heartbeat(
+      String serviceId,
+      HealthStatus status,
+      Map<String, Double> metrics,
+      Map<String, String> details) {
     ensureOpen();
     return sendHeartbeat(serviceId, status, metrics, details);
   }
 
-  HeartbeatAck sendHeartbeat(String serviceId, HealthStatus status, Map<String, Double> metrics,
-                             Map<String, String> details) {
+  HeartbeatAck sendHeartbeat(
+      String serviceId,
+      HealthStatus status,
+      Map<String, Double> metrics,
+      Map<String, String> details) {
     requireId("service id", serviceId);
     ObjectNode body = KeelJson.MAPPER.createObjectNode();
     body.put("status", (status == null ? HealthStatus.HEALTHY : status).wire());
     ObjectNode m = body.putObject("metrics");
     if (metrics != null) {
-      metrics.forEach((name, value) -> {
-        if (name != null && value != null && Double.isFinite(value)) m.put(name, value);
-      });
+      metrics.forEach(
+          (name, value) -> {
+            if (name != null && value != null && Double.isFinite(value)) m.put(name, value);
+          });
     }
     ObjectNode d = body.putObject("details");
     if (details != null) {
-      details.forEach((k, v) -> {
-        if (k != null && v != null) d.put(k, v);
-      });
+      details.forEach(
+          (k, v) -> {
+            if (k != null && v != null) d.put(k, v);
+          });
     }
-    return http.read(http.call("POST", KeelHttp.path("services", serviceId, "heartbeat"), body), HeartbeatAck.class);
+    return http.read(
+        http.call("POST", KeelHttp.path("services", serviceId, "heartbeat"), body),
+        HeartbeatAck.class);
   }
 
   /**
    * Starts heartbeating this client's service every {@code interval} on a daemon thread, until
    * {@link #stopHeartbeats()} or {@link #close()}. Before each beat it asks {@code checker} for the
-   * status and {@code metrics} for the numbers; if either throws, that beat reports
-   * {@code unhealthy} with the exception's message in the details. See the class comment for what
-   * the loop does when Keel forgets the service or is down.
+   * status and {@code metrics} for the numbers; if either throws, that beat reports {@code
+   * unhealthy} with the exception's message in the details. See the class comment for what the loop
+   * does when Keel forgets the service or is down.
    *
    * @param metrics null for none
    * @param checker null for always healthy
    * @throws IllegalStateException when heartbeats already run, or there is no service to beat for
    *     (no {@link #register} and no {@code KEEL_SERVICE_ID})
    */
-  public synchronized void startHeartbeats(Duration interval, MetricsProvider metrics, HealthChecker checker) {
+  public synchronized void startHeartbeats(
+      Duration interval, MetricsProvider metrics, HealthChecker checker) {
     ensureOpen();
     Objects.requireNonNull(interval, "interval");
-    if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("interval must be positive, got " + interval);
-    if (heartbeats != null) throw new IllegalStateException("heartbeats already run for " + heartbeats.serviceId());
+    if (interval.isNegative() || interval.isZero())
+      throw new IllegalArgumentException("interval must be positive, got " + interval);
+    if (heartbeats != null)
+      throw new IllegalStateException("heartbeats already run for " + heartbeats.serviceId());
     String id = requireOwnServiceId();
-    heartbeats = new HeartbeatLoop(this, id, interval,
-        metrics == null ? MetricsProvider.none() : metrics,
-        checker == null ? HealthChecker.alwaysHealthy() : checker);
+    heartbeats =
+        new HeartbeatLoop(
+            this,
+            id,
+            interval,
+            metrics == null ? MetricsProvider.none() : metrics,
+            checker == null ? HealthChecker.alwaysHealthy() : checker);
     heartbeats.start();
   }
 
-  /** {@link #startHeartbeats(Duration, MetricsProvider, HealthChecker)} at the configured interval ({@code KEEL_HEARTBEAT_INTERVAL}, default 10 s). */
+  /**
+   * {@link #startHeartbeats(Duration, MetricsProvider, HealthChecker)} at the configured interval
+   * ({@code KEEL_HEARTBEAT_INTERVAL}, default 10 s).
+   */
   public void startHeartbeats(MetricsProvider metrics, HealthChecker checker) {
     startHeartbeats(heartbeatInterval, metrics, checker);
   }
 
-  /** Stops the heartbeat loop, if it runs, waiting a few seconds at most; the service stays registered. */
+  /**
+   * Stops the heartbeat loop, if it runs, waiting a few seconds at most; the service stays
+   * registered.
+   */
   public void stopHeartbeats() {
     HeartbeatLoop loop;
     synchronized (this) {
@@ -246,7 +284,10 @@ public final class KeelClient implements AutoCloseable {
     if (loop != null) loop.stop(CLOSE_BOUND);
   }
 
-  /** Whether the heartbeat loop runs (it runs from {@link #startHeartbeats} to {@link #stopHeartbeats} or {@link #close}). */
+  /**
+   * Whether the heartbeat loop runs (it runs from {@link #startHeartbeats} to {@link
+   * #stopHeartbeats} or {@link #close}).
+   */
   public synchronized boolean heartbeating() {
     return heartbeats != null;
   }
@@ -256,7 +297,10 @@ public final class KeelClient implements AutoCloseable {
     return heartbeats == null ? Optional.empty() : Optional.of(heartbeats.thread());
   }
 
-  /** One service with the metrics and details of its last heartbeat; {@link KeelApiException} 404 when unknown. */
+  /**
+   * One service with the metrics and details of its last heartbeat; {@link KeelApiException} 404
+   * when unknown.
+   */
   public ServiceView getService(String id) {
     ensureOpen();
     requireId("service id", id);
@@ -265,39 +309,54 @@ public final class KeelClient implements AutoCloseable {
 
   /**
    * {@code GET /api/v1/services/{id}/health}: the service's status whether healthy or not (Keel
-   * answers 503 for not healthy; that is not an error here). {@link KeelApiException} 404 when unknown.
+   * answers 503 for not healthy; that is not an error here). {@link KeelApiException} 404 when
+   * unknown.
    */
   public ServiceHealth health(String id) {
     ensureOpen();
     requireId("service id", id);
-    KeelHttp.Answer answer = http.exchange("GET", KeelHttp.path("services", id, "health"), null, http.timeout());
+    KeelHttp.Answer answer =
+        http.exchange("GET", KeelHttp.path("services", id, "health"), null, http.timeout());
     if (answer.status() == 503) {
       JsonNode body = http.json(answer);
       // A health body has a status word; a problem (node not ready) has a status number.
-      if (body != null && body.path("status").isTextual()) return http.read(body, ServiceHealth.class);
+      if (body != null && body.path("status").isTextual())
+        return http.read(body, ServiceHealth.class);
     }
     if (answer.status() >= 300) throw http.failure(answer);
     return http.read(http.json(answer), ServiceHealth.class);
   }
 
-  /** All services, page after page, optionally of one {@code type} and one {@code status} (null: any). */
+  /**
+   * All services, page after page, optionally of one {@code type} and one {@code status} (null:
+   * any).
+   */
   public List<ServiceSummary> listServices(String type, ServiceStatus status) {
     return listServices(type, status, Map.of());
   }
 
-  /** As {@link #listServices(String, ServiceStatus)}, also only those whose metadata has every entry of {@code metadata}. */
-  public List<ServiceSummary> listServices(String type, ServiceStatus status, Map<String, String> metadata) {
+  /**
+   * As {@link #listServices(String, ServiceStatus)}, also only those whose metadata has every entry
+   * of {@code metadata}.
+   */
+  public List<ServiceSummary> listServices(
+      String type, ServiceStatus status, Map<String, String> metadata) {
     ensureOpen();
     Map<String, Object> params = new LinkedHashMap<>();
     params.put("type", blankToNull(type));
     params.put("status", status == null ? null : status.wire());
     if (metadata != null && !metadata.isEmpty()) {
-      params.put("metadata", metadata.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+      params.put(
+          "metadata",
+          metadata.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
     }
     return pages(KeelHttp.path("services"), params, ServiceSummary.class);
   }
 
-  /** Deregisters a service; Keel forgets it. When it is this client's service, close() will not deregister it again. */
+  /**
+   * Deregisters a service; Keel forgets it. When it is this client's service, close() will not
+   * deregister it again.
+   */
   public void deregister(String id) {
     ensureOpen();
     requireId("service id", id);
@@ -311,7 +370,10 @@ public final class KeelClient implements AutoCloseable {
 
   // ================================================================ alerts
 
-  /** Creates or replaces the alert rule {@code id}; a condition that does not parse is a 400 naming {@code condition}. */
+  /**
+   * Creates or replaces the alert rule {@code id}; a condition that does not parse is a 400 naming
+   * {@code condition}.
+   */
   public Alert putAlert(String id, AlertRule rule) {
     ensureOpen();
     requireId("alert id", id);
@@ -345,9 +407,9 @@ public final class KeelClient implements AutoCloseable {
   // ================================================================ workflows
 
   /**
-   * Starts {@code workflow} with {@code input} (anything Jackson writes: a record, a map, a
-   * {@code JsonNode}). With an {@code id}, starting again with the same content is safe and answers
-   * the same execution; another content with that id is a 409. Without one, Keel chooses the id.
+   * Starts {@code workflow} with {@code input} (anything Jackson writes: a record, a map, a {@code
+   * JsonNode}). With an {@code id}, starting again with the same content is safe and answers the
+   * same execution; another content with that id is a 409. Without one, Keel chooses the id.
    */
   public WorkflowExecution startWorkflow(String workflow, String id, Object input) {
     return start(workflow, id, input, Duration.ZERO);
@@ -377,11 +439,17 @@ public final class KeelClient implements AutoCloseable {
     if (id != null) body.put("id", id);
     body.set("input", KeelJson.MAPPER.valueToTree(input));
     Duration poll = longPollOf(wait);
-    String path = KeelHttp.path("workflows") + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
-    return http.read(http.call("POST", path, body, http.timeout().plus(poll)), WorkflowExecution.class);
+    String path =
+        KeelHttp.path("workflows")
+            + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
+    return http.read(
+        http.call("POST", path, body, http.timeout().plus(poll)), WorkflowExecution.class);
   }
 
-  /** One long poll's share of {@code wait}: at most Keel's limit, in whole milliseconds (Keel reads an ISO-8601 duration). */
+  /**
+   * One long poll's share of {@code wait}: at most Keel's limit, in whole milliseconds (Keel reads
+   * an ISO-8601 duration).
+   */
   private static Duration longPollOf(Duration wait) {
     Duration poll = wait.compareTo(MAX_LONG_POLL) > 0 ? MAX_LONG_POLL : wait;
     return Duration.ofMillis(Math.max(0, poll.toMillis()));
@@ -390,13 +458,14 @@ public final class KeelClient implements AutoCloseable {
   public WorkflowExecution getWorkflow(String id) {
     ensureOpen();
     requireId("workflow id", id);
-    return http.read(http.call("GET", KeelHttp.path("workflows", id), null), WorkflowExecution.class);
+    return http.read(
+        http.call("GET", KeelHttp.path("workflows", id), null), WorkflowExecution.class);
   }
 
   /**
-   * Waits up to {@code wait} for the execution to be {@code completed}, {@code failed} or
-   * {@code cancelled} with Keel's long poll, and answers it as it is then (check
-   * {@link WorkflowExecution#isFinal()}). Waits longer than Keel's limit (60 s) are several polls.
+   * Waits up to {@code wait} for the execution to be {@code completed}, {@code failed} or {@code
+   * cancelled} with Keel's long poll, and answers it as it is then (check {@link
+   * WorkflowExecution#isFinal()}). Waits longer than Keel's limit (60 s) are several polls.
    */
   public WorkflowExecution awaitWorkflow(String id, Duration wait) {
     ensureOpen();
@@ -406,8 +475,12 @@ public final class KeelClient implements AutoCloseable {
     Duration left = wait;
     while (true) {
       Duration poll = longPollOf(left);
-      String path = KeelHttp.path("workflows", id) + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
-      WorkflowExecution execution = http.read(http.call("GET", path, null, http.timeout().plus(poll)), WorkflowExecution.class);
+      String path =
+          KeelHttp.path("workflows", id)
+              + (poll.isZero() ? "" : KeelHttp.query(Map.of("wait", poll.toString())));
+      WorkflowExecution execution =
+          http.read(
+              http.call("GET", path, null, http.timeout().plus(poll)), WorkflowExecution.class);
       left = Duration.between(Instant.now(), deadline);
       if (execution.isFinal() || left.isNegative() || left.isZero()) return execution;
     }
@@ -421,7 +494,8 @@ public final class KeelClient implements AutoCloseable {
    */
   public JsonNode getJson(String pathAndQuery) {
     ensureOpen();
-    if (!pathAndQuery.startsWith("/")) throw new IllegalArgumentException("the path must start with /: " + pathAndQuery);
+    if (!pathAndQuery.startsWith("/"))
+      throw new IllegalArgumentException("the path must start with /: " + pathAndQuery);
     return http.call("GET", pathAndQuery, null);
   }
 
@@ -429,8 +503,9 @@ public final class KeelClient implements AutoCloseable {
 
   /**
    * Stops the heartbeat loop and deregisters this client's service (when it registered one and
-   * {@link Builder#deregisterOnClose} is on). Best effort within a few seconds: a Keel that does not
-   * answer is logged, not thrown. Idempotent; afterwards every call throws {@link IllegalStateException}.
+   * {@link Builder#deregisterOnClose} is on). Best effort within a few seconds: a Keel that does
+   * not answer is logged, not thrown. Idempotent; afterwards every call throws {@link
+   * IllegalStateException}.
    */
   @Override
   public void close() {
@@ -441,20 +516,29 @@ public final class KeelClient implements AutoCloseable {
       Duration bound = http.timeout().compareTo(CLOSE_BOUND) < 0 ? http.timeout() : CLOSE_BOUND;
       try {
         http.call("DELETE", KeelHttp.path("services", own.id()), null, bound);
-        LOG.log(System.Logger.Level.INFO, () -> "deregistered service '" + own.id() + "' from Keel at " + endpoint());
+        LOG.log(
+            System.Logger.Level.INFO,
+            () -> "deregistered service '" + own.id() + "' from Keel at " + endpoint());
       } catch (KeelApiException e) {
         if (e.status() != 404) {
-          LOG.log(System.Logger.Level.WARNING, () -> "could not deregister service '" + own.id() + "': " + e.getMessage());
+          LOG.log(
+              System.Logger.Level.WARNING,
+              () -> "could not deregister service '" + own.id() + "': " + e.getMessage());
         }
       } catch (KeelException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "could not deregister service '" + own.id() + "': " + e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            () -> "could not deregister service '" + own.id() + "': " + e.getMessage());
       }
     }
   }
 
   // ================================================================ for the heartbeat loop
 
-  /** Whether the loop must register {@code id} before it beats: it is the own service and Keel does not know it. */
+  /**
+   * Whether the loop must register {@code id} before it beats: it is the own service and Keel does
+   * not know it.
+   */
   boolean needsRegistration(String id) {
     ServiceInfo own = ownService.get();
     return own != null && own.id().equals(id) && !ownRegistered;
@@ -495,16 +579,21 @@ public final class KeelClient implements AutoCloseable {
       if (answer == null) break;
       for (JsonNode item : answer.path("items")) all.add(http.read(item, type));
       JsonNode next = answer.get("nextCursor");
-      String nextCursor = next == null || next.isNull() || next.asText().isEmpty() ? null : next.asText();
-      if (nextCursor != null && nextCursor.equals(cursor)) break; // a cursor that does not move would loop forever
+      String nextCursor =
+          next == null || next.isNull() || next.asText().isEmpty() ? null : next.asText();
+      if (nextCursor != null && nextCursor.equals(cursor))
+        break; // a cursor that does not move would loop forever
       cursor = nextCursor;
     } while (cursor != null);
     return all;
   }
 
   private String requireOwnServiceId() {
-    return serviceId().orElseThrow(() -> new IllegalStateException(
-        "no service: register(ServiceInfo) first, or set KEEL_SERVICE_ID"));
+    return serviceId()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "no service: register(ServiceInfo) first, or set KEEL_SERVICE_ID"));
   }
 
   private void ensureOpen() {
@@ -552,7 +641,8 @@ public final class KeelClient implements AutoCloseable {
       token = blankToNull(env.apply("KEEL_TOKEN"));
       serviceId = blankToNull(env.apply("KEEL_SERVICE_ID"));
       String interval = blankToNull(env.apply("KEEL_HEARTBEAT_INTERVAL"));
-      heartbeatInterval = interval == null ? () -> DEFAULT_HEARTBEAT_INTERVAL : () -> parseInterval(interval);
+      heartbeatInterval =
+          interval == null ? () -> DEFAULT_HEARTBEAT_INTERVAL : () -> parseInterval(interval);
     }
 
     /** Keel's base URL, such as {@code http://keel.internal:8080}; {@code host:port} means http. */
@@ -581,15 +671,20 @@ public final class KeelClient implements AutoCloseable {
     /** Connection and request timeout of each call (long polls add their wait); default 10 s. */
     public Builder timeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+      if (timeout.isNegative() || timeout.isZero())
+        throw new IllegalArgumentException("timeout must be positive, got " + timeout);
       this.timeout = timeout;
       return this;
     }
 
-    /** The interval of {@link KeelClient#startHeartbeats(MetricsProvider, HealthChecker)}; default 10 s. */
+    /**
+     * The interval of {@link KeelClient#startHeartbeats(MetricsProvider, HealthChecker)}; default
+     * 10 s.
+     */
     public Builder heartbeatInterval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
-      if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("heartbeat interval must be positive, got " + interval);
+      if (interval.isNegative() || interval.isZero())
+        throw new IllegalArgumentException("heartbeat interval must be positive, got " + interval);
       this.heartbeatInterval = () -> interval;
       return this;
     }
@@ -604,8 +699,12 @@ public final class KeelClient implements AutoCloseable {
       URI uri = parseEndpoint(endpoint == null ? DEFAULT_ENDPOINT : endpoint, endpointSource);
       String id = blankToNull(serviceId);
       if (id != null && !ID.matcher(id).matches()) {
-        throw new IllegalArgumentException((id.equals(blankToNull(env.apply("KEEL_SERVICE_ID"))) ? "KEEL_SERVICE_ID" : "serviceId")
-            + ": '" + id + "' does not match " + ID.pattern());
+        throw new IllegalArgumentException(
+            (id.equals(blankToNull(env.apply("KEEL_SERVICE_ID"))) ? "KEEL_SERVICE_ID" : "serviceId")
+                + ": '"
+                + id
+                + "' does not match "
+                + ID.pattern());
       }
       return new KeelClient(this, uri, heartbeatInterval.get());
     }
@@ -622,17 +721,25 @@ public final class KeelClient implements AutoCloseable {
       if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
         throw new IllegalArgumentException(source + ": '" + raw + "' is not an http or https URL");
       }
-      if (uri.getHost() == null) throw new IllegalArgumentException(source + ": '" + raw + "' has no host");
+      if (uri.getHost() == null)
+        throw new IllegalArgumentException(source + ": '" + raw + "' has no host");
       if (uri.getRawUserInfo() != null) {
         // It would end up in messages and logs; credentials go in the token.
-        throw new IllegalArgumentException(source + ": must not contain user or password; use the token");
+        throw new IllegalArgumentException(
+            source + ": must not contain user or password; use the token");
       }
       if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-        throw new IllegalArgumentException(source + ": '" + raw + "' must not have a query or fragment");
+        throw new IllegalArgumentException(
+            source + ": '" + raw + "' must not have a query or fragment");
       }
-      // The API lives under <endpoint>/api/v1, so a base path (behind a proxy) stays, without its trailing slash.
+      // The API lives under <endpoint>/api/v1, so a base path (behind a proxy) stays, without its
+      // trailing slash.
       String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
-      return URI.create(uri.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + uri.getRawAuthority() + path);
+      return URI.create(
+          uri.getScheme().toLowerCase(java.util.Locale.ROOT)
+              + "://"
+              + uri.getRawAuthority()
+              + path);
     }
 
     static Duration parseInterval(String raw) {
@@ -640,10 +747,13 @@ public final class KeelClient implements AutoCloseable {
       try {
         d = raw.matches("\\d+") ? Duration.ofSeconds(Long.parseLong(raw)) : Duration.parse(raw);
       } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-        throw new IllegalArgumentException("KEEL_HEARTBEAT_INTERVAL: '" + raw
-            + "' is neither an ISO-8601 duration (PT10S) nor whole seconds");
+        throw new IllegalArgumentException(
+            "KEEL_HEARTBEAT_INTERVAL: '"
+                + raw
+                + "' is neither an ISO-8601 duration (PT10S) nor whole seconds");
       }
-      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("KEEL_HEARTBEAT_INTERVAL: must be positive, got " + raw);
+      if (d.isNegative() || d.isZero())
+        throw new IllegalArgumentException("KEEL_HEARTBEAT_INTERVAL: must be positive, got " + raw);
       return d;
     }
   }

@@ -22,8 +22,9 @@ import java.util.StringJoiner;
 
 /**
  * Requests to one Keel endpoint with one bearer token, and the translation of failures: problem
- * documents into {@link KeelApiException}, 503 and I/O failures into {@link KeelUnavailableException}.
- * The token goes into the {@code Authorization} header only, and is blanked from every message.
+ * documents into {@link KeelApiException}, 503 and I/O failures into {@link
+ * KeelUnavailableException}. The token goes into the {@code Authorization} header only, and is
+ * blanked from every message.
  */
 final class KeelHttp {
 
@@ -41,11 +42,12 @@ final class KeelHttp {
     this.endpoint = endpoint;
     this.token = token;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(timeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
   }
 
   URI endpoint() {
@@ -69,10 +71,11 @@ final class KeelHttp {
 
   /** Sends and answers whatever came back; only I/O failures throw. */
   Answer exchange(String method, String pathAndQuery, Object body, Duration requestTimeout) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(endpoint + pathAndQuery))
-        .timeout(requestTimeout)
-        .header("Accept", "application/json")
-        .header("User-Agent", USER_AGENT);
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(endpoint + pathAndQuery))
+            .timeout(requestTimeout)
+            .header("Accept", "application/json")
+            .header("User-Agent", USER_AGENT);
     if (token != null && !token.isEmpty()) b.header("Authorization", "Bearer " + token);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
@@ -81,18 +84,22 @@ final class KeelHttp {
       try {
         bytes = KeelJson.MAPPER.writeValueAsBytes(body);
       } catch (JsonProcessingException e) {
-        throw new IllegalArgumentException("cannot write the request as JSON: " + e.getOriginalMessage(), e);
+        throw new IllegalArgumentException(
+            "cannot write the request as JSON: " + e.getOriginalMessage(), e);
       }
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
     }
     try {
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      HttpResponse<String> r =
+          http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       return new Answer(r.statusCode(), r.headers(), r.body());
     } catch (IOException e) {
       throw unreachable(e, requestTimeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new KeelUnavailableException("interrupted while waiting for Keel at " + endpoint, 0, null, e);
+      throw new KeelUnavailableException(
+          "interrupted while waiting for Keel at " + endpoint, 0, null, e);
     }
   }
 
@@ -101,9 +108,16 @@ final class KeelHttp {
     try {
       return KeelJson.MAPPER.readTree(answer.body());
     } catch (JsonProcessingException e) {
-      throw new KeelApiException(answer.status(), null, "Unreadable Answer",
-          "Keel answered " + answer.status() + " with a body that is not JSON: " + excerpt(answer.body()),
-          List.of(), null);
+      throw new KeelApiException(
+          answer.status(),
+          null,
+          "Unreadable Answer",
+          "Keel answered "
+              + answer.status()
+              + " with a body that is not JSON: "
+              + excerpt(answer.body()),
+          List.of(),
+          null);
     }
   }
 
@@ -111,16 +125,29 @@ final class KeelHttp {
     try {
       return KeelJson.MAPPER.treeToValue(node, type);
     } catch (JsonProcessingException e) {
-      throw new KeelApiException(200, null, "Unreadable Answer",
-          "Keel's answer does not read as " + type.getSimpleName() + ": " + redact(e.getOriginalMessage()), List.of(), null);
+      throw new KeelApiException(
+          200,
+          null,
+          "Unreadable Answer",
+          "Keel's answer does not read as "
+              + type.getSimpleName()
+              + ": "
+              + redact(e.getOriginalMessage()),
+          List.of(),
+          null);
     }
   }
 
-  /** The exception for an error answer: 503 is unavailability, anything else a problem to report. */
+  /**
+   * The exception for an error answer: 503 is unavailability, anything else a problem to report.
+   */
   KeelException failure(Answer answer) {
     JsonNode problem = null;
     try {
-      JsonNode n = answer.body() == null || answer.body().isBlank() ? null : KeelJson.MAPPER.readTree(answer.body());
+      JsonNode n =
+          answer.body() == null || answer.body().isBlank()
+              ? null
+              : KeelJson.MAPPER.readTree(answer.body());
       if (n != null && n.isObject()) problem = n;
     } catch (JsonProcessingException notJson) {
       // a proxy's HTML page, say: reported by status and an excerpt
@@ -129,19 +156,27 @@ final class KeelHttp {
     String title = text(problem, "title");
     String detail = text(problem, "detail");
     if (title == null) title = reason(answer.status());
-    if (problem == null && answer.body() != null && !answer.body().isBlank()) detail = excerpt(answer.body());
+    if (problem == null && answer.body() != null && !answer.body().isBlank())
+      detail = excerpt(answer.body());
     List<KeelApiException.FieldError> errors = new ArrayList<>();
     if (problem != null) {
       for (JsonNode e : problem.path("errors")) {
-        errors.add(new KeelApiException.FieldError(redact(e.path("field").asText("")), redact(e.path("message").asText(""))));
+        errors.add(
+            new KeelApiException.FieldError(
+                redact(e.path("field").asText("")), redact(e.path("message").asText(""))));
       }
     }
-    Duration retryAfter = answer.headers().firstValue("Retry-After").flatMap(KeelHttp::seconds).orElse(null);
+    Duration retryAfter =
+        answer.headers().firstValue("Retry-After").flatMap(KeelHttp::seconds).orElse(null);
     if (answer.status() == 503) {
-      return new KeelUnavailableException("Keel at " + endpoint + " is unavailable: "
-          + (detail != null ? redact(detail) : title), 503, retryAfter, null);
+      return new KeelUnavailableException(
+          "Keel at " + endpoint + " is unavailable: " + (detail != null ? redact(detail) : title),
+          503,
+          retryAfter,
+          null);
     }
-    return new KeelApiException(answer.status(), type, redact(title), redact(detail), errors, retryAfter);
+    return new KeelApiException(
+        answer.status(), type, redact(title), redact(detail), errors, retryAfter);
   }
 
   private KeelUnavailableException unreachable(IOException e, Duration requestTimeout) {
@@ -155,10 +190,15 @@ final class KeelHttp {
     } else if (e instanceof ConnectException || causedBy(e, ConnectException.class)) {
       why = "connection refused";
     } else {
-      // A connection cut mid-answer, say: the JDK's words are cryptic ("fixed content-length: 77, bytes received: 0").
-      why = "the connection failed (" + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")";
+      // A connection cut mid-answer, say: the JDK's words are cryptic ("fixed content-length: 77,
+      // bytes received: 0").
+      why =
+          "the connection failed ("
+              + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
+              + ")";
     }
-    return new KeelUnavailableException("cannot reach Keel at " + endpoint + ": " + redact(why), 0, null, e);
+    return new KeelUnavailableException(
+        "cannot reach Keel at " + endpoint + ": " + redact(why), 0, null, e);
   }
 
   /** The message with the token blanked, should anything ever echo it. */
@@ -180,13 +220,14 @@ final class KeelHttp {
   static String query(Map<String, ?> params) {
     StringJoiner j = new StringJoiner("&", "?", "");
     j.setEmptyValue("");
-    params.forEach((k, v) -> {
-      if (v instanceof Iterable<?> many) {
-        for (Object one : many) j.add(encode(k) + "=" + encode(one.toString()));
-      } else if (v != null) {
-        j.add(encode(k) + "=" + encode(v.toString()));
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (v instanceof Iterable<?> many) {
+            for (Object one : many) j.add(encode(k) + "=" + encode(one.toString()));
+          } else if (v != null) {
+            j.add(encode(k) + "=" + encode(v.toString()));
+          }
+        });
     return j.toString();
   }
 

@@ -15,17 +15,24 @@ import java.util.Objects;
  *     .build();
  * }</pre>
  *
- * @param id the service's id, {@code ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$}; null to take the client's
- *     service id ({@code KEEL_SERVICE_ID}) at registration
+ * @param id the service's id, {@code ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$}; null to take the
+ *     client's service id ({@code KEEL_SERVICE_ID}) at registration
  * @param name a human name
  * @param type {@code source}, {@code processor}, {@code sink}, {@code pipeline} or any other word
  * @param endpoint {@code host:port} or a URL where the service answers
  * @param metadata free key/value pairs, filterable in lists
- * @param ttlSeconds how long Keel waits for a heartbeat before the service turns {@code stale}; null: Keel's default (30)
+ * @param ttlSeconds how long Keel waits for a heartbeat before the service turns {@code stale};
+ *     null: Keel's default (30)
  * @param deregisterAfterSeconds how long a stale service stays before Keel removes it; null: never
  */
-public record ServiceInfo(String id, String name, String type, String endpoint, Map<String, String> metadata,
-                          Integer ttlSeconds, Integer deregisterAfterSeconds) {
+public record ServiceInfo(
+    String id,
+    String name,
+    String type,
+    String endpoint,
+    Map<String, String> metadata,
+    Integer ttlSeconds,
+    Integer deregisterAfterSeconds) {
 
   public ServiceInfo {
     metadata = metadata == null ? Map.of() : Copies.map(metadata);
@@ -33,7 +40,8 @@ public record ServiceInfo(String id, String name, String type, String endpoint, 
 
   /** This info with another id. */
   public ServiceInfo withId(String newId) {
-    return new ServiceInfo(newId, name, type, endpoint, metadata, ttlSeconds, deregisterAfterSeconds);
+    return new ServiceInfo(
+        newId, name, type, endpoint, metadata, ttlSeconds, deregisterAfterSeconds);
   }
 
   public static Builder builder(String id) {
@@ -108,7 +116,8 @@ public record ServiceInfo(String id, String name, String type, String endpoint, 
     }
 
     public ServiceInfo build() {
-      return new ServiceInfo(id, name, type, endpoint, metadata, ttlSeconds, deregisterAfterSeconds);
+      return new ServiceInfo(
+          id, name, type, endpoint, metadata, ttlSeconds, deregisterAfterSeconds);
     }
   }
 }

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
- * A service's status as Keel sees it: what its last heartbeat reported, or {@link #STALE} when
- * no heartbeat came within its TTL. {@link #UNKNOWN} stands for a word this client does not know
- * yet (the contract may grow).
+ * A service's status as Keel sees it: what its last heartbeat reported, or {@link #STALE} when no
+ * heartbeat came within its TTL. {@link #UNKNOWN} stands for a word this client does not know yet
+ * (the contract may grow).
  */
 public enum ServiceStatus {
   HEALTHY,

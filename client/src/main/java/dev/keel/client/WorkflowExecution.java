@@ -56,12 +56,26 @@ public record WorkflowExecution(
     try {
       return KeelJson.MAPPER.treeToValue(output, type);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("the output of " + id + " is not a " + type.getSimpleName() + ": "
-          + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "the output of "
+              + id
+              + " is not a "
+              + type.getSimpleName()
+              + ": "
+              + e.getOriginalMessage(),
+          e);
     }
   }
 
   /** One recorded call of the execution: a step, a sleep or a signal wait. */
-  public record Step(String name, String kind, String status, Integer attempts, JsonNode output, String error,
-                     Instant startedAt, Instant completedAt, Instant dueAt) {}
+  public record Step(
+      String name,
+      String kind,
+      String status,
+      Integer attempts,
+      JsonNode output,
+      String error,
+      Instant startedAt,
+      Instant completedAt,
+      Instant dueAt) {}
 }

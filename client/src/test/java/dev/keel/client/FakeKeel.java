@@ -29,19 +29,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A stand-in for Keel on a local port ({@code com.sun.net.httpserver}): it records every request and
- * plays a small in-memory registry (register, heartbeat, get, list in pages, deregister) that
- * follows the wire format of API.md. Tests script other answers with {@link #answerNext} or
- * {@link #answerAll}, and take it down and up again with {@link #stop} and {@link #restart}.
+ * A stand-in for Keel on a local port ({@code com.sun.net.httpserver}): it records every request
+ * and plays a small in-memory registry (register, heartbeat, get, list in pages, deregister) that
+ * follows the wire format of API.md. Tests script other answers with {@link #answerNext} or {@link
+ * #answerAll}, and take it down and up again with {@link #stop} and {@link #restart}.
  */
 final class FakeKeel implements AutoCloseable {
 
   static final String TOKEN = "fake-token-0123456789abcdef";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern SERVICE = Pattern.compile("/api/v1/services/([^/?]+)(/heartbeat|/health)?");
+  private static final Pattern SERVICE =
+      Pattern.compile("/api/v1/services/([^/?]+)(/heartbeat|/health)?");
 
   /** One request as the fake saw it. */
-  record Request(String method, String path, String query, Map<String, List<String>> headers, String body) {
+  record Request(
+      String method, String path, String query, Map<String, List<String>> headers, String body) {
     JsonNode json() {
       try {
         return JSON.readTree(body);
@@ -92,7 +94,10 @@ final class FakeKeel implements AutoCloseable {
   }
 
   KeelClient.Builder client() {
-    return KeelClient.builder(name -> null).endpoint(uri()).token(TOKEN).timeout(Duration.ofSeconds(5));
+    return KeelClient.builder(name -> null)
+        .endpoint(uri())
+        .token(TOKEN)
+        .timeout(Duration.ofSeconds(5));
   }
 
   /** The next request matching method and path gets {@code answer}, once. */
@@ -136,7 +141,8 @@ final class FakeKeel implements AutoCloseable {
 
   List<Request> requests(String method, String pathPrefix) {
     List<Request> out = new ArrayList<>();
-    for (Request r : requests) if (r.method().equals(method) && r.path().startsWith(pathPrefix)) out.add(r);
+    for (Request r : requests)
+      if (r.method().equals(method) && r.path().startsWith(pathPrefix)) out.add(r);
     return out;
   }
 
@@ -156,12 +162,15 @@ final class FakeKeel implements AutoCloseable {
   // ---------------------------------------------------------------- the server
 
   private HttpServer bind(int onPort) throws IOException {
-    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
-    s.setExecutor(Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "fake-keel");
-      t.setDaemon(true);
-      return t;
-    }));
+    HttpServer s =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
+    s.setExecutor(
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "fake-keel");
+              t.setDaemon(true);
+              return t;
+            }));
     s.createContext("/", this::handle);
     s.start();
     return s;
@@ -170,8 +179,13 @@ final class FakeKeel implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      Request r = new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), ex.getRequestURI().getRawQuery(),
-          Map.copyOf(new TreeMap<>(ex.getRequestHeaders())), body);
+      Request r =
+          new Request(
+              ex.getRequestMethod(),
+              ex.getRequestURI().getRawPath(),
+              ex.getRequestURI().getRawQuery(),
+              Map.copyOf(new TreeMap<>(ex.getRequestHeaders())),
+              body);
       requests.add(r);
       Answer answer = everything.get();
       if (answer == null) answer = scripted(r);
@@ -209,7 +223,10 @@ final class FakeKeel implements AutoCloseable {
   /** A registry that behaves like API.md says, enough for the client's paths. */
   private Answer registry(Request r) {
     if (!("Bearer " + TOKEN).equals(r.header("Authorization"))) {
-      return Answer.problem(401, "{\"type\":\"https://keel.dev/problems/unauthorized\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"no or unknown token\"}");
+      return Answer.problem(
+          401,
+          "{\"type\":\"https://keel.dev/problems/unauthorized\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"no"
+              + " or unknown token\"}");
     }
     Matcher m = SERVICE.matcher(r.path());
     String now = Instant.now().toString();
@@ -219,14 +236,18 @@ final class FakeKeel implements AutoCloseable {
       ObjectNode known = services.get(id);
       if (sub == null && r.method().equals("PUT")) {
         ObjectNode view = r.json().deepCopy();
-        view.put("id", id).put("status", "healthy").put("registeredAt", now).put("lastHeartbeatAt", now);
+        view.put("id", id)
+            .put("status", "healthy")
+            .put("registeredAt", now)
+            .put("lastHeartbeatAt", now);
         if (!view.has("ttlSeconds")) view.put("ttlSeconds", 30);
         view.putObject("metrics");
         view.putObject("details");
         services.put(id, view);
         return Answer.json(known == null ? 201 : 200, view.toString());
       }
-      if (known == null) return notFound("service '" + id + "' is not registered; register it first");
+      if (known == null)
+        return notFound("service '" + id + "' is not registered; register it first");
       if (sub == null && r.method().equals("GET")) return Answer.json(200, known.toString());
       if (sub == null && r.method().equals("DELETE")) {
         services.remove(id);
@@ -237,13 +258,27 @@ final class FakeKeel implements AutoCloseable {
         known.put("status", beat.path("status").asText("healthy")).put("lastHeartbeatAt", now);
         known.set("metrics", beat.path("metrics"));
         known.set("details", beat.path("details"));
-        return Answer.json(200, "{\"status\":\"" + known.get("status").asText() + "\",\"ttlSeconds\":"
-            + known.get("ttlSeconds").asInt() + ",\"nextHeartbeatBefore\":\"" + now + "\",\"futureField\":1}");
+        return Answer.json(
+            200,
+            "{\"status\":\""
+                + known.get("status").asText()
+                + "\",\"ttlSeconds\":"
+                + known.get("ttlSeconds").asInt()
+                + ",\"nextHeartbeatBefore\":\""
+                + now
+                + "\",\"futureField\":1}");
       }
       if ("/health".equals(sub) && r.method().equals("GET")) {
         String status = known.get("status").asText();
-        return Answer.json(status.equals("healthy") ? 200 : 503,
-            "{\"id\":\"" + id + "\",\"status\":\"" + status + "\",\"lastHeartbeatAt\":\"" + now + "\"}");
+        return Answer.json(
+            status.equals("healthy") ? 200 : 503,
+            "{\"id\":\""
+                + id
+                + "\",\"status\":\""
+                + status
+                + "\",\"lastHeartbeatAt\":\""
+                + now
+                + "\"}");
       }
     }
     if (r.path().equals("/api/v1/services") && r.method().equals("GET")) {
@@ -263,8 +298,12 @@ final class FakeKeel implements AutoCloseable {
   }
 
   static Answer notFound(String detail) {
-    return Answer.problem(404, "{\"type\":\"https://keel.dev/problems/not-found\",\"title\":\"Not Found\",\"status\":404,\"detail\":\""
-        + detail.replace("\"", "'") + "\"}");
+    return Answer.problem(
+        404,
+        "{\"type\":\"https://keel.dev/problems/not-found\",\"title\":\"Not"
+            + " Found\",\"status\":404,\"detail\":\""
+            + detail.replace("\"", "'")
+            + "\"}");
   }
 
   static Map<String, String> query(String raw) {
@@ -272,7 +311,8 @@ final class FakeKeel implements AutoCloseable {
     if (raw == null) return q;
     for (String pair : raw.split("&")) {
       int eq = pair.indexOf('=');
-      q.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+      q.put(
+          java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
           java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
     return q;

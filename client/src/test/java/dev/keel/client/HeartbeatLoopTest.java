@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class HeartbeatLoopTest {
 
   private static final Duration FAST = Duration.ofMillis(100);
-  private static final ServiceInfo SERVICE = ServiceInfo.builder("pipe-1").name("Pipe").type("pipeline").ttlSeconds(5).build();
+  private static final ServiceInfo SERVICE =
+      ServiceInfo.builder("pipe-1").name("Pipe").type("pipeline").ttlSeconds(5).build();
 
   private FakeKeel keel;
   private LogLines log;
@@ -39,7 +40,8 @@ class HeartbeatLoopTest {
   }
 
   private long beats() {
-    return keel.count(r -> r.method().equals("POST") && r.path().equals("/api/v1/services/pipe-1/heartbeat"));
+    return keel.count(
+        r -> r.method().equals("POST") && r.path().equals("/api/v1/services/pipe-1/heartbeat"));
   }
 
   private long registrations() {
@@ -50,7 +52,10 @@ class HeartbeatLoopTest {
   void beatsWithMetricsAndHealth_thenCloseStopsTheThreadAndDeregisters() throws Exception {
     KeelClient client = keel.client().build();
     client.register(SERVICE);
-    client.startHeartbeats(FAST, () -> Map.of("lag", 0.5), () -> HealthCheck.of(HealthStatus.DEGRADED, Map.of("db", "slow")));
+    client.startHeartbeats(
+        FAST,
+        () -> Map.of("lag", 0.5),
+        () -> HealthCheck.of(HealthStatus.DEGRADED, Map.of("db", "slow")));
     Thread thread = client.heartbeatThread().orElseThrow();
     assertThat(thread.getName()).isEqualTo("keel-heartbeat-pipe-1");
     assertThat(thread.isDaemon()).isTrue();
@@ -111,8 +116,13 @@ class HeartbeatLoopTest {
       await("a heartbeat", () -> beats() >= 1);
 
       // Not ready: 503 with Retry-After.
-      keel.answerAll(new Answer(503, "application/problem+json",
-          "{\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"the cluster is not up\"}", Map.of("Retry-After", "1")));
+      keel.answerAll(
+          new Answer(
+              503,
+              "application/problem+json",
+              "{\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"the cluster is not"
+                  + " up\"}",
+              Map.of("Retry-After", "1")));
       long before = keel.requests.size();
       await("several attempts while not ready", () -> keel.requests.size() >= before + 3);
       // Down: refused connections (the first failure may be a connection cut mid-answer instead).
@@ -126,7 +136,9 @@ class HeartbeatLoopTest {
 
       assertThat(log.containing("is unavailable: the cluster is not up")).as(log.all()).hasSize(1);
       assertThat(log.containing("cannot reach Keel")).as(log.all()).hasSize(1);
-      assertThat(log.containing("accepts heartbeats of service 'pipe-1' again")).as(log.all()).hasSize(1);
+      assertThat(log.containing("accepts heartbeats of service 'pipe-1' again"))
+          .as(log.all())
+          .hasSize(1);
       assertThat(log.all()).doesNotContain(FakeKeel.TOKEN);
     }
   }
@@ -154,17 +166,22 @@ class HeartbeatLoopTest {
     AtomicBoolean broken = new AtomicBoolean(true);
     try (KeelClient client = keel.client().build()) {
       client.register(SERVICE);
-      client.startHeartbeats(FAST, () -> {
-        if (broken.get()) throw new IllegalStateException("metrics store down");
-        return Map.of("x", 1.0);
-      }, () -> {
-        throw new RuntimeException("probe failed");
-      });
+      client.startHeartbeats(
+          FAST,
+          () -> {
+            if (broken.get()) throw new IllegalStateException("metrics store down");
+            return Map.of("x", 1.0);
+          },
+          () -> {
+            throw new RuntimeException("probe failed");
+          });
       await("a heartbeat", () -> beats() >= 2);
       Request beat = keel.requests("POST", "/api/v1/services/pipe-1/heartbeat").get(0);
       assertThat(beat.json().get("status").asText()).isEqualTo("unhealthy");
-      assertThat(beat.json().get("details").get("metricsError").asText()).isEqualTo("metrics store down");
-      assertThat(beat.json().get("details").get("healthCheckError").asText()).isEqualTo("probe failed");
+      assertThat(beat.json().get("details").get("metricsError").asText())
+          .isEqualTo("metrics store down");
+      assertThat(beat.json().get("details").get("healthCheckError").asText())
+          .isEqualTo("probe failed");
       assertThat(log.containing("reports unhealthy")).hasSize(1);
     }
   }
@@ -173,14 +190,19 @@ class HeartbeatLoopTest {
   void aRefusal_isLoggedOnceAndRetried() throws Exception {
     try (KeelClient client = keel.client().build()) {
       client.register(SERVICE);
-      keel.answerAll(FakeKeel.Answer.problem(403, "{\"title\":\"Forbidden\",\"status\":403,\"detail\":\"suspended tenant\"}"));
+      keel.answerAll(
+          FakeKeel.Answer.problem(
+              403, "{\"title\":\"Forbidden\",\"status\":403,\"detail\":\"suspended tenant\"}"));
       client.startHeartbeats(FAST, null, null);
       long before = keel.requests.size();
       await("several refused attempts", () -> keel.requests.size() >= before + 3);
       keel.answerAll(null);
       long beatsBack = beats();
       await("heartbeats once accepted", () -> beats() >= beatsBack + 1);
-      assertThat(log.containing("refuses heartbeats of service 'pipe-1': 403 Forbidden: suspended tenant")).hasSize(1);
+      assertThat(
+              log.containing(
+                  "refuses heartbeats of service 'pipe-1': 403 Forbidden: suspended tenant"))
+          .hasSize(1);
     }
   }
 
@@ -193,10 +215,14 @@ class HeartbeatLoopTest {
         assertThat(d).isPositive().isLessThanOrEqualTo(interval);
       }
     }
-    assertThat(HeartbeatLoop.backoff(1, interval, null)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1000));
-    assertThat(HeartbeatLoop.backoff(3, interval, null)).isBetween(Duration.ofMillis(2000), Duration.ofMillis(4000));
-    assertThat(HeartbeatLoop.backoff(30, interval, null)).isBetween(Duration.ofSeconds(5), interval);
-    assertThat(HeartbeatLoop.backoff(1, interval, Duration.ofSeconds(7))).isEqualTo(Duration.ofSeconds(7));
+    assertThat(HeartbeatLoop.backoff(1, interval, null))
+        .isBetween(Duration.ofMillis(500), Duration.ofMillis(1000));
+    assertThat(HeartbeatLoop.backoff(3, interval, null))
+        .isBetween(Duration.ofMillis(2000), Duration.ofMillis(4000));
+    assertThat(HeartbeatLoop.backoff(30, interval, null))
+        .isBetween(Duration.ofSeconds(5), interval);
+    assertThat(HeartbeatLoop.backoff(1, interval, Duration.ofSeconds(7)))
+        .isEqualTo(Duration.ofSeconds(7));
     assertThat(HeartbeatLoop.backoff(1, interval, Duration.ofSeconds(70))).isEqualTo(interval);
   }
 
@@ -205,7 +231,8 @@ class HeartbeatLoopTest {
     try (KeelClient client = keel.client().build()) {
       client.register(SERVICE);
       client.startHeartbeats(FAST, null, null);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.startHeartbeats(FAST, null, null))
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> client.startHeartbeats(FAST, null, null))
           .isInstanceOf(IllegalStateException.class);
       Thread thread = client.heartbeatThread().orElseThrow();
       client.stopHeartbeats();

@@ -18,15 +18,27 @@ class KeelClientBuilderTest {
   @Test
   void readsTheEnvironment() throws Exception {
     try (FakeKeel keel = new FakeKeel();
-        KeelClient client = withEnv(Map.of("KEEL_ENDPOINT", keel.uri() + "/", "KEEL_TOKEN", FakeKeel.TOKEN,
-            "KEEL_SERVICE_ID", "env-svc", "KEEL_HEARTBEAT_INTERVAL", "PT0.1S")).build()) {
+        KeelClient client =
+            withEnv(
+                    Map.of(
+                        "KEEL_ENDPOINT",
+                        keel.uri() + "/",
+                        "KEEL_TOKEN",
+                        FakeKeel.TOKEN,
+                        "KEEL_SERVICE_ID",
+                        "env-svc",
+                        "KEEL_HEARTBEAT_INTERVAL",
+                        "PT0.1S"))
+                .build()) {
       assertThat(client.endpoint()).isEqualTo(keel.uri());
       assertThat(client.serviceId()).contains("env-svc");
       client.register(ServiceInfo.builder().name("n").type("t").build());
       assertThat(keel.requests("PUT", "/api/v1/services/env-svc").get(0).header("Authorization"))
           .isEqualTo("Bearer " + FakeKeel.TOKEN);
       client.startHeartbeats(null, null); // at KEEL_HEARTBEAT_INTERVAL
-      FakeKeel.await("beats at 100 ms", () -> keel.requests("POST", "/api/v1/services/env-svc/heartbeat").size() >= 3);
+      FakeKeel.await(
+          "beats at 100 ms",
+          () -> keel.requests("POST", "/api/v1/services/env-svc/heartbeat").size() >= 3);
     }
   }
 
@@ -46,8 +58,11 @@ class KeelClientBuilderTest {
 
   @Test
   void settersWinOverTheEnvironment() {
-    try (KeelClient client = withEnv(Map.of("KEEL_ENDPOINT", "http://env:1", "KEEL_SERVICE_ID", "env-svc"))
-        .endpoint("https://keel.example:8443/base/").serviceId("mine").build()) {
+    try (KeelClient client =
+        withEnv(Map.of("KEEL_ENDPOINT", "http://env:1", "KEEL_SERVICE_ID", "env-svc"))
+            .endpoint("https://keel.example:8443/base/")
+            .serviceId("mine")
+            .build()) {
       assertThat(client.endpoint()).isEqualTo(URI.create("https://keel.example:8443/base"));
       assertThat(client.serviceId()).contains("mine");
     }
@@ -63,19 +78,28 @@ class KeelClientBuilderTest {
   @Test
   void badValues_nameTheirSetting() {
     assertThatThrownBy(() -> withEnv(Map.of("KEEL_HEARTBEAT_INTERVAL", "often")).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("KEEL_HEARTBEAT_INTERVAL: 'often'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("KEEL_HEARTBEAT_INTERVAL: 'often'");
     assertThatThrownBy(() -> withEnv(Map.of("KEEL_HEARTBEAT_INTERVAL", "0")).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("KEEL_HEARTBEAT_INTERVAL");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("KEEL_HEARTBEAT_INTERVAL");
     assertThatThrownBy(() -> withEnv(Map.of("KEEL_ENDPOINT", "ftp://x")).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("KEEL_ENDPOINT: 'ftp://x'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("KEEL_ENDPOINT: 'ftp://x'");
     assertThatThrownBy(() -> withEnv(Map.of()).endpoint("http://a b").build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("endpoint");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("endpoint");
     assertThatThrownBy(() -> withEnv(Map.of("KEEL_SERVICE_ID", "not/an/id")).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("KEEL_SERVICE_ID");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("KEEL_SERVICE_ID");
     assertThatThrownBy(() -> withEnv(Map.of()).endpoint("http://user:secret@keel:1").build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("secret");
     // A bad variable does not matter once a setter replaces it.
-    try (KeelClient ok = withEnv(Map.of("KEEL_HEARTBEAT_INTERVAL", "often")).heartbeatInterval(Duration.ofSeconds(3)).build()) {
+    try (KeelClient ok =
+        withEnv(Map.of("KEEL_HEARTBEAT_INTERVAL", "often"))
+            .heartbeatInterval(Duration.ofSeconds(3))
+            .build()) {
       assertThat(ok).isNotNull();
     }
   }

@@ -12,8 +12,8 @@ import java.util.Base64;
 import java.util.Optional;
 
 /**
- * The admin token: the configured one, or one generated on first start into
- * {@code <data-dir>/admin-token} (mode 600) and reused after. The token itself is never logged.
+ * The admin token: the configured one, or one generated on first start into {@code
+ * <data-dir>/admin-token} (mode 600) and reused after. The token itself is never logged.
  */
 public final class AdminToken {
 
@@ -33,7 +33,9 @@ public final class AdminToken {
       new SecureRandom().nextBytes(random);
       String fresh = "keel_admin_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
       try {
-        Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            path,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(path, fresh + "\n");
       } catch (FileAlreadyExistsException raced) {
         // another process wrote it first: use theirs
@@ -52,7 +54,9 @@ public final class AdminToken {
     return MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Where the generated token is, for the start-up log line; empty when it came from configuration. */
+  /**
+   * Where the generated token is, for the start-up log line; empty when it came from configuration.
+   */
   public Optional<Path> file() {
     return file;
   }

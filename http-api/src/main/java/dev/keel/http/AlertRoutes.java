@@ -1,10 +1,10 @@
 package dev.keel.http;
 
-import dev.keel.persistence.grammar.Ids;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
+import dev.keel.persistence.grammar.Ids;
 import dev.keel.registry.alert.AlertReadModel;
 import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
@@ -19,10 +19,14 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code /api/v1/alerts} and {@code /api/v1/alerts/{id}}: alert rules (API.md, Service registry); translation only. */
+/**
+ * {@code /api/v1/alerts} and {@code /api/v1/alerts/{id}}: alert rules (API.md, Service registry);
+ * translation only.
+ */
 public final class AlertRoutes {
 
-  private static final Set<String> FIELDS = Set.of("service", "condition", "webhook", "cooldownSeconds", "tenantId");
+  private static final Set<String> FIELDS =
+      Set.of("service", "condition", "webhook", "cooldownSeconds", "tenantId");
   private static final Set<String> LIST_PARAMS = Set.of("service", "tenantId", "limit", "cursor");
 
   private final HttpApi api;
@@ -36,14 +40,27 @@ public final class AlertRoutes {
   /** The routes as {@code caller} sees them: a tenant sees and changes only its own rules. */
   public Route routes(Caller caller) {
     String as = caller.tenantId();
-    return api.pathPrefix("alerts", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMap(params -> list(caller, params)))),
-        api.path(PathMatchers.segment(), rawId -> api.concat(
-            // A bad id is listed with the body's other bad fields.
-            api.put(() -> api.jsonBody(false, body -> put(caller, rawId, body))),
-            api.get(() -> api.answerOk(alerts.get(HttpApi.requireId("id", rawId), as))),
-            api.delete(() -> api.answer(alerts.delete(HttpApi.requireId("id", rawId), as),
-                done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)))))));
+    return api.pathPrefix(
+        "alerts",
+        () ->
+            api.concat(
+                api.pathEndOrSingleSlash(
+                    () -> api.get(() -> api.parameterMap(params -> list(caller, params)))),
+                api.path(
+                    PathMatchers.segment(),
+                    rawId ->
+                        api.concat(
+                            // A bad id is listed with the body's other bad fields.
+                            api.put(() -> api.jsonBody(false, body -> put(caller, rawId, body))),
+                            api.get(
+                                () -> api.answerOk(alerts.get(HttpApi.requireId("id", rawId), as))),
+                            api.delete(
+                                () ->
+                                    api.answer(
+                                        alerts.delete(HttpApi.requireId("id", rawId), as),
+                                        done ->
+                                            HttpResponse.create()
+                                                .withStatus(StatusCodes.NO_CONTENT)))))));
   }
 
   private Route put(Caller caller, String id, JsonNode body) {
@@ -61,10 +78,12 @@ public final class AlertRoutes {
     AlertDefinition def = new AlertDefinition(service, condition, webhook, cooldown, tenantId);
     for (FieldProblem p : alerts.problems(def)) {
       // A field the body reading already found missing or ill-typed is listed once.
-      if (errors.stream().noneMatch(e -> e.field().equals(p.field()))) errors.add(new ApiProblem.FieldError(p.field(), p.message()));
+      if (errors.stream().noneMatch(e -> e.field().equals(p.field())))
+        errors.add(new ApiProblem.FieldError(p.field(), p.message()));
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the alert has invalid fields", errors);
-    return api.answer(alerts.put(id, def, caller.tenantId()),
+    return api.answer(
+        alerts.put(id, def, caller.tenantId()),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 
@@ -72,8 +91,11 @@ public final class AlertRoutes {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String service = blankToNull(params.get("service"));
-    if (service != null && !service.equals(AlertRule.ANY_SERVICE) && !Ids.PATTERN.matcher(service).matches()) {
-      errors.add(new ApiProblem.FieldError("service", "must be a service id or " + AlertRule.ANY_SERVICE));
+    if (service != null
+        && !service.equals(AlertRule.ANY_SERVICE)
+        && !Ids.PATTERN.matcher(service).matches()) {
+      errors.add(
+          new ApiProblem.FieldError("service", "must be a service id or " + AlertRule.ANY_SERVICE));
     }
     String cursor = blankToNull(params.get("cursor"));
     if (cursor != null) {
@@ -83,7 +105,8 @@ public final class AlertRoutes {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     return api.answerOk(alerts.list(service, tenantId, limit, cursor));
   }

@@ -18,23 +18,31 @@ public final class ApiProblem extends RuntimeException {
   private final String type;
   private final Map<String, Object> extensions;
 
-  public ApiProblem(int status, String title, String detail, List<FieldError> errors, Integer retryAfterSeconds) {
+  public ApiProblem(
+      int status, String title, String detail, List<FieldError> errors, Integer retryAfterSeconds) {
     this(status, title, null, detail, errors, retryAfterSeconds, Map.of());
   }
 
   /**
-   * {@code type}: the last segment of the problem type URI (null: from the title);
-   * {@code extensions}: extra members of the problem document, in order (RFC 9457, section 3.2).
+   * {@code type}: the last segment of the problem type URI (null: from the title); {@code
+   * extensions}: extra members of the problem document, in order (RFC 9457, section 3.2).
    */
-  public ApiProblem(int status, String title, String type, String detail, List<FieldError> errors, Integer retryAfterSeconds,
-                    Map<String, Object> extensions) {
+  public ApiProblem(
+      int status,
+      String title,
+      String type,
+      String detail,
+      List<FieldError> errors,
+      Integer retryAfterSeconds,
+      Map<String, Object> extensions) {
     super(detail, null, false, false);
     this.status = status;
     this.title = title;
     this.type = type;
     this.errors = List.copyOf(errors);
     this.retryAfterSeconds = retryAfterSeconds;
-    this.extensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extensions));
+    this.extensions =
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extensions));
   }
 
   public static ApiProblem badRequest(String detail, List<FieldError> errors) {

@@ -16,14 +16,18 @@ public final class BodyFields {
   private final JsonNode body;
   private final List<ApiProblem.FieldError> errors;
 
-  /** @throws ApiProblem 400 when {@code body} is not a JSON object */
+  /**
+   * @throws ApiProblem 400 when {@code body} is not a JSON object
+   */
   public BodyFields(JsonNode body, Set<String> known, List<ApiProblem.FieldError> errors) {
-    if (body == null || !body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
+    if (body == null || !body.isObject())
+      throw ApiProblem.badRequest("body", "must be a JSON object");
     this.body = body;
     this.errors = errors;
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String field = it.next();
-      if (!known.contains(field)) errors.add(new ApiProblem.FieldError(field, "is not a known field"));
+      if (!known.contains(field))
+        errors.add(new ApiProblem.FieldError(field, "is not a known field"));
     }
   }
 
@@ -69,7 +73,9 @@ public final class BodyFields {
     return node.booleanValue();
   }
 
-  /** An object of strings ({@code {"k": "v"}}); empty when absent, each non-string value an error. */
+  /**
+   * An object of strings ({@code {"k": "v"}}); empty when absent, each non-string value an error.
+   */
   public Map<String, String> stringMap(String field) {
     Map<String, String> map = new LinkedHashMap<>();
     JsonNode node = present(field, false);
@@ -78,14 +84,19 @@ public final class BodyFields {
       errors.add(new ApiProblem.FieldError(field, "must be an object of strings"));
       return map;
     }
-    node.fields().forEachRemaining(e -> {
-      if (e.getValue().isTextual()) map.put(e.getKey(), e.getValue().asText());
-      else errors.add(new ApiProblem.FieldError(field + "." + e.getKey(), "must be a string"));
-    });
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isTextual()) map.put(e.getKey(), e.getValue().asText());
+              else
+                errors.add(new ApiProblem.FieldError(field + "." + e.getKey(), "must be a string"));
+            });
     return map;
   }
 
-  /** An object of numbers ({@code {"lag": 1.5}}); empty when absent, each non-number value an error. */
+  /**
+   * An object of numbers ({@code {"lag": 1.5}}); empty when absent, each non-number value an error.
+   */
   public Map<String, Double> numberMap(String field) {
     Map<String, Double> map = new LinkedHashMap<>();
     JsonNode node = present(field, false);
@@ -94,10 +105,13 @@ public final class BodyFields {
       errors.add(new ApiProblem.FieldError(field, "must be an object of numbers"));
       return map;
     }
-    node.fields().forEachRemaining(e -> {
-      if (e.getValue().isNumber()) map.put(e.getKey(), e.getValue().doubleValue());
-      else errors.add(new ApiProblem.FieldError(field + "." + e.getKey(), "must be a number"));
-    });
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isNumber()) map.put(e.getKey(), e.getValue().doubleValue());
+              else
+                errors.add(new ApiProblem.FieldError(field + "." + e.getKey(), "must be a number"));
+            });
     return map;
   }
 

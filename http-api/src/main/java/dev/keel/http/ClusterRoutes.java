@@ -20,6 +20,7 @@ public final class ClusterRoutes {
   }
 
   public Route routes(Caller caller) {
-    return api.path("cluster", () -> api.get(() -> api.adminOnly(caller, () -> api.answerOk(status.get()))));
+    return api.path(
+        "cluster", () -> api.get(() -> api.adminOnly(caller, () -> api.answerOk(status.get()))));
   }
 }

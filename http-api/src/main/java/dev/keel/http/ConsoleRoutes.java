@@ -24,23 +24,28 @@ import org.apache.pekko.http.javadsl.server.Route;
  * The operator console at {@code /ui}: static files from {@code keel/console/} on the class path,
  * one level deep, that call the JSON API from the browser with the credential the user signs in
  * with. No file holds data or needs a token; every answer carries a CSP that allows scripts, styles
- * and requests from this origin only, so a value shown by the console can never run as code.
- * {@code GET /api/v1/caller} tells the console whom its credential stands for.
+ * and requests from this origin only, so a value shown by the console can never run as code. {@code
+ * GET /api/v1/caller} tells the console whom its credential stands for.
  */
 public final class ConsoleRoutes {
 
   static final String RESOURCES = "keel/console/";
-  static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-      + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  static final String CONTENT_SECURITY_POLICY =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
   /** File names the console is made of: no directories, no dot files, a known extension. */
   private static final Pattern FILE = Pattern.compile("^[a-z][a-z0-9-]{0,63}\\.(html|js|css|svg)$");
-  private static final List<HttpHeader> HEADERS = List.of(
-      RawHeader.create("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-      RawHeader.create("X-Content-Type-Options", "nosniff"),
-      RawHeader.create("X-Frame-Options", "DENY"),
-      RawHeader.create("Referrer-Policy", "no-referrer"),
-      // Small files: a browser revalidates them, so a node upgrade never mixes old and new modules.
-      RawHeader.create("Cache-Control", "no-cache"));
+
+  private static final List<HttpHeader> HEADERS =
+      List.of(
+          RawHeader.create("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+          RawHeader.create("X-Content-Type-Options", "nosniff"),
+          RawHeader.create("X-Frame-Options", "DENY"),
+          RawHeader.create("Referrer-Policy", "no-referrer"),
+          // Small files: a browser revalidates them, so a node upgrade never mixes old and new
+          // modules.
+          RawHeader.create("Cache-Control", "no-cache"));
 
   private final HttpApi api;
   private final Map<String, byte[]> files = new ConcurrentHashMap<>();
@@ -51,28 +56,47 @@ public final class ConsoleRoutes {
 
   /** {@code /ui}, {@code /ui/} (the page) and {@code /ui/<file>}. */
   public Route files() {
-    return api.pathPrefix("ui", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.get(() -> file("index.html"))),
-        api.path(PathMatchers.segment(), name -> api.get(() -> file(name)))));
+    return api.pathPrefix(
+        "ui",
+        () ->
+            api.concat(
+                api.pathEndOrSingleSlash(() -> api.get(() -> file("index.html"))),
+                api.path(PathMatchers.segment(), name -> api.get(() -> file(name)))));
   }
 
-  /** {@code GET /api/v1/caller}: {@code {"admin": true}} or {@code {"admin": false, "tenantId": "..."}}. */
+  /**
+   * {@code GET /api/v1/caller}: {@code {"admin": true}} or {@code {"admin": false, "tenantId":
+   * "..."}}.
+   */
   public Route caller(Caller caller) {
-    return api.path("caller", () -> api.get(() -> api.complete(api.json(StatusCodes.OK,
-        caller.admin() ? Map.of("admin", true) : Map.of("admin", false, "tenantId", caller.tenantId())))));
+    return api.path(
+        "caller",
+        () ->
+            api.get(
+                () ->
+                    api.complete(
+                        api.json(
+                            StatusCodes.OK,
+                            caller.admin()
+                                ? Map.of("admin", true)
+                                : Map.of("admin", false, "tenantId", caller.tenantId())))));
   }
 
   private Route file(String name) {
     Optional<byte[]> bytes = FILE.matcher(name).matches() ? read(name) : Optional.empty();
     if (bytes.isEmpty()) throw ApiProblem.notFound("the console has no file '" + name + "'");
-    return api.complete(HttpResponse.create().withStatus(StatusCodes.OK).addHeaders(HEADERS)
-        .withEntity(HttpEntities.create(contentType(name), bytes.get())));
+    return api.complete(
+        HttpResponse.create()
+            .withStatus(StatusCodes.OK)
+            .addHeaders(HEADERS)
+            .withEntity(HttpEntities.create(contentType(name), bytes.get())));
   }
 
   private Optional<byte[]> read(String name) {
     byte[] cached = files.get(name);
     if (cached != null) return Optional.of(cached);
-    try (InputStream in = ConsoleRoutes.class.getClassLoader().getResourceAsStream(RESOURCES + name)) {
+    try (InputStream in =
+        ConsoleRoutes.class.getClassLoader().getResourceAsStream(RESOURCES + name)) {
       if (in == null) return Optional.empty();
       byte[] bytes = in.readAllBytes();
       // Only files that exist are kept: the cache is bounded by what the jar holds.

@@ -35,33 +35,72 @@ public final class DomainRoutes {
   private static final Set<String> ADD_FIELDS = Set.of("hostname");
   private static final Set<String> CERTIFICATE_FIELDS = Set.of("status", "expiresAt", "reason");
   private static final Set<String> LIST_PARAMS = Set.of("limit", "cursor");
-  private static final List<String> SETTABLE_CERTIFICATE_STATUSES = List.of("pending", "issued", "failed", "expired");
+  private static final List<String> SETTABLE_CERTIFICATE_STATUSES =
+      List.of("pending", "issued", "failed", "expired");
 
   private final HttpApi api;
   private final DomainService domains;
   private final QuotaAdmission quotas;
   private final String rootDomain;
 
-  public DomainRoutes(HttpApi api, DomainService domains, QuotaAdmission quotas, String rootDomain) {
+  public DomainRoutes(
+      HttpApi api, DomainService domains, QuotaAdmission quotas, String rootDomain) {
     this.api = api;
     this.domains = domains;
     this.quotas = quotas;
     this.rootDomain = rootDomain;
   }
 
-  /** The routes of tenant {@code tenantId}'s domains, relative to {@code /api/v1/tenants/{tenantId}/}. */
+  /**
+   * The routes of tenant {@code tenantId}'s domains, relative to {@code
+   * /api/v1/tenants/{tenantId}/}.
+   */
   public Route routes(String tenantId) {
-    return api.pathPrefix("domains", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.concat(
-            api.post(() -> api.jsonBody(false, body -> add(tenantId, body))),
-            api.get(() -> api.parameterMap(params -> list(tenantId, params))))),
-        api.pathPrefix(PathMatchers.segment(), hostname -> api.concat(
-            api.pathEndOrSingleSlash(() -> api.concat(
-                api.get(() -> api.answerOk(checked(() -> domains.get(tenantId, hostname)))),
-                api.delete(() -> api.answer(remove(tenantId, hostname),
-                    done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))))),
-            api.path("verify", () -> api.post(() -> api.answerOk(checked(() -> domains.verify(tenantId, hostname))))),
-            api.path("certificate", () -> api.put(() -> api.jsonBody(false, body -> certificate(tenantId, hostname, body))))))));
+    return api.pathPrefix(
+        "domains",
+        () ->
+            api.concat(
+                api.pathEndOrSingleSlash(
+                    () ->
+                        api.concat(
+                            api.post(() -> api.jsonBody(false, body -> add(tenantId, body))),
+                            api.get(() -> api.parameterMap(params -> list(tenantId, params))))),
+                api.pathPrefix(
+                    PathMatchers.segment(),
+                    hostname ->
+                        api.concat(
+                            api.pathEndOrSingleSlash(
+                                () ->
+                                    api.concat(
+                                        api.get(
+                                            () ->
+                                                api.answerOk(
+                                                    checked(
+                                                        () -> domains.get(tenantId, hostname)))),
+                                        api.delete(
+                                            () ->
+                                                api.answer(
+                                                    remove(tenantId, hostname),
+                                                    done ->
+                                                        HttpResponse.create()
+                                                            .withStatus(StatusCodes.NO_CONTENT))))),
+                            api.path(
+                                "verify",
+                                () ->
+                                    api.post(
+                                        () ->
+                                            api.answerOk(
+                                                checked(
+                                                    () -> domains.verify(tenantId, hostname))))),
+                            api.path(
+                                "certificate",
+                                () ->
+                                    api.put(
+                                        () ->
+                                            api.jsonBody(
+                                                false,
+                                                body ->
+                                                    certificate(tenantId, hostname, body))))))));
   }
 
   private Route add(String tenantId, JsonNode body) {
@@ -70,16 +109,23 @@ public final class DomainRoutes {
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the domain has invalid fields", errors);
     // Normalised first, so that the same hostname written differently is not counted as a new one.
     String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
-    return api.answer(quotas.admit(tenantId, Quota.DOMAINS, normalised, RequestScope.bound(() -> checked(() -> domains.add(tenantId, hostname))),
+    return api.answer(
+        quotas.admit(
+            tenantId,
+            Quota.DOMAINS,
+            normalised,
+            RequestScope.bound(() -> checked(() -> domains.add(tenantId, hostname))),
             claimed -> true),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 
   /** Frees the hostname and then its slot, so that the tenant's next claim finds the slot free. */
-  private java.util.concurrent.CompletionStage<org.apache.pekko.Done> remove(String tenantId, String hostname) {
+  private java.util.concurrent.CompletionStage<org.apache.pekko.Done> remove(
+      String tenantId, String hostname) {
     String normalised = checked(() -> Hostnames.normalise(hostname, rootDomain));
     return checked(() -> domains.remove(tenantId, hostname))
-        .thenCompose(RequestScope.bound(done -> quotas.release(tenantId, Quota.DOMAINS, normalised)));
+        .thenCompose(
+            RequestScope.bound(done -> quotas.release(tenantId, Quota.DOMAINS, normalised)));
   }
 
   private Route certificate(String tenantId, String hostname, JsonNode body) {
@@ -87,7 +133,9 @@ public final class DomainRoutes {
     BodyFields fields = new BodyFields(body, CERTIFICATE_FIELDS, errors);
     String status = fields.text("status", true);
     if (status != null && !SETTABLE_CERTIFICATE_STATUSES.contains(status)) {
-      errors.add(new ApiProblem.FieldError("status", "must be one of " + String.join(", ", SETTABLE_CERTIFICATE_STATUSES)));
+      errors.add(
+          new ApiProblem.FieldError(
+              "status", "must be one of " + String.join(", ", SETTABLE_CERTIFICATE_STATUSES)));
     }
     String expiresText = fields.text("expiresAt", false);
     Instant expiresAt = null;
@@ -101,10 +149,13 @@ public final class DomainRoutes {
       errors.add(new ApiProblem.FieldError("expiresAt", "is required when the status is issued"));
     }
     String reason = fields.text("reason", false);
-    Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH).ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the certificate has invalid fields", errors);
+    Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH)
+        .ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the certificate has invalid fields", errors);
     Instant expires = expiresAt;
-    return api.answerOk(checked(() -> domains.setCertificate(tenantId, hostname, status, expires, reason)));
+    return api.answerOk(
+        checked(() -> domains.setCertificate(tenantId, hostname, status, expires, reason)));
   }
 
   private Route list(String tenantId, Map<String, String> params) {
@@ -118,7 +169,8 @@ public final class DomainRoutes {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     return api.answerOk(domains.list(tenantId, limit, cursor));
   }
 

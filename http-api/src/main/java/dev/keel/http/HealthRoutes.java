@@ -14,7 +14,9 @@ public final class HealthRoutes {
   private final HttpApi api;
   private final Supplier<CompletionStage<Optional<String>>> readiness;
 
-  /** @param readiness empty when ready, else why not */
+  /**
+   * @param readiness empty when ready, else why not
+   */
   public HealthRoutes(HttpApi api, Supplier<CompletionStage<Optional<String>>> readiness) {
     this.api = api;
     this.readiness = readiness;
@@ -22,9 +24,28 @@ public final class HealthRoutes {
 
   public Route routes() {
     return api.concat(
-        api.path("health", () -> api.get(() -> api.complete(api.json(StatusCodes.OK, Map.of("status", "alive"))))),
-        api.path("ready", () -> api.get(() -> api.completeWithFuture(readiness.get().thenApply(notReady -> notReady.isEmpty()
-            ? api.json(StatusCodes.OK, Map.of("status", "ready", "checks", List.of("cluster", "journal", "sharding")))
-            : api.problems.response(ApiProblem.unavailable(notReady.get(), 2)))))));
+        api.path(
+            "health",
+            () -> api.get(() -> api.complete(api.json(StatusCodes.OK, Map.of("status", "alive"))))),
+        api.path(
+            "ready",
+            () ->
+                api.get(
+                    () ->
+                        api.completeWithFuture(
+                            readiness
+                                .get()
+                                .thenApply(
+                                    notReady ->
+                                        notReady.isEmpty()
+                                            ? api.json(
+                                                StatusCodes.OK,
+                                                Map.of(
+                                                    "status",
+                                                    "ready",
+                                                    "checks",
+                                                    List.of("cluster", "journal", "sharding")))
+                                            : api.problems.response(
+                                                ApiProblem.unavailable(notReady.get(), 2)))))));
   }
 }

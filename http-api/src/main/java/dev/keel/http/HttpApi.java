@@ -14,7 +14,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaType;
@@ -22,6 +21,8 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Allow;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RawRequestURI;
 import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
@@ -31,8 +32,6 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.server.directives.RouteAdapter;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.model.headers.RawRequestURI;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,12 +43,14 @@ import org.slf4j.MDC;
  */
 public class HttpApi extends AllDirectives {
 
-
   /** The header that names a request in both directions, and the log field that carries it. */
   public static final String REQUEST_ID = "X-Request-Id";
+
   public static final String REQUEST_ID_FIELD = "requestId";
+
   /** A client's request id is kept only when it is short and safe to put in a log line. */
   private static final Pattern REQUEST_ID_VALUE = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
+
   /** One line per request: DEBUG when it succeeded, INFO for a 4xx, WARN for a 5xx. */
   private static final Logger access = LoggerFactory.getLogger("dev.keel.http.access");
 
@@ -63,13 +64,24 @@ public class HttpApi extends AllDirectives {
 
   /** An API that knows only the admin token (tests of routes that tenants never reach). */
   public HttpApi(ObjectMapper mapper, AdminToken adminToken, long maxBodyBytes) {
-    this(mapper, adminToken, key -> java.util.concurrent.CompletableFuture.completedFuture(
-        new TenantService.Refused(401, "the token is not known")), maxBodyBytes);
+    this(
+        mapper,
+        adminToken,
+        key ->
+            java.util.concurrent.CompletableFuture.completedFuture(
+                new TenantService.Refused(401, "the token is not known")),
+        maxBodyBytes);
   }
 
-  /** {@code tenantKeys} tells who a token that is not the admin token is ({@link TenantService#authenticate}). */
-  public HttpApi(ObjectMapper mapper, AdminToken adminToken,
-                 Function<String, CompletionStage<TenantService.Authentication>> tenantKeys, long maxBodyBytes) {
+  /**
+   * {@code tenantKeys} tells who a token that is not the admin token is ({@link
+   * TenantService#authenticate}).
+   */
+  public HttpApi(
+      ObjectMapper mapper,
+      AdminToken adminToken,
+      Function<String, CompletionStage<TenantService.Authentication>> tenantKeys,
+      long maxBodyBytes) {
     this.mapper = mapper;
     this.problems = new Problems(mapper);
     this.adminToken = adminToken;
@@ -89,28 +101,70 @@ public class HttpApi extends AllDirectives {
     return ExceptionHandler.newBuilder()
         .match(ApiProblem.class, p -> complete(problems.response(p)))
         .match(EntityStreamSizeException.class, e -> complete(problems.response(tooLarge())))
-        .matchAny(e -> extractRequest(request -> complete(problems.response(e, requestIdOf(request)))))
+        .matchAny(
+            e -> extractRequest(request -> complete(problems.response(e, requestIdOf(request)))))
         .build();
   }
 
   private RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
-        .handleAll(MethodRejection.class, rs -> {
-          List<HttpMethod> allowed = rs.stream().map(MethodRejection::supported).toList();
-          String names = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
-          return complete(problems.response(new ApiProblem(405, "Method Not Allowed",
-              "this resource answers " + names, List.of(), null)).addHeader(Allow.create(allowed.toArray(HttpMethod[]::new))));
-        })
-        .handle(org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection.class, r -> complete(problems.response(
-            r.getCause() instanceof EntityStreamSizeException ? tooLarge() : ApiProblem.badRequest("body", "cannot be read"))))
-        .handle(org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection.class, r -> complete(problems.response(
-            new ApiProblem(403, "Forbidden", "these credentials may not do this", List.of(), null))))
-        .handle(org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection.class, r -> complete(problems.response(
-            new ApiProblem(415, "Unsupported Media Type", "send the body as application/json", List.of(), null))))
+        .handleAll(
+            MethodRejection.class,
+            rs -> {
+              List<HttpMethod> allowed = rs.stream().map(MethodRejection::supported).toList();
+              String names = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
+              return complete(
+                  problems
+                      .response(
+                          new ApiProblem(
+                              405,
+                              "Method Not Allowed",
+                              "this resource answers " + names,
+                              List.of(),
+                              null))
+                      .addHeader(Allow.create(allowed.toArray(HttpMethod[]::new))));
+            })
+        .handle(
+            org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection.class,
+            r ->
+                complete(
+                    problems.response(
+                        r.getCause() instanceof EntityStreamSizeException
+                            ? tooLarge()
+                            : ApiProblem.badRequest("body", "cannot be read"))))
+        .handle(
+            org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection.class,
+            r ->
+                complete(
+                    problems.response(
+                        new ApiProblem(
+                            403,
+                            "Forbidden",
+                            "these credentials may not do this",
+                            List.of(),
+                            null))))
+        .handle(
+            org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection.class,
+            r ->
+                complete(
+                    problems.response(
+                        new ApiProblem(
+                            415,
+                            "Unsupported Media Type",
+                            "send the body as application/json",
+                            List.of(),
+                            null))))
         .handleNotFound(complete(problems.response(ApiProblem.notFound("no such resource"))))
-        .handle(org.apache.pekko.http.javadsl.server.Rejection.class,
-            r -> complete(problems.response(ApiProblem.badRequest("the request was not understood ("
-                + r.getClass().getSimpleName().replace("Rejection", "") + ")", List.of()))))
+        .handle(
+            org.apache.pekko.http.javadsl.server.Rejection.class,
+            r ->
+                complete(
+                    problems.response(
+                        ApiProblem.badRequest(
+                            "the request was not understood ("
+                                + r.getClass().getSimpleName().replace("Rejection", "")
+                                + ")",
+                            List.of()))))
         .build();
   }
 
@@ -122,67 +176,101 @@ public class HttpApi extends AllDirectives {
   public Route observed(HttpMetrics metrics, Supplier<Route> inner) {
     // Built once; the directives inside it still evaluate per request.
     Route tree = inner.get();
-    return extractRequest(request -> {
-      long start = System.nanoTime();
-      String requestId = requestId(request.getHeader(REQUEST_ID).map(h -> h.value()));
-      String method = request.method().name();
-      String path = request.getUri().path();
-      RawHeader header = RawHeader.create(REQUEST_ID, requestId);
-      Optional<String> rawTarget = request.getHeader(RawRequestURI.class).map(RawRequestURI::uri);
-      Optional<ApiProblem> badTarget = rawTarget.flatMap(RequestTarget::problem);
-      // The log shows the path as sent (still encoded), not as Pekko resolved it.
-      String loggedPath = loggable(rawTarget.map(RequestTarget::path).orElse(path));
-      return mapRequest(r -> r.removeHeader(REQUEST_ID).addHeader(header), () -> respondWithHeader(header, () ->
-          mapResponse(response -> {
-            long nanos = System.nanoTime() - start;
-            String route = RouteTemplate.of(path);
-            int status = response.status().intValue();
-            metrics.record(method, route, status, nanos);
-            logAccess(requestId, method, loggedPath, route, status, nanos);
-            return response;
-          }, () -> withRequestTimeoutResponse(timedOut -> problems.response(ApiProblem.unavailable(
-                  "the node did not answer in time; retry later", 2)).addHeader(header),
-              () -> badTarget.<Route>map(p -> complete(problems.response(p)))
-                  .orElseGet(() -> inRequestScope(requestId, () -> tree))))));
-    });
+    return extractRequest(
+        request -> {
+          long start = System.nanoTime();
+          String requestId = requestId(request.getHeader(REQUEST_ID).map(h -> h.value()));
+          String method = request.method().name();
+          String path = request.getUri().path();
+          RawHeader header = RawHeader.create(REQUEST_ID, requestId);
+          Optional<String> rawTarget =
+              request.getHeader(RawRequestURI.class).map(RawRequestURI::uri);
+          Optional<ApiProblem> badTarget = rawTarget.flatMap(RequestTarget::problem);
+          // The log shows the path as sent (still encoded), not as Pekko resolved it.
+          String loggedPath = loggable(rawTarget.map(RequestTarget::path).orElse(path));
+          return mapRequest(
+              r -> r.removeHeader(REQUEST_ID).addHeader(header),
+              () ->
+                  respondWithHeader(
+                      header,
+                      () ->
+                          mapResponse(
+                              response -> {
+                                long nanos = System.nanoTime() - start;
+                                String route = RouteTemplate.of(path);
+                                int status = response.status().intValue();
+                                metrics.record(method, route, status, nanos);
+                                logAccess(requestId, method, loggedPath, route, status, nanos);
+                                return response;
+                              },
+                              () ->
+                                  withRequestTimeoutResponse(
+                                      timedOut ->
+                                          problems
+                                              .response(
+                                                  ApiProblem.unavailable(
+                                                      "the node did not answer in time; retry"
+                                                          + " later",
+                                                      2))
+                                              .addHeader(header),
+                                      () ->
+                                          badTarget
+                                              .<Route>map(p -> complete(problems.response(p)))
+                                              .orElseGet(
+                                                  () -> inRequestScope(requestId, () -> tree))))));
+        });
   }
 
   /** {@code path} with control characters escaped, so that a client cannot forge log lines. */
   static String loggable(String path) {
     StringBuilder out = new StringBuilder(path.length());
-    path.codePoints().forEach(c -> {
-      if (Character.isISOControl(c)) out.append(String.format("%%%02X", c));
-      else out.appendCodePoint(c);
-    });
+    path.codePoints()
+        .forEach(
+            c -> {
+              if (Character.isISOControl(c)) out.append(String.format("%%%02X", c));
+              else out.appendCodePoint(c);
+            });
     return out.toString();
   }
 
   /**
    * {@code inner}, built and run with the request's id in the logging MDC ({@link RequestScope}):
-   * the façades it calls send their commands on behalf of the request. Wraps every continuation that
-   * may run on another thread (after the body or the tenant key is read).
+   * the façades it calls send their commands on behalf of the request. Wraps every continuation
+   * that may run on another thread (after the body or the tenant key is read).
    */
   private Route inRequestScope(Supplier<Route> inner) {
-    return extractRequest(request -> requestIdOf(request).map(id -> inRequestScope(id, inner)).orElseGet(inner));
+    return extractRequest(
+        request -> requestIdOf(request).map(id -> inRequestScope(id, inner)).orElseGet(inner));
   }
 
   private static Route inRequestScope(String requestId, Supplier<Route> inner) {
     Optional<String> scope = Optional.of(requestId);
-    // The route tree is built as it is evaluated, request by request: both happen in the call below.
-    return RouteAdapter.asJava(ctx -> RequestScope.within(scope, () -> inner.get().asScala().apply(ctx)));
+    // The route tree is built as it is evaluated, request by request: both happen in the call
+    // below.
+    return RouteAdapter.asJava(
+        ctx -> RequestScope.within(scope, () -> inner.get().asScala().apply(ctx)));
   }
 
-  /** The id {@link #observed} gave the request (absent outside it, e.g. in route tests of one route). */
+  /**
+   * The id {@link #observed} gave the request (absent outside it, e.g. in route tests of one
+   * route).
+   */
   static Optional<String> requestIdOf(org.apache.pekko.http.javadsl.model.HttpRequest request) {
     return request.getHeader(REQUEST_ID).map(h -> h.value());
   }
 
   static String requestId(Optional<String> given) {
-    return given.filter(id -> REQUEST_ID_VALUE.matcher(id).matches()).orElseGet(() -> java.util.UUID.randomUUID().toString());
+    return given
+        .filter(id -> REQUEST_ID_VALUE.matcher(id).matches())
+        .orElseGet(() -> java.util.UUID.randomUUID().toString());
   }
 
-  private static void logAccess(String requestId, String method, String path, String route, int status, long nanos) {
-    boolean enabled = status >= 500 ? access.isWarnEnabled() : status >= 400 ? access.isInfoEnabled() : access.isDebugEnabled();
+  private static void logAccess(
+      String requestId, String method, String path, String route, int status, long nanos) {
+    boolean enabled =
+        status >= 500
+            ? access.isWarnEnabled()
+            : status >= 400 ? access.isInfoEnabled() : access.isDebugEnabled();
     if (!enabled) return;
     MDC.put(REQUEST_ID_FIELD, requestId);
     try {
@@ -197,7 +285,12 @@ public class HttpApi extends AllDirectives {
   }
 
   private ApiProblem tooLarge() {
-    return new ApiProblem(413, "Content Too Large", "the body is larger than " + maxBodyBytes + " bytes", List.of(), null);
+    return new ApiProblem(
+        413,
+        "Content Too Large",
+        "the body is larger than " + maxBodyBytes + " bytes",
+        List.of(),
+        null);
   }
 
   /**
@@ -205,106 +298,170 @@ public class HttpApi extends AllDirectives {
    * being deleted (403 with a problem saying which). The token never appears in an answer or a log.
    */
   public Route authenticated(Function<Caller, Route> inner) {
-    return extractRequest(request -> optionalHeaderValueByName("Authorization", header -> {
-      // Two Authorization headers: which one counts would depend on who reads them (a proxy, Keel).
-      long authorizations = java.util.stream.StreamSupport.stream(request.getHeaders().spliterator(), false)
-          .filter(h -> h.is("authorization")).count();
-      if (authorizations > 1) return unauthorized("send one Authorization header");
-      Optional<String> token = header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
-      if (token.isEmpty()) return unauthorized("send Authorization: Bearer <token>");
-      if (adminToken.matches(token.get())) return inner.apply(Caller.ADMIN);
-      return onSuccess(tenantKeys.apply(token.get()), auth -> {
-        if (auth instanceof TenantService.AuthenticatedTenant t) return inRequestScope(() -> inner.apply(new Caller(t.tenantId())));
-        TenantService.Refused refused = (TenantService.Refused) auth;
-        if (refused.status() == 403) {
-          return complete(problems.response(new ApiProblem(403, "Forbidden", refused.detail(), List.of(), null)));
-        }
-        return unauthorized(refused.detail());
-      });
-    }));
+    return extractRequest(
+        request ->
+            optionalHeaderValueByName(
+                "Authorization",
+                header -> {
+                  // Two Authorization headers: which one counts would depend on who reads them (a
+                  // proxy, Keel).
+                  long authorizations =
+                      java.util.stream.StreamSupport.stream(
+                              request.getHeaders().spliterator(), false)
+                          .filter(h -> h.is("authorization"))
+                          .count();
+                  if (authorizations > 1) return unauthorized("send one Authorization header");
+                  Optional<String> token =
+                      header
+                          .filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7))
+                          .map(h -> h.substring(7).trim());
+                  if (token.isEmpty()) return unauthorized("send Authorization: Bearer <token>");
+                  if (adminToken.matches(token.get())) return inner.apply(Caller.ADMIN);
+                  return onSuccess(
+                      tenantKeys.apply(token.get()),
+                      auth -> {
+                        if (auth instanceof TenantService.AuthenticatedTenant t)
+                          return inRequestScope(() -> inner.apply(new Caller(t.tenantId())));
+                        TenantService.Refused refused = (TenantService.Refused) auth;
+                        if (refused.status() == 403) {
+                          return complete(
+                              problems.response(
+                                  new ApiProblem(
+                                      403, "Forbidden", refused.detail(), List.of(), null)));
+                        }
+                        return unauthorized(refused.detail());
+                      });
+                }));
   }
 
   private Route unauthorized(String detail) {
-    return complete(problems.response(new ApiProblem(401, "Unauthorized", detail, List.of(), null))
-        .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "keel"))));
+    return complete(
+        problems
+            .response(new ApiProblem(401, "Unauthorized", detail, List.of(), null))
+            .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "keel"))));
   }
 
   /** Only the admin token may go on; a tenant key gets 403. */
   public Route adminOnly(Caller caller, Supplier<Route> inner) {
     if (caller.admin()) return inner.get();
-    return complete(problems.response(new ApiProblem(403, "Forbidden", "only the admin token may do this", List.of(), null)));
+    return complete(
+        problems.response(
+            new ApiProblem(403, "Forbidden", "only the admin token may do this", List.of(), null)));
   }
 
   /**
-   * Runs {@code action} when {@code caller} may see the resource that {@code fetch} reads (its owner
-   * by {@code owner}); another tenant's resource fails with {@code notFound}, exactly as one that does
-   * not exist, so that ids don't leak. The admin skips the fetch.
+   * Runs {@code action} when {@code caller} may see the resource that {@code fetch} reads (its
+   * owner by {@code owner}); another tenant's resource fails with {@code notFound}, exactly as one
+   * that does not exist, so that ids don't leak. The admin skips the fetch.
    */
-  public static <V, T> CompletionStage<T> visible(Caller caller, Supplier<CompletionStage<V>> fetch, Function<V, String> owner,
-                                                   Supplier<CompletionStage<T>> action, Supplier<ApiProblem> notFound) {
+  public static <V, T> CompletionStage<T> visible(
+      Caller caller,
+      Supplier<CompletionStage<V>> fetch,
+      Function<V, String> owner,
+      Supplier<CompletionStage<T>> action,
+      Supplier<ApiProblem> notFound) {
     if (caller.admin()) return action.get();
-    return fetch.get().thenCompose(RequestScope.bound(resource -> caller.sees(owner.apply(resource))
-        ? action.get() : java.util.concurrent.CompletableFuture.failedFuture(notFound.get())));
+    return fetch
+        .get()
+        .thenCompose(
+            RequestScope.bound(
+                resource ->
+                    caller.sees(owner.apply(resource))
+                        ? action.get()
+                        : java.util.concurrent.CompletableFuture.failedFuture(notFound.get())));
   }
 
   /**
-   * The tenant a new resource belongs to: the calling tenant's own, or for the admin the
-   * {@code tenantId} it names (null: the admin's own), which must be a tenant id
-   * ({@link Ids#tenantIdProblem}: one longer than the read models' columns stopped them). A tenant
-   * naming another tenant is a 400.
+   * The tenant a new resource belongs to: the calling tenant's own, or for the admin the {@code
+   * tenantId} it names (null: the admin's own), which must be a tenant id ({@link
+   * Ids#tenantIdProblem}: one longer than the read models' columns stopped them). A tenant naming
+   * another tenant is a 400.
    */
-  public static String owner(Caller caller, String namedTenantId, List<ApiProblem.FieldError> errors) {
+  public static String owner(
+      Caller caller, String namedTenantId, List<ApiProblem.FieldError> errors) {
     if (caller.admin()) {
       if (namedTenantId != null) {
-        Ids.tenantIdProblem(namedTenantId).ifPresent(p -> errors.add(new ApiProblem.FieldError("tenantId", p)));
+        Ids.tenantIdProblem(namedTenantId)
+            .ifPresent(p -> errors.add(new ApiProblem.FieldError("tenantId", p)));
       }
       return namedTenantId;
     }
     if (namedTenantId != null && !namedTenantId.equals(caller.tenantId())) {
-      errors.add(new ApiProblem.FieldError("tenantId", "only the admin token may name another tenant"));
+      errors.add(
+          new ApiProblem.FieldError("tenantId", "only the admin token may name another tenant"));
     }
     return caller.tenantId();
   }
 
   /** A tenant key may not start (or schedule) Keel's own admin-only workflows: 403. */
-  public static void requireMayStart(Caller caller, dev.keel.workflow.execution.WorkflowService workflows, String workflow) {
+  public static void requireMayStart(
+      Caller caller, dev.keel.workflow.execution.WorkflowService workflows, String workflow) {
     if (!caller.admin() && workflows.adminOnly(workflow)) {
-      throw new ApiProblem(403, "Forbidden", "only the admin token may start workflow '" + workflow + "'", List.of(), null);
+      throw new ApiProblem(
+          403,
+          "Forbidden",
+          "only the admin token may start workflow '" + workflow + "'",
+          List.of(),
+          null);
     }
   }
 
   /** The request body as JSON; an absent body is {@code null} JSON when {@code optional}. */
   public Route jsonBody(boolean optional, Function<JsonNode, Route> inner) {
-    return extractRequestEntity(entity -> {
-      boolean empty = entity.isKnownEmpty() || entity.getContentLengthOption().orElse(-1L) == 0L;
-      if (empty) {
-        if (optional) return inner.apply(NullNode.getInstance());
-        throw ApiProblem.badRequest("body", "a JSON body is required");
-      }
-      MediaType mediaType = entity.getContentType().mediaType();
-      boolean json = mediaType.mainType().equals("application")
-          && (mediaType.subType().equals("json") || mediaType.subType().endsWith("+json"));
-      if (!json) {
-        return complete(problems.response(new ApiProblem(415, "Unsupported Media Type",
-            "send the body as application/json, not " + mediaType, List.of(), null)));
-      }
-      return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(),
-          bytes -> inRequestScope(() -> inner.apply(parse(bytes)))));
-    });
+    return extractRequestEntity(
+        entity -> {
+          boolean empty =
+              entity.isKnownEmpty() || entity.getContentLengthOption().orElse(-1L) == 0L;
+          if (empty) {
+            if (optional) return inner.apply(NullNode.getInstance());
+            throw ApiProblem.badRequest("body", "a JSON body is required");
+          }
+          MediaType mediaType = entity.getContentType().mediaType();
+          boolean json =
+              mediaType.mainType().equals("application")
+                  && (mediaType.subType().equals("json") || mediaType.subType().endsWith("+json"));
+          if (!json) {
+            return complete(
+                problems.response(
+                    new ApiProblem(
+                        415,
+                        "Unsupported Media Type",
+                        "send the body as application/json, not " + mediaType,
+                        List.of(),
+                        null)));
+          }
+          return withSizeLimit(
+              maxBodyBytes,
+              () ->
+                  entity(
+                      Unmarshaller.entityToByteString(),
+                      bytes -> inRequestScope(() -> inner.apply(parse(bytes)))));
+        });
   }
 
   private JsonNode parse(ByteString bytes) {
     byte[] array = bytes.toArray();
-    // Jackson decodes overlong UTF-8 (0xC0 0xAF as '/'): JSON is UTF-8 (RFC 8259), checked strictly first.
+    // Jackson decodes overlong UTF-8 (0xC0 0xAF as '/'): JSON is UTF-8 (RFC 8259), checked strictly
+    // first.
     if (RequestTarget.strictUtf8(array) == null) {
-      throw ApiProblem.badRequest("the body is not valid UTF-8", List.of(new ApiProblem.FieldError("body", "is not valid UTF-8")));
+      throw ApiProblem.badRequest(
+          "the body is not valid UTF-8",
+          List.of(new ApiProblem.FieldError("body", "is not valid UTF-8")));
     }
     try {
       JsonNode node = mapper.readTree(array);
       return node == null ? NullNode.getInstance() : node;
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw ApiProblem.badRequest("the body is not valid JSON" + where, List.of(new ApiProblem.FieldError("body", "malformed JSON")));
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      throw ApiProblem.badRequest(
+          "the body is not valid JSON" + where,
+          List.of(new ApiProblem.FieldError("body", "malformed JSON")));
     } catch (java.io.IOException e) {
       throw ApiProblem.badRequest("body", "cannot be read");
     }
@@ -312,7 +469,11 @@ public class HttpApi extends AllDirectives {
 
   public HttpResponse json(StatusCode status, Object body) {
     try {
-      return HttpResponse.create().withStatus(status).withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(ContentTypes.APPLICATION_JSON, mapper.writeValueAsBytes(body)));
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(
+              org.apache.pekko.http.javadsl.model.HttpEntities.create(
+                  ContentTypes.APPLICATION_JSON, mapper.writeValueAsBytes(body)));
     } catch (JsonProcessingException e) {
       return problems.response(e);
     }
@@ -320,8 +481,14 @@ public class HttpApi extends AllDirectives {
 
   /** Completes with {@code onSuccess(value)} or with the failure's problem document. */
   public <T> Route answer(CompletionStage<T> stage, Function<T, HttpResponse> onSuccess) {
-    return extractRequest(request -> completeWithFuture(
-        stage.handle((value, error) -> error == null ? onSuccess.apply(value) : problems.response(error, requestIdOf(request)))));
+    return extractRequest(
+        request ->
+            completeWithFuture(
+                stage.handle(
+                    (value, error) ->
+                        error == null
+                            ? onSuccess.apply(value)
+                            : problems.response(error, requestIdOf(request)))));
   }
 
   public <T> Route answerOk(CompletionStage<T> stage) {
@@ -329,17 +496,21 @@ public class HttpApi extends AllDirectives {
   }
 
   /**
-   * Checks what every list shares (API.md, Lists): only {@code known} parameters, and a
-   * {@code limit} from 1 to 500 (default 50). Adds what is wrong to {@code errors}; returns the limit.
+   * Checks what every list shares (API.md, Lists): only {@code known} parameters, and a {@code
+   * limit} from 1 to 500 (default 50). Adds what is wrong to {@code errors}; returns the limit.
    */
-  public static int pageLimit(java.util.Map<String, String> params, java.util.Set<String> known, List<ApiProblem.FieldError> errors) {
+  public static int pageLimit(
+      java.util.Map<String, String> params,
+      java.util.Set<String> known,
+      List<ApiProblem.FieldError> errors) {
     for (String p : params.keySet()) {
       if (!known.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
     }
     if (!params.containsKey("limit")) return 50;
     try {
       int limit = Integer.parseInt(params.get("limit"));
-      if (limit < 1 || limit > 500) errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
+      if (limit < 1 || limit > 500)
+        errors.add(new ApiProblem.FieldError("limit", "must be between 1 and 500"));
       return limit;
     } catch (NumberFormatException e) {
       errors.add(new ApiProblem.FieldError("limit", "must be a whole number"));

@@ -15,9 +15,19 @@ import java.util.concurrent.TimeUnit;
 public final class HttpMetrics {
 
   private static final Duration[] BUCKETS = {
-      Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
-      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
-      Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+    Duration.ofMillis(1),
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(25),
+    Duration.ofMillis(50),
+    Duration.ofMillis(100),
+    Duration.ofMillis(250),
+    Duration.ofMillis(500),
+    Duration.ofSeconds(1),
+    Duration.ofSeconds(5),
+    Duration.ofSeconds(30),
+    Duration.ofSeconds(60)
+  };
 
   private record Series(String method, String route, int status) {}
 
@@ -29,11 +39,19 @@ public final class HttpMetrics {
   }
 
   public void record(String method, String route, int status, long nanos) {
-    timers.computeIfAbsent(new Series(method, route, status), s -> Timer.builder("keel.http.requests")
-            .description("requests answered, by method, route template and status; latency until the answer is ready")
-            .tag("method", s.method()).tag("route", s.route()).tag("status", Integer.toString(s.status()))
-            .serviceLevelObjectives(BUCKETS)
-            .register(registry))
+    timers
+        .computeIfAbsent(
+            new Series(method, route, status),
+            s ->
+                Timer.builder("keel.http.requests")
+                    .description(
+                        "requests answered, by method, route template and status; latency until the"
+                            + " answer is ready")
+                    .tag("method", s.method())
+                    .tag("route", s.route())
+                    .tag("status", Integer.toString(s.status()))
+                    .serviceLevelObjectives(BUCKETS)
+                    .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
   }
 

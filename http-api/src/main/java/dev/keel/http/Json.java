@@ -26,12 +26,15 @@ public final class Json {
 
   public static ObjectMapper mapper() {
     SimpleModule instants = new SimpleModule("keel-instants");
-    instants.addSerializer(Instant.class, new JsonSerializer<>() {
-      @Override
-      public void serialize(Instant value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
-        gen.writeString(INSTANT_MILLIS.format(value));
-      }
-    });
+    instants.addSerializer(
+        Instant.class,
+        new JsonSerializer<>() {
+          @Override
+          public void serialize(Instant value, JsonGenerator gen, SerializerProvider serializers)
+              throws IOException {
+            gen.writeString(INSTANT_MILLIS.format(value));
+          }
+        });
     return JsonMapper.builder()
         .addModule(new JavaTimeModule())
         .addModule(new Jdk8Module())

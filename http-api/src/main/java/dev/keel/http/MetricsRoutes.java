@@ -3,20 +3,21 @@ package dev.keel.http;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
-import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /metrics} (Prometheus text format, no token, this node's meters) and
- * {@code GET /api/v1/metrics} (admin only, the aggregated JSON figures). Translation only.
+ * {@code GET /metrics} (Prometheus text format, no token, this node's meters) and {@code GET
+ * /api/v1/metrics} (admin only, the aggregated JSON figures). Translation only.
  */
 public final class MetricsRoutes {
 
   /** The Prometheus text exposition format, version 0.0.4. */
-  static final ContentType.WithCharset PROMETHEUS_TEXT = MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8);
+  static final ContentType.WithCharset PROMETHEUS_TEXT =
+      MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8);
 
   private final HttpApi api;
   private final Supplier<String> scrape;
@@ -30,13 +31,22 @@ public final class MetricsRoutes {
 
   /** {@code /metrics}, outside {@code /api/v1}. */
   public Route prometheus() {
-    return api.path("metrics", () -> api.get(() -> api.complete(HttpResponse.create()
-        .withEntity(HttpEntities.create(PROMETHEUS_TEXT, scrape.get()))
-        .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Cache-Control", "no-store")))));
+    return api.path(
+        "metrics",
+        () ->
+            api.get(
+                () ->
+                    api.complete(
+                        HttpResponse.create()
+                            .withEntity(HttpEntities.create(PROMETHEUS_TEXT, scrape.get()))
+                            .addHeader(
+                                org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                                    "Cache-Control", "no-store")))));
   }
 
   /** {@code /api/v1/metrics}. */
   public Route figures(Caller caller) {
-    return api.path("metrics", () -> api.get(() -> api.adminOnly(caller, () -> api.answerOk(figures.get()))));
+    return api.path(
+        "metrics", () -> api.get(() -> api.adminOnly(caller, () -> api.answerOk(figures.get()))));
   }
 }

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keel.persistence.Rejection;
 import dev.keel.tenant.quota.QuotaExceededException;
+import dev.keel.workflow.execution.InvalidInputException;
+import dev.keel.workflow.execution.UnknownWorkflowException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import dev.keel.workflow.execution.InvalidInputException;
-import dev.keel.workflow.execution.UnknownWorkflowException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -46,8 +46,11 @@ public final class Problems {
     if (t instanceof QuotaExceededException q) return quotaExceeded(q);
     if (t instanceof UnknownWorkflowException) return ApiProblem.notFound(t.getMessage());
     if (t instanceof InvalidInputException e) {
-      return ApiProblem.badRequest("the input does not fit the workflow",
-          e.problems().stream().map(p -> new ApiProblem.FieldError(p.field(), p.message())).toList());
+      return ApiProblem.badRequest(
+          "the input does not fit the workflow",
+          e.problems().stream()
+              .map(p -> new ApiProblem.FieldError(p.field(), p.message()))
+              .toList());
     }
     var rejection = Rejection.of(t);
     if (rejection.isPresent()) {
@@ -67,10 +70,18 @@ public final class Problems {
       return ApiProblem.unavailable("the database does not answer; retry later", 5);
     }
     log.error("unexpected failure while handling a request", t);
-    return new ApiProblem(500, "Internal Server Error", "an unexpected error occurred; it has been logged", java.util.List.of(), null);
+    return new ApiProblem(
+        500,
+        "Internal Server Error",
+        "an unexpected error occurred; it has been logged",
+        java.util.List.of(),
+        null);
   }
 
-  /** 429 naming the quota, its plan, limit and use; {@code Retry-After} when time lifts it (API.md, Conventions). */
+  /**
+   * 429 naming the quota, its plan, limit and use; {@code Retry-After} when time lifts it (API.md,
+   * Conventions).
+   */
   static ApiProblem quotaExceeded(QuotaExceededException q) {
     Map<String, Object> members = new LinkedHashMap<>();
     members.put("quota", q.quota().key());
@@ -78,8 +89,14 @@ public final class Problems {
     members.put("limit", q.limit());
     members.put("used", q.used());
     Long retry = q.retryAfterSeconds();
-    return new ApiProblem(429, "Too Many Requests", "quota-exceeded", q.getMessage(), java.util.List.of(),
-        retry == null ? null : (int) Math.min(Integer.MAX_VALUE, retry), members);
+    return new ApiProblem(
+        429,
+        "Too Many Requests",
+        "quota-exceeded",
+        q.getMessage(),
+        java.util.List.of(),
+        retry == null ? null : (int) Math.min(Integer.MAX_VALUE, retry),
+        members);
   }
 
   public HttpResponse response(ApiProblem p) {
@@ -90,17 +107,21 @@ public final class Problems {
     body.put("detail", p.detail());
     if (!p.errors().isEmpty()) {
       ArrayNode errors = body.putArray("errors");
-      for (ApiProblem.FieldError e : p.errors()) errors.addObject().put("field", e.field()).put("message", e.message());
+      for (ApiProblem.FieldError e : p.errors())
+        errors.addObject().put("field", e.field()).put("message", e.message());
     }
     p.extensions().forEach((name, value) -> body.set(name, mapper.valueToTree(value)));
     HttpResponse response;
     try {
-      response = HttpResponse.create().withStatus(StatusCodes.get(p.status()))
-          .withEntity(PROBLEM_JSON, mapper.writeValueAsBytes(body));
+      response =
+          HttpResponse.create()
+              .withStatus(StatusCodes.get(p.status()))
+              .withEntity(PROBLEM_JSON, mapper.writeValueAsBytes(body));
     } catch (Exception e) {
       response = HttpResponse.create().withStatus(p.status());
     }
-    if (p.retryAfterSeconds() != null) response = response.addHeader(RetryAfter.create(p.retryAfterSeconds().longValue()));
+    if (p.retryAfterSeconds() != null)
+      response = response.addHeader(RetryAfter.create(p.retryAfterSeconds().longValue()));
     return response;
   }
 
@@ -120,7 +141,8 @@ public final class Problems {
   }
 
   private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;

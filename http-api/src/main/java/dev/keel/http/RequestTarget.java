@@ -51,12 +51,17 @@ public final class RequestTarget {
         String rawName = eq < 0 ? pair : pair.substring(0, eq);
         String name = decode(rawName);
         String field = name == null || hasControl(name) || name.isEmpty() ? "query" : name;
-        if (name == null) return Optional.of(ApiProblem.badRequest(field, "is not valid percent-encoded UTF-8"));
-        if (hasControl(name)) return Optional.of(ApiProblem.badRequest(field, "a parameter name must not contain control characters"));
+        if (name == null)
+          return Optional.of(ApiProblem.badRequest(field, "is not valid percent-encoded UTF-8"));
+        if (hasControl(name))
+          return Optional.of(
+              ApiProblem.badRequest(field, "a parameter name must not contain control characters"));
         if (eq < 0) continue;
         String value = decode(pair.substring(eq + 1));
-        if (value == null) return Optional.of(ApiProblem.badRequest(field, "is not valid percent-encoded UTF-8"));
-        if (hasControl(value)) return Optional.of(ApiProblem.badRequest(field, "must not contain control characters"));
+        if (value == null)
+          return Optional.of(ApiProblem.badRequest(field, "is not valid percent-encoded UTF-8"));
+        if (hasControl(value))
+          return Optional.of(ApiProblem.badRequest(field, "must not contain control characters"));
       }
     }
     return Optional.empty();
@@ -69,23 +74,30 @@ public final class RequestTarget {
     }
     String decoded = decode(raw);
     if (decoded == null) return "is not valid percent-encoded UTF-8";
-    if (decoded.equals(".") || decoded.equals("..")) return "dot segments (. and ..) are not allowed";
+    if (decoded.equals(".") || decoded.equals(".."))
+      return "dot segments (. and ..) are not allowed";
     if (hasControl(decoded)) return "must not contain control characters";
     return null;
   }
 
-  /** Strips {@code http://host:port} from an absolute-form target; {@code *} and origin form stay. */
+  /**
+   * Strips {@code http://host:port} from an absolute-form target; {@code *} and origin form stay.
+   */
   private static String withoutSchemeAndAuthority(String target) {
     int scheme = target.indexOf("://");
     if (scheme <= 0 || target.startsWith("/")) return target;
     int pathStart = target.indexOf('/', scheme + 3);
     int queryStart = target.indexOf('?', scheme + 3);
     if (pathStart < 0 && queryStart < 0) return "/";
-    if (pathStart < 0 || (queryStart >= 0 && queryStart < pathStart)) return "/" + target.substring(queryStart);
+    if (pathStart < 0 || (queryStart >= 0 && queryStart < pathStart))
+      return "/" + target.substring(queryStart);
     return target.substring(pathStart);
   }
 
-  /** Percent-decodes {@code raw} as strict UTF-8 (overlong forms and lone surrogates refused); null when it is not. */
+  /**
+   * Percent-decodes {@code raw} as strict UTF-8 (overlong forms and lone surrogates refused); null
+   * when it is not.
+   */
   static String decode(String raw) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
     for (int i = 0; i < raw.length(); i++) {
@@ -98,7 +110,8 @@ public final class RequestTarget {
         bytes.write(high * 16 + low);
         i += 2;
       } else if (c > 0x7f) {
-        // Pekko's strict URI parsing lets no raw non-ASCII through; refuse it here too, whatever the mode.
+        // Pekko's strict URI parsing lets no raw non-ASCII through; refuse it here too, whatever
+        // the mode.
         return null;
       } else {
         bytes.write(c);
@@ -110,10 +123,12 @@ public final class RequestTarget {
   /** {@code bytes} as UTF-8, or null when they are not valid UTF-8. */
   public static String strictUtf8(byte[] bytes) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
     } catch (CharacterCodingException e) {
       return null;
     }

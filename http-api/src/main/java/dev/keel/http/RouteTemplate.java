@@ -3,25 +3,63 @@ package dev.keel.http;
 import java.util.Set;
 
 /**
- * A request path as the route it matched, with ids replaced ({@code /api/v1/workflows/{id}/signals/{id}}),
- * so that metrics get one series per route, not one per workflow. Bounded: a segment stays literal
- * only when it is one of the API's own words and not in an id's position; anything else is
- * {@code {id}}, and paths deeper than {@link #MAX_SEGMENTS} are cut.
+ * A request path as the route it matched, with ids replaced ({@code
+ * /api/v1/workflows/{id}/signals/{id}}), so that metrics get one series per route, not one per
+ * workflow. Bounded: a segment stays literal only when it is one of the API's own words and not in
+ * an id's position; anything else is {@code {id}}, and paths deeper than {@link #MAX_SEGMENTS} are
+ * cut.
  */
 public final class RouteTemplate {
 
   static final int MAX_SEGMENTS = 8;
 
   /** Segments after which the next one is an id, whatever it is. */
-  private static final Set<String> COLLECTIONS = Set.of(
-      "workflows", "schedules", "services", "alerts", "tenants", "domains", "signals", "ui");
+  private static final Set<String> COLLECTIONS =
+      Set.of("workflows", "schedules", "services", "alerts", "tenants", "domains", "signals", "ui");
 
   /** Every literal word of the API's paths (API.md), and audit's entity types. */
-  private static final Set<String> WORDS = Set.of(
-      "api", "v1", "health", "ready", "metrics", "cluster", "admin", "snapshots", "audit", "events", "state",
-      "workflows", "workflow-definitions", "workflow-counts", "service-counts", "caller", "ui", "schedules", "services", "alerts", "tenants", "domains", "signals",
-      "cancel", "pause", "resume", "history", "heartbeat", "suspend", "reactivate", "api-keys", "verify",
-      "certificate", "workflow", "schedule", "service", "alert", "tenant", "openapi.json", "docs");
+  private static final Set<String> WORDS =
+      Set.of(
+          "api",
+          "v1",
+          "health",
+          "ready",
+          "metrics",
+          "cluster",
+          "admin",
+          "snapshots",
+          "audit",
+          "events",
+          "state",
+          "workflows",
+          "workflow-definitions",
+          "workflow-counts",
+          "service-counts",
+          "caller",
+          "ui",
+          "schedules",
+          "services",
+          "alerts",
+          "tenants",
+          "domains",
+          "signals",
+          "cancel",
+          "pause",
+          "resume",
+          "history",
+          "heartbeat",
+          "suspend",
+          "reactivate",
+          "api-keys",
+          "verify",
+          "certificate",
+          "workflow",
+          "schedule",
+          "service",
+          "alert",
+          "tenant",
+          "openapi.json",
+          "docs");
 
   private RouteTemplate() {}
 

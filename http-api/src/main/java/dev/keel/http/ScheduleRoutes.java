@@ -27,15 +27,21 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /api/v1/schedules} and {@code /api/v1/schedules/{id}}: translation only. */
 public final class ScheduleRoutes {
 
-  private static final Set<String> FIELDS = Set.of("workflow", "cron", "timezone", "input", "paused", "tenantId");
-  private static final Set<String> LIST_PARAMS = Set.of("workflow", "paused", "tenantId", "limit", "cursor");
+  private static final Set<String> FIELDS =
+      Set.of("workflow", "cron", "timezone", "input", "paused", "tenantId");
+  private static final Set<String> LIST_PARAMS =
+      Set.of("workflow", "paused", "tenantId", "limit", "cursor");
 
   private final HttpApi api;
   private final ScheduleService schedules;
   private final ScheduleReadModel readModel;
   private final WorkflowService workflows;
 
-  public ScheduleRoutes(HttpApi api, ScheduleService schedules, WorkflowService workflows, ScheduleReadModel readModel) {
+  public ScheduleRoutes(
+      HttpApi api,
+      ScheduleService schedules,
+      WorkflowService workflows,
+      ScheduleReadModel readModel) {
     this.api = api;
     this.schedules = schedules;
     this.workflows = workflows;
@@ -43,20 +49,36 @@ public final class ScheduleRoutes {
   }
 
   public Route routes(Caller caller) {
-    return api.pathPrefix("schedules", () -> api.concat(
-        api.pathEndOrSingleSlash(() -> api.get(() -> api.parameterMap(params -> list(caller, params)))),
-        api.path(PathMatchers.segment(), rawId -> {
-          String id = HttpApi.requireId("id", rawId);
-          return api.concat(
-              api.put(() -> api.jsonBody(false, body -> put(caller, id, body))),
-              api.get(() -> api.answerOk(visible(caller, id, () -> schedules.get(id)))),
-              api.delete(() -> api.answer(visible(caller, id, () -> schedules.delete(id)),
-                  done -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
-        })));
+    return api.pathPrefix(
+        "schedules",
+        () ->
+            api.concat(
+                api.pathEndOrSingleSlash(
+                    () -> api.get(() -> api.parameterMap(params -> list(caller, params)))),
+                api.path(
+                    PathMatchers.segment(),
+                    rawId -> {
+                      String id = HttpApi.requireId("id", rawId);
+                      return api.concat(
+                          api.put(() -> api.jsonBody(false, body -> put(caller, id, body))),
+                          api.get(() -> api.answerOk(visible(caller, id, () -> schedules.get(id)))),
+                          api.delete(
+                              () ->
+                                  api.answer(
+                                      visible(caller, id, () -> schedules.delete(id)),
+                                      done ->
+                                          HttpResponse.create()
+                                              .withStatus(StatusCodes.NO_CONTENT))));
+                    })));
   }
 
-  private <T> CompletionStage<T> visible(Caller caller, String id, Supplier<CompletionStage<T>> action) {
-    return HttpApi.visible(caller, () -> schedules.get(id), Schedule.ScheduleView::tenantId, action,
+  private <T> CompletionStage<T> visible(
+      Caller caller, String id, Supplier<CompletionStage<T>> action) {
+    return HttpApi.visible(
+        caller,
+        () -> schedules.get(id),
+        Schedule.ScheduleView::tenantId,
+        action,
         () -> ApiProblem.notFound("schedule '" + id + "' does not exist"));
   }
 
@@ -67,7 +89,8 @@ public final class ScheduleRoutes {
     Boolean paused = null;
     String pausedParam = blankToNull(params.get("paused"));
     if (pausedParam != null) {
-      if (pausedParam.equals("true") || pausedParam.equals("false")) paused = Boolean.valueOf(pausedParam);
+      if (pausedParam.equals("true") || pausedParam.equals("false"))
+        paused = Boolean.valueOf(pausedParam);
       else errors.add(new ApiProblem.FieldError("paused", "must be true or false"));
     }
     String cursor = blankToNull(params.get("cursor"));
@@ -78,7 +101,8 @@ public final class ScheduleRoutes {
         errors.add(new ApiProblem.FieldError("cursor", e.getMessage()));
       }
     }
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     return api.answerOk(readModel.list(workflow, paused, tenantId, limit, cursor));
   }
@@ -92,11 +116,20 @@ public final class ScheduleRoutes {
     String cron = fields.text("cron", true);
     String timezone = fields.text("timezone", false);
     boolean paused = fields.bool("paused", false);
-    if (workflow != null && workflows.definitions().stream().noneMatch(d -> d.name().equals(workflow))) {
-      errors.add(new ApiProblem.FieldError("workflow", "no workflow named '" + workflow + "' is registered"));
+    if (workflow != null
+        && workflows.definitions().stream().noneMatch(d -> d.name().equals(workflow))) {
+      errors.add(
+          new ApiProblem.FieldError(
+              "workflow", "no workflow named '" + workflow + "' is registered"));
     }
-    Schedule.ScheduleDefinition definition = new Schedule.ScheduleDefinition(workflow, cron, timezone == null ? "UTC" : timezone,
-        body.has("input") ? body.get("input") : NullNode.getInstance(), paused, tenantId);
+    Schedule.ScheduleDefinition definition =
+        new Schedule.ScheduleDefinition(
+            workflow,
+            cron,
+            timezone == null ? "UTC" : timezone,
+            body.has("input") ? body.get("input") : NullNode.getInstance(),
+            paused,
+            tenantId);
     if (cron != null && errors.stream().noneMatch(e -> e.field().equals("timezone"))) {
       try {
         schedules.validate(definition);
@@ -105,7 +138,8 @@ public final class ScheduleRoutes {
       }
     }
     // A workflow the caller may not start is a 403 below, whatever its input.
-    if (workflow != null && errors.stream().noneMatch(e -> e.field().equals("workflow"))
+    if (workflow != null
+        && errors.stream().noneMatch(e -> e.field().equals("workflow"))
         && (caller.admin() || !workflows.adminOnly(workflow))) {
       try {
         schedules.checkInput(definition);
@@ -115,7 +149,8 @@ public final class ScheduleRoutes {
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the schedule has invalid fields", errors);
     HttpApi.requireMayStart(caller, workflows, workflow);
-    return api.answer(putAs(caller, id, definition, namedTenant),
+    return api.answer(
+        putAs(caller, id, definition, namedTenant),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
   }
 
@@ -123,20 +158,33 @@ public final class ScheduleRoutes {
    * Puts the schedule unless it is another tenant's (409: the id is in use). The admin redefining a
    * tenant's schedule without naming a tenant keeps its owner.
    */
-  private CompletionStage<Schedule.PutResult> putAs(Caller caller, String id, Schedule.ScheduleDefinition definition,
-                                                    String namedTenant) {
-    return schedules.get(id).handle((existing, failure) -> java.util.Optional.ofNullable(failure == null ? existing : null))
-        .thenCompose(RequestScope.bound(existing -> {
-          if (existing.isPresent() && !caller.sees(existing.get().tenantId())) {
-            return CompletableFuture.<Schedule.PutResult>failedFuture(
-                ApiProblem.conflict("schedule id '" + id + "' is in use; choose another id"));
-          }
-          Schedule.ScheduleDefinition owned = definition;
-          if (caller.admin() && namedTenant == null && existing.isPresent()) {
-            Schedule.ScheduleDefinition d = definition;
-            owned = new Schedule.ScheduleDefinition(d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), existing.get().tenantId());
-          }
-          return schedules.put(id, owned);
-        }));
+  private CompletionStage<Schedule.PutResult> putAs(
+      Caller caller, String id, Schedule.ScheduleDefinition definition, String namedTenant) {
+    return schedules
+        .get(id)
+        .handle(
+            (existing, failure) -> java.util.Optional.ofNullable(failure == null ? existing : null))
+        .thenCompose(
+            RequestScope.bound(
+                existing -> {
+                  if (existing.isPresent() && !caller.sees(existing.get().tenantId())) {
+                    return CompletableFuture.<Schedule.PutResult>failedFuture(
+                        ApiProblem.conflict(
+                            "schedule id '" + id + "' is in use; choose another id"));
+                  }
+                  Schedule.ScheduleDefinition owned = definition;
+                  if (caller.admin() && namedTenant == null && existing.isPresent()) {
+                    Schedule.ScheduleDefinition d = definition;
+                    owned =
+                        new Schedule.ScheduleDefinition(
+                            d.workflow(),
+                            d.cron(),
+                            d.timezone(),
+                            d.input(),
+                            d.paused(),
+                            existing.get().tenantId());
+                  }
+                  return schedules.put(id, owned);
+                }));
   }
 }

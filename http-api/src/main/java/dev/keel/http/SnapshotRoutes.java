@@ -1,8 +1,8 @@
 package dev.keel.http;
 
-import dev.keel.persistence.grammar.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.OnDemandSnapshots;
+import dev.keel.persistence.grammar.Ids;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -30,8 +30,14 @@ public final class SnapshotRoutes {
   }
 
   public Route routes(Caller caller) {
-    return api.pathPrefix("admin", () -> api.path("snapshots", () -> api.adminOnly(caller, () ->
-        api.post(() -> api.jsonBody(false, this::snapshot)))));
+    return api.pathPrefix(
+        "admin",
+        () ->
+            api.path(
+                "snapshots",
+                () ->
+                    api.adminOnly(
+                        caller, () -> api.post(() -> api.jsonBody(false, this::snapshot)))));
   }
 
   private Route snapshot(JsonNode body) {
@@ -40,10 +46,17 @@ public final class SnapshotRoutes {
     String type = fields.text("entityType", true);
     String id = fields.text("id", true);
     if (type != null && !snapshots.entityTypes().contains(type)) {
-      errors.add(new ApiProblem.FieldError("entityType", "must be one of " + String.join(", ", new TreeSet<>(snapshots.entityTypes()))));
+      errors.add(
+          new ApiProblem.FieldError(
+              "entityType",
+              "must be one of " + String.join(", ", new TreeSet<>(snapshots.entityTypes()))));
     }
-    if (id != null && !Ids.ANY_PATTERN.matcher(id).matches()) errors.add(new ApiProblem.FieldError("id", "is not a valid id"));
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the snapshot request has invalid fields", errors);
-    return api.answer(snapshots.snapshot(type, id), done -> api.json(StatusCodes.ACCEPTED, new SnapshotSaved(type, id)));
+    if (id != null && !Ids.ANY_PATTERN.matcher(id).matches())
+      errors.add(new ApiProblem.FieldError("id", "is not a valid id"));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the snapshot request has invalid fields", errors);
+    return api.answer(
+        snapshots.snapshot(type, id),
+        done -> api.json(StatusCodes.ACCEPTED, new SnapshotSaved(type, id)));
   }
 }

@@ -1,6 +1,5 @@
 package dev.keel.http;
 
-import dev.keel.persistence.grammar.Ids;
 import static dev.keel.http.HttpApi.blankToNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,8 +35,10 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
-  private static final Set<String> LIST_PARAMS = Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
-  private static final Set<String> COUNT_PARAMS = Set.of("workflow", "tenantId", "from", "to", "idPrefix");
+  private static final Set<String> LIST_PARAMS =
+      Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
+  private static final Set<String> COUNT_PARAMS =
+      Set.of("workflow", "tenantId", "from", "to", "idPrefix");
 
   private final HttpApi api;
   private final WorkflowService workflows;
@@ -45,8 +46,12 @@ public final class WorkflowRoutes {
   private final Duration longPollMax;
   private final QuotaAdmission quotas;
 
-  public WorkflowRoutes(HttpApi api, WorkflowService workflows, WorkflowReadModel readModel, Duration longPollMax,
-                        QuotaAdmission quotas) {
+  public WorkflowRoutes(
+      HttpApi api,
+      WorkflowService workflows,
+      WorkflowReadModel readModel,
+      Duration longPollMax,
+      QuotaAdmission quotas) {
     this.api = api;
     this.workflows = workflows;
     this.readModel = readModel;
@@ -56,37 +61,87 @@ public final class WorkflowRoutes {
 
   public Route routes(Caller caller) {
     return api.concat(
-        api.path("workflow-definitions", () -> api.get(() ->
-            api.complete(api.json(StatusCodes.OK, Map.of("items", workflows.definitions()))))),
-        api.path("workflow-counts", () -> api.get(() -> api.parameterMap(params -> counts(caller, params)))),
-        api.pathPrefix("workflows", () -> api.concat(
-            api.pathEndOrSingleSlash(() -> api.concat(
-                api.post(() -> api.parameterOptional("wait", wait -> {
-                  Optional<Duration> bounded = wait.map(this::waitParameter);
-                  return api.jsonBody(false, body -> start(caller, body, bounded));
-                })),
-                api.get(() -> api.parameterMap(params -> list(caller, params))))),
-            api.pathPrefix(PathMatchers.segment(), rawId -> {
-              String id = HttpApi.requirePathId(rawId);
-              return api.concat(
-                  api.pathEnd(() -> api.get(() -> api.parameterOptional("wait", wait -> get(caller, id, wait)))),
-                  api.path("cancel", () -> api.post(() -> api.jsonBody(true, body -> cancel(caller, id, body)))),
-                  api.path("pause", () -> api.post(() -> api.answer(visible(caller, id, () -> workflows.pause(id)),
-                      v -> api.json(StatusCodes.ACCEPTED, v)))),
-                  api.path("resume", () -> api.post(() -> api.answer(visible(caller, id, () -> workflows.resume(id)),
-                      v -> api.json(StatusCodes.ACCEPTED, v)))),
-                  api.path(PathMatchers.segment("signals").slash(PathMatchers.segment()), name ->
-                      api.post(() -> api.jsonBody(true, body -> signal(caller, id, name, body)))),
-                  api.path("history", () -> api.get(() -> history(caller, id))));
-            }))));
+        api.path(
+            "workflow-definitions",
+            () ->
+                api.get(
+                    () ->
+                        api.complete(
+                            api.json(StatusCodes.OK, Map.of("items", workflows.definitions()))))),
+        api.path(
+            "workflow-counts",
+            () -> api.get(() -> api.parameterMap(params -> counts(caller, params)))),
+        api.pathPrefix(
+            "workflows",
+            () ->
+                api.concat(
+                    api.pathEndOrSingleSlash(
+                        () ->
+                            api.concat(
+                                api.post(
+                                    () ->
+                                        api.parameterOptional(
+                                            "wait",
+                                            wait -> {
+                                              Optional<Duration> bounded =
+                                                  wait.map(this::waitParameter);
+                                              return api.jsonBody(
+                                                  false, body -> start(caller, body, bounded));
+                                            })),
+                                api.get(() -> api.parameterMap(params -> list(caller, params))))),
+                    api.pathPrefix(
+                        PathMatchers.segment(),
+                        rawId -> {
+                          String id = HttpApi.requirePathId(rawId);
+                          return api.concat(
+                              api.pathEnd(
+                                  () ->
+                                      api.get(
+                                          () ->
+                                              api.parameterOptional(
+                                                  "wait", wait -> get(caller, id, wait)))),
+                              api.path(
+                                  "cancel",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(
+                                                  true, body -> cancel(caller, id, body)))),
+                              api.path(
+                                  "pause",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.answer(
+                                                  visible(caller, id, () -> workflows.pause(id)),
+                                                  v -> api.json(StatusCodes.ACCEPTED, v)))),
+                              api.path(
+                                  "resume",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.answer(
+                                                  visible(caller, id, () -> workflows.resume(id)),
+                                                  v -> api.json(StatusCodes.ACCEPTED, v)))),
+                              api.path(
+                                  PathMatchers.segment("signals").slash(PathMatchers.segment()),
+                                  name ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(
+                                                  true, body -> signal(caller, id, name, body)))),
+                              api.path("history", () -> api.get(() -> history(caller, id))));
+                        }))));
   }
 
   /**
-   * Runs {@code action} when {@code caller} may see execution {@code id}; another tenant's execution
-   * is a 404 exactly like one that does not exist, so that ids don't leak.
+   * Runs {@code action} when {@code caller} may see execution {@code id}; another tenant's
+   * execution is a 404 exactly like one that does not exist, so that ids don't leak.
    */
-  private <T> CompletionStage<T> visible(Caller caller, String id, Supplier<CompletionStage<T>> action) {
-    return HttpApi.visible(caller, () -> workflows.get(id), ExecutionView::tenantId, action, () -> notFound(id));
+  private <T> CompletionStage<T> visible(
+      Caller caller, String id, Supplier<CompletionStage<T>> action) {
+    return HttpApi.visible(
+        caller, () -> workflows.get(id), ExecutionView::tenantId, action, () -> notFound(id));
   }
 
   private static ApiProblem notFound(String id) {
@@ -102,43 +157,63 @@ public final class WorkflowRoutes {
     BodyFields fields = new BodyFields(body, START_FIELDS, errors);
     String tenantId = HttpApi.owner(caller, fields.text("tenantId", false), errors);
     JsonNode workflow = body.get("workflow");
-    if (workflow == null || workflow.isNull()) errors.add(new ApiProblem.FieldError("workflow", "is required"));
-    else if (!workflow.isTextual()) errors.add(new ApiProblem.FieldError("workflow", "must be a string"));
-    else if (!Ids.PATTERN.matcher(workflow.asText()).matches()) errors.add(new ApiProblem.FieldError("workflow", "is not a workflow name"));
+    if (workflow == null || workflow.isNull())
+      errors.add(new ApiProblem.FieldError("workflow", "is required"));
+    else if (!workflow.isTextual())
+      errors.add(new ApiProblem.FieldError("workflow", "must be a string"));
+    else if (!Ids.PATTERN.matcher(workflow.asText()).matches())
+      errors.add(new ApiProblem.FieldError("workflow", "is not a workflow name"));
     JsonNode id = body.get("id");
     String executionId = null;
     if (id != null && !id.isNull()) {
       if (!id.isTextual()) errors.add(new ApiProblem.FieldError("id", "must be a string"));
-      else if (!Ids.PATTERN.matcher(id.asText()).matches()) errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
+      else if (!Ids.PATTERN.matcher(id.asText()).matches())
+        errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
       else executionId = id.asText();
     }
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the start request has invalid fields", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the start request has invalid fields", errors);
     HttpApi.requireMayStart(caller, workflows, workflow.asText());
     // Keel-chosen ids are opaque; a client that wants safe retries chooses its own.
     String chosenId = executionId != null ? executionId : "wf-" + UUID.randomUUID();
     JsonNode input = body.has("input") ? body.get("input") : NullNode.getInstance();
     // A new start counts against the owning tenant's plan (429 over it); an existing id is a retry.
-    CompletionStage<WorkflowExecution.StartAccepted> journaled = quotas.admit(tenantId, Quota.WORKFLOW_STARTS, chosenId,
-        RequestScope.bound(() -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)),
-        WorkflowExecution.StartAccepted::created);
-    CompletionStage<WorkflowExecution.StartAccepted> started = wait.filter(d -> !d.isZero())
-        .map(d -> journaled.thenCompose(RequestScope.bound(a -> awaitFinal(caller, a, d))))
-        .orElse(journaled);
-    return api.answer(started, accepted -> {
-      // The same id already started by someone else: its content is not this caller's to see.
-      if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {
-        throw ApiProblem.conflict("workflow id '" + chosenId + "' is in use; choose another id");
-      }
-      return api.json(accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution());
-    });
+    CompletionStage<WorkflowExecution.StartAccepted> journaled =
+        quotas.admit(
+            tenantId,
+            Quota.WORKFLOW_STARTS,
+            chosenId,
+            RequestScope.bound(
+                () -> workflows.startExecution(chosenId, workflow.asText(), input, tenantId)),
+            WorkflowExecution.StartAccepted::created);
+    CompletionStage<WorkflowExecution.StartAccepted> started =
+        wait.filter(d -> !d.isZero())
+            .map(d -> journaled.thenCompose(RequestScope.bound(a -> awaitFinal(caller, a, d))))
+            .orElse(journaled);
+    return api.answer(
+        started,
+        accepted -> {
+          // The same id already started by someone else: its content is not this caller's to see.
+          if (!accepted.created() && !caller.sees(accepted.execution().tenantId())) {
+            throw ApiProblem.conflict(
+                "workflow id '" + chosenId + "' is in use; choose another id");
+          }
+          return api.json(
+              accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution());
+        });
   }
 
-  /** A started execution, once final or when {@code wait} runs out; not waited for when not the caller's to see. */
-  private CompletionStage<WorkflowExecution.StartAccepted> awaitFinal(Caller caller, WorkflowExecution.StartAccepted accepted,
-                                                                      Duration wait) {
+  /**
+   * A started execution, once final or when {@code wait} runs out; not waited for when not the
+   * caller's to see.
+   */
+  private CompletionStage<WorkflowExecution.StartAccepted> awaitFinal(
+      Caller caller, WorkflowExecution.StartAccepted accepted, Duration wait) {
     ExecutionView execution = accepted.execution();
-    if (execution.isFinal() || !caller.sees(execution.tenantId())) return CompletableFuture.completedFuture(accepted);
-    return workflows.awaitFinal(execution.id(), wait)
+    if (execution.isFinal() || !caller.sees(execution.tenantId()))
+      return CompletableFuture.completedFuture(accepted);
+    return workflows
+        .awaitFinal(execution.id(), wait)
         .thenApply(finalView -> new WorkflowExecution.StartAccepted(accepted.created(), finalView));
   }
 
@@ -149,15 +224,19 @@ public final class WorkflowRoutes {
   }
 
   /**
-   * {@code ?wait=}: an ISO-8601 duration (or whole seconds), at most the long-poll maximum; a longer
-   * one waits the maximum. A value no duration can hold is a 400, as any other bad value.
+   * {@code ?wait=}: an ISO-8601 duration (or whole seconds), at most the long-poll maximum; a
+   * longer one waits the maximum. A value no duration can hold is a 400, as any other bad value.
    */
   private Duration waitParameter(String wait) {
     Duration duration;
     try {
-      duration = wait.matches("\\d{1,18}") ? Duration.ofSeconds(Long.parseLong(wait)) : Duration.parse(wait);
+      duration =
+          wait.matches("\\d{1,18}")
+              ? Duration.ofSeconds(Long.parseLong(wait))
+              : Duration.parse(wait);
     } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-      throw ApiProblem.badRequest("wait", "must be an ISO-8601 duration such as PT30S, or whole seconds");
+      throw ApiProblem.badRequest(
+          "wait", "must be an ISO-8601 duration such as PT30S, or whole seconds");
     }
     if (duration.isNegative()) throw ApiProblem.badRequest("wait", "must not be negative");
     return duration.compareTo(longPollMax) > 0 ? longPollMax : duration;
@@ -168,10 +247,15 @@ public final class WorkflowRoutes {
     int limit = HttpApi.pageLimit(params, LIST_PARAMS, errors);
     String status = blankToNull(params.get("status"));
     if (status != null && !WorkflowReadModel.STATUSES.contains(status)) {
-      errors.add(new ApiProblem.FieldError("status", "must be one of " + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
+      errors.add(
+          new ApiProblem.FieldError(
+              "status",
+              "must be one of "
+                  + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
     }
     WorkflowReadModel.Filter filter = filter(caller, status, params, errors);
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the list request has invalid parameters", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the list request has invalid parameters", errors);
     try {
       return api.answerOk(readModel.list(filter, limit, blankToNull(params.get("cursor"))));
     } catch (BadCursorException e) {
@@ -179,33 +263,50 @@ public final class WorkflowRoutes {
     }
   }
 
-  /** Counts by status under the list's filters (all but {@code status}), so a console can show them beside the list. */
+  /**
+   * Counts by status under the list's filters (all but {@code status}), so a console can show them
+   * beside the list.
+   */
   private Route counts(Caller caller, Map<String, String> params) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     for (String p : params.keySet()) {
-      if (!COUNT_PARAMS.contains(p)) errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
+      if (!COUNT_PARAMS.contains(p))
+        errors.add(new ApiProblem.FieldError(p, "is not a known parameter"));
     }
     WorkflowReadModel.Filter filter = filter(caller, null, params, errors);
-    if (!errors.isEmpty()) throw ApiProblem.badRequest("the count request has invalid parameters", errors);
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the count request has invalid parameters", errors);
     return api.answerOk(readModel.countByStatus(filter));
   }
 
-  /** The list's filters; a tenant's key always filters by its own tenant (the admin's by the one it names, if any). */
-  private static WorkflowReadModel.Filter filter(Caller caller, String status, Map<String, String> params,
-                                                 List<ApiProblem.FieldError> errors) {
+  /**
+   * The list's filters; a tenant's key always filters by its own tenant (the admin's by the one it
+   * names, if any).
+   */
+  private static WorkflowReadModel.Filter filter(
+      Caller caller,
+      String status,
+      Map<String, String> params,
+      List<ApiProblem.FieldError> errors) {
     String workflow = blankToNull(params.get("workflow"));
     String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     java.time.Instant from = instant(params, "from", errors);
     java.time.Instant to = instant(params, "to", errors);
     String idPrefix = blankToNull(params.get("idPrefix"));
     if (idPrefix != null && Ids.workflowIdProblem(idPrefix).isPresent()) {
-      errors.add(new ApiProblem.FieldError("idPrefix", "must be the start of a workflow id: letters, digits and . _ : - @ +, "
-          + "starting with a letter or digit, at most " + Ids.MAX_WORKFLOW_ID_LENGTH + " characters"));
+      errors.add(
+          new ApiProblem.FieldError(
+              "idPrefix",
+              "must be the start of a workflow id: letters, digits and . _ : - @ +, "
+                  + "starting with a letter or digit, at most "
+                  + Ids.MAX_WORKFLOW_ID_LENGTH
+                  + " characters"));
     }
     return new WorkflowReadModel.Filter(status, workflow, tenantId, from, to, idPrefix);
   }
 
-  private static java.time.Instant instant(Map<String, String> params, String name, List<ApiProblem.FieldError> errors) {
+  private static java.time.Instant instant(
+      Map<String, String> params, String name, List<ApiProblem.FieldError> errors) {
     String value = blankToNull(params.get(name));
     if (value == null) return null;
     try {
@@ -221,29 +322,44 @@ public final class WorkflowRoutes {
     if (!body.isNull()) {
       if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
       JsonNode r = body.get("reason");
-      if (r != null && !r.isNull() && !r.isTextual()) throw ApiProblem.badRequest("reason", "must be a string");
+      if (r != null && !r.isNull() && !r.isTextual())
+        throw ApiProblem.badRequest("reason", "must be a string");
       if (r != null && r.isTextual()) {
-        Texts.freeTextProblem(r.asText(), Texts.MAX_REASON_LENGTH).ifPresent(p -> {
-          throw ApiProblem.badRequest("reason", p);
-        });
+        Texts.freeTextProblem(r.asText(), Texts.MAX_REASON_LENGTH)
+            .ifPresent(
+                p -> {
+                  throw ApiProblem.badRequest("reason", p);
+                });
         reason = r.asText();
       }
     }
     String why = reason;
-    return api.answer(visible(caller, id, () -> workflows.cancel(id, why)), v -> api.json(StatusCodes.ACCEPTED, v));
+    return api.answer(
+        visible(caller, id, () -> workflows.cancel(id, why)),
+        v -> api.json(StatusCodes.ACCEPTED, v));
   }
 
   private Route signal(Caller caller, String id, String name, JsonNode body) {
     HttpApi.requireId("name", name);
-    return api.answer(visible(caller, id, () -> workflows.signal(id, name, body)), done -> api.json(StatusCodes.ACCEPTED, Map.of("workflowId", id, "signal", name)));
+    return api.answer(
+        visible(caller, id, () -> workflows.signal(id, name, body)),
+        done -> api.json(StatusCodes.ACCEPTED, Map.of("workflowId", id, "signal", name)));
   }
 
   private Route history(Caller caller, String id) {
-    return api.answer(visible(caller, id, () -> workflows.history(id)).thenCompose(entries -> {
-      if (entries.isEmpty()) return CompletableFuture.failedFuture(ApiProblem.notFound("workflow '" + id + "' does not exist"));
-      return CompletableFuture.completedFuture(entries.stream()
-          .map(e -> new HistoryEntry(e.seq(), e.at(), e.type(), e.data())).toList());
-    }), entries -> api.json(StatusCodes.OK, entries));
+    return api.answer(
+        visible(caller, id, () -> workflows.history(id))
+            .thenCompose(
+                entries -> {
+                  if (entries.isEmpty())
+                    return CompletableFuture.failedFuture(
+                        ApiProblem.notFound("workflow '" + id + "' does not exist"));
+                  return CompletableFuture.completedFuture(
+                      entries.stream()
+                          .map(e -> new HistoryEntry(e.seq(), e.at(), e.type(), e.data()))
+                          .toList());
+                }),
+        entries -> api.json(StatusCodes.OK, entries));
   }
 
   /** One journaled event as {@code /history} shows it. */

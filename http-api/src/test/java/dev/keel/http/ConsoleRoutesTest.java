@@ -30,19 +30,31 @@ import org.junit.jupiter.api.io.TempDir;
 class ConsoleRoutesTest {
 
   private static final Pattern IMPORT = Pattern.compile("from '\\./([^']+)'");
-  /** What would turn a shown value into markup or code, or keep the credential past the tab. */
-  private static final List<String> FORBIDDEN_IN_SCRIPTS = List.of(
-      "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "localStorage", "document.cookie");
 
-  @TempDir
-  Path dataDir;
+  /** What would turn a shown value into markup or code, or keep the credential past the tab. */
+  private static final List<String> FORBIDDEN_IN_SCRIPTS =
+      List.of(
+          "innerHTML",
+          "outerHTML",
+          "insertAdjacentHTML",
+          "document.write",
+          "eval(",
+          "new Function",
+          "localStorage",
+          "document.cookie");
+
+  @TempDir Path dataDir;
 
   private RouteServer server;
 
   @BeforeAll
   void bind() throws Exception {
-    HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of("test-token-1234567890"), dataDir), 1024);
-    server = RouteServer.bind("ConsoleRoutesTest", api.withProblemHandling(() -> new ConsoleRoutes(api).files()));
+    HttpApi api =
+        new HttpApi(
+            Json.mapper(), AdminToken.resolve(Optional.of("test-token-1234567890"), dataDir), 1024);
+    server =
+        RouteServer.bind(
+            "ConsoleRoutesTest", api.withProblemHandling(() -> new ConsoleRoutes(api).files()));
   }
 
   @AfterAll
@@ -57,20 +69,35 @@ class ConsoleRoutesTest {
       assertThat(page.statusCode()).isEqualTo(200);
       assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
       assertThat(page.body()).contains("<script type=\"module\" src=\"/ui/app.js\">");
-      assertThat(page.headers().firstValue("Content-Security-Policy")).contains(ConsoleRoutes.CONTENT_SECURITY_POLICY);
+      assertThat(page.headers().firstValue("Content-Security-Policy"))
+          .contains(ConsoleRoutes.CONTENT_SECURITY_POLICY);
       assertThat(page.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
     }
     HttpResponse<String> script = server.send(server.request("/ui/app.js"));
     assertThat(script.statusCode()).isEqualTo(200);
-    assertThat(script.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/javascript");
+    assertThat(script.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/javascript");
     assertThat(script.headers().firstValue("Content-Security-Policy")).isPresent();
-    assertThat(server.send(server.request("/ui/console.css")).headers().firstValue("Content-Type").orElseThrow()).startsWith("text/css");
+    assertThat(
+            server
+                .send(server.request("/ui/console.css"))
+                .headers()
+                .firstValue("Content-Type")
+                .orElseThrow())
+        .startsWith("text/css");
   }
 
   @Test
   void nothingButTheConsolesOwnFilesIsServed() throws Exception {
-    for (String path : List.of("/ui/missing.js", "/ui/App.js", "/ui/.hidden.js", "/ui/application.conf", "/ui/logback.xml",
-        "/ui/app.js/more", "/ui/keel%2Fconsole%2Fapp.js")) {
+    for (String path :
+        List.of(
+            "/ui/missing.js",
+            "/ui/App.js",
+            "/ui/.hidden.js",
+            "/ui/application.conf",
+            "/ui/logback.xml",
+            "/ui/app.js/more",
+            "/ui/keel%2Fconsole%2Fapp.js")) {
       HttpResponse<String> answer = server.send(server.request(path));
       assertThat(answer.statusCode()).as(path).isIn(400, 404);
       JsonNode problem = Json.mapper().readTree(answer.body());
@@ -83,7 +110,10 @@ class ConsoleRoutesTest {
     String html = resource("index.html");
     Matcher scripts = Pattern.compile("<script[^>]*>").matcher(html);
     while (scripts.find()) assertThat(scripts.group()).contains("src=\"/ui/");
-    assertThat(html).doesNotContainPattern("\\son[a-z]+=").doesNotContain("style=").doesNotContain("<style");
+    assertThat(html)
+        .doesNotContainPattern("\\son[a-z]+=")
+        .doesNotContain("style=")
+        .doesNotContain("<style");
   }
 
   @Test
@@ -94,7 +124,8 @@ class ConsoleRoutesTest {
       String name = pending.remove(0);
       if (!seen.add(name)) continue;
       String source = resource(name);
-      for (String forbidden : FORBIDDEN_IN_SCRIPTS) assertThat(source).as(name).doesNotContain(forbidden);
+      for (String forbidden : FORBIDDEN_IN_SCRIPTS)
+        assertThat(source).as(name).doesNotContain(forbidden);
       Matcher imports = IMPORT.matcher(source);
       while (imports.find()) pending.add(imports.group(1));
     }
@@ -104,7 +135,8 @@ class ConsoleRoutesTest {
   }
 
   private static String resource(String name) throws IOException {
-    try (InputStream in = ConsoleRoutes.class.getClassLoader().getResourceAsStream(ConsoleRoutes.RESOURCES + name)) {
+    try (InputStream in =
+        ConsoleRoutes.class.getClassLoader().getResourceAsStream(ConsoleRoutes.RESOURCES + name)) {
       assertThat(in).as(name + " is on the class path").isNotNull();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

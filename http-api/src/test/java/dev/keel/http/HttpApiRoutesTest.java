@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shared directives on a real server (a local actor system, no cluster, no database), called
- * the way a client would: auth, JSON bodies, the size limit, and problem documents for every failure.
+ * the way a client would: auth, JSON bodies, the size limit, and problem documents for every
+ * failure.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HttpApiRoutesTest {
@@ -31,22 +32,56 @@ class HttpApiRoutesTest {
   private static final int LIMIT = 1024;
   private static final ObjectMapper JSON = Json.mapper();
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   private RouteServer server;
 
   @BeforeAll
   void bind() throws Exception {
-    HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir), LIMIT);
-    Route route = api.withProblemHandling(() -> api.authenticated(caller -> api.concat(
-        api.path("echo", () -> api.post(() -> api.jsonBody(false, body -> api.complete(api.json(StatusCodes.OK, body))))),
-        api.path("optional", () -> api.post(() -> api.jsonBody(true, body -> api.complete(api.json(StatusCodes.OK, body))))),
-        api.path("bug", () -> api.get(() -> {
-          throw new IllegalStateException("password=hunter2 in jdbc:postgresql://db/keel");
-        })),
-        api.path("slow", () -> api.get(() -> api.answerOk(
-            CompletableFuture.failedFuture(new AskTimeoutException("Ask timed out on [Actor[pekko://x/y#1]] after [5000 ms]"))))))));
+    HttpApi api =
+        new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir), LIMIT);
+    Route route =
+        api.withProblemHandling(
+            () ->
+                api.authenticated(
+                    caller ->
+                        api.concat(
+                            api.path(
+                                "echo",
+                                () ->
+                                    api.post(
+                                        () ->
+                                            api.jsonBody(
+                                                false,
+                                                body ->
+                                                    api.complete(api.json(StatusCodes.OK, body))))),
+                            api.path(
+                                "optional",
+                                () ->
+                                    api.post(
+                                        () ->
+                                            api.jsonBody(
+                                                true,
+                                                body ->
+                                                    api.complete(api.json(StatusCodes.OK, body))))),
+                            api.path(
+                                "bug",
+                                () ->
+                                    api.get(
+                                        () -> {
+                                          throw new IllegalStateException(
+                                              "password=hunter2 in jdbc:postgresql://db/keel");
+                                        })),
+                            api.path(
+                                "slow",
+                                () ->
+                                    api.get(
+                                        () ->
+                                            api.answerOk(
+                                                CompletableFuture.failedFuture(
+                                                    new AskTimeoutException(
+                                                        "Ask timed out on [Actor[pekko://x/y#1]]"
+                                                            + " after [5000 ms]"))))))));
     server = RouteServer.bind("HttpApiRoutesTest", route);
   }
 
@@ -64,12 +99,14 @@ class HttpApiRoutesTest {
 
       JsonNode problem = problem(response, 401);
       assertThat(problem.get("detail").asText()).contains("Bearer");
-      assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+      assertThat(response.headers().firstValue("WWW-Authenticate"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     }
 
     @Test
     void aWrongTokenIsUnauthorized() throws Exception {
-      HttpResponse<String> response = send(request("/echo").POST(json("{}")), "Bearer not-the-token");
+      HttpResponse<String> response =
+          send(request("/echo").POST(json("{}")), "Bearer not-the-token");
 
       assertThat(problem(response, 401).get("detail").asText()).isEqualTo("the token is not known");
       assertThat(response.headers().firstValue("WWW-Authenticate")).isPresent();
@@ -85,7 +122,11 @@ class HttpApiRoutesTest {
 
     @Test
     void aPrefixOfTheTokenIsUnauthorized() throws Exception {
-      problem(send(request("/echo").POST(json("{}")), "Bearer " + TOKEN.substring(0, TOKEN.length() - 1)), 401);
+      problem(
+          send(
+              request("/echo").POST(json("{}")),
+              "Bearer " + TOKEN.substring(0, TOKEN.length() - 1)),
+          401);
     }
 
     @Test
@@ -95,15 +136,19 @@ class HttpApiRoutesTest {
 
     @Test
     void twoAuthorizationHeadersAreUnauthorizedEvenWhenOneIsTheToken() throws Exception {
-      HttpResponse<String> response = send(request("/echo").header("Authorization", "Bearer someone-else")
-          .POST(json("{}")), "Bearer " + TOKEN);
+      HttpResponse<String> response =
+          send(
+              request("/echo").header("Authorization", "Bearer someone-else").POST(json("{}")),
+              "Bearer " + TOKEN);
 
-      assertThat(problem(response, 401).get("detail").asText()).isEqualTo("send one Authorization header");
+      assertThat(problem(response, 401).get("detail").asText())
+          .isEqualTo("send one Authorization header");
     }
 
     @Test
     void theSchemeIsCaseInsensitive() throws Exception {
-      assertThat(send(request("/echo").POST(json("{}")), "bearer " + TOKEN).statusCode()).isEqualTo(200);
+      assertThat(send(request("/echo").POST(json("{}")), "bearer " + TOKEN).statusCode())
+          .isEqualTo(200);
     }
   }
 
@@ -112,19 +157,27 @@ class HttpApiRoutesTest {
 
     @Test
     void validJsonIsEchoed() throws Exception {
-      HttpResponse<String> response = send(request("/echo").POST(json("{\"name\": \"nightly\", \"n\": [1, 2.5, null]}")));
+      HttpResponse<String> response =
+          send(request("/echo").POST(json("{\"name\": \"nightly\", \"n\": [1, 2.5, null]}")));
 
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
-      assertThat(JSON.readTree(response.body())).isEqualTo(JSON.readTree("{\"name\":\"nightly\",\"n\":[1,2.5,null]}"));
+      assertThat(JSON.readTree(response.body()))
+          .isEqualTo(JSON.readTree("{\"name\":\"nightly\",\"n\":[1,2.5,null]}"));
     }
 
     @Test
     void jsonWithACharsetOrAStructuredSuffixIsJson() throws Exception {
-      HttpResponse<String> withCharset = send(request("/echo")
-          .header("Content-Type", "application/json; charset=utf-8").POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
-      HttpResponse<String> suffixed = send(request("/echo")
-          .header("Content-Type", "application/merge-patch+json").POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
+      HttpResponse<String> withCharset =
+          send(
+              request("/echo")
+                  .header("Content-Type", "application/json; charset=utf-8")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
+      HttpResponse<String> suffixed =
+          send(
+              request("/echo")
+                  .header("Content-Type", "application/merge-patch+json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
 
       assertThat(withCharset.statusCode()).isEqualTo(200);
       assertThat(suffixed.statusCode()).isEqualTo(200);
@@ -134,25 +187,34 @@ class HttpApiRoutesTest {
     void invalidUtf8IsABadRequestNotALenientDecode() throws Exception {
       // 0xC0 0xAF is an overlong '/': Jackson alone would read {"id":"/"}.
       byte[] overlong = {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'};
-      HttpResponse<String> response = send(request("/echo").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(overlong)));
+      HttpResponse<String> response =
+          send(
+              request("/echo")
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(overlong)));
 
-      assertThat(problem(response, 400).get("errors").get(0).get("field").asText()).isEqualTo("body");
+      assertThat(problem(response, 400).get("errors").get(0).get("field").asText())
+          .isEqualTo("body");
     }
 
     @Test
     void textIsUnsupportedMediaType() throws Exception {
-      HttpResponse<String> response = send(request("/echo")
-          .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
+      HttpResponse<String> response =
+          send(
+              request("/echo")
+                  .header("Content-Type", "text/plain")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
 
-      assertThat(problem(response, 415).get("detail").asText()).contains("application/json", "text/plain");
+      assertThat(problem(response, 415).get("detail").asText())
+          .contains("application/json", "text/plain");
     }
 
     @Test
     void aBodyOverTheLimitIsTooLarge() throws Exception {
       String big = "{\"pad\":\"" + "x".repeat(LIMIT * 2) + "\"}";
 
-      assertThat(problem(send(request("/echo").POST(json(big))), 413).get("detail").asText()).contains(String.valueOf(LIMIT));
+      assertThat(problem(send(request("/echo").POST(json(big))), 413).get("detail").asText())
+          .contains(String.valueOf(LIMIT));
     }
 
     @Test
@@ -165,7 +227,8 @@ class HttpApiRoutesTest {
     @Test
     void aChunkedBodyWithoutContentLengthIsHeldToTheLimit() throws Exception {
       String big = "{\"pad\":\"" + "x".repeat(64 * 1024) + "\"}";
-      HttpRequest.BodyPublisher chunked = HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofString(big));
+      HttpRequest.BodyPublisher chunked =
+          HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofString(big));
 
       problem(send(request("/echo").POST(chunked)), 413);
     }
@@ -181,7 +244,8 @@ class HttpApiRoutesTest {
 
     @Test
     void malformedJsonIsABadRequestNamingLineAndColumn() throws Exception {
-      HttpResponse<String> response = send(request("/echo").POST(json("{\n  \"name\": nightly\n}")));
+      HttpResponse<String> response =
+          send(request("/echo").POST(json("{\n  \"name\": nightly\n}")));
 
       JsonNode problem = problem(response, 400);
       assertThat(problem.get("detail").asText()).contains("not valid JSON", "line 2, column");
@@ -202,23 +266,32 @@ class HttpApiRoutesTest {
     void invalidUtf8IsABadRequest() throws Exception {
       byte[] bytes = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
 
-      problem(send(request("/echo").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))), 400);
+      problem(
+          send(
+              request("/echo")
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))),
+          400);
     }
 
     @Test
     void anEmptyBodyIsABadRequestWhenOneIsRequired() throws Exception {
-      HttpResponse<String> response = send(request("/echo").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.noBody()));
+      HttpResponse<String> response =
+          send(
+              request("/echo")
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.noBody()));
 
       JsonNode problem = problem(response, 400);
       assertThat(problem.get("errors").get(0).get("field").asText()).isEqualTo("body");
-      assertThat(problem.get("errors").get(0).get("message").asText()).isEqualTo("a JSON body is required");
+      assertThat(problem.get("errors").get(0).get("message").asText())
+          .isEqualTo("a JSON body is required");
     }
 
     @Test
     void anEmptyBodyIsJsonNullWhenOptional() throws Exception {
-      HttpResponse<String> response = send(request("/optional").POST(HttpRequest.BodyPublishers.noBody()));
+      HttpResponse<String> response =
+          send(request("/optional").POST(HttpRequest.BodyPublishers.noBody()));
 
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.body()).isEqualTo("null");
@@ -272,7 +345,8 @@ class HttpApiRoutesTest {
     return send(builder, "Bearer " + TOKEN);
   }
 
-  private HttpResponse<String> send(HttpRequest.Builder builder, String authorization) throws Exception {
+  private HttpResponse<String> send(HttpRequest.Builder builder, String authorization)
+      throws Exception {
     HttpRequest probe = builder.build();
     if (probe.bodyPublisher().isPresent() && probe.headers().firstValue("Content-Type").isEmpty()) {
       builder.header("Content-Type", "application/json");
@@ -285,13 +359,16 @@ class HttpApiRoutesTest {
   private static JsonNode problem(HttpResponse<String> response, int status) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    assertThat(response.body()).doesNotContain("Exception", "\tat ", "at org.apache", "at dev.keel");
+    assertThat(response.body())
+        .doesNotContain("Exception", "\tat ", "at org.apache", "at dev.keel");
     JsonNode body = JSON.readTree(response.body());
     assertThat(body.get("type").asText()).startsWith("https://");
     assertThat(body.get("title").asText()).isNotBlank();
     assertThat(body.get("status").asInt()).isEqualTo(status);
     assertThat(body.get("detail").asText()).isNotBlank();
-    assertThat(body.fieldNames()).toIterable().isSubsetOf(java.util.List.of("type", "title", "status", "detail", "errors"));
+    assertThat(body.fieldNames())
+        .toIterable()
+        .isSubsetOf(java.util.List.of("type", "title", "status", "detail", "errors"));
     return body;
   }
 }

@@ -21,14 +21,18 @@ class JsonTest {
 
   @Test
   void aWholeSecondStillHasThreeFractionDigits() throws Exception {
-    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00Z"))).isEqualTo("\"2026-11-22T09:00:00.000Z\"");
+    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00Z")))
+        .isEqualTo("\"2026-11-22T09:00:00.000Z\"");
   }
 
   @Test
   void nanosAreTruncatedToMillisNotRounded() throws Exception {
-    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00.123999999Z"))).isEqualTo("\"2026-11-22T09:00:00.123Z\"");
-    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T23:59:59.999999999Z"))).isEqualTo("\"2026-11-22T23:59:59.999Z\"");
-    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00.000400Z"))).isEqualTo("\"2026-11-22T09:00:00.000Z\"");
+    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00.123999999Z")))
+        .isEqualTo("\"2026-11-22T09:00:00.123Z\"");
+    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T23:59:59.999999999Z")))
+        .isEqualTo("\"2026-11-22T23:59:59.999Z\"");
+    assertThat(mapper.writeValueAsString(Instant.parse("2026-11-22T09:00:00.000400Z")))
+        .isEqualTo("\"2026-11-22T09:00:00.000Z\"");
   }
 
   @Test
@@ -36,14 +40,18 @@ class JsonTest {
     Instant at = Instant.parse("2026-11-22T09:00:00.5Z");
     String json = mapper.writeValueAsString(new Stamped(at, Optional.of(at)));
 
-    assertThat(json).isEqualTo("{\"at\":\"2026-11-22T09:00:00.500Z\",\"completedAt\":\"2026-11-22T09:00:00.500Z\"}");
-    assertThat(mapper.writeValueAsString(Map.of("items", List.of(at)))).isEqualTo("{\"items\":[\"2026-11-22T09:00:00.500Z\"]}");
+    assertThat(json)
+        .isEqualTo(
+            "{\"at\":\"2026-11-22T09:00:00.500Z\",\"completedAt\":\"2026-11-22T09:00:00.500Z\"}");
+    assertThat(mapper.writeValueAsString(Map.of("items", List.of(at))))
+        .isEqualTo("{\"items\":[\"2026-11-22T09:00:00.500Z\"]}");
   }
 
   /** API.md: durations as ISO-8601 ({@code PT30S}), not Jackson's default fractional seconds. */
   @Test
   void durationsAreIso8601() throws Exception {
-    assertThat(mapper.writeValueAsString(new Timed(Duration.ofSeconds(30)))).isEqualTo("{\"timeout\":\"PT30S\"}");
+    assertThat(mapper.writeValueAsString(new Timed(Duration.ofSeconds(30))))
+        .isEqualTo("{\"timeout\":\"PT30S\"}");
   }
 
   @Test

@@ -39,8 +39,7 @@ class RequestObservationTest {
   private static final String TENANT_KEY = "keel_t1_0123456789abcdef";
   private static final ObjectMapper JSON = Json.mapper();
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   private RouteServer server;
   private PrometheusMeterRegistry registry;
@@ -49,17 +48,63 @@ class RequestObservationTest {
   @BeforeAll
   void bind() throws Exception {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    HttpApi api = new HttpApi(Json.mapper(), AdminToken.resolve(Optional.of(TOKEN), dataDir),
-        key -> CompletableFuture.completedFuture(key.equals(TENANT_KEY)
-            ? new TenantService.AuthenticatedTenant("t1") : new TenantService.Refused(401, "the token is not known")), 1024);
-    MetricsRoutes metrics = new MetricsRoutes(api, registry::scrape,
-        () -> CompletableFuture.completedFuture(Map.of("figures", "here")));
-    Route route = api.observed(new HttpMetrics(registry), () -> api.withProblemHandling(() -> api.concat(
-        metrics.prometheus(),
-        api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
-            metrics.figures(caller),
-            api.pathPrefix("workflows", () -> api.path(id -> api.get(() -> api.headerValueByName(HttpApi.REQUEST_ID,
-                seen -> api.complete(api.json(StatusCodes.OK, Map.of("id", id, "requestIdSeen", seen))))))))))))));
+    HttpApi api =
+        new HttpApi(
+            Json.mapper(),
+            AdminToken.resolve(Optional.of(TOKEN), dataDir),
+            key ->
+                CompletableFuture.completedFuture(
+                    key.equals(TENANT_KEY)
+                        ? new TenantService.AuthenticatedTenant("t1")
+                        : new TenantService.Refused(401, "the token is not known")),
+            1024);
+    MetricsRoutes metrics =
+        new MetricsRoutes(
+            api,
+            registry::scrape,
+            () -> CompletableFuture.completedFuture(Map.of("figures", "here")));
+    Route route =
+        api.observed(
+            new HttpMetrics(registry),
+            () ->
+                api.withProblemHandling(
+                    () ->
+                        api.concat(
+                            metrics.prometheus(),
+                            api.pathPrefix(
+                                "api",
+                                () ->
+                                    api.pathPrefix(
+                                        "v1",
+                                        () ->
+                                            api.authenticated(
+                                                caller ->
+                                                    api.concat(
+                                                        metrics.figures(caller),
+                                                        api.pathPrefix(
+                                                            "workflows",
+                                                            () ->
+                                                                api.path(
+                                                                    id ->
+                                                                        api.get(
+                                                                            () ->
+                                                                                api
+                                                                                    .headerValueByName(
+                                                                                        HttpApi
+                                                                                            .REQUEST_ID,
+                                                                                        seen ->
+                                                                                            api
+                                                                                                .complete(
+                                                                                                    api
+                                                                                                        .json(
+                                                                                                            StatusCodes
+                                                                                                                .OK,
+                                                                                                            Map
+                                                                                                                .of(
+                                                                                                                    "id",
+                                                                                                                    id,
+                                                                                                                    "requestIdSeen",
+                                                                                                                    seen))))))))))))));
     server = RouteServer.bind("RequestObservationTest", route);
     Logger access = (Logger) LoggerFactory.getLogger("dev.keel.http.access");
     access.setLevel(ch.qos.logback.classic.Level.DEBUG);
@@ -95,15 +140,27 @@ class RequestObservationTest {
 
   @Test
   void aMissingOrUnsafeRequestIdIsReplacedByANewOne() throws Exception {
-    String generated = get("/api/v1/workflows/w-1", TOKEN, null).headers().firstValue(HttpApi.REQUEST_ID).orElseThrow();
-    String other = get("/api/v1/workflows/w-1", TOKEN, null).headers().firstValue(HttpApi.REQUEST_ID).orElseThrow();
+    String generated =
+        get("/api/v1/workflows/w-1", TOKEN, null)
+            .headers()
+            .firstValue(HttpApi.REQUEST_ID)
+            .orElseThrow();
+    String other =
+        get("/api/v1/workflows/w-1", TOKEN, null)
+            .headers()
+            .firstValue(HttpApi.REQUEST_ID)
+            .orElseThrow();
     assertThat(generated).matches("[0-9a-f-]{36}").isNotEqualTo(other);
 
     HttpResponse<String> unsafe = get("/api/v1/workflows/w-1", TOKEN, "a b\"<script>");
     String replaced = unsafe.headers().firstValue(HttpApi.REQUEST_ID).orElseThrow();
     assertThat(replaced).matches("[0-9a-f-]{36}");
     assertThat(JSON.readTree(unsafe.body()).get("requestIdSeen").asText()).isEqualTo(replaced);
-    assertThat(get("/api/v1/workflows/w-1", TOKEN, "x".repeat(129)).headers().firstValue(HttpApi.REQUEST_ID).orElseThrow())
+    assertThat(
+            get("/api/v1/workflows/w-1", TOKEN, "x".repeat(129))
+                .headers()
+                .firstValue(HttpApi.REQUEST_ID)
+                .orElseThrow())
         .matches("[0-9a-f-]{36}");
   }
 
@@ -121,12 +178,19 @@ class RequestObservationTest {
       assertThat(m.getId().getTags().toString()).doesNotContain("count-me");
     }
     String text = get("/metrics", null, null).body();
-    assertThat(text).contains("keel_http_requests_seconds_count{method=\"GET\",route=\"/api/v1/workflows/{id}\",status=\"401\"}")
-        .contains("keel_http_requests_seconds_bucket{").doesNotContain("count-me");
+    assertThat(text)
+        .contains(
+            "keel_http_requests_seconds_count{method=\"GET\",route=\"/api/v1/workflows/{id}\",status=\"401\"}")
+        .contains("keel_http_requests_seconds_bucket{")
+        .doesNotContain("count-me");
   }
 
   private double count(String method, String route, String status) {
-    var timer = registry.find("keel.http.requests").tags("method", method, "route", route, "status", status).timer();
+    var timer =
+        registry
+            .find("keel.http.requests")
+            .tags("method", method, "route", route, "status", status)
+            .timer();
     return timer == null ? 0 : timer.count();
   }
 
@@ -143,7 +207,8 @@ class RequestObservationTest {
     assertThat(get("/api/v1/metrics", null, null).statusCode()).isEqualTo(401);
     HttpResponse<String> tenant = get("/api/v1/metrics", TENANT_KEY, null);
     assertThat(tenant.statusCode()).isEqualTo(403);
-    assertThat(tenant.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    assertThat(tenant.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/problem+json");
     JsonNode figures = JSON.readTree(get("/api/v1/metrics", TOKEN, null).body());
     assertThat(figures.get("figures").asText()).isEqualTo("here");
   }
@@ -153,12 +218,21 @@ class RequestObservationTest {
     get("/api/v1/workflows/w-9", TOKEN + "-wrong", "trace-me-7");
     get("/api/v1/workflows/w-9", TOKEN, "trace-me-8");
 
-    ILoggingEvent refused = accessLines.list.stream().filter(e -> "trace-me-7".equals(e.getMDCPropertyMap().get("requestId")))
-        .findFirst().orElseThrow(() -> new AssertionError("no access line with trace-me-7: " + accessLines.list));
+    ILoggingEvent refused =
+        accessLines.list.stream()
+            .filter(e -> "trace-me-7".equals(e.getMDCPropertyMap().get("requestId")))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("no access line with trace-me-7: " + accessLines.list));
     assertThat(refused.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
-    assertThat(refused.getFormattedMessage()).contains("status=401").contains("route=/api/v1/workflows/{id}");
-    ILoggingEvent ok = accessLines.list.stream().filter(e -> "trace-me-8".equals(e.getMDCPropertyMap().get("requestId")))
-        .findFirst().orElseThrow();
+    assertThat(refused.getFormattedMessage())
+        .contains("status=401")
+        .contains("route=/api/v1/workflows/{id}");
+    ILoggingEvent ok =
+        accessLines.list.stream()
+            .filter(e -> "trace-me-8".equals(e.getMDCPropertyMap().get("requestId")))
+            .findFirst()
+            .orElseThrow();
     assertThat(ok.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG);
     for (ILoggingEvent e : accessLines.list) {
       assertThat(e.getFormattedMessage() + e.getMDCPropertyMap()).doesNotContain(TOKEN);

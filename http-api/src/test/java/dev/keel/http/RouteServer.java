@@ -13,16 +13,20 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** A route tree on a real local server (no cluster, no database) for route tests, and a client for it. */
+/**
+ * A route tree on a real local server (no cluster, no database) for route tests, and a client for
+ * it.
+ */
 final class RouteServer implements AutoCloseable {
 
   private final ActorTestKit testKit;
   private final ServerBinding binding;
   private final String base;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private RouteServer(ActorTestKit testKit, ServerBinding binding) {
     this.testKit = testKit;
@@ -31,10 +35,16 @@ final class RouteServer implements AutoCloseable {
   }
 
   static RouteServer bind(String name, Route route) throws Exception {
-    ActorTestKit testKit = ActorTestKit.create(name, ConfigFactory.parseString("pekko.actor.provider = local"));
+    ActorTestKit testKit =
+        ActorTestKit.create(name, ConfigFactory.parseString("pekko.actor.provider = local"));
     try {
-      return new RouteServer(testKit,
-          Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(route).toCompletableFuture().get(10, TimeUnit.SECONDS));
+      return new RouteServer(
+          testKit,
+          Http.get(testKit.system())
+              .newServerAt("127.0.0.1", 0)
+              .bind(route)
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS));
     } catch (Exception e) {
       testKit.shutdownTestKit();
       throw e;

@@ -10,8 +10,10 @@ class RouteTemplateTest {
   @Test
   void idsAfterACollectionBecomePlaceholders() {
     assertThat(RouteTemplate.of("/api/v1/workflows/order-17")).isEqualTo("/api/v1/workflows/{id}");
-    assertThat(RouteTemplate.of("/api/v1/workflows/order-17/signals/approve")).isEqualTo("/api/v1/workflows/{id}/signals/{id}");
-    assertThat(RouteTemplate.of("/api/v1/services/s-1/heartbeat")).isEqualTo("/api/v1/services/{id}/heartbeat");
+    assertThat(RouteTemplate.of("/api/v1/workflows/order-17/signals/approve"))
+        .isEqualTo("/api/v1/workflows/{id}/signals/{id}");
+    assertThat(RouteTemplate.of("/api/v1/services/s-1/heartbeat"))
+        .isEqualTo("/api/v1/services/{id}/heartbeat");
     assertThat(RouteTemplate.of("/api/v1/tenants/t1/domains/shop.example.com/verify"))
         .isEqualTo("/api/v1/tenants/{id}/domains/{id}/verify");
   }
@@ -19,7 +21,8 @@ class RouteTemplateTest {
   @Test
   void anIdThatLooksLikeAWordOfTheApiIsStillAnId() {
     assertThat(RouteTemplate.of("/api/v1/workflows/history")).isEqualTo("/api/v1/workflows/{id}");
-    assertThat(RouteTemplate.of("/api/v1/services/health/health")).isEqualTo("/api/v1/services/{id}/health");
+    assertThat(RouteTemplate.of("/api/v1/services/health/health"))
+        .isEqualTo("/api/v1/services/{id}/health");
   }
 
   @Test
@@ -29,7 +32,8 @@ class RouteTemplateTest {
     assertThat(RouteTemplate.of("/api/v1/workflow-counts")).isEqualTo("/api/v1/workflow-counts");
     assertThat(RouteTemplate.of("/ui")).isEqualTo("/ui");
     assertThat(RouteTemplate.of("/ui/app.js")).isEqualTo("/ui/{id}");
-    assertThat(RouteTemplate.of("/api/v1/audit/workflow/w-1/events")).isEqualTo("/api/v1/audit/workflow/{id}/events");
+    assertThat(RouteTemplate.of("/api/v1/audit/workflow/w-1/events"))
+        .isEqualTo("/api/v1/audit/workflow/{id}/events");
     assertThat(RouteTemplate.of("/")).isEqualTo("/");
     assertThat(RouteTemplate.of("/api/v1/workflows/")).isEqualTo("/api/v1/workflows/{id}");
     assertThat(RouteTemplate.of("/api/v1/openapi.json")).isEqualTo("/api/v1/openapi.json");
@@ -40,7 +44,9 @@ class RouteTemplateTest {
   @Test
   void unknownAndDeepPathsStayBounded() {
     assertThat(RouteTemplate.of("/wp-admin/install.php")).isEqualTo("/{id}/{id}");
-    assertThat(RouteTemplate.of("/api/v1/audit/anything-a-client-sends/x/state")).isEqualTo("/api/v1/audit/{id}/{id}/state");
-    assertThat(RouteTemplate.of("/a/b/c/d/e/f/g/h/i/j/k")).isEqualTo("/{id}/{id}/{id}/{id}/{id}/{id}/{id}/{id}/...");
+    assertThat(RouteTemplate.of("/api/v1/audit/anything-a-client-sends/x/state"))
+        .isEqualTo("/api/v1/audit/{id}/{id}/state");
+    assertThat(RouteTemplate.of("/a/b/c/d/e/f/g/h/i/j/k"))
+        .isEqualTo("/{id}/{id}/{id}/{id}/{id}/{id}/{id}/{id}/...");
   }
 }

@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -26,17 +25,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this node's cluster the only one writing the journal (PostgreSQL): it forms a new cluster
- * only when the lease says no other lives, learns the epoch of a cluster it joined, renews the lease
- * while a member, and leaves the cluster when another one took the journal over.
+ * only when the lease says no other lives, learns the epoch of a cluster it joined, renews the
+ * lease while a member, and leaves the cluster when another one took the journal over.
  *
- * <p>Why a lease and not only seed nodes: Pekko's first seed node forms a cluster of its own when no
- * other seed node answers within the seed-node timeout (5 s), which a stalled or starved survivor
- * does not. Here the first seed node never forms a cluster through Pekko (it joins the other seed
- * nodes); it asks the lease instead, and forms one only when no cluster renewed it for
+ * <p>Why a lease and not only seed nodes: Pekko's first seed node forms a cluster of its own when
+ * no other seed node answers within the seed-node timeout (5 s), which a stalled or starved
+ * survivor does not. Here the first seed node never forms a cluster through Pekko (it joins the
+ * other seed nodes); it asks the lease instead, and forms one only when no cluster renewed it for
  * {@code keel.cluster.lease.timeout}, or when every node the lease names is certainly gone (see
- * {@link #gone}: a single node or a whole cluster restarted after a crash). The fence ({@link ClusterFence}) covers what the
- * lease cannot: a cluster that was stalled for longer than the timeout and wakes up beside the new
- * one has its writes refused, and leaves at its next renewal.
+ * {@link #gone}: a single node or a whole cluster restarted after a crash). The fence ({@link
+ * ClusterFence}) covers what the lease cannot: a cluster that was stalled for longer than the
+ * timeout and wakes up beside the new one has its writes refused, and leaves at its next renewal.
  */
 final class ClusterLeaseKeeper {
 
@@ -46,9 +45,9 @@ final class ClusterLeaseKeeper {
   record Settings(Duration timeout, Duration renewInterval, Duration learnEpochTimeout) {}
 
   /**
-   * Why a node stops when its cluster no longer owns the journal. cluster.conf gives it exit code 75
-   * (EX_TEMPFAIL: start it again), so that a supervisor (systemd's Restart=on-failure, Kubernetes)
-   * restarts it, and it joins the cluster that owns the journal.
+   * Why a node stops when its cluster no longer owns the journal. cluster.conf gives it exit code
+   * 75 (EX_TEMPFAIL: start it again), so that a supervisor (systemd's Restart=on-failure,
+   * Kubernetes) restarts it, and it joins the cluster that owns the journal.
    */
   static final class Fenced implements CoordinatedShutdown.Reason {
     static final Fenced INSTANCE = new Fenced();
@@ -76,7 +75,12 @@ final class ClusterLeaseKeeper {
   private Instant lastWaitingLog = Instant.EPOCH;
   private Instant lastErrorLog = Instant.EPOCH;
 
-  ClusterLeaseKeeper(ActorSystem<?> system, ClusterLease lease, ClusterFence fence, Settings settings, Clock clock) {
+  ClusterLeaseKeeper(
+      ActorSystem<?> system,
+      ClusterLease lease,
+      ClusterFence fence,
+      Settings settings,
+      Clock clock) {
     this.system = system;
     this.cluster = Cluster.get(system);
     this.lease = lease;
@@ -89,17 +93,27 @@ final class ClusterLeaseKeeper {
   /** Renews (and forms, adopts) every renew interval from now on, on {@code blocking}. */
   ClusterLeaseKeeper start(Executor blocking) {
     Duration every = settings.renewInterval();
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, every, () -> blocking.execute(this::tick),
-        system.executionContext());
-    CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseClusterExitingDone(),
-        "release-cluster-lease", () -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          releaseIfLast();
-          return org.apache.pekko.Done.getInstance();
-        }, blocking));
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ZERO, every, () -> blocking.execute(this::tick), system.executionContext());
+    CoordinatedShutdown.get(Adapter.toClassic(system))
+        .addTask(
+            CoordinatedShutdown.PhaseClusterExitingDone(),
+            "release-cluster-lease",
+            () ->
+                java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                      releaseIfLast();
+                      return org.apache.pekko.Done.getInstance();
+                    },
+                    blocking));
     return this;
   }
 
-  /** This node is the first seed node (or has none): it may form the cluster, after {@code delay}. */
+  /**
+   * This node is the first seed node (or has none): it may form the cluster, after {@code delay}.
+   */
   void formWhenFree(Duration delay) {
     formNotBefore = clock.instant().plus(delay);
     mayForm = true;
@@ -118,8 +132,14 @@ final class ClusterLeaseKeeper {
         learnEpoch();
       } else if (!lease.renew(fence.epoch().get(), members(), self)) {
         ClusterLease.Lease now = lease.read();
-        fenced("cluster epoch " + fence.epoch().get() + " no longer owns the journal: epoch " + now.epoch()
-            + " formed by " + now.formedBy() + " holds the lease");
+        fenced(
+            "cluster epoch "
+                + fence.epoch().get()
+                + " no longer owns the journal: epoch "
+                + now.epoch()
+                + " formed by "
+                + now.formedBy()
+                + " holds the lease");
       }
     } catch (SQLException | RuntimeException e) {
       // The database may be restarting; writes are refused or retried meanwhile, the lease waits.
@@ -134,12 +154,19 @@ final class ClusterLeaseKeeper {
     // Probed outside the transaction, which holds the fence and so every journal write.
     ClusterLease.Lease seen = lease.read();
     boolean allGone = !seen.members().isEmpty() && seen.members().stream().allMatch(this::gone);
-    OptionalLong epoch = lease.form(self, l -> !l.freshWithin(settings.timeout())
-        || (allGone && l.members().equals(seen.members())));
+    OptionalLong epoch =
+        lease.form(
+            self,
+            l ->
+                !l.freshWithin(settings.timeout())
+                    || (allGone && l.members().equals(seen.members())));
     if (epoch.isPresent()) {
       mayForm = false;
       fence.hold(epoch.getAsLong());
-      log.info("cluster forming epoch={} self={} (no other cluster holds the journal's lease)", epoch.getAsLong(), self);
+      log.info(
+          "cluster forming epoch={} self={} (no other cluster holds the journal's lease)",
+          epoch.getAsLong(),
+          self);
       if (cluster.selfMember().status() == MemberStatus.removed()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
@@ -147,8 +174,12 @@ final class ClusterLeaseKeeper {
     }
     if (clock.instant().isAfter(lastWaitingLog.plusSeconds(10))) {
       lastWaitingLog = clock.instant();
-      log.info("cluster not forming: epoch={} members={} renewed the lease {} ms ago; joining them once they answer",
-          seen.epoch(), seen.members(), seen.renewedAgo().map(Duration::toMillis).orElse(-1L));
+      log.info(
+          "cluster not forming: epoch={} members={} renewed the lease {} ms ago; joining them once"
+              + " they answer",
+          seen.epoch(),
+          seen.members(),
+          seen.renewedAgo().map(Duration::toMillis).orElse(-1L));
     }
   }
 
@@ -162,7 +193,9 @@ final class ClusterLeaseKeeper {
     if (hostPort.equals(hostPort(cluster.selfMember().address()))) return true;
     int colon = hostPort.lastIndexOf(':');
     try (java.net.Socket probe = new java.net.Socket()) {
-      probe.connect(new java.net.InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))),
+      probe.connect(
+          new java.net.InetSocketAddress(
+              hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))),
           (int) PROBE_TIMEOUT.toMillis());
       return false;
     } catch (java.net.ConnectException refused) {
@@ -175,34 +208,45 @@ final class ClusterLeaseKeeper {
   /** A node that joined reads its cluster's epoch from the lease, recognising a member it knows. */
   private void learnEpoch() throws SQLException {
     if (memberSince == null) memberSince = clock.instant();
-    Set<String> known = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
-        .map(m -> id(m.uniqueAddress())).collect(Collectors.toSet());
+    Set<String> known =
+        StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+            .map(m -> id(m.uniqueAddress()))
+            .collect(Collectors.toSet());
     ClusterLease.Lease held = lease.read();
     if (held.members().stream().anyMatch(known::contains)) {
       fence.hold(held.epoch());
-      log.info("cluster epoch={} learnt from the lease (formed by {})", held.epoch(), held.formedBy());
+      log.info(
+          "cluster epoch={} learnt from the lease (formed by {})", held.epoch(), held.formedBy());
       return;
     }
     if (held.epoch() == 0 || (!held.freshWithin(settings.timeout()) && oldest())) {
       // A cluster formed before the lease existed (an upgrade), or formed by cluster bootstrap: its
       // oldest member takes the lease over once no other cluster renews it.
-      OptionalLong taken = lease.form(self, l -> l.epoch() == 0 || !l.freshWithin(settings.timeout()));
+      OptionalLong taken =
+          lease.form(self, l -> l.epoch() == 0 || !l.freshWithin(settings.timeout()));
       if (taken.isPresent()) {
         fence.hold(taken.getAsLong());
-        log.info("cluster epoch={} taken over by this member (the lease was {})", taken.getAsLong(),
+        log.info(
+            "cluster epoch={} taken over by this member (the lease was {})",
+            taken.getAsLong(),
             held.epoch() == 0 ? "never held" : "stale");
       }
       return;
     }
     if (clock.instant().isAfter(memberSince.plus(settings.learnEpochTimeout()))) {
-      fenced("this node's cluster is not the one holding the journal's lease (epoch " + held.epoch()
-          + ", members " + held.members() + ")");
+      fenced(
+          "this node's cluster is not the one holding the journal's lease (epoch "
+              + held.epoch()
+              + ", members "
+              + held.members()
+              + ")");
     }
   }
 
   private void fenced(String why) {
     fence.lose(why);
-    log.error("cluster fenced: {}; this node's writes are refused and it stops (exit code 75)", why);
+    log.error(
+        "cluster fenced: {}; this node's writes are refused and it stops (exit code 75)", why);
     CoordinatedShutdown.get(Adapter.toClassic(system)).runAll(Fenced.INSTANCE);
   }
 
@@ -213,13 +257,20 @@ final class ClusterLeaseKeeper {
    */
   private void releaseIfLast() {
     if (fence.lost() || fence.epoch().isEmpty()) return;
-    Object reason = CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason().orElse(null);
-    boolean deliberate = reason == CoordinatedShutdown.jvmExitReason() || reason == CoordinatedShutdown.unknownReason()
-        || reason == CoordinatedShutdown.clusterLeavingReason();
+    Object reason =
+        CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason().orElse(null);
+    boolean deliberate =
+        reason == CoordinatedShutdown.jvmExitReason()
+            || reason == CoordinatedShutdown.unknownReason()
+            || reason == CoordinatedShutdown.clusterLeavingReason();
     if (!deliberate) return;
-    boolean othersUp = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
-        .anyMatch(m -> !m.uniqueAddress().equals(cluster.selfMember().uniqueAddress())
-            && (m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp()));
+    boolean othersUp =
+        StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+            .anyMatch(
+                m ->
+                    !m.uniqueAddress().equals(cluster.selfMember().uniqueAddress())
+                        && (m.status() == MemberStatus.up()
+                            || m.status() == MemberStatus.weaklyUp()));
     if (othersUp) return;
     try {
       lease.release(fence.epoch().get());
@@ -238,7 +289,9 @@ final class ClusterLeaseKeeper {
 
   private List<String> members() {
     return StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
-        .map(m -> id(m.uniqueAddress())).sorted().toList();
+        .map(m -> id(m.uniqueAddress()))
+        .sorted()
+        .toList();
   }
 
   static String id(UniqueAddress address) {

@@ -12,15 +12,15 @@ import javax.sql.DataSource;
 
 /**
  * Cluster-wide figures read from the shared database: entities by type and status (the read
- * models), how far each projection trails the journal (its stored offset against the tagged
- * events after it) and the events it recorded as dead letters. Blocking JDBC: call it on the
- * blocking dispatcher.
+ * models), how far each projection trails the journal (its stored offset against the tagged events
+ * after it) and the events it recorded as dead letters. Blocking JDBC: call it on the blocking
+ * dispatcher.
  */
 final class EntityCounts {
 
   /**
-   * One projection instance: events in the journal it has not handled yet, the age of the oldest
-   * of them, and the events it could not store ({@code keel_projection_dead_letters}).
+   * One projection instance: events in the journal it has not handled yet, the age of the oldest of
+   * them, and the events it could not store ({@code keel_projection_dead_letters}).
    */
   record Lag(long eventsBehind, long lagMillis, long deadLetters) {}
 
@@ -31,8 +31,10 @@ final class EntityCounts {
     BY_STATUS.put("service", "SELECT status, COUNT(*) FROM keel_services GROUP BY status");
     BY_STATUS.put("tenant", "SELECT status, COUNT(*) FROM keel_tenants GROUP BY status");
     BY_STATUS.put("domain", "SELECT status, COUNT(*) FROM keel_domains GROUP BY status");
-    BY_STATUS.put("schedule", "SELECT CASE WHEN paused THEN 'paused' ELSE 'active' END AS s, COUNT(*) FROM keel_schedules"
-        + " GROUP BY CASE WHEN paused THEN 'paused' ELSE 'active' END");
+    BY_STATUS.put(
+        "schedule",
+        "SELECT CASE WHEN paused THEN 'paused' ELSE 'active' END AS s, COUNT(*) FROM keel_schedules"
+            + " GROUP BY CASE WHEN paused THEN 'paused' ELSE 'active' END");
     BY_STATUS.put("alert", "SELECT 'defined', COUNT(*) FROM keel_alerts");
   }
 
@@ -48,7 +50,8 @@ final class EntityCounts {
     try (Connection c = dataSource.getConnection()) {
       for (Map.Entry<String, String> query : BY_STATUS.entrySet()) {
         Map<String, Long> byStatus = new TreeMap<>();
-        try (PreparedStatement s = c.prepareStatement(query.getValue()); ResultSet rs = s.executeQuery()) {
+        try (PreparedStatement s = c.prepareStatement(query.getValue());
+            ResultSet rs = s.executeQuery()) {
           while (rs.next()) {
             if (rs.getLong(2) > 0) byStatus.put(rs.getString(1), rs.getLong(2));
           }
@@ -63,13 +66,17 @@ final class EntityCounts {
   Map<String, Lag> projectionLag(Instant now) throws SQLException {
     Map<String, Lag> lags = new TreeMap<>();
     try (Connection c = dataSource.getConnection();
-         PreparedStatement offsets = c.prepareStatement(
-             // Quoted: the H2 migrations create the journal's tables with quoted lower-case names.
-             "SELECT \"projection_name\", \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\""
-                 + " WHERE \"manifest\" = 'SEQ'");
-         PreparedStatement behind = c.prepareStatement(
-             "SELECT COUNT(*), MIN(j.\"write_timestamp\") FROM \"event_tag\" t JOIN \"event_journal\" j"
-                 + " ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ? AND t.\"event_id\" > ?")) {
+        PreparedStatement offsets =
+            c.prepareStatement(
+                // Quoted: the H2 migrations create the journal's tables with quoted lower-case
+                // names.
+                "SELECT \"projection_name\", \"projection_key\", \"current_offset\" FROM"
+                    + " \"pekko_projection_offset_store\" WHERE \"manifest\" = 'SEQ'");
+        PreparedStatement behind =
+            c.prepareStatement(
+                "SELECT COUNT(*), MIN(j.\"write_timestamp\") FROM \"event_tag\" t JOIN"
+                    + " \"event_journal\" j ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ?"
+                    + " AND t.\"event_id\" > ?")) {
       Map<String, Long> deadLetters = deadLetters(c);
       try (ResultSet rs = offsets.executeQuery()) {
         while (rs.next()) {
@@ -86,7 +93,8 @@ final class EntityCounts {
             b.next();
             long events = b.getLong(1);
             long oldest = b.getLong(2);
-            long lagMillis = events == 0 || b.wasNull() ? 0 : Math.max(0, now.toEpochMilli() - oldest);
+            long lagMillis =
+                events == 0 || b.wasNull() ? 0 : Math.max(0, now.toEpochMilli() - oldest);
             lags.put(name, new Lag(events, lagMillis, deadLetters.getOrDefault(name, 0L)));
           }
         }
@@ -95,12 +103,17 @@ final class EntityCounts {
     return lags;
   }
 
-  /** Dead letters by {@code <projection>/<tag>}; a dead letter is written with its offset, so every one has a lag entry. */
+  /**
+   * Dead letters by {@code <projection>/<tag>}; a dead letter is written with its offset, so every
+   * one has a lag entry.
+   */
   private static Map<String, Long> deadLetters(Connection c) throws SQLException {
     Map<String, Long> counts = new TreeMap<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT projection_name, projection_key, COUNT(*)"
-             + " FROM keel_projection_dead_letters GROUP BY projection_name, projection_key");
-         ResultSet rs = s.executeQuery()) {
+    try (PreparedStatement s =
+            c.prepareStatement(
+                "SELECT projection_name, projection_key, COUNT(*) FROM keel_projection_dead_letters"
+                    + " GROUP BY projection_name, projection_key");
+        ResultSet rs = s.executeQuery()) {
       while (rs.next()) counts.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
     }
     return counts;

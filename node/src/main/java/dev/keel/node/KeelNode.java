@@ -1,14 +1,12 @@
 package dev.keel.node;
 
-import dev.keel.persistence.ClusterStatus;
-
-import dev.keel.http.AdminToken;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.keel.http.AdminToken;
+import dev.keel.http.AlertRoutes;
 import dev.keel.http.ApiDocsRoutes;
 import dev.keel.http.AuditRoutes;
 import dev.keel.http.ClusterRoutes;
@@ -18,22 +16,23 @@ import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
 import dev.keel.http.MetricsRoutes;
-import dev.keel.http.WorkflowRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
 import dev.keel.http.SnapshotRoutes;
 import dev.keel.http.TenantRoutes;
-import dev.keel.http.AlertRoutes;
+import dev.keel.http.WorkflowRoutes;
 import dev.keel.persistence.AuditLog;
 import dev.keel.persistence.ClusterFence;
 import dev.keel.persistence.ClusterLease;
+import dev.keel.persistence.ClusterStatus;
 import dev.keel.persistence.ConnectionAdderWakeUp;
-import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityAudit;
-import dev.keel.persistence.OnDemandSnapshots;
+import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
+import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.PersistenceConfig;
+import dev.keel.persistence.ProjectionLag;
 import dev.keel.persistence.SchemaMigrations;
 import dev.keel.registry.alert.AlertCatalog;
 import dev.keel.registry.alert.AlertEvaluator;
@@ -58,39 +57,38 @@ import dev.keel.tenant.TenantProjection;
 import dev.keel.tenant.TenantReadModel;
 import dev.keel.tenant.TenantService;
 import dev.keel.tenant.TenantSettings;
-import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
-import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
 import dev.keel.tenant.domain.CustomDomain;
 import dev.keel.tenant.domain.DnsJavaTxtResolver;
 import dev.keel.tenant.domain.DomainProjection;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
 import dev.keel.tenant.domain.DomainSettings;
+import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
+import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
+import dev.keel.tenant.quota.QuotaAdmission;
 import dev.keel.tenant.quota.QuotaCheckSchedule;
 import dev.keel.tenant.quota.QuotaCheckWorkflow;
-import dev.keel.tenant.quota.QuotaAdmission;
 import dev.keel.tenant.quota.QuotaLedger;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.tenant.quota.QuotaSettings;
 import dev.keel.tenant.quota.TenantUsages;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
-import dev.keel.workflow.outbound.OutboundHttp;
+import dev.keel.workflow.execution.NodeWorkflowRegistry;
 import dev.keel.workflow.execution.WorkflowDeps;
 import dev.keel.workflow.execution.WorkflowExecution;
-import dev.keel.workflow.execution.NodeWorkflowRegistry;
 import dev.keel.workflow.execution.WorkflowRunner;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.execution.WorkflowSettings;
-import dev.keel.persistence.ProjectionLag;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.readmodel.WakeupScheduler;
 import dev.keel.workflow.readmodel.WorkflowProjection;
 import dev.keel.workflow.readmodel.WorkflowReadModel;
 import dev.keel.workflow.schedule.Schedule;
 import dev.keel.workflow.schedule.ScheduleProjection;
 import dev.keel.workflow.schedule.ScheduleReadModel;
-import dev.keel.workflow.schedule.ScheduleSettings;
 import dev.keel.workflow.schedule.ScheduleService;
+import dev.keel.workflow.schedule.ScheduleSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -132,8 +130,12 @@ public final class KeelNode implements AutoCloseable {
   private final AdminToken adminToken;
   private final TenantService tenants;
 
-  private KeelNode(ActorSystem<Void> system, ServerBinding binding, NodeSettings settings, AdminToken adminToken,
-                   TenantService tenants) {
+  private KeelNode(
+      ActorSystem<Void> system,
+      ServerBinding binding,
+      NodeSettings settings,
+      AdminToken adminToken,
+      TenantService tenants) {
     this.system = system;
     this.binding = binding;
     this.settings = settings;
@@ -150,13 +152,17 @@ public final class KeelNode implements AutoCloseable {
 
   static KeelNode start(NodeSettings settings, Config config, NodeWorkflowRegistry registry) {
     if (!CommonPool.sharedByCallbacks()) {
-      log.warn("the JVM's common pool has {} thread: every callback of an ask starts a new thread; start the JVM with -D{}=2",
-          java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(), CommonPool.PARALLELISM);
+      log.warn(
+          "the JVM's common pool has {} thread: every callback of an ask starts a new thread; start"
+              + " the JVM with -D{}=2",
+          java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
+          CommonPool.PARALLELISM);
     }
     try {
       Files.createDirectories(settings.dataDir());
     } catch (IOException e) {
-      throw new ConfigProblem("KEEL_DATA_DIR", "cannot create " + settings.dataDir() + ": " + e.getMessage());
+      throw new ConfigProblem(
+          "KEEL_DATA_DIR", "cannot create " + settings.dataDir() + ": " + e.getMessage());
     }
     AdminToken token;
     try {
@@ -168,7 +174,8 @@ public final class KeelNode implements AutoCloseable {
     // (one KEEL_PLUGINS_DIR line), not later with the actor system already running.
     registry.register(new ExampleWorkflow());
     OutboundClients outbound = OutboundClients.fromConfig(config, settings);
-    OutboundHttp outboundHttp = outbound.create(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
+    OutboundHttp outboundHttp =
+        outbound.create(config.getDuration("keel.workflows.http-sequence.connect-timeout"));
     registry.register(new HttpSequenceWorkflow(outboundHttp));
     // Alert rules start it; a tenant's key may not, as its URL would be the tenant's to choose.
     registry.registerAdminOnly(webhookDelivery(config, outbound));
@@ -185,54 +192,97 @@ public final class KeelNode implements AutoCloseable {
     DeferredTenantLifecycle tenantLifecycle = new DeferredTenantLifecycle();
     AtomicReference<TenantUsages> tenantUsages = new AtomicReference<>();
     // Keel's own operations: a tenant key may neither start nor schedule them.
-    registry.registerAdminOnly(new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
-    registry.registerAdminOnly(new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
-    registry.registerAdminOnly(new QuotaCheckWorkflow(() -> Optional.ofNullable(tenantUsages.get())
-        .orElseThrow(() -> new IllegalStateException("the node is still starting")), outboundHttp, quotaSettings, Clock.systemUTC()));
+    registry.registerAdminOnly(
+        new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(
+        new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    registry.registerAdminOnly(
+        new QuotaCheckWorkflow(
+            () ->
+                Optional.ofNullable(tenantUsages.get())
+                    .orElseThrow(() -> new IllegalStateException("the node is still starting")),
+            outboundHttp,
+            quotaSettings,
+            Clock.systemUTC()));
     if (settings.pluginsDir().isPresent()) {
       try {
         registry.loadPlugins(settings.pluginsDir().get());
-      } catch (IOException | RuntimeException | java.util.ServiceConfigurationError | LinkageError e) {
-        // ServiceConfigurationError: a service file names a class that is missing, not a Workflow, or
+      } catch (IOException
+          | RuntimeException
+          | java.util.ServiceConfigurationError
+          | LinkageError e) {
+        // ServiceConfigurationError: a service file names a class that is missing, not a Workflow,
+        // or
         // has no public no-argument constructor; LinkageError: a plug-in built against another SDK.
-        throw new ConfigProblem("KEEL_PLUGINS_DIR", e.getMessage() == null ? e.toString() : e.getMessage());
+        throw new ConfigProblem(
+            "KEEL_PLUGINS_DIR", e.getMessage() == null ? e.toString() : e.getMessage());
       }
     }
     checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
-    if (settings.clusterPort() != 0) checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
+    if (settings.clusterPort() != 0)
+      checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
     ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
     NodeMetrics metrics = new NodeMetrics();
     HikariDataSource dataSource;
     try {
-      dataSource = KeelDataSource.create(settings.database(), "keel-read-model", readPool, metrics.registry());
+      dataSource =
+          KeelDataSource.create(
+              settings.database(), "keel-read-model", readPool, metrics.registry());
       SchemaMigrations.migrate(dataSource, settings.database().kind());
     } catch (RuntimeException e) {
       metrics.close();
-      throw new ConfigProblem(settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2 ? "KEEL_DATA_DIR" : "KEEL_DATABASE_URL",
-          "cannot use the database at " + settings.database().redactedUrl() + ": " + rootMessage(e));
+      throw new ConfigProblem(
+          settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2
+              ? "KEEL_DATA_DIR"
+              : "KEEL_DATABASE_URL",
+          "cannot use the database at "
+              + settings.database().redactedUrl()
+              + ": "
+              + rootMessage(e));
     }
 
-    Config pekko = PersistenceConfig.forDatabase(settings.database(), settings.databaseMaxConnections())
-        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(settings.host()))
-        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(settings.clusterPort()))
-        .withFallback(ClusterFormation.overlay(settings))
-        .withFallback(config);
+    Config pekko =
+        PersistenceConfig.forDatabase(settings.database(), settings.databaseMaxConnections())
+            .withValue(
+                "pekko.remote.artery.canonical.hostname",
+                ConfigValueFactory.fromAnyRef(settings.host()))
+            .withValue(
+                "pekko.remote.artery.canonical.port",
+                ConfigValueFactory.fromAnyRef(settings.clusterPort()))
+            .withFallback(ClusterFormation.overlay(settings))
+            .withFallback(config);
     // On PostgreSQL every journal write checks that this node's cluster owns the journal; H2 is one
     // node in one JVM. A node that has just joined waits a few renewals at most to learn its epoch.
-    Optional<ClusterFence> fence = settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES
-        ? Optional.of(new ClusterFence(settings.cluster().lease().renewInterval().multipliedBy(3)))
-        : Optional.empty();
-    // The journal plugin finds the node's meter registry and fence in the system's setup (MeteredJournalDao).
-    org.apache.pekko.actor.setup.ActorSystemSetup setup = org.apache.pekko.actor.setup.ActorSystemSetup
-        .create(org.apache.pekko.actor.BootstrapSetup.create(pekko))
-        .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry()));
+    Optional<ClusterFence> fence =
+        settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES
+            ? Optional.of(
+                new ClusterFence(settings.cluster().lease().renewInterval().multipliedBy(3)))
+            : Optional.empty();
+    // The journal plugin finds the node's meter registry and fence in the system's setup
+    // (MeteredJournalDao).
+    org.apache.pekko.actor.setup.ActorSystemSetup setup =
+        org.apache.pekko.actor.setup.ActorSystemSetup.create(
+                org.apache.pekko.actor.BootstrapSetup.create(pekko))
+            .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry()));
     if (fence.isPresent()) setup = setup.and(new ClusterFence.FenceSetup(fence.get()));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", setup);
     try {
-      return wire(system, settings, pekko, registry, dataSource, token, tenantSettings, quotaSettings, tenantLifecycle, tenantUsages,
-          metrics, fence, outbound);
+      return wire(
+          system,
+          settings,
+          pekko,
+          registry,
+          dataSource,
+          token,
+          tenantSettings,
+          quotaSettings,
+          tenantLifecycle,
+          tenantUsages,
+          metrics,
+          fence,
+          outbound);
     } catch (RuntimeException e) {
       system.terminate();
       dataSource.close();
@@ -241,33 +291,63 @@ public final class KeelNode implements AutoCloseable {
     }
   }
 
-  private static KeelNode wire(ActorSystem<Void> system, NodeSettings settings, Config config, NodeWorkflowRegistry registry,
-                               HikariDataSource dataSource, AdminToken token, TenantSettings tenantSettings,
-                               QuotaSettings quotaSettings, DeferredTenantLifecycle tenantLifecycle,
-                               AtomicReference<TenantUsages> tenantUsages, NodeMetrics metrics,
-                               Optional<ClusterFence> fence, OutboundClients outbound) {
+  private static KeelNode wire(
+      ActorSystem<Void> system,
+      NodeSettings settings,
+      Config config,
+      NodeWorkflowRegistry registry,
+      HikariDataSource dataSource,
+      AdminToken token,
+      TenantSettings tenantSettings,
+      QuotaSettings quotaSettings,
+      DeferredTenantLifecycle tenantLifecycle,
+      AtomicReference<TenantUsages> tenantUsages,
+      NodeMetrics metrics,
+      Optional<ClusterFence> fence,
+      OutboundClients outbound) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
-    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-metrics", () -> {
-      metrics.close();
-      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-    });
-    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-read-model-pool", () -> {
-      dataSource.close();
-      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-    });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "close-metrics",
+        () -> {
+          metrics.close();
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "close-read-model-pool",
+        () -> {
+          dataSource.close();
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
 
     Cluster cluster = Cluster.get(system);
-    Optional<ClusterLeaseKeeper> lease = fence.map(f -> new ClusterLeaseKeeper(system,
-        new ClusterLease(dataSource, settings.cluster().lease().renewInterval()), f, settings.cluster().lease(),
-        Clock.systemUTC()).start(system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"))));
+    Optional<ClusterLeaseKeeper> lease =
+        fence.map(
+            f ->
+                new ClusterLeaseKeeper(
+                        system,
+                        new ClusterLease(dataSource, settings.cluster().lease().renewInterval()),
+                        f,
+                        settings.cluster().lease(),
+                        Clock.systemUTC())
+                    .start(
+                        system
+                            .dispatchers()
+                            .lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"))));
     ClusterFormation.join(system, settings, lease);
     if (settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES) {
-      // After a PostgreSQL restart the pools come back at once, not after their backoff of up to 5 s.
-      ConnectionAdderWakeUp wakeUp = ConnectionAdderWakeUp.start(settings.database(), dataSource, Duration.ofMillis(500));
-      shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-connection-adder-wake-up", () -> {
-        wakeUp.close();
-        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-      });
+      // After a PostgreSQL restart the pools come back at once, not after their backoff of up to 5
+      // s.
+      ConnectionAdderWakeUp wakeUp =
+          ConnectionAdderWakeUp.start(settings.database(), dataSource, Duration.ofMillis(500));
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseActorSystemTerminate(),
+          "stop-connection-adder-wake-up",
+          () -> {
+            wakeUp.close();
+            return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+          });
     }
 
     Clock clock = Clock.systemUTC();
@@ -278,16 +358,29 @@ public final class KeelNode implements AutoCloseable {
       throw new ConfigProblem("keel.workflows", e.getMessage());
     }
     WorkflowRunner runner = WorkflowRunner.forSettings(workflowSettings, registry);
-    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-step-runner", () -> {
-      runner.close();
-      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-    });
-    ObjectMapper journalMapper = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(system)
-        .getOrCreate("jackson-json", Optional.empty());
-    WorkflowDeps deps = new WorkflowDeps(clock, RandomGenerator.getDefault(), workflowSettings, registry, runner,
-        journalMapper, system.scheduler(), metrics.workflows());
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "stop-step-runner",
+        () -> {
+          runner.close();
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
+    ObjectMapper journalMapper =
+        org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(system)
+            .getOrCreate("jackson-json", Optional.empty());
+    WorkflowDeps deps =
+        new WorkflowDeps(
+            clock,
+            RandomGenerator.getDefault(),
+            workflowSettings,
+            registry,
+            runner,
+            journalMapper,
+            system.scheduler(),
+            metrics.workflows());
     WorkflowExecution.init(system, deps);
-    WorkflowService workflows = new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
+    WorkflowService workflows =
+        new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
     ScheduleSettings scheduleSettings;
     try {
       scheduleSettings = ScheduleSettings.fromConfig(config.getConfig("keel.schedules"));
@@ -300,41 +393,62 @@ public final class KeelNode implements AutoCloseable {
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.services", e.getMessage());
     }
-    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    Executor blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
-    TenantService tenants = new TenantService(system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
+    TenantService tenants =
+        new TenantService(
+            system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
     DomainSettings domainSettings;
     DnsJavaTxtResolver dnsResolver;
     try {
       domainSettings = DomainSettings.fromConfig(config.getConfig("keel.tenants"));
-      dnsResolver = DnsJavaTxtResolver.create(domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
+      dnsResolver =
+          DnsJavaTxtResolver.create(
+              domainSettings.dnsServer(), domainSettings.dnsTimeout(), blocking);
     } catch (DomainSettings.SettingProblem e) {
       throw new ConfigProblem(e.setting(), e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new ConfigProblem("KEEL_DNS_SERVER", e.getMessage());
     }
-    DomainService domains = new DomainService(system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
-    ServiceRegistry serviceRegistry = new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking));
-    // Quotas: admitted in the write path by each tenant's ledgers; the monthly check reads the read models.
-    QuotaService quotas = new QuotaService(tenantSettings.plans(), tenantReadModel, dataSource, blocking);
+    DomainService domains =
+        new DomainService(
+            system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
+    ServiceRegistry serviceRegistry =
+        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking));
+    // Quotas: admitted in the write path by each tenant's ledgers; the monthly check reads the read
+    // models.
+    QuotaService quotas =
+        new QuotaService(tenantSettings.plans(), tenantReadModel, dataSource, blocking);
     tenantUsages.set(quotas);
     QuotaLedger.init(system, clock, quotaSettings.reconciliation());
-    QuotaAdmission admission = NodeQuotas.admission(system, tenantSettings, tenants, quotas, serviceRegistry, domains, workflows, clock);
+    QuotaAdmission admission =
+        NodeQuotas.admission(
+            system, tenantSettings, tenants, quotas, serviceRegistry, domains, workflows, clock);
     // A tenant's schedule runs and alert deliveries count towards its month but are never refused.
-    Schedule.init(system, admission.counting(workflows), clock, scheduleSettings, metrics.schedules());
+    Schedule.init(
+        system, admission.counting(workflows), clock, scheduleSettings, metrics.schedules());
     Tenant.init(system, workflows, clock);
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
     AlertRule.init(system, admission.counting(workflows), workflows, clock, alertSettings);
-    AlertReadModel alertReadModel = new AlertReadModel(dataSource,
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
-    AlertCatalog alertCatalog = new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
-        .start(system, alertSettings.catalogRefresh());
+    AlertReadModel alertReadModel =
+        new AlertReadModel(
+            dataSource,
+            system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
+    AlertCatalog alertCatalog =
+        new AlertCatalog(alertReadModel, clock, alertSettings.catalogLocalGrace())
+            .start(system, alertSettings.catalogRefresh());
     // ServiceObserver for the service entities
-    AlertEvaluator alertEvaluator = AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
+    AlertEvaluator alertEvaluator =
+        AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
     ServiceObserver serviceObserver = NodeQuotas.releasingSlots(alertEvaluator, admission);
-    RegisteredService.init(system, serviceObserver, clock, new ClusterCalm(system, settings.cluster().downingStableAfter(), clock),
+    RegisteredService.init(
+        system,
+        serviceObserver,
+        clock,
+        new ClusterCalm(system, settings.cluster().downingStableAfter(), clock),
         metrics.services());
 
     ProjectionLag lag = new ProjectionLag(clock);
@@ -352,95 +466,170 @@ public final class KeelNode implements AutoCloseable {
     // under /tenants/{id}/domains, and their release when a tenant is deleted.
     CustomDomain.init(system, dnsResolver, clock, domainSettings);
     DomainProjection.init(system, dataSource, lag, domainSettings);
-    tenantLifecycle.bind(new TenantLifecycle() {
-      @Override
-      public CompletionStage<String> activate(String tenantId) {
-        return tenants.activate(tenantId).thenApply(Tenant.TenantView::status);
-      }
+    tenantLifecycle.bind(
+        new TenantLifecycle() {
+          @Override
+          public CompletionStage<String> activate(String tenantId) {
+            return tenants.activate(tenantId).thenApply(Tenant.TenantView::status);
+          }
 
-      @Override
-      public CompletionStage<String> markDeleted(String tenantId) {
-        return tenants.markDeleted(tenantId).thenApply(Tenant.TenantView::status);
-      }
+          @Override
+          public CompletionStage<String> markDeleted(String tenantId) {
+            return tenants.markDeleted(tenantId).thenApply(Tenant.TenantView::status);
+          }
 
-      @Override
-      public CompletionStage<Integer> releaseDomains(String tenantId) {
-        return domains.releaseAll(tenantId);
-      }
+          @Override
+          public CompletionStage<Integer> releaseDomains(String tenantId) {
+            return domains.releaseAll(tenantId);
+          }
 
-      @Override
-      public CompletionStage<Void> releaseSlug(String slug, String tenantId) {
-        return tenants.releaseSlug(slug, tenantId).thenApply(d -> null);
-      }
-    });
+          @Override
+          public CompletionStage<Void> releaseSlug(String slug, String tenantId) {
+            return tenants.releaseSlug(slug, tenantId).thenApply(d -> null);
+          }
+        });
     HttpApi api = new HttpApi(httpMapper, token, tenants::authenticate, settings.maxBodyBytes());
-    // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside them.
-    WorkflowRoutes workflowRoutes = new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), admission);
+    // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside
+    // them.
+    WorkflowRoutes workflowRoutes =
+        new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), admission);
     ScheduleService scheduleService = new ScheduleService(system, scheduleSettings, workflows);
-    ScheduleRoutes scheduleRoutes = new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
+    ScheduleRoutes scheduleRoutes =
+        new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
     // Every sharded entity type, declared once: /ready waits for each one's coordinator,
     // /api/v1/cluster counts each one, audit replays each one, and each one snapshots on demand.
-    List<EntityKind<?>> entityKinds = List.of(WorkflowExecution.KIND, Schedule.KIND, RegisteredService.KIND, Tenant.KIND,
-        SlugReservation.KIND, CustomDomain.KIND, AlertRule.KIND, QuotaLedger.KIND);
-    List<EntityTypeKey<?>> entityTypes = entityKinds.stream().<EntityTypeKey<?>>map(EntityKind::key).toList();
-    Readiness readiness = new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
+    List<EntityKind<?>> entityKinds =
+        List.of(
+            WorkflowExecution.KIND,
+            Schedule.KIND,
+            RegisteredService.KIND,
+            Tenant.KIND,
+            SlugReservation.KIND,
+            CustomDomain.KIND,
+            AlertRule.KIND,
+            QuotaLedger.KIND);
+    List<EntityTypeKey<?>> entityTypes =
+        entityKinds.stream().<EntityTypeKey<?>>map(EntityKind::key).toList();
+    Readiness readiness =
+        new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
     ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
-    DomainRoutes domainRoutes = new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
+    DomainRoutes domainRoutes =
+        new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
-    AlertRoutes alertRoutes = new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
-    AuditRoutes auditRoutes = new AuditRoutes(api, new AuditLog(new JournalReader(system),
-        entityKinds.stream().<EntityAudit<?, ?>>map(EntityKind::audit).toList()));
-    SnapshotRoutes snapshotRoutes = new SnapshotRoutes(api, new OnDemandSnapshots(system, new JournalReader(system),
-        entityKinds.stream().<OnDemandSnapshots.Target<?>>map(EntityKind::snapshots).toList()));
+    AlertRoutes alertRoutes =
+        new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
+    AuditRoutes auditRoutes =
+        new AuditRoutes(
+            api,
+            new AuditLog(
+                new JournalReader(system),
+                entityKinds.stream().<EntityAudit<?, ?>>map(EntityKind::audit).toList()));
+    SnapshotRoutes snapshotRoutes =
+        new SnapshotRoutes(
+            api,
+            new OnDemandSnapshots(
+                system,
+                new JournalReader(system),
+                entityKinds.stream()
+                    .<OnDemandSnapshots.Target<?>>map(EntityKind::snapshots)
+                    .toList()));
     HealthRoutes healthRoutes = new HealthRoutes(api, readiness::check);
-    ClusterStatus clusterStatus = new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
+    ClusterStatus clusterStatus =
+        new ClusterStatus(system, entityTypes, settings.cluster().statusTimeout(), clock);
     ClusterRoutes clusterRoutes = new ClusterRoutes(api, clusterStatus::view);
     EntityCounts entityCounts = new EntityCounts(dataSource);
     metrics.start(system, runner, lag, clusterStatus, entityCounts);
-    MetricsRoutes metricsRoutes = new MetricsRoutes(api, metrics::scrape, () -> metrics.figures(system, entityCounts, clock, blocking));
+    MetricsRoutes metricsRoutes =
+        new MetricsRoutes(
+            api, metrics::scrape, () -> metrics.figures(system, entityCounts, clock, blocking));
     ConsoleRoutes consoleRoutes = new ConsoleRoutes(api);
-    Route routes = api.observed(metrics.http(), () -> api.withProblemHandling(() -> api.concat(
-        healthRoutes.routes(),
-        metricsRoutes.prometheus(),
-        new ApiDocsRoutes(api).routes(),
-        consoleRoutes.files(),
-        api.pathPrefix("api", () -> api.pathPrefix("v1", () -> api.authenticated(caller -> api.concat(
-            workflowRoutes.routes(caller),
-            scheduleRoutes.routes(caller),
-            serviceRoutes.routes(caller),
-            tenantRoutes.routes(caller),
-            alertRoutes.routes(caller),
-            auditRoutes.routes(caller),
-            snapshotRoutes.routes(caller),
-            clusterRoutes.routes(caller),
-            metricsRoutes.figures(caller),
-            consoleRoutes.caller(caller))))))));
+    Route routes =
+        api.observed(
+            metrics.http(),
+            () ->
+                api.withProblemHandling(
+                    () ->
+                        api.concat(
+                            healthRoutes.routes(),
+                            metricsRoutes.prometheus(),
+                            new ApiDocsRoutes(api).routes(),
+                            consoleRoutes.files(),
+                            api.pathPrefix(
+                                "api",
+                                () ->
+                                    api.pathPrefix(
+                                        "v1",
+                                        () ->
+                                            api.authenticated(
+                                                caller ->
+                                                    api.concat(
+                                                        workflowRoutes.routes(caller),
+                                                        scheduleRoutes.routes(caller),
+                                                        serviceRoutes.routes(caller),
+                                                        tenantRoutes.routes(caller),
+                                                        alertRoutes.routes(caller),
+                                                        auditRoutes.routes(caller),
+                                                        snapshotRoutes.routes(caller),
+                                                        clusterRoutes.routes(caller),
+                                                        metricsRoutes.figures(caller),
+                                                        consoleRoutes.caller(caller))))))));
 
     ServerBinding binding;
     try {
-      binding = Http.get(system).newServerAt(settings.host(), settings.httpPort()).bind(routes)
-          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      binding =
+          Http.get(system)
+              .newServerAt(settings.host(), settings.httpPort())
+              .bind(routes)
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new ConfigProblem("KEEL_HTTP_PORT", "cannot listen on " + settings.host() + ":" + settings.httpPort() + ": " + rootMessage(e));
+      throw new ConfigProblem(
+          "KEEL_HTTP_PORT",
+          "cannot listen on "
+              + settings.host()
+              + ":"
+              + settings.httpPort()
+              + ": "
+              + rootMessage(e));
     }
-    outbound.bound(binding.localAddress().getPort(), cluster.selfMember().address().getPort().orElse(0));
-    shutdown.addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-outbound-http", () -> {
-      outbound.close();
-      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-    });
+    outbound.bound(
+        binding.localAddress().getPort(), cluster.selfMember().address().getPort().orElse(0));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "close-outbound-http",
+        () -> {
+          outbound.close();
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
     // Stop taking requests first, let in-flight ones finish, then the cluster hands off shards.
-    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind().thenApply(x -> Done.getInstance()));
-    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain",
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "http-unbind",
+        () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "http-drain",
         () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
 
     if (quotaSettings.monthlySchedule()) {
       // Asks wait for the cluster to form, so this runs in the background and retries.
       QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
     }
-    log.info("keel node started http=http://{}:{} cluster={} database={} workflows={}",
-        settings.host(), binding.localAddress().getPort(), cluster.selfMember().address(),
-        settings.database().redactedUrl(), registry.all().stream().map(w -> w.name()).toList());
-    token.file().ifPresent(f -> log.info("admin token file={} (generated on first start; pass it as Authorization: Bearer)", f));
+    log.info(
+        "keel node started http=http://{}:{} cluster={} database={} workflows={}",
+        settings.host(),
+        binding.localAddress().getPort(),
+        cluster.selfMember().address(),
+        settings.database().redactedUrl(),
+        registry.all().stream().map(w -> w.name()).toList());
+    token
+        .file()
+        .ifPresent(
+            f ->
+                log.info(
+                    "admin token file={} (generated on first start; pass it as Authorization:"
+                        + " Bearer)",
+                    f));
     return new KeelNode(system, binding, settings, token, tenants);
   }
 
@@ -448,7 +637,8 @@ public final class KeelNode implements AutoCloseable {
   private static WebhookDeliveryWorkflow webhookDelivery(Config config, OutboundClients outbound) {
     try {
       Config delivery = config.getConfig("keel.alerts.delivery");
-      return new WebhookDeliveryWorkflow(outbound.create(delivery.getDuration("connect-timeout")),
+      return new WebhookDeliveryWorkflow(
+          outbound.create(delivery.getDuration("connect-timeout")),
           WebhookDeliveryWorkflow.Settings.fromConfig(delivery));
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.alerts.delivery", e.getMessage());
@@ -469,7 +659,8 @@ public final class KeelNode implements AutoCloseable {
       socket.setReuseAddress(true);
       socket.bind(new InetSocketAddress(host, port));
     } catch (IOException e) {
-      throw new ConfigProblem(setting, "port " + port + " on " + host + " is not available (" + e.getMessage() + ")");
+      throw new ConfigProblem(
+          setting, "port " + port + " on " + host + " is not available (" + e.getMessage() + ")");
     }
   }
 
@@ -495,14 +686,18 @@ public final class KeelNode implements AutoCloseable {
     return adminToken;
   }
 
-  /** The tenants façade, for programs that embed the node ({@code keel run} issues its pipeline's key). */
+  /**
+   * The tenants façade, for programs that embed the node ({@code keel run} issues its pipeline's
+   * key).
+   */
   public TenantService tenants() {
     return tenants;
   }
 
   /** Stops the way SIGTERM does: CoordinatedShutdown, leaving the cluster. */
   public CompletionStage<Done> stop() {
-    return CoordinatedShutdown.get(Adapter.toClassic(system)).runAll(CoordinatedShutdown.unknownReason());
+    return CoordinatedShutdown.get(Adapter.toClassic(system))
+        .runAll(CoordinatedShutdown.unknownReason());
   }
 
   @Override

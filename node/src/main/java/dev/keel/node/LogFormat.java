@@ -12,6 +12,7 @@ public final class LogFormat {
 
   /** The system property (and variable) {@code logback.xml} substitutes into its appender-ref. */
   static final String PROPERTY = "KEEL_LOG_FORMAT";
+
   private static final Set<String> FORMATS = Set.of("text", "json");
 
   private LogFormat() {}
@@ -21,7 +22,8 @@ public final class LogFormat {
    * refused instead (logback would otherwise drop every line for a missing appender).
    */
   public static Optional<String> select(String flag, String variable) {
-    String chosen = flag != null ? flag : variable == null || variable.isBlank() ? "text" : variable;
+    String chosen =
+        flag != null ? flag : variable == null || variable.isBlank() ? "text" : variable;
     String format = chosen.trim().toLowerCase(Locale.ROOT);
     if (!FORMATS.contains(format)) return Optional.of("must be text or json, not '" + chosen + "'");
     System.setProperty(PROPERTY, format);

@@ -1,14 +1,12 @@
 package dev.keel.node;
 
-import dev.keel.persistence.ClusterStatus;
-
 import dev.keel.http.HttpMetrics;
+import dev.keel.persistence.ClusterStatus;
 import dev.keel.persistence.ProjectionLag;
 import dev.keel.registry.service.ServiceMetrics;
 import dev.keel.workflow.execution.WorkflowMetrics;
-import dev.keel.workflow.schedule.ScheduleMetrics;
 import dev.keel.workflow.execution.WorkflowRunner;
-import io.micrometer.core.instrument.FunctionCounter;
+import dev.keel.workflow.schedule.ScheduleMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -40,10 +38,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's meters: one Prometheus registry with the JVM's binders, the counters the entities and
- * routes increment ({@link WorkflowMetrics}, {@link ScheduleMetrics}, {@link ServiceMetrics}, {@link HttpMetrics}), and
- * gauges of what costs a query (entity counts, cluster shards) refreshed in the background every
- * {@link #REFRESH}, so a scrape never touches the database. Also the figures of
- * {@code GET /api/v1/metrics}.
+ * routes increment ({@link WorkflowMetrics}, {@link ScheduleMetrics}, {@link ServiceMetrics},
+ * {@link HttpMetrics}), and gauges of what costs a query (entity counts, cluster shards) refreshed
+ * in the background every {@link #REFRESH}, so a scrape never touches the database. Also the
+ * figures of {@code GET /api/v1/metrics}.
  */
 public final class NodeMetrics implements AutoCloseable {
 
@@ -52,15 +50,30 @@ public final class NodeMetrics implements AutoCloseable {
   static final Duration RATE_WINDOW = Duration.ofSeconds(60);
   static final Duration RATE_SAMPLE = Duration.ofSeconds(5);
 
-  /** {@code GET /api/v1/metrics}. Entity counts and projection lag are cluster-wide; rates are {@code rates.node}'s. */
-  public record Figures(Instant at, Map<String, Map<String, Long>> entities, Rates rates,
-                        Map<String, EntityCounts.Lag> projections, int clusterMembers) {}
+  /**
+   * {@code GET /api/v1/metrics}. Entity counts and projection lag are cluster-wide; rates are
+   * {@code rates.node}'s.
+   */
+  public record Figures(
+      Instant at,
+      Map<String, Map<String, Long>> entities,
+      Rates rates,
+      Map<String, EntityCounts.Lag> projections,
+      int clusterMembers) {}
 
   /** Per second over the last {@code windowSeconds} on {@code node}. */
-  public record Rates(String node, double windowSeconds, double workflowsStarted, double workflowsCompleted,
-                      double workflowsFailed, double stepRetries, double heartbeats, double httpRequests) {}
+  public record Rates(
+      String node,
+      double windowSeconds,
+      double workflowsStarted,
+      double workflowsCompleted,
+      double workflowsFailed,
+      double stepRetries,
+      double heartbeats,
+      double httpRequests) {}
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final WorkflowMetrics workflows = new WorkflowMetrics(registry);
   private final ScheduleMetrics schedules = new ScheduleMetrics(registry);
@@ -68,8 +81,13 @@ public final class NodeMetrics implements AutoCloseable {
   private final HttpMetrics http = new HttpMetrics(registry);
   private final Map<String, AtomicLong> entityGauges = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> shardGauges = new ConcurrentHashMap<>();
-  /** Projection instances whose lag gauge is registered: Micrometer warns when one is registered again. */
+
+  /**
+   * Projection instances whose lag gauge is registered: Micrometer warns when one is registered
+   * again.
+   */
   private final java.util.Set<String> lagGauges = ConcurrentHashMap.newKeySet();
+
   private final Deque<double[]> samples = new ArrayDeque<>();
 
   public NodeMetrics() {
@@ -106,24 +124,44 @@ public final class NodeMetrics implements AutoCloseable {
     return registry.scrape();
   }
 
-  /** What needs the running node: its runner, projections, cluster and read models; refreshed from now on. */
-  void start(ActorSystem<?> system, WorkflowRunner runner, ProjectionLag lag, ClusterStatus cluster,
-             EntityCounts counts) {
-    var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+  /**
+   * What needs the running node: its runner, projections, cluster and read models; refreshed from
+   * now on.
+   */
+  void start(
+      ActorSystem<?> system,
+      WorkflowRunner runner,
+      ProjectionLag lag,
+      ClusterStatus cluster,
+      EntityCounts counts) {
+    var blocking =
+        system
+            .dispatchers()
+            .lookup(
+                org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(
+                    "keel.blocking-dispatcher"));
     Gauge.builder("keel.workflows.running", runner, WorkflowRunner::runningCount)
-        .description("workflow attempts running step bodies on this node").register(registry);
+        .description("workflow attempts running step bodies on this node")
+        .register(registry);
     Gauge.builder("keel.workflows.queued", runner, WorkflowRunner::queuedCount)
-        .description("workflow attempts waiting for a slot under a concurrency cap on this node").register(registry);
+        .description("workflow attempts waiting for a slot under a concurrency cap on this node")
+        .register(registry);
     Cluster self = Cluster.get(system);
     for (String status : List.of("joining", "weaklyUp", "up", "leaving", "exiting", "down")) {
-      Gauge.builder("keel.cluster.members", self, c -> membersWith(c, status)).tag("status", status)
-          .description("cluster members as this node sees them, by status").register(registry);
+      Gauge.builder("keel.cluster.members", self, c -> membersWith(c, status))
+          .tag("status", status)
+          .description("cluster members as this node sees them, by status")
+          .register(registry);
     }
     Gauge.builder("keel.cluster.unreachable", self, c -> c.state().getUnreachable().size())
-        .description("members this node cannot reach").register(registry);
+        .description("members this node cannot reach")
+        .register(registry);
     String selfAddress = self.selfMember().address().toString();
     samples.add(sample());
-    system.scheduler().scheduleAtFixedRate(Duration.ZERO, REFRESH, () -> refresh(counts, cluster, lag, selfAddress), blocking);
+    system
+        .scheduler()
+        .scheduleAtFixedRate(
+            Duration.ZERO, REFRESH, () -> refresh(counts, cluster, lag, selfAddress), blocking);
     system.scheduler().scheduleAtFixedRate(RATE_SAMPLE, RATE_SAMPLE, this::keepSample, blocking);
   }
 
@@ -135,37 +173,83 @@ public final class NodeMetrics implements AutoCloseable {
     return n;
   }
 
-  private void refresh(EntityCounts counts, ClusterStatus cluster, ProjectionLag lag, String selfAddress) {
+  private void refresh(
+      EntityCounts counts, ClusterStatus cluster, ProjectionLag lag, String selfAddress) {
     try {
       Map<String, Map<String, Long>> now = counts.byTypeAndStatus();
       java.util.Set<String> seen = new java.util.HashSet<>();
-      now.forEach((type, byStatus) -> byStatus.forEach((status, n) -> {
-        seen.add(type + "/" + status);
-        gauge(entityGauges, type + "/" + status,
-            key -> Gauge.builder("keel.entities", entityGauges.get(key), AtomicLong::get).tag("type", type).tag("status", status)
-                .description("entities by type and status in the read models (cluster-wide)").register(registry)).set(n);
-      }));
+      now.forEach(
+          (type, byStatus) ->
+              byStatus.forEach(
+                  (status, n) -> {
+                    seen.add(type + "/" + status);
+                    gauge(
+                            entityGauges,
+                            type + "/" + status,
+                            key ->
+                                Gauge.builder(
+                                        "keel.entities", entityGauges.get(key), AtomicLong::get)
+                                    .tag("type", type)
+                                    .tag("status", status)
+                                    .description(
+                                        "entities by type and status in the read models"
+                                            + " (cluster-wide)")
+                                    .register(registry))
+                        .set(n);
+                  }));
       // A status nobody has any more reads 0 rather than its last count.
-      entityGauges.forEach((key, gauge) -> {
-        if (!seen.contains(key)) gauge.set(0);
-      });
+      entityGauges.forEach(
+          (key, gauge) -> {
+            if (!seen.contains(key)) gauge.set(0);
+          });
     } catch (Exception e) {
       log.debug("entity counts not refreshed: {}", e.getMessage());
     }
-    lag.snapshot().keySet().forEach(tag -> {
-      if (lagGauges.add(tag)) registerLag(lag, tag);
-    });
-    cluster.view().thenAccept(view -> view.shardCounts().forEach((type, byMember) -> {
-      gauge(shardGauges, "shards/" + type, key -> Gauge.builder("keel.cluster.shards", shardGauges.get(key), AtomicLong::get)
-          .tag("type", type).description("shards of this entity type on this node").register(registry))
-          .set(byMember.getOrDefault(selfAddress, 0));
-      gauge(shardGauges, "entities/" + type, key -> Gauge.builder("keel.cluster.entities", shardGauges.get(key), AtomicLong::get)
-          .tag("type", type).description("live entities of this type on this node").register(registry))
-          .set(view.shards().getOrDefault(type, Map.of()).getOrDefault(selfAddress, 0));
-    }));
+    lag.snapshot()
+        .keySet()
+        .forEach(
+            tag -> {
+              if (lagGauges.add(tag)) registerLag(lag, tag);
+            });
+    cluster
+        .view()
+        .thenAccept(
+            view ->
+                view.shardCounts()
+                    .forEach(
+                        (type, byMember) -> {
+                          gauge(
+                                  shardGauges,
+                                  "shards/" + type,
+                                  key ->
+                                      Gauge.builder(
+                                              "keel.cluster.shards",
+                                              shardGauges.get(key),
+                                              AtomicLong::get)
+                                          .tag("type", type)
+                                          .description("shards of this entity type on this node")
+                                          .register(registry))
+                              .set(byMember.getOrDefault(selfAddress, 0));
+                          gauge(
+                                  shardGauges,
+                                  "entities/" + type,
+                                  key ->
+                                      Gauge.builder(
+                                              "keel.cluster.entities",
+                                              shardGauges.get(key),
+                                              AtomicLong::get)
+                                          .tag("type", type)
+                                          .description("live entities of this type on this node")
+                                          .register(registry))
+                              .set(
+                                  view.shards()
+                                      .getOrDefault(type, Map.of())
+                                      .getOrDefault(selfAddress, 0));
+                        }));
   }
 
-  private static AtomicLong gauge(Map<String, AtomicLong> gauges, String key, java.util.function.Consumer<String> register) {
+  private static AtomicLong gauge(
+      Map<String, AtomicLong> gauges, String key, java.util.function.Consumer<String> register) {
     AtomicLong[] created = new AtomicLong[1];
     AtomicLong value = gauges.computeIfAbsent(key, k -> created[0] = new AtomicLong());
     if (created[0] != null) register.accept(key);
@@ -173,12 +257,18 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   private void registerLag(ProjectionLag lag, String tag) {
-    Gauge.builder("keel.projection.lag", lag, l -> {
-          Duration d = l.snapshot().get(tag);
-          return d == null ? Double.NaN : d.toMillis() / 1000.0;
-        })
-        .tag("projection", tag).baseUnit("seconds")
-        .description("age of the newest event this node's instance of the projection handled, when it handled it")
+    Gauge.builder(
+            "keel.projection.lag",
+            lag,
+            l -> {
+              Duration d = l.snapshot().get(tag);
+              return d == null ? Double.NaN : d.toMillis() / 1000.0;
+            })
+        .tag("projection", tag)
+        .baseUnit("seconds")
+        .description(
+            "age of the newest event this node's instance of the projection handled, when it"
+                + " handled it")
         .register(registry);
   }
 
@@ -186,8 +276,13 @@ public final class NodeMetrics implements AutoCloseable {
 
   private double[] sample() {
     DoubleSupplier[] counters = {
-        () -> count("keel.workflows.started"), () -> count("keel.workflows.completed"), () -> count("keel.workflows.failed"),
-        () -> count("keel.workflows.step.retries"), () -> count("keel.services.heartbeats"), http::total};
+      () -> count("keel.workflows.started"),
+      () -> count("keel.workflows.completed"),
+      () -> count("keel.workflows.failed"),
+      () -> count("keel.workflows.step.retries"),
+      () -> count("keel.services.heartbeats"),
+      http::total
+    };
     double[] values = new double[counters.length + 1];
     values[0] = System.nanoTime();
     for (int i = 0; i < counters.length; i++) values[i + 1] = counters[i].getAsDouble();
@@ -201,7 +296,8 @@ public final class NodeMetrics implements AutoCloseable {
 
   private synchronized void keepSample() {
     samples.addLast(sample());
-    // Keep one sample at least the window old, so that rates cover the whole minute once it has passed.
+    // Keep one sample at least the window old, so that rates cover the whole minute once it has
+    // passed.
     while (samples.size() > 2) {
       java.util.Iterator<double[]> it = samples.iterator();
       it.next();
@@ -215,23 +311,39 @@ public final class NodeMetrics implements AutoCloseable {
     double[] oldest = samples.isEmpty() ? now : samples.peekFirst();
     double seconds = Math.max(1e-3, (now[0] - oldest[0]) / 1e9);
     double[] perSecond = new double[now.length];
-    for (int i = 1; i < now.length; i++) perSecond[i] = Math.round((now[i] - oldest[i]) / seconds * 1000) / 1000.0;
-    return new Rates(node, Math.round(seconds * 10) / 10.0,
-        perSecond[1], perSecond[2], perSecond[3], perSecond[4], perSecond[5], perSecond[6]);
+    for (int i = 1; i < now.length; i++)
+      perSecond[i] = Math.round((now[i] - oldest[i]) / seconds * 1000) / 1000.0;
+    return new Rates(
+        node,
+        Math.round(seconds * 10) / 10.0,
+        perSecond[1],
+        perSecond[2],
+        perSecond[3],
+        perSecond[4],
+        perSecond[5],
+        perSecond[6]);
   }
 
   /** The JSON figures, read now (entity counts and lag from the database, on {@code blocking}). */
-  CompletionStage<Figures> figures(ActorSystem<?> system, EntityCounts counts, Clock clock, Executor blocking) {
+  CompletionStage<Figures> figures(
+      ActorSystem<?> system, EntityCounts counts, Clock clock, Executor blocking) {
     Cluster cluster = Cluster.get(system);
     String node = cluster.selfMember().address().toString();
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        Instant at = clock.instant();
-        return new Figures(at, counts.byTypeAndStatus(), rates(node), counts.projectionLag(at), members(cluster));
-      } catch (java.sql.SQLException e) {
-        throw new java.util.concurrent.CompletionException(e);
-      }
-    }, blocking);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            Instant at = clock.instant();
+            return new Figures(
+                at,
+                counts.byTypeAndStatus(),
+                rates(node),
+                counts.projectionLag(at),
+                members(cluster));
+          } catch (java.sql.SQLException e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        },
+        blocking);
   }
 
   private static int members(Cluster cluster) {

@@ -28,15 +28,27 @@ final class NodeQuotas {
 
   private NodeQuotas() {}
 
-  static QuotaAdmission admission(ActorSystem<?> system, TenantSettings tenantSettings, TenantPlanLookup tenants,
-                                  QuotaService usage, ServiceRegistry services, DomainService domains,
-                                  WorkflowService workflows, Clock clock) {
-    return new QuotaAdmission(system, tenantSettings.plans(), tenants, usage::baseline, Map.of(
-        Quota.SERVICES, ResourceCheck.of((tenantId, id) -> services.get(id, tenantId)),
-        Quota.DOMAINS, ResourceCheck.of(domains::get),
-        // Any execution with the id, whoever owns it: starting it again is no new start.
-        Quota.WORKFLOW_STARTS, ResourceCheck.of((tenantId, id) -> workflows.get(id))),
-        tenantSettings.askTimeout(), clock);
+  static QuotaAdmission admission(
+      ActorSystem<?> system,
+      TenantSettings tenantSettings,
+      TenantPlanLookup tenants,
+      QuotaService usage,
+      ServiceRegistry services,
+      DomainService domains,
+      WorkflowService workflows,
+      Clock clock) {
+    return new QuotaAdmission(
+        system,
+        tenantSettings.plans(),
+        tenants,
+        usage::baseline,
+        Map.of(
+            Quota.SERVICES, ResourceCheck.of((tenantId, id) -> services.get(id, tenantId)),
+            Quota.DOMAINS, ResourceCheck.of(domains::get),
+            // Any execution with the id, whoever owns it: starting it again is no new start.
+            Quota.WORKFLOW_STARTS, ResourceCheck.of((tenantId, id) -> workflows.get(id))),
+        tenantSettings.askTimeout(),
+        clock);
   }
 
   /** {@code observer}, and a deregistered service's slot released in its tenant's ledger. */
@@ -50,10 +62,19 @@ final class NodeQuotas {
       @Override
       public void gone(String serviceId, String tenantId) {
         observer.gone(serviceId, tenantId);
-        // Not awaited (this runs on the entity's thread); a lost release is found by reconciliation.
-        admission.release(tenantId, Quota.SERVICES, serviceId).whenComplete((done, failure) -> {
-          if (failure != null) log.warn("service slot not released serviceId={} tenantId={}: {}", serviceId, tenantId, failure.toString());
-        });
+        // Not awaited (this runs on the entity's thread); a lost release is found by
+        // reconciliation.
+        admission
+            .release(tenantId, Quota.SERVICES, serviceId)
+            .whenComplete(
+                (done, failure) -> {
+                  if (failure != null)
+                    log.warn(
+                        "service slot not released serviceId={} tenantId={}: {}",
+                        serviceId,
+                        tenantId,
+                        failure.toString());
+                });
       }
     };
   }

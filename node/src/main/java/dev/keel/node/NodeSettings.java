@@ -8,7 +8,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-/** The node's own settings, read once from {@code keel.*}; each problem names its KEEL_* variable. */
+/**
+ * The node's own settings, read once from {@code keel.*}; each problem names its KEEL_* variable.
+ */
 public record NodeSettings(
     String host,
     int httpPort,
@@ -28,22 +30,32 @@ public record NodeSettings(
     if (host.isBlank()) throw new ConfigProblem("KEEL_HOST", "must not be empty");
     int httpPort = port(k, "http.port", "KEEL_HTTP_PORT");
     int clusterPort = port(k, "cluster.port", "KEEL_CLUSTER_PORT");
-    List<String> seeds = Arrays.stream(string(k, "cluster.seed-nodes", "KEEL_SEED_NODES").split(","))
-        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> seeds =
+        Arrays.stream(string(k, "cluster.seed-nodes", "KEEL_SEED_NODES").split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .toList();
     for (String seed : seeds) {
       if (!seed.matches("^[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}$")) {
         throw new ConfigProblem("KEEL_SEED_NODES", "'" + seed + "' is not host:port");
       }
     }
-    Path dataDir = Path.of(string(k, "node.data-dir", "KEEL_DATA_DIR").isBlank() ? "./data" : k.getString("node.data-dir"));
+    Path dataDir =
+        Path.of(
+            string(k, "node.data-dir", "KEEL_DATA_DIR").isBlank()
+                ? "./data"
+                : k.getString("node.data-dir"));
     String url = string(k, "database.url", "KEEL_DATABASE_URL");
     DatabaseSettings db;
     if (url.isBlank()) {
       db = DatabaseSettings.embedded(dataDir);
     } else {
       try {
-        db = DatabaseSettings.of(url, string(k, "database.user", "KEEL_DATABASE_USER"),
-            string(k, "database.password", "KEEL_DATABASE_PASSWORD"));
+        db =
+            DatabaseSettings.of(
+                url,
+                string(k, "database.user", "KEEL_DATABASE_USER"),
+                string(k, "database.password", "KEEL_DATABASE_PASSWORD"));
       } catch (IllegalArgumentException e) {
         throw new ConfigProblem("KEEL_DATABASE_URL", e.getMessage());
       }
@@ -55,7 +67,8 @@ public record NodeSettings(
       throw new ConfigProblem("KEEL_DATABASE_MAX_CONNECTIONS", "must be a whole number");
     }
     if (maxConnections < 2 || maxConnections > 200) {
-      throw new ConfigProblem("KEEL_DATABASE_MAX_CONNECTIONS", "must be between 2 and 200, got " + maxConnections);
+      throw new ConfigProblem(
+          "KEEL_DATABASE_MAX_CONNECTIONS", "must be between 2 and 200, got " + maxConnections);
     }
     String token = string(k, "node.admin-token", "KEEL_ADMIN_TOKEN");
     if (!token.isEmpty() && token.length() < 16) {
@@ -69,10 +82,18 @@ public record NodeSettings(
       throw new ConfigProblem("keel.http.max-body-size", "must be a size such as 1m");
     }
     ClusterSettings cluster = ClusterSettings.fromConfig(k, seeds, db.kind());
-    return new NodeSettings(host, httpPort, clusterPort, seeds, dataDir, db, maxConnections,
+    return new NodeSettings(
+        host,
+        httpPort,
+        clusterPort,
+        seeds,
+        dataDir,
+        db,
+        maxConnections,
         token.isEmpty() ? Optional.empty() : Optional.of(token),
         plugins.isBlank() ? Optional.empty() : Optional.of(Path.of(plugins)),
-        maxBody, cluster);
+        maxBody,
+        cluster);
   }
 
   private static String string(Config k, String path, String variable) {
@@ -88,9 +109,11 @@ public record NodeSettings(
     try {
       port = k.getInt(path);
     } catch (ConfigException e) {
-      throw new ConfigProblem(variable, "'" + k.getValue(path).unwrapped() + "' is not a port number");
+      throw new ConfigProblem(
+          variable, "'" + k.getValue(path).unwrapped() + "' is not a port number");
     }
-    if (port < 0 || port > 65535) throw new ConfigProblem(variable, port + " is not a port number (0-65535)");
+    if (port < 0 || port > 65535)
+      throw new ConfigProblem(variable, port + " is not a port number (0-65535)");
     return port;
   }
 }

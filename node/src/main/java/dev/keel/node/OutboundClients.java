@@ -2,9 +2,9 @@ package dev.keel.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import dev.keel.workflow.outbound.JdkOutboundHttp;
 import dev.keel.workflow.outbound.GuardedOutboundHttp;
 import dev.keel.workflow.outbound.HostResolver;
+import dev.keel.workflow.outbound.JdkOutboundHttp;
 import dev.keel.workflow.outbound.OutboundRule;
 import dev.keel.workflow.outbound.OutboundSettings;
 import java.io.IOException;
@@ -28,24 +28,34 @@ final class OutboundClients implements AutoCloseable {
   private final AtomicReference<Set<Integer>> ownPorts;
   private final List<GuardedOutboundHttp> clients = new ArrayList<>();
 
-  private OutboundClients(OutboundRule rule, OutboundSettings settings, AtomicReference<Set<Integer>> ownPorts) {
+  private OutboundClients(
+      OutboundRule rule, OutboundSettings settings, AtomicReference<Set<Integer>> ownPorts) {
     this.rule = rule;
     this.settings = settings;
     this.ownPorts = ownPorts;
   }
 
-  /** From {@code keel.workflows.outbound}; a bad allow list stops the start naming {@value OutboundRule#SETTING}. */
+  /**
+   * From {@code keel.workflows.outbound}; a bad allow list stops the start naming {@value
+   * OutboundRule#SETTING}.
+   */
   static OutboundClients fromConfig(Config config, NodeSettings node) {
     OutboundSettings settings;
     try {
       settings = OutboundSettings.fromConfig(config.getConfig("keel.workflows.outbound"));
     } catch (ConfigException e) {
-      throw new ConfigProblem(OutboundRule.SETTING, "must be a comma-separated list of CIDRs and host names");
+      throw new ConfigProblem(
+          OutboundRule.SETTING, "must be a comma-separated list of CIDRs and host names");
     }
-    int management = node.cluster().discovery() == ClusterSettings.Discovery.NONE ? 0 : node.cluster().managementPort();
-    AtomicReference<Set<Integer>> ownPorts = new AtomicReference<>(ports(node.httpPort(), node.clusterPort(), management));
+    int management =
+        node.cluster().discovery() == ClusterSettings.Discovery.NONE
+            ? 0
+            : node.cluster().managementPort();
+    AtomicReference<Set<Integer>> ownPorts =
+        new AtomicReference<>(ports(node.httpPort(), node.clusterPort(), management));
     try {
-      return new OutboundClients(OutboundRule.parse(settings.allow(), ownPorts::get), settings, ownPorts);
+      return new OutboundClients(
+          OutboundRule.parse(settings.allow(), ownPorts::get), settings, ownPorts);
     } catch (IllegalArgumentException e) {
       throw new ConfigProblem(OutboundRule.SETTING, e.getMessage());
     }
@@ -53,20 +63,30 @@ final class OutboundClients implements AutoCloseable {
 
   /** A client that gives up connecting after {@code connectTimeout}. */
   GuardedOutboundHttp create(Duration connectTimeout) {
-    GuardedOutboundHttp client = new GuardedOutboundHttp(new JdkOutboundHttp(connectTimeout), rule, HostResolver.SYSTEM,
-        connectTimeout, settings.connectionLifetime());
+    GuardedOutboundHttp client =
+        new GuardedOutboundHttp(
+            new JdkOutboundHttp(connectTimeout),
+            rule,
+            HostResolver.SYSTEM,
+            connectTimeout,
+            settings.connectionLifetime());
     clients.add(client);
     return client;
   }
 
   /** The ports the node listens on, once bound (a configured 0 becomes the port picked). */
   void bound(int httpPort, int clusterPort) {
-    ownPorts.updateAndGet(configured -> Stream.concat(configured.stream(), ports(httpPort, clusterPort, 0).stream())
-        .collect(Collectors.toUnmodifiableSet()));
+    ownPorts.updateAndGet(
+        configured ->
+            Stream.concat(configured.stream(), ports(httpPort, clusterPort, 0).stream())
+                .collect(Collectors.toUnmodifiableSet()));
   }
 
   private static Set<Integer> ports(int... ports) {
-    return java.util.Arrays.stream(ports).filter(p -> p > 0).boxed().collect(Collectors.toUnmodifiableSet());
+    return java.util.Arrays.stream(ports)
+        .filter(p -> p > 0)
+        .boxed()
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   @Override

@@ -1,17 +1,15 @@
 package dev.keel.node;
 
-import dev.keel.persistence.ClusterStatus;
-
-import dev.keel.http.AdminToken;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dev.keel.http.AdminToken;
 import dev.keel.http.ClusterRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
+import dev.keel.persistence.ClusterStatus;
 import dev.keel.tenant.TenantService;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,43 +53,67 @@ class ClusterApiTest {
   private static final EntityTypeKey<String> PROBE = EntityTypeKey.create(String.class, "probe");
   private static final ObjectMapper JSON = Json.mapper();
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   private ActorTestKit testKit;
   private ServerBinding binding;
   private ClusterStatus status;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private Instant started;
 
   @BeforeAll
   void startClusterOfOne() throws Exception {
     started = Instant.now();
-    testKit = ActorTestKit.create("ClusterApiTest", ConfigFactory.parseString("""
-        pekko.actor.provider = cluster
-        pekko.remote.artery.canonical { hostname = "127.0.0.1", port = 0 }
-        pekko.cluster.sharding.number-of-shards = 10
-        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-        # Leaving the cluster and handing off shards can take a while on a busy machine.
-        pekko.actor.testkit.typed.system-shutdown-default = 30s
-        pekko.actor.testkit.typed.throw-on-shutdown-timeout = off
-        """));
-    status = new ClusterStatus(testKit.system(), List.of(PROBE), Duration.ofSeconds(3), Clock.systemUTC());
+    testKit =
+        ActorTestKit.create(
+            "ClusterApiTest",
+            ConfigFactory.parseString(
+                """
+                pekko.actor.provider = cluster
+                pekko.remote.artery.canonical { hostname = "127.0.0.1", port = 0 }
+                pekko.cluster.sharding.number-of-shards = 10
+                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+                # Leaving the cluster and handing off shards can take a while on a busy machine.
+                pekko.actor.testkit.typed.system-shutdown-default = 30s
+                pekko.actor.testkit.typed.throw-on-shutdown-timeout = off
+                """));
+    status =
+        new ClusterStatus(
+            testKit.system(), List.of(PROBE), Duration.ofSeconds(3), Clock.systemUTC());
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    ClusterSharding.get(testKit.system()).init(Entity.of(PROBE,
-        ctx -> Behaviors.receive(String.class).onAnyMessage(m -> Behaviors.same()).build()));
-    for (String id : List.of("a", "b", "c")) ClusterSharding.get(testKit.system()).entityRefFor(PROBE, id).tell("hello");
+    ClusterSharding.get(testKit.system())
+        .init(
+            Entity.of(
+                PROBE,
+                ctx ->
+                    Behaviors.receive(String.class).onAnyMessage(m -> Behaviors.same()).build()));
+    for (String id : List.of("a", "b", "c"))
+      ClusterSharding.get(testKit.system()).entityRefFor(PROBE, id).tell("hello");
 
-    HttpApi api = new HttpApi(JSON, AdminToken.resolve(Optional.of(ADMIN), dataDir),
-        key -> CompletableFuture.completedFuture(TENANT_KEY.equals(key)
-            ? new TenantService.AuthenticatedTenant("t1")
-            : new TenantService.Refused(401, "the token is not known")),
-        1024);
+    HttpApi api =
+        new HttpApi(
+            JSON,
+            AdminToken.resolve(Optional.of(ADMIN), dataDir),
+            key ->
+                CompletableFuture.completedFuture(
+                    TENANT_KEY.equals(key)
+                        ? new TenantService.AuthenticatedTenant("t1")
+                        : new TenantService.Refused(401, "the token is not known")),
+            1024);
     ClusterRoutes routes = new ClusterRoutes(api, status::view);
-    Route route = api.withProblemHandling(() -> api.pathPrefix("api", () -> api.pathPrefix("v1",
-        () -> api.authenticated(routes::routes))));
-    binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(route).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Route route =
+        api.withProblemHandling(
+            () ->
+                api.pathPrefix(
+                    "api", () -> api.pathPrefix("v1", () -> api.authenticated(routes::routes))));
+    binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .bind(route)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
   }
 
   @AfterAll
@@ -128,11 +150,13 @@ class ClusterApiTest {
 
     // Pekko's default extractor, which ScaleBench repeats to tell a start that crosses nodes.
     java.util.Set<String> expected = new java.util.TreeSet<>();
-    for (String id : List.of("a", "b", "c")) expected.add(Integer.toString(Math.abs(id.hashCode()) % 10));
+    for (String id : List.of("a", "b", "c"))
+      expected.add(Integer.toString(Math.abs(id.hashCode()) % 10));
     java.util.Set<String> shown = new java.util.TreeSet<>();
     body.path("shardIds").path("probe").path(self).forEach(id -> shown.add(id.asText()));
     assertThat(shown).isEqualTo(expected);
-    assertThat(body.path("shardIds").path("probe").path(self)).hasSize(body.path("shardCounts").path("probe").path(self).asInt());
+    assertThat(body.path("shardIds").path("probe").path(self))
+        .hasSize(body.path("shardCounts").path("probe").path(self).asInt());
   }
 
   @Test
@@ -165,12 +189,16 @@ class ClusterApiTest {
       if (last.path("shards").path("probe").path(self).asInt() == 3) return last;
       Thread.sleep(200);
     }
-    throw new AssertionError("three probe entities never showed on the member; last answer: " + last);
+    throw new AssertionError(
+        "three probe entities never showed on the member; last answer: " + last);
   }
 
   private HttpResponse<String> get(String path, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + path))
-        .timeout(Duration.ofSeconds(15)).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + path))
+            .timeout(Duration.ofSeconds(15))
+            .GET();
     if (token != null) b.header("Authorization", "Bearer " + token);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

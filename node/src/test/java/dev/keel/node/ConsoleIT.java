@@ -25,7 +25,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * status change (and the node agree); a refused action shows the node's problem text; values are
  * shown as text, never as markup; services, schedules (paused from the screen), alerts and tenants
  * show the node's data; the credential stays in the tab's session storage; a tenant's key sees only
- * its own executions and services, and no tenants. Screenshots land in {@code target/console-screenshots/}.
+ * its own executions and services, and no tenants. Screenshots land in {@code
+ * target/console-screenshots/}.
  */
 class ConsoleIT {
 
@@ -46,27 +47,67 @@ class ConsoleIT {
       HttpResponse<String> page = api.send("GET", "/ui", null);
       assertThat(page.statusCode()).isEqualTo(200);
       assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
-          .contains("script-src 'self'").contains("default-src 'none'").doesNotContain("unsafe-inline");
+          .contains("script-src 'self'")
+          .contains("default-src 'none'")
+          .doesNotContain("unsafe-inline");
 
       String acmeKey = activeTenant(api, "acme");
       String globexKey = activeTenant(api, "globex");
       started(api.send("POST", "/api/v1/workflows", WAITS_FOR_SIGNAL.formatted("console-waits")));
       started(api.send("POST", "/api/v1/workflows", WAITS_FOR_SIGNAL.formatted("console-refused")));
-      started(api.sendAuth("POST", "/api/v1/workflows", WAITS_FOR_SIGNAL.formatted("acme-order-1"), acmeKey));
-      started(api.sendAuth("POST", "/api/v1/workflows", WAITS_FOR_SIGNAL.formatted("globex-order-1"), globexKey));
+      started(
+          api.sendAuth(
+              "POST", "/api/v1/workflows", WAITS_FOR_SIGNAL.formatted("acme-order-1"), acmeKey));
+      started(
+          api.sendAuth(
+              "POST",
+              "/api/v1/workflows",
+              WAITS_FOR_SIGNAL.formatted("globex-order-1"),
+              globexKey));
       // Markup in user input: the console must show it as text.
-      started(api.send("POST", "/api/v1/workflows",
-          "{\"workflow\":\"example\",\"id\":\"console-markup\",\"input\":{\"userId\":\"<b id='injected'>u-1</b>\",\"action\":\"signup\"}}"));
-      assertThat(api.send("PUT", "/api/v1/services/billing-1",
-          "{\"name\":\"<img id='injected-img' src='/x'>Billing\",\"type\":\"source\",\"ttlSeconds\":600}").statusCode()).isEqualTo(201);
-      assertThat(api.sendAuth("PUT", "/api/v1/services/globex-billing", "{\"type\":\"sink\",\"ttlSeconds\":600}", globexKey)
-          .statusCode()).isEqualTo(201);
-      assertThat(api.send("PUT", "/api/v1/schedules/nightly-signup", "{\"workflow\":\"example\",\"cron\":\"0 3 * * *\","
-          + "\"timezone\":\"UTC\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}").statusCode()).isEqualTo(201);
-      assertThat(api.send("PUT", "/api/v1/alerts/billing-down", "{\"service\":\"billing-1\",\"condition\":\"status != healthy\","
-          + "\"webhook\":\"https://hooks.example.test/keel\"}").statusCode()).isEqualTo(201);
+      started(
+          api.send(
+              "POST",
+              "/api/v1/workflows",
+              "{\"workflow\":\"example\",\"id\":\"console-markup\",\"input\":{\"userId\":\"<b"
+                  + " id='injected'>u-1</b>\",\"action\":\"signup\"}}"));
+      assertThat(
+              api.send(
+                      "PUT",
+                      "/api/v1/services/billing-1",
+                      "{\"name\":\"<img id='injected-img'"
+                          + " src='/x'>Billing\",\"type\":\"source\",\"ttlSeconds\":600}")
+                  .statusCode())
+          .isEqualTo(201);
+      assertThat(
+              api.sendAuth(
+                      "PUT",
+                      "/api/v1/services/globex-billing",
+                      "{\"type\":\"sink\",\"ttlSeconds\":600}",
+                      globexKey)
+                  .statusCode())
+          .isEqualTo(201);
+      assertThat(
+              api.send(
+                      "PUT",
+                      "/api/v1/schedules/nightly-signup",
+                      "{\"workflow\":\"example\",\"cron\":\"0 3 * * *\","
+                          + "\"timezone\":\"UTC\",\"input\":{\"userId\":\"u-1\",\"action\":\"signup\"}}")
+                  .statusCode())
+          .isEqualTo(201);
+      assertThat(
+              api.send(
+                      "PUT",
+                      "/api/v1/alerts/billing-down",
+                      "{\"service\":\"billing-1\",\"condition\":\"status != healthy\","
+                          + "\"webhook\":\"https://hooks.example.test/keel\"}")
+                  .statusCode())
+          .isEqualTo(201);
       for (String id : List.of("console-waits", "acme-order-1", "globex-order-1")) {
-        api.await("/api/v1/workflows?idPrefix=" + id, list -> list.get("items").size() == 1, id + " in the read model");
+        api.await(
+            "/api/v1/workflows?idPrefix=" + id,
+            list -> list.get("items").size() == 1,
+            id + " in the read model");
       }
 
       ChromeDriver browser = HeadlessChromium.start(dir.resolve("chromium-profile"));
@@ -77,7 +118,9 @@ class ConsoleIT {
         screenshot(browser, shots, "sign-in-done");
 
         // The list: the execution is there, counts by status include it, a filter narrows the list.
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("a.execution-link[data-id='console-waits']")));
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("a.execution-link[data-id='console-waits']")));
         assertThat(text(browser, "#workflow-counts")).contains("waiting");
         assertThat(waitingCount(browser)).isGreaterThanOrEqualTo(4);
         assertThat(listedIds(browser)).contains("console-waits", "acme-order-1", "globex-order-1");
@@ -92,29 +135,39 @@ class ConsoleIT {
         // Its page: waiting for the signal, with its history; cancel it from the screen.
         browser.findElement(By.cssSelector("a.execution-link[data-id='console-waits']")).click();
         wait.until(d -> text(browser, "#execution-summary").contains("waiting"));
-        assertThat(text(browser, "#pending-work")).contains("approve").contains("waiting for a signal");
-        assertThat(text(browser, "#timeline")).contains("WorkflowStarted").contains("SignalAwaited");
+        assertThat(text(browser, "#pending-work"))
+            .contains("approve")
+            .contains("waiting for a signal");
+        assertThat(text(browser, "#timeline"))
+            .contains("WorkflowStarted")
+            .contains("SignalAwaited");
         screenshot(browser, shots, "execution-waiting");
         browser.findElement(By.id("action-cancel")).click();
-        browser.findElement(By.cssSelector("#form-cancel input[name=reason]")).sendKeys("withdrawn in the console");
+        browser
+            .findElement(By.cssSelector("#form-cancel input[name=reason]"))
+            .sendKeys("withdrawn in the console");
         browser.findElement(By.id("confirm-cancel")).click();
         wait.until(d -> text(browser, "#execution-summary").contains("cancelled"));
         wait.until(d -> text(browser, "#timeline").contains("withdrawn in the console"));
         assertThat(browser.findElements(By.id("action-cancel"))).isEmpty();
         screenshot(browser, shots, "execution-cancelled");
-        JsonNode cancelled = JSON.readTree(api.send("GET", "/api/v1/workflows/console-waits", null).body());
+        JsonNode cancelled =
+            JSON.readTree(api.send("GET", "/api/v1/workflows/console-waits", null).body());
         assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
 
         // A refused action (409: finished meanwhile) shows the node's problem text.
         browser.get(base + "/ui#/workflows/console-refused");
         wait.until(d -> text(browser, "#execution-summary").contains("waiting"));
         browser.findElement(By.id("action-pause")).click();
-        assertThat(api.send("POST", "/api/v1/workflows/console-refused/cancel", "{}").statusCode()).isEqualTo(202);
-        HttpResponse<String> refused = api.send("POST", "/api/v1/workflows/console-refused/pause", null);
+        assertThat(api.send("POST", "/api/v1/workflows/console-refused/cancel", "{}").statusCode())
+            .isEqualTo(202);
+        HttpResponse<String> refused =
+            api.send("POST", "/api/v1/workflows/console-refused/pause", null);
         assertThat(refused.statusCode()).isEqualTo(409);
         browser.findElement(By.id("confirm-pause")).click();
         wait.until(d -> text(browser, "#action-message").contains("409"));
-        assertThat(text(browser, "#action-message")).contains(JSON.readTree(refused.body()).get("detail").asText());
+        assertThat(text(browser, "#action-message"))
+            .contains(JSON.readTree(refused.body()).get("detail").asText());
         screenshot(browser, shots, "action-refused");
 
         // User input is text: no element made from it, the markup shown as typed.
@@ -133,7 +186,10 @@ class ConsoleIT {
         browser.get(base + "/ui#/schedules");
         wait.until(d -> text(browser, "main").contains("nightly-signup"));
         browser.findElement(By.xpath("//button[text()='Pause']")).click();
-        api.await("/api/v1/schedules/nightly-signup", sc -> sc.get("paused").asBoolean(), "the schedule paused from the console");
+        api.await(
+            "/api/v1/schedules/nightly-signup",
+            sc -> sc.get("paused").asBoolean(),
+            "the schedule paused from the console");
         wait.until(d -> !browser.findElements(By.xpath("//button[text()='Resume']")).isEmpty());
         screenshot(browser, shots, "schedules");
         api.await("/api/v1/alerts", l -> l.get("items").size() == 1, "the alert rule projected");
@@ -149,7 +205,9 @@ class ConsoleIT {
         // The credential: in this tab's session storage only, never in the URL or local storage.
         JavascriptExecutor js = browser;
         assertThat(js.executeScript("return window.localStorage.length")).isEqualTo(0L);
-        assertThat(js.executeScript("return Object.values(sessionStorage).join(' ')")).asString().contains(NodeHttp.TOKEN);
+        assertThat(js.executeScript("return Object.values(sessionStorage).join(' ')"))
+            .asString()
+            .contains(NodeHttp.TOKEN);
         assertThat(browser.getCurrentUrl()).doesNotContain(NodeHttp.TOKEN);
         browser.findElement(By.id("sign-out")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("credential")));
@@ -160,14 +218,17 @@ class ConsoleIT {
         wait.until(d -> listedIds(browser).contains("acme-order-1"));
         assertThat(listedIds(browser)).containsExactly("acme-order-1");
         assertThat(text(browser, "#workflow-counts")).startsWith("all 1");
-        assertThat(browser.findElement(By.cssSelector("nav a[data-section=tenants]")).isDisplayed()).isFalse();
+        assertThat(browser.findElement(By.cssSelector("nav a[data-section=tenants]")).isDisplayed())
+            .isFalse();
         screenshot(browser, shots, "tenant-workflows");
         browser.get(base + "/ui#/workflows/globex-order-1");
         wait.until(d -> text(browser, "main").contains("does not exist"));
         assertThat(text(browser, "main")).doesNotContain("Pending work");
         browser.get(base + "/ui#/services");
         wait.until(d -> text(browser, "#service-counts").startsWith("all 0"));
-        assertThat(text(browser, "main")).doesNotContain("globex-billing").doesNotContain("billing-1");
+        assertThat(text(browser, "main"))
+            .doesNotContain("globex-billing")
+            .doesNotContain("billing-1");
         browser.get(base + "/ui#/tenants");
         wait.until(d -> text(browser, "main").contains("Only the admin token sees tenants"));
       } finally {
@@ -177,18 +238,25 @@ class ConsoleIT {
   }
 
   private static void signIn(ChromeDriver browser, WebDriverWait wait, String token) {
-    WebElement credential = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("credential")));
+    WebElement credential =
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("credential")));
     credential.sendKeys(token);
     browser.findElement(By.id("sign-in")).click();
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("workflow-list")));
   }
 
   private static String activeTenant(NodeHttp api, String slug) throws Exception {
-    HttpResponse<String> created = api.send("POST", "/api/v1/tenants",
-        "{\"slug\":\"" + slug + "\",\"name\":\"" + slug + "\",\"plan\":\"pro\"}");
+    HttpResponse<String> created =
+        api.send(
+            "POST",
+            "/api/v1/tenants",
+            "{\"slug\":\"" + slug + "\",\"name\":\"" + slug + "\",\"plan\":\"pro\"}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     JsonNode tenant = JSON.readTree(created.body());
-    api.await("/api/v1/tenants/" + tenant.get("id").asText(), t -> t.get("status").asText().equals("active"), slug + " active");
+    api.await(
+        "/api/v1/tenants/" + tenant.get("id").asText(),
+        t -> t.get("status").asText().equals("active"),
+        slug + " active");
     return tenant.get("apiKey").asText();
   }
 
@@ -203,11 +271,13 @@ class ConsoleIT {
 
   private static List<String> listedIds(ChromeDriver browser) {
     return browser.findElements(By.cssSelector("#workflow-list a.execution-link")).stream()
-        .map(a -> a.getAttribute("data-id")).toList();
+        .map(a -> a.getAttribute("data-id"))
+        .toList();
   }
 
   private static long waitingCount(ChromeDriver browser) {
-    String text = browser.findElement(By.cssSelector("#workflow-counts a[data-status=waiting] b")).getText();
+    String text =
+        browser.findElement(By.cssSelector("#workflow-counts a[data-status=waiting] b")).getText();
     return Long.parseLong(text.trim());
   }
 

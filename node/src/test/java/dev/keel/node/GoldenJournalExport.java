@@ -17,7 +17,6 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -43,25 +42,44 @@ class GoldenJournalExport {
   @Test
   void writeGoldenJournals() throws Exception {
     String label = System.getProperty("keel.golden.write");
-    Assumptions.assumeTrue(label != null && !label.isBlank(), "writes golden journals only with -Dkeel.golden.write=<label>");
+    Assumptions.assumeTrue(
+        label != null && !label.isBlank(),
+        "writes golden journals only with -Dkeel.golden.write=<label>");
     Path dir = Files.createTempDirectory("keel-golden");
     List<Target> targets = new ArrayList<>();
     try (FakeDnsServer dns = FakeDnsServer.start()) {
-      Map<String, String> config = new HashMap<>(Map.of("keel.node.data-dir", dir.toString(),
-          "keel.tenants.dns-server", dns.hostAndPort(), "keel.tenants.domains.check-backoff", "1h",
-          "keel.tenants.domains.check-every", "1h"));
-      try (KeelNode node = NodeHttp.start(config, new NodeWorkflowRegistry().register(new AuditIT.ApprovalWorkflow()))) {
+      Map<String, String> config =
+          new HashMap<>(
+              Map.of(
+                  "keel.node.data-dir",
+                  dir.toString(),
+                  "keel.tenants.dns-server",
+                  dns.hostAndPort(),
+                  "keel.tenants.domains.check-backoff",
+                  "1h",
+                  "keel.tenants.domains.check-every",
+                  "1h"));
+      try (KeelNode node =
+          NodeHttp.start(
+              config, new NodeWorkflowRegistry().register(new AuditIT.ApprovalWorkflow()))) {
         NodeHttp api = NodeHttp.ready(node);
 
         // Tenant: created, active, key rotated, [snapshot], suspended; and its slug.
-        String tenantId = created(api, "POST", "/api/v1/tenants", "{\"slug\":\"golden\",\"name\":\"Golden Inc\",\"plan\":\"pro\"}")
-            .get("id").asText();
+        String tenantId =
+            created(
+                    api,
+                    "POST",
+                    "/api/v1/tenants",
+                    "{\"slug\":\"golden\",\"name\":\"Golden Inc\",\"plan\":\"pro\"}")
+                .get("id")
+                .asText();
         String tenant = "/api/v1/tenants/" + tenantId;
         api.await(tenant, t -> t.get("status").asText().equals("active"), "became active");
         created(api, "POST", tenant + "/api-keys", null);
         snapshot(api, "tenant", tenantId);
         ok(api, "POST", tenant + "/suspend", "{\"reason\":\"unpaid invoice\"}");
-        targets.add(new Target("tenant-actors", "tenant", tenantId, "suspended-after-key-rotation"));
+        targets.add(
+            new Target("tenant-actors", "tenant", tenantId, "suspended-after-key-rotation"));
         targets.add(new Target("tenant-actors", "slug", "golden", "confirmed"));
 
         // Hostname: claimed, a failed check, certificate pending, [snapshot], certificate issued.
@@ -70,49 +88,105 @@ class GoldenJournalExport {
         ok(api, "POST", domain + "/verify", null);
         ok(api, "PUT", domain + "/certificate", "{\"status\":\"pending\"}");
         snapshot(api, "hostname", "shop.golden.example");
-        ok(api, "PUT", domain + "/certificate", "{\"status\":\"issued\",\"expiresAt\":\"2027-02-20T09:00:00.000Z\"}");
-        targets.add(new Target("tenant-actors", "hostname", "shop.golden.example", "certificate-issued"));
+        ok(
+            api,
+            "PUT",
+            domain + "/certificate",
+            "{\"status\":\"issued\",\"expiresAt\":\"2027-02-20T09:00:00.000Z\"}");
+        targets.add(
+            new Target("tenant-actors", "hostname", "shop.golden.example", "certificate-issued"));
 
         // Schedule: defined, [snapshot], redefined paused.
-        created(api, "PUT", "/api/v1/schedules/golden-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
+        created(
+            api,
+            "PUT",
+            "/api/v1/schedules/golden-s",
+            "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
         snapshot(api, "schedule", "golden-s");
-        ok(api, "PUT", "/api/v1/schedules/golden-s", "{\"workflow\":\"example\",\"cron\":\"30 4 * * 1\",\"timezone\":\"Europe/Paris\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
+        ok(
+            api,
+            "PUT",
+            "/api/v1/schedules/golden-s",
+            "{\"workflow\":\"example\",\"cron\":\"30 4 * *"
+                + " 1\",\"timezone\":\"Europe/Paris\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
         targets.add(new Target("workflow-actors", "schedule", "golden-s", "redefined-paused"));
 
-        // Workflows: one completed, one failed, one waiting for a signal, paused, [snapshot], resumed, signalled.
-        created(api, "POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"id\":\"golden-ok\",\"input\":{\"userId\":\"u-42\",\"action\":\"onboard\"}}");
-        api.await("/api/v1/workflows/golden-ok", w -> w.get("status").asText().equals("completed"), "completed");
+        // Workflows: one completed, one failed, one waiting for a signal, paused, [snapshot],
+        // resumed, signalled.
+        created(
+            api,
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"example\",\"id\":\"golden-ok\",\"input\":{\"userId\":\"u-42\",\"action\":\"onboard\"}}");
+        api.await(
+            "/api/v1/workflows/golden-ok",
+            w -> w.get("status").asText().equals("completed"),
+            "completed");
         snapshot(api, "workflow", "golden-ok");
         targets.add(new Target("workflow-actors", "workflow", "golden-ok", "example-completed"));
-        created(api, "POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"id\":\"golden-failed\",\"input\":{\"userId\":\"\"}}");
-        api.await("/api/v1/workflows/golden-failed", w -> w.get("status").asText().equals("failed"), "failed");
+        created(
+            api,
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"example\",\"id\":\"golden-failed\",\"input\":{\"userId\":\"\"}}");
+        api.await(
+            "/api/v1/workflows/golden-failed",
+            w -> w.get("status").asText().equals("failed"),
+            "failed");
         targets.add(new Target("workflow-actors", "workflow", "golden-failed", "example-failed"));
         String approval = "/api/v1/workflows/golden-approval";
-        created(api, "POST", "/api/v1/workflows", "{\"workflow\":\"audit-approval\",\"id\":\"golden-approval\",\"input\":{}}");
-        api.await(approval, w -> w.get("status").asText().equals("waiting"), "waited for the signal");
+        created(
+            api,
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"audit-approval\",\"id\":\"golden-approval\",\"input\":{}}");
+        api.await(
+            approval, w -> w.get("status").asText().equals("waiting"), "waited for the signal");
         api.send("POST", approval + "/pause", null);
         api.await(approval, w -> w.get("status").asText().equals("paused"), "paused");
         snapshot(api, "workflow", "golden-approval");
         api.send("POST", approval + "/resume", null);
         api.send("POST", approval + "/signals/approve", "{\"by\":\"ops\"}");
         api.await(approval, w -> w.get("status").asText().equals("completed"), "completed");
-        targets.add(new Target("workflow-actors", "workflow", "golden-approval", "signal-pause-resume"));
+        targets.add(
+            new Target("workflow-actors", "workflow", "golden-approval", "signal-pause-resume"));
 
-        // Service: registered, degraded, [snapshot], updated. Alert: defined, fired on it, [snapshot], redefined.
-        created(api, "PUT", "/api/v1/alerts/golden-a",
-            "{\"service\":\"golden-svc\",\"condition\":\"status != healthy\",\"webhook\":\"http://127.0.0.1:9/hook\",\"cooldownSeconds\":60}");
-        created(api, "PUT", "/api/v1/services/golden-svc",
+        // Service: registered, degraded, [snapshot], updated. Alert: defined, fired on it,
+        // [snapshot], redefined.
+        created(
+            api,
+            "PUT",
+            "/api/v1/alerts/golden-a",
+            "{\"service\":\"golden-svc\",\"condition\":\"status !="
+                + " healthy\",\"webhook\":\"http://127.0.0.1:9/hook\",\"cooldownSeconds\":60}");
+        created(
+            api,
+            "PUT",
+            "/api/v1/services/golden-svc",
             "{\"name\":\"Golden\",\"type\":\"processor\",\"endpoint\":\"10.0.0.7:8080\",\"metadata\":{\"zone\":\"a\"},\"ttlSeconds\":3600}");
         api.await("/api/v1/alerts", l -> l.get("items").size() == 1, "listed the rule");
-        ok(api, "POST", "/api/v1/services/golden-svc/heartbeat", "{\"status\":\"degraded\",\"metrics\":{\"lag\":7.5}}");
+        ok(
+            api,
+            "POST",
+            "/api/v1/services/golden-svc/heartbeat",
+            "{\"status\":\"degraded\",\"metrics\":{\"lag\":7.5}}");
         api.await("/api/v1/alerts/golden-a", a -> a.get("firings").size() == 1, "fired");
         snapshot(api, "service", "golden-svc");
-        ok(api, "PUT", "/api/v1/services/golden-svc",
-            "{\"name\":\"Golden v2\",\"type\":\"processor\",\"endpoint\":\"10.0.0.8:8080\",\"metadata\":{\"zone\":\"b\"},\"ttlSeconds\":3600}");
-        targets.add(new Target("registry-actors", "service", "golden-svc", "degraded-then-updated"));
+        ok(
+            api,
+            "PUT",
+            "/api/v1/services/golden-svc",
+            "{\"name\":\"Golden"
+                + " v2\",\"type\":\"processor\",\"endpoint\":\"10.0.0.8:8080\",\"metadata\":{\"zone\":\"b\"},\"ttlSeconds\":3600}");
+        targets.add(
+            new Target("registry-actors", "service", "golden-svc", "degraded-then-updated"));
         snapshot(api, "alert", "golden-a");
-        ok(api, "PUT", "/api/v1/alerts/golden-a",
-            "{\"service\":\"golden-svc\",\"condition\":\"status == stale\",\"webhook\":\"http://127.0.0.1:9/hook\",\"cooldownSeconds\":120}");
+        ok(
+            api,
+            "PUT",
+            "/api/v1/alerts/golden-a",
+            "{\"service\":\"golden-svc\",\"condition\":\"status =="
+                + " stale\",\"webhook\":\"http://127.0.0.1:9/hook\",\"cooldownSeconds\":120}");
         targets.add(new Target("registry-actors", "alert", "golden-a", "fired-then-redefined"));
       }
     }
@@ -120,7 +194,8 @@ class GoldenJournalExport {
     for (Target t : targets) write(db, t, label);
   }
 
-  private static JsonNode created(NodeHttp api, String method, String path, String body) throws Exception {
+  private static JsonNode created(NodeHttp api, String method, String path, String body)
+      throws Exception {
     var r = api.send(method, path, body);
     assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(201);
     return JSON.readTree(r.body());
@@ -132,33 +207,62 @@ class GoldenJournalExport {
   }
 
   private static void snapshot(NodeHttp api, String type, String id) throws Exception {
-    var r = api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"" + type + "\",\"id\":\"" + id + "\"}");
+    var r =
+        api.send(
+            "POST",
+            "/api/v1/admin/snapshots",
+            "{\"entityType\":\"" + type + "\",\"id\":\"" + id + "\"}");
     assertThat(r.statusCode()).as(type + " " + id + ": " + r.body()).isEqualTo(202);
   }
 
   private static void write(DatabaseSettings db, Target t, String label) throws Exception {
     String pid = t.type() + "|" + t.id();
-    List<GoldenJournal.Row> events = rows(db, "SELECT \"sequence_number\", \"write_timestamp\", \"event_ser_id\", "
-        + "\"event_ser_manifest\", \"event_payload\" FROM \"event_journal\" WHERE \"persistence_id\" = ? ORDER BY \"sequence_number\"", pid);
-    List<GoldenJournal.Row> snapshots = rows(db, "SELECT \"sequence_number\", \"created\", \"snapshot_ser_id\", "
-        + "\"snapshot_ser_manifest\", \"snapshot_payload\" FROM \"snapshot\" WHERE \"persistence_id\" = ? ORDER BY \"sequence_number\" DESC", pid);
+    List<GoldenJournal.Row> events =
+        rows(
+            db,
+            "SELECT \"sequence_number\", \"write_timestamp\", \"event_ser_id\","
+                + " \"event_ser_manifest\", \"event_payload\" FROM \"event_journal\" WHERE"
+                + " \"persistence_id\" = ? ORDER BY \"sequence_number\"",
+            pid);
+    List<GoldenJournal.Row> snapshots =
+        rows(
+            db,
+            "SELECT \"sequence_number\", \"created\", \"snapshot_ser_id\","
+                + " \"snapshot_ser_manifest\", \"snapshot_payload\" FROM \"snapshot\" WHERE"
+                + " \"persistence_id\" = ? ORDER BY \"sequence_number\" DESC",
+            pid);
     assertThat(events).as(pid).isNotEmpty();
-    Path out = ROOT.resolve(t.module()).resolve("src/test/resources/golden").resolve(t.type()).resolve(label + "-" + t.name() + ".json");
-    GoldenJournal.Journal journal = new GoldenJournal.Journal(pid, "Keel " + label, events, snapshots.isEmpty() ? null : snapshots.get(0));
-    if (Files.exists(out)) throw new AssertionError(out + " exists: golden journals are never rewritten; pick another label");
+    Path out =
+        ROOT.resolve(t.module())
+            .resolve("src/test/resources/golden")
+            .resolve(t.type())
+            .resolve(label + "-" + t.name() + ".json");
+    GoldenJournal.Journal journal =
+        new GoldenJournal.Journal(
+            pid, "Keel " + label, events, snapshots.isEmpty() ? null : snapshots.get(0));
+    if (Files.exists(out))
+      throw new AssertionError(
+          out + " exists: golden journals are never rewritten; pick another label");
     Files.createDirectories(out.getParent());
-    Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(journal) + "\n");
+    Files.writeString(
+        out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(journal) + "\n");
   }
 
-  private static List<GoldenJournal.Row> rows(DatabaseSettings db, String sql, String pid) throws Exception {
+  private static List<GoldenJournal.Row> rows(DatabaseSettings db, String sql, String pid)
+      throws Exception {
     List<GoldenJournal.Row> rows = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-         PreparedStatement st = c.prepareStatement(sql)) {
+        PreparedStatement st = c.prepareStatement(sql)) {
       st.setString(1, pid);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          rows.add(new GoldenJournal.Row(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4),
-              Base64.getEncoder().encodeToString(rs.getBytes(5))));
+          rows.add(
+              new GoldenJournal.Row(
+                  rs.getLong(1),
+                  rs.getLong(2),
+                  rs.getInt(3),
+                  rs.getString(4),
+                  Base64.getEncoder().encodeToString(rs.getBytes(5))));
         }
       }
     }

@@ -15,23 +15,30 @@ import org.openqa.selenium.chrome.ChromeOptions;
 /**
  * Debian's {@code chromium} driven through its {@code chromedriver}, headless, with a fresh profile
  * and the flags this machine needs (no background connections: the network is closed). Browser
- * tests skip when either is missing, unless {@code KEEL_REQUIRE_POSTGRES=1} (CI, whose {@code .ci/run}
- * installs them), where they fail.
+ * tests skip when either is missing, unless {@code KEEL_REQUIRE_POSTGRES=1} (CI, whose {@code
+ * .ci/run} installs them), where they fail.
  */
 final class HeadlessChromium {
 
-  private static final List<String> BROWSERS = List.of("chromium", "chromium-browser", "google-chrome");
+  private static final List<String> BROWSERS =
+      List.of("chromium", "chromium-browser", "google-chrome");
   private static final List<String> DRIVERS = List.of("chromedriver");
 
   private HeadlessChromium() {}
 
-  /** Skips the calling test when no browser or driver is installed (fails under {@code KEEL_REQUIRE_POSTGRES=1}). */
+  /**
+   * Skips the calling test when no browser or driver is installed (fails under {@code
+   * KEEL_REQUIRE_POSTGRES=1}).
+   */
   static void assumeInstalled() {
     Optional<String> why = missing();
     if (why.isEmpty()) return;
-    if (TestDatabases.postgresRequired()) throw new AssertionError(why.get() + " (KEEL_REQUIRE_POSTGRES=1; .ci/run installs them)");
-    Assumptions.abort(why.get() + " — skipping the browser test; apt-get install chromium chromium-driver to run it,"
-        + " with KEEL_REQUIRE_POSTGRES=1 this fails instead");
+    if (TestDatabases.postgresRequired())
+      throw new AssertionError(why.get() + " (KEEL_REQUIRE_POSTGRES=1; .ci/run installs them)");
+    Assumptions.abort(
+        why.get()
+            + " — skipping the browser test; apt-get install chromium chromium-driver to run it,"
+            + " with KEEL_REQUIRE_POSTGRES=1 this fails instead");
   }
 
   private static Optional<String> missing() {
@@ -46,11 +53,24 @@ final class HeadlessChromium {
     Path driver = onPath(DRIVERS).orElseThrow();
     ChromeOptions options = new ChromeOptions();
     options.setBinary(browser.toFile());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--window-size=1400,1000", "--user-data-dir=" + Files.createDirectories(profileDir).toAbsolutePath());
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(driver.toFile()).usingAnyFreePort().withTimeout(Duration.ofSeconds(30)).build();
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--user-data-dir=" + Files.createDirectories(profileDir).toAbsolutePath());
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(driver.toFile())
+            .usingAnyFreePort()
+            .withTimeout(Duration.ofSeconds(30))
+            .build();
     return new ChromeDriver(service, options);
   }
 

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@code --log-format} and {@code KEEL_LOG_FORMAT}: the flag wins, and a bad value is refused before logging starts. */
+/**
+ * {@code --log-format} and {@code KEEL_LOG_FORMAT}: the flag wins, and a bad value is refused
+ * before logging starts.
+ */
 class LogFormatTest {
 
   @AfterEach
@@ -31,7 +34,8 @@ class LogFormatTest {
 
   @Test
   void anUnknownFormatIsRefusedWithTheChoices() {
-    assertThat(LogFormat.select("xml", null)).hasValueSatisfying(reason -> assertThat(reason).contains("text or json").contains("xml"));
+    assertThat(LogFormat.select("xml", null))
+        .hasValueSatisfying(reason -> assertThat(reason).contains("text or json").contains("xml"));
     assertThat(LogFormat.select(null, "logfmt")).isPresent();
     assertThat(System.getProperty(LogFormat.PROPERTY)).isNull();
   }

@@ -18,15 +18,16 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * A real node in this JVM, driven over HTTP the way another service would: boots it with the
- * admin token on free ports, waits for {@code /ready}, sends requests and checks problem documents.
+ * A real node in this JVM, driven over HTTP the way another service would: boots it with the admin
+ * token on free ports, waits for {@code /ready}, sends requests and checks problem documents.
  */
 final class NodeHttp {
 
   static final String TOKEN = "it-admin-token-0123456789";
   static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
   private NodeHttp(String base) {
@@ -38,7 +39,9 @@ final class NodeHttp {
     return start(db, new NodeWorkflowRegistry());
   }
 
-  /** As {@link #start(Map)}, with the test's own workflows in {@code registry} beside the built-ins. */
+  /**
+   * As {@link #start(Map)}, with the test's own workflows in {@code registry} beside the built-ins.
+   */
   static KeelNode start(Map<String, String> db, NodeWorkflowRegistry registry) {
     Map<String, Object> overrides = new HashMap<>(db);
     // Tests that count schedules see only their own, unless they ask for the built-in one.
@@ -61,7 +64,11 @@ final class NodeHttp {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {
       try {
-        if (http.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return;
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode()
+            == 200) return;
       } catch (java.io.IOException ignored) {
         // not listening yet
       }
@@ -70,13 +77,17 @@ final class NodeHttp {
     throw new AssertionError("node at " + base + " never became ready");
   }
 
-  /** GETs {@code path} until its JSON body satisfies {@code until}: read models trail their entities. */
+  /**
+   * GETs {@code path} until its JSON body satisfies {@code until}: read models trail their
+   * entities.
+   */
   JsonNode await(String path, Predicate<JsonNode> until, String what) throws Exception {
     return awaitAuth(path, TOKEN, until, what);
   }
 
   /** As {@link #await}, waiting up to {@code timeout} instead of 20 s (e.g. for a cron tick). */
-  JsonNode await(String path, Predicate<JsonNode> until, String what, Duration timeout) throws Exception {
+  JsonNode await(String path, Predicate<JsonNode> until, String what, Duration timeout)
+      throws Exception {
     return awaitAuth(path, TOKEN, until, what, timeout);
   }
 
@@ -84,11 +95,14 @@ final class NodeHttp {
    * As {@link #await}, with {@code token} (a tenant's key) instead of the admin token. A 404 is
    * waited out too: a resource an outbox starts (a tenant's lifecycle workflow) may not exist yet.
    */
-  JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what) throws Exception {
+  JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what)
+      throws Exception {
     return awaitAuth(path, token, until, what, Duration.ofSeconds(20));
   }
 
-  private JsonNode awaitAuth(String path, String token, Predicate<JsonNode> until, String what, Duration timeout) throws Exception {
+  private JsonNode awaitAuth(
+      String path, String token, Predicate<JsonNode> until, String what, Duration timeout)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {
@@ -111,23 +125,43 @@ final class NodeHttp {
     return sendTyped(method, path, body, "application/json");
   }
 
-  HttpResponse<String> sendTyped(String method, String path, String body, String type) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
-        .header("Authorization", "Bearer " + TOKEN)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  HttpResponse<String> sendTyped(String method, String path, String body, String type)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(60))
+            .header("Authorization", "Bearer " + TOKEN)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) b.header("Content-Type", type);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Sends with {@code token} instead of the admin token, or with none when it is null; a body as JSON. */
-  HttpResponse<String> sendAuth(String method, String path, String body, String token) throws Exception {
+  /**
+   * Sends with {@code token} instead of the admin token, or with none when it is null; a body as
+   * JSON.
+   */
+  HttpResponse<String> sendAuth(String method, String path, String body, String token)
+      throws Exception {
     return sendNamed(method, path, body, token, null);
   }
 
-  /** As {@link #sendAuth}, naming the request {@code requestId} (X-Request-Id) when it is not null. */
-  HttpResponse<String> sendNamed(String method, String path, String body, String token, String requestId) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  /**
+   * As {@link #sendAuth}, naming the request {@code requestId} (X-Request-Id) when it is not null.
+   */
+  HttpResponse<String> sendNamed(
+      String method, String path, String body, String token, String requestId) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     Optional.ofNullable(token).ifPresent(t -> b.header("Authorization", "Bearer " + t));
     Optional.ofNullable(requestId).ifPresent(id -> b.header("X-Request-Id", id));
     if (body != null) b.header("Content-Type", "application/json");
@@ -135,13 +169,18 @@ final class NodeHttp {
   }
 
   /** A problem document with {@code status}, leaking nothing, that lists each of {@code fields}. */
-  static void assertProblem(HttpResponse<String> response, int status, String... fields) throws Exception {
+  static void assertProblem(HttpResponse<String> response, int status, String... fields)
+      throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-    assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    assertThat(response.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/problem+json");
     JsonNode problem = JSON.readTree(response.body());
     assertThat(problem.get("status").asInt()).isEqualTo(status);
     assertThat(problem.get("title").asText()).isNotBlank();
-    assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain(TOKEN);
+    assertThat(response.body())
+        .doesNotContain("Exception")
+        .doesNotContain("\tat ")
+        .doesNotContain(TOKEN);
     for (String field : fields) {
       boolean listed = false;
       for (JsonNode e : problem.path("errors")) listed |= e.get("field").asText().equals(field);
@@ -149,15 +188,21 @@ final class NodeHttp {
     }
   }
 
-  /** Events in the journals of {@code entityTypes} (not sharding's own remember-entities bookkeeping). */
-  static long journalEvents(dev.keel.persistence.DatabaseSettings db, String... entityTypes) throws Exception {
+  /**
+   * Events in the journals of {@code entityTypes} (not sharding's own remember-entities
+   * bookkeeping).
+   */
+  static long journalEvents(dev.keel.persistence.DatabaseSettings db, String... entityTypes)
+      throws Exception {
     boolean h2 = db.kind() == dev.keel.persistence.DatabaseSettings.Kind.H2;
     // H2's journal tables have quoted lower-case names (V1__journal.sql).
     String table = h2 ? "\"event_journal\"" : "event_journal";
     String column = h2 ? "\"persistence_id\"" : "persistence_id";
     StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM " + table + " WHERE 1 = 0");
-    for (String type : entityTypes) sql.append(" OR ").append(column).append(" LIKE '").append(type).append("|%'");
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+    for (String type : entityTypes)
+      sql.append(" OR ").append(column).append(" LIKE '").append(type).append("|%'");
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
         java.sql.ResultSet rs = c.createStatement().executeQuery(sql.toString())) {
       rs.next();
       return rs.getLong(1);

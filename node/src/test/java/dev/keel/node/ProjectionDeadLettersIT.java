@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A real node whose journal holds a tenant event the tenant list cannot store: the tenants
  * projection records a dead letter, shows it in {@code /metrics} and {@code /api/v1/metrics}, and
- * goes on with the next event of the same projection instance. The event is written to the
- * journal directly, as a past version without today's input checks would have written it, so that
- * the test does not depend on what the API lets through.
+ * goes on with the next event of the same projection instance. The event is written to the journal
+ * directly, as a past version without today's input checks would have written it, so that the test
+ * does not depend on what the API lets through.
  */
 class ProjectionDeadLettersIT {
 
@@ -36,7 +36,11 @@ class ProjectionDeadLettersIT {
   void onEmbeddedH2() throws Exception {
     Path dir = Files.createTempDirectory("keel-it-dead-letters-h2");
     // keel_tenants.id holds 64 characters.
-    exercise(Map.of("keel.node.data-dir", dir.toString()), "t".repeat(200), "Too Long Inc", "SQLState 22001");
+    exercise(
+        Map.of("keel.node.data-dir", dir.toString()),
+        "t".repeat(200),
+        "Too Long Inc",
+        "SQLState 22001");
   }
 
   @Test
@@ -44,46 +48,95 @@ class ProjectionDeadLettersIT {
     try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres()) {
       Path dir = Files.createTempDirectory("keel-it-dead-letters-pg");
       // PostgreSQL stores no NUL character in text.
-      exercise(Map.of("keel.node.data-dir", dir.toString(), "keel.database.url", pg.settings().url(),
-          "keel.database.user", pg.settings().user()), "nul-name", "Nul\u0000Inc", "SQLState 22021");
+      exercise(
+          Map.of(
+              "keel.node.data-dir",
+              dir.toString(),
+              "keel.database.url",
+              pg.settings().url(),
+              "keel.database.user",
+              pg.settings().user()),
+          "nul-name",
+          "Nul\u0000Inc",
+          "SQLState 22021");
     }
   }
 
-  private void exercise(Map<String, String> db, String badIdBase, String badName, String error) throws Exception {
+  private void exercise(Map<String, String> db, String badIdBase, String badName, String error)
+      throws Exception {
     try (KeelNode node = NodeHttp.start(db)) {
       NodeHttp api = NodeHttp.ready(node);
-      JsonNode good = NodeHttp.JSON.readTree(
-          api.send("POST", "/api/v1/tenants", "{\"slug\":\"steady\",\"name\":\"Steady\",\"plan\":\"free\"}").body());
+      JsonNode good =
+          NodeHttp.JSON.readTree(
+              api.send(
+                      "POST",
+                      "/api/v1/tenants",
+                      "{\"slug\":\"steady\",\"name\":\"Steady\",\"plan\":\"free\"}")
+                  .body());
       String goodId = good.get("id").asText();
-      api.await("/api/v1/tenants", page -> status(page, goodId).equals("active"), "the tenant listed as active");
+      api.await(
+          "/api/v1/tenants",
+          page -> status(page, goodId).equals("active"),
+          "the tenant listed as active");
 
       // The unstorable event goes to the same projection instance as the good tenant's events.
       int tags = EventTags.tagCount(node.system());
       String tag = EventTags.tagFor(Tenant.ENTITY_TYPE, goodId, tags);
       String badId = badIdBase;
-      for (int n = 0; !EventTags.tagFor(Tenant.ENTITY_TYPE, badId, tags).equals(tag); n++) badId = badIdBase + "-" + n;
-      journal(node.system(), PersistenceId.of(Tenant.ENTITY_TYPE, badId), tag, new Tenant.TenantCreated(
-          new Tenant.TenantProfile("bad", badName, "free", "bad.keel.localhost"), "no-key", Instant.now()));
+      for (int n = 0; !EventTags.tagFor(Tenant.ENTITY_TYPE, badId, tags).equals(tag); n++)
+        badId = badIdBase + "-" + n;
+      journal(
+          node.system(),
+          PersistenceId.of(Tenant.ENTITY_TYPE, badId),
+          tag,
+          new Tenant.TenantCreated(
+              new Tenant.TenantProfile("bad", badName, "free", "bad.keel.localhost"),
+              "no-key",
+              Instant.now()));
 
       // The next event of that instance is stored: the projection went on.
-      assertThat(api.send("POST", "/api/v1/tenants/" + goodId + "/suspend", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
-      api.await("/api/v1/tenants", page -> status(page, goodId).equals("suspended"), "the suspension listed");
+      assertThat(
+              api.send("POST", "/api/v1/tenants/" + goodId + "/suspend", "{\"reason\":\"test\"}")
+                  .statusCode())
+          .isEqualTo(200);
+      api.await(
+          "/api/v1/tenants",
+          page -> status(page, goodId).equals("suspended"),
+          "the suspension listed");
 
       String projection = "tenants/" + tag;
-      JsonNode figures = api.await("/api/v1/metrics",
-          f -> f.path("projections").path(projection).path("deadLetters").asLong() == 1, "one dead letter counted");
+      JsonNode figures =
+          api.await(
+              "/api/v1/metrics",
+              f -> f.path("projections").path(projection).path("deadLetters").asLong() == 1,
+              "one dead letter counted");
       assertThat(figures.get("projections").get(projection).get("eventsBehind").asLong()).isZero();
-      figures.get("projections").fields().forEachRemaining(p -> {
-        if (!p.getKey().equals(projection)) assertThat(p.getValue().get("deadLetters").asLong()).as(p.getKey()).isZero();
-      });
+      figures
+          .get("projections")
+          .fields()
+          .forEachRemaining(
+              p -> {
+                if (!p.getKey().equals(projection))
+                  assertThat(p.getValue().get("deadLetters").asLong()).as(p.getKey()).isZero();
+              });
       String text = api.sendAuth("GET", "/metrics", null, null).body();
-      assertThat(MetricsIT.sample(text, "keel_projection_dead_letters_total{projection=\"tenants\"}")).contains(1.0);
-      assertThat(MetricsIT.sample(text, "keel_projection_dead_letters_total{projection=\"workflows\"}")).contains(0.0);
+      assertThat(
+              MetricsIT.sample(text, "keel_projection_dead_letters_total{projection=\"tenants\"}"))
+          .contains(1.0);
+      assertThat(
+              MetricsIT.sample(
+                  text, "keel_projection_dead_letters_total{projection=\"workflows\"}"))
+          .contains(0.0);
 
-      try (var c = java.sql.DriverManager.getConnection(node.settings().database().url(),
-              node.settings().database().user(), node.settings().database().password());
-          var s = c.prepareStatement("SELECT persistence_id, sequence_number, event_type, error_message"
-              + " FROM keel_projection_dead_letters WHERE projection_name = 'tenants'");
+      try (var c =
+              java.sql.DriverManager.getConnection(
+                  node.settings().database().url(),
+                  node.settings().database().user(),
+                  node.settings().database().password());
+          var s =
+              c.prepareStatement(
+                  "SELECT persistence_id, sequence_number, event_type, error_message"
+                      + " FROM keel_projection_dead_letters WHERE projection_name = 'tenants'");
           var rs = s.executeQuery()) {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getString(1)).isEqualTo("tenant|" + badId);
@@ -102,15 +155,23 @@ class ProjectionDeadLettersIT {
     return "";
   }
 
-  /** Writes {@code event} to the journal under {@code id} with {@code tag}, and waits until it is stored. */
-  private static void journal(ActorSystem<?> system, PersistenceId id, String tag, Tenant.Event event) throws Exception {
-    ActorRef<ActorRef<Done>> writer = system.systemActorOf(new JournalWriter(id, tag, event), "journal-writer", Props.empty());
-    AskPattern.<ActorRef<Done>, Done>ask(writer, replyTo -> replyTo, Duration.ofSeconds(10), system.scheduler())
-        .toCompletableFuture().get();
+  /**
+   * Writes {@code event} to the journal under {@code id} with {@code tag}, and waits until it is
+   * stored.
+   */
+  private static void journal(
+      ActorSystem<?> system, PersistenceId id, String tag, Tenant.Event event) throws Exception {
+    ActorRef<ActorRef<Done>> writer =
+        system.systemActorOf(new JournalWriter(id, tag, event), "journal-writer", Props.empty());
+    AskPattern.<ActorRef<Done>, Done>ask(
+            writer, replyTo -> replyTo, Duration.ofSeconds(10), system.scheduler())
+        .toCompletableFuture()
+        .get();
   }
 
   /** Persists one given event on any command. */
-  private static final class JournalWriter extends EventSourcedBehavior<ActorRef<Done>, Tenant.Event, String> {
+  private static final class JournalWriter
+      extends EventSourcedBehavior<ActorRef<Done>, Tenant.Event, String> {
     private final String tag;
     private final Tenant.Event event;
 
@@ -127,8 +188,11 @@ class ProjectionDeadLettersIT {
 
     @Override
     public CommandHandler<ActorRef<Done>, Tenant.Event, String> commandHandler() {
-      return newCommandHandlerBuilder().forAnyState()
-          .onAnyCommand((state, replyTo) -> Effect().persist(event).thenRun(s -> replyTo.tell(Done.getInstance())));
+      return newCommandHandlerBuilder()
+          .forAnyState()
+          .onAnyCommand(
+              (state, replyTo) ->
+                  Effect().persist(event).thenRun(s -> replyTo.tell(Done.getInstance())));
     }
 
     @Override

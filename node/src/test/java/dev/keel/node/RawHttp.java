@@ -30,11 +30,17 @@ public final class RawHttp {
   private RawHttp() {}
 
   /**
-   * A request with {@code Host}, {@code Connection: close}, the admin {@code token} (when not null) and
-   * {@code body} with its {@code Content-Length}. The request line and headers are written as
+   * A request with {@code Host}, {@code Connection: close}, the admin {@code token} (when not null)
+   * and {@code body} with its {@code Content-Length}. The request line and headers are written as
    * ISO-8859-1, so a character up to U+00FF is one raw byte on the wire.
    */
-  public static byte[] request(String method, String target, String token, String contentType, byte[] body, String... headers) {
+  public static byte[] request(
+      String method,
+      String target,
+      String token,
+      String contentType,
+      byte[] body,
+      String... headers) {
     StringBuilder head = new StringBuilder();
     head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
     head.append("Host: 127.0.0.1\r\nConnection: close\r\n");
@@ -93,7 +99,8 @@ public final class RawHttp {
     }
     byte[] body = java.util.Arrays.copyOfRange(raw, end + 4, raw.length);
     if (chunked) body = dechunk(body);
-    return new Answer(Integer.parseInt(statusLine[1]), headers, new String(body, StandardCharsets.UTF_8));
+    return new Answer(
+        Integer.parseInt(statusLine[1]), headers, new String(body, StandardCharsets.UTF_8));
   }
 
   private static byte[] dechunk(byte[] body) {
@@ -101,8 +108,10 @@ public final class RawHttp {
     int i = 0;
     while (i < body.length) {
       int lineEnd = i;
-      while (lineEnd + 1 < body.length && !(body[lineEnd] == '\r' && body[lineEnd + 1] == '\n')) lineEnd++;
-      String sizeText = new String(body, i, lineEnd - i, StandardCharsets.ISO_8859_1).split(";")[0].trim();
+      while (lineEnd + 1 < body.length && !(body[lineEnd] == '\r' && body[lineEnd + 1] == '\n'))
+        lineEnd++;
+      String sizeText =
+          new String(body, i, lineEnd - i, StandardCharsets.ISO_8859_1).split(";")[0].trim();
       int size = sizeText.isEmpty() ? 0 : Integer.parseInt(sizeText, 16);
       if (size == 0) break;
       int start = lineEnd + 2;

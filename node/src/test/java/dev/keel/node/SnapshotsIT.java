@@ -41,8 +41,15 @@ class SnapshotsIT {
   void onPostgres() throws Exception {
     try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres()) {
       Path dir = Files.createTempDirectory("keel-it-snapshots-pg");
-      exercise(Map.of("keel.node.data-dir", dir.toString(), "keel.database.url", pg.settings().url(),
-          "keel.database.user", pg.settings().user()), pg.settings());
+      exercise(
+          Map.of(
+              "keel.node.data-dir",
+              dir.toString(),
+              "keel.database.url",
+              pg.settings().url(),
+              "keel.database.user",
+              pg.settings().user()),
+          pg.settings());
     }
   }
 
@@ -60,86 +67,189 @@ class SnapshotsIT {
 
       try (KeelNode node = NodeHttp.start(config)) {
         NodeHttp api = NodeHttp.ready(node);
-        String tenantId = JSON.readTree(api.send("POST", "/api/v1/tenants", "{\"slug\":\"snap\",\"name\":\"Snap\",\"plan\":\"pro\"}")
-            .body()).get("id").asText();
-        api.await("/api/v1/tenants/" + tenantId, t -> t.get("status").asText().equals("active"), "became active");
-        api.send("POST", "/api/v1/tenants/" + tenantId + "/suspend", "{\"reason\":\"snapshot test\"}");
+        String tenantId =
+            JSON.readTree(
+                    api.send(
+                            "POST",
+                            "/api/v1/tenants",
+                            "{\"slug\":\"snap\",\"name\":\"Snap\",\"plan\":\"pro\"}")
+                        .body())
+                .get("id")
+                .asText();
+        api.await(
+            "/api/v1/tenants/" + tenantId,
+            t -> t.get("status").asText().equals("active"),
+            "became active");
+        api.send(
+            "POST", "/api/v1/tenants/" + tenantId + "/suspend", "{\"reason\":\"snapshot test\"}");
         entities.put("/api/v1/tenants/" + tenantId, "tenant " + tenantId);
 
-        assertThat(api.send("POST", "/api/v1/tenants/" + tenantId + "/domains", "{\"hostname\":\"shop.snap.example\"}")
-            .statusCode()).isEqualTo(201);
-        api.send("PUT", "/api/v1/tenants/" + tenantId + "/domains/shop.snap.example/certificate", "{\"status\":\"pending\"}");
-        entities.put("/api/v1/tenants/" + tenantId + "/domains/shop.snap.example", "hostname shop.snap.example");
+        assertThat(
+                api.send(
+                        "POST",
+                        "/api/v1/tenants/" + tenantId + "/domains",
+                        "{\"hostname\":\"shop.snap.example\"}")
+                    .statusCode())
+            .isEqualTo(201);
+        api.send(
+            "PUT",
+            "/api/v1/tenants/" + tenantId + "/domains/shop.snap.example/certificate",
+            "{\"status\":\"pending\"}");
+        entities.put(
+            "/api/v1/tenants/" + tenantId + "/domains/shop.snap.example",
+            "hostname shop.snap.example");
 
-        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
-        api.send("PUT", "/api/v1/schedules/snap-s", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
+        api.send(
+            "PUT",
+            "/api/v1/schedules/snap-s",
+            "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}");
+        api.send(
+            "PUT",
+            "/api/v1/schedules/snap-s",
+            "{\"workflow\":\"example\",\"cron\":\"0 4 1 1"
+                + " *\",\"paused\":true,\"input\":{\"userId\":\"u-1\"}}");
         entities.put("/api/v1/schedules/snap-s", "schedule snap-s");
 
         api.send("PUT", "/api/v1/services/snap-svc", "{\"type\":\"source\",\"ttlSeconds\":3600}");
         api.send("POST", "/api/v1/services/snap-svc/heartbeat", "{\"status\":\"degraded\"}");
         entities.put("/api/v1/services/snap-svc", "service snap-svc");
 
-        api.send("PUT", "/api/v1/alerts/snap-a", "{\"service\":\"nobody\",\"condition\":\"status != healthy\",\"webhook\":\"http://127.0.0.1:9/hook\"}");
-        api.send("PUT", "/api/v1/alerts/snap-a", "{\"service\":\"nobody\",\"condition\":\"status == stale\",\"webhook\":\"http://127.0.0.1:9/hook\"}");
+        api.send(
+            "PUT",
+            "/api/v1/alerts/snap-a",
+            "{\"service\":\"nobody\",\"condition\":\"status !="
+                + " healthy\",\"webhook\":\"http://127.0.0.1:9/hook\"}");
+        api.send(
+            "PUT",
+            "/api/v1/alerts/snap-a",
+            "{\"service\":\"nobody\",\"condition\":\"status =="
+                + " stale\",\"webhook\":\"http://127.0.0.1:9/hook\"}");
         entities.put("/api/v1/alerts/snap-a", "alert snap-a");
 
-        api.send("POST", "/api/v1/workflows", "{\"workflow\":\"example\",\"id\":\"snap-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}");
-        api.await("/api/v1/workflows/snap-wf", w -> w.get("status").asText().equals("completed"), "completed");
+        api.send(
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"example\",\"id\":\"snap-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}");
+        api.await(
+            "/api/v1/workflows/snap-wf",
+            w -> w.get("status").asText().equals("completed"),
+            "completed");
         entities.put("/api/v1/workflows/snap-wf", "workflow snap-wf");
 
         for (Map.Entry<String, String> e : entities.entrySet()) {
           String[] typeAndId = e.getValue().split(" ");
           String pid = typeAndId[0] + "|" + typeAndId[1];
           long lastBefore = journalSeq(dbSettings, pid);
-          HttpResponse<String> saved = api.send("POST", "/api/v1/admin/snapshots",
-              "{\"entityType\":\"" + typeAndId[0] + "\",\"id\":\"" + typeAndId[1] + "\"}");
+          HttpResponse<String> saved =
+              api.send(
+                  "POST",
+                  "/api/v1/admin/snapshots",
+                  "{\"entityType\":\"" + typeAndId[0] + "\",\"id\":\"" + typeAndId[1] + "\"}");
           assertThat(saved.statusCode()).as(e.getValue() + ": " + saved.body()).isEqualTo(202);
           assertThat(JSON.readTree(saved.body()).get("id").asText()).isEqualTo(typeAndId[1]);
           // The snapshot is stored before the answer, after the marker event that took it.
           long seq = snapshotSeq(dbSettings, pid);
-          assertThat(seq).as(e.getValue()).isEqualTo(lastBefore + 1).isEqualTo(journalSeq(dbSettings, pid));
+          assertThat(seq)
+              .as(e.getValue())
+              .isEqualTo(lastBefore + 1)
+              .isEqualTo(journalSeq(dbSettings, pid));
           snapshotSeq.put(pid, seq);
           before.put(e.getKey(), comparable(api.send("GET", e.getKey(), null)));
         }
 
-        HttpResponse<String> unknownType = api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"spaceship\",\"id\":\"x\"}");
+        HttpResponse<String> unknownType =
+            api.send(
+                "POST", "/api/v1/admin/snapshots", "{\"entityType\":\"spaceship\",\"id\":\"x\"}");
         assertProblem(unknownType, 400, "entityType");
-        assertThat(unknownType.body()).contains("alert, hostname, quota, schedule, service, slug, tenant, workflow");
+        assertThat(unknownType.body())
+            .contains("alert, hostname, quota, schedule, service, slug, tenant, workflow");
 
         // Every entity type snapshots on demand, also those with no resource of their own to show.
         long slugBefore = journalSeq(dbSettings, "slug|snap");
-        HttpResponse<String> slugSaved = api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"slug\",\"id\":\"snap\"}");
+        HttpResponse<String> slugSaved =
+            api.send(
+                "POST", "/api/v1/admin/snapshots", "{\"entityType\":\"slug\",\"id\":\"snap\"}");
         assertThat(slugSaved.statusCode()).as(slugSaved.body()).isEqualTo(202);
-        assertThat(snapshotSeq(dbSettings, "slug|snap")).isEqualTo(slugBefore + 1).isEqualTo(journalSeq(dbSettings, "slug|snap"));
-        assertProblem(api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\"}"), 400, "id");
-        assertProblem(api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\",\"id\":\"x\",\"extra\":1}"), 400, "extra");
+        assertThat(snapshotSeq(dbSettings, "slug|snap"))
+            .isEqualTo(slugBefore + 1)
+            .isEqualTo(journalSeq(dbSettings, "slug|snap"));
+        assertProblem(
+            api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\"}"), 400, "id");
+        assertProblem(
+            api.send(
+                "POST",
+                "/api/v1/admin/snapshots",
+                "{\"entityType\":\"tenant\",\"id\":\"x\",\"extra\":1}"),
+            400,
+            "extra");
         assertProblem(api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":"), 400, "body");
         assertProblem(api.send("POST", "/api/v1/admin/snapshots", "[1]"), 400);
         assertProblem(api.send("GET", "/api/v1/admin/snapshots", null), 405);
-        for (String type : List.of("tenant", "workflow", "schedule", "service", "alert", "hostname", "slug", "quota")) {
-          assertProblem(api.send("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"" + type + "\",\"id\":\"never-was\"}"), 404);
+        for (String type :
+            List.of(
+                "tenant",
+                "workflow",
+                "schedule",
+                "service",
+                "alert",
+                "hostname",
+                "slug",
+                "quota")) {
+          assertProblem(
+              api.send(
+                  "POST",
+                  "/api/v1/admin/snapshots",
+                  "{\"entityType\":\"" + type + "\",\"id\":\"never-was\"}"),
+              404);
           assertThat(journalSeq(dbSettings, type + "|never-was")).as(type).isZero();
         }
-        String key = JSON.readTree(api.send("POST", "/api/v1/tenants", "{\"slug\":\"other\",\"name\":\"Other\",\"plan\":\"free\"}")
-            .body()).get("apiKey").asText();
-        assertProblem(api.sendAuth("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\",\"id\":\"" + tenantId + "\"}", key), 403);
-        assertProblem(api.sendAuth("POST", "/api/v1/admin/snapshots", "{\"entityType\":\"tenant\",\"id\":\"" + tenantId + "\"}", null), 401);
-        assertThat(snapshotSeq(dbSettings, "tenant|" + tenantId)).isEqualTo(snapshotSeq.get("tenant|" + tenantId));
+        String key =
+            JSON.readTree(
+                    api.send(
+                            "POST",
+                            "/api/v1/tenants",
+                            "{\"slug\":\"other\",\"name\":\"Other\",\"plan\":\"free\"}")
+                        .body())
+                .get("apiKey")
+                .asText();
+        assertProblem(
+            api.sendAuth(
+                "POST",
+                "/api/v1/admin/snapshots",
+                "{\"entityType\":\"tenant\",\"id\":\"" + tenantId + "\"}",
+                key),
+            403);
+        assertProblem(
+            api.sendAuth(
+                "POST",
+                "/api/v1/admin/snapshots",
+                "{\"entityType\":\"tenant\",\"id\":\"" + tenantId + "\"}",
+                null),
+            401);
+        assertThat(snapshotSeq(dbSettings, "tenant|" + tenantId))
+            .isEqualTo(snapshotSeq.get("tenant|" + tenantId));
       }
 
-      // Without the events the snapshot covers, only the snapshot can bring each entity back as it was.
-      for (String pid : snapshotSeq.keySet()) deleteEventsBefore(dbSettings, pid, snapshotSeq.get(pid));
+      // Without the events the snapshot covers, only the snapshot can bring each entity back as it
+      // was.
+      for (String pid : snapshotSeq.keySet())
+        deleteEventsBefore(dbSettings, pid, snapshotSeq.get(pid));
 
       try (KeelNode node = NodeHttp.start(config)) {
         NodeHttp api = NodeHttp.ready(node);
         for (Map.Entry<String, JsonNode> e : before.entrySet()) {
-          assertThat(comparable(api.send("GET", e.getKey(), null))).as(e.getKey()).isEqualTo(e.getValue());
+          assertThat(comparable(api.send("GET", e.getKey(), null)))
+              .as(e.getKey())
+              .isEqualTo(e.getValue());
         }
       }
     }
   }
 
-  /** The live view without what only memory knows (a service's heartbeat data, which a restart forgets). */
+  /**
+   * The live view without what only memory knows (a service's heartbeat data, which a restart
+   * forgets).
+   */
   private static JsonNode comparable(HttpResponse<String> live) throws Exception {
     assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
     ObjectNode view = (ObjectNode) JSON.readTree(live.body());
@@ -157,8 +267,15 @@ class SnapshotsIT {
 
   private static long maxSeq(DatabaseSettings db, String table, String pid) throws Exception {
     try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-         PreparedStatement st = c.prepareStatement("SELECT COALESCE(MAX(" + q(db, "sequence_number") + "), 0) FROM "
-             + q(db, table) + " WHERE " + q(db, "persistence_id") + " = ?")) {
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT COALESCE(MAX("
+                    + q(db, "sequence_number")
+                    + "), 0) FROM "
+                    + q(db, table)
+                    + " WHERE "
+                    + q(db, "persistence_id")
+                    + " = ?")) {
       st.setString(1, pid);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
@@ -167,10 +284,18 @@ class SnapshotsIT {
     }
   }
 
-  private static void deleteEventsBefore(DatabaseSettings db, String pid, long seq) throws Exception {
+  private static void deleteEventsBefore(DatabaseSettings db, String pid, long seq)
+      throws Exception {
     try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-         PreparedStatement st = c.prepareStatement("DELETE FROM " + q(db, "event_journal") + " WHERE "
-             + q(db, "persistence_id") + " = ? AND " + q(db, "sequence_number") + " < ?")) {
+        PreparedStatement st =
+            c.prepareStatement(
+                "DELETE FROM "
+                    + q(db, "event_journal")
+                    + " WHERE "
+                    + q(db, "persistence_id")
+                    + " = ? AND "
+                    + q(db, "sequence_number")
+                    + " < ?")) {
       st.setString(1, pid);
       st.setLong(2, seq);
       assertThat(st.executeUpdate()).as(pid).isEqualTo((int) (seq - 1));

@@ -48,7 +48,9 @@ final class TcpProxy implements AutoCloseable {
     sockets.clear();
   }
 
-  /** Listens again on the same port; retries the bind for a few seconds if the port is not free yet. */
+  /**
+   * Listens again on the same port; retries the bind for a few seconds if the port is not free yet.
+   */
   synchronized void restore() throws IOException, InterruptedException {
     if (closed || server != null) return;
     long deadline = System.nanoTime() + 10_000_000_000L;
@@ -61,7 +63,8 @@ final class TcpProxy implements AutoCloseable {
         return;
       } catch (IOException e) {
         closeQuietly(s);
-        if (System.nanoTime() > deadline) throw new IOException("cannot listen again on port " + port + ": " + e.getMessage(), e);
+        if (System.nanoTime() > deadline)
+          throw new IOException("cannot listen again on port " + port + ": " + e.getMessage(), e);
         Thread.sleep(100);
       }
     }
@@ -69,17 +72,20 @@ final class TcpProxy implements AutoCloseable {
 
   private void listen(ServerSocket s) {
     server = s;
-    Thread acceptor = new Thread(() -> {
-      while (!s.isClosed()) {
-        Socket client;
-        try {
-          client = s.accept();
-        } catch (IOException e) {
-          return; // closed by cut() or close()
-        }
-        connect(s, client);
-      }
-    }, "tcp-proxy-accept-" + port);
+    Thread acceptor =
+        new Thread(
+            () -> {
+              while (!s.isClosed()) {
+                Socket client;
+                try {
+                  client = s.accept();
+                } catch (IOException e) {
+                  return; // closed by cut() or close()
+                }
+                connect(s, client);
+              }
+            },
+            "tcp-proxy-accept-" + port);
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -110,25 +116,29 @@ final class TcpProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to, String direction) {
-    Thread t = new Thread(() -> {
-      byte[] buffer = new byte[16 * 1024];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buffer)) >= 0) {
-          out.write(buffer, 0, n);
-          out.flush();
-        }
-      } catch (SocketException e) {
-        // closed by cut(), close() or the other side
-      } catch (IOException e) {
-        // same
-      } finally {
-        closeQuietly(from);
-        closeQuietly(to);
-        sockets.remove(from);
-        sockets.remove(to);
-      }
-    }, "tcp-proxy-" + direction + "-" + port);
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[16 * 1024];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                  out.write(buffer, 0, n);
+                  out.flush();
+                }
+              } catch (SocketException e) {
+                // closed by cut(), close() or the other side
+              } catch (IOException e) {
+                // same
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+                sockets.remove(from);
+                sockets.remove(to);
+              }
+            },
+            "tcp-proxy-" + direction + "-" + port);
     t.setDaemon(true);
     t.start();
   }

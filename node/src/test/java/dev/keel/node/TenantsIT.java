@@ -38,8 +38,15 @@ class TenantsIT {
   void onPostgres() throws Exception {
     try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres()) {
       Path dir = Files.createTempDirectory("keel-it-tenants-pg");
-      exercise(Map.of("keel.node.data-dir", dir.toString(), "keel.database.url", pg.settings().url(),
-          "keel.database.user", pg.settings().user()), pg.settings());
+      exercise(
+          Map.of(
+              "keel.node.data-dir",
+              dir.toString(),
+              "keel.database.url",
+              pg.settings().url(),
+              "keel.database.user",
+              pg.settings().user()),
+          pg.settings());
     }
   }
 
@@ -47,20 +54,32 @@ class TenantsIT {
     try (KeelNode node = NodeHttp.start(db)) {
       NodeHttp api = NodeHttp.ready(node);
 
-      JsonNode acme = created(api.send("POST", "/api/v1/tenants", "{\"slug\":\"acme\",\"name\":\"Acme Inc\",\"plan\":\"pro\"}"));
+      JsonNode acme =
+          created(
+              api.send(
+                  "POST",
+                  "/api/v1/tenants",
+                  "{\"slug\":\"acme\",\"name\":\"Acme Inc\",\"plan\":\"pro\"}"));
       assertThat(acme.get("defaultDomain").asText()).isEqualTo("acme.keel.localhost");
       assertThat(acme.get("status").asText()).isEqualTo("provisioning");
       String acmeId = acme.get("id").asText();
       String acmeKey = acme.get("apiKey").asText();
       assertThat(acmeKey).startsWith("keel_" + acmeId + "_");
-      JsonNode globex = created(api.send("POST", "/api/v1/tenants", "{\"slug\":\"globex\",\"name\":\"Globex\",\"plan\":\"free\"}"));
+      JsonNode globex =
+          created(
+              api.send(
+                  "POST",
+                  "/api/v1/tenants",
+                  "{\"slug\":\"globex\",\"name\":\"Globex\",\"plan\":\"free\"}"));
       String globexId = globex.get("id").asText();
       String globexKey = globex.get("apiKey").asText();
 
-      // Provisioning (no downstream services configured) makes both active; the key is never shown again.
+      // Provisioning (no downstream services configured) makes both active; the key is never shown
+      // again.
       JsonNode read = awaitStatus(api, acmeId, "active");
       assertThat(read.has("apiKey")).isFalse();
-      assertThat(api.send("GET", "/api/v1/tenants/" + acmeId, null).body()).doesNotContain(acmeKey.substring(50));
+      assertThat(api.send("GET", "/api/v1/tenants/" + acmeId, null).body())
+          .doesNotContain(acmeKey.substring(50));
       awaitStatus(api, globexId, "active");
 
       // Concurrent creates of one slug: exactly one 201, the others 409.
@@ -68,8 +87,14 @@ class TenantsIT {
       List<Future<HttpResponse<String>>> racing = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         int n = i;
-        racing.add(pool.submit((Callable<HttpResponse<String>>) () ->
-            api.send("POST", "/api/v1/tenants", "{\"slug\":\"race\",\"name\":\"Racer " + n + "\",\"plan\":\"free\"}")));
+        racing.add(
+            pool.submit(
+                (Callable<HttpResponse<String>>)
+                    () ->
+                        api.send(
+                            "POST",
+                            "/api/v1/tenants",
+                            "{\"slug\":\"race\",\"name\":\"Racer " + n + "\",\"plan\":\"free\"}")));
       }
       List<Integer> codes = new ArrayList<>();
       for (Future<HttpResponse<String>> f : racing) codes.add(f.get().statusCode());
@@ -78,72 +103,171 @@ class TenantsIT {
       assertThat(codes).filteredOn(c -> c == 409).hasSize(7);
 
       // Resources created with a tenant key belong to that tenant.
-      assertThat(api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"source\"}", acmeKey).statusCode()).isEqualTo(201);
-      assertThat(api.sendAuth("POST", "/api/v1/workflows",
-          "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}", acmeKey).statusCode()).isEqualTo(201);
-      assertThat(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 3 1 1 *\",\"input\":{\"userId\":\"u-1\"}}", acmeKey)
-          .statusCode()).isEqualTo(201);
+      assertThat(
+              api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"source\"}", acmeKey)
+                  .statusCode())
+          .isEqualTo(201);
+      assertThat(
+              api.sendAuth(
+                      "POST",
+                      "/api/v1/workflows",
+                      "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}",
+                      acmeKey)
+                  .statusCode())
+          .isEqualTo(201);
+      assertThat(
+              api.sendAuth(
+                      "PUT",
+                      "/api/v1/schedules/acme-nightly",
+                      "{\"workflow\":\"example\",\"cron\":\"0 3 1 1"
+                          + " *\",\"input\":{\"userId\":\"u-1\"}}",
+                      acmeKey)
+                  .statusCode())
+          .isEqualTo(201);
       JsonNode service = json(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, acmeKey));
       assertThat(service.get("tenantId").asText()).isEqualTo(acmeId);
-      assertThat(json(api.send("GET", "/api/v1/workflows/acme-wf", null)).get("tenantId").asText()).isEqualTo(acmeId);
+      assertThat(json(api.send("GET", "/api/v1/workflows/acme-wf", null)).get("tenantId").asText())
+          .isEqualTo(acmeId);
 
-      // Another tenant: 404 for each of them, as for ids that do not exist, and no way to take them over.
-      for (String path : List.of("/api/v1/services/acme-ledger", "/api/v1/services/acme-ledger/health", "/api/v1/workflows/acme-wf",
-          "/api/v1/workflows/acme-wf/history", "/api/v1/schedules/acme-nightly", "/api/v1/tenants/" + acmeId)) {
+      // Another tenant: 404 for each of them, as for ids that do not exist, and no way to take them
+      // over.
+      for (String path :
+          List.of(
+              "/api/v1/services/acme-ledger",
+              "/api/v1/services/acme-ledger/health",
+              "/api/v1/workflows/acme-wf",
+              "/api/v1/workflows/acme-wf/history",
+              "/api/v1/schedules/acme-nightly",
+              "/api/v1/tenants/" + acmeId)) {
         assertProblem(api.sendAuth("GET", path, null, globexKey), 404);
       }
-      assertProblem(api.sendAuth("POST", "/api/v1/services/acme-ledger/heartbeat", "{\"status\":\"unhealthy\"}", globexKey), 404);
+      assertProblem(
+          api.sendAuth(
+              "POST",
+              "/api/v1/services/acme-ledger/heartbeat",
+              "{\"status\":\"unhealthy\"}",
+              globexKey),
+          404);
       assertProblem(api.sendAuth("DELETE", "/api/v1/services/acme-ledger", null, globexKey), 404);
       assertProblem(api.sendAuth("POST", "/api/v1/workflows/acme-wf/cancel", null, globexKey), 404);
       assertProblem(api.sendAuth("DELETE", "/api/v1/schedules/acme-nightly", null, globexKey), 404);
-      assertProblem(api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"sink\"}", globexKey), 409);
-      assertProblem(api.sendAuth("PUT", "/api/v1/schedules/acme-nightly", "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"input\":{\"userId\":\"u-1\"}}", globexKey), 409);
-      HttpResponse<String> sameWorkflowId = api.sendAuth("POST", "/api/v1/workflows",
-          "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}", globexKey);
+      assertProblem(
+          api.sendAuth("PUT", "/api/v1/services/acme-ledger", "{\"type\":\"sink\"}", globexKey),
+          409);
+      assertProblem(
+          api.sendAuth(
+              "PUT",
+              "/api/v1/schedules/acme-nightly",
+              "{\"workflow\":\"example\",\"cron\":\"0 4 1 1 *\",\"input\":{\"userId\":\"u-1\"}}",
+              globexKey),
+          409);
+      HttpResponse<String> sameWorkflowId =
+          api.sendAuth(
+              "POST",
+              "/api/v1/workflows",
+              "{\"workflow\":\"example\",\"id\":\"acme-wf\",\"input\":{\"userId\":\"u\",\"action\":\"a\"}}",
+              globexKey);
       assertProblem(sameWorkflowId, 409);
       assertThat(sameWorkflowId.body()).doesNotContain(acmeId);
-      assertProblem(api.sendAuth("PUT", "/api/v1/services/globex-x", "{\"type\":\"source\",\"tenantId\":\"" + acmeId + "\"}", globexKey),
-          400, "tenantId");
-      assertThat(json(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, acmeKey)).get("status").asText()).isEqualTo("healthy");
+      assertProblem(
+          api.sendAuth(
+              "PUT",
+              "/api/v1/services/globex-x",
+              "{\"type\":\"source\",\"tenantId\":\"" + acmeId + "\"}",
+              globexKey),
+          400,
+          "tenantId");
+      assertThat(
+              json(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, acmeKey))
+                  .get("status")
+                  .asText())
+          .isEqualTo("healthy");
 
       // Lists show a tenant its own only; the admin everything, or one tenant's.
       api.await("/api/v1/services", l -> l.get("items").size() == 1, "listed acme-ledger");
-      assertThat(json(api.sendAuth("GET", "/api/v1/services", null, globexKey)).get("items")).isEmpty();
-      assertThat(json(api.sendAuth("GET", "/api/v1/services", null, acmeKey)).get("items")).hasSize(1);
-      api.await("/api/v1/workflows?tenantId=" + acmeId, l -> l.get("items").size() == 1, "listed acme-wf");
-      assertThat(json(api.sendAuth("GET", "/api/v1/workflows", null, globexKey)).get("items")).isEmpty();
+      assertThat(json(api.sendAuth("GET", "/api/v1/services", null, globexKey)).get("items"))
+          .isEmpty();
+      assertThat(json(api.sendAuth("GET", "/api/v1/services", null, acmeKey)).get("items"))
+          .hasSize(1);
+      api.await(
+          "/api/v1/workflows?tenantId=" + acmeId,
+          l -> l.get("items").size() == 1,
+          "listed acme-wf");
+      assertThat(json(api.sendAuth("GET", "/api/v1/workflows", null, globexKey)).get("items"))
+          .isEmpty();
       api.await("/api/v1/schedules", l -> l.get("items").size() == 1, "listed acme-nightly");
-      assertThat(json(api.sendAuth("GET", "/api/v1/schedules", null, globexKey)).get("items")).isEmpty();
+      assertThat(json(api.sendAuth("GET", "/api/v1/schedules", null, globexKey)).get("items"))
+          .isEmpty();
 
       // Admin-only endpoints are 403 to tenant keys; a tenant may read itself.
-      assertProblem(api.sendAuth("POST", "/api/v1/tenants", "{\"slug\":\"sneaky\",\"name\":\"x\",\"plan\":\"free\"}", acmeKey), 403);
+      assertProblem(
+          api.sendAuth(
+              "POST",
+              "/api/v1/tenants",
+              "{\"slug\":\"sneaky\",\"name\":\"x\",\"plan\":\"free\"}",
+              acmeKey),
+          403);
       assertProblem(api.sendAuth("GET", "/api/v1/tenants", null, acmeKey), 403);
-      assertProblem(api.sendAuth("POST", "/api/v1/tenants/" + acmeId + "/suspend", null, acmeKey), 403);
+      assertProblem(
+          api.sendAuth("POST", "/api/v1/tenants/" + acmeId + "/suspend", null, acmeKey), 403);
       assertProblem(api.sendAuth("DELETE", "/api/v1/tenants/" + acmeId, null, acmeKey), 403);
-      assertThat(json(api.sendAuth("GET", "/api/v1/tenants/" + acmeId, null, acmeKey)).get("slug").asText()).isEqualTo("acme");
+      assertThat(
+              json(api.sendAuth("GET", "/api/v1/tenants/" + acmeId, null, acmeKey))
+                  .get("slug")
+                  .asText())
+          .isEqualTo("acme");
 
       // Rotation: the old key stops at once, the new one works.
-      JsonNode rotated = created(api.sendAuth("POST", "/api/v1/tenants/" + acmeId + "/api-keys", null, acmeKey));
+      JsonNode rotated =
+          created(api.sendAuth("POST", "/api/v1/tenants/" + acmeId + "/api-keys", null, acmeKey));
       String newKey = rotated.get("apiKey").asText();
       assertThat(newKey).isNotEqualTo(acmeKey);
       assertProblem(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, acmeKey), 401);
-      assertThat(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey).statusCode()).isEqualTo(200);
+      assertThat(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey).statusCode())
+          .isEqualTo(200);
 
       // Suspension: 403 saying so; reactivation restores the key.
-      assertThat(api.send("POST", "/api/v1/tenants/" + acmeId + "/suspend", "{\"reason\":\"unpaid invoice\"}").statusCode()).isEqualTo(200);
-      HttpResponse<String> suspended = api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey);
+      assertThat(
+              api.send(
+                      "POST",
+                      "/api/v1/tenants/" + acmeId + "/suspend",
+                      "{\"reason\":\"unpaid invoice\"}")
+                  .statusCode())
+          .isEqualTo(200);
+      HttpResponse<String> suspended =
+          api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey);
       assertProblem(suspended, 403);
       assertThat(JSON.readTree(suspended.body()).get("detail").asText()).contains("suspended");
-      assertProblem(api.send("POST", "/api/v1/tenants/" + acmeId + "/suspend", "{\"reason\":7}"), 400, "reason");
-      assertThat(api.send("POST", "/api/v1/tenants/" + acmeId + "/reactivate", null).statusCode()).isEqualTo(200);
-      assertThat(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey).statusCode()).isEqualTo(200);
+      assertProblem(
+          api.send("POST", "/api/v1/tenants/" + acmeId + "/suspend", "{\"reason\":7}"),
+          400,
+          "reason");
+      assertThat(api.send("POST", "/api/v1/tenants/" + acmeId + "/reactivate", null).statusCode())
+          .isEqualTo(200);
+      assertThat(api.sendAuth("GET", "/api/v1/services/acme-ledger", null, newKey).statusCode())
+          .isEqualTo(200);
 
       // Bad input: every bad field, nothing journaled.
       long before = NodeHttp.journalEvents(dbSettings, "tenant", "slug");
-      assertProblem(api.send("POST", "/api/v1/tenants", "{\"slug\":\"Not_A_Slug\",\"name\":\"\",\"plan\":\"gold\",\"colour\":1}"), 400,
-          "slug", "name", "plan", "colour");
-      assertProblem(api.send("POST", "/api/v1/tenants", "{\"slug\":\"www\",\"name\":\"x\",\"plan\":\"free\"}"), 400, "slug");
-      assertProblem(api.send("POST", "/api/v1/tenants", "{\"slug\":\"ab\",\"name\":\"x\",\"plan\":\"free\"}"), 400, "slug");
+      assertProblem(
+          api.send(
+              "POST",
+              "/api/v1/tenants",
+              "{\"slug\":\"Not_A_Slug\",\"name\":\"\",\"plan\":\"gold\",\"colour\":1}"),
+          400,
+          "slug",
+          "name",
+          "plan",
+          "colour");
+      assertProblem(
+          api.send(
+              "POST", "/api/v1/tenants", "{\"slug\":\"www\",\"name\":\"x\",\"plan\":\"free\"}"),
+          400,
+          "slug");
+      assertProblem(
+          api.send("POST", "/api/v1/tenants", "{\"slug\":\"ab\",\"name\":\"x\",\"plan\":\"free\"}"),
+          400,
+          "slug");
       assertThat(NodeHttp.journalEvents(dbSettings, "tenant", "slug")).isEqualTo(before);
       assertProblem(api.send("GET", "/api/v1/tenants/tdoesnotexistdoesnotexistdoe", null), 404);
       assertProblem(api.send("GET", "/api/v1/tenants?status=gone", null), 400, "status");
@@ -155,9 +279,16 @@ class TenantsIT {
       assertProblem(api.send("POST", "/api/v1/tenants/" + globexId + "/suspend", null), 409);
       assertProblem(api.send("POST", "/api/v1/tenants/" + globexId + "/api-keys", null), 409);
       assertProblem(api.sendAuth("GET", "/api/v1/services", null, globexKey), 401);
-      assertThat(api.send("POST", "/api/v1/tenants", "{\"slug\":\"globex\",\"name\":\"Globex again\",\"plan\":\"free\"}").statusCode())
+      assertThat(
+              api.send(
+                      "POST",
+                      "/api/v1/tenants",
+                      "{\"slug\":\"globex\",\"name\":\"Globex again\",\"plan\":\"free\"}")
+                  .statusCode())
           .isEqualTo(201);
-      JsonNode tenants = api.await("/api/v1/tenants", l -> l.get("items").size() == 3, "listed acme, race, new globex");
+      JsonNode tenants =
+          api.await(
+              "/api/v1/tenants", l -> l.get("items").size() == 3, "listed acme, race, new globex");
       List<String> slugs = new ArrayList<>();
       tenants.get("items").forEach(t -> slugs.add(t.get("slug").asText()));
       assertThat(slugs).containsExactlyInAnyOrder("acme", "race", "globex");
@@ -165,7 +296,8 @@ class TenantsIT {
     }
   }
 
-  private static JsonNode awaitStatus(NodeHttp api, String tenantId, String status) throws Exception {
+  private static JsonNode awaitStatus(NodeHttp api, String tenantId, String status)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {

@@ -32,8 +32,11 @@ class TracedCommandsSerializationTest {
 
   @BeforeAll
   void start() {
-    testKit = ActorTestKit.create("TracedCommandsSerializationTest",
-        ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+    testKit =
+        ActorTestKit.create(
+            "TracedCommandsSerializationTest",
+            ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(ConfigFactory.load()));
   }
 
   @AfterAll
@@ -44,20 +47,29 @@ class TracedCommandsSerializationTest {
   @Test
   void everyEntityTypesTracedCommandCrossesNodesIntact() throws Exception {
     ActorRef<Object> replyTo = testKit.createTestProbe().ref();
-    List<Object> commands = List.of(
-        new WorkflowExecution.Traced("req-1", new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
-        new Schedule.Traced("req-2", new Schedule.Delete(replyTo.narrow())),
-        new RegisteredService.Traced("req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
-        new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
-        new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
-        new SlugReservation.Traced("req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
-        new CustomDomain.Traced("req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())));
+    List<Object> commands =
+        List.of(
+            new WorkflowExecution.Traced(
+                "req-1", new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
+            new Schedule.Traced("req-2", new Schedule.Delete(replyTo.narrow())),
+            new RegisteredService.Traced(
+                "req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
+            new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
+            new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
+            new SlugReservation.Traced(
+                "req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
+            new CustomDomain.Traced(
+                "req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())));
 
     Serialization serialization = SerializationExtension.get(testKit.system());
     for (Object command : commands) {
       byte[] bytes = serialization.serialize(command).get();
       var serializer = serialization.findSerializerFor(command);
-      Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, command)).get();
+      Object back =
+          serialization
+              .deserialize(
+                  bytes, serializer.identifier(), Serializers.manifestFor(serializer, command))
+              .get();
 
       assertThat(back).as(command.getClass().getName()).isEqualTo(command);
     }

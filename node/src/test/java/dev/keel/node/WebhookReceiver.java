@@ -27,15 +27,23 @@ import java.util.function.Predicate;
 public final class WebhookReceiver implements AutoCloseable {
 
   /** One request as received, and the status it was answered with. */
-  public record Received(String path, String query, String idempotencyKey, String contentType, String body, int answered,
-                         Instant at) {}
+  public record Received(
+      String path,
+      String query,
+      String idempotencyKey,
+      String contentType,
+      String body,
+      int answered,
+      Instant at) {}
 
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "webhook-receiver");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "webhook-receiver");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<String, Deque<Integer>> scripts = new ConcurrentHashMap<>();
   private final List<Received> received = new CopyOnWriteArrayList<>();
 
@@ -62,7 +70,8 @@ public final class WebhookReceiver implements AutoCloseable {
   }
 
   /** Waits until the requests to {@code path} satisfy {@code until}; fails after {@code within}. */
-  public List<Received> await(String path, Predicate<List<Received>> until, Duration within, String what)
+  public List<Received> await(
+      String path, Predicate<List<Received>> until, Duration within, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
     while (System.nanoTime() < deadline) {
@@ -70,7 +79,8 @@ public final class WebhookReceiver implements AutoCloseable {
       if (until.test(now)) return now;
       Thread.sleep(50);
     }
-    throw new AssertionError(path + " never " + what + " within " + within + "; received: " + received(path));
+    throw new AssertionError(
+        path + " never " + what + " within " + within + "; received: " + received(path));
   }
 
   private void handle(HttpExchange exchange) throws IOException {
@@ -81,9 +91,15 @@ public final class WebhookReceiver implements AutoCloseable {
       }
       String path = exchange.getRequestURI().getPath();
       int status = next(path);
-      received.add(new Received(path, exchange.getRequestURI().getRawQuery(),
-          exchange.getRequestHeaders().getFirst("Idempotency-Key"), exchange.getRequestHeaders().getFirst("Content-Type"),
-          body, status, Instant.now()));
+      received.add(
+          new Received(
+              path,
+              exchange.getRequestURI().getRawQuery(),
+              exchange.getRequestHeaders().getFirst("Idempotency-Key"),
+              exchange.getRequestHeaders().getFirst("Content-Type"),
+              body,
+              status,
+              Instant.now()));
       exchange.sendResponseHeaders(status, -1);
     } catch (IOException callerGone) {
       // The caller timed out or died; nothing to answer.

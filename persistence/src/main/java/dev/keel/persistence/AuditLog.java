@@ -17,19 +17,26 @@ public final class AuditLog {
   /** An entity type this node does not know (404). */
   public static final class UnknownEntityTypeException extends IllegalArgumentException {
     public UnknownEntityTypeException(String type, java.util.Set<String> known) {
-      super("no entity type '" + type + "'; known: " + String.join(", ", new java.util.TreeSet<>(known)));
+      super(
+          "no entity type '"
+              + type
+              + "'; known: "
+              + String.join(", ", new java.util.TreeSet<>(known)));
     }
   }
 
   /** What an entity was at an instant: its view, and the last event applied (0: none yet). */
-  public record PastState(String entityType, String id, Instant asOf, long seq, Optional<Object> state) {}
+  public record PastState(
+      String entityType, String id, Instant asOf, long seq, Optional<Object> state) {}
 
   private final JournalReader journal;
   private final Map<String, EntityAudit<?, ?>> types;
 
   public AuditLog(JournalReader journal, List<EntityAudit<?, ?>> types) {
     this.journal = journal;
-    this.types = types.stream().collect(Collectors.toUnmodifiableMap(EntityAudit::entityType, Function.identity()));
+    this.types =
+        types.stream()
+            .collect(Collectors.toUnmodifiableMap(EntityAudit::entityType, Function.identity()));
   }
 
   public java.util.Set<String> entityTypes() {
@@ -43,15 +50,24 @@ public final class AuditLog {
   }
 
   /**
-   * The journal of {@code entityType}/{@code id} with timestamps in [from, to] (either may be null).
+   * The journal of {@code entityType}/{@code id} with timestamps in [from, to] (either may be
+   * null).
    *
    * @throws UnknownEntityTypeException at once, for a type this node does not know
    */
-  public CompletionStage<List<JournalReader.JournalEntry>> events(String entityType, String id, Instant from, Instant to) {
+  public CompletionStage<List<JournalReader.JournalEntry>> events(
+      String entityType, String id, Instant from, Instant to) {
     type(entityType);
-    return journal.events(entityType + "|" + id, 0L, Long.MAX_VALUE).thenApply(entries -> entries.stream()
-        .filter(e -> (from == null || !e.at().isBefore(from)) && (to == null || !e.at().isAfter(to)))
-        .toList());
+    return journal
+        .events(entityType + "|" + id, 0L, Long.MAX_VALUE)
+        .thenApply(
+            entries ->
+                entries.stream()
+                    .filter(
+                        e ->
+                            (from == null || !e.at().isBefore(from))
+                                && (to == null || !e.at().isAfter(to)))
+                    .toList());
   }
 
   /**
@@ -62,11 +78,13 @@ public final class AuditLog {
    */
   public CompletionStage<PastState> stateAsOf(String entityType, String id, Instant asOf) {
     EntityAudit<?, ?> audit = type(entityType);
-    return journal.events(entityType + "|" + id, 0L, Long.MAX_VALUE)
+    return journal
+        .events(entityType + "|" + id, 0L, Long.MAX_VALUE)
         .thenApply(entries -> replay(audit, id, asOf, entries));
   }
 
-  private static <S, E> PastState replay(EntityAudit<S, E> audit, String id, Instant asOf, List<JournalReader.JournalEntry> entries) {
+  private static <S, E> PastState replay(
+      EntityAudit<S, E> audit, String id, Instant asOf, List<JournalReader.JournalEntry> entries) {
     S state = audit.emptyState();
     long seq = 0;
     for (JournalReader.JournalEntry e : entries) {
@@ -76,5 +94,4 @@ public final class AuditLog {
     }
     return new PastState(audit.entityType(), id, asOf, seq, audit.view().apply(id, state));
   }
-
 }

@@ -15,15 +15,15 @@ import org.apache.pekko.actor.setup.Setup;
 
 /**
  * This node's right to write the journal and the read models: the epoch of the cluster it belongs
- * to, which every journal batch ({@link MeteredJournalDao}) and every read-model batch
- * ({@link ReadModelProjection}) on PostgreSQL compares with the database's ({@code keel_cluster_fence})
- * in its own transaction.
+ * to, which every journal batch ({@link MeteredJournalDao}) and every read-model batch ({@link
+ * ReadModelProjection}) on PostgreSQL compares with the database's ({@code keel_cluster_fence}) in
+ * its own transaction.
  *
  * <p>Sharding keeps one live instance per entity within a cluster, not across two clusters on one
- * journal. A node that forms a cluster first raises the database's epoch ({@link ClusterLease#form}),
- * so a cluster that formed before it — whatever let it run beside the new one: a partition, a
- * stalled machine waking up — has every later write refused. An entity must journal a step's start
- * before its body runs, so a refused write is also a body that does not run twice.
+ * journal. A node that forms a cluster first raises the database's epoch ({@link
+ * ClusterLease#form}), so a cluster that formed before it — whatever let it run beside the new one:
+ * a partition, a stalled machine waking up — has every later write refused. An entity must journal
+ * a step's start before its body runs, so a refused write is also a body that does not run twice.
  *
  * <p>Until the node knows its epoch (it joined, and has not yet read its cluster's epoch from the
  * lease) writes wait for it, up to {@code waitForEpoch}; after the node lost its epoch every write
@@ -49,8 +49,11 @@ public final class ClusterFence {
    * a lock on one row make PostgreSQL write the lock into the row (a WAL record per batch) and
    * create a MultiXact whenever two batches overlap; an advisory lock lives in shared memory only.
    */
-  static final String CHECK_SQL = "SELECT pg_advisory_xact_lock_shared(" + LOCK_KEY + ");"
-      + " SELECT epoch FROM keel_cluster_fence WHERE id = 1";
+  static final String CHECK_SQL =
+      "SELECT pg_advisory_xact_lock_shared("
+          + LOCK_KEY
+          + ");"
+          + " SELECT epoch FROM keel_cluster_fence WHERE id = 1";
 
   /** Carries the node's fence into the actor system, for the journal plugin to find. */
   public static final class FenceSetup extends Setup {
@@ -80,7 +83,8 @@ public final class ClusterFence {
   /** From now on this node writes as a member of the cluster of {@code epoch}. */
   public void hold(long epoch) {
     if (!this.epoch.complete(epoch) && this.epoch.getNow(-1L) != epoch) {
-      throw new IllegalStateException("this node already holds epoch " + this.epoch.getNow(-1L) + ", not " + epoch);
+      throw new IllegalStateException(
+          "this node already holds epoch " + this.epoch.getNow(-1L) + ", not " + epoch);
     }
   }
 
@@ -99,7 +103,10 @@ public final class ClusterFence {
     return lostBecause != null;
   }
 
-  /** Refuses the write of {@code connection}'s transaction unless this node's epoch is the journal's. */
+  /**
+   * Refuses the write of {@code connection}'s transaction unless this node's epoch is the
+   * journal's.
+   */
   void check(Connection connection, int timeoutSeconds) throws SQLException {
     check(connection, timeoutSeconds, awaitEpoch());
   }
@@ -119,12 +126,17 @@ public final class ClusterFence {
     try (PreparedStatement select = connection.prepareStatement(CHECK_SQL)) {
       select.setQueryTimeout(timeoutSeconds);
       select.execute();
-      if (!select.getMoreResults()) throw new SQLException("the cluster fence check returned no epoch");
+      if (!select.getMoreResults())
+        throw new SQLException("the cluster fence check returned no epoch");
       try (ResultSet rs = select.getResultSet()) {
         long current = rs.next() ? rs.getLong(1) : -1;
         if (current != mine) {
-          throw new SQLException("write refused: the journal belongs to cluster epoch " + current
-              + " and this node's cluster is epoch " + mine, FENCED_SQL_STATE);
+          throw new SQLException(
+              "write refused: the journal belongs to cluster epoch "
+                  + current
+                  + " and this node's cluster is epoch "
+                  + mine,
+              FENCED_SQL_STATE);
         }
       }
     }
@@ -135,7 +147,8 @@ public final class ClusterFence {
     try {
       return epoch.get(waitForEpoch.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw refused("this node has not learnt its cluster's epoch within " + waitForEpoch.toSeconds() + " s");
+      throw refused(
+          "this node has not learnt its cluster's epoch within " + waitForEpoch.toSeconds() + " s");
     } catch (ExecutionException e) {
       throw refused(lostBecause == null ? e.getCause().getMessage() : lostBecause);
     } catch (InterruptedException e) {

@@ -25,7 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class ConnectionAdderWakeUp implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionAdderWakeUp.class);
-  /** HikariCP 6 names its adder threads {@code "<pool name>:connection-adder"} (5 and older: {@code " connection adder"}). */
+
+  /**
+   * HikariCP 6 names its adder threads {@code "<pool name>:connection-adder"} (5 and older: {@code
+   * " connection adder"}).
+   */
   static boolean isAdder(Thread thread) {
     String name = thread.getName();
     return name.endsWith(":connection-adder") || name.endsWith(" connection adder");
@@ -39,17 +43,21 @@ public final class ConnectionAdderWakeUp implements AutoCloseable {
   private ConnectionAdderWakeUp(DatabaseSettings database, HikariDataSource watched) {
     this.database = database;
     this.watched = watched;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "keel-connection-adder-wake-up");
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "keel-connection-adder-wake-up");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Starts watching {@code watched}'s database every {@code interval}. */
-  public static ConnectionAdderWakeUp start(DatabaseSettings database, HikariDataSource watched, Duration interval) {
+  public static ConnectionAdderWakeUp start(
+      DatabaseSettings database, HikariDataSource watched, Duration interval) {
     ConnectionAdderWakeUp wakeUp = new ConnectionAdderWakeUp(database, watched);
-    wakeUp.timer.scheduleWithFixedDelay(wakeUp::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    wakeUp.timer.scheduleWithFixedDelay(
+        wakeUp::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     return wakeUp;
   }
 

@@ -27,29 +27,45 @@ public final class EntityRuntime {
    * surviving node: yes for entities with work of their own (timers, running steps, deliveries); no
    * for those that only answer commands, which cost nothing until asked.
    */
-  public enum Remembered { YES, NO }
+  public enum Remembered {
+    YES,
+    NO
+  }
 
   private EntityRuntime() {}
 
   /** Starts sharding for {@code kind} on this node. */
-  public static <C> void start(ActorSystem<?> system, EntityKind<C> kind, Remembered remembered,
-                               Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
+  public static <C> void start(
+      ActorSystem<?> system,
+      EntityKind<C> kind,
+      Remembered remembered,
+      Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
     Entity<C, org.apache.pekko.cluster.sharding.typed.ShardingEnvelope<C>> entity =
-        Entity.of(kind.key(), ctx -> behavior(ctx.getEntityId(), Optional.of(ctx.getShard()), build));
+        Entity.of(
+            kind.key(), ctx -> behavior(ctx.getEntityId(), Optional.of(ctx.getShard()), build));
     if (remembered == Remembered.YES) {
-      entity = entity.withSettings(ClusterShardingSettings.create(system).withRememberEntities(true));
+      entity =
+          entity.withSettings(ClusterShardingSettings.create(system).withRememberEntities(true));
     }
     ClusterSharding.get(system).init(entity);
   }
 
   /** One instance outside sharding: for tests, which drive it with a test kit. */
-  public static <C> Behavior<C> unsharded(String entityId, Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
+  public static <C> Behavior<C> unsharded(
+      String entityId, Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
     return behavior(entityId, Optional.empty(), build);
   }
 
-  private static <C> Behavior<C> behavior(String entityId, Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
-                                          Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
-    return Behaviors.setup(context -> Behaviors.withTimers(
-        timers -> build.apply(new EntityPlace<>(entityId, context, timers, shard)).inRequestScope()));
+  private static <C> Behavior<C> behavior(
+      String entityId,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
+      Function<EntityPlace<C>, SnapshottedEntity<C, ?, ?>> build) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    build
+                        .apply(new EntityPlace<>(entityId, context, timers, shard))
+                        .inRequestScope()));
   }
 }

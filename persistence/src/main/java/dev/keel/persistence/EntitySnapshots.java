@@ -19,10 +19,10 @@ import org.slf4j.LoggerFactory;
  * last two kept) and snapshots on demand ({@code POST /api/v1/admin/snapshots}).
  *
  * <p>Typed persistence has no "snapshot now": an entity answers its {@code SaveSnapshot} command by
- * persisting its own {@link Request} marker event (which changes no state), and
- * {@link #requested} makes {@code shouldSnapshot} take a snapshot right after it. Pekko runs a
- * persist's side effects only once the snapshot store has answered, so the reply built by
- * {@link #save} goes out after the snapshot is stored, and says whether it was.
+ * persisting its own {@link Request} marker event (which changes no state), and {@link #requested}
+ * makes {@code shouldSnapshot} take a snapshot right after it. Pekko runs a persist's side effects
+ * only once the snapshot store has answered, so the reply built by {@link #save} goes out after the
+ * snapshot is stored, and says whether it was.
  */
 public final class EntitySnapshots {
 
@@ -42,9 +42,14 @@ public final class EntitySnapshots {
     this.every = every;
   }
 
-  /** The snapshots of {@code persistenceId}, whose type's policy is in {@code system}'s configuration. */
-  public static EntitySnapshots of(ActorSystem<?> system, String entityType, PersistenceId persistenceId) {
-    return new EntitySnapshots(persistenceId, EntityTypeSettings.get(system).snapshotEvery(entityType));
+  /**
+   * The snapshots of {@code persistenceId}, whose type's policy is in {@code system}'s
+   * configuration.
+   */
+  public static EntitySnapshots of(
+      ActorSystem<?> system, String entityType, PersistenceId persistenceId) {
+    return new EntitySnapshots(
+        persistenceId, EntityTypeSettings.get(system).snapshotEvery(entityType));
   }
 
   /**
@@ -60,7 +65,10 @@ public final class EntitySnapshots {
     return every;
   }
 
-  /** A snapshot every {@code every} events; the last two are kept (events are never deleted: audit reads them). */
+  /**
+   * A snapshot every {@code every} events; the last two are kept (events are never deleted: audit
+   * reads them).
+   */
   public RetentionCriteria retention() {
     return RetentionCriteria.snapshotEvery(every, KEEP);
   }
@@ -82,19 +90,33 @@ public final class EntitySnapshots {
    *
    * @param lastSeqNr the entity's last sequence number, read when the reply is built (the marker's)
    */
-  public <E, S> ReplyEffect<E, S> save(EffectFactories<E, S> effect, boolean exists, E marker,
-                                        ActorRef<StatusReply<Done>> replyTo, LongSupplier lastSeqNr) {
+  public <E, S> ReplyEffect<E, S> save(
+      EffectFactories<E, S> effect,
+      boolean exists,
+      E marker,
+      ActorRef<StatusReply<Done>> replyTo,
+      LongSupplier lastSeqNr) {
     if (!exists) {
-      return effect.reply(replyTo, Rejection.notFound(persistenceId.entityTypeHint() + " '" + persistenceId.entityId()
-          + "' does not exist"));
+      return effect.reply(
+          replyTo,
+          Rejection.notFound(
+              persistenceId.entityTypeHint()
+                  + " '"
+                  + persistenceId.entityId()
+                  + "' does not exist"));
     }
     return effect.persist(marker).thenReply(replyTo, state -> outcome(lastSeqNr.getAsLong()));
   }
 
   private StatusReply<Done> outcome(long seqNr) {
     if (seqNr == failedSeqNr) {
-      log.warn("snapshot failed persistenceId={} seqNr={} reason={}", persistenceId.id(), seqNr, failure);
-      return Rejection.unavailable("the snapshot of " + persistenceId.id() + " was not saved: " + failure);
+      log.warn(
+          "snapshot failed persistenceId={} seqNr={} reason={}",
+          persistenceId.id(),
+          seqNr,
+          failure);
+      return Rejection.unavailable(
+          "the snapshot of " + persistenceId.id() + " was not saved: " + failure);
     }
     log.info("snapshot saved on demand persistenceId={} seqNr={}", persistenceId.id(), seqNr);
     return StatusReply.ack();

@@ -14,12 +14,13 @@ import org.apache.pekko.actor.typed.ExtensionId;
  */
 public final class EntityTypeSettings implements Extension {
 
-  private static final ExtensionId<EntityTypeSettings> ID = new ExtensionId<>() {
-    @Override
-    public EntityTypeSettings createExtension(ActorSystem<?> system) {
-      return new EntityTypeSettings(system.settings().config());
-    }
-  };
+  private static final ExtensionId<EntityTypeSettings> ID =
+      new ExtensionId<>() {
+        @Override
+        public EntityTypeSettings createExtension(ActorSystem<?> system) {
+          return new EntityTypeSettings(system.settings().config());
+        }
+      };
 
   private final Config config;
   private final int tagCount;

@@ -13,8 +13,9 @@ public final class EventTags {
   private EventTags() {}
 
   /**
-   * How many tags each entity type's events are spread over ({@code keel.persistence.tags-per-entity-type}):
-   * fixed for the life of a journal, read by every entity and by every projection.
+   * How many tags each entity type's events are spread over ({@code
+   * keel.persistence.tags-per-entity-type}): fixed for the life of a journal, read by every entity
+   * and by every projection.
    */
   public static int tagCount(org.apache.pekko.actor.typed.ActorSystem<?> system) {
     return EntityTypeSettings.get(system).tagCount();

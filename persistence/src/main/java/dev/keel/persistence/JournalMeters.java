@@ -35,23 +35,33 @@ public final class JournalMeters {
   private final Counter failedRows;
 
   JournalMeters(MeterRegistry registry) {
-    writeLatency = Timer.builder("keel.journal.batch.write.latency")
-        .description("one batch of journal rows written in one transaction, as the JDBC journal sends it")
-        .publishPercentiles(0.5, 0.99)
-        .register(registry);
-    batchRows = DistributionSummary.builder("keel.journal.batch.rows")
-        .description("rows (events of any entities) per journal write transaction")
-        .publishPercentiles(0.5, 0.99)
-        .register(registry);
-    failedBatches = Counter.builder("keel.journal.batch.failures")
-        .description("journal write transactions that failed; their entities' writes failed with them")
-        .register(registry);
-    failedRows = Counter.builder("keel.journal.rows.failed")
-        .description("rows in failed journal write transactions")
-        .register(registry);
+    writeLatency =
+        Timer.builder("keel.journal.batch.write.latency")
+            .description(
+                "one batch of journal rows written in one transaction, as the JDBC journal sends"
+                    + " it")
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
+    batchRows =
+        DistributionSummary.builder("keel.journal.batch.rows")
+            .description("rows (events of any entities) per journal write transaction")
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
+    failedBatches =
+        Counter.builder("keel.journal.batch.failures")
+            .description(
+                "journal write transactions that failed; their entities' writes failed with them")
+            .register(registry);
+    failedRows =
+        Counter.builder("keel.journal.rows.failed")
+            .description("rows in failed journal write transactions")
+            .register(registry);
   }
 
-  /** The meters of {@code system}, when its setup carries a registry (a node does; test kits need not). */
+  /**
+   * The meters of {@code system}, when its setup carries a registry (a node does; test kits need
+   * not).
+   */
   static Optional<JournalMeters> of(ActorSystem system) {
     return Optional.ofNullable(system.settings().setup().get(RegistrySetup.class).orElse(null))
         .map(setup -> new JournalMeters(setup.registry()));

@@ -27,26 +27,33 @@ public final class JournalReader {
 
   public JournalReader(ActorSystem<?> system) {
     this.system = system;
-    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    this.mapper = JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
+    this.readJournal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.mapper =
+        JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
   }
 
   /** Events of {@code persistenceId} with sequence numbers in [fromSeq, toSeq]. */
-  public CompletionStage<List<JournalEntry>> events(String persistenceId, long fromSeq, long toSeq) {
+  public CompletionStage<List<JournalEntry>> events(
+      String persistenceId, long fromSeq, long toSeq) {
     return readJournal
         .currentEventsByPersistenceId(persistenceId, fromSeq, toSeq)
-        .map(env -> new JournalEntry(
-            env.sequenceNr(),
-            Instant.ofEpochMilli(env.timestamp()),
-            env.event().getClass().getSimpleName(),
-            mapper.valueToTree(env.event()),
-            env.event()))
+        .map(
+            env ->
+                new JournalEntry(
+                    env.sequenceNr(),
+                    Instant.ofEpochMilli(env.timestamp()),
+                    env.event().getClass().getSimpleName(),
+                    mapper.valueToTree(env.event()),
+                    env.event()))
         .runWith(Sink.seq(), system);
   }
 
   /** Has {@code persistenceId} journaled anything? Reads one event at most. */
   public CompletionStage<Boolean> exists(String persistenceId) {
-    return readJournal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+    return readJournal
+        .currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
         .take(1)
         .runWith(Sink.headOption(), system)
         .thenApply(Optional::isPresent);

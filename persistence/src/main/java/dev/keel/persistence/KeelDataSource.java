@@ -21,7 +21,8 @@ public final class KeelDataSource {
    * As above, with the pool's own meters ({@code hikaricp_connections_*}: connections in use, idle,
    * pending, acquire and usage times, timeouts) in {@code meters} when it is not null.
    */
-  public static HikariDataSource create(DatabaseSettings db, String poolName, int maxConnections, MeterRegistry meters) {
+  public static HikariDataSource create(
+      DatabaseSettings db, String poolName, int maxConnections, MeterRegistry meters) {
     HikariConfig config = new HikariConfig();
     if (meters != null) config.setMetricRegistry(meters);
     config.setPoolName(poolName);
@@ -39,7 +40,8 @@ public final class KeelDataSource {
   }
 
   public static boolean answers(DataSource dataSource) {
-    try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+    try (var c = dataSource.getConnection();
+        var s = c.createStatement()) {
       s.setQueryTimeout(3);
       s.execute("SELECT 1");
       return true;

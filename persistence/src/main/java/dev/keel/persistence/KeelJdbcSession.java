@@ -8,7 +8,10 @@ import javax.sql.DataSource;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.projection.jdbc.JdbcSession;
 
-/** A projection's JDBC session: one pooled connection per transaction (projection-jdbc needs one of its own, STACK.md pitfall 6). */
+/**
+ * A projection's JDBC session: one pooled connection per transaction (projection-jdbc needs one of
+ * its own, STACK.md pitfall 6).
+ */
 public final class KeelJdbcSession implements JdbcSession {
 
   private final Connection connection;

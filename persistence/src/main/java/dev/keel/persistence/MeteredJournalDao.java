@@ -34,7 +34,8 @@ import slick.jdbc.PostgresProfile;
  *
  * <p>pekko-persistence-jdbc queues the writes of all entities and writes them in batches, each one
  * transaction through {@link #writeJournalRows}; this times each batch and counts its rows and its
- * failures ({@link JournalMeters}). Configured as {@code jdbc-journal.dao} in keel-persistence.conf.
+ * failures ({@link JournalMeters}). Configured as {@code jdbc-journal.dao} in
+ * keel-persistence.conf.
  *
  * <p>Why the write is ours on PostgreSQL: a batch with a tagged event needs each row's generated
  * ordering for {@code event_tag}, and the plugin asks Slick for them with {@code returning ++=},
@@ -49,13 +50,16 @@ public final class MeteredJournalDao extends DefaultJournalDao {
   /** The dispatcher the blocking batch writes run on (persistence reference.conf). */
   static final String DISPATCHER = "keel.persistence.journal-write-dispatcher";
 
-  static final String INSERT_EVENT_SQL = """
+  static final String INSERT_EVENT_SQL =
+      """
       INSERT INTO "event_journal" ("deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
         "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest", "meta_payload", "meta_ser_id",
         "meta_ser_manifest")
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\
+      """;
 
-  static final String INSERT_TAG_SQL = "INSERT INTO \"event_tag\" (\"event_id\", \"tag\") VALUES (?, ?)";
+  static final String INSERT_TAG_SQL =
+      "INSERT INTO \"event_tag\" (\"event_id\", \"tag\") VALUES (?, ?)";
 
   private final JdbcBackend.JdbcDatabaseDef database;
   private final boolean postgres;
@@ -85,46 +89,65 @@ public final class MeteredJournalDao extends DefaultJournalDao {
 
   /**
    * The journal's circuit breaker reports a write failed after its call timeout; the statements are
-   * cancelled then too, so that a hung one does not hold a write thread (and every write behind it).
+   * cancelled then too, so that a hung one does not hold a write thread (and every write behind
+   * it).
    */
   static int callTimeoutSeconds(com.typesafe.config.Config config) {
     String own = "jdbc-journal.circuit-breaker.call-timeout";
     String fallback = "pekko.persistence.journal-plugin-fallback.circuit-breaker.call-timeout";
-    java.time.Duration timeout = config.hasPath(own) ? config.getDuration(own) : config.getDuration(fallback);
+    java.time.Duration timeout =
+        config.hasPath(own) ? config.getDuration(own) : config.getDuration(fallback);
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toSeconds()));
   }
 
   @Override
-  public Future<BoxedUnit> writeJournalRows(Seq<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows) {
+  public Future<BoxedUnit> writeJournalRows(
+      Seq<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows) {
     long start = System.nanoTime();
     int count = rows.size();
-    Future<BoxedUnit> written = postgres ? writeInOneTransaction(rows) : super.writeJournalRows(rows);
-    meters.ifPresent(m -> written.onComplete(result -> {
-      if (result.isSuccess()) m.written(start, count);
-      else m.failed(start, count);
-      return BoxedUnit.UNIT;
-    }, ec));
+    Future<BoxedUnit> written =
+        postgres ? writeInOneTransaction(rows) : super.writeJournalRows(rows);
+    meters.ifPresent(
+        m ->
+            written.onComplete(
+                result -> {
+                  if (result.isSuccess()) m.written(start, count);
+                  else m.failed(start, count);
+                  return BoxedUnit.UNIT;
+                },
+                ec));
     return written;
   }
 
-  private Future<BoxedUnit> writeInOneTransaction(Seq<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows) {
-    List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> sorted = new ArrayList<>(CollectionConverters.asJava(rows));
-    // As the plugin writes them: orderings follow sequence numbers, so each entity's events stay in order.
+  private Future<BoxedUnit> writeInOneTransaction(
+      Seq<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows) {
+    List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> sorted =
+        new ArrayList<>(CollectionConverters.asJava(rows));
+    // As the plugin writes them: orderings follow sequence numbers, so each entity's events stay in
+    // order.
     sorted.sort(Comparator.comparingLong(row -> row._1().sequenceNumber()));
-    return FutureConverters.asScala(CompletableFuture.supplyAsync(() -> {
-      try (Connection connection = database.source().createConnection()) {
-        write(connection, sorted, fence, timeoutSeconds);
-        return BoxedUnit.UNIT;
-      } catch (SQLException e) {
-        // The plugin fails every write of the batch, as when its own transaction fails.
-        throw new CompletionException(e);
-      }
-    }, blocking));
+    return FutureConverters.asScala(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (Connection connection = database.source().createConnection()) {
+                write(connection, sorted, fence, timeoutSeconds);
+                return BoxedUnit.UNIT;
+              } catch (SQLException e) {
+                // The plugin fails every write of the batch, as when its own transaction fails.
+                throw new CompletionException(e);
+              }
+            },
+            blocking));
   }
 
-  /** Inserts {@code rows} and their tags in one transaction; nothing of them lands when it fails. */
-  static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
-                    int timeoutSeconds) throws SQLException {
+  /**
+   * Inserts {@code rows} and their tags in one transaction; nothing of them lands when it fails.
+   */
+  static void write(
+      Connection connection,
+      List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+      int timeoutSeconds)
+      throws SQLException {
     write(connection, rows, Optional.empty(), timeoutSeconds);
   }
 
@@ -133,8 +156,12 @@ public final class MeteredJournalDao extends DefaultJournalDao {
    * journal belongs to ({@link ClusterFence}): its row lock keeps a new cluster's formation waiting
    * until this batch is committed or rolled back.
    */
-  static void write(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
-                    Optional<ClusterFence> fence, int timeoutSeconds) throws SQLException {
+  static void write(
+      Connection connection,
+      List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+      Optional<ClusterFence> fence,
+      int timeoutSeconds)
+      throws SQLException {
     connection.setAutoCommit(false);
     try {
       if (fence.isPresent()) fence.get().check(connection, timeoutSeconds);
@@ -152,10 +179,13 @@ public final class MeteredJournalDao extends DefaultJournalDao {
     // Auto-commit comes back on with the connection's return to the pool (HikariCP resets it).
   }
 
-  private static List<Long> insertEvents(Connection connection,
-                                         List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
-                                         int timeoutSeconds) throws SQLException {
-    try (PreparedStatement insert = connection.prepareStatement(INSERT_EVENT_SQL, new String[] {"ordering"})) {
+  private static List<Long> insertEvents(
+      Connection connection,
+      List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+      int timeoutSeconds)
+      throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(INSERT_EVENT_SQL, new String[] {"ordering"})) {
       insert.setQueryTimeout(timeoutSeconds);
       for (Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>> t : rows) {
         JournalTables.JournalPekkoSerializationRow row = t._1();
@@ -183,14 +213,23 @@ public final class MeteredJournalDao extends DefaultJournalDao {
         while (keys.next()) orderings.add(keys.getLong(1));
       }
       if (orderings.size() != rows.size()) {
-        throw new SQLException("the journal insert returned " + orderings.size() + " orderings for " + rows.size() + " rows");
+        throw new SQLException(
+            "the journal insert returned "
+                + orderings.size()
+                + " orderings for "
+                + rows.size()
+                + " rows");
       }
       return orderings;
     }
   }
 
-  private static void insertTags(Connection connection, List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
-                                 List<Long> orderings, int timeoutSeconds) throws SQLException {
+  private static void insertTags(
+      Connection connection,
+      List<Tuple2<JournalTables.JournalPekkoSerializationRow, Set<String>>> rows,
+      List<Long> orderings,
+      int timeoutSeconds)
+      throws SQLException {
     boolean anyTag = false;
     try (PreparedStatement insert = connection.prepareStatement(INSERT_TAG_SQL)) {
       insert.setQueryTimeout(timeoutSeconds);

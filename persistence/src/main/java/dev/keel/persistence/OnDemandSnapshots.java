@@ -17,14 +17,17 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 
 /**
- * {@code POST /api/v1/admin/snapshots}: snapshots one entity now, through its own
- * {@code SaveSnapshot} command ({@link EntitySnapshots}). An id with no journal is not found and is
- * never asked: asking would start (and, for remembered types, remember) an entity for nothing.
+ * {@code POST /api/v1/admin/snapshots}: snapshots one entity now, through its own {@code
+ * SaveSnapshot} command ({@link EntitySnapshots}). An id with no journal is not found and is never
+ * asked: asking would start (and, for remembered types, remember) an entity for nothing.
  */
 public final class OnDemandSnapshots {
 
-  /** One entity type: its sharding key (named like its persistence ids) and its snapshot command. */
-  public record Target<C>(EntityTypeKey<C> key, Function<ActorRef<StatusReply<Done>>, C> saveSnapshot) {
+  /**
+   * One entity type: its sharding key (named like its persistence ids) and its snapshot command.
+   */
+  public record Target<C>(
+      EntityTypeKey<C> key, Function<ActorRef<StatusReply<Done>>, C> saveSnapshot) {
     CompletionStage<Done> ask(ClusterSharding sharding, String id, Duration timeout) {
       return sharding.entityRefFor(key, id).askWithStatus(saveSnapshot::apply, timeout);
     }
@@ -39,7 +42,9 @@ public final class OnDemandSnapshots {
     this.sharding = ClusterSharding.get(system);
     this.journal = journal;
     this.askTimeout = system.settings().config().getDuration("keel.snapshots.ask-timeout");
-    this.targets = targets.stream().collect(Collectors.toUnmodifiableMap(t -> t.key().name(), Function.identity()));
+    this.targets =
+        targets.stream()
+            .collect(Collectors.toUnmodifiableMap(t -> t.key().name(), Function.identity()));
   }
 
   public Set<String> entityTypes() {
@@ -54,8 +59,13 @@ public final class OnDemandSnapshots {
   public CompletionStage<Done> snapshot(String entityType, String id) {
     Target<?> target = targets.get(entityType);
     if (target == null) throw new AuditLog.UnknownEntityTypeException(entityType, targets.keySet());
-    return journal.exists(PersistenceId.of(entityType, id).id()).thenCompose(exists -> exists
-        ? target.ask(sharding, id, askTimeout)
-        : CompletableFuture.failedFuture(Rejection.notFoundFailure(entityType + " '" + id + "' does not exist")));
+    return journal
+        .exists(PersistenceId.of(entityType, id).id())
+        .thenCompose(
+            exists ->
+                exists
+                    ? target.ask(sharding, id, askTimeout)
+                    : CompletableFuture.failedFuture(
+                        Rejection.notFoundFailure(entityType + " '" + id + "' does not exist")));
   }
 }

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * value its table cannot hold (too long, a NUL on PostgreSQL, a duplicate key) fails the same way
  * on every retry, and a projection that retried it would leave every list of its entity type stale
  * for every tenant. Such an event gets a row in {@code keel_projection_dead_letters} in the
- * projection's own transaction (with its offset), one WARN line and a count in
- * {@code keel_projection_dead_letters_total{projection}} once that transaction commits.
+ * projection's own transaction (with its offset), one WARN line and a count in {@code
+ * keel_projection_dead_letters_total{projection}} once that transaction commits.
  *
  * <p>Only errors of the data itself are dead letters: SQLState classes 22 (data exception) and 23
  * (integrity constraint), and a handler's own runtime exception (a bug that hits one kind of
@@ -36,24 +36,31 @@ public final class ProjectionDeadLetters {
 
   private static final Logger log = LoggerFactory.getLogger(ProjectionDeadLetters.class);
 
-  /** Column widths of the migration (V12): values are cut to fit, so that the dead letter itself always stores. */
+  /**
+   * Column widths of the migration (V12): values are cut to fit, so that the dead letter itself
+   * always stores.
+   */
   static final int MAX_ID = 255;
+
   static final int MAX_ERROR = 500;
 
-  private static final Map<String, String> DATA_ERRORS = Map.ofEntries(
-      Map.entry("22001", "value too long for its column"),
-      Map.entry("22003", "numeric value out of range"),
-      Map.entry("22004", "null value not allowed"),
-      Map.entry("22007", "invalid datetime format"),
-      Map.entry("22008", "datetime field overflow"),
-      Map.entry("22018", "invalid character value for cast"),
-      Map.entry("22021", "invalid byte sequence for the database encoding (a NUL character on PostgreSQL)"),
-      Map.entry("22P02", "invalid text representation"),
-      Map.entry("22P05", "untranslatable character"),
-      Map.entry("23502", "null value in a NOT NULL column"),
-      Map.entry("23503", "foreign key violation"),
-      Map.entry("23505", "duplicate key"),
-      Map.entry("23514", "check constraint violated"));
+  private static final Map<String, String> DATA_ERRORS =
+      Map.ofEntries(
+          Map.entry("22001", "value too long for its column"),
+          Map.entry("22003", "numeric value out of range"),
+          Map.entry("22004", "null value not allowed"),
+          Map.entry("22007", "invalid datetime format"),
+          Map.entry("22008", "datetime field overflow"),
+          Map.entry("22018", "invalid character value for cast"),
+          Map.entry(
+              "22021",
+              "invalid byte sequence for the database encoding (a NUL character on PostgreSQL)"),
+          Map.entry("22P02", "invalid text representation"),
+          Map.entry("22P05", "untranslatable character"),
+          Map.entry("23502", "null value in a NOT NULL column"),
+          Map.entry("23503", "foreign key violation"),
+          Map.entry("23505", "duplicate key"),
+          Map.entry("23514", "check constraint violated"));
 
   private final String projection;
   private final Clock clock;
@@ -62,17 +69,28 @@ public final class ProjectionDeadLetters {
   public ProjectionDeadLetters(String projection, MeterRegistry registry, Clock clock) {
     this.projection = projection;
     this.clock = clock;
-    this.counter = Counter.builder("keel.projection.dead.letters")
-        .tag("projection", projection)
-        .description("events this node's instances of the projection could not store and recorded as dead letters")
-        .register(registry);
+    this.counter =
+        Counter.builder("keel.projection.dead.letters")
+            .tag("projection", projection)
+            .description(
+                "events this node's instances of the projection could not store and recorded as"
+                    + " dead letters")
+            .register(registry);
   }
 
-  /** For {@code projection} on {@code system}: counted in the node's registry when its setup carries one. */
+  /**
+   * For {@code projection} on {@code system}: counted in the node's registry when its setup carries
+   * one.
+   */
   public static ProjectionDeadLetters of(ActorSystem<?> system, String projection) {
-    MeterRegistry registry = system.classicSystem().settings().setup().get(JournalMeters.RegistrySetup.class)
-        .map(JournalMeters.RegistrySetup::registry)
-        .orElseGet(SimpleMeterRegistry::new);
+    MeterRegistry registry =
+        system
+            .classicSystem()
+            .settings()
+            .setup()
+            .get(JournalMeters.RegistrySetup.class)
+            .map(JournalMeters.RegistrySetup::registry)
+            .orElseGet(SimpleMeterRegistry::new);
     return new ProjectionDeadLetters(projection, registry, Clock.systemUTC());
   }
 
@@ -105,32 +123,59 @@ public final class ProjectionDeadLetters {
    * Records {@code envelope} as a dead letter on {@code connection}, in the projection's
    * transaction; its log line and count follow when {@code session} commits.
    */
-  void record(KeelJdbcSession session, Connection connection, String tag, EventEnvelope<?> envelope, Throwable failure)
+  void record(
+      KeelJdbcSession session,
+      Connection connection,
+      String tag,
+      EventEnvelope<?> envelope,
+      Throwable failure)
       throws SQLException {
     String persistenceId = printable(envelope.persistenceId(), MAX_ID);
     String eventType = printable(envelope.event().getClass().getSimpleName(), MAX_ID);
     String error = printable(describe(failure), MAX_ERROR);
-    ReadModelSql.update(connection, "INSERT INTO keel_projection_dead_letters (projection_name, projection_key,"
+    ReadModelSql.update(
+        connection,
+        "INSERT INTO keel_projection_dead_letters (projection_name, projection_key,"
             + " persistence_id, sequence_number, event_type, error_message, event_at, recorded_at)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        projection, tag, persistenceId, envelope.sequenceNr(), eventType, error,
-        ReadModelSql.ts(Instant.ofEpochMilli(envelope.timestamp())), ReadModelSql.ts(clock.instant()));
-    session.afterCommit(() -> {
-      counter.increment();
-      log.warn("projection dead letter projection={} tag={} persistenceId={} sequenceNr={} eventType={} error=\"{}\"",
-          projection, tag, persistenceId, envelope.sequenceNr(), eventType, error);
-    });
+        projection,
+        tag,
+        persistenceId,
+        envelope.sequenceNr(),
+        eventType,
+        error,
+        ReadModelSql.ts(Instant.ofEpochMilli(envelope.timestamp())),
+        ReadModelSql.ts(clock.instant()));
+    session.afterCommit(
+        () -> {
+          counter.increment();
+          log.warn(
+              "projection dead letter projection={} tag={} persistenceId={} sequenceNr={}"
+                  + " eventType={} error=\"{}\"",
+              projection,
+              tag,
+              persistenceId,
+              envelope.sequenceNr(),
+              eventType,
+              error);
+        });
   }
 
   /** The kind of error, without the values the database quotes in its messages. */
   static String describe(Throwable failure) {
     SQLException sql = sqlCause(failure);
-    if (sql == null) return "the read model's handler failed: " + failure.getClass().getSimpleName();
+    if (sql == null)
+      return "the read model's handler failed: " + failure.getClass().getSimpleName();
     String state = sql.getSQLState() == null ? "" : sql.getSQLState();
-    String what = DATA_ERRORS.getOrDefault(state,
-        state.startsWith("23") ? "integrity constraint violation" : state.startsWith("22") ? "data exception" : "database error");
+    String what =
+        DATA_ERRORS.getOrDefault(
+            state,
+            state.startsWith("23")
+                ? "integrity constraint violation"
+                : state.startsWith("22") ? "data exception" : "database error");
     StringBuilder text = new StringBuilder("SQLState ").append(state).append(": ").append(what);
-    // PostgreSQL names the table, column and constraint apart from its message: identifiers, no values.
+    // PostgreSQL names the table, column and constraint apart from its message: identifiers, no
+    // values.
     if (sql instanceof PSQLException pg && pg.getServerErrorMessage() != null) {
       ServerErrorMessage m = pg.getServerErrorMessage();
       if (m.getTable() != null) text.append("; table ").append(m.getTable());
@@ -157,7 +202,9 @@ public final class ProjectionDeadLetters {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       if (out.length() + Character.charCount(cp) > max) break;
-      boolean bad = Character.isISOControl(cp) || (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE);
+      boolean bad =
+          Character.isISOControl(cp)
+              || (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE);
       out.appendCodePoint(bad ? '?' : cp);
       i += Character.charCount(cp);
     }

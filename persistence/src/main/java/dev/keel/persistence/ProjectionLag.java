@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How far each projection instance trails the journal: the age of the newest event it handled,
- * when it handled it. Logged once a minute per instance, and at once when it passes 10 s.
+ * How far each projection instance trails the journal: the age of the newest event it handled, when
+ * it handled it. Logged once a minute per instance, and at once when it passes 10 s.
  */
 public final class ProjectionLag {
 

@@ -28,9 +28,9 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
  * offset in one transaction (exactly once). An event the tables cannot hold becomes a dead letter
  * in that same transaction ({@link ProjectionDeadLetters}) instead of stopping the projection.
  *
- * <p>On PostgreSQL every batch is fenced as the journal's are ({@link ClusterFence}): a cluster that
- * no longer owns the journal (a newer one formed while it was stalled or cut off) writes no read-model
- * row and no offset in the moments before it notices and stops.
+ * <p>On PostgreSQL every batch is fenced as the journal's are ({@link ClusterFence}): a cluster
+ * that no longer owns the journal (a newer one formed while it was stalled or cut off) writes no
+ * read-model row and no offset in the moments before it notices and stops.
  */
 public final class ReadModelProjection {
 
@@ -41,29 +41,47 @@ public final class ReadModelProjection {
   }
 
   /** Where a read model lives and how it batches. */
-  public record Spec<E>(String entityType, String name, RowUpdater<E> updater, int batchSize, Duration batchWindow) {}
+  public record Spec<E>(
+      String entityType, String name, RowUpdater<E> updater, int batchSize, Duration batchWindow) {}
 
   private ReadModelProjection() {}
 
-  public static <E> void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, Spec<E> spec) {
+  public static <E> void init(
+      ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, Spec<E> spec) {
     int tagCount = EventTags.tagCount(system);
     List<String> tags = EventTags.allTags(spec.entityType(), tagCount);
     ProjectionDeadLetters deadLetters = ProjectionDeadLetters.of(system, spec.name());
     Optional<ClusterFence> fence = ClusterFence.of(system.classicSystem());
-    ShardedDaemonProcess.get(system).init(
-        ProjectionBehavior.Command.class,
-        spec.name() + "-projection",
-        tags.size(),
-        i -> ProjectionBehavior.create(projection(system, dataSource,
-            EventSourcedProvider.<E>eventsByTag(system, JdbcReadJournal.Identifier(), tags.get(i)),
-            tags.get(i), lag, deadLetters, fence, spec)),
-        ShardedDaemonProcessSettings.create(system),
-        Optional.of(ProjectionBehavior.stopMessage()));
+    ShardedDaemonProcess.get(system)
+        .init(
+            ProjectionBehavior.Command.class,
+            spec.name() + "-projection",
+            tags.size(),
+            i ->
+                ProjectionBehavior.create(
+                    projection(
+                        system,
+                        dataSource,
+                        EventSourcedProvider.<E>eventsByTag(
+                            system, JdbcReadJournal.Identifier(), tags.get(i)),
+                        tags.get(i),
+                        lag,
+                        deadLetters,
+                        fence,
+                        spec)),
+            ShardedDaemonProcessSettings.create(system),
+            Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   static <E> GroupedProjection<Offset, EventEnvelope<E>> projection(
-      ActorSystem<?> system, DataSource dataSource, SourceProvider<Offset, EventEnvelope<E>> events, String tag,
-      ProjectionLag lag, ProjectionDeadLetters deadLetters, Optional<ClusterFence> fence, Spec<E> spec) {
+      ActorSystem<?> system,
+      DataSource dataSource,
+      SourceProvider<Offset, EventEnvelope<E>> events,
+      String tag,
+      ProjectionLag lag,
+      ProjectionDeadLetters deadLetters,
+      Optional<ClusterFence> fence,
+      Spec<E> spec) {
     int timeoutSeconds = MeteredJournalDao.callTimeoutSeconds(system.settings().config());
     return JdbcProjection.groupedWithin(
             ProjectionId.of(spec.name(), tag),
@@ -81,7 +99,8 @@ public final class ReadModelProjection {
    * own the journal, or that has not learnt its cluster's epoch yet (it just joined), fails before
    * it writes: the transaction, offset included, rolls back, and the projection retries later.
    */
-  public static final class Handler<E> extends JdbcHandler<List<EventEnvelope<E>>, KeelJdbcSession> {
+  public static final class Handler<E>
+      extends JdbcHandler<List<EventEnvelope<E>>, KeelJdbcSession> {
     private final String tag;
     private final ProjectionLag lag;
     private final RowUpdater<E> updater;
@@ -90,12 +109,18 @@ public final class ReadModelProjection {
     private final int timeoutSeconds;
 
     /** Unfenced: the embedded H2 (one node in one JVM), and tests that drive a handler directly. */
-    public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters) {
+    public Handler(
+        String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters) {
       this(tag, lag, updater, deadLetters, Optional.empty(), 0);
     }
 
-    public Handler(String tag, ProjectionLag lag, RowUpdater<E> updater, ProjectionDeadLetters deadLetters,
-                   Optional<ClusterFence> fence, int timeoutSeconds) {
+    public Handler(
+        String tag,
+        ProjectionLag lag,
+        RowUpdater<E> updater,
+        ProjectionDeadLetters deadLetters,
+        Optional<ClusterFence> fence,
+        int timeoutSeconds) {
       this.tag = tag;
       this.lag = lag;
       this.updater = updater;
@@ -105,36 +130,43 @@ public final class ReadModelProjection {
     }
 
     @Override
-    public void process(KeelJdbcSession session, List<EventEnvelope<E>> envelopes) throws Exception {
-      session.withConnection(connection -> {
-        // Outside the dead-letter handling below: a refused batch is retried, never a dead letter.
-        if (fence.isPresent()) fence.get().checkWithoutWaiting(connection, timeoutSeconds);
-        // The offset is already written in this transaction: a failed event may roll back to here, not further.
-        Savepoint batch = connection.setSavepoint();
-        try {
-          for (EventEnvelope<E> envelope : envelopes) apply(connection, envelope);
-        } catch (Exception e) {
-          if (!ProjectionDeadLetters.unstorable(e)) throw e;
-          // Rare: redo the batch one event at a time, each under a savepoint of its own.
-          connection.rollback(batch);
-          for (EventEnvelope<E> envelope : envelopes) applyOrDeadLetter(session, connection, envelope);
-        }
-        // Not released: the commit ends it, and a RELEASE would cost every batch a round trip.
-        return null;
-      });
+    public void process(KeelJdbcSession session, List<EventEnvelope<E>> envelopes)
+        throws Exception {
+      session.withConnection(
+          connection -> {
+            // Outside the dead-letter handling below: a refused batch is retried, never a dead
+            // letter.
+            if (fence.isPresent()) fence.get().checkWithoutWaiting(connection, timeoutSeconds);
+            // The offset is already written in this transaction: a failed event may roll back to
+            // here, not further.
+            Savepoint batch = connection.setSavepoint();
+            try {
+              for (EventEnvelope<E> envelope : envelopes) apply(connection, envelope);
+            } catch (Exception e) {
+              if (!ProjectionDeadLetters.unstorable(e)) throw e;
+              // Rare: redo the batch one event at a time, each under a savepoint of its own.
+              connection.rollback(batch);
+              for (EventEnvelope<E> envelope : envelopes)
+                applyOrDeadLetter(session, connection, envelope);
+            }
+            // Not released: the commit ends it, and a RELEASE would cost every batch a round trip.
+            return null;
+          });
       if (!envelopes.isEmpty()) {
         lag.record(tag, Instant.ofEpochMilli(envelopes.get(envelopes.size() - 1).timestamp()));
       }
     }
 
-    private void applyOrDeadLetter(KeelJdbcSession session, Connection connection, EventEnvelope<E> envelope)
+    private void applyOrDeadLetter(
+        KeelJdbcSession session, Connection connection, EventEnvelope<E> envelope)
         throws Exception {
       Savepoint one = connection.setSavepoint();
       try {
         apply(connection, envelope);
       } catch (Exception e) {
         if (!ProjectionDeadLetters.unstorable(e)) throw e;
-        // On PostgreSQL the failed statement aborted the transaction: only a rollback to a savepoint resumes it.
+        // On PostgreSQL the failed statement aborted the transaction: only a rollback to a
+        // savepoint resumes it.
         connection.rollback(one);
         deadLetters.record(session, connection, tag, envelope, e);
       }

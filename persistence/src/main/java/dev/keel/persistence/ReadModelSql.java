@@ -37,24 +37,34 @@ public final class ReadModelSql {
    * "read model unavailable" and the {@link SQLException} as its cause, which the API answers 503.
    */
   public static <T> CompletableFuture<T> read(Executor blocking, Query<T> query) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return query.run();
-      } catch (SQLException e) {
-        throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return query.run();
+          } catch (SQLException e) {
+            throw new IllegalStateException("read model unavailable: " + e.getMessage(), e);
+          }
+        },
+        blocking);
   }
 
-  /** The escape character of {@link #startingWith} and {@link #containing}: use with {@code LIKE ? ESCAPE '!'}. */
+  /**
+   * The escape character of {@link #startingWith} and {@link #containing}: use with {@code LIKE ?
+   * ESCAPE '!'}.
+   */
   public static final String LIKE_ESCAPE = " ESCAPE '!'";
 
-  /** A LIKE pattern matching text that starts with {@code literal}; '_' and '%' in it match themselves. */
+  /**
+   * A LIKE pattern matching text that starts with {@code literal}; '_' and '%' in it match
+   * themselves.
+   */
   public static String startingWith(String literal) {
     return likeLiteral(literal) + "%";
   }
 
-  /** A LIKE pattern matching text that contains {@code literal}; '_' and '%' in it match themselves. */
+  /**
+   * A LIKE pattern matching text that contains {@code literal}; '_' and '%' in it match themselves.
+   */
   public static String containing(String literal) {
     return "%" + likeLiteral(literal) + "%";
   }
@@ -78,11 +88,13 @@ public final class ReadModelSql {
    * Runs {@code sql}, a {@code SELECT key, COUNT(*) ... GROUP BY key}, with {@code args} bound in
    * order: each of {@code keys} with its count, 0 when no row has it, in key order.
    */
-  public static Map<String, Long> countsBy(DataSource dataSource, String sql, List<Object> args, Collection<String> keys)
+  public static Map<String, Long> countsBy(
+      DataSource dataSource, String sql, List<Object> args, Collection<String> keys)
       throws SQLException {
     Map<String, Long> counts = new TreeMap<>();
     for (String key : keys) counts.put(key, 0L);
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) counts.put(rs.getString(1), rs.getLong(2));

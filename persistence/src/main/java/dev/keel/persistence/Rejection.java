@@ -11,7 +11,10 @@ import org.apache.pekko.pattern.StatusReply;
 public record Rejection(Kind kind, String detail) {
 
   public enum Kind {
-    NOT_FOUND, CONFLICT, INVALID, UNAVAILABLE;
+    NOT_FOUND,
+    CONFLICT,
+    INVALID,
+    UNAVAILABLE;
 
     String code() {
       return name().toLowerCase();
@@ -34,7 +37,10 @@ public record Rejection(Kind kind, String detail) {
     return StatusReply.error(Kind.UNAVAILABLE.code() + ": " + detail);
   }
 
-  /** A not-found rejection as the failure of an ask, for façades that know the answer without asking. */
+  /**
+   * A not-found rejection as the failure of an ask, for façades that know the answer without
+   * asking.
+   */
   public static RuntimeException notFoundFailure(String detail) {
     return new StatusReply.ErrorMessage(Kind.NOT_FOUND.code() + ": " + detail);
   }

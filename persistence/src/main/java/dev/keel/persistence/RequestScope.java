@@ -7,8 +7,8 @@ import java.util.function.Supplier;
 import org.slf4j.MDC;
 
 /**
- * The request a piece of work is done for, kept as the {@value #MDC_FIELD} field of the logging
- * MDC so that every line logged on its behalf carries it: the HTTP layer opens the scope, a façade
+ * The request a piece of work is done for, kept as the {@value #MDC_FIELD} field of the logging MDC
+ * so that every line logged on its behalf carries it: the HTTP layer opens the scope, a façade
  * wraps the commands it sends in it ({@link #onBehalf}), and the entity handles such a command, and
  * runs that command's side effects, in the same scope ({@link SnapshottedEntity}).
  *
@@ -26,7 +26,10 @@ public final class RequestScope {
     return Optional.ofNullable(MDC.get(MDC_FIELD));
   }
 
-  /** Runs {@code body} for {@code requestId} (none: for no request), then restores the thread's scope. */
+  /**
+   * Runs {@code body} for {@code requestId} (none: for no request), then restores the thread's
+   * scope.
+   */
   public static <T> T within(Optional<String> requestId, Supplier<T> body) {
     String before = MDC.get(MDC_FIELD);
     set(requestId.orElse(null));
@@ -70,8 +73,8 @@ public final class RequestScope {
   }
 
   /**
-   * A command sent on behalf of a request: the entity handles {@link #command()} with
-   * {@link #requestId()} in the MDC. Each entity type has one such record among its commands.
+   * A command sent on behalf of a request: the entity handles {@link #command()} with {@link
+   * #requestId()} in the MDC. Each entity type has one such record among its commands.
    */
   public interface Traced<C> {
     String requestId();

@@ -28,18 +28,21 @@ public final class SchemaMigrations {
 
   public static MigrateResult migrate(DataSource dataSource, DatabaseSettings.Kind kind) {
     String folder = kind == DatabaseSettings.Kind.H2 ? "h2" : "postgres";
-    Flyway flyway = Flyway.configure(SchemaMigrations.class.getClassLoader())
-        .dataSource(dataSource)
-        .locations("classpath:db/keel/" + folder)
-        .table("keel_schema_history")
-        // A database that already holds other tables (a shared PostgreSQL) gets Keel's tables beside them.
-        .baselineOnMigrate(true)
-        .baselineVersion("0")
-        .load();
+    Flyway flyway =
+        Flyway.configure(SchemaMigrations.class.getClassLoader())
+            .dataSource(dataSource)
+            .locations("classpath:db/keel/" + folder)
+            .table("keel_schema_history")
+            // A database that already holds other tables (a shared PostgreSQL) gets Keel's tables
+            // beside them.
+            .baselineOnMigrate(true)
+            .baselineVersion("0")
+            .load();
     if (kind != DatabaseSettings.Kind.POSTGRES || !(dataSource instanceof HikariDataSource pool)) {
       return flyway.migrate();
     }
-    try (Connection lock = DriverManager.getConnection(pool.getJdbcUrl(), pool.getUsername(), pool.getPassword());
+    try (Connection lock =
+            DriverManager.getConnection(pool.getJdbcUrl(), pool.getUsername(), pool.getPassword());
         Statement s = lock.createStatement()) {
       s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
       try {

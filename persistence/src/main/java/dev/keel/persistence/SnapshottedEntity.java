@@ -6,18 +6,18 @@ import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
@@ -25,10 +25,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * What every Keel entity does alike: its events carry its type's tag for the read models (the
  * snapshot marker, which changes nothing, carries none), it snapshots by its type's policy and on
  * demand ({@link EntitySnapshots}), it may pick up its work again after recovery, and what it logs
- * while handling a command sent on behalf of a request carries that request's id
- * ({@link RequestScope}).
+ * while handling a command sent on behalf of a request carries that request's id ({@link
+ * RequestScope}).
  */
-public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
+public abstract class SnapshottedEntity<C, E, S>
+    extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
 
   protected final EntitySnapshots snapshots;
   // An entity's tag follows from its id and the journal's fixed tag count: computed once.
@@ -38,13 +39,18 @@ public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWit
   // stashed, so until the next command is handled the side effects running are this one's.
   private Optional<String> requestInProgress = Optional.empty();
 
-  /** Where this instance runs (see {@link EntityPlace}); every entity needs its context and timers. */
+  /**
+   * Where this instance runs (see {@link EntityPlace}); every entity needs its context and timers.
+   */
   protected final ActorContext<C> context;
+
   protected final TimerScheduler<C> timers;
+
   /** The shard that holds this instance, asked to passivate it; empty outside sharding. */
   protected final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
 
-  protected SnapshottedEntity(EntityPlace<C> place, String entityType, PersistenceId persistenceId) {
+  protected SnapshottedEntity(
+      EntityPlace<C> place, String entityType, PersistenceId persistenceId) {
     super(persistenceId);
     ActorSystem<?> system = place.context().getSystem();
     this.context = place.context();
@@ -54,8 +60,12 @@ public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWit
     this.tags = EventTags.tagSetFor(entityType, place.entityId(), EventTags.tagCount(system));
   }
 
-  /** Snapshots now, on {@code SaveSnapshot}: the marker event, then the answer once the snapshot is stored. */
-  protected final ReplyEffect<E, S> saveSnapshot(boolean exists, E marker, ActorRef<StatusReply<Done>> replyTo) {
+  /**
+   * Snapshots now, on {@code SaveSnapshot}: the marker event, then the answer once the snapshot is
+   * stored.
+   */
+  protected final ReplyEffect<E, S> saveSnapshot(
+      boolean exists, E marker, ActorRef<StatusReply<Done>> replyTo) {
     return snapshots.save(Effect(), exists, marker, replyTo, () -> lastSequenceNumber(context));
   }
 
@@ -68,9 +78,11 @@ public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWit
     CommandHandlerWithReply<C, E, S> handler = commands();
     return (state, command) -> {
       boolean traced = command instanceof RequestScope.Traced<?>;
-      requestInProgress = traced ? Optional.of(((RequestScope.Traced<?>) command).requestId()) : Optional.empty();
+      requestInProgress =
+          traced ? Optional.of(((RequestScope.Traced<?>) command).requestId()) : Optional.empty();
       RequestScope.set(requestInProgress.orElse(null));
-      return handler.apply(state, traced ? (C) ((RequestScope.Traced<?>) command).command() : command);
+      return handler.apply(
+          state, traced ? (C) ((RequestScope.Traced<?>) command).command() : command);
     };
   }
 
@@ -82,8 +94,14 @@ public abstract class SnapshottedEntity<C, E, S> extends EventSourcedBehaviorWit
   public final Behavior<C> inRequestScope() {
     // Object.class: the journal's replies are not commands, and they are what run side effects.
     Behavior<Object> any = (Behavior) this;
-    return (Behavior) Behaviors.withMdc(Object.class, message -> requestInProgress.isPresent()
-        ? Map.of(RequestScope.MDC_FIELD, requestInProgress.get()) : Map.of(), any);
+    return (Behavior)
+        Behaviors.withMdc(
+            Object.class,
+            message ->
+                requestInProgress.isPresent()
+                    ? Map.of(RequestScope.MDC_FIELD, requestInProgress.get())
+                    : Map.of(),
+            any);
   }
 
   @Override

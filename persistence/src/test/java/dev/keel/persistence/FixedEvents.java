@@ -11,7 +11,10 @@ import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.javadsl.SourceProvider;
 import org.apache.pekko.stream.javadsl.Source;
 
-/** The events after the stored offset, then nothing: a journal nobody writes to any more, for projection tests. */
+/**
+ * The events after the stored offset, then nothing: a journal nobody writes to any more, for
+ * projection tests.
+ */
 final class FixedEvents<E> extends SourceProvider<Offset, EventEnvelope<E>> {
   private final List<EventEnvelope<E>> events;
 
@@ -20,12 +23,17 @@ final class FixedEvents<E> extends SourceProvider<Offset, EventEnvelope<E>> {
   }
 
   @Override
-  public CompletionStage<Source<EventEnvelope<E>, NotUsed>> source(Supplier<CompletionStage<Optional<Offset>>> offset) {
-    return offset.get().thenApply(stored -> {
-      long after = stored.map(o -> ((Sequence) o).value()).orElse(0L);
-      return Source.from(events.stream().filter(e -> ((Sequence) e.offset()).value() > after).toList())
-          .concat(Source.<EventEnvelope<E>>never());
-    });
+  public CompletionStage<Source<EventEnvelope<E>, NotUsed>> source(
+      Supplier<CompletionStage<Optional<Offset>>> offset) {
+    return offset
+        .get()
+        .thenApply(
+            stored -> {
+              long after = stored.map(o -> ((Sequence) o).value()).orElse(0L);
+              return Source.from(
+                      events.stream().filter(e -> ((Sequence) e.offset()).value() > after).toList())
+                  .concat(Source.<EventEnvelope<E>>never());
+            });
   }
 
   @Override

@@ -20,25 +20,27 @@ import org.apache.pekko.serialization.SerializationExtension;
 import scala.util.Try;
 
 /**
- * Golden journals: the rows a real node wrote for one entity (events and its latest snapshot),
- * kept in {@code src/test/resources/golden/<entity type>/*.json} and never edited, so that every
- * later build must still read them. Rows are deserialized by Pekko's serialization with the very
+ * Golden journals: the rows a real node wrote for one entity (events and its latest snapshot), kept
+ * in {@code src/test/resources/golden/<entity type>/*.json} and never edited, so that every later
+ * build must still read them. Rows are deserialized by Pekko's serialization with the very
  * configuration a node runs with ({@link PersistenceConfig}), then folded through the entity type's
- * own event handler ({@link EntityAudit}). A snapshot must equal the fold of the events up to it, and
- * the events after it must apply on top of it: recovery does exactly that.
+ * own event handler ({@link EntityAudit}). A snapshot must equal the fold of the events up to it,
+ * and the events after it must apply on top of it: recovery does exactly that.
  *
  * <p>Written by {@code GoldenJournalExport} in {@code node}'s tests (see the README).
  */
 public final class GoldenJournal {
 
   /** One journal or snapshot row: its payload as the database holds it, in base64. */
-  public record Row(long sequenceNumber, long timestamp, int serializerId, String manifest, String payload) {}
+  public record Row(
+      long sequenceNumber, long timestamp, int serializerId, String manifest, String payload) {}
 
   /** One file: the rows of one persistence id, and which version of Keel wrote them. */
   public record Journal(String persistenceId, String writtenBy, List<Row> events, Row snapshot) {}
 
   /** What a golden file replays to. */
-  public record Replayed<S>(Path file, String id, List<Object> events, S state, Optional<Object> view) {}
+  public record Replayed<S>(
+      Path file, String id, List<Object> events, S state, Optional<Object> view) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,7 +52,10 @@ public final class GoldenJournal {
     this.serialization = SerializationExtension.get(system);
   }
 
-  /** One per test JVM: a serialization set up as a node's, on an embedded database that is never touched. */
+  /**
+   * One per test JVM: a serialization set up as a node's, on an embedded database that is never
+   * touched.
+   */
   public static GoldenJournal get() {
     return Shared.INSTANCE;
   }
@@ -60,14 +65,24 @@ public final class GoldenJournal {
 
     private static GoldenJournal open() {
       Path unused = Path.of("target", "golden-unused-db").toAbsolutePath();
-      GoldenJournal golden = new GoldenJournal(ActorSystem.create(Behaviors.empty(), "golden",
-          PersistenceConfig.forDatabase(DatabaseSettings.embedded(unused), 1).withFallback(ConfigFactory.load()).resolve()));
-      Runtime.getRuntime().addShutdownHook(new Thread(golden.system::terminate, "golden-journal-shutdown"));
+      GoldenJournal golden =
+          new GoldenJournal(
+              ActorSystem.create(
+                  Behaviors.empty(),
+                  "golden",
+                  PersistenceConfig.forDatabase(DatabaseSettings.embedded(unused), 1)
+                      .withFallback(ConfigFactory.load())
+                      .resolve()));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(golden.system::terminate, "golden-journal-shutdown"));
       return golden;
     }
   }
 
-  /** Every golden file of {@code entityType} on the test class path, replayed; fails when there is none. */
+  /**
+   * Every golden file of {@code entityType} on the test class path, replayed; fails when there is
+   * none.
+   */
   public <S, E> List<Replayed<S>> replayAll(EntityAudit<S, E> audit) {
     List<Replayed<S>> all = new ArrayList<>();
     for (Path file : files(audit.entityType())) all.add(replay(audit, file));
@@ -77,8 +92,13 @@ public final class GoldenJournal {
 
   /** The one golden file of {@code entityType} whose name starts with {@code prefix}. */
   public <S, E> Replayed<S> replay(EntityAudit<S, E> audit, String prefix) {
-    List<Path> matching = files(audit.entityType()).stream().filter(f -> f.getFileName().toString().startsWith(prefix)).toList();
-    if (matching.size() != 1) throw new AssertionError("golden files of " + audit.entityType() + " named " + prefix + "*: " + matching);
+    List<Path> matching =
+        files(audit.entityType()).stream()
+            .filter(f -> f.getFileName().toString().startsWith(prefix))
+            .toList();
+    if (matching.size() != 1)
+      throw new AssertionError(
+          "golden files of " + audit.entityType() + " named " + prefix + "*: " + matching);
     return replay(audit, matching.get(0));
   }
 
@@ -86,31 +106,44 @@ public final class GoldenJournal {
     Journal journal = read(file);
     String prefix = audit.entityType() + "|";
     if (!journal.persistenceId().startsWith(prefix)) {
-      throw new AssertionError(file + " holds " + journal.persistenceId() + ", not a " + audit.entityType());
+      throw new AssertionError(
+          file + " holds " + journal.persistenceId() + ", not a " + audit.entityType());
     }
     List<Object> events = new ArrayList<>();
     S state = audit.emptyState();
     S atSnapshot = null;
     long expectedSeq = 1;
     for (Row row : journal.events()) {
-      if (row.sequenceNumber() != expectedSeq++) throw new AssertionError(file + ": a gap before sequence number " + row.sequenceNumber());
+      if (row.sequenceNumber() != expectedSeq++)
+        throw new AssertionError(file + ": a gap before sequence number " + row.sequenceNumber());
       Object event = deserialize(row, file);
-      if (!audit.eventType().isInstance(event)) throw new AssertionError(file + ": " + event.getClass() + " is not a " + audit.eventType());
+      if (!audit.eventType().isInstance(event))
+        throw new AssertionError(file + ": " + event.getClass() + " is not a " + audit.eventType());
       events.add(event);
       state = audit.applyAny(state, event);
-      if (journal.snapshot() != null && row.sequenceNumber() == journal.snapshot().sequenceNumber()) atSnapshot = state;
+      if (journal.snapshot() != null && row.sequenceNumber() == journal.snapshot().sequenceNumber())
+        atSnapshot = state;
     }
     if (journal.snapshot() != null) {
       Object snapshot = deserialize(journal.snapshot(), file);
       if (!snapshot.equals(atSnapshot)) {
-        throw new AssertionError(file + ": the snapshot at " + journal.snapshot().sequenceNumber() + " is " + snapshot
-            + ", the events up to it give " + atSnapshot);
+        throw new AssertionError(
+            file
+                + ": the snapshot at "
+                + journal.snapshot().sequenceNumber()
+                + " is "
+                + snapshot
+                + ", the events up to it give "
+                + atSnapshot);
       }
       // Recovery: the snapshot, then the events after it.
       @SuppressWarnings("unchecked")
       S recovered = (S) snapshot;
-      for (int i = (int) journal.snapshot().sequenceNumber(); i < events.size(); i++) recovered = audit.applyAny(recovered, events.get(i));
-      if (!recovered.equals(state)) throw new AssertionError(file + ": recovery from the snapshot gives " + recovered + ", not " + state);
+      for (int i = (int) journal.snapshot().sequenceNumber(); i < events.size(); i++)
+        recovered = audit.applyAny(recovered, events.get(i));
+      if (!recovered.equals(state))
+        throw new AssertionError(
+            file + ": recovery from the snapshot gives " + recovered + ", not " + state);
     }
     String id = journal.persistenceId().substring(prefix.length());
     return new Replayed<>(file, id, List.copyOf(events), state, audit.view().apply(id, state));
@@ -120,7 +153,13 @@ public final class GoldenJournal {
     byte[] bytes = Base64.getDecoder().decode(row.payload());
     Try<Object> read = serialization.deserialize(bytes, row.serializerId(), row.manifest());
     if (read.isFailure()) {
-      throw new AssertionError(file + ": sequence number " + row.sequenceNumber() + " (" + row.manifest() + ") no longer reads",
+      throw new AssertionError(
+          file
+              + ": sequence number "
+              + row.sequenceNumber()
+              + " ("
+              + row.manifest()
+              + ") no longer reads",
           read.failed().get());
     }
     return read.get();

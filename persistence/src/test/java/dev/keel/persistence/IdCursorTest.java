@@ -25,11 +25,16 @@ class IdCursorTest {
   @Test
   void notBase64OrNotUtf8OrTooLongIsNotACursor() {
     assertThat(IdCursor.decode("!!!")).isEmpty();
-    assertThat(IdCursor.decode(Base64.getUrlEncoder().encodeToString(new byte[] {(byte) 0xC0, (byte) 0xAF}))).isEmpty();
+    assertThat(
+            IdCursor.decode(
+                Base64.getUrlEncoder().encodeToString(new byte[] {(byte) 0xC0, (byte) 0xAF})))
+        .isEmpty();
     assertThat(IdCursor.decode(encode("a".repeat(129)))).isEmpty();
   }
 
   private static String encode(String s) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 }

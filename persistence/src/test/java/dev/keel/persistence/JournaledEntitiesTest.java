@@ -18,10 +18,11 @@ class JournaledEntitiesTest {
   private final AtomicInteger asks = new AtomicInteger();
 
   private JournaledEntities withJournals(Set<String> journaled) {
-    return new JournaledEntities(pid -> {
-      lookups.add(pid);
-      return CompletableFuture.completedFuture(journaled.contains(pid));
-    });
+    return new JournaledEntities(
+        pid -> {
+          lookups.add(pid);
+          return CompletableFuture.completedFuture(journaled.contains(pid));
+        });
   }
 
   private CompletionStage<String> ask() {
@@ -33,10 +34,20 @@ class JournaledEntitiesTest {
   void anIdWithoutJournalIsNotFoundAndItsEntityIsNeverAsked() {
     JournaledEntities entities = withJournals(Set.of());
 
-    assertThatThrownBy(() -> entities.ifJournaled("service|ghost", () -> "service 'ghost' is not registered", this::ask)
-            .toCompletableFuture().get())
+    assertThatThrownBy(
+            () ->
+                entities
+                    .ifJournaled(
+                        "service|ghost", () -> "service 'ghost' is not registered", this::ask)
+                    .toCompletableFuture()
+                    .get())
         .isInstanceOf(ExecutionException.class)
-        .satisfies(e -> assertThat(Rejection.of(e)).contains(new Rejection(Rejection.Kind.NOT_FOUND, "service 'ghost' is not registered")));
+        .satisfies(
+            e ->
+                assertThat(Rejection.of(e))
+                    .contains(
+                        new Rejection(
+                            Rejection.Kind.NOT_FOUND, "service 'ghost' is not registered")));
     assertThat(asks).hasValue(0);
   }
 
@@ -45,7 +56,11 @@ class JournaledEntitiesTest {
     JournaledEntities entities = withJournals(Set.of("service|ledger"));
 
     for (int i = 0; i < 3; i++) {
-      assertThat(entities.ifJournaled("service|ledger", () -> "unused", this::ask).toCompletableFuture().get())
+      assertThat(
+              entities
+                  .ifJournaled("service|ledger", () -> "unused", this::ask)
+                  .toCompletableFuture()
+                  .get())
           .isEqualTo("answered by the entity");
     }
     assertThat(asks).hasValue(3);
@@ -55,8 +70,16 @@ class JournaledEntitiesTest {
   @Test
   void anIdNotFoundIsLookedUpAgainBecauseItMayBeCreatedMeanwhile() throws Exception {
     JournaledEntities entities = withJournals(Set.of());
-    entities.ifJournaled("workflow|w-1", () -> "nope", this::ask).exceptionally(e -> null).toCompletableFuture().get();
-    entities.ifJournaled("workflow|w-1", () -> "nope", this::ask).exceptionally(e -> null).toCompletableFuture().get();
+    entities
+        .ifJournaled("workflow|w-1", () -> "nope", this::ask)
+        .exceptionally(e -> null)
+        .toCompletableFuture()
+        .get();
+    entities
+        .ifJournaled("workflow|w-1", () -> "nope", this::ask)
+        .exceptionally(e -> null)
+        .toCompletableFuture()
+        .get();
 
     assertThat(lookups).containsExactly("workflow|w-1", "workflow|w-1");
   }
@@ -66,17 +89,28 @@ class JournaledEntitiesTest {
     JournaledEntities entities = withJournals(Set.of());
     entities.created("workflow|w-2");
 
-    assertThat(entities.ifJournaled("workflow|w-2", () -> "unused", this::ask).toCompletableFuture().get())
+    assertThat(
+            entities
+                .ifJournaled("workflow|w-2", () -> "unused", this::ask)
+                .toCompletableFuture()
+                .get())
         .isEqualTo("answered by the entity");
     assertThat(lookups).isEmpty();
   }
 
   @Test
   void whenTheJournalCannotBeReadTheEntityIsAskedAnyway() throws Exception {
-    // A live entity answers from memory during a database outage; the check must not take that away.
-    JournaledEntities entities = new JournaledEntities(pid -> CompletableFuture.failedFuture(new IllegalStateException("database down")));
+    // A live entity answers from memory during a database outage; the check must not take that
+    // away.
+    JournaledEntities entities =
+        new JournaledEntities(
+            pid -> CompletableFuture.failedFuture(new IllegalStateException("database down")));
 
-    assertThat(entities.ifJournaled("workflow|w-3", () -> "unused", this::ask).toCompletableFuture().get())
+    assertThat(
+            entities
+                .ifJournaled("workflow|w-3", () -> "unused", this::ask)
+                .toCompletableFuture()
+                .get())
         .isEqualTo("answered by the entity");
     assertThat(asks).hasValue(1);
   }

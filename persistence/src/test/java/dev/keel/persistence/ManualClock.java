@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that moves only when the test says so: entities and timers take time from a {@link Clock}. */
+/**
+ * A clock that moves only when the test says so: entities and timers take time from a {@link
+ * Clock}.
+ */
 public final class ManualClock extends Clock {
 
   private volatile Instant now;

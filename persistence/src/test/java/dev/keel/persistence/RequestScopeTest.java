@@ -30,7 +30,8 @@ class RequestScopeTest {
     MDC.put(RequestScope.MDC_FIELD, "outer");
 
     String seen = RequestScope.within(Optional.of("inner"), () -> MDC.get(RequestScope.MDC_FIELD));
-    String seenWithout = RequestScope.within(Optional.empty(), () -> MDC.get(RequestScope.MDC_FIELD));
+    String seenWithout =
+        RequestScope.within(Optional.empty(), () -> MDC.get(RequestScope.MDC_FIELD));
 
     assertThat(seen).isEqualTo("inner");
     assertThat(seenWithout).isNull();
@@ -40,10 +41,13 @@ class RequestScopeTest {
   @Test
   void aBoundCallbackRunsInTheScopeItWasBoundInOnAnyThread() throws Exception {
     Function<String, Optional<String>> callback =
-        RequestScope.within(Optional.of("req-7"), () -> RequestScope.bound(x -> RequestScope.current()));
+        RequestScope.within(
+            Optional.of("req-7"), () -> RequestScope.bound(x -> RequestScope.current()));
 
-    Optional<String> onOtherThread = CompletableFuture.supplyAsync(() -> callback.apply("x"), otherThread).get();
-    Optional<String> leftOnOtherThread = CompletableFuture.supplyAsync(RequestScope::current, otherThread).get();
+    Optional<String> onOtherThread =
+        CompletableFuture.supplyAsync(() -> callback.apply("x"), otherThread).get();
+    Optional<String> leftOnOtherThread =
+        CompletableFuture.supplyAsync(RequestScope::current, otherThread).get();
 
     assertThat(onOtherThread).contains("req-7");
     assertThat(leftOnOtherThread).as("the pool thread is left as it was").isEmpty();
@@ -53,7 +57,9 @@ class RequestScopeTest {
   void aCommandIsWrappedOnlyWhenSentForARequest() {
     Command command = new Command("start");
 
-    Object forRequest = RequestScope.within(Optional.of("req-8"), () -> RequestScope.<Object>onBehalf(command, Traced::new));
+    Object forRequest =
+        RequestScope.within(
+            Optional.of("req-8"), () -> RequestScope.<Object>onBehalf(command, Traced::new));
     Object forNoRequest = RequestScope.<Object>onBehalf(command, Traced::new);
 
     assertThat(forRequest).isEqualTo(new Traced("req-8", command));

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Databases for integration tests. PostgreSQL tests read {@code KEEL_TEST_DATABASE_URL} (default
- * the local server's {@code test} database, user {@code postgres}); each test gets a database of its
- * own, created from that server and dropped afterwards. When no server answers the test is skipped,
- * unless {@code KEEL_REQUIRE_POSTGRES=1} (set by .ci/run), where it fails.
+ * the local server's {@code test} database, user {@code postgres}); each test gets a database of
+ * its own, created from that server and dropped afterwards. When no server answers the test is
+ * skipped, unless {@code KEEL_REQUIRE_POSTGRES=1} (set by .ci/run), where it fails.
  */
 public final class TestDatabases {
 
@@ -40,7 +40,10 @@ public final class TestDatabases {
     return DatabaseSettings.embedded(dir);
   }
 
-  /** A fresh, empty PostgreSQL database; skips (or fails under KEEL_REQUIRE_POSTGRES=1) without a server. */
+  /**
+   * A fresh, empty PostgreSQL database; skips (or fails under KEEL_REQUIRE_POSTGRES=1) without a
+   * server.
+   */
   public static FreshPostgres freshPostgres() {
     String name = "keel_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     try (Connection c = DriverManager.getConnection(baseUrl(), user(), password());
@@ -58,8 +61,8 @@ public final class TestDatabases {
   }
 
   /**
-   * A Flyway-migrated database of {@code kind} behind a pool of two: the embedded H2 under
-   * {@code h2Dir}, or a fresh PostgreSQL database (skipped without a server, as {@link #freshPostgres}).
+   * A Flyway-migrated database of {@code kind} behind a pool of two: the embedded H2 under {@code
+   * h2Dir}, or a fresh PostgreSQL database (skipped without a server, as {@link #freshPostgres}).
    */
   public static Migrated migrated(DatabaseSettings.Kind kind, Path h2Dir, String poolName) {
     FreshPostgres postgres = kind == DatabaseSettings.Kind.H2 ? null : freshPostgres();
@@ -70,7 +73,8 @@ public final class TestDatabases {
   }
 
   /** A migrated test database; {@link #close()} closes the pool and drops a PostgreSQL database. */
-  public record Migrated(com.zaxxer.hikari.HikariDataSource dataSource, FreshPostgres postgres) implements AutoCloseable {
+  public record Migrated(com.zaxxer.hikari.HikariDataSource dataSource, FreshPostgres postgres)
+      implements AutoCloseable {
     @Override
     public void close() {
       dataSource.close();

@@ -47,7 +47,9 @@ public final class ApiKeys {
     return PREFIX + tenantId + "_" + HexFormat.of().formatHex(secret);
   }
 
-  /** The tenant a key names, when it has the shape of a Keel key; says nothing about its validity. */
+  /**
+   * The tenant a key names, when it has the shape of a Keel key; says nothing about its validity.
+   */
   public static Optional<String> tenantOf(String key) {
     if (key == null) return Optional.empty();
     var m = KEY.matcher(key);
@@ -57,15 +59,22 @@ public final class ApiKeys {
   /** The stored form of a key: SHA-256, hex. */
   public static String hash(String key) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
   }
 
-  /** Whether {@code key} hashes to {@code storedHash}, in time that does not depend on where they differ. */
+  /**
+   * Whether {@code key} hashes to {@code storedHash}, in time that does not depend on where they
+   * differ.
+   */
   public static boolean matches(String key, String storedHash) {
     if (key == null || storedHash == null) return false;
-    return MessageDigest.isEqual(hash(key).getBytes(StandardCharsets.US_ASCII), storedHash.getBytes(StandardCharsets.US_ASCII));
+    return MessageDigest.isEqual(
+        hash(key).getBytes(StandardCharsets.US_ASCII),
+        storedHash.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -21,12 +21,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -45,13 +39,14 @@ import org.slf4j.LoggerFactory;
  * event, so the three exist together or not at all. Provisioning and deprovisioning run as durable
  * workflows ({@value #PROVISIONING_WORKFLOW}, {@value #DEPROVISIONING_WORKFLOW}) started by this
  * entity with a deterministic id, right after the event and again whenever the entity recovers in
- * {@code provisioning} or {@code deleting}: the start is idempotent by id, so a node lost between the
- * event and the start loses nothing. The workflows report back with {@link Activate} and
- * {@link MarkDeleted}. Tenants are remembered entities so that this happens without a request.
+ * {@code provisioning} or {@code deleting}: the start is idempotent by id, so a node lost between
+ * the event and the start loses nothing. The workflows report back with {@link Activate} and {@link
+ * MarkDeleted}. Tenants are remembered entities so that this happens without a request.
  */
 public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event, Tenant.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "tenant");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "tenant");
   public static final String ENTITY_TYPE = "tenant";
   public static final String PROVISIONING_WORKFLOW = "tenant-provisioning";
   public static final String DEPROVISIONING_WORKFLOW = "tenant-deprovisioning";
@@ -71,7 +66,9 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
-  public record Create(TenantProfile profile, String keyHash, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+  public record Create(
+      TenantProfile profile, String keyHash, ActorRef<StatusReply<TenantView>> replyTo)
+      implements Command {}
 
   public record Get(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
 
@@ -81,14 +78,16 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
    */
   public record CheckKey(String keyHash, ActorRef<KeyCheck> replyTo) implements Command {}
 
-  public record Suspend(String reason, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+  public record Suspend(String reason, ActorRef<StatusReply<TenantView>> replyTo)
+      implements Command {}
 
   public record Reactivate(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
 
   /** Start deleting: the deprovisioning workflow runs, then {@link MarkDeleted}. */
   public record Delete(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
 
-  public record RotateKey(String keyHash, ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
+  public record RotateKey(String keyHash, ActorRef<StatusReply<TenantView>> replyTo)
+      implements Command {}
 
   /** From the provisioning workflow: every downstream service has the tenant. */
   public record Activate(ActorRef<StatusReply<TenantView>> replyTo) implements Command {}
@@ -100,22 +99,41 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public record StartLifecycleWorkflow() implements Command {}
 
   /** Local: the lifecycle workflow's start answered. */
-  public record LifecycleWorkflowStarted(String workflowId, boolean ok, String failure) implements Command {}
+  public record LifecycleWorkflowStarted(String workflowId, boolean ok, String failure)
+      implements Command {}
 
   // ---------------------------------------------------------------- values
 
-  /** What identifies and describes a tenant; {@code defaultDomain} is {@code <slug>.<root domain>}. */
+  /**
+   * What identifies and describes a tenant; {@code defaultDomain} is {@code <slug>.<root domain>}.
+   */
   public record TenantProfile(String slug, String name, String plan, String defaultDomain) {}
 
   /** The answer to {@link CheckKey}. */
   public record KeyCheck(Outcome outcome, String status) implements KeelSerializable {
-    public enum Outcome { VALID, WRONG_KEY, SUSPENDED, DELETING, UNKNOWN_TENANT }
+    public enum Outcome {
+      VALID,
+      WRONG_KEY,
+      SUSPENDED,
+      DELETING,
+      UNKNOWN_TENANT
+    }
   }
 
   /** A tenant as the API shows it: never its key or the key's hash. */
-  public record TenantView(String id, String slug, String name, String plan, String status, String defaultDomain,
-                           String suspendedReason, String lifecycleWorkflowId, Instant keyRotatedAt,
-                           Instant createdAt, Instant updatedAt) implements KeelSerializable {}
+  public record TenantView(
+      String id,
+      String slug,
+      String name,
+      String plan,
+      String status,
+      String defaultDomain,
+      String suspendedReason,
+      String lifecycleWorkflowId,
+      Instant keyRotatedAt,
+      Instant createdAt,
+      Instant updatedAt)
+      implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
 
@@ -147,8 +165,12 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public record Empty() implements State {}
 
   /** What every live state holds. */
-  public record TenantRecord(TenantProfile profile, String keyHash, Instant createdAt, Instant updatedAt,
-                             Instant keyRotatedAt) {
+  public record TenantRecord(
+      TenantProfile profile,
+      String keyHash,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant keyRotatedAt) {
     TenantRecord touched(Instant at) {
       return new TenantRecord(profile, keyHash, createdAt, at, keyRotatedAt);
     }
@@ -168,7 +190,8 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock) {
-    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new Tenant(place, starter, clock));
+    EntityRuntime.start(
+        system, KIND, EntityRuntime.Remembered.YES, place -> new Tenant(place, starter, clock));
   }
 
   public static PersistenceId persistenceId(String tenantId) {
@@ -205,7 +228,8 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
 
   @Override
   protected void onRecovered(State state) {
-    if (state instanceof Provisioning || state instanceof Deleting) context.getSelf().tell(new StartLifecycleWorkflow());
+    if (state instanceof Provisioning || state instanceof Deleting)
+      context.getSelf().tell(new StartLifecycleWorkflow());
   }
 
   // ---------------------------------------------------------------- command handlers
@@ -214,50 +238,81 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
     // First: Empty's catch-all below would swallow it.
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     b.forStateType(Empty.class)
         .onCommand(Create.class, this::create)
-        .onCommand(CheckKey.class, (s, c) -> Effect().reply(c.replyTo(), new KeyCheck(KeyCheck.Outcome.UNKNOWN_TENANT, null)))
+        .onCommand(
+            CheckKey.class,
+            (s, c) ->
+                Effect().reply(c.replyTo(), new KeyCheck(KeyCheck.Outcome.UNKNOWN_TENANT, null)))
         .onCommand(StartLifecycleWorkflow.class, (s, c) -> Effect().noReply())
         .onCommand(LifecycleWorkflowStarted.class, (s, c) -> Effect().noReply())
         .onAnyCommand(this::notFoundOrIgnore);
     b.forStateType(Provisioning.class)
-        .onCommand(Activate.class, (s, c) -> persistAndView(new TenantActivated(now()), c.replyTo(), "tenant active"))
+        .onCommand(
+            Activate.class,
+            (s, c) -> persistAndView(new TenantActivated(now()), c.replyTo(), "tenant active"))
         .onCommand(Delete.class, (s, c) -> startDeleting(c))
         .onCommand(RotateKey.class, (s, c) -> rotate(c))
         .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
         .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
         .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
     b.forStateType(Active.class)
-        .onCommand(Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(Suspend.class, (s, c) -> persistAndView(new TenantSuspended(reason(c.reason()), now()), c.replyTo(), "tenant suspended"))
+        .onCommand(
+            Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Suspend.class,
+            (s, c) ->
+                persistAndView(
+                    new TenantSuspended(reason(c.reason()), now()),
+                    c.replyTo(),
+                    "tenant suspended"))
         .onCommand(Delete.class, (s, c) -> startDeleting(c))
         .onCommand(RotateKey.class, (s, c) -> rotate(c))
-        .onCommand(Reactivate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Reactivate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
     b.forStateType(Suspended.class)
-        .onCommand(Reactivate.class, (s, c) -> persistAndView(new TenantReactivated(now()), c.replyTo(), "tenant reactivated"))
-        .onCommand(Suspend.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Reactivate.class,
+            (s, c) ->
+                persistAndView(new TenantReactivated(now()), c.replyTo(), "tenant reactivated"))
+        .onCommand(
+            Suspend.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(Delete.class, (s, c) -> startDeleting(c))
         .onCommand(RotateKey.class, (s, c) -> rotate(c))
-        .onCommand(Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Activate.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(MarkDeleted.class, (s, c) -> illegal(s, "mark deleted", c.replyTo()));
     b.forStateType(Deleting.class)
-        .onCommand(MarkDeleted.class, (s, c) -> persistAndView(new TenantDeleted(now()), c.replyTo(), "tenant deleted"))
-        .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            MarkDeleted.class,
+            (s, c) -> persistAndView(new TenantDeleted(now()), c.replyTo(), "tenant deleted"))
+        .onCommand(
+            Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(Activate.class, (s, c) -> illegal(s, "activate", c.replyTo()))
         .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
         .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
         .onCommand(RotateKey.class, (s, c) -> illegal(s, "rotate the key of", c.replyTo()));
     b.forStateType(Deleted.class)
-        .onCommand(MarkDeleted.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            MarkDeleted.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Delete.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(Activate.class, (s, c) -> illegal(s, "activate", c.replyTo()))
         .onCommand(Suspend.class, (s, c) -> illegal(s, "suspend", c.replyTo()))
         .onCommand(Reactivate.class, (s, c) -> illegal(s, "reactivate", c.replyTo()))
         .onCommand(RotateKey.class, (s, c) -> illegal(s, "rotate the key of", c.replyTo()));
     b.forAnyState()
-        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), Rejection.conflict("tenant '" + tenantId + "' exists")))
+        .onCommand(
+            Create.class,
+            (s, c) ->
+                Effect().reply(c.replyTo(), Rejection.conflict("tenant '" + tenantId + "' exists")))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(CheckKey.class, this::checkKey)
         .onCommand(StartLifecycleWorkflow.class, this::startLifecycleWorkflow)
@@ -284,36 +339,50 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
 
   private ReplyEffect<Event, State> create(Create c) {
     Instant at = now();
-    return Effect().persist(new TenantCreated(c.profile(), c.keyHash(), at))
-        .thenRun(s -> {
-          log.info("tenant created tenantId={} slug={} plan={} defaultDomain={}", tenantId, c.profile().slug(),
-              c.profile().plan(), c.profile().defaultDomain());
-          context.getSelf().tell(new StartLifecycleWorkflow());
-        })
+    return Effect()
+        .persist(new TenantCreated(c.profile(), c.keyHash(), at))
+        .thenRun(
+            s -> {
+              log.info(
+                  "tenant created tenantId={} slug={} plan={} defaultDomain={}",
+                  tenantId,
+                  c.profile().slug(),
+                  c.profile().plan(),
+                  c.profile().defaultDomain());
+              context.getSelf().tell(new StartLifecycleWorkflow());
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> startDeleting(Delete c) {
-    return Effect().persist(new TenantDeletionStarted(now()))
-        .thenRun(s -> {
-          log.info("tenant deletion started tenantId={}", tenantId);
-          context.getSelf().tell(new StartLifecycleWorkflow());
-        })
+    return Effect()
+        .persist(new TenantDeletionStarted(now()))
+        .thenRun(
+            s -> {
+              log.info("tenant deletion started tenantId={}", tenantId);
+              context.getSelf().tell(new StartLifecycleWorkflow());
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> rotate(RotateKey c) {
-    return persistAndView(new ApiKeyRotated(c.keyHash(), now()), c.replyTo(), "tenant api key rotated");
+    return persistAndView(
+        new ApiKeyRotated(c.keyHash(), now()), c.replyTo(), "tenant api key rotated");
   }
 
-  private ReplyEffect<Event, State> persistAndView(Event event, ActorRef<StatusReply<TenantView>> replyTo, String logLine) {
-    return Effect().persist(event)
+  private ReplyEffect<Event, State> persistAndView(
+      Event event, ActorRef<StatusReply<TenantView>> replyTo, String logLine) {
+    return Effect()
+        .persist(event)
         .thenRun(s -> log.info("{} tenantId={} status={}", logLine, tenantId, statusOf(s)))
         .thenReply(replyTo, s -> StatusReply.success(view(s)));
   }
 
-  private ReplyEffect<Event, State> illegal(State state, String what, ActorRef<StatusReply<TenantView>> replyTo) {
-    return Effect().reply(replyTo, Rejection.conflict("cannot " + what + " a tenant that is " + statusOf(state)));
+  private ReplyEffect<Event, State> illegal(
+      State state, String what, ActorRef<StatusReply<TenantView>> replyTo) {
+    return Effect()
+        .reply(
+            replyTo, Rejection.conflict("cannot " + what + " a tenant that is " + statusOf(state)));
   }
 
   private ReplyEffect<Event, State> checkKey(State state, CheckKey c) {
@@ -322,7 +391,8 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
     if (t == null || state instanceof Deleted) {
       outcome = KeyCheck.Outcome.UNKNOWN_TENANT;
     } else if (!java.security.MessageDigest.isEqual(
-        c.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII), t.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+        c.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        t.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
       outcome = KeyCheck.Outcome.WRONG_KEY;
     } else if (state instanceof Suspended) {
       outcome = KeyCheck.Outcome.SUSPENDED;
@@ -349,25 +419,42 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
       return Effect().noReply();
     }
     TenantProfile p = record(state).profile();
-    JsonNode input = JsonNodeFactory.instance.objectNode().put("tenantId", tenantId).put("slug", p.slug()).put("plan", p.plan());
+    JsonNode input =
+        JsonNodeFactory.instance
+            .objectNode()
+            .put("tenantId", tenantId)
+            .put("slug", p.slug())
+            .put("plan", p.plan());
     CompletionStage<WorkflowStarter.StartOutcome> started;
     try {
       started = starter.start(workflowId, workflow, input, null);
     } catch (RuntimeException e) {
       started = CompletableFuture.failedFuture(e);
     }
-    context.pipeToSelf(started, (outcome, failure) -> new LifecycleWorkflowStarted(workflowId, failure == null,
-        failure == null ? null : String.valueOf(failure.getMessage())));
+    context.pipeToSelf(
+        started,
+        (outcome, failure) ->
+            new LifecycleWorkflowStarted(
+                workflowId,
+                failure == null,
+                failure == null ? null : String.valueOf(failure.getMessage())));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> lifecycleWorkflowStarted(State state, LifecycleWorkflowStarted c) {
+  private ReplyEffect<Event, State> lifecycleWorkflowStarted(
+      State state, LifecycleWorkflowStarted c) {
     if (c.ok()) {
-      log.info("tenant lifecycle workflow running tenantId={} workflowId={}", tenantId, c.workflowId());
+      log.info(
+          "tenant lifecycle workflow running tenantId={} workflowId={}", tenantId, c.workflowId());
       timers.cancel(START_RETRY_TIMER);
     } else {
-      log.warn("tenant lifecycle workflow did not start, will retry tenantId={} workflowId={} retryIn={} reason={}",
-          tenantId, c.workflowId(), START_RETRY, c.failure());
+      log.warn(
+          "tenant lifecycle workflow did not start, will retry tenantId={} workflowId={} retryIn={}"
+              + " reason={}",
+          tenantId,
+          c.workflowId(),
+          START_RETRY,
+          c.failure());
       timers.startSingleTimer(START_RETRY_TIMER, new StartLifecycleWorkflow(), START_RETRY);
     }
     return Effect().noReply();
@@ -406,9 +493,16 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   }
 
   /** How audit replays tenants: this entity's own handler and view (never the key's hash). */
-  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
-      ENTITY_TYPE, Event.class, new Empty(), Tenant::apply,
-      (id, s) -> record(s) == null ? java.util.Optional.empty() : java.util.Optional.of(viewOf(id, s)));
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT =
+      new dev.keel.persistence.EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new Empty(),
+          Tenant::apply,
+          (id, s) ->
+              record(s) == null
+                  ? java.util.Optional.empty()
+                  : java.util.Optional.of(viewOf(id, s)));
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
@@ -417,10 +511,22 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   static TenantView viewOf(String tenantId, State state) {
     TenantRecord t = record(state);
     TenantProfile p = t.profile();
-    String workflowId = state instanceof Deleting || state instanceof Deleted
-        ? deprovisioningWorkflowId(tenantId) : provisioningWorkflowId(tenantId);
-    return new TenantView(tenantId, p.slug(), p.name(), p.plan(), statusOf(state), p.defaultDomain(),
-        state instanceof Suspended s ? s.reason() : null, workflowId, t.keyRotatedAt(), t.createdAt(), t.updatedAt());
+    String workflowId =
+        state instanceof Deleting || state instanceof Deleted
+            ? deprovisioningWorkflowId(tenantId)
+            : provisioningWorkflowId(tenantId);
+    return new TenantView(
+        tenantId,
+        p.slug(),
+        p.name(),
+        p.plan(),
+        statusOf(state),
+        p.defaultDomain(),
+        state instanceof Suspended s ? s.reason() : null,
+        workflowId,
+        t.keyRotatedAt(),
+        t.createdAt(),
+        t.updatedAt());
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -438,19 +544,27 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
     }
     TenantRecord t = record(state);
     if (t != null) {
-      if (event instanceof TenantActivated e && state instanceof Provisioning) return new Active(t.touched(e.at()));
-      if (event instanceof TenantSuspended e && state instanceof Active) return new Suspended(t.touched(e.at()), e.reason());
-      if (event instanceof TenantReactivated e && state instanceof Suspended) return new Active(t.touched(e.at()));
+      if (event instanceof TenantActivated e && state instanceof Provisioning)
+        return new Active(t.touched(e.at()));
+      if (event instanceof TenantSuspended e && state instanceof Active)
+        return new Suspended(t.touched(e.at()), e.reason());
+      if (event instanceof TenantReactivated e && state instanceof Suspended)
+        return new Active(t.touched(e.at()));
       if (event instanceof TenantDeletionStarted e) return new Deleting(t.touched(e.at()));
-      if (event instanceof TenantDeleted e && state instanceof Deleting) return new Deleted(t.touched(e.at()));
+      if (event instanceof TenantDeleted e && state instanceof Deleting)
+        return new Deleted(t.touched(e.at()));
       if (event instanceof ApiKeyRotated e) {
-        TenantRecord rotated = new TenantRecord(t.profile(), e.keyHash(), t.createdAt(), e.at(), e.at());
+        TenantRecord rotated =
+            new TenantRecord(t.profile(), e.keyHash(), t.createdAt(), e.at(), e.at());
         if (state instanceof Provisioning) return new Provisioning(rotated);
         if (state instanceof Active) return new Active(rotated);
         if (state instanceof Suspended s) return new Suspended(rotated, s.reason());
       }
     }
-    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
-        + state.getClass().getSimpleName());
+    throw new IllegalStateException(
+        "unexpected event "
+            + event.getClass().getSimpleName()
+            + " in state "
+            + state.getClass().getSimpleName());
   }
 }

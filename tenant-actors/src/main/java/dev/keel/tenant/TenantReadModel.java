@@ -17,11 +17,17 @@ import javax.sql.DataSource;
 /** Lists tenants from {@code keel_tenants} by id ascending, paged by a keyset cursor. */
 public final class TenantReadModel {
 
-  public record TenantSummary(String id, String slug, String name, String plan, String status, String defaultDomain,
-                              Instant createdAt, Instant updatedAt) {}
+  public record TenantSummary(
+      String id,
+      String slug,
+      String name,
+      String plan,
+      String status,
+      String defaultDomain,
+      Instant createdAt,
+      Instant updatedAt) {}
 
   public record Page(List<TenantSummary> items, String nextCursor) {}
-
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -31,7 +37,9 @@ public final class TenantReadModel {
     this.blocking = blocking;
   }
 
-  /** @throws BadCursorException when {@code cursor} is not one a page handed out */
+  /**
+   * @throws BadCursorException when {@code cursor} is not one a page handed out
+   */
   public static String decodeCursor(String cursor) {
     return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
   }
@@ -42,8 +50,10 @@ public final class TenantReadModel {
   }
 
   private Page query(String status, String plan, int limit, String afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder(
-        "SELECT id, slug, name, plan, status, default_domain, created_at, updated_at FROM keel_tenants WHERE 1 = 1");
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, slug, name, plan, status, default_domain, created_at, updated_at FROM"
+                + " keel_tenants WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (status != null) {
       sql.append(" AND status = ?");
@@ -60,12 +70,21 @@ public final class TenantReadModel {
     sql.append(" ORDER BY id LIMIT ?");
     args.add(limit + 1);
     List<TenantSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          items.add(new TenantSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-              rs.getString(6), ReadModelSql.instant(rs, 7), ReadModelSql.instant(rs, 8)));
+          items.add(
+              new TenantSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getString(6),
+                  ReadModelSql.instant(rs, 7),
+                  ReadModelSql.instant(rs, 8)));
         }
       }
     }

@@ -58,7 +58,8 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   private final ApiKeys keys;
   private final JournaledEntities journaled;
 
-  public TenantService(ActorSystem<?> system, TenantSettings settings, TenantReadModel readModel, ApiKeys keys) {
+  public TenantService(
+      ActorSystem<?> system, TenantSettings settings, TenantReadModel readModel, ApiKeys keys) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
@@ -94,24 +95,52 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
     if (!problems.isEmpty()) throw new InvalidTenantException(problems);
     String tenantId = keys.newTenantId();
     String apiKey = keys.newKey(tenantId);
-    TenantProfile profile = new TenantProfile(slugValue, name, plan, slugValue + "." + settings.rootDomain());
-    return slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Reserve(tenantId, r)), settings.askTimeout())
-        .thenCompose(RequestScope.bound(reserved -> tenant(tenantId).<TenantView>askWithStatus(
-                r -> RequestScope.<Tenant.Command>onBehalf(new Tenant.Create(profile, ApiKeys.hash(apiKey), r), Tenant.Traced::new),
-                settings.askTimeout())
-            .handle(RequestScope.bound((view, failure) -> {
-              if (failure == null) {
-                journaled.created(Tenant.persistenceId(tenantId).id());
-                slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Confirm(tenantId, r)), settings.askTimeout())
-                    .whenComplete((d, f) -> {
-                      // Unconfirmed, the reservation only expires; the tenant is there either way.
-                      if (f != null) log.warn("slug confirmation failed slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
-                    });
-                return CompletableFuture.completedFuture(new CreatedTenant(view, apiKey));
-              }
-              return release(slugValue, tenantId).<CreatedTenant>thenCompose(d -> CompletableFuture.failedFuture(failure));
-            }))
-            .thenCompose(stage -> stage)));
+    TenantProfile profile =
+        new TenantProfile(slugValue, name, plan, slugValue + "." + settings.rootDomain());
+    return slug(slugValue)
+        .<Done>askWithStatus(
+            r -> forRequest(new SlugReservation.Reserve(tenantId, r)), settings.askTimeout())
+        .thenCompose(
+            RequestScope.bound(
+                reserved ->
+                    tenant(tenantId)
+                        .<TenantView>askWithStatus(
+                            r ->
+                                RequestScope.<Tenant.Command>onBehalf(
+                                    new Tenant.Create(profile, ApiKeys.hash(apiKey), r),
+                                    Tenant.Traced::new),
+                            settings.askTimeout())
+                        .handle(
+                            RequestScope.bound(
+                                (view, failure) -> {
+                                  if (failure == null) {
+                                    journaled.created(Tenant.persistenceId(tenantId).id());
+                                    slug(slugValue)
+                                        .<Done>askWithStatus(
+                                            r ->
+                                                forRequest(
+                                                    new SlugReservation.Confirm(tenantId, r)),
+                                            settings.askTimeout())
+                                        .whenComplete(
+                                            (d, f) -> {
+                                              // Unconfirmed, the reservation only expires; the
+                                              // tenant is there either way.
+                                              if (f != null)
+                                                log.warn(
+                                                    "slug confirmation failed slug={} tenantId={}"
+                                                        + " reason={}",
+                                                    slugValue,
+                                                    tenantId,
+                                                    f.getMessage());
+                                            });
+                                    return CompletableFuture.completedFuture(
+                                        new CreatedTenant(view, apiKey));
+                                  }
+                                  return release(slugValue, tenantId)
+                                      .<CreatedTenant>thenCompose(
+                                          d -> CompletableFuture.failedFuture(failure));
+                                }))
+                        .thenCompose(stage -> stage)));
   }
 
   private static SlugReservation.Command forRequest(SlugReservation.Command command) {
@@ -119,16 +148,24 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   }
 
   private CompletionStage<Done> release(String slugValue, String tenantId) {
-    return slug(slugValue).<Done>askWithStatus(r -> forRequest(new SlugReservation.Release(tenantId, r)), settings.askTimeout())
-        .exceptionally(f -> {
-          log.warn("slug release failed, it expires instead slug={} tenantId={} reason={}", slugValue, tenantId, f.getMessage());
-          return Done.getInstance();
-        });
+    return slug(slugValue)
+        .<Done>askWithStatus(
+            r -> forRequest(new SlugReservation.Release(tenantId, r)), settings.askTimeout())
+        .exceptionally(
+            f -> {
+              log.warn(
+                  "slug release failed, it expires instead slug={} tenantId={} reason={}",
+                  slugValue,
+                  tenantId,
+                  f.getMessage());
+              return Done.getInstance();
+            });
   }
 
   /** Frees the slug of a deleted tenant (the deprovisioning workflow's last step). */
   public CompletionStage<Done> releaseSlug(String slugValue, String tenantId) {
-    return slug(slugValue).askWithStatus(r -> new SlugReservation.Release(tenantId, r), settings.askTimeout());
+    return slug(slugValue)
+        .askWithStatus(r -> new SlugReservation.Release(tenantId, r), settings.askTimeout());
   }
 
   public CompletionStage<TenantView> get(String id) {
@@ -136,7 +173,8 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
     return askExisting(id, Tenant.Get::new);
   }
 
-  public CompletionStage<TenantReadModel.Page> list(String status, String plan, int limit, String cursor) {
+  public CompletionStage<TenantReadModel.Page> list(
+      String status, String plan, int limit, String cursor) {
     return readModel.list(status, plan, limit, cursor);
   }
 
@@ -174,29 +212,52 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   /** Who {@code presentedKey} is; never logs or returns the key. */
   public CompletionStage<Authentication> authenticate(String presentedKey) {
     Optional<String> tenantId = ApiKeys.tenantOf(presentedKey);
-    if (tenantId.isEmpty()) return CompletableFuture.completedFuture(new Refused(401, "the token is not known"));
+    if (tenantId.isEmpty())
+      return CompletableFuture.completedFuture(new Refused(401, "the token is not known"));
     String hash = ApiKeys.hash(presentedKey);
     // Anyone can present a key-shaped token: one naming a tenant that never existed must not wake
     // (and have sharding remember) a tenant entity on every request.
-    CompletionStage<Authentication> checked = journaled.ifJournaled(Tenant.persistenceId(tenantId.get()).id(), () -> "unknown tenant",
-        () -> tenant(tenantId.get()).<KeyCheck>ask(r -> new Tenant.CheckKey(hash, r), settings.askTimeout())
-            .thenApply(check -> {
-              if (check.outcome() == KeyCheck.Outcome.VALID) return new AuthenticatedTenant(tenantId.get());
-              if (check.outcome() == KeyCheck.Outcome.SUSPENDED) return new Refused(403, "the tenant is suspended");
-              if (check.outcome() == KeyCheck.Outcome.DELETING) return new Refused(403, "the tenant is being deleted");
-              return new Refused(401, "the token is not known");
-            }));
-    return checked.handle((answer, failure) -> {
-      if (failure == null) return CompletableFuture.completedFuture(answer);
-      if (isNotFound(failure)) return CompletableFuture.<Authentication>completedFuture(new Refused(401, "the token is not known"));
-      return CompletableFuture.<Authentication>failedFuture(failure);
-    }).thenCompose(s -> s);
+    CompletionStage<Authentication> checked =
+        journaled.ifJournaled(
+            Tenant.persistenceId(tenantId.get()).id(),
+            () -> "unknown tenant",
+            () ->
+                tenant(tenantId.get())
+                    .<KeyCheck>ask(r -> new Tenant.CheckKey(hash, r), settings.askTimeout())
+                    .thenApply(
+                        check -> {
+                          if (check.outcome() == KeyCheck.Outcome.VALID)
+                            return new AuthenticatedTenant(tenantId.get());
+                          if (check.outcome() == KeyCheck.Outcome.SUSPENDED)
+                            return new Refused(403, "the tenant is suspended");
+                          if (check.outcome() == KeyCheck.Outcome.DELETING)
+                            return new Refused(403, "the tenant is being deleted");
+                          return new Refused(401, "the token is not known");
+                        }));
+    return checked
+        .handle(
+            (answer, failure) -> {
+              if (failure == null) return CompletableFuture.completedFuture(answer);
+              if (isNotFound(failure))
+                return CompletableFuture.<Authentication>completedFuture(
+                    new Refused(401, "the token is not known"));
+              return CompletableFuture.<Authentication>failedFuture(failure);
+            })
+        .thenCompose(s -> s);
   }
 
-  /** Asks a tenant that was created; an unknown id is answered 404 without waking (and remembering) an entity. */
-  private <T> CompletionStage<T> askExisting(String id, java.util.function.Function<ActorRef<StatusReply<T>>, Tenant.Command> command) {
-    return journaled.askIfJournaled(tenant(id), Tenant.persistenceId(id).id(), () -> doesNotExist(id),
-        r -> RequestScope.onBehalf(command.apply(r), Tenant.Traced::new), settings.askTimeout());
+  /**
+   * Asks a tenant that was created; an unknown id is answered 404 without waking (and remembering)
+   * an entity.
+   */
+  private <T> CompletionStage<T> askExisting(
+      String id, java.util.function.Function<ActorRef<StatusReply<T>>, Tenant.Command> command) {
+    return journaled.askIfJournaled(
+        tenant(id),
+        Tenant.persistenceId(id).id(),
+        () -> doesNotExist(id),
+        r -> RequestScope.onBehalf(command.apply(r), Tenant.Traced::new),
+        settings.askTimeout());
   }
 
   private static boolean isNotFound(Throwable failure) {
@@ -214,14 +275,19 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   }
 
   /** {@code what} of the tenant, or empty when there never was such a tenant. */
-  private <T> CompletionStage<Optional<T>> ifExists(String tenantId, java.util.function.Function<TenantView, T> what) {
-    return get(tenantId).handle((view, failure) -> {
-      if (failure == null) return CompletableFuture.completedFuture(Optional.of(what.apply(view)));
-      if (isNotFound(failure)) {
-        return CompletableFuture.completedFuture(Optional.<T>empty());
-      }
-      return CompletableFuture.<Optional<T>>failedFuture(failure);
-    }).thenCompose(s -> s);
+  private <T> CompletionStage<Optional<T>> ifExists(
+      String tenantId, java.util.function.Function<TenantView, T> what) {
+    return get(tenantId)
+        .handle(
+            (view, failure) -> {
+              if (failure == null)
+                return CompletableFuture.completedFuture(Optional.of(what.apply(view)));
+              if (isNotFound(failure)) {
+                return CompletableFuture.completedFuture(Optional.<T>empty());
+              }
+              return CompletableFuture.<Optional<T>>failedFuture(failure);
+            })
+        .thenCompose(s -> s);
   }
 
   private static <T> CompletionStage<T> notFound(String id) {

@@ -15,7 +15,9 @@ class ApiKeysTest {
     String key = keys.newKey(tenant);
 
     assertThat(ApiKeys.isTenantId(tenant)).isTrue();
-    assertThat(key).startsWith("keel_" + tenant + "_").hasSize("keel_".length() + tenant.length() + 1 + 64);
+    assertThat(key)
+        .startsWith("keel_" + tenant + "_")
+        .hasSize("keel_".length() + tenant.length() + 1 + 64);
     assertThat(ApiKeys.tenantOf(key)).contains(tenant);
     assertThat(keys.newKey(tenant)).isNotEqualTo(key);
   }

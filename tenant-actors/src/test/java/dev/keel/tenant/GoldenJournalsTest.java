@@ -17,22 +17,28 @@ import org.junit.jupiter.api.Test;
 class GoldenJournalsTest {
 
   /** Slugs are not audited over HTTP; their journal must replay all the same. */
-  private static final EntityAudit<SlugReservation.State, SlugReservation.Event> SLUGS = new EntityAudit<>(
-      SlugReservation.ENTITY_TYPE, SlugReservation.Event.class, new SlugReservation.Free(), SlugReservation::apply,
-      (id, s) -> Optional.of(s));
+  private static final EntityAudit<SlugReservation.State, SlugReservation.Event> SLUGS =
+      new EntityAudit<>(
+          SlugReservation.ENTITY_TYPE,
+          SlugReservation.Event.class,
+          new SlugReservation.Free(),
+          SlugReservation::apply,
+          (id, s) -> Optional.of(s));
 
   private final GoldenJournal golden = GoldenJournal.get();
 
   @Test
   void everyGoldenJournalReplays() {
     assertThat(golden.replayAll(Tenant.AUDIT)).allSatisfy(r -> assertThat(r.view()).isPresent());
-    assertThat(golden.replayAll(CustomDomain.AUDIT)).allSatisfy(r -> assertThat(r.view()).isPresent());
+    assertThat(golden.replayAll(CustomDomain.AUDIT))
+        .allSatisfy(r -> assertThat(r.view()).isPresent());
     assertThat(golden.replayAll(SLUGS)).isNotEmpty();
   }
 
   @Test
   void suspendedTenantAfterAKeyRotation() {
-    GoldenJournal.Replayed<Tenant.State> r = golden.replay(Tenant.AUDIT, "2026-11-22-suspended-after-key-rotation");
+    GoldenJournal.Replayed<Tenant.State> r =
+        golden.replay(Tenant.AUDIT, "2026-11-22-suspended-after-key-rotation");
     Tenant.TenantView v = (Tenant.TenantView) r.view().orElseThrow();
     assertThat(v.id()).isEqualTo("thdlggv5wmimyplxklag3zqjgki");
     assertThat(v.slug()).isEqualTo("golden");
@@ -48,14 +54,17 @@ class GoldenJournalsTest {
 
   @Test
   void hostnameWithAFailedCheckAndAnIssuedCertificate() {
-    CustomDomain.DomainView v = (CustomDomain.DomainView)
-        golden.replay(CustomDomain.AUDIT, "2026-11-22-certificate-issued").view().orElseThrow();
+    CustomDomain.DomainView v =
+        (CustomDomain.DomainView)
+            golden.replay(CustomDomain.AUDIT, "2026-11-22-certificate-issued").view().orElseThrow();
     assertThat(v.hostname()).isEqualTo("shop.golden.example");
     assertThat(v.tenantId()).isEqualTo("thdlggv5wmimyplxklag3zqjgki");
     assertThat(v.status()).isEqualTo("pending_verification");
     assertThat(v.verification().name()).isEqualTo("_keel-challenge.shop.golden.example");
     assertThat(v.verification().value()).isEqualTo("VenYDWkssDdii_kEKjrexomoHOn6eC0pWdLflj5Nbd8");
-    assertThat(v.verificationErrors()).singleElement().satisfies(e -> assertThat(e.code()).isEqualTo("nxdomain"));
+    assertThat(v.verificationErrors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.code()).isEqualTo("nxdomain"));
     assertThat(v.certificate().status()).isEqualTo("issued");
     assertThat(v.certificate().expiresAt()).isEqualTo(Instant.parse("2027-02-20T09:00:00Z"));
   }
@@ -63,6 +72,10 @@ class GoldenJournalsTest {
   @Test
   void confirmedSlug() {
     assertThat(golden.replay(SLUGS, "2026-11-22-confirmed").state())
-        .isEqualTo(new SlugReservation.Reserved("thdlggv5wmimyplxklag3zqjgki", Instant.parse("2026-11-22T16:21:45.467059072Z"), true));
+        .isEqualTo(
+            new SlugReservation.Reserved(
+                "thdlggv5wmimyplxklag3zqjgki",
+                Instant.parse("2026-11-22T16:21:45.467059072Z"),
+                true));
   }
 }

@@ -46,9 +46,12 @@ class SlugReservationTest {
   @BeforeEach
   void newSlug() {
     clock = new ManualClock(T0);
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        SlugReservation.create("acme-" + slugs.incrementAndGet(), clock, Duration.ofSeconds(60)),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            SlugReservation.create(
+                "acme-" + slugs.incrementAndGet(), clock, Duration.ofSeconds(60)),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   private StatusReply<Done> reserve(String tenant) {
@@ -59,7 +62,8 @@ class SlugReservationTest {
   void theFirstTenantGetsTheSlugAndTheSecondAConflict() {
     assertThat(reserve("t-one").isSuccess()).isTrue();
     StatusReply<Done> second = reserve("t-two");
-    assertThat(Rejection.of(second.getError()).orElseThrow().kind()).isEqualTo(Rejection.Kind.CONFLICT);
+    assertThat(Rejection.of(second.getError()).orElseThrow().kind())
+        .isEqualTo(Rejection.Kind.CONFLICT);
     assertThat(reserve("t-one").isSuccess()).as("the holder again: idempotent").isTrue();
   }
 
@@ -78,7 +82,8 @@ class SlugReservationTest {
   void releasingFreesTheSlugOnlyForItsHolder() {
     reserve("t-one");
     kit.<StatusReply<Done>>runCommand(r -> new Confirm("t-one", r));
-    assertThat(kit.<StatusReply<Done>>runCommand(r -> new Release("t-two", r)).hasNoEvents()).isTrue();
+    assertThat(kit.<StatusReply<Done>>runCommand(r -> new Release("t-two", r)).hasNoEvents())
+        .isTrue();
     assertThat(reserve("t-two").isError()).isTrue();
 
     kit.<StatusReply<Done>>runCommand(r -> new Release("t-one", r));

@@ -38,7 +38,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -49,15 +48,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** Every lifecycle transition of a tenant, key checks and the outbox start of its lifecycle workflows. */
+/**
+ * Every lifecycle transition of a tenant, key checks and the outbox start of its lifecycle
+ * workflows.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TenantTest {
 
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   private static final Instant T0 = Instant.parse("2026-11-22T09:00:00Z");
   private static final AtomicInteger ids = new AtomicInteger();
@@ -83,15 +86,23 @@ class TenantTest {
   void newTenant() {
     clock = new ManualClock(T0);
     starter = new RecordingStarter();
-    id = "t" + "abcdefghijklmnopqrstuvwxy".substring(0, 25) + (char) ('a' + ids.incrementAndGet() % 26);
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Tenant.create(id, starter, clock),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    id =
+        "t"
+            + "abcdefghijklmnopqrstuvwxy".substring(0, 25)
+            + (char) ('a' + ids.incrementAndGet() % 26);
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            Tenant.create(id, starter, clock),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
-  private static final TenantProfile ACME = new TenantProfile("acme", "Acme Inc", "free", "acme.keel.localhost");
+  private static final TenantProfile ACME =
+      new TenantProfile("acme", "Acme Inc", "free", "acme.keel.localhost");
 
   private TenantView create() {
-    var result = kit.<StatusReply<TenantView>>runCommand(r -> new Create(ACME, ApiKeys.hash(KEY), r));
+    var result =
+        kit.<StatusReply<TenantView>>runCommand(r -> new Create(ACME, ApiKeys.hash(KEY), r));
     assertThat(result.event()).isEqualTo(new TenantCreated(ACME, ApiKeys.hash(KEY), T0));
     return result.reply().getValue();
   }
@@ -121,13 +132,16 @@ class TenantTest {
     starter.awaitStarts(1);
     assertThat(starter.starts.get(0).workflow()).isEqualTo(Tenant.PROVISIONING_WORKFLOW);
     assertThat(starter.starts.get(0).input().get("tenantId").asText()).isEqualTo(id);
-    assertThat(view.toString()).as("the view never holds the key or its hash").doesNotContain(ApiKeys.hash(KEY));
+    assertThat(view.toString())
+        .as("the view never holds the key or its hash")
+        .doesNotContain(ApiKeys.hash(KEY));
   }
 
   @Test
   void aSecondCreateOfTheSameIdIsAConflict() {
     create();
-    var again = kit.<StatusReply<TenantView>>runCommand(r -> new Create(ACME, ApiKeys.hash(KEY), r));
+    var again =
+        kit.<StatusReply<TenantView>>runCommand(r -> new Create(ACME, ApiKeys.hash(KEY), r));
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(rejected(again.reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
   }
@@ -135,13 +149,16 @@ class TenantTest {
   @Test
   void theLifecycleRunsProvisioningActiveSuspendedActiveDeletingDeleted() {
     create();
-    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(Activate::new).reply()).status()).isEqualTo("active");
+    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(Activate::new).reply()).status())
+        .isEqualTo("active");
     clock.advance(Duration.ofMinutes(1));
-    TenantView suspended = ok(kit.<StatusReply<TenantView>>runCommand(r -> new Suspend("unpaid invoice", r)).reply());
+    TenantView suspended =
+        ok(kit.<StatusReply<TenantView>>runCommand(r -> new Suspend("unpaid invoice", r)).reply());
     assertThat(suspended.status()).isEqualTo("suspended");
     assertThat(suspended.suspendedReason()).isEqualTo("unpaid invoice");
     assertThat(kit.getState()).isInstanceOf(Suspended.class);
-    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).status()).isEqualTo("active");
+    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).status())
+        .isEqualTo("active");
     assertThat(kit.getState()).isInstanceOf(Active.class);
 
     TenantView deleting = ok(kit.<StatusReply<TenantView>>runCommand(Delete::new).reply());
@@ -150,23 +167,34 @@ class TenantTest {
     starter.awaitStarts(2);
     assertThat(starter.starts.get(1).workflow()).isEqualTo(Tenant.DEPROVISIONING_WORKFLOW);
     assertThat(kit.getState()).isInstanceOf(Deleting.class);
-    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(MarkDeleted::new).reply()).status()).isEqualTo("deleted");
+    assertThat(ok(kit.<StatusReply<TenantView>>runCommand(MarkDeleted::new).reply()).status())
+        .isEqualTo("deleted");
     assertThat(kit.getState()).isInstanceOf(Deleted.class);
   }
 
   @Test
   void illegalTransitionsAreConflictsAndJournalNothing() {
     create();
-    var suspendWhileProvisioning = kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r));
-    assertThat(rejected(suspendWhileProvisioning.reply()).detail()).contains("cannot suspend a tenant that is provisioning");
+    var suspendWhileProvisioning =
+        kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r));
+    assertThat(rejected(suspendWhileProvisioning.reply()).detail())
+        .contains("cannot suspend a tenant that is provisioning");
     assertThat(suspendWhileProvisioning.hasNoEvents()).isTrue();
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(MarkDeleted::new).reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
+    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(MarkDeleted::new).reply()).kind())
+        .isEqualTo(Rejection.Kind.CONFLICT);
+    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).kind())
+        .isEqualTo(Rejection.Kind.CONFLICT);
 
     kit.<StatusReply<TenantView>>runCommand(Activate::new);
     kit.<StatusReply<TenantView>>runCommand(Delete::new);
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).detail()).contains("deleting");
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(r -> new RotateKey(ApiKeys.hash("x"), r)).reply()).kind())
+    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Reactivate::new).reply()).detail())
+        .contains("deleting");
+    assertThat(
+            rejected(
+                    kit.<StatusReply<TenantView>>runCommand(
+                            r -> new RotateKey(ApiKeys.hash("x"), r))
+                        .reply())
+                .kind())
         .isEqualTo(Rejection.Kind.CONFLICT);
   }
 
@@ -178,7 +206,8 @@ class TenantTest {
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(ok(again.reply()).status()).isEqualTo("active");
     kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r));
-    assertThat(kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r)).hasNoEvents()).isTrue();
+    assertThat(kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r)).hasNoEvents())
+        .isTrue();
   }
 
   @Test
@@ -186,7 +215,8 @@ class TenantTest {
     assertThat(check(KEY)).isEqualTo(KeyCheck.Outcome.UNKNOWN_TENANT);
     create();
     assertThat(check(KEY)).as("usable while provisioning").isEqualTo(KeyCheck.Outcome.VALID);
-    assertThat(check(KEY.substring(0, KEY.length() - 1) + "0")).isEqualTo(KeyCheck.Outcome.WRONG_KEY);
+    assertThat(check(KEY.substring(0, KEY.length() - 1) + "0"))
+        .isEqualTo(KeyCheck.Outcome.WRONG_KEY);
     kit.<StatusReply<TenantView>>runCommand(Activate::new);
     kit.<StatusReply<TenantView>>runCommand(r -> new Suspend(null, r));
     assertThat(check(KEY)).isEqualTo(KeyCheck.Outcome.SUSPENDED);
@@ -236,8 +266,10 @@ class TenantTest {
 
   @Test
   void unknownTenantsAnswerNotFound() {
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Tenant.Get::new).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Activate::new).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Tenant.Get::new).reply()).kind())
+        .isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejected(kit.<StatusReply<TenantView>>runCommand(Activate::new).reply()).kind())
+        .isEqualTo(Rejection.Kind.NOT_FOUND);
   }
 
   @Test
@@ -263,9 +295,11 @@ class TenantTest {
     final AtomicInteger succeeded = new AtomicInteger();
 
     @Override
-    public CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId) {
+    public CompletionStage<StartOutcome> start(
+        String workflowId, String workflow, JsonNode input, String tenantId) {
       starts.add(new Start(workflowId, workflow, input));
-      if (failuresLeft.getAndDecrement() > 0) return CompletableFuture.failedFuture(new IllegalStateException("journal unavailable"));
+      if (failuresLeft.getAndDecrement() > 0)
+        return CompletableFuture.failedFuture(new IllegalStateException("journal unavailable"));
       succeeded.incrementAndGet();
       return CompletableFuture.completedFuture(new StartOutcome(workflowId, succeeded.get() == 1));
     }
@@ -273,7 +307,8 @@ class TenantTest {
     void awaitStarts(int n) {
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (starts.size() < n) {
-        if (System.nanoTime() > deadline) throw new AssertionError("expected " + n + " starts, saw " + starts);
+        if (System.nanoTime() > deadline)
+          throw new AssertionError("expected " + n + " starts, saw " + starts);
         Thread.onSpinWait();
       }
     }
@@ -295,7 +330,9 @@ class TenantTest {
     assertThat(saved.event()).isEqualTo(new Tenant.SnapshotRequested(T0.plusSeconds(60)));
     assertThat(saved.state()).as("the marker changes nothing").isEqualTo(active);
     assertThat(snapshots.persistedInStorage(Tenant.persistenceId(id).id()))
-        .extracting(p -> p.second()).last().isEqualTo(active);
+        .extracting(p -> p.second())
+        .last()
+        .isEqualTo(active);
     kit.restart();
     assertThat(kit.getState()).isEqualTo(active);
     assertThat(Tenant.viewOf(id, kit.getState()).updatedAt()).isEqualTo(T0);

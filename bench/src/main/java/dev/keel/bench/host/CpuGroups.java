@@ -30,14 +30,19 @@ public final class CpuGroups implements AutoCloseable {
   private static final Path CPU = Path.of("/sys/fs/cgroup/cpu");
   private static final Path CPUACCT = Path.of("/sys/fs/cgroup/cpuacct");
   private static final Pattern OURS = Pattern.compile("^keel-(\\d+)-.+");
+
   /** The CFS period: quotas are whole microseconds of it. */
   private static final long PERIOD_MICROS = 100_000;
+
   private static final long SHARES = 2048;
 
   /** One group's counters: CPU time spent (ns) and the periods in which the quota held it back. */
   public record Usage(long cpuNanos, long periods, long throttledPeriods) {
     public Usage minus(Usage earlier) {
-      return new Usage(cpuNanos - earlier.cpuNanos, periods - earlier.periods, throttledPeriods - earlier.throttledPeriods);
+      return new Usage(
+          cpuNanos - earlier.cpuNanos,
+          periods - earlier.periods,
+          throttledPeriods - earlier.throttledPeriods);
     }
   }
 
@@ -50,8 +55,10 @@ public final class CpuGroups implements AutoCloseable {
   /** Empty when groups can be made here; else why not (not root, no cgroup v1 cpu and cpuacct). */
   public static Optional<String> unavailable() {
     if (!"root".equals(System.getProperty("user.name"))) return Optional.of("not running as root");
-    if (!Files.isRegularFile(CPU.resolve("cpu.cfs_quota_us"))) return Optional.of("no cgroup v1 cpu controller at " + CPU);
-    if (!Files.isRegularFile(CPUACCT.resolve("cpuacct.usage"))) return Optional.of("no cgroup v1 cpuacct controller at " + CPUACCT);
+    if (!Files.isRegularFile(CPU.resolve("cpu.cfs_quota_us")))
+      return Optional.of("no cgroup v1 cpu controller at " + CPU);
+    if (!Files.isRegularFile(CPUACCT.resolve("cpuacct.usage")))
+      return Optional.of("no cgroup v1 cpuacct controller at " + CPUACCT);
     return Optional.empty();
   }
 
@@ -65,14 +72,17 @@ public final class CpuGroups implements AutoCloseable {
 
   /** A group held to {@code cores} (0.3: 30 ms of CPU per 100 ms, over all its threads). */
   public synchronized void add(String name, double cores) throws IOException {
-    if (!(cores > 0) || cores > 64) throw new IllegalArgumentException("a group's cores must be above 0 and at most 64, was " + cores);
+    if (!(cores > 0) || cores > 64)
+      throw new IllegalArgumentException(
+          "a group's cores must be above 0 and at most 64, was " + cores);
     Path cpu = CPU.resolve(group(name));
     Files.createDirectories(cpu);
     Files.createDirectories(CPUACCT.resolve(group(name)));
     quotas.put(name, cores);
     write(cpu.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
     write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(Math.round(cores * PERIOD_MICROS)));
-    // A group competes with the machine's other tasks as one task of this weight (1,024 is one plain
+    // A group competes with the machine's other tasks as one task of this weight (1,024 is one
+    // plain
     // thread): two threads' worth, so that it still gets its quota beside a busy build; the quota
     // caps what it can take from the others.
     write(cpu.resolve("cpu.shares"), Long.toString(SHARES));
@@ -83,12 +93,16 @@ public final class CpuGroups implements AutoCloseable {
   }
 
   /**
-   * The command prefix that runs a program in {@code name}: a shell joins both groups, then
-   * {@code exec}s the rest of the command, so the program and all it starts are held and counted.
+   * The command prefix that runs a program in {@code name}: a shell joins both groups, then {@code
+   * exec}s the rest of the command, so the program and all it starts are held and counted.
    */
   public List<String> launcher(String name) {
-    String join = "echo $$ > " + CPU.resolve(group(name)).resolve("cgroup.procs")
-        + " && echo $$ > " + CPUACCT.resolve(group(name)).resolve("cgroup.procs") + " && exec \"$@\"";
+    String join =
+        "echo $$ > "
+            + CPU.resolve(group(name)).resolve("cgroup.procs")
+            + " && echo $$ > "
+            + CPUACCT.resolve(group(name)).resolve("cgroup.procs")
+            + " && exec \"$@\"";
     return List.of("/bin/sh", "-c", join, "sh");
   }
 
@@ -99,7 +113,9 @@ public final class CpuGroups implements AutoCloseable {
   }
 
   public Usage usage(String name) throws IOException {
-    long nanos = Long.parseLong(Files.readString(CPUACCT.resolve(group(name)).resolve("cpuacct.usage")).trim());
+    long nanos =
+        Long.parseLong(
+            Files.readString(CPUACCT.resolve(group(name)).resolve("cpuacct.usage")).trim());
     long periods = 0;
     long throttled = 0;
     for (String line : Files.readAllLines(CPU.resolve(group(name)).resolve("cpu.stat"))) {
@@ -133,7 +149,9 @@ public final class CpuGroups implements AutoCloseable {
     return "keel-" + pid + "-" + name;
   }
 
-  /** Groups named after a JVM that no longer runs: what still runs in them is killed, then they go. */
+  /**
+   * Groups named after a JVM that no longer runs: what still runs in them is killed, then they go.
+   */
   private static void removeStale() {
     if (!Files.isDirectory(CPU)) return;
     for (Path root : List.of(CPU, CPUACCT)) {
@@ -161,13 +179,18 @@ public final class CpuGroups implements AutoCloseable {
         pids.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
         sleep(100);
       }
-      if (Files.isDirectory(dir)) System.out.println("[CpuGroups] " + dir + " could not be removed: " + pids(dir) + " still in it");
+      if (Files.isDirectory(dir))
+        System.out.println(
+            "[CpuGroups] " + dir + " could not be removed: " + pids(dir) + " still in it");
     }
   }
 
   private static List<Long> pids(Path dir) {
     try {
-      return Files.readAllLines(dir.resolve("cgroup.procs")).stream().filter(l -> !l.isBlank()).map(l -> Long.parseLong(l.trim())).toList();
+      return Files.readAllLines(dir.resolve("cgroup.procs")).stream()
+          .filter(l -> !l.isBlank())
+          .map(l -> Long.parseLong(l.trim()))
+          .toList();
     } catch (IOException | NumberFormatException e) {
       return List.of();
     }

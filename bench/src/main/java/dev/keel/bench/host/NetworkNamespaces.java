@@ -26,14 +26,14 @@ import java.util.regex.Pattern;
  * <p>{@link #cut} partitions two hosts both ways and {@link #heal} ends it. A cut is a permanent
  * neighbour (ARP) entry pointing the other's address at a MAC address nobody has, on both sides:
  * packets leave and are dropped silently by every receiver, as on a broken link, and open TCP
- * connections stall and resume after the heal rather than fail at once. This needs no netfilter
- * or tc action modules, which containers often lack.
+ * connections stall and resume after the heal rather than fail at once. This needs no netfilter or
+ * tc action modules, which containers often lack.
  *
- * <p>Used by the fault tests and by {@code ScaleBench}. Names carry the creating JVM's pid ({@code keelit-<pid>-<host>}, bridge {@code kib<pid>}), so that
- * {@link #create} first removes what an earlier run that died left behind (its pid no longer
- * alive), processes inside those namespaces included. {@link #close()} kills every process
- * inside this run's namespaces and deletes them and the bridge; a shutdown hook does the same
- * should the JVM be stopped first.
+ * <p>Used by the fault tests and by {@code ScaleBench}. Names carry the creating JVM's pid ({@code
+ * keelit-<pid>-<host>}, bridge {@code kib<pid>}), so that {@link #create} first removes what an
+ * earlier run that died left behind (its pid no longer alive), processes inside those namespaces
+ * included. {@link #close()} kills every process inside this run's namespaces and deletes them and
+ * the bridge; a shutdown hook does the same should the JVM be stopped first.
  */
 public final class NetworkNamespaces implements AutoCloseable {
 
@@ -67,7 +67,8 @@ public final class NetworkNamespaces implements AutoCloseable {
    * @throws IllegalStateException when the kernel or the container refuses (no CAP_SYS_ADMIN, no
    *     veth or bridge support), saying what failed
    */
-  public static NetworkNamespaces create(List<String> hostNames) throws IOException, InterruptedException {
+  public static NetworkNamespaces create(List<String> hostNames)
+      throws IOException, InterruptedException {
     removeStale();
     NetworkNamespaces net = new NetworkNamespaces(freeSubnet());
     Runtime.getRuntime().addShutdownHook(net.removeOnExit);
@@ -107,7 +108,8 @@ public final class NetworkNamespaces implements AutoCloseable {
 
   public String address(String host) {
     Integer index = hosts.get(host);
-    if (index == null) throw new IllegalArgumentException("no host " + host + " in " + hosts.keySet());
+    if (index == null)
+      throw new IllegalArgumentException("no host " + host + " in " + hosts.keySet());
     return "10.77." + subnet + "." + (10 + index);
   }
 
@@ -124,8 +126,18 @@ public final class NetworkNamespaces implements AutoCloseable {
   public void cut(String host, String... others) throws IOException, InterruptedException {
     for (String other : others) {
       for (String[] pair : new String[][] {{host, other}, {other, host}}) {
-        ipCommand("-n", namespace(pair[0]), "neigh", "replace", address(pair[1]), "lladdr", NOBODY_MAC, "nud", "permanent",
-            "dev", "eth0");
+        ipCommand(
+            "-n",
+            namespace(pair[0]),
+            "neigh",
+            "replace",
+            address(pair[1]),
+            "lladdr",
+            NOBODY_MAC,
+            "nud",
+            "permanent",
+            "dev",
+            "eth0");
         cuts.add(List.of(pair[0], pair[1]));
       }
     }
@@ -174,7 +186,8 @@ public final class NetworkNamespaces implements AutoCloseable {
     for (String line : output(List.of(ip, "-o", "link", "show"))) {
       Matcher m = STALE_LINK.matcher(line);
       if (m.find() && !alive(Long.parseLong(m.group(2)))) {
-        System.out.println("[NetworkNamespaces] removing link " + m.group(1) + ", left by a run that died");
+        System.out.println(
+            "[NetworkNamespaces] removing link " + m.group(1) + ", left by a run that died");
         quietly(List.of(ip, "link", "del", m.group(1)));
       }
     }

@@ -10,14 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A stand-in pipeline component for the example in {@code examples/contract-events} and for tests:
  * it registers with Keel through {@link KeelClient} (everything from the {@code KEEL_*} variables
- * that {@code keel run} sets), heartbeats with a {@code records} metric, prints a line now and then,
- * and deregisters when stopped with SIGTERM.
+ * that {@code keel run} sets), heartbeats with a {@code records} metric, prints a line now and
+ * then, and deregisters when stopped with SIGTERM.
  *
  * <pre>{@code
  * java -cp keel.jar dev.keel.pipeline.example.DemoComponent source [--records-per-second 40] [--crash-after 20]
  * }</pre>
  *
- * {@code --crash-after SECONDS} exits with code 3 after that long, to watch {@code restart: on-failure}.
+ * {@code --crash-after SECONDS} exits with code 3 after that long, to watch {@code restart:
+ * on-failure}.
  */
 public final class DemoComponent {
 
@@ -25,7 +26,9 @@ public final class DemoComponent {
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length == 0 || args[0].startsWith("-")) {
-      System.err.println("usage: DemoComponent source|processor|sink [--records-per-second N] [--crash-after SECONDS]");
+      System.err.println(
+          "usage: DemoComponent source|processor|sink [--records-per-second N] [--crash-after"
+              + " SECONDS]");
       System.exit(2);
     }
     String role = args[0];
@@ -47,14 +50,25 @@ public final class DemoComponent {
     Duration ttl = Duration.ofSeconds(Long.parseLong(interval.replaceAll("\\D", "")) * 3);
     AtomicLong records = new AtomicLong();
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println(role + " " + id + ": stopping after " + records.get() + " records");
-      keel.close();
-      stopped.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println(
+                      role + " " + id + ": stopping after " + records.get() + " records");
+                  keel.close();
+                  stopped.countDown();
+                }));
     keel.register(ServiceInfo.builder(id).type(role).ttl(ttl).metadata("role", role).build());
     keel.startHeartbeats(() -> Map.of("records", (double) records.get()), null);
-    System.out.println(role + " " + id + ": registered with " + keel.endpoint() + ", pid " + ProcessHandle.current().pid());
+    System.out.println(
+        role
+            + " "
+            + id
+            + ": registered with "
+            + keel.endpoint()
+            + ", pid "
+            + ProcessHandle.current().pid());
     long started = System.currentTimeMillis();
     long lastReport = started;
     while (stopped.getCount() > 0) {
@@ -62,7 +76,8 @@ public final class DemoComponent {
       records.incrementAndGet();
       long now = System.currentTimeMillis();
       if (crashAfterMillis >= 0 && now - started >= crashAfterMillis) {
-        System.err.println(role + " " + id + ": simulated crash after " + records.get() + " records");
+        System.err.println(
+            role + " " + id + ": simulated crash after " + records.get() + " records");
         Runtime.getRuntime().halt(3);
       }
       if (now - lastReport >= 5000) {

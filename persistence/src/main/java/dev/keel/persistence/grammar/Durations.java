@@ -5,9 +5,9 @@ import java.time.format.DateTimeParseException;
 
 /**
  * Durations clients send as ISO-8601 text ({@code PT30S}, {@code P3D}), within bounds. A timer's
- * deadline is {@code now + duration} in milliseconds, kept in the journal and in timestamp
- * columns: {@code PT9223372036854775807S} parses, but overflows that arithmetic, so every duration
- * has a maximum and the check is made where the value is read, never when the timer starts.
+ * deadline is {@code now + duration} in milliseconds, kept in the journal and in timestamp columns:
+ * {@code PT9223372036854775807S} parses, but overflows that arithmetic, so every duration has a
+ * maximum and the check is made where the value is read, never when the timer starts.
  *
  * <pre>{@code
  * Durations.parse("PT30S", Durations.MAX_TIMER, false)                 // PT30S
@@ -27,7 +27,8 @@ public final class Durations {
    * @throws InvalidValueException saying what is wrong, for the field's 400 entry
    */
   public static Duration parse(String text, Duration max, boolean positive) {
-    if (text == null || text.isEmpty()) throw new InvalidValueException("is required: an ISO-8601 duration such as PT30S");
+    if (text == null || text.isEmpty())
+      throw new InvalidValueException("is required: an ISO-8601 duration such as PT30S");
     Duration duration;
     try {
       duration = Duration.parse(text);
@@ -48,7 +49,8 @@ public final class Durations {
     if (duration.isNegative() || (positive && duration.isZero())) {
       throw new InvalidValueException(positive ? "must be positive" : "must not be negative");
     }
-    if (duration.compareTo(max) > 0) throw new InvalidValueException("must be at most " + describe(max));
+    if (duration.compareTo(max) > 0)
+      throw new InvalidValueException("must be at most " + describe(max));
   }
 
   /** {@code 3650 days (P3650D)}, {@code 1 day (P1D)}, else the ISO text. */

@@ -21,15 +21,19 @@ public final class Instants {
    * @throws InvalidValueException saying what is wrong, for the field's 400 entry
    */
   public static Instant parse(String text) {
-    if (text == null || text.isEmpty()) throw new InvalidValueException("is required: an ISO-8601 UTC instant such as 2027-01-31T09:00:00.000Z");
+    if (text == null || text.isEmpty())
+      throw new InvalidValueException(
+          "is required: an ISO-8601 UTC instant such as 2027-01-31T09:00:00.000Z");
     Instant instant;
     try {
       instant = Instant.parse(text);
     } catch (DateTimeParseException e) {
-      throw new InvalidValueException("must be an ISO-8601 UTC instant such as 2027-01-31T09:00:00.000Z");
+      throw new InvalidValueException(
+          "must be an ISO-8601 UTC instant such as 2027-01-31T09:00:00.000Z");
     }
     if (instant.isBefore(MIN) || instant.isAfter(MAX)) {
-      throw new InvalidValueException("must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z");
+      throw new InvalidValueException(
+          "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z");
     }
     return instant;
   }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every value the grammar lets through fits each read-model column it reaches, on H2 and on
- * PostgreSQL: a value one character too long for its column stops that projection, and every
- * list of its entity type goes stale. Checked against the migrated schema, not the SQL text.
+ * PostgreSQL: a value one character too long for its column stops that projection, and every list
+ * of its entity type goes stale. Checked against the migrated schema, not the SQL text.
  */
 class GrammarFitsColumnsTest {
 
@@ -40,27 +40,52 @@ class GrammarFitsColumnsTest {
         HikariDataSource ds = KeelDataSource.create(pg.settings(), "test", 2)) {
       SchemaMigrations.migrate(ds, pg.settings().kind());
       check(ds);
-      try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-        // The longest schedule tick's workflow id and the latest instant are stored, not only declared.
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        // The longest schedule tick's workflow id and the latest instant are stored, not only
+        // declared.
         String tick = "s".repeat(Ids.MAX_LENGTH) + "@9999-12-31T23:59:59.999Z";
-        s.executeUpdate("INSERT INTO keel_workflow_wakeups (workflow_id, wake_at) VALUES ('" + tick + "', '"
-            + Instants.MAX + "')");
+        s.executeUpdate(
+            "INSERT INTO keel_workflow_wakeups (workflow_id, wake_at) VALUES ('"
+                + tick
+                + "', '"
+                + Instants.MAX
+                + "')");
       }
     }
   }
 
   private static void check(HikariDataSource ds) throws Exception {
     try (Connection c = ds.getConnection()) {
-      for (String column : new String[] {"keel_workflows.id", "keel_workflow_wakeups.workflow_id",
-          "keel_schedules.last_run_workflow_id"}) {
+      for (String column :
+          new String[] {
+            "keel_workflows.id",
+            "keel_workflow_wakeups.workflow_id",
+            "keel_schedules.last_run_workflow_id"
+          }) {
         assertFits(c, column, Ids.MAX_WORKFLOW_ID_LENGTH);
       }
-      for (String column : new String[] {"keel_workflows.workflow", "keel_schedules.id", "keel_schedules.workflow",
-          "keel_services.id", "keel_service_metadata.service_id", "keel_alerts.id", "keel_alerts.service"}) {
+      for (String column :
+          new String[] {
+            "keel_workflows.workflow",
+            "keel_schedules.id",
+            "keel_schedules.workflow",
+            "keel_services.id",
+            "keel_service_metadata.service_id",
+            "keel_alerts.id",
+            "keel_alerts.service"
+          }) {
         assertFits(c, column, Ids.MAX_LENGTH);
       }
-      for (String column : new String[] {"keel_workflows.tenant_id", "keel_schedules.tenant_id", "keel_services.tenant_id",
-          "keel_alerts.tenant_id", "keel_tenants.id", "keel_domains.tenant_id"}) {
+      for (String column :
+          new String[] {
+            "keel_workflows.tenant_id",
+            "keel_schedules.tenant_id",
+            "keel_services.tenant_id",
+            "keel_alerts.tenant_id",
+            "keel_tenants.id",
+            "keel_domains.tenant_id"
+          }) {
         assertFits(c, column, Ids.MAX_TENANT_ID_LENGTH);
       }
       assertFits(c, "keel_services.name", Texts.MAX_SERVICE_NAME_LENGTH);
@@ -69,20 +94,25 @@ class GrammarFitsColumnsTest {
       assertFits(c, "keel_service_metadata.meta_value", Texts.MAX_METADATA_VALUE_LENGTH);
       assertFits(c, "keel_domains.hostname", Hostnames.MAX_LENGTH);
     }
-    assertThat(Instants.MAX).isBefore(Instant.parse("+294276-12-31T23:59:59Z")); // PostgreSQL's latest timestamp
+    assertThat(Instants.MAX)
+        .isBefore(Instant.parse("+294276-12-31T23:59:59Z")); // PostgreSQL's latest timestamp
   }
 
-  private static void assertFits(Connection c, String tableAndColumn, int longest) throws Exception {
+  private static void assertFits(Connection c, String tableAndColumn, int longest)
+      throws Exception {
     String[] parts = tableAndColumn.split("\\.");
     int size = -1;
     for (String table : new String[] {parts[0], parts[0].toUpperCase(Locale.ROOT)}) {
       try (ResultSet rs = c.getMetaData().getColumns(null, null, table, null)) {
         while (rs.next()) {
-          if (rs.getString("COLUMN_NAME").equalsIgnoreCase(parts[1])) size = rs.getInt("COLUMN_SIZE");
+          if (rs.getString("COLUMN_NAME").equalsIgnoreCase(parts[1]))
+            size = rs.getInt("COLUMN_SIZE");
         }
       }
     }
     assertThat(size).as(tableAndColumn + " exists").isPositive();
-    assertThat(size).as(tableAndColumn + " holds the longest value the grammar allows").isGreaterThanOrEqualTo(longest);
+    assertThat(size)
+        .as(tableAndColumn + " holds the longest value the grammar allows")
+        .isGreaterThanOrEqualTo(longest);
   }
 }

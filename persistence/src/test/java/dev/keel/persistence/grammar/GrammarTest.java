@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The grammar of each kind of value, at its edges: what a route answers 400 for, and what passes. */
+/**
+ * The grammar of each kind of value, at its edges: what a route answers 400 for, and what passes.
+ */
 class GrammarTest {
 
   @ParameterizedTest
@@ -53,7 +55,8 @@ class GrammarTest {
   void namesAreOneLineWithoutControlCharacters() {
     assertThat(Texts.nameProblem("Acme Inc", 200)).isEmpty();
     assertThat(Texts.nameProblem("Bücher 📚 GmbH", 200)).isEmpty();
-    assertThat(Texts.nameProblem("Acme\u0000Inc", 200)).hasValue("must not contain control characters (U+0000 at 4)");
+    assertThat(Texts.nameProblem("Acme\u0000Inc", 200))
+        .hasValue("must not contain control characters (U+0000 at 4)");
     assertThat(Texts.nameProblem("Acme\nInc", 200)).get().asString().contains("U+000A");
     assertThat(Texts.nameProblem("Acme\u009bInc", 200)).get().asString().contains("U+009B");
     assertThat(Texts.nameProblem("Acme\u007f", 200)).isPresent();
@@ -63,7 +66,8 @@ class GrammarTest {
 
   @Test
   void loneSurrogatesAreNotText() {
-    assertThat(Texts.nameProblem("a\ud800b", 200)).hasValue("is not valid Unicode (a lone surrogate at 1)");
+    assertThat(Texts.nameProblem("a\ud800b", 200))
+        .hasValue("is not valid Unicode (a lone surrogate at 1)");
     assertThat(Texts.nameProblem("a\udc00", 200)).isPresent();
     assertThat(Texts.nameProblem("\ud83d\udcda", 200)).isEmpty();
   }
@@ -75,7 +79,8 @@ class GrammarTest {
     assertThat(Texts.freeTextProblem("", 1000)).isEmpty();
     assertThat(Texts.freeTextProblem("stop\u0000", 1000)).isPresent();
     assertThat(Texts.freeTextProblem("\u001b[31mred", 1000)).isPresent();
-    assertThat(Texts.freeTextProblem("x".repeat(1001), 1000)).hasValue("must be at most 1000 characters");
+    assertThat(Texts.freeTextProblem("x".repeat(1001), 1000))
+        .hasValue("must be at most 1000 characters");
   }
 
   @Test
@@ -99,38 +104,60 @@ class GrammarTest {
     assertThat(TimeZones.problem("Europe/Berlin")).isEmpty();
     assertThat(TimeZones.problem("UTC")).isEmpty();
     assertThat(TimeZones.problem("America/Argentina/Buenos_Aires")).isEmpty();
-    for (String bad : new String[] {"UTC\u0000", " UTC", "+01:00", "Z", "UTC+1", "Mars/Base", "", "europe/berlin"}) {
+    for (String bad :
+        new String[] {
+          "UTC\u0000", " UTC", "+01:00", "Z", "UTC+1", "Mars/Base", "", "europe/berlin"
+        }) {
       assertThat(TimeZones.problem(bad)).as(bad).isPresent();
     }
   }
 
   @Test
   void durationsAreBoundedAndNeverOverflow() {
-    assertThat(Durations.parse("PT30S", Durations.MAX_TIMER, false)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Durations.parse("PT30S", Durations.MAX_TIMER, false))
+        .isEqualTo(Duration.ofSeconds(30));
     assertThat(Durations.parse("PT0S", Durations.MAX_TIMER, false)).isZero();
     assertThat(Durations.parse("P3650D", Durations.MAX_TIMER, true)).isEqualTo(Durations.MAX_TIMER);
     assertThatThrownBy(() -> Durations.parse("PT9223372036854775807S", Durations.MAX_TIMER, false))
-        .isInstanceOf(InvalidValueException.class).hasMessage("must be at most 3650 days (P3650D)");
+        .isInstanceOf(InvalidValueException.class)
+        .hasMessage("must be at most 3650 days (P3650D)");
     assertThatThrownBy(() -> Durations.parse("PT9223372036854775808S", Durations.MAX_TIMER, false))
         .hasMessage("must be an ISO-8601 duration such as PT30S");
     assertThatThrownBy(() -> Durations.parse("P106751991167301D", Durations.MAX_TIMER, false))
         .isInstanceOf(InvalidValueException.class);
-    assertThatThrownBy(() -> Durations.parse("P3651D", Durations.MAX_TIMER, false)).isInstanceOf(InvalidValueException.class);
-    assertThatThrownBy(() -> Durations.parse("-PT1S", Durations.MAX_TIMER, false)).hasMessage("must not be negative");
-    assertThatThrownBy(() -> Durations.parse("PT0S", Durations.MAX_TIMER, true)).hasMessage("must be positive");
-    assertThatThrownBy(() -> Durations.parse("PT30S\u0000", Durations.MAX_TIMER, true)).isInstanceOf(InvalidValueException.class);
-    assertThatThrownBy(() -> Durations.parse("30s", Durations.MAX_TIMER, true)).isInstanceOf(InvalidValueException.class);
-    assertThatThrownBy(() -> Durations.check(Duration.ofSeconds(Long.MAX_VALUE), Durations.MAX_TIMER, true))
+    assertThatThrownBy(() -> Durations.parse("P3651D", Durations.MAX_TIMER, false))
+        .isInstanceOf(InvalidValueException.class);
+    assertThatThrownBy(() -> Durations.parse("-PT1S", Durations.MAX_TIMER, false))
+        .hasMessage("must not be negative");
+    assertThatThrownBy(() -> Durations.parse("PT0S", Durations.MAX_TIMER, true))
+        .hasMessage("must be positive");
+    assertThatThrownBy(() -> Durations.parse("PT30S\u0000", Durations.MAX_TIMER, true))
+        .isInstanceOf(InvalidValueException.class);
+    assertThatThrownBy(() -> Durations.parse("30s", Durations.MAX_TIMER, true))
+        .isInstanceOf(InvalidValueException.class);
+    assertThatThrownBy(
+            () -> Durations.check(Duration.ofSeconds(Long.MAX_VALUE), Durations.MAX_TIMER, true))
         .isInstanceOf(InvalidValueException.class);
   }
 
   @Test
   void instantsStayWithinWhatTimestampColumnsHold() {
-    assertThat(Instants.parse("2027-01-31T09:00:00.000Z")).isEqualTo(Instant.parse("2027-01-31T09:00:00Z"));
+    assertThat(Instants.parse("2027-01-31T09:00:00.000Z"))
+        .isEqualTo(Instant.parse("2027-01-31T09:00:00Z"));
     assertThat(Instants.parse("9999-12-31T23:59:59.999Z")).isEqualTo(Instants.MAX);
-    for (String bad : new String[] {"+1000000000-12-31T23:59:59Z", "+10000-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
-        "2027-01-31", "2027-01-31T09:00:00", "2027-01-31T09:00:00Z\u0000", ""}) {
-      assertThatThrownBy(() -> Instants.parse(bad)).as(bad).isInstanceOf(InvalidValueException.class);
+    for (String bad :
+        new String[] {
+          "+1000000000-12-31T23:59:59Z",
+          "+10000-01-01T00:00:00Z",
+          "1969-12-31T23:59:59Z",
+          "2027-01-31",
+          "2027-01-31T09:00:00",
+          "2027-01-31T09:00:00Z\u0000",
+          ""
+        }) {
+      assertThatThrownBy(() -> Instants.parse(bad))
+          .as(bad)
+          .isInstanceOf(InvalidValueException.class);
     }
   }
 }

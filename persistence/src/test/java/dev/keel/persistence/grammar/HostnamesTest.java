@@ -18,26 +18,29 @@ class HostnamesTest {
   }
 
   private static void refused(String raw, String... messageParts) {
-    assertThatThrownBy(() -> normalise(raw)).as("'%s' is refused", raw)
+    assertThatThrownBy(() -> normalise(raw))
+        .as("'%s' is refused", raw)
         .isInstanceOf(InvalidHostnameException.class)
         .hasMessageContainingAll(messageParts);
   }
 
   @ParameterizedTest(name = "''{0}'' → {1}")
-  @CsvSource(delimiter = '|', value = {
-      "shop.example.com|shop.example.com",
-      "  Shop.Example.COM  |shop.example.com",
-      "shop.example.com.|shop.example.com",
-      "bücher.example|xn--bcher-kva.example",
-      "BÜCHER.example|xn--bcher-kva.example",
-      "münchen.de|xn--mnchen-3ya.de",
-      "例え.テスト|xn--r8jz45g.xn--zckzah",
-      "shop。example。com|shop.example.com",
-      "xn--bcher-kva.example|xn--bcher-kva.example",
-      "a-b.c-d.example|a-b.c-d.example",
-      "123.example.com|123.example.com",
-      "x.io|x.io",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "shop.example.com|shop.example.com",
+        "  Shop.Example.COM  |shop.example.com",
+        "shop.example.com.|shop.example.com",
+        "bücher.example|xn--bcher-kva.example",
+        "BÜCHER.example|xn--bcher-kva.example",
+        "münchen.de|xn--mnchen-3ya.de",
+        "例え.テスト|xn--r8jz45g.xn--zckzah",
+        "shop。example。com|shop.example.com",
+        "xn--bcher-kva.example|xn--bcher-kva.example",
+        "a-b.c-d.example|a-b.c-d.example",
+        "123.example.com|123.example.com",
+        "x.io|x.io",
+      })
   void normalisesToLowerCaseAsciiWithoutTheTrailingDot(String raw, String expected) {
     assertThat(normalise(raw)).isEqualTo(expected);
   }
@@ -57,10 +60,12 @@ class HostnamesTest {
   @Test
   void namesAreAtMost253Characters() {
     // Four labels of 63 and one of 1 with their dots: exactly 253.
-    String name253 = String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(58), "io");
+    String name253 =
+        String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(58), "io");
     assertThat(name253).hasSize(253);
     assertThat(normalise(name253)).isEqualTo(name253);
-    String name254 = String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(59), "io");
+    String name254 =
+        String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(59), "io");
     assertThat(name254).hasSize(254);
     refused(name254, "254 characters", "at most 253");
   }

@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The alert rules this node evaluates heartbeats against: read from the rule list
- * ({@code keel_alerts}) every {@link AlertSettings#catalogRefresh()} on the blocking dispatcher,
- * and updated at once when a rule is put or deleted through this node's {@link AlertService}.
+ * The alert rules this node evaluates heartbeats against: read from the rule list ({@code
+ * keel_alerts}) every {@link AlertSettings#catalogRefresh()} on the blocking dispatcher, and
+ * updated at once when a rule is put or deleted through this node's {@link AlertService}.
  *
  * <p>The list trails the rule entities by the projection's lag, so a rule put or deleted here wins
  * over what the list says for {@link AlertSettings#catalogLocalGrace()}, or until the list shows
@@ -39,7 +39,8 @@ public final class AlertCatalog {
    * microsecond precision, as the list keeps it): an evaluator treats a new version as a rule it
    * has never told anything.
    */
-  public record Rule(String id, String service, AlertCondition condition, String tenantId, Instant version) {
+  public record Rule(
+      String id, String service, AlertCondition condition, String tenantId, Instant version) {
 
     /** Whether this rule watches {@code serviceId} of {@code tenantId}. */
     public boolean watches(String serviceId, String tenantId) {
@@ -52,7 +53,8 @@ public final class AlertCatalog {
   private record Entry(Rule rule, boolean local, Instant since) {}
 
   /** Rules by the service they name; {@code anyService} for {@code *}. */
-  private record Index(Map<String, List<Rule>> byService, List<Rule> anyService, Map<String, Rule> byId) {
+  private record Index(
+      Map<String, List<Rule>> byService, List<Rule> anyService, Map<String, Rule> byId) {
     static final Index EMPTY = new Index(Map.of(), List.of(), Map.of());
   }
 
@@ -72,10 +74,17 @@ public final class AlertCatalog {
     this.localGrace = localGrace;
   }
 
-  /** Reads the list now and then every {@code interval}, on the blocking dispatcher, until the system stops. */
+  /**
+   * Reads the list now and then every {@code interval}, on the blocking dispatcher, until the
+   * system stops.
+   */
   public AlertCatalog start(ActorSystem<?> system, Duration interval) {
-    var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
-    refreshing = system.scheduler().scheduleWithFixedDelay(Duration.ZERO, interval, this::refreshFromSource, blocking);
+    var blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    refreshing =
+        system
+            .scheduler()
+            .scheduleWithFixedDelay(Duration.ZERO, interval, this::refreshFromSource, blocking);
     return this;
   }
 
@@ -107,8 +116,13 @@ public final class AlertCatalog {
 
   /** A rule put through this node: it applies at once. */
   public void put(AlertView view) {
-    Rule rule = new Rule(view.id(), view.service(), AlertCondition.parseCanonical(view.condition()), view.tenantId(),
-        micros(view.updatedAt()));
+    Rule rule =
+        new Rule(
+            view.id(),
+            view.service(),
+            AlertCondition.parseCanonical(view.condition()),
+            view.tenantId(),
+            micros(view.updatedAt()));
     synchronized (this) {
       entries.put(view.id(), new Entry(rule, true, clock.instant()));
       deletedHere.remove(view.id());
@@ -131,7 +145,11 @@ public final class AlertCatalog {
     try {
       rows = source.allRules();
     } catch (Exception e) {
-      if (!failing) log.warn("alert catalog refresh failed, keeping the rules known so far rules={} reason={}", index.byId().size(), e.toString());
+      if (!failing)
+        log.warn(
+            "alert catalog refresh failed, keeping the rules known so far rules={} reason={}",
+            index.byId().size(),
+            e.toString());
       failing = true;
       return;
     }
@@ -148,7 +166,8 @@ public final class AlertCatalog {
     for (CatalogRow row : rows) {
       Instant version = micros(row.updatedAt());
       Instant deletedAt = deletedHere.get(row.id());
-      if (deletedAt != null && !version.isAfter(deletedAt)) continue; // deleted here; the list has not caught up
+      if (deletedAt != null && !version.isAfter(deletedAt))
+        continue; // deleted here; the list has not caught up
       Entry known = entries.get(row.id());
       if (known != null && known.local() && known.rule().version().isAfter(version)) {
         next.put(row.id(), known); // put here; the list has not caught up
@@ -159,22 +178,37 @@ public final class AlertCatalog {
         continue;
       }
       try {
-        next.put(row.id(), new Entry(new Rule(row.id(), row.service(), AlertCondition.parseCanonical(row.condition()), row.tenantId(),
-            version), false, now));
+        next.put(
+            row.id(),
+            new Entry(
+                new Rule(
+                    row.id(),
+                    row.service(),
+                    AlertCondition.parseCanonical(row.condition()),
+                    row.tenantId(),
+                    version),
+                false,
+                now));
       } catch (InvalidConditionException e) {
-        log.warn("alert rule skipped, its condition does not parse alertId={} reason={}", row.id(), e.getMessage());
+        log.warn(
+            "alert rule skipped, its condition does not parse alertId={} reason={}",
+            row.id(),
+            e.getMessage());
       }
     }
-    entries.forEach((id, e) -> {
-      if (e.local() && !next.containsKey(id) && !e.since().plus(localGrace).isBefore(now)) next.put(id, e);
-    });
+    entries.forEach(
+        (id, e) -> {
+          if (e.local() && !next.containsKey(id) && !e.since().plus(localGrace).isBefore(now))
+            next.put(id, e);
+        });
     entries.clear();
     entries.putAll(next);
     publish();
   }
 
   private static boolean sameRow(Rule rule, CatalogRow row) {
-    return rule.service().equals(row.service()) && rule.condition().toString().equals(row.condition())
+    return rule.service().equals(row.service())
+        && rule.condition().toString().equals(row.condition())
         && Objects.equals(rule.tenantId(), row.tenantId());
   }
 

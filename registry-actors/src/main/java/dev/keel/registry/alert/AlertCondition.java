@@ -14,13 +14,12 @@ import java.util.regex.Pattern;
  * c.toString();           // the canonical text, the same for every spelling of the same condition
  * }</pre>
  *
- * <p>Grammar: a comparison is {@code status OP word} (OP {@code ==} or {@code !=}; the word one
- * of {@code healthy}, {@code degraded}, {@code unhealthy}, {@code stale}, bare or quoted) or
- * {@code metrics.<name> OP number} (OP one of {@code == != < <= > >=}; names
- * {@code [A-Za-z_][A-Za-z0-9_.]*}; numbers such as {@code 30}, {@code 0.5}, {@code -1},
- * {@code 1e3}). Comparisons combine with {@code and} and {@code or} ({@code and} binds tighter)
- * and parentheses. A metric the observation does not carry makes its comparison false, whatever
- * the operator.
+ * <p>Grammar: a comparison is {@code status OP word} (OP {@code ==} or {@code !=}; the word one of
+ * {@code healthy}, {@code degraded}, {@code unhealthy}, {@code stale}, bare or quoted) or {@code
+ * metrics.<name> OP number} (OP one of {@code == != < <= > >=}; names {@code
+ * [A-Za-z_][A-Za-z0-9_.]*}; numbers such as {@code 30}, {@code 0.5}, {@code -1}, {@code 1e3}).
+ * Comparisons combine with {@code and} and {@code or} ({@code and} binds tighter) and parentheses.
+ * A metric the observation does not carry makes its comparison false, whatever the operator.
  *
  * <p>Equal conditions have equal canonical text; {@code parse(c.toString())} equals {@code c}.
  */
@@ -28,15 +27,23 @@ public final class AlertCondition {
 
   /** Longer texts are refused before parsing. */
   public static final int MAX_LENGTH = 1000;
-  /** {@code metrics.a>1e14} (14 characters) reads {@code metrics.a > 100000000000000} (27): under 4 times. */
+
+  /**
+   * {@code metrics.a>1e14} (14 characters) reads {@code metrics.a > 100000000000000} (27): under 4
+   * times.
+   */
   static final int MAX_CANONICAL_LENGTH = 4 * MAX_LENGTH;
+
   /** Deeper nesting of parentheses is refused. */
   static final int MAX_DEPTH = 32;
+
   /** The status words a service entity reports. */
-  public static final List<String> STATUS_WORDS = List.of("healthy", "degraded", "unhealthy", "stale");
+  public static final List<String> STATUS_WORDS =
+      List.of("healthy", "degraded", "unhealthy", "stale");
 
   private static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
-  private static final Pattern NUMBER = Pattern.compile("-?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?");
+  private static final Pattern NUMBER =
+      Pattern.compile("-?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?");
   private static final String METRICS_PREFIX = "metrics.";
   private static final String ALL_OPERATORS = "==, !=, <, <=, >, >=";
   private static final int SHOWN_TOKEN_CHARS = 30;
@@ -59,15 +66,16 @@ public final class AlertCondition {
   }
 
   /**
-   * Parses a canonical text this class wrote ({@link #toString()} of a parsed condition), which
-   * may be longer than the client's text was: spaces around operators, numbers written out.
+   * Parses a canonical text this class wrote ({@link #toString()} of a parsed condition), which may
+   * be longer than the client's text was: spaces around operators, numbers written out.
    */
   static AlertCondition parseCanonical(String text) {
     return parse(text, MAX_CANONICAL_LENGTH);
   }
 
   private static AlertCondition parse(String text, int maxLength) {
-    if (text == null) throw new InvalidConditionException(0, "a condition is required, e.g. 'status != healthy'");
+    if (text == null)
+      throw new InvalidConditionException(0, "a condition is required, e.g. 'status != healthy'");
     if (text.length() > maxLength) {
       throw new InvalidConditionException(0, "is longer than " + maxLength + " characters");
     }
@@ -98,7 +106,12 @@ public final class AlertCondition {
   // ---------------------------------------------------------------- expression tree
 
   enum Op {
-    EQ("=="), NE("!="), LT("<"), LE("<="), GT(">"), GE(">=");
+    EQ("=="),
+    NE("!="),
+    LT("<"),
+    LE("<="),
+    GT(">"),
+    GE(">=");
 
     final String symbol;
 
@@ -178,7 +191,8 @@ public final class AlertCondition {
     @Override
     public String text() {
       List<String> texts = new ArrayList<>();
-      for (Expr part : parts) texts.add(part instanceof Any ? "(" + part.text() + ")" : part.text());
+      for (Expr part : parts)
+        texts.add(part instanceof Any ? "(" + part.text() + ")" : part.text());
       return String.join(" and ", texts);
     }
   }
@@ -203,7 +217,14 @@ public final class AlertCondition {
 
   // ---------------------------------------------------------------- lexer
 
-  private enum Kind { WORD, STRING, OPERATOR, OPEN, CLOSE, END }
+  private enum Kind {
+    WORD,
+    STRING,
+    OPERATOR,
+    OPEN,
+    CLOSE,
+    END
+  }
 
   /** {@code position} is 1-based; a WORD is a run of letters, digits and {@code _ . + -}. */
   private record Token(Kind kind, String text, int position) {
@@ -236,14 +257,17 @@ public final class AlertCondition {
         i++;
       } else if (c == '"' || c == '\'') {
         int end = text.indexOf(c, i + 1);
-        if (end < 0) throw new InvalidConditionException(position, "the text starting with " + c + " is not closed with " + c);
+        if (end < 0)
+          throw new InvalidConditionException(
+              position, "the text starting with " + c + " is not closed with " + c);
         tokens.add(new Token(Kind.STRING, text.substring(i + 1, end), position));
         i = end + 1;
       } else if (c == '=' || c == '!' || c == '<' || c == '>') {
         boolean twoChars = i + 1 < n && text.charAt(i + 1) == '=';
         String symbol = twoChars ? text.substring(i, i + 2) : String.valueOf(c);
         if (Op.of(symbol) == null) {
-          throw new InvalidConditionException(position, "unexpected '" + symbol + "'; the operators are " + ALL_OPERATORS);
+          throw new InvalidConditionException(
+              position, "unexpected '" + symbol + "'; the operators are " + ALL_OPERATORS);
         }
         tokens.add(new Token(Kind.OPERATOR, symbol, position));
         i += symbol.length();
@@ -260,8 +284,13 @@ public final class AlertCondition {
   }
 
   private static boolean isWordChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '_' || c == '.' || c == '-' || c == '+';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '.'
+        || c == '-'
+        || c == '+';
   }
 
   // ---------------------------------------------------------------- parser
@@ -278,13 +307,15 @@ public final class AlertCondition {
 
     Expr parseAll() {
       if (peek().kind() == Kind.END) {
-        throw new InvalidConditionException(peek().position(),
+        throw new InvalidConditionException(
+            peek().position(),
             "expected a condition such as 'status != healthy' but found the end");
       }
       Expr e = or();
       Token t = peek();
       if (t.kind() != Kind.END) {
-        throw new InvalidConditionException(t.position(), "expected 'and', 'or' or the end but found " + t.shown());
+        throw new InvalidConditionException(
+            t.position(), "expected 'and', 'or' or the end but found " + t.shown());
       }
       return e;
     }
@@ -332,12 +363,14 @@ public final class AlertCondition {
       Token t = take();
       if (t.kind() == Kind.OPEN) {
         if (++depth > MAX_DEPTH) {
-          throw new InvalidConditionException(t.position(), "parentheses nested deeper than " + MAX_DEPTH);
+          throw new InvalidConditionException(
+              t.position(), "parentheses nested deeper than " + MAX_DEPTH);
         }
         Expr inner = or();
         Token close = take();
         if (close.kind() != Kind.CLOSE) {
-          throw new InvalidConditionException(close.position(),
+          throw new InvalidConditionException(
+              close.position(),
               "expected ')' to close the '(' at " + t.position() + " but found " + close.shown());
         }
         depth--;
@@ -345,29 +378,41 @@ public final class AlertCondition {
       }
       if (t.isWord("status")) return status(t);
       if (t.kind() == Kind.WORD && t.text().startsWith(METRICS_PREFIX)) return metric(t);
-      throw new InvalidConditionException(t.position(),
-          "expected 'status', 'metrics.<name>' or '(' but found " + t.shown());
+      throw new InvalidConditionException(
+          t.position(), "expected 'status', 'metrics.<name>' or '(' but found " + t.shown());
     }
 
     private Expr status(Token subject) {
       Token opToken = take();
       if (opToken.kind() != Kind.OPERATOR) {
-        throw new InvalidConditionException(opToken.position(),
+        throw new InvalidConditionException(
+            opToken.position(),
             "expected '==' or '!=' after 'status' but found " + opToken.shown());
       }
       Op op = Op.of(opToken.text());
       if (op != Op.EQ && op != Op.NE) {
-        throw new InvalidConditionException(opToken.position(),
+        throw new InvalidConditionException(
+            opToken.position(),
             "'status' can only be compared with == or !=, not '" + opToken.text() + "'");
       }
       Token value = take();
       if (value.kind() != Kind.WORD && value.kind() != Kind.STRING) {
-        throw new InvalidConditionException(value.position(), "expected a status (" + String.join(", ", STATUS_WORDS)
-            + ") after '" + op.symbol + "' but found " + value.shown());
+        throw new InvalidConditionException(
+            value.position(),
+            "expected a status ("
+                + String.join(", ", STATUS_WORDS)
+                + ") after '"
+                + op.symbol
+                + "' but found "
+                + value.shown());
       }
       if (!STATUS_WORDS.contains(value.text())) {
-        throw new InvalidConditionException(value.position(), "unknown status " + value.shown()
-            + "; expected one of " + String.join(", ", STATUS_WORDS));
+        throw new InvalidConditionException(
+            value.position(),
+            "unknown status "
+                + value.shown()
+                + "; expected one of "
+                + String.join(", ", STATUS_WORDS));
       }
       return new StatusComparison(op, value.text());
     }
@@ -375,24 +420,33 @@ public final class AlertCondition {
     private Expr metric(Token subject) {
       String name = subject.text().substring(METRICS_PREFIX.length());
       if (!METRIC_NAME.matcher(name).matches()) {
-        throw new InvalidConditionException(subject.position() + METRICS_PREFIX.length(),
+        throw new InvalidConditionException(
+            subject.position() + METRICS_PREFIX.length(),
             "expected a metric name ([A-Za-z_][A-Za-z0-9_.]*) after 'metrics.' but found "
                 + (name.isEmpty() ? "nothing" : "'" + shorten(name) + "'"));
       }
       Token opToken = take();
       if (opToken.kind() != Kind.OPERATOR) {
-        throw new InvalidConditionException(opToken.position(), "expected an operator (" + ALL_OPERATORS + ") after '"
-            + shorten(subject.text()) + "' but found " + opToken.shown());
+        throw new InvalidConditionException(
+            opToken.position(),
+            "expected an operator ("
+                + ALL_OPERATORS
+                + ") after '"
+                + shorten(subject.text())
+                + "' but found "
+                + opToken.shown());
       }
       Op op = Op.of(opToken.text());
       Token value = take();
       if (value.kind() != Kind.WORD || !NUMBER.matcher(value.text()).matches()) {
-        throw new InvalidConditionException(value.position(),
+        throw new InvalidConditionException(
+            value.position(),
             "expected a number after '" + op.symbol + "' but found " + value.shown());
       }
       double number = Double.parseDouble(value.text());
       if (Double.isInfinite(number)) {
-        throw new InvalidConditionException(value.position(), "the number " + value.shown() + " is out of range");
+        throw new InvalidConditionException(
+            value.position(), "the number " + value.shown() + " is out of range");
       }
       return new MetricComparison(name, op, number);
     }
@@ -401,5 +455,4 @@ public final class AlertCondition {
       return s.length() > SHOWN_TOKEN_CHARS ? s.substring(0, SHOWN_TOKEN_CHARS) + "…" : s;
     }
   }
-
 }

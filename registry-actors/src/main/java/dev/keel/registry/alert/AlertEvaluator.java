@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link ServiceObserver} of every service entity on this node: evaluates each observation
  * against the rules of the {@link AlertCatalog} that watch the service, in memory, and tells a rule
- * entity {@link AlertRule.Observe} only when the condition's result for that (rule, service) differs
- * from what this node last told it. Heartbeats come every few seconds from thousands of services;
- * rules hear about transitions.
+ * entity {@link AlertRule.Observe} only when the condition's result for that (rule, service)
+ * differs from what this node last told it. Heartbeats come every few seconds from thousands of
+ * services; rules hear about transitions.
  *
  * <p>Nothing is known after a start, so the first observation of each (rule, service) is told; so
  * is the first one after a rule is (re)defined. A rule's entity evaluates the condition again
@@ -49,7 +49,8 @@ public final class AlertEvaluator implements ServiceObserver {
   private final Duration retellAfter;
   private final ConcurrentHashMap<Key, Told> told = new ConcurrentHashMap<>();
 
-  public AlertEvaluator(AlertCatalog catalog, RuleTeller teller, Clock clock, Duration retellAfter) {
+  public AlertEvaluator(
+      AlertCatalog catalog, RuleTeller teller, Clock clock, Duration retellAfter) {
     this.catalog = catalog;
     this.teller = teller;
     this.clock = clock;
@@ -58,11 +59,17 @@ public final class AlertEvaluator implements ServiceObserver {
     catalog.onChange(this::keepOnly);
   }
 
-  /** The evaluator of a node: tells rule entities through sharding ({@link AlertRule#init} first). */
-  public static AlertEvaluator forSystem(ActorSystem<?> system, AlertCatalog catalog, AlertSettings settings, Clock clock) {
+  /**
+   * The evaluator of a node: tells rule entities through sharding ({@link AlertRule#init} first).
+   */
+  public static AlertEvaluator forSystem(
+      ActorSystem<?> system, AlertCatalog catalog, AlertSettings settings, Clock clock) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    return new AlertEvaluator(catalog, (ruleId, command) -> sharding.entityRefFor(AlertRule.ENTITY_KEY, ruleId).tell(command),
-        clock, settings.retellAfter());
+    return new AlertEvaluator(
+        catalog,
+        (ruleId, command) -> sharding.entityRefFor(AlertRule.ENTITY_KEY, ruleId).tell(command),
+        clock,
+        settings.retellAfter());
   }
 
   @Override
@@ -74,17 +81,23 @@ public final class AlertEvaluator implements ServiceObserver {
       for (Rule rule : rules) {
         boolean holds = rule.condition().holds(observation);
         boolean[] tell = {false};
-        told.compute(new Key(rule.id(), observation.serviceId()), (k, last) -> {
-          if (last != null && last.version().equals(rule.version()) && last.holds() == holds && !retellDue(last, now)) {
-            return last;
-          }
-          tell[0] = true;
-          return new Told(rule.version(), holds, now);
-        });
+        told.compute(
+            new Key(rule.id(), observation.serviceId()),
+            (k, last) -> {
+              if (last != null
+                  && last.version().equals(rule.version())
+                  && last.holds() == holds
+                  && !retellDue(last, now)) {
+                return last;
+              }
+              tell[0] = true;
+              return new Told(rule.version(), holds, now);
+            });
         if (tell[0]) teller.tell(rule.id(), new AlertRule.Observe(observation));
       }
     } catch (RuntimeException e) {
-      log.warn("alert evaluation failed service={} reason={}", observation.serviceId(), e.toString());
+      log.warn(
+          "alert evaluation failed service={} reason={}", observation.serviceId(), e.toString());
     }
   }
 
@@ -96,7 +109,10 @@ public final class AlertEvaluator implements ServiceObserver {
         teller.tell(rule.id(), new AlertRule.ForgetService(serviceId));
       }
     } catch (RuntimeException e) {
-      log.warn("alert evaluation of a deregistration failed service={} reason={}", serviceId, e.toString());
+      log.warn(
+          "alert evaluation of a deregistration failed service={} reason={}",
+          serviceId,
+          e.toString());
     }
   }
 

@@ -13,9 +13,15 @@ public final class AlertProjection {
 
   public static void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag) {
     Config config = system.settings().config();
-    ReadModelProjection.init(system, dataSource, lag, new ReadModelProjection.Spec<AlertRule.Event>(
-        AlertRule.ENTITY_TYPE, "alerts", AlertProjectionHandler::apply,
-        config.getInt("keel.alerts.projection-batch-size"),
-        config.getDuration("keel.alerts.projection-batch-window")));
+    ReadModelProjection.init(
+        system,
+        dataSource,
+        lag,
+        new ReadModelProjection.Spec<AlertRule.Event>(
+            AlertRule.ENTITY_TYPE,
+            "alerts",
+            AlertProjectionHandler::apply,
+            config.getInt("keel.alerts.projection-batch-size"),
+            config.getDuration("keel.alerts.projection-batch-window")));
   }
 }

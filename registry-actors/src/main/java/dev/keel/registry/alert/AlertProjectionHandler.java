@@ -24,18 +24,39 @@ public final class AlertProjectionHandler {
       AlertDefinition d = e.def();
       // A rule defined again after a delete starts afresh, as the entity does.
       update(c, "DELETE FROM keel_alerts WHERE id = ?", id);
-      update(c, "INSERT INTO keel_alerts (id, service, condition, webhook, cooldown_seconds, tenant_id, created_at, "
-              + "updated_at, last_fired_at, firing_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
-          id, d.service(), d.condition(), d.webhook(), d.cooldownSeconds(), d.tenantId(), ts(e.at()), ts(e.at()));
+      update(
+          c,
+          "INSERT INTO keel_alerts (id, service, condition, webhook, cooldown_seconds, tenant_id,"
+              + " created_at, updated_at, last_fired_at, firing_count) VALUES (?, ?, ?, ?, ?, ?, ?,"
+              + " ?, NULL, 0)",
+          id,
+          d.service(),
+          d.condition(),
+          d.webhook(),
+          d.cooldownSeconds(),
+          d.tenantId(),
+          ts(e.at()),
+          ts(e.at()));
     } else if (event instanceof AlertRule.AlertUpdated e) {
       AlertDefinition d = e.def();
-      update(c, "UPDATE keel_alerts SET service = ?, condition = ?, webhook = ?, cooldown_seconds = ?, tenant_id = ?, "
-              + "updated_at = ? WHERE id = ?",
-          d.service(), d.condition(), d.webhook(), d.cooldownSeconds(), d.tenantId(), ts(e.at()), id);
+      update(
+          c,
+          "UPDATE keel_alerts SET service = ?, condition = ?, webhook = ?, cooldown_seconds = ?,"
+              + " tenant_id = ?, updated_at = ? WHERE id = ?",
+          d.service(),
+          d.condition(),
+          d.webhook(),
+          d.cooldownSeconds(),
+          d.tenantId(),
+          ts(e.at()),
+          id);
     } else if (event instanceof AlertRule.AlertFired e) {
       // A firing is not a change of definition: updated_at stays, as in the entity's view.
-      update(c, "UPDATE keel_alerts SET last_fired_at = ?, firing_count = firing_count + 1 WHERE id = ?",
-          ts(e.firedAt()), id);
+      update(
+          c,
+          "UPDATE keel_alerts SET last_fired_at = ?, firing_count = firing_count + 1 WHERE id = ?",
+          ts(e.firedAt()),
+          id);
     } else if (event instanceof AlertRule.AlertDeleted) {
       update(c, "DELETE FROM keel_alerts WHERE id = ?", id);
     }

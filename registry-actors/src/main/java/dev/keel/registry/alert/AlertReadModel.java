@@ -21,16 +21,26 @@ import javax.sql.DataSource;
  */
 public final class AlertReadModel {
 
-  /** A rule as the list shows it: its view without the live parts (triggered, deferred, firings). */
-  public record AlertSummary(String id, String service, String condition, String webhook, int cooldownSeconds,
-                             String tenantId, Instant createdAt, Instant updatedAt, long firingCount,
-                             Instant lastFiredAt) {}
+  /**
+   * A rule as the list shows it: its view without the live parts (triggered, deferred, firings).
+   */
+  public record AlertSummary(
+      String id,
+      String service,
+      String condition,
+      String webhook,
+      int cooldownSeconds,
+      String tenantId,
+      Instant createdAt,
+      Instant updatedAt,
+      long firingCount,
+      Instant lastFiredAt) {}
 
   public record Page(List<AlertSummary> items, String nextCursor) {}
 
   /** A rule as every node's {@link AlertCatalog} needs it. */
-  public record CatalogRow(String id, String service, String condition, String tenantId, Instant updatedAt) {}
-
+  public record CatalogRow(
+      String id, String service, String condition, String tenantId, Instant updatedAt) {}
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -42,8 +52,8 @@ public final class AlertReadModel {
 
   /**
    * One page of rules after {@code cursor} (null for the first page). {@code service} keeps the
-   * rules whose {@code service} is exactly that ({@code *} for the rules that watch every
-   * service); {@code tenantId} keeps one tenant's rules.
+   * rules whose {@code service} is exactly that ({@code *} for the rules that watch every service);
+   * {@code tenantId} keeps one tenant's rules.
    *
    * @throws BadCursorException at once, when the cursor is not one a page handed out
    */
@@ -52,7 +62,9 @@ public final class AlertReadModel {
     return ReadModelSql.read(blocking, () -> query(service, tenantId, limit, afterId));
   }
 
-  /** @throws BadCursorException when {@code cursor} is not one a page handed out */
+  /**
+   * @throws BadCursorException when {@code cursor} is not one a page handed out
+   */
   public static String decodeCursor(String cursor) {
     return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
   }
@@ -61,19 +73,29 @@ public final class AlertReadModel {
   public List<CatalogRow> allRules() throws SQLException {
     List<CatalogRow> rows = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT id, service, condition, tenant_id, updated_at FROM keel_alerts");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, service, condition, tenant_id, updated_at FROM keel_alerts");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        rows.add(new CatalogRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-            ReadModelSql.instant(rs, 5)));
+        rows.add(
+            new CatalogRow(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                ReadModelSql.instant(rs, 5)));
       }
     }
     return rows;
   }
 
-  private Page query(String service, String tenantId, int limit, String afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT id, service, condition, webhook, cooldown_seconds, tenant_id, created_at, "
-        + "updated_at, firing_count, last_fired_at FROM keel_alerts WHERE 1 = 1");
+  private Page query(String service, String tenantId, int limit, String afterId)
+      throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, service, condition, webhook, cooldown_seconds, tenant_id, created_at, "
+                + "updated_at, firing_count, last_fired_at FROM keel_alerts WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (service != null) {
       sql.append(" AND service = ?");
@@ -90,13 +112,23 @@ public final class AlertReadModel {
     sql.append(" ORDER BY id LIMIT ?");
     args.add(limit + 1);
     List<AlertSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          items.add(new AlertSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-              rs.getString(6), ReadModelSql.instant(rs, 7), ReadModelSql.instant(rs, 8), rs.getLong(9),
-              ReadModelSql.instant(rs, 10)));
+          items.add(
+              new AlertSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getInt(5),
+                  rs.getString(6),
+                  ReadModelSql.instant(rs, 7),
+                  ReadModelSql.instant(rs, 8),
+                  rs.getLong(9),
+                  ReadModelSql.instant(rs, 10)));
         }
       }
     }

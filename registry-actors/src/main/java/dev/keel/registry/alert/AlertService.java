@@ -26,7 +26,11 @@ public final class AlertService {
   private final AlertCatalog catalog;
   private final JournaledEntities journaled;
 
-  public AlertService(ActorSystem<?> system, AlertSettings settings, AlertReadModel readModel, AlertCatalog catalog) {
+  public AlertService(
+      ActorSystem<?> system,
+      AlertSettings settings,
+      AlertReadModel readModel,
+      AlertCatalog catalog) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
@@ -48,30 +52,49 @@ public final class AlertService {
    * (a put: as an id in use), checked by the entity itself.
    */
 
-  /** Defines or redefines rule {@code id}; it applies to this node's heartbeats as soon as it is journaled. */
+  /**
+   * Defines or redefines rule {@code id}; it applies to this node's heartbeats as soon as it is
+   * journaled.
+   */
   public CompletionStage<PutResult> put(String id, AlertDefinition definition, String asTenant) {
-    return entity(id).<PutResult>askWithStatus(
-            r -> RequestScope.<AlertRule.Command>onBehalf(new AlertRule.Put(definition, asTenant, r), AlertRule.Traced::new),
+    return entity(id)
+        .<PutResult>askWithStatus(
+            r ->
+                RequestScope.<AlertRule.Command>onBehalf(
+                    new AlertRule.Put(definition, asTenant, r), AlertRule.Traced::new),
             settings.askTimeout())
-        .thenApply(result -> {
-          journaled.created(AlertRule.persistenceId(id).id());
-          catalog.put(result.view());
-          return result;
-        });
+        .thenApply(
+            result -> {
+              journaled.created(AlertRule.persistenceId(id).id());
+              catalog.put(result.view());
+              return result;
+            });
   }
 
   public CompletionStage<AlertView> get(String id, String asTenant) {
-    return journaled.askIfJournaled(entity(id), AlertRule.persistenceId(id).id(), () -> AlertRule.doesNotExist(id),
-        r -> new AlertRule.Get(asTenant, r), settings.askTimeout());
+    return journaled.askIfJournaled(
+        entity(id),
+        AlertRule.persistenceId(id).id(),
+        () -> AlertRule.doesNotExist(id),
+        r -> new AlertRule.Get(asTenant, r),
+        settings.askTimeout());
   }
 
   public CompletionStage<Done> delete(String id, String asTenant) {
-    return journaled.<AlertRule.Command, Done>askIfJournaled(entity(id), AlertRule.persistenceId(id).id(), () -> AlertRule.doesNotExist(id),
-            r -> RequestScope.<AlertRule.Command>onBehalf(new AlertRule.Delete(asTenant, r), AlertRule.Traced::new), settings.askTimeout())
-        .thenApply(done -> {
-          catalog.remove(id);
-          return done;
-        });
+    return journaled
+        .<AlertRule.Command, Done>askIfJournaled(
+            entity(id),
+            AlertRule.persistenceId(id).id(),
+            () -> AlertRule.doesNotExist(id),
+            r ->
+                RequestScope.<AlertRule.Command>onBehalf(
+                    new AlertRule.Delete(asTenant, r), AlertRule.Traced::new),
+            settings.askTimeout())
+        .thenApply(
+            done -> {
+              catalog.remove(id);
+              return done;
+            });
   }
 
   /**
@@ -79,7 +102,8 @@ public final class AlertService {
    *
    * @throws BadCursorException at once, for a cursor this server did not hand out
    */
-  public CompletionStage<AlertReadModel.Page> list(String service, String tenantId, int limit, String cursor) {
+  public CompletionStage<AlertReadModel.Page> list(
+      String service, String tenantId, int limit, String cursor) {
     return readModel.list(service, tenantId, limit, cursor);
   }
 }

@@ -4,12 +4,13 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * Settings for alert rules, read once from {@code keel.alerts} (defaults in {@code keel-alerts.conf}).
+ * Settings for alert rules, read once from {@code keel.alerts} (defaults in {@code
+ * keel-alerts.conf}).
  *
  * @param askTimeout how long a caller waits for a rule entity to answer, and how long a firing
  *     waits for its delivery workflow to be started before the start counts as failed
- * @param startRetryBackoff how long a firing whose delivery could not be started waits before
- *     the rule tries again
+ * @param startRetryBackoff how long a firing whose delivery could not be started waits before the
+ *     rule tries again
  * @param catalogRefresh how often each node reads the rule list for its {@link AlertCatalog}
  * @param catalogLocalGrace how long a rule put or deleted through this node wins over the rule
  *     list, which trails the entities by the projection's lag
@@ -18,8 +19,13 @@ import java.time.Duration;
  * @param deliveryFollowWait how long one wait of a rule for a started delivery workflow to end
  *     lasts before it asks again (at most the workflows' long-poll maximum is used)
  */
-public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Duration catalogRefresh,
-                            Duration catalogLocalGrace, Duration retellAfter, Duration deliveryFollowWait) {
+public record AlertSettings(
+    Duration askTimeout,
+    Duration startRetryBackoff,
+    Duration catalogRefresh,
+    Duration catalogLocalGrace,
+    Duration retellAfter,
+    Duration deliveryFollowWait) {
 
   public AlertSettings {
     requirePositive("ask-timeout", askTimeout);
@@ -28,7 +34,8 @@ public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Dur
     requirePositive("catalog-local-grace", catalogLocalGrace);
     requirePositive("delivery-follow-wait", deliveryFollowWait);
     if (retellAfter == null || retellAfter.isNegative()) {
-      throw new IllegalArgumentException("keel.alerts.retell-after must be zero or a positive duration, got " + retellAfter);
+      throw new IllegalArgumentException(
+          "keel.alerts.retell-after must be zero or a positive duration, got " + retellAfter);
     }
   }
 
@@ -45,7 +52,8 @@ public record AlertSettings(Duration askTimeout, Duration startRetryBackoff, Dur
 
   private static void requirePositive(String setting, Duration value) {
     if (value == null || value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException("keel.alerts." + setting + " must be a positive duration, got " + value);
+      throw new IllegalArgumentException(
+          "keel.alerts." + setting + " must be a positive duration, got " + value);
     }
   }
 }

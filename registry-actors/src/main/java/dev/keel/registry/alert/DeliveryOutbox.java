@@ -33,10 +33,10 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * The delivery side of one {@link AlertRule}, not journaled: it starts the
- * {@value WebhookDeliveryWorkflow#NAME} workflow of a firing and follows it to its end, each time
- * answering the rule with a command (the rule journals what it learns). A start or a follow in
- * flight is not asked again until it answers. Lives as long as the rule's actor.
+ * The delivery side of one {@link AlertRule}, not journaled: it starts the {@value
+ * WebhookDeliveryWorkflow#NAME} workflow of a firing and follows it to its end, each time answering
+ * the rule with a command (the rule journals what it learns). A start or a follow in flight is not
+ * asked again until it answers. Lives as long as the rule's actor.
  */
 final class DeliveryOutbox {
 
@@ -49,13 +49,19 @@ final class DeliveryOutbox {
   private final WorkflowOutcomes outcomes;
   private final AlertSettings settings;
   private final ActorContext<Command> context;
+
   /** Firings whose start is on its way. */
   private final Set<Long> starting = new HashSet<>();
+
   /** Firings whose delivery workflow is being waited for. */
   private final Set<Long> following = new HashSet<>();
 
-  DeliveryOutbox(String ruleId, WorkflowStarter starter, WorkflowOutcomes outcomes, AlertSettings settings,
-                 ActorContext<Command> context) {
+  DeliveryOutbox(
+      String ruleId,
+      WorkflowStarter starter,
+      WorkflowOutcomes outcomes,
+      AlertSettings settings,
+      ActorContext<Command> context) {
     this.ruleId = ruleId;
     this.starter = starter;
     this.outcomes = outcomes;
@@ -72,7 +78,8 @@ final class DeliveryOutbox {
     String id = "alert." + ruleId + "." + seq;
     if (id.length() <= MAX_WORKFLOW_ID) return id;
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(ruleId.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(ruleId.getBytes(StandardCharsets.UTF_8));
       return "alert." + HexFormat.of().formatHex(hash, 0, 20) + "." + seq;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
@@ -80,8 +87,8 @@ final class DeliveryOutbox {
   }
 
   /**
-   * The {@value WebhookDeliveryWorkflow#NAME} input of a firing: the same for every start of it,
-   * so that a repeated start is recognised as the same execution.
+   * The {@value WebhookDeliveryWorkflow#NAME} input of a firing: the same for every start of it, so
+   * that a repeated start is recognised as the same execution.
    */
   static JsonNode deliveryInput(String ruleId, PendingDelivery d) {
     JsonNodeFactory f = JsonNodeFactory.instance;
@@ -100,20 +107,31 @@ final class DeliveryOutbox {
     return input;
   }
 
-  /** Starts the delivery of {@code d}; answers {@link DeliveryStartAcknowledged} or {@link DeliveryStartFailed}. */
+  /**
+   * Starts the delivery of {@code d}; answers {@link DeliveryStartAcknowledged} or {@link
+   * DeliveryStartFailed}.
+   */
   void start(PendingDelivery d) {
     if (!starting.add(d.seq())) return;
     CompletionStage<StartOutcome> started;
     try {
-      started = starter.start(d.workflowId(), WebhookDeliveryWorkflow.NAME, deliveryInput(ruleId, d), d.tenantId());
+      started =
+          starter.start(
+              d.workflowId(), WebhookDeliveryWorkflow.NAME, deliveryInput(ruleId, d), d.tenantId());
     } catch (RuntimeException e) {
       started = CompletableFuture.failedFuture(e);
     }
-    context.pipeToSelf(bounded(started, settings.askTimeout().toMillis()), (outcome, failure) -> {
-      if (failure == null && outcome != null) return new DeliveryStartAcknowledged(d.seq(), d.workflowId(), outcome.created());
-      return new DeliveryStartFailed(d.seq(), d.workflowId(),
-          failure == null ? "the starter answered nothing" : describe(failure), failure != null && isPermanent(failure));
-    });
+    context.pipeToSelf(
+        bounded(started, settings.askTimeout().toMillis()),
+        (outcome, failure) -> {
+          if (failure == null && outcome != null)
+            return new DeliveryStartAcknowledged(d.seq(), d.workflowId(), outcome.created());
+          return new DeliveryStartFailed(
+              d.seq(),
+              d.workflowId(),
+              failure == null ? "the starter answered nothing" : describe(failure),
+              failure != null && isPermanent(failure));
+        });
   }
 
   /** The start of firing {@code seq} answered. */
@@ -135,19 +153,29 @@ final class DeliveryOutbox {
       ended = CompletableFuture.failedFuture(e);
     }
     long limit = settings.deliveryFollowWait().plus(settings.askTimeout()).toMillis();
-    context.pipeToSelf(bounded(ended, limit), (outcome, failure) -> {
-      if (failure == null && outcome != null && outcome.isPresent()) {
-        WorkflowOutcomes.Outcome o = outcome.get();
-        return new DeliveryEnded(seq, workflowId, o.completed(), o.completed() ? null
-            : ("cancelled".equals(o.status()) ? "the delivery workflow was cancelled" : "the delivery workflow failed")
-                + (o.error() == null ? "" : ": " + o.error()));
-      }
-      if (failure == null) return new FollowDelivery(seq);
-      if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
-        return new DeliveryEnded(seq, workflowId, false, "the delivery workflow does not exist");
-      }
-      return new DeliveryFollowFailed(seq, workflowId, describe(failure));
-    });
+    context.pipeToSelf(
+        bounded(ended, limit),
+        (outcome, failure) -> {
+          if (failure == null && outcome != null && outcome.isPresent()) {
+            WorkflowOutcomes.Outcome o = outcome.get();
+            return new DeliveryEnded(
+                seq,
+                workflowId,
+                o.completed(),
+                o.completed()
+                    ? null
+                    : ("cancelled".equals(o.status())
+                            ? "the delivery workflow was cancelled"
+                            : "the delivery workflow failed")
+                        + (o.error() == null ? "" : ": " + o.error()));
+          }
+          if (failure == null) return new FollowDelivery(seq);
+          if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
+            return new DeliveryEnded(
+                seq, workflowId, false, "the delivery workflow does not exist");
+          }
+          return new DeliveryFollowFailed(seq, workflowId, describe(failure));
+        });
   }
 
   /** The follow of firing {@code seq} answered. */
@@ -155,28 +183,36 @@ final class DeliveryOutbox {
     following.remove(seq);
   }
 
-  /** An ask that never answers must not hold a firing forever: past {@code millis} it is a failure. */
+  /**
+   * An ask that never answers must not hold a firing forever: past {@code millis} it is a failure.
+   */
   private static <T> CompletionStage<T> bounded(CompletionStage<T> asked, long millis) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    asked.whenComplete((value, failure) -> {
-      if (failure != null) result.completeExceptionally(failure);
-      else result.complete(value);
-    });
+    asked.whenComplete(
+        (value, failure) -> {
+          if (failure != null) result.completeExceptionally(failure);
+          else result.complete(value);
+        });
     return result.orTimeout(millis, TimeUnit.MILLISECONDS);
   }
 
-  /** The same start cannot succeed later: the id belongs to another execution, or the input is refused. */
+  /**
+   * The same start cannot succeed later: the id belongs to another execution, or the input is
+   * refused.
+   */
   private static boolean isPermanent(Throwable failure) {
     Throwable cause = unwrap(failure);
     if (cause instanceof InvalidInputException) return true;
     Optional<Rejection> rejection = Rejection.of(failure);
     return rejection.isPresent()
-        && (rejection.get().kind() == Rejection.Kind.CONFLICT || rejection.get().kind() == Rejection.Kind.INVALID);
+        && (rejection.get().kind() == Rejection.Kind.CONFLICT
+            || rejection.get().kind() == Rejection.Kind.INVALID);
   }
 
   private static Throwable unwrap(Throwable failure) {
     Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+    while (cause instanceof CompletionException && cause.getCause() != null)
+      cause = cause.getCause();
     return cause;
   }
 

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Delivers one alert firing to a webhook: one durable step that POSTs the JSON {@code payload} to
- * {@code url} with {@code Content-Type: application/json} and
- * {@code Idempotency-Key: <idempotencyKey>} (the same on every attempt, so that a receiver that
- * deduplicates sees one delivery), until the receiver answers 2xx.
+ * {@code url} with {@code Content-Type: application/json} and {@code Idempotency-Key:
+ * <idempotencyKey>} (the same on every attempt, so that a receiver that deduplicates sees one
+ * delivery), until the receiver answers 2xx.
  *
  * <pre>{@code
  * POST /api/v1/workflows
@@ -37,12 +37,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * → output {"status": 204}
  * }</pre>
  *
- * <p>Any other outcome (a non-2xx answer, 4xx included, a timeout, a refused connection) is
- * retried with exponential backoff and jitter per {@link Settings}; once the attempts run out the
- * execution fails with {@link WebhookNotDeliveredException}. How many attempts a delivery took is
- * the {@code attempts} of its {@code deliver} step in the execution. Errors name the URL without
- * its query, user info or fragment, which may carry secrets. A delivery of a tenant's rule may reach
- * only what the outbound rule allows; a refused one fails at once, without retries.
+ * <p>Any other outcome (a non-2xx answer, 4xx included, a timeout, a refused connection) is retried
+ * with exponential backoff and jitter per {@link Settings}; once the attempts run out the execution
+ * fails with {@link WebhookNotDeliveredException}. How many attempts a delivery took is the {@code
+ * attempts} of its {@code deliver} step in the execution. Errors name the URL without its query,
+ * user info or fragment, which may carry secrets. A delivery of a tenant's rule may reach only what
+ * the outbound rule allows; a refused one fails at once, without retries.
  */
 public final class WebhookDeliveryWorkflow
     implements Workflow<WebhookDeliveryWorkflow.Input, WebhookDeliveryWorkflow.Output> {
@@ -70,13 +70,20 @@ public final class WebhookDeliveryWorkflow
    * @param jitter spread of each wait, as a fraction (0 to 1)
    * @param requestTimeout how long one attempt waits for the receiver's answer
    */
-  public record Settings(int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier, double jitter,
-                         Duration requestTimeout) {
+  public record Settings(
+      int maxAttempts,
+      Duration initialBackoff,
+      Duration maxBackoff,
+      double multiplier,
+      double jitter,
+      Duration requestTimeout) {
 
     public Settings {
-      if (maxAttempts < 1) throw new IllegalArgumentException("keel.alerts.delivery.max-attempts must be at least 1");
+      if (maxAttempts < 1)
+        throw new IllegalArgumentException("keel.alerts.delivery.max-attempts must be at least 1");
       if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
-        throw new IllegalArgumentException("keel.alerts.delivery.request-timeout must be a positive duration");
+        throw new IllegalArgumentException(
+            "keel.alerts.delivery.request-timeout must be a positive duration");
       }
       try {
         new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of());
@@ -85,7 +92,10 @@ public final class WebhookDeliveryWorkflow
       }
     }
 
-    /** Reads {@code max-attempts}, {@code initial-backoff}, {@code max-backoff}, {@code multiplier}, {@code jitter}, {@code request-timeout}. */
+    /**
+     * Reads {@code max-attempts}, {@code initial-backoff}, {@code max-backoff}, {@code multiplier},
+     * {@code jitter}, {@code request-timeout}.
+     */
     public static Settings fromConfig(Config keelAlertsDelivery) {
       return new Settings(
           keelAlertsDelivery.getInt("max-attempts"),
@@ -97,11 +107,19 @@ public final class WebhookDeliveryWorkflow
     }
 
     RetryPolicy retryPolicy() {
-      return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of(OutboundRefusedException.class));
+      return new RetryPolicy(
+          maxAttempts,
+          initialBackoff,
+          maxBackoff,
+          multiplier,
+          jitter,
+          List.of(OutboundRefusedException.class));
     }
   }
 
-  /** One attempt that did not end in a 2xx: the receiver's status, or 0 when there was no answer. */
+  /**
+   * One attempt that did not end in a 2xx: the receiver's status, or 0 when there was no answer.
+   */
   public static final class DeliveryAttemptException extends IOException {
     private final int status;
 
@@ -139,7 +157,8 @@ public final class WebhookDeliveryWorkflow
 
   @Override
   public String description() {
-    return "Alert webhook: POSTs a JSON payload with an Idempotency-Key, retried with backoff until a 2xx";
+    return "Alert webhook: POSTs a JSON payload with an Idempotency-Key, retried with backoff until"
+        + " a 2xx";
   }
 
   @Override
@@ -157,35 +176,50 @@ public final class WebhookDeliveryWorkflow
     URI url = URI.create(input.url());
     String where = "POST " + withoutSecrets(url);
     byte[] body = JSON.writeValueAsBytes(input.payload());
-    Map<String, String> headers = Map.of(
-        "Content-Type", "application/json",
-        IDEMPOTENCY_KEY_HEADER, input.idempotencyKey());
+    Map<String, String> headers =
+        Map.of("Content-Type", "application/json", IDEMPOTENCY_KEY_HEADER, input.idempotencyKey());
     // A tenant's alert rule names the URL: the outbound rule holds for its deliveries.
-    OutboundHttp.Requester requester = ctx.tenantId().isPresent() ? OutboundHttp.Requester.TENANT : OutboundHttp.Requester.OPERATOR;
+    OutboundHttp.Requester requester =
+        ctx.tenantId().isPresent()
+            ? OutboundHttp.Requester.TENANT
+            : OutboundHttp.Requester.OPERATOR;
     AtomicBoolean refused = new AtomicBoolean();
     try {
-      return ctx.step(STEP, Output.class, settings.retryPolicy(), () -> {
-        OutboundHttp.Response response;
-        try {
-          response = send(new OutboundHttp.Request("POST", url, headers, body, settings.requestTimeout(), requester), where);
-        } catch (OutboundRefusedException e) {
-          refused.set(true);
-          throw e;
-        }
-        int status = response.status();
-        if (status >= 200 && status < 300) return new Output(status);
-        throw new DeliveryAttemptException(status, where + " answered " + status + excerpt(response.body()), null);
-      });
+      return ctx.step(
+          STEP,
+          Output.class,
+          settings.retryPolicy(),
+          () -> {
+            OutboundHttp.Response response;
+            try {
+              response =
+                  send(
+                      new OutboundHttp.Request(
+                          "POST", url, headers, body, settings.requestTimeout(), requester),
+                      where);
+            } catch (OutboundRefusedException e) {
+              refused.set(true);
+              throw e;
+            }
+            int status = response.status();
+            if (status >= 200 && status < 300) return new Output(status);
+            throw new DeliveryAttemptException(
+                status, where + " answered " + status + excerpt(response.body()), null);
+          });
     } catch (StepFailedException e) {
       // A refusal is not retried: the execution fails at once with the refusal as its error.
       if (refused.get()) throw e;
-      String last = e.getMessage().replaceFirst("^step '" + STEP + "' failed: ", "")
-          .replaceFirst("^" + DeliveryAttemptException.class.getSimpleName() + ": ", "");
-      throw new WebhookNotDeliveredException("gave up after " + settings.maxAttempts() + " attempts; last: " + last);
+      String last =
+          e.getMessage()
+              .replaceFirst("^step '" + STEP + "' failed: ", "")
+              .replaceFirst("^" + DeliveryAttemptException.class.getSimpleName() + ": ", "");
+      throw new WebhookNotDeliveredException(
+          "gave up after " + settings.maxAttempts() + " attempts; last: " + last);
     }
   }
 
-  private OutboundHttp.Response send(OutboundHttp.Request request, String where) throws IOException {
+  private OutboundHttp.Response send(OutboundHttp.Request request, String where)
+      throws IOException {
     try {
       return http.send(request);
     } catch (InterruptedIOException e) {
@@ -193,7 +227,8 @@ public final class WebhookDeliveryWorkflow
     } catch (OutboundRefusedException e) {
       throw new OutboundRefusedException(where + " refused: " + e.getMessage());
     } catch (HttpTimeoutException e) {
-      throw new DeliveryAttemptException(0, where + " timed out after " + request.timeout().toMillis() + " ms", e);
+      throw new DeliveryAttemptException(
+          0, where + " timed out after " + request.timeout().toMillis() + " ms", e);
     } catch (IOException e) {
       throw new DeliveryAttemptException(0, where + " failed: " + e, e);
     }
@@ -202,17 +237,30 @@ public final class WebhookDeliveryWorkflow
   private static String excerpt(byte[] body) {
     if (body.length == 0) return "";
     String text = new String(body, StandardCharsets.UTF_8).strip();
-    return ": " + (text.length() > ERROR_BODY_CHARS ? text.substring(0, ERROR_BODY_CHARS) + "…" : text);
+    return ": "
+        + (text.length() > ERROR_BODY_CHARS ? text.substring(0, ERROR_BODY_CHARS) + "…" : text);
   }
 
-  /** The URL as logs and errors may show it: scheme, host and port only; no user info, path, query or fragment. */
+  /**
+   * The URL as logs and errors may show it: scheme, host and port only; no user info, path, query
+   * or fragment.
+   */
   public static String withoutSecrets(URI url) {
-    // Only scheme, host and port: a webhook's path can be its secret (Slack's /services/T…/B…/<token>).
-    boolean hasPath = url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/");
-    return url.getScheme() + "://" + url.getHost() + (url.getPort() == -1 ? "" : ":" + url.getPort()) + (hasPath ? "/…" : "");
+    // Only scheme, host and port: a webhook's path can be its secret (Slack's
+    // /services/T…/B…/<token>).
+    boolean hasPath =
+        url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/");
+    return url.getScheme()
+        + "://"
+        + url.getHost()
+        + (url.getPort() == -1 ? "" : ":" + url.getPort())
+        + (hasPath ? "/…" : "");
   }
 
-  /** Whether {@code text} is an absolute http or https URL with a host, of at most {@value #MAX_URL_LENGTH} characters. */
+  /**
+   * Whether {@code text} is an absolute http or https URL with a host, of at most {@value
+   * #MAX_URL_LENGTH} characters.
+   */
   public static boolean isWebhookUrl(String text) {
     if (text == null || text.length() > MAX_URL_LENGTH) return false;
     try {
@@ -220,7 +268,8 @@ public final class WebhookDeliveryWorkflow
       String scheme = url.getScheme();
       return url.isAbsolute()
           && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
-          && url.getHost() != null && !url.getHost().isEmpty();
+          && url.getHost() != null
+          && !url.getHost().isEmpty();
     } catch (URISyntaxException e) {
       return false;
     }
@@ -230,14 +279,22 @@ public final class WebhookDeliveryWorkflow
   public List<InputProblem> validate(Input input) {
     List<InputProblem> problems = new ArrayList<>();
     if (input == null) {
-      problems.add(new InputProblem("input", "required: {\"url\": \"https://...\", \"payload\": {...}, \"idempotencyKey\": \"...\"}"));
+      problems.add(
+          new InputProblem(
+              "input",
+              "required: {\"url\": \"https://...\", \"payload\": {...}, \"idempotencyKey\":"
+                  + " \"...\"}"));
       return problems;
     }
     if (input.url() == null || input.url().isEmpty()) {
       problems.add(new InputProblem("url", "required"));
     } else if (!isWebhookUrl(input.url())) {
-      problems.add(new InputProblem("url", "must be an absolute http or https URL with a host, at most "
-          + MAX_URL_LENGTH + " characters"));
+      problems.add(
+          new InputProblem(
+              "url",
+              "must be an absolute http or https URL with a host, at most "
+                  + MAX_URL_LENGTH
+                  + " characters"));
     }
     if (input.payload() == null || input.payload().isMissingNode() || input.payload().isNull()) {
       problems.add(new InputProblem("payload", "required: the JSON to POST"));
@@ -246,7 +303,9 @@ public final class WebhookDeliveryWorkflow
     if (key == null || key.isEmpty()) {
       problems.add(new InputProblem("idempotencyKey", "required"));
     } else if (key.length() > MAX_KEY_LENGTH || key.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-      problems.add(new InputProblem("idempotencyKey", "must be 1 to " + MAX_KEY_LENGTH + " visible ASCII characters"));
+      problems.add(
+          new InputProblem(
+              "idempotencyKey", "must be 1 to " + MAX_KEY_LENGTH + " visible ASCII characters"));
     }
     return problems;
   }

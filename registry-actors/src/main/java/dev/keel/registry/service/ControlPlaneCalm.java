@@ -14,6 +14,9 @@ public interface ControlPlaneCalm {
   /** A control plane that is never disturbed (a single node, tests). */
   ControlPlaneCalm ALWAYS = () -> Instant.EPOCH;
 
-  /** The end of the latest disturbance: now while one lasts, possibly later when its effects outlast it. */
+  /**
+   * The end of the latest disturbance: now while one lasts, possibly later when its effects outlast
+   * it.
+   */
   Instant disturbedUntil();
 }

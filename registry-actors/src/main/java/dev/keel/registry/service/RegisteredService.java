@@ -20,12 +20,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -46,22 +41,26 @@ import org.slf4j.LoggerFactory;
  * its metrics and its details live in this entity's memory only (the lesson Kubernetes learned with
  * node leases: a write per heartbeat is what a registry must not do).
  *
- * <p>TTL: a service whose last heartbeat (registration counts as one) is more than
- * {@code ttlSeconds} old turns {@code stale}, journaled when it happens. After a restart or a
- * fail-over the last heartbeat time is unknown, so the TTL clock restarts at recovery: the control
- * plane's own outage gives every service one TTL of grace instead of flipping all of them stale.
- * Services are remembered entities, so that TTL detection resumes on another node when the one
- * holding them dies; a deregistered service leaves memory and is forgotten.
+ * <p>TTL: a service whose last heartbeat (registration counts as one) is more than {@code
+ * ttlSeconds} old turns {@code stale}, journaled when it happens. After a restart or a fail-over
+ * the last heartbeat time is unknown, so the TTL clock restarts at recovery: the control plane's
+ * own outage gives every service one TTL of grace instead of flipping all of them stale. Services
+ * are remembered entities, so that TTL detection resumes on another node when the one holding them
+ * dies; a deregistered service leaves memory and is forgotten.
  */
 public final class RegisteredService
-    extends SnapshottedEntity<RegisteredService.Command, RegisteredService.Event, RegisteredService.State> {
+    extends SnapshottedEntity<
+        RegisteredService.Command, RegisteredService.Event, RegisteredService.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "service");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "service");
+
   /** Entity type name in persistence ids and tags; never changes. */
   public static final String ENTITY_TYPE = "service";
 
   private static final String TTL_TIMER = "ttl";
   private static final String DEREGISTER_TIMER = "deregister";
+
   /** Pekko timers are never armed longer than this; a far deadline re-arms on the way. */
   private static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
 
@@ -84,14 +83,23 @@ public final class RegisteredService
    * the id were in use), so that ids don't leak across tenants.
    */
 
-  /** Register, or change the registration; the same definition again changes nothing but counts as a heartbeat. */
-  public record Register(ServiceDefinition def, String asTenant, ActorRef<StatusReply<RegisterResult>> replyTo) implements Command {}
+  /**
+   * Register, or change the registration; the same definition again changes nothing but counts as a
+   * heartbeat.
+   */
+  public record Register(
+      ServiceDefinition def, String asTenant, ActorRef<StatusReply<RegisterResult>> replyTo)
+      implements Command {}
 
-  public record Heartbeat(HeartbeatReport report, String asTenant, ActorRef<StatusReply<HeartbeatAck>> replyTo) implements Command {}
+  public record Heartbeat(
+      HeartbeatReport report, String asTenant, ActorRef<StatusReply<HeartbeatAck>> replyTo)
+      implements Command {}
 
-  public record Get(String asTenant, ActorRef<StatusReply<ServiceView>> replyTo) implements Command {}
+  public record Get(String asTenant, ActorRef<StatusReply<ServiceView>> replyTo)
+      implements Command {}
 
-  public record Deregister(String asTenant, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Deregister(String asTenant, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
   /** Local (timer, or a test after moving its clock): the TTL may have run out. */
   public record CheckTtl() implements Command {}
@@ -103,21 +111,38 @@ public final class RegisteredService
 
   /**
    * What a client registers. {@code deregisterAfterSeconds} (optional) removes the service once it
-   * has been stale that long; {@code tenantId} is null for services registered with the admin token.
+   * has been stale that long; {@code tenantId} is null for services registered with the admin
+   * token.
    */
-  public record ServiceDefinition(String name, String type, String endpoint, Map<String, String> metadata,
-                                  int ttlSeconds, Integer deregisterAfterSeconds, String tenantId) {
+  public record ServiceDefinition(
+      String name,
+      String type,
+      String endpoint,
+      Map<String, String> metadata,
+      int ttlSeconds,
+      Integer deregisterAfterSeconds,
+      String tenantId) {
     public ServiceDefinition {
       // Sorted, so that equal metadata compares equal after a round trip through JSON.
-      metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(metadata));
+      metadata =
+          metadata == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new TreeMap<>(metadata));
     }
   }
 
   /** A heartbeat: a null status means healthy; metrics and details may be empty. */
-  public record HeartbeatReport(String status, Map<String, Double> metrics, Map<String, String> details) {
+  public record HeartbeatReport(
+      String status, Map<String, Double> metrics, Map<String, String> details) {
     public HeartbeatReport {
-      metrics = metrics == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(metrics));
-      details = details == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(details));
+      metrics =
+          metrics == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new TreeMap<>(metrics));
+      details =
+          details == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new TreeMap<>(details));
     }
 
     String effectiveStatus() {
@@ -127,17 +152,31 @@ public final class RegisteredService
 
   public record RegisterResult(boolean created, ServiceView view) implements KeelSerializable {}
 
-  public record HeartbeatAck(String status, int ttlSeconds, Instant nextHeartbeatBefore) implements KeelSerializable {}
+  public record HeartbeatAck(String status, int ttlSeconds, Instant nextHeartbeatBefore)
+      implements KeelSerializable {}
 
   /**
    * A service as the API shows it. {@code lastHeartbeatAt}, {@code metrics} and {@code details} are
-   * null/empty after a restart of the control plane until the service's next heartbeat (they are not
-   * journaled).
+   * null/empty after a restart of the control plane until the service's next heartbeat (they are
+   * not journaled).
    */
-  public record ServiceView(String id, String name, String type, String endpoint, Map<String, String> metadata,
-                            String status, Instant registeredAt, Instant lastHeartbeatAt, Map<String, Double> metrics,
-                            Map<String, String> details, int ttlSeconds, Integer deregisterAfterSeconds,
-                            Instant statusSince, Instant nextHeartbeatBefore, String tenantId, Instant updatedAt)
+  public record ServiceView(
+      String id,
+      String name,
+      String type,
+      String endpoint,
+      Map<String, String> metadata,
+      String status,
+      Instant registeredAt,
+      Instant lastHeartbeatAt,
+      Map<String, Double> metrics,
+      Map<String, String> details,
+      int ttlSeconds,
+      Integer deregisterAfterSeconds,
+      Instant statusSince,
+      Instant nextHeartbeatBefore,
+      String tenantId,
+      Instant updatedAt)
       implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
@@ -151,11 +190,18 @@ public final class RegisteredService
 
   public record ServiceUpdated(ServiceDefinition def, Instant at) implements Event {}
 
-  /** A health transition, with why ({@code heartbeat}, {@code registered}, {@code no heartbeat within 30s}). */
+  /**
+   * A health transition, with why ({@code heartbeat}, {@code registered}, {@code no heartbeat
+   * within 30s}).
+   */
   public record StatusChanged(String from, String to, String reason, Instant at) implements Event {}
 
-  /** Gone: by a client ({@code automatic} false) or after being stale for {@code deregisterAfterSeconds}. */
-  public record ServiceDeregistered(boolean automatic, String reason, Instant at) implements Event {}
+  /**
+   * Gone: by a client ({@code automatic} false) or after being stale for {@code
+   * deregisterAfterSeconds}.
+   */
+  public record ServiceDeregistered(boolean automatic, String reason, Instant at)
+      implements Event {}
 
   // ---------------------------------------------------------------- state
 
@@ -164,8 +210,13 @@ public final class RegisteredService
   /** Never registered. */
   public record Empty() implements State {}
 
-  public record Registered(ServiceDefinition def, String status, Instant registeredAt, Instant updatedAt,
-                           Instant statusSince) implements State {}
+  public record Registered(
+      ServiceDefinition def,
+      String status,
+      Instant registeredAt,
+      Instant updatedAt,
+      Instant statusSince)
+      implements State {}
 
   /** Deregistered; a new registration brings it back. */
   public record Deregistered(Instant at, boolean automatic) implements State {}
@@ -178,14 +229,22 @@ public final class RegisteredService
   }
 
   /** As above; {@code calm} tells the TTL check when the cluster was last disturbed. */
-  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
+  public static void init(
+      ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
     init(system, observer, clock, calm, ServiceMetrics.NONE);
   }
 
   /** As above, counting heartbeats and transitions into {@code metrics}. */
-  public static void init(ActorSystem<?> system, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                          ServiceMetrics metrics) {
-    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES,
+  public static void init(
+      ActorSystem<?> system,
+      ServiceObserver observer,
+      Clock clock,
+      ControlPlaneCalm calm,
+      ServiceMetrics metrics) {
+    EntityRuntime.start(
+        system,
+        KIND,
+        EntityRuntime.Remembered.YES,
         place -> new RegisteredService(place, observer, clock, calm, metrics));
   }
 
@@ -197,10 +256,12 @@ public final class RegisteredService
     return create(serviceId, observer, clock, ControlPlaneCalm.ALWAYS);
   }
 
-  public static Behavior<Command> create(String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
-    return EntityRuntime.unsharded(serviceId, place -> new RegisteredService(place, observer, clock, calm, ServiceMetrics.NONE));
+  public static Behavior<Command> create(
+      String serviceId, ServiceObserver observer, Clock clock, ControlPlaneCalm calm) {
+    return EntityRuntime.unsharded(
+        serviceId,
+        place -> new RegisteredService(place, observer, clock, calm, ServiceMetrics.NONE));
   }
-
 
   // ---------------------------------------------------------------- runtime (not journaled)
 
@@ -212,15 +273,22 @@ public final class RegisteredService
 
   /** When the last heartbeat (or registration) arrived here; null since recovery until one does. */
   private Instant lastHeartbeatAt;
+
   private Map<String, Double> metrics = Map.of();
   private Map<String, String> details = Map.of();
+
   /** Stale unless a heartbeat arrives before this; null while stale or not registered. */
   private Instant deadline;
+
   /** Where the TTL timer is set to fire; null when it is not armed. */
   private Instant ttlTimerAt;
 
-  private RegisteredService(EntityPlace<Command> place, ServiceObserver observer, Clock clock, ControlPlaneCalm calm,
-                            ServiceMetrics serviceMetrics) {
+  private RegisteredService(
+      EntityPlace<Command> place,
+      ServiceObserver observer,
+      Clock clock,
+      ControlPlaneCalm calm,
+      ServiceMetrics serviceMetrics) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.serviceId = place.entityId();
     this.observer = observer;
@@ -257,24 +325,44 @@ public final class RegisteredService
     absent(b.forStateType(Deregistered.class));
     b.forStateType(Registered.class)
         .onCommand(Register.class, this::reregister)
-        .onCommand(Heartbeat.class, (s, c) -> ownedBy(s, c.asTenant()) ? heartbeat(s, c) : hidden(c.replyTo()))
-        .onCommand(Get.class, (s, c) -> ownedBy(s, c.asTenant())
-            ? Effect().reply(c.replyTo(), StatusReply.success(view(s))) : hidden(c.replyTo()))
-        .onCommand(Deregister.class, (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
+        .onCommand(
+            Heartbeat.class,
+            (s, c) -> ownedBy(s, c.asTenant()) ? heartbeat(s, c) : hidden(c.replyTo()))
+        .onCommand(
+            Get.class,
+            (s, c) ->
+                ownedBy(s, c.asTenant())
+                    ? Effect().reply(c.replyTo(), StatusReply.success(view(s)))
+                    : hidden(c.replyTo()))
+        .onCommand(
+            Deregister.class,
+            (s, c) -> ownedBy(s, c.asTenant()) ? deregister(s, c) : hidden(c.replyTo()))
         .onCommand(CheckTtl.class, this::checkTtl)
         .onCommand(CheckDeregister.class, this::checkDeregister);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
-  private <S extends State> void absent(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+  private <S extends State> void absent(
+      CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
     b.onCommand(Register.class, (s, c) -> register(c))
         .onCommand(Heartbeat.class, (s, c) -> notRegistered(c.replyTo()))
         .onCommand(Get.class, (s, c) -> notRegistered(c.replyTo()))
-        .onCommand(Deregister.class, (s, c) -> s instanceof Deregistered
-            // Already gone: a retried DELETE gets the same answer as the first.
-            ? Effect().none().thenRun(x -> passivate()).thenReply(c.replyTo(), x -> StatusReply.success(Done.getInstance()))
-            : notRegistered(c.replyTo()))
+        .onCommand(
+            Deregister.class,
+            (s, c) ->
+                s instanceof Deregistered
+                    // Already gone: a retried DELETE gets the same answer as the first.
+                    ? Effect()
+                        .none()
+                        .thenRun(x -> passivate())
+                        .thenReply(c.replyTo(), x -> StatusReply.success(Done.getInstance()))
+                    : notRegistered(c.replyTo()))
         // A timer that outlived the registration: nothing to check.
         .onCommand(CheckTtl.class, (s, c) -> Effect().noReply())
         .onCommand(CheckDeregister.class, (s, c) -> Effect().noReply());
@@ -295,12 +383,16 @@ public final class RegisteredService
 
   /** The not-found detail of a service, also answered by the façade for ids never registered. */
   public static String notRegisteredDetail(String serviceId) {
-    return "service '" + serviceId + "' is not registered; register it first with PUT /api/v1/services/" + serviceId;
+    return "service '"
+        + serviceId
+        + "' is not registered; register it first with PUT /api/v1/services/"
+        + serviceId;
   }
 
   private <R> ReplyEffect<Event, State> notRegistered(ActorRef<StatusReply<R>> replyTo) {
     // Nothing to keep in memory (or remembered) for an id that is not registered.
-    return Effect().none()
+    return Effect()
+        .none()
         .thenRun(s -> passivate())
         .thenReply(replyTo, s -> Rejection.notFound(notRegisteredDetail()));
   }
@@ -308,53 +400,91 @@ public final class RegisteredService
   private ReplyEffect<Event, State> register(Register c) {
     List<FieldProblem> problems = ServiceRules.problems(c.def());
     if (!problems.isEmpty()) {
-      return Effect().none().thenRun(s -> passivate()).thenReply(c.replyTo(), s -> Rejection.invalid(ServiceRules.describe(problems)));
+      return Effect()
+          .none()
+          .thenRun(s -> passivate())
+          .thenReply(c.replyTo(), s -> Rejection.invalid(ServiceRules.describe(problems)));
     }
     Instant now = clock.instant();
-    return Effect().persist(new ServiceRegistered(c.def(), now))
-        .thenRun(s -> {
-          log.info("service registered serviceId={} type={} ttlSeconds={} tenantId={}",
-              serviceId, c.def().type(), c.def().ttlSeconds(), c.def().tenantId());
-          heard(now, Map.of(), Map.of(), (Registered) s);
-        })
-        .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(true, view((Registered) s))));
+    return Effect()
+        .persist(new ServiceRegistered(c.def(), now))
+        .thenRun(
+            s -> {
+              log.info(
+                  "service registered serviceId={} type={} ttlSeconds={} tenantId={}",
+                  serviceId,
+                  c.def().type(),
+                  c.def().ttlSeconds(),
+                  c.def().tenantId());
+              heard(now, Map.of(), Map.of(), (Registered) s);
+            })
+        .thenReply(
+            c.replyTo(), s -> StatusReply.success(new RegisterResult(true, view((Registered) s))));
   }
 
-  /** Re-registration counts as a heartbeat, healthy: a process that restarted says so by registering. */
+  /**
+   * Re-registration counts as a heartbeat, healthy: a process that restarted says so by
+   * registering.
+   */
   private ReplyEffect<Event, State> reregister(Registered state, Register given) {
     if (!ownedBy(state, given.asTenant())) {
-      return Effect().reply(given.replyTo(), Rejection.conflict("service id '" + serviceId + "' is in use; choose another id"));
+      return Effect()
+          .reply(
+              given.replyTo(),
+              Rejection.conflict("service id '" + serviceId + "' is in use; choose another id"));
     }
     // The admin re-registering a tenant's service without naming a tenant keeps its owner.
-    Register c = given.asTenant() == null && given.def().tenantId() == null && state.def().tenantId() != null
-        ? new Register(withTenant(given.def(), state.def().tenantId()), null, given.replyTo()) : given;
+    Register c =
+        given.asTenant() == null && given.def().tenantId() == null && state.def().tenantId() != null
+            ? new Register(withTenant(given.def(), state.def().tenantId()), null, given.replyTo())
+            : given;
     List<FieldProblem> problems = ServiceRules.problems(c.def());
-    if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
+    if (!problems.isEmpty())
+      return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
     Instant now = clock.instant();
     List<Event> events = new java.util.ArrayList<>(2);
     if (!c.def().equals(state.def())) events.add(new ServiceUpdated(c.def(), now));
-    if (!state.status().equals("healthy")) events.add(new StatusChanged(state.status(), "healthy", "registered", now));
+    if (!state.status().equals("healthy"))
+      events.add(new StatusChanged(state.status(), "healthy", "registered", now));
     if (events.isEmpty()) {
       heard(now, Map.of(), Map.of(), state);
-      return Effect().reply(c.replyTo(), StatusReply.success(new RegisterResult(false, view(state))));
+      return Effect()
+          .reply(c.replyTo(), StatusReply.success(new RegisterResult(false, view(state))));
     }
-    return Effect().persist(events)
-        .thenRun(s -> {
-          log.info("service re-registered serviceId={} type={} ttlSeconds={} changed={} statusWas={}",
-              serviceId, c.def().type(), c.def().ttlSeconds(), !c.def().equals(state.def()), state.status());
-          if (!state.status().equals("healthy")) serviceMetrics.transition("healthy");
-          heard(now, Map.of(), Map.of(), (Registered) s);
-        })
-        .thenReply(c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
+    return Effect()
+        .persist(events)
+        .thenRun(
+            s -> {
+              log.info(
+                  "service re-registered serviceId={} type={} ttlSeconds={} changed={}"
+                      + " statusWas={}",
+                  serviceId,
+                  c.def().type(),
+                  c.def().ttlSeconds(),
+                  !c.def().equals(state.def()),
+                  state.status());
+              if (!state.status().equals("healthy")) serviceMetrics.transition("healthy");
+              heard(now, Map.of(), Map.of(), (Registered) s);
+            })
+        .thenReply(
+            c.replyTo(), s -> StatusReply.success(new RegisterResult(false, view((Registered) s))));
   }
 
   private static ServiceDefinition withTenant(ServiceDefinition d, String tenantId) {
-    return new ServiceDefinition(d.name(), d.type(), d.endpoint(), d.metadata(), d.ttlSeconds(), d.deregisterAfterSeconds(), tenantId);
+    return new ServiceDefinition(
+        d.name(),
+        d.type(),
+        d.endpoint(),
+        d.metadata(),
+        d.ttlSeconds(),
+        d.deregisterAfterSeconds(),
+        tenantId);
   }
 
   private ReplyEffect<Event, State> heartbeat(Registered state, Heartbeat c) {
     List<FieldProblem> problems = ServiceRules.problems(c.report());
-    if (!problems.isEmpty()) return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
+    if (!problems.isEmpty())
+      return Effect().reply(c.replyTo(), Rejection.invalid(ServiceRules.describe(problems)));
     Instant now = clock.instant();
     serviceMetrics.heartbeat();
     String status = c.report().effectiveStatus();
@@ -363,28 +493,37 @@ public final class RegisteredService
       heard(now, c.report().metrics(), c.report().details(), state);
       return Effect().reply(c.replyTo(), StatusReply.success(ack(state)));
     }
-    return Effect().persist(new StatusChanged(state.status(), status, "heartbeat", now))
-        .thenRun(s -> {
-          log.info("service status changed serviceId={} from={} to={} reason=heartbeat", serviceId, state.status(), status);
-          serviceMetrics.transition(status);
-          heard(now, c.report().metrics(), c.report().details(), (Registered) s);
-        })
+    return Effect()
+        .persist(new StatusChanged(state.status(), status, "heartbeat", now))
+        .thenRun(
+            s -> {
+              log.info(
+                  "service status changed serviceId={} from={} to={} reason=heartbeat",
+                  serviceId,
+                  state.status(),
+                  status);
+              serviceMetrics.transition(status);
+              heard(now, c.report().metrics(), c.report().details(), (Registered) s);
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(ack((Registered) s)));
   }
 
   private ReplyEffect<Event, State> deregister(Registered state, Deregister c) {
-    return Effect().persist(new ServiceDeregistered(false, "deregistered by a client", clock.instant()))
-        .thenRun(s -> {
-          log.info("service deregistered serviceId={} automatic=false", serviceId);
-          gone(state);
-        })
+    return Effect()
+        .persist(new ServiceDeregistered(false, "deregistered by a client", clock.instant()))
+        .thenRun(
+            s -> {
+              log.info("service deregistered serviceId={} automatic=false", serviceId);
+              gone(state);
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
   }
 
   private ReplyEffect<Event, State> checkTtl(Registered state, CheckTtl c) {
     if (state.status().equals("stale") || deadline == null) return Effect().noReply();
     Instant now = clock.instant();
-    // Heartbeats may have been held up in Keel while the cluster was disturbed: one TTL of grace after it.
+    // Heartbeats may have been held up in Keel while the cluster was disturbed: one TTL of grace
+    // after it.
     Instant graceEnd = calm.disturbedUntil().plusSeconds(state.def().ttlSeconds());
     if (graceEnd.isAfter(deadline)) deadline = graceEnd;
     if (now.isBefore(deadline)) {
@@ -392,16 +531,23 @@ public final class RegisteredService
       return Effect().noReply();
     }
     String reason = "no heartbeat within " + state.def().ttlSeconds() + "s";
-    return Effect().persist(new StatusChanged(state.status(), "stale", reason, now))
-        .thenRun(s -> {
-          log.info("service status changed serviceId={} from={} to=stale reason=ttl ttlSeconds={} lastHeartbeatAt={}",
-              serviceId, state.status(), state.def().ttlSeconds(), lastHeartbeatAt);
-          serviceMetrics.transition("stale");
-          deadline = null;
-          Registered stale = (Registered) s;
-          armDeregister(stale);
-          observer.observe(observation(stale, now));
-        })
+    return Effect()
+        .persist(new StatusChanged(state.status(), "stale", reason, now))
+        .thenRun(
+            s -> {
+              log.info(
+                  "service status changed serviceId={} from={} to=stale reason=ttl ttlSeconds={}"
+                      + " lastHeartbeatAt={}",
+                  serviceId,
+                  state.status(),
+                  state.def().ttlSeconds(),
+                  lastHeartbeatAt);
+              serviceMetrics.transition("stale");
+              deadline = null;
+              Registered stale = (Registered) s;
+              armDeregister(stale);
+              observer.observe(observation(stale, now));
+            })
         .thenNoReply();
   }
 
@@ -414,26 +560,37 @@ public final class RegisteredService
       return Effect().noReply();
     }
     String reason = "stale for more than " + state.def().deregisterAfterSeconds() + "s";
-    return Effect().persist(new ServiceDeregistered(true, reason, now))
-        .thenRun(s -> {
-          log.info("service deregistered serviceId={} automatic=true reason='{}'", serviceId, reason);
-          gone(state);
-        })
+    return Effect()
+        .persist(new ServiceDeregistered(true, reason, now))
+        .thenRun(
+            s -> {
+              log.info(
+                  "service deregistered serviceId={} automatic=true reason='{}'",
+                  serviceId,
+                  reason);
+              gone(state);
+            })
         .thenNoReply();
   }
 
   // ---------------------------------------------------------------- runtime helpers
 
   /** A heartbeat (or registration) arrived: keep what it said in memory and push the TTL out. */
-  private void heard(Instant now, Map<String, Double> newMetrics, Map<String, String> newDetails, Registered state) {
+  private void heard(
+      Instant now,
+      Map<String, Double> newMetrics,
+      Map<String, String> newDetails,
+      Registered state) {
     lastHeartbeatAt = now;
     metrics = newMetrics;
     details = newDetails;
     deadline = now.plusSeconds(state.def().ttlSeconds());
     timers.cancel(DEREGISTER_TIMER);
-    // Armed once and re-armed when it fires early (see checkTtl): no timer churn per heartbeat. Only
+    // Armed once and re-armed when it fires early (see checkTtl): no timer churn per heartbeat.
+    // Only
     // a shorter TTL (a re-registration) needs it sooner.
-    if (ttlTimerAt == null || !timers.isTimerActive(TTL_TIMER) || deadline.isBefore(ttlTimerAt)) armTtl();
+    if (ttlTimerAt == null || !timers.isTimerActive(TTL_TIMER) || deadline.isBefore(ttlTimerAt))
+      armTtl();
     observer.observe(observation(state, now));
   }
 
@@ -466,7 +623,10 @@ public final class RegisteredService
       // would have heartbeated meanwhile, so it gets one TTL to come back first.
       delay = Duration.ofSeconds(state.def().ttlSeconds());
     }
-    timers.startSingleTimer(DEREGISTER_TIMER, new CheckDeregister(), delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+    timers.startSingleTimer(
+        DEREGISTER_TIMER,
+        new CheckDeregister(),
+        delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
   }
 
   private void gone(Registered state) {
@@ -486,7 +646,8 @@ public final class RegisteredService
   }
 
   private ServiceObservation observation(Registered s, Instant now) {
-    return new ServiceObservation(serviceId, s.def().tenantId(), s.def().type(), s.status(), metrics, now);
+    return new ServiceObservation(
+        serviceId, s.def().tenantId(), s.def().type(), s.status(), metrics, now);
   }
 
   private HeartbeatAck ack(Registered s) {
@@ -497,21 +658,50 @@ public final class RegisteredService
     return viewOf(serviceId, s, lastHeartbeatAt, metrics, details, deadline);
   }
 
-  /** How audit replays services: this entity's own handler; heartbeats are not journaled, so a past view has none. */
-  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
-      ENTITY_TYPE, Event.class, new Empty(), RegisteredService::apply,
-      (id, s) -> s instanceof Registered r ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null)) : Optional.empty());
+  /**
+   * How audit replays services: this entity's own handler; heartbeats are not journaled, so a past
+   * view has none.
+   */
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT =
+      new dev.keel.persistence.EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new Empty(),
+          RegisteredService::apply,
+          (id, s) ->
+              s instanceof Registered r
+                  ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null))
+                  : Optional.empty());
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
       new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
-  private static ServiceView viewOf(String serviceId, Registered s, Instant lastHeartbeatAt, Map<String, Double> metrics,
-                                    Map<String, String> details, Instant deadline) {
+  private static ServiceView viewOf(
+      String serviceId,
+      Registered s,
+      Instant lastHeartbeatAt,
+      Map<String, Double> metrics,
+      Map<String, String> details,
+      Instant deadline) {
     ServiceDefinition d = s.def();
-    return new ServiceView(serviceId, d.name(), d.type(), d.endpoint(), d.metadata(), s.status(), s.registeredAt(),
-        lastHeartbeatAt, metrics, details, d.ttlSeconds(), d.deregisterAfterSeconds(), s.statusSince(), deadline,
-        d.tenantId(), s.updatedAt());
+    return new ServiceView(
+        serviceId,
+        d.name(),
+        d.type(),
+        d.endpoint(),
+        d.metadata(),
+        s.status(),
+        s.registeredAt(),
+        lastHeartbeatAt,
+        metrics,
+        details,
+        d.ttlSeconds(),
+        d.deregisterAfterSeconds(),
+        s.statusSince(),
+        deadline,
+        d.tenantId(),
+        s.updatedAt());
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -525,14 +715,19 @@ public final class RegisteredService
   public static State apply(State state, Event event) {
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof Registered r) {
-      if (event instanceof ServiceUpdated e) return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
-      if (event instanceof StatusChanged e) return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());
+      if (event instanceof ServiceUpdated e)
+        return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
+      if (event instanceof StatusChanged e)
+        return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());
       if (event instanceof ServiceDeregistered e) return new Deregistered(e.at(), e.automatic());
     } else if (event instanceof ServiceRegistered e) {
       // Registered afresh (also after a deregistration): healthy until a heartbeat says otherwise.
       return new Registered(e.def(), "healthy", e.at(), e.at(), e.at());
     }
-    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
-        + state.getClass().getSimpleName());
+    throw new IllegalStateException(
+        "unexpected event "
+            + event.getClass().getSimpleName()
+            + " in state "
+            + state.getClass().getSimpleName());
   }
 }

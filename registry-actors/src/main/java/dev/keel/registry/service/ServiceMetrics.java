@@ -19,19 +19,24 @@ public final class ServiceMetrics {
   private final Counter transitionsToOther;
 
   public ServiceMetrics(MeterRegistry registry) {
-    heartbeats = Counter.builder("keel.services.heartbeats")
-        .description("heartbeats accepted by service entities on this node").register(registry);
-    transitionsTo = Map.of(
-        "healthy", transition(registry, "healthy"),
-        "degraded", transition(registry, "degraded"),
-        "unhealthy", transition(registry, "unhealthy"),
-        "stale", transition(registry, "stale"));
+    heartbeats =
+        Counter.builder("keel.services.heartbeats")
+            .description("heartbeats accepted by service entities on this node")
+            .register(registry);
+    transitionsTo =
+        Map.of(
+            "healthy", transition(registry, "healthy"),
+            "degraded", transition(registry, "degraded"),
+            "unhealthy", transition(registry, "unhealthy"),
+            "stale", transition(registry, "stale"));
     transitionsToOther = transition(registry, "other");
   }
 
   private static Counter transition(MeterRegistry registry, String to) {
-    return Counter.builder("keel.services.transitions").tag("to", to)
-        .description("journaled status changes of services on this node, by new status").register(registry);
+    return Counter.builder("keel.services.transitions")
+        .tag("to", to)
+        .description("journaled status changes of services on this node, by new status")
+        .register(registry);
   }
 
   void heartbeat() {

@@ -5,8 +5,8 @@ package dev.keel.registry.service;
  * rules), so that the entity knows nothing of alerts and tests can record what it reports.
  *
  * <p>Called on the entity's own thread after every heartbeat, every status transition and when the
- * entity comes back after recovery; implementations must not block and must tolerate being told
- * the same thing many times (they are told on every heartbeat).
+ * entity comes back after recovery; implementations must not block and must tolerate being told the
+ * same thing many times (they are told on every heartbeat).
  */
 public interface ServiceObserver {
 
@@ -17,11 +17,12 @@ public interface ServiceObserver {
   void gone(String serviceId, String tenantId);
 
   /** Watches nothing. */
-  ServiceObserver NONE = new ServiceObserver() {
-    @Override
-    public void observe(ServiceObservation observation) {}
+  ServiceObserver NONE =
+      new ServiceObserver() {
+        @Override
+        public void observe(ServiceObservation observation) {}
 
-    @Override
-    public void gone(String serviceId, String tenantId) {}
-  };
+        @Override
+        public void gone(String serviceId, String tenantId) {}
+      };
 }

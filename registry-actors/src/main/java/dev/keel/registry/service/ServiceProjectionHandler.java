@@ -22,27 +22,55 @@ public final class ServiceProjectionHandler {
 
   private ServiceProjectionHandler() {}
 
-  /** The row changes for one event; the same fields {@link RegisteredService#apply} gives the state. */
+  /**
+   * The row changes for one event; the same fields {@link RegisteredService#apply} gives the state.
+   */
   public static void apply(Connection c, String id, Event event) throws SQLException {
     if (event instanceof RegisteredService.ServiceRegistered e) {
       ServiceDefinition d = e.def();
       // Registered again after a deregistration: a fresh row, as the entity starts afresh.
       delete(c, id);
-      update(c, "INSERT INTO keel_services (id, name, type, endpoint, metadata, status, tenant_id, ttl_seconds, "
-              + "deregister_after_seconds, registered_at, status_since, updated_at) VALUES (?, ?, ?, ?, ?, 'healthy', ?, ?, ?, ?, ?, ?)",
-          id, d.name(), d.type(), d.endpoint(), json(d.metadata()), d.tenantId(), d.ttlSeconds(), d.deregisterAfterSeconds(),
-          ts(e.at()), ts(e.at()), ts(e.at()));
+      update(
+          c,
+          "INSERT INTO keel_services (id, name, type, endpoint, metadata, status, tenant_id,"
+              + " ttl_seconds, deregister_after_seconds, registered_at, status_since, updated_at)"
+              + " VALUES (?, ?, ?, ?, ?, 'healthy', ?, ?, ?, ?, ?, ?)",
+          id,
+          d.name(),
+          d.type(),
+          d.endpoint(),
+          json(d.metadata()),
+          d.tenantId(),
+          d.ttlSeconds(),
+          d.deregisterAfterSeconds(),
+          ts(e.at()),
+          ts(e.at()),
+          ts(e.at()));
       insertMetadata(c, id, d.metadata());
     } else if (event instanceof RegisteredService.ServiceUpdated e) {
       ServiceDefinition d = e.def();
-      update(c, "UPDATE keel_services SET name = ?, type = ?, endpoint = ?, metadata = ?, tenant_id = ?, ttl_seconds = ?, "
-              + "deregister_after_seconds = ?, updated_at = ? WHERE id = ?",
-          d.name(), d.type(), d.endpoint(), json(d.metadata()), d.tenantId(), d.ttlSeconds(), d.deregisterAfterSeconds(),
-          ts(e.at()), id);
+      update(
+          c,
+          "UPDATE keel_services SET name = ?, type = ?, endpoint = ?, metadata = ?, tenant_id = ?,"
+              + " ttl_seconds = ?, deregister_after_seconds = ?, updated_at = ? WHERE id = ?",
+          d.name(),
+          d.type(),
+          d.endpoint(),
+          json(d.metadata()),
+          d.tenantId(),
+          d.ttlSeconds(),
+          d.deregisterAfterSeconds(),
+          ts(e.at()),
+          id);
       update(c, "DELETE FROM keel_service_metadata WHERE service_id = ?", id);
       insertMetadata(c, id, d.metadata());
     } else if (event instanceof RegisteredService.StatusChanged e) {
-      update(c, "UPDATE keel_services SET status = ?, status_since = ? WHERE id = ?", e.to(), ts(e.at()), id);
+      update(
+          c,
+          "UPDATE keel_services SET status = ?, status_since = ? WHERE id = ?",
+          e.to(),
+          ts(e.at()),
+          id);
     } else if (event instanceof RegisteredService.ServiceDeregistered) {
       delete(c, id);
     }
@@ -53,9 +81,15 @@ public final class ServiceProjectionHandler {
     update(c, "DELETE FROM keel_services WHERE id = ?", id);
   }
 
-  private static void insertMetadata(Connection c, String id, Map<String, String> metadata) throws SQLException {
+  private static void insertMetadata(Connection c, String id, Map<String, String> metadata)
+      throws SQLException {
     for (Map.Entry<String, String> e : metadata.entrySet()) {
-      update(c, "INSERT INTO keel_service_metadata (service_id, meta_key, meta_value) VALUES (?, ?, ?)", id, e.getKey(), e.getValue());
+      update(
+          c,
+          "INSERT INTO keel_service_metadata (service_id, meta_key, meta_value) VALUES (?, ?, ?)",
+          id,
+          e.getKey(),
+          e.getValue());
     }
   }
 

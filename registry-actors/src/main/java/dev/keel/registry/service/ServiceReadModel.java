@@ -27,9 +27,19 @@ import javax.sql.DataSource;
 public final class ServiceReadModel {
 
   /** A service as the list shows it, before the façade adds its last heartbeat. */
-  public record ServiceSummary(String id, String name, String type, String endpoint, Map<String, String> metadata,
-                               String status, String tenantId, int ttlSeconds, Integer deregisterAfterSeconds,
-                               Instant registeredAt, Instant statusSince, Instant updatedAt) {}
+  public record ServiceSummary(
+      String id,
+      String name,
+      String type,
+      String endpoint,
+      Map<String, String> metadata,
+      String status,
+      String tenantId,
+      int ttlSeconds,
+      Integer deregisterAfterSeconds,
+      Instant registeredAt,
+      Instant statusSince,
+      Instant updatedAt) {}
 
   public record Page(List<ServiceSummary> items, String nextCursor) {}
 
@@ -37,19 +47,21 @@ public final class ServiceReadModel {
   public record MetadataFilter(String key, String value) {}
 
   /**
-   * Which services a list or a count covers: {@code type}, {@code status} and {@code tenantId}
-   * when not null, every metadata filter, and {@code search} (case-insensitive) within the id or
-   * the name when not null.
+   * Which services a list or a count covers: {@code type}, {@code status} and {@code tenantId} when
+   * not null, every metadata filter, and {@code search} (case-insensitive) within the id or the
+   * name when not null.
    */
-  public record Filter(String type, String status, List<MetadataFilter> metadata, String tenantId, String search) {
+  public record Filter(
+      String type, String status, List<MetadataFilter> metadata, String tenantId, String search) {
     public Filter {
       metadata = metadata == null ? List.of() : List.copyOf(metadata);
     }
   }
 
-  /** Services by status under a filter (its status ignored); every status is present, 0 when none. */
+  /**
+   * Services by status under a filter (its status ignored); every status is present, 0 when none.
+   */
   public record StatusCounts(Map<String, Long> counts, long total) {}
-
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
@@ -63,8 +75,8 @@ public final class ServiceReadModel {
   }
 
   /**
-   * One page of services after {@code cursor} (null for the first page); {@code type},
-   * {@code status} and {@code tenantId} filter when not null, every metadata filter must match.
+   * One page of services after {@code cursor} (null for the first page); {@code type}, {@code
+   * status} and {@code tenantId} filter when not null, every metadata filter must match.
    *
    * @throws BadCursorException at once, when the cursor is not one a page handed out
    */
@@ -77,17 +89,24 @@ public final class ServiceReadModel {
     return ReadModelSql.read(blocking, () -> count(filter));
   }
 
-  /** @throws BadCursorException when {@code cursor} is not one a page handed out */
+  /**
+   * @throws BadCursorException when {@code cursor} is not one a page handed out
+   */
   public static String decodeCursor(String cursor) {
     return IdCursor.decode(cursor).orElseThrow(BadCursorException::new);
   }
 
   private StatusCounts count(Filter filter) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT s.status, COUNT(*) FROM keel_services s WHERE 1 = 1");
+    StringBuilder sql =
+        new StringBuilder("SELECT s.status, COUNT(*) FROM keel_services s WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    where(new Filter(filter.type(), null, filter.metadata(), filter.tenantId(), filter.search()), sql, args);
+    where(
+        new Filter(filter.type(), null, filter.metadata(), filter.tenantId(), filter.search()),
+        sql,
+        args);
     sql.append(" GROUP BY s.status");
-    Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, ServiceRules.STATUSES);
+    Map<String, Long> counts =
+        ReadModelSql.countsBy(dataSource, sql.toString(), args, ServiceRules.STATUSES);
     return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
   }
 
@@ -105,22 +124,30 @@ public final class ServiceReadModel {
       args.add(filter.tenantId());
     }
     for (MetadataFilter f : filter.metadata()) {
-      sql.append(" AND EXISTS (SELECT 1 FROM keel_service_metadata m WHERE m.service_id = s.id AND m.meta_key = ? AND m.meta_value = ?)");
+      sql.append(
+          " AND EXISTS (SELECT 1 FROM keel_service_metadata m WHERE m.service_id = s.id AND"
+              + " m.meta_key = ? AND m.meta_value = ?)");
       args.add(f.key());
       args.add(f.value());
     }
     if (filter.search() != null) {
       String pattern = ReadModelSql.containing(filter.search().toLowerCase(Locale.ROOT));
-      sql.append(" AND (LOWER(s.id) LIKE ?").append(ReadModelSql.LIKE_ESCAPE)
-          .append(" OR LOWER(s.name) LIKE ?").append(ReadModelSql.LIKE_ESCAPE).append(")");
+      sql.append(" AND (LOWER(s.id) LIKE ?")
+          .append(ReadModelSql.LIKE_ESCAPE)
+          .append(" OR LOWER(s.name) LIKE ?")
+          .append(ReadModelSql.LIKE_ESCAPE)
+          .append(")");
       args.add(pattern);
       args.add(pattern);
     }
   }
 
   private Page query(Filter filter, int limit, String afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT s.id, s.name, s.type, s.endpoint, s.metadata, s.status, s.tenant_id, "
-        + "s.ttl_seconds, s.deregister_after_seconds, s.registered_at, s.status_since, s.updated_at FROM keel_services s WHERE 1 = 1");
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT s.id, s.name, s.type, s.endpoint, s.metadata, s.status, s.tenant_id,"
+                + " s.ttl_seconds, s.deregister_after_seconds, s.registered_at, s.status_since,"
+                + " s.updated_at FROM keel_services s WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     where(filter, sql, args);
     if (afterId != null) {
@@ -130,15 +157,27 @@ public final class ServiceReadModel {
     sql.append(" ORDER BY s.id LIMIT ?");
     args.add(limit + 1);
     List<ServiceSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           int afterSeconds = rs.getInt(9);
           Integer deregisterAfter = rs.wasNull() ? null : afterSeconds;
-          items.add(new ServiceSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-              metadata(rs.getString(5)), rs.getString(6), rs.getString(7), rs.getInt(8), deregisterAfter,
-              ReadModelSql.instant(rs, 10), ReadModelSql.instant(rs, 11), ReadModelSql.instant(rs, 12)));
+          items.add(
+              new ServiceSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  metadata(rs.getString(5)),
+                  rs.getString(6),
+                  rs.getString(7),
+                  rs.getInt(8),
+                  deregisterAfter,
+                  ReadModelSql.instant(rs, 10),
+                  ReadModelSql.instant(rs, 11),
+                  ReadModelSql.instant(rs, 12)));
         }
       }
     }

@@ -31,12 +31,26 @@ class AlertCatalogTest {
   private final ManualClock clock = new ManualClock(T0);
   private final AlertCatalog catalog = new AlertCatalog(null, clock, GRACE);
 
-  static AlertView view(String id, String service, String condition, String tenantId, Instant updatedAt) {
-    return new AlertView(id, service, condition, "https://h.example/x", 0, tenantId, updatedAt, updatedAt, List.of(),
-        List.of(), 0, null, List.of());
+  static AlertView view(
+      String id, String service, String condition, String tenantId, Instant updatedAt) {
+    return new AlertView(
+        id,
+        service,
+        condition,
+        "https://h.example/x",
+        0,
+        tenantId,
+        updatedAt,
+        updatedAt,
+        List.of(),
+        List.of(),
+        0,
+        null,
+        List.of());
   }
 
-  private static CatalogRow row(String id, String service, String condition, String tenantId, Instant updatedAt) {
+  private static CatalogRow row(
+      String id, String service, String condition, String tenantId, Instant updatedAt) {
     return new CatalogRow(id, service, condition, tenantId, updatedAt);
   }
 
@@ -46,23 +60,27 @@ class AlertCatalogTest {
 
   @Test
   void rulesForMatchTheServiceOrStarAndTheTenant() {
-    catalog.refresh(List.of(
-        row("exact", "ingest-1", "status != healthy", null, T0),
-        row("any", "*", "status == stale", null, T0),
-        row("acme-any", "*", "status == stale", "acme", T0),
-        row("acme-exact", "ingest-1", "status == stale", "acme", T0),
-        row("other", "ingest-2", "status == stale", null, T0)));
+    catalog.refresh(
+        List.of(
+            row("exact", "ingest-1", "status != healthy", null, T0),
+            row("any", "*", "status == stale", null, T0),
+            row("acme-any", "*", "status == stale", "acme", T0),
+            row("acme-exact", "ingest-1", "status == stale", "acme", T0),
+            row("other", "ingest-2", "status == stale", null, T0)));
 
     assertThat(ids("ingest-1", null)).containsExactly("any", "exact");
     assertThat(ids("ingest-1", "acme")).containsExactly("acme-any", "acme-exact", "any", "exact");
     assertThat(ids("ingest-1", "globex")).containsExactly("any", "exact");
     assertThat(ids("ingest-3", "acme")).containsExactly("acme-any", "any");
     assertThat(catalog.all()).hasSize(5);
-    assertThat(catalog.rulesFor("ingest-1", null)).filteredOn(r -> r.id().equals("exact")).singleElement()
-        .satisfies(r -> {
-          assertThat(r.condition()).isEqualTo(AlertCondition.parse("status != healthy"));
-          assertThat(r.version()).isEqualTo(Instant.parse("2026-03-01T07:30:00.123456Z"));
-        });
+    assertThat(catalog.rulesFor("ingest-1", null))
+        .filteredOn(r -> r.id().equals("exact"))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.condition()).isEqualTo(AlertCondition.parse("status != healthy"));
+              assertThat(r.version()).isEqualTo(Instant.parse("2026-03-01T07:30:00.123456Z"));
+            });
   }
 
   @Test
@@ -116,7 +134,9 @@ class AlertCatalogTest {
 
     // Defined again elsewhere after the delete: the list's newer row applies.
     catalog.refresh(List.of(row("r", "*", "status == degraded", null, T0.plusSeconds(5))));
-    assertThat(catalog.all()).extracting(r -> r.condition().toString()).containsExactly("status == degraded");
+    assertThat(catalog.all())
+        .extracting(r -> r.condition().toString())
+        .containsExactly("status == degraded");
   }
 
   @Test
@@ -133,18 +153,25 @@ class AlertCatalogTest {
 
   @Test
   void aRowWhoseConditionDoesNotParseIsSkipped() {
-    catalog.refresh(List.of(row("bad", "*", "status ~ x", null, T0), row("good", "*", "status == stale", null, T0)));
+    catalog.refresh(
+        List.of(
+            row("bad", "*", "status ~ x", null, T0),
+            row("good", "*", "status == stale", null, T0)));
     assertThat(catalog.all()).extracting(Rule::id).containsExactly("good");
   }
 
   @Test
-  void readsTheListFromTheDatabaseAndKeepsWhatItKnowsWhenItCannot(@TempDir Path dir) throws Exception {
+  void readsTheListFromTheDatabaseAndKeepsWhatItKnowsWhenItCannot(@TempDir Path dir)
+      throws Exception {
     DatabaseSettings db = TestDatabases.h2(dir);
     HikariDataSource ds = KeelDataSource.create(db, "alert-catalog-test", 2);
     SchemaMigrations.migrate(ds, db.kind());
     try (Connection c = ds.getConnection()) {
-      AlertProjectionHandler.apply(c, "from-table",
-          new AlertDefined(new AlertDefinition("*", "status == stale", "https://h.example/x", 0, null), T0));
+      AlertProjectionHandler.apply(
+          c,
+          "from-table",
+          new AlertDefined(
+              new AlertDefinition("*", "status == stale", "https://h.example/x", 0, null), T0));
     }
     AlertCatalog fromTable = new AlertCatalog(new AlertReadModel(ds, Runnable::run), clock, GRACE);
 

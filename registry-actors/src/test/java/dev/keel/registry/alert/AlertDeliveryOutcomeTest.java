@@ -19,7 +19,6 @@ import dev.keel.registry.alert.AlertRule.Observe;
 import dev.keel.registry.alert.AlertRule.Put;
 import dev.keel.registry.alert.AlertRule.PutResult;
 import dev.keel.registry.alert.AlertRule.State;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,10 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * A firing's {@code delivery} follows its webhook workflow: {@code started}, then
- * {@code delivered} when the workflow completed or {@code abandoned} when it failed, was cancelled
- * or does not exist; journaled, so that a restarted rule shows it too, and followed again after a
- * restart while it runs.
+ * A firing's {@code delivery} follows its webhook workflow: {@code started}, then {@code delivered}
+ * when the workflow completed or {@code abandoned} when it failed, was cancelled or does not exist;
+ * journaled, so that a restarted rule shows it too, and followed again after a restart while it
+ * runs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AlertDeliveryOutcomeTest {
@@ -55,7 +54,8 @@ class AlertDeliveryOutcomeTest {
   @BeforeAll
   void startSystem() {
     testKit = ActorTestKit.create("AlertDeliveryOutcomeTest", AlertRuleTest.CONFIG);
-    settings = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
+    settings =
+        AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
   }
 
   @AfterAll
@@ -70,12 +70,21 @@ class AlertDeliveryOutcomeTest {
     starter = new RecordingStarter();
     id = "delivery-" + ids.incrementAndGet();
     workflowId = "alert." + id + ".1";
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, settings),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
-    kit.<StatusReply<PutResult>>runCommand(r -> new Put(
-        new AlertDefinition("ingest-1", "status != healthy", AlertRuleTest.WEBHOOK, 300, null), null, r));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            AlertRule.create(id, starter, starter, clock, settings),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit.<StatusReply<PutResult>>runCommand(
+        r ->
+            new Put(
+                new AlertDefinition(
+                    "ingest-1", "status != healthy", AlertRuleTest.WEBHOOK, 300, null),
+                null,
+                r));
     kit.runCommand(new Observe(obs("ingest-1", "unhealthy")));
-    eventually(() -> assertThat(journal()).filteredOn(DeliveryStarted.class::isInstance).hasSize(1));
+    eventually(
+        () -> assertThat(journal()).filteredOn(DeliveryStarted.class::isInstance).hasSize(1));
     eventually(() -> assertThat(starter.awaited()).contains(workflowId));
     assertThat(firing().delivery()).isEqualTo("started");
   }
@@ -114,10 +123,21 @@ class AlertDeliveryOutcomeTest {
     Instant done = T0.plusSeconds(90);
     clock.set(done);
 
-    starter.end(workflowId, "failed", "gave up after 20 attempts; last: POST https://hooks.example.com/… answered 500");
+    starter.end(
+        workflowId,
+        "failed",
+        "gave up after 20 attempts; last: POST https://hooks.example.com/… answered 500");
 
-    eventually(() -> assertThat(journal()).last().isEqualTo(new DeliveryAbandoned(1,
-        "the delivery workflow failed: gave up after 20 attempts; last: POST https://hooks.example.com/… answered 500", done)));
+    eventually(
+        () ->
+            assertThat(journal())
+                .last()
+                .isEqualTo(
+                    new DeliveryAbandoned(
+                        1,
+                        "the delivery workflow failed: gave up after 20 attempts; last: POST"
+                            + " https://hooks.example.com/… answered 500",
+                        done)));
     assertThat(firing().delivery()).isEqualTo("abandoned");
     assertThat(kit.restart().state()).isEqualTo(kit.getState());
     assertThat(firing().delivery()).isEqualTo("abandoned");
@@ -132,19 +152,26 @@ class AlertDeliveryOutcomeTest {
     starter.end(workflowId, "cancelled", "by the operator");
 
     eventually(() -> assertThat(firing().delivery()).isEqualTo("abandoned"));
-    assertThat(journal()).filteredOn(DeliveryAbandoned.class::isInstance).singleElement()
-        .extracting(e -> ((DeliveryAbandoned) e).reason()).isEqualTo("the delivery workflow was cancelled: by the operator");
+    assertThat(journal())
+        .filteredOn(DeliveryAbandoned.class::isInstance)
+        .singleElement()
+        .extracting(e -> ((DeliveryAbandoned) e).reason())
+        .isEqualTo("the delivery workflow was cancelled: by the operator");
   }
 
   @Test
   void aWaitThatFailsIsTriedAgainAndAnUnknownWorkflowIsAbandoned() throws InterruptedException {
-    // The rule is told to wait again (FollowDelivery) once its wait ran out or failed; here it fails twice.
+    // The rule is told to wait again (FollowDelivery) once its wait ran out or failed; here it
+    // fails twice.
     starter.failNextAwait(new IllegalStateException("the cluster did not answer"));
-    starter.failNextAwait(Rejection.notFoundFailure("workflow '" + workflowId + "' does not exist"));
+    starter.failNextAwait(
+        Rejection.notFoundFailure("workflow '" + workflowId + "' does not exist"));
     kit.runCommand(new AlertRule.DeliveryFollowFailed(1, workflowId, "simulated"));
 
     eventually(() -> assertThat(firing().delivery()).isEqualTo("abandoned"));
-    assertThat(journal()).last().isEqualTo(new DeliveryAbandoned(1, "the delivery workflow does not exist", T0));
+    assertThat(journal())
+        .last()
+        .isEqualTo(new DeliveryAbandoned(1, "the delivery workflow does not exist", T0));
     int waits = starter.awaited().size();
     Thread.sleep(500);
     assertThat(starter.awaited()).hasSize(waits); // ended: not followed any more

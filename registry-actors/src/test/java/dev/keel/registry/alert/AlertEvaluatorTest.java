@@ -23,9 +23,14 @@ class AlertEvaluatorTest {
   private final AlertCatalog catalog = new AlertCatalog(null, clock, Duration.ofSeconds(30));
   private final List<Told> told = new CopyOnWriteArrayList<>();
   private final AlertEvaluator evaluator =
-      new AlertEvaluator(catalog, (ruleId, command) -> told.add(new Told(ruleId, command)), clock, Duration.ofMinutes(5));
+      new AlertEvaluator(
+          catalog,
+          (ruleId, command) -> told.add(new Told(ruleId, command)),
+          clock,
+          Duration.ofMinutes(5));
 
-  private static ServiceObservation obs(String service, String tenant, String status, Map<String, Double> metrics) {
+  private static ServiceObservation obs(
+      String service, String tenant, String status, Map<String, Double> metrics) {
     return new ServiceObservation(service, tenant, "processor", status, metrics, T0);
   }
 
@@ -116,8 +121,10 @@ class AlertEvaluatorTest {
     toldRules();
 
     evaluator.gone("ingest-1", null);
-    assertThat(told).containsExactlyInAnyOrder(new Told("a", new ForgetService("ingest-1")),
-        new Told("b", new ForgetService("ingest-1")));
+    assertThat(told)
+        .containsExactlyInAnyOrder(
+            new Told("a", new ForgetService("ingest-1")),
+            new Told("b", new ForgetService("ingest-1")));
     told.clear();
 
     // Registered again: nothing is known of it, the first observation is told.
@@ -138,7 +145,8 @@ class AlertEvaluatorTest {
     evaluator.observe(obs("ingest-1", "stale"));
     assertThat(toldRules()).containsExactly("r");
 
-    AlertEvaluator never = new AlertEvaluator(catalog, (r, c) -> told.add(new Told(r, c)), clock, Duration.ZERO);
+    AlertEvaluator never =
+        new AlertEvaluator(catalog, (r, c) -> told.add(new Told(r, c)), clock, Duration.ZERO);
     never.observe(obs("ingest-1", "stale"));
     clock.advance(Duration.ofDays(1));
     never.observe(obs("ingest-1", "stale"));
@@ -148,9 +156,14 @@ class AlertEvaluatorTest {
   @Test
   void aFailingTellNeverReachesTheServiceEntity() {
     catalog.put(view("r", "*", "status != healthy", null, T0));
-    AlertEvaluator broken = new AlertEvaluator(catalog, (r, c) -> {
-      throw new IllegalStateException("sharding is shutting down");
-    }, clock, Duration.ofMinutes(5));
+    AlertEvaluator broken =
+        new AlertEvaluator(
+            catalog,
+            (r, c) -> {
+              throw new IllegalStateException("sharding is shutting down");
+            },
+            clock,
+            Duration.ofMinutes(5));
     broken.observe(obs("ingest-1", "stale"));
     broken.gone("ingest-1", null);
   }

@@ -19,9 +19,9 @@ import dev.keel.registry.alert.AlertReadModel.CatalogRow;
 import dev.keel.registry.alert.AlertReadModel.Page;
 import dev.keel.registry.alert.AlertRule.Active;
 import dev.keel.registry.alert.AlertRule.AlertCleared;
+import dev.keel.registry.alert.AlertRule.AlertDeferred;
 import dev.keel.registry.alert.AlertRule.AlertDefined;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
-import dev.keel.registry.alert.AlertRule.AlertDeferred;
 import dev.keel.registry.alert.AlertRule.AlertDeleted;
 import dev.keel.registry.alert.AlertRule.AlertFired;
 import dev.keel.registry.alert.AlertRule.AlertUpdated;
@@ -78,8 +78,12 @@ class AlertReadModelTest {
     SchemaMigrations.migrate(dataSource, db.kind());
     readModel = new AlertReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
-    handler = new ReadModelProjection.Handler<>("alert-0", lag, AlertProjectionHandler::apply,
-        ProjectionDeadLetters.unmetered("alerts"));
+    handler =
+        new ReadModelProjection.Handler<>(
+            "alert-0",
+            lag,
+            AlertProjectionHandler::apply,
+            ProjectionDeadLetters.unmetered("alerts"));
   }
 
   @AfterEach
@@ -96,8 +100,19 @@ class AlertReadModelTest {
 
     AlertSummary row = only();
     assertThat(row).isEqualTo(summaryOf("disk-full"));
-    assertThat(row).isEqualTo(new AlertSummary("disk-full", "ingest-1", "metrics.disk > 0.9", WEBHOOK, 300, "acme",
-        T0, T0, 0, null));
+    assertThat(row)
+        .isEqualTo(
+            new AlertSummary(
+                "disk-full",
+                "ingest-1",
+                "metrics.disk > 0.9",
+                WEBHOOK,
+                300,
+                "acme",
+                T0,
+                T0,
+                0,
+                null));
     assertThat(lag.snapshot()).containsKey("alert-0");
   }
 
@@ -108,12 +123,19 @@ class AlertReadModelTest {
     project("stale", new AlertDefined(def("*", "status == stale", 0, null), T0));
 
     Instant firedAt = T0.plusSeconds(60);
-    project(List.of(
-        Map.entry("stale", new AlertFired(1, "a", "stale", Map.of(), firedAt, "alert.stale.1")),
-        Map.entry("stale", new DeliveryStarted(1, "alert.stale.1", firedAt)),
-        Map.entry("stale", new AlertFired(2, "b", "stale", Map.of("lag", 2.0), firedAt.plusSeconds(1), "alert.stale.2")),
-        Map.entry("stale", new AlertCleared("a", firedAt.plusSeconds(2))),
-        Map.entry("stale", new AlertDeferred("a", "stale", Map.of(), firedAt.plusSeconds(3), firedAt.plusSeconds(3)))));
+    project(
+        List.of(
+            Map.entry("stale", new AlertFired(1, "a", "stale", Map.of(), firedAt, "alert.stale.1")),
+            Map.entry("stale", new DeliveryStarted(1, "alert.stale.1", firedAt)),
+            Map.entry(
+                "stale",
+                new AlertFired(
+                    2, "b", "stale", Map.of("lag", 2.0), firedAt.plusSeconds(1), "alert.stale.2")),
+            Map.entry("stale", new AlertCleared("a", firedAt.plusSeconds(2))),
+            Map.entry(
+                "stale",
+                new AlertDeferred(
+                    "a", "stale", Map.of(), firedAt.plusSeconds(3), firedAt.plusSeconds(3)))));
     AlertSummary fired = only();
     assertThat(fired).isEqualTo(summaryOf("stale"));
     assertThat(fired.firingCount()).isEqualTo(2);
@@ -145,14 +167,16 @@ class AlertReadModelTest {
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void pagesByIdWithACursorAndFiltersByServiceAndTenant(DatabaseSettings.Kind kind) throws Exception {
+  void pagesByIdWithACursorAndFiltersByServiceAndTenant(DatabaseSettings.Kind kind)
+      throws Exception {
     open(kind);
-    project(List.of(
-        Map.entry("r-c", new AlertDefined(def("*", "status == stale", 0, null), T0)),
-        Map.entry("r-a", new AlertDefined(def("ingest-1", "status == stale", 0, "acme"), T0)),
-        Map.entry("r-e", new AlertDefined(def("ingest-1", "status != healthy", 0, null), T0)),
-        Map.entry("r-b", new AlertDefined(def("*", "status == stale", 0, "acme"), T0)),
-        Map.entry("r-d", new AlertDefined(def("ingest-2", "status == stale", 0, null), T0))));
+    project(
+        List.of(
+            Map.entry("r-c", new AlertDefined(def("*", "status == stale", 0, null), T0)),
+            Map.entry("r-a", new AlertDefined(def("ingest-1", "status == stale", 0, "acme"), T0)),
+            Map.entry("r-e", new AlertDefined(def("ingest-1", "status != healthy", 0, null), T0)),
+            Map.entry("r-b", new AlertDefined(def("*", "status == stale", 0, "acme"), T0)),
+            Map.entry("r-d", new AlertDefined(def("ingest-2", "status == stale", 0, null), T0))));
 
     Page first = list(null, null, 2, null);
     assertThat(ids(first)).containsExactly("r-a", "r-b");
@@ -170,8 +194,12 @@ class AlertReadModelTest {
     assertThat(ids(list("nobody", null, 50, null))).isEmpty();
     assertThat(ids(list("ingest-1", null, 1, IdCursor.encode("r-a")))).containsExactly("r-e");
 
-    assertThat(readModel.allRules()).extracting(CatalogRow::id).containsExactlyInAnyOrder("r-a", "r-b", "r-c", "r-d", "r-e");
-    assertThat(readModel.allRules()).filteredOn(r -> r.id().equals("r-a")).singleElement()
+    assertThat(readModel.allRules())
+        .extracting(CatalogRow::id)
+        .containsExactlyInAnyOrder("r-a", "r-b", "r-c", "r-d", "r-e");
+    assertThat(readModel.allRules())
+        .filteredOn(r -> r.id().equals("r-a"))
+        .singleElement()
         .isEqualTo(new CatalogRow("r-a", "ingest-1", "status == stale", "acme", T0));
   }
 
@@ -179,15 +207,19 @@ class AlertReadModelTest {
   void foreignCursorsAreRefused() throws Exception {
     open(DatabaseSettings.Kind.H2);
     for (String bad : List.of("not base64!", "%%%", "_w")) {
-      assertThatThrownBy(() -> AlertReadModel.decodeCursor(bad)).isInstanceOf(BadCursorException.class);
+      assertThatThrownBy(() -> AlertReadModel.decodeCursor(bad))
+          .isInstanceOf(BadCursorException.class);
     }
-    assertThat(AlertReadModel.decodeCursor(IdCursor.encode("tenant:acme.rule-1"))).isEqualTo("tenant:acme.rule-1");
-    assertThatThrownBy(() -> readModel.list(null, null, 10, "***")).isInstanceOf(BadCursorException.class);
+    assertThat(AlertReadModel.decodeCursor(IdCursor.encode("tenant:acme.rule-1")))
+        .isEqualTo("tenant:acme.rule-1");
+    assertThatThrownBy(() -> readModel.list(null, null, 10, "***"))
+        .isInstanceOf(BadCursorException.class);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private static AlertDefinition def(String service, String condition, int cooldown, String tenantId) {
+  private static AlertDefinition def(
+      String service, String condition, int cooldown, String tenantId) {
     return new AlertDefinition(service, condition, WEBHOOK, cooldown, tenantId);
   }
 
@@ -200,9 +232,15 @@ class AlertReadModelTest {
     List<EventEnvelope<Event>> envelopes = new ArrayList<>();
     for (Map.Entry<String, Event> e : events) {
       long seqNr = seqNrs.merge(e.getKey(), 1L, Long::sum);
-      envelopes.add(EventEnvelope.create(Offset.sequence(++offset), "alert|" + e.getKey(), seqNr, e.getValue(),
-          T0.toEpochMilli()));
-      states.put(e.getKey(), AlertRule.apply(states.getOrDefault(e.getKey(), new Empty()), e.getValue()));
+      envelopes.add(
+          EventEnvelope.create(
+              Offset.sequence(++offset),
+              "alert|" + e.getKey(),
+              seqNr,
+              e.getValue(),
+              T0.toEpochMilli()));
+      states.put(
+          e.getKey(), AlertRule.apply(states.getOrDefault(e.getKey(), new Empty()), e.getValue()));
     }
     KeelJdbcSession session = new KeelJdbcSession(dataSource);
     try {
@@ -217,8 +255,17 @@ class AlertReadModelTest {
   private AlertSummary summaryOf(String id) {
     Active a = (Active) states.get(id);
     AlertDefinition d = a.def();
-    return new AlertSummary(id, d.service(), d.condition(), d.webhook(), d.cooldownSeconds(), d.tenantId(),
-        a.createdAt(), a.updatedAt(), a.firingCount(), a.lastFiredAt());
+    return new AlertSummary(
+        id,
+        d.service(),
+        d.condition(),
+        d.webhook(),
+        d.cooldownSeconds(),
+        d.tenantId(),
+        a.createdAt(),
+        a.updatedAt(),
+        a.firingCount(),
+        a.lastFiredAt());
   }
 
   private Page list(String service, String tenantId, int limit, String cursor) throws Exception {

@@ -9,9 +9,9 @@ import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
 import dev.keel.registry.alert.AlertRule.Active;
 import dev.keel.registry.alert.AlertRule.AlertCleared;
+import dev.keel.registry.alert.AlertRule.AlertDeferred;
 import dev.keel.registry.alert.AlertRule.AlertDefined;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
-import dev.keel.registry.alert.AlertRule.AlertDeferred;
 import dev.keel.registry.alert.AlertRule.AlertDeleted;
 import dev.keel.registry.alert.AlertRule.AlertFired;
 import dev.keel.registry.alert.AlertRule.AlertUpdated;
@@ -55,12 +55,16 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AlertRuleTest {
 
-  /** The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md, pitfall 9). */
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseResources("alert-test.conf"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  /**
+   * The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md,
+   * pitfall 9).
+   */
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseResources("alert-test.conf"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   static final Instant T0 = Instant.parse("2026-03-01T07:30:00.123Z");
   static final String WEBHOOK = "https://hooks.example.com/keel?token=s3cr3t";
@@ -77,7 +81,8 @@ class AlertRuleTest {
   @BeforeAll
   void startSystem() {
     testKit = ActorTestKit.create("AlertRuleTest", CONFIG);
-    settings = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
+    settings =
+        AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
   }
 
   @AfterAll
@@ -90,8 +95,11 @@ class AlertRuleTest {
     clock = new ManualClock(T0);
     starter = new RecordingStarter();
     id = "disk-full-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, settings),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            AlertRule.create(id, starter, starter, clock, settings),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   // ---------------------------------------------------------------- helpers
@@ -100,7 +108,8 @@ class AlertRuleTest {
     return new AlertDefinition(service, condition, WEBHOOK, cooldownSeconds, null);
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<PutResult>> put(AlertDefinition def) {
+  private CommandResultWithReply<Command, Event, State, StatusReply<PutResult>> put(
+      AlertDefinition def) {
     return kit.runCommand(replyTo -> new Put(def, null, replyTo));
   }
 
@@ -117,7 +126,9 @@ class AlertRuleTest {
    * the starter answers, possibly within the same run; it is asserted on the journal instead.
    */
   private List<Event> observe(ServiceObservation o) {
-    return kit.runCommand(new Observe(o)).events().stream().filter(e -> !(e instanceof DeliveryStarted)).toList();
+    return kit.runCommand(new Observe(o)).events().stream()
+        .filter(e -> !(e instanceof DeliveryStarted))
+        .toList();
   }
 
   private AlertView view() {
@@ -136,7 +147,8 @@ class AlertRuleTest {
     return journal().stream().filter(type::isInstance).count();
   }
 
-  private AlertFired fired(long seq, String service, String status, Map<String, Double> metrics, Instant at) {
+  private AlertFired fired(
+      long seq, String service, String status, Map<String, Double> metrics, Instant at) {
     return new AlertFired(seq, service, status, metrics, at, "alert." + id + "." + seq);
   }
 
@@ -160,8 +172,8 @@ class AlertRuleTest {
   }
 
   /**
-   * Waits until {@code firings} deliveries are acknowledged: they land on their own, and a test that
-   * asserts the exact events of a later command must not catch one of them.
+   * Waits until {@code firings} deliveries are acknowledged: they land on their own, and a test
+   * that asserts the exact events of a later command must not catch one of them.
    */
   private void delivered(int firings) {
     eventually(() -> assertThat(journaled(DeliveryStarted.class)).isEqualTo(firings));
@@ -180,8 +192,21 @@ class AlertRuleTest {
     var result = put(def("ingest-1", "status!=healthy", 300));
 
     AlertDefinition stored = def("ingest-1", "status != healthy", 300);
-    AlertView expected = new AlertView(id, "ingest-1", "status != healthy", WEBHOOK, 300, null, T0, T0, List.of(), List.of(),
-        0, null, List.of());
+    AlertView expected =
+        new AlertView(
+            id,
+            "ingest-1",
+            "status != healthy",
+            WEBHOOK,
+            300,
+            null,
+            T0,
+            T0,
+            List.of(),
+            List.of(),
+            0,
+            null,
+            List.of());
     assertThat(result.reply()).isEqualTo(StatusReply.success(new PutResult(true, expected)));
     assertThat(result.events()).containsExactly(new AlertDefined(stored, T0));
     assertThat(view()).isEqualTo(expected);
@@ -202,7 +227,8 @@ class AlertRuleTest {
 
     Instant later = T0.plus(Duration.ofMinutes(5));
     var changed = put(def("ingest-1", "status == stale", 60));
-    assertThat(changed.events()).containsExactly(new AlertUpdated(def("ingest-1", "status == stale", 60), later));
+    assertThat(changed.events())
+        .containsExactly(new AlertUpdated(def("ingest-1", "status == stale", 60), later));
     assertThat(changed.reply().getValue().created()).isFalse();
     assertThat(changed.reply().getValue().view().updatedAt()).isEqualTo(later);
     assertThat(changed.reply().getValue().view().createdAt()).isEqualTo(T0);
@@ -216,13 +242,27 @@ class AlertRuleTest {
     assertThat(bad.state()).isEqualTo(new Empty());
     Rejection rejection = Rejection.of(bad.reply().getError()).orElseThrow();
     assertThat(rejection.kind()).isEqualTo(Rejection.Kind.INVALID);
-    assertThat(rejection.detail()).contains("service ", "condition at 8: 'status' can only be compared", "webhook ", "cooldownSeconds ");
+    assertThat(rejection.detail())
+        .contains(
+            "service ",
+            "condition at 8: 'status' can only be compared",
+            "webhook ",
+            "cooldownSeconds ");
 
     put(def("*", "status != healthy", 0));
-    var badUpdate = put(new AlertDefinition("*", "status != healthy", "https://user:pw@example.com/x?key=secret", 86_401, null));
+    var badUpdate =
+        put(
+            new AlertDefinition(
+                "*",
+                "status != healthy",
+                "https://user:pw@example.com/x?key=secret",
+                86_401,
+                null));
     assertThat(badUpdate.hasNoEvents()).isTrue();
-    assertThat(badUpdate.reply().getError().getMessage()).contains("cooldownSeconds must be between 0 and 86400")
-        .doesNotContain("secret").doesNotContain("pw@");
+    assertThat(badUpdate.reply().getError().getMessage())
+        .contains("cooldownSeconds must be between 0 and 86400")
+        .doesNotContain("secret")
+        .doesNotContain("pw@");
   }
 
   @Test
@@ -234,37 +274,60 @@ class AlertRuleTest {
     assertThat(Rejection.of(get.reply().getError()))
         .contains(new Rejection(Rejection.Kind.NOT_FOUND, "alert '" + id + "' does not exist"));
     var delete = kit.<StatusReply<Done>>runCommand(r -> new Delete("globex", r));
-    assertThat(Rejection.of(delete.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(Rejection.of(delete.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.NOT_FOUND);
     assertThat(delete.hasNoEvents()).isTrue();
-    var taken = kit.<StatusReply<PutResult>>runCommand(
-        r -> new Put(new AlertDefinition("*", "status == stale", WEBHOOK, 60, "globex"), "globex", r));
-    assertThat(Rejection.of(taken.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.CONFLICT);
+    var taken =
+        kit.<StatusReply<PutResult>>runCommand(
+            r ->
+                new Put(
+                    new AlertDefinition("*", "status == stale", WEBHOOK, 60, "globex"),
+                    "globex",
+                    r));
+    assertThat(Rejection.of(taken.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.CONFLICT);
     assertThat(taken.hasNoEvents()).isTrue();
 
-    assertThat(kit.<StatusReply<AlertView>>runCommand(r -> new Get("acme", r)).reply().getValue().tenantId()).isEqualTo("acme");
+    assertThat(
+            kit.<StatusReply<AlertView>>runCommand(r -> new Get("acme", r))
+                .reply()
+                .getValue()
+                .tenantId())
+        .isEqualTo("acme");
     // The admin sees every rule, and redefining one without naming a tenant keeps its owner.
     assertThat(view().tenantId()).isEqualTo("acme");
     var byAdmin = put(def("*", "status == stale", 120));
-    assertThat(byAdmin.events()).containsExactly(
-        new AlertUpdated(new AlertDefinition("*", "status == stale", WEBHOOK, 120, "acme"), T0));
+    assertThat(byAdmin.events())
+        .containsExactly(
+            new AlertUpdated(
+                new AlertDefinition("*", "status == stale", WEBHOOK, 120, "acme"), T0));
     assertThat(kit.<StatusReply<Done>>runCommand(r -> new Delete("acme", r)).events()).hasSize(1);
   }
 
   @Test
   void problemsListEveryBadField() {
     assertThat(AlertRule.problems(new AlertDefinition(null, null, null, 0, null)))
-        .extracting(p -> p.field()).containsExactly("service", "condition", "webhook");
-    assertThat(AlertRule.problems(new AlertDefinition("svc 1", "metrics.x > abc", "https://example.com/hook?t=1", 86_401, null)))
+        .extracting(p -> p.field())
+        .containsExactly("service", "condition", "webhook");
+    assertThat(
+            AlertRule.problems(
+                new AlertDefinition(
+                    "svc 1", "metrics.x > abc", "https://example.com/hook?t=1", 86_401, null)))
         .extracting(p -> p.field() + ": " + p.message())
         .containsExactly(
             "service: must be a service id (^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$) or *",
             "condition: at 13: expected a number after '>' but found 'abc'",
             "cooldownSeconds: must be between 0 and 86400");
-    assertThat(AlertRule.problems(new AlertDefinition("*", "status != healthy", "mailto:ops@example.com?token=x", 0, null)))
-        .singleElement().satisfies(p -> {
-          assertThat(p.field()).isEqualTo("webhook");
-          assertThat(p.message()).doesNotContain("token").doesNotContain("mailto");
-        });
+    assertThat(
+            AlertRule.problems(
+                new AlertDefinition(
+                    "*", "status != healthy", "mailto:ops@example.com?token=x", 0, null)))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.field()).isEqualTo("webhook");
+              assertThat(p.message()).doesNotContain("token").doesNotContain("mailto");
+            });
     assertThat(AlertRule.problems(def("svc.1:a-b_c", "status != healthy", 86_400))).isEmpty();
   }
 
@@ -281,27 +344,37 @@ class AlertRuleTest {
     AlertFired fired = fired(1, "ingest-1", "stale", Map.of("lag", 12.5), at);
     assertThat(events).containsExactly(fired);
     String workflowId = "alert." + id + ".1";
-    eventually(() -> assertThat(journal()).last().isEqualTo(new DeliveryStarted(1, workflowId, at)));
-    assertThat(starter.calls()).singleElement().satisfies(call -> {
-      assertThat(call.workflowId()).isEqualTo(workflowId);
-      assertThat(call.workflow()).isEqualTo("webhook-delivery");
-      assertThat(call.tenantId()).isNull();
-      try {
-        assertThat(call.input()).isEqualTo(JSON.readTree("""
-            {"url": "https://hooks.example.com/keel?token=s3cr3t", "idempotencyKey": "%s",
-             "payload": {"alert": "%s", "service": "ingest-1", "condition": "status != healthy", "status": "stale",
-                         "metrics": {"lag": 12.5}, "firedAt": "2026-03-01T07:30:42.123Z"}}""".formatted(workflowId, id)));
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
+    eventually(
+        () -> assertThat(journal()).last().isEqualTo(new DeliveryStarted(1, workflowId, at)));
+    assertThat(starter.calls())
+        .singleElement()
+        .satisfies(
+            call -> {
+              assertThat(call.workflowId()).isEqualTo(workflowId);
+              assertThat(call.workflow()).isEqualTo("webhook-delivery");
+              assertThat(call.tenantId()).isNull();
+              try {
+                assertThat(call.input())
+                    .isEqualTo(
+                        JSON.readTree(
+                            """
+                            {"url": "https://hooks.example.com/keel?token=s3cr3t", "idempotencyKey": "%s",
+                             "payload": {"alert": "%s", "service": "ingest-1", "condition": "status != healthy", "status": "stale",
+                                         "metrics": {"lag": 12.5}, "firedAt": "2026-03-01T07:30:42.123Z"}}\
+                            """
+                                .formatted(workflowId, id)));
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            });
 
     AlertView view = view();
     assertThat(view.triggered()).containsExactly("ingest-1");
     assertThat(view.firingCount()).isEqualTo(1);
     assertThat(view.lastFiredAt()).isEqualTo(at);
-    assertThat(view.firings()).containsExactly(
-        new FiringView(1, "ingest-1", "stale", Map.of("lag", 12.5), at, workflowId, "started"));
+    assertThat(view.firings())
+        .containsExactly(
+            new FiringView(1, "ingest-1", "stale", Map.of("lag", 12.5), at, workflowId, "started"));
 
     kit.restart();
     settle();
@@ -340,21 +413,27 @@ class AlertRuleTest {
 
     Instant clearedAt = T0.plusSeconds(5);
     clock.set(clearedAt);
-    assertThat(observe(obs("ingest-1", "healthy"))).containsExactly(new AlertCleared("ingest-1", clearedAt));
+    assertThat(observe(obs("ingest-1", "healthy")))
+        .containsExactly(new AlertCleared("ingest-1", clearedAt));
     assertThat(view().triggered()).isEmpty();
     assertThat(observe(obs("ingest-1", "healthy"))).isEmpty();
 
     Instant again = T0.plusSeconds(6);
     clock.set(again);
-    assertThat(observe(obs("ingest-1", "unhealthy"))).containsExactly(fired(2, "ingest-1", "unhealthy", Map.of(), again));
-    eventually(() -> assertThat(starter.startedIds()).containsExactly("alert." + id + ".1", "alert." + id + ".2"));
+    assertThat(observe(obs("ingest-1", "unhealthy")))
+        .containsExactly(fired(2, "ingest-1", "unhealthy", Map.of(), again));
+    eventually(
+        () ->
+            assertThat(starter.startedIds())
+                .containsExactly("alert." + id + ".1", "alert." + id + ".2"));
     eventually(() -> assertThat(journaled(DeliveryStarted.class)).isEqualTo(2));
     assertThat(view().firings()).extracting(FiringView::seq).containsExactly(2L, 1L);
     assertThat(view().triggered()).containsExactly("ingest-1");
   }
 
   @Test
-  void aFiringWithinTheCooldownIsDeferredToItsEndAndHappensIfTheConditionStillHolds() throws Exception {
+  void aFiringWithinTheCooldownIsDeferredToItsEndAndHappensIfTheConditionStillHolds()
+      throws Exception {
     put(def("ingest-1", "status != healthy", 300));
     observe(obs("ingest-1", "stale"));
     delivered(1);
@@ -365,7 +444,8 @@ class AlertRuleTest {
     clock.set(again);
     Instant due = T0.plusSeconds(300);
     List<Event> deferred = observe(obs("ingest-1", "degraded", Map.of("lag", 3.0)));
-    assertThat(deferred).containsExactly(new AlertDeferred("ingest-1", "degraded", Map.of("lag", 3.0), again, due));
+    assertThat(deferred)
+        .containsExactly(new AlertDeferred("ingest-1", "degraded", Map.of("lag", 3.0), again, due));
     assertThat(view().deferred()).containsExactly(new DeferredView("ingest-1", due));
     assertThat(view().triggered()).isEmpty();
     // Holding again while deferred changes nothing; an early timer neither.
@@ -375,14 +455,17 @@ class AlertRuleTest {
     kit.restart(); // the deferral survives a restart
     clock.set(due);
     var fire = kit.runCommand(new FireDeferred("ingest-1"));
-    assertThat(fire.events()).filteredOn(e -> !(e instanceof DeliveryStarted)).containsExactly(fired(2, "ingest-1", "degraded", Map.of("lag", 3.0), due));
+    assertThat(fire.events())
+        .filteredOn(e -> !(e instanceof DeliveryStarted))
+        .containsExactly(fired(2, "ingest-1", "degraded", Map.of("lag", 3.0), due));
     assertThat(view().deferred()).isEmpty();
     assertThat(view().triggered()).containsExactly("ingest-1");
     eventually(() -> assertThat(starter.startedIds()).contains("alert." + id + ".2"));
   }
 
   @Test
-  void aDeferredFiringIsDroppedWhenTheConditionClearsBeforeTheCooldownEnds() throws InterruptedException {
+  void aDeferredFiringIsDroppedWhenTheConditionClearsBeforeTheCooldownEnds()
+      throws InterruptedException {
     put(def("ingest-1", "status != healthy", 300));
     observe(obs("ingest-1", "stale"));
     delivered(1);
@@ -393,7 +476,8 @@ class AlertRuleTest {
 
     Instant clearedAt = T0.plusSeconds(30);
     clock.set(clearedAt);
-    assertThat(observe(obs("ingest-1", "healthy"))).containsExactly(new AlertCleared("ingest-1", clearedAt));
+    assertThat(observe(obs("ingest-1", "healthy")))
+        .containsExactly(new AlertCleared("ingest-1", clearedAt));
     assertThat(view().deferred()).isEmpty();
 
     clock.set(T0.plusSeconds(301));
@@ -410,7 +494,8 @@ class AlertRuleTest {
     put(def("*", "status == stale", 300));
     assertThat(observe(obs("a", "stale"))).singleElement().isInstanceOf(AlertFired.class);
     clock.advance(Duration.ofSeconds(1));
-    assertThat(observe(obs("b", "stale"))).containsExactly(fired(2, "b", "stale", Map.of(), T0.plusSeconds(1)));
+    assertThat(observe(obs("b", "stale")))
+        .containsExactly(fired(2, "b", "stale", Map.of(), T0.plusSeconds(1)));
     assertThat(view().triggered()).containsExactly("a", "b");
   }
 
@@ -421,10 +506,12 @@ class AlertRuleTest {
 
     AlertDefinition acme = new AlertDefinition("*", "status != healthy", WEBHOOK, 300, "acme");
     put(acme);
-    assertThat(observe(new ServiceObservation("x", "globex", "sink", "stale", Map.of(), T0))).isEmpty();
+    assertThat(observe(new ServiceObservation("x", "globex", "sink", "stale", Map.of(), T0)))
+        .isEmpty();
     assertThat(observe(new ServiceObservation("x", null, "sink", "stale", Map.of(), T0))).isEmpty();
     assertThat(observe(new ServiceObservation("x", "acme", "sink", "stale", Map.of(), T0)))
-        .singleElement().isInstanceOf(AlertFired.class);
+        .singleElement()
+        .isInstanceOf(AlertFired.class);
     assertThat(AlertRule.watches(def("*", "status == stale", 0), "x", "any-tenant")).isTrue();
   }
 
@@ -440,7 +527,9 @@ class AlertRuleTest {
     put(def("ingest-2", "status == stale or status == unhealthy", 300));
     assertThat(view().triggered()).containsExactly("ingest-2");
     assertThat(observe(obs("ingest-2", "stale"))).isEmpty();
-    assertThat(observe(obs("ingest-2", "degraded"))).singleElement().isInstanceOf(AlertCleared.class);
+    assertThat(observe(obs("ingest-2", "degraded")))
+        .singleElement()
+        .isInstanceOf(AlertCleared.class);
   }
 
   @Test
@@ -451,7 +540,8 @@ class AlertRuleTest {
     clock.advance(Duration.ofSeconds(5));
 
     var forgotten = kit.runCommand(new ForgetService("ingest-1"));
-    assertThat(forgotten.events()).containsExactly(new ServiceForgotten("ingest-1", T0.plusSeconds(5)));
+    assertThat(forgotten.events())
+        .containsExactly(new ServiceForgotten("ingest-1", T0.plusSeconds(5)));
     assertThat(view().triggered()).isEmpty();
     assertThat(kit.runCommand(new ForgetService("ingest-1")).hasNoEvents()).isTrue();
     assertThat(kit.runCommand(new ForgetService("never-seen")).hasNoEvents()).isTrue();
@@ -492,7 +582,10 @@ class AlertRuleTest {
     var get = kit.<StatusReply<AlertView>>runCommand(r -> new Get(null, r));
     assertThat(Rejection.of(get.reply().getError()))
         .contains(new Rejection(Rejection.Kind.NOT_FOUND, "alert '" + id + "' does not exist"));
-    assertThat(Rejection.of(kit.<StatusReply<Done>>runCommand(r -> new Delete(null, r)).reply().getError()).map(Rejection::kind))
+    assertThat(
+            Rejection.of(
+                    kit.<StatusReply<Done>>runCommand(r -> new Delete(null, r)).reply().getError())
+                .map(Rejection::kind))
         .contains(Rejection.Kind.NOT_FOUND);
     assertThat(observe(obs("ingest-1", "healthy"))).isEmpty();
     assertThat(observe(obs("ingest-1", "stale"))).isEmpty();
@@ -502,7 +595,8 @@ class AlertRuleTest {
     assertThat(again.reply().getValue().created()).isTrue();
     assertThat(again.reply().getValue().view().firings()).isEmpty();
     // Firing numbers go on: delivery workflow ids of the earlier definition are never reused.
-    assertThat(observe(obs("ingest-1", "stale"))).containsExactly(fired(2, "ingest-1", "stale", Map.of(), deletedAt));
+    assertThat(observe(obs("ingest-1", "stale")))
+        .containsExactly(fired(2, "ingest-1", "stale", Map.of(), deletedAt));
 
     kit.restart();
     assertThat(active().lastFiringSeq()).isEqualTo(2);
@@ -511,7 +605,8 @@ class AlertRuleTest {
   @Test
   void anUnknownRuleIsNotFound() {
     var get = kit.<StatusReply<AlertView>>runCommand(r -> new Get(null, r));
-    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.NOT_FOUND);
     assertThat(observe(obs("x", "stale"))).isEmpty();
     assertThat(kit.getState()).isEqualTo(new Empty());
   }
@@ -526,9 +621,12 @@ class AlertRuleTest {
     observe(obs("ingest-1", "stale"));
 
     String workflowId = "alert." + id + ".1";
-    eventually(() -> assertThat(starter.startedIds()).containsExactly(workflowId, workflowId, workflowId));
+    eventually(
+        () -> assertThat(starter.startedIds()).containsExactly(workflowId, workflowId, workflowId));
     eventually(() -> assertThat(journaled(DeliveryStarted.class)).isEqualTo(1));
-    assertThat(starter.calls()).extracting(RecordingStarter.Call::input).containsOnly(starter.calls().get(0).input());
+    assertThat(starter.calls())
+        .extracting(RecordingStarter.Call::input)
+        .containsOnly(starter.calls().get(0).input());
     assertThat(view().firings().get(0).delivery()).isEqualTo("started");
     settle();
     assertThat(starter.calls()).hasSize(3);
@@ -537,10 +635,19 @@ class AlertRuleTest {
   @Test
   void aFiringNotAcknowledgedBeforeARestartIsDeliveredAfterIt() throws InterruptedException {
     // No retry timer within the test: only the recovery can start the delivery again.
-    AlertSettings slowRetry = new AlertSettings(settings.askTimeout(), Duration.ofHours(1), settings.catalogRefresh(),
-        settings.catalogLocalGrace(), settings.retellAfter(), settings.deliveryFollowWait());
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, slowRetry),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    AlertSettings slowRetry =
+        new AlertSettings(
+            settings.askTimeout(),
+            Duration.ofHours(1),
+            settings.catalogRefresh(),
+            settings.catalogLocalGrace(),
+            settings.retellAfter(),
+            settings.deliveryFollowWait());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            AlertRule.create(id, starter, starter, clock, slowRetry),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
     put(def("ingest-1", "status != healthy", 300));
     starter.unavailable("the node is going down");
     observe(obs("ingest-1", "stale"));
@@ -554,7 +661,8 @@ class AlertRuleTest {
     kit.restart();
 
     String workflowId = "alert." + id + ".1";
-    eventually(() -> assertThat(journal()).last().isEqualTo(new DeliveryStarted(1, workflowId, T0)));
+    eventually(
+        () -> assertThat(journal()).last().isEqualTo(new DeliveryStarted(1, workflowId, T0)));
     assertThat(starter.startedIds()).containsExactly(workflowId, workflowId);
     assertThat(starter.calls().get(1).input()).isEqualTo(starter.calls().get(0).input());
     assertThat(journaled(AlertFired.class)).isEqualTo(1);
@@ -570,7 +678,9 @@ class AlertRuleTest {
     observe(obs("ingest-1", "stale"));
 
     eventually(() -> assertThat(journaled(DeliveryAbandoned.class)).isEqualTo(1));
-    assertThat(journal()).filteredOn(DeliveryAbandoned.class::isInstance).singleElement()
+    assertThat(journal())
+        .filteredOn(DeliveryAbandoned.class::isInstance)
+        .singleElement()
         .satisfies(e -> assertThat(((DeliveryAbandoned) e).reason()).contains("already used"));
     assertThat(view().firings().get(0).delivery()).isEqualTo("abandoned");
     settle();
@@ -585,37 +695,65 @@ class AlertRuleTest {
     assertThat(AlertRule.deliveryWorkflowId("disk-full", 7)).isEqualTo("alert.disk-full.7");
     String longId = "r".repeat(128);
     String hashed = AlertRule.deliveryWorkflowId(longId, 123456789L);
-    assertThat(hashed).matches("^alert\\.[0-9a-f]{40}\\.123456789$").matches(AlertRule.ID.pattern());
-    assertThat(AlertRule.deliveryWorkflowId("s".repeat(128), 1)).isNotEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
-    assertThat(AlertRule.deliveryWorkflowId(longId, 1)).isEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
+    assertThat(hashed)
+        .matches("^alert\\.[0-9a-f]{40}\\.123456789$")
+        .matches(AlertRule.ID.pattern());
+    assertThat(AlertRule.deliveryWorkflowId("s".repeat(128), 1))
+        .isNotEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
+    assertThat(AlertRule.deliveryWorkflowId(longId, 1))
+        .isEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
     String justFits = "x".repeat(128 - "alert..9".length());
-    assertThat(AlertRule.deliveryWorkflowId(justFits, 9)).isEqualTo("alert." + justFits + ".9").hasSize(128);
+    assertThat(AlertRule.deliveryWorkflowId(justFits, 9))
+        .isEqualTo("alert." + justFits + ".9")
+        .hasSize(128);
   }
 
   @Test
   void theDeliveryInputIsTheApiPayloadWithMillisecondInstants() throws Exception {
-    PendingDelivery d = new PendingDelivery(3, "alert.r.3", "svc", "degraded", Map.of("b", 2.0, "a", 0.5),
-        Instant.parse("2026-11-22T09:00:00Z"), "metrics.a > 0", "https://x.example/h", "acme");
-    assertThat(AlertRule.deliveryInput("r", d)).isEqualTo(JSON.readTree("""
-        {"url": "https://x.example/h", "idempotencyKey": "alert.r.3",
-         "payload": {"alert": "r", "service": "svc", "condition": "metrics.a > 0", "status": "degraded",
-                     "metrics": {"a": 0.5, "b": 2.0}, "firedAt": "2026-11-22T09:00:00.000Z"}}"""));
+    PendingDelivery d =
+        new PendingDelivery(
+            3,
+            "alert.r.3",
+            "svc",
+            "degraded",
+            Map.of("b", 2.0, "a", 0.5),
+            Instant.parse("2026-11-22T09:00:00Z"),
+            "metrics.a > 0",
+            "https://x.example/h",
+            "acme");
+    assertThat(AlertRule.deliveryInput("r", d))
+        .isEqualTo(
+            JSON.readTree(
+                """
+                {"url": "https://x.example/h", "idempotencyKey": "alert.r.3",
+                 "payload": {"alert": "r", "service": "svc", "condition": "metrics.a > 0", "status": "degraded",
+                             "metrics": {"a": 0.5, "b": 2.0}, "firedAt": "2026-11-22T09:00:00.000Z"}}\
+                """));
   }
 
   @Test
   void theTenantOfTheRuleStartsItsDeliveries() {
     put(new AlertDefinition("*", "status == stale", WEBHOOK, 0, "acme"));
     observe(new ServiceObservation("x", "acme", "sink", "stale", Map.of(), T0));
-    eventually(() -> assertThat(starter.calls()).singleElement()
-        .satisfies(c -> assertThat(c.tenantId()).isEqualTo("acme")));
+    eventually(
+        () ->
+            assertThat(starter.calls())
+                .singleElement()
+                .satisfies(c -> assertThat(c.tenantId()).isEqualTo("acme")));
   }
 
   @Test
   void settingsDefaultsComeFromKeelAlertsConf() {
     Config defaults = ConfigFactory.parseResources("keel-alerts.conf").resolve();
-    assertThat(AlertSettings.fromConfig(defaults.getConfig("keel.alerts"))).isEqualTo(new AlertSettings(
-        Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5),
-        Duration.ofSeconds(60)));
+    assertThat(AlertSettings.fromConfig(defaults.getConfig("keel.alerts")))
+        .isEqualTo(
+            new AlertSettings(
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(30),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(60)));
     assertThat(settings.startRetryBackoff()).isEqualTo(Duration.ofMillis(200));
   }
 }

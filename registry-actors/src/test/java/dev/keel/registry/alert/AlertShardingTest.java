@@ -43,21 +43,31 @@ class AlertShardingTest {
 
   @BeforeAll
   void startNode() {
-    Config node = ConfigFactory.parseString("""
-        pekko.actor.provider = cluster
-        pekko.actor.serialize-messages = on
-        pekko.remote.artery.canonical.hostname = 127.0.0.1
-        pekko.remote.artery.canonical.port = 0
-        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-        pekko.cluster.sharding.remember-entities-store = eventsourced
-        """);
+    Config node =
+        ConfigFactory.parseString(
+            """
+            pekko.actor.provider = cluster
+            pekko.actor.serialize-messages = on
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.cluster.sharding.remember-entities-store = eventsourced
+            """);
     testKit = ActorTestKit.create("AlertShardingTest", node.withFallback(AlertRuleTest.CONFIG));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    AlertSettings configured = AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
-    // The first ask waits for the cluster to form and the shard to start: a busy machine needs time.
-    AlertSettings settings = new AlertSettings(timeout, configured.startRetryBackoff(), configured.catalogRefresh(),
-        configured.catalogLocalGrace(), configured.retellAfter(), configured.deliveryFollowWait());
+    AlertSettings configured =
+        AlertSettings.fromConfig(testKit.system().settings().config().getConfig("keel.alerts"));
+    // The first ask waits for the cluster to form and the shard to start: a busy machine needs
+    // time.
+    AlertSettings settings =
+        new AlertSettings(
+            timeout,
+            configured.startRetryBackoff(),
+            configured.catalogRefresh(),
+            configured.catalogLocalGrace(),
+            configured.retellAfter(),
+            configured.deliveryFollowWait());
     AlertRule.init(testKit.system(), starter, starter, clock, settings);
     catalog = new AlertCatalog(null, clock, settings.catalogLocalGrace());
     service = new AlertService(testKit.system(), settings, null, catalog);
@@ -74,33 +84,48 @@ class AlertShardingTest {
   }
 
   private AlertView get(String id) {
-    return rule(id).<AlertView>askWithStatus(r -> new AlertRule.Get(null, r), timeout).toCompletableFuture().join();
+    return rule(id)
+        .<AlertView>askWithStatus(r -> new AlertRule.Get(null, r), timeout)
+        .toCompletableFuture()
+        .join();
   }
 
   @Test
   void putObserveAndDeleteThroughShardingAndTheEvaluator() {
-    AlertDefinition def = new AlertDefinition("ingest-1", "metrics.lag > 30", "https://h.example/x", 0, null);
+    AlertDefinition def =
+        new AlertDefinition("ingest-1", "metrics.lag > 30", "https://h.example/x", 0, null);
     PutResult created = service.put("lag", def, null).toCompletableFuture().join();
     assertThat(created.created()).isTrue();
-    assertThat(catalog.rulesFor("ingest-1", null)).extracting(AlertCatalog.Rule::id).containsExactly("lag");
+    assertThat(catalog.rulesFor("ingest-1", null))
+        .extracting(AlertCatalog.Rule::id)
+        .containsExactly("lag");
     assertThat(service.get("lag", null).toCompletableFuture().join()).isEqualTo(created.view());
 
     // Heartbeats through the evaluator, as a service entity reports them.
-    evaluator.observe(new ServiceObservation("ingest-1", null, "source", "healthy", Map.of("lag", 3.0), clock.instant()));
-    evaluator.observe(new ServiceObservation("ingest-1", null, "source", "healthy", Map.of("lag", 45.0), clock.instant()));
-    eventually(() -> assertThat(get("lag").firings()).singleElement()
-        .satisfies(f -> assertThat(f.delivery()).isEqualTo("started")));
+    evaluator.observe(
+        new ServiceObservation(
+            "ingest-1", null, "source", "healthy", Map.of("lag", 3.0), clock.instant()));
+    evaluator.observe(
+        new ServiceObservation(
+            "ingest-1", null, "source", "healthy", Map.of("lag", 45.0), clock.instant()));
+    eventually(
+        () ->
+            assertThat(get("lag").firings())
+                .singleElement()
+                .satisfies(f -> assertThat(f.delivery()).isEqualTo("started")));
     assertThat(starter.startedIds()).containsExactly("alert.lag.1");
     assertThat(get("lag").triggered()).containsExactly("ingest-1");
 
     evaluator.gone("ingest-1", null);
     eventually(() -> assertThat(get("lag").triggered()).isEmpty());
 
-    assertThat(service.delete("lag", null).toCompletableFuture().join()).isEqualTo(Done.getInstance());
+    assertThat(service.delete("lag", null).toCompletableFuture().join())
+        .isEqualTo(Done.getInstance());
     assertThat(catalog.all()).isEmpty();
     // After the delete the entity passivated itself; the next ask starts it again, as Deleted.
-    CompletionException notFound = org.assertj.core.api.Assertions.catchThrowableOfType(CompletionException.class,
-        () -> service.get("lag", null).toCompletableFuture().join());
+    CompletionException notFound =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            CompletionException.class, () -> service.get("lag", null).toCompletableFuture().join());
     assertThat(Rejection.of(notFound).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
   }
 }

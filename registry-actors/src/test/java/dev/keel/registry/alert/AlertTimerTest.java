@@ -40,7 +40,9 @@ class AlertTimerTest {
 
   @BeforeAll
   void startSystem() {
-    testKit = ActorTestKit.create("AlertTimerTest", ManualTime.config().withFallback(AlertRuleTest.CONFIG));
+    testKit =
+        ActorTestKit.create(
+            "AlertTimerTest", ManualTime.config().withFallback(AlertRuleTest.CONFIG));
     manualTime = ManualTime.get(testKit.system());
   }
 
@@ -54,14 +56,21 @@ class AlertTimerTest {
     clock = new ManualClock(AlertRuleTest.T0);
     starter = new RecordingStarter();
     id = "timer-" + ++seq;
-    AlertSettings defaults = AlertSettings.fromConfig(
-        ConfigFactory.parseResources("keel-alerts.conf").resolve().getConfig("keel.alerts"));
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AlertRule.create(id, starter, starter, clock, defaults),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
-    kit.<StatusReply<PutResult>>runCommand(r -> new Put(AlertRuleTest.def("ingest-1", "status != healthy", 300), null, r));
+    AlertSettings defaults =
+        AlertSettings.fromConfig(
+            ConfigFactory.parseResources("keel-alerts.conf").resolve().getConfig("keel.alerts"));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            AlertRule.create(id, starter, starter, clock, defaults),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit.<StatusReply<PutResult>>runCommand(
+        r -> new Put(AlertRuleTest.def("ingest-1", "status != healthy", 300), null, r));
   }
 
-  /** Moves both the entity's clock and Pekko's scheduler, then waits until the entity has caught up. */
+  /**
+   * Moves both the entity's clock and Pekko's scheduler, then waits until the entity has caught up.
+   */
   private void pass(Duration duration) {
     clock.advance(duration);
     manualTime.timePasses(duration);
@@ -70,7 +79,8 @@ class AlertTimerTest {
 
   private long fired() {
     return kit.persistenceTestKit().persistedInStorage(AlertRule.persistenceId(id).id()).stream()
-        .filter(AlertFired.class::isInstance).count();
+        .filter(AlertFired.class::isInstance)
+        .count();
   }
 
   @Test
@@ -89,8 +99,12 @@ class AlertTimerTest {
     eventually(() -> assertThat(fired()).isEqualTo(2));
     Active active = (Active) kit.getState();
     assertThat(active.recentFirings().get(1).status()).isEqualTo("unhealthy");
-    assertThat(active.recentFirings().get(1).firedAt()).isEqualTo(AlertRuleTest.T0.plusSeconds(300));
-    eventually(() -> assertThat(starter.startedIds()).containsExactly("alert." + id + ".1", "alert." + id + ".2"));
+    assertThat(active.recentFirings().get(1).firedAt())
+        .isEqualTo(AlertRuleTest.T0.plusSeconds(300));
+    eventually(
+        () ->
+            assertThat(starter.startedIds())
+                .containsExactly("alert." + id + ".1", "alert." + id + ".2"));
   }
 
   @Test

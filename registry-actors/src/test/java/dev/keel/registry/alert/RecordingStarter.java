@@ -4,16 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Duration;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.pattern.StatusReply;
 
@@ -32,10 +32,12 @@ final class RecordingStarter implements WorkflowStarter, WorkflowOutcomes {
   private volatile String unavailable;
 
   @Override
-  public CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId) {
+  public CompletionStage<StartOutcome> start(
+      String workflowId, String workflow, JsonNode input, String tenantId) {
     Call call = new Call(workflowId, workflow, input, tenantId);
     calls.add(call);
-    if (unavailable != null) return CompletableFuture.failedFuture(new IllegalStateException(unavailable));
+    if (unavailable != null)
+      return CompletableFuture.failedFuture(new IllegalStateException(unavailable));
     Function<Call, CompletionStage<StartOutcome>> answer;
     synchronized (scripted) {
       answer = scripted.poll();
@@ -46,8 +48,11 @@ final class RecordingStarter implements WorkflowStarter, WorkflowOutcomes {
   private CompletionStage<StartOutcome> succeed(Call call) {
     JsonNode before = started.putIfAbsent(call.workflowId(), call.input());
     if (before != null && !before.equals(call.input())) {
-      return CompletableFuture.failedFuture(new StatusReply.ErrorMessage(
-          "conflict: workflow id '" + call.workflowId() + "' is already used by an execution with other input"));
+      return CompletableFuture.failedFuture(
+          new StatusReply.ErrorMessage(
+              "conflict: workflow id '"
+                  + call.workflowId()
+                  + "' is already used by an execution with other input"));
     }
     return CompletableFuture.completedFuture(new StartOutcome(call.workflowId(), before == null));
   }
@@ -68,17 +73,22 @@ final class RecordingStarter implements WorkflowStarter, WorkflowOutcomes {
 
   /** Marks {@code workflowId} as taken by another execution: its start is a conflict. */
   void takenByAnother(String workflowId) {
-    started.put(workflowId, com.fasterxml.jackson.databind.node.TextNode.valueOf("another execution"));
+    started.put(
+        workflowId, com.fasterxml.jackson.databind.node.TextNode.valueOf("another execution"));
   }
 
   // ---------------------------------------------------------------- outcomes
 
   private final Map<String, Outcome> ended = new ConcurrentHashMap<>();
-  private final Map<String, List<CompletableFuture<Optional<Outcome>>>> waiting = new ConcurrentHashMap<>();
+  private final Map<String, List<CompletableFuture<Optional<Outcome>>>> waiting =
+      new ConcurrentHashMap<>();
   private final List<String> awaited = new CopyOnWriteArrayList<>();
   private final Deque<Throwable> awaitFailures = new ArrayDeque<>();
 
-  /** As the real one: answers once {@link #end} is called for the id, or empty when {@code wait} runs out. */
+  /**
+   * As the real one: answers once {@link #end} is called for the id, or empty when {@code wait}
+   * runs out.
+   */
   @Override
   public CompletionStage<Optional<Outcome>> awaitOutcome(String workflowId, Duration wait) {
     awaited.add(workflowId);
@@ -93,11 +103,15 @@ final class RecordingStarter implements WorkflowStarter, WorkflowOutcomes {
     return answer.completeOnTimeout(Optional.empty(), wait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Execution {@code workflowId} ends with {@code status} ({@code completed}, {@code failed}, {@code cancelled}). */
+  /**
+   * Execution {@code workflowId} ends with {@code status} ({@code completed}, {@code failed},
+   * {@code cancelled}).
+   */
   void end(String workflowId, String status, String error) {
     Outcome outcome = new Outcome(status, error);
     ended.put(workflowId, outcome);
-    for (CompletableFuture<Optional<Outcome>> w : waiting.getOrDefault(workflowId, List.of())) w.complete(Optional.of(outcome));
+    for (CompletableFuture<Optional<Outcome>> w : waiting.getOrDefault(workflowId, List.of()))
+      w.complete(Optional.of(outcome));
   }
 
   /** The next await fails with {@code failure}. */

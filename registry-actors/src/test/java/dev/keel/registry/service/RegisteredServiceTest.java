@@ -57,12 +57,16 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RegisteredServiceTest {
 
-  /** The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md). */
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  /**
+   * The test kit's in-memory journal first, else the JDBC journal of reference.conf wins
+   * (STACK.md).
+   */
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   private static final Instant T0 = Instant.parse("2026-11-22T09:00:00Z");
   private static final AtomicInteger ids = new AtomicInteger();
@@ -88,27 +92,42 @@ class RegisteredServiceTest {
     clock = new ManualClock(T0);
     observer = new RecordingObserver();
     id = "ledger-source-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RegisteredService.create(id, observer, clock),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            RegisteredService.create(id, observer, clock),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   // ---------------------------------------------------------------- helpers
 
   static ServiceDefinition definition(int ttlSeconds, Integer deregisterAfterSeconds) {
-    return new ServiceDefinition("Ledger source", "source", "10.0.0.7:9000", Map.of("env", "prod", "team", "payments"),
-        ttlSeconds, deregisterAfterSeconds, null);
+    return new ServiceDefinition(
+        "Ledger source",
+        "source",
+        "10.0.0.7:9000",
+        Map.of("env", "prod", "team", "payments"),
+        ttlSeconds,
+        deregisterAfterSeconds,
+        null);
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<RegisterResult>> register(ServiceDefinition def) {
+  private CommandResultWithReply<Command, Event, State, StatusReply<RegisterResult>> register(
+      ServiceDefinition def) {
     return kit.runCommand(r -> new Register(def, null, r));
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<HeartbeatAck>> heartbeat(String status, Map<String, Double> metrics) {
-    return kit.runCommand(r -> new Heartbeat(new HeartbeatReport(status, metrics, Map.of("version", "1.4.2")), null, r));
+  private CommandResultWithReply<Command, Event, State, StatusReply<HeartbeatAck>> heartbeat(
+      String status, Map<String, Double> metrics) {
+    return kit.runCommand(
+        r ->
+            new Heartbeat(
+                new HeartbeatReport(status, metrics, Map.of("version", "1.4.2")), null, r));
   }
 
   private ServiceView view() {
-    StatusReply<ServiceView> reply = kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply();
+    StatusReply<ServiceView> reply =
+        kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply();
     assertThat(reply.isSuccess()).as("get answers %s", reply).isTrue();
     return reply.getValue();
   }
@@ -117,7 +136,10 @@ class RegisteredServiceTest {
     return (Registered) kit.getState();
   }
 
-  /** A timer's command sent by hand: the entity checks against its (manual) clock, not against when the timer ran. */
+  /**
+   * A timer's command sent by hand: the entity checks against its (manual) clock, not against when
+   * the timer ran.
+   */
   private List<Event> checkTtl() {
     return kit.runCommand(new CheckTtl()).events();
   }
@@ -161,7 +183,9 @@ class RegisteredServiceTest {
   void aChangedRegistrationIsJournaledAsAnUpdate() {
     register(definition(30, null));
     clock.advance(Duration.ofSeconds(1));
-    ServiceDefinition changed = new ServiceDefinition("Ledger source", "source", "10.0.0.8:9000", Map.of("env", "prod"), 10, 60, null);
+    ServiceDefinition changed =
+        new ServiceDefinition(
+            "Ledger source", "source", "10.0.0.8:9000", Map.of("env", "prod"), 10, 60, null);
 
     var result = register(changed);
 
@@ -186,13 +210,25 @@ class RegisteredServiceTest {
   void valuesTheReadModelCannotHoldAreRefusedAndNothingIsJournaled() {
     // On PostgreSQL a NUL in the name or a metadata value, or a tenant id longer than its column,
     // would have stopped the registry read model at this event.
-    var result = register(new ServiceDefinition("Ledger\u0000source", "source", "10.0.0.7:9000\u0000",
-        Map.of("env", "prod\u0000", "a=b", "x"), 30, null, "t".repeat(200)));
+    var result =
+        register(
+            new ServiceDefinition(
+                "Ledger\u0000source",
+                "source",
+                "10.0.0.7:9000\u0000",
+                Map.of("env", "prod\u0000", "a=b", "x"),
+                30,
+                null,
+                "t".repeat(200)));
 
     assertThat(result.hasNoEvents()).isTrue();
-    assertThat(rejection(result.reply()).detail()).contains("name must not contain control characters",
-        "endpoint must not contain control characters", "metadata.env must not contain control characters",
-        "metadata keys must not contain '='", "tenantId must be a tenant id");
+    assertThat(rejection(result.reply()).detail())
+        .contains(
+            "name must not contain control characters",
+            "endpoint must not contain control characters",
+            "metadata.env must not contain control characters",
+            "metadata keys must not contain '='",
+            "tenantId must be a tenant id");
     assertThat(kit.getState()).isInstanceOf(RegisteredService.Empty.class);
   }
 
@@ -206,7 +242,8 @@ class RegisteredServiceTest {
     var result = heartbeat("healthy", Map.of("lag_seconds", 1.5));
 
     assertThat(result.hasNoEvents()).isTrue();
-    assertThat(result.reply().getValue()).isEqualTo(new HeartbeatAck("healthy", 30, T0.plusSeconds(35)));
+    assertThat(result.reply().getValue())
+        .isEqualTo(new HeartbeatAck("healthy", 30, T0.plusSeconds(35)));
     ServiceView v = view();
     assertThat(v.lastHeartbeatAt()).isEqualTo(T0.plusSeconds(5));
     assertThat(v.metrics()).containsEntry("lag_seconds", 1.5);
@@ -221,7 +258,8 @@ class RegisteredServiceTest {
 
     var result = heartbeat(null, Map.of());
 
-    assertThat(result.event()).isEqualTo(new StatusChanged("unhealthy", "healthy", "heartbeat", T0));
+    assertThat(result.event())
+        .isEqualTo(new StatusChanged("unhealthy", "healthy", "heartbeat", T0));
     assertThat(result.reply().getValue().status()).isEqualTo("healthy");
   }
 
@@ -232,7 +270,8 @@ class RegisteredServiceTest {
 
     var result = heartbeat("degraded", Map.of("lag_seconds", 45.0));
 
-    assertThat(result.event()).isEqualTo(new StatusChanged("healthy", "degraded", "heartbeat", T0.plusSeconds(3)));
+    assertThat(result.event())
+        .isEqualTo(new StatusChanged("healthy", "degraded", "heartbeat", T0.plusSeconds(3)));
     assertThat(registered().statusSince()).isEqualTo(T0.plusSeconds(3));
     assertThat(observer.statuses()).containsExactly("healthy", "degraded");
   }
@@ -269,7 +308,9 @@ class RegisteredServiceTest {
     clock.advance(Duration.ofSeconds(1));
     List<Event> events = checkTtl();
 
-    assertThat(events).containsExactly(new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(30)));
+    assertThat(events)
+        .containsExactly(
+            new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(30)));
     assertThat(view().status()).isEqualTo("stale");
     assertThat(view().nextHeartbeatBefore()).isNull();
     assertThat(observer.statuses()).endsWith("stale");
@@ -296,7 +337,8 @@ class RegisteredServiceTest {
 
     var result = heartbeat("healthy", Map.of());
 
-    assertThat(result.event()).isEqualTo(new StatusChanged("stale", "healthy", "heartbeat", T0.plusSeconds(31)));
+    assertThat(result.event())
+        .isEqualTo(new StatusChanged("stale", "healthy", "heartbeat", T0.plusSeconds(31)));
     assertThat(result.reply().getValue().nextHeartbeatBefore()).isEqualTo(T0.plusSeconds(61));
     assertThat(observer.statuses()).containsExactly("healthy", "stale", "healthy");
   }
@@ -309,7 +351,8 @@ class RegisteredServiceTest {
 
     var result = register(definition(30, null));
 
-    assertThat(result.events()).containsExactly(new StatusChanged("stale", "healthy", "registered", T0.plusSeconds(31)));
+    assertThat(result.events())
+        .containsExactly(new StatusChanged("stale", "healthy", "registered", T0.plusSeconds(31)));
     assertThat(result.reply().getValue().view().status()).isEqualTo("healthy");
   }
 
@@ -326,39 +369,53 @@ class RegisteredServiceTest {
     ServiceView v = view();
     assertThat(v.lastHeartbeatAt()).as("heartbeats are not journaled").isNull();
     assertThat(v.metrics()).isEmpty();
-    assertThat(v.nextHeartbeatBefore()).as("one TTL of grace from recovery").isEqualTo(T0.plusSeconds(600 + 30));
+    assertThat(v.nextHeartbeatBefore())
+        .as("one TTL of grace from recovery")
+        .isEqualTo(T0.plusSeconds(600 + 30));
     clock.advance(Duration.ofSeconds(29));
     assertThat(checkTtl()).as("not stale within the grace").isEmpty();
     clock.advance(Duration.ofSeconds(1));
-    assertThat(checkTtl()).containsExactly(new StatusChanged("degraded", "stale", "no heartbeat within 30s", T0.plusSeconds(630)));
+    assertThat(checkTtl())
+        .containsExactly(
+            new StatusChanged("degraded", "stale", "no heartbeat within 30s", T0.plusSeconds(630)));
   }
 
   @Test
   void whileTheClusterIsDisturbedTheTtlWaitsOneTtlPastTheDisturbance() {
     // A node died at T0+25 s; heartbeats routed through its shard coordinator wait in Keel until
     // its take-over ends at T0+50 s. Missing heartbeats meanwhile are not the service's fault.
-    java.util.concurrent.atomic.AtomicReference<Instant> disturbedUntil = new java.util.concurrent.atomic.AtomicReference<>(Instant.EPOCH);
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RegisteredService.create(id, observer, clock, disturbedUntil::get),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    java.util.concurrent.atomic.AtomicReference<Instant> disturbedUntil =
+        new java.util.concurrent.atomic.AtomicReference<>(Instant.EPOCH);
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            RegisteredService.create(id, observer, clock, disturbedUntil::get),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
     register(definition(30, null));
     clock.advance(Duration.ofSeconds(25));
     disturbedUntil.set(clock.instant().plusSeconds(25));
 
     clock.advance(Duration.ofSeconds(5));
     assertThat(checkTtl()).as("30 s without a heartbeat, but during the disturbance").isEmpty();
-    assertThat(view().nextHeartbeatBefore()).as("one TTL after the disturbance").isEqualTo(T0.plusSeconds(50 + 30));
+    assertThat(view().nextHeartbeatBefore())
+        .as("one TTL after the disturbance")
+        .isEqualTo(T0.plusSeconds(50 + 30));
     clock.advance(Duration.ofSeconds(49));
     assertThat(checkTtl()).as("29 s after the disturbance").isEmpty();
 
     clock.advance(Duration.ofSeconds(1));
-    assertThat(checkTtl()).containsExactly(new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(80)));
+    assertThat(checkTtl())
+        .containsExactly(
+            new StatusChanged("healthy", "stale", "no heartbeat within 30s", T0.plusSeconds(80)));
   }
 
   @Test
   void aDisturbanceLongAgoChangesNothing() {
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        RegisteredService.create(id, observer, clock, () -> T0.minusSeconds(3600)),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            RegisteredService.create(id, observer, clock, () -> T0.minusSeconds(3600)),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
     register(definition(30, null));
     clock.advance(Duration.ofSeconds(30));
     assertThat(checkTtl()).hasSize(1);
@@ -367,24 +424,30 @@ class RegisteredServiceTest {
   @Test
   void theTtlTimerFiresOnItsOwn() {
     // A real clock and Pekko's own timer, no hand-sent CheckTtl: this is what runs in production.
-    ActorRef<Command> service = testKit.spawn(RegisteredService.create("timer-" + id, observer, Clock.systemUTC()));
+    ActorRef<Command> service =
+        testKit.spawn(RegisteredService.create("timer-" + id, observer, Clock.systemUTC()));
     TestProbe<StatusReply<RegisterResult>> registered = testKit.createTestProbe();
     service.tell(new Register(definition(1, null), null, registered.ref()));
     assertThat(registered.receiveMessage().isSuccess()).isTrue();
 
     TestProbe<StatusReply<ServiceView>> probe = testKit.createTestProbe();
-    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(100), () -> {
-      service.tell(new Get(null, probe.ref()));
-      assertThat(probe.receiveMessage().getValue().status()).isEqualTo("stale");
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(5),
+        Duration.ofMillis(100),
+        () -> {
+          service.tell(new Get(null, probe.ref()));
+          assertThat(probe.receiveMessage().getValue().status()).isEqualTo("stale");
+          return null;
+        });
   }
 
   // ---------------------------------------------------------------- request ids in log lines
 
   @Test
   void aCommandSentOnBehalfOfARequestIsHandledAsTheCommandItself() {
-    var result = kit.<StatusReply<RegisterResult>>runCommand(r -> new Traced("req-register", new Register(definition(30, null), null, r)));
+    var result =
+        kit.<StatusReply<RegisterResult>>runCommand(
+            r -> new Traced("req-register", new Register(definition(30, null), null, r)));
 
     assertThat(result.event()).isEqualTo(new ServiceRegistered(definition(30, null), T0));
     assertThat(result.reply().getValue().created()).isTrue();
@@ -392,8 +455,10 @@ class RegisteredServiceTest {
 
   @Test
   void whatTheEntityLogsForARequestCarriesItsIdAndNothingElseDoes() {
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RegisteredService.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RegisteredService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
     lines.start();
     logger.addAppender(lines);
     try {
@@ -403,9 +468,13 @@ class RegisteredServiceTest {
       TestProbe<StatusReply<Done>> deregistered = testKit.createTestProbe();
 
       // Sent together: the second and third arrive while the first one's event is being written and
-      // wait their turn; the first one's line (logged once the write is confirmed) keeps its own id.
-      service.tell(new Traced("req-register", new Register(definition(30, null), null, registered.ref())));
-      service.tell(new Heartbeat(new HeartbeatReport("unhealthy", Map.of(), Map.of()), null, heartbeat.ref()));
+      // wait their turn; the first one's line (logged once the write is confirmed) keeps its own
+      // id.
+      service.tell(
+          new Traced("req-register", new Register(definition(30, null), null, registered.ref())));
+      service.tell(
+          new Heartbeat(
+              new HeartbeatReport("unhealthy", Map.of(), Map.of()), null, heartbeat.ref()));
       service.tell(new Traced("req-deregister", new Deregister(null, deregistered.ref())));
       registered.receiveMessage();
       heartbeat.receiveMessage();
@@ -415,13 +484,16 @@ class RegisteredServiceTest {
       for (ch.qos.logback.classic.spi.ILoggingEvent line : lines.list) {
         String message = line.getFormattedMessage();
         if (message.contains("serviceId=" + id + " ")) {
-          idByLine.put(message.substring(0, message.indexOf(" serviceId")), line.getMDCPropertyMap().getOrDefault("requestId", "none"));
+          idByLine.put(
+              message.substring(0, message.indexOf(" serviceId")),
+              line.getMDCPropertyMap().getOrDefault("requestId", "none"));
         }
       }
-      assertThat(idByLine).containsExactly(
-          Map.entry("service registered", "req-register"),
-          Map.entry("service status changed", "none"),
-          Map.entry("service deregistered", "req-deregister"));
+      assertThat(idByLine)
+          .containsExactly(
+              Map.entry("service registered", "req-register"),
+              Map.entry("service status changed", "none"),
+              Map.entry("service deregistered", "req-deregister"));
     } finally {
       logger.detachAppender(lines);
     }
@@ -436,11 +508,16 @@ class RegisteredServiceTest {
 
     var result = kit.<StatusReply<Done>>runCommand(r -> new Deregister(null, r));
 
-    assertThat(result.event()).isEqualTo(new ServiceDeregistered(false, "deregistered by a client", T0.plusSeconds(2)));
+    assertThat(result.event())
+        .isEqualTo(new ServiceDeregistered(false, "deregistered by a client", T0.plusSeconds(2)));
     assertThat(kit.getState()).isInstanceOf(Deregistered.class);
     assertThat(observer.gone).containsExactly(id);
-    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(heartbeat("healthy", Map.of()).reply()).detail()).contains("register it first");
+    assertThat(
+            rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get(null, r)).reply())
+                .kind())
+        .isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejection(heartbeat("healthy", Map.of()).reply()).detail())
+        .contains("register it first");
   }
 
   @Test
@@ -484,7 +561,9 @@ class RegisteredServiceTest {
     clock.advance(Duration.ofSeconds(1));
     List<Event> events = kit.runCommand(new CheckDeregister()).events();
 
-    assertThat(events).containsExactly(new ServiceDeregistered(true, "stale for more than 60s", T0.plusSeconds(70)));
+    assertThat(events)
+        .containsExactly(
+            new ServiceDeregistered(true, "stale for more than 60s", T0.plusSeconds(70)));
     assertThat(observer.gone).containsExactly(id);
   }
 
@@ -504,32 +583,48 @@ class RegisteredServiceTest {
 
   private static ServiceDefinition ofTenant(String tenantId) {
     ServiceDefinition d = definition(30, null);
-    return new ServiceDefinition(d.name(), d.type(), d.endpoint(), d.metadata(), d.ttlSeconds(), null, tenantId);
+    return new ServiceDefinition(
+        d.name(), d.type(), d.endpoint(), d.metadata(), d.ttlSeconds(), null, tenantId);
   }
 
   @Test
   void anotherTenantSeesTheServiceAsUnknownAndCannotTakeItsId() {
     register(ofTenant("acme"));
 
-    assertThat(rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get("globex", r)).reply()).kind())
+    assertThat(
+            rejection(kit.<StatusReply<ServiceView>>runCommand(r -> new Get("globex", r)).reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
-    var beat = kit.<StatusReply<HeartbeatAck>>runCommand(r -> new Heartbeat(new HeartbeatReport("unhealthy", Map.of(), Map.of()), "globex", r));
+    var beat =
+        kit.<StatusReply<HeartbeatAck>>runCommand(
+            r -> new Heartbeat(new HeartbeatReport("unhealthy", Map.of(), Map.of()), "globex", r));
     assertThat(rejection(beat.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     var delete = kit.<StatusReply<Done>>runCommand(r -> new Deregister("globex", r));
     assertThat(rejection(delete.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    var takeover = kit.<StatusReply<RegisterResult>>runCommand(r -> new Register(ofTenant("globex"), "globex", r));
+    var takeover =
+        kit.<StatusReply<RegisterResult>>runCommand(
+            r -> new Register(ofTenant("globex"), "globex", r));
     assertThat(rejection(takeover.reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
 
-    assertThat(kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id())).hasSize(1);
+    assertThat(
+            kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id()))
+        .hasSize(1);
     assertThat(registered().status()).isEqualTo("healthy");
-    assertThat(kit.<StatusReply<ServiceView>>runCommand(r -> new Get("acme", r)).reply().getValue().tenantId()).isEqualTo("acme");
+    assertThat(
+            kit.<StatusReply<ServiceView>>runCommand(r -> new Get("acme", r))
+                .reply()
+                .getValue()
+                .tenantId())
+        .isEqualTo("acme");
   }
 
   @Test
   void theAdminReRegisteringATenantsServiceKeepsItsOwner() {
     register(ofTenant("acme"));
 
-    var result = kit.<StatusReply<RegisterResult>>runCommand(r -> new Register(definition(60, null), null, r));
+    var result =
+        kit.<StatusReply<RegisterResult>>runCommand(
+            r -> new Register(definition(60, null), null, r));
 
     assertThat(result.reply().getValue().view().tenantId()).isEqualTo("acme");
     assertThat(result.reply().getValue().view().ttlSeconds()).isEqualTo(60);
@@ -546,7 +641,8 @@ class RegisteredServiceTest {
     register(definition(15, null));
 
     State replayed = new RegisteredService.Empty();
-    for (Object e : kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id())) {
+    for (Object e :
+        kit.persistenceTestKit().persistedInStorage(RegisteredService.persistenceId(id).id())) {
       replayed = RegisteredService.apply(replayed, (Event) e);
     }
 

@@ -1,10 +1,10 @@
 package dev.keel.tenant.domain;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
 import dev.keel.persistence.EntityRuntime;
-import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntitySnapshots;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
@@ -32,12 +32,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -55,13 +50,13 @@ import org.slf4j.LoggerFactory;
  * the hostname's own state.
  *
  * <p>Verification: a claim gets a random challenge that the tenant publishes as the TXT record
- * {@code _keel-challenge.<hostname>}. A pending hostname is checked on its
- * {@link VerificationSchedule} by durable timers (the entity is remembered and journals
- * {@code nextCheckAt}, so checks go on after a restart or on another node), and at once on
- * {@link Verify}. The first check that finds the challenge makes it {@code verified} (no more
- * checks); when the schedule runs out it is {@code failed}, and a {@link Verify} starts it again.
- * Every check is journaled with its time and, when it fails, why (NXDOMAIN, no TXT record, wrong
- * value, timeout, lookup failure); the last {@value #MAX_ERRORS_KEPT} reasons are kept.
+ * {@code _keel-challenge.<hostname>}. A pending hostname is checked on its {@link
+ * VerificationSchedule} by durable timers (the entity is remembered and journals {@code
+ * nextCheckAt}, so checks go on after a restart or on another node), and at once on {@link Verify}.
+ * The first check that finds the challenge makes it {@code verified} (no more checks); when the
+ * schedule runs out it is {@code failed}, and a {@link Verify} starts it again. Every check is
+ * journaled with its time and, when it fails, why (NXDOMAIN, no TXT record, wrong value, timeout,
+ * lookup failure); the last {@value #MAX_ERRORS_KEPT} reasons are kept.
  *
  * <p>Certificate: a second state machine beside verification, set by whatever issues certificates:
  * {@code none → pending → issued | failed}, {@code issued → expired}, and back to {@code pending}
@@ -74,7 +69,9 @@ import org.slf4j.LoggerFactory;
 public final class CustomDomain
     extends SnapshottedEntity<CustomDomain.Command, CustomDomain.Event, CustomDomain.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "hostname");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "hostname");
+
   /** Entity type name in persistence ids and tags; never changes. */
   public static final String ENTITY_TYPE = "hostname";
 
@@ -84,20 +81,25 @@ public final class CustomDomain
 
   /** Where the challenge goes: {@code _keel-challenge.<hostname>}. */
   public static final String CHALLENGE_LABEL = "_keel-challenge";
+
   /** Verification errors kept in the state (older ones stay in the journal). */
   public static final int MAX_ERRORS_KEPT = 10;
 
   /** Certificate statuses, and where each may go (the same status again changes nothing). */
-  public static final List<String> CERTIFICATE_STATUSES = List.of("none", "pending", "issued", "failed", "expired");
-  static final Map<String, List<String>> CERTIFICATE_TRANSITIONS = Map.of(
-      "none", List.of("pending"),
-      "pending", List.of("issued", "failed"),
-      "issued", List.of("expired", "pending"),
-      "failed", List.of("pending"),
-      "expired", List.of("pending"));
+  public static final List<String> CERTIFICATE_STATUSES =
+      List.of("none", "pending", "issued", "failed", "expired");
+
+  static final Map<String, List<String>> CERTIFICATE_TRANSITIONS =
+      Map.of(
+          "none", List.of("pending"),
+          "pending", List.of("issued", "failed"),
+          "issued", List.of("expired", "pending"),
+          "failed", List.of("pending"),
+          "expired", List.of("pending"));
 
   /** Check failure codes: each a distinct reason a tenant can act on. */
   public static final String NXDOMAIN = "nxdomain";
+
   public static final String NO_RECORD = "no_record";
   public static final String WRONG_VALUE = "wrong_value";
   public static final String TIMEOUT = "timeout";
@@ -105,6 +107,7 @@ public final class CustomDomain
 
   /** A Pekko timer is never armed longer than this; a far check re-arms on the way. */
   static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
+
   private static final String CHECK_TIMER = "check";
   private static final String IDLE_TIMER = "idle";
 
@@ -125,25 +128,36 @@ public final class CustomDomain
    * Claim the hostname for {@code tenantId} with {@code challengeToken} (made by the caller, so
    * that this entity needs no randomness); the same tenant again gets the claim as it is.
    */
-  public record Claim(String tenantId, String challengeToken, ActorRef<StatusReply<ClaimResult>> replyTo) implements Command {}
+  public record Claim(
+      String tenantId, String challengeToken, ActorRef<StatusReply<ClaimResult>> replyTo)
+      implements Command {}
 
-  public record Get(String tenantId, ActorRef<StatusReply<DomainView>> replyTo) implements Command {}
+  public record Get(String tenantId, ActorRef<StatusReply<DomainView>> replyTo)
+      implements Command {}
 
   /** Check the TXT record now; answers once the check is journaled (or at once when verified). */
-  public record Verify(String tenantId, ActorRef<StatusReply<DomainView>> replyTo) implements Command {}
+  public record Verify(String tenantId, ActorRef<StatusReply<DomainView>> replyTo)
+      implements Command {}
 
   /** Move the certificate to {@code status}; {@code expiresAt} is required for {@code issued}. */
-  public record SetCertificate(String tenantId, String status, Instant expiresAt, String reason,
-                               ActorRef<StatusReply<DomainView>> replyTo) implements Command {}
+  public record SetCertificate(
+      String tenantId,
+      String status,
+      Instant expiresAt,
+      String reason,
+      ActorRef<StatusReply<DomainView>> replyTo)
+      implements Command {}
 
   /** Give the hostname up: it is free for any tenant again. */
-  public record Release(String tenantId, String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Release(String tenantId, String reason, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
   /** Local (timer, or a test after moving its clock): a scheduled check may be due. */
   public record CheckDue() implements Command {}
 
   /** Local: a lookup finished; {@code code} and {@code reason} say why it failed, when it did. */
-  public record CheckCompleted(String trigger, boolean verified, String code, String reason) implements Command {}
+  public record CheckCompleted(String trigger, boolean verified, String code, String reason)
+      implements Command {}
 
   /** Local (timer): no command for a while; leave memory unless checks are pending. */
   public record Idle() implements Command {}
@@ -153,7 +167,10 @@ public final class CustomDomain
   /** Who claimed the hostname, with what challenge, when. */
   public record Ownership(String tenantId, String challengeToken, Instant claimedAt) {}
 
-  /** The certificate's status, why and since when it is so; {@code expiresAt} of the last one issued. */
+  /**
+   * The certificate's status, why and since when it is so; {@code expiresAt} of the last one
+   * issued.
+   */
   public record Certificate(String status, Instant expiresAt, String reason, Instant updatedAt) {
     static Certificate none(Instant at) {
       return new Certificate("none", null, "no certificate yet", at);
@@ -169,9 +186,18 @@ public final class CustomDomain
   public record ClaimResult(boolean created, DomainView view) implements KeelSerializable {}
 
   /** A hostname as the API shows it; {@code nextCheckAt} only while pending. */
-  public record DomainView(String hostname, String tenantId, String status, Verification verification,
-                           Certificate certificate, Instant lastCheckedAt, List<VerificationError> verificationErrors,
-                           Instant nextCheckAt, Instant verifiedAt, Instant createdAt, Instant updatedAt)
+  public record DomainView(
+      String hostname,
+      String tenantId,
+      String status,
+      Verification verification,
+      Certificate certificate,
+      Instant lastCheckedAt,
+      List<VerificationError> verificationErrors,
+      Instant nextCheckAt,
+      Instant verifiedAt,
+      Instant createdAt,
+      Instant updatedAt)
       implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
@@ -181,10 +207,15 @@ public final class CustomDomain
   /** Marks a snapshot taken on demand; changes nothing. */
   public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
-  public record DomainClaimed(String tenantId, String challengeToken, Instant at, Instant nextCheckAt) implements Event {}
+  public record DomainClaimed(
+      String tenantId, String challengeToken, Instant at, Instant nextCheckAt) implements Event {}
 
-  /** A check ({@code trigger}: {@code schedule} or {@code request}) did not find the challenge; still pending. */
-  public record VerificationCheckFailed(String code, String reason, String trigger, Instant at, Instant nextCheckAt)
+  /**
+   * A check ({@code trigger}: {@code schedule} or {@code request}) did not find the challenge;
+   * still pending.
+   */
+  public record VerificationCheckFailed(
+      String code, String reason, String trigger, Instant at, Instant nextCheckAt)
       implements Event {}
 
   public record DomainVerified(String reason, String trigger, Instant at) implements Event {}
@@ -193,9 +224,11 @@ public final class CustomDomain
   public record VerificationGaveUp(String code, String reason, Instant at) implements Event {}
 
   /** A failed hostname's schedule starts again (on request). */
-  public record VerificationRestarted(String reason, Instant at, Instant nextCheckAt) implements Event {}
+  public record VerificationRestarted(String reason, Instant at, Instant nextCheckAt)
+      implements Event {}
 
-  public record CertificateChanged(String from, String to, Instant expiresAt, String reason, Instant at) implements Event {}
+  public record CertificateChanged(
+      String from, String to, Instant expiresAt, String reason, Instant at) implements Event {}
 
   public record DomainReleased(String tenantId, String reason, Instant at) implements Event {}
 
@@ -222,21 +255,38 @@ public final class CustomDomain
     Claimed withCertificate(Certificate certificate, Instant at);
   }
 
-  /** Checked on the schedule that started at {@code scheduleStartedAt}; the next check at {@code nextCheckAt}. */
-  public record Pending(Ownership ownership, Certificate certificate, Instant scheduleStartedAt, Instant nextCheckAt,
-                        Instant lastCheckedAt, List<VerificationError> verificationErrors, Instant updatedAt) implements Claimed {
+  /**
+   * Checked on the schedule that started at {@code scheduleStartedAt}; the next check at {@code
+   * nextCheckAt}.
+   */
+  public record Pending(
+      Ownership ownership,
+      Certificate certificate,
+      Instant scheduleStartedAt,
+      Instant nextCheckAt,
+      Instant lastCheckedAt,
+      List<VerificationError> verificationErrors,
+      Instant updatedAt)
+      implements Claimed {
     public Pending {
       verificationErrors = verificationErrors == null ? List.of() : List.copyOf(verificationErrors);
     }
 
     @Override
     public Claimed withCertificate(Certificate c, Instant at) {
-      return new Pending(ownership, c, scheduleStartedAt, nextCheckAt, lastCheckedAt, verificationErrors, at);
+      return new Pending(
+          ownership, c, scheduleStartedAt, nextCheckAt, lastCheckedAt, verificationErrors, at);
     }
   }
 
-  public record Verified(Ownership ownership, Certificate certificate, Instant verifiedAt, Instant lastCheckedAt,
-                         List<VerificationError> verificationErrors, Instant updatedAt) implements Claimed {
+  public record Verified(
+      Ownership ownership,
+      Certificate certificate,
+      Instant verifiedAt,
+      Instant lastCheckedAt,
+      List<VerificationError> verificationErrors,
+      Instant updatedAt)
+      implements Claimed {
     public Verified {
       verificationErrors = verificationErrors == null ? List.of() : List.copyOf(verificationErrors);
     }
@@ -248,8 +298,14 @@ public final class CustomDomain
   }
 
   /** The schedule ran out without finding the challenge. */
-  public record Failed(Ownership ownership, Certificate certificate, Instant failedAt, Instant lastCheckedAt,
-                       List<VerificationError> verificationErrors, Instant updatedAt) implements Claimed {
+  public record Failed(
+      Ownership ownership,
+      Certificate certificate,
+      Instant failedAt,
+      Instant lastCheckedAt,
+      List<VerificationError> verificationErrors,
+      Instant updatedAt)
+      implements Claimed {
     public Failed {
       verificationErrors = verificationErrors == null ? List.of() : List.copyOf(verificationErrors);
     }
@@ -266,18 +322,24 @@ public final class CustomDomain
   // ---------------------------------------------------------------- wiring
 
   /** Starts sharding for hostnames; remembered, so that pending checks go on when a node dies. */
-  public static void init(ActorSystem<?> system, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
-    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new CustomDomain(place, resolver, clock, settings));
+  public static void init(
+      ActorSystem<?> system, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
+    EntityRuntime.start(
+        system,
+        KIND,
+        EntityRuntime.Remembered.YES,
+        place -> new CustomDomain(place, resolver, clock, settings));
   }
 
   public static PersistenceId persistenceId(String hostname) {
     return PersistenceId.of(ENTITY_TYPE, hostname);
   }
 
-  public static Behavior<Command> create(String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
-    return EntityRuntime.unsharded(hostname, place -> new CustomDomain(place, resolver, clock, settings));
+  public static Behavior<Command> create(
+      String hostname, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
+    return EntityRuntime.unsharded(
+        hostname, place -> new CustomDomain(place, resolver, clock, settings));
   }
-
 
   /** The DNS name whose TXT record carries the challenge of {@code hostname}. */
   public static String challengeName(String hostname) {
@@ -293,10 +355,12 @@ public final class CustomDomain
 
   /** A lookup is under way; a second one waits for its result instead of starting. */
   private boolean checking;
+
   /** {@link Verify} callers waiting for the lookup under way. */
   private final List<ActorRef<StatusReply<DomainView>>> waiting = new ArrayList<>();
 
-  private CustomDomain(EntityPlace<Command> place, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
+  private CustomDomain(
+      EntityPlace<Command> place, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.hostname = place.entityId();
     this.resolver = resolver;
@@ -328,10 +392,17 @@ public final class CustomDomain
         .onCommand(CheckCompleted.class, this::checkCompleted)
         .onCommand(Idle.class, (s, c) -> Effect().noReply()); // it has checks to run: stays
     claimed(b.forStateType(Verified.class))
-        .onCommand(Verify.class, (s, c) -> owned(s, c.tenantId(), c.replyTo(), () -> {
-          arm(s); // verified: no more checks, the current state is the answer
-          return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
-        }))
+        .onCommand(
+            Verify.class,
+            (s, c) ->
+                owned(
+                    s,
+                    c.tenantId(),
+                    c.replyTo(),
+                    () -> {
+                      arm(s); // verified: no more checks, the current state is the answer
+                      return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
+                    }))
         .onCommand(CheckDue.class, (s, c) -> Effect().noReply())
         .onCommand(CheckCompleted.class, this::checkCompletedElsewhere)
         .onCommand(Idle.class, (s, c) -> idle());
@@ -340,40 +411,67 @@ public final class CustomDomain
         .onCommand(CheckDue.class, (s, c) -> Effect().noReply())
         .onCommand(CheckCompleted.class, this::checkCompletedElsewhere)
         .onCommand(Idle.class, (s, c) -> idle());
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Unclaimed), new SnapshotRequested(clock.instant()), c.replyTo()));
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof Unclaimed),
+                    new SnapshotRequested(clock.instant()),
+                    c.replyTo()));
     return b.build();
   }
 
-  /** Unclaimed and Released answer alike, but for a retried release: only a Claim brings the hostname to life. */
-  private <S extends State> void free(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+  /**
+   * Unclaimed and Released answer alike, but for a retried release: only a Claim brings the
+   * hostname to life.
+   */
+  private <S extends State> void free(
+      CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
     b.onCommand(Claim.class, (s, c) -> claim(c))
         .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Verify.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SetCertificate.class, (s, c) -> notFound(c.replyTo()))
-        .onCommand(Release.class, (s, c) -> s instanceof Released r && r.tenantId().equals(c.tenantId())
-            // Released already by this tenant: a retried DELETE gets the same answer as the first.
-            ? Effect().none().thenRun(x -> passivate()).thenReply(c.replyTo(), x -> StatusReply.success(Done.getInstance()))
-            : notFound(c.replyTo()))
+        .onCommand(
+            Release.class,
+            (s, c) ->
+                s instanceof Released r && r.tenantId().equals(c.tenantId())
+                    // Released already by this tenant: a retried DELETE gets the same answer as the
+                    // first.
+                    ? Effect()
+                        .none()
+                        .thenRun(x -> passivate())
+                        .thenReply(c.replyTo(), x -> StatusReply.success(Done.getInstance()))
+                    : notFound(c.replyTo()))
         .onCommand(CheckDue.class, (s, c) -> Effect().noReply())
         .onCommand(CheckCompleted.class, this::checkCompletedElsewhere)
         .onCommand(Idle.class, (s, c) -> idle());
   }
 
   /** What every claimed state answers the same way. */
-  private <S extends Claimed> CommandHandlerWithReplyBuilderByState<Command, Event, S, State> claimed(
-      CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+  private <S extends Claimed>
+      CommandHandlerWithReplyBuilderByState<Command, Event, S, State> claimed(
+          CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
     return b.onCommand(Claim.class, this::claimAgain)
-        .onCommand(Get.class, (s, c) -> owned(s, c.tenantId(), c.replyTo(), () -> {
-          armIdle(s);
-          return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
-        }))
+        .onCommand(
+            Get.class,
+            (s, c) ->
+                owned(
+                    s,
+                    c.tenantId(),
+                    c.replyTo(),
+                    () -> {
+                      armIdle(s);
+                      return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
+                    }))
         .onCommand(SetCertificate.class, this::setCertificate)
         .onCommand(Release.class, this::release);
   }
 
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
     // Nothing to keep in memory (or remembered) for a hostname nobody holds.
-    return Effect().none()
+    return Effect()
+        .none()
         .thenRun(s -> passivate())
         .thenReply(replyTo, s -> Rejection.notFound(doesNotExist()));
   }
@@ -382,112 +480,199 @@ public final class CustomDomain
     return doesNotExist(hostname);
   }
 
-  /** The not-found detail of a hostname, also answered by the façade for hostnames never claimed. */
+  /**
+   * The not-found detail of a hostname, also answered by the façade for hostnames never claimed.
+   */
   public static String doesNotExist(String hostname) {
     return "domain '" + hostname + "' does not exist";
   }
 
-  /** Runs {@code then} for the owning tenant; any other tenant is told the hostname does not exist. */
-  private <R> ReplyEffect<Event, State> owned(Claimed s, String tenantId, ActorRef<StatusReply<R>> replyTo,
-                                              java.util.function.Supplier<ReplyEffect<Event, State>> then) {
-    if (!s.ownership().tenantId().equals(tenantId)) return Effect().reply(replyTo, Rejection.notFound(doesNotExist()));
+  /**
+   * Runs {@code then} for the owning tenant; any other tenant is told the hostname does not exist.
+   */
+  private <R> ReplyEffect<Event, State> owned(
+      Claimed s,
+      String tenantId,
+      ActorRef<StatusReply<R>> replyTo,
+      java.util.function.Supplier<ReplyEffect<Event, State>> then) {
+    if (!s.ownership().tenantId().equals(tenantId))
+      return Effect().reply(replyTo, Rejection.notFound(doesNotExist()));
     return then.get();
   }
 
   private ReplyEffect<Event, State> claim(Claim c) {
-    if (c.tenantId() == null || c.tenantId().isBlank() || c.challengeToken() == null || c.challengeToken().isBlank()) {
-      return Effect().none().thenRun(s -> passivate())
-          .thenReply(c.replyTo(), s -> Rejection.invalid("a claim needs a tenant and a challenge token"));
+    if (c.tenantId() == null
+        || c.tenantId().isBlank()
+        || c.challengeToken() == null
+        || c.challengeToken().isBlank()) {
+      return Effect()
+          .none()
+          .thenRun(s -> passivate())
+          .thenReply(
+              c.replyTo(), s -> Rejection.invalid("a claim needs a tenant and a challenge token"));
     }
     Instant now = clock.instant();
     Instant nextCheckAt = settings.schedule().nextCheckAfter(now, now).orElseThrow();
-    return Effect().persist(new DomainClaimed(c.tenantId(), c.challengeToken(), now, nextCheckAt))
-        .thenRun(s -> {
-          log.info("domain claimed hostname={} tenantId={} nextCheckAt={}", hostname, c.tenantId(), nextCheckAt);
-          arm(s);
-        })
+    return Effect()
+        .persist(new DomainClaimed(c.tenantId(), c.challengeToken(), now, nextCheckAt))
+        .thenRun(
+            s -> {
+              log.info(
+                  "domain claimed hostname={} tenantId={} nextCheckAt={}",
+                  hostname,
+                  c.tenantId(),
+                  nextCheckAt);
+              arm(s);
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(new ClaimResult(true, view((Claimed) s))));
   }
 
   private ReplyEffect<Event, State> claimAgain(Claimed s, Claim c) {
     if (!s.ownership().tenantId().equals(c.tenantId())) {
-      log.info("domain claim refused hostname={} tenantId={} reason=claimed-by-another-tenant", hostname, c.tenantId());
+      log.info(
+          "domain claim refused hostname={} tenantId={} reason=claimed-by-another-tenant",
+          hostname,
+          c.tenantId());
       // Never say whose it is: that would tell one tenant about another's domains.
-      return Effect().reply(c.replyTo(), Rejection.conflict("hostname is claimed by another tenant"));
+      return Effect()
+          .reply(c.replyTo(), Rejection.conflict("hostname is claimed by another tenant"));
     }
     armIdle(s);
     return Effect().reply(c.replyTo(), StatusReply.success(new ClaimResult(false, view(s))));
   }
 
   private ReplyEffect<Event, State> release(Claimed s, Release c) {
-    return owned(s, c.tenantId(), c.replyTo(), () -> {
-      String reason = c.reason() == null || c.reason().isBlank() ? "released by the tenant" : c.reason();
-      return Effect().persist(new DomainReleased(c.tenantId(), reason, clock.instant()))
-          .thenRun(after -> {
-            log.info("domain released hostname={} tenantId={} reason='{}'", hostname, c.tenantId(), reason);
-            timers.cancel(CHECK_TIMER);
-            timers.cancel(IDLE_TIMER);
-            answerWaiters(after);
-            passivate();
-          })
-          .thenReply(c.replyTo(), after -> StatusReply.success(Done.getInstance()));
-    });
+    return owned(
+        s,
+        c.tenantId(),
+        c.replyTo(),
+        () -> {
+          String reason =
+              c.reason() == null || c.reason().isBlank() ? "released by the tenant" : c.reason();
+          return Effect()
+              .persist(new DomainReleased(c.tenantId(), reason, clock.instant()))
+              .thenRun(
+                  after -> {
+                    log.info(
+                        "domain released hostname={} tenantId={} reason='{}'",
+                        hostname,
+                        c.tenantId(),
+                        reason);
+                    timers.cancel(CHECK_TIMER);
+                    timers.cancel(IDLE_TIMER);
+                    answerWaiters(after);
+                    passivate();
+                  })
+              .thenReply(c.replyTo(), after -> StatusReply.success(Done.getInstance()));
+        });
   }
 
   private ReplyEffect<Event, State> setCertificate(Claimed s, SetCertificate c) {
-    return owned(s, c.tenantId(), c.replyTo(), () -> {
-      armIdle(s);
-      String to = c.status();
-      if (to == null || !CERTIFICATE_STATUSES.contains(to) || to.equals("none")) {
-        return Effect().reply(c.replyTo(), Rejection.invalid("status must be one of pending, issued, failed, expired"));
-      }
-      if (to.equals("issued") && c.expiresAt() == null) {
-        return Effect().reply(c.replyTo(), Rejection.invalid("expiresAt is required when the certificate is issued"));
-      }
-      Certificate current = s.certificate();
-      Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : current.expiresAt();
-      if (to.equals(current.status()) && Objects.equals(expiresAt, current.expiresAt())) {
-        return Effect().reply(c.replyTo(), StatusReply.success(view(s))); // the same again: nothing changes
-      }
-      List<String> allowed = CERTIFICATE_TRANSITIONS.get(current.status());
-      if (!allowed.contains(to)) {
-        return Effect().reply(c.replyTo(), Rejection.conflict("the certificate is " + current.status() + " and cannot become "
-            + to + "; from " + current.status() + " it may become " + String.join(" or ", allowed)));
-      }
-      String reason = c.reason() == null || c.reason().isBlank() ? "set by the certificate issuer" : c.reason();
-      return Effect().persist(new CertificateChanged(current.status(), to, expiresAt, reason, clock.instant()))
-          .thenRun(after -> log.info("domain certificate changed hostname={} from={} to={} expiresAt={} reason='{}'",
-              hostname, current.status(), to, expiresAt, reason))
-          .thenReply(c.replyTo(), after -> StatusReply.success(view((Claimed) after)));
-    });
+    return owned(
+        s,
+        c.tenantId(),
+        c.replyTo(),
+        () -> {
+          armIdle(s);
+          String to = c.status();
+          if (to == null || !CERTIFICATE_STATUSES.contains(to) || to.equals("none")) {
+            return Effect()
+                .reply(
+                    c.replyTo(),
+                    Rejection.invalid("status must be one of pending, issued, failed, expired"));
+          }
+          if (to.equals("issued") && c.expiresAt() == null) {
+            return Effect()
+                .reply(
+                    c.replyTo(),
+                    Rejection.invalid("expiresAt is required when the certificate is issued"));
+          }
+          Certificate current = s.certificate();
+          Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : current.expiresAt();
+          if (to.equals(current.status()) && Objects.equals(expiresAt, current.expiresAt())) {
+            return Effect()
+                .reply(
+                    c.replyTo(), StatusReply.success(view(s))); // the same again: nothing changes
+          }
+          List<String> allowed = CERTIFICATE_TRANSITIONS.get(current.status());
+          if (!allowed.contains(to)) {
+            return Effect()
+                .reply(
+                    c.replyTo(),
+                    Rejection.conflict(
+                        "the certificate is "
+                            + current.status()
+                            + " and cannot become "
+                            + to
+                            + "; from "
+                            + current.status()
+                            + " it may become "
+                            + String.join(" or ", allowed)));
+          }
+          String reason =
+              c.reason() == null || c.reason().isBlank()
+                  ? "set by the certificate issuer"
+                  : c.reason();
+          return Effect()
+              .persist(
+                  new CertificateChanged(current.status(), to, expiresAt, reason, clock.instant()))
+              .thenRun(
+                  after ->
+                      log.info(
+                          "domain certificate changed hostname={} from={} to={} expiresAt={}"
+                              + " reason='{}'",
+                          hostname,
+                          current.status(),
+                          to,
+                          expiresAt,
+                          reason))
+              .thenReply(c.replyTo(), after -> StatusReply.success(view((Claimed) after)));
+        });
   }
 
   // ---------------------------------------------------------------- verification
 
   private ReplyEffect<Event, State> verifyPending(Pending s, Verify c) {
-    return owned(s, c.tenantId(), c.replyTo(), () -> {
-      waiting.add(c.replyTo());
-      startCheck(s, "request");
-      return Effect().noReply(); // answered by checkCompleted, once the check is journaled
-    });
+    return owned(
+        s,
+        c.tenantId(),
+        c.replyTo(),
+        () -> {
+          waiting.add(c.replyTo());
+          startCheck(s, "request");
+          return Effect().noReply(); // answered by checkCompleted, once the check is journaled
+        });
   }
 
-  /** A failed hostname checked on request: its schedule starts again, and the first check is now. */
+  /**
+   * A failed hostname checked on request: its schedule starts again, and the first check is now.
+   */
   private ReplyEffect<Event, State> restart(Failed s, Verify c) {
-    return owned(s, c.tenantId(), c.replyTo(), () -> {
-      Instant now = clock.instant();
-      Instant nextCheckAt = settings.schedule().nextCheckAfter(now, now).orElseThrow();
-      return Effect().persist(new VerificationRestarted("verification requested after it had failed", now, nextCheckAt))
-          .thenRun(after -> {
-            log.info("domain verification restarted hostname={} tenantId={} nextCheckAt={}", hostname,
-                s.ownership().tenantId(), nextCheckAt);
-            timers.cancel(IDLE_TIMER);
-            arm(after);
-            waiting.add(c.replyTo());
-            startCheck((Pending) after, "request");
-          })
-          .thenNoReply();
-    });
+    return owned(
+        s,
+        c.tenantId(),
+        c.replyTo(),
+        () -> {
+          Instant now = clock.instant();
+          Instant nextCheckAt = settings.schedule().nextCheckAfter(now, now).orElseThrow();
+          return Effect()
+              .persist(
+                  new VerificationRestarted(
+                      "verification requested after it had failed", now, nextCheckAt))
+              .thenRun(
+                  after -> {
+                    log.info(
+                        "domain verification restarted hostname={} tenantId={} nextCheckAt={}",
+                        hostname,
+                        s.ownership().tenantId(),
+                        nextCheckAt);
+                    timers.cancel(IDLE_TIMER);
+                    arm(after);
+                    waiting.add(c.replyTo());
+                    startCheck((Pending) after, "request");
+                  })
+              .thenNoReply();
+        });
   }
 
   private ReplyEffect<Event, State> checkDue(Pending s, CheckDue c) {
@@ -500,7 +685,10 @@ public final class CustomDomain
     return Effect().noReply();
   }
 
-  /** Looks the challenge up, unless a lookup is under way already; its result comes back as {@link CheckCompleted}. */
+  /**
+   * Looks the challenge up, unless a lookup is under way already; its result comes back as {@link
+   * CheckCompleted}.
+   */
   private void startCheck(Pending s, String trigger) {
     if (checking) return;
     checking = true;
@@ -512,24 +700,34 @@ public final class CustomDomain
     } catch (RuntimeException e) {
       lookup = CompletableFuture.completedFuture(new LookupFailed("DNS lookup failed (" + e + ")"));
     }
-    context.pipeToSelf(bounded(lookup), (answer, failure) -> {
-      if (failure != null || answer == null) {
-        return new CheckCompleted(trigger, false, LOOKUP_FAILED,
-            "DNS lookup failed (" + (failure == null ? "no answer" : failure.toString()) + ")");
-      }
-      return judge(name, token, answer, trigger);
-    });
+    context.pipeToSelf(
+        bounded(lookup),
+        (answer, failure) -> {
+          if (failure != null || answer == null) {
+            return new CheckCompleted(
+                trigger,
+                false,
+                LOOKUP_FAILED,
+                "DNS lookup failed (" + (failure == null ? "no answer" : failure.toString()) + ")");
+          }
+          return judge(name, token, answer, trigger);
+        });
   }
 
-  /** A resolver that never answers must not stall verification: past the DNS timeout (and a little) it is a timeout. */
+  /**
+   * A resolver that never answers must not stall verification: past the DNS timeout (and a little)
+   * it is a timeout.
+   */
   private CompletableFuture<TxtAnswer> bounded(CompletionStage<TxtAnswer> lookup) {
     CompletableFuture<TxtAnswer> result = new CompletableFuture<>();
-    lookup.whenComplete((answer, failure) -> {
-      if (failure != null) result.completeExceptionally(failure);
-      else result.complete(answer);
-    });
+    lookup.whenComplete(
+        (answer, failure) -> {
+          if (failure != null) result.completeExceptionally(failure);
+          else result.complete(answer);
+        });
     Duration limit = settings.dnsTimeout().plusSeconds(1);
-    return result.completeOnTimeout(new TimedOut(settings.dnsTimeout()), limit.toMillis(), TimeUnit.MILLISECONDS);
+    return result.completeOnTimeout(
+        new TimedOut(settings.dnsTimeout()), limit.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** What a lookup means for the claim: found, or which of the distinct reasons it failed. */
@@ -537,21 +735,37 @@ public final class CustomDomain
     if (answer instanceof Records r) {
       for (String value : r.values()) {
         if (value.trim().equals(token)) {
-          return new CheckCompleted(trigger, true, null, "TXT record " + name + " holds the challenge");
+          return new CheckCompleted(
+              trigger, true, null, "TXT record " + name + " holds the challenge");
         }
       }
-      return new CheckCompleted(trigger, false, WRONG_VALUE, "TXT record " + name + " has " + shown(r.values())
-          + " but not the challenge value");
+      return new CheckCompleted(
+          trigger,
+          false,
+          WRONG_VALUE,
+          "TXT record " + name + " has " + shown(r.values()) + " but not the challenge value");
     }
     if (answer instanceof NoSuchName) {
-      return new CheckCompleted(trigger, false, NXDOMAIN, name + " does not exist (NXDOMAIN); add a TXT record there with the challenge value");
+      return new CheckCompleted(
+          trigger,
+          false,
+          NXDOMAIN,
+          name + " does not exist (NXDOMAIN); add a TXT record there with the challenge value");
     }
     if (answer instanceof NoRecords) {
-      return new CheckCompleted(trigger, false, NO_RECORD, name + " has no TXT record; add one with the challenge value");
+      return new CheckCompleted(
+          trigger, false, NO_RECORD, name + " has no TXT record; add one with the challenge value");
     }
     if (answer instanceof TimedOut t) {
-      return new CheckCompleted(trigger, false, TIMEOUT, "the DNS server did not answer for " + name + " within "
-          + t.timeout().toMillis() + " ms");
+      return new CheckCompleted(
+          trigger,
+          false,
+          TIMEOUT,
+          "the DNS server did not answer for "
+              + name
+              + " within "
+              + t.timeout().toMillis()
+              + " ms");
     }
     LookupFailed f = (LookupFailed) answer;
     return new CheckCompleted(trigger, false, LOOKUP_FAILED, f.reason());
@@ -570,34 +784,59 @@ public final class CustomDomain
     checking = false;
     Instant now = clock.instant();
     if (c.verified()) {
-      return Effect().persist(new DomainVerified(c.reason(), c.trigger(), now))
-          .thenRun(after -> {
-            log.info("domain verified hostname={} tenantId={} trigger={}", hostname, s.ownership().tenantId(), c.trigger());
-            arm(after);
-            answerWaiters(after);
-          })
+      return Effect()
+          .persist(new DomainVerified(c.reason(), c.trigger(), now))
+          .thenRun(
+              after -> {
+                log.info(
+                    "domain verified hostname={} tenantId={} trigger={}",
+                    hostname,
+                    s.ownership().tenantId(),
+                    c.trigger());
+                arm(after);
+                answerWaiters(after);
+              })
           .thenNoReply();
     }
     Optional<Instant> next = settings.schedule().nextCheckAfter(s.scheduleStartedAt(), now);
-    Event event = next.isPresent()
-        ? new VerificationCheckFailed(c.code(), c.reason(), c.trigger(), now, next.get())
-        : new VerificationGaveUp(c.code(), c.reason(), now);
-    return Effect().persist(event)
-        .thenRun(after -> {
-          if (next.isPresent()) {
-            log.info("domain check failed hostname={} tenantId={} trigger={} code={} nextCheckAt={} reason='{}'",
-                hostname, s.ownership().tenantId(), c.trigger(), c.code(), next.get(), c.reason());
-          } else {
-            log.info("domain verification failed hostname={} tenantId={} code={} since={} reason='{}'",
-                hostname, s.ownership().tenantId(), c.code(), s.scheduleStartedAt(), c.reason());
-          }
-          arm(after);
-          answerWaiters(after);
-        })
+    Event event =
+        next.isPresent()
+            ? new VerificationCheckFailed(c.code(), c.reason(), c.trigger(), now, next.get())
+            : new VerificationGaveUp(c.code(), c.reason(), now);
+    return Effect()
+        .persist(event)
+        .thenRun(
+            after -> {
+              if (next.isPresent()) {
+                log.info(
+                    "domain check failed hostname={} tenantId={} trigger={} code={} nextCheckAt={}"
+                        + " reason='{}'",
+                    hostname,
+                    s.ownership().tenantId(),
+                    c.trigger(),
+                    c.code(),
+                    next.get(),
+                    c.reason());
+              } else {
+                log.info(
+                    "domain verification failed hostname={} tenantId={} code={} since={}"
+                        + " reason='{}'",
+                    hostname,
+                    s.ownership().tenantId(),
+                    c.code(),
+                    s.scheduleStartedAt(),
+                    c.reason());
+              }
+              arm(after);
+              answerWaiters(after);
+            })
         .thenNoReply();
   }
 
-  /** A lookup that finished after the hostname stopped being pending (released meanwhile): nothing to record. */
+  /**
+   * A lookup that finished after the hostname stopped being pending (released meanwhile): nothing
+   * to record.
+   */
   private ReplyEffect<Event, State> checkCompletedElsewhere(State s, CheckCompleted c) {
     checking = false;
     answerWaiters(s);
@@ -606,14 +845,20 @@ public final class CustomDomain
 
   private void answerWaiters(State s) {
     for (ActorRef<StatusReply<DomainView>> w : waiting) {
-      w.tell(s instanceof Claimed claimed ? StatusReply.success(view(claimed)) : Rejection.notFound(doesNotExist()));
+      w.tell(
+          s instanceof Claimed claimed
+              ? StatusReply.success(view(claimed))
+              : Rejection.notFound(doesNotExist()));
     }
     waiting.clear();
   }
 
   // ---------------------------------------------------------------- timers and memory
 
-  /** Arms the check timer for a pending hostname's next check; otherwise disarms it and lets the entity idle out. */
+  /**
+   * Arms the check timer for a pending hostname's next check; otherwise disarms it and lets the
+   * entity idle out.
+   */
   private void arm(State state) {
     if (!(state instanceof Pending p)) {
       timers.cancel(CHECK_TIMER);
@@ -623,7 +868,10 @@ public final class CustomDomain
     timers.cancel(IDLE_TIMER);
     Duration delay = Duration.between(clock.instant(), p.nextCheckAt());
     if (delay.isNegative()) delay = Duration.ZERO;
-    timers.startSingleTimer(CHECK_TIMER, new CheckDue(), delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+    timers.startSingleTimer(
+        CHECK_TIMER,
+        new CheckDue(),
+        delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
   }
 
   /** A hostname without checks to run leaves memory (and sharding's remembered set) once idle. */
@@ -646,9 +894,17 @@ public final class CustomDomain
     return viewOf(hostname, s);
   }
 
-  /** How audit replays hostnames: this entity's own handler and view; nothing while unclaimed or released. */
-  public static final EntityAudit<State, Event> AUDIT = new EntityAudit<>(ENTITY_TYPE, Event.class, new Unclaimed(),
-      CustomDomain::apply, (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
+  /**
+   * How audit replays hostnames: this entity's own handler and view; nothing while unclaimed or
+   * released.
+   */
+  public static final EntityAudit<State, Event> AUDIT =
+      new EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new Unclaimed(),
+          CustomDomain::apply,
+          (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
@@ -659,8 +915,18 @@ public final class CustomDomain
     String status = s instanceof Pending ? PENDING : s instanceof Verified ? VERIFIED : FAILED;
     Instant nextCheckAt = s instanceof Pending p ? p.nextCheckAt() : null;
     Instant verifiedAt = s instanceof Verified v ? v.verifiedAt() : null;
-    return new DomainView(hostname, o.tenantId(), status, new Verification("TXT", challengeName(hostname), o.challengeToken()),
-        s.certificate(), s.lastCheckedAt(), s.verificationErrors(), nextCheckAt, verifiedAt, o.claimedAt(), s.updatedAt());
+    return new DomainView(
+        hostname,
+        o.tenantId(),
+        status,
+        new Verification("TXT", challengeName(hostname), o.challengeToken()),
+        s.certificate(),
+        s.lastCheckedAt(),
+        s.verificationErrors(),
+        nextCheckAt,
+        verifiedAt,
+        o.claimedAt(),
+        s.updatedAt());
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -675,39 +941,71 @@ public final class CustomDomain
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof Unclaimed || state instanceof Released) {
       if (event instanceof DomainClaimed e) {
-        return new Pending(new Ownership(e.tenantId(), e.challengeToken(), e.at()), Certificate.none(e.at()), e.at(),
-            e.nextCheckAt(), null, List.of(), e.at());
+        return new Pending(
+            new Ownership(e.tenantId(), e.challengeToken(), e.at()),
+            Certificate.none(e.at()),
+            e.at(),
+            e.nextCheckAt(),
+            null,
+            List.of(),
+            e.at());
       }
     } else if (state instanceof Claimed c) {
       if (event instanceof CertificateChanged e) {
-        return c.withCertificate(new Certificate(e.to(), e.expiresAt(), e.reason(), e.at()), e.at());
+        return c.withCertificate(
+            new Certificate(e.to(), e.expiresAt(), e.reason(), e.at()), e.at());
       }
       if (event instanceof DomainReleased e) return new Released(e.tenantId(), e.at());
       if (state instanceof Pending p) {
         if (event instanceof VerificationCheckFailed e) {
-          return new Pending(p.ownership(), p.certificate(), p.scheduleStartedAt(), e.nextCheckAt(), e.at(),
-              withError(p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())), e.at());
+          return new Pending(
+              p.ownership(),
+              p.certificate(),
+              p.scheduleStartedAt(),
+              e.nextCheckAt(),
+              e.at(),
+              withError(
+                  p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
+              e.at());
         }
         if (event instanceof DomainVerified e) {
-          return new Verified(p.ownership(), p.certificate(), e.at(), e.at(), p.verificationErrors(), e.at());
+          return new Verified(
+              p.ownership(), p.certificate(), e.at(), e.at(), p.verificationErrors(), e.at());
         }
         if (event instanceof VerificationGaveUp e) {
-          return new Failed(p.ownership(), p.certificate(), e.at(), e.at(),
-              withError(p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())), e.at());
+          return new Failed(
+              p.ownership(),
+              p.certificate(),
+              e.at(),
+              e.at(),
+              withError(
+                  p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
+              e.at());
         }
       } else if (state instanceof Failed f && event instanceof VerificationRestarted e) {
-        return new Pending(f.ownership(), f.certificate(), e.at(), e.nextCheckAt(), f.lastCheckedAt(),
-            f.verificationErrors(), e.at());
+        return new Pending(
+            f.ownership(),
+            f.certificate(),
+            e.at(),
+            e.nextCheckAt(),
+            f.lastCheckedAt(),
+            f.verificationErrors(),
+            e.at());
       }
     }
-    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
-        + state.getClass().getSimpleName());
+    throw new IllegalStateException(
+        "unexpected event "
+            + event.getClass().getSimpleName()
+            + " in state "
+            + state.getClass().getSimpleName());
   }
 
   /** The newest {@value #MAX_ERRORS_KEPT} errors, oldest first. */
-  private static List<VerificationError> withError(List<VerificationError> errors, VerificationError error) {
+  private static List<VerificationError> withError(
+      List<VerificationError> errors, VerificationError error) {
     List<VerificationError> out = new ArrayList<>(errors);
     out.add(error);
-    return List.copyOf(out.size() > MAX_ERRORS_KEPT ? out.subList(out.size() - MAX_ERRORS_KEPT, out.size()) : out);
+    return List.copyOf(
+        out.size() > MAX_ERRORS_KEPT ? out.subList(out.size() - MAX_ERRORS_KEPT, out.size()) : out);
   }
 }

@@ -28,10 +28,10 @@ import org.xbill.DNS.Type;
 
 /**
  * Real TXT lookups with dnsjava, asynchronous (dnsjava's own non-blocking UDP client, TCP when an
- * answer is truncated), against one name server: the one in {@code keel.tenants.dns-server}
- * ({@code KEEL_DNS_SERVER}, {@code host:port}) or else the system's first one
- * ({@code /etc/resolv.conf} and the like). The query asks for recursion, so the server must be a
- * recursive resolver or the authority of the names asked.
+ * answer is truncated), against one name server: the one in {@code keel.tenants.dns-server} ({@code
+ * KEEL_DNS_SERVER}, {@code host:port}) or else the system's first one ({@code /etc/resolv.conf} and
+ * the like). The query asks for recursion, so the server must be a recursive resolver or the
+ * authority of the names asked.
  */
 public final class DnsJavaTxtResolver implements DnsTxtResolver {
 
@@ -42,7 +42,8 @@ public final class DnsJavaTxtResolver implements DnsTxtResolver {
   private final Executor executor;
   private final String server;
 
-  private DnsJavaTxtResolver(SimpleResolver resolver, Duration timeout, Executor executor, String server) {
+  private DnsJavaTxtResolver(
+      SimpleResolver resolver, Duration timeout, Executor executor, String server) {
     this.resolver = resolver;
     this.timeout = timeout;
     this.executor = executor;
@@ -52,21 +53,25 @@ public final class DnsJavaTxtResolver implements DnsTxtResolver {
   /**
    * @param server {@code host:port} of the name server, or empty for the system's
    * @param executor runs the completion of each lookup (never blocks)
-   * @throws IllegalArgumentException when {@code server} does not resolve or no system server is known
+   * @throws IllegalArgumentException when {@code server} does not resolve or no system server is
+   *     known
    */
-  public static DnsJavaTxtResolver create(Optional<InetSocketAddress> server, Duration timeout, Executor executor) {
+  public static DnsJavaTxtResolver create(
+      Optional<InetSocketAddress> server, Duration timeout, Executor executor) {
     SimpleResolver resolver;
     String described;
     if (server.isPresent()) {
       InetSocketAddress address = server.get();
       if (address.isUnresolved()) {
-        throw new IllegalArgumentException("the DNS server '" + address.getHostString() + "' does not resolve");
+        throw new IllegalArgumentException(
+            "the DNS server '" + address.getHostString() + "' does not resolve");
       }
       resolver = new SimpleResolver(address);
       described = address.getHostString() + ":" + address.getPort();
     } else {
       try {
-        resolver = new SimpleResolver(); // the system's first name server (dnsjava's ResolverConfig)
+        resolver =
+            new SimpleResolver(); // the system's first name server (dnsjava's ResolverConfig)
       } catch (UnknownHostException e) {
         throw new IllegalArgumentException("no system DNS server is known: " + e.getMessage(), e);
       }
@@ -88,7 +93,8 @@ public final class DnsJavaTxtResolver implements DnsTxtResolver {
     try {
       qname = Name.fromString(name.endsWith(".") ? name : name + ".");
     } catch (TextParseException e) {
-      return CompletableFuture.completedFuture(new LookupFailed("'" + name + "' is not a DNS name"));
+      return CompletableFuture.completedFuture(
+          new LookupFailed("'" + name + "' is not a DNS name"));
     }
     Message query = Message.newQuery(Record.newRecord(qname, Type.TXT, DClass.IN));
     CompletionStage<Message> sent;
@@ -97,13 +103,15 @@ public final class DnsJavaTxtResolver implements DnsTxtResolver {
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(new LookupFailed(describe(e)));
     }
-    return sent.handle((response, failure) -> failure == null ? answer(qname, response) : failed(failure));
+    return sent.handle(
+        (response, failure) -> failure == null ? answer(qname, response) : failed(failure));
   }
 
   private static TxtAnswer answer(Name qname, Message response) {
     int rcode = response.getRcode();
     if (rcode == Rcode.NXDOMAIN) return new NoSuchName();
-    if (rcode != Rcode.NOERROR) return new LookupFailed("the DNS server answered " + Rcode.string(rcode));
+    if (rcode != Rcode.NOERROR)
+      return new LookupFailed("the DNS server answered " + Rcode.string(rcode));
     List<String> values = new ArrayList<>();
     for (Record r : response.getSection(Section.ANSWER)) {
       // A CNAME chain may come first; any TXT in the answer is the name's (through its aliases).
@@ -115,13 +123,17 @@ public final class DnsJavaTxtResolver implements DnsTxtResolver {
   private TxtAnswer failed(Throwable failure) {
     Throwable t = failure;
     while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
-    if (t instanceof TimeoutException || t instanceof SocketTimeoutException) return new TimedOut(timeout);
+    if (t instanceof TimeoutException || t instanceof SocketTimeoutException)
+      return new TimedOut(timeout);
     return new LookupFailed(describe(t));
   }
 
   private static String describe(Throwable t) {
     String message = t.getMessage();
     String what = t instanceof IOException ? "network error" : t.getClass().getSimpleName();
-    return "DNS lookup failed (" + what + (message == null || message.isBlank() ? "" : ": " + message) + ")";
+    return "DNS lookup failed ("
+        + what
+        + (message == null || message.isBlank() ? "" : ": " + message)
+        + ")";
   }
 }

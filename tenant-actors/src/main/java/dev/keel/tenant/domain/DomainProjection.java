@@ -10,9 +10,17 @@ public final class DomainProjection {
 
   private DomainProjection() {}
 
-  public static void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, DomainSettings settings) {
-    ReadModelProjection.init(system, dataSource, lag, new ReadModelProjection.Spec<CustomDomain.Event>(
-        CustomDomain.ENTITY_TYPE, "domains", DomainProjectionHandler::apply,
-        settings.projectionBatchSize(), settings.projectionBatchWindow()));
+  public static void init(
+      ActorSystem<?> system, DataSource dataSource, ProjectionLag lag, DomainSettings settings) {
+    ReadModelProjection.init(
+        system,
+        dataSource,
+        lag,
+        new ReadModelProjection.Spec<CustomDomain.Event>(
+            CustomDomain.ENTITY_TYPE,
+            "domains",
+            DomainProjectionHandler::apply,
+            settings.projectionBatchSize(),
+            settings.projectionBatchWindow()));
   }
 }

@@ -23,11 +23,16 @@ import javax.sql.DataSource;
 public final class DomainReadModel {
 
   /** A hostname as the list shows it. */
-  public record DomainSummary(String hostname, String tenantId, String status, String certificateStatus,
-                              Instant createdAt, Instant updatedAt, Instant verifiedAt) {}
+  public record DomainSummary(
+      String hostname,
+      String tenantId,
+      String status,
+      String certificateStatus,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant verifiedAt) {}
 
   public record Page(List<DomainSummary> items, String nextCursor) {}
-
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -37,7 +42,9 @@ public final class DomainReadModel {
     this.blocking = blocking;
   }
 
-  /** @throws BadCursorException when {@code cursor} is not one a page handed out */
+  /**
+   * @throws BadCursorException when {@code cursor} is not one a page handed out
+   */
   public static String decodeCursor(String cursor) {
     return IdCursor.decode(cursor, Hostnames.MAX_LENGTH).orElseThrow(BadCursorException::new);
   }
@@ -54,31 +61,45 @@ public final class DomainReadModel {
 
   /** How many hostnames {@code tenantId} holds (for its plan's quota). */
   public CompletionStage<Integer> count(String tenantId) {
-    return ReadModelSql.read(blocking, () -> {
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM keel_domains WHERE tenant_id = ?")) {
-        ps.setString(1, tenantId);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getInt(1);
-        }
-      }
-    });
+    return ReadModelSql.read(
+        blocking,
+        () -> {
+          try (Connection c = dataSource.getConnection();
+              PreparedStatement ps =
+                  c.prepareStatement("SELECT COUNT(*) FROM keel_domains WHERE tenant_id = ?")) {
+            ps.setString(1, tenantId);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getInt(1);
+            }
+          }
+        });
   }
 
   private Page query(String tenantId, int limit, String after) throws SQLException {
-    String sql = "SELECT hostname, tenant_id, status, certificate_status, created_at, updated_at, verified_at "
-        + "FROM keel_domains WHERE tenant_id = ?" + (after == null ? "" : " AND hostname > ?") + " ORDER BY hostname LIMIT ?";
+    String sql =
+        "SELECT hostname, tenant_id, status, certificate_status, created_at, updated_at,"
+            + " verified_at FROM keel_domains WHERE tenant_id = ?"
+            + (after == null ? "" : " AND hostname > ?")
+            + " ORDER BY hostname LIMIT ?";
     List<DomainSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       int i = 1;
       ps.setString(i++, tenantId);
       if (after != null) ps.setString(i++, after);
       ps.setInt(i, limit + 1);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          items.add(new DomainSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-              ReadModelSql.instant(rs, 5), ReadModelSql.instant(rs, 6), ReadModelSql.instant(rs, 7)));
+          items.add(
+              new DomainSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  ReadModelSql.instant(rs, 5),
+                  ReadModelSql.instant(rs, 6),
+                  ReadModelSql.instant(rs, 7)));
         }
       }
     }

@@ -33,15 +33,21 @@ import org.slf4j.LoggerFactory;
  * hostname entities, lists from the read model. Every method is scoped to a tenant: another
  * tenant's hostname does not exist for it.
  *
- * <p>Hostnames given here are raw (as a client typed them): each method normalises with
- * {@link Hostnames#normalise} and throws {@link Hostnames.InvalidHostnameException} at once when it
- * is not a hostname a tenant may hold.
+ * <p>Hostnames given here are raw (as a client typed them): each method normalises with {@link
+ * Hostnames#normalise} and throws {@link Hostnames.InvalidHostnameException} at once when it is not
+ * a hostname a tenant may hold.
  */
 public final class DomainService {
 
   /** A hostname in a list: the projected row. */
-  public record ListedDomain(String hostname, String tenantId, String status, CertificateStatus certificate,
-                             Instant createdAt, Instant updatedAt, Instant verifiedAt) {}
+  public record ListedDomain(
+      String hostname,
+      String tenantId,
+      String status,
+      CertificateStatus certificate,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant verifiedAt) {}
 
   public record CertificateStatus(String status) {}
 
@@ -49,8 +55,10 @@ public final class DomainService {
 
   /** Tenant lifecycle statuses in which a tenant no longer takes new hostnames. */
   private static final Set<String> GONE = Set.of("deleting", "deleted");
+
   /** Challenge tokens: 256 random bits, URL-safe (what fits a TXT value and a URL alike). */
   private static final int TOKEN_BYTES = 32;
+
   private static final int RELEASE_PAGE = 500;
 
   private static final Logger log = LoggerFactory.getLogger(DomainService.class);
@@ -62,13 +70,21 @@ public final class DomainService {
   private final RandomGenerator random;
   private final JournaledEntities journaled;
 
-  public DomainService(ActorSystem<?> system, DomainSettings settings, DomainReadModel readModel, TenantStatusLookup tenants) {
+  public DomainService(
+      ActorSystem<?> system,
+      DomainSettings settings,
+      DomainReadModel readModel,
+      TenantStatusLookup tenants) {
     this(system, settings, readModel, tenants, new SecureRandom());
   }
 
   /** With the source of challenge tokens given (tests). */
-  public DomainService(ActorSystem<?> system, DomainSettings settings, DomainReadModel readModel, TenantStatusLookup tenants,
-                       RandomGenerator random) {
+  public DomainService(
+      ActorSystem<?> system,
+      DomainSettings settings,
+      DomainReadModel readModel,
+      TenantStatusLookup tenants,
+      RandomGenerator random) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
@@ -90,38 +106,58 @@ public final class DomainService {
     return sharding.entityRefFor(CustomDomain.ENTITY_KEY, hostname);
   }
 
-  /** Asks a hostname that was ever claimed; any other is answered 404 without waking (and remembering) an entity. */
-  private <T> CompletionStage<T> askClaimed(String hostname, Function<ActorRef<StatusReply<T>>, CustomDomain.Command> command) {
-    return journaled.askIfJournaled(entity(hostname), CustomDomain.persistenceId(hostname).id(), () -> CustomDomain.doesNotExist(hostname),
-        r -> RequestScope.onBehalf(command.apply(r), CustomDomain.Traced::new), settings.askTimeout());
+  /**
+   * Asks a hostname that was ever claimed; any other is answered 404 without waking (and
+   * remembering) an entity.
+   */
+  private <T> CompletionStage<T> askClaimed(
+      String hostname, Function<ActorRef<StatusReply<T>>, CustomDomain.Command> command) {
+    return journaled.askIfJournaled(
+        entity(hostname),
+        CustomDomain.persistenceId(hostname).id(),
+        () -> CustomDomain.doesNotExist(hostname),
+        r -> RequestScope.onBehalf(command.apply(r), CustomDomain.Traced::new),
+        settings.askTimeout());
   }
 
   /**
-   * Claims {@code rawHostname} for {@code tenantId}: created, or the claim as it is when this tenant
-   * holds it already; a conflict when another tenant does; not found when the tenant does not exist
-   * or is being deleted.
+   * Claims {@code rawHostname} for {@code tenantId}: created, or the claim as it is when this
+   * tenant holds it already; a conflict when another tenant does; not found when the tenant does
+   * not exist or is being deleted.
    *
    * @throws Hostnames.InvalidHostnameException at once
    */
   public CompletionStage<ClaimResult> add(String tenantId, String rawHostname) {
     String hostname = normalise(rawHostname);
-    return tenants.status(tenantId).thenCompose(RequestScope.bound(status -> {
-      if (status.isEmpty() || GONE.contains(status.get())) {
-        return CompletableFuture.<ClaimResult>failedFuture(
-            Rejection.<ClaimResult>notFound("tenant '" + tenantId + "' does not exist").getError());
-      }
-      String token = newToken();
-      return entity(hostname).<ClaimResult>askWithStatus(
-              r -> RequestScope.<CustomDomain.Command>onBehalf(new CustomDomain.Claim(tenantId, token, r), CustomDomain.Traced::new),
-              settings.askTimeout())
-          .thenApply(claimed -> {
-            journaled.created(CustomDomain.persistenceId(hostname).id());
-            return claimed;
-          });
-    }));
+    return tenants
+        .status(tenantId)
+        .thenCompose(
+            RequestScope.bound(
+                status -> {
+                  if (status.isEmpty() || GONE.contains(status.get())) {
+                    return CompletableFuture.<ClaimResult>failedFuture(
+                        Rejection.<ClaimResult>notFound("tenant '" + tenantId + "' does not exist")
+                            .getError());
+                  }
+                  String token = newToken();
+                  return entity(hostname)
+                      .<ClaimResult>askWithStatus(
+                          r ->
+                              RequestScope.<CustomDomain.Command>onBehalf(
+                                  new CustomDomain.Claim(tenantId, token, r),
+                                  CustomDomain.Traced::new),
+                          settings.askTimeout())
+                      .thenApply(
+                          claimed -> {
+                            journaled.created(CustomDomain.persistenceId(hostname).id());
+                            return claimed;
+                          });
+                }));
   }
 
-  /** @throws Hostnames.InvalidHostnameException at once */
+  /**
+   * @throws Hostnames.InvalidHostnameException at once
+   */
   public CompletionStage<DomainView> get(String tenantId, String rawHostname) {
     String hostname = normalise(rawHostname);
     return askClaimed(hostname, r -> new CustomDomain.Get(tenantId, r));
@@ -142,10 +178,11 @@ public final class DomainService {
    *
    * @throws Hostnames.InvalidHostnameException at once
    */
-  public CompletionStage<DomainView> setCertificate(String tenantId, String rawHostname, String status, Instant expiresAt,
-                                                    String reason) {
+  public CompletionStage<DomainView> setCertificate(
+      String tenantId, String rawHostname, String status, Instant expiresAt, String reason) {
     String hostname = normalise(rawHostname);
-    return askClaimed(hostname, r -> new CustomDomain.SetCertificate(tenantId, status, expiresAt, reason, r));
+    return askClaimed(
+        hostname, r -> new CustomDomain.SetCertificate(tenantId, status, expiresAt, reason, r));
   }
 
   /**
@@ -168,8 +205,12 @@ public final class DomainService {
    * @throws BadCursorException at once, for a cursor this server did not hand out
    */
   public CompletionStage<Page> list(String tenantId, int limit, String cursor) {
-    return readModel.list(tenantId, limit, cursor).thenApply(page -> new Page(
-        page.items().stream().map(DomainService::listed).toList(), page.nextCursor()));
+    return readModel
+        .list(tenantId, limit, cursor)
+        .thenApply(
+            page ->
+                new Page(
+                    page.items().stream().map(DomainService::listed).toList(), page.nextCursor()));
   }
 
   /** How many hostnames {@code tenantId} holds, from the read model (for quotas). */
@@ -178,35 +219,53 @@ public final class DomainService {
   }
 
   /**
-   * Frees every hostname of {@code tenantId} (tenant deletion); answers how many were released.
-   * The list comes from the read model, so a hostname claimed within the projection's lag before
-   * this call may be missed: a deletion that runs as a retried workflow step calls it again.
+   * Frees every hostname of {@code tenantId} (tenant deletion); answers how many were released. The
+   * list comes from the read model, so a hostname claimed within the projection's lag before this
+   * call may be missed: a deletion that runs as a retried workflow step calls it again.
    */
   public CompletionStage<Integer> releaseAll(String tenantId) {
     return releasePages(tenantId, null, 0);
   }
 
   private CompletionStage<Integer> releasePages(String tenantId, String cursor, int releasedSoFar) {
-    return readModel.list(tenantId, RELEASE_PAGE, cursor).thenCompose(page -> {
-      List<CompletableFuture<Boolean>> releases = new ArrayList<>(page.items().size());
-      for (DomainSummary d : page.items()) {
-        releases.add(release(tenantId, d.hostname(), "the tenant is deleted").toCompletableFuture()
-            .handle((done, failure) -> {
-              if (failure == null) return true;
-              // Released already, or gone to another tenant since: nothing of this tenant's left there.
-              if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) return false;
-              throw failure instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(failure);
-            }));
-      }
-      return CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).thenCompose(x -> {
-        int released = releasedSoFar + (int) releases.stream().filter(CompletableFuture::join).count();
-        if (page.nextCursor() == null) {
-          log.info("domains released for tenant tenantId={} released={}", tenantId, released);
-          return CompletableFuture.completedFuture(released);
-        }
-        return releasePages(tenantId, page.nextCursor(), released);
-      });
-    });
+    return readModel
+        .list(tenantId, RELEASE_PAGE, cursor)
+        .thenCompose(
+            page -> {
+              List<CompletableFuture<Boolean>> releases = new ArrayList<>(page.items().size());
+              for (DomainSummary d : page.items()) {
+                releases.add(
+                    release(tenantId, d.hostname(), "the tenant is deleted")
+                        .toCompletableFuture()
+                        .handle(
+                            (done, failure) -> {
+                              if (failure == null) return true;
+                              // Released already, or gone to another tenant since: nothing of this
+                              // tenant's left there.
+                              if (Rejection.of(failure)
+                                  .map(r -> r.kind() == Rejection.Kind.NOT_FOUND)
+                                  .orElse(false)) return false;
+                              throw failure instanceof RuntimeException re
+                                  ? re
+                                  : new java.util.concurrent.CompletionException(failure);
+                            }));
+              }
+              return CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new))
+                  .thenCompose(
+                      x -> {
+                        int released =
+                            releasedSoFar
+                                + (int) releases.stream().filter(CompletableFuture::join).count();
+                        if (page.nextCursor() == null) {
+                          log.info(
+                              "domains released for tenant tenantId={} released={}",
+                              tenantId,
+                              released);
+                          return CompletableFuture.completedFuture(released);
+                        }
+                        return releasePages(tenantId, page.nextCursor(), released);
+                      });
+            });
   }
 
   private String newToken() {
@@ -216,7 +275,13 @@ public final class DomainService {
   }
 
   private static ListedDomain listed(DomainSummary s) {
-    return new ListedDomain(s.hostname(), s.tenantId(), s.status(), new CertificateStatus(s.certificateStatus()),
-        s.createdAt(), s.updatedAt(), s.verifiedAt());
+    return new ListedDomain(
+        s.hostname(),
+        s.tenantId(),
+        s.status(),
+        new CertificateStatus(s.certificateStatus()),
+        s.createdAt(),
+        s.updatedAt(),
+        s.verifiedAt());
   }
 }

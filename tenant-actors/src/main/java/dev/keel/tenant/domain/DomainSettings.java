@@ -15,9 +15,15 @@ import java.util.Optional;
  *     hostname may be it or under it
  * @param dnsServer the name server to ask; empty for the system's
  */
-public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsServer, Duration dnsTimeout,
-                             Duration askTimeout, VerificationSchedule schedule, Duration idleTimeout,
-                             int projectionBatchSize, Duration projectionBatchWindow) {
+public record DomainSettings(
+    String rootDomain,
+    Optional<InetSocketAddress> dnsServer,
+    Duration dnsTimeout,
+    Duration askTimeout,
+    VerificationSchedule schedule,
+    Duration idleTimeout,
+    int projectionBatchSize,
+    Duration projectionBatchWindow) {
 
   /** A bad setting: {@code setting} is its {@code KEEL_*} variable or its configuration path. */
   public static final class SettingProblem extends IllegalArgumentException {
@@ -39,9 +45,12 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
     positive(idleTimeout, "keel.tenants.domains.idle-timeout");
     if (askTimeout.compareTo(dnsTimeout) <= 0) {
       // POST .../verify waits for a lookup: a shorter ask would answer 503 for every slow lookup.
-      throw new SettingProblem("keel.tenants.domains.ask-timeout", "must be longer than dns-timeout (" + dnsTimeout + ")");
+      throw new SettingProblem(
+          "keel.tenants.domains.ask-timeout",
+          "must be longer than dns-timeout (" + dnsTimeout + ")");
     }
-    if (projectionBatchSize < 1) throw new SettingProblem("keel.tenants.domains.projection-batch-size", "must be positive");
+    if (projectionBatchSize < 1)
+      throw new SettingProblem("keel.tenants.domains.projection-batch-size", "must be positive");
   }
 
   /** Reads the {@code keel.tenants} block. */
@@ -56,22 +65,35 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
       }
       VerificationSchedule schedule;
       try {
-        schedule = new VerificationSchedule(durations(d, "check-backoff"), d.getDuration("check-every"),
-            d.getDuration("give-up-after"));
+        schedule =
+            new VerificationSchedule(
+                durations(d, "check-backoff"),
+                d.getDuration("check-every"),
+                d.getDuration("give-up-after"));
       } catch (IllegalArgumentException e) {
         throw new SettingProblem("keel.tenants.domains", e.getMessage());
       }
-      return new DomainSettings(root, dnsServer(tenants.getString("dns-server")), d.getDuration("dns-timeout"),
-          d.getDuration("ask-timeout"), schedule, d.getDuration("idle-timeout"), d.getInt("projection-batch-size"),
+      return new DomainSettings(
+          root,
+          dnsServer(tenants.getString("dns-server")),
+          d.getDuration("dns-timeout"),
+          d.getDuration("ask-timeout"),
+          schedule,
+          d.getDuration("idle-timeout"),
+          d.getInt("projection-batch-size"),
           d.getDuration("projection-batch-window"));
     } catch (ConfigException e) {
       throw new SettingProblem("keel.tenants.domains", e.getMessage());
     }
   }
 
-  /** A list of durations, or one string of them separated by commas (as an environment variable gives it). */
+  /**
+   * A list of durations, or one string of them separated by commas (as an environment variable
+   * gives it).
+   */
   private static java.util.List<Duration> durations(Config c, String path) {
-    if (c.getValue(path).valueType() != com.typesafe.config.ConfigValueType.STRING) return c.getDurationList(path);
+    if (c.getValue(path).valueType() != com.typesafe.config.ConfigValueType.STRING)
+      return c.getDurationList(path);
     java.util.List<Duration> out = new java.util.ArrayList<>();
     for (String part : c.getString(path).split(",")) {
       if (part.isBlank()) continue;
@@ -80,7 +102,9 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
     return out;
   }
 
-  /** {@code host:port}, {@code host} (port 53), {@code [v6]:port}; blank for the system's server. */
+  /**
+   * {@code host:port}, {@code host} (port 53), {@code [v6]:port}; blank for the system's server.
+   */
   public static Optional<InetSocketAddress> dnsServer(String value) {
     if (value == null || value.isBlank()) return Optional.empty();
     String s = value.trim();
@@ -96,7 +120,8 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
       }
     } else {
       int colon = s.lastIndexOf(':');
-      if (colon >= 0 && s.indexOf(':') != colon) throw badServer(value); // a bare IPv6 address: needs brackets
+      if (colon >= 0 && s.indexOf(':') != colon)
+        throw badServer(value); // a bare IPv6 address: needs brackets
       host = colon < 0 ? s : s.substring(0, colon);
       if (colon >= 0) port = s.substring(colon + 1);
     }
@@ -115,7 +140,8 @@ public record DomainSettings(String rootDomain, Optional<InetSocketAddress> dnsS
   }
 
   private static SettingProblem badServer(String value) {
-    return new SettingProblem("KEEL_DNS_SERVER", "'" + value + "' is not host:port (IPv6 as [addr]:port)");
+    return new SettingProblem(
+        "KEEL_DNS_SERVER", "'" + value + "' is not host:port (IPv6 as [addr]:port)");
   }
 
   private static void positive(Duration d, String name) {

@@ -9,26 +9,35 @@ import java.util.Optional;
  * When a pending hostname's TXT record is checked: after each of {@code backoff} in turn (frequent
  * at first), then every {@code every}, until {@code giveUpAfter} from the start of the schedule,
  * with a last check exactly then (Cloudflare's custom-hostname schedule is the model). Check times
- * are offsets from the start, so a check on request or one missed while no node ran the entity
- * does not shift the ones after it.
+ * are offsets from the start, so a check on request or one missed while no node ran the entity does
+ * not shift the ones after it.
  */
 public record VerificationSchedule(List<Duration> backoff, Duration every, Duration giveUpAfter) {
 
   public VerificationSchedule {
     backoff = List.copyOf(backoff);
     for (Duration d : backoff) {
-      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("check-backoff entries must be positive");
+      if (d.isNegative() || d.isZero())
+        throw new IllegalArgumentException("check-backoff entries must be positive");
     }
-    if (every.isNegative() || every.isZero()) throw new IllegalArgumentException("check-every must be positive");
-    if (giveUpAfter.isNegative() || giveUpAfter.isZero()) throw new IllegalArgumentException("give-up-after must be positive");
+    if (every.isNegative() || every.isZero())
+      throw new IllegalArgumentException("check-every must be positive");
+    if (giveUpAfter.isNegative() || giveUpAfter.isZero())
+      throw new IllegalArgumentException("give-up-after must be positive");
   }
 
   /** The default: 1, 2, 5, 10, 15 and 30 minutes, then hourly, for 7 days. */
   public static VerificationSchedule cloudflareLike() {
     return new VerificationSchedule(
-        List.of(Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(10),
-            Duration.ofMinutes(15), Duration.ofMinutes(30)),
-        Duration.ofHours(1), Duration.ofDays(7));
+        List.of(
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(2),
+            Duration.ofMinutes(5),
+            Duration.ofMinutes(10),
+            Duration.ofMinutes(15),
+            Duration.ofMinutes(30)),
+        Duration.ofHours(1),
+        Duration.ofDays(7));
   }
 
   /** When the schedule that started at {@code startedAt} gives up. */
@@ -37,8 +46,8 @@ public record VerificationSchedule(List<Duration> backoff, Duration every, Durat
   }
 
   /**
-   * The first check of the schedule started at {@code startedAt} that is strictly after
-   * {@code now}; empty when none is left (the last one, at the deadline, is done).
+   * The first check of the schedule started at {@code startedAt} that is strictly after {@code
+   * now}; empty when none is left (the last one, at the deadline, is done).
    */
   public Optional<Instant> nextCheckAfter(Instant startedAt, Instant now) {
     Instant deadline = deadline(startedAt);

@@ -11,11 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code tenant-deprovisioning}: removes the tenant from every downstream service
- * ({@code DELETE <url>/<tenantId>}, a 404 counts as done), frees its custom hostnames and its slug,
- * then marks it deleted. Each a durable step, retried with backoff until it succeeds.
+ * {@code tenant-deprovisioning}: removes the tenant from every downstream service ({@code DELETE
+ * <url>/<tenantId>}, a 404 counts as done), frees its custom hostnames and its slug, then marks it
+ * deleted. Each a durable step, retried with backoff until it succeeds.
  */
-public final class TenantDeprovisioningWorkflow implements Workflow<TenantProvisioningWorkflow.Input, TenantDeprovisioningWorkflow.Output> {
+public final class TenantDeprovisioningWorkflow
+    implements Workflow<TenantProvisioningWorkflow.Input, TenantDeprovisioningWorkflow.Output> {
 
   public record Output(Map<String, Integer> downstream, int domainsReleased, String status) {}
 
@@ -23,7 +24,8 @@ public final class TenantDeprovisioningWorkflow implements Workflow<TenantProvis
   private final TenantSettings settings;
   private final TenantLifecycle lifecycle;
 
-  public TenantDeprovisioningWorkflow(OutboundHttp http, TenantSettings settings, TenantLifecycle lifecycle) {
+  public TenantDeprovisioningWorkflow(
+      OutboundHttp http, TenantSettings settings, TenantLifecycle lifecycle) {
     this.http = http;
     this.settings = settings;
     this.lifecycle = lifecycle;
@@ -41,7 +43,8 @@ public final class TenantDeprovisioningWorkflow implements Workflow<TenantProvis
 
   @Override
   public String description() {
-    return "Removes a deleted tenant from each downstream service and frees its hostnames and slug (started by Keel)";
+    return "Removes a deleted tenant from each downstream service and frees its hostnames and slug"
+        + " (started by Keel)";
   }
 
   @Override
@@ -50,17 +53,36 @@ public final class TenantDeprovisioningWorkflow implements Workflow<TenantProvis
     Map<String, Integer> answered = new LinkedHashMap<>();
     for (TenantSettings.Downstream d : settings.downstream()) {
       URI url = URI.create(d.url().toString().replaceAll("/+$", "") + "/" + input.tenantId());
-      int status = ctx.step("deprovision-" + d.name(), Integer.class, retry,
-          () -> DownstreamCall.send(http, "DELETE", url, null, ctx.idempotencyKey(), settings.downstreamRetry()));
+      int status =
+          ctx.step(
+              "deprovision-" + d.name(),
+              Integer.class,
+              retry,
+              () ->
+                  DownstreamCall.send(
+                      http, "DELETE", url, null, ctx.idempotencyKey(), settings.downstreamRetry()));
       answered.put(d.name(), status);
     }
-    int released = ctx.step("release-domains", Integer.class, retry,
-        () -> DownstreamCall.await(lifecycle.releaseDomains(input.tenantId())));
-    ctx.step("release-slug", Boolean.class, retry, () -> {
-      DownstreamCall.await(lifecycle.releaseSlug(input.slug(), input.tenantId()));
-      return Boolean.TRUE;
-    });
-    String status = ctx.step("mark-deleted", String.class, retry, () -> DownstreamCall.await(lifecycle.markDeleted(input.tenantId())));
+    int released =
+        ctx.step(
+            "release-domains",
+            Integer.class,
+            retry,
+            () -> DownstreamCall.await(lifecycle.releaseDomains(input.tenantId())));
+    ctx.step(
+        "release-slug",
+        Boolean.class,
+        retry,
+        () -> {
+          DownstreamCall.await(lifecycle.releaseSlug(input.slug(), input.tenantId()));
+          return Boolean.TRUE;
+        });
+    String status =
+        ctx.step(
+            "mark-deleted",
+            String.class,
+            retry,
+            () -> DownstreamCall.await(lifecycle.markDeleted(input.tenantId())));
     return new Output(answered, released, status);
   }
 }

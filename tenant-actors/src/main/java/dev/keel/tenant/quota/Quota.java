@@ -2,10 +2,13 @@ package dev.keel.tenant.quota;
 
 import dev.keel.tenant.TenantSettings;
 
-/** What a plan limits, named as in {@code keel.tenants.plans} and in a 429's {@code quota} member. */
+/**
+ * What a plan limits, named as in {@code keel.tenants.plans} and in a 429's {@code quota} member.
+ */
 public enum Quota {
   SERVICES("services", "service", "services"),
-  WORKFLOW_STARTS("workflow-starts-per-month", "workflow start per month", "workflow starts per month"),
+  WORKFLOW_STARTS(
+      "workflow-starts-per-month", "workflow start per month", "workflow starts per month"),
   DOMAINS("domains", "custom domain", "custom domains");
 
   private final String key;

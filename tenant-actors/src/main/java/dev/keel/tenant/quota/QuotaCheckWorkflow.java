@@ -30,10 +30,11 @@ import java.util.function.Supplier;
  *
  * <p>Steps: {@code period} (only without input), {@code list-tenants} (every tenant not being
  * deleted), {@code usage-<tenantId>} for each (a failure for one tenant is recorded in the output
- * and the others go on), then {@code notify} when any tenant is at or over a limit and a webhook
- * is configured (retried with backoff, one {@code Idempotency-Key} across retries).
+ * and the others go on), then {@code notify} when any tenant is at or over a limit and a webhook is
+ * configured (retried with backoff, one {@code Idempotency-Key} across retries).
  */
-public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Input, QuotaCheckWorkflow.Output> {
+public final class QuotaCheckWorkflow
+    implements Workflow<QuotaCheckWorkflow.Input, QuotaCheckWorkflow.Output> {
 
   public static final String NAME = "quota-check";
   public static final String SCHEDULE_ID = "quota-check-monthly";
@@ -51,14 +52,22 @@ public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Inp
    * {@code atOrOverLimit}: the tenants with a quota at or over its limit (their next new one is
    * refused); {@code notified}: whether the summary was posted.
    */
-  public record Output(String period, int tenantsChecked, List<TenantUsage> usage, List<String> atOrOverLimit,
-                       List<TenantFailure> failures, boolean notified) {}
+  public record Output(
+      String period,
+      int tenantsChecked,
+      List<TenantUsage> usage,
+      List<String> atOrOverLimit,
+      List<TenantFailure> failures,
+      boolean notified) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Reading the read models: a few quick tries, then the tenant is recorded as failed. */
-  private static final RetryPolicy READ_RETRY = RetryPolicy.defaults().withMaxAttempts(3)
-      .withBackoff(Duration.ofSeconds(2), Duration.ofSeconds(30), 2.0)
-      .withNonRetryable(QuotaService.UnknownPlanException.class);
+  private static final RetryPolicy READ_RETRY =
+      RetryPolicy.defaults()
+          .withMaxAttempts(3)
+          .withBackoff(Duration.ofSeconds(2), Duration.ofSeconds(30), 2.0)
+          .withNonRetryable(QuotaService.UnknownPlanException.class);
 
   private final Supplier<TenantUsages> usages;
   private final OutboundHttp http;
@@ -67,9 +76,11 @@ public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Inp
 
   /**
    * {@code usages} is asked in steps only: the node binds its {@link QuotaService} once the actor
-   * system exists, after the built-in workflows are registered; a step asking earlier fails and retries.
+   * system exists, after the built-in workflows are registered; a step asking earlier fails and
+   * retries.
    */
-  public QuotaCheckWorkflow(Supplier<TenantUsages> usages, OutboundHttp http, QuotaSettings settings, Clock clock) {
+  public QuotaCheckWorkflow(
+      Supplier<TenantUsages> usages, OutboundHttp http, QuotaSettings settings, Clock clock) {
     this.usages = usages;
     this.http = http;
     this.settings = settings;
@@ -88,15 +99,18 @@ public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Inp
 
   @Override
   public String description() {
-    return "Every tenant's usage against its plan for a month ({\"year\",\"month\"}, default the previous one); "
-        + "notifies KEEL_QUOTA_WEBHOOK_URL when any tenant is at or over a limit";
+    return "Every tenant's usage against its plan for a month ({\"year\",\"month\"}, default the"
+        + " previous one); notifies KEEL_QUOTA_WEBHOOK_URL when any tenant is at or over a"
+        + " limit";
   }
 
   @Override
   public List<InputProblem> validate(Input input) {
     List<InputProblem> problems = new ArrayList<>();
     if ((input.year() == null) != (input.month() == null)) {
-      problems.add(new InputProblem(input.year() == null ? "year" : "month", "give year and month together, or neither"));
+      problems.add(
+          new InputProblem(
+              input.year() == null ? "year" : "month", "give year and month together, or neither"));
     }
     if (input.year() != null && (input.year() < 2000 || input.year() > 9999)) {
       problems.add(new InputProblem("year", "must be between 2000 and 9999"));
@@ -109,19 +123,33 @@ public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Inp
 
   @Override
   public Output run(WorkflowContext ctx, Input input) throws Exception {
-    String period = input.year() != null
-        ? YearMonth.of(input.year(), input.month()).toString()
-        // A clock read, so a step: a replay must see the month the first run saw.
-        : ctx.step("period", String.class, () -> YearMonth.now(clock.withZone(ZoneOffset.UTC)).minusMonths(1).toString());
+    String period =
+        input.year() != null
+            ? YearMonth.of(input.year(), input.month()).toString()
+            // A clock read, so a step: a replay must see the month the first run saw.
+            : ctx.step(
+                "period",
+                String.class,
+                () -> YearMonth.now(clock.withZone(ZoneOffset.UTC)).minusMonths(1).toString());
     YearMonth month = YearMonth.parse(period);
-    List<TenantPlan> listed = ctx.step("list-tenants", TenantList.class, READ_RETRY,
-        () -> new TenantList(usages.get().tenants())).tenants();
+    List<TenantPlan> listed =
+        ctx.step(
+                "list-tenants",
+                TenantList.class,
+                READ_RETRY,
+                () -> new TenantList(usages.get().tenants()))
+            .tenants();
 
     List<TenantUsage> usage = new ArrayList<>();
     List<TenantFailure> failures = new ArrayList<>();
     for (TenantPlan tenant : listed) {
       try {
-        usage.add(ctx.step("usage-" + tenant.tenantId(), TenantUsage.class, READ_RETRY, () -> usages.get().usage(tenant, month)));
+        usage.add(
+            ctx.step(
+                "usage-" + tenant.tenantId(),
+                TenantUsage.class,
+                READ_RETRY,
+                () -> usages.get().usage(tenant, month)));
       } catch (StepFailedException e) {
         failures.add(new TenantFailure(tenant.tenantId(), tenant.slug(), e.getMessage()));
       }
@@ -129,21 +157,47 @@ public final class QuotaCheckWorkflow implements Workflow<QuotaCheckWorkflow.Inp
     List<TenantUsage> reached = usage.stream().filter(u -> !u.reached().isEmpty()).toList();
     boolean notified = false;
     if (!reached.isEmpty() && settings.webhookUrl().isPresent()) {
-      byte[] body = JSON.writeValueAsBytes(QuotaNotification.payload(period, listed.size(), reached, failures.size(), ctx.workflowId()));
-      RetryPolicy retry = RetryPolicy.defaults().withMaxAttempts(settings.webhookMaxAttempts())
-          .withBackoff(settings.webhookInitialBackoff(), settings.webhookMaxBackoff(), 2.0).withJitter(0.2);
-      ctx.step("notify", Integer.class, retry, () -> post(settings.webhookUrl().get(), body, ctx.idempotencyKey()));
+      byte[] body =
+          JSON.writeValueAsBytes(
+              QuotaNotification.payload(
+                  period, listed.size(), reached, failures.size(), ctx.workflowId()));
+      RetryPolicy retry =
+          RetryPolicy.defaults()
+              .withMaxAttempts(settings.webhookMaxAttempts())
+              .withBackoff(settings.webhookInitialBackoff(), settings.webhookMaxBackoff(), 2.0)
+              .withJitter(0.2);
+      ctx.step(
+          "notify",
+          Integer.class,
+          retry,
+          () -> post(settings.webhookUrl().get(), body, ctx.idempotencyKey()));
       notified = true;
     }
-    return new Output(period, listed.size(), usage, reached.stream().map(TenantUsage::tenantId).toList(), failures, notified);
+    return new Output(
+        period,
+        listed.size(),
+        usage,
+        reached.stream().map(TenantUsage::tenantId).toList(),
+        failures,
+        notified);
   }
 
-  /** Posts the summary; anything but a 2xx throws so that the step retries. Names the host only: the URL is a secret. */
+  /**
+   * Posts the summary; anything but a 2xx throws so that the step retries. Names the host only: the
+   * URL is a secret.
+   */
   private int post(URI url, byte[] body, String idempotencyKey) throws IOException {
-    OutboundHttp.Response response = http.send(new OutboundHttp.Request("POST", url,
-        Map.of("Content-Type", "application/json", "Idempotency-Key", idempotencyKey), body, settings.webhookTimeout()));
+    OutboundHttp.Response response =
+        http.send(
+            new OutboundHttp.Request(
+                "POST",
+                url,
+                Map.of("Content-Type", "application/json", "Idempotency-Key", idempotencyKey),
+                body,
+                settings.webhookTimeout()));
     if (response.status() / 100 != 2) {
-      throw new IOException("the quota webhook at " + url.getHost() + " answered " + response.status());
+      throw new IOException(
+          "the quota webhook at " + url.getHost() + " answered " + response.status());
     }
     return response.status();
   }

@@ -23,13 +23,14 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
- * Plan quotas as the read models ({@code keel_services}, {@code keel_workflows}, {@code keel_domains})
- * show them, on the blocking dispatcher: each tenant's usage for the monthly {@code quota-check}, and
- * the usage a tenant's {@link QuotaLedger} starts from ({@link #baseline}). Admission itself is
- * {@link QuotaAdmission}'s, in the write path; these counts trail the journal by the projection lag.
+ * Plan quotas as the read models ({@code keel_services}, {@code keel_workflows}, {@code
+ * keel_domains}) show them, on the blocking dispatcher: each tenant's usage for the monthly {@code
+ * quota-check}, and the usage a tenant's {@link QuotaLedger} starts from ({@link #baseline}).
+ * Admission itself is {@link QuotaAdmission}'s, in the write path; these counts trail the journal
+ * by the projection lag.
  *
- * <p>Custom domains are counted from {@code keel_domains} (migration V8) once that table exists, and
- * are 0 before.
+ * <p>Custom domains are counted from {@code keel_domains} (migration V8) once that table exists,
+ * and are 0 before.
  */
 public final class QuotaService implements TenantUsages {
 
@@ -41,7 +42,11 @@ public final class QuotaService implements TenantUsages {
   private final Executor blocking;
   private volatile boolean domainsTableSeen;
 
-  public QuotaService(Map<String, TenantSettings.Plan> plans, TenantReadModel tenantList, DataSource dataSource, Executor blocking) {
+  public QuotaService(
+      Map<String, TenantSettings.Plan> plans,
+      TenantReadModel tenantList,
+      DataSource dataSource,
+      Executor blocking) {
     this.plans = Map.copyOf(plans);
     this.tenantList = tenantList;
     this.dataSource = dataSource;
@@ -49,26 +54,34 @@ public final class QuotaService implements TenantUsages {
   }
 
   /**
-   * What a new ledger of {@code tenantId} starts from: the ids of its services or custom domains, or
-   * the number of its workflow starts in {@code month} (UTC).
+   * What a new ledger of {@code tenantId} starts from: the ids of its services or custom domains,
+   * or the number of its workflow starts in {@code month} (UTC).
    */
-  public CompletionStage<QuotaAdmission.Baseline> baseline(String tenantId, Quota quota, YearMonth month) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection c = dataSource.getConnection()) {
-        switch (quota) {
-          case SERVICES:
-            return new QuotaAdmission.Baseline(ids(c, "SELECT id FROM keel_services WHERE tenant_id = ?", tenantId), 0);
-          case DOMAINS:
-            return new QuotaAdmission.Baseline(domainsTable(c)
-                ? ids(c, "SELECT hostname FROM keel_domains WHERE tenant_id = ?", tenantId) : List.of(), 0);
-          default:
-            return new QuotaAdmission.Baseline(List.of(), countStarts(c, tenantId, null, month).used());
-        }
-      } catch (SQLException e) {
-        // Problems maps an SQLException cause to 503: the client's request was fine.
-        throw new IllegalStateException("quota baseline unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+  public CompletionStage<QuotaAdmission.Baseline> baseline(
+      String tenantId, Quota quota, YearMonth month) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (Connection c = dataSource.getConnection()) {
+            switch (quota) {
+              case SERVICES:
+                return new QuotaAdmission.Baseline(
+                    ids(c, "SELECT id FROM keel_services WHERE tenant_id = ?", tenantId), 0);
+              case DOMAINS:
+                return new QuotaAdmission.Baseline(
+                    domainsTable(c)
+                        ? ids(c, "SELECT hostname FROM keel_domains WHERE tenant_id = ?", tenantId)
+                        : List.of(),
+                    0);
+              default:
+                return new QuotaAdmission.Baseline(
+                    List.of(), countStarts(c, tenantId, null, month).used());
+            }
+          } catch (SQLException e) {
+            // Problems maps an SQLException cause to 503: the client's request was fine.
+            throw new IllegalStateException("quota baseline unavailable: " + e.getMessage(), e);
+          }
+        },
+        blocking);
   }
 
   private static List<String> ids(Connection c, String sql, String tenantId) throws SQLException {
@@ -87,7 +100,8 @@ public final class QuotaService implements TenantUsages {
     List<TenantPlan> all = new ArrayList<>();
     String cursor = null;
     do {
-      TenantReadModel.Page page = tenantList.list(null, null, PAGE, cursor).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      TenantReadModel.Page page =
+          tenantList.list(null, null, PAGE, cursor).toCompletableFuture().get(30, TimeUnit.SECONDS);
       for (TenantReadModel.TenantSummary t : page.items()) {
         // A tenant being deleted is on its way out; deleted ones have no row.
         if (!"deleting".equals(t.status())) all.add(new TenantPlan(t.id(), t.slug(), t.plan()));
@@ -107,10 +121,24 @@ public final class QuotaService implements TenantUsages {
     TenantSettings.Plan plan = plans.get(tenant.plan());
     if (plan == null) throw new UnknownPlanException(tenant.plan());
     try (Connection c = dataSource.getConnection()) {
-      return new TenantUsage(tenant.tenantId(), tenant.slug(), tenant.plan(), period.toString(), List.of(
-          QuotaUsage.of(Quota.SERVICES, countServices(c, tenant.tenantId(), null).used(), Quota.SERVICES.limitIn(plan)),
-          QuotaUsage.of(Quota.WORKFLOW_STARTS, countStarts(c, tenant.tenantId(), null, period).used(), Quota.WORKFLOW_STARTS.limitIn(plan)),
-          QuotaUsage.of(Quota.DOMAINS, countDomains(c, tenant.tenantId(), null).used(), Quota.DOMAINS.limitIn(plan))));
+      return new TenantUsage(
+          tenant.tenantId(),
+          tenant.slug(),
+          tenant.plan(),
+          period.toString(),
+          List.of(
+              QuotaUsage.of(
+                  Quota.SERVICES,
+                  countServices(c, tenant.tenantId(), null).used(),
+                  Quota.SERVICES.limitIn(plan)),
+              QuotaUsage.of(
+                  Quota.WORKFLOW_STARTS,
+                  countStarts(c, tenant.tenantId(), null, period).used(),
+                  Quota.WORKFLOW_STARTS.limitIn(plan)),
+              QuotaUsage.of(
+                  Quota.DOMAINS,
+                  countDomains(c, tenant.tenantId(), null).used(),
+                  Quota.DOMAINS.limitIn(plan))));
     }
   }
 
@@ -126,14 +154,21 @@ public final class QuotaService implements TenantUsages {
 
   // ---------------------------------------------------------------- counts
 
-  private static Count countServices(Connection c, String tenantId, String serviceId) throws SQLException {
-    return count(c, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN id = ? THEN 1 ELSE 0 END), 0) FROM keel_services WHERE tenant_id = ?",
-        serviceId, tenantId);
+  private static Count countServices(Connection c, String tenantId, String serviceId)
+      throws SQLException {
+    return count(
+        c,
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN id = ? THEN 1 ELSE 0 END), 0) FROM keel_services"
+            + " WHERE tenant_id = ?",
+        serviceId,
+        tenantId);
   }
 
-  private static Count countStarts(Connection c, String tenantId, String workflowId, YearMonth month) throws SQLException {
+  private static Count countStarts(
+      Connection c, String tenantId, String workflowId, YearMonth month) throws SQLException {
     if (workflowId != null) {
-      // An id that exists (anyone's) is no new start: the same content answers 200, other content 409.
+      // An id that exists (anyone's) is no new start: the same content answers 200, other content
+      // 409.
       try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM keel_workflows WHERE id = ?")) {
         ps.setString(1, workflowId);
         try (ResultSet rs = ps.executeQuery()) {
@@ -143,8 +178,10 @@ public final class QuotaService implements TenantUsages {
     }
     Instant from = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
     Instant to = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT COUNT(*) FROM keel_workflows WHERE tenant_id = ? AND created_at >= ? AND created_at < ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COUNT(*) FROM keel_workflows WHERE tenant_id = ? AND created_at >= ? AND"
+                + " created_at < ?")) {
       ps.setString(1, tenantId);
       ps.setObject(2, ts(from));
       ps.setObject(3, ts(to));
@@ -157,11 +194,16 @@ public final class QuotaService implements TenantUsages {
 
   private Count countDomains(Connection c, String tenantId, String hostname) throws SQLException {
     if (!domainsTable(c)) return new Count(0, false);
-    return count(c, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN hostname = ? THEN 1 ELSE 0 END), 0) FROM keel_domains WHERE tenant_id = ?",
-        hostname, tenantId);
+    return count(
+        c,
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN hostname = ? THEN 1 ELSE 0 END), 0) FROM"
+            + " keel_domains WHERE tenant_id = ?",
+        hostname,
+        tenantId);
   }
 
-  private static Count count(Connection c, String sql, String id, String tenantId) throws SQLException {
+  private static Count count(Connection c, String sql, String id, String tenantId)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, id);
       ps.setString(2, tenantId);
@@ -177,7 +219,8 @@ public final class QuotaService implements TenantUsages {
     if (domainsTableSeen) return true;
     DatabaseMetaData md = c.getMetaData();
     for (String name : new String[] {"keel_domains", "KEEL_DOMAINS"}) {
-      try (ResultSet rs = md.getTables(c.getCatalog(), c.getSchema(), name, new String[] {"TABLE"})) {
+      try (ResultSet rs =
+          md.getTables(c.getCatalog(), c.getSchema(), name, new String[] {"TABLE"})) {
         if (rs.next()) {
           domainsTableSeen = true;
           return true;

@@ -1,9 +1,9 @@
 package dev.keel.tenant.quota;
 
 /**
- * How much of one quota a tenant uses: {@code state} is {@code unlimited}, {@code ok},
- * {@code at-limit} (the next new one is refused) or {@code over} (more than the plan allows: the
- * read models trailed a burst, or the plan shrank).
+ * How much of one quota a tenant uses: {@code state} is {@code unlimited}, {@code ok}, {@code
+ * at-limit} (the next new one is refused) or {@code over} (more than the plan allows: the read
+ * models trailed a burst, or the plan shrank).
  */
 public record QuotaUsage(String quota, long used, long limit, String state) {
 

@@ -3,10 +3,11 @@ package dev.keel.tenant.quota;
 import java.util.List;
 
 /**
- * One tenant's usage of each quota of its plan; workflow starts are those of {@code period}
- * ({@code 2026-10}), services and domains are counted as they are when asked.
+ * One tenant's usage of each quota of its plan; workflow starts are those of {@code period} ({@code
+ * 2026-10}), services and domains are counted as they are when asked.
  */
-public record TenantUsage(String tenantId, String slug, String plan, String period, List<QuotaUsage> quotas) {
+public record TenantUsage(
+    String tenantId, String slug, String plan, String period, List<QuotaUsage> quotas) {
 
   public TenantUsage {
     quotas = List.copyOf(quotas);

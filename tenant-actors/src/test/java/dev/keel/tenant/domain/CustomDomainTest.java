@@ -56,19 +56,23 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Every transition of a custom hostname on the in-memory journal, with a clock the tests move and a
- * resolver that answers what each test says: claim and its uniqueness across tenants, the checks
- * on their schedule and on request, each failure reason, giving up after the schedule, the
+ * resolver that answers what each test says: claim and its uniqueness across tenants, the checks on
+ * their schedule and on request, each failure reason, giving up after the schedule, the
  * certificate's own state machine, release and a new claim by another tenant, and recovery.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CustomDomainTest {
 
-  /** The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md). */
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  /**
+   * The test kit's in-memory journal first, else the JDBC journal of reference.conf wins
+   * (STACK.md).
+   */
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseString("pekko.loglevel = INFO"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   private static final Instant T0 = Instant.parse("2026-11-22T09:00:00Z");
   private static final String ACME = "acme";
@@ -77,8 +81,15 @@ class CustomDomainTest {
   private static final AtomicInteger ids = new AtomicInteger();
 
   static DomainSettings settings(VerificationSchedule schedule) {
-    return new DomainSettings("tenants.keel.dev", Optional.empty(), Duration.ofSeconds(1), Duration.ofSeconds(5),
-        schedule, Duration.ofMinutes(2), 200, Duration.ofMillis(50));
+    return new DomainSettings(
+        "tenants.keel.dev",
+        Optional.empty(),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(5),
+        schedule,
+        Duration.ofMinutes(2),
+        200,
+        Duration.ofMillis(50));
   }
 
   private ActorTestKit testKit;
@@ -104,30 +115,41 @@ class CustomDomainTest {
     dns = new FakeTxtResolver();
     hostname = "shop" + ids.incrementAndGet() + ".example.com";
     challengeName = "_keel-challenge." + hostname;
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        CustomDomain.create(hostname, dns, clock, settings(VerificationSchedule.cloudflareLike())),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CustomDomain.create(
+                hostname, dns, clock, settings(VerificationSchedule.cloudflareLike())),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private EventSourcedBehaviorTestKit.CommandResultWithReply<Command, Event, State, StatusReply<ClaimResult>> claim(String tenant, String token) {
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<
+          Command, Event, State, StatusReply<ClaimResult>>
+      claim(String tenant, String token) {
     return kit.runCommand(r -> new Claim(tenant, token, r));
   }
 
   private DomainView view() {
-    StatusReply<DomainView> reply = kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply();
+    StatusReply<DomainView> reply =
+        kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply();
     assertThat(reply.isSuccess()).as("get answers %s", reply).isTrue();
     return reply.getValue();
   }
 
   private List<Event> journal() {
     List<Event> events = new ArrayList<>();
-    for (Object e : kit.persistenceTestKit().persistedInStorage(CustomDomain.persistenceId(hostname).id())) events.add((Event) e);
+    for (Object e :
+        kit.persistenceTestKit().persistedInStorage(CustomDomain.persistenceId(hostname).id()))
+      events.add((Event) e);
     return events;
   }
 
-  /** The timer's command sent by hand; the lookup's result is journaled before the next command is handled. */
+  /**
+   * The timer's command sent by hand; the lookup's result is journaled before the next command is
+   * handled.
+   */
   private List<Event> checkDue() {
     int before = journal().size();
     kit.runCommand(new CheckDue());
@@ -136,12 +158,15 @@ class CustomDomainTest {
     return all.subList(before, all.size());
   }
 
-  private EventSourcedBehaviorTestKit.CommandResultWithReply<Command, Event, State, StatusReply<DomainView>> verify(String tenant) {
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<
+          Command, Event, State, StatusReply<DomainView>>
+      verify(String tenant) {
     return kit.runCommand(r -> new Verify(tenant, r));
   }
 
-  private EventSourcedBehaviorTestKit.CommandResultWithReply<Command, Event, State, StatusReply<DomainView>> certificate(
-      String status, Instant expiresAt) {
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<
+          Command, Event, State, StatusReply<DomainView>>
+      certificate(String status, Instant expiresAt) {
     return kit.runCommand(r -> new SetCertificate(ACME, status, expiresAt, null, r));
   }
 
@@ -160,14 +185,16 @@ class CustomDomainTest {
   void aClaimIsPendingWithItsChallengeAndTheFirstCheckInAMinute() {
     var result = claim(ACME, TOKEN);
 
-    assertThat(result.event()).isEqualTo(new DomainClaimed(ACME, TOKEN, T0, at(Duration.ofMinutes(1))));
+    assertThat(result.event())
+        .isEqualTo(new DomainClaimed(ACME, TOKEN, T0, at(Duration.ofMinutes(1))));
     ClaimResult answer = result.reply().getValue();
     assertThat(answer.created()).isTrue();
     DomainView v = answer.view();
     assertThat(v.hostname()).isEqualTo(hostname);
     assertThat(v.tenantId()).isEqualTo(ACME);
     assertThat(v.status()).isEqualTo("pending_verification");
-    assertThat(v.verification()).isEqualTo(new CustomDomain.Verification("TXT", challengeName, TOKEN));
+    assertThat(v.verification())
+        .isEqualTo(new CustomDomain.Verification("TXT", challengeName, TOKEN));
     assertThat(v.certificate().status()).isEqualTo("none");
     assertThat(v.nextCheckAt()).isEqualTo(at(Duration.ofMinutes(1)));
     assertThat(v.lastCheckedAt()).isNull();
@@ -185,7 +212,9 @@ class CustomDomainTest {
 
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue().created()).isFalse();
-    assertThat(again.reply().getValue().view().verification().value()).as("the first challenge stays").isEqualTo(TOKEN);
+    assertThat(again.reply().getValue().view().verification().value())
+        .as("the first challenge stays")
+        .isEqualTo(TOKEN);
   }
 
   @Test
@@ -204,11 +233,14 @@ class CustomDomainTest {
   void toAnotherTenantAClaimedHostnameDoesNotExist() {
     claim(ACME, TOKEN);
 
-    List<StatusReply<?>> replies = List.of(
-        kit.<StatusReply<DomainView>>runCommand(r -> new Get(GLOBEX, r)).reply(),
-        verify(GLOBEX).reply(),
-        kit.<StatusReply<DomainView>>runCommand(r -> new SetCertificate(GLOBEX, "pending", null, null, r)).reply(),
-        kit.<StatusReply<Done>>runCommand(r -> new Release(GLOBEX, null, r)).reply());
+    List<StatusReply<?>> replies =
+        List.of(
+            kit.<StatusReply<DomainView>>runCommand(r -> new Get(GLOBEX, r)).reply(),
+            verify(GLOBEX).reply(),
+            kit.<StatusReply<DomainView>>runCommand(
+                    r -> new SetCertificate(GLOBEX, "pending", null, null, r))
+                .reply(),
+            kit.<StatusReply<Done>>runCommand(r -> new Release(GLOBEX, null, r)).reply());
 
     for (StatusReply<?> reply : replies) {
       Rejection r = rejection(reply);
@@ -221,10 +253,14 @@ class CustomDomainTest {
 
   @Test
   void anUnclaimedHostnameDoesNotExist() {
-    assertThat(rejection(kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply()).kind())
+    assertThat(
+            rejection(kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(rejection(verify(ACME).reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(kit.<StatusReply<Done>>runCommand(r -> new Release(ACME, null, r)).reply()).kind())
+    assertThat(
+            rejection(kit.<StatusReply<Done>>runCommand(r -> new Release(ACME, null, r)).reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(journal()).isEmpty();
   }
@@ -246,21 +282,33 @@ class CustomDomainTest {
 
     List<Event> first = checkDue();
 
-    assertThat(first).containsExactly(new VerificationCheckFailed(CustomDomain.NXDOMAIN,
-        challengeName + " does not exist (NXDOMAIN); add a TXT record there with the challenge value", "schedule",
-        at(Duration.ofMinutes(1)), at(Duration.ofMinutes(3))));
+    assertThat(first)
+        .containsExactly(
+            new VerificationCheckFailed(
+                CustomDomain.NXDOMAIN,
+                challengeName
+                    + " does not exist (NXDOMAIN); add a TXT record there with the challenge value",
+                "schedule",
+                at(Duration.ofMinutes(1)),
+                at(Duration.ofMinutes(3))));
     DomainView pending = view();
     assertThat(pending.status()).isEqualTo("pending_verification");
     assertThat(pending.lastCheckedAt()).isEqualTo(at(Duration.ofMinutes(1)));
-    assertThat(pending.verificationErrors()).extracting(CustomDomain.VerificationError::code).containsExactly("nxdomain");
+    assertThat(pending.verificationErrors())
+        .extracting(CustomDomain.VerificationError::code)
+        .containsExactly("nxdomain");
     assertThat(pending.nextCheckAt()).isEqualTo(at(Duration.ofMinutes(3)));
 
     dns.answer(challengeName, new Records(List.of("v=spf1 -all", TOKEN)));
     clock.advance(Duration.ofMinutes(2));
     List<Event> second = checkDue();
 
-    assertThat(second).containsExactly(new DomainVerified("TXT record " + challengeName + " holds the challenge", "schedule",
-        at(Duration.ofMinutes(3))));
+    assertThat(second)
+        .containsExactly(
+            new DomainVerified(
+                "TXT record " + challengeName + " holds the challenge",
+                "schedule",
+                at(Duration.ofMinutes(3))));
     DomainView verified = view();
     assertThat(verified.status()).isEqualTo("verified");
     assertThat(verified.verifiedAt()).isEqualTo(at(Duration.ofMinutes(3)));
@@ -287,14 +335,23 @@ class CustomDomainTest {
   void checksAreFrequentAtFirstThenHourly() {
     claim(ACME, TOKEN);
     // 1, 2, 5, 10, 15 and 30 minutes apart, then every hour.
-    List<Duration> expected = List.of(Duration.ofMinutes(1), Duration.ofMinutes(3), Duration.ofMinutes(8), Duration.ofMinutes(18),
-        Duration.ofMinutes(33), Duration.ofMinutes(63), Duration.ofMinutes(123), Duration.ofMinutes(183));
+    List<Duration> expected =
+        List.of(
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(3),
+            Duration.ofMinutes(8),
+            Duration.ofMinutes(18),
+            Duration.ofMinutes(33),
+            Duration.ofMinutes(63),
+            Duration.ofMinutes(123),
+            Duration.ofMinutes(183));
     for (int i = 0; i < expected.size() - 1; i++) {
       assertThat(view().nextCheckAt()).isEqualTo(at(expected.get(i)));
       clock.set(at(expected.get(i)));
       List<Event> events = checkDue();
       assertThat(events).hasSize(1);
-      assertThat(((VerificationCheckFailed) events.get(0)).nextCheckAt()).isEqualTo(at(expected.get(i + 1)));
+      assertThat(((VerificationCheckFailed) events.get(0)).nextCheckAt())
+          .isEqualTo(at(expected.get(i + 1)));
     }
     assertThat(dns.lookups.get()).isEqualTo(expected.size() - 1);
   }
@@ -313,17 +370,23 @@ class CustomDomainTest {
       dns.answer(challengeName, c.getKey());
       clock.advance(Duration.ofSeconds(1));
       DomainView v = verify(ACME).reply().getValue();
-      assertThat(v.verificationErrors().get(v.verificationErrors().size() - 1).code()).isEqualTo(c.getValue());
+      assertThat(v.verificationErrors().get(v.verificationErrors().size() - 1).code())
+          .isEqualTo(c.getValue());
     }
 
     List<CustomDomain.VerificationError> errors = view().verificationErrors();
-    assertThat(errors).extracting(CustomDomain.VerificationError::code)
+    assertThat(errors)
+        .extracting(CustomDomain.VerificationError::code)
         .containsExactly("nxdomain", "no_record", "wrong_value", "timeout", "lookup_failed");
     assertThat(errors.get(1).reason()).contains("has no TXT record");
-    assertThat(errors.get(2).reason()).contains("stale-token-from-last-year", "not the challenge value");
+    assertThat(errors.get(2).reason())
+        .contains("stale-token-from-last-year", "not the challenge value");
     assertThat(errors.get(3).reason()).contains("did not answer", "1000 ms");
     assertThat(errors.get(4).reason()).contains("SERVFAIL");
-    assertThat(errors).extracting(CustomDomain.VerificationError::at).isSorted().doesNotHaveDuplicates();
+    assertThat(errors)
+        .extracting(CustomDomain.VerificationError::at)
+        .isSorted()
+        .doesNotHaveDuplicates();
   }
 
   @Test
@@ -337,7 +400,9 @@ class CustomDomainTest {
     List<CustomDomain.VerificationError> errors = view().verificationErrors();
     assertThat(errors).hasSize(CustomDomain.MAX_ERRORS_KEPT);
     assertThat(errors.get(0).at()).isEqualTo(T0.plusSeconds(4));
-    assertThat(journal()).as("every check stays in the journal").hasSize(1 + CustomDomain.MAX_ERRORS_KEPT + 3);
+    assertThat(journal())
+        .as("every check stays in the journal")
+        .hasSize(1 + CustomDomain.MAX_ERRORS_KEPT + 3);
   }
 
   @Test
@@ -346,13 +411,19 @@ class CustomDomainTest {
     clock.set(at(Duration.ofDays(7).minusMinutes(1)));
     List<Event> beforeDeadline = checkDue();
     assertThat(((VerificationCheckFailed) beforeDeadline.get(0)).nextCheckAt())
-        .as("the last check is at the deadline").isEqualTo(at(Duration.ofDays(7)));
+        .as("the last check is at the deadline")
+        .isEqualTo(at(Duration.ofDays(7)));
 
     clock.set(at(Duration.ofDays(7)));
     List<Event> last = checkDue();
 
-    assertThat(last).containsExactly(new VerificationGaveUp(CustomDomain.NXDOMAIN,
-        challengeName + " does not exist (NXDOMAIN); add a TXT record there with the challenge value", at(Duration.ofDays(7))));
+    assertThat(last)
+        .containsExactly(
+            new VerificationGaveUp(
+                CustomDomain.NXDOMAIN,
+                challengeName
+                    + " does not exist (NXDOMAIN); add a TXT record there with the challenge value",
+                at(Duration.ofDays(7))));
     DomainView failed = view();
     assertThat(failed.status()).isEqualTo("failed");
     assertThat(failed.nextCheckAt()).isNull();
@@ -373,7 +444,8 @@ class CustomDomainTest {
     List<Event> events = checkDue();
 
     assertThat(events).hasSize(1);
-    assertThat(((VerificationCheckFailed) events.get(0)).nextCheckAt()).isEqualTo(at(Duration.ofMinutes(33)));
+    assertThat(((VerificationCheckFailed) events.get(0)).nextCheckAt())
+        .isEqualTo(at(Duration.ofMinutes(33)));
   }
 
   // ---------------------------------------------------------------- verify on request
@@ -385,9 +457,15 @@ class CustomDomainTest {
 
     var failed = verify(ACME);
 
-    assertThat(failed.events()).containsExactly(new VerificationCheckFailed(CustomDomain.NXDOMAIN,
-        challengeName + " does not exist (NXDOMAIN); add a TXT record there with the challenge value", "request",
-        T0.plusSeconds(30), at(Duration.ofMinutes(1))));
+    assertThat(failed.events())
+        .containsExactly(
+            new VerificationCheckFailed(
+                CustomDomain.NXDOMAIN,
+                challengeName
+                    + " does not exist (NXDOMAIN); add a TXT record there with the challenge value",
+                "request",
+                T0.plusSeconds(30),
+                at(Duration.ofMinutes(1))));
     DomainView stillPending = failed.reply().getValue();
     assertThat(stillPending.status()).isEqualTo("pending_verification");
     assertThat(stillPending.verificationErrors()).hasSize(1);
@@ -397,15 +475,21 @@ class CustomDomainTest {
     clock.advance(Duration.ofSeconds(5));
     var verified = verify(ACME);
 
-    assertThat(verified.events()).containsExactly(new DomainVerified("TXT record " + challengeName + " holds the challenge",
-        "request", T0.plusSeconds(35)));
+    assertThat(verified.events())
+        .containsExactly(
+            new DomainVerified(
+                "TXT record " + challengeName + " holds the challenge",
+                "request",
+                T0.plusSeconds(35)));
     assertThat(verified.reply().getValue().status()).isEqualTo("verified");
 
     int lookups = dns.lookups.get();
     var again = verify(ACME);
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue().status()).isEqualTo("verified");
-    assertThat(dns.lookups.get()).as("verified: verify answers without a lookup").isEqualTo(lookups);
+    assertThat(dns.lookups.get())
+        .as("verified: verify answers without a lookup")
+        .isEqualTo(lookups);
   }
 
   @Test
@@ -420,8 +504,12 @@ class CustomDomainTest {
     var result = verify(ACME);
 
     assertThat(result.events()).hasSize(2);
-    assertThat(result.events().get(0)).isEqualTo(new VerificationRestarted("verification requested after it had failed",
-        restartedAt, restartedAt.plus(Duration.ofMinutes(1))));
+    assertThat(result.events().get(0))
+        .isEqualTo(
+            new VerificationRestarted(
+                "verification requested after it had failed",
+                restartedAt,
+                restartedAt.plus(Duration.ofMinutes(1))));
     assertThat(result.events().get(1)).isInstanceOf(VerificationCheckFailed.class);
     DomainView v = result.reply().getValue();
     assertThat(v.status()).isEqualTo("pending_verification");
@@ -449,15 +537,20 @@ class CustomDomainTest {
     assertThat(kit.getState()).isEqualTo(before);
     assertThat(view().nextCheckAt()).isEqualTo(at(Duration.ofMinutes(3)));
 
-    // Down past the next check (minute 3), while the record appeared: recovery checks at once, unasked.
+    // Down past the next check (minute 3), while the record appeared: recovery checks at once,
+    // unasked.
     dns.answer(challengeName, new Records(List.of(TOKEN)));
     clock.set(at(Duration.ofMinutes(4)));
     kit.restart();
 
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      assertThat(kit.getState()).isInstanceOf(CustomDomain.Verified.class);
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertThat(kit.getState()).isInstanceOf(CustomDomain.Verified.class);
+              return null;
+            });
     DomainView v = view();
     assertThat(v.verifiedAt()).isEqualTo(at(Duration.ofMinutes(4)));
     assertThat(v.certificate().status()).isEqualTo("pending");
@@ -473,34 +566,56 @@ class CustomDomainTest {
 
     clock.advance(Duration.ofSeconds(1));
     var pending = certificate("pending", null);
-    assertThat(pending.event()).isEqualTo(new CertificateChanged("none", "pending", null, "set by the certificate issuer", T0.plusSeconds(1)));
+    assertThat(pending.event())
+        .isEqualTo(
+            new CertificateChanged(
+                "none", "pending", null, "set by the certificate issuer", T0.plusSeconds(1)));
     assertThat(pending.reply().getValue().certificate().status()).isEqualTo("pending");
 
     clock.advance(Duration.ofSeconds(1));
     var issued = certificate("issued", expiresAt);
-    assertThat(issued.event()).isEqualTo(new CertificateChanged("pending", "issued", expiresAt, "set by the certificate issuer", T0.plusSeconds(2)));
+    assertThat(issued.event())
+        .isEqualTo(
+            new CertificateChanged(
+                "pending",
+                "issued",
+                expiresAt,
+                "set by the certificate issuer",
+                T0.plusSeconds(2)));
     assertThat(issued.reply().getValue().certificate().expiresAt()).isEqualTo(expiresAt);
-    assertThat(issued.reply().getValue().status()).as("a certificate does not verify the hostname").isEqualTo("pending_verification");
+    assertThat(issued.reply().getValue().status())
+        .as("a certificate does not verify the hostname")
+        .isEqualTo("pending_verification");
 
     var same = certificate("issued", expiresAt);
     assertThat(same.hasNoEvents()).as("the same again changes nothing").isTrue();
     assertThat(same.reply().isSuccess()).isTrue();
 
     var expired = certificate("expired", null);
-    assertThat(expired.event()).isEqualTo(new CertificateChanged("issued", "expired", expiresAt, "set by the certificate issuer", T0.plusSeconds(2)));
+    assertThat(expired.event())
+        .isEqualTo(
+            new CertificateChanged(
+                "issued",
+                "expired",
+                expiresAt,
+                "set by the certificate issuer",
+                T0.plusSeconds(2)));
 
     var renewing = certificate("pending", null);
     assertThat(renewing.reply().getValue().certificate().status()).isEqualTo("pending");
     var renewed = certificate("issued", expiresAt.plus(Duration.ofDays(90)));
-    assertThat(renewed.reply().getValue().certificate().expiresAt()).isEqualTo(expiresAt.plus(Duration.ofDays(90)));
+    assertThat(renewed.reply().getValue().certificate().expiresAt())
+        .isEqualTo(expiresAt.plus(Duration.ofDays(90)));
   }
 
   @Test
   void aFailedCertificateCanBeTriedAgain() {
     claim(ACME, TOKEN);
     certificate("pending", null);
-    assertThat(certificate("failed", null).reply().getValue().certificate().status()).isEqualTo("failed");
-    assertThat(certificate("pending", null).reply().getValue().certificate().status()).isEqualTo("pending");
+    assertThat(certificate("failed", null).reply().getValue().certificate().status())
+        .isEqualTo("failed");
+    assertThat(certificate("pending", null).reply().getValue().certificate().status())
+        .isEqualTo("pending");
   }
 
   @Test
@@ -511,7 +626,9 @@ class CustomDomainTest {
     assertThat(fromNone.hasNoEvents()).isTrue();
     Rejection r = rejection(fromNone.reply());
     assertThat(r.kind()).isEqualTo(Rejection.Kind.CONFLICT);
-    assertThat(r.detail()).isEqualTo("the certificate is none and cannot become issued; from none it may become pending");
+    assertThat(r.detail())
+        .isEqualTo(
+            "the certificate is none and cannot become issued; from none it may become pending");
 
     certificate("pending", null);
     certificate("issued", Instant.parse("2027-01-01T00:00:00Z"));
@@ -560,8 +677,11 @@ class CustomDomainTest {
 
     var released = kit.<StatusReply<Done>>runCommand(r -> new Release(ACME, null, r));
 
-    assertThat(released.event()).isEqualTo(new DomainReleased(ACME, "released by the tenant", T0.plusSeconds(300)));
-    assertThat(rejection(kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply()).kind())
+    assertThat(released.event())
+        .isEqualTo(new DomainReleased(ACME, "released by the tenant", T0.plusSeconds(300)));
+    assertThat(
+            rejection(kit.<StatusReply<DomainView>>runCommand(r -> new Get(ACME, r)).reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
     var retried = kit.<StatusReply<Done>>runCommand(r -> new Release(ACME, null, r));
     assertThat(retried.hasNoEvents()).isTrue();
@@ -581,7 +701,9 @@ class CustomDomainTest {
     assertThat(fresh.certificate().status()).isEqualTo("none");
     assertThat(fresh.createdAt()).isEqualTo(T0.plusSeconds(600));
     var acmeAgain = kit.<StatusReply<Done>>runCommand(r -> new Release(ACME, null, r));
-    assertThat(rejection(acmeAgain.reply()).kind()).as("acme's old release is not globex's claim").isEqualTo(Rejection.Kind.NOT_FOUND);
+    assertThat(rejection(acmeAgain.reply()).kind())
+        .as("acme's old release is not globex's claim")
+        .isEqualTo(Rejection.Kind.NOT_FOUND);
   }
 
   // ---------------------------------------------------------------- replay and real timers
@@ -606,48 +728,71 @@ class CustomDomainTest {
   @Test
   void theCheckTimerFiresOnItsOwn() {
     // A real clock and Pekko's own timer, no hand-sent CheckDue: this is what runs in production.
-    VerificationSchedule fast = new VerificationSchedule(List.of(Duration.ofMillis(100)), Duration.ofMillis(100), Duration.ofHours(1));
+    VerificationSchedule fast =
+        new VerificationSchedule(
+            List.of(Duration.ofMillis(100)), Duration.ofMillis(100), Duration.ofHours(1));
     String name = "timer" + ids.incrementAndGet() + ".example.com";
-    ActorRef<Command> domain = testKit.spawn(CustomDomain.create(name, dns, Clock.systemUTC(), settings(fast)));
+    ActorRef<Command> domain =
+        testKit.spawn(CustomDomain.create(name, dns, Clock.systemUTC(), settings(fast)));
     TestProbe<StatusReply<ClaimResult>> claimed = testKit.createTestProbe();
     domain.tell(new Claim(ACME, TOKEN, claimed.ref()));
     assertThat(claimed.receiveMessage().isSuccess()).isTrue();
 
     TestProbe<StatusReply<DomainView>> probe = testKit.createTestProbe();
-    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      domain.tell(new Get(ACME, probe.ref()));
-      assertThat(probe.receiveMessage().getValue().verificationErrors()).isNotEmpty();
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(10),
+        Duration.ofMillis(100),
+        () -> {
+          domain.tell(new Get(ACME, probe.ref()));
+          assertThat(probe.receiveMessage().getValue().verificationErrors()).isNotEmpty();
+          return null;
+        });
     dns.answer("_keel-challenge." + name, new Records(List.of(TOKEN)));
-    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      domain.tell(new Get(ACME, probe.ref()));
-      assertThat(probe.receiveMessage().getValue().status()).isEqualTo("verified");
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(10),
+        Duration.ofMillis(100),
+        () -> {
+          domain.tell(new Get(ACME, probe.ref()));
+          assertThat(probe.receiveMessage().getValue().status()).isEqualTo("verified");
+          return null;
+        });
   }
 
   @Test
-  void withTheRealResolverAgainstARealDnsServerVerificationFailsUntilTheRecordAppears() throws Exception {
+  void withTheRealResolverAgainstARealDnsServerVerificationFailsUntilTheRecordAppears()
+      throws Exception {
     try (FakeDnsServer server = FakeDnsServer.start()) {
-      DnsTxtResolver real = DnsJavaTxtResolver.create(Optional.of(server.address()), Duration.ofSeconds(1),
-          testKit.system().executionContext());
+      DnsTxtResolver real =
+          DnsJavaTxtResolver.create(
+              Optional.of(server.address()),
+              Duration.ofSeconds(1),
+              testKit.system().executionContext());
       String name = "real" + ids.incrementAndGet() + ".example.com";
-      var domain = EventSourcedBehaviorTestKit.<Command, Event, State>create(testKit.system(),
-          CustomDomain.create(name, real, clock, settings(VerificationSchedule.cloudflareLike())),
-          EventSourcedBehaviorTestKit.enabledSerializationSettings());
+      var domain =
+          EventSourcedBehaviorTestKit.<Command, Event, State>create(
+              testKit.system(),
+              CustomDomain.create(
+                  name, real, clock, settings(VerificationSchedule.cloudflareLike())),
+              EventSourcedBehaviorTestKit.enabledSerializationSettings());
       domain.<StatusReply<ClaimResult>>runCommand(r -> new Claim(ACME, TOKEN, r));
 
-      DomainView pending = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      DomainView pending =
+          domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
       assertThat(pending.status()).isEqualTo("pending_verification");
-      assertThat(pending.verificationErrors()).extracting(CustomDomain.VerificationError::code).containsExactly("nxdomain");
+      assertThat(pending.verificationErrors())
+          .extracting(CustomDomain.VerificationError::code)
+          .containsExactly("nxdomain");
 
       server.exists("_keel-challenge." + name);
-      DomainView noRecord = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
-      assertThat(noRecord.verificationErrors()).extracting(CustomDomain.VerificationError::code).containsExactly("nxdomain", "no_record");
+      DomainView noRecord =
+          domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      assertThat(noRecord.verificationErrors())
+          .extracting(CustomDomain.VerificationError::code)
+          .containsExactly("nxdomain", "no_record");
 
       server.putTxt("_keel-challenge." + name, TOKEN);
-      DomainView verified = domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
+      DomainView verified =
+          domain.<StatusReply<DomainView>>runCommand(r -> new Verify(ACME, r)).reply().getValue();
       assertThat(verified.status()).isEqualTo("verified");
     }
   }

@@ -27,7 +27,9 @@ class DnsJavaTxtResolverTest {
   @BeforeEach
   void start() throws Exception {
     dns = FakeDnsServer.start();
-    resolver = DnsJavaTxtResolver.create(Optional.of(dns.address()), Duration.ofMillis(500), Runnable::run);
+    resolver =
+        DnsJavaTxtResolver.create(
+            Optional.of(dns.address()), Duration.ofMillis(500), Runnable::run);
   }
 
   @AfterEach
@@ -45,8 +47,10 @@ class DnsJavaTxtResolverTest {
 
     dns.putTxt("_keel-challenge.shop.example.com", "tok3n-value");
 
-    assertThat(txt("_keel-challenge.shop.example.com")).isEqualTo(new Records(java.util.List.of("tok3n-value")));
-    assertThat(txt("_Keel-Challenge.SHOP.example.com.")).as("DNS names are case-insensitive")
+    assertThat(txt("_keel-challenge.shop.example.com"))
+        .isEqualTo(new Records(java.util.List.of("tok3n-value")));
+    assertThat(txt("_Keel-Challenge.SHOP.example.com."))
+        .as("DNS names are case-insensitive")
         .isEqualTo(new Records(java.util.List.of("tok3n-value")));
   }
 
@@ -54,7 +58,8 @@ class DnsJavaTxtResolverTest {
   void everyTxtValueIsReturned() throws Exception {
     dns.putTxt("_keel-challenge.shop.example.com", "v=spf1 -all", "tok3n-value");
 
-    assertThat(((Records) txt("_keel-challenge.shop.example.com")).values()).containsExactlyInAnyOrder("v=spf1 -all", "tok3n-value");
+    assertThat(((Records) txt("_keel-challenge.shop.example.com")).values())
+        .containsExactlyInAnyOrder("v=spf1 -all", "tok3n-value");
   }
 
   @Test
@@ -68,7 +73,8 @@ class DnsJavaTxtResolverTest {
   void aServerThatDoesNotAnswerIsATimeout() throws Exception {
     dns.silent(true);
 
-    assertThat(txt("_keel-challenge.shop.example.com")).isEqualTo(new TimedOut(Duration.ofMillis(500)));
+    assertThat(txt("_keel-challenge.shop.example.com"))
+        .isEqualTo(new TimedOut(Duration.ofMillis(500)));
     assertThat(dns.queries()).isPositive();
   }
 
@@ -79,13 +85,19 @@ class DnsJavaTxtResolverTest {
 
   @Test
   void theServerSettingTakesHostPortAndBracketedIpv6() {
-    assertThat(DomainSettings.dnsServer("127.0.0.1:5353")).hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(5353));
-    assertThat(DomainSettings.dnsServer("127.0.0.1")).hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(53));
-    assertThat(DomainSettings.dnsServer("[::1]:5353")).hasValueSatisfying(a -> assertThat(a.getAddress().getHostAddress()).contains(":"));
+    assertThat(DomainSettings.dnsServer("127.0.0.1:5353"))
+        .hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(5353));
+    assertThat(DomainSettings.dnsServer("127.0.0.1"))
+        .hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(53));
+    assertThat(DomainSettings.dnsServer("[::1]:5353"))
+        .hasValueSatisfying(a -> assertThat(a.getAddress().getHostAddress()).contains(":"));
     assertThat(DomainSettings.dnsServer("")).isEmpty();
     for (String bad : new String[] {"::1", "127.0.0.1:http", "127.0.0.1:70000", ":53"}) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> DomainSettings.dnsServer(bad)).as(bad)
-          .isInstanceOfSatisfying(DomainSettings.SettingProblem.class, p -> assertThat(p.setting()).isEqualTo("KEEL_DNS_SERVER"));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> DomainSettings.dnsServer(bad))
+          .as(bad)
+          .isInstanceOfSatisfying(
+              DomainSettings.SettingProblem.class,
+              p -> assertThat(p.setting()).isEqualTo("KEEL_DNS_SERVER"));
     }
   }
 }

@@ -73,8 +73,12 @@ class DomainReadModelTest {
     dataSource = KeelDataSource.create(db, "domain-read-model-test", 2);
     SchemaMigrations.migrate(dataSource, db.kind());
     readModel = new DomainReadModel(dataSource, Runnable::run);
-    handler = new ReadModelProjection.Handler<>("hostname-0", new ProjectionLag(Clock.fixed(T0, ZoneOffset.UTC)),
-        DomainProjectionHandler::apply, ProjectionDeadLetters.unmetered("domains"));
+    handler =
+        new ReadModelProjection.Handler<>(
+            "hostname-0",
+            new ProjectionLag(Clock.fixed(T0, ZoneOffset.UTC)),
+            DomainProjectionHandler::apply,
+            ProjectionDeadLetters.unmetered("domains"));
   }
 
   @AfterEach
@@ -85,8 +89,8 @@ class DomainReadModelTest {
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void aHostnameFollowsItsEntityFromClaimToVerifiedWithItsCertificateAndIsGoneWhenReleased(DatabaseSettings.Kind kind)
-      throws Exception {
+  void aHostnameFollowsItsEntityFromClaimToVerifiedWithItsCertificateAndIsGoneWhenReleased(
+      DatabaseSettings.Kind kind) throws Exception {
     open(kind);
     String h = "shop.example.com";
     project(h, new DomainClaimed("acme", "tok", T0, T0.plusSeconds(60)));
@@ -94,7 +98,10 @@ class DomainReadModelTest {
     assertThat(only("acme").status()).isEqualTo("pending_verification");
     assertThat(only("acme").certificateStatus()).isEqualTo("none");
 
-    project(h, new VerificationCheckFailed("nxdomain", "no such name", "schedule", T0.plusSeconds(60), T0.plusSeconds(180)));
+    project(
+        h,
+        new VerificationCheckFailed(
+            "nxdomain", "no such name", "schedule", T0.plusSeconds(60), T0.plusSeconds(180)));
     assertThat(only("acme")).isEqualTo(summaryOf(h));
     assertThat(only("acme").updatedAt()).isEqualTo(T0.plusSeconds(60));
 
@@ -120,7 +127,8 @@ class DomainReadModelTest {
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void aFailedHostnameIsListedFailedAndPendingAgainAfterARestart(DatabaseSettings.Kind kind) throws Exception {
+  void aFailedHostnameIsListedFailedAndPendingAgainAfterARestart(DatabaseSettings.Kind kind)
+      throws Exception {
     open(kind);
     String h = "xn--bcher-kva.example";
     project(h, new DomainClaimed("acme", "tok", T0, T0.plusSeconds(60)));
@@ -128,23 +136,27 @@ class DomainReadModelTest {
     assertThat(only("acme").status()).isEqualTo("failed");
     assertThat(only("acme")).isEqualTo(summaryOf(h));
 
-    project(h, new VerificationRestarted("asked", T0.plusSeconds(700_000), T0.plusSeconds(700_060)));
+    project(
+        h, new VerificationRestarted("asked", T0.plusSeconds(700_000), T0.plusSeconds(700_060)));
     assertThat(only("acme").status()).isEqualTo("pending_verification");
     assertThat(only("acme")).isEqualTo(summaryOf(h));
   }
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void pagesATenantsHostnamesInOrderWithACursorAndShowsNoOtherTenants(DatabaseSettings.Kind kind) throws Exception {
+  void pagesATenantsHostnamesInOrderWithACursorAndShowsNoOtherTenants(DatabaseSettings.Kind kind)
+      throws Exception {
     open(kind);
-    String longest = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(58) + ".io";
+    String longest =
+        "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(58) + ".io";
     // Claimed out of order, in one batch, as a projection group would deliver them.
-    project(List.of(
-        Map.entry("www.example.com", claimed("acme")),
-        Map.entry("api.example.com", claimed("acme")),
-        Map.entry("shop.globex.test", claimed("globex")),
-        Map.entry(longest, claimed("acme")),
-        Map.entry("docs.example.com", claimed("acme"))));
+    project(
+        List.of(
+            Map.entry("www.example.com", claimed("acme")),
+            Map.entry("api.example.com", claimed("acme")),
+            Map.entry("shop.globex.test", claimed("globex")),
+            Map.entry(longest, claimed("acme")),
+            Map.entry("docs.example.com", claimed("acme"))));
 
     Page first = list("acme", 2, null);
     assertThat(hostnames(first)).containsExactly(longest, "api.example.com");
@@ -154,16 +166,20 @@ class DomainReadModelTest {
     assertThat(hostnames(list("globex", 50, null))).containsExactly("shop.globex.test");
     assertThat(list("initech", 50, null).items()).isEmpty();
     assertThat(readModel.count("acme").toCompletableFuture().get()).isEqualTo(4);
-    assertThat(DomainReadModel.decodeCursor(IdCursor.encode(longest))).as("a 253-character hostname is a cursor").isEqualTo(longest);
+    assertThat(DomainReadModel.decodeCursor(IdCursor.encode(longest)))
+        .as("a 253-character hostname is a cursor")
+        .isEqualTo(longest);
   }
 
   @Test
   void foreignCursorsAreRefused() {
     open(DatabaseSettings.Kind.H2);
     for (String bad : List.of("not base64!", "%%%", "_w")) {
-      assertThatThrownBy(() -> DomainReadModel.decodeCursor(bad)).isInstanceOf(BadCursorException.class);
+      assertThatThrownBy(() -> DomainReadModel.decodeCursor(bad))
+          .isInstanceOf(BadCursorException.class);
     }
-    assertThatThrownBy(() -> readModel.list("acme", 10, "***")).isInstanceOf(BadCursorException.class);
+    assertThatThrownBy(() -> readModel.list("acme", 10, "***"))
+        .isInstanceOf(BadCursorException.class);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -181,9 +197,16 @@ class DomainReadModelTest {
     List<EventEnvelope<Event>> envelopes = new ArrayList<>();
     for (Map.Entry<String, Event> e : events) {
       long seqNr = seqNrs.merge(e.getKey(), 1L, Long::sum);
-      envelopes.add(EventEnvelope.create(Offset.sequence(++offset), CustomDomain.persistenceId(e.getKey()).id(), seqNr,
-          e.getValue(), T0.toEpochMilli()));
-      states.put(e.getKey(), CustomDomain.apply(states.getOrDefault(e.getKey(), new Unclaimed()), e.getValue()));
+      envelopes.add(
+          EventEnvelope.create(
+              Offset.sequence(++offset),
+              CustomDomain.persistenceId(e.getKey()).id(),
+              seqNr,
+              e.getValue(),
+              T0.toEpochMilli()));
+      states.put(
+          e.getKey(),
+          CustomDomain.apply(states.getOrDefault(e.getKey(), new Unclaimed()), e.getValue()));
     }
     KeelJdbcSession session = new KeelJdbcSession(dataSource);
     try {
@@ -197,10 +220,19 @@ class DomainReadModelTest {
   /** What the list must show for {@code hostname}: the entity's state after the same events. */
   private DomainSummary summaryOf(String hostname) {
     Claimed c = (Claimed) states.get(hostname);
-    String status = c instanceof CustomDomain.Pending ? "pending_verification" : c instanceof CustomDomain.Verified ? "verified" : "failed";
+    String status =
+        c instanceof CustomDomain.Pending
+            ? "pending_verification"
+            : c instanceof CustomDomain.Verified ? "verified" : "failed";
     Instant verifiedAt = c instanceof CustomDomain.Verified v ? v.verifiedAt() : null;
-    return new DomainSummary(hostname, c.ownership().tenantId(), status, c.certificate().status(), c.ownership().claimedAt(),
-        c.updatedAt(), verifiedAt);
+    return new DomainSummary(
+        hostname,
+        c.ownership().tenantId(),
+        status,
+        c.certificate().status(),
+        c.ownership().claimedAt(),
+        c.updatedAt(),
+        verifiedAt);
   }
 
   private Page list(String tenant, int limit, String cursor) throws Exception {

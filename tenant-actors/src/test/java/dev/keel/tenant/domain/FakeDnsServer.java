@@ -50,7 +50,9 @@ public final class FakeDnsServer implements AutoCloseable {
   }
 
   public static FakeDnsServer start() throws SocketException {
-    FakeDnsServer server = new FakeDnsServer(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+    FakeDnsServer server =
+        new FakeDnsServer(
+            new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
     server.thread.start();
     return server;
   }
@@ -131,7 +133,8 @@ public final class FakeDnsServer implements AutoCloseable {
     List<String> values = txt.get(key);
     if (values != null) {
       if (question.getType() == Type.TXT) {
-        for (String v : values) response.addRecord(new TXTRecord(name, DClass.IN, 60, v), Section.ANSWER);
+        for (String v : values)
+          response.addRecord(new TXTRecord(name, DClass.IN, 60, v), Section.ANSWER);
       }
       response.getHeader().setRcode(Rcode.NOERROR);
     } else if (existing.contains(key)) {

@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A {@link TenantLifecycle} that records each call in order, with what {@code snapshot} said at that
- * moment (e.g. the requests a downstream server had received), and fails the first
- * {@link #failFirst} calls as a node that is still starting does.
+ * A {@link TenantLifecycle} that records each call in order, with what {@code snapshot} said at
+ * that moment (e.g. the requests a downstream server had received), and fails the first {@link
+ * #failFirst} calls as a node that is still starting does.
  */
 final class RecordingTenantLifecycle implements TenantLifecycle {
 
@@ -36,7 +36,8 @@ final class RecordingTenantLifecycle implements TenantLifecycle {
 
   private <T> CompletionStage<T> record(String what, String tenantId, T answer) {
     if (failuresLeft.getAndDecrement() > 0) {
-      return CompletableFuture.failedFuture(new IllegalStateException("the node is still starting"));
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("the node is still starting"));
     }
     calls.add(new Call(what, tenantId, snapshot.get()));
     return CompletableFuture.completedFuture(answer);

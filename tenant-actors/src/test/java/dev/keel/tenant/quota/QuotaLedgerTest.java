@@ -2,6 +2,7 @@ package dev.keel.tenant.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.tenant.quota.QuotaLedger.Command;
 import dev.keel.tenant.quota.QuotaLedger.Counting;
@@ -17,7 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.pattern.StatusReply;
-import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
@@ -34,16 +34,21 @@ import org.junit.jupiter.api.TestInstance;
 class QuotaLedgerTest {
 
   private static final Instant T0 = Instant.parse("2026-11-22T09:00:00Z");
-  private static final QuotaLedger.Reconciliation RECONCILE = new QuotaLedger.Reconciliation(Duration.ofMinutes(1), Duration.ofMinutes(2));
+  private static final QuotaLedger.Reconciliation RECONCILE =
+      new QuotaLedger.Reconciliation(Duration.ofMinutes(1), Duration.ofMinutes(2));
   private static final AtomicInteger tenants = new AtomicInteger();
   private ActorTestKit testKit;
   private final ManualClock clock = new ManualClock(T0);
 
   @BeforeAll
   void startSystem() {
-    testKit = ActorTestKit.create("QuotaLedgerTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.load()).resolve());
+    testKit =
+        ActorTestKit.create(
+            "QuotaLedgerTest",
+            EventSourcedBehaviorTestKit.config()
+                .withFallback(PersistenceTestKitSnapshotPlugin.config())
+                .withFallback(ConfigFactory.load())
+                .resolve());
   }
 
   @AfterAll
@@ -53,8 +58,10 @@ class QuotaLedgerTest {
 
   private EventSourcedBehaviorTestKit<Command, Event, State> ledger(Quota quota) {
     String tenant = "tquota" + tenants.incrementAndGet();
-    return EventSourcedBehaviorTestKit.create(testKit.system(),
-        QuotaLedger.create(QuotaLedger.entityId(tenant, quota, YearMonth.of(2026, 11)), clock, RECONCILE),
+    return EventSourcedBehaviorTestKit.create(
+        testKit.system(),
+        QuotaLedger.create(
+            QuotaLedger.entityId(tenant, quota, YearMonth.of(2026, 11)), clock, RECONCILE),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
@@ -63,8 +70,13 @@ class QuotaLedgerTest {
     return kit.runCommand(r -> new QuotaLedger.Reserve(id, limit, false, r));
   }
 
-  private static void seed(EventSourcedBehaviorTestKit<Command, Event, State> kit, List<String> ids, long used) {
-    assertThat(kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Seed(ids, used, r)).reply().isSuccess()).isTrue();
+  private static void seed(
+      EventSourcedBehaviorTestKit<Command, Event, State> kit, List<String> ids, long used) {
+    assertThat(
+            kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Seed(ids, used, r))
+                .reply()
+                .isSuccess())
+        .isTrue();
   }
 
   @Test
@@ -75,7 +87,8 @@ class QuotaLedgerTest {
     assertThat(unseeded.hasNoEvents()).isTrue();
 
     seed(kit, List.of("ledger", "ledger"), 0);
-    var again = kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Seed(List.of("a", "b", "c"), 0, r));
+    var again =
+        kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Seed(List.of("a", "b", "c"), 0, r));
     assertThat(again.hasNoEvents()).as("seeded by a concurrent request already").isTrue();
     assertThat(((Counting) kit.getState()).used()).isEqualTo(1);
   }
@@ -108,10 +121,14 @@ class QuotaLedgerTest {
     seed(kit, List.of("shop.acme.test"), 0);
     assertThat(reserve(kit, "blog.acme.test", 1).reply().outcome()).isEqualTo(Outcome.REFUSED);
 
-    var released = kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Release("shop.acme.test", r));
+    var released =
+        kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Release("shop.acme.test", r));
     assertThat(released.event()).isInstanceOf(QuotaLedger.ResourceReleased.class);
-    assertThat(kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Release("shop.acme.test", r)).hasNoEvents())
-        .as("released twice: once").isTrue();
+    assertThat(
+            kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Release("shop.acme.test", r))
+                .hasNoEvents())
+        .as("released twice: once")
+        .isTrue();
     assertThat(reserve(kit, "blog.acme.test", 1).reply().outcome()).isEqualTo(Outcome.GRANTED);
 
     State before = kit.getState();
@@ -128,15 +145,23 @@ class QuotaLedgerTest {
     clock.advance(Duration.ofMinutes(3));
     reserve(kit, "new", 2);
 
-    assertThat(reserve(kit, "more", 2).reply().toVerify()).as("only what is past the grace").containsExactly("old");
-    var reconciled = kit.<StatusReply<Done>>runCommand(r -> new QuotaLedger.Reconcile(List.of("old", "never-held"), r));
-    assertThat(reconciled.event()).isEqualTo(new QuotaLedger.LedgerReconciled(List.of("old"), clock.instant()));
-    assertThat(reserve(kit, "more", 2).reply().outcome()).as("the dead reservation's slot").isEqualTo(Outcome.GRANTED);
+    assertThat(reserve(kit, "more", 2).reply().toVerify())
+        .as("only what is past the grace")
+        .containsExactly("old");
+    var reconciled =
+        kit.<StatusReply<Done>>runCommand(
+            r -> new QuotaLedger.Reconcile(List.of("old", "never-held"), r));
+    assertThat(reconciled.event())
+        .isEqualTo(new QuotaLedger.LedgerReconciled(List.of("old"), clock.instant()));
+    assertThat(reserve(kit, "more", 2).reply().outcome())
+        .as("the dead reservation's slot")
+        .isEqualTo(Outcome.GRANTED);
 
     clock.advance(Duration.ofSeconds(30));
     assertThat(reserve(kit, "again", 2).reply().toVerify()).as("within the interval").isEmpty();
     clock.advance(Duration.ofMinutes(3));
-    assertThat(reserve(kit, "again", 2).reply().toVerify()).containsExactlyInAnyOrder("new", "more");
+    assertThat(reserve(kit, "again", 2).reply().toVerify())
+        .containsExactlyInAnyOrder("new", "more");
   }
 
   @Test
@@ -148,7 +173,9 @@ class QuotaLedgerTest {
     Counting counting = (Counting) kit.getState();
     assertThat(counting.used()).isEqualTo(QuotaLedger.RECENT_STARTS + 10);
     assertThat(counting.holds()).hasSize(QuotaLedger.RECENT_STARTS);
-    assertThat(reserve(kit, "run-" + (QuotaLedger.RECENT_STARTS + 4), 0).reply().fresh()).as("a recent retry").isFalse();
+    assertThat(reserve(kit, "run-" + (QuotaLedger.RECENT_STARTS + 4), 0).reply().fresh())
+        .as("a recent retry")
+        .isFalse();
 
     var refused = reserve(kit, "next", 10);
     assertThat(refused.reply().outcome()).isEqualTo(Outcome.REFUSED);

@@ -17,11 +17,12 @@ import java.util.List;
  * → output {"userId": "u-42", "action": "onboard", "summary": "onboard done for u-42"}
  * }</pre>
  *
- * An empty or blank {@code userId} passes {@link #validate} and is rejected by the
- * {@code validate} step, which does not retry: the execution fails with that step's error, which
- * shows how a failing step is recorded.
+ * An empty or blank {@code userId} passes {@link #validate} and is rejected by the {@code validate}
+ * step, which does not retry: the execution fails with that step's error, which shows how a failing
+ * step is recorded.
  */
-public final class ExampleWorkflow implements Workflow<ExampleWorkflow.Input, ExampleWorkflow.Output> {
+public final class ExampleWorkflow
+    implements Workflow<ExampleWorkflow.Input, ExampleWorkflow.Output> {
 
   public static final String NAME = "example";
 
@@ -61,23 +62,41 @@ public final class ExampleWorkflow implements Workflow<ExampleWorkflow.Input, Ex
   /** Only a missing input is refused up front; a bad {@code userId} is the validate step's job. */
   @Override
   public List<InputProblem> validate(Input input) {
-    if (input == null) return List.of(new InputProblem("input", "required: {\"userId\": \"...\", \"action\": \"...\"}"));
+    if (input == null)
+      return List.of(
+          new InputProblem("input", "required: {\"userId\": \"...\", \"action\": \"...\"}"));
     return List.of();
   }
 
   @Override
   public Output run(WorkflowContext ctx, Input input) {
-    Validated valid = ctx.step("validate", Validated.class, RetryPolicy.none(), () -> {
-      if (input.userId() == null || input.userId().isBlank()) {
-        throw new IllegalArgumentException("userId must not be empty");
-      }
-      String action = input.action() == null || input.action().isBlank() ? DEFAULT_ACTION : input.action();
-      return new Validated(input.userId(), action);
-    });
-    Processed processed = ctx.step("process", Processed.class, RetryPolicy.none(),
-        () -> new Processed(valid.userId(), valid.action(), "done"));
-    String summary = ctx.step("summarize", String.class, RetryPolicy.none(),
-        () -> processed.action() + " " + processed.result() + " for " + processed.userId());
+    Validated valid =
+        ctx.step(
+            "validate",
+            Validated.class,
+            RetryPolicy.none(),
+            () -> {
+              if (input.userId() == null || input.userId().isBlank()) {
+                throw new IllegalArgumentException("userId must not be empty");
+              }
+              String action =
+                  input.action() == null || input.action().isBlank()
+                      ? DEFAULT_ACTION
+                      : input.action();
+              return new Validated(input.userId(), action);
+            });
+    Processed processed =
+        ctx.step(
+            "process",
+            Processed.class,
+            RetryPolicy.none(),
+            () -> new Processed(valid.userId(), valid.action(), "done"));
+    String summary =
+        ctx.step(
+            "summarize",
+            String.class,
+            RetryPolicy.none(),
+            () -> processed.action() + " " + processed.result() + " for " + processed.userId());
     return new Output(processed.userId(), processed.action(), summary);
   }
 }

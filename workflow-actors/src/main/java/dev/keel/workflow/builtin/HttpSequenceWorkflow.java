@@ -1,7 +1,5 @@
 package dev.keel.workflow.builtin;
 
-import dev.keel.workflow.outbound.OutboundHttp;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +11,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.keel.persistence.grammar.Durations;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.persistence.grammar.InvalidValueException;
+import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.outbound.OutboundRefusedException;
 import dev.keel.workflow.sdk.InputProblem;
 import dev.keel.workflow.sdk.RetryPolicy;
@@ -54,29 +53,30 @@ import java.util.regex.Pattern;
  *           "approval": {"signal": "approve", "payload": {"by": "ops"}}}
  * }</pre>
  *
- * <p><b>Request steps.</b> Every attempt sends the given headers plus
- * {@code Idempotency-Key: <workflowId>/<stepName>}, the same on every retry, so a server that
- * deduplicates sees one logical call (a definition may not set that header, nor the ones the HTTP
- * client owns, such as {@code Host}); {@code Content-Type: application/json} is added when there is
- * a body and no {@code Content-Type} header was given. {@code timeoutSeconds} (1 to 300, default
- * {@value #DEFAULT_TIMEOUT_SECONDS}) bounds each attempt. A 2xx answer completes the step with
- * {@code {"status", "body"}}, the body as JSON when it parses, as a JSON string when it does not,
- * and null when empty. Anything else fails the attempt: timeouts, connection errors, 5xx, 408, 429
- * and 3xx are retried per {@code retry} ({@link RetryPolicy#defaults()} when absent, each absent
- * field taking its default); any other 4xx throws {@link RequestRejectedException}, which every
- * step's policy lists in {@link RetryPolicy#withNonRetryable}, so the step fails at once, as
- * sending the same request again cannot help. A step that fails for good fails the execution.
+ * <p><b>Request steps.</b> Every attempt sends the given headers plus {@code Idempotency-Key:
+ * <workflowId>/<stepName>}, the same on every retry, so a server that deduplicates sees one logical
+ * call (a definition may not set that header, nor the ones the HTTP client owns, such as {@code
+ * Host}); {@code Content-Type: application/json} is added when there is a body and no {@code
+ * Content-Type} header was given. {@code timeoutSeconds} (1 to 300, default {@value
+ * #DEFAULT_TIMEOUT_SECONDS}) bounds each attempt. A 2xx answer completes the step with {@code
+ * {"status", "body"}}, the body as JSON when it parses, as a JSON string when it does not, and null
+ * when empty. Anything else fails the attempt: timeouts, connection errors, 5xx, 408, 429 and 3xx
+ * are retried per {@code retry} ({@link RetryPolicy#defaults()} when absent, each absent field
+ * taking its default); any other 4xx throws {@link RequestRejectedException}, which every step's
+ * policy lists in {@link RetryPolicy#withNonRetryable}, so the step fails at once, as sending the
+ * same request again cannot help. A step that fails for good fails the execution.
  *
- * <p><b>Sleep steps</b> are durable timers ({@code "sleep": "PT30S"}). <b>Signal steps</b> wait
- * for {@code POST /api/v1/workflows/{id}/signals/{signal}} and put its body in the output as
- * {@code payload}; when {@code timeout} passes first, the execution fails. Sleeps and timeouts are
- * at most {@link Durations#MAX_TIMER} (3650 days). Step names and signal
- * names share one namespace within an execution, so a signal may not be named like another step.
+ * <p><b>Sleep steps</b> are durable timers ({@code "sleep": "PT30S"}). <b>Signal steps</b> wait for
+ * {@code POST /api/v1/workflows/{id}/signals/{signal}} and put its body in the output as {@code
+ * payload}; when {@code timeout} passes first, the execution fails. Sleeps and timeouts are at most
+ * {@link Durations#MAX_TIMER} (3650 days). Step names and signal names share one namespace within
+ * an execution, so a signal may not be named like another step.
  *
  * <p>{@link #validate} lists every problem of a definition with its path ({@code steps[1].sleep})
  * before anything starts.
  */
-public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow.Input, ObjectNode> {
+public final class HttpSequenceWorkflow
+    implements Workflow<HttpSequenceWorkflow.Input, ObjectNode> {
 
   public static final String NAME = "http-sequence";
   public static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
@@ -89,9 +89,13 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
 
   private static final Pattern NAME_PATTERN = Ids.PATTERN;
   private static final Pattern HEADER_NAME = Pattern.compile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
-  private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
+  private static final List<String> METHODS =
+      List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
+
   /** Headers the JDK client refuses to take from callers. */
-  private static final Set<String> RESERVED_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade");
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of("connection", "content-length", "expect", "host", "upgrade");
+
   private static final int ERROR_BODY_CHARS = 200;
   private static final ObjectMapper JSON =
       JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
@@ -100,13 +104,24 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   public record Input(List<Step> steps) {}
 
   /** One step: {@code name} and exactly one of {@code request}, {@code sleep}, {@code signal}. */
-  public record Step(String name, Request request, Retry retry, String sleep, String signal, String timeout) {}
+  public record Step(
+      String name, Request request, Retry retry, String sleep, String signal, String timeout) {}
 
   /** An HTTP call; {@code body} is any JSON, sent as is. */
-  public record Request(String method, String url, Map<String, String> headers, JsonNode body, Integer timeoutSeconds) {}
+  public record Request(
+      String method,
+      String url,
+      Map<String, String> headers,
+      JsonNode body,
+      Integer timeoutSeconds) {}
 
   /** Overrides of {@link RetryPolicy#defaults()}; durations in ISO-8601. */
-  public record Retry(Integer maxAttempts, String initialBackoff, String maxBackoff, Double multiplier, Double jitter) {}
+  public record Retry(
+      Integer maxAttempts,
+      String initialBackoff,
+      String maxBackoff,
+      Double multiplier,
+      Double jitter) {}
 
   /** The journaled result of a request step; {@code body} is null when the answer had none. */
   public record StepResult(int status, JsonNode body) {}
@@ -171,7 +186,8 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
         ctx.sleep(step.name(), Duration.parse(step.sleep()));
         output.putObject(step.name()).put("slept", step.sleep());
       } else {
-        JsonNode payload = ctx.awaitSignal(step.signal(), JsonNode.class, Duration.parse(step.timeout()));
+        JsonNode payload =
+            ctx.awaitSignal(step.signal(), JsonNode.class, Duration.parse(step.timeout()));
         ObjectNode node = output.putObject(step.name());
         node.put("signal", step.signal());
         node.set("payload", payload);
@@ -185,26 +201,40 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     URI url = URI.create(spec.url());
     String where = spec.method() + " " + withoutSecrets(url);
     byte[] body = isAbsent(spec.body()) ? null : JSON.writeValueAsBytes(spec.body());
-    Duration timeout = Duration.ofSeconds(spec.timeoutSeconds() == null ? DEFAULT_TIMEOUT_SECONDS : spec.timeoutSeconds());
+    Duration timeout =
+        Duration.ofSeconds(
+            spec.timeoutSeconds() == null ? DEFAULT_TIMEOUT_SECONDS : spec.timeoutSeconds());
     // A tenant's definition says where Keel connects: the outbound rule holds for it.
-    OutboundHttp.Requester requester = ctx.tenantId().isPresent() ? OutboundHttp.Requester.TENANT : OutboundHttp.Requester.OPERATOR;
-    return ctx.step(step.name(), StepResult.class, retryPolicy(step.retry()), () -> {
-      Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-      if (body != null) headers.put("Content-Type", "application/json");
-      if (spec.headers() != null) headers.putAll(spec.headers());
-      headers.put(IDEMPOTENCY_KEY_HEADER, ctx.idempotencyKey());
-      OutboundHttp.Response response = send(new OutboundHttp.Request(spec.method(), url, headers, body, timeout, requester), where);
-      int status = response.status();
-      if (status >= 200 && status < 300) return new StepResult(status, parseBody(response.body()));
-      String message = where + " answered " + status + excerpt(response.body());
-      if (status >= 400 && status < 500 && status != 408 && status != 429) {
-        throw new RequestRejectedException(status, message);
-      }
-      throw new UnexpectedStatusException(status, message);
-    });
+    OutboundHttp.Requester requester =
+        ctx.tenantId().isPresent()
+            ? OutboundHttp.Requester.TENANT
+            : OutboundHttp.Requester.OPERATOR;
+    return ctx.step(
+        step.name(),
+        StepResult.class,
+        retryPolicy(step.retry()),
+        () -> {
+          Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+          if (body != null) headers.put("Content-Type", "application/json");
+          if (spec.headers() != null) headers.putAll(spec.headers());
+          headers.put(IDEMPOTENCY_KEY_HEADER, ctx.idempotencyKey());
+          OutboundHttp.Response response =
+              send(
+                  new OutboundHttp.Request(spec.method(), url, headers, body, timeout, requester),
+                  where);
+          int status = response.status();
+          if (status >= 200 && status < 300)
+            return new StepResult(status, parseBody(response.body()));
+          String message = where + " answered " + status + excerpt(response.body());
+          if (status >= 400 && status < 500 && status != 408 && status != 429) {
+            throw new RequestRejectedException(status, message);
+          }
+          throw new UnexpectedStatusException(status, message);
+        });
   }
 
-  private OutboundHttp.Response send(OutboundHttp.Request request, String where) throws IOException {
+  private OutboundHttp.Response send(OutboundHttp.Request request, String where)
+      throws IOException {
     try {
       return http.send(request);
     } catch (InterruptedIOException e) {
@@ -212,8 +242,14 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     } catch (OutboundRefusedException e) {
       throw new OutboundRefusedException(where + " refused: " + e.getMessage());
     } catch (HttpTimeoutException e) {
-      HttpTimeoutException timedOut = new HttpTimeoutException(
-          where + " timed out after " + request.timeout().toSeconds() + " s (" + e.getMessage() + ")");
+      HttpTimeoutException timedOut =
+          new HttpTimeoutException(
+              where
+                  + " timed out after "
+                  + request.timeout().toSeconds()
+                  + " s ("
+                  + e.getMessage()
+                  + ")");
       timedOut.initCause(e);
       throw timedOut;
     } catch (IOException e) {
@@ -221,12 +257,22 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     }
   }
 
-  /** The policy of a request step; absent fields keep their {@link RetryPolicy#defaults()} value. */
+  /**
+   * The policy of a request step; absent fields keep their {@link RetryPolicy#defaults()} value.
+   */
   static RetryPolicy retryPolicy(Retry retry) {
     RetryPolicy defaults = RetryPolicy.defaults();
-    if (retry == null) return defaults.withNonRetryable(RequestRejectedException.class, OutboundRefusedException.class);
-    Duration initial = retry.initialBackoff() == null ? defaults.initialBackoff() : Duration.parse(retry.initialBackoff());
-    Duration max = retry.maxBackoff() == null ? later(defaults.maxBackoff(), initial) : Duration.parse(retry.maxBackoff());
+    if (retry == null)
+      return defaults.withNonRetryable(
+          RequestRejectedException.class, OutboundRefusedException.class);
+    Duration initial =
+        retry.initialBackoff() == null
+            ? defaults.initialBackoff()
+            : Duration.parse(retry.initialBackoff());
+    Duration max =
+        retry.maxBackoff() == null
+            ? later(defaults.maxBackoff(), initial)
+            : Duration.parse(retry.maxBackoff());
     return new RetryPolicy(
         retry.maxAttempts() == null ? defaults.maxAttempts() : retry.maxAttempts(),
         initial,
@@ -250,12 +296,16 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   private static String excerpt(byte[] body) {
     if (body.length == 0) return "";
     String text = new String(body, StandardCharsets.UTF_8).strip();
-    return ": " + (text.length() > ERROR_BODY_CHARS ? text.substring(0, ERROR_BODY_CHARS) + "…" : text);
+    return ": "
+        + (text.length() > ERROR_BODY_CHARS ? text.substring(0, ERROR_BODY_CHARS) + "…" : text);
   }
 
   /** The URL for error messages, without user info, query or fragment, which may carry secrets. */
   private static String withoutSecrets(URI url) {
-    return url.getScheme() + "://" + url.getHost() + (url.getPort() == -1 ? "" : ":" + url.getPort())
+    return url.getScheme()
+        + "://"
+        + url.getHost()
+        + (url.getPort() == -1 ? "" : ":" + url.getPort())
         + (url.getRawPath() == null ? "" : url.getRawPath());
   }
 
@@ -296,7 +346,10 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
       } else if (!NAME_PATTERN.matcher(name).matches()) {
         problems.add(new InputProblem(at + ".name", "must match " + NAME_PATTERN.pattern()));
       } else if (stepNames.containsKey(name)) {
-        problems.add(new InputProblem(at + ".name", "'" + name + "' is already the name of steps[" + stepNames.get(name) + "]"));
+        problems.add(
+            new InputProblem(
+                at + ".name",
+                "'" + name + "' is already the name of steps[" + stepNames.get(name) + "]"));
       } else {
         stepNames.put(name, i);
       }
@@ -306,18 +359,26 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
       Step step = steps.get(i);
       if (step == null) continue;
       String at = "steps[" + i + "]";
-      int kinds = (step.request() != null ? 1 : 0) + (step.sleep() != null ? 1 : 0) + (step.signal() != null ? 1 : 0);
+      int kinds =
+          (step.request() != null ? 1 : 0)
+              + (step.sleep() != null ? 1 : 0)
+              + (step.signal() != null ? 1 : 0);
       if (kinds != 1) {
-        problems.add(new InputProblem(at, kinds == 0
-            ? "needs one of request, sleep, signal"
-            : "must have exactly one of request, sleep, signal"));
+        problems.add(
+            new InputProblem(
+                at,
+                kinds == 0
+                    ? "needs one of request, sleep, signal"
+                    : "must have exactly one of request, sleep, signal"));
       }
       if (step.request() != null) validateRequest(at + ".request", step.request(), problems);
       if (step.retry() != null) {
-        if (step.request() == null) problems.add(new InputProblem(at + ".retry", "only for a request step"));
+        if (step.request() == null)
+          problems.add(new InputProblem(at + ".retry", "only for a request step"));
         validateRetry(at + ".retry", step.retry(), problems);
       }
-      if (step.sleep() != null) parseDuration(at + ".sleep", step.sleep(), Durations.MAX_TIMER, false, problems);
+      if (step.sleep() != null)
+        parseDuration(at + ".sleep", step.sleep(), Durations.MAX_TIMER, false, problems);
       if (step.signal() != null) {
         validateSignal(at, step, i, stepNames, signalNames, problems);
       } else if (step.timeout() != null) {
@@ -328,8 +389,8 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   }
 
   /**
-   * For a tenant's execution, also refuses a request step whose URL is an address the outbound
-   * rule never lets a tenant reach ({@code http://127.0.0.1/}, {@code http://[::1]/}, {@code
+   * For a tenant's execution, also refuses a request step whose URL is an address the outbound rule
+   * never lets a tenant reach ({@code http://127.0.0.1/}, {@code http://[::1]/}, {@code
    * http://0x7f000001/}), so that the start is a 400 rather than a step that fails later. Host
    * names are judged when the step connects.
    */
@@ -341,26 +402,34 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
       Request request = input.steps().get(i).request();
       if (request == null) continue;
       String field = "steps[" + i + "].request.url";
-      http.refusalOf(URI.create(request.url()), OutboundHttp.Requester.TENANT).ifPresent(reason ->
-          problems.add(new InputProblem(field, "may not be reached from a tenant's workflow: " + reason)));
+      http.refusalOf(URI.create(request.url()), OutboundHttp.Requester.TENANT)
+          .ifPresent(
+              reason ->
+                  problems.add(
+                      new InputProblem(
+                          field, "may not be reached from a tenant's workflow: " + reason)));
     }
     return problems;
   }
 
   private static void validateRequest(String at, Request request, List<InputProblem> problems) {
     if (request.method() == null || request.method().isEmpty()) {
-      problems.add(new InputProblem(at + ".method", "required, one of " + String.join(", ", METHODS)));
+      problems.add(
+          new InputProblem(at + ".method", "required, one of " + String.join(", ", METHODS)));
     } else if (!METHODS.contains(request.method())) {
-      problems.add(new InputProblem(at + ".method", "must be one of " + String.join(", ", METHODS)));
+      problems.add(
+          new InputProblem(at + ".method", "must be one of " + String.join(", ", METHODS)));
     }
     if (request.url() == null || request.url().isEmpty()) {
       problems.add(new InputProblem(at + ".url", "required"));
     } else if (!isHttpUrl(request.url())) {
-      problems.add(new InputProblem(at + ".url", "must be an absolute http or https URL with a host"));
+      problems.add(
+          new InputProblem(at + ".url", "must be an absolute http or https URL with a host"));
     }
     Integer timeout = request.timeoutSeconds();
     if (timeout != null && (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS)) {
-      problems.add(new InputProblem(at + ".timeoutSeconds", "must be between 1 and " + MAX_TIMEOUT_SECONDS));
+      problems.add(
+          new InputProblem(at + ".timeoutSeconds", "must be between 1 and " + MAX_TIMEOUT_SECONDS));
     }
     if (request.headers() != null) {
       for (Map.Entry<String, String> header : request.headers().entrySet()) {
@@ -395,16 +464,20 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   }
 
   private static void validateRetry(String at, Retry retry, List<InputProblem> problems) {
-    if (retry.maxAttempts() != null && (retry.maxAttempts() < 1 || retry.maxAttempts() > MAX_ATTEMPTS)) {
+    if (retry.maxAttempts() != null
+        && (retry.maxAttempts() < 1 || retry.maxAttempts() > MAX_ATTEMPTS)) {
       problems.add(new InputProblem(at + ".maxAttempts", "must be between 1 and " + MAX_ATTEMPTS));
     }
-    Duration initial = retry.initialBackoff() == null
-        ? RetryPolicy.defaults().initialBackoff()
-        : parseBackoff(at + ".initialBackoff", retry.initialBackoff(), problems);
+    Duration initial =
+        retry.initialBackoff() == null
+            ? RetryPolicy.defaults().initialBackoff()
+            : parseBackoff(at + ".initialBackoff", retry.initialBackoff(), problems);
     if (retry.maxBackoff() != null) {
       Duration max = parseBackoff(at + ".maxBackoff", retry.maxBackoff(), problems);
       if (max != null && initial != null && max.compareTo(initial) < 0) {
-        problems.add(new InputProblem(at + ".maxBackoff", "must be at least initialBackoff (" + initial + ")"));
+        problems.add(
+            new InputProblem(
+                at + ".maxBackoff", "must be at least initialBackoff (" + initial + ")"));
       }
     }
     Double multiplier = retry.multiplier();
@@ -422,16 +495,29 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
   }
 
   private static void validateSignal(
-      String at, Step step, int index, Map<String, Integer> stepNames, Map<String, Integer> signalNames,
+      String at,
+      Step step,
+      int index,
+      Map<String, Integer> stepNames,
+      Map<String, Integer> signalNames,
       List<InputProblem> problems) {
     String signal = step.signal();
     if (!NAME_PATTERN.matcher(signal).matches()) {
       problems.add(new InputProblem(at + ".signal", "must match " + NAME_PATTERN.pattern()));
     } else if (signalNames.containsKey(signal)) {
-      problems.add(new InputProblem(at + ".signal", "'" + signal + "' is already awaited by steps[" + signalNames.get(signal) + "]"));
+      problems.add(
+          new InputProblem(
+              at + ".signal",
+              "'" + signal + "' is already awaited by steps[" + signalNames.get(signal) + "]"));
     } else if (stepNames.containsKey(signal) && stepNames.get(signal) != index) {
-      problems.add(new InputProblem(at + ".signal",
-          "'" + signal + "' is the name of steps[" + stepNames.get(signal) + "]; step and signal names share one namespace"));
+      problems.add(
+          new InputProblem(
+              at + ".signal",
+              "'"
+                  + signal
+                  + "' is the name of steps["
+                  + stepNames.get(signal)
+                  + "]; step and signal names share one namespace"));
     } else {
       signalNames.put(signal, index);
     }
@@ -442,8 +528,12 @@ public final class HttpSequenceWorkflow implements Workflow<HttpSequenceWorkflow
     }
   }
 
-  /** The duration, from zero ({@code positive}: above zero) to {@code max}, or null after adding the problem. */
-  private static Duration parseDuration(String at, String text, Duration max, boolean positive, List<InputProblem> problems) {
+  /**
+   * The duration, from zero ({@code positive}: above zero) to {@code max}, or null after adding the
+   * problem.
+   */
+  private static Duration parseDuration(
+      String at, String text, Duration max, boolean positive, List<InputProblem> problems) {
     try {
       return Durations.parse(text, max, positive);
     } catch (InvalidValueException e) {

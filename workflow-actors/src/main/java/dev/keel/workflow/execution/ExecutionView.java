@@ -27,16 +27,29 @@ public record ExecutionView(
     Instant updatedAt,
     Instant completedAt,
     List<StepView> steps,
-    List<String> pendingSignals) implements KeelSerializable {
+    List<String> pendingSignals)
+    implements KeelSerializable {
 
   public ExecutionView {
     input = WorkflowExecution.nonNull(input);
     output = WorkflowExecution.nonNull(output);
   }
 
-  /** One recorded call: a step, a sleep or a signal wait. {@code dueAt}: wake-up, timeout or next retry. */
-  public record StepView(String name, String kind, String status, int attempts, JsonNode output, String error,
-                         Instant startedAt, Instant completedAt, Instant dueAt) implements KeelSerializable {
+  /**
+   * One recorded call: a step, a sleep or a signal wait. {@code dueAt}: wake-up, timeout or next
+   * retry.
+   */
+  public record StepView(
+      String name,
+      String kind,
+      String status,
+      int attempts,
+      JsonNode output,
+      String error,
+      Instant startedAt,
+      Instant completedAt,
+      Instant dueAt)
+      implements KeelSerializable {
     public StepView {
       output = WorkflowExecution.nonNull(output);
     }
@@ -48,23 +61,53 @@ public record ExecutionView(
   }
 
   static ExecutionView of(State state, boolean queued) {
-    // A snapshot of a cancellation from before cancelled calls were recorded as such shows them so too.
-    ExecutionData d = state instanceof Cancelled c ? c.data().withOpenOpsCancelled(c.completedAt()) : WorkflowExecution.dataOf(state);
+    // A snapshot of a cancellation from before cancelled calls were recorded as such shows them so
+    // too.
+    ExecutionData d =
+        state instanceof Cancelled c
+            ? c.data().withOpenOpsCancelled(c.completedAt())
+            : WorkflowExecution.dataOf(state);
     JsonNode output = state instanceof Completed c ? c.output() : null;
-    String error = state instanceof Failed f ? f.error() : state instanceof Cancelled c ? c.reason() : null;
-    Instant completedAt = state instanceof Completed c ? c.completedAt()
-        : state instanceof Failed f ? f.completedAt()
-        : state instanceof Cancelled x ? x.completedAt()
-        : null;
+    String error =
+        state instanceof Failed f ? f.error() : state instanceof Cancelled c ? c.reason() : null;
+    Instant completedAt =
+        state instanceof Completed c
+            ? c.completedAt()
+            : state instanceof Failed f
+                ? f.completedAt()
+                : state instanceof Cancelled x ? x.completedAt() : null;
     List<StepView> steps = d.ops().stream().map(ExecutionView::stepView).toList();
-    List<String> pending = d.pendingSignals().entrySet().stream()
-        .flatMap(e -> e.getValue().stream().map(p -> e.getKey())).toList();
-    return new ExecutionView(d.id(), d.workflow(), d.version(), d.tenantId(), WorkflowExecution.statusOf(state),
-        queued, d.input(), output, error, d.createdAt(), d.updatedAt(), completedAt, steps, pending);
+    List<String> pending =
+        d.pendingSignals().entrySet().stream()
+            .flatMap(e -> e.getValue().stream().map(p -> e.getKey()))
+            .toList();
+    return new ExecutionView(
+        d.id(),
+        d.workflow(),
+        d.version(),
+        d.tenantId(),
+        WorkflowExecution.statusOf(state),
+        queued,
+        d.input(),
+        output,
+        error,
+        d.createdAt(),
+        d.updatedAt(),
+        completedAt,
+        steps,
+        pending);
   }
 
   private static StepView stepView(Op op) {
-    return new StepView(op.name(), op.kind().name().toLowerCase(Locale.ROOT), op.status().name().toLowerCase(Locale.ROOT),
-        op.attempts(), op.output(), op.error(), op.startedAt(), op.completedAt(), op.dueAt());
+    return new StepView(
+        op.name(),
+        op.kind().name().toLowerCase(Locale.ROOT),
+        op.status().name().toLowerCase(Locale.ROOT),
+        op.attempts(),
+        op.output(),
+        op.error(),
+        op.startedAt(),
+        op.completedAt(),
+        op.dueAt());
   }
 }

@@ -2,7 +2,10 @@ package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.grammar.Durations;
+import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.workflow.execution.WorkflowExecution.Command;
+import dev.keel.workflow.execution.WorkflowExecution.Deliver;
 import dev.keel.workflow.execution.WorkflowExecution.Directive;
 import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
 import dev.keel.workflow.execution.WorkflowExecution.Halt;
@@ -10,9 +13,6 @@ import dev.keel.workflow.execution.WorkflowExecution.Op;
 import dev.keel.workflow.execution.WorkflowExecution.OpKind;
 import dev.keel.workflow.execution.WorkflowExecution.Outcome;
 import dev.keel.workflow.execution.WorkflowExecution.Proceed;
-import dev.keel.workflow.execution.WorkflowExecution.Deliver;
-import dev.keel.persistence.grammar.Durations;
-import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.workflow.sdk.ReplayDivergedError;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.SignalTimeoutException;
@@ -50,14 +50,20 @@ final class ReplayingContext implements WorkflowContext {
   /** What the entity hands the runner. */
   record Attempt(long runId, ExecutionData data, ActorRef<Command> entity, WorkflowDeps deps) {}
 
-  /** Unwinds the workflow's stack when the attempt must stop at a boundary; not an exception workflows should see. */
+  /**
+   * Unwinds the workflow's stack when the attempt must stop at a boundary; not an exception
+   * workflows should see.
+   */
   static final class Suspend extends Error {
     Suspend(String why) {
       super(why, null, false, false);
     }
   }
 
-  /** The entity did not answer in time (it moved, or the node is stopping); the entity relaunches later. */
+  /**
+   * The entity did not answer in time (it moved, or the node is stopping); the entity relaunches
+   * later.
+   */
   static final class Abandon extends Error {
     Abandon(String why) {
       super(why, null, false, false);
@@ -69,8 +75,13 @@ final class ReplayingContext implements WorkflowContext {
   private final Set<String> namesSeen = new HashSet<>();
   private int position;
   private String currentStep;
-  /** The last step's result, not yet journaled: it rides on the next command (see WorkflowExecution.Completion). */
+
+  /**
+   * The last step's result, not yet journaled: it rides on the next command (see
+   * WorkflowExecution.Completion).
+   */
   private WorkflowExecution.Completion pending;
+
   private boolean suspended;
 
   private ReplayingContext(Attempt attempt) {
@@ -86,8 +97,13 @@ final class ReplayingContext implements WorkflowContext {
     JsonNode output = null;
     String error = null;
     try {
-      Workflow<?, ?> workflow = deps.registry().find(a.data().workflow())
-          .orElseThrow(() -> new IllegalStateException("workflow '" + a.data().workflow() + "' is not registered on this node"));
+      Workflow<?, ?> workflow =
+          deps.registry()
+              .find(a.data().workflow())
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "workflow '" + a.data().workflow() + "' is not registered on this node"));
       Object result = runTyped(workflow, ctx, a.data().input(), deps);
       if (ctx.suspended) {
         outcome = Outcome.SUSPENDED;
@@ -99,8 +115,12 @@ final class ReplayingContext implements WorkflowContext {
       outcome = Outcome.SUSPENDED;
     } catch (Abandon e) {
       log.warn("workflow attempt abandoned id={} reason={}", a.data().id(), e.getMessage());
-      // Tell the entity (if it hears it) so that it may relaunch; otherwise it waits for this attempt forever.
-      a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), null, Outcome.ABANDONED, null, null));
+      // Tell the entity (if it hears it) so that it may relaunch; otherwise it waits for this
+      // attempt forever.
+      a.entity()
+          .tell(
+              new WorkflowExecution.AttemptFinished(
+                  a.runId(), null, Outcome.ABANDONED, null, null));
       return;
     } catch (Throwable t) {
       if (ctx.suspended) {
@@ -111,17 +131,23 @@ final class ReplayingContext implements WorkflowContext {
         error = describe(t);
       }
     }
-    a.entity().tell(new WorkflowExecution.AttemptFinished(a.runId(), ctx.takePending(), outcome, output, error));
+    a.entity()
+        .tell(
+            new WorkflowExecution.AttemptFinished(
+                a.runId(), ctx.takePending(), outcome, output, error));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Object runTyped(Workflow workflow, ReplayingContext ctx, JsonNode input, WorkflowDeps deps) throws Exception {
+  private static Object runTyped(
+      Workflow workflow, ReplayingContext ctx, JsonNode input, WorkflowDeps deps) throws Exception {
     Object typedInput = deps.mapper().treeToValue(input, workflow.inputType());
     return workflow.run(ctx, typedInput);
   }
 
   static String describe(Throwable t) {
-    if (t instanceof StepFailedException || t instanceof ReplayDivergedError || t instanceof SignalTimeoutException
+    if (t instanceof StepFailedException
+        || t instanceof ReplayDivergedError
+        || t instanceof SignalTimeoutException
         || t instanceof InvalidValueException
         || t instanceof dev.keel.workflow.outbound.OutboundRefusedException) {
       return t.getMessage();
@@ -166,7 +192,8 @@ final class ReplayingContext implements WorkflowContext {
     }
     while (true) {
       WorkflowExecution.Completion carried = takePending();
-      Directive begin = ask(r -> new WorkflowExecution.BeginStep(attempt.runId(), carried, seq, name, r));
+      Directive begin =
+          ask(r -> new WorkflowExecution.BeginStep(attempt.runId(), carried, seq, name, r));
       if (!(begin instanceof Proceed proceed)) throw suspend(begin);
       int attemptNo = proceed.attempt();
       T value;
@@ -178,10 +205,19 @@ final class ReplayingContext implements WorkflowContext {
       } catch (Throwable t) {
         currentStep = null;
         boolean again = retry.retries(attemptNo, t);
-        Instant retryAt = again
-            ? attempt.deps().clock().instant().plus(retry.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
-            : null;
-        Directive failed = ask(r -> new WorkflowExecution.FailStep(attempt.runId(), seq, name, attemptNo, describe(t), retryAt, r));
+        Instant retryAt =
+            again
+                ? attempt
+                    .deps()
+                    .clock()
+                    .instant()
+                    .plus(retry.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
+                : null;
+        Directive failed =
+            ask(
+                r ->
+                    new WorkflowExecution.FailStep(
+                        attempt.runId(), seq, name, attemptNo, describe(t), retryAt, r));
         if (failed instanceof Halt h) throw suspend(h);
         if (!again) throw new StepFailedException(name, describe(t));
         // The backoff is a durable timer: unwind, and the entity relaunches at retryAt.
@@ -189,7 +225,8 @@ final class ReplayingContext implements WorkflowContext {
       } finally {
         currentStep = null;
       }
-      JsonNode json = value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
+      JsonNode json =
+          value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
       pending = new WorkflowExecution.Completion(seq, name, json);
       return convert(json, resultType);
     }
@@ -205,7 +242,11 @@ final class ReplayingContext implements WorkflowContext {
       throw suspend(new Halt("sleeping"));
     }
     WorkflowExecution.Completion carried = takePending();
-    Directive d = ask(r -> new WorkflowExecution.StartTimer(attempt.runId(), carried, seq, name, duration.toMillis(), r));
+    Directive d =
+        ask(
+            r ->
+                new WorkflowExecution.StartTimer(
+                    attempt.runId(), carried, seq, name, duration.toMillis(), r));
     throw suspend(d);
   }
 
@@ -225,7 +266,11 @@ final class ReplayingContext implements WorkflowContext {
       }
     }
     WorkflowExecution.Completion carried = takePending();
-    Directive d = ask(r -> new WorkflowExecution.AwaitSignal(attempt.runId(), carried, seq, name, timeout.toMillis(), r));
+    Directive d =
+        ask(
+            r ->
+                new WorkflowExecution.AwaitSignal(
+                    attempt.runId(), carried, seq, name, timeout.toMillis(), r));
     if (d instanceof Deliver deliver) return convert(deliver.payload(), payloadType);
     throw suspend(d);
   }
@@ -249,19 +294,33 @@ final class ReplayingContext implements WorkflowContext {
   private int next(String name, OpKind kind) {
     if (suspended) throw new Suspend("already suspended");
     if (currentStep != null) {
-      throw new IllegalStateException("'" + name + "' is called inside step '" + currentStep + "': steps do not nest");
+      throw new IllegalStateException(
+          "'" + name + "' is called inside step '" + currentStep + "': steps do not nest");
     }
-    if (name == null || name.isBlank()) throw new IllegalArgumentException("a " + kind.name().toLowerCase() + " needs a name");
+    if (name == null || name.isBlank())
+      throw new IllegalArgumentException("a " + kind.name().toLowerCase() + " needs a name");
     if (!namesSeen.add(name)) {
-      throw new IllegalArgumentException("the name '" + name + "' is used twice in one execution; names identify calls and must be unique");
+      throw new IllegalArgumentException(
+          "the name '"
+              + name
+              + "' is used twice in one execution; names identify calls and must be unique");
     }
     int seq = position++;
     if (seq < recorded.size()) {
       Op op = recorded.get(seq);
       if (op.kind() != kind || !op.name().equals(name)) {
-        throw new ReplayDivergedError("replay diverged at position " + seq + ": the journal has "
-            + op.kind().name().toLowerCase() + " '" + op.name() + "' but the code now asks for "
-            + kind.name().toLowerCase() + " '" + name + "' (code outside steps must be deterministic)");
+        throw new ReplayDivergedError(
+            "replay diverged at position "
+                + seq
+                + ": the journal has "
+                + op.kind().name().toLowerCase()
+                + " '"
+                + op.name()
+                + "' but the code now asks for "
+                + kind.name().toLowerCase()
+                + " '"
+                + name
+                + "' (code outside steps must be deterministic)");
       }
     }
     return seq;
@@ -281,7 +340,8 @@ final class ReplayingContext implements WorkflowContext {
   private Directive ask(Function<ActorRef<Directive>, Command> message) {
     Duration timeout = attempt.deps().settings().stepAckTimeout();
     try {
-      return AskPattern.<Command, Directive>ask(attempt.entity(), message::apply, timeout, attempt.deps().scheduler())
+      return AskPattern.<Command, Directive>ask(
+              attempt.entity(), message::apply, timeout, attempt.deps().scheduler())
           .toCompletableFuture()
           .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -297,7 +357,8 @@ final class ReplayingContext implements WorkflowContext {
     try {
       return attempt.deps().mapper().treeToValue(json, type);
     } catch (Exception e) {
-      throw new IllegalStateException("recorded result cannot be read as " + type.getSimpleName() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "recorded result cannot be read as " + type.getSimpleName() + ": " + e.getMessage(), e);
     }
   }
 }

@@ -5,7 +5,10 @@ import java.time.Clock;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.Scheduler;
 
-/** What an execution entity and its attempts need from the node: injected so tests drive time and randomness. */
+/**
+ * What an execution entity and its attempts need from the node: injected so tests drive time and
+ * randomness.
+ */
 public record WorkflowDeps(
     Clock clock,
     RandomGenerator random,
@@ -17,8 +20,14 @@ public record WorkflowDeps(
     WorkflowMetrics metrics) {
 
   /** Without metrics: counts into nothing. */
-  public WorkflowDeps(Clock clock, RandomGenerator random, WorkflowSettings settings, NodeWorkflowRegistry registry,
-                      WorkflowRunner runner, ObjectMapper mapper, Scheduler scheduler) {
+  public WorkflowDeps(
+      Clock clock,
+      RandomGenerator random,
+      WorkflowSettings settings,
+      NodeWorkflowRegistry registry,
+      WorkflowRunner runner,
+      ObjectMapper mapper,
+      Scheduler scheduler) {
     this(clock, random, settings, registry, runner, mapper, scheduler, WorkflowMetrics.NONE);
   }
 }

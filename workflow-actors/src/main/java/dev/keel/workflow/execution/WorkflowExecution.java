@@ -24,12 +24,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -43,17 +38,20 @@ import org.slf4j.LoggerFactory;
 /**
  * One workflow execution: the single writer of its journal, which is the memo of its steps.
  *
- * <p>The entity never runs workflow code itself. When the execution is runnable it hands an
- * attempt to the node's {@link WorkflowRunner}; the attempt replays the workflow against the
- * recorded {@link Op}s and asks this entity to record each new step, timer or signal wait before it
- * goes on (see {@link ReplayingContext}). Only the current attempt (by {@code runId}) may record;
- * a stale one is told to halt. Sleeping, waiting and paused executions passivate after a while;
- * the due wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back.
+ * <p>The entity never runs workflow code itself. When the execution is runnable it hands an attempt
+ * to the node's {@link WorkflowRunner}; the attempt replays the workflow against the recorded
+ * {@link Op}s and asks this entity to record each new step, timer or signal wait before it goes on
+ * (see {@link ReplayingContext}). Only the current attempt (by {@code runId}) may record; a stale
+ * one is told to halt. Sleeping, waiting and paused executions passivate after a while; the due
+ * wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back.
  */
 public final class WorkflowExecution
-    extends SnapshottedEntity<WorkflowExecution.Command, WorkflowExecution.Event, WorkflowExecution.State> {
+    extends SnapshottedEntity<
+        WorkflowExecution.Command, WorkflowExecution.Event, WorkflowExecution.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "workflow");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "workflow");
+
   /** Entity type name in persistence ids and tags; never changes. */
   public static final String ENTITY_TYPE = "workflow";
 
@@ -76,54 +74,94 @@ public final class WorkflowExecution
    * the entity after {@code deadline} (its asker has given up and answered 503) writes nothing, so
    * a client that was told "unavailable" never finds an execution it does not know of.
    */
-  public record Start(String workflow, int version, JsonNode input, String tenantId, Instant deadline,
-                      ActorRef<StatusReply<StartAccepted>> replyTo) implements Command {}
+  public record Start(
+      String workflow,
+      int version,
+      JsonNode input,
+      String tenantId,
+      Instant deadline,
+      ActorRef<StatusReply<StartAccepted>> replyTo)
+      implements Command {}
 
   public record Get(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
 
   /** Answers once the execution is final (long poll); the asker's timeout bounds the wait. */
   public record AwaitFinal(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
 
-  public record Cancel(String reason, ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
+  public record Cancel(String reason, ActorRef<StatusReply<ExecutionView>> replyTo)
+      implements Command {}
 
   public record Pause(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
 
   public record Resume(ActorRef<StatusReply<ExecutionView>> replyTo) implements Command {}
 
-  public record SendSignal(String name, JsonNode payload, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record SendSignal(String name, JsonNode payload, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
   /** From the wake-up index or a local timer: something may be due. */
-  public enum Wake implements Command { INSTANCE }
+  public enum Wake implements Command {
+    INSTANCE
+  }
 
   /** Local: nothing to do for a while, passivate unless work came in. */
-  enum Idle implements Command { INSTANCE }
+  enum Idle implements Command {
+    INSTANCE
+  }
 
   /** The runner started the attempt (it may have waited its turn in the queue). */
   public record AttemptStarted(long runId) implements Command {}
 
   /**
-   * A step body's result, carried by the attempt's next command so that it is journaled in the
-   * same write as what comes next (one atomic write instead of two). Nothing outside the attempt
-   * happens between the body's end and that write: only deterministic workflow code runs.
+   * A step body's result, carried by the attempt's next command so that it is journaled in the same
+   * write as what comes next (one atomic write instead of two). Nothing outside the attempt happens
+   * between the body's end and that write: only deterministic workflow code runs.
    */
   public record Completion(int seq, String name, JsonNode output) {}
 
-  public record BeginStep(long runId, Completion completed, int seq, String name, ActorRef<Directive> replyTo) implements Command {}
+  public record BeginStep(
+      long runId, Completion completed, int seq, String name, ActorRef<Directive> replyTo)
+      implements Command {}
 
   /** A step attempt failed; {@code retryAt} null means the step failed for good. */
-  public record FailStep(long runId, int seq, String name, int attempt, String error, Instant retryAt, ActorRef<Directive> replyTo)
+  public record FailStep(
+      long runId,
+      int seq,
+      String name,
+      int attempt,
+      String error,
+      Instant retryAt,
+      ActorRef<Directive> replyTo)
       implements Command {}
 
-  public record StartTimer(long runId, Completion completed, int seq, String name, long durationMillis, ActorRef<Directive> replyTo)
+  public record StartTimer(
+      long runId,
+      Completion completed,
+      int seq,
+      String name,
+      long durationMillis,
+      ActorRef<Directive> replyTo)
       implements Command {}
 
-  public record AwaitSignal(long runId, Completion completed, int seq, String name, long timeoutMillis, ActorRef<Directive> replyTo)
+  public record AwaitSignal(
+      long runId,
+      Completion completed,
+      int seq,
+      String name,
+      long timeoutMillis,
+      ActorRef<Directive> replyTo)
       implements Command {}
 
   /** The attempt ended: completed with output, failed with error, or suspended (neither set). */
-  public record AttemptFinished(long runId, Completion completed, Outcome outcome, JsonNode output, String error) implements Command {}
+  public record AttemptFinished(
+      long runId, Completion completed, Outcome outcome, JsonNode output, String error)
+      implements Command {}
 
-  public enum Outcome { COMPLETED, FAILED, SUSPENDED, ABANDONED }
+  public enum Outcome {
+    COMPLETED,
+    FAILED,
+    SUSPENDED,
+    ABANDONED
+  }
 
   // ---------------------------------------------------------------- replies
 
@@ -137,7 +175,8 @@ public final class WorkflowExecution
   /** Stop at this boundary: paused, cancelled, suspended or superseded. */
   public record Halt(String why) implements Directive {}
 
-  public record StartAccepted(boolean created, ExecutionView execution) implements KeelSerializable {}
+  public record StartAccepted(boolean created, ExecutionView execution)
+      implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
 
@@ -148,7 +187,8 @@ public final class WorkflowExecution
   /** Marks a snapshot taken on demand; changes nothing. */
   public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
-  public record WorkflowStarted(String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
+  public record WorkflowStarted(
+      String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
       implements Event {
     public WorkflowStarted {
       input = nonNull(input);
@@ -163,23 +203,31 @@ public final class WorkflowExecution
     }
   }
 
-  public record StepFailed(int seq, String name, int attempt, String error, Instant retryAt, Instant at) implements Event {}
+  public record StepFailed(
+      int seq, String name, int attempt, String error, Instant retryAt, Instant at)
+      implements Event {}
 
   public record TimerStarted(int seq, String name, Instant wakeAt, Instant at) implements Event {}
 
   public record TimerFired(int seq, String name, Instant at) implements Event {}
 
-  public record SignalAwaited(int seq, String name, Instant timeoutAt, Instant at) implements Event {}
+  public record SignalAwaited(int seq, String name, Instant timeoutAt, Instant at)
+      implements Event {}
 
-  /** A signal arrived; {@code deliveredTo} is the waiting call's seq, or null when it is kept for later. */
-  public record SignalReceived(String name, JsonNode payload, Integer deliveredTo, Instant at) implements Event {
+  /**
+   * A signal arrived; {@code deliveredTo} is the waiting call's seq, or null when it is kept for
+   * later.
+   */
+  public record SignalReceived(String name, JsonNode payload, Integer deliveredTo, Instant at)
+      implements Event {
     public SignalReceived {
       payload = nonNull(payload);
     }
   }
 
   /** A kept signal was handed to the call at {@code seq} that asked for it. */
-  public record SignalConsumed(int seq, String name, JsonNode payload, Instant at) implements Event {
+  public record SignalConsumed(int seq, String name, JsonNode payload, Instant at)
+      implements Event {
     public SignalConsumed {
       payload = nonNull(payload);
     }
@@ -203,33 +251,85 @@ public final class WorkflowExecution
 
   // ---------------------------------------------------------------- state
 
-  public enum OpKind { STEP, SLEEP, SIGNAL }
+  public enum OpKind {
+    STEP,
+    SLEEP,
+    SIGNAL
+  }
 
-  /** {@code CANCELLED}: the execution was cancelled while this call ran, retried, slept or waited. */
-  public enum OpStatus { RUNNING, RETRYING, COMPLETED, FAILED, SLEEPING, FIRED, WAITING, RECEIVED, TIMED_OUT, CANCELLED }
+  /**
+   * {@code CANCELLED}: the execution was cancelled while this call ran, retried, slept or waited.
+   */
+  public enum OpStatus {
+    RUNNING,
+    RETRYING,
+    COMPLETED,
+    FAILED,
+    SLEEPING,
+    FIRED,
+    WAITING,
+    RECEIVED,
+    TIMED_OUT,
+    CANCELLED
+  }
 
   /** One recorded call of the workflow code, at its position {@code seq}. */
-  public record Op(int seq, OpKind kind, String name, OpStatus status, int attempts, JsonNode output, String error,
-                   Instant startedAt, Instant completedAt, Instant dueAt) {
+  public record Op(
+      int seq,
+      OpKind kind,
+      String name,
+      OpStatus status,
+      int attempts,
+      JsonNode output,
+      String error,
+      Instant startedAt,
+      Instant completedAt,
+      Instant dueAt) {
 
     public Op {
       output = nonNull(output);
     }
 
-    Op with(OpStatus newStatus, int newAttempts, JsonNode newOutput, String newError, Instant newCompletedAt, Instant newDueAt) {
-      return new Op(seq, kind, name, newStatus, newAttempts, newOutput, newError, startedAt, newCompletedAt, newDueAt);
+    Op with(
+        OpStatus newStatus,
+        int newAttempts,
+        JsonNode newOutput,
+        String newError,
+        Instant newCompletedAt,
+        Instant newDueAt) {
+      return new Op(
+          seq,
+          kind,
+          name,
+          newStatus,
+          newAttempts,
+          newOutput,
+          newError,
+          startedAt,
+          newCompletedAt,
+          newDueAt);
     }
 
     /** Whether the execution is parked on this op until {@link #dueAt} (or a signal). */
     boolean suspends() {
-      return status == OpStatus.SLEEPING || status == OpStatus.WAITING || status == OpStatus.RETRYING;
+      return status == OpStatus.SLEEPING
+          || status == OpStatus.WAITING
+          || status == OpStatus.RETRYING;
     }
   }
 
   /** What every started execution has, whatever its lifecycle state. */
-  public record ExecutionData(String id, String workflow, int version, String tenantId, JsonNode input,
-                              Instant createdAt, Instant updatedAt, List<Op> ops,
-                              Map<String, List<JsonNode>> pendingSignals, boolean paused) {
+  public record ExecutionData(
+      String id,
+      String workflow,
+      int version,
+      String tenantId,
+      JsonNode input,
+      Instant createdAt,
+      Instant updatedAt,
+      List<Op> ops,
+      Map<String, List<JsonNode>> pendingSignals,
+      boolean paused) {
 
     public ExecutionData {
       input = nonNull(input);
@@ -247,32 +347,46 @@ public final class WorkflowExecution
       List<Op> next = new ArrayList<>(ops);
       if (op.seq() < next.size()) next.set(op.seq(), op);
       else next.add(op);
-      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, next, pendingSignals, paused);
+      return new ExecutionData(
+          id, workflow, version, tenantId, input, createdAt, at, next, pendingSignals, paused);
     }
 
     ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
-      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused);
+      return new ExecutionData(
+          id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused);
     }
 
     ExecutionData withPaused(boolean p, Instant at) {
-      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p);
+      return new ExecutionData(
+          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p);
     }
 
-    /** Every call still open (running, retrying, sleeping, waiting) ends as cancelled at {@code at}. */
+    /**
+     * Every call still open (running, retrying, sleeping, waiting) ends as cancelled at {@code at}.
+     */
     ExecutionData withOpenOpsCancelled(Instant at) {
-      List<Op> closed = ops.stream()
-          .map(op -> op.status() == OpStatus.RUNNING || op.suspends()
-              ? op.with(OpStatus.CANCELLED, op.attempts(), op.output(), op.error(), at, null) : op)
-          .toList();
-      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, closed, pendingSignals, false);
+      List<Op> closed =
+          ops.stream()
+              .map(
+                  op ->
+                      op.status() == OpStatus.RUNNING || op.suspends()
+                          ? op.with(
+                              OpStatus.CANCELLED, op.attempts(), op.output(), op.error(), at, null)
+                          : op)
+              .toList();
+      return new ExecutionData(
+          id, workflow, version, tenantId, input, createdAt, at, closed, pendingSignals, false);
     }
 
     ExecutionData touched(Instant at) {
-      return new ExecutionData(id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, paused);
+      return new ExecutionData(
+          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, paused);
     }
 
     boolean sameStart(String otherWorkflow, JsonNode otherInput, String otherTenant) {
-      return workflow.equals(otherWorkflow) && Objects.equals(input, otherInput) && Objects.equals(tenantId, otherTenant);
+      return workflow.equals(otherWorkflow)
+          && Objects.equals(input, otherInput)
+          && Objects.equals(tenantId, otherTenant);
     }
   }
 
@@ -283,7 +397,8 @@ public final class WorkflowExecution
 
   public record Running(ExecutionData data) implements State {}
 
-  public record Completed(ExecutionData data, JsonNode output, Instant completedAt) implements State {
+  public record Completed(ExecutionData data, JsonNode output, Instant completedAt)
+      implements State {
     public Completed {
       output = nonNull(output);
     }
@@ -291,19 +406,28 @@ public final class WorkflowExecution
 
   public record Failed(ExecutionData data, String error, Instant completedAt) implements State {}
 
-  public record Cancelled(ExecutionData data, String reason, Instant completedAt) implements State {}
+  public record Cancelled(ExecutionData data, String reason, Instant completedAt)
+      implements State {}
 
   // ---------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, WorkflowDeps deps) {
     // Running executions come back on a surviving node when theirs dies.
-    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new WorkflowExecution(place, deps));
+    EntityRuntime.start(
+        system, KIND, EntityRuntime.Remembered.YES, place -> new WorkflowExecution(place, deps));
   }
 
   /** How audit replays executions: this entity's own handler and view. */
-  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
-      ENTITY_TYPE, Event.class, new NotStarted(), WorkflowExecution::apply,
-      (id, s) -> s instanceof NotStarted ? java.util.Optional.empty() : java.util.Optional.of(ExecutionView.of(s, false)));
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT =
+      new dev.keel.persistence.EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new NotStarted(),
+          WorkflowExecution::apply,
+          (id, s) ->
+              s instanceof NotStarted
+                  ? java.util.Optional.empty()
+                  : java.util.Optional.of(ExecutionView.of(s, false)));
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
@@ -322,11 +446,15 @@ public final class WorkflowExecution
   private final String workflowId;
   private final WorkflowDeps deps;
   private final Clock clock;
+
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
+
   private long runCounter;
+
   /** The active attempt waits for a runner slot. */
   private boolean queued;
+
   private final List<ActorRef<StatusReply<ExecutionView>>> finalWatchers = new ArrayList<>();
 
   private WorkflowExecution(EntityPlace<Command> place, WorkflowDeps deps) {
@@ -375,27 +503,33 @@ public final class WorkflowExecution
         .onCommand(Cancel.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Pause.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
-        .onCommand(SendSignal.class, (s, c) -> {
-          scheduleIdle();
-          return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
-        });
+        .onCommand(
+            SendSignal.class,
+            (s, c) -> {
+              scheduleIdle();
+              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
+            });
 
     b.forStateType(Running.class)
         .onCommand(Start.class, this::restart)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(AwaitFinal.class, (s, c) -> {
-          finalWatchers.add(c.replyTo());
-          return Effect().noReply();
-        })
+        .onCommand(
+            AwaitFinal.class,
+            (s, c) -> {
+              finalWatchers.add(c.replyTo());
+              return Effect().noReply();
+            })
         .onCommand(Cancel.class, this::cancel)
         .onCommand(Pause.class, this::pause)
         .onCommand(Resume.class, this::resume)
         .onCommand(SendSignal.class, this::signal)
         .onCommand(Wake.class, this::wake)
-        .onCommand(AttemptStarted.class, (s, c) -> {
-          if (c.runId() == activeRunId) queued = false;
-          return Effect().noReply();
-        })
+        .onCommand(
+            AttemptStarted.class,
+            (s, c) -> {
+              if (c.runId() == activeRunId) queued = false;
+              return Effect().noReply();
+            })
         .onCommand(BeginStep.class, this::beginStep)
         .onCommand(FailStep.class, this::failStep)
         .onCommand(StartTimer.class, this::startTimer)
@@ -407,30 +541,52 @@ public final class WorkflowExecution
     b.forAnyState()
         .onCommand(Start.class, this::restart)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
-        .onCommand(AwaitFinal.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            AwaitFinal.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(Cancel.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(Pause.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(Resume.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(SendSignal.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
-        .onCommand(BeginStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(FailStep.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(StartTimer.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(AwaitSignal.class, (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(AttemptFinished.class, (s, c) -> {
-          if (c.runId() == activeRunId) activeRunId = 0;
-          return Effect().noReply();
-        })
+        .onCommand(
+            BeginStep.class,
+            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(
+            FailStep.class,
+            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(
+            StartTimer.class,
+            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(
+            AwaitSignal.class,
+            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(
+            AttemptFinished.class,
+            (s, c) -> {
+              if (c.runId() == activeRunId) activeRunId = 0;
+              return Effect().noReply();
+            })
         .onCommand(AttemptStarted.class, (s, c) -> Effect().noReply())
-        .onCommand(Wake.class, (s, c) -> {
-          scheduleIdle();
-          return Effect().noReply();
-        })
-        .onCommand(Idle.class, (s, c) -> {
-          passivateIfIdle();
-          return Effect().noReply();
-        });
+        .onCommand(
+            Wake.class,
+            (s, c) -> {
+              scheduleIdle();
+              return Effect().noReply();
+            })
+        .onCommand(
+            Idle.class,
+            (s, c) -> {
+              passivateIfIdle();
+              return Effect().noReply();
+            });
 
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof NotStarted), new SnapshotRequested(clock.instant()), c.replyTo()));
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof NotStarted),
+                    new SnapshotRequested(clock.instant()),
+                    c.replyTo()));
     return b.build();
   }
 
@@ -446,86 +602,134 @@ public final class WorkflowExecution
 
   private ReplyEffect<Event, State> start(NotStarted state, Start c) {
     if (c.deadline() != null && now().isAfter(c.deadline())) {
-      log.warn("workflow start refused id={} reason=arrived after its deadline {}", workflowId, c.deadline());
+      log.warn(
+          "workflow start refused id={} reason=arrived after its deadline {}",
+          workflowId,
+          c.deadline());
       scheduleIdle();
-      return Effect().reply(c.replyTo(), Rejection.unavailable("the start arrived after its caller gave up; nothing was started"));
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.unavailable(
+                  "the start arrived after its caller gave up; nothing was started"));
     }
-    WorkflowStarted event = new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
+    WorkflowStarted event =
+        new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
     long writeStart = System.nanoTime();
-    return Effect().persist(event)
-        .thenRun(s -> {
-          deps.metrics().written(1, writeStart);
-          deps.metrics().started();
-          log.info("workflow started id={} workflow={} version={}", workflowId, c.workflow(), c.version());
-          afterChange(((Running) s).data());
-        })
+    return Effect()
+        .persist(event)
+        .thenRun(
+            s -> {
+              deps.metrics().written(1, writeStart);
+              deps.metrics().started();
+              log.info(
+                  "workflow started id={} workflow={} version={}",
+                  workflowId,
+                  c.workflow(),
+                  c.version());
+              afterChange(((Running) s).data());
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(new StartAccepted(true, view(s))));
   }
 
   private ReplyEffect<Event, State> restart(State state, Start c) {
     ExecutionData data = dataOf(state);
     if (!data.sameStart(c.workflow(), c.input(), c.tenantId())) {
-      return Effect().reply(c.replyTo(), Rejection.conflict(
-          "workflow id '" + workflowId + "' is already used by an execution of '" + data.workflow() + "' with other input"));
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.conflict(
+                  "workflow id '"
+                      + workflowId
+                      + "' is already used by an execution of '"
+                      + data.workflow()
+                      + "' with other input"));
     }
     return Effect().reply(c.replyTo(), StatusReply.success(new StartAccepted(false, view(state))));
   }
 
   private ReplyEffect<Event, State> cancel(Running s, Cancel c) {
     String reason = c.reason() == null || c.reason().isBlank() ? "cancelled" : c.reason();
-    return Effect().persist(new WorkflowCancelled(reason, now()))
-        .thenRun(after -> {
-          log.info("workflow cancelled id={} reason={}", workflowId, reason);
-          deps.metrics().cancelled();
-          activeRunId = 0; // a step body in flight finishes; its result is refused at the boundary
-          finished(after);
-        })
+    return Effect()
+        .persist(new WorkflowCancelled(reason, now()))
+        .thenRun(
+            after -> {
+              log.info("workflow cancelled id={} reason={}", workflowId, reason);
+              deps.metrics().cancelled();
+              activeRunId =
+                  0; // a step body in flight finishes; its result is refused at the boundary
+              finished(after);
+            })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
 
   private ReplyEffect<Event, State> pause(Running s, Pause c) {
     if (s.data().paused()) return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
-    return Effect().persist(new WorkflowPaused(now()))
-        .thenRun(after -> {
-          log.info("workflow paused id={}", workflowId);
-          afterChange(((Running) after).data());
-        })
+    return Effect()
+        .persist(new WorkflowPaused(now()))
+        .thenRun(
+            after -> {
+              log.info("workflow paused id={}", workflowId);
+              afterChange(((Running) after).data());
+            })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
 
   private ReplyEffect<Event, State> resume(Running s, Resume c) {
     if (!s.data().paused()) return Effect().reply(c.replyTo(), StatusReply.success(view(s)));
-    return Effect().persist(new WorkflowResumed(now()))
-        .thenRun(after -> {
-          log.info("workflow resumed id={}", workflowId);
-          afterChange(((Running) after).data());
-        })
+    return Effect()
+        .persist(new WorkflowResumed(now()))
+        .thenRun(
+            after -> {
+              log.info("workflow resumed id={}", workflowId);
+              afterChange(((Running) after).data());
+            })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
 
   private ReplyEffect<Event, State> signal(Running s, SendSignal c) {
-    Integer deliveredTo = s.data().suspension()
-        .filter(op -> op.kind() == OpKind.SIGNAL && op.status() == OpStatus.WAITING && op.name().equals(c.name()))
-        .map(Op::seq)
-        .orElse(null);
-    return Effect().persist(new SignalReceived(c.name(), c.payload(), deliveredTo, now()))
-        .thenRun(after -> {
-          log.info("signal received id={} signal={} delivered={}", workflowId, c.name(), deliveredTo != null);
-          afterChange(((Running) after).data());
-        })
+    Integer deliveredTo =
+        s.data()
+            .suspension()
+            .filter(
+                op ->
+                    op.kind() == OpKind.SIGNAL
+                        && op.status() == OpStatus.WAITING
+                        && op.name().equals(c.name()))
+            .map(Op::seq)
+            .orElse(null);
+    return Effect()
+        .persist(new SignalReceived(c.name(), c.payload(), deliveredTo, now()))
+        .thenRun(
+            after -> {
+              log.info(
+                  "signal received id={} signal={} delivered={}",
+                  workflowId,
+                  c.name(),
+                  deliveredTo != null);
+              afterChange(((Running) after).data());
+            })
         .thenReply(c.replyTo(), after -> StatusReply.ack());
   }
 
   private ReplyEffect<Event, State> wake(Running s, Wake c) {
     Optional<Op> suspension = s.data().suspension();
     Instant now = now();
-    if (suspension.isPresent() && suspension.get().dueAt() != null && !now.isBefore(suspension.get().dueAt())) {
+    if (suspension.isPresent()
+        && suspension.get().dueAt() != null
+        && !now.isBefore(suspension.get().dueAt())) {
       Op op = suspension.get();
-      Event event = op.status() == OpStatus.SLEEPING ? new TimerFired(op.seq(), op.name(), now)
-          : op.status() == OpStatus.WAITING ? new SignalTimedOut(op.seq(), op.name(), now)
-          : null; // RETRYING: due means runnable, no event needed
+      Event event =
+          op.status() == OpStatus.SLEEPING
+              ? new TimerFired(op.seq(), op.name(), now)
+              : op.status() == OpStatus.WAITING
+                  ? new SignalTimedOut(op.seq(), op.name(), now)
+                  : null; // RETRYING: due means runnable, no event needed
       if (event != null) {
-        return Effect().persist(event).thenRun(after -> afterChange(((Running) after).data())).thenNoReply();
+        return Effect()
+            .persist(event)
+            .thenRun(after -> afterChange(((Running) after).data()))
+            .thenNoReply();
       }
     }
     afterChange(s.data());
@@ -537,10 +741,20 @@ public final class WorkflowExecution
   }
 
   private ReplyEffect<Event, State> beginStep(Running s, BeginStep c) {
-    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.STEP, c.replyTo(), now -> {
-      int attempt = c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
-      return new Next(new StepStarted(c.seq(), c.name(), attempt, now), after -> new Proceed(attempt));
-    });
+    return recordThen(
+        s,
+        c.runId(),
+        c.completed(),
+        c.seq(),
+        c.name(),
+        OpKind.STEP,
+        c.replyTo(),
+        now -> {
+          int attempt =
+              c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
+          return new Next(
+              new StepStarted(c.seq(), c.name(), attempt, now), after -> new Proceed(attempt));
+        });
   }
 
   /** What a recording command writes after the carried completion, and how it answers. */
@@ -550,12 +764,20 @@ public final class WorkflowExecution
    * Journals the carried step result (if any) and the next call in one atomic write. A superseded
    * attempt records nothing; a paused execution records the finished step but starts nothing new.
    */
-  private ReplyEffect<Event, State> recordThen(Running s, long runId, Completion completed, int seq, String name, OpKind kind,
-                                               ActorRef<Directive> replyTo, java.util.function.Function<Instant, Next> next) {
+  private ReplyEffect<Event, State> recordThen(
+      Running s,
+      long runId,
+      Completion completed,
+      int seq,
+      String name,
+      OpKind kind,
+      ActorRef<Directive> replyTo,
+      java.util.function.Function<Instant, Next> next) {
     if (!isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
     Instant now = now();
     List<Event> events = new ArrayList<>(2);
-    if (completed != null) events.add(new StepCompleted(completed.seq(), completed.name(), completed.output(), now));
+    if (completed != null)
+      events.add(new StepCompleted(completed.seq(), completed.name(), completed.output(), now));
     Optional<Halt> halt = haltFor(s, seq, name, kind);
     if (halt.isPresent()) {
       if (events.isEmpty()) return Effect().reply(replyTo, halt.get());
@@ -564,48 +786,85 @@ public final class WorkflowExecution
     Next n = next.apply(now);
     events.add(n.event());
     long writeStart = System.nanoTime();
-    return Effect().persist(events).thenReply(replyTo, after -> {
-      measureWrite(s.data(), completed, events.size(), writeStart, now);
-      return n.reply().apply(after);
-    });
+    return Effect()
+        .persist(events)
+        .thenReply(
+            replyTo,
+            after -> {
+              measureWrite(s.data(), completed, events.size(), writeStart, now);
+              return n.reply().apply(after);
+            });
   }
 
   private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
     if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    return Effect().persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
-        .thenRun(after -> {
-          log.info("step failed id={} step={} attempt={} retryAt={} error={}", workflowId, c.name(), c.attempt(), c.retryAt(), c.error());
-          if (c.retryAt() != null) deps.metrics().retryScheduled();
-        })
+    return Effect()
+        .persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
+        .thenRun(
+            after -> {
+              log.info(
+                  "step failed id={} step={} attempt={} retryAt={} error={}",
+                  workflowId,
+                  c.name(),
+                  c.attempt(),
+                  c.retryAt(),
+                  c.error());
+              if (c.retryAt() != null) deps.metrics().retryScheduled();
+            })
         .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
   }
 
   private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
-    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.SLEEP, c.replyTo(),
-        now -> new Next(new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now), after -> new Halt("sleeping")));
+    return recordThen(
+        s,
+        c.runId(),
+        c.completed(),
+        c.seq(),
+        c.name(),
+        OpKind.SLEEP,
+        c.replyTo(),
+        now ->
+            new Next(
+                new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now),
+                after -> new Halt("sleeping")));
   }
 
   private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
     List<JsonNode> kept = s.data().pendingSignals().getOrDefault(c.name(), List.of());
-    return recordThen(s, c.runId(), c.completed(), c.seq(), c.name(), OpKind.SIGNAL, c.replyTo(), now -> {
-      if (!kept.isEmpty()) {
-        JsonNode payload = kept.get(0);
-        return new Next(new SignalConsumed(c.seq(), c.name(), payload, now), after -> new Deliver(payload));
-      }
-      return new Next(new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now), after -> new Halt("waiting"));
-    });
+    return recordThen(
+        s,
+        c.runId(),
+        c.completed(),
+        c.seq(),
+        c.name(),
+        OpKind.SIGNAL,
+        c.replyTo(),
+        now -> {
+          if (!kept.isEmpty()) {
+            JsonNode payload = kept.get(0);
+            return new Next(
+                new SignalConsumed(c.seq(), c.name(), payload, now), after -> new Deliver(payload));
+          }
+          return new Next(
+              new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now),
+              after -> new Halt("waiting"));
+        });
   }
 
   /** A new call may be recorded only at the next position, while not paused. */
   private Optional<Halt> haltFor(Running s, int seq, String name, OpKind kind) {
     if (s.data().paused()) return Optional.of(new Halt("paused"));
-    // A carried completion belongs to a step already recorded as started, so the next free position is ops.size().
+    // A carried completion belongs to a step already recorded as started, so the next free position
+    // is ops.size().
     List<Op> ops = s.data().ops();
     if (seq > ops.size()) return Optional.of(new Halt("out of order"));
     if (seq < ops.size()) {
       Op op = ops.get(seq);
-      boolean rerunnable = op.kind() == kind && op.name().equals(name) && kind == OpKind.STEP
-          && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
+      boolean rerunnable =
+          op.kind() == kind
+              && op.name().equals(name)
+              && kind == OpKind.STEP
+              && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
       if (!rerunnable) return Optional.of(new Halt("already recorded"));
     }
     return Optional.empty();
@@ -617,32 +876,46 @@ public final class WorkflowExecution
     queued = false;
     Instant now = now();
     List<Event> events = new ArrayList<>(2);
-    if (c.completed() != null) events.add(new StepCompleted(c.completed().seq(), c.completed().name(), c.completed().output(), now));
+    if (c.completed() != null)
+      events.add(
+          new StepCompleted(
+              c.completed().seq(), c.completed().name(), c.completed().output(), now));
     long writeStart = System.nanoTime();
     switch (c.outcome()) {
       case COMPLETED:
         events.add(new WorkflowCompleted(c.output(), now));
-        return Effect().persist(events)
-            .thenRun(after -> {
-              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-              deps.metrics().completed();
-              log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
-              finished(after);
-            })
+        return Effect()
+            .persist(events)
+            .thenRun(
+                after -> {
+                  measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+                  deps.metrics().completed();
+                  log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
+                  finished(after);
+                })
             .thenNoReply();
       case FAILED:
         events.add(new WorkflowFailed(c.error(), now));
-        return Effect().persist(events)
-            .thenRun(after -> {
-              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-              deps.metrics().failed();
-              log.info("workflow failed id={} workflow={} error={}", workflowId, s.data().workflow(), c.error());
-              finished(after);
-            })
+        return Effect()
+            .persist(events)
+            .thenRun(
+                after -> {
+                  measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+                  deps.metrics().failed();
+                  log.info(
+                      "workflow failed id={} workflow={} error={}",
+                      workflowId,
+                      s.data().workflow(),
+                      c.error());
+                  finished(after);
+                })
             .thenNoReply();
       default:
         if (!events.isEmpty()) {
-          return Effect().persist(events).thenRun(after -> afterChange(((Running) after).data())).thenNoReply();
+          return Effect()
+              .persist(events)
+              .thenRun(after -> afterChange(((Running) after).data()))
+              .thenNoReply();
         }
         afterChange(s.data());
         return Effect().noReply();
@@ -652,14 +925,18 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- side effects after a change
 
   /** After a write: its latency and size, and the latency of the step whose result it carried. */
-  private void measureWrite(ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
+  private void measureWrite(
+      ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
     deps.metrics().written(events, writeStart);
     if (completed != null && completed.seq() < before.ops().size()) {
-      deps.metrics().stepCompleted(Duration.between(before.ops().get(completed.seq()).startedAt(), now));
+      deps.metrics()
+          .stepCompleted(Duration.between(before.ops().get(completed.seq()).startedAt(), now));
     }
   }
 
-  /** Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for. */
+  /**
+   * Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for.
+   */
   private void afterChange(ExecutionData data) {
     if (activeRunId != 0) return;
     if (data.paused()) {
@@ -738,8 +1015,18 @@ public final class WorkflowExecution
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof NotStarted) {
       if (event instanceof WorkflowStarted e) {
-        return new Running(new ExecutionData(e.workflowId(), e.workflow(), e.version(), e.tenantId(), e.input(),
-            e.at(), e.at(), List.of(), Map.of(), false));
+        return new Running(
+            new ExecutionData(
+                e.workflowId(),
+                e.workflow(),
+                e.version(),
+                e.tenantId(),
+                e.input(),
+                e.at(),
+                e.at(),
+                List.of(),
+                Map.of(),
+                false));
       }
       return state;
     }
@@ -747,36 +1034,86 @@ public final class WorkflowExecution
     ExecutionData d = running.data();
     if (event instanceof StepStarted e) {
       Op existing = e.seq() < d.ops().size() ? d.ops().get(e.seq()) : null;
-      Op op = existing == null
-          ? new Op(e.seq(), OpKind.STEP, e.name(), OpStatus.RUNNING, e.attempt(), null, null, e.at(), null, null)
-          : existing.with(OpStatus.RUNNING, e.attempt(), null, existing.error(), null, null);
+      Op op =
+          existing == null
+              ? new Op(
+                  e.seq(),
+                  OpKind.STEP,
+                  e.name(),
+                  OpStatus.RUNNING,
+                  e.attempt(),
+                  null,
+                  null,
+                  e.at(),
+                  null,
+                  null)
+              : existing.with(OpStatus.RUNNING, e.attempt(), null, existing.error(), null, null);
       return new Running(d.withOp(op, e.at()));
     }
     if (event instanceof StepCompleted e) {
       Op op = d.ops().get(e.seq());
-      return new Running(d.withOp(op.with(OpStatus.COMPLETED, op.attempts(), e.output(), null, e.at(), null), e.at()));
+      return new Running(
+          d.withOp(
+              op.with(OpStatus.COMPLETED, op.attempts(), e.output(), null, e.at(), null), e.at()));
     }
     if (event instanceof StepFailed e) {
       boolean last = e.retryAt() == null;
-      Op op = d.ops().get(e.seq()).with(last ? OpStatus.FAILED : OpStatus.RETRYING, e.attempt(), null, e.error(),
-          last ? e.at() : null, e.retryAt());
+      Op op =
+          d.ops()
+              .get(e.seq())
+              .with(
+                  last ? OpStatus.FAILED : OpStatus.RETRYING,
+                  e.attempt(),
+                  null,
+                  e.error(),
+                  last ? e.at() : null,
+                  e.retryAt());
       return new Running(d.withOp(op, e.at()));
     }
     if (event instanceof TimerStarted e) {
-      return new Running(d.withOp(
-          new Op(e.seq(), OpKind.SLEEP, e.name(), OpStatus.SLEEPING, 1, null, null, e.at(), null, e.wakeAt()), e.at()));
+      return new Running(
+          d.withOp(
+              new Op(
+                  e.seq(),
+                  OpKind.SLEEP,
+                  e.name(),
+                  OpStatus.SLEEPING,
+                  1,
+                  null,
+                  null,
+                  e.at(),
+                  null,
+                  e.wakeAt()),
+              e.at()));
     }
     if (event instanceof TimerFired e) {
-      return new Running(d.withOp(d.ops().get(e.seq()).with(OpStatus.FIRED, 1, null, null, e.at(), null), e.at()));
+      return new Running(
+          d.withOp(d.ops().get(e.seq()).with(OpStatus.FIRED, 1, null, null, e.at(), null), e.at()));
     }
     if (event instanceof SignalAwaited e) {
-      return new Running(d.withOp(
-          new Op(e.seq(), OpKind.SIGNAL, e.name(), OpStatus.WAITING, 1, null, null, e.at(), null, e.timeoutAt()), e.at()));
+      return new Running(
+          d.withOp(
+              new Op(
+                  e.seq(),
+                  OpKind.SIGNAL,
+                  e.name(),
+                  OpStatus.WAITING,
+                  1,
+                  null,
+                  null,
+                  e.at(),
+                  null,
+                  e.timeoutAt()),
+              e.at()));
     }
     if (event instanceof SignalReceived e) {
       if (e.deliveredTo() != null) {
-        return new Running(d.withOp(
-            d.ops().get(e.deliveredTo()).with(OpStatus.RECEIVED, 1, e.payload(), null, e.at(), null), e.at()));
+        return new Running(
+            d.withOp(
+                d.ops()
+                    .get(e.deliveredTo())
+                    .with(OpStatus.RECEIVED, 1, e.payload(), null, e.at(), null),
+                e.at()));
       }
       Map<String, List<JsonNode>> pending = new LinkedHashMap<>(d.pendingSignals());
       List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(e.name(), List.of()));
@@ -790,23 +1127,42 @@ public final class WorkflowExecution
       if (!queue.isEmpty()) queue.remove(0);
       if (queue.isEmpty()) pending.remove(e.name());
       else pending.put(e.name(), List.copyOf(queue));
-      Op op = new Op(e.seq(), OpKind.SIGNAL, e.name(), OpStatus.RECEIVED, 1, e.payload(), null, e.at(), e.at(), null);
+      Op op =
+          new Op(
+              e.seq(),
+              OpKind.SIGNAL,
+              e.name(),
+              OpStatus.RECEIVED,
+              1,
+              e.payload(),
+              null,
+              e.at(),
+              e.at(),
+              null);
       return new Running(d.withPending(pending, e.at()).withOp(op, e.at()));
     }
     if (event instanceof SignalTimedOut e) {
-      return new Running(d.withOp(d.ops().get(e.seq()).with(OpStatus.TIMED_OUT, 1, null, "timed out", e.at(), null), e.at()));
+      return new Running(
+          d.withOp(
+              d.ops().get(e.seq()).with(OpStatus.TIMED_OUT, 1, null, "timed out", e.at(), null),
+              e.at()));
     }
     if (event instanceof WorkflowPaused e) return new Running(d.withPaused(true, e.at()));
     if (event instanceof WorkflowResumed e) return new Running(d.withPaused(false, e.at()));
-    if (event instanceof WorkflowCompleted e) return new Completed(d.touched(e.at()), e.output(), e.at());
+    if (event instanceof WorkflowCompleted e)
+      return new Completed(d.touched(e.at()), e.output(), e.at());
     if (event instanceof WorkflowFailed e) return new Failed(d.touched(e.at()), e.error(), e.at());
-    if (event instanceof WorkflowCancelled e) return new Cancelled(d.withOpenOpsCancelled(e.at()), e.reason(), e.at());
+    if (event instanceof WorkflowCancelled e)
+      return new Cancelled(d.withOpenOpsCancelled(e.at()), e.reason(), e.at());
     return state;
   }
 
   // ---------------------------------------------------------------- views
 
-  /** JSON null is NullNode everywhere, so a state equals itself after a round trip through the journal. */
+  /**
+   * JSON null is NullNode everywhere, so a state equals itself after a round trip through the
+   * journal.
+   */
   static JsonNode nonNull(JsonNode node) {
     return node == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : node;
   }

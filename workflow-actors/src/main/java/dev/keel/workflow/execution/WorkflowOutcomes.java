@@ -11,12 +11,15 @@ import java.util.concurrent.CompletionStage;
 public interface WorkflowOutcomes {
 
   /**
-   * The outcome of execution {@code workflowId} once it is final; empty when it is still going
-   * when {@code wait} runs out. Fails with a not-found rejection for an id that has no execution.
+   * The outcome of execution {@code workflowId} once it is final; empty when it is still going when
+   * {@code wait} runs out. Fails with a not-found rejection for an id that has no execution.
    */
   CompletionStage<Optional<Outcome>> awaitOutcome(String workflowId, Duration wait);
 
-  /** {@code status} is {@code completed}, {@code failed} or {@code cancelled}; {@code error} the failure or the cancel's reason. */
+  /**
+   * {@code status} is {@code completed}, {@code failed} or {@code cancelled}; {@code error} the
+   * failure or the cancel's reason.
+   */
   record Outcome(String status, String error) {
 
     public boolean completed() {

@@ -13,9 +13,9 @@ import java.util.function.ToIntFunction;
 
 /**
  * The node's step runner: a dedicated pool that runs workflow attempts (their step bodies block),
- * never on Pekko's dispatchers. At most {@code maxConcurrent} attempts run at once on this node, and
- * at most a workflow's own cap of one workflow; the rest wait in arrival order, without blocking any
- * actor, and show {@code queued} until they get a slot.
+ * never on Pekko's dispatchers. At most {@code maxConcurrent} attempts run at once on this node,
+ * and at most a workflow's own cap of one workflow; the rest wait in arrival order, without
+ * blocking any actor, and show {@code queued} until they get a slot.
  */
 public final class WorkflowRunner implements AutoCloseable {
 
@@ -26,24 +26,36 @@ public final class WorkflowRunner implements AutoCloseable {
   private final Map<String, Integer> runningByWorkflow = new HashMap<>();
   private int running;
 
-  /** @param capOfWorkflow the per-node cap of a workflow name, 0 for none */
+  /**
+   * @param capOfWorkflow the per-node cap of a workflow name, 0 for none
+   */
   public WorkflowRunner(int maxConcurrent, ToIntFunction<String> capOfWorkflow) {
     this.maxConcurrent = maxConcurrent;
     this.capOfWorkflow = capOfWorkflow;
     AtomicInteger n = new AtomicInteger();
-    this.pool = new ThreadPoolExecutor(maxConcurrent, maxConcurrent, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "keel-workflow-step-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool =
+        new ThreadPoolExecutor(
+            maxConcurrent,
+            maxConcurrent,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "keel-workflow-step-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  public static WorkflowRunner forSettings(WorkflowSettings settings, NodeWorkflowRegistry registry) {
-    return new WorkflowRunner(settings.maxConcurrent(), name -> {
-      Integer configured = settings.maxConcurrentPerWorkflow().get(name);
-      if (configured != null) return configured;
-      return registry.find(name).map(w -> w.maxConcurrent()).orElse(0);
-    });
+  public static WorkflowRunner forSettings(
+      WorkflowSettings settings, NodeWorkflowRegistry registry) {
+    return new WorkflowRunner(
+        settings.maxConcurrent(),
+        name -> {
+          Integer configured = settings.maxConcurrentPerWorkflow().get(name);
+          if (configured != null) return configured;
+          return registry.find(name).map(w -> w.maxConcurrent()).orElse(0);
+        });
   }
 
   void submit(ReplayingContext.Attempt attempt) {
@@ -65,13 +77,14 @@ public final class WorkflowRunner implements AutoCloseable {
         it.remove();
         running++;
         runningByWorkflow.put(wf, current + 1);
-        pool.execute(() -> {
-          try {
-            ReplayingContext.run(a);
-          } finally {
-            release(wf);
-          }
-        });
+        pool.execute(
+            () -> {
+              try {
+                ReplayingContext.run(a);
+              } finally {
+                release(wf);
+              }
+            });
       }
     }
   }

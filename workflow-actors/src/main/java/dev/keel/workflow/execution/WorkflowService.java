@@ -1,12 +1,12 @@
 package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.keel.persistence.JournalReader;
@@ -25,9 +25,9 @@ import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The workflow façade for routes and other modules: validates a start against the registry, then
@@ -42,14 +42,23 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
   private final ClusterSharding sharding;
   private final NodeWorkflowRegistry registry;
   private final WorkflowSettings settings;
-  /** Checks a start's input: the node's mapper without scalar coercion (see {@link #withoutScalarCoercion}). */
+
+  /**
+   * Checks a start's input: the node's mapper without scalar coercion (see {@link
+   * #withoutScalarCoercion}).
+   */
   private final ObjectMapper inputMapper;
+
   private final JournalReader journal;
   private final JournaledEntities journaled;
   private final java.time.Clock clock;
 
-  public WorkflowService(ActorSystem<?> system, NodeWorkflowRegistry registry, WorkflowSettings settings, ObjectMapper mapper,
-                         java.time.Clock clock) {
+  public WorkflowService(
+      ActorSystem<?> system,
+      NodeWorkflowRegistry registry,
+      WorkflowSettings settings,
+      ObjectMapper mapper,
+      java.time.Clock clock) {
     this.clock = clock;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
@@ -64,11 +73,20 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     return sharding.entityRefFor(WorkflowExecution.ENTITY_KEY, id);
   }
 
-  /** Asks an execution that was started; an unknown id is answered 404 without waking (and remembering) an entity. */
-  private <T> CompletionStage<T> askStarted(String id, java.util.function.Function<ActorRef<StatusReply<T>>, WorkflowExecution.Command> command,
-                                            Duration timeout) {
-    return journaled.askIfJournaled(entity(id), WorkflowExecution.persistenceId(id).id(), () -> WorkflowExecution.doesNotExist(id),
-        r -> RequestScope.onBehalf(command.apply(r), WorkflowExecution.Traced::new), timeout);
+  /**
+   * Asks an execution that was started; an unknown id is answered 404 without waking (and
+   * remembering) an entity.
+   */
+  private <T> CompletionStage<T> askStarted(
+      String id,
+      java.util.function.Function<ActorRef<StatusReply<T>>, WorkflowExecution.Command> command,
+      Duration timeout) {
+    return journaled.askIfJournaled(
+        entity(id),
+        WorkflowExecution.persistenceId(id).id(),
+        () -> WorkflowExecution.doesNotExist(id),
+        r -> RequestScope.onBehalf(command.apply(r), WorkflowExecution.Traced::new),
+        timeout);
   }
 
   /**
@@ -76,30 +94,42 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
    * {@link InvalidInputException} (also for an id or tenant id outside their grammar, whoever
    * starts: the read model must hold both), or a rejection (conflict) from the entity.
    */
-  public CompletionStage<WorkflowExecution.StartAccepted> startExecution(String id, String workflowName, JsonNode input, String tenantId) {
+  public CompletionStage<WorkflowExecution.StartAccepted> startExecution(
+      String id, String workflowName, JsonNode input, String tenantId) {
     List<InputProblem> idProblems = new ArrayList<>();
     Ids.workflowIdProblem(id).ifPresent(p -> idProblems.add(new InputProblem("id", p)));
-    if (tenantId != null) Ids.tenantIdProblem(tenantId).ifPresent(p -> idProblems.add(new InputProblem("tenantId", p)));
-    if (!idProblems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(idProblems));
+    if (tenantId != null)
+      Ids.tenantIdProblem(tenantId).ifPresent(p -> idProblems.add(new InputProblem("tenantId", p)));
+    if (!idProblems.isEmpty())
+      return CompletableFuture.failedFuture(new InvalidInputException(idProblems));
     Workflow<?, ?> workflow = registry.find(workflowName).orElse(null);
-    if (workflow == null) return CompletableFuture.failedFuture(new UnknownWorkflowException(workflowName));
+    if (workflow == null)
+      return CompletableFuture.failedFuture(new UnknownWorkflowException(workflowName));
     JsonNode normalized = input == null ? NullNode.getInstance() : input;
     List<InputProblem> problems = validate(workflow, normalized, tenantId);
-    if (!problems.isEmpty()) return CompletableFuture.failedFuture(new InvalidInputException(problems));
+    if (!problems.isEmpty())
+      return CompletableFuture.failedFuture(new InvalidInputException(problems));
     int version = workflow.version();
     // The asker answers 503 when the ask times out; past that instant the entity must not start it.
     java.time.Instant deadline = clock.instant().plus(settings.askTimeout());
-    return entity(id).<WorkflowExecution.StartAccepted>askWithStatus(
-            replyTo -> RequestScope.<WorkflowExecution.Command>onBehalf(new WorkflowExecution.Start(workflowName, version, normalized, tenantId, deadline, replyTo),
-                WorkflowExecution.Traced::new), settings.askTimeout())
-        .thenApply(accepted -> {
-          journaled.created(WorkflowExecution.persistenceId(id).id());
-          return accepted;
-        });
+    return entity(id)
+        .<WorkflowExecution.StartAccepted>askWithStatus(
+            replyTo ->
+                RequestScope.<WorkflowExecution.Command>onBehalf(
+                    new WorkflowExecution.Start(
+                        workflowName, version, normalized, tenantId, deadline, replyTo),
+                    WorkflowExecution.Traced::new),
+            settings.askTimeout())
+        .thenApply(
+            accepted -> {
+              journaled.created(WorkflowExecution.persistenceId(id).id());
+              return accepted;
+            });
   }
 
   @Override
-  public CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId) {
+  public CompletionStage<StartOutcome> start(
+      String workflowId, String workflow, JsonNode input, String tenantId) {
     return startExecution(workflowId, workflow, input, tenantId)
         .thenApply(accepted -> new StartOutcome(workflowId, accepted.created()));
   }
@@ -108,32 +138,37 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
    * A copy of {@code mapper} that binds a JSON value only to a field of its own type. Jackson's
    * default turns {@code 7} or {@code true} into the String "7" or "true", "10" into the number 10,
    * and truncates {@code 1.5} to the integer 1; a start with such input is refused with 400 and the
-   * field's path instead, so that what a workflow sees is what the client sent. A whole number for a
-   * decimal field stays allowed. Only the check at the start is strict: the runner binds the
+   * field's path instead, so that what a workflow sees is what the client sent. A whole number for
+   * a decimal field stays allowed. Only the check at the start is strict: the runner binds the
    * journaled input with the node's own mapper, as before, so executions journaled earlier replay.
    */
   static ObjectMapper withoutScalarCoercion(ObjectMapper mapper) {
     ObjectMapper strict = mapper.copy().disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
-    strict.coercionConfigFor(LogicalType.Textual)
+    strict
+        .coercionConfigFor(LogicalType.Textual)
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-    for (LogicalType scalar : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+    for (LogicalType scalar :
+        new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
       strict.coercionConfigFor(scalar).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
     }
-    strict.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    strict
+        .coercionConfigFor(LogicalType.Boolean)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     return strict;
   }
 
   /**
-   * What a start of {@code workflowName} with {@code input} on behalf of {@code tenantId} (null: the
-   * admin) would be refused for (empty when the input fits), without starting anything: schedules
-   * check their input with it when defined.
+   * What a start of {@code workflowName} with {@code input} on behalf of {@code tenantId} (null:
+   * the admin) would be refused for (empty when the input fits), without starting anything:
+   * schedules check their input with it when defined.
    *
    * @throws UnknownWorkflowException for a name no workflow is registered under
    */
   public List<InputProblem> inputProblems(String workflowName, JsonNode input, String tenantId) {
-    Workflow<?, ?> workflow = registry.find(workflowName).orElseThrow(() -> new UnknownWorkflowException(workflowName));
+    Workflow<?, ?> workflow =
+        registry.find(workflowName).orElseThrow(() -> new UnknownWorkflowException(workflowName));
     return validate(workflow, input == null ? NullNode.getInstance() : input, tenantId);
   }
 
@@ -143,11 +178,18 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     try {
       typed = inputMapper.treeToValue(input, workflow.inputType());
     } catch (JsonMappingException e) {
-      String path = e.getPath().stream()
-          .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-          .collect(Collectors.joining(".")).replace(".[", "[");
+      String path =
+          e.getPath().stream()
+              .map(
+                  ref ->
+                      ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+              .collect(Collectors.joining("."))
+              .replace(".[", "[");
       String field = path.isEmpty() ? "input" : "input." + path;
-      String message = e instanceof MismatchedInputException ? "has the wrong type or shape" : e.getOriginalMessage();
+      String message =
+          e instanceof MismatchedInputException
+              ? "has the wrong type or shape"
+              : e.getOriginalMessage();
       return List.of(new InputProblem(field, message));
     } catch (Exception e) {
       return List.of(new InputProblem("input", "cannot be read: " + e.getMessage()));
@@ -156,7 +198,10 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     List<InputProblem> problems = new ArrayList<>();
     for (Object p : workflow.validateStart(typed, tenantId)) {
       InputProblem problem = (InputProblem) p;
-      problems.add(new InputProblem(problem.field().startsWith("input") ? problem.field() : "input." + problem.field(), problem.message()));
+      problems.add(
+          new InputProblem(
+              problem.field().startsWith("input") ? problem.field() : "input." + problem.field(),
+              problem.message()));
     }
     return problems;
   }
@@ -169,18 +214,24 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
   public CompletionStage<ExecutionView> awaitFinal(String id, Duration wait) {
     Duration bounded = wait.compareTo(settings.longPollMax()) > 0 ? settings.longPollMax() : wait;
     return this.<ExecutionView>askStarted(id, WorkflowExecution.AwaitFinal::new, bounded)
-        .handle((view, error) -> {
-          if (error == null) return CompletableFuture.completedFuture(view);
-          if (isTimeout(error)) return get(id);
-          return CompletableFuture.<ExecutionView>failedFuture(error);
-        })
+        .handle(
+            (view, error) -> {
+              if (error == null) return CompletableFuture.completedFuture(view);
+              if (isTimeout(error)) return get(id);
+              return CompletableFuture.<ExecutionView>failedFuture(error);
+            })
         .thenCompose(stage -> stage);
   }
 
   @Override
-  public CompletionStage<java.util.Optional<Outcome>> awaitOutcome(String workflowId, Duration wait) {
+  public CompletionStage<java.util.Optional<Outcome>> awaitOutcome(
+      String workflowId, Duration wait) {
     return awaitFinal(workflowId, wait)
-        .thenApply(view -> view.isFinal() ? java.util.Optional.of(new Outcome(view.status(), view.error())) : java.util.Optional.empty());
+        .thenApply(
+            view ->
+                view.isFinal()
+                    ? java.util.Optional.of(new Outcome(view.status(), view.error()))
+                    : java.util.Optional.empty());
   }
 
   private static boolean isTimeout(Throwable error) {
@@ -204,7 +255,8 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
 
   public CompletionStage<Done> signal(String id, String name, JsonNode payload) {
     JsonNode normalized = payload == null ? NullNode.getInstance() : payload;
-    return askStarted(id, r -> new WorkflowExecution.SendSignal(name, normalized, r), settings.askTimeout());
+    return askStarted(
+        id, r -> new WorkflowExecution.SendSignal(name, normalized, r), settings.askTimeout());
   }
 
   /** The execution's journal, oldest first; fails with not-found when it has none. */
@@ -212,7 +264,10 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     return journal.events(WorkflowExecution.persistenceId(id).id(), 0L, Long.MAX_VALUE);
   }
 
-  /** Whether only the admin may start {@code workflowName} ({@link NodeWorkflowRegistry#registerAdminOnly}). */
+  /**
+   * Whether only the admin may start {@code workflowName} ({@link
+   * NodeWorkflowRegistry#registerAdminOnly}).
+   */
   public boolean adminOnly(String workflowName) {
     return registry.adminOnly(workflowName);
   }

@@ -17,16 +17,19 @@ public record WorkflowSettings(
     Duration wakeupLookahead,
     Duration longPollMax) {
 
-  /** The most attempts a machine of any size gets by default: past it, threads cost more than they wait. */
+  /**
+   * The most attempts a machine of any size gets by default: past it, threads cost more than they
+   * wait.
+   */
   static final int DEFAULT_MAX_CONCURRENT_CEILING = 1024;
 
   /**
-   * {@code max-concurrent = 0}: 64 attempts per core, at most {@value #DEFAULT_MAX_CONCURRENT_CEILING}.
-   * An attempt holds its slot and thread from its first step to its last, and spends most of that
-   * time waiting: on the journal to record each step (a round trip to PostgreSQL) and on whatever its
-   * step bodies call. At 16 per core a 2-core node running 3-step no-op workflows for 64 clients
-   * (bench/workflow-bench.sh) often had every slot taken and attempts queued while the machine
-   * stayed 12-16 % idle.
+   * {@code max-concurrent = 0}: 64 attempts per core, at most {@value
+   * #DEFAULT_MAX_CONCURRENT_CEILING}. An attempt holds its slot and thread from its first step to
+   * its last, and spends most of that time waiting: on the journal to record each step (a round
+   * trip to PostgreSQL) and on whatever its step bodies call. At 16 per core a 2-core node running
+   * 3-step no-op workflows for 64 clients (bench/workflow-bench.sh) often had every slot taken and
+   * attempts queued while the machine stayed 12-16 % idle.
    */
   static int defaultMaxConcurrent(int cores) {
     return Math.min(DEFAULT_MAX_CONCURRENT_CEILING, Math.max(1, cores) * 64);
@@ -35,13 +38,15 @@ public record WorkflowSettings(
   public static WorkflowSettings fromConfig(Config keel) {
     Config c = keel.getConfig("keel.workflows");
     int maxConcurrent = c.getInt("max-concurrent");
-    if (maxConcurrent <= 0) maxConcurrent = defaultMaxConcurrent(Runtime.getRuntime().availableProcessors());
+    if (maxConcurrent <= 0)
+      maxConcurrent = defaultMaxConcurrent(Runtime.getRuntime().availableProcessors());
     Map<String, Integer> perWorkflow = new HashMap<>();
     Config per = c.getConfig("max-concurrent-per-workflow");
     for (String name : per.root().keySet()) perWorkflow.put(name, per.getInt("\"" + name + "\""));
     if (c.getDuration("wakeup-poll-interval").compareTo(c.getDuration("wakeup-lookahead")) >= 0) {
       // Otherwise a parked execution could be woken up to the difference late.
-      throw new IllegalArgumentException("keel.workflows.wakeup-poll-interval must be shorter than wakeup-lookahead");
+      throw new IllegalArgumentException(
+          "keel.workflows.wakeup-poll-interval must be shorter than wakeup-lookahead");
     }
     return new WorkflowSettings(
         maxConcurrent,

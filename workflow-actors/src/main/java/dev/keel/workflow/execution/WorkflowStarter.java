@@ -10,7 +10,8 @@ import java.util.concurrent.CompletionStage;
  */
 public interface WorkflowStarter {
 
-  CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId);
+  CompletionStage<StartOutcome> start(
+      String workflowId, String workflow, JsonNode input, String tenantId);
 
   /** {@code created} is false when the id already ran with the same content. */
   record StartOutcome(String workflowId, boolean created) {}

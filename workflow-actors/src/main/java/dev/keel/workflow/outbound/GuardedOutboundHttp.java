@@ -1,6 +1,5 @@
 package dev.keel.workflow.outbound;
 
-import dev.keel.workflow.outbound.OutboundHttp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;
@@ -69,14 +68,19 @@ import org.apache.hc.core5.util.Timeout;
 public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
 
   static final int MAX_REDIRECTS = 5;
-  /** Step bodies run on up to 1,024 threads per node; the pool should not be what makes them wait. */
+
+  /**
+   * Step bodies run on up to 1,024 threads per node; the pool should not be what makes them wait.
+   */
   private static final int MAX_CONNECTIONS = 1024;
+
   private static final int MAX_CONNECTIONS_PER_HOST = 256;
 
   private final OutboundHttp operatorHttp;
   private final OutboundRule rule;
   private final HostResolver resolver;
   private final CloseableHttpClient client;
+
   /**
    * Addresses of hosts the operator allowed by name, resolved for the request this thread is
    * sending: the socket check lets them through. HttpClient's classic API connects on the calling
@@ -89,39 +93,53 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
    * @param connectTimeout how long a tenant's request may take to connect
    * @param connectionLifetime how long a connection is kept for reuse at most
    */
-  public GuardedOutboundHttp(OutboundHttp operatorHttp, OutboundRule rule, HostResolver resolver,
-                             Duration connectTimeout, Duration connectionLifetime) {
+  public GuardedOutboundHttp(
+      OutboundHttp operatorHttp,
+      OutboundRule rule,
+      HostResolver resolver,
+      Duration connectTimeout,
+      Duration connectionLifetime) {
     this.operatorHttp = Objects.requireNonNull(operatorHttp, "operatorHttp");
     this.rule = Objects.requireNonNull(rule, "rule");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
     TlsSocketStrategy tls = DefaultClientTlsStrategy.createSystemDefault();
-    PoolingHttpClientConnectionManagerBuilder connections = new PoolingHttpClientConnectionManagerBuilder() {
-      @Override
-      protected HttpClientConnectionOperator createConnectionOperator(
-          SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tlsStrategy) {
-        return new DefaultHttpClientConnectionOperator(GuardedOutboundHttp.this::checkedSocket, ports, dns,
-            RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tlsStrategy).build());
-      }
-    };
-    this.client = HttpClients.custom()
-        .setConnectionManager(connections
-            .setDnsResolver(new CheckingDnsResolver())
-            .setTlsSocketStrategy(tls)
-            .setMaxConnTotal(MAX_CONNECTIONS)
-            .setMaxConnPerRoute(MAX_CONNECTIONS_PER_HOST)
-            .setDefaultConnectionConfig(ConnectionConfig.custom()
-                .setConnectTimeout(Timeout.of(connectTimeout))
-                .setTimeToLive(TimeValue.of(connectionLifetime))
-                .build())
-            .build())
-        .setRedirectStrategy(new NoDowngradeRedirects())
-        // As the JDK client: no retries of its own (the workflow step retries), no cookies, the body as sent.
-        .disableAutomaticRetries()
-        .disableCookieManagement()
-        .disableContentCompression()
-        .disableAuthCaching()
-        .setUserAgent("Keel")
-        .build();
+    PoolingHttpClientConnectionManagerBuilder connections =
+        new PoolingHttpClientConnectionManagerBuilder() {
+          @Override
+          protected HttpClientConnectionOperator createConnectionOperator(
+              SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tlsStrategy) {
+            return new DefaultHttpClientConnectionOperator(
+                GuardedOutboundHttp.this::checkedSocket,
+                ports,
+                dns,
+                RegistryBuilder.<TlsSocketStrategy>create()
+                    .register(URIScheme.HTTPS.id, tlsStrategy)
+                    .build());
+          }
+        };
+    this.client =
+        HttpClients.custom()
+            .setConnectionManager(
+                connections
+                    .setDnsResolver(new CheckingDnsResolver())
+                    .setTlsSocketStrategy(tls)
+                    .setMaxConnTotal(MAX_CONNECTIONS)
+                    .setMaxConnPerRoute(MAX_CONNECTIONS_PER_HOST)
+                    .setDefaultConnectionConfig(
+                        ConnectionConfig.custom()
+                            .setConnectTimeout(Timeout.of(connectTimeout))
+                            .setTimeToLive(TimeValue.of(connectionLifetime))
+                            .build())
+                    .build())
+            .setRedirectStrategy(new NoDowngradeRedirects())
+            // As the JDK client: no retries of its own (the workflow step retries), no cookies, the
+            // body as sent.
+            .disableAutomaticRetries()
+            .disableCookieManagement()
+            .disableContentCompression()
+            .disableAuthCaching()
+            .setUserAgent("Keel")
+            .build();
   }
 
   @Override
@@ -133,17 +151,19 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
   @Override
   public Response send(Request request) throws IOException {
     if (request.requester() == Requester.OPERATOR) return operatorHttp.send(request);
-    ClassicRequestBuilder builder = ClassicRequestBuilder.create(request.method()).setUri(request.url());
+    ClassicRequestBuilder builder =
+        ClassicRequestBuilder.create(request.method()).setUri(request.url());
     request.headers().forEach(builder::addHeader);
     if (request.body() != null) builder.setEntity(new ByteArrayEntity(request.body(), null));
     HttpClientContext context = HttpClientContext.create();
     Timeout timeout = Timeout.of(request.timeout());
-    context.setRequestConfig(RequestConfig.custom()
-        .setResponseTimeout(timeout)
-        .setConnectionRequestTimeout(timeout)
-        .setRedirectsEnabled(true)
-        .setMaxRedirects(MAX_REDIRECTS)
-        .build());
+    context.setRequestConfig(
+        RequestConfig.custom()
+            .setResponseTimeout(timeout)
+            .setConnectionRequestTimeout(timeout)
+            .setRedirectsEnabled(true)
+            .setMaxRedirects(MAX_REDIRECTS)
+            .build());
     try {
       return client.execute(builder.build(), context, GuardedOutboundHttp::read);
     } catch (Refused refused) {
@@ -164,7 +184,8 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
     for (Header header : response.getHeaders()) {
       headers.computeIfAbsent(header.getName(), k -> new ArrayList<>()).add(header.getValue());
     }
-    byte[] body = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
+    byte[] body =
+        response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
     return new Response(response.getCode(), headers, body);
   }
 
@@ -173,18 +194,23 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
     client.close();
   }
 
-  /** The socket of every connection: it checks the address it is asked to connect to before connecting. */
+  /**
+   * The socket of every connection: it checks the address it is asked to connect to before
+   * connecting.
+   */
   private Socket checkedSocket(Proxy proxy) {
     return new Socket() {
       @Override
       public void connect(SocketAddress endpoint, int timeout) throws IOException {
         if (!(endpoint instanceof InetSocketAddress target) || target.getAddress() == null) {
-          throw new Refused(new OutboundRefusedException("an unresolved address may not be connected to"));
+          throw new Refused(
+              new OutboundRefusedException("an unresolved address may not be connected to"));
         }
         InetAddress address = target.getAddress();
-        Optional<String> refusal = allowedByName.get().contains(address)
-            ? rule.ownPortRefusal(address, target.getPort())
-            : rule.refusal(address, target.getPort());
+        Optional<String> refusal =
+            allowedByName.get().contains(address)
+                ? rule.ownPortRefusal(address, target.getPort())
+                : rule.refusal(address, target.getPort());
         if (refusal.isPresent()) throw new Refused(refusedBecause(refusal.get()));
         super.connect(endpoint, timeout);
       }
@@ -192,8 +218,12 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
   }
 
   private static OutboundRefusedException refusedBecause(String reason) {
-    return new OutboundRefusedException(reason + ", which requests on a tenant's behalf may not reach"
-        + " (the operator may allow it with " + OutboundRule.SETTING + ")");
+    return new OutboundRefusedException(
+        reason
+            + ", which requests on a tenant's behalf may not reach"
+            + " (the operator may allow it with "
+            + OutboundRule.SETTING
+            + ")");
   }
 
   private static int port(URI url) {
@@ -219,9 +249,10 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
       List<InetAddress> addresses = HostAddresses.resolve(host, resolver);
       boolean byName = rule.allowsHost(host);
       for (InetAddress address : addresses) {
-        Optional<String> refusal = byName
-            ? (port < 0 ? Optional.empty() : rule.ownPortRefusal(address, port))
-            : rule.refusal(address, Math.max(port, 0));
+        Optional<String> refusal =
+            byName
+                ? (port < 0 ? Optional.empty() : rule.ownPortRefusal(address, port))
+                : rule.refusal(address, Math.max(port, 0));
         if (refusal.isPresent()) {
           String name = address.getHostAddress().equals(host) ? "" : host + ": ";
           throw new Refused(refusedBecause(name + refusal.get()));
@@ -240,15 +271,21 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
   /** Follows redirects as the JDK client's NORMAL policy does: never from https to http. */
   private static final class NoDowngradeRedirects extends DefaultRedirectStrategy {
     @Override
-    public boolean isRedirected(HttpRequest request, HttpResponse response, HttpContext context) throws ProtocolException {
+    public boolean isRedirected(HttpRequest request, HttpResponse response, HttpContext context)
+        throws ProtocolException {
       if (!super.isRedirected(request, response, context)) return false;
       Header location = response.getFirstHeader("Location");
       boolean fromHttps = "https".equalsIgnoreCase(request.getScheme());
-      return !(fromHttps && location != null && location.getValue().regionMatches(true, 0, "http:", 0, 5));
+      return !(fromHttps
+          && location != null
+          && location.getValue().regionMatches(true, 0, "http:", 0, 5));
     }
   }
 
-  /** Carries a refusal through HttpClient, which would otherwise try the next address on an IOException. */
+  /**
+   * Carries a refusal through HttpClient, which would otherwise try the next address on an
+   * IOException.
+   */
   private static final class Refused extends RuntimeException {
     private final OutboundRefusedException reason;
 

@@ -16,19 +16,25 @@ import java.util.regex.Pattern;
 final class HostAddresses {
 
   /** One to four parts, each decimal, octal (leading 0) or hexadecimal (0x). */
-  private static final Pattern NUMERIC = Pattern.compile("^(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]+)){0,3}\\.?$");
-  private static final Pattern DOTTED_QUAD = Pattern.compile("^(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}$");
+  private static final Pattern NUMERIC =
+      Pattern.compile("^(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]+)){0,3}\\.?$");
+
+  private static final Pattern DOTTED_QUAD =
+      Pattern.compile("^(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}$");
   private static final Pattern IPV6_TEXT = Pattern.compile("^[0-9a-f:][0-9a-f:.]*$");
   private static final int MAX_PART_DIGITS = 12;
 
   private HostAddresses() {}
 
-  /** Every address {@code host} stands for: its literal reading, else what {@code resolver} answers. */
+  /**
+   * Every address {@code host} stands for: its literal reading, else what {@code resolver} answers.
+   */
   static List<InetAddress> resolve(String host, HostResolver resolver) throws UnknownHostException {
     Optional<List<InetAddress>> literal = literal(host);
     if (literal.isPresent()) return literal.get();
     List<InetAddress> resolved = resolver.resolve(host);
-    if (resolved == null || resolved.isEmpty()) throw new UnknownHostException(host + " has no address");
+    if (resolved == null || resolved.isEmpty())
+      throw new UnknownHostException(host + " has no address");
     return List.copyOf(resolved);
   }
 
@@ -38,8 +44,8 @@ final class HostAddresses {
 
   /**
    * The addresses {@code host} is by its text alone (an IPv6 literal with or without brackets, a
-   * numeric IPv4 form, a localhost name), or empty when only DNS can tell. Throws
-   * {@link UnknownHostException} for a literal that is no valid address.
+   * numeric IPv4 form, a localhost name), or empty when only DNS can tell. Throws {@link
+   * UnknownHostException} for a literal that is no valid address.
    */
   static Optional<List<InetAddress>> literal(String host) throws UnknownHostException {
     String h = host.toLowerCase(Locale.ROOT);
@@ -48,8 +54,11 @@ final class HostAddresses {
     if (looksNumeric(h)) return Optional.of(List.of(inetAton(h)));
     String name = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
     if (name.equals("localhost") || name.endsWith(".localhost")) {
-      return Optional.of(List.of(InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1}),
-          InetAddress.getByAddress(name, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})));
+      return Optional.of(
+          List.of(
+              InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1}),
+              InetAddress.getByAddress(
+                  name, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})));
     }
     return Optional.empty();
   }
@@ -64,7 +73,8 @@ final class HostAddresses {
 
   private static InetAddress ipv6(String text) throws UnknownHostException {
     // Only hex digits, colons and dots: then the JDK parses it as a literal and never asks DNS.
-    if (!IPV6_TEXT.matcher(text).matches()) throw new UnknownHostException("'" + text + "' is not a valid IPv6 address");
+    if (!IPV6_TEXT.matcher(text).matches())
+      throw new UnknownHostException("'" + text + "' is not a valid IPv6 address");
     try {
       return InetAddress.getByName("[" + text + "]");
     } catch (UnknownHostException e) {
@@ -89,7 +99,9 @@ final class HostAddresses {
     int lastBytes = 4 - (parts.length - 1);
     if (last >= (1L << (8 * lastBytes))) throw invalid(text);
     address |= last;
-    byte[] bytes = {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address};
+    byte[] bytes = {
+      (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address
+    };
     return InetAddress.getByAddress(bytes);
   }
 

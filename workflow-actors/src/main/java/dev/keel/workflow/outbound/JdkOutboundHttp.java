@@ -25,11 +25,12 @@ public final class JdkOutboundHttp implements OutboundHttp {
 
   /** A client that gives up connecting after {@code connectTimeout}. */
   public JdkOutboundHttp(Duration connectTimeout) {
-    this(HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Objects.requireNonNull(connectTimeout, "connectTimeout"))
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .build());
+    this(
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Objects.requireNonNull(connectTimeout, "connectTimeout"))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build());
   }
 
   /** Wraps a client configured elsewhere (proxy, TLS settings). */
@@ -41,23 +42,28 @@ public final class JdkOutboundHttp implements OutboundHttp {
   public Response send(Request request) throws IOException {
     if (request.requester() != Requester.OPERATOR) {
       // This client cannot check where it connects: a tenant's request needs GuardedOutboundHttp.
-      throw new OutboundRefusedException("requests on a tenant's behalf are not sent without the outbound address check");
+      throw new OutboundRefusedException(
+          "requests on a tenant's behalf are not sent without the outbound address check");
     }
-    HttpRequest.BodyPublisher body = request.body() == null
-        ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofByteArray(request.body());
-    HttpRequest.Builder builder = HttpRequest.newBuilder(request.url())
-        .timeout(request.timeout())
-        .method(request.method(), body);
+    HttpRequest.BodyPublisher body =
+        request.body() == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofByteArray(request.body());
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(request.url())
+            .timeout(request.timeout())
+            .method(request.method(), body);
     for (Map.Entry<String, String> header : request.headers().entrySet()) {
       builder.header(header.getKey(), header.getValue());
     }
     try {
-      HttpResponse<byte[]> response = client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> response =
+          client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
       return new Response(response.statusCode(), response.headers().map(), response.body());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      InterruptedIOException interrupted = new InterruptedIOException("interrupted while calling " + request.url());
+      InterruptedIOException interrupted =
+          new InterruptedIOException("interrupted while calling " + request.url());
       interrupted.initCause(e);
       throw interrupted;
     }

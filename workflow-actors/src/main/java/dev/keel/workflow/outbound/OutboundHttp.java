@@ -10,8 +10,9 @@ import java.util.Optional;
 
 /**
  * The port through which built-in workflows call other systems over HTTP, so that tests drive it
- * with a local server or a fake. The node's is a {@link dev.keel.workflow.outbound.GuardedOutboundHttp}
- * around a {@link JdkOutboundHttp}; one instance is shared by the whole node.
+ * with a local server or a fake. The node's is a {@link
+ * dev.keel.workflow.outbound.GuardedOutboundHttp} around a {@link JdkOutboundHttp}; one instance is
+ * shared by the whole node.
  *
  * <pre>{@code
  * OutboundHttp.Response answer = http.send(new OutboundHttp.Request(
@@ -22,11 +23,11 @@ import java.util.Optional;
 public interface OutboundHttp {
 
   /**
-   * Sends one request and answers whatever status the server gave (non-2xx included); redirects
-   * are followed. Throws {@link java.net.http.HttpTimeoutException} when {@code request.timeout()}
-   * passes first, {@link dev.keel.workflow.outbound.OutboundRefusedException} when a
-   * {@link Requester#TENANT} request may not reach where it points, and another
-   * {@link IOException} when the server cannot be reached.
+   * Sends one request and answers whatever status the server gave (non-2xx included); redirects are
+   * followed. Throws {@link java.net.http.HttpTimeoutException} when {@code request.timeout()}
+   * passes first, {@link dev.keel.workflow.outbound.OutboundRefusedException} when a {@link
+   * Requester#TENANT} request may not reach where it points, and another {@link IOException} when
+   * the server cannot be reached.
    */
   Response send(Request request) throws IOException;
 
@@ -44,21 +45,32 @@ public interface OutboundHttp {
    * they always did; a tenant's may reach only what {@link dev.keel.workflow.outbound.OutboundRule}
    * allows.
    */
-  enum Requester { OPERATOR, TENANT }
+  enum Requester {
+    OPERATOR,
+    TENANT
+  }
 
   /** One request; {@code body} is null when there is none. */
-  record Request(String method, URI url, Map<String, String> headers, byte[] body, Duration timeout, Requester requester) {
+  record Request(
+      String method,
+      URI url,
+      Map<String, String> headers,
+      byte[] body,
+      Duration timeout,
+      Requester requester) {
     public Request {
       Objects.requireNonNull(method, "method");
       Objects.requireNonNull(url, "url");
       Objects.requireNonNull(timeout, "timeout");
       Objects.requireNonNull(requester, "requester");
-      if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");
+      if (timeout.isNegative() || timeout.isZero())
+        throw new IllegalArgumentException("timeout must be positive");
       headers = headers == null ? Map.of() : Map.copyOf(headers);
     }
 
     /** A request the operator or the admin chose. */
-    public Request(String method, URI url, Map<String, String> headers, byte[] body, Duration timeout) {
+    public Request(
+        String method, URI url, Map<String, String> headers, byte[] body, Duration timeout) {
       this(method, url, headers, body, timeout, Requester.OPERATOR);
     }
   }

@@ -15,10 +15,11 @@ import java.util.regex.Pattern;
 
 /**
  * Where a request on a tenant's behalf may connect: not to loopback, link-local, private,
- * unique-local, shared (CGNAT), multicast or otherwise reserved addresses, unless the operator lists
- * the address's network or the request's host name in {@value #SETTING}; and never to one of this
- * node's own ports (HTTP, cluster, management) on one of its own addresses, whatever the list says,
- * because those are Keel itself. Requests the operator or the admin chose are not judged here.
+ * unique-local, shared (CGNAT), multicast or otherwise reserved addresses, unless the operator
+ * lists the address's network or the request's host name in {@value #SETTING}; and never to one of
+ * this node's own ports (HTTP, cluster, management) on one of its own addresses, whatever the list
+ * says, because those are Keel itself. Requests the operator or the admin chose are not judged
+ * here.
  *
  * <pre>{@code
  * OutboundRule rule = OutboundRule.parse("10.20.0.0/16,billing.internal", () -> Set.of(8080, 25520));
@@ -31,16 +32,20 @@ public final class OutboundRule {
   /** The environment variable that lists what tenants may reach anyway. */
   public static final String SETTING = "KEEL_OUTBOUND_ALLOW";
 
-  private static final Pattern HOST_NAME = Pattern.compile(
-      "^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$");
+  private static final Pattern HOST_NAME =
+      Pattern.compile(
+          "^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$");
 
   private final List<Cidr> allowedNetworks;
   private final Set<String> allowedHosts;
   private final Supplier<Set<Integer>> ownPorts;
   private final Predicate<InetAddress> isOwnAddress;
 
-  OutboundRule(List<Cidr> allowedNetworks, Set<String> allowedHosts, Supplier<Set<Integer>> ownPorts,
-               Predicate<InetAddress> isOwnAddress) {
+  OutboundRule(
+      List<Cidr> allowedNetworks,
+      Set<String> allowedHosts,
+      Supplier<Set<Integer>> ownPorts,
+      Predicate<InetAddress> isOwnAddress) {
     this.allowedNetworks = List.copyOf(allowedNetworks);
     this.allowedHosts = Set.copyOf(allowedHosts);
     this.ownPorts = ownPorts;
@@ -63,13 +68,17 @@ public final class OutboundRule {
       } else if (HOST_NAME.matcher(trimDot(entry)).matches()) {
         hosts.add(trimDot(entry));
       } else {
-        throw new IllegalArgumentException("'" + raw.strip() + "' is neither a CIDR such as 10.0.0.0/8 nor a host name");
+        throw new IllegalArgumentException(
+            "'" + raw.strip() + "' is neither a CIDR such as 10.0.0.0/8 nor a host name");
       }
     }
     return new OutboundRule(networks, Set.copyOf(hosts), ownPorts, OutboundRule::isOwnAddress);
   }
 
-  /** Whether the operator allowed {@code host} by name: then its addresses are not judged, only the node's own ports. */
+  /**
+   * Whether the operator allowed {@code host} by name: then its addresses are not judged, only the
+   * node's own ports.
+   */
   public boolean allowsHost(String host) {
     return allowedHosts.contains(trimDot(host.toLowerCase(Locale.ROOT)));
   }
@@ -85,7 +94,8 @@ public final class OutboundRule {
   /** Why {@code address}:{@code port} is refused even for a host the operator allowed by name. */
   public Optional<String> ownPortRefusal(InetAddress address, int port) {
     if (ownPorts.get().contains(port) && isOwnAddress.test(address)) {
-      return Optional.of(address.getHostAddress() + ":" + port + " is one of this node's own ports");
+      return Optional.of(
+          address.getHostAddress() + ":" + port + " is one of this node's own ports");
     }
     return Optional.empty();
   }

@@ -10,6 +10,8 @@ import java.time.Duration;
 public record OutboundSettings(String allow, Duration connectionLifetime) {
 
   public static OutboundSettings fromConfig(Config keelWorkflowsOutbound) {
-    return new OutboundSettings(keelWorkflowsOutbound.getString("allow"), keelWorkflowsOutbound.getDuration("connection-lifetime"));
+    return new OutboundSettings(
+        keelWorkflowsOutbound.getString("allow"),
+        keelWorkflowsOutbound.getDuration("connection-lifetime"));
   }
 }

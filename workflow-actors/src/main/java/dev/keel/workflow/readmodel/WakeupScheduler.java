@@ -9,9 +9,9 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -39,7 +39,9 @@ public final class WakeupScheduler {
 
   interface Msg {}
 
-  enum Poll implements Msg { INSTANCE }
+  enum Poll implements Msg {
+    INSTANCE
+  }
 
   record Due(List<Map.Entry<String, Instant>> rows) implements Msg {}
 
@@ -49,55 +51,86 @@ public final class WakeupScheduler {
 
   private WakeupScheduler() {}
 
-  public static void init(ActorSystem<?> system, DataSource dataSource, WorkflowSettings settings, Clock clock) {
-    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
-    ClusterSingleton.get(system).init(SingletonActor.of(
-        Behaviors.supervise(create(dataSource, blocking, settings, clock)).onFailure(SupervisorStrategy.restart()),
-        "workflow-wakeups"));
+  public static void init(
+      ActorSystem<?> system, DataSource dataSource, WorkflowSettings settings, Clock clock) {
+    Executor blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    ClusterSingleton.get(system)
+        .init(
+            SingletonActor.of(
+                Behaviors.supervise(create(dataSource, blocking, settings, clock))
+                    .onFailure(SupervisorStrategy.restart()),
+                "workflow-wakeups"));
   }
 
-  static Behavior<Msg> create(DataSource dataSource, Executor blocking, WorkflowSettings settings, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-      // What is armed, by id, so that each poll adds only what is new.
-      Map<String, Instant> armed = new HashMap<>();
-      timers.startTimerWithFixedDelay("poll", Poll.INSTANCE, Duration.ZERO, settings.wakeupPollInterval());
-      return Behaviors.receive(Msg.class)
-          .onMessageEquals(Poll.INSTANCE, () -> {
-            Instant horizon = clock.instant().plus(settings.wakeupLookahead());
-            ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> due(dataSource, horizon), blocking),
-                (rows, error) -> error != null ? new PollFailed(error.getMessage()) : new Due(rows));
-            return Behaviors.same();
-          })
-          .onMessage(Due.class, due -> {
-            Instant now = clock.instant();
-            for (Map.Entry<String, Instant> row : due.rows()) {
-              if (row.getValue().equals(armed.get(row.getKey()))) continue;
-              armed.put(row.getKey(), row.getValue());
-              Duration delay = Duration.between(now, row.getValue());
-              timers.startSingleTimer("wake-" + row.getKey(), new Fire(row.getKey(), row.getValue()),
-                  delay.isNegative() ? Duration.ZERO : delay);
-            }
-            return Behaviors.same();
-          })
-          .onMessage(PollFailed.class, failed -> {
-            log.warn("wake-up index unreadable, retrying next poll reason={}", failed.reason());
-            return Behaviors.same();
-          })
-          .onMessage(Fire.class, fire -> {
-            armed.remove(fire.workflowId());
-            sharding.entityRefFor(WorkflowExecution.ENTITY_KEY, fire.workflowId()).tell(WorkflowExecution.Wake.INSTANCE);
-            return Behaviors.same();
-          })
-          .build();
-    }));
+  static Behavior<Msg> create(
+      DataSource dataSource, Executor blocking, WorkflowSettings settings, Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+                  // What is armed, by id, so that each poll adds only what is new.
+                  Map<String, Instant> armed = new HashMap<>();
+                  timers.startTimerWithFixedDelay(
+                      "poll", Poll.INSTANCE, Duration.ZERO, settings.wakeupPollInterval());
+                  return Behaviors.receive(Msg.class)
+                      .onMessageEquals(
+                          Poll.INSTANCE,
+                          () -> {
+                            Instant horizon = clock.instant().plus(settings.wakeupLookahead());
+                            ctx.pipeToSelf(
+                                CompletableFuture.supplyAsync(
+                                    () -> due(dataSource, horizon), blocking),
+                                (rows, error) ->
+                                    error != null
+                                        ? new PollFailed(error.getMessage())
+                                        : new Due(rows));
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Due.class,
+                          due -> {
+                            Instant now = clock.instant();
+                            for (Map.Entry<String, Instant> row : due.rows()) {
+                              if (row.getValue().equals(armed.get(row.getKey()))) continue;
+                              armed.put(row.getKey(), row.getValue());
+                              Duration delay = Duration.between(now, row.getValue());
+                              timers.startSingleTimer(
+                                  "wake-" + row.getKey(),
+                                  new Fire(row.getKey(), row.getValue()),
+                                  delay.isNegative() ? Duration.ZERO : delay);
+                            }
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          PollFailed.class,
+                          failed -> {
+                            log.warn(
+                                "wake-up index unreadable, retrying next poll reason={}",
+                                failed.reason());
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Fire.class,
+                          fire -> {
+                            armed.remove(fire.workflowId());
+                            sharding
+                                .entityRefFor(WorkflowExecution.ENTITY_KEY, fire.workflowId())
+                                .tell(WorkflowExecution.Wake.INSTANCE);
+                            return Behaviors.same();
+                          })
+                      .build();
+                }));
   }
 
   private static List<Map.Entry<String, Instant>> due(DataSource dataSource, Instant horizon) {
     List<Map.Entry<String, Instant>> rows = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT workflow_id, wake_at FROM keel_workflow_wakeups WHERE wake_at <= ? ORDER BY wake_at LIMIT 5000")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT workflow_id, wake_at FROM keel_workflow_wakeups WHERE wake_at <= ? ORDER BY"
+                    + " wake_at LIMIT 5000")) {
       ps.setObject(1, ReadModelSql.ts(horizon));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) rows.add(Map.entry(rs.getString(1), ReadModelSql.instant(rs, 2)));

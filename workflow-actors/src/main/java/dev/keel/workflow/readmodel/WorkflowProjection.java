@@ -14,9 +14,15 @@ public final class WorkflowProjection {
 
   public static void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag) {
     Config config = system.settings().config();
-    ReadModelProjection.init(system, dataSource, lag, new ReadModelProjection.Spec<WorkflowExecution.Event>(
-        WorkflowExecution.ENTITY_TYPE, "workflows", WorkflowProjectionHandler::apply,
-        config.getInt("keel.workflows.projection-batch-size"),
-        config.getDuration("keel.workflows.projection-batch-window")));
+    ReadModelProjection.init(
+        system,
+        dataSource,
+        lag,
+        new ReadModelProjection.Spec<WorkflowExecution.Event>(
+            WorkflowExecution.ENTITY_TYPE,
+            "workflows",
+            WorkflowProjectionHandler::apply,
+            config.getInt("keel.workflows.projection-batch-size"),
+            config.getDuration("keel.workflows.projection-batch-window")));
   }
 }

@@ -20,8 +20,16 @@ public final class WorkflowProjectionHandler {
 
   public static void apply(Connection c, String id, Event event) throws SQLException {
     if (event instanceof WorkflowExecution.WorkflowStarted e) {
-      update(c, "INSERT INTO keel_workflows (id, workflow, tenant_id, status, phase, paused, version, created_at, updated_at) "
-          + "VALUES (?, ?, ?, 'running', 'running', FALSE, ?, ?, ?)", id, e.workflow(), e.tenantId(), e.version(), ts(e.at()), ts(e.at()));
+      update(
+          c,
+          "INSERT INTO keel_workflows (id, workflow, tenant_id, status, phase, paused, version,"
+              + " created_at, updated_at) VALUES (?, ?, ?, 'running', 'running', FALSE, ?, ?, ?)",
+          id,
+          e.workflow(),
+          e.tenantId(),
+          e.version(),
+          ts(e.at()),
+          ts(e.at()));
     } else if (event instanceof WorkflowExecution.TimerStarted e) {
       phase(c, id, "sleeping", e.at());
       wakeAt(c, id, e.wakeAt());
@@ -37,9 +45,17 @@ public final class WorkflowProjectionHandler {
       phase(c, id, "running", event.at());
       update(c, "DELETE FROM keel_workflow_wakeups WHERE workflow_id = ?", id);
     } else if (event instanceof WorkflowExecution.WorkflowPaused e) {
-      update(c, "UPDATE keel_workflows SET paused = TRUE, status = 'paused', updated_at = ? WHERE id = ?", ts(e.at()), id);
+      update(
+          c,
+          "UPDATE keel_workflows SET paused = TRUE, status = 'paused', updated_at = ? WHERE id = ?",
+          ts(e.at()),
+          id);
     } else if (event instanceof WorkflowExecution.WorkflowResumed e) {
-      update(c, "UPDATE keel_workflows SET paused = FALSE, status = phase, updated_at = ? WHERE id = ?", ts(e.at()), id);
+      update(
+          c,
+          "UPDATE keel_workflows SET paused = FALSE, status = phase, updated_at = ? WHERE id = ?",
+          ts(e.at()),
+          id);
     } else if (event instanceof WorkflowExecution.WorkflowCompleted e) {
       finish(c, id, "completed", e.at());
     } else if (event instanceof WorkflowExecution.WorkflowFailed e) {
@@ -50,13 +66,27 @@ public final class WorkflowProjectionHandler {
   }
 
   private static void phase(Connection c, String id, String phase, Instant at) throws SQLException {
-    update(c, "UPDATE keel_workflows SET phase = ?, status = CASE WHEN paused THEN 'paused' ELSE ? END, updated_at = ? WHERE id = ?",
-        phase, phase, ts(at), id);
+    update(
+        c,
+        "UPDATE keel_workflows SET phase = ?, status = CASE WHEN paused THEN 'paused' ELSE ? END,"
+            + " updated_at = ? WHERE id = ?",
+        phase,
+        phase,
+        ts(at),
+        id);
   }
 
-  private static void finish(Connection c, String id, String status, Instant at) throws SQLException {
-    update(c, "UPDATE keel_workflows SET phase = ?, status = ?, paused = FALSE, updated_at = ?, completed_at = ? WHERE id = ?",
-        status, status, ts(at), ts(at), id);
+  private static void finish(Connection c, String id, String status, Instant at)
+      throws SQLException {
+    update(
+        c,
+        "UPDATE keel_workflows SET phase = ?, status = ?, paused = FALSE, updated_at = ?,"
+            + " completed_at = ? WHERE id = ?",
+        status,
+        status,
+        ts(at),
+        ts(at),
+        id);
     update(c, "DELETE FROM keel_workflow_wakeups WHERE workflow_id = ?", id);
   }
 

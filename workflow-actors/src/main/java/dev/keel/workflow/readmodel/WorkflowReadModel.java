@@ -25,13 +25,20 @@ import javax.sql.DataSource;
  */
 public final class WorkflowReadModel {
 
-  public static final Set<String> STATUSES = Set.of("running", "sleeping", "waiting", "paused", "completed", "failed", "cancelled");
+  public static final Set<String> STATUSES =
+      Set.of("running", "sleeping", "waiting", "paused", "completed", "failed", "cancelled");
 
-  public record WorkflowSummary(String id, String workflow, String tenantId, String status, int version,
-                                Instant createdAt, Instant updatedAt, Instant completedAt) {}
+  public record WorkflowSummary(
+      String id,
+      String workflow,
+      String tenantId,
+      String status,
+      int version,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant completedAt) {}
 
   public record Page(List<WorkflowSummary> items, String nextCursor) {}
-
 
   private final DataSource dataSource;
   private final Executor blocking;
@@ -45,10 +52,17 @@ public final class WorkflowReadModel {
    * Which executions a list or a count covers; a null field does not filter. {@code createdFrom} is
    * inclusive and {@code createdTo} exclusive; {@code idPrefix} matches ids that start with it.
    */
-  public record Filter(String status, String workflow, String tenantId, Instant createdFrom, Instant createdTo,
-                       String idPrefix) {}
+  public record Filter(
+      String status,
+      String workflow,
+      String tenantId,
+      Instant createdFrom,
+      Instant createdTo,
+      String idPrefix) {}
 
-  /** Executions by status under a filter (its status ignored); every status is present, 0 when none. */
+  /**
+   * Executions by status under a filter (its status ignored); every status is present, 0 when none.
+   */
   public record StatusCounts(Map<String, Long> counts, long total) {}
 
   public CompletionStage<Page> list(Filter filter, int limit, String cursor) {
@@ -61,10 +75,19 @@ public final class WorkflowReadModel {
   }
 
   private StatusCounts count(Filter filter) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT status, COUNT(*) FROM keel_workflows WHERE 1 = 1");
+    StringBuilder sql =
+        new StringBuilder("SELECT status, COUNT(*) FROM keel_workflows WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    where(new Filter(null, filter.workflow(), filter.tenantId(), filter.createdFrom(), filter.createdTo(), filter.idPrefix()),
-        sql, args);
+    where(
+        new Filter(
+            null,
+            filter.workflow(),
+            filter.tenantId(),
+            filter.createdFrom(),
+            filter.createdTo(),
+            filter.idPrefix()),
+        sql,
+        args);
     sql.append(" GROUP BY status");
     Map<String, Long> counts = ReadModelSql.countsBy(dataSource, sql.toString(), args, STATUSES);
     return new StatusCounts(counts, counts.values().stream().mapToLong(Long::longValue).sum());
@@ -98,8 +121,10 @@ public final class WorkflowReadModel {
   }
 
   private Page query(Filter filter, int limit, Cursor after) throws SQLException {
-    StringBuilder sql = new StringBuilder(
-        "SELECT id, workflow, tenant_id, status, version, created_at, updated_at, completed_at FROM keel_workflows WHERE 1 = 1");
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, workflow, tenant_id, status, version, created_at, updated_at, completed_at"
+                + " FROM keel_workflows WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     where(filter, sql, args);
     if (after != null) {
@@ -112,12 +137,21 @@ public final class WorkflowReadModel {
     sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
     args.add(limit + 1);
     List<WorkflowSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          items.add(new WorkflowSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-              ReadModelSql.instant(rs, 6), ReadModelSql.instant(rs, 7), ReadModelSql.instant(rs, 8)));
+          items.add(
+              new WorkflowSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getInt(5),
+                  ReadModelSql.instant(rs, 6),
+                  ReadModelSql.instant(rs, 7),
+                  ReadModelSql.instant(rs, 8)));
         }
       }
     }
@@ -135,23 +169,34 @@ public final class WorkflowReadModel {
 
     String encode() {
       String raw = createdAt.truncatedTo(ChronoUnit.MICROS) + "|" + id;
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
     }
 
     static Cursor decode(String cursor) {
       try {
-        String raw = StandardCharsets.UTF_8.newDecoder()
-            .decode(java.nio.ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+        String raw =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .decode(java.nio.ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor)))
+                .toString();
         int bar = raw.indexOf('|');
         if (bar < 0) throw new BadCursorException();
         String id = raw.substring(bar + 1);
-        // An id never holds a control character; a NUL would reach the query (PostgreSQL refuses it).
-        if (id.isEmpty() || id.length() > 256 || id.chars().anyMatch(Character::isISOControl)) throw new BadCursorException();
+        // An id never holds a control character; a NUL would reach the query (PostgreSQL refuses
+        // it).
+        if (id.isEmpty() || id.length() > 256 || id.chars().anyMatch(Character::isISOControl))
+          throw new BadCursorException();
         Instant createdAt = Instant.parse(raw.substring(0, bar));
-        // Only instants a page handed out: one beyond year 9999 is out of the databases' timestamp range.
-        if (createdAt.isBefore(Instant.EPOCH) || createdAt.isAfter(LATEST)) throw new BadCursorException();
+        // Only instants a page handed out: one beyond year 9999 is out of the databases' timestamp
+        // range.
+        if (createdAt.isBefore(Instant.EPOCH) || createdAt.isAfter(LATEST))
+          throw new BadCursorException();
         return new Cursor(createdAt, id);
-      } catch (IllegalArgumentException | java.time.format.DateTimeParseException | java.nio.charset.CharacterCodingException e) {
+      } catch (IllegalArgumentException
+          | java.time.format.DateTimeParseException
+          | java.nio.charset.CharacterCodingException e) {
         throw new BadCursorException();
       }
     }

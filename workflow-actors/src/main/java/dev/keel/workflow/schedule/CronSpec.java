@@ -36,15 +36,22 @@ import java.util.regex.Pattern;
  */
 public final class CronSpec {
 
-  private static final CronDefinition UNIX = CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX);
-  private static final String[] FIELD_NAMES = {"minute", "hour", "day-of-month", "month", "day-of-week"};
+  private static final CronDefinition UNIX =
+      CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX);
+  private static final String[] FIELD_NAMES = {
+    "minute", "hour", "day-of-month", "month", "day-of-week"
+  };
   private static final String FIELD_LIST = "minute hour day-of-month month day-of-week";
+
   /** Enough steps to walk over any repeated stretch of wall-clock time, with every-minute ticks. */
   private static final int MAX_STEPS = 24 * 60 + 2;
 
   private final String expression;
   private final ZoneId zone;
-  /** Evaluated in a zone without transitions, so it walks wall-clock time; the zone is applied here. */
+
+  /**
+   * Evaluated in a zone without transitions, so it walks wall-clock time; the zone is applied here.
+   */
   private final ExecutionTime wallClock;
 
   private CronSpec(String expression, ZoneId zone, ExecutionTime wallClock) {
@@ -54,8 +61,8 @@ public final class CronSpec {
   }
 
   /**
-   * Parses {@code cron} (5 fields, UNIX flavour) and {@code timezone} (an IANA id such as
-   * {@code Europe/Berlin}, or {@code UTC}).
+   * Parses {@code cron} (5 fields, UNIX flavour) and {@code timezone} (an IANA id such as {@code
+   * Europe/Berlin}, or {@code UTC}).
    *
    * @throws InvalidCronException naming the field at fault and why
    */
@@ -84,16 +91,21 @@ public final class CronSpec {
       // In the repeat of a set-back hour, wall-clock matches resolve to the first pass: walk on.
       if (tick.isAfter(instant)) return Optional.of(tick);
     }
-    throw new IllegalStateException("cron '" + expression + "' in " + zone + ": no tick found after " + instant);
+    throw new IllegalStateException(
+        "cron '" + expression + "' in " + zone + ": no tick found after " + instant);
   }
 
-  /** The newest tick at or before {@code instant} (for catching up a missed tick); empty if none. */
+  /**
+   * The newest tick at or before {@code instant} (for catching up a missed tick); empty if none.
+   */
   public Optional<Instant> latestAtOrBefore(Instant instant) {
     ZonedDateTime at = instant.atZone(zone);
     LocalDateTime local = at.toLocalDateTime();
     ZoneOffsetTransition transition = zone.getRules().getTransition(local);
     Optional<LocalDateTime> candidate;
-    if (transition != null && transition.isOverlap() && at.getOffset().equals(transition.getOffsetAfter())) {
+    if (transition != null
+        && transition.isOverlap()
+        && at.getOffset().equals(transition.getOffsetAfter())) {
       // In the repeat of a set-back hour every wall-clock time of that hour already fired on the
       // first pass, so the newest tick is the last match before the repeated stretch ends.
       candidate = previous(transition.getDateTimeBefore());
@@ -109,11 +121,15 @@ public final class CronSpec {
   }
 
   private boolean matches(LocalDateTime local) {
-    return local.getSecond() == 0 && local.getNano() == 0 && wallClock.isMatch(local.atZone(ZoneOffset.UTC));
+    return local.getSecond() == 0
+        && local.getNano() == 0
+        && wallClock.isMatch(local.atZone(ZoneOffset.UTC));
   }
 
   private Optional<LocalDateTime> previous(LocalDateTime local) {
-    return wallClock.lastExecution(local.atZone(ZoneOffset.UTC)).map(ZonedDateTime::toLocalDateTime);
+    return wallClock
+        .lastExecution(local.atZone(ZoneOffset.UTC))
+        .map(ZonedDateTime::toLocalDateTime);
   }
 
   /** The instant a matching wall-clock time fires at (see the class comment for DST changes). */
@@ -130,29 +146,41 @@ public final class CronSpec {
 
   private static ExecutionTime parseCron(String cron) {
     if (cron == null || cron.isBlank()) {
-      throw new InvalidCronException("cron", "cron is required: 5 fields (" + FIELD_LIST + "), e.g. '0 9 * * *'");
+      throw new InvalidCronException(
+          "cron", "cron is required: 5 fields (" + FIELD_LIST + "), e.g. '0 9 * * *'");
     }
     String trimmed = cron.trim();
     String[] fields = trimmed.split("\\s+");
     if (fields.length != 5) {
-      throw new InvalidCronException("cron", "cron '" + trimmed + "': expected 5 fields (" + FIELD_LIST + ") but found "
-          + fields.length);
+      throw new InvalidCronException(
+          "cron",
+          "cron '"
+              + trimmed
+              + "': expected 5 fields ("
+              + FIELD_LIST
+              + ") but found "
+              + fields.length);
     }
     CronParser parser = new CronParser(UNIX);
     ExecutionTime executionTime;
     try {
       executionTime = ExecutionTime.forCron(parser.parse(trimmed).validate());
     } catch (IllegalArgumentException e) {
-      throw new InvalidCronException("cron", "cron '" + trimmed + "': " + explain(parser, fields, e));
+      throw new InvalidCronException(
+          "cron", "cron '" + trimmed + "': " + explain(parser, fields, e));
     }
-    if (executionTime.nextExecution(ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC)).isEmpty()) {
-      throw new InvalidCronException("cron", "cron '" + trimmed + "': never matches a date (e.g. 30 February)");
+    if (executionTime
+        .nextExecution(ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC))
+        .isEmpty()) {
+      throw new InvalidCronException(
+          "cron", "cron '" + trimmed + "': never matches a date (e.g. 30 February)");
     }
     return executionTime;
   }
 
   /** Finds the field cron-utils objects to and rewrites its message to name that field. */
-  private static String explain(CronParser parser, String[] fields, IllegalArgumentException whole) {
+  private static String explain(
+      CronParser parser, String[] fields, IllegalArgumentException whole) {
     for (int i = 0; i < fields.length; i++) {
       String[] probe = {"*", "*", "*", "*", "*"};
       probe[i] = fields[i];
@@ -165,21 +193,30 @@ public final class CronSpec {
     return tidy(whole.getMessage());
   }
 
-  private static final Pattern OUT_OF_RANGE = Pattern.compile("Value (\\S+) not in range \\[(-?\\d+), (-?\\d+)]");
-  private static final Pattern BAD_STEP = Pattern.compile("Period (\\S+) not in range \\[(-?\\d+), (-?\\d+)]");
+  private static final Pattern OUT_OF_RANGE =
+      Pattern.compile("Value (\\S+) not in range \\[(-?\\d+), (-?\\d+)]");
+  private static final Pattern BAD_STEP =
+      Pattern.compile("Period (\\S+) not in range \\[(-?\\d+), (-?\\d+)]");
   private static final Pattern BAD_RANGE = Pattern.compile("Invalid range! \\[(\\S+),\\s*(\\S+)]");
-  private static final Pattern BAD_CHARS = Pattern.compile("Invalid chars in expression! Expression: .* Invalid chars: (.*)");
+  private static final Pattern BAD_CHARS =
+      Pattern.compile("Invalid chars in expression! Expression: .* Invalid chars: (.*)");
 
   static String describe(String field, String text, String cronUtilsMessage) {
     String message = tidy(cronUtilsMessage);
     Matcher m = OUT_OF_RANGE.matcher(message);
-    if (m.find()) return field + " " + m.group(1) + " is out of range " + m.group(2) + "-" + m.group(3);
+    if (m.find())
+      return field + " " + m.group(1) + " is out of range " + m.group(2) + "-" + m.group(3);
     m = BAD_STEP.matcher(message);
     if (m.find()) return field + " step " + m.group(1) + " is out of range 1-" + m.group(3);
     m = BAD_RANGE.matcher(message);
     if (m.find()) return field + " range " + m.group(1) + "-" + m.group(2) + " runs backwards";
     m = BAD_CHARS.matcher(message);
-    if (m.find()) return field + " '" + text + "' has characters a UNIX cron does not allow: " + m.group(1).trim();
+    if (m.find())
+      return field
+          + " '"
+          + text
+          + "' has characters a UNIX cron does not allow: "
+          + m.group(1).trim();
     if (message.startsWith("Invalid expression")) return field + " '" + text + "' is not valid";
     return field + " '" + text + "': " + message;
   }
@@ -191,19 +228,26 @@ public final class CronSpec {
 
   private static ZoneId parseZone(String timezone) {
     if (timezone == null || timezone.isBlank()) {
-      throw new InvalidCronException("timezone", "timezone is required: an IANA time zone id such as 'Europe/Berlin' or 'UTC'");
+      throw new InvalidCronException(
+          "timezone",
+          "timezone is required: an IANA time zone id such as 'Europe/Berlin' or 'UTC'");
     }
     try {
       return ZoneId.of(timezone.trim());
     } catch (DateTimeException e) {
-      throw new InvalidCronException("timezone",
-          "timezone '" + timezone + "' is not a known time zone: use an IANA id such as 'Europe/Berlin' or 'UTC'");
+      throw new InvalidCronException(
+          "timezone",
+          "timezone '"
+              + timezone
+              + "' is not a known time zone: use an IANA id such as 'Europe/Berlin' or 'UTC'");
     }
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof CronSpec other && expression.equals(other.expression) && zone.equals(other.zone);
+    return o instanceof CronSpec other
+        && expression.equals(other.expression)
+        && zone.equals(other.zone);
   }
 
   @Override

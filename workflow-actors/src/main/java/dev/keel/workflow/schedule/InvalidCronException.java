@@ -2,9 +2,9 @@ package dev.keel.workflow.schedule;
 
 /**
  * A schedule's cron expression or time zone was rejected. {@link #field()} names the offending
- * request field ({@code "cron"} or {@code "timezone"}) so that the HTTP layer can list it in a
- * 400 problem document; the message reads well on its own, e.g.
- * {@code cron '0 25 * * *': hour 25 is out of range 0-23}.
+ * request field ({@code "cron"} or {@code "timezone"}) so that the HTTP layer can list it in a 400
+ * problem document; the message reads well on its own, e.g. {@code cron '0 25 * * *': hour 25 is
+ * out of range 0-23}.
  */
 public final class InvalidCronException extends IllegalArgumentException {
 

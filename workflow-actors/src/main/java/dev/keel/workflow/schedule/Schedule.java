@@ -13,8 +13,8 @@ import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.persistence.grammar.TimeZones;
-import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import dev.keel.workflow.execution.WorkflowStarter;
+import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,12 +30,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -50,15 +45,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One cron schedule: starts its workflow at every tick of its {@link CronSpec}.
  *
- * <p>The workflow id of a tick is {@code <scheduleId>@<tick instant, UTC, millis>} and the
- * {@link WorkflowStarter} is idempotent by id, so a tick never starts twice, even when a node dies
- * between the start and the {@link ScheduleTicked} event.
+ * <p>The workflow id of a tick is {@code <scheduleId>@<tick instant, UTC, millis>} and the {@link
+ * WorkflowStarter} is idempotent by id, so a tick never starts twice, even when a node dies between
+ * the start and the {@link ScheduleTicked} event.
  *
  * <p>A tick whose start fails is journaled as {@link ScheduleTickFailed} (the view shows the error
- * and the next retry) and retried with a backoff that doubles per failure in a row, from
- * {@link ScheduleSettings#retryBackoff()} up to {@link ScheduleSettings#maxRetryBackoff()}. While it
- * fails, later ticks do not start on their own: each retry starts the newest tick due by then, so
- * a schedule that cannot start its workflow makes one attempt per backoff, whatever its cron.
+ * and the next retry) and retried with a backoff that doubles per failure in a row, from {@link
+ * ScheduleSettings#retryBackoff()} up to {@link ScheduleSettings#maxRetryBackoff()}. While it
+ * fails, later ticks do not start on their own: each retry starts the newest tick due by then, so a
+ * schedule that cannot start its workflow makes one attempt per backoff, whatever its cron.
  *
  * <p>{@code nextRunAt} is the earliest tick not yet handled. When the entity comes back (remembered
  * by sharding, or restarted) and ticks were missed, only the newest missed tick runs, at once; the
@@ -67,12 +62,15 @@ import org.slf4j.LoggerFactory;
 public final class Schedule
     extends SnapshottedEntity<Schedule.Command, Schedule.Event, Schedule.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Schedule.Command.class, "schedule");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Schedule.Command.class, "schedule");
+
   /** Entity type name in persistence ids and tags; never changes. */
   public static final String ENTITY_TYPE = "schedule";
 
   /** A Pekko timer is never armed longer than this; a far tick re-arms on the way. */
   static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
+
   private static final String TICK_TIMER = "tick";
   private static final String RETRY_TIMER = "retry";
   private static final DateTimeFormatter TICK_FORMAT =
@@ -92,7 +90,8 @@ public final class Schedule
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Define or redefine the schedule; the same definition again changes nothing. */
-  public record Put(ScheduleDefinition def, ActorRef<StatusReply<PutResult>> replyTo) implements Command {}
+  public record Put(ScheduleDefinition def, ActorRef<StatusReply<PutResult>> replyTo)
+      implements Command {}
 
   public record Get(ActorRef<StatusReply<ScheduleView>> replyTo) implements Command {}
 
@@ -110,7 +109,13 @@ public final class Schedule
   // ---------------------------------------------------------------- replies
 
   /** What a client defines; {@code paused} stops ticking without forgetting the schedule. */
-  public record ScheduleDefinition(String workflow, String cron, String timezone, JsonNode input, boolean paused, String tenantId) {
+  public record ScheduleDefinition(
+      String workflow,
+      String cron,
+      String timezone,
+      JsonNode input,
+      boolean paused,
+      String tenantId) {
 
     public ScheduleDefinition {
       // A missing input and JSON null are the same input, also after a round trip through JSON.
@@ -121,14 +126,28 @@ public final class Schedule
   public record PutResult(boolean created, ScheduleView view) implements KeelSerializable {}
 
   /**
-   * The schedule as clients see it. {@code lastError}, {@code lastErrorAt}, {@code failedStarts} and
-   * {@code nextRetryAt} are set while the due tick cannot start its workflow, and cleared once a
-   * tick starts (or a pause or new timing drops the due tick).
+   * The schedule as clients see it. {@code lastError}, {@code lastErrorAt}, {@code failedStarts}
+   * and {@code nextRetryAt} are set while the due tick cannot start its workflow, and cleared once
+   * a tick starts (or a pause or new timing drops the due tick).
    */
-  public record ScheduleView(String id, String workflow, String cron, String timezone, JsonNode input, boolean paused,
-                             String tenantId, Instant nextRunAt, String lastRunWorkflowId, Instant lastRunAt,
-                             Instant createdAt, Instant updatedAt, String lastError, Instant lastErrorAt,
-                             int failedStarts, Instant nextRetryAt) implements KeelSerializable {}
+  public record ScheduleView(
+      String id,
+      String workflow,
+      String cron,
+      String timezone,
+      JsonNode input,
+      boolean paused,
+      String tenantId,
+      Instant nextRunAt,
+      String lastRunWorkflowId,
+      Instant lastRunAt,
+      Instant createdAt,
+      Instant updatedAt,
+      String lastError,
+      Instant lastErrorAt,
+      int failedStarts,
+      Instant nextRetryAt)
+      implements KeelSerializable {}
 
   // ---------------------------------------------------------------- events
 
@@ -137,12 +156,18 @@ public final class Schedule
   /** Marks a snapshot taken on demand; changes nothing. */
   public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
-  public record ScheduleDefined(ScheduleDefinition def, Instant at, Instant nextRunAt) implements Event {}
+  public record ScheduleDefined(ScheduleDefinition def, Instant at, Instant nextRunAt)
+      implements Event {}
 
-  public record ScheduleUpdated(ScheduleDefinition def, Instant at, Instant nextRunAt) implements Event {}
+  public record ScheduleUpdated(ScheduleDefinition def, Instant at, Instant nextRunAt)
+      implements Event {}
 
-  /** The workflow of {@code tick} started (at {@code at}); the next tick to handle is {@code nextRunAt}. */
-  public record ScheduleTicked(Instant tick, String workflowId, Instant at, Instant nextRunAt) implements Event {}
+  /**
+   * The workflow of {@code tick} started (at {@code at}); the next tick to handle is {@code
+   * nextRunAt}.
+   */
+  public record ScheduleTicked(Instant tick, String workflowId, Instant at, Instant nextRunAt)
+      implements Event {}
 
   public record ScheduleDeleted(Instant at) implements Event {}
 
@@ -150,7 +175,8 @@ public final class Schedule
    * The workflow of {@code tick} could not be started ({@code error}, as clients may see it); the
    * newest tick due at {@code retryAt} is tried then.
    */
-  public record ScheduleTickFailed(Instant tick, String workflowId, String error, Instant at, Instant retryAt)
+  public record ScheduleTickFailed(
+      Instant tick, String workflowId, String error, Instant at, Instant retryAt)
       implements Event {}
 
   // ---------------------------------------------------------------- state
@@ -162,16 +188,23 @@ public final class Schedule
   public record Empty() implements State {}
 
   /**
-   * Defined. {@code nextRunAt} is null while paused; {@code lastRunAt} is the instant of the
-   * newest tick whose workflow started; {@code failing} is null unless the due tick could not
-   * start its workflow (absent from snapshots taken before it existed, so null there too).
+   * Defined. {@code nextRunAt} is null while paused; {@code lastRunAt} is the instant of the newest
+   * tick whose workflow started; {@code failing} is null unless the due tick could not start its
+   * workflow (absent from snapshots taken before it existed, so null there too).
    */
-  public record Active(ScheduleDefinition def, Instant createdAt, Instant updatedAt, Instant nextRunAt,
-                       String lastRunWorkflowId, Instant lastRunAt, TickFailure failing) implements State {}
+  public record Active(
+      ScheduleDefinition def,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant nextRunAt,
+      String lastRunWorkflowId,
+      Instant lastRunAt,
+      TickFailure failing)
+      implements State {}
 
   /**
-   * The due tick could not start its workflow: {@code failures} times in a row, the last at
-   * {@code at} with {@code error}; the newest tick due at {@code retryAt} is tried then.
+   * The due tick could not start its workflow: {@code failures} times in a row, the last at {@code
+   * at} with {@code error}; the newest tick due at {@code retryAt} is tried then.
    */
   public record TickFailure(Instant tick, String error, Instant at, int failures, Instant retryAt)
       implements KeelSerializable {}
@@ -182,20 +215,32 @@ public final class Schedule
   // ---------------------------------------------------------------- wiring
 
   /** Starts sharding for schedules; remembered, so that they keep ticking when their node dies. */
-  public static void init(ActorSystem<?> system, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                          ScheduleMetrics metrics) {
-    EntityRuntime.start(system, KIND, EntityRuntime.Remembered.YES, place -> new Schedule(place, starter, clock, settings, metrics));
+  public static void init(
+      ActorSystem<?> system,
+      WorkflowStarter starter,
+      Clock clock,
+      ScheduleSettings settings,
+      ScheduleMetrics metrics) {
+    EntityRuntime.start(
+        system,
+        KIND,
+        EntityRuntime.Remembered.YES,
+        place -> new Schedule(place, starter, clock, settings, metrics));
   }
 
   public static PersistenceId persistenceId(String scheduleId) {
     return PersistenceId.of(ENTITY_TYPE, scheduleId);
   }
 
-  public static Behavior<Command> create(String scheduleId, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                                         ScheduleMetrics metrics) {
-    return EntityRuntime.unsharded(scheduleId, place -> new Schedule(place, starter, clock, settings, metrics));
+  public static Behavior<Command> create(
+      String scheduleId,
+      WorkflowStarter starter,
+      Clock clock,
+      ScheduleSettings settings,
+      ScheduleMetrics metrics) {
+    return EntityRuntime.unsharded(
+        scheduleId, place -> new Schedule(place, starter, clock, settings, metrics));
   }
-
 
   /**
    * Checks a new definition's cron expression and time zone, for routes to answer 400 before asking
@@ -206,14 +251,18 @@ public final class Schedule
    */
   public static CronSpec validate(ScheduleDefinition def) {
     if (def.cron() != null) {
-      Texts.characterProblem(def.cron(), false).ifPresent(p -> {
-        throw new InvalidCronException("cron", "cron " + p);
-      });
+      Texts.characterProblem(def.cron(), false)
+          .ifPresent(
+              p -> {
+                throw new InvalidCronException("cron", "cron " + p);
+              });
     }
     CronSpec spec = CronSpec.parse(def.cron(), def.timezone());
-    TimeZones.problem(def.timezone()).ifPresent(p -> {
-      throw new InvalidCronException("timezone", "timezone " + p);
-    });
+    TimeZones.problem(def.timezone())
+        .ifPresent(
+            p -> {
+              throw new InvalidCronException("timezone", "timezone " + p);
+            });
     return spec;
   }
 
@@ -230,8 +279,12 @@ public final class Schedule
   private final ScheduleSettings settings;
   private final ScheduleMetrics metrics;
 
-  private Schedule(EntityPlace<Command> place, WorkflowStarter starter, Clock clock, ScheduleSettings settings,
-                   ScheduleMetrics metrics) {
+  private Schedule(
+      EntityPlace<Command> place,
+      WorkflowStarter starter,
+      Clock clock,
+      ScheduleSettings settings,
+      ScheduleMetrics metrics) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.scheduleId = place.entityId();
     this.starter = starter;
@@ -260,9 +313,15 @@ public final class Schedule
     }
     Instant now = clock.instant();
     Optional<Instant> newest = spec(active).latestAtOrBefore(now);
-    if (newest.isPresent() && active.nextRunAt() != null && !newest.get().isBefore(active.nextRunAt())) {
+    if (newest.isPresent()
+        && active.nextRunAt() != null
+        && !newest.get().isBefore(active.nextRunAt())) {
       // Missed while no node ran this schedule: run the newest missed tick only, now.
-      log.info("schedule catching up scheduleId={} tick={} missedSince={}", scheduleId, newest.get(), active.nextRunAt());
+      log.info(
+          "schedule catching up scheduleId={} tick={} missedSince={}",
+          scheduleId,
+          newest.get(),
+          active.nextRunAt());
       context.getSelf().tell(new Tick(newest.get()));
     }
     arm(active);
@@ -282,12 +341,18 @@ public final class Schedule
         .onCommand(Tick.class, this::tick)
         .onCommand(TickStarted.class, this::tickStarted)
         .onCommand(TickFailed.class, this::tickFailed);
-    b.forAnyState().onCommand(SaveSnapshot.class, (s, c) -> saveSnapshot(!(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     return b.build();
   }
 
   /** Empty and Deleted answer alike: only a Put brings the schedule (back) to life. */
-  private <S extends State> void absent(CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
+  private <S extends State> void absent(
+      CommandHandlerWithReplyBuilderByState<Command, Event, S, State> b) {
     b.onCommand(Put.class, (s, c) -> define(c))
         .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Delete.class, (s, c) -> notFound(c.replyTo()))
@@ -299,7 +364,8 @@ public final class Schedule
 
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
     // Nothing to keep in memory (or remembered) for an id that has no schedule.
-    return Effect().none()
+    return Effect()
+        .none()
         .thenRun(s -> passivate())
         .thenReply(replyTo, s -> Rejection.notFound(doesNotExist(scheduleId)));
   }
@@ -312,17 +378,29 @@ public final class Schedule
   private ReplyEffect<Event, State> define(Put c) {
     Optional<String> problem = problemWith(c.def());
     if (problem.isPresent()) {
-      return Effect().none().thenRun(s -> passivate()).thenReply(c.replyTo(), s -> Rejection.invalid(problem.get()));
+      return Effect()
+          .none()
+          .thenRun(s -> passivate())
+          .thenReply(c.replyTo(), s -> Rejection.invalid(problem.get()));
     }
     ScheduleDefinition def = c.def();
     Instant now = clock.instant();
     Instant nextRunAt = def.paused() ? null : validate(def).nextAfter(now).orElse(null);
-    return Effect().persist(new ScheduleDefined(def, now, nextRunAt))
-        .thenRun(s -> {
-          log.info("schedule defined scheduleId={} workflow={} cron='{}' timezone={} paused={} nextRunAt={}",
-              scheduleId, def.workflow(), def.cron(), def.timezone(), def.paused(), nextRunAt);
-          arm(s);
-        })
+    return Effect()
+        .persist(new ScheduleDefined(def, now, nextRunAt))
+        .thenRun(
+            s -> {
+              log.info(
+                  "schedule defined scheduleId={} workflow={} cron='{}' timezone={} paused={}"
+                      + " nextRunAt={}",
+                  scheduleId,
+                  def.workflow(),
+                  def.cron(),
+                  def.timezone(),
+                  def.paused(),
+                  nextRunAt);
+              arm(s);
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(true, view((Active) s))));
   }
 
@@ -342,12 +420,21 @@ public final class Schedule
     } else {
       nextRunAt = validate(def).nextAfter(now).orElse(null);
     }
-    return Effect().persist(new ScheduleUpdated(def, now, nextRunAt))
-        .thenRun(s -> {
-          log.info("schedule updated scheduleId={} workflow={} cron='{}' timezone={} paused={} nextRunAt={}",
-              scheduleId, def.workflow(), def.cron(), def.timezone(), def.paused(), nextRunAt);
-          arm(s);
-        })
+    return Effect()
+        .persist(new ScheduleUpdated(def, now, nextRunAt))
+        .thenRun(
+            s -> {
+              log.info(
+                  "schedule updated scheduleId={} workflow={} cron='{}' timezone={} paused={}"
+                      + " nextRunAt={}",
+                  scheduleId,
+                  def.workflow(),
+                  def.cron(),
+                  def.timezone(),
+                  def.paused(),
+                  nextRunAt);
+              arm(s);
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(false, view((Active) s))));
   }
 
@@ -357,7 +444,8 @@ public final class Schedule
 
   private static Optional<String> problemWith(ScheduleDefinition def) {
     if (def == null) return Optional.of("a schedule definition is required");
-    if (def.workflow() == null || def.workflow().isBlank()) return Optional.of("workflow is required");
+    if (def.workflow() == null || def.workflow().isBlank())
+      return Optional.of("workflow is required");
     try {
       validate(def);
       return Optional.empty();
@@ -367,12 +455,14 @@ public final class Schedule
   }
 
   private ReplyEffect<Event, State> delete(Active state, Delete c) {
-    return Effect().persist(new ScheduleDeleted(clock.instant()))
-        .thenRun(s -> {
-          log.info("schedule deleted scheduleId={}", scheduleId);
-          arm(s);
-          passivate();
-        })
+    return Effect()
+        .persist(new ScheduleDeleted(clock.instant()))
+        .thenRun(
+            s -> {
+              log.info("schedule deleted scheduleId={}", scheduleId);
+              arm(s);
+              passivate();
+            })
         .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
   }
 
@@ -392,7 +482,8 @@ public final class Schedule
         arm(state);
         return Effect().noReply();
       }
-      Instant newest = spec(state).latestAtOrBefore(now).filter(t -> t.isAfter(c.at())).orElse(c.at());
+      Instant newest =
+          spec(state).latestAtOrBefore(now).filter(t -> t.isAfter(c.at())).orElse(c.at());
       startWorkflow(state.def(), newest);
       return Effect().noReply();
     }
@@ -408,25 +499,35 @@ public final class Schedule
     } catch (RuntimeException e) {
       started = CompletableFuture.failedFuture(e);
     }
-    context.pipeToSelf(bounded(started), (outcome, failure) -> {
-      if (failure == null && outcome != null) return new TickStarted(tick, workflowId, outcome.created());
-      return new TickFailed(tick, workflowId, failure == null ? "the starter answered nothing" : describe(failure));
-    });
+    context.pipeToSelf(
+        bounded(started),
+        (outcome, failure) -> {
+          if (failure == null && outcome != null)
+            return new TickStarted(tick, workflowId, outcome.created());
+          return new TickFailed(
+              tick,
+              workflowId,
+              failure == null ? "the starter answered nothing" : describe(failure));
+        });
   }
 
-  /** A start that never answers must not stall the schedule: past the ask timeout it is a failure. */
+  /**
+   * A start that never answers must not stall the schedule: past the ask timeout it is a failure.
+   */
   private CompletionStage<StartOutcome> bounded(CompletionStage<StartOutcome> started) {
     CompletableFuture<StartOutcome> result = new CompletableFuture<>();
-    started.whenComplete((outcome, failure) -> {
-      if (failure != null) result.completeExceptionally(failure);
-      else result.complete(outcome);
-    });
+    started.whenComplete(
+        (outcome, failure) -> {
+          if (failure != null) result.completeExceptionally(failure);
+          else result.complete(outcome);
+        });
     return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private String describe(Throwable failure) {
     Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+    while (cause instanceof CompletionException && cause.getCause() != null)
+      cause = cause.getCause();
     Optional<String> known = TickErrors.describe(cause);
     if (known.isPresent()) return known.get();
     // Shown to clients: never a class name or whatever an unexpected failure's message holds.
@@ -441,35 +542,61 @@ public final class Schedule
     Instant now = clock.instant();
     Instant from = now.isAfter(c.tick()) ? now : c.tick();
     Instant nextRunAt = state.def().paused() ? null : spec(state).nextAfter(from).orElse(null);
-    return Effect().persist(new ScheduleTicked(c.tick(), c.workflowId(), now, nextRunAt))
-        .thenRun(s -> {
-          log.info("schedule ticked scheduleId={} tick={} workflowId={} created={} nextRunAt={}",
-              scheduleId, c.tick(), c.workflowId(), c.created(), nextRunAt);
-          timers.cancel(RETRY_TIMER);
-          arm(s);
-        })
+    return Effect()
+        .persist(new ScheduleTicked(c.tick(), c.workflowId(), now, nextRunAt))
+        .thenRun(
+            s -> {
+              log.info(
+                  "schedule ticked scheduleId={} tick={} workflowId={} created={} nextRunAt={}",
+                  scheduleId,
+                  c.tick(),
+                  c.workflowId(),
+                  c.created(),
+                  nextRunAt);
+              timers.cancel(RETRY_TIMER);
+              arm(s);
+            })
         .thenNoReply();
   }
 
   private ReplyEffect<Event, State> tickFailed(Active state, TickFailed c) {
-    boolean superseded = state.nextRunAt() == null || c.tick().isBefore(state.nextRunAt())
-        || (state.lastRunAt() != null && !c.tick().isAfter(state.lastRunAt()));
+    boolean superseded =
+        state.nextRunAt() == null
+            || c.tick().isBefore(state.nextRunAt())
+            || (state.lastRunAt() != null && !c.tick().isAfter(state.lastRunAt()));
     if (state.failing() != null && c.tick().isBefore(state.failing().tick())) superseded = true;
     if (state.def().paused() || superseded) {
-      log.info("schedule tick failed, not retried scheduleId={} tick={} workflowId={} paused={} reason={}",
-          scheduleId, c.tick(), c.workflowId(), state.def().paused(), c.reason());
+      log.info(
+          "schedule tick failed, not retried scheduleId={} tick={} workflowId={} paused={}"
+              + " reason={}",
+          scheduleId,
+          c.tick(),
+          c.workflowId(),
+          state.def().paused(),
+          c.reason());
       return Effect().noReply();
     }
     int failures = state.failing() == null ? 1 : state.failing().failures() + 1;
     Duration retryIn = settings.retryDelay(failures);
     Instant now = clock.instant();
-    return Effect().persist(new ScheduleTickFailed(c.tick(), c.workflowId(), c.reason(), now, now.plus(retryIn)))
-        .thenRun(s -> {
-          metrics.tickFailed();
-          log.warn("schedule tick failed, will retry scheduleId={} tick={} workflowId={} workflow={} failures={} retryIn={} reason={}",
-              scheduleId, c.tick(), c.workflowId(), state.def().workflow(), failures, retryIn, c.reason());
-          arm(s);
-        })
+    return Effect()
+        .persist(
+            new ScheduleTickFailed(c.tick(), c.workflowId(), c.reason(), now, now.plus(retryIn)))
+        .thenRun(
+            s -> {
+              metrics.tickFailed();
+              log.warn(
+                  "schedule tick failed, will retry scheduleId={} tick={} workflowId={} workflow={}"
+                      + " failures={} retryIn={} reason={}",
+                  scheduleId,
+                  c.tick(),
+                  c.workflowId(),
+                  state.def().workflow(),
+                  failures,
+                  retryIn,
+                  c.reason());
+              arm(s);
+            })
         .thenNoReply();
   }
 
@@ -490,7 +617,9 @@ public final class Schedule
       timers.cancel(TICK_TIMER);
       Duration wait = Duration.between(now, active.failing().retryAt());
       if (wait.isNegative()) wait = Duration.ZERO;
-      timers.startSingleTimer(RETRY_TIMER, new Tick(active.failing().tick()),
+      timers.startSingleTimer(
+          RETRY_TIMER,
+          new Tick(active.failing().tick()),
           wait.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : wait);
       return;
     }
@@ -505,7 +634,10 @@ public final class Schedule
       return;
     }
     Duration delay = Duration.between(now, target);
-    timers.startSingleTimer(TICK_TIMER, new Tick(target), delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+    timers.startSingleTimer(
+        TICK_TIMER,
+        new Tick(target),
+        delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
   }
 
   private void passivate() {
@@ -513,7 +645,8 @@ public final class Schedule
   }
 
   private static CronSpec spec(Active state) {
-    // Accepted when it was defined, so it parses; not checked again, so that journals of older rules replay.
+    // Accepted when it was defined, so it parses; not checked again, so that journals of older
+    // rules replay.
     return CronSpec.parse(state.def().cron(), state.def().timezone());
   }
 
@@ -522,9 +655,13 @@ public final class Schedule
   }
 
   /** How audit replays schedules: this entity's own handler and view. */
-  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT = new dev.keel.persistence.EntityAudit<>(
-      ENTITY_TYPE, Event.class, new Empty(), Schedule::apply,
-      (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
+  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT =
+      new dev.keel.persistence.EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new Empty(),
+          Schedule::apply,
+          (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
@@ -533,9 +670,23 @@ public final class Schedule
   static ScheduleView viewOf(String scheduleId, Active s) {
     ScheduleDefinition d = s.def();
     TickFailure f = s.failing();
-    return new ScheduleView(scheduleId, d.workflow(), d.cron(), d.timezone(), d.input(), d.paused(), d.tenantId(),
-        s.nextRunAt(), s.lastRunWorkflowId(), s.lastRunAt(), s.createdAt(), s.updatedAt(),
-        f == null ? null : f.error(), f == null ? null : f.at(), f == null ? 0 : f.failures(), f == null ? null : f.retryAt());
+    return new ScheduleView(
+        scheduleId,
+        d.workflow(),
+        d.cron(),
+        d.timezone(),
+        d.input(),
+        d.paused(),
+        d.tenantId(),
+        s.nextRunAt(),
+        s.lastRunWorkflowId(),
+        s.lastRunAt(),
+        s.createdAt(),
+        s.updatedAt(),
+        f == null ? null : f.error(),
+        f == null ? null : f.at(),
+        f == null ? 0 : f.failures(),
+        f == null ? null : f.retryAt());
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -550,25 +701,45 @@ public final class Schedule
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof Active a) {
       if (event instanceof ScheduleUpdated e) {
-        // The failing tick stays due only when the timing did not move it; the new definition is tried at once.
+        // The failing tick stays due only when the timing did not move it; the new definition is
+        // tried at once.
         TickFailure f = a.failing();
-        TickFailure failing = f != null && Objects.equals(e.nextRunAt(), a.nextRunAt())
-            ? new TickFailure(f.tick(), f.error(), f.at(), f.failures(), e.at()) : null;
-        return new Active(e.def(), a.createdAt(), e.at(), e.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt(), failing);
+        TickFailure failing =
+            f != null && Objects.equals(e.nextRunAt(), a.nextRunAt())
+                ? new TickFailure(f.tick(), f.error(), f.at(), f.failures(), e.at())
+                : null;
+        return new Active(
+            e.def(),
+            a.createdAt(),
+            e.at(),
+            e.nextRunAt(),
+            a.lastRunWorkflowId(),
+            a.lastRunAt(),
+            failing);
       }
       if (event instanceof ScheduleTicked e) {
-        return new Active(a.def(), a.createdAt(), a.updatedAt(), e.nextRunAt(), e.workflowId(), e.tick(), null);
+        return new Active(
+            a.def(), a.createdAt(), a.updatedAt(), e.nextRunAt(), e.workflowId(), e.tick(), null);
       }
       if (event instanceof ScheduleTickFailed e) {
         int failures = a.failing() == null ? 1 : a.failing().failures() + 1;
-        return new Active(a.def(), a.createdAt(), a.updatedAt(), a.nextRunAt(), a.lastRunWorkflowId(), a.lastRunAt(),
+        return new Active(
+            a.def(),
+            a.createdAt(),
+            a.updatedAt(),
+            a.nextRunAt(),
+            a.lastRunWorkflowId(),
+            a.lastRunAt(),
             new TickFailure(e.tick(), e.error(), e.at(), failures, e.retryAt()));
       }
       if (event instanceof ScheduleDeleted e) return new Deleted(e.at());
     } else if (event instanceof ScheduleDefined e) {
       return new Active(e.def(), e.at(), e.at(), e.nextRunAt(), null, null, null);
     }
-    throw new IllegalStateException("unexpected event " + event.getClass().getSimpleName() + " in state "
-        + state.getClass().getSimpleName());
+    throw new IllegalStateException(
+        "unexpected event "
+            + event.getClass().getSimpleName()
+            + " in state "
+            + state.getClass().getSimpleName());
   }
 }

@@ -5,8 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 
 /**
- * What schedule entities count, registered once. Incremented in side effects after a persist,
- * never in event handlers, so replays count nothing.
+ * What schedule entities count, registered once. Incremented in side effects after a persist, never
+ * in event handlers, so replays count nothing.
  */
 public final class ScheduleMetrics {
 
@@ -16,9 +16,12 @@ public final class ScheduleMetrics {
   private final Counter tickFailures;
 
   public ScheduleMetrics(MeterRegistry registry) {
-    tickFailures = Counter.builder("keel.schedules.tick.failures")
-        .description("ticks whose workflow could not be started (each failed attempt, retries included) on this node")
-        .register(registry);
+    tickFailures =
+        Counter.builder("keel.schedules.tick.failures")
+            .description(
+                "ticks whose workflow could not be started (each failed attempt, retries included)"
+                    + " on this node")
+            .register(registry);
   }
 
   void tickFailed() {

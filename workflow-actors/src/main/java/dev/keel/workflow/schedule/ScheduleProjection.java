@@ -13,9 +13,15 @@ public final class ScheduleProjection {
 
   public static void init(ActorSystem<?> system, DataSource dataSource, ProjectionLag lag) {
     Config config = system.settings().config();
-    ReadModelProjection.init(system, dataSource, lag, new ReadModelProjection.Spec<Schedule.Event>(
-        Schedule.ENTITY_TYPE, "schedules", ScheduleProjectionHandler::apply,
-        config.getInt("keel.schedules.projection-batch-size"),
-        config.getDuration("keel.schedules.projection-batch-window")));
+    ReadModelProjection.init(
+        system,
+        dataSource,
+        lag,
+        new ReadModelProjection.Spec<Schedule.Event>(
+            Schedule.ENTITY_TYPE,
+            "schedules",
+            ScheduleProjectionHandler::apply,
+            config.getInt("keel.schedules.projection-batch-size"),
+            config.getDuration("keel.schedules.projection-batch-window")));
   }
 }

@@ -22,9 +22,18 @@ import javax.sql.DataSource;
 public final class ScheduleReadModel {
 
   /** A schedule as the list shows it: its view without the input. */
-  public record ScheduleSummary(String id, String workflow, String cron, String timezone, boolean paused, String tenantId,
-                                Instant nextRunAt, String lastRunWorkflowId, Instant lastRunAt,
-                                Instant createdAt, Instant updatedAt) {}
+  public record ScheduleSummary(
+      String id,
+      String workflow,
+      String cron,
+      String timezone,
+      boolean paused,
+      String tenantId,
+      Instant nextRunAt,
+      String lastRunWorkflowId,
+      Instant lastRunAt,
+      Instant createdAt,
+      Instant updatedAt) {}
 
   public record Page(List<ScheduleSummary> items, String nextCursor) {}
 
@@ -37,19 +46,24 @@ public final class ScheduleReadModel {
   }
 
   /**
-   * One page of schedules after {@code cursor} (null for the first page); {@code workflow},
-   * {@code paused} and {@code tenantId} filter when not null.
+   * One page of schedules after {@code cursor} (null for the first page); {@code workflow}, {@code
+   * paused} and {@code tenantId} filter when not null.
    *
    * @throws BadCursorException at once, when the cursor is not one a page handed out
    */
-  public CompletionStage<Page> list(String workflow, Boolean paused, String tenantId, int limit, String cursor) {
+  public CompletionStage<Page> list(
+      String workflow, Boolean paused, String tenantId, int limit, String cursor) {
     String afterId = cursor == null || cursor.isBlank() ? null : decodeCursor(cursor);
     return ReadModelSql.read(blocking, () -> query(workflow, paused, tenantId, limit, afterId));
   }
 
-  private Page query(String workflow, Boolean paused, String tenantId, int limit, String afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT id, workflow, cron, timezone, paused, tenant_id, next_run_at, "
-        + "last_run_workflow_id, last_run_at, created_at, updated_at FROM keel_schedules WHERE 1 = 1");
+  private Page query(String workflow, Boolean paused, String tenantId, int limit, String afterId)
+      throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, workflow, cron, timezone, paused, tenant_id, next_run_at,"
+                + " last_run_workflow_id, last_run_at, created_at, updated_at FROM keel_schedules"
+                + " WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (workflow != null) {
       sql.append(" AND workflow = ?");
@@ -70,13 +84,24 @@ public final class ScheduleReadModel {
     sql.append(" ORDER BY id LIMIT ?");
     args.add(limit + 1);
     List<ScheduleSummary> items = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          items.add(new ScheduleSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-              rs.getBoolean(5), rs.getString(6), ReadModelSql.instant(rs, 7), rs.getString(8), ReadModelSql.instant(rs, 9),
-              ReadModelSql.instant(rs, 10), ReadModelSql.instant(rs, 11)));
+          items.add(
+              new ScheduleSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getBoolean(5),
+                  rs.getString(6),
+                  ReadModelSql.instant(rs, 7),
+                  rs.getString(8),
+                  ReadModelSql.instant(rs, 9),
+                  ReadModelSql.instant(rs, 10),
+                  ReadModelSql.instant(rs, 11)));
         }
       }
     }

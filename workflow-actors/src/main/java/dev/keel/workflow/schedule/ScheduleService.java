@@ -20,7 +20,8 @@ public final class ScheduleService {
   private final JournaledEntities journaled;
   private final WorkflowService workflows;
 
-  public ScheduleService(ActorSystem<?> system, ScheduleSettings settings, WorkflowService workflows) {
+  public ScheduleService(
+      ActorSystem<?> system, ScheduleSettings settings, WorkflowService workflows) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.workflows = workflows;
@@ -32,19 +33,25 @@ public final class ScheduleService {
   }
 
   /**
-   * Creates or replaces a schedule; throws {@link InvalidCronException} or
-   * {@link InvalidInputException} before asking when the cron or the input is bad, so that a
-   * schedule whose ticks could never start is not defined.
+   * Creates or replaces a schedule; throws {@link InvalidCronException} or {@link
+   * InvalidInputException} before asking when the cron or the input is bad, so that a schedule
+   * whose ticks could never start is not defined.
    */
-  public CompletionStage<Schedule.PutResult> put(String id, Schedule.ScheduleDefinition definition) {
+  public CompletionStage<Schedule.PutResult> put(
+      String id, Schedule.ScheduleDefinition definition) {
     validate(definition);
     checkInput(definition);
-    return entity(id).<Schedule.PutResult>askWithStatus(
-            r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Put(definition, r), Schedule.Traced::new), settings.askTimeout())
-        .thenApply(result -> {
-          journaled.created(Schedule.persistenceId(id).id());
-          return result;
-        });
+    return entity(id)
+        .<Schedule.PutResult>askWithStatus(
+            r ->
+                RequestScope.<Schedule.Command>onBehalf(
+                    new Schedule.Put(definition, r), Schedule.Traced::new),
+            settings.askTimeout())
+        .thenApply(
+            result -> {
+              journaled.created(Schedule.persistenceId(id).id());
+              return result;
+            });
   }
 
   /** Checks the cron expression and zone; throws {@link InvalidCronException} naming the field. */
@@ -53,25 +60,36 @@ public final class ScheduleService {
   }
 
   /**
-   * Checks the input as a start of the schedule's workflow would; throws
-   * {@link InvalidInputException} naming every bad field ({@code input.userId}). A workflow this
-   * node does not know is left to the caller (the route answers 400 naming {@code workflow}).
+   * Checks the input as a start of the schedule's workflow would; throws {@link
+   * InvalidInputException} naming every bad field ({@code input.userId}). A workflow this node does
+   * not know is left to the caller (the route answers 400 naming {@code workflow}).
    */
   public void checkInput(Schedule.ScheduleDefinition definition) {
-    if (definition.workflow() == null || workflows.definitions().stream().noneMatch(d -> d.name().equals(definition.workflow()))) {
+    if (definition.workflow() == null
+        || workflows.definitions().stream()
+            .noneMatch(d -> d.name().equals(definition.workflow()))) {
       return;
     }
-    List<InputProblem> problems = workflows.inputProblems(definition.workflow(), definition.input(), definition.tenantId());
+    List<InputProblem> problems =
+        workflows.inputProblems(definition.workflow(), definition.input(), definition.tenantId());
     if (!problems.isEmpty()) throw new InvalidInputException(problems);
   }
 
   public CompletionStage<Schedule.ScheduleView> get(String id) {
-    return journaled.askIfJournaled(entity(id), Schedule.persistenceId(id).id(), () -> Schedule.doesNotExist(id),
-        Schedule.Get::new, settings.askTimeout());
+    return journaled.askIfJournaled(
+        entity(id),
+        Schedule.persistenceId(id).id(),
+        () -> Schedule.doesNotExist(id),
+        Schedule.Get::new,
+        settings.askTimeout());
   }
 
   public CompletionStage<Done> delete(String id) {
-    return journaled.askIfJournaled(entity(id), Schedule.persistenceId(id).id(), () -> Schedule.doesNotExist(id),
-        r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Delete(r), Schedule.Traced::new), settings.askTimeout());
+    return journaled.askIfJournaled(
+        entity(id),
+        Schedule.persistenceId(id).id(),
+        () -> Schedule.doesNotExist(id),
+        r -> RequestScope.<Schedule.Command>onBehalf(new Schedule.Delete(r), Schedule.Traced::new),
+        settings.askTimeout());
   }
 }

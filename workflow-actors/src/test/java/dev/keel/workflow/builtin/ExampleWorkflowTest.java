@@ -16,25 +16,32 @@ class ExampleWorkflowTest {
   @Test
   void runsThreeStepsInOrderAndSummarizes() throws Exception {
     FakeWorkflowContext ctx = new FakeWorkflowContext("wf-1");
-    ExampleWorkflow.Input input = json.readValue("{\"userId\": \"u-42\", \"action\": \"onboard\"}", ExampleWorkflow.Input.class);
+    ExampleWorkflow.Input input =
+        json.readValue(
+            "{\"userId\": \"u-42\", \"action\": \"onboard\"}", ExampleWorkflow.Input.class);
 
     ExampleWorkflow.Output output = workflow.run(ctx, input);
 
-    assertThat(output).isEqualTo(new ExampleWorkflow.Output("u-42", "onboard", "onboard done for u-42"));
-    assertThat(ctx.calls()).containsExactly(
-        new FakeWorkflowContext.Call("step", "validate"),
-        new FakeWorkflowContext.Call("step", "process"),
-        new FakeWorkflowContext.Call("step", "summarize"));
+    assertThat(output)
+        .isEqualTo(new ExampleWorkflow.Output("u-42", "onboard", "onboard done for u-42"));
+    assertThat(ctx.calls())
+        .containsExactly(
+            new FakeWorkflowContext.Call("step", "validate"),
+            new FakeWorkflowContext.Call("step", "process"),
+            new FakeWorkflowContext.Call("step", "summarize"));
     assertThat(ctx.stepRecord("validate").attempts()).isEqualTo(1);
     assertThat(json.valueToTree(output).toString())
-        .isEqualTo("{\"userId\":\"u-42\",\"action\":\"onboard\",\"summary\":\"onboard done for u-42\"}");
+        .isEqualTo(
+            "{\"userId\":\"u-42\",\"action\":\"onboard\",\"summary\":\"onboard done for u-42\"}");
   }
 
   @Test
   void missingActionReadsAsTheDefault() throws Exception {
-    ExampleWorkflow.Output output = workflow.run(new FakeWorkflowContext("wf-2"), new ExampleWorkflow.Input("u-1", null));
+    ExampleWorkflow.Output output =
+        workflow.run(new FakeWorkflowContext("wf-2"), new ExampleWorkflow.Input("u-1", null));
 
-    assertThat(output).isEqualTo(new ExampleWorkflow.Output("u-1", "process", "process done for u-1"));
+    assertThat(output)
+        .isEqualTo(new ExampleWorkflow.Output("u-1", "process", "process done for u-1"));
   }
 
   @Test
@@ -43,7 +50,8 @@ class ExampleWorkflowTest {
       FakeWorkflowContext ctx = new FakeWorkflowContext("wf-3");
 
       assertThatThrownBy(() -> workflow.run(ctx, new ExampleWorkflow.Input(userId, "onboard")))
-          .isInstanceOfSatisfying(StepFailedException.class, e -> assertThat(e.stepName()).isEqualTo("validate"))
+          .isInstanceOfSatisfying(
+              StepFailedException.class, e -> assertThat(e.stepName()).isEqualTo("validate"))
           .hasMessageContaining("userId must not be empty");
 
       FakeWorkflowContext.StepRecord validate = ctx.stepRecord("validate");

@@ -26,7 +26,8 @@ public final class FakeWorkflowContext implements WorkflowContext {
   public record Call(String kind, String name) {}
 
   /** What happened to one step: its policy and the error of each failed attempt. */
-  public record StepRecord(RetryPolicy policy, List<Throwable> failures, int attempts, boolean succeeded) {}
+  public record StepRecord(
+      RetryPolicy policy, List<Throwable> failures, int attempts, boolean succeeded) {}
 
   private final ObjectMapper json = new ObjectMapper();
   private final String workflowId;
@@ -113,7 +114,8 @@ public final class FakeWorkflowContext implements WorkflowContext {
     try {
       return json.readValue(json.writeValueAsBytes(result), resultType);
     } catch (IOException e) {
-      throw new IllegalStateException("step '" + name + "' result does not round-trip through JSON", e);
+      throw new IllegalStateException(
+          "step '" + name + "' result does not round-trip through JSON", e);
     }
   }
 
@@ -133,7 +135,8 @@ public final class FakeWorkflowContext implements WorkflowContext {
 
   private void record(Call call) {
     boolean reused = calls.stream().anyMatch(c -> c.name().equals(call.name()));
-    if (reused) throw new IllegalStateException("name '" + call.name() + "' used twice in one execution");
+    if (reused)
+      throw new IllegalStateException("name '" + call.name() + "' used twice in one execution");
     calls.add(call);
   }
 }

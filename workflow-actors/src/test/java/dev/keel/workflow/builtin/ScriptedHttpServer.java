@@ -39,11 +39,16 @@ public final class ScriptedHttpServer implements AutoCloseable {
 
   public record Answer(int status, String contentType, byte[] body, Duration delay) {
     public static Answer json(int status, String json) {
-      return new Answer(status, "application/json", json.getBytes(StandardCharsets.UTF_8), Duration.ZERO);
+      return new Answer(
+          status, "application/json", json.getBytes(StandardCharsets.UTF_8), Duration.ZERO);
     }
 
     public static Answer text(int status, String text) {
-      return new Answer(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8), Duration.ZERO);
+      return new Answer(
+          status,
+          "text/plain; charset=utf-8",
+          text.getBytes(StandardCharsets.UTF_8),
+          Duration.ZERO);
     }
 
     public static Answer empty(int status) {
@@ -73,7 +78,12 @@ public final class ScriptedHttpServer implements AutoCloseable {
   }
 
   public URI url(String path) {
-    return URI.create("http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort() + path);
+    return URI.create(
+        "http://"
+            + server.getAddress().getAddress().getHostAddress()
+            + ":"
+            + server.getAddress().getPort()
+            + path);
   }
 
   public List<Received> received(String path) {
@@ -87,10 +97,12 @@ public final class ScriptedHttpServer implements AutoCloseable {
         body = in.readAllBytes();
       }
       String path = exchange.getRequestURI().getPath();
-      received.add(new Received(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), body));
+      received.add(
+          new Received(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), body));
       Answer answer = next(path);
       sleep(answer.delay());
-      if (answer.contentType() != null) exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+      if (answer.contentType() != null)
+        exchange.getResponseHeaders().set("Content-Type", answer.contentType());
       boolean empty = answer.body().length == 0 || "HEAD".equals(exchange.getRequestMethod());
       exchange.sendResponseHeaders(answer.status(), empty ? -1 : answer.body().length);
       if (!empty) {

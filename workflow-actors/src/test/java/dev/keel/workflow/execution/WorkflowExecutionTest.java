@@ -1,7 +1,5 @@
 package dev.keel.workflow.execution;
 
-import dev.keel.persistence.ManualClock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -11,6 +9,7 @@ import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
 import dev.keel.workflow.execution.ExecutionView.StepView;
 import dev.keel.workflow.execution.WorkflowExecution.Cancel;
@@ -52,11 +51,8 @@ import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.SignalTimeoutException;
 import dev.keel.workflow.sdk.Workflow;
 import dev.keel.workflow.sdk.WorkflowContext;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,26 +84,37 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The execution entity with real attempts on a real {@link WorkflowRunner}: the test drives time with
- * a manual clock and {@link Wake}, and waits for what attempts do on their own by polling {@link Get}.
+ * The execution entity with real attempts on a real {@link WorkflowRunner}: the test drives time
+ * with a manual clock and {@link Wake}, and waits for what attempts do on their own by polling
+ * {@link Get}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkflowExecutionTest {
 
   /** The test kit's in-memory journal first, else the JDBC journal wins (STACK.md, pitfall 9). */
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseResources("execution-test.conf"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseResources("execution-test.conf"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   private static final Instant T0 = Instant.parse("2026-03-01T07:30:00Z");
   private static final String TENANT = "acme";
   private static final Duration AWAIT = Duration.ofSeconds(10);
-  /** {@code nextDouble()} is exactly 0.5, where the jitter spreads a backoff by nothing: backoffs are exact. */
+
+  /**
+   * {@code nextDouble()} is exactly 0.5, where the jitter spreads a backoff by nothing: backoffs
+   * are exact.
+   */
   private static final RandomGenerator MIDPOINT = () -> Long.MIN_VALUE;
-  /** 3 attempts, 5 ms then 10 ms apart; the jitter is there to prove the fixed random cancels it. */
-  private static final RetryPolicy QUICK_RETRY = new RetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2, List.of());
+
+  /**
+   * 3 attempts, 5 ms then 10 ms apart; the jitter is there to prove the fixed random cancels it.
+   */
+  private static final RetryPolicy QUICK_RETRY =
+      new RetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2, List.of());
+
   private static final AtomicInteger ids = new AtomicInteger();
 
   private ActorTestKit testKit;
@@ -118,6 +125,7 @@ class WorkflowExecutionTest {
 
   /** Step body runs by {@code <workflowId>/<step>}: what "ran exactly once" is measured with. */
   private final Map<String, AtomicInteger> bodyRuns = new ConcurrentHashMap<>();
+
   private final AtomicBoolean diverge = new AtomicBoolean();
   private volatile CountDownLatch gateEntered = new CountDownLatch(1);
   private volatile CountDownLatch gate = new CountDownLatch(1);
@@ -130,16 +138,19 @@ class WorkflowExecutionTest {
   void startSystem() {
     testKit = ActorTestKit.create("WorkflowExecutionTest", CONFIG);
     settings = WorkflowSettings.fromConfig(testKit.system().settings().config());
-    mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("jackson-json", Optional.empty());
+    mapper =
+        JacksonObjectMapperProvider.get(testKit.system())
+            .getOrCreate("jackson-json", Optional.empty());
     runner = new WorkflowRunner(4, name -> 0);
-    registry = new NodeWorkflowRegistry()
-        .register(new ThreeSteps())
-        .register(new Flaky())
-        .register(new Nap())
-        .register(new Approval())
-        .register(new Gated())
-        .register(new Diverging())
-        .register(new Oversleeper());
+    registry =
+        new NodeWorkflowRegistry()
+            .register(new ThreeSteps())
+            .register(new Flaky())
+            .register(new Nap())
+            .register(new Approval())
+            .register(new Gated())
+            .register(new Diverging())
+            .register(new Oversleeper());
   }
 
   @AfterAll
@@ -155,11 +166,16 @@ class WorkflowExecutionTest {
     diverge.set(false);
     gateEntered = new CountDownLatch(1);
     gate = new CountDownLatch(1);
-    WorkflowDeps deps = new WorkflowDeps(clock, MIDPOINT, settings, registry, runner, mapper, testKit.system().scheduler());
+    WorkflowDeps deps =
+        new WorkflowDeps(
+            clock, MIDPOINT, settings, registry, runner, mapper, testKit.system().scheduler());
     // Round-trip equality is not verified: Jackson reads a null JsonNode field back as NullNode, so
     // Op.output == null (and ExecutionView.output) come back unequal though they mean the same.
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowExecution.create(id, deps),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            WorkflowExecution.create(id, deps),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
   @AfterEach
@@ -181,41 +197,76 @@ class WorkflowExecutionTest {
 
   /** (start + 1) * 2 + 3, one step per operation. */
   final class ThreeSteps implements Workflow<Numbers, Result> {
-    public String name() { return "three-steps"; }
-    public Class<Numbers> inputType() { return Numbers.class; }
+    public String name() {
+      return "three-steps";
+    }
+
+    public Class<Numbers> inputType() {
+      return Numbers.class;
+    }
+
     public Result run(WorkflowContext ctx, Numbers in) {
-      int a = ctx.step("add-one", Integer.class, () -> {
-        ran(ctx, "add-one");
-        return in.start() + 1;
-      });
-      int b = ctx.step("double", Integer.class, () -> {
-        ran(ctx, "double");
-        return a * 2;
-      });
-      int c = ctx.step("add-three", Integer.class, () -> {
-        ran(ctx, "add-three");
-        return b + 3;
-      });
+      int a =
+          ctx.step(
+              "add-one",
+              Integer.class,
+              () -> {
+                ran(ctx, "add-one");
+                return in.start() + 1;
+              });
+      int b =
+          ctx.step(
+              "double",
+              Integer.class,
+              () -> {
+                ran(ctx, "double");
+                return a * 2;
+              });
+      int c =
+          ctx.step(
+              "add-three",
+              Integer.class,
+              () -> {
+                ran(ctx, "add-three");
+                return b + 3;
+              });
       return new Result(c);
     }
   }
 
   /** One step that fails its first {@code failures} runs. */
   final class Flaky implements Workflow<Charge, String> {
-    public String name() { return "flaky"; }
-    public Class<Charge> inputType() { return Charge.class; }
+    public String name() {
+      return "flaky";
+    }
+
+    public Class<Charge> inputType() {
+      return Charge.class;
+    }
+
     public String run(WorkflowContext ctx, Charge in) {
-      return ctx.step("charge", String.class, QUICK_RETRY, () -> {
-        int n = ran(ctx, "charge");
-        if (n <= in.failures()) throw new IllegalStateException("card declined (attempt " + n + ")");
-        return "charged";
-      });
+      return ctx.step(
+          "charge",
+          String.class,
+          QUICK_RETRY,
+          () -> {
+            int n = ran(ctx, "charge");
+            if (n <= in.failures())
+              throw new IllegalStateException("card declined (attempt " + n + ")");
+            return "charged";
+          });
     }
   }
 
   final class Nap implements Workflow<JsonNode, String> {
-    public String name() { return "nap"; }
-    public Class<JsonNode> inputType() { return JsonNode.class; }
+    public String name() {
+      return "nap";
+    }
+
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
     public String run(WorkflowContext ctx, JsonNode in) {
       ctx.step("before", String.class, () -> String.valueOf(ran(ctx, "before")));
       ctx.sleep("nap", Duration.ofHours(1));
@@ -224,22 +275,38 @@ class WorkflowExecutionTest {
     }
   }
 
-  /** Prepares, optionally naps an hour, then waits for "approve"; a timeout is caught and reported. */
+  /**
+   * Prepares, optionally naps an hour, then waits for "approve"; a timeout is caught and reported.
+   */
   final class Approval implements Workflow<ApprovalRequest, String> {
-    public String name() { return "approval"; }
-    public Class<ApprovalRequest> inputType() { return ApprovalRequest.class; }
+    public String name() {
+      return "approval";
+    }
+
+    public Class<ApprovalRequest> inputType() {
+      return ApprovalRequest.class;
+    }
+
     public String run(WorkflowContext ctx, ApprovalRequest in) {
-      String prepared = ctx.step("prepare", String.class, () -> {
-        ran(ctx, "prepare");
-        return "prepared";
-      });
+      String prepared =
+          ctx.step(
+              "prepare",
+              String.class,
+              () -> {
+                ran(ctx, "prepare");
+                return "prepared";
+              });
       if (in.napFirst()) ctx.sleep("nap", Duration.ofHours(1));
       try {
-        Approver approver = ctx.awaitSignal("approve", Approver.class, Duration.ofMinutes(in.timeoutMinutes()));
-        return ctx.step("finish", String.class, () -> {
-          ran(ctx, "finish");
-          return prepared + ", approved by " + approver.by();
-        });
+        Approver approver =
+            ctx.awaitSignal("approve", Approver.class, Duration.ofMinutes(in.timeoutMinutes()));
+        return ctx.step(
+            "finish",
+            String.class,
+            () -> {
+              ran(ctx, "finish");
+              return prepared + ", approved by " + approver.by();
+            });
       } catch (SignalTimeoutException e) {
         return "gave up: " + e.getMessage();
       }
@@ -248,15 +315,25 @@ class WorkflowExecutionTest {
 
   /** Three steps; the first holds until the test opens the gate. */
   final class Gated implements Workflow<JsonNode, String> {
-    public String name() { return "gated"; }
-    public Class<JsonNode> inputType() { return JsonNode.class; }
+    public String name() {
+      return "gated";
+    }
+
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
     public String run(WorkflowContext ctx, JsonNode in) {
-      ctx.step("first", String.class, () -> {
-        ran(ctx, "first");
-        gateEntered.countDown();
-        if (!gate.await(AWAIT.toMillis(), TimeUnit.MILLISECONDS)) throw new IllegalStateException("the gate never opened");
-        return "one";
-      });
+      ctx.step(
+          "first",
+          String.class,
+          () -> {
+            ran(ctx, "first");
+            gateEntered.countDown();
+            if (!gate.await(AWAIT.toMillis(), TimeUnit.MILLISECONDS))
+              throw new IllegalStateException("the gate never opened");
+            return "one";
+          });
       ctx.step("second", String.class, () -> String.valueOf(ran(ctx, "second")));
       ctx.step("third", String.class, () -> String.valueOf(ran(ctx, "third")));
       return "done";
@@ -265,11 +342,20 @@ class WorkflowExecutionTest {
 
   /** Breaks the determinism rule: reads a flag outside any step to choose which step to call. */
   final class Diverging implements Workflow<JsonNode, String> {
-    public String name() { return "diverging"; }
-    public Class<JsonNode> inputType() { return JsonNode.class; }
+    public String name() {
+      return "diverging";
+    }
+
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
     public String run(WorkflowContext ctx, JsonNode in) {
-      if (diverge.get()) ctx.step("second-thoughts", String.class, () -> String.valueOf(ran(ctx, "second-thoughts")));
-      else ctx.step("first-thoughts", String.class, () -> String.valueOf(ran(ctx, "first-thoughts")));
+      if (diverge.get())
+        ctx.step(
+            "second-thoughts", String.class, () -> String.valueOf(ran(ctx, "second-thoughts")));
+      else
+        ctx.step("first-thoughts", String.class, () -> String.valueOf(ran(ctx, "first-thoughts")));
       ctx.sleep("nap", Duration.ofHours(1));
       return "consistent";
     }
@@ -277,8 +363,14 @@ class WorkflowExecutionTest {
 
   /** Sleeps longer than any timer may last: its deadline would overflow a long of milliseconds. */
   final class Oversleeper implements Workflow<JsonNode, String> {
-    public String name() { return "oversleeper"; }
-    public Class<JsonNode> inputType() { return JsonNode.class; }
+    public String name() {
+      return "oversleeper";
+    }
+
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
     public String run(WorkflowContext ctx, JsonNode in) {
       ctx.sleep("forever", Duration.ofSeconds(Long.MAX_VALUE));
       return "woke";
@@ -286,7 +378,9 @@ class WorkflowExecutionTest {
   }
 
   private int ran(WorkflowContext ctx, String step) {
-    return bodyRuns.computeIfAbsent(ctx.workflowId() + "/" + step, k -> new AtomicInteger()).incrementAndGet();
+    return bodyRuns
+        .computeIfAbsent(ctx.workflowId() + "/" + step, k -> new AtomicInteger())
+        .incrementAndGet();
   }
 
   private int runs(String step) {
@@ -304,7 +398,8 @@ class WorkflowExecutionTest {
     return mapper.createObjectNode();
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<StartAccepted>> start(String workflow, JsonNode input) {
+  private CommandResultWithReply<Command, Event, State, StatusReply<StartAccepted>> start(
+      String workflow, JsonNode input) {
     return kit.runCommand(replyTo -> new Start(workflow, 1, input, TENANT, null, replyTo));
   }
 
@@ -314,7 +409,8 @@ class WorkflowExecutionTest {
     return reply.getValue();
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<Done>> signal(String name, JsonNode payload) {
+  private CommandResultWithReply<Command, Event, State, StatusReply<Done>> signal(
+      String name, JsonNode payload) {
     return kit.runCommand(replyTo -> new SendSignal(name, payload, replyTo));
   }
 
@@ -332,7 +428,8 @@ class WorkflowExecutionTest {
     ExecutionView v = view();
     while (!condition.test(v)) {
       if (v.isFinal()) throw new AssertionError("the execution ended before " + what + ": " + v);
-      if (System.nanoTime() > deadline) throw new AssertionError("no " + what + " within " + AWAIT + "; last view: " + v);
+      if (System.nanoTime() > deadline)
+        throw new AssertionError("no " + what + " within " + AWAIT + "; last view: " + v);
       pause();
       v = view();
     }
@@ -343,7 +440,8 @@ class WorkflowExecutionTest {
   private void awaitRunnerIdle() {
     long deadline = System.nanoTime() + AWAIT.toNanos();
     while (runner.runningCount() > 0 || runner.queuedCount() > 0) {
-      if (System.nanoTime() > deadline) throw new AssertionError("the runner is still busy after " + AWAIT);
+      if (System.nanoTime() > deadline)
+        throw new AssertionError("the runner is still busy after " + AWAIT);
       pause();
     }
   }
@@ -358,7 +456,10 @@ class WorkflowExecutionTest {
   }
 
   private List<Event> journal() {
-    return kit.persistenceTestKit().persistedInStorage(WorkflowExecution.persistenceId(id).id()).stream()
+    return kit
+        .persistenceTestKit()
+        .persistedInStorage(WorkflowExecution.persistenceId(id).id())
+        .stream()
         .map(Event.class::cast)
         .toList();
   }
@@ -368,15 +469,21 @@ class WorkflowExecutionTest {
   }
 
   private static StepView step(ExecutionView view, String name) {
-    return view.steps().stream().filter(s -> s.name().equals(name)).findFirst()
+    return view.steps().stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no step '" + name + "' in " + view));
   }
 
   private static boolean retrying(ExecutionView v, int failedAttempts) {
-    return !v.steps().isEmpty() && v.steps().get(0).status().equals("retrying") && v.steps().get(0).attempts() == failedAttempts;
+    return !v.steps().isEmpty()
+        && v.steps().get(0).status().equals("retrying")
+        && v.steps().get(0).attempts() == failedAttempts;
   }
 
-  /** The audit path: folding the journal with the pure event handler gives the entity's own state. */
+  /**
+   * The audit path: folding the journal with the pure event handler gives the entity's own state.
+   */
   private void assertAuditReplayMatchesEntity() {
     State folded = new NotStarted();
     for (Event e : journal()) folded = WorkflowExecution.apply(folded, e);
@@ -386,7 +493,8 @@ class WorkflowExecutionTest {
   private static void assertConflict(StatusReply<?> reply, String detail) {
     assertThat(reply.isError()).as("reply %s", reply).isTrue();
     assertThat(reply.getError().getMessage()).isEqualTo("conflict: " + detail);
-    assertThat(Rejection.of(reply.getError()).map(Rejection::kind)).contains(Rejection.Kind.CONFLICT);
+    assertThat(Rejection.of(reply.getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.CONFLICT);
   }
 
   // ---------------------------------------------------------------- start, complete, idempotence
@@ -400,10 +508,18 @@ class WorkflowExecutionTest {
     StartAccepted accepted = started.reply().getValue();
     assertThat(accepted.created()).isTrue();
     assertThat(accepted.execution())
-        .extracting(ExecutionView::id, ExecutionView::workflow, ExecutionView::version, ExecutionView::tenantId,
-            ExecutionView::status, ExecutionView::input, ExecutionView::createdAt)
+        .extracting(
+            ExecutionView::id,
+            ExecutionView::workflow,
+            ExecutionView::version,
+            ExecutionView::tenantId,
+            ExecutionView::status,
+            ExecutionView::input,
+            ExecutionView::createdAt)
         .containsExactly(id, "three-steps", 1, TENANT, "running", input, T0);
-    assertThat(started.events()).first().isEqualTo(new WorkflowStarted(id, "three-steps", 1, TENANT, input, T0));
+    assertThat(started.events())
+        .first()
+        .isEqualTo(new WorkflowStarted(id, "three-steps", 1, TENANT, input, T0));
 
     ExecutionView done = awaitStatus("completed");
 
@@ -412,21 +528,24 @@ class WorkflowExecutionTest {
     assertThat(done.error()).isNull();
     assertThat(done.completedAt()).isEqualTo(T0);
     assertThat(done.steps())
-        .extracting(StepView::name, StepView::kind, StepView::status, StepView::attempts, StepView::output)
+        .extracting(
+            StepView::name, StepView::kind, StepView::status, StepView::attempts, StepView::output)
         .containsExactly(
             tuple("add-one", "step", "completed", 1, IntNode.valueOf(2)),
             tuple("double", "step", "completed", 1, IntNode.valueOf(4)),
             tuple("add-three", "step", "completed", 1, IntNode.valueOf(7)));
-    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three"))).containsExactly(1, 1, 1);
-    assertThat(journal()).containsExactly(
-        new WorkflowStarted(id, "three-steps", 1, TENANT, input, T0),
-        new StepStarted(0, "add-one", 1, T0),
-        new StepCompleted(0, "add-one", IntNode.valueOf(2), T0),
-        new StepStarted(1, "double", 1, T0),
-        new StepCompleted(1, "double", IntNode.valueOf(4), T0),
-        new StepStarted(2, "add-three", 1, T0),
-        new StepCompleted(2, "add-three", IntNode.valueOf(7), T0),
-        new WorkflowCompleted(output, T0));
+    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
+        .containsExactly(1, 1, 1);
+    assertThat(journal())
+        .containsExactly(
+            new WorkflowStarted(id, "three-steps", 1, TENANT, input, T0),
+            new StepStarted(0, "add-one", 1, T0),
+            new StepCompleted(0, "add-one", IntNode.valueOf(2), T0),
+            new StepStarted(1, "double", 1, T0),
+            new StepCompleted(1, "double", IntNode.valueOf(4), T0),
+            new StepStarted(2, "add-three", 1, T0),
+            new StepCompleted(2, "add-three", IntNode.valueOf(7), T0),
+            new WorkflowCompleted(output, T0));
     assertThat(kit.getState()).isInstanceOf(Completed.class);
     assertAuditReplayMatchesEntity();
   }
@@ -454,19 +573,25 @@ class WorkflowExecutionTest {
     assertThat(again.hasNoEvents()).isTrue();
 
     var otherInput = start("three-steps", json(new Numbers(2)));
-    assertConflict(otherInput.reply(),
-        "workflow id '" + id + "' is already used by an execution of 'three-steps' with other input");
+    assertConflict(
+        otherInput.reply(),
+        "workflow id '"
+            + id
+            + "' is already used by an execution of 'three-steps' with other input");
     assertThat(otherInput.hasNoEvents()).isTrue();
 
     var otherWorkflow = start("nap", input);
     assertThat(otherWorkflow.reply().getError().getMessage()).startsWith("conflict: ");
     assertThat(otherWorkflow.hasNoEvents()).isTrue();
 
-    var otherTenant = kit.<StatusReply<StartAccepted>>runCommand(r -> new Start("three-steps", 1, input, "globex", null, r));
+    var otherTenant =
+        kit.<StatusReply<StartAccepted>>runCommand(
+            r -> new Start("three-steps", 1, input, "globex", null, r));
     assertThat(otherTenant.reply().getError().getMessage()).startsWith("conflict: ");
     assertThat(otherTenant.hasNoEvents()).isTrue();
 
-    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three"))).containsExactly(1, 1, 1);
+    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
+        .containsExactly(1, 1, 1);
     assertThat(view()).isEqualTo(done);
   }
 
@@ -481,7 +606,8 @@ class WorkflowExecutionTest {
     assertThat(recovered).isEqualTo(before).isInstanceOf(Completed.class);
     assertThat(view()).isEqualTo(done);
     awaitRunnerIdle();
-    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three"))).containsExactly(1, 1, 1);
+    assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
+        .containsExactly(1, 1, 1);
     assertThat(journal()).hasSize(8);
   }
 
@@ -494,7 +620,8 @@ class WorkflowExecutionTest {
     ExecutionView firstRetry = awaitView("a first retry", v -> retrying(v, 1));
     assertThat(firstRetry.status()).isEqualTo("running");
     assertThat(firstRetry.steps().get(0).dueAt()).isEqualTo(T0.plusMillis(5));
-    assertThat(firstRetry.steps().get(0).error()).isEqualTo("IllegalStateException: card declined (attempt 1)");
+    assertThat(firstRetry.steps().get(0).error())
+        .isEqualTo("IllegalStateException: card declined (attempt 1)");
     // Not due on the execution's clock: waking it changes nothing.
     assertThat(kit.runCommand(Wake.INSTANCE).hasNoEvents()).isTrue();
     assertThat(runs("charge")).isEqualTo(1);
@@ -510,13 +637,35 @@ class WorkflowExecutionTest {
 
     assertThat(done.output()).isEqualTo(TextNode.valueOf("charged"));
     assertThat(done.steps())
-        .extracting(StepView::name, StepView::status, StepView::attempts, StepView::output, StepView::error, StepView::dueAt)
+        .extracting(
+            StepView::name,
+            StepView::status,
+            StepView::attempts,
+            StepView::output,
+            StepView::error,
+            StepView::dueAt)
         .containsExactly(tuple("charge", "completed", 3, TextNode.valueOf("charged"), null, null));
-    assertThat(journal(StepFailed.class)).containsExactly(
-        new StepFailed(0, "charge", 1, "IllegalStateException: card declined (attempt 1)", T0.plusMillis(5), T0),
-        new StepFailed(0, "charge", 2, "IllegalStateException: card declined (attempt 2)", t1.plusMillis(10), t1));
-    assertThat(journal(StepStarted.class)).containsExactly(
-        new StepStarted(0, "charge", 1, T0), new StepStarted(0, "charge", 2, t1), new StepStarted(0, "charge", 3, t2));
+    assertThat(journal(StepFailed.class))
+        .containsExactly(
+            new StepFailed(
+                0,
+                "charge",
+                1,
+                "IllegalStateException: card declined (attempt 1)",
+                T0.plusMillis(5),
+                T0),
+            new StepFailed(
+                0,
+                "charge",
+                2,
+                "IllegalStateException: card declined (attempt 2)",
+                t1.plusMillis(10),
+                t1));
+    assertThat(journal(StepStarted.class))
+        .containsExactly(
+            new StepStarted(0, "charge", 1, T0),
+            new StepStarted(0, "charge", 2, t1),
+            new StepStarted(0, "charge", 3, t2));
     assertThat(journal()).last().isEqualTo(new WorkflowCompleted(TextNode.valueOf("charged"), t2));
     assertThat(runs("charge")).isEqualTo(3);
     assertAuditReplayMatchesEntity();
@@ -542,9 +691,17 @@ class WorkflowExecutionTest {
     assertThat(failed.output().isNull()).as("JSON null output").isTrue();
     assertThat(failed.completedAt()).isEqualTo(t2);
     assertThat(failed.steps())
-        .extracting(StepView::name, StepView::status, StepView::attempts, StepView::error, StepView::completedAt, StepView::dueAt)
+        .extracting(
+            StepView::name,
+            StepView::status,
+            StepView::attempts,
+            StepView::error,
+            StepView::completedAt,
+            StepView::dueAt)
         .containsExactly(tuple("charge", "failed", 3, stepError, t2, null));
-    assertThat(journal(StepFailed.class)).last().isEqualTo(new StepFailed(0, "charge", 3, stepError, null, t2));
+    assertThat(journal(StepFailed.class))
+        .last()
+        .isEqualTo(new StepFailed(0, "charge", 3, stepError, null, t2));
     assertThat(journal()).last().isEqualTo(new WorkflowFailed(error, t2));
     assertThat(runs("charge")).isEqualTo(3);
 
@@ -595,7 +752,8 @@ class WorkflowExecutionTest {
     Instant t = T0.plusSeconds(30);
     clock.set(t);
 
-    var cancelled = kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("no longer needed", r));
+    var cancelled =
+        kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("no longer needed", r));
 
     assertThat(cancelled.reply().getValue())
         .extracting(ExecutionView::status, ExecutionView::error, ExecutionView::completedAt)
@@ -637,7 +795,8 @@ class WorkflowExecutionTest {
 
     assertThat(sent.reply()).isEqualTo(StatusReply.ack());
     assertThat(sent.events()).containsExactly(new SignalReceived("approve", ann, null, T0));
-    assertThat(((Running) sent.state()).data().pendingSignals()).isEqualTo(Map.of("approve", List.of(ann)));
+    assertThat(((Running) sent.state()).data().pendingSignals())
+        .isEqualTo(Map.of("approve", List.of(ann)));
     ExecutionView kept = view();
     assertThat(kept.status()).isEqualTo("sleeping");
     assertThat(kept.pendingSignals()).containsExactly("approve");
@@ -667,7 +826,8 @@ class WorkflowExecutionTest {
     assertThat(step(waiting, "approve"))
         .extracting(StepView::kind, StepView::status, StepView::dueAt)
         .containsExactly("signal", "waiting", T0.plus(Duration.ofMinutes(60)));
-    assertThat(journal()).contains(new SignalAwaited(1, "approve", T0.plus(Duration.ofMinutes(60)), T0));
+    assertThat(journal())
+        .contains(new SignalAwaited(1, "approve", T0.plus(Duration.ofMinutes(60)), T0));
 
     Instant t = T0.plus(Duration.ofMinutes(1));
     clock.set(t);
@@ -699,7 +859,9 @@ class WorkflowExecutionTest {
     assertThat(step(cancelled.reply().getValue(), "approve"))
         .extracting(StepView::kind, StepView::status, StepView::completedAt, StepView::dueAt)
         .containsExactly("signal", "cancelled", t, null);
-    assertThat(cancelled.reply().getValue().steps()).extracting(StepView::status).doesNotContain("waiting", "sleeping");
+    assertThat(cancelled.reply().getValue().steps())
+        .extracting(StepView::status)
+        .doesNotContain("waiting", "sleeping");
     assertThat(kit.restart().state()).isEqualTo(cancelled.state());
     assertThat(step(view(), "approve").status()).isEqualTo("cancelled");
     assertAuditReplayMatchesEntity();
@@ -717,7 +879,8 @@ class WorkflowExecutionTest {
     wake();
     ExecutionView done = awaitStatus("completed");
 
-    assertThat(done.output()).isEqualTo(TextNode.valueOf("gave up: signal 'approve' did not arrive within PT5M"));
+    assertThat(done.output())
+        .isEqualTo(TextNode.valueOf("gave up: signal 'approve' did not arrive within PT5M"));
     assertThat(step(done, "approve"))
         .extracting(StepView::status, StepView::error, StepView::completedAt)
         .containsExactly("timed_out", "timed out", timeout);
@@ -747,7 +910,9 @@ class WorkflowExecutionTest {
 
     // The step in flight finishes and is recorded; the next one is not begun.
     gate.countDown();
-    awaitView("the first step recorded", v -> !v.steps().isEmpty() && v.steps().get(0).status().equals("completed"));
+    awaitView(
+        "the first step recorded",
+        v -> !v.steps().isEmpty() && v.steps().get(0).status().equals("completed"));
     awaitRunnerIdle();
     wake(); // nothing is due while paused
     awaitRunnerIdle();
@@ -785,30 +950,51 @@ class WorkflowExecutionTest {
   @Test
   void anAttemptTheEntityDidNotAcknowledgeInTimeIsRelaunched() {
     // An entity that answers later than step-ack-timeout: its first StepStarted write stalls.
-    WorkflowSettings impatient = new WorkflowSettings(settings.maxConcurrent(), settings.maxConcurrentPerWorkflow(),
-        settings.askTimeout(), Duration.ofMillis(200), settings.passivateAfter(), settings.idleTimeout(),
-        settings.wakeupPollInterval(), settings.wakeupLookahead(),
-        settings.longPollMax());
+    WorkflowSettings impatient =
+        new WorkflowSettings(
+            settings.maxConcurrent(),
+            settings.maxConcurrentPerWorkflow(),
+            settings.askTimeout(),
+            Duration.ofMillis(200),
+            settings.passivateAfter(),
+            settings.idleTimeout(),
+            settings.wakeupPollInterval(),
+            settings.wakeupLookahead(),
+            settings.longPollMax());
     id = "wf-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        WorkflowExecution.create(id, new WorkflowDeps(clock, MIDPOINT, impatient, registry, runner, mapper,
-            testKit.system().scheduler())),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            WorkflowExecution.create(
+                id,
+                new WorkflowDeps(
+                    clock,
+                    MIDPOINT,
+                    impatient,
+                    registry,
+                    runner,
+                    mapper,
+                    testKit.system().scheduler())),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
     AtomicBoolean stallOnce = new AtomicBoolean(true);
-    kit.persistenceTestKit().withPolicy(new ProcessingPolicy<JournalOperation>() {
-      @Override
-      public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
-        boolean stepStarted = op instanceof WriteEvents w && w.getBatch().stream().anyMatch(StepStarted.class::isInstance);
-        if (stepStarted && stallOnce.getAndSet(false)) {
-          try {
-            Thread.sleep(600);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-        return ProcessingSuccess.getInstance();
-      }
-    });
+    kit.persistenceTestKit()
+        .withPolicy(
+            new ProcessingPolicy<JournalOperation>() {
+              @Override
+              public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+                boolean stepStarted =
+                    op instanceof WriteEvents w
+                        && w.getBatch().stream().anyMatch(StepStarted.class::isInstance);
+                if (stepStarted && stallOnce.getAndSet(false)) {
+                  try {
+                    Thread.sleep(600);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }
+                return ProcessingSuccess.getInstance();
+              }
+            });
     try {
       start("three-steps", json(new Numbers(1)));
 
@@ -816,7 +1002,8 @@ class WorkflowExecutionTest {
 
       assertThat(done.output()).isEqualTo(json(new Result(7)));
       // The abandoned attempt never ran the body: the relaunch runs it, once.
-      assertThat(List.of(runs("add-one"), runs("double"), runs("add-three"))).containsExactly(1, 1, 1);
+      assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
+          .containsExactly(1, 1, 1);
       assertAuditReplayMatchesEntity();
     } finally {
       kit.persistenceTestKit().resetPolicy();
@@ -852,12 +1039,15 @@ class WorkflowExecutionTest {
     var get = kit.<StatusReply<ExecutionView>>runCommand(Get::new);
 
     assertThat(get.reply().isError()).isTrue();
-    assertThat(get.reply().getError().getMessage()).isEqualTo("not_found: workflow '" + id + "' does not exist");
-    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(get.reply().getError().getMessage())
+        .isEqualTo("not_found: workflow '" + id + "' does not exist");
+    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.NOT_FOUND);
     assertThat(get.hasNoEvents()).isTrue();
     assertThat(get.state()).isEqualTo(new NotStarted());
 
-    var cancel = kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("nothing to cancel", r));
+    var cancel =
+        kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("nothing to cancel", r));
     assertThat(cancel.reply().getError().getMessage()).startsWith("not_found: ");
     assertThat(cancel.hasNoEvents()).isTrue();
     var sent = signal("approve", json(new Approver("dave")));
@@ -870,20 +1060,24 @@ class WorkflowExecutionTest {
   void aStartThatArrivesAfterItsCallerGaveUpStartsNothing() {
     // The route answered 503 at the deadline; a start delivered later must not create an execution
     // the client was never told of.
-    var late = kit.<StatusReply<StartAccepted>>runCommand(
-        r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.minusMillis(1), r));
+    var late =
+        kit.<StatusReply<StartAccepted>>runCommand(
+            r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.minusMillis(1), r));
 
     assertThat(late.reply().isError()).isTrue();
-    assertThat(Rejection.of(late.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.UNAVAILABLE);
+    assertThat(Rejection.of(late.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.UNAVAILABLE);
     assertThat(late.hasNoEvents()).isTrue();
     assertThat(late.state()).isEqualTo(new NotStarted());
 
-    var inTime = kit.<StatusReply<StartAccepted>>runCommand(
-        r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.plusSeconds(3), r));
+    var inTime =
+        kit.<StatusReply<StartAccepted>>runCommand(
+            r -> new Start("three-steps", 1, json(new Charge(5)), TENANT, T0.plusSeconds(3), r));
     assertThat(inTime.reply().getValue().created()).isTrue();
   }
 
-  // ---------------------------------------------------------------- the pure event handler (audit replay)
+  // ---------------------------------------------------------------- the pure event handler (audit
+  // replay)
 
   @Test
   void applyFoldsAJournalIntoTheLifecycleState() {
@@ -895,21 +1089,22 @@ class WorkflowExecutionTest {
     Instant t2 = T0.plusSeconds(2);
     Instant wakeAt = t1.plus(Duration.ofHours(1));
     Instant t3 = wakeAt.plusSeconds(1);
-    List<Event> events = List.of(
-        new WorkflowStarted("audit-1", "approval", 1, TENANT, input, T0),
-        new StepStarted(0, "prepare", 1, T0),
-        new StepFailed(0, "prepare", 1, "IOException: reset", t1, T0),
-        new StepStarted(0, "prepare", 2, t1),
-        new StepCompleted(0, "prepare", prepared, t1),
-        new TimerStarted(1, "nap", wakeAt, t1),
-        new SignalReceived("approve", ann, null, t2),
-        new WorkflowPaused(t2),
-        new WorkflowResumed(t2),
-        new TimerFired(1, "nap", wakeAt),
-        new SignalConsumed(2, "approve", ann, wakeAt),
-        new StepStarted(3, "finish", 1, wakeAt),
-        new StepCompleted(3, "finish", output, t3),
-        new WorkflowCompleted(output, t3));
+    List<Event> events =
+        List.of(
+            new WorkflowStarted("audit-1", "approval", 1, TENANT, input, T0),
+            new StepStarted(0, "prepare", 1, T0),
+            new StepFailed(0, "prepare", 1, "IOException: reset", t1, T0),
+            new StepStarted(0, "prepare", 2, t1),
+            new StepCompleted(0, "prepare", prepared, t1),
+            new TimerStarted(1, "nap", wakeAt, t1),
+            new SignalReceived("approve", ann, null, t2),
+            new WorkflowPaused(t2),
+            new WorkflowResumed(t2),
+            new TimerFired(1, "nap", wakeAt),
+            new SignalConsumed(2, "approve", ann, wakeAt),
+            new StepStarted(3, "finish", 1, wakeAt),
+            new StepCompleted(3, "finish", output, t3),
+            new WorkflowCompleted(output, t3));
 
     State state = new NotStarted();
     List<String> statuses = new ArrayList<>();
@@ -918,18 +1113,62 @@ class WorkflowExecutionTest {
       statuses.add(WorkflowExecution.statusOf(state));
     }
 
-    assertThat(statuses).containsExactly(
-        "running", "running", "running", "running", "running", "sleeping", "sleeping", "paused", "sleeping",
-        "running", "running", "running", "running", "completed");
-    ExecutionData data = new ExecutionData("audit-1", "approval", 1, TENANT, input, T0, t3,
-        List.of(
-            new Op(0, OpKind.STEP, "prepare", OpStatus.COMPLETED, 2, prepared, null, T0, t1, null),
-            new Op(1, OpKind.SLEEP, "nap", OpStatus.FIRED, 1, null, null, t1, wakeAt, null),
-            new Op(2, OpKind.SIGNAL, "approve", OpStatus.RECEIVED, 1, ann, null, wakeAt, wakeAt, null),
-            new Op(3, OpKind.STEP, "finish", OpStatus.COMPLETED, 1, output, null, wakeAt, t3, null)),
-        Map.of(), false);
+    assertThat(statuses)
+        .containsExactly(
+            "running",
+            "running",
+            "running",
+            "running",
+            "running",
+            "sleeping",
+            "sleeping",
+            "paused",
+            "sleeping",
+            "running",
+            "running",
+            "running",
+            "running",
+            "completed");
+    ExecutionData data =
+        new ExecutionData(
+            "audit-1",
+            "approval",
+            1,
+            TENANT,
+            input,
+            T0,
+            t3,
+            List.of(
+                new Op(
+                    0, OpKind.STEP, "prepare", OpStatus.COMPLETED, 2, prepared, null, T0, t1, null),
+                new Op(1, OpKind.SLEEP, "nap", OpStatus.FIRED, 1, null, null, t1, wakeAt, null),
+                new Op(
+                    2,
+                    OpKind.SIGNAL,
+                    "approve",
+                    OpStatus.RECEIVED,
+                    1,
+                    ann,
+                    null,
+                    wakeAt,
+                    wakeAt,
+                    null),
+                new Op(
+                    3,
+                    OpKind.STEP,
+                    "finish",
+                    OpStatus.COMPLETED,
+                    1,
+                    output,
+                    null,
+                    wakeAt,
+                    t3,
+                    null)),
+            Map.of(),
+            false);
     assertThat(state).isEqualTo(new Completed(data, output, t3));
-    // A final state ignores anything after it, as a replay of a journal written by an older version would.
+    // A final state ignores anything after it, as a replay of a journal written by an older version
+    // would.
     assertThat(WorkflowExecution.apply(state, new StepStarted(4, "late", 1, t3))).isEqualTo(state);
   }
 

@@ -35,29 +35,35 @@ class GuardedOutboundHttpTest {
 
   @BeforeEach
   void servers() throws Exception {
-    publicServer = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 0);
+    publicServer =
+        HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 0);
     port = publicServer.getAddress().getPort();
-    internalServer = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 0);
+    internalServer =
+        HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 0);
     serve(publicServer, publicHits, "public");
     serve(internalServer, internalHits, "internal");
-    publicServer.createContext("/to-internal", exchange -> {
-      publicHits.incrementAndGet();
-      exchange.getResponseHeaders().add("Location", "http://127.0.0.1:" + port + "/");
-      exchange.sendResponseHeaders(302, -1);
-      exchange.close();
-    });
+    publicServer.createContext(
+        "/to-internal",
+        exchange -> {
+          publicHits.incrementAndGet();
+          exchange.getResponseHeaders().add("Location", "http://127.0.0.1:" + port + "/");
+          exchange.sendResponseHeaders(302, -1);
+          exchange.close();
+        });
   }
 
   private static void serve(HttpServer server, AtomicInteger hits, String name) {
-    server.createContext("/", exchange -> {
-      hits.incrementAndGet();
-      byte[] body = name.getBytes(StandardCharsets.UTF_8);
-      // A new connection for every request, so that every request resolves and connects anew.
-      exchange.getResponseHeaders().add("Connection", "close");
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          hits.incrementAndGet();
+          byte[] body = name.getBytes(StandardCharsets.UTF_8);
+          // A new connection for every request, so that every request resolves and connects anew.
+          exchange.getResponseHeaders().add("Connection", "close");
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
     server.start();
   }
 
@@ -69,7 +75,8 @@ class GuardedOutboundHttpTest {
 
   private GuardedOutboundHttp http(String allow, HostResolver resolver) {
     OutboundRule rule = OutboundRule.parse(allow, () -> Set.of(1));
-    return new GuardedOutboundHttp(new JdkOutboundHttp(TIMEOUT), rule, resolver, TIMEOUT, Duration.ofSeconds(30));
+    return new GuardedOutboundHttp(
+        new JdkOutboundHttp(TIMEOUT), rule, resolver, TIMEOUT, Duration.ofSeconds(30));
   }
 
   private static OutboundHttp.Request get(String url, Requester requester) {
@@ -79,35 +86,55 @@ class GuardedOutboundHttpTest {
   @Test
   void aTenantCannotReachLoopbackInAnyFormWhileTheAdminCan() throws Exception {
     try (GuardedOutboundHttp http = http("127.0.0.2/32", HostResolver.SYSTEM)) {
-      for (String host : List.of("127.0.0.1", "0x7f000001", "2130706433", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]", "localhost")) {
-        assertThatThrownBy(() -> http.send(get("http://" + host + ":" + port + "/", Requester.TENANT)))
-            .as(host).isInstanceOf(OutboundRefusedException.class).hasMessageContaining("a loopback address");
+      for (String host :
+          List.of(
+              "127.0.0.1",
+              "0x7f000001",
+              "2130706433",
+              "0177.0.0.1",
+              "127.1",
+              "[::ffff:127.0.0.1]",
+              "localhost")) {
+        assertThatThrownBy(
+                () -> http.send(get("http://" + host + ":" + port + "/", Requester.TENANT)))
+            .as(host)
+            .isInstanceOf(OutboundRefusedException.class)
+            .hasMessageContaining("a loopback address");
       }
       assertThat(internalHits).as("nothing reached the internal server").hasValue(0);
-      OutboundHttp.Response admin = http.send(get("http://127.0.0.1:" + port + "/", Requester.OPERATOR));
+      OutboundHttp.Response admin =
+          http.send(get("http://127.0.0.1:" + port + "/", Requester.OPERATOR));
       assertThat(new String(admin.body(), StandardCharsets.UTF_8)).isEqualTo("internal");
     }
   }
 
   @Test
   void dnsRebindingDoesNotReachLoopback() throws Exception {
-    // The first answer is the public address, every later one loopback, as a rebinding DNS server would.
+    // The first answer is the public address, every later one loopback, as a rebinding DNS server
+    // would.
     AtomicInteger lookups = new AtomicInteger();
-    HostResolver rebinding = host -> List.of(InetAddress.getByName(lookups.getAndIncrement() == 0 ? "127.0.0.2" : "127.0.0.1"));
+    HostResolver rebinding =
+        host ->
+            List.of(
+                InetAddress.getByName(lookups.getAndIncrement() == 0 ? "127.0.0.2" : "127.0.0.1"));
     try (GuardedOutboundHttp http = http("127.0.0.2/32", rebinding)) {
-      OutboundHttp.Response first = http.send(get("http://rebind.test:" + port + "/", Requester.TENANT));
+      OutboundHttp.Response first =
+          http.send(get("http://rebind.test:" + port + "/", Requester.TENANT));
       assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("public");
       assertThatThrownBy(() -> http.send(get("http://rebind.test:" + port + "/", Requester.TENANT)))
           .isInstanceOf(OutboundRefusedException.class)
           .hasMessageContaining("rebind.test: 127.0.0.1 is a loopback address");
     }
-    assertThat(lookups.get()).as("one lookup per connection, and the connection used its answer").isEqualTo(2);
+    assertThat(lookups.get())
+        .as("one lookup per connection, and the connection used its answer")
+        .isEqualTo(2);
     assertThat(internalHits).hasValue(0);
   }
 
   @Test
   void aHostWithAnyForbiddenAddressIsRefusedWhole() throws Exception {
-    HostResolver mixed = host -> List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("127.0.0.1"));
+    HostResolver mixed =
+        host -> List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("127.0.0.1"));
     try (GuardedOutboundHttp http = http("127.0.0.2/32", mixed)) {
       assertThatThrownBy(() -> http.send(get("http://mixed.test:" + port + "/", Requester.TENANT)))
           .isInstanceOf(OutboundRefusedException.class);
@@ -119,8 +146,10 @@ class GuardedOutboundHttpTest {
   @Test
   void aRedirectToAForbiddenAddressIsRefused() throws Exception {
     try (GuardedOutboundHttp http = http("127.0.0.2/32", HostResolver.SYSTEM)) {
-      assertThatThrownBy(() -> http.send(get("http://127.0.0.2:" + port + "/to-internal", Requester.TENANT)))
-          .isInstanceOf(OutboundRefusedException.class).hasMessageContaining("127.0.0.1 is a loopback address");
+      assertThatThrownBy(
+              () -> http.send(get("http://127.0.0.2:" + port + "/to-internal", Requester.TENANT)))
+          .isInstanceOf(OutboundRefusedException.class)
+          .hasMessageContaining("127.0.0.1 is a loopback address");
     }
     assertThat(publicHits).hasValue(1);
     assertThat(internalHits).hasValue(0);
@@ -130,15 +159,21 @@ class GuardedOutboundHttpTest {
   void aHostTheOperatorAllowsByNameIsReachedButNotOnTheNodesOwnPort() throws Exception {
     HostResolver internalName = host -> List.of(InetAddress.getByName("127.0.0.1"));
     try (GuardedOutboundHttp http = http("billing.internal", internalName)) {
-      OutboundHttp.Response answer = http.send(get("http://billing.internal:" + port + "/", Requester.TENANT));
+      OutboundHttp.Response answer =
+          http.send(get("http://billing.internal:" + port + "/", Requester.TENANT));
       assertThat(new String(answer.body(), StandardCharsets.UTF_8)).isEqualTo("internal");
-      assertThatThrownBy(() -> http.send(get("http://other.internal:" + port + "/", Requester.TENANT)))
+      assertThatThrownBy(
+              () -> http.send(get("http://other.internal:" + port + "/", Requester.TENANT)))
           .isInstanceOf(OutboundRefusedException.class);
     }
     OutboundRule ownPort = OutboundRule.parse("billing.internal", () -> Set.of(port));
-    try (GuardedOutboundHttp http = new GuardedOutboundHttp(new JdkOutboundHttp(TIMEOUT), ownPort, internalName, TIMEOUT, TIMEOUT)) {
-      assertThatThrownBy(() -> http.send(get("http://billing.internal:" + port + "/", Requester.TENANT)))
-          .isInstanceOf(OutboundRefusedException.class).hasMessageContaining("this node's own ports");
+    try (GuardedOutboundHttp http =
+        new GuardedOutboundHttp(
+            new JdkOutboundHttp(TIMEOUT), ownPort, internalName, TIMEOUT, TIMEOUT)) {
+      assertThatThrownBy(
+              () -> http.send(get("http://billing.internal:" + port + "/", Requester.TENANT)))
+          .isInstanceOf(OutboundRefusedException.class)
+          .hasMessageContaining("this node's own ports");
     }
     assertThat(internalHits).hasValue(1);
   }
@@ -146,9 +181,16 @@ class GuardedOutboundHttpTest {
   @Test
   void refusesLiteralsUpFrontOnlyForTenants() {
     try (GuardedOutboundHttp http = http("", HostResolver.SYSTEM)) {
-      assertThat(http.refusalOf(URI.create("http://169.254.169.254/latest/meta-data"), Requester.TENANT)).isPresent();
-      assertThat(http.refusalOf(URI.create("http://169.254.169.254/latest/meta-data"), Requester.OPERATOR)).isEmpty();
-      assertThat(http.refusalOf(URI.create("https://hooks.example.com/x"), Requester.TENANT)).isEmpty();
+      assertThat(
+              http.refusalOf(
+                  URI.create("http://169.254.169.254/latest/meta-data"), Requester.TENANT))
+          .isPresent();
+      assertThat(
+              http.refusalOf(
+                  URI.create("http://169.254.169.254/latest/meta-data"), Requester.OPERATOR))
+          .isEmpty();
+      assertThat(http.refusalOf(URI.create("https://hooks.example.com/x"), Requester.TENANT))
+          .isEmpty();
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
     }
@@ -156,7 +198,10 @@ class GuardedOutboundHttpTest {
 
   @Test
   void theJdkClientAloneSendsNoTenantRequest() {
-    assertThatThrownBy(() -> new JdkOutboundHttp(TIMEOUT).send(get("http://127.0.0.2:" + port + "/", Requester.TENANT)))
+    assertThatThrownBy(
+            () ->
+                new JdkOutboundHttp(TIMEOUT)
+                    .send(get("http://127.0.0.2:" + port + "/", Requester.TENANT)))
         .isInstanceOf(OutboundRefusedException.class);
     assertThat(publicHits).hasValue(0);
   }

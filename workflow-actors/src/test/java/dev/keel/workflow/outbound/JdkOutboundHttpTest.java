@@ -1,10 +1,9 @@
 package dev.keel.workflow.outbound;
 
-import dev.keel.workflow.builtin.ScriptedHttpServer;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keel.workflow.builtin.ScriptedHttpServer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Answer;
 import dev.keel.workflow.builtin.ScriptedHttpServer.Received;
 import java.io.IOException;
@@ -35,9 +34,14 @@ class JdkOutboundHttpTest {
   void sendsMethodHeadersAndBodyAndAnswersStatusHeadersAndBody() throws IOException {
     server.script("/echo", Answer.json(201, "{\"id\": 7}"));
 
-    OutboundHttp.Response response = http.send(new OutboundHttp.Request(
-        "PATCH", server.url("/echo"), Map.of("X-Trace", "t-1"), "{\"a\":1}".getBytes(StandardCharsets.UTF_8),
-        Duration.ofSeconds(5)));
+    OutboundHttp.Response response =
+        http.send(
+            new OutboundHttp.Request(
+                "PATCH",
+                server.url("/echo"),
+                Map.of("X-Trace", "t-1"),
+                "{\"a\":1}".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(5)));
 
     Received received = server.received("/echo").get(0);
     assertThat(received.method()).isEqualTo("PATCH");
@@ -52,8 +56,10 @@ class JdkOutboundHttpTest {
   void nonSuccessStatusIsAnAnswerNotAnError() throws IOException {
     server.script("/missing", Answer.empty(404));
 
-    OutboundHttp.Response response = http.send(new OutboundHttp.Request(
-        "GET", server.url("/missing"), Map.of(), null, Duration.ofSeconds(5)));
+    OutboundHttp.Response response =
+        http.send(
+            new OutboundHttp.Request(
+                "GET", server.url("/missing"), Map.of(), null, Duration.ofSeconds(5)));
 
     assertThat(response.status()).isEqualTo(404);
     assertThat(response.body()).isEmpty();
@@ -63,8 +69,11 @@ class JdkOutboundHttpTest {
   void slowServerTimesOut() {
     server.script("/slow", Answer.empty(200).after(Duration.ofSeconds(3)));
 
-    assertThatThrownBy(() -> http.send(new OutboundHttp.Request(
-        "GET", server.url("/slow"), Map.of(), null, Duration.ofMillis(300))))
+    assertThatThrownBy(
+            () ->
+                http.send(
+                    new OutboundHttp.Request(
+                        "GET", server.url("/slow"), Map.of(), null, Duration.ofMillis(300))))
         .isInstanceOf(HttpTimeoutException.class);
   }
 
@@ -75,8 +84,15 @@ class JdkOutboundHttpTest {
       closedPort = socket.getLocalPort();
     }
 
-    assertThatThrownBy(() -> http.send(new OutboundHttp.Request(
-        "GET", URI.create("http://127.0.0.1:" + closedPort + "/"), Map.of(), null, Duration.ofSeconds(5))))
+    assertThatThrownBy(
+            () ->
+                http.send(
+                    new OutboundHttp.Request(
+                        "GET",
+                        URI.create("http://127.0.0.1:" + closedPort + "/"),
+                        Map.of(),
+                        null,
+                        Duration.ofSeconds(5))))
         .isInstanceOf(IOException.class);
   }
 }

@@ -25,7 +25,8 @@ final class RecordingStarter implements WorkflowStarter {
   private final Deque<Function<Call, CompletionStage<StartOutcome>>> scripted = new ArrayDeque<>();
 
   @Override
-  public CompletionStage<StartOutcome> start(String workflowId, String workflow, JsonNode input, String tenantId) {
+  public CompletionStage<StartOutcome> start(
+      String workflowId, String workflow, JsonNode input, String tenantId) {
     Call call = new Call(workflowId, workflow, input, tenantId);
     calls.add(call);
     Function<Call, CompletionStage<StartOutcome>> answer;
@@ -36,7 +37,8 @@ final class RecordingStarter implements WorkflowStarter {
   }
 
   private CompletionStage<StartOutcome> succeed(Call call) {
-    return CompletableFuture.completedFuture(new StartOutcome(call.workflowId(), started.add(call.workflowId())));
+    return CompletableFuture.completedFuture(
+        new StartOutcome(call.workflowId(), started.add(call.workflowId())));
   }
 
   /** The next {@code times} calls fail, as a rejected start does. */
@@ -59,10 +61,13 @@ final class RecordingStarter implements WorkflowStarter {
   CompletableFuture<Boolean> holdNext() {
     CompletableFuture<Boolean> release = new CompletableFuture<>();
     synchronized (scripted) {
-      scripted.add(call -> release.thenApply(ok -> {
-        if (!ok) throw new IllegalStateException("released as failed");
-        return new StartOutcome(call.workflowId(), started.add(call.workflowId()));
-      }));
+      scripted.add(
+          call ->
+              release.thenApply(
+                  ok -> {
+                    if (!ok) throw new IllegalStateException("released as failed");
+                    return new StartOutcome(call.workflowId(), started.add(call.workflowId()));
+                  }));
     }
     return release;
   }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.persistence.BadCursorException;
-import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.KeelJdbcSession;
 import dev.keel.persistence.ProjectionDeadLetters;
@@ -41,10 +40,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The schedule list against a Flyway-migrated database, the embedded H2 and (when a server
- * answers, see {@link TestDatabases}) PostgreSQL: events go through the projection handler the way
- * the projection delivers them, and each row must show what the entity's view shows (but the
- * input).
+ * The schedule list against a Flyway-migrated database, the embedded H2 and (when a server answers,
+ * see {@link TestDatabases}) PostgreSQL: events go through the projection handler the way the
+ * projection delivers them, and each row must show what the entity's view shows (but the input).
  */
 class ScheduleReadModelTest {
 
@@ -66,8 +64,12 @@ class ScheduleReadModelTest {
     dataSource = database.dataSource();
     readModel = new ScheduleReadModel(dataSource, Runnable::run);
     lag = new ProjectionLag(Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
-    handler = new ReadModelProjection.Handler<>("schedule-0", lag, ScheduleProjectionHandler::apply,
-        ProjectionDeadLetters.unmetered("schedules"));
+    handler =
+        new ReadModelProjection.Handler<>(
+            "schedule-0",
+            lag,
+            ScheduleProjectionHandler::apply,
+            ProjectionDeadLetters.unmetered("schedules"));
   }
 
   @AfterEach
@@ -79,7 +81,10 @@ class ScheduleReadModelTest {
   @EnumSource(DatabaseSettings.Kind.class)
   void aDefinedScheduleIsListedWithTheFieldsOfItsView(DatabaseSettings.Kind kind) throws Exception {
     open(kind);
-    project("nightly", new ScheduleDefined(def("example", "0 3 * * *", "Europe/Berlin", false), T0, T0.plusSeconds(70_000)));
+    project(
+        "nightly",
+        new ScheduleDefined(
+            def("example", "0 3 * * *", "Europe/Berlin", false), T0, T0.plusSeconds(70_000)));
 
     assertThat(list(null, null, 50, null).items()).containsExactly(summaryOf("nightly"));
     ScheduleSummary row = list(null, null, 50, null).items().get(0);
@@ -96,11 +101,16 @@ class ScheduleReadModelTest {
   void updatesTicksAndDeletesFollowTheEntity(DatabaseSettings.Kind kind) throws Exception {
     open(kind);
     Instant firstTick = T0.plusSeconds(60);
-    project("every-minute", new ScheduleDefined(def("example", "* * * * *", "UTC", false), T0, firstTick));
+    project(
+        "every-minute",
+        new ScheduleDefined(def("example", "* * * * *", "UTC", false), T0, firstTick));
 
     // A tick records its workflow and moves the next run; it is not a change of definition.
     String workflowId = Schedule.workflowIdFor("every-minute", firstTick);
-    project("every-minute", new ScheduleTicked(firstTick, workflowId, firstTick.plusMillis(40), firstTick.plusSeconds(60)));
+    project(
+        "every-minute",
+        new ScheduleTicked(
+            firstTick, workflowId, firstTick.plusMillis(40), firstTick.plusSeconds(60)));
     ScheduleSummary ticked = only();
     assertThat(ticked).isEqualTo(summaryOf("every-minute"));
     assertThat(ticked.lastRunWorkflowId()).isEqualTo(workflowId);
@@ -110,7 +120,9 @@ class ScheduleReadModelTest {
 
     // Pausing redefines it: no next run, the last run kept.
     Instant pausedAt = T0.plusSeconds(90);
-    project("every-minute", new ScheduleUpdated(def("other", "*/5 * * * *", "UTC", true), pausedAt, null));
+    project(
+        "every-minute",
+        new ScheduleUpdated(def("other", "*/5 * * * *", "UTC", true), pausedAt, null));
     ScheduleSummary paused = only();
     assertThat(paused).isEqualTo(summaryOf("every-minute"));
     assertThat(paused.paused()).isTrue();
@@ -126,7 +138,10 @@ class ScheduleReadModelTest {
 
     // Defined again after the delete: a fresh schedule, as the entity sees it.
     Instant again = T0.plusSeconds(200);
-    project("every-minute", new ScheduleDefined(def("example", "* * * * *", "UTC", false), again, again.plusSeconds(40)));
+    project(
+        "every-minute",
+        new ScheduleDefined(
+            def("example", "* * * * *", "UTC", false), again, again.plusSeconds(40)));
     assertThat(only()).isEqualTo(summaryOf("every-minute"));
     assertThat(only().createdAt()).isEqualTo(again);
     assertThat(only().lastRunWorkflowId()).isNull();
@@ -134,15 +149,27 @@ class ScheduleReadModelTest {
 
   @ParameterizedTest
   @EnumSource(DatabaseSettings.Kind.class)
-  void pagesByIdWithACursorAndFiltersByWorkflowAndPaused(DatabaseSettings.Kind kind) throws Exception {
+  void pagesByIdWithACursorAndFiltersByWorkflowAndPaused(DatabaseSettings.Kind kind)
+      throws Exception {
     open(kind);
     // Defined out of id order, in one batch, as a projection group would deliver them.
-    project(List.of(
-        Map.entry("s-c", new ScheduleDefined(def("example", "0 * * * *", "UTC", false), T0, T0.plusSeconds(1800))),
-        Map.entry("s-a", new ScheduleDefined(def("example", "0 9 * * *", "UTC", true), T0, null)),
-        Map.entry("s-e", new ScheduleDefined(def("other", "0 9 * * 1", "UTC", false), T0, T0.plusSeconds(3600))),
-        Map.entry("s-b", new ScheduleDefined(def("other", "0 0 1 * *", "UTC", true), T0, null)),
-        Map.entry("s-d", new ScheduleDefined(def("example", "*/10 * * * *", "UTC", false), T0, T0.plusSeconds(600)))));
+    project(
+        List.of(
+            Map.entry(
+                "s-c",
+                new ScheduleDefined(
+                    def("example", "0 * * * *", "UTC", false), T0, T0.plusSeconds(1800))),
+            Map.entry(
+                "s-a", new ScheduleDefined(def("example", "0 9 * * *", "UTC", true), T0, null)),
+            Map.entry(
+                "s-e",
+                new ScheduleDefined(
+                    def("other", "0 9 * * 1", "UTC", false), T0, T0.plusSeconds(3600))),
+            Map.entry("s-b", new ScheduleDefined(def("other", "0 0 1 * *", "UTC", true), T0, null)),
+            Map.entry(
+                "s-d",
+                new ScheduleDefined(
+                    def("example", "*/10 * * * *", "UTC", false), T0, T0.plusSeconds(600)))));
 
     Page first = list(null, null, 2, null);
     assertThat(ids(first)).containsExactly("s-a", "s-b");
@@ -164,7 +191,8 @@ class ScheduleReadModelTest {
     // The cursor carries on within a filter.
     Page exampleFirst = list("example", null, 1, null);
     assertThat(ids(exampleFirst)).containsExactly("s-a");
-    assertThat(ids(list("example", null, 5, exampleFirst.nextCursor()))).containsExactly("s-c", "s-d");
+    assertThat(ids(list("example", null, 5, exampleFirst.nextCursor())))
+        .containsExactly("s-c", "s-d");
 
     // A row deleted between pages does not shift the next page.
     project("s-c", new ScheduleDeleted(T0.plusSeconds(5)));
@@ -175,18 +203,28 @@ class ScheduleReadModelTest {
   void cursorsRoundTripAndForeignOnesAreRefused() throws Exception {
     open(DatabaseSettings.Kind.H2);
     for (String id : List.of("a", "tenant:acme.nightly-1", "Z_9")) {
-      assertThat(ScheduleReadModel.decodeCursor(dev.keel.persistence.IdCursor.encode(id))).isEqualTo(id);
+      assertThat(ScheduleReadModel.decodeCursor(dev.keel.persistence.IdCursor.encode(id)))
+          .isEqualTo(id);
     }
     for (String bad : List.of("not base64!", "", "%%%", "_w")) {
-      assertThatThrownBy(() -> ScheduleReadModel.decodeCursor(bad)).isInstanceOf(BadCursorException.class);
+      assertThatThrownBy(() -> ScheduleReadModel.decodeCursor(bad))
+          .isInstanceOf(BadCursorException.class);
     }
-    assertThatThrownBy(() -> readModel.list(null, null, null, 10, "***")).isInstanceOf(BadCursorException.class);
+    assertThatThrownBy(() -> readModel.list(null, null, null, 10, "***"))
+        .isInstanceOf(BadCursorException.class);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private static ScheduleDefinition def(String workflow, String cron, String timezone, boolean paused) {
-    return new ScheduleDefinition(workflow, cron, timezone, JsonNodeFactory.instance.objectNode().put("k", "v"), paused, null);
+  private static ScheduleDefinition def(
+      String workflow, String cron, String timezone, boolean paused) {
+    return new ScheduleDefinition(
+        workflow,
+        cron,
+        timezone,
+        JsonNodeFactory.instance.objectNode().put("k", "v"),
+        paused,
+        null);
   }
 
   private void project(String id, Event event) throws Exception {
@@ -198,9 +236,15 @@ class ScheduleReadModelTest {
     List<EventEnvelope<Event>> envelopes = new ArrayList<>();
     for (Map.Entry<String, Event> e : events) {
       long seqNr = seqNrs.merge(e.getKey(), 1L, Long::sum);
-      envelopes.add(EventEnvelope.create(Offset.sequence(++offset), "schedule|" + e.getKey(), seqNr, e.getValue(),
-          T0.toEpochMilli()));
-      states.put(e.getKey(), Schedule.apply(states.getOrDefault(e.getKey(), new Empty()), e.getValue()));
+      envelopes.add(
+          EventEnvelope.create(
+              Offset.sequence(++offset),
+              "schedule|" + e.getKey(),
+              seqNr,
+              e.getValue(),
+              T0.toEpochMilli()));
+      states.put(
+          e.getKey(), Schedule.apply(states.getOrDefault(e.getKey(), new Empty()), e.getValue()));
     }
     KeelJdbcSession session = new KeelJdbcSession(dataSource);
     try {
@@ -215,8 +259,18 @@ class ScheduleReadModelTest {
   private ScheduleSummary summaryOf(String id) {
     Active a = (Active) states.get(id);
     ScheduleDefinition d = a.def();
-    return new ScheduleSummary(id, d.workflow(), d.cron(), d.timezone(), d.paused(), d.tenantId(), a.nextRunAt(),
-        a.lastRunWorkflowId(), a.lastRunAt(), a.createdAt(), a.updatedAt());
+    return new ScheduleSummary(
+        id,
+        d.workflow(),
+        d.cron(),
+        d.timezone(),
+        d.paused(),
+        d.tenantId(),
+        a.nextRunAt(),
+        a.lastRunWorkflowId(),
+        a.lastRunAt(),
+        a.createdAt(),
+        a.updatedAt());
   }
 
   private Page list(String workflow, Boolean paused, int limit, String cursor) throws Exception {

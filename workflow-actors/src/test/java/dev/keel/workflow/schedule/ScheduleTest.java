@@ -1,6 +1,5 @@
 package dev.keel.workflow.schedule;
 
-import dev.keel.persistence.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
 import dev.keel.workflow.schedule.Schedule.Active;
 import dev.keel.workflow.schedule.Schedule.Command;
@@ -49,12 +49,16 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScheduleTest {
 
-  /** The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md, pitfall 9). */
-  static final Config CONFIG = EventSourcedBehaviorTestKit.config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.config())
-      .withFallback(ConfigFactory.parseResources("schedule-test.conf"))
-      .withFallback(ConfigFactory.load())
-      .resolve();
+  /**
+   * The test kit's in-memory journal first, else the JDBC journal of reference.conf wins (STACK.md,
+   * pitfall 9).
+   */
+  static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(PersistenceTestKitSnapshotPlugin.config())
+          .withFallback(ConfigFactory.parseResources("schedule-test.conf"))
+          .withFallback(ConfigFactory.load())
+          .resolve();
 
   private static final Instant T0 = Instant.parse("2026-03-01T07:30:00Z");
   private static final AtomicInteger ids = new AtomicInteger();
@@ -69,7 +73,9 @@ class ScheduleTest {
   @BeforeAll
   void startSystem() {
     testKit = ActorTestKit.create("ScheduleTest", CONFIG);
-    settings = ScheduleSettings.fromConfig(testKit.system().settings().config().getConfig("keel.schedules"));
+    settings =
+        ScheduleSettings.fromConfig(
+            testKit.system().settings().config().getConfig("keel.schedules"));
   }
 
   @AfterAll
@@ -82,8 +88,11 @@ class ScheduleTest {
     clock = new ManualClock(T0);
     starter = new RecordingStarter();
     id = "report-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), Schedule.create(id, starter, clock, settings, ScheduleMetrics.NONE),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            Schedule.create(id, starter, clock, settings, ScheduleMetrics.NONE),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   // ---------------------------------------------------------------- helpers
@@ -93,10 +102,12 @@ class ScheduleTest {
   }
 
   private static ScheduleDefinition daily(boolean paused) {
-    return new ScheduleDefinition("nightly-report", "0 9 * * *", "Europe/Berlin", input("eu"), paused, "acme");
+    return new ScheduleDefinition(
+        "nightly-report", "0 9 * * *", "Europe/Berlin", input("eu"), paused, "acme");
   }
 
-  private CommandResultWithReply<Command, Event, State, StatusReply<PutResult>> put(ScheduleDefinition def) {
+  private CommandResultWithReply<Command, Event, State, StatusReply<PutResult>> put(
+      ScheduleDefinition def) {
     return kit.runCommand(replyTo -> new Put(def, replyTo));
   }
 
@@ -141,8 +152,24 @@ class ScheduleTest {
     Instant nine = Instant.parse("2026-03-01T08:00:00Z");
     var result = put(daily(false));
 
-    ScheduleView expected = new ScheduleView(id, "nightly-report", "0 9 * * *", "Europe/Berlin", input("eu"), false, "acme",
-        nine, null, null, T0, T0, null, null, 0, null);
+    ScheduleView expected =
+        new ScheduleView(
+            id,
+            "nightly-report",
+            "0 9 * * *",
+            "Europe/Berlin",
+            input("eu"),
+            false,
+            "acme",
+            nine,
+            null,
+            null,
+            T0,
+            T0,
+            null,
+            null,
+            0,
+            null);
     assertThat(result.reply()).isEqualTo(StatusReply.success(new PutResult(true, expected)));
     assertThat(result.events()).containsExactly(new ScheduleDefined(daily(false), T0, nine));
     assertThat(result.state()).isEqualTo(new Active(daily(false), T0, T0, nine, null, null, null));
@@ -169,9 +196,13 @@ class ScheduleTest {
 
   @Test
   void aNullInputIsTheSameAsJsonNull() {
-    ScheduleDefinition withoutInput = new ScheduleDefinition("nightly-report", "0 9 * * *", "UTC", null, false, null);
+    ScheduleDefinition withoutInput =
+        new ScheduleDefinition("nightly-report", "0 9 * * *", "UTC", null, false, null);
     put(withoutInput);
-    var again = put(new ScheduleDefinition("nightly-report", "0 9 * * *", "UTC", NullNode.getInstance(), false, null));
+    var again =
+        put(
+            new ScheduleDefinition(
+                "nightly-report", "0 9 * * *", "UTC", NullNode.getInstance(), false, null));
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue().view().input()).isEqualTo(NullNode.getInstance());
   }
@@ -182,34 +213,52 @@ class ScheduleTest {
     Instant later = T0.plus(Duration.ofMinutes(10));
     clock.set(later);
 
-    ScheduleDefinition us = new ScheduleDefinition("nightly-report", "0 9 * * *", "Europe/Berlin", input("us"), false, "acme");
+    ScheduleDefinition us =
+        new ScheduleDefinition(
+            "nightly-report", "0 9 * * *", "Europe/Berlin", input("us"), false, "acme");
     var inputChanged = put(us);
     assertThat(inputChanged.reply().getValue().created()).isFalse();
-    assertThat(inputChanged.events()).containsExactly(new ScheduleUpdated(us, later, Instant.parse("2026-03-01T08:00:00Z")));
+    assertThat(inputChanged.events())
+        .containsExactly(new ScheduleUpdated(us, later, Instant.parse("2026-03-01T08:00:00Z")));
 
-    ScheduleDefinition hourly = new ScheduleDefinition("nightly-report", "0 * * * *", "Europe/Berlin", input("us"), false, "acme");
+    ScheduleDefinition hourly =
+        new ScheduleDefinition(
+            "nightly-report", "0 * * * *", "Europe/Berlin", input("us"), false, "acme");
     var cronChanged = put(hourly);
-    assertThat(cronChanged.events()).containsExactly(new ScheduleUpdated(hourly, later, Instant.parse("2026-03-01T08:00:00Z")));
+    assertThat(cronChanged.events())
+        .containsExactly(new ScheduleUpdated(hourly, later, Instant.parse("2026-03-01T08:00:00Z")));
     assertThat(cronChanged.reply().getValue().view().updatedAt()).isEqualTo(later);
     assertThat(cronChanged.reply().getValue().view().createdAt()).isEqualTo(T0);
 
-    ScheduleDefinition utc = new ScheduleDefinition("nightly-report", "15 * * * *", "UTC", input("us"), false, "acme");
-    assertThat(put(utc).state()).isEqualTo(new Active(utc, T0, later, Instant.parse("2026-03-01T08:15:00Z"), null, null, null));
+    ScheduleDefinition utc =
+        new ScheduleDefinition("nightly-report", "15 * * * *", "UTC", input("us"), false, "acme");
+    assertThat(put(utc).state())
+        .isEqualTo(
+            new Active(utc, T0, later, Instant.parse("2026-03-01T08:15:00Z"), null, null, null));
   }
 
   @Test
   void aBadCronIsRejectedWithoutAnEvent() {
-    var bad = put(new ScheduleDefinition("nightly-report", "0 25 * * *", "UTC", input("eu"), false, null));
+    var bad =
+        put(
+            new ScheduleDefinition(
+                "nightly-report", "0 25 * * *", "UTC", input("eu"), false, null));
 
     assertThat(bad.reply().isError()).isTrue();
     assertThat(Rejection.of(bad.reply().getError()))
-        .contains(new Rejection(Rejection.Kind.INVALID, "cron '0 25 * * *': hour 25 is out of range 0-23"));
+        .contains(
+            new Rejection(
+                Rejection.Kind.INVALID, "cron '0 25 * * *': hour 25 is out of range 0-23"));
     assertThat(bad.hasNoEvents()).isTrue();
     assertThat(bad.state()).isEqualTo(new Empty());
 
     put(daily(false));
-    var badZone = put(new ScheduleDefinition("nightly-report", "0 9 * * *", "Europe/Nowhere", input("eu"), false, "acme"));
-    assertThat(Rejection.of(badZone.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.INVALID);
+    var badZone =
+        put(
+            new ScheduleDefinition(
+                "nightly-report", "0 9 * * *", "Europe/Nowhere", input("eu"), false, "acme"));
+    assertThat(Rejection.of(badZone.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.INVALID);
     assertThat(badZone.reply().getError().getMessage()).contains("timezone 'Europe/Nowhere'");
     assertThat(badZone.hasNoEvents()).isTrue();
     assertThat(badZone.state()).isEqualTo(active());
@@ -218,16 +267,31 @@ class ScheduleTest {
 
   @Test
   void aTimeZoneOrCronWithAControlCharacterOrAnOffsetIsRejectedWithoutAnEvent() {
-    // ZoneId.of(" UTC\u0000".trim()) is UTC, but the NUL was stored and stopped the read model on PostgreSQL.
-    for (String[] cronAndZone : new String[][] {{"0 9 * * *", "UTC\u0000"}, {"0 9 * * *", " UTC"}, {"0 9 * * *", "+01:00"},
-        {"0 9 * * *\u0000", "UTC"}}) {
-      var bad = put(new ScheduleDefinition("nightly-report", cronAndZone[0], cronAndZone[1], input("eu"), false, null));
-      assertThat(Rejection.of(bad.reply().getError()).map(Rejection::kind)).as(cronAndZone[1]).contains(Rejection.Kind.INVALID);
+    // ZoneId.of(" UTC\u0000".trim()) is UTC, but the NUL was stored and stopped the read model on
+    // PostgreSQL.
+    for (String[] cronAndZone :
+        new String[][] {
+          {"0 9 * * *", "UTC\u0000"},
+          {"0 9 * * *", " UTC"},
+          {"0 9 * * *", "+01:00"},
+          {"0 9 * * *\u0000", "UTC"}
+        }) {
+      var bad =
+          put(
+              new ScheduleDefinition(
+                  "nightly-report", cronAndZone[0], cronAndZone[1], input("eu"), false, null));
+      assertThat(Rejection.of(bad.reply().getError()).map(Rejection::kind))
+          .as(cronAndZone[1])
+          .contains(Rejection.Kind.INVALID);
       assertThat(bad.hasNoEvents()).isTrue();
       assertThat(bad.state()).isEqualTo(new Empty());
     }
-    assertThatThrownBy(() -> Schedule.validate(new ScheduleDefinition("w", "0 9 * * *", "UTC\u0000", null, false, null)))
-        .isInstanceOf(InvalidCronException.class).hasFieldOrPropertyWithValue("field", "timezone");
+    assertThatThrownBy(
+            () ->
+                Schedule.validate(
+                    new ScheduleDefinition("w", "0 9 * * *", "UTC\u0000", null, false, null)))
+        .isInstanceOf(InvalidCronException.class)
+        .hasFieldOrPropertyWithValue("field", "timezone");
   }
 
   @Test
@@ -240,7 +304,8 @@ class ScheduleTest {
 
   @Test
   void validateIsWhatRoutesCallBeforeAsking() {
-    assertThat(Schedule.validate(daily(false))).isEqualTo(CronSpec.parse("0 9 * * *", "Europe/Berlin"));
+    assertThat(Schedule.validate(daily(false)))
+        .isEqualTo(CronSpec.parse("0 9 * * *", "Europe/Berlin"));
     try {
       Schedule.validate(new ScheduleDefinition("w", "0 9 * *", "UTC", null, false, null));
     } catch (InvalidCronException e) {
@@ -265,12 +330,19 @@ class ScheduleTest {
     assertThat(tick.hasNoEvents()).isTrue();
     String workflowId = id + "@2026-03-01T08:00:00.000Z";
     assertThat(Schedule.workflowIdFor(id, nine)).isEqualTo(workflowId);
-    assertThat(starter.calls()).containsExactly(new RecordingStarter.Call(workflowId, "nightly-report", input("eu"), "acme"));
+    assertThat(starter.calls())
+        .containsExactly(
+            new RecordingStarter.Call(workflowId, "nightly-report", input("eu"), "acme"));
 
     release.complete(true);
     Instant tomorrowNine = Instant.parse("2026-03-02T08:00:00Z");
-    eventually(() -> assertThat(journal()).last().isEqualTo(new ScheduleTicked(nine, workflowId, firedAt, tomorrowNine)));
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
+    eventually(
+        () ->
+            assertThat(journal())
+                .last()
+                .isEqualTo(new ScheduleTicked(nine, workflowId, firedAt, tomorrowNine)));
+    assertThat(kit.getState())
+        .isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
 
     var view = kit.<StatusReply<ScheduleView>>runCommand(Get::new).reply().getValue();
     assertThat(view.lastRunWorkflowId()).isEqualTo(workflowId);
@@ -283,7 +355,8 @@ class ScheduleTest {
     assertThat(starter.calls()).hasSize(1);
 
     kit.restart();
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
+    assertThat(kit.getState())
+        .isEqualTo(new Active(daily(false), T0, T0, tomorrowNine, workflowId, nine, null));
   }
 
   @Test
@@ -295,10 +368,13 @@ class ScheduleTest {
 
     var started = kit.runCommand(new TickStarted(nine, workflowId, false));
     assertThat(started.events())
-        .containsExactly(new ScheduleTicked(nine, workflowId, nine.plusSeconds(1), Instant.parse("2026-03-02T08:00:00Z")));
+        .containsExactly(
+            new ScheduleTicked(
+                nine, workflowId, nine.plusSeconds(1), Instant.parse("2026-03-02T08:00:00Z")));
 
     assertThat(kit.runCommand(new TickStarted(nine, workflowId, true)).hasNoEvents()).isTrue();
-    assertThat(kit.runCommand(new TickFailed(nine, workflowId, "late failure")).hasNoEvents()).isTrue();
+    assertThat(kit.runCommand(new TickFailed(nine, workflowId, "late failure")).hasNoEvents())
+        .isTrue();
   }
 
   @Test
@@ -324,7 +400,9 @@ class ScheduleTest {
     // Resuming counts from now: the ticks that fell while paused are skipped, even on recovery.
     Instant resumedAt = Instant.parse("2026-03-05T12:00:00Z");
     var resumed = put(daily(false));
-    assertThat(resumed.events()).containsExactly(new ScheduleUpdated(daily(false), resumedAt, Instant.parse("2026-03-06T08:00:00Z")));
+    assertThat(resumed.events())
+        .containsExactly(
+            new ScheduleUpdated(daily(false), resumedAt, Instant.parse("2026-03-06T08:00:00Z")));
     kit.restart();
     settle();
     assertThat(starter.calls()).isEmpty();
@@ -343,8 +421,13 @@ class ScheduleTest {
 
     Instant newest = Instant.parse("2026-03-04T08:00:00Z");
     String workflowId = id + "@2026-03-04T08:00:00.000Z";
-    eventually(() -> assertThat(journal()).last()
-        .isEqualTo(new ScheduleTicked(newest, workflowId, back, Instant.parse("2026-03-05T08:00:00Z"))));
+    eventually(
+        () ->
+            assertThat(journal())
+                .last()
+                .isEqualTo(
+                    new ScheduleTicked(
+                        newest, workflowId, back, Instant.parse("2026-03-05T08:00:00Z"))));
     settle();
     assertThat(starter.startedIds()).containsExactly(workflowId);
 
@@ -361,7 +444,10 @@ class ScheduleTest {
     kit.restart();
     settle();
     assertThat(starter.calls()).isEmpty();
-    assertThat(kit.getState()).isEqualTo(new Active(daily(false), T0, T0, Instant.parse("2026-03-01T08:00:00Z"), null, null, null));
+    assertThat(kit.getState())
+        .isEqualTo(
+            new Active(
+                daily(false), T0, T0, Instant.parse("2026-03-01T08:00:00Z"), null, null, null));
   }
 
   @Test
@@ -378,7 +464,8 @@ class ScheduleTest {
 
     clock.set(Instant.parse("2026-03-02T08:00:00Z"));
     kit.restart();
-    eventually(() -> assertThat(starter.startedIds()).containsExactly(id + "@2026-03-02T08:00:00.000Z"));
+    eventually(
+        () -> assertThat(starter.startedIds()).containsExactly(id + "@2026-03-02T08:00:00.000Z"));
   }
 
   // ---------------------------------------------------------------- delete
@@ -395,16 +482,19 @@ class ScheduleTest {
     assertThat(deleted.state()).isEqualTo(new Deleted(deletedAt));
 
     var get = kit.<StatusReply<ScheduleView>>runCommand(Get::new);
-    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(Rejection.of(get.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.NOT_FOUND);
     assertThat(get.hasNoEvents()).isTrue();
 
     var deleteAgain = kit.<StatusReply<Done>>runCommand(Delete::new);
-    assertThat(Rejection.of(deleteAgain.reply().getError()).map(Rejection::kind)).contains(Rejection.Kind.NOT_FOUND);
+    assertThat(Rejection.of(deleteAgain.reply().getError()).map(Rejection::kind))
+        .contains(Rejection.Kind.NOT_FOUND);
     assertThat(deleteAgain.hasNoEvents()).isTrue();
 
     // A tick of the deleted schedule does nothing; a new Put defines it again.
     clock.set(Instant.parse("2026-03-01T09:00:00Z"));
-    assertThat(kit.runCommand(new Tick(Instant.parse("2026-03-01T08:00:00Z"))).hasNoEvents()).isTrue();
+    assertThat(kit.runCommand(new Tick(Instant.parse("2026-03-01T08:00:00Z"))).hasNoEvents())
+        .isTrue();
     assertThat(starter.calls()).isEmpty();
     var again = put(daily(false));
     assertThat(again.reply().getValue().created()).isTrue();
@@ -431,7 +521,9 @@ class ScheduleTest {
   void settingsDefaultsComeFromKeelSchedulesConf() {
     Config defaults = ConfigFactory.parseResources("keel-schedules.conf").resolve();
     assertThat(ScheduleSettings.fromConfig(defaults.getConfig("keel.schedules")))
-        .isEqualTo(new ScheduleSettings(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMinutes(15)));
+        .isEqualTo(
+            new ScheduleSettings(
+                Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMinutes(15)));
     assertThat(settings.retryBackoff()).isEqualTo(Duration.ofMillis(200));
   }
 }

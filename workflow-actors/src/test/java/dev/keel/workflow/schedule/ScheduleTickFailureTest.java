@@ -36,18 +36,21 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * A tick whose workflow does not start: journaled, shown in the view, counted, retried with a
- * doubling backoff (200 ms, then 400 ms here) for the newest due tick, and kept over a restart.
- * The retries run on the real scheduler; the entity's clock is moved by hand past each retry time.
+ * doubling backoff (200 ms, then 400 ms here) for the newest due tick, and kept over a restart. The
+ * retries run on the real scheduler; the entity's clock is moved by hand past each retry time.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScheduleTickFailureTest {
 
   private static final Instant T0 = Instant.parse("2026-03-01T07:30:00Z");
+
   /** 09:00 in Berlin on 1 March 2026. */
   private static final Instant NINE = Instant.parse("2026-03-01T08:00:00Z");
+
   private static final AtomicInteger ids = new AtomicInteger();
   private static final InvalidInputException BAD_INPUT =
-      new InvalidInputException(List.of(new InputProblem("input.userId", "has the wrong type or shape")));
+      new InvalidInputException(
+          List.of(new InputProblem("input.userId", "has the wrong type or shape")));
 
   private ActorTestKit testKit;
   private ScheduleSettings settings;
@@ -60,7 +63,9 @@ class ScheduleTickFailureTest {
   @BeforeAll
   void startSystem() {
     testKit = ActorTestKit.create("ScheduleTickFailureTest", ScheduleTest.CONFIG);
-    settings = ScheduleSettings.fromConfig(testKit.system().settings().config().getConfig("keel.schedules"));
+    settings =
+        ScheduleSettings.fromConfig(
+            testKit.system().settings().config().getConfig("keel.schedules"));
   }
 
   @AfterAll
@@ -74,9 +79,11 @@ class ScheduleTickFailureTest {
     starter = new RecordingStarter();
     meters = new SimpleMeterRegistry();
     id = "failing-" + ids.incrementAndGet();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        Schedule.create(id, starter, clock, settings, new ScheduleMetrics(meters)),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            Schedule.create(id, starter, clock, settings, new ScheduleMetrics(meters)),
+            EventSourcedBehaviorTestKit.enabledSerializationSettings());
     put(daily("u-1"));
     clock.set(NINE.plusSeconds(2));
   }
@@ -130,7 +137,8 @@ class ScheduleTickFailureTest {
   }
 
   @Test
-  void aFailedStartIsJournaledShownCountedAndRetriedWithADoublingBackoffUntilItStarts() throws InterruptedException {
+  void aFailedStartIsJournaledShownCountedAndRetriedWithADoublingBackoffUntilItStarts()
+      throws InterruptedException {
     starter.failNextWith(2, BAD_INPUT);
     String workflowId = Schedule.workflowIdFor(id, NINE);
     Instant firstFailure = NINE.plusSeconds(2);
@@ -139,8 +147,11 @@ class ScheduleTickFailureTest {
 
     eventually(() -> assertThat(failuresJournaled()).isEqualTo(1));
     String error = "the input does not fit the workflow: input.userId has the wrong type or shape";
-    assertThat(journal()).last()
-        .isEqualTo(new ScheduleTickFailed(NINE, workflowId, error, firstFailure, firstFailure.plusMillis(200)));
+    assertThat(journal())
+        .last()
+        .isEqualTo(
+            new ScheduleTickFailed(
+                NINE, workflowId, error, firstFailure, firstFailure.plusMillis(200)));
     assertThat(((Active) kit.getState()).failing())
         .isEqualTo(new TickFailure(NINE, error, firstFailure, 1, firstFailure.plusMillis(200)));
     ScheduleView failing = view();
@@ -163,8 +174,13 @@ class ScheduleTickFailureTest {
 
     Instant started = secondFailure.plusSeconds(1);
     clock.set(started);
-    eventually(() -> assertThat(journal()).last()
-        .isEqualTo(new ScheduleTicked(NINE, workflowId, started, Instant.parse("2026-03-02T08:00:00Z"))));
+    eventually(
+        () ->
+            assertThat(journal())
+                .last()
+                .isEqualTo(
+                    new ScheduleTicked(
+                        NINE, workflowId, started, Instant.parse("2026-03-02T08:00:00Z"))));
     assertThat(starter.startedIds()).containsExactly(workflowId, workflowId, workflowId);
     ScheduleView ok = view();
     assertThat(ok.lastError()).isNull();
@@ -194,11 +210,14 @@ class ScheduleTickFailureTest {
 
   @Test
   void anUnexpectedFailureShowsNoClassNameAndNothingOfItsMessage() {
-    starter.failNextWith(1, new IllegalStateException("jdbc:postgresql://db/keel?password=hunter2"));
+    starter.failNextWith(
+        1, new IllegalStateException("jdbc:postgresql://db/keel?password=hunter2"));
     kit.runCommand(new Tick(NINE));
     eventually(() -> assertThat(failuresJournaled()).isEqualTo(1));
-    assertThat(view().lastError()).isEqualTo(TickErrors.UNEXPECTED)
-        .doesNotContain("Exception").doesNotContain("hunter2");
+    assertThat(view().lastError())
+        .isEqualTo(TickErrors.UNEXPECTED)
+        .doesNotContain("Exception")
+        .doesNotContain("hunter2");
   }
 
   @Test
@@ -207,19 +226,26 @@ class ScheduleTickFailureTest {
     kit.runCommand(new Tick(NINE));
     eventually(() -> assertThat(failuresJournaled()).isEqualTo(1));
 
-    // Only the input changes: the failing tick is still due and is tried now, not at its retry time.
+    // Only the input changes: the failing tick is still due and is tried now, not at its retry
+    // time.
     put(daily("u-2"));
     eventually(() -> assertThat(journal()).last().isInstanceOf(ScheduleTicked.class));
-    assertThat(starter.calls()).last().extracting(c -> c.input().get("userId").asText()).isEqualTo("u-2");
+    assertThat(starter.calls())
+        .last()
+        .extracting(c -> c.input().get("userId").asText())
+        .isEqualTo("u-2");
     assertThat(view().lastError()).isNull();
 
-    // Failing again on the next day's tick, then a new cron: the due tick is dropped with its error.
+    // Failing again on the next day's tick, then a new cron: the due tick is dropped with its
+    // error.
     Instant nextNine = Instant.parse("2026-03-02T08:00:00Z");
     clock.set(nextNine.plusSeconds(1));
     starter.failNextWith(1, BAD_INPUT);
     kit.runCommand(new Tick(nextNine));
     eventually(() -> assertThat(failuresJournaled()).isEqualTo(2));
-    put(new ScheduleDefinition("example", "0 10 * * *", "Europe/Berlin", daily("u-2").input(), false, "acme"));
+    put(
+        new ScheduleDefinition(
+            "example", "0 10 * * *", "Europe/Berlin", daily("u-2").input(), false, "acme"));
     ScheduleView moved = view();
     assertThat(moved.lastError()).isNull();
     assertThat(moved.nextRetryAt()).isNull();
@@ -236,7 +262,9 @@ class ScheduleTickFailureTest {
     kit.runCommand(new Tick(NINE));
     eventually(() -> assertThat(failuresJournaled()).isEqualTo(1));
 
-    ScheduleDefinition paused = new ScheduleDefinition("example", "0 9 * * *", "Europe/Berlin", daily("u-1").input(), true, "acme");
+    ScheduleDefinition paused =
+        new ScheduleDefinition(
+            "example", "0 9 * * *", "Europe/Berlin", daily("u-1").input(), true, "acme");
     put(paused);
     clock.advance(Duration.ofMinutes(1));
     settle();

@@ -26,10 +26,13 @@ public record RetryPolicy(
     if (maxAttempts < 1) throw new IllegalArgumentException("maxAttempts must be at least 1");
     Objects.requireNonNull(initialBackoff, "initialBackoff");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
-    if (initialBackoff.isNegative()) throw new IllegalArgumentException("initialBackoff must not be negative");
-    if (maxBackoff.compareTo(initialBackoff) < 0) throw new IllegalArgumentException("maxBackoff must be at least initialBackoff");
+    if (initialBackoff.isNegative())
+      throw new IllegalArgumentException("initialBackoff must not be negative");
+    if (maxBackoff.compareTo(initialBackoff) < 0)
+      throw new IllegalArgumentException("maxBackoff must be at least initialBackoff");
     if (multiplier < 1.0) throw new IllegalArgumentException("multiplier must be at least 1");
-    if (jitter < 0.0 || jitter > 1.0) throw new IllegalArgumentException("jitter must be between 0 and 1");
+    if (jitter < 0.0 || jitter > 1.0)
+      throw new IllegalArgumentException("jitter must be between 0 and 1");
     nonRetryable = List.copyOf(nonRetryable);
   }
 
@@ -52,12 +55,14 @@ public record RetryPolicy(
   }
 
   public RetryPolicy withJitter(double fraction) {
-    return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, fraction, nonRetryable);
+    return new RetryPolicy(
+        maxAttempts, initialBackoff, maxBackoff, multiplier, fraction, nonRetryable);
   }
 
   @SafeVarargs
   public final RetryPolicy withNonRetryable(Class<? extends Throwable>... types) {
-    return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of(types));
+    return new RetryPolicy(
+        maxAttempts, initialBackoff, maxBackoff, multiplier, jitter, List.of(types));
   }
 
   /** Whether a failure of {@code attempt} (1-based) with {@code error} gets another attempt. */
@@ -70,8 +75,8 @@ public record RetryPolicy(
   }
 
   /**
-   * The delay before attempt {@code attempt + 1}; {@code random} in [0, 1) spreads it by the jitter.
-   * The caller journals the resulting instant, so replays never recompute it.
+   * The delay before attempt {@code attempt + 1}; {@code random} in [0, 1) spreads it by the
+   * jitter. The caller journals the resulting instant, so replays never recompute it.
    */
   public Duration backoffAfter(int attempt, double random) {
     double base = initialBackoff.toMillis() * Math.pow(multiplier, Math.max(0, attempt - 1));

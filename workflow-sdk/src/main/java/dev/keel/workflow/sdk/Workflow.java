@@ -8,11 +8,11 @@ package dev.keel.workflow.sdk;
  * resumes (after a crash, a redeploy, a sleep or a signal), Keel calls {@code run} again from the
  * top and every recorded call returns its recorded result at once, without running its body again.
  *
- * <p><b>Determinism rule.</b> Code outside steps must make the same calls in the same order on every
- * run: no clock reads, random numbers, I/O or iteration over unordered collections outside a step.
- * Put anything that talks to the world inside {@code ctx.step}. When a replay asks for a different
- * step than the journal recorded at that position, the execution fails with a
- * {@link ReplayDivergedError} naming both.
+ * <p><b>Determinism rule.</b> Code outside steps must make the same calls in the same order on
+ * every run: no clock reads, random numbers, I/O or iteration over unordered collections outside a
+ * step. Put anything that talks to the world inside {@code ctx.step}. When a replay asks for a
+ * different step than the journal recorded at that position, the execution fails with a {@link
+ * ReplayDivergedError} naming both.
  *
  * <pre>{@code
  * public final class Onboarding implements Workflow<Onboarding.Input, String> {
@@ -49,7 +49,8 @@ public interface Workflow<I, O> {
 
   /**
    * Checks an input before the execution starts; each problem becomes an entry of the 400 answer
-   * and nothing is journaled. Field paths are relative to {@code input} (e.g. {@code steps[0].name}).
+   * and nothing is journaled. Field paths are relative to {@code input} (e.g. {@code
+   * steps[0].name}).
    */
   default java.util.List<InputProblem> validate(I input) {
     return java.util.List.of();
