@@ -22,6 +22,7 @@ public final class WorkflowProjection {
             WorkflowExecution.ENTITY_TYPE,
             "workflows",
             WorkflowProjectionHandler::apply,
+            WorkflowProjectionHandler::applyBatch,
             config.getInt("keel.workflows.projection-batch-size"),
             config.getDuration("keel.workflows.projection-batch-window")));
   }
