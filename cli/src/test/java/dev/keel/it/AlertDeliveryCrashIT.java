@@ -147,9 +147,13 @@ class AlertDeliveryCrashIT {
             "/api/v1/workflows/alert.ingest-down.1?wait=PT10S",
             w -> w.path("status").asText().equals("completed"),
             "completed");
+    // The attempt cut short by the kill answered 500 before its failure was journaled: a step's
+    // start is journaled with its outcome (or once it has run 250 ms), so the history may not count
+    // it. The webhook saw it, and the delivery after the restart carried the same key.
+    assertThat(all).as(b.describe("the attempt before the kill and one after it")).hasSizeGreaterThanOrEqualTo(2);
     assertThat(execution.path("steps").get(0).path("attempts").asInt())
         .as(b.describe("attempts: " + execution))
-        .isGreaterThanOrEqualTo(2);
+        .isBetween(1, all.size());
     JsonNode rule =
         await(
             b,
