@@ -38,6 +38,8 @@ public final class RouteTable {
           new Endpoint("GET", "/api/v1/workflows", Body.NONE),
           new Endpoint("GET", "/api/v1/workflows/{id}", Body.NONE),
           new Endpoint("POST", "/api/v1/workflows/{id}/cancel", Body.OPTIONAL),
+          new Endpoint("POST", "/api/v1/workflows/{id}/retry", Body.OPTIONAL),
+          new Endpoint("POST", "/api/v1/workflows/{id}/rerun", Body.REQUIRED),
           new Endpoint("POST", "/api/v1/workflows/{id}/pause", Body.NONE),
           new Endpoint("POST", "/api/v1/workflows/{id}/resume", Body.NONE),
           new Endpoint("POST", "/api/v1/workflows/{id}/signals/{name}", Body.OPTIONAL),

@@ -35,6 +35,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
+  private static final Set<String> RERUN_FIELDS = Set.of("fromStep", "id");
   private static final Set<String> LIST_PARAMS =
       Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
   private static final Set<String> COUNT_PARAMS =
@@ -107,6 +108,19 @@ public final class WorkflowRoutes {
                                           () ->
                                               api.jsonBody(
                                                   true, body -> cancel(caller, id, body)))),
+                              api.path(
+                                  "retry",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(true, body -> retry(caller, id, body)))),
+                              api.path(
+                                  "rerun",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(
+                                                  false, body -> rerun(caller, id, body)))),
                               api.path(
                                   "pause",
                                   () ->
@@ -318,6 +332,72 @@ public final class WorkflowRoutes {
   }
 
   private Route cancel(Caller caller, String id, JsonNode body) {
+    String why = reason(body);
+    return api.answer(
+        visible(caller, id, () -> workflows.cancel(id, why)),
+        v -> api.json(StatusCodes.ACCEPTED, v));
+  }
+
+  private Route retry(Caller caller, String id, JsonNode body) {
+    String why = reason(body);
+    return api.answer(
+        visible(caller, id, () -> workflows.retry(id, why)),
+        v -> api.json(StatusCodes.ACCEPTED, v));
+  }
+
+  /**
+   * A new execution from step {@code fromStep} of {@code id}; it belongs to the original's tenant
+   * and counts against that tenant's starts, as any start.
+   */
+  private Route rerun(Caller caller, String id, JsonNode body) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    BodyFields fields = new BodyFields(body, RERUN_FIELDS, errors);
+    String fromStep = fields.text("fromStep", true);
+    String newId = fields.text("id", false);
+    if (fromStep != null && Ids.workflowIdProblem(fromStep).isPresent())
+      errors.add(new ApiProblem.FieldError("fromStep", "is not a step name"));
+    if (newId != null && !Ids.PATTERN.matcher(newId).matches())
+      errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the rerun request has invalid fields", errors);
+    String chosenId = newId != null ? newId : "wf-" + UUID.randomUUID();
+    CompletionStage<WorkflowExecution.StartAccepted> started =
+        visible(caller, id, () -> workflows.rerunSource(id, fromStep))
+            .exceptionallyCompose(
+                RequestScope.bound(
+                    error -> {
+                      Throwable t =
+                          error instanceof java.util.concurrent.CompletionException
+                              ? error.getCause()
+                              : error;
+                      if (t instanceof dev.keel.workflow.execution.InvalidInputException e)
+                        return CompletableFuture.failedFuture(
+                            ApiProblem.badRequest(
+                                "the rerun request has invalid fields",
+                                e.problems().stream()
+                                    .map(p -> new ApiProblem.FieldError(p.field(), p.message()))
+                                    .toList()));
+                      return CompletableFuture.failedFuture(error);
+                    }))
+            .thenCompose(
+                RequestScope.bound(
+                    source ->
+                        quotas.admit(
+                            source.tenantId(),
+                            Quota.WORKFLOW_STARTS,
+                            chosenId,
+                            RequestScope.bound(
+                                () -> workflows.rerun(id, fromStep, chosenId, source)),
+                            WorkflowExecution.StartAccepted::created)));
+    return api.answer(
+        started,
+        accepted ->
+            api.json(
+                accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution()));
+  }
+
+  /** The optional {@code {"reason": ...}} body of cancel and retry. */
+  private static String reason(JsonNode body) {
     String reason = null;
     if (!body.isNull()) {
       if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
@@ -333,10 +413,7 @@ public final class WorkflowRoutes {
         reason = r.asText();
       }
     }
-    String why = reason;
-    return api.answer(
-        visible(caller, id, () -> workflows.cancel(id, why)),
-        v -> api.json(StatusCodes.ACCEPTED, v));
+    return reason;
   }
 
   private Route signal(Caller caller, String id, String name, JsonNode body) {
