@@ -36,6 +36,7 @@ public final class RouteTable {
           new Endpoint("GET", "/api/v1/workflow-counts", Body.NONE),
           new Endpoint("POST", "/api/v1/workflows", Body.REQUIRED),
           new Endpoint("GET", "/api/v1/workflows", Body.NONE),
+          new Endpoint("POST", "/api/v1/workflows/bulk/{action}", Body.REQUIRED),
           new Endpoint("GET", "/api/v1/workflows/{id}", Body.NONE),
           new Endpoint("POST", "/api/v1/workflows/{id}/cancel", Body.OPTIONAL),
           new Endpoint("POST", "/api/v1/workflows/{id}/retry", Body.OPTIONAL),

@@ -12,6 +12,7 @@ import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.quota.Quota;
 import dev.keel.tenant.quota.QuotaAdmission;
+import dev.keel.workflow.builtin.BulkActionWorkflow;
 import dev.keel.workflow.execution.ExecutionView;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowService;
@@ -36,6 +37,11 @@ public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
   private static final Set<String> RERUN_FIELDS = Set.of("fromStep", "id");
+  private static final Set<String> BULK_FIELDS = Set.of("filter", "reason");
+  private static final List<String> BULK_FILTER_FIELDS =
+      List.of("status", "workflow", "tenantId", "createdAfter", "createdBefore");
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private static final Set<String> LIST_PARAMS =
       Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
   private static final Set<String> COUNT_PARAMS =
@@ -90,6 +96,12 @@ public final class WorkflowRoutes {
                                                   false, body -> start(caller, body, bounded));
                                             })),
                                 api.get(() -> api.parameterMap(params -> list(caller, params))))),
+                    // Before {id}: an execution named "bulk" is not reachable by these two paths.
+                    api.path(
+                        PathMatchers.segment("bulk").slash(PathMatchers.segment()),
+                        action ->
+                            api.post(
+                                () -> api.jsonBody(false, body -> bulk(caller, action, body)))),
                     api.pathPrefix(
                         PathMatchers.segment(),
                         rawId -> {
@@ -394,6 +406,80 @@ public final class WorkflowRoutes {
         accepted ->
             api.json(
                 accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution()));
+  }
+
+  /**
+   * Starts the built-in {@code workflows-bulk} over the executions {@code filter} matches: 202 with
+   * that execution, whose id is the bulk operation's. A tenant's key reaches only its own.
+   */
+  private Route bulk(Caller caller, String action, JsonNode body) {
+    if (!BulkActionWorkflow.ACTIONS.contains(action))
+      throw ApiProblem.notFound("no bulk action '" + action + "': cancel, pause, resume or retry");
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    BodyFields fields = new BodyFields(body, BULK_FIELDS, errors);
+    String reason = fields.text("reason", false);
+    if (reason != null)
+      Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH)
+          .ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
+    JsonNode filter = fields.node("filter");
+    com.fasterxml.jackson.databind.node.ObjectNode bounded = JSON.createObjectNode();
+    if (filter == null || filter.isNull()) {
+      errors.add(new ApiProblem.FieldError("filter", "is required"));
+    } else if (!filter.isObject()) {
+      errors.add(new ApiProblem.FieldError("filter", "must be a JSON object"));
+    } else {
+      filter
+          .fieldNames()
+          .forEachRemaining(
+              name -> {
+                if (!BULK_FILTER_FIELDS.contains(name))
+                  errors.add(new ApiProblem.FieldError("filter." + name, "is not a known field"));
+              });
+      for (String name : BULK_FILTER_FIELDS) {
+        JsonNode v = filter.get(name);
+        if (v == null || v.isNull()) continue;
+        if (!v.isTextual()) {
+          errors.add(new ApiProblem.FieldError("filter." + name, "must be a string"));
+          continue;
+        }
+        if (name.startsWith("created")) {
+          try {
+            Instants.parse(v.asText());
+          } catch (InvalidValueException e) {
+            errors.add(new ApiProblem.FieldError("filter." + name, e.getMessage()));
+            continue;
+          }
+        }
+        bounded.put(name, v.asText());
+      }
+    }
+    String status = bounded.path("status").asText(null);
+    if (status != null && !WorkflowReadModel.STATUSES.contains(status))
+      errors.add(
+          new ApiProblem.FieldError(
+              "filter.status",
+              "must be one of "
+                  + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
+    String named = bounded.path("tenantId").asText(null);
+    if (!caller.admin() && named != null && !named.equals(caller.tenantId()))
+      errors.add(
+          new ApiProblem.FieldError(
+              "filter.tenantId", "only the admin token may name another tenant"));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the bulk request has invalid fields", errors);
+    // A tenant's operation is its own and covers only its own executions.
+    if (!caller.admin()) bounded.put("tenantId", caller.tenantId());
+    com.fasterxml.jackson.databind.node.ObjectNode input = JSON.createObjectNode();
+    input.put("action", action);
+    input.set("filter", bounded);
+    if (reason != null) input.put("reason", reason);
+    String id = "bulk-" + UUID.randomUUID();
+    String owner = caller.admin() ? null : caller.tenantId();
+    return api.answer(
+        RequestScope.bound(
+                () -> workflows.startExecution(id, BulkActionWorkflow.NAME, input, owner))
+            .get(),
+        accepted -> api.json(StatusCodes.ACCEPTED, accepted.execution()));
   }
 
   /** The optional {@code {"reason": ...}} body of cancel and retry. */

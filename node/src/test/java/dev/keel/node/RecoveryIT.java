@@ -213,6 +213,108 @@ class RecoveryIT {
               api.sendAuth("GET", "/api/v1/workflows/co-t-b?wait=PT30S", null, tenantKey).body());
       assertThat(tenantDone.get("status").asText()).isEqualTo("completed");
       assertThat(runsOf("co-t-b")).containsExactly(0, 1, 1);
+
+      bulk(api, dbSettings, tenantKey, tenantId);
     }
+  }
+
+  /** Bulk retry by filter: a tenant's reaches its own failed executions only, the admin's all. */
+  private void bulk(NodeHttp api, DatabaseSettings dbSettings, String tenantKey, String tenantId)
+      throws Exception {
+    decline.set(true);
+    for (String id : List.of("bk-1", "bk-2")) {
+      String start =
+          "{\"workflow\":\"it-checkout\",\"id\":\"" + id + "\",\"input\":{\"customer\":\"b\"}}";
+      assertThat(api.send("POST", "/api/v1/workflows?wait=PT30S", start).statusCode())
+          .isEqualTo(201);
+    }
+    String own = "{\"workflow\":\"it-checkout\",\"id\":\"bk-t\",\"input\":{\"customer\":\"b\"}}";
+    assertThat(api.sendAuth("POST", "/api/v1/workflows?wait=PT30S", own, tenantKey).statusCode())
+        .isEqualTo(201);
+    api.await(
+        "/api/v1/workflows?status=failed&workflow=it-checkout",
+        n ->
+            n.get("items")
+                .findValuesAsText("id")
+                .containsAll(List.of("co-t", "bk-1", "bk-2", "bk-t")),
+        "listed the failed executions");
+
+    long before = NodeHttp.journalEvents(dbSettings, "workflow");
+    assertProblem(api.send("POST", "/api/v1/workflows/bulk/delete", "{\"filter\":{}}"), 404);
+    assertProblem(api.send("POST", "/api/v1/workflows/bulk/retry", "{}"), 400, "filter");
+    assertProblem(
+        api.send(
+            "POST",
+            "/api/v1/workflows/bulk/retry",
+            "{\"filter\":{\"status\":\"broken\",\"createdAfter\":\"yesterday\",\"x\":1}}"),
+        400,
+        "filter.status",
+        "filter.createdAfter",
+        "filter.x");
+    assertProblem(
+        api.sendAuth(
+            "POST",
+            "/api/v1/workflows/bulk/retry",
+            "{\"filter\":{\"tenantId\":\"tsomeoneelse\"}}",
+            tenantKey),
+        400,
+        "filter.tenantId");
+    // The bulk workflow is started by its route only: not by a tenant through the start route.
+    assertProblem(
+        api.sendAuth(
+            "POST",
+            "/api/v1/workflows",
+            "{\"workflow\":\"workflows-bulk\",\"input\":{\"action\":\"cancel\",\"filter\":{}}}",
+            tenantKey),
+        403);
+    assertThat(NodeHttp.journalEvents(dbSettings, "workflow")).isEqualTo(before);
+
+    decline.set(false);
+    HttpResponse<String> tenantBulk =
+        api.sendAuth(
+            "POST",
+            "/api/v1/workflows/bulk/retry",
+            "{\"filter\":{\"status\":\"failed\"},\"reason\":\"card processor back\"}",
+            tenantKey);
+    assertThat(tenantBulk.statusCode()).as(tenantBulk.body()).isEqualTo(202);
+    String bulkId = JSON.readTree(tenantBulk.body()).get("id").asText();
+    assertThat(JSON.readTree(tenantBulk.body()).get("tenantId").asText()).isEqualTo(tenantId);
+    JsonNode tenantDone =
+        JSON.readTree(
+            api.sendAuth("GET", "/api/v1/workflows/" + bulkId + "?wait=PT30S", null, tenantKey)
+                .body());
+    assertThat(tenantDone.get("status").asText()).as(tenantDone.toString()).isEqualTo("completed");
+    assertThat(tenantDone.get("output").toString())
+        .isEqualTo("{\"action\":\"retry\",\"matched\":2,\"done\":2,\"failed\":0}");
+    for (String id : List.of("co-t", "bk-t")) {
+      JsonNode v =
+          JSON.readTree(api.send("GET", "/api/v1/workflows/" + id + "?wait=PT30S", null).body());
+      assertThat(v.get("status").asText()).as(id).isEqualTo("completed");
+    }
+    JsonNode untouched = JSON.readTree(api.send("GET", "/api/v1/workflows/bk-1", null).body());
+    assertThat(untouched.get("status").asText()).isEqualTo("failed");
+
+    // The admin's: once the list shows only bk-1 and bk-2 failed, a retry of all failed ones.
+    api.await(
+        "/api/v1/workflows?status=failed&workflow=it-checkout",
+        n -> n.get("items").findValuesAsText("id").equals(List.of("bk-2", "bk-1")),
+        "listed only bk-1 and bk-2 as failed");
+    HttpResponse<String> adminBulk =
+        api.send(
+            "POST",
+            "/api/v1/workflows/bulk/retry",
+            "{\"filter\":{\"status\":\"failed\",\"workflow\":\"it-checkout\"}}");
+    assertThat(adminBulk.statusCode()).as(adminBulk.body()).isEqualTo(202);
+    String adminBulkId = JSON.readTree(adminBulk.body()).get("id").asText();
+    JsonNode adminDone =
+        JSON.readTree(
+            api.send("GET", "/api/v1/workflows/" + adminBulkId + "?wait=PT30S", null).body());
+    assertThat(adminDone.get("output").toString())
+        .isEqualTo("{\"action\":\"retry\",\"matched\":2,\"done\":2,\"failed\":0}");
+    assertThat(adminDone.get("steps").get(0).get("name").asText()).isEqualTo("page-1");
+    JsonNode retried =
+        JSON.readTree(api.send("GET", "/api/v1/workflows/bk-1?wait=PT30S", null).body());
+    assertThat(retried.get("status").asText()).isEqualTo("completed");
+    assertThat(runsOf("bk-1")).containsExactly(1, 2, 1);
   }
 }
