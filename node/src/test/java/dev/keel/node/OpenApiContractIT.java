@@ -310,6 +310,14 @@ class OpenApiContractIT {
         "{\"fromStep\":\"never\"}",
         NodeHttp.TOKEN,
         400);
+    c.call(
+        "POST",
+        "/api/v1/workflows/bulk/{action}",
+        "/api/v1/workflows/bulk/pause",
+        "{\"filter\":{\"workflow\":\"nothing-by-this-name\",\"status\":\"running\"},"
+            + "\"reason\":\"contract\"}",
+        NodeHttp.TOKEN,
+        202);
 
     c.call(
         "POST",
