@@ -36,8 +36,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The SDK's small helpers on the real engine: {@code now()} and {@code randomUuid()} return their
- * recorded values on replay, {@code run()} is a step without a result, and the node's default
- * retry policy applies to steps that name none while a step's own policy wins.
+ * recorded values on replay, {@code run()} is a step without a result, and the node's default retry
+ * policy applies to steps that name none while a step's own policy wins.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SdkHelpersTest {
@@ -125,7 +125,8 @@ class SdkHelpersTest {
   }
 
   private EventSourcedBehaviorTestKit<Command, Event, State> kit(String id) {
-    // Two attempts with no backoff by default, as a node with KEEL_WORKFLOWS_DEFAULT_RETRY_ATTEMPTS=2
+    // Two attempts with no backoff by default, as a node with
+    // KEEL_WORKFLOWS_DEFAULT_RETRY_ATTEMPTS=2
     // and default-retry.initial-backoff = 0s.
     WorkflowSettings settings =
         WorkflowSettings.fromConfig(
@@ -164,7 +165,8 @@ class SdkHelpersTest {
   @Test
   void nowAndRandomUuidAreJournaledRunIsAStepAndTheDefaultPolicyRetries() throws Exception {
     var kit = kit("helpers-1");
-    kit.runCommand(r -> new Start("helpers", 1, mapper.createObjectNode(), null, null, r));
+    kit.<StatusReply<WorkflowExecution.StartAccepted>>runCommand(
+        r -> new Start("helpers", 1, mapper.createObjectNode(), null, null, r));
     ExecutionView sleeping = await(kit, "sleeping");
     UUID recorded = UUID.fromString(sleeping.steps().get(1).output().asText());
     assertThat(recorded.version()).isEqualTo(4);
@@ -192,7 +194,8 @@ class SdkHelpersTest {
   @Test
   void aStepsOwnPolicyWinsOverTheNodesDefault() throws Exception {
     var kit = kit("strict-1");
-    kit.runCommand(r -> new Start("strict", 1, mapper.createObjectNode(), null, null, r));
+    kit.<StatusReply<WorkflowExecution.StartAccepted>>runCommand(
+        r -> new Start("strict", 1, mapper.createObjectNode(), null, null, r));
 
     ExecutionView failed = await(kit, "failed");
 
