@@ -3,8 +3,15 @@ package dev.keel.node;
 import static dev.keel.node.NodeHttp.JSON;
 import static dev.keel.node.NodeHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.client.KeelApiException;
+import dev.keel.client.KeelClient;
+import dev.keel.client.WorkflowExecution;
+import dev.keel.client.WorkflowFilter;
+import dev.keel.client.WorkflowPage;
+import dev.keel.client.WorkflowSummary;
 import dev.keel.persistence.DatabaseSettings;
 import dev.keel.persistence.TestDatabases;
 import dev.keel.workflow.execution.NodeWorkflowRegistry;
@@ -215,6 +222,60 @@ class RecoveryIT {
       assertThat(runsOf("co-t-b")).containsExactly(0, 1, 1);
 
       bulk(api, dbSettings, tenantKey, tenantId);
+      client(node);
+    }
+  }
+
+  /** The Java client's workflow calls against the same node: list and page, act, read. */
+  private void client(KeelNode node) throws Exception {
+    try (KeelClient keel =
+        KeelClient.builder()
+            .endpoint("http://127.0.0.1:" + node.httpPort())
+            .token(NodeHttp.TOKEN)
+            .serviceId(null)
+            .build()) {
+      WorkflowFilter completed =
+          WorkflowFilter.all().withWorkflow("it-checkout").withStatus("completed");
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+      List<WorkflowSummary> all = keel.listWorkflows(completed);
+      while (all.size() < 7 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        all = keel.listWorkflows(completed);
+      }
+      assertThat(all)
+          .extracting(WorkflowSummary::id)
+          .containsExactlyInAnyOrder("co-1", "co-1-b", "co-t", "co-t-b", "bk-1", "bk-2", "bk-t");
+      WorkflowPage first = keel.listWorkflows(completed, 3, null);
+      WorkflowPage second = keel.listWorkflows(completed, 3, first.nextCursor());
+      assertThat(first.items()).hasSize(3);
+      assertThat(second.items()).hasSize(3);
+      assertThat(second.items()).doesNotContainAnyElementsOf(first.items());
+
+      WorkflowExecution rerun = keel.rerunWorkflow("bk-2", "ship", "bk-2-c");
+      assertThat(rerun.rerunOf()).isEqualTo("bk-2");
+      assertThat(keel.awaitWorkflow("bk-2-c", java.time.Duration.ofSeconds(30)).isCompleted())
+          .isTrue();
+      assertThat(keel.getWorkflow("bk-2").reruns()).containsExactly("bk-2-c");
+      assertThatThrownBy(() -> keel.retryWorkflow("bk-2", null))
+          .isInstanceOfSatisfying(
+              KeelApiException.class, e -> assertThat(e.status()).isEqualTo(409));
+      assertThat(keel.workflowHistory("co-1").findValuesAsText("type")).contains("WorkflowRetried");
+
+      Map<String, Object> waits =
+          Map.of(
+              "steps", List.of(Map.of("name", "approval", "signal", "approve", "timeout", "P3D")));
+      keel.startWorkflow("http-sequence", "sig-1", waits);
+      keel.startWorkflow("http-sequence", "sig-2", waits);
+      assertThat(keel.pauseWorkflow("sig-1").status()).isEqualTo("paused");
+      assertThat(keel.resumeWorkflow("sig-1").status()).isNotEqualTo("paused");
+      keel.signalWorkflow("sig-1", "approve", Map.of("by", "ops"));
+      assertThat(keel.awaitWorkflow("sig-1", java.time.Duration.ofSeconds(30)).isCompleted())
+          .isTrue();
+      WorkflowExecution cancelled = keel.cancelWorkflow("sig-2", "not needed");
+      assertThat(cancelled.status()).isEqualTo("cancelled");
+      assertThat(cancelled.error()).isEqualTo("not needed");
+      assertThat(keel.retryWorkflow("sig-2", "needed after all").status())
+          .isNotEqualTo("cancelled");
     }
   }
 
