@@ -186,6 +186,30 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   @Override
+  public int version(String changeId, int min, int max) {
+    if (min > max) throw new IllegalArgumentException("version: min " + min + " > max " + max);
+    String name = "version:" + changeId;
+    if (position < recorded.size()) {
+      Op op = recorded.get(position);
+      // Recorded before the change: the old code's branch, and the position stays that call's.
+      if (op.kind() != OpKind.STEP || !op.name().equals(name)) return min;
+    }
+    Integer v = step(name, Integer.class, RetryPolicy.none(), () -> max);
+    if (v == null || v < min || v > max) {
+      throw new ReplayDivergedError(
+          "version '"
+              + changeId
+              + "' was recorded as "
+              + v
+              + ", outside the supported range "
+              + min
+              + " to "
+              + max);
+    }
+    return v;
+  }
+
+  @Override
   public java.util.UUID randomUuid() {
     return step("uuid#" + position, java.util.UUID.class, RetryPolicy.none(), randomUuidBody());
   }

@@ -204,6 +204,21 @@ class ExecutionRecoveryTest {
   }
 
   @Test
+  void aSnapshotTakenBeforeRerunsExistedReadsBackWithNoLineage() throws Exception {
+    WorkflowExecution.ExecutionData data =
+        new WorkflowExecution.ExecutionData(
+            "old", "order", 1, null, mapper.createObjectNode(), T0, T0, List.of(), Map.of(), false);
+    com.fasterxml.jackson.databind.node.ObjectNode json =
+        mapper.valueToTree(new WorkflowExecution.Running(data));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("data")).remove("lineage");
+
+    WorkflowExecution.Running back = mapper.treeToValue(json, WorkflowExecution.Running.class);
+
+    assertThat(back).isEqualTo(new WorkflowExecution.Running(data));
+    assertThat(back.data().lineage()).isEqualTo(ExecutionRecovery.Lineage.NONE);
+  }
+
+  @Test
   void aRetriedFailureRunsTheFailedStepAgainButNotTheCompletedOnes() throws Exception {
     String id = newId();
     var kit = kit(id);

@@ -99,6 +99,31 @@ class SdkHelpersTest {
     }
   }
 
+  /** Whether Evolving runs its new code: a deploy of a change, in one JVM. */
+  private final java.util.concurrent.atomic.AtomicBoolean newCode =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** a, then (new code only) step c behind version "add-c", a nap, b. */
+  final class Evolving implements Workflow<JsonNode, String> {
+    public String name() {
+      return "evolving";
+    }
+
+    public Class<JsonNode> inputType() {
+      return JsonNode.class;
+    }
+
+    public String run(WorkflowContext ctx, JsonNode in) {
+      String a = ctx.step("a", String.class, () -> "a" + ran(ctx, "a"));
+      String c = "";
+      if (newCode.get() && ctx.version("add-c", 1, 2) >= 2)
+        c = ctx.step("c", String.class, () -> "c" + ran(ctx, "c"));
+      ctx.sleep("nap", Duration.ofMinutes(5));
+      String b = ctx.step("b", String.class, () -> "b" + ran(ctx, "b"));
+      return a + c + b;
+    }
+  }
+
   @BeforeAll
   void startSystem() {
     testKit = ActorTestKit.create("SdkHelpersTest", WorkflowExecutionTest.CONFIG);
@@ -140,7 +165,10 @@ class SdkHelpersTest {
             clock,
             () -> Long.MIN_VALUE,
             settings,
-            new NodeWorkflowRegistry().register(new Helpers()).register(new Strict()),
+            new NodeWorkflowRegistry()
+                .register(new Helpers())
+                .register(new Strict())
+                .register(new Evolving()),
             runner,
             mapper,
             testKit.system().scheduler());
@@ -164,6 +192,8 @@ class SdkHelpersTest {
 
   @Test
   void nowAndRandomUuidAreJournaledRunIsAStepAndTheDefaultPolicyRetries() throws Exception {
+    // The tests share the clock: this one starts wherever the others left it.
+    Instant start = clock.instant();
     var kit = kit("helpers-1");
     kit.<StatusReply<WorkflowExecution.StartAccepted>>runCommand(
         r -> new Start("helpers", 1, mapper.createObjectNode(), null, null, r));
@@ -173,11 +203,11 @@ class SdkHelpersTest {
 
     // Five minutes on, the execution replays from the top: now() and randomUuid() answer what was
     // recorded, not the clock and the random source of this run.
-    clock.set(T0.plus(Duration.ofMinutes(5)));
+    clock.set(start.plus(Duration.ofMinutes(5)));
     kit.runCommand(Wake.INSTANCE);
     ExecutionView done = await(kit, "completed");
 
-    assertThat(done.output().asText()).isEqualTo(T0 + "|" + recorded + "|ok");
+    assertThat(done.output().asText()).isEqualTo(start + "|" + recorded + "|ok");
     assertThat(done.steps())
         .extracting(StepView::name, StepView::status, StepView::attempts)
         .containsExactly(
@@ -189,6 +219,34 @@ class SdkHelpersTest {
     assertThat(done.steps().get(2).output().isNull()).isTrue();
     assertThat(List.of(runsOf("helpers-1", "notify"), runsOf("helpers-1", "flaky")))
         .containsExactly(1, 2);
+  }
+
+  @Test
+  void anExecutionStartedOnTheOldCodeKeepsItsBranchAfterAVersionedChange() throws Exception {
+    newCode.set(false);
+    var old = kit("evolving-old");
+    old.<StatusReply<WorkflowExecution.StartAccepted>>runCommand(
+        r -> new Start("evolving", 1, mapper.createObjectNode(), null, null, r));
+    await(old, "sleeping");
+
+    newCode.set(true); // the change is deployed while "evolving-old" sleeps
+    var fresh = kit("evolving-new");
+    fresh.<StatusReply<WorkflowExecution.StartAccepted>>runCommand(
+        r -> new Start("evolving", 1, mapper.createObjectNode(), null, null, r));
+    await(fresh, "sleeping");
+    clock.set(clock.instant().plus(Duration.ofMinutes(5)));
+    old.runCommand(Wake.INSTANCE);
+    fresh.runCommand(Wake.INSTANCE);
+
+    ExecutionView oldDone = await(old, "completed");
+    ExecutionView newDone = await(fresh, "completed");
+    assertThat(oldDone.output().asText()).isEqualTo("a1b1");
+    assertThat(oldDone.steps()).extracting(StepView::name).containsExactly("a", "nap", "b");
+    assertThat(newDone.output().asText()).isEqualTo("a1c1b1");
+    assertThat(newDone.steps())
+        .extracting(StepView::name)
+        .containsExactly("a", "version:add-c", "c", "nap", "b");
+    assertThat(newDone.steps().get(1).output().asInt()).isEqualTo(2);
   }
 
   @Test

@@ -67,6 +67,25 @@ public interface WorkflowContext {
   }
 
   /**
+   * Which side of a code change this execution is on, for changing a workflow while executions
+   * started on the old code still run (as Temporal's {@code getVersion}):
+   *
+   * <pre>{@code
+   * if (ctx.version("fraud-check", 1, 2) >= 2) ctx.step("fraud-check", Boolean.class, () -> ...);
+   * }</pre>
+   *
+   * <p>An execution that reaches this call for the first time records {@code max} at this position
+   * (shown as a step {@code version:<changeId>}) and gets it on every replay. An execution whose
+   * history already has another call at this position recorded it before the change: it gets {@code
+   * min}, nothing is recorded and the position is not used, so its history replays as it was. Keep
+   * the call (with its old branch) while such executions may still run; raise {@code min} and drop
+   * the old branch once none can.
+   */
+  default int version(String changeId, int min, int max) {
+    throw new UnsupportedOperationException("this WorkflowContext does not journal version()");
+  }
+
+  /**
    * A random UUID, journaled at this position as {@link #now()} is; shown as a step named {@code
    * uuid#<n>}.
    */
