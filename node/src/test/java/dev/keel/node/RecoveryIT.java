@@ -17,6 +17,7 @@ import dev.keel.persistence.TestDatabases;
 import dev.keel.workflow.execution.NodeWorkflowRegistry;
 import dev.keel.workflow.sdk.Workflow;
 import dev.keel.workflow.sdk.WorkflowContext;
+import dev.keel.workflow.testkit.WorkflowReplayer;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,6 +169,10 @@ class RecoveryIT {
       assertThat(history.findValuesAsText("type"))
           .containsSubsequence("WorkflowFailed", "WorkflowRetried", "WorkflowCompleted");
       assertProblem(api.send("POST", "/api/v1/workflows/co-1/retry", null), 409);
+      // The authors' replayer reads the real history, the retry included, as the engine does.
+      String recorded = api.send("GET", "/api/v1/workflows/co-1/history", null).body();
+      assertThat(WorkflowReplayer.replay(new Checkout(), recorded))
+          .isEqualTo(new WorkflowReplayer.Result(3, 3, true, "r1c2s1"));
       // The list follows: completed again, not failed.
       api.await(
           "/api/v1/workflows?status=completed&workflow=it-checkout",
@@ -189,6 +194,10 @@ class RecoveryIT {
               JSON.readTree(api.send("GET", "/api/v1/workflows/co-1-b/history", null).body())
                   .findValuesAsText("type"))
           .startsWith("WorkflowStarted", "StepsCopied", "StepStarted");
+      assertThat(
+              WorkflowReplayer.replay(
+                  new Checkout(), api.send("GET", "/api/v1/workflows/co-1-b/history", null).body()))
+          .isEqualTo(new WorkflowReplayer.Result(3, 3, true, "r1c2s1"));
       JsonNode original = JSON.readTree(api.send("GET", "/api/v1/workflows/co-1", null).body());
       assertThat(original.get("reruns").get(0).asText()).isEqualTo("co-1-b");
       // The same rerun again: the execution it started, nothing new.
