@@ -48,7 +48,36 @@ final class ReplayingContext implements WorkflowContext {
   private static final Logger log = LoggerFactory.getLogger(ReplayingContext.class);
 
   /** What the entity hands the runner. */
-  record Attempt(long runId, ExecutionData data, ActorRef<Command> entity, WorkflowDeps deps) {}
+  record Attempt(
+      long runId, ExecutionData data, ActorRef<Command> entity, WorkflowDeps deps, Gate gate) {}
+
+  /**
+   * Shared by the entity and its running attempt. Closed by the entity when the execution is paused
+   * or cancelled while this attempt runs: the attempt starts no new step body after that (a body is
+   * not announced to the entity before it runs, see {@link WorkflowExecution.Completion}, so this
+   * is how it learns in time). Marked started by the attempt once it has a runner slot.
+   */
+  static final class Gate {
+    private volatile String halted;
+    private volatile boolean started;
+
+    /** The runner gave the attempt a slot: it no longer waits in the queue. */
+    void markStarted() {
+      started = true;
+    }
+
+    boolean started() {
+      return started;
+    }
+
+    void close(String why) {
+      halted = why;
+    }
+
+    String halted() {
+      return halted;
+    }
+  }
 
   /**
    * Unwinds the workflow's stack when the attempt must stop at a boundary; not an exception
@@ -90,7 +119,8 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   static void run(Attempt a) {
-    a.entity().tell(new WorkflowExecution.AttemptStarted(a.runId()));
+    // Read by the entity's view (queued or not), without a message.
+    a.gate().markStarted();
     WorkflowDeps deps = a.deps();
     ReplayingContext ctx = new ReplayingContext(a);
     Outcome outcome;
@@ -240,46 +270,65 @@ final class ReplayingContext implements WorkflowContext {
           break; // RUNNING (the node died during the body) or RETRYING: run it again
       }
     }
-    while (true) {
-      WorkflowExecution.Completion carried = takePending();
-      Directive begin =
-          ask(r -> new WorkflowExecution.BeginStep(attempt.runId(), carried, seq, name, r));
-      if (!(begin instanceof Proceed proceed)) throw suspend(begin);
-      int attemptNo = proceed.attempt();
-      T value;
-      currentStep = name;
-      try {
-        value = body.run();
-      } catch (Suspend | Abandon e) {
-        throw e;
-      } catch (Throwable t) {
-        currentStep = null;
-        boolean again = policy.retries(attemptNo, t);
-        Instant retryAt =
-            again
-                ? attempt
-                    .deps()
-                    .clock()
-                    .instant()
-                    .plus(policy.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
-                : null;
-        Directive failed =
-            ask(
-                r ->
-                    new WorkflowExecution.FailStep(
-                        attempt.runId(), seq, name, attemptNo, describe(t), retryAt, r));
-        if (failed instanceof Halt h) throw suspend(h);
-        if (!again) throw new StepFailedException(name, describe(t));
-        // The backoff is a durable timer: unwind, and the entity relaunches at retryAt.
-        throw suspend(new Halt("retrying at " + retryAt));
-      } finally {
-        currentStep = null;
-      }
-      JsonNode json =
-          value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
-      pending = new WorkflowExecution.Completion(seq, name, json);
-      return convert(json, resultType);
+    // The previous step's result must be journaled before this body runs (a body runs at most
+    // once, unless in flight at a crash). This body's start is not announced first: it is journaled
+    // with its outcome, or by the start notes once the body has run for a while.
+    WorkflowExecution.Completion carried = takePending();
+    if (carried != null) {
+      Directive recorded = ask(r -> new WorkflowExecution.RecordStep(attempt.runId(), carried, r));
+      if (!(recorded instanceof Proceed)) throw suspend(recorded);
     }
+    String halted = attempt.gate().halted();
+    if (halted != null) throw suspend(new Halt(halted));
+    int attemptNo = op == null ? 1 : op.attempts() + 1;
+    Instant startedAt = attempt.deps().clock().instant();
+    T value;
+    currentStep = name;
+    StepStartNotes.Running note =
+        attempt
+            .deps()
+            .runner()
+            .startNotes()
+            .watch(
+                () ->
+                    attempt
+                        .entity()
+                        .tell(
+                            new WorkflowExecution.NoteStepStarted(
+                                attempt.runId(), seq, name, attemptNo, startedAt)));
+    try {
+      value = body.run();
+    } catch (Suspend | Abandon e) {
+      throw e;
+    } catch (Throwable t) {
+      currentStep = null;
+      note.done();
+      boolean again = policy.retries(attemptNo, t);
+      Instant retryAt =
+          again
+              ? attempt
+                  .deps()
+                  .clock()
+                  .instant()
+                  .plus(policy.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
+              : null;
+      Directive failed =
+          ask(
+              r ->
+                  new WorkflowExecution.FailStep(
+                      attempt.runId(), seq, name, attemptNo, startedAt, describe(t), retryAt, r));
+      if (failed instanceof Halt h) throw suspend(h);
+      if (!again) throw new StepFailedException(name, describe(t));
+      // The backoff is a durable timer: unwind, and the entity relaunches at retryAt.
+      throw suspend(new Halt("retrying at " + retryAt));
+    } finally {
+      currentStep = null;
+      note.done();
+    }
+    JsonNode json =
+        value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
+    pending = new WorkflowExecution.Completion(seq, name, attemptNo, startedAt, json);
+    return convert(json, resultType);
   }
 
   @Override

@@ -137,18 +137,29 @@ public final class WorkflowExecution
     INSTANCE
   }
 
-  /** The runner started the attempt (it may have waited its turn in the queue). */
-  public record AttemptStarted(long runId) implements Command {}
-
   /**
    * A step body's result, carried by the attempt's next command so that it is journaled in the same
    * write as what comes next (one atomic write instead of two). Nothing outside the attempt happens
-   * between the body's end and that write: only deterministic workflow code runs.
+   * between the body's end and that write: only deterministic workflow code runs. The step's start
+   * ({@code attempt}, {@code startedAt}) rides along: a body is not announced before it runs, so a
+   * quick step costs one write, start and outcome together; a body still running after a moment is
+   * announced on its own ({@link NoteStepStarted}).
    */
-  public record Completion(int seq, String name, JsonNode output) {}
+  public record Completion(int seq, String name, int attempt, Instant startedAt, JsonNode output) {}
 
-  public record BeginStep(
-      long runId, Completion completed, int seq, String name, ActorRef<Directive> replyTo)
+  /**
+   * Journals a finished step before the attempt runs the next body (its result must be durable
+   * first: a body runs at most once, unless it was in flight at a crash). Answered {@link Proceed},
+   * or {@link Halt} when the execution was paused or the attempt superseded meanwhile.
+   */
+  public record RecordStep(long runId, Completion completed, ActorRef<Directive> replyTo)
+      implements Command {}
+
+  /**
+   * A step body has been running for a while: journal its start now, so that the execution shows it
+   * running (and a crash counts it as an attempt), instead of with its outcome.
+   */
+  public record NoteStepStarted(long runId, int seq, String name, int attempt, Instant startedAt)
       implements Command {}
 
   /** A step attempt failed; {@code retryAt} null means the step failed for good. */
@@ -157,6 +168,7 @@ public final class WorkflowExecution
       int seq,
       String name,
       int attempt,
+      Instant startedAt,
       String error,
       Instant retryAt,
       ActorRef<Directive> replyTo)
@@ -575,8 +587,10 @@ public final class WorkflowExecution
 
   private long runCounter;
 
-  /** The active attempt waits for a runner slot. */
-  private boolean queued;
+  /**
+   * The running attempt's gate (a closed one when none runs): see {@link ReplayingContext.Gate}.
+   */
+  private ReplayingContext.Gate gate = new ReplayingContext.Gate();
 
   private final List<ActorRef<StatusReply<ExecutionView>>> finalWatchers = new ArrayList<>();
 
@@ -661,13 +675,8 @@ public final class WorkflowExecution
         .onCommand(Resume.class, this::resume)
         .onCommand(SendSignal.class, this::signal)
         .onCommand(Wake.class, this::wake)
-        .onCommand(
-            AttemptStarted.class,
-            (s, c) -> {
-              if (c.runId() == activeRunId) queued = false;
-              return Effect().noReply();
-            })
-        .onCommand(BeginStep.class, this::beginStep)
+        .onCommand(RecordStep.class, this::recordStep)
+        .onCommand(NoteStepStarted.class, this::noteStepStarted)
         .onCommand(FailStep.class, this::failStep)
         .onCommand(StartTimer.class, this::startTimer)
         .onCommand(AwaitSignal.class, this::awaitSignal)
@@ -708,8 +717,9 @@ public final class WorkflowExecution
         .onCommand(Resume.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(SendSignal.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(
-            BeginStep.class,
+            RecordStep.class,
             (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(NoteStepStarted.class, (s, c) -> Effect().noReply())
         .onCommand(
             FailStep.class,
             (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
@@ -725,7 +735,6 @@ public final class WorkflowExecution
               if (c.runId() == activeRunId) activeRunId = 0;
               return Effect().noReply();
             })
-        .onCommand(AttemptStarted.class, (s, c) -> Effect().noReply())
         .onCommand(
             Wake.class,
             (s, c) -> {
@@ -889,8 +898,10 @@ public final class WorkflowExecution
             after -> {
               log.info("workflow cancelled id={} reason={}", workflowId, reason);
               deps.metrics().cancelled();
-              activeRunId =
-                  0; // a step body in flight finishes; its result is refused at the boundary
+              // A step body in flight finishes; its result is refused at the boundary, and no
+              // new body starts.
+              activeRunId = 0;
+              gate.close("cancelled");
               finished(after);
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
@@ -903,6 +914,7 @@ public final class WorkflowExecution
         .thenRun(
             after -> {
               log.info("workflow paused id={}", workflowId);
+              gate.close("paused");
               afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
@@ -973,21 +985,73 @@ public final class WorkflowExecution
     return runId != 0 && runId == activeRunId;
   }
 
-  private ReplyEffect<Event, State> beginStep(Running s, BeginStep c) {
-    return recordThen(
-        s,
-        c.runId(),
-        c.completed(),
-        c.seq(),
-        c.name(),
-        OpKind.STEP,
-        c.replyTo(),
-        now -> {
-          int attempt =
-              c.seq() < s.data().ops().size() ? s.data().ops().get(c.seq()).attempts() + 1 : 1;
-          return new Next(
-              new StepStarted(c.seq(), c.name(), attempt, now), after -> new Proceed(attempt));
-        });
+  private ReplyEffect<Event, State> recordStep(Running s, RecordStep c) {
+    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
+    if (!stepAt(s.data(), c.completed().seq(), c.completed().name()))
+      return Effect().reply(c.replyTo(), new Halt("out of order"));
+    Instant now = now();
+    List<Event> events = completionEvents(s.data(), c.completed(), now);
+    long writeStart = System.nanoTime();
+    return Effect()
+        .persist(events)
+        .thenReply(
+            c.replyTo(),
+            after -> {
+              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
+              return ((Running) after).data().paused()
+                  ? new Halt("paused")
+                  : new Proceed(c.completed().attempt());
+            });
+  }
+
+  /**
+   * A long body's start, journaled while it runs. Nothing when the attempt was superseded, or the
+   * start is already recorded (or no longer the step at that position: the outcome came first).
+   */
+  private ReplyEffect<Event, State> noteStepStarted(Running s, NoteStepStarted c) {
+    if (!isCurrent(c.runId()) || !startPending(s.data(), c.seq(), c.attempt()))
+      return Effect().noReply();
+    return Effect()
+        .persist(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()))
+        .thenNoReply();
+  }
+
+  /**
+   * Whether the start of attempt {@code attempt} of the step at {@code seq} is still to be
+   * journaled: the position is new, or holds an earlier attempt (one that failed and waits for its
+   * retry, or one that was in flight at a crash).
+   */
+  private static boolean startPending(ExecutionData data, int seq, int attempt) {
+    if (seq > data.ops().size()) return false;
+    if (seq == data.ops().size()) return true;
+    Op op = data.ops().get(seq);
+    return op.kind() == OpKind.STEP
+        && (op.status() == OpStatus.RETRYING
+            || (op.status() == OpStatus.RUNNING && op.attempts() < attempt));
+  }
+
+  /**
+   * Whether an attempt may record the outcome of step {@code name} at {@code seq}: the next free
+   * position, or the same step started there and not finished (in flight, or waiting for a retry).
+   * An outcome anywhere else would not fit the recorded calls, and is never journaled.
+   */
+  private static boolean stepAt(ExecutionData data, int seq, String name) {
+    List<Op> ops = data.ops();
+    if (seq == ops.size()) return true;
+    if (seq > ops.size() || seq < 0) return false;
+    Op op = ops.get(seq);
+    return op.kind() == OpKind.STEP
+        && op.name().equals(name)
+        && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
+  }
+
+  /** A finished step's events: its start unless already journaled, then its result. */
+  private static List<Event> completionEvents(ExecutionData data, Completion c, Instant now) {
+    List<Event> events = new ArrayList<>(3);
+    if (startPending(data, c.seq(), c.attempt()))
+      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
+    events.add(new StepCompleted(c.seq(), c.name(), c.output(), now));
+    return events;
   }
 
   /** What a recording command writes after the carried completion, and how it answers. */
@@ -1007,11 +1071,13 @@ public final class WorkflowExecution
       ActorRef<Directive> replyTo,
       java.util.function.Function<Instant, Next> next) {
     if (!isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
+    if (completed != null && !stepAt(s.data(), completed.seq(), completed.name()))
+      return Effect().reply(replyTo, new Halt("out of order"));
     Instant now = now();
-    List<Event> events = new ArrayList<>(2);
-    if (completed != null)
-      events.add(new StepCompleted(completed.seq(), completed.name(), completed.output(), now));
-    Optional<Halt> halt = haltFor(s, seq, name, kind);
+    List<Event> events = new ArrayList<>(3);
+    if (completed != null) events.addAll(completionEvents(s.data(), completed, now));
+    // Checked against the state after the completion: its step now holds position seq - 1.
+    Optional<Halt> halt = haltFor(s, completed, seq, name, kind);
     if (halt.isPresent()) {
       if (events.isEmpty()) return Effect().reply(replyTo, halt.get());
       return Effect().persist(events).thenReply(replyTo, after -> halt.get());
@@ -1031,8 +1097,14 @@ public final class WorkflowExecution
 
   private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
     if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
+    if (!stepAt(s.data(), c.seq(), c.name()))
+      return Effect().reply(c.replyTo(), new Halt("out of order"));
+    List<Event> events = new ArrayList<>(2);
+    if (startPending(s.data(), c.seq(), c.attempt()))
+      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
+    events.add(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()));
     return Effect()
-        .persist(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()))
+        .persist(events)
         .thenRun(
             after -> {
               log.info(
@@ -1084,13 +1156,15 @@ public final class WorkflowExecution
         });
   }
 
-  /** A new call may be recorded only at the next position, while not paused. */
-  private Optional<Halt> haltFor(Running s, int seq, String name, OpKind kind) {
+  /**
+   * A new call may be recorded only at the next position, while not paused. A carried completion
+   * whose start is journaled in the same write takes its position first.
+   */
+  private Optional<Halt> haltFor(Running s, Completion carried, int seq, String name, OpKind kind) {
     if (s.data().paused()) return Optional.of(new Halt("paused"));
-    // A carried completion belongs to a step already recorded as started, so the next free position
-    // is ops.size().
     List<Op> ops = s.data().ops();
-    if (seq > ops.size()) return Optional.of(new Halt("out of order"));
+    int free = carried == null ? ops.size() : Math.max(ops.size(), carried.seq() + 1);
+    if (seq > free) return Optional.of(new Halt("out of order"));
     if (seq < ops.size()) {
       Op op = ops.get(seq);
       boolean rerunnable =
@@ -1106,13 +1180,20 @@ public final class WorkflowExecution
   private ReplyEffect<Event, State> attemptFinished(Running s, AttemptFinished c) {
     if (!isCurrent(c.runId())) return Effect().noReply();
     activeRunId = 0;
-    queued = false;
+    if (c.completed() != null && !stepAt(s.data(), c.completed().seq(), c.completed().name())) {
+      // Never expected: each attempt records its calls in order. Journal nothing that would not
+      // replay, and run the workflow again from what is recorded.
+      log.error(
+          "workflow attempt out of order id={} step={} seq={}",
+          workflowId,
+          c.completed().name(),
+          c.completed().seq());
+      afterChange(s.data());
+      return Effect().noReply();
+    }
     Instant now = now();
-    List<Event> events = new ArrayList<>(2);
-    if (c.completed() != null)
-      events.add(
-          new StepCompleted(
-              c.completed().seq(), c.completed().name(), c.completed().output(), now));
+    List<Event> events = new ArrayList<>(3);
+    if (c.completed() != null) events.addAll(completionEvents(s.data(), c.completed(), now));
     long writeStart = System.nanoTime();
     switch (c.outcome()) {
       case COMPLETED:
@@ -1161,9 +1242,13 @@ public final class WorkflowExecution
   private void measureWrite(
       ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
     deps.metrics().written(events, writeStart);
-    if (completed != null && completed.seq() < before.ops().size()) {
-      deps.metrics()
-          .stepCompleted(Duration.between(before.ops().get(completed.seq()).startedAt(), now));
+    if (completed != null) {
+      // From the step's first start: an earlier attempt's, when it was retried.
+      Instant first =
+          completed.seq() < before.ops().size()
+              ? before.ops().get(completed.seq()).startedAt()
+              : completed.startedAt();
+      deps.metrics().stepCompleted(Duration.between(first, now));
     }
   }
 
@@ -1204,9 +1289,9 @@ public final class WorkflowExecution
   private void launch(ExecutionData data) {
     long runId = ++runCounter;
     activeRunId = runId;
-    queued = true;
     timers.cancel("idle");
-    deps.runner().submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps));
+    gate = new ReplayingContext.Gate();
+    deps.runner().submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps, gate));
   }
 
   private void finished(State after) {
@@ -1428,6 +1513,6 @@ public final class WorkflowExecution
   }
 
   private ExecutionView view(State state) {
-    return ExecutionView.of(state, queued && activeRunId != 0);
+    return ExecutionView.of(state, activeRunId != 0 && !gate.started());
   }
 }

@@ -25,6 +25,7 @@ public final class WorkflowRunner implements AutoCloseable {
   private final ArrayDeque<ReplayingContext.Attempt> waiting = new ArrayDeque<>();
   private final Map<String, Integer> runningByWorkflow = new HashMap<>();
   private int running;
+  private final StepStartNotes startNotes = new StepStartNotes(StepStartNotes.DEFAULT_AFTER);
 
   /**
    * @param capOfWorkflow the per-node cap of a workflow name, 0 for none
@@ -105,8 +106,14 @@ public final class WorkflowRunner implements AutoCloseable {
     return waiting.size();
   }
 
+  /** Where this node's attempts announce step bodies that run long. */
+  StepStartNotes startNotes() {
+    return startNotes;
+  }
+
   @Override
   public void close() {
     pool.shutdownNow();
+    startNotes.close();
   }
 }

@@ -551,6 +551,91 @@ class WorkflowExecutionTest {
   }
 
   @Test
+  void aQuickStepIsJournaledWithItsStartInOneWriteAndTheLastOneWithTheCompletion() {
+    List<List<String>> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    kit.persistenceTestKit()
+        .withPolicy(
+            new ProcessingPolicy<JournalOperation>() {
+              @Override
+              public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+                if (op instanceof WriteEvents w) {
+                  writes.add(
+                      w.getBatch().stream()
+                          .map(
+                              e ->
+                                  e instanceof org.apache.pekko.persistence.journal.Tagged t
+                                      ? t.payload()
+                                      : e)
+                          .map(e -> e.getClass().getSimpleName())
+                          .toList());
+                }
+                return ProcessingSuccess.getInstance();
+              }
+            });
+    try {
+      start("three-steps", json(new Numbers(1)));
+
+      awaitStatus("completed");
+
+      // Four writes, each waiting for the journal, where a start announced before its body made
+      // five: a body's result is durable before the next body runs, and a step's start rides with
+      // its result.
+      assertThat(writes)
+          .containsExactly(
+              List.of("WorkflowStarted"),
+              List.of("StepStarted", "StepCompleted"),
+              List.of("StepStarted", "StepCompleted"),
+              List.of("StepStarted", "StepCompleted", "WorkflowCompleted"));
+      assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
+          .containsExactly(1, 1, 1);
+    } finally {
+      kit.persistenceTestKit().resetPolicy();
+    }
+  }
+
+  @Test
+  void aBodyThatRunsLongShowsRunningAndItsStartIsJournaledOnce() throws InterruptedException {
+    start("gated", noInput());
+    assertThat(gateEntered.await(AWAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+    // Past StepStartNotes' quarter of a second, the start is journaled while the body still runs.
+    ExecutionView running =
+        awaitView(
+            "the first step shown running",
+            v -> !v.steps().isEmpty() && v.steps().get(0).status().equals("running"));
+
+    assertThat(step(running, "first").attempts()).isEqualTo(1);
+    assertThat(journal(StepStarted.class)).containsExactly(new StepStarted(0, "first", 1, T0));
+    gate.countDown();
+    ExecutionView done = awaitStatus("completed");
+    assertThat(done.steps())
+        .extracting(StepView::name, StepView::status, StepView::attempts)
+        .containsExactly(
+            tuple("first", "completed", 1),
+            tuple("second", "completed", 1),
+            tuple("third", "completed", 1));
+    assertThat(journal(StepStarted.class))
+        .extracting(StepStarted::name)
+        .containsExactly("first", "second", "third");
+    assertAuditReplayMatchesEntity();
+  }
+
+  @Test
+  void cancellingWhileABodyRunsStartsNoFurtherBodyAndRecordsNoResult() throws InterruptedException {
+    start("gated", noInput());
+    assertThat(gateEntered.await(AWAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+    var cancelled = kit.<StatusReply<ExecutionView>>runCommand(r -> new Cancel("stop", r));
+
+    assertThat(cancelled.reply().getValue().status()).isEqualTo("cancelled");
+    gate.countDown();
+    awaitRunnerIdle();
+    assertThat(List.of(runs("first"), runs("second"), runs("third"))).containsExactly(1, 0, 0);
+    assertThat(journal(StepCompleted.class)).isEmpty();
+    assertAuditReplayMatchesEntity();
+  }
+
+  @Test
   void aTimerTooLongFailsTheExecutionWithAMessageThatNamesTheCallAndNoJavaClass() {
     start("oversleeper", noInput());
 
@@ -949,7 +1034,7 @@ class WorkflowExecutionTest {
 
   @Test
   void anAttemptTheEntityDidNotAcknowledgeInTimeIsRelaunched() {
-    // An entity that answers later than step-ack-timeout: its first StepStarted write stalls.
+    // An entity that answers later than step-ack-timeout: its first step's write stalls.
     WorkflowSettings impatient =
         new WorkflowSettings(
             settings.maxConcurrent(),
@@ -1001,7 +1086,8 @@ class WorkflowExecutionTest {
       ExecutionView done = awaitStatus("completed");
 
       assertThat(done.output()).isEqualTo(json(new Result(7)));
-      // The abandoned attempt never ran the body: the relaunch runs it, once.
+      // The abandoned attempt's result was journaled late; the relaunch replays it, and each body
+      // ran once.
       assertThat(List.of(runs("add-one"), runs("double"), runs("add-three")))
           .containsExactly(1, 1, 1);
       assertAuditReplayMatchesEntity();
