@@ -6,6 +6,7 @@ import dev.keel.cli.HealthCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
 import dev.keel.cli.UsageError;
+import dev.keel.cli.WorkflowsCommand;
 import dev.keel.node.CommonPool;
 import dev.keel.pipeline.RunCommand;
 import picocli.CommandLine;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
       AlertCommand.class,
       ServicesCommand.class,
       AuditCommand.class,
+      WorkflowsCommand.class,
       RunCommand.class
     })
 public final class Main implements Runnable {

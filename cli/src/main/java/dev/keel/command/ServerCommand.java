@@ -75,6 +75,13 @@ final class ServerCommand implements Callable<Integer> {
   Integer maxConcurrent;
 
   @Option(
+      names = "--workflows-default-retry-attempts",
+      description =
+          "Attempts of a step that names no retry policy; 1 = not retried"
+              + " (KEEL_WORKFLOWS_DEFAULT_RETRY_ATTEMPTS)")
+  Integer defaultRetryAttempts;
+
+  @Option(
       names = "--shards",
       description =
           "Shards per entity type, about ten per node the cluster may grow to; the same on every"
@@ -177,6 +184,7 @@ final class ServerCommand implements Callable<Integer> {
     put(flags, "keel.node.admin-token", adminToken);
     put(flags, "keel.node.plugins-dir", pluginsDir);
     put(flags, "keel.workflows.max-concurrent", maxConcurrent);
+    put(flags, "keel.workflows.default-retry.max-attempts", defaultRetryAttempts);
     put(flags, "keel.cluster.shards", shards);
     put(flags, "keel.cluster.entity-recovery.batch", entityRecoveryBatch);
     put(flags, "keel.cluster.entity-recovery.interval", entityRecoveryInterval);

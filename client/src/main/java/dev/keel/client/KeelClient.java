@@ -486,6 +486,118 @@ public final class KeelClient implements AutoCloseable {
     }
   }
 
+  /**
+   * One page of executions under {@code filter}, newest first; pass the page's {@code nextCursor}
+   * for the next. {@code limit}: 1 to 500. A tenant's token lists only its own.
+   */
+  public WorkflowPage listWorkflows(WorkflowFilter filter, int limit, String cursor) {
+    ensureOpen();
+    Map<String, Object> params = new LinkedHashMap<>(filter == null ? Map.of() : filter.query());
+    params.put("limit", limit);
+    params.put("cursor", blankToNull(cursor));
+    return http.read(
+        http.call("GET", KeelHttp.path("workflows") + KeelHttp.query(params), null),
+        WorkflowPage.class);
+  }
+
+  /** Every execution under {@code filter}, page after page, newest first. */
+  public List<WorkflowSummary> listWorkflows(WorkflowFilter filter) {
+    ensureOpen();
+    return pages(
+        KeelHttp.path("workflows"),
+        new LinkedHashMap<>(filter == null ? Map.of() : filter.query()),
+        WorkflowSummary.class);
+  }
+
+  /**
+   * Sends signal {@code name} with {@code payload} (anything Jackson writes; null for none): handed
+   * to the execution when it waits for it, kept until then.
+   */
+  public void signalWorkflow(String id, String name, Object payload) {
+    ensureOpen();
+    requireId("workflow id", id);
+    requireId("signal name", name);
+    http.call(
+        "POST",
+        KeelHttp.path("workflows", id, "signals", name),
+        payload == null ? null : KeelJson.MAPPER.valueToTree(payload));
+  }
+
+  /** Cancels a running execution; {@code reason} (null: none) becomes its error. */
+  public WorkflowExecution cancelWorkflow(String id, String reason) {
+    return action(id, "cancel", reason);
+  }
+
+  /** Starts no new step of the execution until {@link #resumeWorkflow}. */
+  public WorkflowExecution pauseWorkflow(String id) {
+    return action(id, "pause", null);
+  }
+
+  public WorkflowExecution resumeWorkflow(String id) {
+    return action(id, "resume", null);
+  }
+
+  /**
+   * Takes a {@code failed} or {@code cancelled} execution back to running from the call it ended
+   * on; completed steps are not run again. Any other status is a 409 ({@link KeelApiException}).
+   */
+  public WorkflowExecution retryWorkflow(String id, String reason) {
+    return action(id, "retry", reason);
+  }
+
+  /**
+   * Starts a new execution ({@code newId}, null: Keel chooses) from step {@code fromStep} of
+   * execution {@code id}: the steps before it copied, the rest run again. A step the execution
+   * never reached is a 400 naming {@code fromStep}.
+   */
+  public WorkflowExecution rerunWorkflow(String id, String fromStep, String newId) {
+    ensureOpen();
+    requireId("workflow id", id);
+    Objects.requireNonNull(fromStep, "fromStep");
+    if (newId != null) requireId("new workflow id", newId);
+    ObjectNode body = KeelJson.MAPPER.createObjectNode();
+    body.put("fromStep", fromStep);
+    putIfSet(body, "id", newId);
+    return http.read(
+        http.call("POST", KeelHttp.path("workflows", id, "rerun"), body), WorkflowExecution.class);
+  }
+
+  /**
+   * Cancels, retries, pauses or resumes ({@code action}) every execution {@code filter} matches, as
+   * a durable bulk operation: answers its execution, whose id is the operation's and whose output
+   * (once completed) counts {@code matched}, {@code done} and {@code failed}.
+   */
+  public WorkflowExecution bulkWorkflows(String action, WorkflowFilter filter, String reason) {
+    ensureOpen();
+    requireId("bulk action", action);
+    ObjectNode body = KeelJson.MAPPER.createObjectNode();
+    body.set(
+        "filter", KeelJson.MAPPER.valueToTree(filter == null ? Map.of() : filter.bulkFilter()));
+    putIfSet(body, "reason", reason);
+    return http.read(
+        http.call("POST", KeelHttp.path("workflows", "bulk", action), body),
+        WorkflowExecution.class);
+  }
+
+  /** The execution's journaled events, oldest first: {@code [{"seq", "at", "type", "data"}]}. */
+  public JsonNode workflowHistory(String id) {
+    ensureOpen();
+    requireId("workflow id", id);
+    return http.call("GET", KeelHttp.path("workflows", id, "history"), null);
+  }
+
+  private WorkflowExecution action(String id, String action, String reason) {
+    ensureOpen();
+    requireId("workflow id", id);
+    ObjectNode body = null;
+    if (reason != null) {
+      body = KeelJson.MAPPER.createObjectNode();
+      body.put("reason", reason);
+    }
+    return http.read(
+        http.call("POST", KeelHttp.path("workflows", id, action), body), WorkflowExecution.class);
+  }
+
   // ================================================================ anything else
 
   /**

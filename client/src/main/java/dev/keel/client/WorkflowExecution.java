@@ -15,6 +15,8 @@ import java.util.Set;
  * @param queued true while the execution waits for a free slot under a concurrency cap
  * @param output the workflow's result once {@code completed}, else JSON null
  * @param error why it {@code failed} or was {@code cancelled}, else null
+ * @param rerunOf the execution this one reruns from a step, else null
+ * @param reruns the executions started as reruns of this one, oldest first
  */
 public record WorkflowExecution(
     String id,
@@ -30,13 +32,16 @@ public record WorkflowExecution(
     Instant updatedAt,
     Instant completedAt,
     List<Step> steps,
-    List<String> pendingSignals) {
+    List<String> pendingSignals,
+    String rerunOf,
+    List<String> reruns) {
 
   private static final Set<String> FINAL = Set.of("completed", "failed", "cancelled");
 
   public WorkflowExecution {
     steps = Copies.list(steps);
     pendingSignals = Copies.list(pendingSignals);
+    reruns = Copies.list(reruns);
   }
 
   /** {@code completed}, {@code failed} or {@code cancelled}: nothing more will happen. */

@@ -12,6 +12,7 @@ import dev.keel.persistence.grammar.InvalidValueException;
 import dev.keel.persistence.grammar.Texts;
 import dev.keel.tenant.quota.Quota;
 import dev.keel.tenant.quota.QuotaAdmission;
+import dev.keel.workflow.builtin.BulkActionWorkflow;
 import dev.keel.workflow.execution.ExecutionView;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowService;
@@ -35,6 +36,12 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class WorkflowRoutes {
 
   private static final Set<String> START_FIELDS = Set.of("workflow", "id", "input", "tenantId");
+  private static final Set<String> RERUN_FIELDS = Set.of("fromStep", "id");
+  private static final Set<String> BULK_FIELDS = Set.of("filter", "reason");
+  private static final List<String> BULK_FILTER_FIELDS =
+      List.of("status", "workflow", "tenantId", "createdAfter", "createdBefore");
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private static final Set<String> LIST_PARAMS =
       Set.of("status", "workflow", "tenantId", "from", "to", "idPrefix", "limit", "cursor");
   private static final Set<String> COUNT_PARAMS =
@@ -89,6 +96,12 @@ public final class WorkflowRoutes {
                                                   false, body -> start(caller, body, bounded));
                                             })),
                                 api.get(() -> api.parameterMap(params -> list(caller, params))))),
+                    // Before {id}: an execution named "bulk" is not reachable by these two paths.
+                    api.path(
+                        PathMatchers.segment("bulk").slash(PathMatchers.segment()),
+                        action ->
+                            api.post(
+                                () -> api.jsonBody(false, body -> bulk(caller, action, body)))),
                     api.pathPrefix(
                         PathMatchers.segment(),
                         rawId -> {
@@ -107,6 +120,19 @@ public final class WorkflowRoutes {
                                           () ->
                                               api.jsonBody(
                                                   true, body -> cancel(caller, id, body)))),
+                              api.path(
+                                  "retry",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(true, body -> retry(caller, id, body)))),
+                              api.path(
+                                  "rerun",
+                                  () ->
+                                      api.post(
+                                          () ->
+                                              api.jsonBody(
+                                                  false, body -> rerun(caller, id, body)))),
                               api.path(
                                   "pause",
                                   () ->
@@ -318,6 +344,146 @@ public final class WorkflowRoutes {
   }
 
   private Route cancel(Caller caller, String id, JsonNode body) {
+    String why = reason(body);
+    return api.answer(
+        visible(caller, id, () -> workflows.cancel(id, why)),
+        v -> api.json(StatusCodes.ACCEPTED, v));
+  }
+
+  private Route retry(Caller caller, String id, JsonNode body) {
+    String why = reason(body);
+    return api.answer(
+        visible(caller, id, () -> workflows.retry(id, why)),
+        v -> api.json(StatusCodes.ACCEPTED, v));
+  }
+
+  /**
+   * A new execution from step {@code fromStep} of {@code id}; it belongs to the original's tenant
+   * and counts against that tenant's starts, as any start.
+   */
+  private Route rerun(Caller caller, String id, JsonNode body) {
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    BodyFields fields = new BodyFields(body, RERUN_FIELDS, errors);
+    String fromStep = fields.text("fromStep", true);
+    String newId = fields.text("id", false);
+    if (fromStep != null && Ids.workflowIdProblem(fromStep).isPresent())
+      errors.add(new ApiProblem.FieldError("fromStep", "is not a step name"));
+    if (newId != null && !Ids.PATTERN.matcher(newId).matches())
+      errors.add(new ApiProblem.FieldError("id", "must match " + Ids.PATTERN.pattern()));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the rerun request has invalid fields", errors);
+    String chosenId = newId != null ? newId : "wf-" + UUID.randomUUID();
+    CompletionStage<WorkflowExecution.StartAccepted> started =
+        visible(caller, id, () -> workflows.rerunSource(id, fromStep))
+            .exceptionallyCompose(
+                RequestScope.bound(
+                    error -> {
+                      Throwable t =
+                          error instanceof java.util.concurrent.CompletionException
+                              ? error.getCause()
+                              : error;
+                      if (t instanceof dev.keel.workflow.execution.InvalidInputException e)
+                        return CompletableFuture.failedFuture(
+                            ApiProblem.badRequest(
+                                "the rerun request has invalid fields",
+                                e.problems().stream()
+                                    .map(p -> new ApiProblem.FieldError(p.field(), p.message()))
+                                    .toList()));
+                      return CompletableFuture.failedFuture(error);
+                    }))
+            .thenCompose(
+                RequestScope.bound(
+                    source ->
+                        quotas.admit(
+                            source.tenantId(),
+                            Quota.WORKFLOW_STARTS,
+                            chosenId,
+                            RequestScope.bound(
+                                () -> workflows.rerun(id, fromStep, chosenId, source)),
+                            WorkflowExecution.StartAccepted::created)));
+    return api.answer(
+        started,
+        accepted ->
+            api.json(
+                accepted.created() ? StatusCodes.CREATED : StatusCodes.OK, accepted.execution()));
+  }
+
+  /**
+   * Starts the built-in {@code workflows-bulk} over the executions {@code filter} matches: 202 with
+   * that execution, whose id is the bulk operation's. A tenant's key reaches only its own.
+   */
+  private Route bulk(Caller caller, String action, JsonNode body) {
+    if (!BulkActionWorkflow.ACTIONS.contains(action))
+      throw ApiProblem.notFound("no bulk action '" + action + "': cancel, pause, resume or retry");
+    List<ApiProblem.FieldError> errors = new ArrayList<>();
+    BodyFields fields = new BodyFields(body, BULK_FIELDS, errors);
+    String reason = fields.text("reason", false);
+    if (reason != null)
+      Texts.freeTextProblem(reason, Texts.MAX_REASON_LENGTH)
+          .ifPresent(p -> errors.add(new ApiProblem.FieldError("reason", p)));
+    JsonNode filter = fields.node("filter");
+    com.fasterxml.jackson.databind.node.ObjectNode bounded = JSON.createObjectNode();
+    if (filter == null || filter.isNull()) {
+      errors.add(new ApiProblem.FieldError("filter", "is required"));
+    } else if (!filter.isObject()) {
+      errors.add(new ApiProblem.FieldError("filter", "must be a JSON object"));
+    } else {
+      filter
+          .fieldNames()
+          .forEachRemaining(
+              name -> {
+                if (!BULK_FILTER_FIELDS.contains(name))
+                  errors.add(new ApiProblem.FieldError("filter." + name, "is not a known field"));
+              });
+      for (String name : BULK_FILTER_FIELDS) {
+        JsonNode v = filter.get(name);
+        if (v == null || v.isNull()) continue;
+        if (!v.isTextual()) {
+          errors.add(new ApiProblem.FieldError("filter." + name, "must be a string"));
+          continue;
+        }
+        if (name.startsWith("created")) {
+          try {
+            Instants.parse(v.asText());
+          } catch (InvalidValueException e) {
+            errors.add(new ApiProblem.FieldError("filter." + name, e.getMessage()));
+            continue;
+          }
+        }
+        bounded.put(name, v.asText());
+      }
+    }
+    String status = bounded.path("status").asText(null);
+    if (status != null && !WorkflowReadModel.STATUSES.contains(status))
+      errors.add(
+          new ApiProblem.FieldError(
+              "filter.status",
+              "must be one of "
+                  + String.join(", ", new java.util.TreeSet<>(WorkflowReadModel.STATUSES))));
+    String named = bounded.path("tenantId").asText(null);
+    if (!caller.admin() && named != null && !named.equals(caller.tenantId()))
+      errors.add(
+          new ApiProblem.FieldError(
+              "filter.tenantId", "only the admin token may name another tenant"));
+    if (!errors.isEmpty())
+      throw ApiProblem.badRequest("the bulk request has invalid fields", errors);
+    // A tenant's operation is its own and covers only its own executions.
+    if (!caller.admin()) bounded.put("tenantId", caller.tenantId());
+    com.fasterxml.jackson.databind.node.ObjectNode input = JSON.createObjectNode();
+    input.put("action", action);
+    input.set("filter", bounded);
+    if (reason != null) input.put("reason", reason);
+    String id = "bulk-" + UUID.randomUUID();
+    String owner = caller.admin() ? null : caller.tenantId();
+    return api.answer(
+        RequestScope.bound(
+                () -> workflows.startExecution(id, BulkActionWorkflow.NAME, input, owner))
+            .get(),
+        accepted -> api.json(StatusCodes.ACCEPTED, accepted.execution()));
+  }
+
+  /** The optional {@code {"reason": ...}} body of cancel and retry. */
+  private static String reason(JsonNode body) {
     String reason = null;
     if (!body.isNull()) {
       if (!body.isObject()) throw ApiProblem.badRequest("body", "must be a JSON object");
@@ -333,10 +499,7 @@ public final class WorkflowRoutes {
         reason = r.asText();
       }
     }
-    String why = reason;
-    return api.answer(
-        visible(caller, id, () -> workflows.cancel(id, why)),
-        v -> api.json(StatusCodes.ACCEPTED, v));
+    return reason;
   }
 
   private Route signal(Caller caller, String id, String name, JsonNode body) {

@@ -72,6 +72,7 @@ import dev.keel.tenant.quota.QuotaLedger;
 import dev.keel.tenant.quota.QuotaService;
 import dev.keel.tenant.quota.QuotaSettings;
 import dev.keel.tenant.quota.TenantUsages;
+import dev.keel.workflow.builtin.BulkActionWorkflow;
 import dev.keel.workflow.builtin.ExampleWorkflow;
 import dev.keel.workflow.builtin.HttpSequenceWorkflow;
 import dev.keel.workflow.execution.NodeWorkflowRegistry;
@@ -196,6 +197,13 @@ public final class KeelNode implements AutoCloseable {
         new TenantProvisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
     registry.registerAdminOnly(
         new TenantDeprovisioningWorkflow(outboundHttp, tenantSettings, tenantLifecycle));
+    // Started by POST /api/v1/workflows/bulk/{action} only, which bounds a tenant's to its own.
+    AtomicReference<BulkActionWorkflow.Targets> bulkTargets = new AtomicReference<>();
+    registry.registerAdminOnly(
+        new BulkActionWorkflow(
+            () ->
+                Optional.ofNullable(bulkTargets.get())
+                    .orElseThrow(() -> new IllegalStateException("the node is still starting"))));
     registry.registerAdminOnly(
         new QuotaCheckWorkflow(
             () ->
@@ -280,6 +288,7 @@ public final class KeelNode implements AutoCloseable {
           quotaSettings,
           tenantLifecycle,
           tenantUsages,
+          bulkTargets,
           metrics,
           fence,
           outbound);
@@ -302,6 +311,7 @@ public final class KeelNode implements AutoCloseable {
       QuotaSettings quotaSettings,
       DeferredTenantLifecycle tenantLifecycle,
       AtomicReference<TenantUsages> tenantUsages,
+      AtomicReference<BulkActionWorkflow.Targets> bulkTargets,
       NodeMetrics metrics,
       Optional<ClusterFence> fence,
       OutboundClients outbound) {
@@ -460,6 +470,25 @@ public final class KeelNode implements AutoCloseable {
     WakeupScheduler.init(system, dataSource, workflowSettings, clock);
 
     WorkflowReadModel readModel = new WorkflowReadModel(dataSource, blocking);
+    bulkTargets.set(
+        new BulkActionWorkflow.Targets() {
+          @Override
+          public CompletionStage<WorkflowReadModel.Page> page(
+              WorkflowReadModel.Filter filter, int limit, String cursor) {
+            return readModel.list(filter, limit, cursor);
+          }
+
+          @Override
+          public CompletionStage<?> act(String action, String id, String reason) {
+            return switch (action) {
+              case "cancel" -> workflows.cancel(id, reason);
+              case "retry" -> workflows.retry(id, reason);
+              case "pause" -> workflows.pause(id);
+              case "resume" -> workflows.resume(id);
+              default -> throw new IllegalArgumentException("unknown bulk action " + action);
+            };
+          }
+        });
     ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
     ObjectMapper httpMapper = Json.mapper();
     // Custom hostnames: claims and DNS verification (remembered entities), their list, their routes

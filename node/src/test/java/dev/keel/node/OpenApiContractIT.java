@@ -273,6 +273,51 @@ class OpenApiContractIT {
         "{\"reason\":\"not needed\"}",
         NodeHttp.TOKEN,
         202);
+    // Operators' recovery: a cancelled execution retried (and cancelled again), a completed one
+    // refused, and a rerun of the completed one from its second step.
+    c.call(
+        "POST",
+        "/api/v1/workflows/{id}/retry",
+        "/api/v1/workflows/wf-contract-cancelled/retry",
+        "{\"reason\":\"needed after all\"}",
+        NodeHttp.TOKEN,
+        202);
+    c.call(
+        "POST",
+        "/api/v1/workflows/{id}/cancel",
+        "/api/v1/workflows/wf-contract-cancelled/cancel",
+        null,
+        NodeHttp.TOKEN,
+        202);
+    c.call(
+        "POST",
+        "/api/v1/workflows/{id}/retry",
+        "/api/v1/workflows/wf-contract/retry",
+        null,
+        NodeHttp.TOKEN,
+        409);
+    c.call(
+        "POST",
+        "/api/v1/workflows/{id}/rerun",
+        "/api/v1/workflows/wf-contract/rerun",
+        "{\"fromStep\":\"process\",\"id\":\"wf-contract-rerun\"}",
+        NodeHttp.TOKEN,
+        201);
+    c.call(
+        "POST",
+        "/api/v1/workflows/{id}/rerun",
+        "/api/v1/workflows/wf-contract/rerun",
+        "{\"fromStep\":\"never\"}",
+        NodeHttp.TOKEN,
+        400);
+    c.call(
+        "POST",
+        "/api/v1/workflows/bulk/{action}",
+        "/api/v1/workflows/bulk/pause",
+        "{\"filter\":{\"workflow\":\"nothing-by-this-name\",\"status\":\"running\"},"
+            + "\"reason\":\"contract\"}",
+        NodeHttp.TOKEN,
+        202);
 
     c.call(
         "POST",

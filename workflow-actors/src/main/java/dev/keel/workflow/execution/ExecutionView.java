@@ -27,12 +27,15 @@ public record ExecutionView(
     Instant updatedAt,
     Instant completedAt,
     List<StepView> steps,
-    List<String> pendingSignals)
+    List<String> pendingSignals,
+    String rerunOf,
+    List<String> reruns)
     implements KeelSerializable {
 
   public ExecutionView {
     input = WorkflowExecution.nonNull(input);
     output = WorkflowExecution.nonNull(output);
+    reruns = reruns == null ? List.of() : List.copyOf(reruns);
   }
 
   /**
@@ -95,7 +98,9 @@ public record ExecutionView(
         d.updatedAt(),
         completedAt,
         steps,
-        pending);
+        pending,
+        d.lineage().rerunOf(),
+        d.lineage().reruns());
   }
 
   private static StepView stepView(Op op) {

@@ -207,7 +207,57 @@ final class ReplayingContext implements WorkflowContext {
   }
 
   @Override
+  public java.time.Instant now() {
+    return step(
+        "now#" + position,
+        java.time.Instant.class,
+        RetryPolicy.none(),
+        () -> attempt.deps().clock().instant());
+  }
+
+  @Override
+  public int version(String changeId, int min, int max) {
+    if (min > max) throw new IllegalArgumentException("version: min " + min + " > max " + max);
+    String name = "version:" + changeId;
+    if (position < recorded.size()) {
+      Op op = recorded.get(position);
+      // Recorded before the change: the old code's branch, and the position stays that call's.
+      if (op.kind() != OpKind.STEP || !op.name().equals(name)) return min;
+    }
+    Integer v = step(name, Integer.class, RetryPolicy.none(), () -> max);
+    if (v == null || v < min || v > max) {
+      throw new ReplayDivergedError(
+          "version '"
+              + changeId
+              + "' was recorded as "
+              + v
+              + ", outside the supported range "
+              + min
+              + " to "
+              + max);
+    }
+    return v;
+  }
+
+  @Override
+  public java.util.UUID randomUuid() {
+    return step("uuid#" + position, java.util.UUID.class, RetryPolicy.none(), randomUuidBody());
+  }
+
+  /** From the node's random source, so that tests that fix it fix the UUIDs too. */
+  private StepBody<java.util.UUID> randomUuidBody() {
+    return () -> {
+      java.util.random.RandomGenerator random = attempt.deps().random();
+      long most = (random.nextLong() & ~0xF000L) | 0x4000L; // version 4
+      long least = (random.nextLong() & ~(0x3L << 62)) | (0x2L << 62); // IETF variant
+      return new java.util.UUID(most, least);
+    };
+  }
+
+  @Override
   public <T> T step(String name, Class<T> resultType, RetryPolicy retry, StepBody<T> body) {
+    // No policy given: the node's default (keel.workflows.default-retry); a given one wins.
+    RetryPolicy policy = retry != null ? retry : attempt.deps().settings().defaultRetry();
     int seq = next(name, OpKind.STEP);
     Op op = seq < recorded.size() ? recorded.get(seq) : null;
     if (op != null) {
@@ -253,14 +303,14 @@ final class ReplayingContext implements WorkflowContext {
     } catch (Throwable t) {
       currentStep = null;
       note.done();
-      boolean again = retry.retries(attemptNo, t);
+      boolean again = policy.retries(attemptNo, t);
       Instant retryAt =
           again
               ? attempt
                   .deps()
                   .clock()
                   .instant()
-                  .plus(retry.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
+                  .plus(policy.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
               : null;
       Directive failed =
           ask(

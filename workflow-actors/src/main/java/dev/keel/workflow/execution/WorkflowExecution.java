@@ -98,6 +98,35 @@ public final class WorkflowExecution
   public record SendSignal(String name, JsonNode payload, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
+  /**
+   * Back to running from the call that failed or was cancelled (POST .../retry); see {@link
+   * ExecutionRecovery}.
+   */
+  public record Retry(String reason, ActorRef<StatusReply<ExecutionView>> replyTo)
+      implements Command {}
+
+  /** What a rerun from step {@code fromStep} copies (POST .../rerun); writes nothing. */
+  public record PrepareRerun(
+      String fromStep, ActorRef<StatusReply<ExecutionRecovery.RerunSource>> replyTo)
+      implements Command {}
+
+  /** Records that execution {@code rerunId} reruns this one; idempotent. */
+  public record LinkRerun(String rerunId, String fromStep, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Starts this execution as a rerun of {@code rerunOf} with its calls before the step copied. */
+  public record StartRerun(
+      String workflow,
+      int version,
+      JsonNode input,
+      String tenantId,
+      String rerunOf,
+      String fromStep,
+      List<CopiedOp> copied,
+      Instant deadline,
+      ActorRef<StatusReply<StartAccepted>> replyTo)
+      implements Command {}
+
   /** From the wake-up index or a local timer: something may be due. */
   public enum Wake implements Command {
     INSTANCE
@@ -261,6 +290,42 @@ public final class WorkflowExecution
 
   public record WorkflowCancelled(String reason, Instant at) implements Event {}
 
+  /**
+   * A failed or cancelled execution runs again: the calls from {@code fromSeq} on are forgotten
+   * (run again), the ones before keep their recorded results.
+   */
+  public record WorkflowRetried(int fromSeq, String reason, Instant at) implements Event {}
+
+  /** One recorded call copied from the execution a rerun reruns. */
+  public record CopiedOp(
+      int seq,
+      OpKind kind,
+      String name,
+      OpStatus status,
+      int attempts,
+      JsonNode output,
+      String error,
+      Instant startedAt,
+      Instant completedAt) {
+    public CopiedOp {
+      output = nonNull(output);
+    }
+  }
+
+  /**
+   * Written with {@link WorkflowStarted} by a rerun: the calls before {@code fromStep}, copied from
+   * {@code rerunOf} (not run).
+   */
+  public record StepsCopied(String rerunOf, String fromStep, List<CopiedOp> ops, Instant at)
+      implements Event {
+    public StepsCopied {
+      ops = List.copyOf(ops);
+    }
+  }
+
+  /** Execution {@code rerunId} was started as a rerun of this one from {@code fromStep}. */
+  public record RerunStarted(String rerunId, String fromStep, Instant at) implements Event {}
+
   // ---------------------------------------------------------------- state
 
   public enum OpKind {
@@ -341,12 +406,40 @@ public final class WorkflowExecution
       Instant updatedAt,
       List<Op> ops,
       Map<String, List<JsonNode>> pendingSignals,
-      boolean paused) {
+      boolean paused,
+      ExecutionRecovery.Lineage lineage) {
 
     public ExecutionData {
       input = nonNull(input);
       ops = List.copyOf(ops);
       pendingSignals = Collections.unmodifiableMap(new LinkedHashMap<>(pendingSignals));
+      // Absent from snapshots taken before reruns existed.
+      lineage = lineage == null ? ExecutionRecovery.Lineage.NONE : lineage;
+    }
+
+    public ExecutionData(
+        String id,
+        String workflow,
+        int version,
+        String tenantId,
+        JsonNode input,
+        Instant createdAt,
+        Instant updatedAt,
+        List<Op> ops,
+        Map<String, List<JsonNode>> pendingSignals,
+        boolean paused) {
+      this(
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          updatedAt,
+          ops,
+          pendingSignals,
+          paused,
+          ExecutionRecovery.Lineage.NONE);
     }
 
     Optional<Op> suspension() {
@@ -360,17 +453,27 @@ public final class WorkflowExecution
       if (op.seq() < next.size()) next.set(op.seq(), op);
       else next.add(op);
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, next, pendingSignals, paused);
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          at,
+          next,
+          pendingSignals,
+          paused,
+          lineage);
     }
 
     ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused);
+          id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused, lineage);
     }
 
     ExecutionData withPaused(boolean p, Instant at) {
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p);
+          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p, lineage);
     }
 
     /**
@@ -387,12 +490,32 @@ public final class WorkflowExecution
                           : op)
               .toList();
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, closed, pendingSignals, false);
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          at,
+          closed,
+          pendingSignals,
+          false,
+          lineage);
     }
 
     ExecutionData touched(Instant at) {
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, paused);
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          at,
+          ops,
+          pendingSignals,
+          paused,
+          lineage);
     }
 
     boolean sameStart(String otherWorkflow, JsonNode otherInput, String otherTenant) {
@@ -517,6 +640,20 @@ public final class WorkflowExecution
         .onCommand(Cancel.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Pause.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Retry.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(StartRerun.class, this::startRerun)
+        .onCommand(
+            PrepareRerun.class,
+            (s, c) -> {
+              scheduleIdle();
+              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
+            })
+        .onCommand(
+            LinkRerun.class,
+            (s, c) -> {
+              scheduleIdle();
+              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
+            })
         .onCommand(
             SendSignal.class,
             (s, c) -> {
@@ -545,6 +682,29 @@ public final class WorkflowExecution
         .onCommand(AwaitSignal.class, this::awaitSignal)
         .onCommand(AttemptFinished.class, this::attemptFinished)
         .onCommand(Idle.class, (s, c) -> idleInRunning(s));
+
+    b.forStateType(Failed.class).onCommand(Retry.class, this::retry);
+    b.forStateType(Cancelled.class).onCommand(Retry.class, this::retry);
+
+    // Started in any state: reruns read it and link to it.
+    b.forAnyState()
+        .onCommand(
+            PrepareRerun.class,
+            (s, c) -> Effect().reply(c.replyTo(), ExecutionRecovery.rerunSource(s, c.fromStep())))
+        .onCommand(LinkRerun.class, this::linkRerun)
+        .onCommand(StartRerun.class, this::restartRerun)
+        .onCommand(
+            Retry.class,
+            (s, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        Rejection.conflict(
+                            "workflow '"
+                                + workflowId
+                                + "' is "
+                                + statusOf(s)
+                                + "; only a failed or cancelled execution can be retried")));
 
     // Completed, Failed, Cancelled: the record stays readable; everything else is a conflict.
     b.forAnyState()
@@ -653,6 +813,79 @@ public final class WorkflowExecution
                       + "' is already used by an execution of '"
                       + data.workflow()
                       + "' with other input"));
+    }
+    return Effect().reply(c.replyTo(), StatusReply.success(new StartAccepted(false, view(state))));
+  }
+
+  private ReplyEffect<Event, State> retry(State s, Retry c) {
+    String reason = c.reason() == null || c.reason().isBlank() ? "retried" : c.reason();
+    int fromSeq = ExecutionRecovery.retryFrom(s);
+    return Effect()
+        .persist(new WorkflowRetried(fromSeq, reason, now()))
+        .thenRun(
+            after -> {
+              log.info(
+                  "workflow retried id={} fromPosition={} reason={}", workflowId, fromSeq, reason);
+              afterChange(((Running) after).data());
+            })
+        .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
+  }
+
+  private ReplyEffect<Event, State> linkRerun(State s, LinkRerun c) {
+    if (dataOf(s).lineage().reruns().contains(c.rerunId()))
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    return Effect()
+        .persist(new RerunStarted(c.rerunId(), c.fromStep(), now()))
+        .thenRun(after -> scheduleIdleUnlessRunning(after))
+        .thenReply(c.replyTo(), after -> StatusReply.ack());
+  }
+
+  private void scheduleIdleUnlessRunning(State after) {
+    if (!(after instanceof Running)) scheduleIdle();
+  }
+
+  private ReplyEffect<Event, State> startRerun(NotStarted state, StartRerun c) {
+    if (c.deadline() != null && now().isAfter(c.deadline())) {
+      scheduleIdle();
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.unavailable(
+                  "the rerun arrived after its caller gave up; nothing was started"));
+    }
+    Instant now = now();
+    List<Event> events =
+        List.of(
+            new WorkflowStarted(
+                workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now),
+            new StepsCopied(c.rerunOf(), c.fromStep(), c.copied(), now));
+    return Effect()
+        .persist(events)
+        .thenRun(
+            s -> {
+              deps.metrics().started();
+              log.info(
+                  "workflow rerun started id={} rerunOf={} fromStep={} copied={}",
+                  workflowId,
+                  c.rerunOf(),
+                  c.fromStep(),
+                  c.copied().size());
+              afterChange(((Running) s).data());
+            })
+        .thenReply(c.replyTo(), s -> StatusReply.success(new StartAccepted(true, view(s))));
+  }
+
+  /**
+   * The same rerun asked again answers the execution; anything else already using the id is a
+   * conflict.
+   */
+  private ReplyEffect<Event, State> restartRerun(State state, StartRerun c) {
+    ExecutionData data = dataOf(state);
+    if (!c.rerunOf().equals(data.lineage().rerunOf()) || !data.workflow().equals(c.workflow())) {
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.conflict("workflow id '" + workflowId + "' is in use; choose another id"));
     }
     return Effect().reply(c.replyTo(), StatusReply.success(new StartAccepted(false, view(state))));
   }
@@ -1115,6 +1348,7 @@ public final class WorkflowExecution
       }
       return state;
     }
+    if (ExecutionRecovery.handles(event)) return ExecutionRecovery.apply(state, event);
     if (!(state instanceof Running running)) return state;
     ExecutionData d = running.data();
     if (event instanceof StepStarted e) {

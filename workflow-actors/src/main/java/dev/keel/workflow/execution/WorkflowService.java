@@ -253,6 +253,73 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
     return askStarted(id, WorkflowExecution.Resume::new, settings.askTimeout());
   }
 
+  /** Takes a failed or cancelled execution back to running (see {@link ExecutionRecovery}). */
+  public CompletionStage<ExecutionView> retry(String id, String reason) {
+    return askStarted(id, r -> new WorkflowExecution.Retry(reason, r), settings.askTimeout());
+  }
+
+  /**
+   * What a rerun of {@code id} from {@code fromStep} would copy; fails with {@link
+   * InvalidInputException} on {@code fromStep} when the execution never reached that step.
+   */
+  public CompletionStage<ExecutionRecovery.RerunSource> rerunSource(String id, String fromStep) {
+    return this.<ExecutionRecovery.RerunSource>askStarted(
+            id, r -> new WorkflowExecution.PrepareRerun(fromStep, r), settings.askTimeout())
+        .exceptionallyCompose(
+            error -> {
+              var rejection = dev.keel.persistence.Rejection.of(error);
+              if (rejection.isPresent()
+                  && rejection.get().kind() == dev.keel.persistence.Rejection.Kind.INVALID)
+                return CompletableFuture.failedFuture(
+                    new InvalidInputException(
+                        List.of(new InputProblem("fromStep", rejection.get().detail()))));
+              return CompletableFuture.failedFuture(error);
+            });
+  }
+
+  /**
+   * Starts {@code newId} as a rerun of {@code id} from the step {@code fromStep} of {@code source}
+   * (see {@link #rerunSource}): the calls before it copied, the rest run by the current code, the
+   * two executions linked both ways.
+   */
+  public CompletionStage<WorkflowExecution.StartAccepted> rerun(
+      String id, String fromStep, String newId, ExecutionRecovery.RerunSource source) {
+    List<InputProblem> idProblems = new ArrayList<>();
+    Ids.workflowIdProblem(newId).ifPresent(p -> idProblems.add(new InputProblem("id", p)));
+    if (!idProblems.isEmpty())
+      return CompletableFuture.failedFuture(new InvalidInputException(idProblems));
+    Workflow<?, ?> workflow = registry.find(source.workflow()).orElse(null);
+    if (workflow == null)
+      return CompletableFuture.failedFuture(new UnknownWorkflowException(source.workflow()));
+    java.time.Instant deadline = clock.instant().plus(settings.askTimeout());
+    return entity(newId)
+        .<WorkflowExecution.StartAccepted>askWithStatus(
+            replyTo ->
+                RequestScope.<WorkflowExecution.Command>onBehalf(
+                    new WorkflowExecution.StartRerun(
+                        source.workflow(),
+                        workflow.version(),
+                        source.input(),
+                        source.tenantId(),
+                        id,
+                        fromStep,
+                        source.copied(),
+                        deadline,
+                        replyTo),
+                    WorkflowExecution.Traced::new),
+            settings.askTimeout())
+        .thenCompose(
+            accepted -> {
+              journaled.created(WorkflowExecution.persistenceId(newId).id());
+              // Linked after the start, so that a link never names an execution that is not there.
+              return this.<Done>askStarted(
+                      id,
+                      r -> new WorkflowExecution.LinkRerun(newId, fromStep, r),
+                      settings.askTimeout())
+                  .thenApply(done -> accepted);
+            });
+  }
+
   public CompletionStage<Done> signal(String id, String name, JsonNode payload) {
     JsonNode normalized = payload == null ? NullNode.getInstance() : payload;
     return askStarted(

@@ -15,7 +15,32 @@ public record WorkflowSettings(
     Duration idleTimeout,
     Duration wakeupPollInterval,
     Duration wakeupLookahead,
-    Duration longPollMax) {
+    Duration longPollMax,
+    dev.keel.workflow.sdk.RetryPolicy defaultRetry) {
+
+  /** As before the default retry policy existed: steps that name no policy are not retried. */
+  public WorkflowSettings(
+      int maxConcurrent,
+      Map<String, Integer> maxConcurrentPerWorkflow,
+      Duration askTimeout,
+      Duration stepAckTimeout,
+      Duration passivateAfter,
+      Duration idleTimeout,
+      Duration wakeupPollInterval,
+      Duration wakeupLookahead,
+      Duration longPollMax) {
+    this(
+        maxConcurrent,
+        maxConcurrentPerWorkflow,
+        askTimeout,
+        stepAckTimeout,
+        passivateAfter,
+        idleTimeout,
+        wakeupPollInterval,
+        wakeupLookahead,
+        longPollMax,
+        dev.keel.workflow.sdk.RetryPolicy.none());
+  }
 
   /**
    * The most attempts a machine of any size gets by default: past it, threads cost more than they
@@ -57,6 +82,25 @@ public record WorkflowSettings(
         c.getDuration("idle-timeout"),
         c.getDuration("wakeup-poll-interval"),
         c.getDuration("wakeup-lookahead"),
-        c.getDuration("long-poll-max"));
+        c.getDuration("long-poll-max"),
+        defaultRetry(c.getConfig("default-retry")));
+  }
+
+  /**
+   * {@code keel.workflows.default-retry}: the policy of steps that name none; a bad value stops the
+   * start naming the setting.
+   */
+  static dev.keel.workflow.sdk.RetryPolicy defaultRetry(Config r) {
+    try {
+      return new dev.keel.workflow.sdk.RetryPolicy(
+          r.getInt("max-attempts"),
+          r.getDuration("initial-backoff"),
+          r.getDuration("max-backoff"),
+          r.getDouble("multiplier"),
+          r.getDouble("jitter"),
+          java.util.List.of());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("keel.workflows.default-retry: " + e.getMessage(), e);
+    }
   }
 }

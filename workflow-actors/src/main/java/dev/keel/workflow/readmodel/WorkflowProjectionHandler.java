@@ -228,6 +228,13 @@ public final class WorkflowProjectionHandler {
       finish(c, id, "failed", e.at());
     } else if (event instanceof WorkflowExecution.WorkflowCancelled e) {
       finish(c, id, "cancelled", e.at());
+    } else if (event instanceof WorkflowExecution.WorkflowRetried e) {
+      update(
+          c,
+          "UPDATE keel_workflows SET phase = 'running', status = 'running', paused = FALSE,"
+              + " updated_at = ?, completed_at = NULL WHERE id = ?",
+          ts(e.at()),
+          id);
     }
   }
 

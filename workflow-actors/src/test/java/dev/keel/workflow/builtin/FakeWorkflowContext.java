@@ -89,6 +89,7 @@ public final class FakeWorkflowContext implements WorkflowContext {
 
   @Override
   public <T> T step(String name, Class<T> resultType, RetryPolicy retry, StepBody<T> body) {
+    if (retry == null) retry = RetryPolicy.none();
     record(new Call("step", name));
     List<Throwable> failures = new ArrayList<>();
     T result;
