@@ -150,7 +150,9 @@ class AlertDeliveryCrashIT {
     // The attempt cut short by the kill answered 500 before its failure was journaled: a step's
     // start is journaled with its outcome (or once it has run 250 ms), so the history may not count
     // it. The webhook saw it, and the delivery after the restart carried the same key.
-    assertThat(all).as(b.describe("the attempt before the kill and one after it")).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(all)
+        .as(b.describe("the attempt before the kill and one after it"))
+        .hasSizeGreaterThanOrEqualTo(2);
     assertThat(execution.path("steps").get(0).path("attempts").asInt())
         .as(b.describe("attempts: " + execution))
         .isBetween(1, all.size());
