@@ -167,6 +167,12 @@ public final class WorkflowProjectionHandler {
         paused = false;
         status = phase;
         updatedAt = e.at();
+      } else if (event instanceof WorkflowExecution.WorkflowRetried e) {
+        phase = "running";
+        status = "running";
+        paused = false;
+        updatedAt = e.at();
+        completedAt = null;
       } else if (finalStatus(event) != null) {
         phase = finalStatus(event);
         status = phase;

@@ -19,6 +19,7 @@ import dev.keel.workflow.execution.WorkflowExecution.WorkflowCompleted;
 import dev.keel.workflow.execution.WorkflowExecution.WorkflowFailed;
 import dev.keel.workflow.execution.WorkflowExecution.WorkflowPaused;
 import dev.keel.workflow.execution.WorkflowExecution.WorkflowResumed;
+import dev.keel.workflow.execution.WorkflowExecution.WorkflowRetried;
 import dev.keel.workflow.execution.WorkflowExecution.WorkflowStarted;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -130,10 +131,17 @@ class WorkflowProjectionBatchTest {
       }
     }
     at = at.plusMillis(1);
-    switch (random.nextInt(5)) {
+    switch (random.nextInt(6)) {
       case 0 -> events.add(new WorkflowCompleted(NullNode.getInstance(), at));
       case 1 -> events.add(new WorkflowFailed("boom", at));
       case 2 -> events.add(new WorkflowCancelled("stop", at));
+      case 3 -> {
+        // Retried in place, then completed or still going.
+        events.add(new WorkflowFailed("boom", at));
+        events.add(new WorkflowRetried(0, "fixed", at.plusSeconds(1)));
+        if (random.nextBoolean())
+          events.add(new WorkflowCompleted(NullNode.getInstance(), at.plusSeconds(2)));
+      }
       default -> {} // still going
     }
     return events;
