@@ -165,30 +165,91 @@ final class ServerCommand implements Callable<Integer> {
       return 2;
     }
     Map<String, Object> flags = new HashMap<>();
-    put(flags, "keel.node.host", host);
-    put(flags, "keel.http.port", httpPort);
-    put(flags, "keel.cluster.port", clusterPort);
-    put(flags, "keel.cluster.seed-nodes", seedNodes);
-    put(flags, "keel.node.data-dir", dataDir);
-    put(flags, "keel.database.url", databaseUrl);
-    put(flags, "keel.database.user", databaseUser);
-    put(flags, "keel.database.password", databasePassword);
-    put(flags, "keel.database.max-connections", databaseMaxConnections);
-    put(flags, "keel.node.admin-token", adminToken);
-    put(flags, "keel.node.plugins-dir", pluginsDir);
-    put(flags, "keel.workflows.max-concurrent", maxConcurrent);
-    put(flags, "keel.cluster.shards", shards);
-    put(flags, "keel.cluster.entity-recovery.batch", entityRecoveryBatch);
-    put(flags, "keel.cluster.entity-recovery.interval", entityRecoveryInterval);
-    put(flags, "keel.cluster.downing-stable-after", downingStableAfter);
-    put(flags, "keel.cluster.lease.timeout", clusterLeaseTimeout);
-    put(flags, "keel.cluster.discovery", discovery);
-    put(flags, "keel.cluster.management-port", managementPort);
-    put(flags, "keel.cluster.kubernetes.pod-label-selector", podLabelSelector);
-    put(flags, "keel.cluster.kubernetes.namespace", namespace);
-    put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
-    put(flags, "keel.tenants.dns-server", dnsServer);
-    put(flags, "keel.workflows.outbound.allow", outboundAllow);
+    flagOf.clear();
+    put(flags, "keel.node.host", host, "KEEL_HOST", "--host");
+    put(flags, "keel.http.port", httpPort, "KEEL_HTTP_PORT", "--http-port");
+    put(flags, "keel.cluster.port", clusterPort, "KEEL_CLUSTER_PORT", "--cluster-port");
+    put(flags, "keel.cluster.seed-nodes", seedNodes, "KEEL_SEED_NODES", "--seed-nodes");
+    put(flags, "keel.node.data-dir", dataDir, "KEEL_DATA_DIR", "--data-dir");
+    put(flags, "keel.database.url", databaseUrl, "KEEL_DATABASE_URL", "--database-url");
+    put(flags, "keel.database.user", databaseUser, "KEEL_DATABASE_USER", "--database-user");
+    put(
+        flags,
+        "keel.database.password",
+        databasePassword,
+        "KEEL_DATABASE_PASSWORD",
+        "--database-password");
+    put(
+        flags,
+        "keel.database.max-connections",
+        databaseMaxConnections,
+        "KEEL_DATABASE_MAX_CONNECTIONS",
+        "--database-max-connections");
+    put(flags, "keel.node.admin-token", adminToken, "KEEL_ADMIN_TOKEN", "--admin-token");
+    put(flags, "keel.node.plugins-dir", pluginsDir, "KEEL_PLUGINS_DIR", "--plugins-dir");
+    put(
+        flags,
+        "keel.workflows.max-concurrent",
+        maxConcurrent,
+        "KEEL_WORKFLOWS_MAX_CONCURRENT",
+        "--max-concurrent");
+    put(flags, "keel.cluster.shards", shards, "KEEL_SHARDS", "--shards");
+    put(
+        flags,
+        "keel.cluster.entity-recovery.batch",
+        entityRecoveryBatch,
+        "KEEL_ENTITY_RECOVERY_BATCH",
+        "--entity-recovery-batch");
+    put(
+        flags,
+        "keel.cluster.entity-recovery.interval",
+        entityRecoveryInterval,
+        "KEEL_ENTITY_RECOVERY_INTERVAL",
+        "--entity-recovery-interval");
+    put(
+        flags,
+        "keel.cluster.downing-stable-after",
+        downingStableAfter,
+        "KEEL_DOWNING_STABLE_AFTER",
+        "--downing-stable-after");
+    put(
+        flags,
+        "keel.cluster.lease.timeout",
+        clusterLeaseTimeout,
+        "KEEL_CLUSTER_LEASE_TIMEOUT",
+        "--cluster-lease-timeout");
+    put(flags, "keel.cluster.discovery", discovery, "KEEL_DISCOVERY", "--discovery");
+    put(
+        flags,
+        "keel.cluster.management-port",
+        managementPort,
+        "KEEL_MANAGEMENT_PORT",
+        "--management-port");
+    put(
+        flags,
+        "keel.cluster.kubernetes.pod-label-selector",
+        podLabelSelector,
+        "KEEL_DISCOVERY_POD_LABEL_SELECTOR",
+        "--discovery-pod-label-selector");
+    put(
+        flags,
+        "keel.cluster.kubernetes.namespace",
+        namespace,
+        "KEEL_DISCOVERY_NAMESPACE",
+        "--discovery-namespace");
+    put(
+        flags,
+        "keel.cluster.kubernetes.required-contact-points",
+        requiredContactPoints,
+        "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS",
+        "--discovery-required-contact-points");
+    put(flags, "keel.tenants.dns-server", dnsServer, "KEEL_DNS_SERVER", "--dns-server");
+    put(
+        flags,
+        "keel.workflows.outbound.allow",
+        outboundAllow,
+        "KEEL_OUTBOUND_ALLOW",
+        "--outbound-allow");
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
     Config overrides = ConfigFactory.parseMap(flags);
@@ -196,7 +257,8 @@ final class ServerCommand implements Callable<Integer> {
       KeelNode.start(overrides, new NodeWorkflowRegistry());
       return 0;
     } catch (ConfigProblem p) {
-      System.err.println(p.line());
+      // The setting as the user gave it: a flag's value is named by the flag, not its variable.
+      System.err.println(p.line(flagOf.getOrDefault(p.setting(), p.setting())));
       return 2;
     } catch (com.typesafe.config.ConfigException e) {
       System.err.println("keel: configuration: " + e.getMessage());
@@ -204,7 +266,13 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  private static void put(Map<String, Object> flags, String path, Object value) {
-    if (value != null) flags.put(path, value);
+  /** KEEL_* variable -> the flag that set its value on this command line. */
+  private final Map<String, String> flagOf = new HashMap<>();
+
+  private void put(
+      Map<String, Object> flags, String path, Object value, String variable, String flag) {
+    if (value == null) return;
+    flags.put(path, value);
+    flagOf.put(variable, flag);
   }
 }

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code deploy/local-cluster.sh} as a developer runs it: {@code start 3} against a fresh
  * PostgreSQL database brings up three nodes that are ready and see each other Up, {@code status}
- * reports them, and {@code stop} ends every one of them (SIGTERM, exit 143), leaving no process
- * behind.
+ * reports them, {@code restart 2} replaces one node's process while the others run, and {@code
+ * stop} ends every one of them (SIGTERM, exit 143), leaving no process behind.
  *
  * <p>The script's state (pids, logs, data dirs) goes to a temporary directory and its ports are
  * chosen free, so a developer's own local cluster is never touched.
@@ -109,6 +109,19 @@ class LocalClusterScriptIT {
         .as(status.describe("status"))
         .contains("members Up seen by node 1: 3")
         .contains("ready=200");
+
+    // One node of the running cluster restarted: a new process, ready, and all three Up again.
+    long before = pids.get(1);
+    Script restart = run("restart", "2");
+    assertThat(restart.exit).as(restart.describe("restart 2")).isZero();
+    assertThat(ProcessHandle.of(before).map(ProcessHandle::isAlive).orElse(false))
+        .as(restart.describe("the old node 2 is gone"))
+        .isFalse();
+    long after = pids().get(1);
+    assertThat(after).as("node 2 runs as a new process").isNotEqualTo(before);
+    assertThat(get(urls.get(1) + "/ready", null).statusCode()).as("node 2 ready").isEqualTo(200);
+    assertThat(run("status").stdout).contains("members Up seen by node 1: 3");
+    pids = pids();
 
     Script stop = run("stop");
     assertThat(stop.exit).as(stop.describe("stop")).isZero();
