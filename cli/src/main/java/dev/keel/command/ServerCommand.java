@@ -156,6 +156,24 @@ final class ServerCommand implements Callable<Integer> {
               + " text)")
   String logFormat;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM",
+      description = "Serve HTTPS with this certificate (chain) (KEEL_TLS_CERT; with --tls-key)")
+  String tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM",
+      description = "The certificate's PKCS#8 private key (KEEL_TLS_KEY)")
+  String tlsKey;
+
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "PEM",
+      description = "Require client certificates signed by this CA: mutual TLS (KEEL_TLS_CLIENT_CA)")
+  String tlsClientCa;
+
   @Override
   public Integer call() {
     // Before the first logger: logback picks its appender from this property when it starts.
@@ -250,6 +268,9 @@ final class ServerCommand implements Callable<Integer> {
         outboundAllow,
         "KEEL_OUTBOUND_ALLOW",
         "--outbound-allow");
+    put(flags, "keel.http.tls.cert", tlsCert, "KEEL_TLS_CERT", "--tls-cert");
+    put(flags, "keel.http.tls.key", tlsKey, "KEEL_TLS_KEY", "--tls-key");
+    put(flags, "keel.http.tls.client-ca", tlsClientCa, "KEEL_TLS_CLIENT_CA", "--tls-client-ca");
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
     Config overrides = ConfigFactory.parseMap(flags);
