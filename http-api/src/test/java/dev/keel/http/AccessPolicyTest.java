@@ -59,11 +59,16 @@ class AccessPolicyTest {
   void eachCaller_getsExactlyItsRolesRows() {
     Map<Caller, List<Permission>> granted = new LinkedHashMap<>();
     granted.put(VIEWER, List.of(Permission.PUBLIC, Permission.CALLER, Permission.READ));
-    granted.put(OPERATOR, List.of(Permission.PUBLIC, Permission.CALLER, Permission.READ, Permission.OPERATE));
+    granted.put(
+        OPERATOR,
+        List.of(Permission.PUBLIC, Permission.CALLER, Permission.READ, Permission.OPERATE));
     granted.put(
         TENANT_ADMIN,
         List.of(
-            Permission.PUBLIC, Permission.CALLER, Permission.READ, Permission.OPERATE,
+            Permission.PUBLIC,
+            Permission.CALLER,
+            Permission.READ,
+            Permission.OPERATE,
             Permission.MANAGE));
     granted.put(CLUSTER_VIEWER, granted.get(VIEWER));
     granted.put(CLUSTER_OPERATOR, granted.get(OPERATOR));
@@ -96,9 +101,11 @@ class AccessPolicyTest {
     assertThat(end).isGreaterThan(start);
     Map<String, Permission> documented = new LinkedHashMap<>();
     Matcher row =
-        Pattern.compile("(?m)^\\| `([A-Z]+ [^`]+)` \\| `([a-z-]+)` \\|").matcher(readme.substring(start, end));
+        Pattern.compile("(?m)^\\| `([A-Z]+ [^`]+)` \\| `([a-z-]+)` \\|")
+            .matcher(readme.substring(start, end));
     while (row.find()) {
-      documented.put(row.group(1), Permission.valueOf(row.group(2).toUpperCase().replace('-', '_')));
+      documented.put(
+          row.group(1), Permission.valueOf(row.group(2).toUpperCase().replace('-', '_')));
     }
     assertThat(documented).isEqualTo(AccessPolicy.RULES);
   }

@@ -282,10 +282,10 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
         .check(parsed, presentedKey)
         .<Authentication>thenCompose(
             check -> {
-              if (check.role().isEmpty())
+              if (check.granted().isEmpty())
                 return CompletableFuture.completedFuture(
                     new Refused(401, check.why() == null ? unknown.detail() : check.why()));
-              Role role = check.role().get();
+              Role role = check.granted().get();
               if (parsed.owner().equals(NamedKeys.CLUSTER))
                 return CompletableFuture.completedFuture(new AuthenticatedCluster(role));
               return status(parsed.owner())

@@ -65,7 +65,14 @@ public final class KeyRing
   public record RevokeKey(String keyId, ActorRef<StatusReply<KeyView>> replyTo)
       implements Command {}
 
-  public record ListKeys(ActorRef<StatusReply<List<KeyView>>> replyTo) implements Command {}
+  public record ListKeys(ActorRef<StatusReply<KeyList>> replyTo) implements Command {}
+
+  /** The answer to {@link ListKeys}: a record, as a bare list would not serialize across nodes. */
+  public record KeyList(List<KeyView> keys) implements KeelSerializable {
+    public KeyList {
+      keys = List.copyOf(keys);
+    }
+  }
 
   public record CheckKey(String keyId, String keyHash, ActorRef<KeyCheck> replyTo)
       implements Command {}
@@ -76,7 +83,12 @@ public final class KeyRing
    * The answer to {@link CheckKey}: the key's role, or empty when it is unknown, revoked or
    * expired.
    */
-  public record KeyCheck(Optional<Role> role, String why) implements KeelSerializable {}
+  public record KeyCheck(Role role, String why) implements KeelSerializable {
+    /** The role when the key is live. */
+    public Optional<Role> granted() {
+      return Optional.ofNullable(role);
+    }
+  }
 
   /**
    * A key as listed: never its hash. {@code status}: {@code active}, {@code expired}, {@code
@@ -146,6 +158,10 @@ public final class KeyRing
         system, KIND, EntityRuntime.Remembered.NO, place -> new KeyRing(place, clock));
   }
 
+  public static org.apache.pekko.actor.typed.Behavior<Command> create(String owner, Clock clock) {
+    return EntityRuntime.unsharded(owner, place -> new KeyRing(place, clock));
+  }
+
   public static PersistenceId persistenceId(String owner) {
     return PersistenceId.of(ENTITY_TYPE, owner);
   }
@@ -177,7 +193,8 @@ public final class KeyRing
               return Effect()
                   .reply(
                       c.replyTo(),
-                      StatusReply.success(s.keys().stream().map(k -> k.view(now)).toList()));
+                      StatusReply.success(
+                          new KeyList(s.keys().stream().map(k -> k.view(now)).toList())));
             })
         .onCommand(CheckKey.class, this::check);
     b.forAnyState()
@@ -248,13 +265,14 @@ public final class KeyRing
         || !java.security.MessageDigest.isEqual(
             c.keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII),
             key.get().keyHash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
-      return Effect().reply(c.replyTo(), new KeyCheck(Optional.empty(), "the token is not known"));
+      return Effect().reply(c.replyTo(), new KeyCheck(null, "the token is not known"));
     }
     String status = key.get().status(clock.instant());
     if (!status.equals("active")) {
-      return Effect().reply(c.replyTo(), new KeyCheck(Optional.empty(), "the key is " + status));
+      return Effect().reply(c.replyTo(), new KeyCheck(null, "the key is " + status));
     }
-    return Effect().reply(c.replyTo(), new KeyCheck(Role.parse(key.get().role()), null));
+    return Effect()
+        .reply(c.replyTo(), new KeyCheck(Role.parse(key.get().role()).orElse(null), null));
   }
 
   @Override

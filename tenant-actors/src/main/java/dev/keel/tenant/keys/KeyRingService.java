@@ -60,12 +60,13 @@ public final class KeyRingService {
   /** The owner's keys in creation order; none when it never had one. */
   public CompletionStage<List<KeyRing.KeyView>> list(String owner) {
     return journaled
-        .askIfJournaled(
+        .<KeyRing.Command, KeyRing.KeyList>askIfJournaled(
             ring(owner),
             KeyRing.persistenceId(owner).id(),
             () -> "no keys",
             KeyRing.ListKeys::new,
             askTimeout)
+        .thenApply(KeyRing.KeyList::keys)
         .exceptionally(
             failure -> {
               if (dev.keel.persistence.Rejection.of(failure)
