@@ -152,7 +152,7 @@ public final class AccessPolicy {
 
   private AccessPolicy() {}
 
-  /** The rule for a request; empty for a route the table does not know (refused). */
+  /** The rule for a request; empty for a request that is no route (it answers 404 or 405). */
   public static Optional<Permission> ruleFor(String method, String path) {
     for (Compiled c : COMPILED) {
       if (c.method().equals(method) && c.path().matcher(path).matches())

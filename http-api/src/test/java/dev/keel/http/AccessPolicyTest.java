@@ -43,7 +43,7 @@ class AccessPolicyTest {
   }
 
   @Test
-  void aRequestNoRuleCovers_isRefused() {
+  void aRequestThatIsNoRoute_hasNoRule() {
     assertThat(AccessPolicy.ruleFor("GET", "/api/v1/not-a-route")).isEmpty();
     assertThat(AccessPolicy.ruleFor("PATCH", "/api/v1/workflows/w1")).isEmpty();
   }

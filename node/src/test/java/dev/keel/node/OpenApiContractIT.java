@@ -495,7 +495,12 @@ class OpenApiContractIT {
         400);
     c.call("GET", "/api/v1/cluster-keys", "/api/v1/cluster-keys", null, NodeHttp.TOKEN, 200);
     c.call(
-        "GET", "/api/v1/cluster-keys", "/api/v1/cluster-keys", null, operator.get("apiKey").asText(), 403);
+        "GET",
+        "/api/v1/cluster-keys",
+        "/api/v1/cluster-keys",
+        null,
+        operator.get("apiKey").asText(),
+        403);
     c.call("GET", "/api/v1/caller", "/api/v1/caller", null, operator.get("apiKey").asText(), 200);
     c.call(
         "DELETE",
