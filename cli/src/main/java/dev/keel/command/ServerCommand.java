@@ -171,7 +171,8 @@ final class ServerCommand implements Callable<Integer> {
   @Option(
       names = "--tls-client-ca",
       paramLabel = "PEM",
-      description = "Require client certificates signed by this CA: mutual TLS (KEEL_TLS_CLIENT_CA)")
+      description =
+          "Require client certificates signed by this CA: mutual TLS (KEEL_TLS_CLIENT_CA)")
   String tlsClientCa;
 
   @Override

@@ -303,6 +303,11 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
     flags.put("keel.cluster.discovery", "none");
     flags.put("keel.node.data-dir", data.toString());
     flags.put("keel.database.url", "");
+    // Plain HTTP on 127.0.0.1 for the run's own components, whatever KEEL_TLS_* a shell exports
+    // for clients of another node.
+    flags.put("keel.http.tls.cert", "");
+    flags.put("keel.http.tls.key", "");
+    flags.put("keel.http.tls.client-ca", "");
     flags.put("keel.tenants.quota-check-schedule", false);
     flags.put("pekko.coordinated-shutdown.exit-jvm", "off");
     flags.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
