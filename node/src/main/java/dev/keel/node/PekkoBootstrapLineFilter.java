@@ -15,7 +15,8 @@ public final class PekkoBootstrapLineFilter extends Filter<ILoggingEvent> {
 
   @Override
   public FilterReply decide(ILoggingEvent event) {
-    String message = event.getMessage();
+    // Pekko hands its text over as an argument ("{}"), so the formatted message is what to read.
+    String message = event.getFormattedMessage();
     return message != null
             && message.contains(LINE)
             && event.getLoggerName().startsWith("org.apache.pekko.cluster")
