@@ -37,7 +37,8 @@ class KeelTlsTest {
   @Test
   void aPkcs1Key_isRefusedWithTheConversionCommand() throws Exception {
     assumeTrue(openssl("version"), "needs the openssl command");
-    assumeTrue(openssl("genrsa", "-traditional", "-out", dir.resolve("old.key").toString(), "2048"));
+    assumeTrue(
+        openssl("genrsa", "-traditional", "-out", dir.resolve("old.key").toString(), "2048"));
     assertThatThrownBy(() -> KeelTls.privateKey(dir.resolve("old.key")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("RSA key")
@@ -54,9 +55,21 @@ class KeelTlsTest {
   private void selfSigned(String name) throws Exception {
     assertThat(
             openssl(
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", dir.resolve(name + ".key").toString(), "-out",
-                dir.resolve(name + ".pem").toString(), "-days", "1", "-subj", "/CN=" + name))
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                dir.resolve(name + ".key").toString(),
+                "-out",
+                dir.resolve(name + ".pem").toString(),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=" + name))
         .isTrue();
   }
 
