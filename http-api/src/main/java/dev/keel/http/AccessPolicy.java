@@ -1,6 +1,6 @@
 package dev.keel.http;
 
-import dev.keel.tenant.keys.Role;
+import dev.keel.tenant.Role;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

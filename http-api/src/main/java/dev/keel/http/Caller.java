@@ -1,6 +1,6 @@
 package dev.keel.http;
 
-import dev.keel.tenant.keys.Role;
+import dev.keel.tenant.Role;
 
 /**
  * Who sent a request: a tenant's key ({@code tenantId}: its resources only), a cluster-wide key or

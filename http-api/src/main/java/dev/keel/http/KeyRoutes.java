@@ -2,10 +2,12 @@ package dev.keel.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.grammar.Texts;
-import dev.keel.tenant.keys.KeyRing;
-import dev.keel.tenant.keys.KeyRingService;
-import dev.keel.tenant.keys.NamedKeys;
-import dev.keel.tenant.keys.Role;
+import dev.keel.tenant.ApiKeys;
+import dev.keel.tenant.KeyRing;
+import dev.keel.tenant.KeyRingService;
+import dev.keel.tenant.NamedKeys;
+import dev.keel.tenant.Role;
+import dev.keel.tenant.TenantStatusLookup;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -14,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -55,43 +60,86 @@ public final class KeyRoutes {
 
   private final HttpApi api;
   private final KeyRingService keys;
+  private final TenantStatusLookup tenants;
   private final Clock clock;
 
-  public KeyRoutes(HttpApi api, KeyRingService keys, Clock clock) {
+  public KeyRoutes(HttpApi api, KeyRingService keys, TenantStatusLookup tenants, Clock clock) {
     this.api = api;
     this.keys = keys;
+    this.tenants = tenants;
     this.clock = clock;
   }
 
   /** {@code /api/v1/cluster-keys}: cluster-wide viewer and operator keys. */
   public Route clusterKeys() {
-    return api.pathPrefix("cluster-keys", () -> owned(NamedKeys.CLUSTER, Role.OPERATOR));
+    return api.pathPrefix(
+        "cluster-keys",
+        () ->
+            owned(NamedKeys.CLUSTER, Role.OPERATOR, () -> CompletableFuture.completedFuture(true)));
   }
 
-  /** {@code /api/v1/tenants/{id}/keys}, once the caller may act for the tenant. */
+  /**
+   * {@code /api/v1/tenants/{id}/keys}, once the caller may act for the tenant; a tenant that does
+   * not exist (or no longer) has no keys to list or make: 404, and no key ring is journaled.
+   */
   public Route tenantKeys(String tenantId) {
-    return api.pathPrefix("keys", () -> owned(tenantId, Role.ADMIN));
+    return api.pathPrefix(
+        "keys",
+        () ->
+            owned(
+                tenantId,
+                Role.ADMIN,
+                // Asked only when a key route answers, not for every path under the tenant.
+                () ->
+                    ApiKeys.isTenantId(tenantId)
+                        ? tenants
+                            .status(tenantId)
+                            .thenApply(s -> s.isPresent() && !s.get().equals("deleted"))
+                        : CompletableFuture.completedFuture(false)));
   }
 
-  private Route owned(String owner, Role highest) {
+  private Route owned(String owner, Role highest, Supplier<CompletionStage<Boolean>> ownerExists) {
     return api.concat(
         api.pathEndOrSingleSlash(
             () ->
                 api.concat(
                     api.get(
-                        () -> api.answerOk(keys.list(owner).thenApply(l -> Map.of("items", l)))),
-                    api.post(() -> api.jsonBody(false, body -> create(owner, highest, body))))),
+                        () ->
+                            api.answerOk(
+                                existing(
+                                    owner,
+                                    ownerExists,
+                                    () -> keys.list(owner).thenApply(l -> Map.of("items", l))))),
+                    api.post(
+                        () ->
+                            api.jsonBody(
+                                false, body -> create(owner, highest, ownerExists, body))))),
         api.path(
             PathMatchers.segment(),
             keyId ->
                 api.delete(
                     () ->
                         api.answer(
-                            keys.revoke(owner, keyId),
+                            existing(owner, ownerExists, () -> keys.revoke(owner, keyId)),
                             v -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)))));
   }
 
-  private Route create(String owner, Role highest, JsonNode body) {
+  private static <T> CompletionStage<T> existing(
+      String owner,
+      Supplier<CompletionStage<Boolean>> ownerExists,
+      Supplier<CompletionStage<T>> action) {
+    return ownerExists
+        .get()
+        .thenCompose(
+            exists ->
+                exists
+                    ? action.get()
+                    : CompletableFuture.failedFuture(
+                        ApiProblem.notFound("tenant '" + owner + "' does not exist")));
+  }
+
+  private Route create(
+      String owner, Role highest, Supplier<CompletionStage<Boolean>> ownerExists, JsonNode body) {
     List<ApiProblem.FieldError> errors = new ArrayList<>();
     BodyFields fields = new BodyFields(body, CREATE_FIELDS, errors);
     String name = fields.text("name", true);
@@ -123,8 +171,9 @@ public final class KeyRoutes {
       }
     }
     if (!errors.isEmpty()) throw ApiProblem.badRequest("the key has invalid fields", errors);
+    Instant expiry = expiresAt;
     return api.answer(
-        keys.create(owner, name.trim(), role.get(), expiresAt),
+        existing(owner, ownerExists, () -> keys.create(owner, name.trim(), role.get(), expiry)),
         created -> api.json(StatusCodes.CREATED, KeyWithSecret.of(created)));
   }
 }

@@ -3,7 +3,7 @@ package dev.keel.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keel.http.AccessPolicy.Permission;
-import dev.keel.tenant.keys.Role;
+import dev.keel.tenant.Role;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -51,6 +51,9 @@ import dev.keel.registry.service.ServiceRegistry;
 import dev.keel.registry.service.ServiceSettings;
 import dev.keel.tenant.ApiKeys;
 import dev.keel.tenant.DeferredTenantLifecycle;
+import dev.keel.tenant.KeyRing;
+import dev.keel.tenant.KeyRingService;
+import dev.keel.tenant.NamedKeys;
 import dev.keel.tenant.SlugReservation;
 import dev.keel.tenant.Tenant;
 import dev.keel.tenant.TenantLifecycle;
@@ -64,9 +67,6 @@ import dev.keel.tenant.domain.DomainProjection;
 import dev.keel.tenant.domain.DomainReadModel;
 import dev.keel.tenant.domain.DomainService;
 import dev.keel.tenant.domain.DomainSettings;
-import dev.keel.tenant.keys.KeyRing;
-import dev.keel.tenant.keys.KeyRingService;
-import dev.keel.tenant.keys.NamedKeys;
 import dev.keel.tenant.lifecycle.TenantDeprovisioningWorkflow;
 import dev.keel.tenant.lifecycle.TenantProvisioningWorkflow;
 import dev.keel.tenant.quota.QuotaAdmission;
@@ -531,7 +531,7 @@ public final class KeelNode implements AutoCloseable {
     ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
     DomainRoutes domainRoutes =
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
-    KeyRoutes keyRoutes = new KeyRoutes(api, namedKeys, clock);
+    KeyRoutes keyRoutes = new KeyRoutes(api, namedKeys, tenants, clock);
     TenantRoutes tenantRoutes =
         new TenantRoutes(
             api, tenants, id -> api.concat(domainRoutes.routes(id), keyRoutes.tenantKeys(id)));

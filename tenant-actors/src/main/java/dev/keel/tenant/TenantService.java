@@ -6,9 +6,6 @@ import dev.keel.persistence.RequestScope;
 import dev.keel.tenant.Tenant.KeyCheck;
 import dev.keel.tenant.Tenant.TenantProfile;
 import dev.keel.tenant.Tenant.TenantView;
-import dev.keel.tenant.keys.KeyRingService;
-import dev.keel.tenant.keys.NamedKeys;
-import dev.keel.tenant.keys.Role;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -272,7 +269,7 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   }
 
   /**
-   * A named key: its {@link dev.keel.tenant.keys.KeyRing} says whether it is live and its role; a
+   * A named key: its {@link dev.keel.tenant.KeyRing} says whether it is live and its role; a
    * tenant's key then needs its tenant live, as a first key does (403 when suspended or deleting).
    */
   private CompletionStage<Authentication> authenticateNamed(

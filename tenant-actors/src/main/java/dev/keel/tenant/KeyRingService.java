@@ -1,8 +1,7 @@
-package dev.keel.tenant.keys;
+package dev.keel.tenant;
 
 import dev.keel.persistence.JournaledEntities;
 import dev.keel.persistence.RequestScope;
-import dev.keel.tenant.ApiKeys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,6 +1,5 @@
-package dev.keel.tenant.keys;
+package dev.keel.tenant;
 
-import dev.keel.tenant.ApiKeys;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.keel.tenant.keys;
+package dev.keel.tenant;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;

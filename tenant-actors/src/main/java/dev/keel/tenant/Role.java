@@ -1,4 +1,4 @@
-package dev.keel.tenant.keys;
+package dev.keel.tenant;
 
 import java.util.Locale;
 import java.util.Optional;

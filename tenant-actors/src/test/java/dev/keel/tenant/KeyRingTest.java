@@ -1,15 +1,14 @@
-package dev.keel.tenant.keys;
+package dev.keel.tenant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
-import dev.keel.tenant.ApiKeys;
-import dev.keel.tenant.keys.KeyRing.Command;
-import dev.keel.tenant.keys.KeyRing.Event;
-import dev.keel.tenant.keys.KeyRing.KeyCheck;
-import dev.keel.tenant.keys.KeyRing.KeyView;
-import dev.keel.tenant.keys.KeyRing.State;
+import dev.keel.tenant.KeyRing.Command;
+import dev.keel.tenant.KeyRing.Event;
+import dev.keel.tenant.KeyRing.KeyCheck;
+import dev.keel.tenant.KeyRing.KeyView;
+import dev.keel.tenant.KeyRing.State;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
