@@ -3,6 +3,7 @@
 #
 #   deploy/local-cluster.sh start [N]   start N nodes (default 3), wait until all are ready and Up
 #   deploy/local-cluster.sh status      each node's pid, URL and /ready, and the members node 1 sees
+#   deploy/local-cluster.sh restart I   SIGTERM node I, start it again and wait until it is ready and Up
 #   deploy/local-cluster.sh stop        SIGTERM every node and wait until each has exited
 #
 # Node i (1-based) listens on 127.0.0.1, HTTP port HTTP_BASE+i-1 and cluster port CLUSTER_BASE+i-1.
@@ -35,7 +36,7 @@ say() { echo "local-cluster: $*"; }
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -114,6 +115,71 @@ ensure_jar() {
   (cd "$root" && mvn -B -q -DskipTests -pl cli -am package) >&2 || die "building $jar failed"
 }
 
+# Starts node i of a cluster of n in the background (its log appended to, not replaced).
+launch() {
+  local i="$1" n="$2" seeds="" j
+  for ((j = 1; j <= n; j++)); do
+    seeds+="${seeds:+,}127.0.0.1:$((cluster_base + j - 1))"
+  done
+  mkdir -p "$state/node-$i"
+  # Secrets go through the environment, not the command line, so that ps does not show them.
+  # shellcheck disable=SC2086  # KEEL_JAVA_OPTS is a list of flags
+  KEEL_ADMIN_TOKEN="$(token)" KEEL_DATABASE_PASSWORD="$db_password" \
+    nohup java ${KEEL_JAVA_OPTS:-} -jar "$jar" server \
+      --host 127.0.0.1 --http-port "$(http_port "$i")" --cluster-port "$((cluster_base + i - 1))" \
+      --seed-nodes "$seeds" --data-dir "$state/node-$i" \
+      --database-url "$db_url" --database-user "$db_user" \
+      >>"$state/node-$i.log" 2>&1 </dev/null &
+  echo $! >"$state/node-$i.pid"
+  say "node $i pid $! http=http://127.0.0.1:$(http_port "$i") cluster=127.0.0.1:$((cluster_base + i - 1)) log=$state/node-$i.log"
+}
+
+# Waits until node i answers /ready with 200; dies when it exits or the deadline passes.
+await_ready() {
+  local i="$1" deadline="$2" pid
+  until [[ "$(http_status "$i" /ready)" == "200" ]]; do
+    pid="$(cat "$state/node-$i.pid")"
+    alive "$pid" || { tail -n 20 "$state/node-$i.log" >&2; die "node $i exited before it was ready (log: $state/node-$i.log)"; }
+    ((SECONDS < deadline)) || die "node $i not ready within ${timeout}s (log: $state/node-$i.log)"
+    sleep 1
+  done
+}
+
+# SIGTERM to pid, then wait for its exit; SIGKILL once the timeout has passed.
+terminate() {
+  local name="$1" pid="$2" deadline=$((SECONDS + timeout))
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      say "$name (pid $pid) still runs ${timeout}s after SIGTERM: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.5
+  done
+}
+
+restart() {
+  local i="${1:-}"
+  [[ "$i" =~ ^[1-9][0-9]*$ ]] || die "restart needs a node number (1-based), got '$i'"
+  [[ -f "$state/node-$i.pid" ]] || die "no node $i in $state (start the cluster first)"
+  local n
+  n="$(cat "$state/size" 2>/dev/null || true)"
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || n="$(nodes | wc -l | tr -d ' ')"
+  ((i <= n)) || die "node $i is not one of the $n nodes"
+  terminate "node $i" "$(cat "$state/node-$i.pid")"
+  say "node $i stopped; starting it again"
+  launch "$i" "$n"
+  local deadline=$((SECONDS + timeout))
+  await_ready "$i" "$deadline"
+  until [[ "$(up_members "$i")" == "$n" ]]; do
+    ((SECONDS < deadline)) || die "node $i does not see $n Up members within ${timeout}s"
+    sleep 1
+  done
+  say "node $i ready and Up again ($n nodes Up): http://127.0.0.1:$(http_port "$i")"
+}
+
 start() {
   local n="${1:-3}"
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
@@ -132,33 +198,12 @@ start() {
     (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/admin-token")
   fi
 
-  local seeds=""
-  for ((i = 1; i <= n; i++)); do
-    seeds+="${seeds:+,}127.0.0.1:$((cluster_base + i - 1))"
-  done
-  for ((i = 1; i <= n; i++)); do
-    mkdir -p "$state/node-$i"
-    # Secrets go through the environment, not the command line, so that ps does not show them.
-    # shellcheck disable=SC2086  # KEEL_JAVA_OPTS is a list of flags
-    KEEL_ADMIN_TOKEN="$(token)" KEEL_DATABASE_PASSWORD="$db_password" \
-      nohup java ${KEEL_JAVA_OPTS:-} -jar "$jar" server \
-        --host 127.0.0.1 --http-port "$(http_port "$i")" --cluster-port "$((cluster_base + i - 1))" \
-        --seed-nodes "$seeds" --data-dir "$state/node-$i" \
-        --database-url "$db_url" --database-user "$db_user" \
-        >"$state/node-$i.log" 2>&1 </dev/null &
-    echo $! >"$state/node-$i.pid"
-    say "node $i pid $! http=http://127.0.0.1:$(http_port "$i") cluster=127.0.0.1:$((cluster_base + i - 1)) log=$state/node-$i.log"
-  done
+  echo "$n" >"$state/size"
+  for ((i = 1; i <= n; i++)); do : >"$state/node-$i.log"; done
+  for ((i = 1; i <= n; i++)); do launch "$i" "$n"; done
 
   local deadline=$((SECONDS + timeout))
-  for ((i = 1; i <= n; i++)); do
-    until [[ "$(http_status "$i" /ready)" == "200" ]]; do
-      pid="$(cat "$state/node-$i.pid")"
-      alive "$pid" || { tail -n 20 "$state/node-$i.log" >&2; die "node $i exited before it was ready (log: $state/node-$i.log)"; }
-      ((SECONDS < deadline)) || die "node $i not ready within ${timeout}s (log: $state/node-$i.log)"
-      sleep 1
-    done
-  done
+  for ((i = 1; i <= n; i++)); do await_ready "$i" "$deadline"; done
   until [[ "$(up_members 1)" == "$n" ]]; do
     ((SECONDS < deadline)) || die "node 1 does not see $n Up members within ${timeout}s"
     sleep 1
@@ -220,5 +265,6 @@ case "${1:-}" in
   start) start "${2:-3}" ;;
   stop) stop ;;
   status) status ;;
+  restart) restart "${2:-}" ;;
   *) usage ;;
 esac

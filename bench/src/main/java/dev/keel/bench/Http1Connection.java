@@ -87,12 +87,18 @@ final class Http1Connection implements Closeable {
 
   private long exchangeDeadlineNanos;
 
+  /** Wraps each new connection in TLS for an https endpoint; null for http. */
+  private final javax.net.ssl.SSLSocketFactory tls;
+
   Http1Connection(URI endpoint, Duration connectTimeout) {
-    if (!"http".equalsIgnoreCase(endpoint.getScheme()) || endpoint.getHost() == null) {
-      throw new IllegalArgumentException("only http:// endpoints are supported, was " + endpoint);
+    boolean https = "https".equalsIgnoreCase(endpoint.getScheme());
+    if (!(https || "http".equalsIgnoreCase(endpoint.getScheme())) || endpoint.getHost() == null) {
+      throw new IllegalArgumentException("only http:// and https:// endpoints, was " + endpoint);
     }
+    // https: the KEEL_TLS_* files (CA, client certificate and key), as every Keel client.
+    this.tls = https ? NodeHttp.tls().getSocketFactory() : null;
     this.host = endpoint.getHost();
-    this.port = endpoint.getPort() == -1 ? 80 : endpoint.getPort();
+    this.port = endpoint.getPort() == -1 ? (https ? 443 : 80) : endpoint.getPort();
     String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     this.hostHeader = endpoint.getPort() == -1 ? h : h + ":" + port;
     this.connectTimeout = connectTimeout;
@@ -191,6 +197,17 @@ final class Http1Connection implements Closeable {
     } catch (IOException e) {
       s.close();
       throw e;
+    }
+    if (tls != null) {
+      javax.net.ssl.SSLSocket secured =
+          (javax.net.ssl.SSLSocket) tls.createSocket(s, host, port, true);
+      try {
+        secured.startHandshake();
+      } catch (IOException e) {
+        secured.close();
+        throw e;
+      }
+      s = secured;
     }
     connectsTotal++;
     socket = s;

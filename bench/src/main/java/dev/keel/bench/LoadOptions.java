@@ -23,7 +23,8 @@ public record LoadOptions(
       """
       usage: java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad [options]
         --endpoint URL      node to drive (default http://127.0.0.1:8080); URL,URL,... for the
-                            nodes of a cluster: workflow i goes to node i mod N; http:// only
+                            nodes of a cluster: workflow i goes to node i mod N; https://
+                            uses KEEL_TLS_CA, KEEL_TLS_CERT and KEEL_TLS_KEY
         --token TOKEN       bearer token (default: env KEEL_TOKEN, then KEEL_ADMIN_TOKEN,
                             then the file <data-dir>/admin-token)
         --data-dir DIR      node data directory holding admin-token (default ./data)
@@ -56,9 +57,10 @@ public record LoadOptions(
     CommandLine line = CommandLine.parse(args, NAMES);
     java.util.List<URI> endpoints = line.endpoints();
     for (URI endpoint : endpoints) {
-      if (!"http".equals(endpoint.getScheme())) {
+      if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme())) {
         throw new IllegalArgumentException(
-            "--endpoint must be an http:// URL: WorkflowLoad's own HTTP/1.1 client has no TLS, was "
+            "--endpoint must be an http:// or https:// URL (https: KEEL_TLS_CA, KEEL_TLS_CERT and"
+                + " KEEL_TLS_KEY), was "
                 + endpoint);
       }
     }

@@ -47,7 +47,24 @@ final class NodeHttp {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NEVER)
+        .sslContext(tls())
         .build();
+  }
+
+  /**
+   * The TLS context for https endpoints: {@code KEEL_TLS_CA}, {@code KEEL_TLS_CERT} and {@code
+   * KEEL_TLS_KEY} as for every Keel client, else the JDK's default.
+   */
+  static javax.net.ssl.SSLContext tls() {
+    return dev.keel.client.KeelTls.fromEnvironment(System::getenv)
+        .orElseGet(
+            () -> {
+              try {
+                return javax.net.ssl.SSLContext.getDefault();
+              } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+              }
+            });
   }
 
   /**

@@ -5,14 +5,16 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Function;
 import picocli.CommandLine.Option;
 
 /**
- * Where a client command finds Keel and its token: {@code --endpoint} / {@code KEEL_ENDPOINT}
- * (default the local node), {@code --token} / {@code KEEL_TOKEN}, else the admin token that {@code
- * keel server} generated into {@code <data dir>/admin-token}, the data dir being {@code --data-dir}
- * / {@code KEEL_DATA_DIR} / {@code ./data}. An option wins over its variable.
+ * Where a client command finds Keel and its token: {@code --endpoint} / {@code KEEL_ENDPOINT}, else
+ * the {@code keel run} running in this directory ({@link RunFile}), else the local node; {@code
+ * --token} / {@code KEEL_TOKEN} / {@code KEEL_ADMIN_TOKEN}, else the admin token of that run, else
+ * the one {@code keel server} generated into {@code <data dir>/admin-token}, the data dir being
+ * {@code --data-dir} / {@code KEEL_DATA_DIR} / {@code ./data}. An option wins over its variable.
  */
 public final class ClientOptions {
 
@@ -42,16 +44,31 @@ public final class ClientOptions {
   /** The endpoint and token to use. */
   record Connection(String endpoint, String token) {}
 
+  /** Where a {@code keel run}'s file is looked for; tests replace it. */
+  Path workingDir = Path.of("");
+
   Connection resolve(Function<String, String> env) {
     String url = firstSet(endpoint, env.apply("KEEL_ENDPOINT"));
-    String bearer = firstSet(token, env.apply("KEEL_TOKEN"));
+    String bearer = firstSet(token, env.apply("KEEL_TOKEN"), env.apply("KEEL_ADMIN_TOKEN"));
+    // A keel run here stands in for the defaults only: an endpoint or data dir given wins.
+    Optional<RunFile> run =
+        url == null && firstSet(dataDir, env.apply("KEEL_DATA_DIR")) == null
+            ? RunFile.find(workingDir)
+            : Optional.empty();
+    if (run.isPresent()) {
+      return new Connection(
+          run.get().endpoint(), bearer != null ? bearer : read(run.get().tokenFile()));
+    }
     if (bearer == null) bearer = tokenFile(env);
     return new Connection(url == null ? DEFAULT_ENDPOINT : url, bearer);
   }
 
   private String tokenFile(Function<String, String> env) {
     String dir = firstSet(dataDir, env.apply("KEEL_DATA_DIR"));
-    Path file = Path.of(dir == null ? "./data" : dir).resolve("admin-token");
+    return read(Path.of(dir == null ? "./data" : dir).resolve("admin-token"));
+  }
+
+  private static String read(Path file) {
     try {
       String stored = Files.readString(file).trim();
       if (stored.isEmpty())

@@ -163,6 +163,25 @@ final class ServerCommand implements Callable<Integer> {
               + " text)")
   String logFormat;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM",
+      description = "Serve HTTPS with this certificate (chain) (KEEL_TLS_CERT; with --tls-key)")
+  String tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM",
+      description = "The certificate's PKCS#8 private key (KEEL_TLS_KEY)")
+  String tlsKey;
+
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "PEM",
+      description =
+          "Require client certificates signed by this CA: mutual TLS (KEEL_TLS_CLIENT_CA)")
+  String tlsClientCa;
+
   @Override
   public Integer call() {
     // Before the first logger: logback picks its appender from this property when it starts.
@@ -172,31 +191,100 @@ final class ServerCommand implements Callable<Integer> {
       return 2;
     }
     Map<String, Object> flags = new HashMap<>();
-    put(flags, "keel.node.host", host);
-    put(flags, "keel.http.port", httpPort);
-    put(flags, "keel.cluster.port", clusterPort);
-    put(flags, "keel.cluster.seed-nodes", seedNodes);
-    put(flags, "keel.node.data-dir", dataDir);
-    put(flags, "keel.database.url", databaseUrl);
-    put(flags, "keel.database.user", databaseUser);
-    put(flags, "keel.database.password", databasePassword);
-    put(flags, "keel.database.max-connections", databaseMaxConnections);
-    put(flags, "keel.node.admin-token", adminToken);
-    put(flags, "keel.node.plugins-dir", pluginsDir);
-    put(flags, "keel.workflows.max-concurrent", maxConcurrent);
-    put(flags, "keel.workflows.default-retry.max-attempts", defaultRetryAttempts);
-    put(flags, "keel.cluster.shards", shards);
-    put(flags, "keel.cluster.entity-recovery.batch", entityRecoveryBatch);
-    put(flags, "keel.cluster.entity-recovery.interval", entityRecoveryInterval);
-    put(flags, "keel.cluster.downing-stable-after", downingStableAfter);
-    put(flags, "keel.cluster.lease.timeout", clusterLeaseTimeout);
-    put(flags, "keel.cluster.discovery", discovery);
-    put(flags, "keel.cluster.management-port", managementPort);
-    put(flags, "keel.cluster.kubernetes.pod-label-selector", podLabelSelector);
-    put(flags, "keel.cluster.kubernetes.namespace", namespace);
-    put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
-    put(flags, "keel.tenants.dns-server", dnsServer);
-    put(flags, "keel.workflows.outbound.allow", outboundAllow);
+    flagOf.clear();
+    put(flags, "keel.node.host", host, "KEEL_HOST", "--host");
+    put(flags, "keel.http.port", httpPort, "KEEL_HTTP_PORT", "--http-port");
+    put(flags, "keel.cluster.port", clusterPort, "KEEL_CLUSTER_PORT", "--cluster-port");
+    put(flags, "keel.cluster.seed-nodes", seedNodes, "KEEL_SEED_NODES", "--seed-nodes");
+    put(flags, "keel.node.data-dir", dataDir, "KEEL_DATA_DIR", "--data-dir");
+    put(flags, "keel.database.url", databaseUrl, "KEEL_DATABASE_URL", "--database-url");
+    put(flags, "keel.database.user", databaseUser, "KEEL_DATABASE_USER", "--database-user");
+    put(
+        flags,
+        "keel.database.password",
+        databasePassword,
+        "KEEL_DATABASE_PASSWORD",
+        "--database-password");
+    put(
+        flags,
+        "keel.database.max-connections",
+        databaseMaxConnections,
+        "KEEL_DATABASE_MAX_CONNECTIONS",
+        "--database-max-connections");
+    put(flags, "keel.node.admin-token", adminToken, "KEEL_ADMIN_TOKEN", "--admin-token");
+    put(flags, "keel.node.plugins-dir", pluginsDir, "KEEL_PLUGINS_DIR", "--plugins-dir");
+    put(
+        flags,
+        "keel.workflows.max-concurrent",
+        maxConcurrent,
+        "KEEL_WORKFLOWS_MAX_CONCURRENT",
+        "--max-concurrent");
+    put(
+        flags,
+        "keel.workflows.default-retry.max-attempts",
+        defaultRetryAttempts,
+        "KEEL_WORKFLOWS_DEFAULT_RETRY_ATTEMPTS",
+        "--workflows-default-retry-attempts");
+    put(flags, "keel.cluster.shards", shards, "KEEL_SHARDS", "--shards");
+    put(
+        flags,
+        "keel.cluster.entity-recovery.batch",
+        entityRecoveryBatch,
+        "KEEL_ENTITY_RECOVERY_BATCH",
+        "--entity-recovery-batch");
+    put(
+        flags,
+        "keel.cluster.entity-recovery.interval",
+        entityRecoveryInterval,
+        "KEEL_ENTITY_RECOVERY_INTERVAL",
+        "--entity-recovery-interval");
+    put(
+        flags,
+        "keel.cluster.downing-stable-after",
+        downingStableAfter,
+        "KEEL_DOWNING_STABLE_AFTER",
+        "--downing-stable-after");
+    put(
+        flags,
+        "keel.cluster.lease.timeout",
+        clusterLeaseTimeout,
+        "KEEL_CLUSTER_LEASE_TIMEOUT",
+        "--cluster-lease-timeout");
+    put(flags, "keel.cluster.discovery", discovery, "KEEL_DISCOVERY", "--discovery");
+    put(
+        flags,
+        "keel.cluster.management-port",
+        managementPort,
+        "KEEL_MANAGEMENT_PORT",
+        "--management-port");
+    put(
+        flags,
+        "keel.cluster.kubernetes.pod-label-selector",
+        podLabelSelector,
+        "KEEL_DISCOVERY_POD_LABEL_SELECTOR",
+        "--discovery-pod-label-selector");
+    put(
+        flags,
+        "keel.cluster.kubernetes.namespace",
+        namespace,
+        "KEEL_DISCOVERY_NAMESPACE",
+        "--discovery-namespace");
+    put(
+        flags,
+        "keel.cluster.kubernetes.required-contact-points",
+        requiredContactPoints,
+        "KEEL_DISCOVERY_REQUIRED_CONTACT_POINTS",
+        "--discovery-required-contact-points");
+    put(flags, "keel.tenants.dns-server", dnsServer, "KEEL_DNS_SERVER", "--dns-server");
+    put(
+        flags,
+        "keel.workflows.outbound.allow",
+        outboundAllow,
+        "KEEL_OUTBOUND_ALLOW",
+        "--outbound-allow");
+    put(flags, "keel.http.tls.cert", tlsCert, "KEEL_TLS_CERT", "--tls-cert");
+    put(flags, "keel.http.tls.key", tlsKey, "KEEL_TLS_KEY", "--tls-key");
+    put(flags, "keel.http.tls.client-ca", tlsClientCa, "KEEL_TLS_CLIENT_CA", "--tls-client-ca");
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
     Config overrides = ConfigFactory.parseMap(flags);
@@ -204,7 +292,8 @@ final class ServerCommand implements Callable<Integer> {
       KeelNode.start(overrides, new NodeWorkflowRegistry());
       return 0;
     } catch (ConfigProblem p) {
-      System.err.println(p.line());
+      // The setting as the user gave it: a flag's value is named by the flag, not its variable.
+      System.err.println(p.line(flagOf.getOrDefault(p.setting(), p.setting())));
       return 2;
     } catch (com.typesafe.config.ConfigException e) {
       System.err.println("keel: configuration: " + e.getMessage());
@@ -212,7 +301,13 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  private static void put(Map<String, Object> flags, String path, Object value) {
-    if (value != null) flags.put(path, value);
+  /** KEEL_* variable -> the flag that set its value on this command line. */
+  private final Map<String, String> flagOf = new HashMap<>();
+
+  private void put(
+      Map<String, Object> flags, String path, Object value, String variable, String flag) {
+    if (value == null) return;
+    flags.put(path, value);
+    flagOf.put(variable, flag);
   }
 }

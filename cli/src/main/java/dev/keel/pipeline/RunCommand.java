@@ -1,6 +1,7 @@
 package dev.keel.pipeline;
 
 import com.typesafe.config.ConfigFactory;
+import dev.keel.cli.RunFile;
 import dev.keel.cli.UsageError;
 import dev.keel.client.KeelClient;
 import dev.keel.node.ConfigProblem;
@@ -179,6 +180,7 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
       }
       PipelineTenant.Key key =
           PipelineTenant.issue(node.tenants(), data, spec.name(), Duration.ofSeconds(10));
+      writeRunFile(folder, endpoint, data);
       Map<String, String> keelEnv =
           Map.of(
               "KEEL_ENDPOINT",
@@ -222,16 +224,70 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
         Thread lastResort = new Thread(runner::killRemaining, "keel-run-kill-components");
         Runtime.getRuntime().addShutdownHook(lastResort);
         console.message("control plane " + endpoint + " (data " + data + ", logs " + logs + ")");
-        console.message(
-            "from another terminal: keel status --endpoint " + endpoint + " --data-dir " + data);
+        console.message("from another terminal: " + statusCommand(folder));
         code = runner.run();
       }
       return finish(node, code);
     } catch (RuntimeException | IOException e) {
       err.println("keel: " + e.getMessage());
+      deleteRunFile();
       node.close();
       return FAILED;
     }
+  }
+
+  /** This run's {@link RunFile}, removed when the run ends (also by the last-resort hook). */
+  private Path runFile;
+
+  private void writeRunFile(Path folder, String endpoint, Path data) throws IOException {
+    runFile =
+        new RunFile(endpoint, data.resolve("admin-token"), ProcessHandle.current().pid())
+            .write(folder);
+    Runtime.getRuntime().addShutdownHook(new Thread(this::deleteRunFile, "keel-run-file"));
+  }
+
+  private void deleteRunFile() {
+    Path f = runFile;
+    if (f == null) return;
+    try {
+      Files.deleteIfExists(f);
+    } catch (IOException e) {
+      // Harmless: a file whose process has ended is ignored by the client commands.
+    }
+  }
+
+  /**
+   * The exact command that works from another terminal: {@code keel} when it is on the PATH, else
+   * the launcher that started this run ({@code ./keel} exports itself as {@code KEEL_LAUNCHER}),
+   * else {@code java -jar} with this jar.
+   */
+  static String statusCommand(Path folder) {
+    String keel = "keel";
+    if (!onPath("keel")) {
+      String launcher = System.getenv("KEEL_LAUNCHER");
+      if (launcher != null && !launcher.isBlank()) {
+        keel = launcher;
+      } else {
+        try {
+          keel =
+              "java -jar "
+                  + Path.of(
+                      RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+          keel = "keel";
+        }
+      }
+    }
+    return "cd " + folder + " && " + keel + " status";
+  }
+
+  private static boolean onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) return false;
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir).resolve(name))) return true;
+    }
+    return false;
   }
 
   /**
@@ -247,6 +303,11 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
     flags.put("keel.cluster.discovery", "none");
     flags.put("keel.node.data-dir", data.toString());
     flags.put("keel.database.url", "");
+    // Plain HTTP on 127.0.0.1 for the run's own components, whatever KEEL_TLS_* a shell exports
+    // for clients of another node.
+    flags.put("keel.http.tls.cert", "");
+    flags.put("keel.http.tls.key", "");
+    flags.put("keel.http.tls.client-ca", "");
     flags.put("keel.tenants.quota-check-schedule", false);
     flags.put("pekko.coordinated-shutdown.exit-jvm", "off");
     flags.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
@@ -254,6 +315,7 @@ public final class RunCommand implements Callable<Integer>, UsageError.Reported 
   }
 
   private int finish(KeelNode node, int code) {
+    deleteRunFile();
     // projection-jdbc prints a "# stop ..." line per projection to System.out while stopping; the
     // run's console (this.out) has said its last word, so nothing else is lost.
     System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));

@@ -100,6 +100,21 @@ final class KeelChildProcess implements AutoCloseable {
       String httpHost,
       int httpPort)
       throws IOException {
+    return start(logDir, name, launcher, subcommand, args, env, httpHost, httpPort, null);
+  }
+
+  /** As above, in {@code workingDir} (null: the test JVM's), as a user in another terminal. */
+  static KeelChildProcess start(
+      Path logDir,
+      String name,
+      List<String> launcher,
+      String subcommand,
+      List<String> args,
+      Map<String, String> env,
+      String httpHost,
+      int httpPort,
+      Path workingDir)
+      throws IOException {
     Files.createDirectories(logDir);
     List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of(java(), "-jar", jar().toString(), subcommand));
@@ -110,6 +125,7 @@ final class KeelChildProcess implements AutoCloseable {
         new ProcessBuilder(command)
             .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
             .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
+    if (workingDir != null) pb.directory(workingDir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("KEEL_"));
     pb.environment().putAll(env);
     return new KeelChildProcess(name, pb.start(), out, err, httpHost, httpPort, command);

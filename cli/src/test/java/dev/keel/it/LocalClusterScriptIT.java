@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code deploy/local-cluster.sh} as a developer runs it: {@code start 3} against a fresh
  * PostgreSQL database brings up three nodes that are ready and see each other Up, {@code status}
- * reports them, and {@code stop} ends every one of them (SIGTERM, exit 143), leaving no process
- * behind.
+ * reports them, {@code restart 2} replaces one node's process while the others run, and {@code
+ * stop} ends every one of them (SIGTERM, exit 143), leaving no process behind.
  *
  * <p>The script's state (pids, logs, data dirs) goes to a temporary directory and its ports are
  * chosen free, so a developer's own local cluster is never touched.
@@ -109,6 +109,21 @@ class LocalClusterScriptIT {
         .as(status.describe("status"))
         .contains("members Up seen by node 1: 3")
         .contains("ready=200");
+
+    revokedKeyIsRefusedOnEveryNodeAtOnce(urls, token);
+
+    // One node of the running cluster restarted: a new process, ready, and all three Up again.
+    long before = pids.get(1);
+    Script restart = run("restart", "2");
+    assertThat(restart.exit).as(restart.describe("restart 2")).isZero();
+    assertThat(ProcessHandle.of(before).map(ProcessHandle::isAlive).orElse(false))
+        .as(restart.describe("the old node 2 is gone"))
+        .isFalse();
+    long after = pids().get(1);
+    assertThat(after).as("node 2 runs as a new process").isNotEqualTo(before);
+    assertThat(get(urls.get(1) + "/ready", null).statusCode()).as("node 2 ready").isEqualTo(200);
+    assertThat(run("status").stdout).contains("members Up seen by node 1: 3");
+    pids = pids();
 
     Script stop = run("stop");
     assertThat(stop.exit).as(stop.describe("stop")).isZero();
@@ -205,6 +220,53 @@ class LocalClusterScriptIT {
       // Nothing to list.
     }
     return pids;
+  }
+
+  /**
+   * A cluster-wide key made on node 1 works on node 3; revoked through node 2, the very next
+   * request with it is refused on node 1 and node 3 (its key ring is the one writer, asked every
+   * time; no node caches it).
+   */
+  private void revokedKeyIsRefusedOnEveryNodeAtOnce(List<String> urls, String token)
+      throws Exception {
+    HttpResponse<String> created =
+        send(
+            "POST",
+            urls.get(0) + "/api/v1/cluster-keys",
+            "{\"name\":\"on-call\",\"role\":\"operator\"}",
+            token);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    JsonNode key = JSON.readTree(created.body());
+    String secret = key.get("apiKey").asText();
+    assertThat(get(urls.get(2) + "/api/v1/services", secret).statusCode())
+        .as("the key works on another node")
+        .isEqualTo(200);
+    assertThat(get(urls.get(2) + "/api/v1/cluster", secret).statusCode())
+        .as("an operator key is no admin")
+        .isEqualTo(403);
+    HttpResponse<String> revoked =
+        send("DELETE", urls.get(1) + "/api/v1/cluster-keys/" + key.get("id").asText(), null, token);
+    assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(204);
+    for (String url : List.of(urls.get(0), urls.get(2))) {
+      assertThat(get(url + "/api/v1/services", secret).statusCode())
+          .as(url + " refuses the revoked key at once")
+          .isEqualTo(401);
+    }
+  }
+
+  private HttpResponse<String> send(String method, String url, String body, String token)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(15))
+            .header("Authorization", "Bearer " + token)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) b.header("Content-Type", "application/json");
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(String url, String token) throws Exception {

@@ -102,20 +102,26 @@ class PipelineRunIT {
       assertThat(source.type()).isEqualTo("source");
       assertThat(source.tenantId()).isEqualTo(pipeline.tenantId()).isNotNull();
     }
-    // keel status from another terminal shows the same components.
+    // keel status from another terminal, in the run's folder and with no flags, finds the run
+    // through its .keel-run file (owner-only) and shows the same components.
+    Path runFile = dir.resolve(".keel-run");
+    assertThat(Files.getPosixFilePermissions(runFile))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(run.stdoutText()).contains("from another terminal: cd " + dir.toAbsolutePath());
     KeelChildProcess status =
         children.track(
             KeelChildProcess.start(
                 dir.resolve("out"),
                 "status",
+                List.of(),
                 "status",
-                List.of(
-                    "--endpoint",
-                    "http://127.0.0.1:" + port,
-                    "--data-dir",
-                    dir.resolve(".keel").toString()),
+                List.of(),
                 Map.of(),
-                port));
+                "127.0.0.1",
+                port,
+                dir));
     assertThat(status.awaitExit(DEADLINE)).as(status.describe("keel status")).isZero();
     assertThat(status.stdoutText()).contains("source", "processor", "sink", "ordered", "pipeline");
 
@@ -131,6 +137,7 @@ class PipelineRunIT {
         .containsExactly(
             "keel run: sink stopped", "keel run: processor stopped", "keel run: source stopped");
     assertThat(run.stdoutText()).contains("keel run: stopped cleanly").doesNotContain("# stop");
+    assertThat(runFile).as("keel run removes its file when it ends").doesNotExist();
   }
 
   @Test

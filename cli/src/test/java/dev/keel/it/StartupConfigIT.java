@@ -63,14 +63,14 @@ class StartupConfigIT {
             List.of(
                 "--database-url", "jdbc:postgresql://127.0.0.1:1/nothing", "--database-user", "x"),
             Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DATABASE_URL");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--database-url");
   }
 
   @Test
   void malformedDatabaseUrl_namesDatabaseUrl() throws Exception {
     KeelChildProcess node =
         badStart("malformed-url", List.of("--database-url", "mysql://x"), Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DATABASE_URL");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--database-url");
   }
 
   @Test
@@ -89,7 +89,7 @@ class StartupConfigIT {
               Map.of(),
               taken.getLocalPort());
       int code = node.awaitExit(KeelChildProcess.EXIT_DEADLINE);
-      assertOneLineNaming(node, code, "KEEL_HTTP_PORT");
+      assertOneLineNaming(node, code, "--http-port");
       assertThat(node.stderrLines().get(0))
           .as(node.describe("the line names the port"))
           .contains(Integer.toString(taken.getLocalPort()));
@@ -110,7 +110,7 @@ class StartupConfigIT {
                 tempDir.resolve("data").toString()),
             Map.of(),
             70000);
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_HTTP_PORT");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--http-port");
   }
 
   @Test
@@ -127,7 +127,7 @@ class StartupConfigIT {
   @Test
   void shortAdminToken_namesAdminToken() throws Exception {
     KeelChildProcess node = badStart("short-token", List.of("--admin-token", "short"), Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_ADMIN_TOKEN");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--admin-token");
     assertThat(node.stderrText())
         .as(node.describe("the token itself is not echoed"))
         .doesNotContain(": short");
@@ -148,14 +148,14 @@ class StartupConfigIT {
     KeelChildProcess flagged =
         badStart("bad-outbound-allow-flag", List.of("--outbound-allow", "0x7f000001"), Map.of());
     assertOneLineNaming(
-        flagged, flagged.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_OUTBOUND_ALLOW");
+        flagged, flagged.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--outbound-allow");
   }
 
   @Test
   void missingPluginsDir_namesPluginsDir() throws Exception {
     KeelChildProcess node =
         badStart("no-plugins-dir", List.of("--plugins-dir", "/does/not/exist"), Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_PLUGINS_DIR");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--plugins-dir");
     assertThat(node.stderrLines().get(0))
         .as(node.describe("the line names the directory"))
         .contains("/does/not/exist");
@@ -168,7 +168,7 @@ class StartupConfigIT {
     KeelChildProcess node =
         badStart(
             "seeds-on-h2", List.of("--seed-nodes", "127.0.0.1:25520,127.0.0.1:25521"), Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_SEED_NODES");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--seed-nodes");
     assertThat(node.stderrLines().get(0))
         .as(node.describe("the line says what to do"))
         .contains("PostgreSQL", "KEEL_DATABASE_URL");
@@ -198,7 +198,7 @@ class StartupConfigIT {
                 "--database-user",
                 "x"),
             Map.of());
-    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DISCOVERY");
+    assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--discovery");
     assertThat(node.stderrLines().get(0))
         .as(node.describe("the line names the missing pod environment"))
         .contains("KUBERNETES_SERVICE_HOST");
@@ -223,8 +223,7 @@ class StartupConfigIT {
     int i = 0;
     for (List<String> args : variants) {
       KeelChildProcess node = badStart("password-" + i++, args, Map.of());
-      assertOneLineNaming(
-          node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_DATABASE_URL");
+      assertOneLineNaming(node, node.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--database-url");
       assertThat(node.stderrText() + node.stdoutText())
           .as(node.describe("the password is not printed"))
           .doesNotContain(PASSWORD);

@@ -100,7 +100,7 @@ public final class KeelClient implements AutoCloseable {
   private HeartbeatLoop heartbeats; // guarded by this
 
   private KeelClient(Builder b, URI endpoint, Duration interval) {
-    this.http = new KeelHttp(endpoint, b.token, b.timeout);
+    this.http = new KeelHttp(endpoint, b.token, b.timeout, b.tls);
     this.defaultServiceId = blankToNull(b.serviceId);
     this.heartbeatInterval = interval;
     this.deregisterOnClose = b.deregisterOnClose;
@@ -117,8 +117,8 @@ public final class KeelClient implements AutoCloseable {
   }
 
   /**
-   * A client configured from {@code KEEL_ENDPOINT}, {@code KEEL_TOKEN}, {@code KEEL_SERVICE_ID} and
-   * {@code KEEL_HEARTBEAT_INTERVAL}.
+   * A client configured from {@code KEEL_ENDPOINT}, {@code KEEL_TOKEN}, {@code KEEL_SERVICE_ID},
+   * {@code KEEL_HEARTBEAT_INTERVAL} and the {@code KEEL_TLS_*} variables ({@link KeelTls}).
    */
   public static KeelClient fromEnvironment() {
     return builder().build();
@@ -742,6 +742,8 @@ public final class KeelClient implements AutoCloseable {
     private Duration timeout = DEFAULT_TIMEOUT;
     private Supplier<Duration> heartbeatInterval;
     private boolean deregisterOnClose = true;
+    private javax.net.ssl.SSLContext tls;
+    private boolean tlsSet;
 
     private Builder(Function<String, String> env) {
       this.env = env;
@@ -801,6 +803,17 @@ public final class KeelClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The TLS context for an https endpoint: the CA to trust and, for mutual TLS, the client
+     * certificate. Default: from {@code KEEL_TLS_CA}, {@code KEEL_TLS_CERT} and {@code
+     * KEEL_TLS_KEY} ({@link KeelTls#fromEnvironment}), else the JDK's trusted CAs.
+     */
+    public Builder tls(javax.net.ssl.SSLContext context) {
+      this.tls = context;
+      this.tlsSet = true;
+      return this;
+    }
+
     /** Whether {@link KeelClient#close()} deregisters the registered service; default true. */
     public Builder deregisterOnClose(boolean deregister) {
       this.deregisterOnClose = deregister;
@@ -818,6 +831,7 @@ public final class KeelClient implements AutoCloseable {
                 + "' does not match "
                 + ID.pattern());
       }
+      if (!tlsSet) tls = KeelTls.fromEnvironment(env).orElse(null);
       return new KeelClient(this, uri, heartbeatInterval.get());
     }
 

@@ -39,15 +39,21 @@ final class KeelHttp {
   private final Duration timeout;
 
   KeelHttp(URI endpoint, String token, Duration timeout) {
+    this(endpoint, token, timeout, null);
+  }
+
+  /** {@code tls}: the context for an https endpoint; null means the JDK's default. */
+  KeelHttp(URI endpoint, String token, Duration timeout, javax.net.ssl.SSLContext tls) {
     this.endpoint = endpoint;
     this.token = token;
     this.timeout = timeout;
-    this.http =
+    HttpClient.Builder b =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+            .followRedirects(HttpClient.Redirect.NEVER);
+    if (tls != null) b.sslContext(tls);
+    this.http = b.build();
   }
 
   URI endpoint() {

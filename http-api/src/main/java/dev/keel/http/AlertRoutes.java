@@ -107,7 +107,8 @@ public final class AlertRoutes {
     }
     if (!errors.isEmpty())
       throw ApiProblem.badRequest("the list request has invalid parameters", errors);
-    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    String tenantId =
+        caller.clusterWide() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     return api.answerOk(alerts.list(service, tenantId, limit, cursor));
   }
 }

@@ -65,8 +65,8 @@ public final class ConsoleRoutes {
   }
 
   /**
-   * {@code GET /api/v1/caller}: {@code {"admin": true}} or {@code {"admin": false, "tenantId":
-   * "..."}}.
+   * {@code GET /api/v1/caller}: {@code {"admin": true, "role": "admin"}}, or for a key {@code
+   * {"admin": false, "role", "tenantId"}} ({@code tenantId} absent for a cluster-wide key).
    */
   public Route caller(Caller caller) {
     return api.path(
@@ -77,9 +77,15 @@ public final class ConsoleRoutes {
                     api.complete(
                         api.json(
                             StatusCodes.OK,
-                            caller.admin()
-                                ? Map.of("admin", true)
-                                : Map.of("admin", false, "tenantId", caller.tenantId())))));
+                            caller.clusterWide()
+                                ? Map.of("admin", caller.admin(), "role", caller.role().wire())
+                                : Map.of(
+                                    "admin",
+                                    false,
+                                    "tenantId",
+                                    caller.tenantId(),
+                                    "role",
+                                    caller.role().wire())))));
   }
 
   private Route file(String name) {

@@ -327,7 +327,10 @@ public class HttpApi extends AllDirectives {
                       tenantKeys.apply(token.get()),
                       auth -> {
                         if (auth instanceof TenantService.AuthenticatedTenant t)
-                          return inRequestScope(() -> inner.apply(new Caller(t.tenantId())));
+                          return inRequestScope(
+                              () -> inner.apply(new Caller(t.tenantId(), t.role())));
+                        if (auth instanceof TenantService.AuthenticatedCluster c)
+                          return inRequestScope(() -> inner.apply(new Caller(null, c.role())));
                         TenantService.Refused refused = (TenantService.Refused) auth;
                         if (refused.status() == 403) {
                           return complete(
@@ -338,6 +341,37 @@ public class HttpApi extends AllDirectives {
                         return unauthorized(refused.detail());
                       });
                 }));
+  }
+
+  /**
+   * Lets {@code inner} answer when {@link AccessPolicy} gives {@code caller} the request's route,
+   * 403 naming the role and what the route needs otherwise. A request no rule covers is no route
+   * either (every route has a rule: {@code AccessPolicyTest}; the route table is the tree: {@code
+   * HostileInputIT}), so it goes on to its 404 or 405.
+   */
+  public Route authorized(Caller caller, Supplier<Route> inner) {
+    return extractRequest(
+        request -> {
+          Optional<AccessPolicy.Permission> rule =
+              AccessPolicy.ruleFor(request.method().name(), request.getUri().path());
+          if (rule.isEmpty() || AccessPolicy.allows(caller, rule.get())) return inner.get();
+          String who =
+              caller.admin()
+                  ? "the admin token"
+                  : (caller.clusterWide() ? "a cluster " : "a ") + caller.role().wire() + " key";
+          String detail = who + " may not do this (needs " + needs(rule.get()) + ")";
+          return complete(
+              problems.response(new ApiProblem(403, "Forbidden", detail, List.of(), null)));
+        });
+  }
+
+  private static String needs(AccessPolicy.Permission p) {
+    return switch (p) {
+      case PUBLIC, CALLER, READ -> "any key";
+      case OPERATE -> "an operator or admin key";
+      case MANAGE -> "an admin key";
+      case CLUSTER_ADMIN -> "the admin token";
+    };
   }
 
   private Route unauthorized(String detail) {
@@ -366,7 +400,7 @@ public class HttpApi extends AllDirectives {
       Function<V, String> owner,
       Supplier<CompletionStage<T>> action,
       Supplier<ApiProblem> notFound) {
-    if (caller.admin()) return action.get();
+    if (caller.clusterWide()) return action.get();
     return fetch
         .get()
         .thenCompose(

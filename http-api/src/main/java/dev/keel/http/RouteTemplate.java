@@ -15,7 +15,17 @@ public final class RouteTemplate {
 
   /** Segments after which the next one is an id, whatever it is. */
   private static final Set<String> COLLECTIONS =
-      Set.of("workflows", "schedules", "services", "alerts", "tenants", "domains", "signals", "ui");
+      Set.of(
+          "workflows",
+          "schedules",
+          "services",
+          "alerts",
+          "tenants",
+          "domains",
+          "signals",
+          "ui",
+          "keys",
+          "cluster-keys");
 
   /** Every literal word of the API's paths (API.md), and audit's entity types. */
   private static final Set<String> WORDS =
@@ -54,6 +64,9 @@ public final class RouteTemplate {
           "suspend",
           "reactivate",
           "api-keys",
+          "keys",
+          "cluster-keys",
+          "keyring",
           "verify",
           "certificate",
           "workflow",

@@ -103,7 +103,8 @@ public final class ScheduleRoutes {
     }
     if (!errors.isEmpty())
       throw ApiProblem.badRequest("the list request has invalid parameters", errors);
-    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    String tenantId =
+        caller.clusterWide() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     return api.answerOk(readModel.list(workflow, paused, tenantId, limit, cursor));
   }
 

@@ -252,7 +252,8 @@ public final class ServiceRoutes {
       Texts.nameProblem(search, SEARCH_MAX_LENGTH)
           .ifPresent(p -> errors.add(new ApiProblem.FieldError("search", p)));
     }
-    String tenantId = caller.admin() ? blankToNull(single.get("tenantId")) : caller.tenantId();
+    String tenantId =
+        caller.clusterWide() ? blankToNull(single.get("tenantId")) : caller.tenantId();
     return new ServiceReadModel.Filter(type, status, metadata, tenantId, search);
   }
 

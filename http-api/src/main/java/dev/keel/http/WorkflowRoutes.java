@@ -315,7 +315,8 @@ public final class WorkflowRoutes {
       Map<String, String> params,
       List<ApiProblem.FieldError> errors) {
     String workflow = blankToNull(params.get("workflow"));
-    String tenantId = caller.admin() ? blankToNull(params.get("tenantId")) : caller.tenantId();
+    String tenantId =
+        caller.clusterWide() ? blankToNull(params.get("tenantId")) : caller.tenantId();
     java.time.Instant from = instant(params, "from", errors);
     java.time.Instant to = instant(params, "to", errors);
     String idPrefix = blankToNull(params.get("idPrefix"));

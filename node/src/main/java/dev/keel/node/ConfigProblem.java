@@ -14,6 +14,11 @@ public final class ConfigProblem extends RuntimeException {
   }
 
   public String line() {
-    return "keel: " + setting + ": " + getMessage();
+    return line(setting);
+  }
+
+  /** The line naming the setting as {@code name}, e.g. the flag that gave the value. */
+  public String line(String name) {
+    return "keel: " + name + ": " + getMessage();
   }
 }

@@ -15,6 +15,7 @@ import dev.keel.http.DomainRoutes;
 import dev.keel.http.HealthRoutes;
 import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
+import dev.keel.http.KeyRoutes;
 import dev.keel.http.MetricsRoutes;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
@@ -50,6 +51,9 @@ import dev.keel.registry.service.ServiceRegistry;
 import dev.keel.registry.service.ServiceSettings;
 import dev.keel.tenant.ApiKeys;
 import dev.keel.tenant.DeferredTenantLifecycle;
+import dev.keel.tenant.KeyRing;
+import dev.keel.tenant.KeyRingService;
+import dev.keel.tenant.NamedKeys;
 import dev.keel.tenant.SlugReservation;
 import dev.keel.tenant.Tenant;
 import dev.keel.tenant.TenantLifecycle;
@@ -226,6 +230,9 @@ public final class KeelNode implements AutoCloseable {
             "KEEL_PLUGINS_DIR", e.getMessage() == null ? e.toString() : e.getMessage());
       }
     }
+    // Before anything starts: an unreadable certificate or key stops the start naming it (the
+    // listener reads the files again when it binds).
+    settings.tls().ifPresent(TlsListener::new);
     checkPortFree(settings.host(), settings.httpPort(), "KEEL_HTTP_PORT");
     if (settings.clusterPort() != 0)
       checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
@@ -406,9 +413,16 @@ public final class KeelNode implements AutoCloseable {
     Executor blocking =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
+    KeyRingService namedKeys =
+        new KeyRingService(
+            system, new NamedKeys(new java.security.SecureRandom()), tenantSettings.askTimeout());
     TenantService tenants =
         new TenantService(
-            system, tenantSettings, tenantReadModel, new ApiKeys(new java.security.SecureRandom()));
+            system,
+            tenantSettings,
+            tenantReadModel,
+            new ApiKeys(new java.security.SecureRandom()),
+            namedKeys);
     DomainSettings domainSettings;
     DnsJavaTxtResolver dnsResolver;
     try {
@@ -432,6 +446,7 @@ public final class KeelNode implements AutoCloseable {
         new QuotaService(tenantSettings.plans(), tenantReadModel, dataSource, blocking);
     tenantUsages.set(quotas);
     QuotaLedger.init(system, clock, quotaSettings.reconciliation());
+    KeyRing.init(system, clock);
     QuotaAdmission admission =
         NodeQuotas.admission(
             system, tenantSettings, tenants, quotas, serviceRegistry, domains, workflows, clock);
@@ -536,7 +551,8 @@ public final class KeelNode implements AutoCloseable {
             SlugReservation.KIND,
             CustomDomain.KIND,
             AlertRule.KIND,
-            QuotaLedger.KIND);
+            QuotaLedger.KIND,
+            KeyRing.KIND);
     List<EntityTypeKey<?>> entityTypes =
         entityKinds.stream().<EntityTypeKey<?>>map(EntityKind::key).toList();
     Readiness readiness =
@@ -544,7 +560,10 @@ public final class KeelNode implements AutoCloseable {
     ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
     DomainRoutes domainRoutes =
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
-    TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
+    KeyRoutes keyRoutes = new KeyRoutes(api, namedKeys, tenants, clock);
+    TenantRoutes tenantRoutes =
+        new TenantRoutes(
+            api, tenants, id -> api.concat(domainRoutes.routes(id), keyRoutes.tenantKeys(id)));
     AlertRoutes alertRoutes =
         new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
     AuditRoutes auditRoutes =
@@ -591,26 +610,29 @@ public final class KeelNode implements AutoCloseable {
                                         () ->
                                             api.authenticated(
                                                 caller ->
-                                                    api.concat(
-                                                        workflowRoutes.routes(caller),
-                                                        scheduleRoutes.routes(caller),
-                                                        serviceRoutes.routes(caller),
-                                                        tenantRoutes.routes(caller),
-                                                        alertRoutes.routes(caller),
-                                                        auditRoutes.routes(caller),
-                                                        snapshotRoutes.routes(caller),
-                                                        clusterRoutes.routes(caller),
-                                                        metricsRoutes.figures(caller),
-                                                        consoleRoutes.caller(caller))))))));
+                                                    api.authorized(
+                                                        caller,
+                                                        () ->
+                                                            api.concat(
+                                                                workflowRoutes.routes(caller),
+                                                                scheduleRoutes.routes(caller),
+                                                                serviceRoutes.routes(caller),
+                                                                tenantRoutes.routes(caller),
+                                                                alertRoutes.routes(caller),
+                                                                auditRoutes.routes(caller),
+                                                                snapshotRoutes.routes(caller),
+                                                                clusterRoutes.routes(caller),
+                                                                metricsRoutes.figures(caller),
+                                                                keyRoutes.clusterKeys(),
+                                                                consoleRoutes.caller(
+                                                                    caller)))))))));
 
+    Optional<TlsListener> tls = settings.tls().map(TlsListener::new);
     ServerBinding binding;
     try {
-      binding =
-          Http.get(system)
-              .newServerAt(settings.host(), settings.httpPort())
-              .bind(routes)
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
+      var server = Http.get(system).newServerAt(settings.host(), settings.httpPort());
+      if (tls.isPresent()) server = server.enableHttps(tls.get().connectionContext());
+      binding = server.bind(routes).toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new ConfigProblem(
           "KEEL_HTTP_PORT",
@@ -645,7 +667,8 @@ public final class KeelNode implements AutoCloseable {
       QuotaCheckSchedule.ensure(scheduleService, system, 30, Duration.ofSeconds(2));
     }
     log.info(
-        "keel node started http=http://{}:{} cluster={} database={} workflows={}",
+        "keel node started http={}://{}:{} cluster={} database={} workflows={}",
+        tls.isPresent() ? "https" : "http",
         settings.host(),
         binding.localAddress().getPort(),
         cluster.selfMember().address(),

@@ -22,7 +22,8 @@ public record NodeSettings(
     Optional<String> adminToken,
     Optional<Path> pluginsDir,
     long maxBodyBytes,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    Optional<TlsListener.TlsFiles> tls) {
 
   public static NodeSettings fromConfig(Config config) {
     Config k = config.getConfig("keel");
@@ -82,6 +83,7 @@ public record NodeSettings(
       throw new ConfigProblem("keel.http.max-body-size", "must be a size such as 1m");
     }
     ClusterSettings cluster = ClusterSettings.fromConfig(k, seeds, db.kind());
+    Optional<TlsListener.TlsFiles> tls = tls(k);
     return new NodeSettings(
         host,
         httpPort,
@@ -93,7 +95,29 @@ public record NodeSettings(
         token.isEmpty() ? Optional.empty() : Optional.of(token),
         plugins.isBlank() ? Optional.empty() : Optional.of(Path.of(plugins)),
         maxBody,
-        cluster);
+        cluster,
+        tls);
+  }
+
+  /** Both a certificate and a key, or neither; a client CA only with them. */
+  private static Optional<TlsListener.TlsFiles> tls(Config k) {
+    String cert = string(k, "http.tls.cert", "KEEL_TLS_CERT").trim();
+    String key = string(k, "http.tls.key", "KEEL_TLS_KEY").trim();
+    String clientCa = string(k, "http.tls.client-ca", "KEEL_TLS_CLIENT_CA").trim();
+    if (cert.isEmpty() && key.isEmpty()) {
+      if (!clientCa.isEmpty()) {
+        throw new ConfigProblem(
+            "KEEL_TLS_CLIENT_CA", "needs KEEL_TLS_CERT and KEEL_TLS_KEY (TLS for the listener)");
+      }
+      return Optional.empty();
+    }
+    if (cert.isEmpty()) throw new ConfigProblem("KEEL_TLS_CERT", "KEEL_TLS_KEY needs it too");
+    if (key.isEmpty()) throw new ConfigProblem("KEEL_TLS_KEY", "KEEL_TLS_CERT needs it too");
+    return Optional.of(
+        new TlsListener.TlsFiles(
+            Path.of(cert),
+            Path.of(key),
+            clientCa.isEmpty() ? Optional.empty() : Optional.of(Path.of(clientCa))));
   }
 
   private static String string(Config k, String path, String variable) {

@@ -494,6 +494,68 @@ class OpenApiContractIT {
         204);
   }
 
+  /** Named keys: a tenant's viewer key reads but may not change, and is refused once revoked. */
+  private static void namedKeys(Calls c, String base, String tenantAdminKey) throws Exception {
+    JsonNode viewer =
+        c.call(
+            "POST",
+            "/api/v1/tenants/{id}/keys",
+            base + "/keys",
+            "{\"name\":\"dashboards\",\"role\":\"viewer\",\"expiresAt\":\"2099-01-01T00:00:00Z\"}",
+            tenantAdminKey,
+            201);
+    c.call(
+        "POST",
+        "/api/v1/tenants/{id}/keys",
+        base + "/keys",
+        "{\"name\":\"x\",\"role\":\"owner\"}",
+        tenantAdminKey,
+        400);
+    String viewerKey = viewer.get("apiKey").asText();
+    c.call("GET", "/api/v1/tenants/{id}", base, null, viewerKey, 200);
+    c.call("GET", "/api/v1/tenants/{id}/keys", base + "/keys", null, viewerKey, 403);
+    c.call("GET", "/api/v1/tenants/{id}/keys", base + "/keys", null, tenantAdminKey, 200);
+    c.call(
+        "DELETE",
+        "/api/v1/tenants/{id}/keys/{keyId}",
+        base + "/keys/" + viewer.get("id").asText(),
+        null,
+        tenantAdminKey,
+        204);
+    c.call("GET", "/api/v1/tenants/{id}", base, null, viewerKey, 401);
+    JsonNode operator =
+        c.call(
+            "POST",
+            "/api/v1/cluster-keys",
+            "/api/v1/cluster-keys",
+            "{\"name\":\"on-call\",\"role\":\"operator\"}",
+            NodeHttp.TOKEN,
+            201);
+    c.call(
+        "POST",
+        "/api/v1/cluster-keys",
+        "/api/v1/cluster-keys",
+        "{\"name\":\"root\",\"role\":\"admin\"}",
+        NodeHttp.TOKEN,
+        400);
+    c.call("GET", "/api/v1/cluster-keys", "/api/v1/cluster-keys", null, NodeHttp.TOKEN, 200);
+    c.call(
+        "GET",
+        "/api/v1/cluster-keys",
+        "/api/v1/cluster-keys",
+        null,
+        operator.get("apiKey").asText(),
+        403);
+    c.call("GET", "/api/v1/caller", "/api/v1/caller", null, operator.get("apiKey").asText(), 200);
+    c.call(
+        "DELETE",
+        "/api/v1/cluster-keys/{keyId}",
+        "/api/v1/cluster-keys/" + operator.get("id").asText(),
+        null,
+        NodeHttp.TOKEN,
+        204);
+  }
+
   private static void tenants(Calls c, NodeHttp http, FakeDnsServer dns) throws Exception {
     JsonNode tenant =
         c.call(
@@ -525,6 +587,7 @@ class OpenApiContractIT {
             .asText();
     c.call("GET", "/api/v1/tenants/{id}", base, null, key, 200);
     c.call("GET", "/api/v1/cluster", "/api/v1/cluster", null, key, 403);
+    namedKeys(c, base, key);
     http.await("/api/v1/tenants", page -> page.get("items").size() > 0, "listed the tenant");
     c.call("GET", "/api/v1/tenants", "/api/v1/tenants?status=active", null, NodeHttp.TOKEN, 200);
 

@@ -33,7 +33,15 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   /** Who a presented key is, or why it is refused. */
   public sealed interface Authentication {}
 
-  public record AuthenticatedTenant(String tenantId) implements Authentication {}
+  /** A key of {@code tenantId}'s with {@code role}; a tenant's first key is its {@code admin}. */
+  public record AuthenticatedTenant(String tenantId, Role role) implements Authentication {
+    public AuthenticatedTenant(String tenantId) {
+      this(tenantId, Role.ADMIN);
+    }
+  }
+
+  /** A cluster-wide named key: every tenant's resources, within {@code role}. */
+  public record AuthenticatedCluster(Role role) implements Authentication {}
 
   /** {@code status} 401 (not a key of a live tenant) or 403 (suspended, being deleted). */
   public record Refused(int status, String detail) implements Authentication {}
@@ -57,14 +65,26 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
   private final TenantReadModel readModel;
   private final ApiKeys keys;
   private final JournaledEntities journaled;
+  private final KeyRingService namedKeys;
 
   public TenantService(
       ActorSystem<?> system, TenantSettings settings, TenantReadModel readModel, ApiKeys keys) {
+    this(system, settings, readModel, keys, null);
+  }
+
+  /** {@code namedKeys}: where named keys are checked; null: tenants' first keys only. */
+  public TenantService(
+      ActorSystem<?> system,
+      TenantSettings settings,
+      TenantReadModel readModel,
+      ApiKeys keys,
+      KeyRingService namedKeys) {
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.readModel = readModel;
     this.keys = keys;
     this.journaled = new JournaledEntities(system);
+    this.namedKeys = namedKeys;
   }
 
   public TenantSettings settings() {
@@ -211,6 +231,8 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
 
   /** Who {@code presentedKey} is; never logs or returns the key. */
   public CompletionStage<Authentication> authenticate(String presentedKey) {
+    Optional<NamedKeys.Parsed> named = NamedKeys.parse(presentedKey);
+    if (named.isPresent() && namedKeys != null) return authenticateNamed(named.get(), presentedKey);
     Optional<String> tenantId = ApiKeys.tenantOf(presentedKey);
     if (tenantId.isEmpty())
       return CompletableFuture.completedFuture(new Refused(401, "the token is not known"));
@@ -241,6 +263,45 @@ public final class TenantService implements TenantStatusLookup, TenantPlanLookup
               if (isNotFound(failure))
                 return CompletableFuture.<Authentication>completedFuture(
                     new Refused(401, "the token is not known"));
+              return CompletableFuture.<Authentication>failedFuture(failure);
+            })
+        .thenCompose(s -> s);
+  }
+
+  /**
+   * A named key: its {@link dev.keel.tenant.KeyRing} says whether it is live and its role; a
+   * tenant's key then needs its tenant live, as a first key does (403 when suspended or deleting).
+   */
+  private CompletionStage<Authentication> authenticateNamed(
+      NamedKeys.Parsed parsed, String presentedKey) {
+    Refused unknown = new Refused(401, "the token is not known");
+    return namedKeys
+        .check(parsed, presentedKey)
+        .<Authentication>thenCompose(
+            check -> {
+              if (check.granted().isEmpty())
+                return CompletableFuture.completedFuture(
+                    new Refused(401, check.why() == null ? unknown.detail() : check.why()));
+              Role role = check.granted().get();
+              if (parsed.owner().equals(NamedKeys.CLUSTER))
+                return CompletableFuture.completedFuture(new AuthenticatedCluster(role));
+              return status(parsed.owner())
+                  .thenApply(
+                      status -> {
+                        String s = status.orElse("deleted");
+                        if (s.equals("suspended"))
+                          return new Refused(403, "the tenant is suspended");
+                        if (s.equals("deleting"))
+                          return new Refused(403, "the tenant is being deleted");
+                        if (s.equals("deleted")) return unknown;
+                        return new AuthenticatedTenant(parsed.owner(), role);
+                      });
+            })
+        .handle(
+            (answer, failure) -> {
+              if (failure == null) return CompletableFuture.completedFuture(answer);
+              if (isNotFound(failure))
+                return CompletableFuture.<Authentication>completedFuture(unknown);
               return CompletableFuture.<Authentication>failedFuture(failure);
             })
         .thenCompose(s -> s);
