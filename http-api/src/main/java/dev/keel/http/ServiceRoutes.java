@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.grammar.Texts;
+import dev.keel.registry.history.MetricHistory;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.ServiceDefinition;
@@ -52,11 +53,18 @@ public final class ServiceRoutes {
   private final HttpApi api;
   private final ServiceRegistry registry;
   private final QuotaAdmission quotas;
+  private final ServiceHistoryRoutes history;
 
-  public ServiceRoutes(HttpApi api, ServiceRegistry registry, QuotaAdmission quotas) {
+  public ServiceRoutes(
+      HttpApi api,
+      ServiceRegistry registry,
+      QuotaAdmission quotas,
+      MetricHistory history,
+      java.time.Clock clock) {
     this.api = api;
     this.registry = registry;
     this.quotas = quotas;
+    this.history = new ServiceHistoryRoutes(api, registry, history, clock);
   }
 
   public Route routes(Caller caller) {
@@ -105,6 +113,7 @@ public final class ServiceRoutes {
                                                   done ->
                                                       HttpResponse.create()
                                                           .withStatus(StatusCodes.NO_CONTENT))))),
+                          api.path("metrics", () -> history.metrics(caller, id)),
                           api.path(
                               "heartbeat",
                               () ->

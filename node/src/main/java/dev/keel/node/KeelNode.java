@@ -42,6 +42,9 @@ import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.alert.AlertService;
 import dev.keel.registry.alert.AlertSettings;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow;
+import dev.keel.registry.history.MetricHistory;
+import dev.keel.registry.history.MetricHistorySettings;
+import dev.keel.registry.history.MetricHistoryStore;
 import dev.keel.registry.service.RegisteredService;
 import dev.keel.registry.service.ServiceObserver;
 import dev.keel.registry.service.ServiceProjection;
@@ -443,7 +446,21 @@ public final class KeelNode implements AutoCloseable {
     // ServiceObserver for the service entities
     AlertEvaluator alertEvaluator =
         AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
-    ServiceObserver serviceObserver = NodeQuotas.releasingSlots(alertEvaluator, admission);
+    // Metric history: heartbeats enqueue their metrics; a flusher writes them in batches.
+    MetricHistory metricHistory;
+    try {
+      metricHistory =
+          new MetricHistory(
+                  MetricHistorySettings.fromConfig(config.getConfig("keel.services.history")),
+                  new MetricHistoryStore(dataSource, blocking),
+                  clock)
+              .start(system);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.services.history", e.getMessage());
+    }
+    metrics.metricHistory(metricHistory);
+    ServiceObserver serviceObserver =
+        metricHistory.observing(NodeQuotas.releasingSlots(alertEvaluator, admission));
     RegisteredService.init(
         system,
         serviceObserver,
@@ -512,7 +529,8 @@ public final class KeelNode implements AutoCloseable {
         entityKinds.stream().<EntityTypeKey<?>>map(EntityKind::key).toList();
     Readiness readiness =
         new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
-    ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
+    ServiceRoutes serviceRoutes =
+        new ServiceRoutes(api, serviceRegistry, admission, metricHistory, clock);
     DomainRoutes domainRoutes =
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);

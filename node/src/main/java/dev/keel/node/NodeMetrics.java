@@ -120,6 +120,22 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   /** The Prometheus text format (0.0.4). */
+  /** Counts of the metric history: rows written, heartbeats dropped, failed flushes. */
+  public void metricHistory(dev.keel.registry.history.MetricHistory history) {
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.rows.written", history, h -> h.rowsWritten())
+        .description("metric history bucket rows merged into the database")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.dropped", history, h -> h.dropped())
+        .description("heartbeats whose metrics were dropped because the history buffer was full")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.failed.flushes", history, h -> h.failedFlushes())
+        .description("metric history writes that failed (their rows are lost)")
+        .register(registry);
+  }
+
   public String scrape() {
     return registry.scrape();
   }
