@@ -53,6 +53,7 @@ public final class RouteTable {
           new Endpoint("DELETE", "/api/v1/services/{id}", Body.NONE),
           new Endpoint("POST", "/api/v1/services/{id}/heartbeat", Body.OPTIONAL),
           new Endpoint("GET", "/api/v1/services/{id}/health", Body.NONE),
+          new Endpoint("GET", "/api/v1/services/{id}/metrics", Body.NONE),
           new Endpoint("GET", "/api/v1/alerts", Body.NONE),
           new Endpoint("PUT", "/api/v1/alerts/{id}", Body.REQUIRED),
           new Endpoint("GET", "/api/v1/alerts/{id}", Body.NONE),

@@ -15,10 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Metric history on a real node, on H2 and on PostgreSQL: heartbeats' metrics come back from
- * {@code GET /api/v1/services/{id}/metrics} summarised per step (min, max, last, mean), one metric
- * by name, from the tier the span and step call for; another tenant sees a 404; bad parameters
- * are 400s naming the parameter; and the history survives a restart of the node.
+ * Metric history on a real node, on H2 and on PostgreSQL: heartbeats' metrics come back from {@code
+ * GET /api/v1/services/{id}/metrics} summarised per step (min, max, last, mean), one metric by
+ * name, from the tier the span and step call for; another tenant sees a 404; bad parameters are
+ * 400s naming the parameter; and the history survives a restart of the node.
  */
 class MetricHistoryIT {
 
@@ -86,20 +86,23 @@ class MetricHistoryIT {
       assertProblem(
           api.send("GET", "/api/v1/services/pump-1/metrics?since=P1000D", null), 400, "since");
       assertProblem(
-          api.send("GET", "/api/v1/services/pump-1/metrics?since=P1D&step=PT1S", null), 400, "step");
+          api.send("GET", "/api/v1/services/pump-1/metrics?since=P1D&step=PT1S", null),
+          400,
+          "step");
       assertProblem(
           api.send("GET", "/api/v1/services/pump-1/metrics?since=soon&bogus=1", null),
           400,
           "since",
           "bogus");
-      assertProblem(api.send("GET", "/api/v1/services/pump-1/metrics?name=a%20b", null), 400, "name");
+      assertProblem(
+          api.send("GET", "/api/v1/services/pump-1/metrics?name=a%20b", null), 400, "name");
       assertThat(api.send("GET", "/api/v1/services/nobody/metrics", null).statusCode())
           .isEqualTo(404);
 
       // Another tenant sees nothing of the admin's service.
       JsonNode tenant =
           JSON.readTree(
-              api.send("POST", "/api/v1/tenants", "{\"slug\":\"histo\",\"name\":\"H\"}").body());
+              api.send("POST", "/api/v1/tenants", "{\"slug\":\"histo\",\"name\":\"H\",\"plan\":\"pro\"}").body());
       key = tenant.get("apiKey").asText();
       api.await(
           "/api/v1/tenants/" + tenant.get("id").asText(),

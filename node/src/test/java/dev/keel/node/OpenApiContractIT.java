@@ -405,6 +405,20 @@ class OpenApiContractIT {
         NodeHttp.TOKEN,
         503);
     c.call(
+        "GET",
+        "/api/v1/services/{id}/metrics",
+        "/api/v1/services/svc-contract/metrics?since=PT1H&step=PT1M&name=lag",
+        null,
+        NodeHttp.TOKEN,
+        200);
+    c.call(
+        "GET",
+        "/api/v1/services/{id}/metrics",
+        "/api/v1/services/svc-contract/metrics?since=P1000D",
+        null,
+        NodeHttp.TOKEN,
+        400);
+    c.call(
         "GET", "/api/v1/services/{id}", "/api/v1/services/svc-contract", null, NodeHttp.TOKEN, 200);
     http.await("/api/v1/services", page -> page.get("items").size() > 0, "listed the service");
     c.call(
