@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "metrics",
     mixinStandardHelpOptions = true,
-    description = "Print a service's metric history: per metric min, max, last, mean and a sparkline.")
+    description =
+        "Print a service's metric history: per metric min, max, last, mean and a sparkline.")
 public final class MetricsCommand extends ClientCommand {
 
   private static final Pattern SHORT = Pattern.compile("^(\\d{1,9})([smhd])$");
@@ -33,7 +34,8 @@ public final class MetricsCommand extends ClientCommand {
   @Option(
       names = "--duration",
       defaultValue = "1h",
-      description = "How far back: 90s, 30m, 1h, 7d or an ISO-8601 duration (default ${DEFAULT-VALUE})")
+      description =
+          "How far back: 90s, 30m, 1h, 7d or an ISO-8601 duration (default ${DEFAULT-VALUE})")
   String duration;
 
   @Option(names = "--step", description = "The width of a point (default: about 60 points)")

@@ -83,6 +83,7 @@ import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowRunner;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.execution.WorkflowSettings;
+import dev.keel.workflow.execution.WorkflowStarter;
 import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.readmodel.WakeupScheduler;
 import dev.keel.workflow.readmodel.WorkflowProjection;
@@ -435,7 +436,16 @@ public final class KeelNode implements AutoCloseable {
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
-    AlertRule.init(system, admission.counting(workflows), workflows, clock, alertSettings);
+    WorkflowStarter countedStarts = admission.counting(workflows);
+    // A tenant's rule repairs with its tenant's workflows only, never with Keel's admin-only ones.
+    WorkflowStarter repairStarts =
+        (id, workflow, input, tenantId) ->
+            tenantId != null && workflows.adminOnly(workflow)
+                ? java.util.concurrent.CompletableFuture.failedFuture(
+                    dev.keel.persistence.Rejection.invalidFailure(
+                        "workflow '" + workflow + "' is one only the admin may start"))
+                : countedStarts.start(id, workflow, input, tenantId);
+    AlertRule.init(system, countedStarts, workflows, clock, alertSettings, repairStarts);
     AlertReadModel alertReadModel =
         new AlertReadModel(
             dataSource,
@@ -535,7 +545,8 @@ public final class KeelNode implements AutoCloseable {
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);
     AlertRoutes alertRoutes =
-        new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
+        new AlertRoutes(
+            api, new AlertService(system, alertSettings, alertReadModel, alertCatalog), workflows);
     AuditRoutes auditRoutes =
         new AuditRoutes(
             api,

@@ -102,7 +102,11 @@ class MetricHistoryIT {
       // Another tenant sees nothing of the admin's service.
       JsonNode tenant =
           JSON.readTree(
-              api.send("POST", "/api/v1/tenants", "{\"slug\":\"histo\",\"name\":\"H\",\"plan\":\"pro\"}").body());
+              api.send(
+                      "POST",
+                      "/api/v1/tenants",
+                      "{\"slug\":\"histo\",\"name\":\"H\",\"plan\":\"pro\"}")
+                  .body());
       key = tenant.get("apiKey").asText();
       api.await(
           "/api/v1/tenants/" + tenant.get("id").asText(),
