@@ -47,6 +47,7 @@ public final class RouteTable {
           new Endpoint("GET", "/api/v1/schedules/{id}", Body.NONE),
           new Endpoint("DELETE", "/api/v1/schedules/{id}", Body.NONE),
           new Endpoint("GET", "/api/v1/services", Body.NONE),
+          new Endpoint("GET", "/api/v1/services/events", Body.NONE),
           new Endpoint("GET", "/api/v1/service-counts", Body.NONE),
           new Endpoint("PUT", "/api/v1/services/{id}", Body.REQUIRED),
           new Endpoint("GET", "/api/v1/services/{id}", Body.NONE),

@@ -46,6 +46,7 @@ import dev.keel.registry.history.MetricHistory;
 import dev.keel.registry.history.MetricHistorySettings;
 import dev.keel.registry.history.MetricHistoryStore;
 import dev.keel.registry.service.RegisteredService;
+import dev.keel.registry.service.ServiceChanges;
 import dev.keel.registry.service.ServiceObserver;
 import dev.keel.registry.service.ServiceProjection;
 import dev.keel.registry.service.ServiceReadModel;
@@ -469,6 +470,24 @@ public final class KeelNode implements AutoCloseable {
       throw new ConfigProblem("keel.services.history", e.getMessage());
     }
     metrics.metricHistory(metricHistory);
+    // The registry watch reads the change table the service projection writes; every node expires
+    // old changes (idempotent).
+    ServiceChanges serviceChanges = new ServiceChanges(dataSource, blocking);
+    Duration changeRetention = config.getDuration("keel.services.watch.retention");
+    system
+        .classicSystem()
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(10),
+            () -> {
+              try {
+                serviceChanges.deleteOlderThan(changeRetention, clock);
+              } catch (java.sql.SQLException e) {
+                log.warn("service change retention failed error={}", e.getClass().getSimpleName());
+              }
+            },
+            system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
     ServiceObserver serviceObserver =
         metricHistory.observing(NodeQuotas.releasingSlots(alertEvaluator, admission));
     RegisteredService.init(
@@ -540,7 +559,17 @@ public final class KeelNode implements AutoCloseable {
     Readiness readiness =
         new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
     ServiceRoutes serviceRoutes =
-        new ServiceRoutes(api, serviceRegistry, admission, metricHistory, clock);
+        new ServiceRoutes(
+            api,
+            serviceRegistry,
+            admission,
+            metricHistory,
+            serviceChanges,
+            new ServiceRoutes.WatchSettings(
+                config.getDuration("keel.services.watch.poll-interval"),
+                config.getDuration("keel.services.watch.keep-alive"),
+                config.getDuration("keel.services.watch.max-duration")),
+            clock);
     DomainRoutes domainRoutes =
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     TenantRoutes tenantRoutes = new TenantRoutes(api, tenants, domainRoutes::routes);

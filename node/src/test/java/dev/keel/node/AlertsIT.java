@@ -472,7 +472,10 @@ class AlertsIT {
           400,
           "repair.workflow");
       assertThat(
-              api.send("PUT", "/api/v1/services/pump-9", "{\"type\":\"pipeline\",\"ttlSeconds\":600}")
+              api.send(
+                      "PUT",
+                      "/api/v1/services/pump-9",
+                      "{\"type\":\"pipeline\",\"ttlSeconds\":600}")
                   .statusCode())
           .isEqualTo(201);
       HttpResponse<String> repairRule =
