@@ -150,6 +150,23 @@ final class ServerCommand implements Callable<Integer> {
   String outboundAllow;
 
   @Option(
+      names = "--metrics-port",
+      description =
+          "serve /metrics on this port, and not on the HTTP port (KEEL_METRICS_PORT; default 0 ="
+              + " on the HTTP port)")
+  Integer metricsPort;
+
+  @Option(
+      names = "--instance-id",
+      description = "this node's label on every metric and log line (KEEL_INSTANCE_ID)")
+  String instanceId;
+
+  @Option(
+      names = "--region",
+      description = "this node's region label on every metric and log line (KEEL_REGION)")
+  String region;
+
+  @Option(
       names = "--log-format",
       description =
           "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default"
@@ -189,6 +206,9 @@ final class ServerCommand implements Callable<Integer> {
     put(flags, "keel.cluster.kubernetes.required-contact-points", requiredContactPoints);
     put(flags, "keel.tenants.dns-server", dnsServer);
     put(flags, "keel.workflows.outbound.allow", outboundAllow);
+    put(flags, "keel.http.metrics-port", metricsPort);
+    put(flags, "keel.node.instance-id", instanceId);
+    put(flags, "keel.node.region", region);
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
     Config overrides = ConfigFactory.parseMap(flags);

@@ -131,6 +131,7 @@ public final class KeelNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
+  private final Optional<ServerBinding> metricsBinding;
   private final NodeSettings settings;
   private final AdminToken adminToken;
   private final TenantService tenants;
@@ -138,11 +139,13 @@ public final class KeelNode implements AutoCloseable {
   private KeelNode(
       ActorSystem<Void> system,
       ServerBinding binding,
+      Optional<ServerBinding> metricsBinding,
       NodeSettings settings,
       AdminToken adminToken,
       TenantService tenants) {
     this.system = system;
     this.binding = binding;
+    this.metricsBinding = metricsBinding;
     this.settings = settings;
     this.adminToken = adminToken;
     this.tenants = tenants;
@@ -229,7 +232,8 @@ public final class KeelNode implements AutoCloseable {
     ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
-    NodeMetrics metrics = new NodeMetrics();
+    NodeMetrics metrics = new NodeMetrics(settings.instanceId(), settings.region());
+    NodeLabels.apply(settings.instanceId(), settings.region());
     HikariDataSource dataSource;
     try {
       dataSource =
@@ -609,7 +613,8 @@ public final class KeelNode implements AutoCloseable {
                     () ->
                         api.concat(
                             healthRoutes.routes(),
-                            metricsRoutes.prometheus(),
+                            // With a metrics port, /metrics is served there only.
+                            settings.metricsPort() == 0 ? metricsRoutes.prometheus() : api.reject(),
                             new ApiDocsRoutes(api).routes(),
                             consoleRoutes.files(),
                             api.pathPrefix(
@@ -650,6 +655,35 @@ public final class KeelNode implements AutoCloseable {
               + ": "
               + rootMessage(e));
     }
+    Optional<ServerBinding> metricsBinding = Optional.empty();
+    if (settings.metricsPort() != 0) {
+      try {
+        metricsBinding =
+            Optional.of(
+                Http.get(system)
+                    .newServerAt(settings.host(), settings.metricsPort())
+                    .bind(
+                        api.withProblemHandling(
+                            () -> api.concat(metricsRoutes.prometheus(), healthRoutes.routes())))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
+      } catch (Exception e) {
+        throw new ConfigProblem(
+            "KEEL_METRICS_PORT",
+            "cannot listen on "
+                + settings.host()
+                + ":"
+                + settings.metricsPort()
+                + ": "
+                + rootMessage(e));
+      }
+      ServerBinding mb = metricsBinding.get();
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseServiceUnbind(),
+          "metrics-unbind",
+          () -> mb.unbind().thenApply(x -> Done.getInstance()));
+      log.info("metrics served on their own port metricsPort={}", mb.localAddress().getPort());
+    }
     outbound.bound(
         binding.localAddress().getPort(), cluster.selfMember().address().getPort().orElse(0));
     shutdown.addTask(
@@ -688,7 +722,7 @@ public final class KeelNode implements AutoCloseable {
                     "admin token file={} (generated on first start; pass it as Authorization:"
                         + " Bearer)",
                     f));
-    return new KeelNode(system, binding, settings, token, tenants);
+    return new KeelNode(system, binding, metricsBinding, settings, token, tenants);
   }
 
   /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
@@ -726,6 +760,11 @@ public final class KeelNode implements AutoCloseable {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) t = t.getCause();
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The port /metrics is served on: its own with a metrics port, else the API's. */
+  public int metricsPort() {
+    return metricsBinding.map(b -> b.localAddress().getPort()).orElse(httpPort());
   }
 
   public int httpPort() {

@@ -91,6 +91,18 @@ public final class NodeMetrics implements AutoCloseable {
   private final Deque<double[]> samples = new ArrayDeque<>();
 
   public NodeMetrics() {
+    this("", "");
+  }
+
+  /**
+   * With {@code instance} and {@code region} as tags of every meter (each when not empty), set
+   * before the first meter so that all carry them.
+   */
+  public NodeMetrics(String instance, String region) {
+    List<io.micrometer.core.instrument.Tag> tags = new java.util.ArrayList<>();
+    if (!instance.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("instance", instance));
+    if (!region.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("region", region));
+    if (!tags.isEmpty()) registry.config().commonTags(tags);
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
