@@ -232,8 +232,8 @@ public final class KeelNode implements AutoCloseable {
     ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
-    NodeMetrics metrics = new NodeMetrics(settings.instanceId(), settings.region());
     NodeLabels.apply(settings.instanceId(), settings.region());
+    NodeMetrics metrics = new NodeMetrics(settings.instanceId(), settings.region());
     HikariDataSource dataSource;
     try {
       dataSource =

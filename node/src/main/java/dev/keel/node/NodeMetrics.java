@@ -72,13 +72,12 @@ public final class NodeMetrics implements AutoCloseable {
       double heartbeats,
       double httpRequests) {}
 
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
-  private final WorkflowMetrics workflows = new WorkflowMetrics(registry);
-  private final ScheduleMetrics schedules = new ScheduleMetrics(registry);
-  private final ServiceMetrics services = new ServiceMetrics(registry);
-  private final HttpMetrics http = new HttpMetrics(registry);
+  private final WorkflowMetrics workflows;
+  private final ScheduleMetrics schedules;
+  private final ServiceMetrics services;
+  private final HttpMetrics http;
   private final Map<String, AtomicLong> entityGauges = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> shardGauges = new ConcurrentHashMap<>();
 
@@ -99,10 +98,15 @@ public final class NodeMetrics implements AutoCloseable {
    * before the first meter so that all carry them.
    */
   public NodeMetrics(String instance, String region) {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<io.micrometer.core.instrument.Tag> tags = new java.util.ArrayList<>();
     if (!instance.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("instance", instance));
     if (!region.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("region", region));
     if (!tags.isEmpty()) registry.config().commonTags(tags);
+    workflows = new WorkflowMetrics(registry);
+    schedules = new ScheduleMetrics(registry);
+    services = new ServiceMetrics(registry);
+    http = new HttpMetrics(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);

@@ -76,6 +76,10 @@ class MetricsIT {
       assertThat(own.body().lines().filter(l -> l.startsWith("jvm_threads_live_threads")))
           .isNotEmpty()
           .allMatch(l -> l.contains("instance=\"node-7\"") && l.contains("region=\"eu-west-1\""));
+      // Keel's own meters too, which are registered as the node starts.
+      assertThat(own.body().lines().filter(l -> l.startsWith("keel_services_heartbeats_total")))
+          .isNotEmpty()
+          .allMatch(l -> l.contains("instance=\"node-7\""));
     }
   }
 

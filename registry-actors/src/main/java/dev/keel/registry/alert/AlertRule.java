@@ -902,7 +902,8 @@ public final class AlertRule
   private ReplyEffect<Event, State> fire(
       Active state, String serviceId, String status, Map<String, Double> metrics, Instant now) {
     long seq = state.lastFiringSeq() + 1;
-    String workflowId = deliveryWorkflowId(ruleId, seq);
+    // A rule without a webhook has no delivery workflow.
+    String workflowId = state.def().webhook() == null ? null : deliveryWorkflowId(ruleId, seq);
     String repairId = state.def().repair() == null ? null : AlertRepair.workflowId(ruleId, seq);
     return Effect()
         .persist(new AlertFired(seq, serviceId, status, metrics, now, workflowId, repairId))

@@ -115,6 +115,7 @@ class AlertRepairTest {
     FiringView started = firingWhen(f -> "started".equals(f.repair()));
     assertThat(started.repairWorkflowId()).isEqualTo(id + ":1");
     assertThat(started.delivery()).isEqualTo("none"); // no webhook: no delivery workflow
+    assertThat(started.deliveryWorkflowId()).isNull();
     List<RecordingStarter.Call> calls = starter.calls();
     assertThat(calls).hasSize(1);
     RecordingStarter.Call call = calls.get(0);
