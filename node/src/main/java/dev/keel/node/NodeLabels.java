@@ -15,7 +15,8 @@ final class NodeLabels {
 
   static void apply(String instance, String region) {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) return;
-    if (!instance.isEmpty()) context.putProperty("keel.instance", instance);
-    if (!region.isEmpty()) context.putProperty("keel.region", region);
+    // Empty rather than absent when not set: an absent one prints as "null".
+    context.putProperty("keel.instance", instance);
+    context.putProperty("keel.region", region);
   }
 }
