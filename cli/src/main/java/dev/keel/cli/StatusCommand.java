@@ -3,6 +3,7 @@ package dev.keel.cli;
 import dev.keel.client.KeelClient;
 import dev.keel.client.ServiceSummary;
 import dev.keel.client.ServiceView;
+import dev.keel.client.ServiceWatch;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.Comparator;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Show registered services.",
       "Without ID: every service as a table (ID, TYPE, STATUS, UPTIME, LAST HEARTBEAT).",
-      "With ID: that service's fields, metrics and details."
+      "With ID: that service's fields, metrics and details.",
+      "With --watch: one line per registry change as it happens (until interrupted)."
     },
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
@@ -35,8 +37,19 @@ public final class StatusCommand extends ClientCommand {
   @Option(names = "--json", description = "Print Keel's JSON instead")
   boolean json;
 
+  @Option(
+      names = "--watch",
+      description =
+          "Print registry changes as they happen (registrations, status transitions,"
+              + " deregistrations), of service ID only when given")
+  boolean watch;
+
+  @Option(names = "--type", description = "With --watch: only services of this type")
+  String type;
+
   @Override
   int run(KeelClient keel, PrintWriter out) {
+    if (watch) return watch(keel, out);
     if (id == null) {
       if (json) {
         out.println(RawJson.pretty(RawJson.allPages(keel, "/api/v1/services")));
@@ -52,6 +65,61 @@ public final class StatusCommand extends ClientCommand {
       }
     }
     return ExitCode.OK;
+  }
+
+  private int watch(KeelClient keel, PrintWriter out) {
+    if (id != null) RawJson.requireId("service id", id);
+    Map<String, String> filter = new java.util.HashMap<>();
+    if (type != null) filter.put("type", type);
+    java.util.concurrent.CountDownLatch forever = new java.util.concurrent.CountDownLatch(1);
+    try (ServiceWatch w =
+        keel.watchServices(
+            filter,
+            null,
+            c -> {
+              if (id != null && !id.equals(c.serviceId())) return;
+              synchronized (out) {
+                out.println(json ? jsonLine(c) : line(c));
+                out.flush();
+              }
+            })) {
+      forever.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return ExitCode.OK;
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper LINES =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+  /** One change as one line of JSON. */
+  static String jsonLine(ServiceWatch.Change c) {
+    try {
+      return LINES.writeValueAsString(c);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a change always serializes", e);
+    }
+  }
+
+  /** {@code <at> <kind> <service> <from> -> <to> (<reason>)}: one change, one line. */
+  static String line(ServiceWatch.Change c) {
+    String what =
+        switch (c.kind()) {
+          case "status" -> c.previousStatus() + " -> " + c.status();
+          case "deregistered" -> "gone";
+          default -> c.status() == null ? "" : c.status();
+        };
+    return c.at()
+        + "  "
+        + String.format("%-12s", c.kind())
+        + "  "
+        + c.serviceId()
+        + "  "
+        + what
+        + (c.reason() == null ? "" : "  (" + c.reason() + ")");
   }
 
   static String table(List<ServiceSummary> services, Instant now) {

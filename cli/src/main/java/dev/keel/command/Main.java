@@ -3,6 +3,7 @@ package dev.keel.command;
 import dev.keel.cli.AlertCommand;
 import dev.keel.cli.AuditCommand;
 import dev.keel.cli.HealthCommand;
+import dev.keel.cli.MetricsCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
 import dev.keel.cli.UsageError;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Command;
       ServerCommand.class,
       StatusCommand.class,
       HealthCommand.class,
+      MetricsCommand.class,
       AlertCommand.class,
       ServicesCommand.class,
       AuditCommand.class,

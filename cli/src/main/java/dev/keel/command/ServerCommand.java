@@ -157,6 +157,23 @@ final class ServerCommand implements Callable<Integer> {
   String outboundAllow;
 
   @Option(
+      names = "--metrics-port",
+      description =
+          "serve /metrics on this port, and not on the HTTP port (KEEL_METRICS_PORT; default 0 ="
+              + " on the HTTP port)")
+  Integer metricsPort;
+
+  @Option(
+      names = "--instance-id",
+      description = "this node's label on every metric and log line (KEEL_INSTANCE_ID)")
+  String instanceId;
+
+  @Option(
+      names = "--region",
+      description = "this node's region label on every metric and log line (KEEL_REGION)")
+  String region;
+
+  @Option(
       names = "--log-format",
       description =
           "text (one line per event) or json (one JSON object per line) (KEEL_LOG_FORMAT, default"
@@ -285,6 +302,9 @@ final class ServerCommand implements Callable<Integer> {
     put(flags, "keel.http.tls.cert", tlsCert, "KEEL_TLS_CERT", "--tls-cert");
     put(flags, "keel.http.tls.key", tlsKey, "KEEL_TLS_KEY", "--tls-key");
     put(flags, "keel.http.tls.client-ca", tlsClientCa, "KEEL_TLS_CLIENT_CA", "--tls-client-ca");
+    put(flags, "keel.http.metrics-port", metricsPort, "KEEL_METRICS_PORT", "--metrics-port");
+    put(flags, "keel.node.instance-id", instanceId, "KEEL_INSTANCE_ID", "--instance-id");
+    put(flags, "keel.node.region", region, "KEEL_REGION", "--region");
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");
     Config overrides = ConfigFactory.parseMap(flags);

@@ -611,6 +611,22 @@ public final class KeelClient implements AutoCloseable {
     return http.call("GET", pathAndQuery, null);
   }
 
+  /**
+   * Watches the registry's changes: {@code filter} takes the query parameters of {@code GET
+   * /api/v1/services/events} ({@code type}, {@code kinds}, {@code metadata} as {@code key=value},
+   * {@code tenantId}); {@code afterEventId} resumes after that change (null: from now on). The
+   * listener runs on the watch's own thread; close the watch to stop.
+   */
+  public ServiceWatch watchServices(
+      Map<String, String> filter, Long afterEventId, ServiceWatch.Listener listener) {
+    ensureOpen();
+    return new ServiceWatch(
+        http,
+        KeelHttp.path("services", "events") + (filter == null ? "" : KeelHttp.query(filter)),
+        afterEventId,
+        listener);
+  }
+
   // ================================================================ closing
 
   /**

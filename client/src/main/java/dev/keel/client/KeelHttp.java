@@ -75,6 +75,22 @@ final class KeelHttp {
     return call(method, pathAndQuery, body, timeout);
   }
 
+  /**
+   * Opens a GET of {@code pathAndQuery} as server-sent events ({@code Last-Event-ID} when not null)
+   * and answers its lines as they arrive; no read timeout (the server sends keep-alives).
+   */
+  HttpResponse<java.util.stream.Stream<String>> openEvents(String pathAndQuery, String lastEventId)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(endpoint + pathAndQuery))
+            .header("Accept", "text/event-stream")
+            .header("User-Agent", USER_AGENT)
+            .GET();
+    if (token != null && !token.isEmpty()) b.header("Authorization", "Bearer " + token);
+    if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+  }
+
   /** Sends and answers whatever came back; only I/O failures throw. */
   Answer exchange(String method, String pathAndQuery, Object body, Duration requestTimeout) {
     HttpRequest.Builder b =

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.registry.alert.AlertReadModel;
+import dev.keel.registry.alert.AlertRepair;
 import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.alert.AlertRule.AlertDefinition;
 import dev.keel.registry.alert.AlertService;
 import dev.keel.registry.service.FieldProblem;
+import dev.keel.workflow.execution.WorkflowService;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +28,18 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class AlertRoutes {
 
   private static final Set<String> FIELDS =
-      Set.of("service", "condition", "webhook", "cooldownSeconds", "tenantId");
+      Set.of("service", "condition", "webhook", "repair", "cooldownSeconds", "tenantId");
+  private static final Set<String> REPAIR_FIELDS = Set.of("workflow", "input");
   private static final Set<String> LIST_PARAMS = Set.of("service", "tenantId", "limit", "cursor");
 
   private final HttpApi api;
   private final AlertService alerts;
+  private final WorkflowService workflows;
 
-  public AlertRoutes(HttpApi api, AlertService alerts) {
+  public AlertRoutes(HttpApi api, AlertService alerts, WorkflowService workflows) {
     this.api = api;
     this.alerts = alerts;
+    this.workflows = workflows;
   }
 
   /** The routes as {@code caller} sees them: a tenant sees and changes only its own rules. */
@@ -73,9 +78,11 @@ public final class AlertRoutes {
     String tenantId = HttpApi.owner(caller, fields.text("tenantId", false), errors);
     String service = fields.text("service", true);
     String condition = fields.text("condition", true);
-    String webhook = fields.text("webhook", true);
+    String webhook = fields.text("webhook", false);
     Integer cooldown = fields.integer("cooldownSeconds", AlertRule.DEFAULT_COOLDOWN_SECONDS);
-    AlertDefinition def = new AlertDefinition(service, condition, webhook, cooldown, tenantId);
+    AlertRepair repair = repair(fields.node("repair"), tenantId, errors);
+    AlertDefinition def =
+        new AlertDefinition(service, condition, webhook, cooldown, tenantId, repair);
     for (FieldProblem p : alerts.problems(def)) {
       // A field the body reading already found missing or ill-typed is listed once.
       if (errors.stream().noneMatch(e -> e.field().equals(p.field())))
@@ -85,6 +92,37 @@ public final class AlertRoutes {
     return api.answer(
         alerts.put(id, def, caller.tenantId()),
         result -> api.json(result.created() ? StatusCodes.CREATED : StatusCodes.OK, result.view()));
+  }
+
+  /**
+   * {@code "repair": {"workflow": ..., "input": {...}}}: a workflow this node knows, and for a
+   * tenant's rule one a tenant may start.
+   */
+  private AlertRepair repair(JsonNode node, String tenantId, List<ApiProblem.FieldError> errors) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isObject()) {
+      errors.add(new ApiProblem.FieldError("repair", "must be an object with workflow and input"));
+      return null;
+    }
+    node.fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!REPAIR_FIELDS.contains(f))
+                errors.add(new ApiProblem.FieldError("repair." + f, "is not a known field"));
+            });
+    JsonNode workflow = node.get("workflow");
+    if (workflow == null || !workflow.isTextual()) {
+      errors.add(new ApiProblem.FieldError("repair.workflow", "is required: a workflow name"));
+      return null;
+    }
+    String name = workflow.asText();
+    if (workflows.definitions().stream().noneMatch(d -> d.name().equals(name)))
+      errors.add(new ApiProblem.FieldError("repair.workflow", "is not a workflow of this node"));
+    else if (tenantId != null && workflows.adminOnly(name))
+      errors.add(
+          new ApiProblem.FieldError(
+              "repair.workflow", "is a workflow only the admin may start, not a tenant's rule"));
+    return new AlertRepair(name, node.get("input"));
   }
 
   private Route list(Caller caller, Map<String, String> params) {

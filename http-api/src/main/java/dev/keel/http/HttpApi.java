@@ -112,6 +112,15 @@ public class HttpApi extends AllDirectives {
         .build();
   }
 
+  /**
+   * {@code inner} for {@code method} only: any other method is a 405 here rather than passed on to
+   * the routes after this one (a literal path beside a {@code {id}} one, such as {@code
+   * /services/events}).
+   */
+  public Route exclusively(HttpMethod method, Supplier<Route> inner) {
+    return handleRejections(rejectionHandler(), () -> method(method, inner));
+  }
+
   private RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
         .handleAll(

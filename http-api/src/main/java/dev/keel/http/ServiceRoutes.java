@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.BadCursorException;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.grammar.Texts;
+import dev.keel.registry.history.MetricHistory;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.RegisteredService.HeartbeatReport;
 import dev.keel.registry.service.RegisteredService.ServiceDefinition;
+import dev.keel.registry.service.ServiceChanges;
 import dev.keel.registry.service.ServiceReadModel;
 import dev.keel.registry.service.ServiceReadModel.MetadataFilter;
 import dev.keel.registry.service.ServiceRegistry;
@@ -52,12 +54,32 @@ public final class ServiceRoutes {
   private final HttpApi api;
   private final ServiceRegistry registry;
   private final QuotaAdmission quotas;
+  private final ServiceHistoryRoutes history;
+  private final ServiceWatchRoutes watch;
 
-  public ServiceRoutes(HttpApi api, ServiceRegistry registry, QuotaAdmission quotas) {
+  /** The registry's routes; {@code watch} the change stream's poll and keep-alive intervals. */
+  public ServiceRoutes(
+      HttpApi api,
+      ServiceRegistry registry,
+      QuotaAdmission quotas,
+      MetricHistory history,
+      ServiceChanges changes,
+      WatchSettings watch,
+      java.time.Clock clock) {
     this.api = api;
     this.registry = registry;
     this.quotas = quotas;
+    this.history = new ServiceHistoryRoutes(api, registry, history, clock);
+    this.watch =
+        new ServiceWatchRoutes(
+            api, changes, watch.pollInterval(), watch.keepAlive(), watch.maxDuration());
   }
+
+  /** How often a watch reads the change table, and how long it may stay silent and last. */
+  public record WatchSettings(
+      java.time.Duration pollInterval,
+      java.time.Duration keepAlive,
+      java.time.Duration maxDuration) {}
 
   public Route routes(Caller caller) {
     String as = caller.tenantId();
@@ -75,6 +97,7 @@ public final class ServiceRoutes {
             api.concat(
                 api.pathEndOrSingleSlash(
                     () -> api.get(() -> api.parameterMultiMap(params -> list(caller, params)))),
+                api.path("events", () -> watch.events(caller)),
                 api.pathPrefix(
                     PathMatchers.segment(),
                     rawId -> {
@@ -105,6 +128,7 @@ public final class ServiceRoutes {
                                                   done ->
                                                       HttpResponse.create()
                                                           .withStatus(StatusCodes.NO_CONTENT))))),
+                          api.path("metrics", () -> history.metrics(caller, id)),
                           api.path(
                               "heartbeat",
                               () ->

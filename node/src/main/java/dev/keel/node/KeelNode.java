@@ -43,7 +43,11 @@ import dev.keel.registry.alert.AlertRule;
 import dev.keel.registry.alert.AlertService;
 import dev.keel.registry.alert.AlertSettings;
 import dev.keel.registry.alert.WebhookDeliveryWorkflow;
+import dev.keel.registry.history.MetricHistory;
+import dev.keel.registry.history.MetricHistorySettings;
+import dev.keel.registry.history.MetricHistoryStore;
 import dev.keel.registry.service.RegisteredService;
+import dev.keel.registry.service.ServiceChanges;
 import dev.keel.registry.service.ServiceObserver;
 import dev.keel.registry.service.ServiceProjection;
 import dev.keel.registry.service.ServiceReadModel;
@@ -85,6 +89,7 @@ import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.execution.WorkflowRunner;
 import dev.keel.workflow.execution.WorkflowService;
 import dev.keel.workflow.execution.WorkflowSettings;
+import dev.keel.workflow.execution.WorkflowStarter;
 import dev.keel.workflow.outbound.OutboundHttp;
 import dev.keel.workflow.readmodel.WakeupScheduler;
 import dev.keel.workflow.readmodel.WorkflowProjection;
@@ -131,6 +136,7 @@ public final class KeelNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
+  private final Optional<ServerBinding> metricsBinding;
   private final NodeSettings settings;
   private final AdminToken adminToken;
   private final TenantService tenants;
@@ -138,11 +144,13 @@ public final class KeelNode implements AutoCloseable {
   private KeelNode(
       ActorSystem<Void> system,
       ServerBinding binding,
+      Optional<ServerBinding> metricsBinding,
       NodeSettings settings,
       AdminToken adminToken,
       TenantService tenants) {
     this.system = system;
     this.binding = binding;
+    this.metricsBinding = metricsBinding;
     this.settings = settings;
     this.adminToken = adminToken;
     this.tenants = tenants;
@@ -239,7 +247,8 @@ public final class KeelNode implements AutoCloseable {
     ClusterFormation.checkEnvironment(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
-    NodeMetrics metrics = new NodeMetrics();
+    NodeLabels.apply(settings.instanceId(), settings.region());
+    NodeMetrics metrics = new NodeMetrics(settings.instanceId(), settings.region());
     HikariDataSource dataSource;
     try {
       dataSource =
@@ -457,7 +466,16 @@ public final class KeelNode implements AutoCloseable {
     SlugReservation.init(system, clock, tenantSettings.unconfirmedReservationExpiry());
     // ---- alert rules: entities, the rules every node evaluates heartbeats against, the evaluator
     AlertSettings alertSettings = alertSettings(config);
-    AlertRule.init(system, admission.counting(workflows), workflows, clock, alertSettings);
+    WorkflowStarter countedStarts = admission.counting(workflows);
+    // A tenant's rule repairs with its tenant's workflows only, never with Keel's admin-only ones.
+    WorkflowStarter repairStarts =
+        (id, workflow, input, tenantId) ->
+            tenantId != null && workflows.adminOnly(workflow)
+                ? java.util.concurrent.CompletableFuture.failedFuture(
+                    dev.keel.persistence.Rejection.invalidFailure(
+                        "workflow '" + workflow + "' is one only the admin may start"))
+                : countedStarts.start(id, workflow, input, tenantId);
+    AlertRule.init(system, countedStarts, workflows, clock, alertSettings, repairStarts);
     AlertReadModel alertReadModel =
         new AlertReadModel(
             dataSource,
@@ -468,7 +486,39 @@ public final class KeelNode implements AutoCloseable {
     // ServiceObserver for the service entities
     AlertEvaluator alertEvaluator =
         AlertEvaluator.forSystem(system, alertCatalog, alertSettings, clock);
-    ServiceObserver serviceObserver = NodeQuotas.releasingSlots(alertEvaluator, admission);
+    // Metric history: heartbeats enqueue their metrics; a flusher writes them in batches.
+    MetricHistory metricHistory;
+    try {
+      metricHistory =
+          new MetricHistory(
+                  MetricHistorySettings.fromConfig(config.getConfig("keel.services.history")),
+                  new MetricHistoryStore(dataSource, blocking),
+                  clock)
+              .start(system);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new ConfigProblem("keel.services.history", e.getMessage());
+    }
+    metrics.metricHistory(metricHistory);
+    // The registry watch reads the change table the service projection writes; every node expires
+    // old changes (idempotent).
+    ServiceChanges serviceChanges = new ServiceChanges(dataSource, blocking);
+    Duration changeRetention = config.getDuration("keel.services.watch.retention");
+    system
+        .classicSystem()
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(10),
+            () -> {
+              try {
+                serviceChanges.deleteOlderThan(changeRetention, clock);
+              } catch (java.sql.SQLException e) {
+                log.warn("service change retention failed error={}", e.getClass().getSimpleName());
+              }
+            },
+            system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher")));
+    ServiceObserver serviceObserver =
+        metricHistory.observing(NodeQuotas.releasingSlots(alertEvaluator, admission));
     RegisteredService.init(
         system,
         serviceObserver,
@@ -557,7 +607,18 @@ public final class KeelNode implements AutoCloseable {
         entityKinds.stream().<EntityTypeKey<?>>map(EntityKind::key).toList();
     Readiness readiness =
         new Readiness(system, () -> KeelDataSource.answers(dataSource), blocking, entityTypes);
-    ServiceRoutes serviceRoutes = new ServiceRoutes(api, serviceRegistry, admission);
+    ServiceRoutes serviceRoutes =
+        new ServiceRoutes(
+            api,
+            serviceRegistry,
+            admission,
+            metricHistory,
+            serviceChanges,
+            new ServiceRoutes.WatchSettings(
+                config.getDuration("keel.services.watch.poll-interval"),
+                config.getDuration("keel.services.watch.keep-alive"),
+                config.getDuration("keel.services.watch.max-duration")),
+            clock);
     DomainRoutes domainRoutes =
         new DomainRoutes(api, domains, admission, tenantSettings.rootDomain());
     KeyRoutes keyRoutes = new KeyRoutes(api, namedKeys, tenants, clock);
@@ -565,7 +626,8 @@ public final class KeelNode implements AutoCloseable {
         new TenantRoutes(
             api, tenants, id -> api.concat(domainRoutes.routes(id), keyRoutes.tenantKeys(id)));
     AlertRoutes alertRoutes =
-        new AlertRoutes(api, new AlertService(system, alertSettings, alertReadModel, alertCatalog));
+        new AlertRoutes(
+            api, new AlertService(system, alertSettings, alertReadModel, alertCatalog), workflows);
     AuditRoutes auditRoutes =
         new AuditRoutes(
             api,
@@ -599,7 +661,8 @@ public final class KeelNode implements AutoCloseable {
                     () ->
                         api.concat(
                             healthRoutes.routes(),
-                            metricsRoutes.prometheus(),
+                            // With a metrics port, /metrics is served there only.
+                            settings.metricsPort() == 0 ? metricsRoutes.prometheus() : api.reject(),
                             new ApiDocsRoutes(api).routes(),
                             consoleRoutes.files(),
                             api.pathPrefix(
@@ -643,6 +706,35 @@ public final class KeelNode implements AutoCloseable {
               + ": "
               + rootMessage(e));
     }
+    Optional<ServerBinding> metricsBinding = Optional.empty();
+    if (settings.metricsPort() != 0) {
+      try {
+        metricsBinding =
+            Optional.of(
+                Http.get(system)
+                    .newServerAt(settings.host(), settings.metricsPort())
+                    .bind(
+                        api.withProblemHandling(
+                            () -> api.concat(metricsRoutes.prometheus(), healthRoutes.routes())))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
+      } catch (Exception e) {
+        throw new ConfigProblem(
+            "KEEL_METRICS_PORT",
+            "cannot listen on "
+                + settings.host()
+                + ":"
+                + settings.metricsPort()
+                + ": "
+                + rootMessage(e));
+      }
+      ServerBinding mb = metricsBinding.get();
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseServiceUnbind(),
+          "metrics-unbind",
+          () -> mb.unbind().thenApply(x -> Done.getInstance()));
+      log.info("metrics served on their own port metricsPort={}", mb.localAddress().getPort());
+    }
     outbound.bound(
         binding.localAddress().getPort(), cluster.selfMember().address().getPort().orElse(0));
     shutdown.addTask(
@@ -682,7 +774,7 @@ public final class KeelNode implements AutoCloseable {
                     "admin token file={} (generated on first start; pass it as Authorization:"
                         + " Bearer)",
                     f));
-    return new KeelNode(system, binding, settings, token, tenants);
+    return new KeelNode(system, binding, metricsBinding, settings, token, tenants);
   }
 
   /** The webhook-delivery built-in, from {@code keel.alerts.delivery}. */
@@ -720,6 +812,11 @@ public final class KeelNode implements AutoCloseable {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) t = t.getCause();
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The port /metrics is served on: its own with a metrics port, else the API's. */
+  public int metricsPort() {
+    return metricsBinding.map(b -> b.localAddress().getPort()).orElse(httpPort());
   }
 
   public int httpPort() {

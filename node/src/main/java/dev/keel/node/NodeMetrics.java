@@ -72,13 +72,12 @@ public final class NodeMetrics implements AutoCloseable {
       double heartbeats,
       double httpRequests) {}
 
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
-  private final WorkflowMetrics workflows = new WorkflowMetrics(registry);
-  private final ScheduleMetrics schedules = new ScheduleMetrics(registry);
-  private final ServiceMetrics services = new ServiceMetrics(registry);
-  private final HttpMetrics http = new HttpMetrics(registry);
+  private final WorkflowMetrics workflows;
+  private final ScheduleMetrics schedules;
+  private final ServiceMetrics services;
+  private final HttpMetrics http;
   private final Map<String, AtomicLong> entityGauges = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> shardGauges = new ConcurrentHashMap<>();
 
@@ -91,6 +90,23 @@ public final class NodeMetrics implements AutoCloseable {
   private final Deque<double[]> samples = new ArrayDeque<>();
 
   public NodeMetrics() {
+    this("", "");
+  }
+
+  /**
+   * With {@code instance} and {@code region} as tags of every meter (each when not empty), set
+   * before the first meter so that all carry them.
+   */
+  public NodeMetrics(String instance, String region) {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<io.micrometer.core.instrument.Tag> tags = new java.util.ArrayList<>();
+    if (!instance.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("instance", instance));
+    if (!region.isEmpty()) tags.add(io.micrometer.core.instrument.Tag.of("region", region));
+    if (!tags.isEmpty()) registry.config().commonTags(tags);
+    workflows = new WorkflowMetrics(registry);
+    schedules = new ScheduleMetrics(registry);
+    services = new ServiceMetrics(registry);
+    http = new HttpMetrics(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
@@ -120,6 +136,22 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   /** The Prometheus text format (0.0.4). */
+  /** Counts of the metric history: rows written, heartbeats dropped, failed flushes. */
+  public void metricHistory(dev.keel.registry.history.MetricHistory history) {
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.rows.written", history, h -> h.rowsWritten())
+        .description("metric history bucket rows merged into the database")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.dropped", history, h -> h.dropped())
+        .description("heartbeats whose metrics were dropped because the history buffer was full")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "keel.metric.history.failed.flushes", history, h -> h.failedFlushes())
+        .description("metric history writes that failed (their rows are lost)")
+        .register(registry);
+  }
+
   public String scrape() {
     return registry.scrape();
   }

@@ -23,7 +23,10 @@ public record NodeSettings(
     Optional<Path> pluginsDir,
     long maxBodyBytes,
     ClusterSettings cluster,
-    Optional<TlsListener.TlsFiles> tls) {
+    Optional<TlsListener.TlsFiles> tls,
+    int metricsPort,
+    String instanceId,
+    String region) {
 
   public static NodeSettings fromConfig(Config config) {
     Config k = config.getConfig("keel");
@@ -96,7 +99,10 @@ public record NodeSettings(
         plugins.isBlank() ? Optional.empty() : Optional.of(Path.of(plugins)),
         maxBody,
         cluster,
-        tls);
+        tls,
+        metricsPort(k),
+        label(k, "node.instance-id", "KEEL_INSTANCE_ID"),
+        label(k, "node.region", "KEEL_REGION"));
   }
 
   /** Both a certificate and a key, or neither; a client CA only with them. */
@@ -118,6 +124,20 @@ public record NodeSettings(
             Path.of(cert),
             Path.of(key),
             clientCa.isEmpty() ? Optional.empty() : Optional.of(Path.of(clientCa))));
+  }
+
+  /** {@code keel.http.metrics-port}: 0 serves /metrics on the API port. */
+  private static int metricsPort(Config k) {
+    return k.hasPath("http.metrics-port") ? port(k, "http.metrics-port", "KEEL_METRICS_PORT") : 0;
+  }
+
+  /** A metric tag and log field: short, printable, no spaces or quotes. */
+  private static String label(Config k, String path, String variable) {
+    String value = string(k, path, variable).trim();
+    if (!value.isEmpty() && !value.matches("^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"))
+      throw new ConfigProblem(
+          variable, "must be up to 64 letters, digits, '.', '_', ':' or '-', got '" + value + "'");
+    return value;
   }
 
   private static String string(Config k, String path, String variable) {

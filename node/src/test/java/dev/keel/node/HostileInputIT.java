@@ -67,7 +67,10 @@ class HostileInputIT {
    */
   private void storm(Map<String, String> db, DatabaseSettings dbSettings, boolean firstDatabase)
       throws Exception {
-    try (KeelNode node = NodeHttp.start(db)) {
+    Map<String, String> settings = new java.util.HashMap<>(db);
+    // A probe that is a valid watch (GET /api/v1/services/events) gets a stream: let it end soon.
+    settings.put("keel.services.watch.max-duration", "1s");
+    try (KeelNode node = NodeHttp.start(settings)) {
       NodeHttp api = NodeHttp.ready(node);
       Map<String, String> ids = fixtures(api);
       HostileRequests hostile = new HostileRequests(NodeHttp.TOKEN, ids);

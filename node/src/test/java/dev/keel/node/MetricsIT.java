@@ -40,6 +40,49 @@ class MetricsIT {
     }
   }
 
+  /**
+   * {@code --metrics-port}: /metrics there and not on the API port; {@code --instance-id} and
+   * {@code --region} label every meter.
+   */
+  @Test
+  void onAPortOfItsOwnWithTheNodesLabels() throws Exception {
+    Path dir = Files.createTempDirectory("keel-it-metrics-port");
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    try (KeelNode node =
+        NodeHttp.start(
+            Map.of(
+                "keel.node.data-dir",
+                dir.toString(),
+                "keel.http.metrics-port",
+                Integer.toString(port),
+                "keel.node.instance-id",
+                "node-7",
+                "keel.node.region",
+                "eu-west-1"))) {
+      NodeHttp api = NodeHttp.ready(node);
+      assertThat(node.metricsPort()).isEqualTo(port).isNotEqualTo(node.httpPort());
+      assertThat(api.sendAuth("GET", "/metrics", null, null).statusCode()).isEqualTo(404);
+      HttpResponse<String> own =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(own.statusCode()).isEqualTo(200);
+      assertThat(own.body().lines().filter(l -> l.startsWith("jvm_threads_live_threads")))
+          .isNotEmpty()
+          .allMatch(l -> l.contains("instance=\"node-7\"") && l.contains("region=\"eu-west-1\""));
+      // Keel's own meters too, which are registered as the node starts.
+      assertThat(own.body().lines().filter(l -> l.startsWith("keel_services_heartbeats_total")))
+          .isNotEmpty()
+          .allMatch(l -> l.contains("instance=\"node-7\""));
+    }
+  }
+
   private void exercise(Map<String, String> db) throws Exception {
     try (KeelNode node = NodeHttp.start(db)) {
       NodeHttp api = NodeHttp.ready(node);

@@ -46,7 +46,7 @@ final class NodeHttp {
     Map<String, Object> overrides = new HashMap<>(db);
     // Tests that count schedules see only their own, unless they ask for the built-in one.
     overrides.putIfAbsent("keel.tenants.quota-check-schedule", false);
-    overrides.put("keel.http.port", 0);
+    overrides.putIfAbsent("keel.http.port", 0);
     overrides.put("keel.cluster.port", 0);
     overrides.put("keel.node.admin-token", TOKEN);
     Config config = ConfigFactory.parseMap(overrides);

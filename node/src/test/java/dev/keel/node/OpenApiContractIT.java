@@ -61,6 +61,8 @@ class OpenApiContractIT {
       Map<String, String> config = new HashMap<>(db);
       config.put("keel.tenants.dns-server", dns.hostAndPort());
       config.put("keel.tenants.domains.dns-timeout", "2s");
+      // The registry watch is a stream: let it end soon so that its answer can be read whole.
+      config.put("keel.services.watch.max-duration", "1s");
       try (KeelNode node =
           NodeHttp.start(
               config, new NodeWorkflowRegistry().register(new AuditIT.ApprovalWorkflow()))) {
@@ -449,6 +451,35 @@ class OpenApiContractIT {
         null,
         NodeHttp.TOKEN,
         503);
+    // Every change so far (after=0), each event's data a ServiceChange as documented.
+    c.call(
+        "GET",
+        "/api/v1/services/events",
+        "/api/v1/services/events?after=0",
+        null,
+        NodeHttp.TOKEN,
+        200);
+    String stream =
+        http.sendAuth("GET", "/api/v1/services/events?after=0", null, NodeHttp.TOKEN).body();
+    List<String> data =
+        stream.lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5)).toList();
+    assertThat(data).as("the watch's events").isNotEmpty();
+    for (String d : data)
+      c.failures.addAll(c.contract.checkSchema("ServiceChange", d, "GET /api/v1/services/events"));
+    c.call(
+        "GET",
+        "/api/v1/services/{id}/metrics",
+        "/api/v1/services/svc-contract/metrics?since=PT1H&step=PT1M&name=lag",
+        null,
+        NodeHttp.TOKEN,
+        200);
+    c.call(
+        "GET",
+        "/api/v1/services/{id}/metrics",
+        "/api/v1/services/svc-contract/metrics?since=P1000D",
+        null,
+        NodeHttp.TOKEN,
+        400);
     c.call(
         "GET", "/api/v1/services/{id}", "/api/v1/services/svc-contract", null, NodeHttp.TOKEN, 200);
     http.await("/api/v1/services", page -> page.get("items").size() > 0, "listed the service");

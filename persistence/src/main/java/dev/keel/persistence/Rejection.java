@@ -45,6 +45,11 @@ public record Rejection(Kind kind, String detail) {
     return new StatusReply.ErrorMessage(Kind.NOT_FOUND.code() + ": " + detail);
   }
 
+  /** An invalid-request rejection as the failure of an ask, for façades that refuse at once. */
+  public static RuntimeException invalidFailure(String detail) {
+    return new StatusReply.ErrorMessage(Kind.INVALID.code() + ": " + detail);
+  }
+
   /** The rejection inside a failed ask, if that is what the failure is. */
   public static Optional<Rejection> of(Throwable failure) {
     Throwable t = failure;

@@ -1,5 +1,6 @@
 package dev.keel.registry.alert;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.EntityAudit;
@@ -168,6 +169,22 @@ public final class AlertRule
   public record DeliveryFollowFailed(long firingSeq, String workflowId, String reason)
       implements Command {}
 
+  /** Local: the start of a firing's repair answered; {@code failure} null when it started. */
+  public record RepairStartAnswered(
+      long firingSeq, String workflowId, String failure, boolean permanent) implements Command {}
+
+  /**
+   * Local: a firing's repair ended with {@code outcome} ({@code completed}, {@code failed}, {@code
+   * cancelled}, {@code abandoned}); null when it still runs or the wait failed ({@code reason}).
+   */
+  public record RepairFollowAnswered(
+      long firingSeq, String workflowId, String outcome, String reason) implements Command {}
+
+  /** Local: start the repair of every firing whose repair is not acknowledged yet. */
+  public enum RetryRepairs implements Command {
+    INSTANCE
+  }
+
   // ---------------------------------------------------------------- definition and replies
 
   /**
@@ -176,7 +193,19 @@ public final class AlertRule
    * services of every tenant.
    */
   public record AlertDefinition(
-      String service, String condition, String webhook, int cooldownSeconds, String tenantId) {}
+      String service,
+      String condition,
+      String webhook,
+      int cooldownSeconds,
+      String tenantId,
+      @JsonInclude(JsonInclude.Include.NON_NULL) AlertRepair repair) {
+
+    /** Webhook only, as every rule defined before repairs. */
+    public AlertDefinition(
+        String service, String condition, String webhook, int cooldownSeconds, String tenantId) {
+      this(service, condition, webhook, cooldownSeconds, tenantId, null);
+    }
+  }
 
   public record PutResult(boolean created, AlertView view) implements KeelSerializable {}
 
@@ -191,7 +220,9 @@ public final class AlertRule
       Map<String, Double> metrics,
       Instant firedAt,
       String deliveryWorkflowId,
-      String delivery)
+      String delivery,
+      String repairWorkflowId,
+      String repair)
       implements KeelSerializable {}
 
   /** A firing waiting for the end of its service's cooldown. */
@@ -206,6 +237,7 @@ public final class AlertRule
       String service,
       String condition,
       String webhook,
+      AlertRepair repair,
       int cooldownSeconds,
       String tenantId,
       Instant createdAt,
@@ -240,10 +272,22 @@ public final class AlertRule
       String status,
       Map<String, Double> metrics,
       Instant firedAt,
-      String deliveryWorkflowId)
+      String deliveryWorkflowId,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String repairWorkflowId)
       implements Event {
     public AlertFired {
       metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+
+    /** Without a repair, as every firing before repairs. */
+    public AlertFired(
+        long firingSeq,
+        String serviceId,
+        String status,
+        Map<String, Double> metrics,
+        Instant firedAt,
+        String deliveryWorkflowId) {
+      this(firingSeq, serviceId, status, metrics, firedAt, deliveryWorkflowId, null);
     }
   }
 
@@ -279,6 +323,18 @@ public final class AlertRule
 
   /** The delivery workflow of firing {@code firingSeq} completed: the receiver answered 2xx. */
   public record DeliveryCompleted(long firingSeq, Instant at) implements Event {}
+
+  /** The repair workflow of firing {@code firingSeq} started (or had started already). */
+  public record RepairStarted(long firingSeq, String repairWorkflowId, Instant at)
+      implements Event {}
+
+  /**
+   * The repair of firing {@code firingSeq} ended: {@code completed}, {@code failed}, {@code
+   * cancelled}, or {@code abandoned} (its start was refused for good); {@code reason} says why when
+   * it did not complete.
+   */
+  public record RepairEnded(long firingSeq, String outcome, String reason, Instant at)
+      implements Event {}
 
   // ---------------------------------------------------------------- state
 
@@ -334,14 +390,50 @@ public final class AlertRule
       Map<String, Double> metrics,
       Instant firedAt,
       String deliveryWorkflowId,
-      String delivery)
+      String delivery,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String repairWorkflowId,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String repair)
       implements KeelSerializable {
     public Firing {
       metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
     }
 
+    /** Without a repair, as every firing before repairs. */
+    public Firing(
+        long seq,
+        String serviceId,
+        String status,
+        Map<String, Double> metrics,
+        Instant firedAt,
+        String deliveryWorkflowId,
+        String delivery) {
+      this(seq, serviceId, status, metrics, firedAt, deliveryWorkflowId, delivery, null, null);
+    }
+
     Firing withDelivery(String newDelivery) {
-      return new Firing(seq, serviceId, status, metrics, firedAt, deliveryWorkflowId, newDelivery);
+      return new Firing(
+          seq,
+          serviceId,
+          status,
+          metrics,
+          firedAt,
+          deliveryWorkflowId,
+          newDelivery,
+          repairWorkflowId,
+          repair);
+    }
+
+    Firing withRepair(String newRepair) {
+      return new Firing(
+          seq,
+          serviceId,
+          status,
+          metrics,
+          firedAt,
+          deliveryWorkflowId,
+          delivery,
+          repairWorkflowId,
+          newRepair);
     }
   }
 
@@ -369,6 +461,9 @@ public final class AlertRule
   static final String ABANDONED = "abandoned";
   static final String DELIVERED = "delivered";
 
+  /** The delivery of a firing of a rule without a webhook (a repair only). */
+  static final String NO_WEBHOOK = "none";
+
   // ---------------------------------------------------------------- wiring
 
   /**
@@ -381,11 +476,25 @@ public final class AlertRule
       WorkflowOutcomes outcomes,
       Clock clock,
       AlertSettings settings) {
+    init(system, starter, outcomes, clock, settings, starter);
+  }
+
+  /**
+   * As above, starting repairs through {@code repairStarter} (which refuses what a rule's tenant
+   * may not start).
+   */
+  public static void init(
+      ActorSystem<?> system,
+      WorkflowStarter starter,
+      WorkflowOutcomes outcomes,
+      Clock clock,
+      AlertSettings settings,
+      WorkflowStarter repairStarter) {
     EntityRuntime.start(
         system,
         KIND,
         EntityRuntime.Remembered.YES,
-        place -> build(place, starter, outcomes, clock, settings));
+        place -> build(place, starter, outcomes, clock, settings, repairStarter));
   }
 
   public static PersistenceId persistenceId(String ruleId) {
@@ -399,7 +508,7 @@ public final class AlertRule
       Clock clock,
       AlertSettings settings) {
     return EntityRuntime.unsharded(
-        ruleId, place -> build(place, starter, outcomes, clock, settings));
+        ruleId, place -> build(place, starter, outcomes, clock, settings, starter));
   }
 
   private static AlertRule build(
@@ -407,10 +516,12 @@ public final class AlertRule
       WorkflowStarter starter,
       WorkflowOutcomes outcomes,
       Clock clock,
-      AlertSettings settings) {
+      AlertSettings settings,
+      WorkflowStarter repairStarter) {
     return new AlertRule(
         place,
         new DeliveryOutbox(place.entityId(), starter, outcomes, settings, place.context()),
+        new RepairOutbox(place.entityId(), repairStarter, outcomes, settings, place.context()),
         clock,
         settings);
   }
@@ -446,7 +557,8 @@ public final class AlertRule
       }
     }
     if (def.webhook() == null || def.webhook().isEmpty()) {
-      problems.add(new FieldProblem("webhook", "is required"));
+      if (def.repair() == null)
+        problems.add(new FieldProblem("webhook", "is required unless a repair is given"));
     } else if (!WebhookDeliveryWorkflow.isWebhookUrl(def.webhook())) {
       // Never the URL itself: it may carry a token.
       problems.add(
@@ -463,6 +575,7 @@ public final class AlertRule
     if (def.tenantId() != null)
       Ids.tenantIdProblem(def.tenantId())
           .ifPresent(p -> problems.add(new FieldProblem("tenantId", p)));
+    if (def.repair() != null) problems.addAll(AlertRepair.problems(def.repair()));
     return problems;
   }
 
@@ -473,7 +586,12 @@ public final class AlertRule
   public static AlertDefinition normalized(AlertDefinition def) {
     String canonical = AlertCondition.parse(def.condition()).toString();
     return new AlertDefinition(
-        def.service(), canonical, def.webhook(), def.cooldownSeconds(), def.tenantId());
+        def.service(),
+        canonical,
+        def.webhook() == null || def.webhook().isEmpty() ? null : def.webhook(),
+        def.cooldownSeconds(),
+        def.tenantId(),
+        def.repair());
   }
 
   /** Whether a rule defined as {@code def} watches {@code serviceId} of {@code tenantId}. */
@@ -503,16 +621,22 @@ public final class AlertRule
 
   private final String ruleId;
   private final DeliveryOutbox outbox;
+  private final RepairOutbox repairs;
   private final Clock clock;
   private final AlertSettings settings;
   private String parsedText;
   private AlertCondition parsed;
 
   private AlertRule(
-      EntityPlace<Command> place, DeliveryOutbox outbox, Clock clock, AlertSettings settings) {
+      EntityPlace<Command> place,
+      DeliveryOutbox outbox,
+      RepairOutbox repairs,
+      Clock clock,
+      AlertSettings settings) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.ruleId = place.entityId();
     this.outbox = outbox;
+    this.repairs = repairs;
     this.clock = clock;
     this.settings = settings;
   }
@@ -535,6 +659,7 @@ public final class AlertRule
     for (Firing f : active.recentFirings()) {
       if (STARTED.equals(f.delivery())) outbox.follow(f.seq(), f.deliveryWorkflowId());
     }
+    resumeRepairs(active);
     active
         .services()
         .forEach(
@@ -573,7 +698,15 @@ public final class AlertRule
         .onCommand(DeliveryStartFailed.class, this::deliveryFailed)
         .onCommand(FollowDelivery.class, this::followDelivery)
         .onCommand(DeliveryEnded.class, this::deliveryEnded)
-        .onCommand(DeliveryFollowFailed.class, this::followFailed);
+        .onCommand(DeliveryFollowFailed.class, this::followFailed)
+        .onCommand(
+            RetryRepairs.class,
+            (s, c) -> {
+              resumeRepairs(s);
+              return Effect().noReply();
+            })
+        .onCommand(RepairStartAnswered.class, this::repairStartAnswered)
+        .onCommand(RepairFollowAnswered.class, this::repairFollowAnswered);
     b.forAnyState()
         .onCommand(
             SaveSnapshot.class,
@@ -600,7 +733,10 @@ public final class AlertRule
         .onCommand(DeliveryStartFailed.class, (s, c) -> Effect().noReply())
         .onCommand(FollowDelivery.class, (s, c) -> Effect().noReply())
         .onCommand(DeliveryEnded.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryFollowFailed.class, (s, c) -> Effect().noReply());
+        .onCommand(DeliveryFollowFailed.class, (s, c) -> Effect().noReply())
+        .onCommand(RetryRepairs.class, (s, c) -> Effect().noReply())
+        .onCommand(RepairStartAnswered.class, (s, c) -> Effect().noReply())
+        .onCommand(RepairFollowAnswered.class, (s, c) -> Effect().noReply());
   }
 
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
@@ -766,23 +902,27 @@ public final class AlertRule
   private ReplyEffect<Event, State> fire(
       Active state, String serviceId, String status, Map<String, Double> metrics, Instant now) {
     long seq = state.lastFiringSeq() + 1;
-    String workflowId = deliveryWorkflowId(ruleId, seq);
+    // A rule without a webhook has no delivery workflow.
+    String workflowId = state.def().webhook() == null ? null : deliveryWorkflowId(ruleId, seq);
+    String repairId = state.def().repair() == null ? null : AlertRepair.workflowId(ruleId, seq);
     return Effect()
-        .persist(new AlertFired(seq, serviceId, status, metrics, now, workflowId))
+        .persist(new AlertFired(seq, serviceId, status, metrics, now, workflowId, repairId))
         .thenRun(
             s -> {
               log.info(
                   "alert fired alertId={} service={} status={} firingSeq={} deliveryWorkflowId={}"
-                      + " webhook={}",
+                      + " webhook={} repairWorkflowId={}",
                   ruleId,
                   serviceId,
                   status,
                   seq,
                   workflowId,
-                  redacted(state.def().webhook()));
+                  redacted(state.def().webhook()),
+                  repairId);
               for (PendingDelivery d : ((Active) s).undelivered()) {
                 if (d.seq() == seq) outbox.start(d);
               }
+              resumeRepairs((Active) s);
             })
         .thenNoReply();
   }
@@ -928,6 +1068,109 @@ public final class AlertRule
     return Effect().noReply();
   }
 
+  // ---------------------------------------------------------------- repair (outbox, see
+  // AlertRepair)
+
+  private static final String REPAIR_RETRY_TIMER = "repair-retry";
+
+  /** Starts every shown firing's repair not yet acknowledged, and follows every started one. */
+  private void resumeRepairs(Active s) {
+    for (Firing f : s.recentFirings()) {
+      if (f.repairWorkflowId() == null) continue;
+      if (PENDING.equals(f.repair()) && s.def().repair() != null)
+        repairs.start(f, s.def().repair(), s.def().tenantId());
+      else if (STARTED.equals(f.repair())) repairs.follow(f.seq(), f.repairWorkflowId());
+    }
+  }
+
+  private Optional<Firing> repairIn(Active s, long seq, String repair) {
+    return s.recentFirings().stream()
+        .filter(f -> f.seq() == seq && repair.equals(f.repair()))
+        .findFirst();
+  }
+
+  private ReplyEffect<Event, State> repairStartAnswered(Active state, RepairStartAnswered c) {
+    repairs.startAnswered(c.firingSeq());
+    if (repairIn(state, c.firingSeq(), PENDING).isEmpty()) return Effect().noReply();
+    Instant now = clock.instant();
+    if (c.failure() == null) {
+      return Effect()
+          .persist(new RepairStarted(c.firingSeq(), c.workflowId(), now))
+          .thenRun(
+              s -> {
+                log.info(
+                    "alert repair started alertId={} firingSeq={} repairWorkflowId={} workflow={}",
+                    ruleId,
+                    c.firingSeq(),
+                    c.workflowId(),
+                    state.def().repair() == null ? null : state.def().repair().workflow());
+                repairs.follow(c.firingSeq(), c.workflowId());
+              })
+          .thenNoReply();
+    }
+    if (c.permanent()) {
+      return Effect()
+          .persist(new RepairEnded(c.firingSeq(), ABANDONED, c.failure(), now))
+          .thenRun(
+              s ->
+                  log.error(
+                      "alert repair abandoned alertId={} firingSeq={} repairWorkflowId={}"
+                          + " reason={}",
+                      ruleId,
+                      c.firingSeq(),
+                      c.workflowId(),
+                      c.failure()))
+          .thenNoReply();
+    }
+    log.warn(
+        "alert repair start failed, will retry alertId={} firingSeq={} repairWorkflowId={}"
+            + " retryIn={} reason={}",
+        ruleId,
+        c.firingSeq(),
+        c.workflowId(),
+        settings.startRetryBackoff(),
+        c.failure());
+    retryRepairsLater();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> repairFollowAnswered(Active state, RepairFollowAnswered c) {
+    repairs.followAnswered(c.firingSeq());
+    if (repairIn(state, c.firingSeq(), STARTED).isEmpty()) return Effect().noReply();
+    if (c.outcome() != null) {
+      return Effect()
+          .persist(new RepairEnded(c.firingSeq(), c.outcome(), c.reason(), clock.instant()))
+          .thenRun(
+              s ->
+                  log.info(
+                      "alert repair ended alertId={} firingSeq={} repairWorkflowId={} outcome={}",
+                      ruleId,
+                      c.firingSeq(),
+                      c.workflowId(),
+                      c.outcome()))
+          .thenNoReply();
+    }
+    if (c.reason() == null) {
+      repairs.follow(c.firingSeq(), c.workflowId()); // still running: wait again
+    } else {
+      log.warn(
+          "alert repair not followed, will retry alertId={} firingSeq={} repairWorkflowId={}"
+              + " reason={}",
+          ruleId,
+          c.firingSeq(),
+          c.workflowId(),
+          c.reason());
+      retryRepairsLater();
+    }
+    return Effect().noReply();
+  }
+
+  private void retryRepairsLater() {
+    if (!timers.isTimerActive(REPAIR_RETRY_TIMER))
+      timers.startSingleTimer(
+          REPAIR_RETRY_TIMER, RetryRepairs.INSTANCE, settings.startRetryBackoff());
+  }
+
   // ---------------------------------------------------------------- timers
 
   /** The timer key of a service's deferred firing. */
@@ -969,6 +1212,7 @@ public final class AlertRule
 
   /** A webhook URL as logs may show it: it may carry a token in its query or user info. */
   static String redacted(String webhook) {
+    if (webhook == null) return "none";
     try {
       return WebhookDeliveryWorkflow.withoutSecrets(URI.create(webhook));
     } catch (IllegalArgumentException e) {
@@ -1015,13 +1259,16 @@ public final class AlertRule
               f.metrics(),
               f.firedAt(),
               f.deliveryWorkflowId(),
-              f.delivery()));
+              f.delivery(),
+              f.repairWorkflowId(),
+              f.repair()));
     }
     return new AlertView(
         ruleId,
         d.service(),
         d.condition(),
         d.webhook(),
+        d.repair(),
         d.cooldownSeconds(),
         d.tenantId(),
         s.createdAt(),
@@ -1068,6 +1315,7 @@ public final class AlertRule
         Map<String, ServiceAlert> services = withinCooldown(a, e.firedAt());
         services.put(e.serviceId(), new ServiceAlert(true, e.firedAt(), null));
         List<Firing> recent = new ArrayList<>(a.recentFirings());
+        AlertDefinition d = a.def();
         recent.add(
             new Firing(
                 e.firingSeq(),
@@ -1076,22 +1324,24 @@ public final class AlertRule
                 e.metrics(),
                 e.firedAt(),
                 e.deliveryWorkflowId(),
-                PENDING));
+                d.webhook() == null ? NO_WEBHOOK : PENDING,
+                e.repairWorkflowId(),
+                e.repairWorkflowId() == null ? null : PENDING));
         if (recent.size() > RECENT_FIRINGS)
           recent = recent.subList(recent.size() - RECENT_FIRINGS, recent.size());
         List<PendingDelivery> undelivered = new ArrayList<>(a.undelivered());
-        AlertDefinition d = a.def();
-        undelivered.add(
-            new PendingDelivery(
-                e.firingSeq(),
-                e.deliveryWorkflowId(),
-                e.serviceId(),
-                e.status(),
-                e.metrics(),
-                e.firedAt(),
-                d.condition(),
-                d.webhook(),
-                d.tenantId()));
+        if (d.webhook() != null)
+          undelivered.add(
+              new PendingDelivery(
+                  e.firingSeq(),
+                  e.deliveryWorkflowId(),
+                  e.serviceId(),
+                  e.status(),
+                  e.metrics(),
+                  e.firedAt(),
+                  d.condition(),
+                  d.webhook(),
+                  d.tenantId()));
         return new Active(
             d,
             a.createdAt(),
@@ -1135,6 +1385,8 @@ public final class AlertRule
       if (event instanceof DeliveryStarted e) return delivered(a, e.firingSeq(), STARTED);
       if (event instanceof DeliveryAbandoned e) return delivered(a, e.firingSeq(), ABANDONED);
       if (event instanceof DeliveryCompleted e) return delivered(a, e.firingSeq(), DELIVERED);
+      if (event instanceof RepairStarted e) return repaired(a, e.firingSeq(), STARTED);
+      if (event instanceof RepairEnded e) return repaired(a, e.firingSeq(), e.outcome());
       if (event instanceof AlertDeleted e) return new Deleted(e.at(), a.lastFiringSeq());
     } else if (event instanceof AlertDefined e) {
       long lastSeq = state instanceof Deleted d ? d.lastFiringSeq() : 0;
@@ -1198,5 +1450,20 @@ public final class AlertRule
         a.services(),
         recent,
         undelivered);
+  }
+
+  private static Active repaired(Active a, long seq, String repair) {
+    List<Firing> recent =
+        a.recentFirings().stream().map(f -> f.seq() == seq ? f.withRepair(repair) : f).toList();
+    return new Active(
+        a.def(),
+        a.createdAt(),
+        a.updatedAt(),
+        a.lastFiringSeq(),
+        a.firingCount(),
+        a.lastFiredAt(),
+        a.services(),
+        recent,
+        a.undelivered());
   }
 }

@@ -186,7 +186,7 @@ final class DeliveryOutbox {
   /**
    * An ask that never answers must not hold a firing forever: past {@code millis} it is a failure.
    */
-  private static <T> CompletionStage<T> bounded(CompletionStage<T> asked, long millis) {
+  static <T> CompletionStage<T> bounded(CompletionStage<T> asked, long millis) {
     CompletableFuture<T> result = new CompletableFuture<>();
     asked.whenComplete(
         (value, failure) -> {
@@ -200,7 +200,7 @@ final class DeliveryOutbox {
    * The same start cannot succeed later: the id belongs to another execution, or the input is
    * refused.
    */
-  private static boolean isPermanent(Throwable failure) {
+  static boolean isPermanent(Throwable failure) {
     Throwable cause = unwrap(failure);
     if (cause instanceof InvalidInputException) return true;
     Optional<Rejection> rejection = Rejection.of(failure);
@@ -216,7 +216,7 @@ final class DeliveryOutbox {
     return cause;
   }
 
-  private static String describe(Throwable failure) {
+  static String describe(Throwable failure) {
     Throwable cause = unwrap(failure);
     if (cause instanceof TimeoutException) return "no answer within the ask timeout";
     String message = cause.getMessage();

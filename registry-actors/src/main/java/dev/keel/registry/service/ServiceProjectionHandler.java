@@ -47,6 +47,17 @@ public final class ServiceProjectionHandler {
           ts(e.at()),
           ts(e.at()));
       insertMetadata(c, id, d.metadata());
+      ServiceChanges.record(
+          c,
+          "registered",
+          id,
+          d.tenantId(),
+          d.type(),
+          "healthy",
+          null,
+          null,
+          json(d.metadata()),
+          e.at());
     } else if (event instanceof RegisteredService.ServiceUpdated e) {
       ServiceDefinition d = e.def();
       update(
@@ -64,6 +75,18 @@ public final class ServiceProjectionHandler {
           id);
       update(c, "DELETE FROM keel_service_metadata WHERE service_id = ?", id);
       insertMetadata(c, id, d.metadata());
+      Row row = row(c, id);
+      ServiceChanges.record(
+          c,
+          "updated",
+          id,
+          d.tenantId(),
+          d.type(),
+          row == null ? null : row.status(),
+          null,
+          null,
+          json(d.metadata()),
+          e.at());
     } else if (event instanceof RegisteredService.StatusChanged e) {
       update(
           c,
@@ -71,8 +94,50 @@ public final class ServiceProjectionHandler {
           e.to(),
           ts(e.at()),
           id);
-    } else if (event instanceof RegisteredService.ServiceDeregistered) {
+      Row row = row(c, id);
+      if (row != null)
+        ServiceChanges.record(
+            c,
+            "status",
+            id,
+            row.tenantId(),
+            row.type(),
+            e.to(),
+            e.from(),
+            e.reason(),
+            row.metadata(),
+            e.at());
+    } else if (event instanceof RegisteredService.ServiceDeregistered e) {
+      Row row = row(c, id);
       delete(c, id);
+      if (row != null)
+        ServiceChanges.record(
+            c,
+            "deregistered",
+            id,
+            row.tenantId(),
+            row.type(),
+            null,
+            row.status(),
+            e.reason(),
+            row.metadata(),
+            e.at());
+    }
+  }
+
+  /** What a change needs of a service's row, as it stands in this transaction. */
+  private record Row(String tenantId, String type, String status, String metadata) {}
+
+  private static Row row(Connection c, String id) throws SQLException {
+    try (java.sql.PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT tenant_id, type, status, metadata FROM keel_services WHERE id = ?")) {
+      ps.setString(1, id);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4))
+            : null;
+      }
     }
   }
 

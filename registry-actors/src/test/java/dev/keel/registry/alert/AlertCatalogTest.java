@@ -38,6 +38,7 @@ class AlertCatalogTest {
         service,
         condition,
         "https://h.example/x",
+        null,
         0,
         tenantId,
         updatedAt,

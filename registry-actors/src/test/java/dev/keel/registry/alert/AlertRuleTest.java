@@ -198,6 +198,7 @@ class AlertRuleTest {
             "ingest-1",
             "status != healthy",
             WEBHOOK,
+            null,
             300,
             null,
             T0,
@@ -374,7 +375,16 @@ class AlertRuleTest {
     assertThat(view.lastFiredAt()).isEqualTo(at);
     assertThat(view.firings())
         .containsExactly(
-            new FiringView(1, "ingest-1", "stale", Map.of("lag", 12.5), at, workflowId, "started"));
+            new FiringView(
+                1,
+                "ingest-1",
+                "stale",
+                Map.of("lag", 12.5),
+                at,
+                workflowId,
+                "started",
+                null,
+                null));
 
     kit.restart();
     settle();
