@@ -162,7 +162,7 @@ class SnapshotsIT {
                 "POST", "/api/v1/admin/snapshots", "{\"entityType\":\"spaceship\",\"id\":\"x\"}");
         assertProblem(unknownType, 400, "entityType");
         assertThat(unknownType.body())
-            .contains("alert, hostname, quota, schedule, service, slug, tenant, workflow");
+            .contains("alert, hostname, keyring, quota, schedule, service, slug, tenant, workflow");
 
         // Every entity type snapshots on demand, also those with no resource of their own to show.
         long slugBefore = journalSeq(dbSettings, "slug|snap");
