@@ -255,10 +255,12 @@ class Http1ConnectionTest {
   }
 
   @Test
-  void refusesHttpsAndHeaderInjection() throws Exception {
-    assertThatThrownBy(() -> new Http1Connection(URI.create("https://127.0.0.1:8443"), TIMEOUT))
+  void refusesOtherSchemesAndHeaderInjection() throws Exception {
+    // https is spoken (KEEL_TLS_* files); anything else is refused before a connection is made.
+    assertThatThrownBy(() -> new Http1Connection(URI.create("ftp://127.0.0.1:8443"), TIMEOUT))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("http://");
+        .hasMessageContaining("http://")
+        .hasMessageContaining("https://");
     start((conn, in, out) -> readRequest(in));
     assertThatThrownBy(
             () ->

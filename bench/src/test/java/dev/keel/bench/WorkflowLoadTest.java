@@ -129,14 +129,22 @@ class WorkflowLoadTest {
   }
 
   @Test
-  void httpsEndpointsAreRefusedAtOptionParsing() {
+  void endpointsOtherThanHttpOrHttpsAreRefusedAtOptionParsing() {
     assertThatThrownBy(
             () ->
                 LoadOptions.parse(
-                    new String[] {"--endpoint", "https://node.example:8443", "--token", "t"},
+                    new String[] {"--endpoint", "ftp://node.example:8443", "--token", "t"},
                     Map.of()))
-        .hasMessageContaining("http://")
-        .hasMessageContaining("https://node.example:8443");
+        .hasMessageContaining("http(s) URL")
+        .hasMessageContaining("ftp://node.example:8443");
+    // https is accepted (the TLS files come from KEEL_TLS_*).
+    assertThat(
+            LoadOptions.parse(
+                    new String[] {"--endpoint", "https://node.example:8443", "--token", "t"},
+                    Map.of())
+                .endpoints())
+        .extracting(Object::toString)
+        .containsExactly("https://node.example:8443");
   }
 
   @Test
