@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Timeout;
  * SDK, with a {@code META-INF/services/dev.keel.workflow.sdk.Workflow} file) is dropped into a
  * directory, and a real {@code keel server --plugins-dir <dir>} child process must list and run it.
  * A plug-in that takes a built-in's name, or names a class that is not there, must stop start-up
- * with one line naming {@code KEEL_PLUGINS_DIR} and exit code 2.
+ * with one line naming {@code --plugins-dir} (the flag it came from) and exit code 2.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PluginWorkflowIT {
@@ -184,7 +184,7 @@ class PluginWorkflowIT {
 
     KeelChildProcess node = startNode("clash", plugins);
     int code = node.awaitExit(KeelChildProcess.EXIT_DEADLINE);
-    assertOneLineNaming(node, code, "KEEL_PLUGINS_DIR");
+    assertOneLineNaming(node, code, "--plugins-dir");
     assertThat(node.stderrLines().get(0))
         .as(node.describe("the line names the workflow"))
         .contains("'example'");
@@ -203,7 +203,7 @@ class PluginWorkflowIT {
 
     KeelChildProcess node = startNode("missing-class", plugins);
     int code = node.awaitExit(KeelChildProcess.EXIT_DEADLINE);
-    assertOneLineNaming(node, code, "KEEL_PLUGINS_DIR");
+    assertOneLineNaming(node, code, "--plugins-dir");
   }
 
   // ---------------------------------------------------------------- the plug-in jar
