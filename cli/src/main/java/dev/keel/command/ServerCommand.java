@@ -164,6 +164,14 @@ final class ServerCommand implements Callable<Integer> {
   Integer metricsPort;
 
   @Option(
+      names = "--otel",
+      arity = "0..1",
+      description =
+          "export traces over OTLP (KEEL_OTEL; the SDK reads OTEL_EXPORTER_OTLP_ENDPOINT,"
+              + " OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES; default off)")
+  Boolean otel;
+
+  @Option(
       names = "--instance-id",
       description = "this node's label on every metric and log line (KEEL_INSTANCE_ID)")
   String instanceId;
@@ -304,6 +312,7 @@ final class ServerCommand implements Callable<Integer> {
     put(flags, "keel.http.tls.client-ca", tlsClientCa, "KEEL_TLS_CLIENT_CA", "--tls-client-ca");
     put(flags, "keel.http.metrics-port", metricsPort, "KEEL_METRICS_PORT", "--metrics-port");
     put(flags, "keel.node.instance-id", instanceId, "KEEL_INSTANCE_ID", "--instance-id");
+    put(flags, "keel.tracing.enabled", otel, "KEEL_OTEL", "--otel");
     put(flags, "keel.node.region", region, "KEEL_REGION", "--region");
     // A node started from the command line ends its JVM when its actor system ends.
     flags.put("pekko.coordinated-shutdown.exit-jvm", "on");

@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.TraceParent;
 import dev.keel.persistence.grammar.Ids;
 import dev.keel.tenant.TenantService;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -189,6 +192,14 @@ public class HttpApi extends AllDirectives {
    * {@code metrics} by route template and status, and logs its access line carrying the id.
    */
   public Route observed(HttpMetrics metrics, Supplier<Route> inner) {
+    return observed(metrics, RequestTracing.OFF, inner);
+  }
+
+  /**
+   * As {@link #observed(HttpMetrics, Supplier)}, and with traces on, each request in a span of its
+   * own ({@link RequestTracing}) that the inner routes work in.
+   */
+  public Route observed(HttpMetrics metrics, RequestTracing tracing, Supplier<Route> inner) {
     // Built once; the directives inside it still evaluate per request.
     Route tree = inner.get();
     return extractRequest(
@@ -198,13 +209,17 @@ public class HttpApi extends AllDirectives {
           String method = request.method().name();
           String path = request.getUri().path();
           RawHeader header = RawHeader.create(REQUEST_ID, requestId);
+          Optional<Span> span = tracing.start(request, method, path);
+          Optional<RawHeader> spanHeader =
+              span.map(
+                  s -> RawHeader.create(TraceParent.HEADER, TraceParent.of(s.getSpanContext())));
           Optional<String> rawTarget =
               request.getHeader(RawRequestURI.class).map(RawRequestURI::uri);
           Optional<ApiProblem> badTarget = rawTarget.flatMap(RequestTarget::problem);
           // The log shows the path as sent (still encoded), not as Pekko resolved it.
           String loggedPath = loggable(rawTarget.map(RequestTarget::path).orElse(path));
           return mapRequest(
-              r -> r.removeHeader(REQUEST_ID).addHeader(header),
+              r -> withOwnHeaders(r, header, spanHeader),
               () ->
                   respondWithHeader(
                       header,
@@ -216,6 +231,7 @@ public class HttpApi extends AllDirectives {
                                 int status = response.status().intValue();
                                 metrics.record(method, route, status, nanos);
                                 logAccess(requestId, method, loggedPath, route, status, nanos);
+                                span.ifPresent(s -> RequestTracing.end(s, method, route, status));
                                 return response;
                               },
                               () ->
@@ -232,8 +248,27 @@ public class HttpApi extends AllDirectives {
                                           badTarget
                                               .<Route>map(p -> complete(problems.response(p)))
                                               .orElseGet(
-                                                  () -> inRequestScope(requestId, () -> tree))))));
+                                                  () ->
+                                                      inRequestScope(
+                                                          requestId,
+                                                          span.map(Span::getSpanContext)
+                                                              .orElse(SpanContext.getInvalid()),
+                                                          () -> tree))))));
         });
+  }
+
+  /**
+   * The request as the inner routes see it: with the id {@link #observed} gave it, and the span it
+   * made as its {@code traceparent} (without traces, no traceparent: a client's is not followed).
+   */
+  private static org.apache.pekko.http.javadsl.model.HttpRequest withOwnHeaders(
+      org.apache.pekko.http.javadsl.model.HttpRequest request,
+      RawHeader requestId,
+      Optional<RawHeader> span) {
+    org.apache.pekko.http.javadsl.model.HttpRequest r =
+        request.removeHeader(REQUEST_ID).addHeader(requestId);
+    if (span.isPresent()) return r.removeHeader(TraceParent.HEADER).addHeader(span.get());
+    return r.getHeader(TraceParent.HEADER).isPresent() ? r.removeHeader(TraceParent.HEADER) : r;
   }
 
   /** {@code path} with control characters escaped, so that a client cannot forge log lines. */
@@ -255,15 +290,23 @@ public class HttpApi extends AllDirectives {
    */
   private Route inRequestScope(Supplier<Route> inner) {
     return extractRequest(
-        request -> requestIdOf(request).map(id -> inRequestScope(id, inner)).orElseGet(inner));
+        request ->
+            requestIdOf(request)
+                .map(id -> inRequestScope(id, RequestTracing.spanOf(request), inner))
+                .orElseGet(inner));
   }
 
-  private static Route inRequestScope(String requestId, Supplier<Route> inner) {
+  private static Route inRequestScope(String requestId, SpanContext span, Supplier<Route> inner) {
     Optional<String> scope = Optional.of(requestId);
     // The route tree is built as it is evaluated, request by request: both happen in the call
     // below.
+    if (!span.isValid())
+      return RouteAdapter.asJava(
+          ctx -> RequestScope.within(scope, () -> inner.get().asScala().apply(ctx)));
     return RouteAdapter.asJava(
-        ctx -> RequestScope.within(scope, () -> inner.get().asScala().apply(ctx)));
+        ctx ->
+            RequestScope.within(
+                scope, () -> RequestScope.inSpan(span, () -> inner.get().asScala().apply(ctx))));
   }
 
   /**

@@ -17,6 +17,7 @@ import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
 import dev.keel.http.KeyRoutes;
 import dev.keel.http.MetricsRoutes;
+import dev.keel.http.RequestTracing;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
 import dev.keel.http.SnapshotRoutes;
@@ -31,6 +32,7 @@ import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.JournalReader;
 import dev.keel.persistence.KeelDataSource;
+import dev.keel.persistence.KeelTracing;
 import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.ProjectionLag;
@@ -245,6 +247,7 @@ public final class KeelNode implements AutoCloseable {
     if (settings.clusterPort() != 0)
       checkPortFree(settings.host(), settings.clusterPort(), "KEEL_CLUSTER_PORT");
     ClusterFormation.checkEnvironment(config, settings);
+    NodeTracing tracing = NodeTracing.fromConfig(config, settings);
 
     int readPool = Math.max(2, settings.databaseMaxConnections() / 2);
     NodeLabels.apply(settings.instanceId(), settings.region());
@@ -257,6 +260,7 @@ public final class KeelNode implements AutoCloseable {
       SchemaMigrations.migrate(dataSource, settings.database().kind());
     } catch (RuntimeException e) {
       metrics.close();
+      tracing.close();
       throw new ConfigProblem(
           settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.H2
               ? "KEEL_DATA_DIR"
@@ -292,6 +296,7 @@ public final class KeelNode implements AutoCloseable {
             .and(new dev.keel.persistence.JournalMeters.RegistrySetup(metrics.registry()));
     if (fence.isPresent()) setup = setup.and(new ClusterFence.FenceSetup(fence.get()));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "keel", setup);
+    tracing.install(system);
     try {
       return wire(
           system,
@@ -312,6 +317,7 @@ public final class KeelNode implements AutoCloseable {
       system.terminate();
       dataSource.close();
       metrics.close();
+      tracing.close();
       throw e;
     }
   }
@@ -656,6 +662,7 @@ public final class KeelNode implements AutoCloseable {
     Route routes =
         api.observed(
             metrics.http(),
+            RequestTracing.of(KeelTracing.get(system)),
             () ->
                 api.withProblemHandling(
                     () ->

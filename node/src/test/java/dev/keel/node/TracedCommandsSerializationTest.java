@@ -50,16 +50,18 @@ class TracedCommandsSerializationTest {
     List<Object> commands =
         List.of(
             new WorkflowExecution.Traced(
-                "req-1", new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
-            new Schedule.Traced("req-2", new Schedule.Delete(replyTo.narrow())),
+                "req-1",
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
+            new Schedule.Traced("req-2", null, new Schedule.Delete(replyTo.narrow())),
             new RegisteredService.Traced(
-                "req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
-            new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
-            new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
+                "req-3", null, new RegisteredService.Deregister(null, replyTo.narrow())),
+            new AlertRule.Traced("req-4", null, new AlertRule.Delete("t-1", replyTo.narrow())),
+            new Tenant.Traced("req-5", null, new Tenant.Suspend("unpaid", replyTo.narrow())),
             new SlugReservation.Traced(
-                "req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
+                "req-7", null, new SlugReservation.Reserve("t-1", replyTo.narrow())),
             new CustomDomain.Traced(
-                "req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())));
+                "req-6", null, new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())));
 
     Serialization serialization = SerializationExtension.get(testKit.system());
     for (Object command : commands) {

@@ -1,5 +1,7 @@
 package dev.keel.persistence;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,7 +28,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * snapshot marker, which changes nothing, carries none), it snapshots by its type's policy and on
  * demand ({@link EntitySnapshots}), it may pick up its work again after recovery, and what it logs
  * while handling a command sent on behalf of a request carries that request's id ({@link
- * RequestScope}).
+ * RequestScope}). With traces on, such a command is handled in a span of its own, {@code "<entity
+ * type> <Command>"}, under the sender's ({@link KeelTracing}).
  */
 public abstract class SnapshottedEntity<C, E, S>
     extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
@@ -37,7 +40,9 @@ public abstract class SnapshottedEntity<C, E, S>
   // The request whose command is being handled. A command's side effects (thenRun, thenReply) run
   // when the journal confirms its events, as another message; commands arriving meanwhile are
   // stashed, so until the next command is handled the side effects running are this one's.
-  private Optional<String> requestInProgress = Optional.empty();
+  private Map<String, String> requestInProgress = Map.of();
+  private final String entityType;
+  private final KeelTracing tracing;
 
   /**
    * Where this instance runs (see {@link EntityPlace}); every entity needs its context and timers.
@@ -58,6 +63,8 @@ public abstract class SnapshottedEntity<C, E, S>
     this.shard = place.shard();
     this.snapshots = EntitySnapshots.of(system, entityType, persistenceId);
     this.tags = EventTags.tagSetFor(entityType, place.entityId(), EventTags.tagCount(system));
+    this.entityType = entityType;
+    this.tracing = KeelTracing.get(system);
   }
 
   /**
@@ -77,12 +84,33 @@ public abstract class SnapshottedEntity<C, E, S>
   public final CommandHandlerWithReply<C, E, S> commandHandler() {
     CommandHandlerWithReply<C, E, S> handler = commands();
     return (state, command) -> {
-      boolean traced = command instanceof RequestScope.Traced<?>;
-      requestInProgress =
-          traced ? Optional.of(((RequestScope.Traced<?>) command).requestId()) : Optional.empty();
-      RequestScope.set(requestInProgress.orElse(null));
-      return handler.apply(
-          state, traced ? (C) ((RequestScope.Traced<?>) command).command() : command);
+      if (!(command instanceof RequestScope.Traced<?> traced)) {
+        requestInProgress = Map.of();
+        RequestScope.set(null);
+        RequestScope.setSpan(SpanContext.getInvalid());
+        return handler.apply(state, command);
+      }
+      C inner = (C) traced.command();
+      RequestScope.set(traced.requestId());
+      if (traced.traceParent() == null || !tracing.enabled()) {
+        // Traces off here: the sender's span, if any, is passed on as it came.
+        RequestScope.setSpan(
+            TraceParent.parse(traced.traceParent()).orElse(SpanContext.getInvalid()));
+        requestInProgress = RequestScope.fields();
+        return handler.apply(state, inner);
+      }
+      Span span =
+          tracing
+              .child(entityType + " " + inner.getClass().getSimpleName(), traced.traceParent())
+              .setAttribute("keel.entity.id", persistenceId().id())
+              .startSpan();
+      RequestScope.setSpan(span.getSpanContext());
+      requestInProgress = RequestScope.fields();
+      try {
+        return handler.apply(state, inner);
+      } finally {
+        span.end();
+      }
     };
   }
 
@@ -94,14 +122,7 @@ public abstract class SnapshottedEntity<C, E, S>
   public final Behavior<C> inRequestScope() {
     // Object.class: the journal's replies are not commands, and they are what run side effects.
     Behavior<Object> any = (Behavior) this;
-    return (Behavior)
-        Behaviors.withMdc(
-            Object.class,
-            message ->
-                requestInProgress.isPresent()
-                    ? Map.of(RequestScope.MDC_FIELD, requestInProgress.get())
-                    : Map.of(),
-            any);
+    return (Behavior) Behaviors.withMdc(Object.class, message -> requestInProgress, any);
   }
 
   @Override

@@ -15,7 +15,8 @@ class RequestScopeTest {
 
   record Command(String name) {}
 
-  record Traced(String requestId, Object command) implements RequestScope.Traced<Object> {}
+  record Traced(String requestId, String traceParent, Object command)
+      implements RequestScope.Traced<Object> {}
 
   private final ExecutorService otherThread = Executors.newSingleThreadExecutor();
 
@@ -62,7 +63,7 @@ class RequestScopeTest {
             Optional.of("req-8"), () -> RequestScope.<Object>onBehalf(command, Traced::new));
     Object forNoRequest = RequestScope.<Object>onBehalf(command, Traced::new);
 
-    assertThat(forRequest).isEqualTo(new Traced("req-8", command));
+    assertThat(forRequest).isEqualTo(new Traced("req-8", null, command));
     assertThat(forNoRequest).isSameAs(command);
   }
 }

@@ -50,7 +50,10 @@ public final class KeyRing
 
   public sealed interface Command extends KeelSerializable {}
 
-  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+  public record Traced(
+      String requestId,
+      String traceParent,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   public record CreateKey(

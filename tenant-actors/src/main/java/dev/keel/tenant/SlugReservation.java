@@ -53,7 +53,10 @@ public final class SlugReservation
   public sealed interface Command extends KeelSerializable {}
 
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
-  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+  public record Traced(
+      String requestId,
+      String traceParent,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Reserve for {@code tenantId}; the same tenant again succeeds without a new event. */

@@ -71,7 +71,10 @@ public final class RegisteredService
   public sealed interface Command extends KeelSerializable {}
 
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
-  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+  public record Traced(
+      String requestId,
+      String traceParent,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */

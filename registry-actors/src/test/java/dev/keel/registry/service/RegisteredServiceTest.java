@@ -447,7 +447,7 @@ class RegisteredServiceTest {
   void aCommandSentOnBehalfOfARequestIsHandledAsTheCommandItself() {
     var result =
         kit.<StatusReply<RegisterResult>>runCommand(
-            r -> new Traced("req-register", new Register(definition(30, null), null, r)));
+            r -> new Traced("req-register", null, new Register(definition(30, null), null, r)));
 
     assertThat(result.event()).isEqualTo(new ServiceRegistered(definition(30, null), T0));
     assertThat(result.reply().getValue().created()).isTrue();
@@ -471,11 +471,12 @@ class RegisteredServiceTest {
       // wait their turn; the first one's line (logged once the write is confirmed) keeps its own
       // id.
       service.tell(
-          new Traced("req-register", new Register(definition(30, null), null, registered.ref())));
+          new Traced(
+              "req-register", null, new Register(definition(30, null), null, registered.ref())));
       service.tell(
           new Heartbeat(
               new HeartbeatReport("unhealthy", Map.of(), Map.of()), null, heartbeat.ref()));
-      service.tell(new Traced("req-deregister", new Deregister(null, deregistered.ref())));
+      service.tell(new Traced("req-deregister", null, new Deregister(null, deregistered.ref())));
       registered.receiveMessage();
       heartbeat.receiveMessage();
       deregistered.receiveMessage();

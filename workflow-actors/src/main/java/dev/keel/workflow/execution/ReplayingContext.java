@@ -49,7 +49,12 @@ final class ReplayingContext implements WorkflowContext {
 
   /** What the entity hands the runner. */
   record Attempt(
-      long runId, ExecutionData data, ActorRef<Command> entity, WorkflowDeps deps, Gate gate) {}
+      long runId,
+      ExecutionData data,
+      ActorRef<Command> entity,
+      WorkflowDeps deps,
+      Gate gate,
+      WorkflowTracing tracing) {}
 
   /**
    * Shared by the entity and its running attempt. Closed by the entity when the execution is paused
@@ -297,7 +302,7 @@ final class ReplayingContext implements WorkflowContext {
                             new WorkflowExecution.NoteStepStarted(
                                 attempt.runId(), seq, name, attemptNo, startedAt)));
     try {
-      value = body.run();
+      value = attempt.tracing().step(attempt.data(), name, attemptNo, body);
     } catch (Suspend | Abandon e) {
       throw e;
     } catch (Throwable t) {

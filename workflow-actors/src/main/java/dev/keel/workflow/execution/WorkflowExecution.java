@@ -1,5 +1,6 @@
 package dev.keel.workflow.execution;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.EntityKind;
@@ -62,7 +63,10 @@ public final class WorkflowExecution
   public sealed interface Command extends KeelSerializable {}
 
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
-  public record Traced(String requestId, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+  public record Traced(
+      String requestId,
+      String traceParent,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -228,11 +232,32 @@ public final class WorkflowExecution
   /** Marks a snapshot taken on demand; changes nothing. */
   public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
 
+  /**
+   * {@code traceParent}: the span the execution was started in (a W3C traceparent), under which its
+   * steps, timers and signal waits are traced on whichever node runs them; absent with traces off,
+   * and from events written before traces existed.
+   */
   public record WorkflowStarted(
-      String workflowId, String workflow, int version, String tenantId, JsonNode input, Instant at)
+      String workflowId,
+      String workflow,
+      int version,
+      String tenantId,
+      JsonNode input,
+      Instant at,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent)
       implements Event {
     public WorkflowStarted {
       input = nonNull(input);
+    }
+
+    public WorkflowStarted(
+        String workflowId,
+        String workflow,
+        int version,
+        String tenantId,
+        JsonNode input,
+        Instant at) {
+      this(workflowId, workflow, version, tenantId, input, at, null);
     }
   }
 
@@ -407,7 +432,8 @@ public final class WorkflowExecution
       List<Op> ops,
       Map<String, List<JsonNode>> pendingSignals,
       boolean paused,
-      ExecutionRecovery.Lineage lineage) {
+      ExecutionRecovery.Lineage lineage,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent) {
 
     public ExecutionData {
       input = nonNull(input);
@@ -415,6 +441,33 @@ public final class WorkflowExecution
       pendingSignals = Collections.unmodifiableMap(new LinkedHashMap<>(pendingSignals));
       // Absent from snapshots taken before reruns existed.
       lineage = lineage == null ? ExecutionRecovery.Lineage.NONE : lineage;
+    }
+
+    public ExecutionData(
+        String id,
+        String workflow,
+        int version,
+        String tenantId,
+        JsonNode input,
+        Instant createdAt,
+        Instant updatedAt,
+        List<Op> ops,
+        Map<String, List<JsonNode>> pendingSignals,
+        boolean paused,
+        ExecutionRecovery.Lineage lineage) {
+      this(
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          updatedAt,
+          ops,
+          pendingSignals,
+          paused,
+          lineage,
+          null);
     }
 
     public ExecutionData(
@@ -463,17 +516,40 @@ public final class WorkflowExecution
           next,
           pendingSignals,
           paused,
-          lineage);
+          lineage,
+          traceParent);
     }
 
     ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused, lineage);
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          at,
+          ops,
+          pending,
+          paused,
+          lineage,
+          traceParent);
     }
 
     ExecutionData withPaused(boolean p, Instant at) {
       return new ExecutionData(
-          id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p, lineage);
+          id,
+          workflow,
+          version,
+          tenantId,
+          input,
+          createdAt,
+          at,
+          ops,
+          pendingSignals,
+          p,
+          lineage,
+          traceParent);
     }
 
     /**
@@ -500,7 +576,8 @@ public final class WorkflowExecution
           closed,
           pendingSignals,
           false,
-          lineage);
+          lineage,
+          traceParent);
     }
 
     ExecutionData touched(Instant at) {
@@ -515,7 +592,8 @@ public final class WorkflowExecution
           ops,
           pendingSignals,
           paused,
-          lineage);
+          lineage,
+          traceParent);
     }
 
     boolean sameStart(String otherWorkflow, JsonNode otherInput, String otherTenant) {
@@ -581,6 +659,7 @@ public final class WorkflowExecution
   private final String workflowId;
   private final WorkflowDeps deps;
   private final Clock clock;
+  private final WorkflowTracing tracing;
 
   /** The attempt allowed to record, 0 when none runs. */
   private long activeRunId;
@@ -599,6 +678,7 @@ public final class WorkflowExecution
     this.workflowId = place.entityId();
     this.deps = deps;
     this.clock = deps.clock();
+    this.tracing = WorkflowTracing.of(place.context().getSystem());
   }
 
   @Override
@@ -783,7 +863,14 @@ public final class WorkflowExecution
                   "the start arrived after its caller gave up; nothing was started"));
     }
     WorkflowStarted event =
-        new WorkflowStarted(workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now());
+        new WorkflowStarted(
+            workflowId,
+            c.workflow(),
+            c.version(),
+            c.tenantId(),
+            c.input(),
+            now(),
+            tracing.executionTrace(workflowId, c.workflow()));
     long writeStart = System.nanoTime();
     return Effect()
         .persist(event)
@@ -857,7 +944,13 @@ public final class WorkflowExecution
     List<Event> events =
         List.of(
             new WorkflowStarted(
-                workflowId, c.workflow(), c.version(), c.tenantId(), c.input(), now),
+                workflowId,
+                c.workflow(),
+                c.version(),
+                c.tenantId(),
+                c.input(),
+                now,
+                tracing.executionTrace(workflowId, c.workflow())),
             new StepsCopied(c.rerunOf(), c.fromStep(), c.copied(), now));
     return Effect()
         .persist(events)
@@ -952,6 +1045,8 @@ public final class WorkflowExecution
                   workflowId,
                   c.name(),
                   deliveredTo != null);
+              if (deliveredTo != null)
+                tracing.waited(s.data(), s.data().ops().get(deliveredTo), now(), "received");
               afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.ack());
@@ -973,7 +1068,12 @@ public final class WorkflowExecution
       if (event != null) {
         return Effect()
             .persist(event)
-            .thenRun(after -> afterChange(((Running) after).data()))
+            .thenRun(
+                after -> {
+                  tracing.waited(
+                      s.data(), op, now, event instanceof TimerFired ? "fired" : "timeout");
+                  afterChange(((Running) after).data());
+                })
             .thenNoReply();
       }
     }
@@ -1291,7 +1391,8 @@ public final class WorkflowExecution
     activeRunId = runId;
     timers.cancel("idle");
     gate = new ReplayingContext.Gate();
-    deps.runner().submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps, gate));
+    deps.runner()
+        .submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps, gate, tracing));
   }
 
   private void finished(State after) {
@@ -1344,7 +1445,9 @@ public final class WorkflowExecution
                 e.at(),
                 List.of(),
                 Map.of(),
-                false));
+                false,
+                ExecutionRecovery.Lineage.NONE,
+                e.traceParent()));
       }
       return state;
     }

@@ -150,6 +150,7 @@ public final class GuardedOutboundHttp implements OutboundHttp, AutoCloseable {
 
   @Override
   public Response send(Request request) throws IOException {
+    request = request.inCurrentSpan();
     if (request.requester() == Requester.OPERATOR) return operatorHttp.send(request);
     ClassicRequestBuilder builder =
         ClassicRequestBuilder.create(request.method()).setUri(request.url());

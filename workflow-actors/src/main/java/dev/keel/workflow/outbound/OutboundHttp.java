@@ -1,8 +1,11 @@
 package dev.keel.workflow.outbound;
 
+import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.TraceParent;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,6 +69,20 @@ public interface OutboundHttp {
       if (timeout.isNegative() || timeout.isZero())
         throw new IllegalArgumentException("timeout must be positive");
       headers = headers == null ? Map.of() : Map.copyOf(headers);
+    }
+
+    /**
+     * This request naming the span it is sent in (a step's, with traces on) in a W3C {@code
+     * traceparent} header, unless it names one already; itself when it is sent in none.
+     */
+    public Request inCurrentSpan() {
+      Optional<String> traceParent = RequestScope.traceParent();
+      if (traceParent.isEmpty()
+          || headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase(TraceParent.HEADER)))
+        return this;
+      Map<String, String> traced = new HashMap<>(headers);
+      traced.put(TraceParent.HEADER, traceParent.get());
+      return new Request(method, url, traced, body, timeout, requester);
     }
 
     /** A request the operator or the admin chose. */
