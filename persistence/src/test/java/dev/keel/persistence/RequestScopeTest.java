@@ -2,6 +2,7 @@ package dev.keel.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.opentelemetry.api.trace.SpanContext;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -65,5 +66,39 @@ class RequestScopeTest {
 
     assertThat(forRequest).isEqualTo(new Traced("req-8", null, command));
     assertThat(forNoRequest).isSameAs(command);
+  }
+
+  private static final String SPAN = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  @Test
+  void theSpanTravelsWithTheRequestToOtherThreadsAndIntoCommands() throws Exception {
+    SpanContext span = TraceParent.parse(SPAN).orElseThrow();
+
+    Function<String, Optional<String>> callback =
+        RequestScope.within(
+            Optional.of("req-9"),
+            () ->
+                RequestScope.inSpan(
+                    span, () -> RequestScope.bound(x -> RequestScope.traceParent())));
+    Object command =
+        RequestScope.inSpan(
+            span, () -> RequestScope.<Object>onBehalf(new Command("c"), Traced::new));
+
+    assertThat(CompletableFuture.supplyAsync(() -> callback.apply("x"), otherThread).get())
+        .contains(SPAN);
+    assertThat(command).isEqualTo(new Traced(null, SPAN, new Command("c")));
+    assertThat(MDC.get(RequestScope.TRACE_ID_FIELD)).as("restored after the body").isNull();
+  }
+
+  @Test
+  void withoutASpanNothingOfTheTraceIsSet() {
+    Object command =
+        RequestScope.within(
+            Optional.of("req-10"),
+            () -> RequestScope.<Object>onBehalf(new Command("c"), Traced::new));
+
+    assertThat(command).isEqualTo(new Traced("req-10", null, new Command("c")));
+    assertThat(RequestScope.traceParent()).isEmpty();
+    assertThat(TraceParent.parse("00-not-a-trace")).isEmpty();
   }
 }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.keel.persistence.RequestScope;
+import dev.keel.persistence.TraceParent;
 import dev.keel.workflow.outbound.OutboundHttp.Requester;
+import io.opentelemetry.api.trace.SpanContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -42,6 +45,17 @@ class GuardedOutboundHttpTest {
         HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 0);
     serve(publicServer, publicHits, "public");
     serve(internalServer, internalHits, "internal");
+    for (HttpServer server : List.of(publicServer, internalServer)) {
+      server.createContext(
+          "/traceparent",
+          exchange -> {
+            String seen = String.valueOf(exchange.getRequestHeaders().getFirst("traceparent"));
+            byte[] body = seen.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+          });
+    }
     publicServer.createContext(
         "/to-internal",
         exchange -> {
@@ -204,5 +218,47 @@ class GuardedOutboundHttpTest {
                     .send(get("http://127.0.0.2:" + port + "/", Requester.TENANT)))
         .isInstanceOf(OutboundRefusedException.class);
     assertThat(publicHits).hasValue(0);
+  }
+
+  private static final String SPAN = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  @Test
+  void aRequestSentInASpanNamesItInItsTraceparentHeader() throws Exception {
+    SpanContext span = TraceParent.parse(SPAN).orElseThrow();
+    try (GuardedOutboundHttp http = http("127.0.0.2/32", HostResolver.SYSTEM)) {
+      for (Requester requester : Requester.values()) {
+        String host = requester == Requester.TENANT ? "127.0.0.2" : "127.0.0.1";
+        OutboundHttp.Request request =
+            get("http://" + host + ":" + port + "/traceparent", requester);
+
+        String inSpan = RequestScope.inSpan(span, () -> body(sendUnchecked(http, request)));
+        String inNone = body(http.send(request));
+
+        assertThat(inSpan).as("%s in a span", requester).isEqualTo(SPAN);
+        assertThat(inNone).as("%s in no span", requester).isEqualTo("null");
+      }
+      // A traceparent the request already names is left as it is.
+      OutboundHttp.Request own =
+          new OutboundHttp.Request(
+              "GET",
+              URI.create("http://127.0.0.1:" + port + "/traceparent"),
+              Map.of("TraceParent", "00-11111111111111111111111111111111-2222222222222222-01"),
+              null,
+              TIMEOUT);
+      assertThat(RequestScope.inSpan(span, () -> own.inCurrentSpan())).isSameAs(own);
+    }
+  }
+
+  private static OutboundHttp.Response sendUnchecked(
+      GuardedOutboundHttp http, OutboundHttp.Request request) {
+    try {
+      return http.send(request);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String body(OutboundHttp.Response response) {
+    return new String(response.body(), StandardCharsets.UTF_8);
   }
 }
