@@ -2,6 +2,7 @@ package dev.keel.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import dev.keel.persistence.KeelTracing;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -47,7 +48,10 @@ final class NodeTracing implements AutoCloseable {
     if (!enabled) return new NodeTracing(Optional.empty());
     Map<String, String> overrides = new HashMap<>();
     for (Map.Entry<String, ConfigValue> e : tracing.getConfig("sdk-overrides").entrySet()) {
-      overrides.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      // otel.x.y = 1 and "otel.x.y" = 1 alike: the SDK's property name.
+      overrides.put(
+          String.join(".", ConfigUtil.splitPath(e.getKey())),
+          String.valueOf(e.getValue().unwrapped()));
     }
     try {
       OpenTelemetrySdk sdk =
