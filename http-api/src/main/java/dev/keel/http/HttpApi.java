@@ -230,8 +230,19 @@ public class HttpApi extends AllDirectives {
                                 String route = RouteTemplate.of(path);
                                 int status = response.status().intValue();
                                 metrics.record(method, route, status, nanos);
-                                logAccess(requestId, method, loggedPath, route, status, nanos);
-                                span.ifPresent(s -> RequestTracing.end(s, method, route, status));
+                                if (span.isEmpty()) {
+                                  logAccess(requestId, method, loggedPath, route, status, nanos);
+                                } else {
+                                  // The access line names the request's span too.
+                                  RequestScope.inSpan(
+                                      span.get().getSpanContext(),
+                                      () -> {
+                                        logAccess(
+                                            requestId, method, loggedPath, route, status, nanos);
+                                        return null;
+                                      });
+                                  RequestTracing.end(span.get(), method, route, status);
+                                }
                                 return response;
                               },
                               () ->
