@@ -152,6 +152,21 @@ class StartupConfigIT {
   }
 
   @Test
+  void badTracingSettings_nameKeelOtel() throws Exception {
+    KeelChildProcess notABoolean =
+        badStart("otel-not-a-boolean", List.of(), Map.of("KEEL_OTEL", "maybe"));
+    assertOneLineNaming(
+        notABoolean, notABoolean.awaitExit(KeelChildProcess.EXIT_DEADLINE), "KEEL_OTEL");
+    // The SDK's own settings are checked at the start too, and the line names the property.
+    KeelChildProcess badSampler =
+        badStart("otel-bad-sampler", List.of("--otel"), Map.of("OTEL_TRACES_SAMPLER", "sometimes"));
+    assertOneLineNaming(badSampler, badSampler.awaitExit(KeelChildProcess.EXIT_DEADLINE), "--otel");
+    assertThat(badSampler.stderrLines().get(0))
+        .as(badSampler.describe("the line names the SDK's setting"))
+        .contains("otel.traces.sampler", "sometimes");
+  }
+
+  @Test
   void missingPluginsDir_namesPluginsDir() throws Exception {
     KeelChildProcess node =
         badStart("no-plugins-dir", List.of("--plugins-dir", "/does/not/exist"), Map.of());

@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * The node's traces ({@code --otel}, {@code KEEL_OTEL}): when on, an OpenTelemetry SDK configured
@@ -29,6 +30,18 @@ import org.slf4j.LoggerFactory;
 final class NodeTracing implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(NodeTracing.class);
+
+  /**
+   * The SDK logs through java.util.logging; its lines go to SLF4J, in the node's log format, and not
+   * to standard error. Held here: java.util.logging keeps its loggers only weakly.
+   */
+  private static final java.util.logging.Logger SDK_LOG =
+      java.util.logging.Logger.getLogger("io.opentelemetry");
+
+  static {
+    SDK_LOG.setUseParentHandlers(false);
+    SDK_LOG.addHandler(new SLF4JBridgeHandler());
+  }
 
   private final Optional<OpenTelemetrySdk> sdk;
 

@@ -139,6 +139,9 @@ public final class RequestScope {
 
   /** The MDC fields of the current scope, for {@code Behaviors.withMdc}. */
   static Map<String, String> fields() {
+    String requestId = MDC.get(MDC_FIELD);
+    if (MDC.get(TRACE_ID_FIELD) == null)
+      return requestId == null ? Map.of() : Map.of(MDC_FIELD, requestId);
     Map<String, String> fields = new HashMap<>(4);
     for (String field : FIELDS) {
       String value = MDC.get(field);
@@ -152,7 +155,7 @@ public final class RequestScope {
       MDC.put(TRACE_ID_FIELD, span.getTraceId());
       MDC.put(SPAN_ID_FIELD, span.getSpanId());
       MDC.put(TRACE_FLAGS_FIELD, span.getTraceFlags().asHex());
-    } else {
+    } else if (MDC.get(TRACE_ID_FIELD) != null) {
       MDC.remove(TRACE_ID_FIELD);
       MDC.remove(SPAN_ID_FIELD);
       MDC.remove(TRACE_FLAGS_FIELD);

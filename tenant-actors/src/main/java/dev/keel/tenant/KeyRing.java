@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
@@ -52,7 +53,7 @@ public final class KeyRing
 
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 

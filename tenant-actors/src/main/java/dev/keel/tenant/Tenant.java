@@ -1,5 +1,6 @@
 package dev.keel.tenant;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -62,7 +63,7 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 

@@ -106,7 +106,7 @@ public final class AlertRule
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 

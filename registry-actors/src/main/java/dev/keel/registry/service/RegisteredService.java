@@ -1,5 +1,6 @@
 package dev.keel.registry.service;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
@@ -73,7 +74,7 @@ public final class RegisteredService
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 

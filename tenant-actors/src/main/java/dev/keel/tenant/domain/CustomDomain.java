@@ -1,5 +1,6 @@
 package dev.keel.tenant.domain;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
@@ -120,7 +121,7 @@ public final class CustomDomain
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 

@@ -65,7 +65,7 @@ public final class WorkflowExecution
   /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
   public record Traced(
       String requestId,
-      String traceParent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
       @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
       implements Command, RequestScope.Traced<Command> {}
 
