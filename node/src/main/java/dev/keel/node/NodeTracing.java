@@ -32,8 +32,8 @@ final class NodeTracing implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeTracing.class);
 
   /**
-   * The SDK logs through java.util.logging; its lines go to SLF4J, in the node's log format, and not
-   * to standard error. Held here: java.util.logging keeps its loggers only weakly.
+   * The SDK logs through java.util.logging; its lines go to SLF4J, in the node's log format, and
+   * not to standard error. Held here: java.util.logging keeps its loggers only weakly.
    */
   private static final java.util.logging.Logger SDK_LOG =
       java.util.logging.Logger.getLogger("io.opentelemetry");

@@ -37,9 +37,10 @@ public abstract class SnapshottedEntity<C, E, S>
   protected final EntitySnapshots snapshots;
   // An entity's tag follows from its id and the journal's fixed tag count: computed once.
   private final Set<String> tags;
-  // The MDC fields (request, span) of the command being handled. A command's side effects (thenRun, thenReply) run
-  // when the journal confirms its events, as another message; commands arriving meanwhile are
-  // stashed, so until the next command is handled the side effects running are this one's.
+  // The MDC fields (request, span) of the command being handled. A command's side effects (thenRun,
+  // thenReply) run when the journal confirms its events, as another message; commands arriving
+  // meanwhile are stashed, so until the next command is handled the side effects running are this
+  // one's.
   private Map<String, String> requestInProgress = Map.of();
   private final String entityType;
   private final KeelTracing tracing;
