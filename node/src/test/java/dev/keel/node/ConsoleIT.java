@@ -402,6 +402,28 @@ class ConsoleIT {
         assertThat(text(browser, "#cluster-members")).contains("up").contains("leader");
         wait.until(d -> text(browser, "#cluster-projections").contains("workflow"));
         screenshot(browser, shots, "cluster");
+
+        // A tenant's page: its named keys; one created (the secret shown once) and revoked.
+        browser.get(base + "/ui#/tenants/" + tenantId);
+        wait.until(d -> text(browser, "#tenant-keys").contains("wallboard"));
+        browser.findElement(By.cssSelector("#key-form input[name=name]")).sendKeys("ci-bot");
+        new org.openqa.selenium.support.ui.Select(
+                browser.findElement(By.cssSelector("#key-form select[name=role]")))
+            .selectByValue("operator");
+        browser.findElement(By.id("create-key")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("new-key-secret")));
+        String secret = browser.findElement(By.id("new-key-secret")).getAttribute("value");
+        assertThat(secret).isNotBlank();
+        HttpResponse<String> asBot = api.sendAuth("GET", "/api/v1/workflows", null, secret);
+        assertThat(asBot.statusCode()).as(asBot.body()).isEqualTo(200);
+        wait.until(d -> text(browser, "#tenant-keys").contains("ci-bot"));
+        screenshot(browser, shots, "tenant-keys");
+        browser.findElement(By.cssSelector("#tenant-keys button[data-key=ci-bot]")).click();
+        browser.switchTo().alert().accept();
+        wait.until(d -> text(browser, "#tenant-message").contains("revoked"));
+        assertThat(api.sendAuth("GET", "/api/v1/workflows", null, secret).statusCode())
+            .isEqualTo(401);
+        assertThat(browser.getCurrentUrl()).doesNotContain(secret);
       } finally {
         browser.quit();
       }
