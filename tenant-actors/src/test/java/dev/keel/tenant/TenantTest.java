@@ -335,7 +335,7 @@ class TenantTest {
         .isEqualTo(active);
     kit.restart();
     assertThat(kit.getState()).isEqualTo(active);
-    assertThat(Tenant.viewOf(id, kit.getState()).updatedAt()).isEqualTo(T0);
+    assertThat(TenantViews.of(id, kit.getState()).updatedAt()).isEqualTo(T0);
   }
 
   @Test
