@@ -83,17 +83,16 @@ class TracedCommandsSerializationTest {
   private List<Object> tracedCommands() {
     ActorRef<Object> replyTo = testKit.createTestProbe().ref();
     return List.of(
-            new WorkflowExecution.Traced(
-                "req-1", new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
-            new Schedule.Traced("req-2", new Schedule.Delete(replyTo.narrow())),
-            new RegisteredService.Traced(
-                "req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
-            new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
-            new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
-            new SlugReservation.Traced(
-                "req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
-            new CustomDomain.Traced(
-                "req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())),
+        new WorkflowExecution.Traced(
+            "req-1", new WorkflowExecution.Cancel("not needed", replyTo.narrow())),
+        new Schedule.Traced("req-2", new Schedule.Delete(replyTo.narrow())),
+        new RegisteredService.Traced(
+            "req-3", new RegisteredService.Deregister(null, replyTo.narrow())),
+        new AlertRule.Traced("req-4", new AlertRule.Delete("t-1", replyTo.narrow())),
+        new Tenant.Traced("req-5", new Tenant.Suspend("unpaid", replyTo.narrow())),
+        new SlugReservation.Traced("req-7", new SlugReservation.Reserve("t-1", replyTo.narrow())),
+        new CustomDomain.Traced(
+            "req-6", new CustomDomain.Claim("t-1", "token-1", replyTo.narrow())),
         new RegisteredService.Traced("req-8", new RegisteredService.Get("t-1", replyTo.narrow())),
         new AlertRule.Traced(
             "req-9",
