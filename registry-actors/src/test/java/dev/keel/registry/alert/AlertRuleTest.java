@@ -1,12 +1,14 @@
 package dev.keel.registry.alert;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.registry.alert.AlertRule.Active;
 import dev.keel.registry.alert.AlertRule.AlertCleared;
 import dev.keel.registry.alert.AlertRule.AlertDeferred;
@@ -767,5 +769,13 @@ class AlertRuleTest {
                 Duration.ofMinutes(5),
                 Duration.ofSeconds(60)));
     assertThat(settings.startRetryBackoff()).isEqualTo(Duration.ofMillis(200));
+  }
+
+  @Test
+  void anEventTheStateCannotTakeFailsTheReplayInsteadOfBeingIgnored() {
+    // A journal that disagrees with the code stops the rule's recovery, loudly, as every entity's.
+    assertThatThrownBy(() -> AlertRule.apply(new Empty(), new AlertRule.AlertDeleted(T0)))
+        .isInstanceOf(UnexpectedEvent.class)
+        .hasMessage("unexpected event AlertDeleted in state Empty");
   }
 }
