@@ -21,7 +21,6 @@ import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -33,6 +32,7 @@ import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The delivery side of one {@link AlertRule}: it starts the {@value WebhookDeliveryWorkflow#NAME}
@@ -191,20 +191,7 @@ final class DeliveryOutbox {
   ReplyEffect<Event, State> onStartFailed(Active state, DeliveryStartFailed c) {
     starting.remove(c.firingSeq());
     if (!undelivered(state, c.firingSeq())) return effects.noReply();
-    if (c.permanent()) {
-      return effects
-          .persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), clock.instant()))
-          .thenRun(
-              s ->
-                  log.error(
-                      "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
-                          + " reason={}",
-                      ruleId,
-                      c.firingSeq(),
-                      c.workflowId(),
-                      c.reason()))
-          .thenNoReply();
-    }
+    if (c.permanent()) return abandon(c.firingSeq(), c.workflowId(), c.reason(), Level.ERROR);
     log.warn(
         "alert delivery start failed, will retry alertId={} firingSeq={} deliveryWorkflowId={}"
             + " retryIn={} reason={}",
@@ -232,10 +219,9 @@ final class DeliveryOutbox {
   ReplyEffect<Event, State> onEnded(Active state, DeliveryEnded c) {
     following.remove(c.firingSeq());
     if (!followed(state, c.firingSeq())) return effects.noReply();
-    Instant now = clock.instant();
     if (c.delivered()) {
       return effects
-          .persist(new DeliveryCompleted(c.firingSeq(), now))
+          .persist(new DeliveryCompleted(c.firingSeq(), clock.instant()))
           .thenRun(
               s ->
                   log.info(
@@ -245,17 +231,27 @@ final class DeliveryOutbox {
                       c.workflowId()))
           .thenNoReply();
     }
+    return abandon(c.firingSeq(), c.workflowId(), c.reason(), Level.WARN);
+  }
+
+  /**
+   * The delivery of firing {@code seq} will not happen: logged as an error when its start was
+   * refused for good (nothing was sent), as a warning when its workflow failed or was cancelled.
+   */
+  private ReplyEffect<Event, State> abandon(
+      long seq, String workflowId, String reason, Level level) {
     return effects
-        .persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), now))
+        .persist(new DeliveryAbandoned(seq, reason, clock.instant()))
         .thenRun(
             s ->
-                log.warn(
-                    "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
-                        + " reason={}",
-                    ruleId,
-                    c.firingSeq(),
-                    c.workflowId(),
-                    c.reason()))
+                log.atLevel(level)
+                    .log(
+                        "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
+                            + " reason={}",
+                        ruleId,
+                        seq,
+                        workflowId,
+                        reason))
         .thenNoReply();
   }
 
