@@ -47,6 +47,7 @@ class GoldenJournalExport {
         "writes golden journals only with -Dkeel.golden.write=<label>");
     Path dir = Files.createTempDirectory("keel-golden");
     List<Target> targets = new ArrayList<>();
+    DecliningCheckout checkout = new DecliningCheckout("golden-checkout");
     try (FakeDnsServer dns = FakeDnsServer.start()) {
       Map<String, String> config =
           new HashMap<>(
@@ -64,7 +65,7 @@ class GoldenJournalExport {
               config,
               new NodeWorkflowRegistry()
                   .register(new AuditIT.ApprovalWorkflow())
-                  .register(new GoldenCheckout()))) {
+                  .register(checkout))) {
         NodeHttp api = NodeHttp.ready(node);
 
         // Tenant: created, active, key rotated, [snapshot], suspended; and its slug.
@@ -212,7 +213,7 @@ class GoldenJournalExport {
 
         // Repair (since 2026-12-08): failed at charge, [snapshot], retried in place, completed;
         // another failed, rerun from charge as a new execution that copies reserve.
-        GoldenCheckout.decline.set(true);
+        checkout.decline.set(true);
         for (String id : List.of("golden-retried", "golden-rerun-source")) {
           created(
               api,
@@ -225,7 +226,7 @@ class GoldenJournalExport {
               "failed at charge");
         }
         snapshot(api, "workflow", "golden-retried");
-        GoldenCheckout.decline.set(false);
+        checkout.decline.set(false);
         var retried =
             api.send(
                 "POST", "/api/v1/workflows/golden-retried/retry", "{\"reason\":\"card back\"}");
@@ -252,36 +253,6 @@ class GoldenJournalExport {
     }
     DatabaseSettings db = DatabaseSettings.embedded(dir);
     for (Target t : targets) write(db, t, label);
-  }
-
-  /** reserve, then charge (declined while {@code decline} holds), then ship. */
-  static final class GoldenCheckout implements dev.keel.workflow.sdk.Workflow<JsonNode, String> {
-    static final java.util.concurrent.atomic.AtomicBoolean decline =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
-
-    @Override
-    public String name() {
-      return "golden-checkout";
-    }
-
-    @Override
-    public Class<JsonNode> inputType() {
-      return JsonNode.class;
-    }
-
-    @Override
-    public String run(dev.keel.workflow.sdk.WorkflowContext ctx, JsonNode input) {
-      String reserved = ctx.step("reserve", String.class, () -> "r");
-      String charged =
-          ctx.step(
-              "charge",
-              String.class,
-              () -> {
-                if (decline.get()) throw new IllegalStateException("card declined");
-                return "c";
-              });
-      return reserved + charged + ctx.step("ship", String.class, () -> "s");
-    }
   }
 
   private static JsonNode created(NodeHttp api, String method, String path, String body)
