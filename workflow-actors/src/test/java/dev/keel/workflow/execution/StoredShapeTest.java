@@ -33,6 +33,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.Serialization;
@@ -121,9 +122,9 @@ class StoredShapeTest {
         List.of(
             new CopiedOp(
                 0,
-                WorkflowExecution.OpKind.STEP,
+                RecordedCall.Kind.STEP,
                 "one",
-                WorkflowExecution.OpStatus.COMPLETED,
+                RecordedCall.Status.COMPLETED,
                 2,
                 out,
                 "IllegalStateException: boom",
@@ -131,9 +132,9 @@ class StoredShapeTest {
                 at(6)),
             new CopiedOp(
                 1,
-                WorkflowExecution.OpKind.SLEEP,
+                RecordedCall.Kind.SLEEP,
                 "nap",
-                WorkflowExecution.OpStatus.FIRED,
+                RecordedCall.Status.FIRED,
                 1,
                 null,
                 null,
@@ -141,9 +142,9 @@ class StoredShapeTest {
                 at(20)),
             new CopiedOp(
                 2,
-                WorkflowExecution.OpKind.SIGNAL,
+                RecordedCall.Kind.SIGNAL,
                 "late",
-                WorkflowExecution.OpStatus.TIMED_OUT,
+                RecordedCall.Status.TIMED_OUT,
                 1,
                 null,
                 "timed out",
@@ -181,6 +182,59 @@ class StoredShapeTest {
           .as(e.getKey())
           .isEqualTo(new String(bytes, StandardCharsets.UTF_8));
     }
+  }
+
+  /**
+   * A traced command crosses nodes as it did when its type was written with {@code Id.CLASS}: the
+   * class name under {@code @class}, now from a closed list of names. Every command a façade may
+   * send is on that list; the attempt's messages and the entity's timers never leave the node.
+   */
+  @Test
+  void tracedCommandsCarryTheirClassNameAndEveryFacadeCommandIsNamed() throws Exception {
+    ActorRef<Object> replyTo = system.deadLetters();
+    List<WorkflowExecution.Command> commands =
+        List.of(
+            new WorkflowExecution.Cancel("not needed", replyTo.narrow()),
+            new WorkflowExecution.Start("shape", 1, payload(), "acme", at(1), replyTo.narrow()),
+            new WorkflowExecution.SendSignal("go", payload(), replyTo.narrow()),
+            new WorkflowExecution.SaveSnapshot(replyTo.narrow()));
+    for (WorkflowExecution.Command command : commands) {
+      WorkflowExecution.Traced traced = new WorkflowExecution.Traced("req-1", command);
+      byte[] bytes = serialization.serialize(traced).get();
+      assertThat(JSON.readTree(bytes).get("command").get("@class").asText())
+          .isEqualTo(command.getClass().getName());
+      var serializer = serialization.findSerializerFor(traced);
+      assertThat(
+              serialization
+                  .deserialize(
+                      bytes, serializer.identifier(), Serializers.manifestFor(serializer, traced))
+                  .get())
+          .isEqualTo(traced);
+    }
+
+    List<Class<?>> named =
+        java.util.Arrays.stream(
+                WorkflowExecution.Traced.class
+                    .getDeclaredField("command")
+                    .getAnnotation(com.fasterxml.jackson.annotation.JsonSubTypes.class)
+                    .value())
+            .<Class<?>>map(t -> t.value())
+            .toList();
+    var local =
+        List.of(
+            WorkflowExecution.Traced.class,
+            WorkflowExecution.Wake.class,
+            WorkflowExecution.Idle.class,
+            AttemptProtocol.ToEntity.class);
+    List<Class<?>> facadeCommands =
+        java.util.Arrays.stream(WorkflowExecution.Command.class.getPermittedSubclasses())
+            .filter(c -> !local.contains(c))
+            .toList();
+    assertThat(named).containsExactlyInAnyOrderElementsOf(facadeCommands);
+  }
+
+  private static JsonNode payload() {
+    return JSON.createObjectNode().put("n", 1);
   }
 
   private static Instant at(int seconds) {
