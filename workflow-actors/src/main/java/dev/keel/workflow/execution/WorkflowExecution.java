@@ -16,13 +16,10 @@ import dev.keel.persistence.SnapshottedEntity;
 import dev.keel.workflow.execution.AttemptProtocol.AttemptFinished;
 import dev.keel.workflow.execution.AttemptProtocol.AwaitSignal;
 import dev.keel.workflow.execution.AttemptProtocol.Completion;
-import dev.keel.workflow.execution.AttemptProtocol.Deliver;
 import dev.keel.workflow.execution.AttemptProtocol.Directive;
 import dev.keel.workflow.execution.AttemptProtocol.FailStep;
 import dev.keel.workflow.execution.AttemptProtocol.Halt;
 import dev.keel.workflow.execution.AttemptProtocol.NoteStepStarted;
-import dev.keel.workflow.execution.AttemptProtocol.Outcome;
-import dev.keel.workflow.execution.AttemptProtocol.Proceed;
 import dev.keel.workflow.execution.AttemptProtocol.RecordStep;
 import dev.keel.workflow.execution.AttemptProtocol.StartTimer;
 import dev.keel.workflow.execution.RecordedCall.SignalWait;
@@ -31,10 +28,8 @@ import dev.keel.workflow.execution.RecordedCall.StepRetry;
 import dev.keel.workflow.execution.RecordedCall.Timer;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -741,22 +736,68 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- the attempt's commands
 
   private ReplyEffect<Event, State> recordStep(Running s, RecordStep c) {
-    if (!attempts.isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    if (!s.data().acceptsStepOutcome(c.completed().seq(), c.completed().name()))
-      return Effect().reply(c.replyTo(), new Halt("out of order"));
     Instant now = now();
-    List<Event> events = completionEvents(s.data(), c.completed(), now);
+    CallRecording.Write w = CallRecording.recordStep(s.data(), c, now);
+    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
+  }
+
+  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
+    Instant now = now();
+    CallRecording.Write w = CallRecording.startTimer(s.data(), c, now);
+    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
+  }
+
+  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
+    Instant now = now();
+    CallRecording.Write w = CallRecording.awaitSignal(s.data(), c, now);
+    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
+  }
+
+  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
+    Instant now = now();
+    CallRecording.Write w = CallRecording.failStep(s.data(), c, now);
+    return write(
+        s,
+        c.runId(),
+        null,
+        c.replyTo(),
+        now,
+        w,
+        () -> {
+          log.info(
+              "step failed id={} step={} attempt={} retryAt={} error={}",
+              workflowId,
+              c.name(),
+              c.attempt(),
+              StepRetry.retryAt(c.retry()),
+              c.error());
+          if (c.retry() instanceof StepRetry.At) deps.metrics().retryScheduled();
+        });
+  }
+
+  /**
+   * Journals what a message of the current attempt writes, in one atomic write, then answers; a
+   * superseded attempt records nothing and is told to halt.
+   */
+  private ReplyEffect<Event, State> write(
+      Running s,
+      long runId,
+      Completion carried,
+      ActorRef<Directive> replyTo,
+      Instant now,
+      CallRecording.Write w,
+      Runnable written) {
+    if (!attempts.isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
+    if (w.events().isEmpty()) return Effect().reply(replyTo, w.reply());
     long writeStart = System.nanoTime();
     return Effect()
-        .persist(events)
-        .thenReply(
-            c.replyTo(),
+        .persist(w.events())
+        .thenRun(
             after -> {
-              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-              return ((Running) after).data().paused()
-                  ? new Halt("paused")
-                  : new Proceed(c.completed().attempt());
-            });
+              measureWrite(s.data(), carried, w.events().size(), writeStart, now);
+              written.run();
+            })
+        .thenReply(replyTo, after -> w.reply());
   }
 
   /**
@@ -771,180 +812,49 @@ public final class WorkflowExecution
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
-    if (!attempts.isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    if (!s.data().acceptsStepOutcome(c.seq(), c.name()))
-      return Effect().reply(c.replyTo(), new Halt("out of order"));
-    Instant retryAt = StepRetry.retryAt(c.retry());
-    List<Event> events = new ArrayList<>(2);
-    if (s.data().stepStartPending(c.seq(), c.attempt()))
-      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
-    events.add(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), retryAt, now()));
-    return Effect()
-        .persist(events)
-        .thenRun(
-            after -> {
-              log.info(
-                  "step failed id={} step={} attempt={} retryAt={} error={}",
-                  workflowId,
-                  c.name(),
-                  c.attempt(),
-                  retryAt,
-                  c.error());
-              if (c.retry() instanceof StepRetry.At) deps.metrics().retryScheduled();
-            })
-        .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
-  }
-
-  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
-    return recordThen(
-        s,
-        c.runId(),
-        c.completed(),
-        c.seq(),
-        c.replyTo(),
-        now ->
-            new Next(
-                new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now),
-                new Halt("sleeping")));
-  }
-
-  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
-    Optional<JsonNode> kept = s.data().keptSignal(c.name());
-    return recordThen(
-        s,
-        c.runId(),
-        c.completed(),
-        c.seq(),
-        c.replyTo(),
-        now ->
-            kept.isPresent()
-                ? new Next(
-                    new SignalConsumed(c.seq(), c.name(), kept.get(), now), new Deliver(kept.get()))
-                : new Next(
-                    new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now),
-                    new Halt("waiting")));
-  }
-
-  /** What a recording command writes after the carried completion, and how it answers. */
-  private record Next(Event event, Directive reply) {}
-
-  /**
-   * Journals the carried step result (if any) and the next call in one atomic write. A superseded
-   * attempt records nothing; a paused execution records the finished step but starts nothing new. A
-   * timer or a signal wait is recorded only at the next free position.
-   */
-  private ReplyEffect<Event, State> recordThen(
-      Running s,
-      long runId,
-      Completion completed,
-      int seq,
-      ActorRef<Directive> replyTo,
-      Function<Instant, Next> next) {
-    if (!attempts.isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
-    if (completed != null && !s.data().acceptsStepOutcome(completed.seq(), completed.name()))
-      return Effect().reply(replyTo, new Halt("out of order"));
-    Instant now = now();
-    List<Event> events = new ArrayList<>(3);
-    if (completed != null) events.addAll(completionEvents(s.data(), completed, now));
-    // Checked against the state after the completion: its step now holds position seq - 1.
-    Optional<Halt> halt = haltFor(s.data(), completed, seq);
-    if (halt.isPresent()) {
-      if (events.isEmpty()) return Effect().reply(replyTo, halt.get());
-      return Effect().persist(events).thenReply(replyTo, after -> halt.get());
-    }
-    Next n = next.apply(now);
-    events.add(n.event());
-    long writeStart = System.nanoTime();
-    return Effect()
-        .persist(events)
-        .thenReply(
-            replyTo,
-            after -> {
-              measureWrite(s.data(), completed, events.size(), writeStart, now);
-              return n.reply();
-            });
-  }
-
-  /**
-   * A new timer or signal wait may be recorded only at the next position, while not paused. A
-   * carried completion whose start is journaled in the same write takes its position first.
-   */
-  private static Optional<Halt> haltFor(ExecutionData data, Completion carried, int seq) {
-    if (data.paused()) return Optional.of(new Halt("paused"));
-    int free = carried == null ? data.ops().size() : Math.max(data.ops().size(), carried.seq() + 1);
-    if (seq > free) return Optional.of(new Halt("out of order"));
-    if (seq < data.ops().size()) return Optional.of(new Halt("already recorded"));
-    return Optional.empty();
-  }
-
   private ReplyEffect<Event, State> attemptFinished(Running s, AttemptFinished c) {
     if (!attempts.isCurrent(c.runId())) return Effect().noReply();
     attempts.ended(c.runId());
-    Completion completed = c.completed();
-    if (completed != null && !s.data().acceptsStepOutcome(completed.seq(), completed.name())) {
+    Instant now = now();
+    Optional<List<Event>> events = CallRecording.finish(s.data(), c, now);
+    if (events.isEmpty()) {
       // Never expected: each attempt records its calls in order. Journal nothing that would not
       // replay, and run the workflow again from what is recorded.
       log.error(
           "workflow attempt out of order id={} step={} seq={}",
           workflowId,
-          completed.name(),
-          completed.seq());
+          c.completed().name(),
+          c.completed().seq());
+    }
+    if (events.isEmpty() || events.get().isEmpty()) {
+      // Suspended or abandoned: what is due next decides (a relaunch, a timer, passivation).
       attempts.afterChange(s.data());
       return Effect().noReply();
     }
-    Instant now = now();
-    List<Event> events = new ArrayList<>(3);
-    if (completed != null) events.addAll(completionEvents(s.data(), completed, now));
     long writeStart = System.nanoTime();
-    if (c.outcome() instanceof Outcome.Returned returned) {
-      events.add(new WorkflowCompleted(returned.output(), now));
-      return Effect()
-          .persist(events)
-          .thenRun(
-              after -> {
-                measureWrite(s.data(), completed, events.size(), writeStart, now);
-                deps.metrics().completed();
-                log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
-                attempts.finished(view(after));
-              })
-          .thenNoReply();
-    }
-    if (c.outcome() instanceof Outcome.Threw threw) {
-      events.add(new WorkflowFailed(threw.error(), now));
-      return Effect()
-          .persist(events)
-          .thenRun(
-              after -> {
-                measureWrite(s.data(), completed, events.size(), writeStart, now);
+    return Effect()
+        .persist(events.get())
+        .thenRun(
+            after -> {
+              measureWrite(s.data(), c.completed(), events.get().size(), writeStart, now);
+              if (after instanceof Running running) {
+                attempts.afterChange(running.data());
+                return;
+              }
+              if (after instanceof Failed failed) {
                 deps.metrics().failed();
                 log.info(
                     "workflow failed id={} workflow={} error={}",
                     workflowId,
                     s.data().workflow(),
-                    threw.error());
-                attempts.finished(view(after));
-              })
-          .thenNoReply();
-    }
-    // Suspended or abandoned: what is due next decides (a relaunch, a timer, passivation).
-    if (events.isEmpty()) {
-      attempts.afterChange(s.data());
-      return Effect().noReply();
-    }
-    return Effect()
-        .persist(events)
-        .thenRun(after -> attempts.afterChange(((Running) after).data()))
+                    failed.error());
+              } else {
+                deps.metrics().completed();
+                log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
+              }
+              attempts.finished(view(after));
+            })
         .thenNoReply();
-  }
-
-  /** A finished step's events: its start unless already journaled, then its result. */
-  private static List<Event> completionEvents(ExecutionData data, Completion c, Instant now) {
-    List<Event> events = new ArrayList<>(3);
-    if (data.stepStartPending(c.seq(), c.attempt()))
-      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
-    events.add(new StepCompleted(c.seq(), c.name(), c.output(), now));
-    return events;
   }
 
   /** After a write: its latency and size, and the latency of the step whose result it carried. */
