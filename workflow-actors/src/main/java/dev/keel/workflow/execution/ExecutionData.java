@@ -66,6 +66,11 @@ public record ExecutionData(
     return (Step) ops.get(seq);
   }
 
+  /** The timer at {@code seq}. */
+  RecordedCall.Timer timerAt(int seq) {
+    return (RecordedCall.Timer) ops.get(seq);
+  }
+
   /** The signal wait at {@code seq}. */
   SignalWait signalWaitAt(int seq) {
     return (SignalWait) ops.get(seq);

@@ -918,7 +918,7 @@ public final class WorkflowExecution
     if (event instanceof TimerStarted e)
       return new Running(d.withCall(Timer.started(e.seq(), e.name(), e.wakeAt(), at), at));
     if (event instanceof TimerFired e)
-      return new Running(d.withCall(((Timer) d.ops().get(e.seq())).fired(at), at));
+      return new Running(d.withCall(d.timerAt(e.seq()).fired(at), at));
     if (event instanceof SignalAwaited e)
       return new Running(d.withCall(SignalWait.awaited(e.seq(), e.name(), e.timeoutAt(), at), at));
     if (event instanceof SignalReceived e) {

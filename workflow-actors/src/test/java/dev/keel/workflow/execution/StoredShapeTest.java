@@ -33,7 +33,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.Serialization;
@@ -182,59 +181,6 @@ class StoredShapeTest {
           .as(e.getKey())
           .isEqualTo(new String(bytes, StandardCharsets.UTF_8));
     }
-  }
-
-  /**
-   * A traced command crosses nodes as it did when its type was written with {@code Id.CLASS}: the
-   * class name under {@code @class}, now from a closed list of names. Every command a façade may
-   * send is on that list; the attempt's messages and the entity's timers never leave the node.
-   */
-  @Test
-  void tracedCommandsCarryTheirClassNameAndEveryFacadeCommandIsNamed() throws Exception {
-    ActorRef<Object> replyTo = system.deadLetters();
-    List<WorkflowExecution.Command> commands =
-        List.of(
-            new WorkflowExecution.Cancel("not needed", replyTo.narrow()),
-            new WorkflowExecution.Start("shape", 1, payload(), "acme", at(1), replyTo.narrow()),
-            new WorkflowExecution.SendSignal("go", payload(), replyTo.narrow()),
-            new WorkflowExecution.SaveSnapshot(replyTo.narrow()));
-    for (WorkflowExecution.Command command : commands) {
-      WorkflowExecution.Traced traced = new WorkflowExecution.Traced("req-1", command);
-      byte[] bytes = serialization.serialize(traced).get();
-      assertThat(JSON.readTree(bytes).get("command").get("@class").asText())
-          .isEqualTo(command.getClass().getName());
-      var serializer = serialization.findSerializerFor(traced);
-      assertThat(
-              serialization
-                  .deserialize(
-                      bytes, serializer.identifier(), Serializers.manifestFor(serializer, traced))
-                  .get())
-          .isEqualTo(traced);
-    }
-
-    List<Class<?>> named =
-        java.util.Arrays.stream(
-                WorkflowExecution.Traced.class
-                    .getDeclaredField("command")
-                    .getAnnotation(com.fasterxml.jackson.annotation.JsonSubTypes.class)
-                    .value())
-            .<Class<?>>map(t -> t.value())
-            .toList();
-    var local =
-        List.of(
-            WorkflowExecution.Traced.class,
-            WorkflowExecution.Wake.class,
-            WorkflowExecution.Idle.class,
-            AttemptProtocol.ToEntity.class);
-    List<Class<?>> facadeCommands =
-        java.util.Arrays.stream(WorkflowExecution.Command.class.getPermittedSubclasses())
-            .filter(c -> !local.contains(c))
-            .toList();
-    assertThat(named).containsExactlyInAnyOrderElementsOf(facadeCommands);
-  }
-
-  private static JsonNode payload() {
-    return JSON.createObjectNode().put("n", 1);
   }
 
   private static Instant at(int seconds) {
