@@ -10,6 +10,7 @@ import * as services from './services.js';
 import * as schedules from './schedules.js';
 import * as alerts from './alerts.js';
 import * as tenants from './tenants.js';
+import * as cluster from './cluster.js';
 
 const ROUTES = [
   ['workflows', 1, execution],
@@ -20,6 +21,7 @@ const ROUTES = [
   ['alerts', 1, alerts.detail],
   ['alerts', 0, alerts],
   ['tenants', 0, tenants],
+  ['cluster', 0, cluster],
 ];
 
 const main = document.getElementById('main');

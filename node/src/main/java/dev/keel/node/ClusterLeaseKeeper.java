@@ -1,7 +1,10 @@
 package dev.keel.node;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.persistence.ClusterFence;
 import dev.keel.persistence.ClusterLease;
+import dev.keel.persistence.DatabaseSettings;
+import dev.keel.persistence.KeelDataSource;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,9 +12,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -75,39 +82,80 @@ final class ClusterLeaseKeeper {
   private Instant lastWaitingLog = Instant.EPOCH;
   private Instant lastErrorLog = Instant.EPOCH;
 
+  /**
+   * The keeper's own connections and thread. Why not the node's read-model pool and blocking
+   * dispatcher: when a stalled node wakes up, everything it queued meanwhile (projections, reads,
+   * wake-ups) floods those at once, and a renewal queued behind them came too late. In CI a woken
+   * survivor's keeper had not run 11 s after the wake-up, and the split-brain resolver downed the
+   * node before the keeper could tell it that its cluster had lost the journal.
+   */
+  record OwnPool(HikariDataSource connections, Duration statementTimeout) {}
+
+  /** Statements time out after a renew interval: a late answer is as good as none. */
+  static OwnPool ownPool(DatabaseSettings database, Duration renewInterval) {
+    return new OwnPool(KeelDataSource.create(database, "keel-cluster-lease", 2), renewInterval);
+  }
+
+  private final HikariDataSource connections;
+  private final ScheduledExecutorService thread =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "keel-cluster-lease");
+            t.setDaemon(true);
+            return t;
+          });
+
+  ClusterLeaseKeeper(
+      ActorSystem<?> system, OwnPool pool, ClusterFence fence, Settings settings, Clock clock) {
+    this(
+        system,
+        new ClusterLease(pool.connections(), pool.statementTimeout()),
+        pool.connections(),
+        fence,
+        settings,
+        clock);
+  }
+
   ClusterLeaseKeeper(
       ActorSystem<?> system,
       ClusterLease lease,
+      HikariDataSource connections,
       ClusterFence fence,
       Settings settings,
       Clock clock) {
     this.system = system;
     this.cluster = Cluster.get(system);
     this.lease = lease;
+    this.connections = connections;
     this.fence = fence;
     this.settings = settings;
     this.clock = clock;
     this.self = id(cluster.selfMember().uniqueAddress());
   }
 
-  /** Renews (and forms, adopts) every renew interval from now on, on {@code blocking}. */
-  ClusterLeaseKeeper start(Executor blocking) {
-    Duration every = settings.renewInterval();
-    system
-        .scheduler()
-        .scheduleWithFixedDelay(
-            Duration.ZERO, every, () -> blocking.execute(this::tick), system.executionContext());
-    CoordinatedShutdown.get(Adapter.toClassic(system))
-        .addTask(
-            CoordinatedShutdown.PhaseClusterExitingDone(),
-            "release-cluster-lease",
-            () ->
-                java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> {
-                      releaseIfLast();
-                      return org.apache.pekko.Done.getInstance();
-                    },
-                    blocking));
+  /** Renews (and forms, adopts) every renew interval from now on, on a thread of its own. */
+  ClusterLeaseKeeper start() {
+    long every = settings.renewInterval().toMillis();
+    thread.scheduleWithFixedDelay(this::tick, 0, every, TimeUnit.MILLISECONDS);
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseClusterExitingDone(),
+        "release-cluster-lease",
+        () ->
+            CompletableFuture.supplyAsync(
+                () -> {
+                  releaseIfLast();
+                  return Done.getInstance();
+                },
+                thread));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "close-cluster-lease",
+        () -> {
+          thread.shutdownNow();
+          if (connections != null) connections.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     return this;
   }
 

@@ -24,7 +24,6 @@ import dev.keel.http.TenantRoutes;
 import dev.keel.http.WorkflowRoutes;
 import dev.keel.persistence.AuditLog;
 import dev.keel.persistence.ClusterFence;
-import dev.keel.persistence.ClusterLease;
 import dev.keel.persistence.ClusterStatus;
 import dev.keel.persistence.ConnectionAdderWakeUp;
 import dev.keel.persistence.EntityAudit;
@@ -353,14 +352,12 @@ public final class KeelNode implements AutoCloseable {
             f ->
                 new ClusterLeaseKeeper(
                         system,
-                        new ClusterLease(dataSource, settings.cluster().lease().renewInterval()),
+                        ClusterLeaseKeeper.ownPool(
+                            settings.database(), settings.cluster().lease().renewInterval()),
                         f,
                         settings.cluster().lease(),
                         Clock.systemUTC())
-                    .start(
-                        system
-                            .dispatchers()
-                            .lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"))));
+                    .start());
     ClusterFormation.join(system, settings, lease);
     if (settings.database().kind() == dev.keel.persistence.DatabaseSettings.Kind.POSTGRES) {
       // After a PostgreSQL restart the pools come back at once, not after their backoff of up to 5
