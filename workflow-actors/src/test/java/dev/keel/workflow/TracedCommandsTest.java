@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
-import com.typesafe.config.ConfigFactory;
 import dev.keel.workflow.execution.WorkflowExecution;
 import dev.keel.workflow.schedule.Schedule;
 import java.time.Instant;
@@ -13,11 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.serialization.Serialization;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.serialization.Serializers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,28 +28,21 @@ class TracedCommandsTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ActorSystem<Void> system;
-  private Serialization serialization;
+  private NodeSerialization node;
 
   @BeforeAll
   void start() {
-    system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "TracedCommandsTest",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(ConfigFactory.load()));
-    serialization = SerializationExtension.get(system);
+    node = new NodeSerialization("TracedCommandsTest");
   }
 
   @AfterAll
   void stop() {
-    system.terminate();
+    node.close();
   }
 
   @Test
   void executionCommandsCarryTheirClassNameAndEveryFacadeCommandIsNamed() throws Exception {
-    ActorRef<Object> replyTo = system.deadLetters();
+    ActorRef<Object> replyTo = node.system().deadLetters();
     for (WorkflowExecution.Command command :
         List.<WorkflowExecution.Command>of(
             new WorkflowExecution.Cancel("not needed", replyTo.narrow()),
@@ -73,7 +60,7 @@ class TracedCommandsTest {
 
   @Test
   void scheduleCommandsCarryTheirClassNameAndEveryFacadeCommandIsNamed() throws Exception {
-    ActorRef<Object> replyTo = system.deadLetters();
+    ActorRef<Object> replyTo = node.system().deadLetters();
     for (Schedule.Command command :
         List.<Schedule.Command>of(
             new Schedule.Delete(replyTo.narrow()),
@@ -89,16 +76,9 @@ class TracedCommandsTest {
   }
 
   private void assertCrossesWithItsClassName(Object traced, Object command) throws Exception {
-    byte[] bytes = serialization.serialize(traced).get();
-    assertThat(JSON.readTree(bytes).get("command").get("@class").asText())
+    assertThat(JSON.readTree(node.bytes(traced)).get("command").get("@class").asText())
         .isEqualTo(command.getClass().getName());
-    var serializer = serialization.findSerializerFor(traced);
-    Object back =
-        serialization
-            .deserialize(
-                bytes, serializer.identifier(), Serializers.manifestFor(serializer, traced))
-            .get();
-    assertThat(back).isEqualTo(traced);
+    assertThat(node.roundTrip(traced)).isEqualTo(traced);
   }
 
   private static void assertNamesEveryCommandBut(

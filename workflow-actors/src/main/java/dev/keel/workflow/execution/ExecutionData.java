@@ -125,33 +125,11 @@ public record ExecutionData(
     List<RecordedCall> next = new ArrayList<>(ops);
     if (call.seq() < next.size()) next.set(call.seq(), call);
     else next.add(call);
-    return new ExecutionData(
-        id,
-        workflow,
-        version,
-        tenantId,
-        input,
-        createdAt,
-        at,
-        next,
-        pendingSignals,
-        paused,
-        lineage);
+    return changed(at, next, pendingSignals, paused, lineage);
   }
 
   ExecutionData withCalls(List<RecordedCall> calls, Instant at) {
-    return new ExecutionData(
-        id,
-        workflow,
-        version,
-        tenantId,
-        input,
-        createdAt,
-        at,
-        calls,
-        pendingSignals,
-        paused,
-        lineage);
+    return changed(at, calls, pendingSignals, paused, lineage);
   }
 
   /** Signal {@code name} kept for a later wait. */
@@ -160,7 +138,7 @@ public record ExecutionData(
     List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(name, List.of()));
     queue.add(payload);
     pending.put(name, List.copyOf(queue));
-    return withPending(pending, at);
+    return changed(at, ops, pending, paused, lineage);
   }
 
   /** The oldest kept signal {@code name}, handed to a wait. */
@@ -170,7 +148,7 @@ public record ExecutionData(
     if (!queue.isEmpty()) queue.remove(0);
     if (queue.isEmpty()) pending.remove(name);
     else pending.put(name, List.copyOf(queue));
-    return withPending(pending, at);
+    return changed(at, ops, pending, paused, lineage);
   }
 
   /** The oldest signal {@code name} kept for a later wait, if any. */
@@ -178,29 +156,13 @@ public record ExecutionData(
     return pendingSignals.getOrDefault(name, List.of()).stream().findFirst();
   }
 
-  private ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
-    return new ExecutionData(
-        id, workflow, version, tenantId, input, createdAt, at, ops, pending, paused, lineage);
-  }
-
   ExecutionData withPaused(boolean p, Instant at) {
-    return new ExecutionData(
-        id, workflow, version, tenantId, input, createdAt, at, ops, pendingSignals, p, lineage);
+    return changed(at, ops, pendingSignals, p, lineage);
   }
 
+  /** Linked to other executions by reruns; not a change of this one ({@code updatedAt} stays). */
   ExecutionData withLineage(ExecutionRecovery.Lineage next) {
-    return new ExecutionData(
-        id,
-        workflow,
-        version,
-        tenantId,
-        input,
-        createdAt,
-        updatedAt,
-        ops,
-        pendingSignals,
-        paused,
-        next);
+    return changed(updatedAt, ops, pendingSignals, paused, next);
   }
 
   /**
@@ -209,32 +171,21 @@ public record ExecutionData(
   ExecutionData withOpenCallsCancelled(Instant at) {
     List<RecordedCall> closed =
         ops.stream().map(call -> call.open() ? call.cancelled(at) : call).toList();
-    return new ExecutionData(
-        id,
-        workflow,
-        version,
-        tenantId,
-        input,
-        createdAt,
-        at,
-        closed,
-        pendingSignals,
-        false,
-        lineage);
+    return changed(at, closed, pendingSignals, false, lineage);
   }
 
   ExecutionData touched(Instant at) {
+    return changed(at, ops, pendingSignals, paused, lineage);
+  }
+
+  /** The same execution, changed at {@code at}: what it started with stays. */
+  private ExecutionData changed(
+      Instant at,
+      List<RecordedCall> calls,
+      Map<String, List<JsonNode>> pending,
+      boolean isPaused,
+      ExecutionRecovery.Lineage links) {
     return new ExecutionData(
-        id,
-        workflow,
-        version,
-        tenantId,
-        input,
-        createdAt,
-        at,
-        ops,
-        pendingSignals,
-        paused,
-        lineage);
+        id, workflow, version, tenantId, input, createdAt, at, calls, pending, isPaused, links);
   }
 }

@@ -30,6 +30,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -736,58 +737,50 @@ public final class WorkflowExecution
   // ---------------------------------------------------------------- the attempt's commands
 
   private ReplyEffect<Event, State> recordStep(Running s, RecordStep c) {
-    Instant now = now();
-    CallRecording.Write w = CallRecording.recordStep(s.data(), c, now);
-    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
-  }
-
-  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
-    Instant now = now();
-    CallRecording.Write w = CallRecording.startTimer(s.data(), c, now);
-    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
-  }
-
-  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
-    Instant now = now();
-    CallRecording.Write w = CallRecording.awaitSignal(s.data(), c, now);
-    return write(s, c.runId(), c.completed(), c.replyTo(), now, w, () -> {});
-  }
-
-  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
-    Instant now = now();
-    CallRecording.Write w = CallRecording.failStep(s.data(), c, now);
     return write(
         s,
         c.runId(),
-        null,
+        c.completed(),
         c.replyTo(),
-        now,
-        w,
-        () -> {
-          log.info(
-              "step failed id={} step={} attempt={} retryAt={} error={}",
-              workflowId,
-              c.name(),
-              c.attempt(),
-              StepRetry.retryAt(c.retry()),
-              c.error());
-          if (c.retry() instanceof StepRetry.At) deps.metrics().retryScheduled();
-        });
+        now -> CallRecording.recordStep(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
+    return write(
+        s,
+        c.runId(),
+        c.completed(),
+        c.replyTo(),
+        now -> CallRecording.startTimer(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
+    return write(
+        s,
+        c.runId(),
+        c.completed(),
+        c.replyTo(),
+        now -> CallRecording.awaitSignal(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
+    return write(s, c.runId(), null, c.replyTo(), now -> CallRecording.failStep(s.data(), c, now));
   }
 
   /**
-   * Journals what a message of the current attempt writes, in one atomic write, then answers; a
-   * superseded attempt records nothing and is told to halt.
+   * Journals what a message of the current attempt writes ({@code decision}, at the time it is
+   * given), in one atomic write, then answers; a superseded attempt records nothing and is told to
+   * halt.
    */
   private ReplyEffect<Event, State> write(
       Running s,
       long runId,
       Completion carried,
       ActorRef<Directive> replyTo,
-      Instant now,
-      CallRecording.Write w,
-      Runnable written) {
+      Function<Instant, CallRecording.Write> decision) {
     if (!attempts.isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
+    Instant now = now();
+    CallRecording.Write w = decision.apply(now);
     if (w.events().isEmpty()) return Effect().reply(replyTo, w.reply());
     long writeStart = System.nanoTime();
     return Effect()
@@ -795,9 +788,24 @@ public final class WorkflowExecution
         .thenRun(
             after -> {
               measureWrite(s.data(), carried, w.events().size(), writeStart, now);
-              written.run();
+              afterWrite(w.events());
             })
         .thenReply(replyTo, after -> w.reply());
+  }
+
+  /** A failed step attempt is logged, and a retry counted, once it is journaled. */
+  private void afterWrite(List<Event> written) {
+    for (Event e : written) {
+      if (!(e instanceof StepFailed f)) continue;
+      log.info(
+          "step failed id={} step={} attempt={} retryAt={} error={}",
+          workflowId,
+          f.name(),
+          f.attempt(),
+          f.retryAt(),
+          f.error());
+      if (f.retryAt() != null) deps.metrics().retryScheduled();
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
-import com.typesafe.config.ConfigFactory;
+import dev.keel.workflow.NodeSerialization;
 import dev.keel.workflow.execution.WorkflowExecution.CopiedOp;
 import dev.keel.workflow.execution.WorkflowExecution.Event;
 import dev.keel.workflow.execution.WorkflowExecution.NotStarted;
@@ -33,11 +33,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.serialization.Serialization;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.serialization.Serializers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,23 +50,16 @@ class StoredShapeTest {
   private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ActorSystem<Void> system;
-  private Serialization serialization;
+  private NodeSerialization node;
 
   @BeforeAll
   void start() {
-    system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "StoredShapeTest",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(ConfigFactory.load()));
-    serialization = SerializationExtension.get(system);
+    node = new NodeSerialization("StoredShapeTest");
   }
 
   @AfterAll
   void stop() {
-    system.terminate();
+    node.close();
   }
 
   /** Each state, built by the event handler from events whose shape is fixed (the journal's). */
@@ -168,16 +156,15 @@ class StoredShapeTest {
     for (Map.Entry<String, State> e : states.entrySet()) {
       JsonNode row = recorded.get(e.getKey());
       byte[] bytes = Base64.getDecoder().decode(row.get("payload").asText());
-      Object read =
-          serialization
-              .deserialize(bytes, row.get("serializerId").asInt(), row.get("manifest").asText())
-              .get();
+      Object read = node.read(bytes, row.get("serializerId").asInt(), row.get("manifest").asText());
       assertThat(read).as(e.getKey()).isEqualTo(e.getValue());
-      var serializer = serialization.findSerializerFor(e.getValue());
-      assertThat(Serializers.manifestFor(serializer, e.getValue()))
+      assertThat(node.serializerId(e.getValue()))
+          .as(e.getKey())
+          .isEqualTo(row.get("serializerId").asInt());
+      assertThat(node.manifest(e.getValue()))
           .as(e.getKey())
           .isEqualTo(row.get("manifest").asText());
-      assertThat(new String(serialization.serialize(e.getValue()).get(), StandardCharsets.UTF_8))
+      assertThat(new String(node.bytes(e.getValue()), StandardCharsets.UTF_8))
           .as(e.getKey())
           .isEqualTo(new String(bytes, StandardCharsets.UTF_8));
     }
