@@ -117,6 +117,7 @@ class WorkflowExecutionTest {
   private WorkflowSettings settings;
   private NodeWorkflowRegistry registry;
   private WorkflowRunner runner;
+  private io.micrometer.core.instrument.simple.SimpleMeterRegistry meters;
   private ObjectMapper mapper;
 
   /** Step body runs by {@code <workflowId>/<step>}: what "ran exactly once" is measured with. */
@@ -162,9 +163,17 @@ class WorkflowExecutionTest {
     diverge.set(false);
     gateEntered = new CountDownLatch(1);
     gate = new CountDownLatch(1);
+    meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     WorkflowDeps deps =
         new WorkflowDeps(
-            clock, MIDPOINT, settings, registry, runner, mapper, testKit.system().scheduler());
+            clock,
+            MIDPOINT,
+            settings,
+            registry,
+            runner,
+            mapper,
+            testKit.system().scheduler(),
+            new WorkflowMetrics(meters));
     // Round-trip equality is not verified: Jackson reads a null JsonNode field back as NullNode, so
     // Op.output == null (and ExecutionView.output) come back unequal though they mean the same.
     kit =
@@ -717,6 +726,8 @@ class WorkflowExecutionTest {
     ExecutionView done = awaitStatus("completed");
 
     assertThat(done.output()).isEqualTo(TextNode.valueOf("charged"));
+    assertThat(meters.get("keel.workflows.step.retries").counter().count()).isEqualTo(2.0);
+    assertThat(meters.get("keel.workflows.completed").counter().count()).isEqualTo(1.0);
     assertThat(done.steps())
         .extracting(
             StepView::name,
