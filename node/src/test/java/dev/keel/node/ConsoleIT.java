@@ -6,15 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.TestDatabases;
 import dev.keel.workflow.execution.NodeWorkflowRegistry;
-import dev.keel.workflow.sdk.Workflow;
-import dev.keel.workflow.sdk.WorkflowContext;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -242,37 +239,6 @@ class ConsoleIT {
     }
   }
 
-  /** A checkout whose charge fails while {@link #decline} holds: executions to retry and rerun. */
-  private static final AtomicBoolean decline = new AtomicBoolean(true);
-
-  public record Cart(String customer) {}
-
-  private static final class Checkout implements Workflow<Cart, String> {
-    @Override
-    public String name() {
-      return "console-checkout";
-    }
-
-    @Override
-    public String run(WorkflowContext ctx, Cart input) {
-      String reserved = ctx.step("reserve", String.class, () -> "r");
-      String charged =
-          ctx.step(
-              "charge",
-              String.class,
-              () -> {
-                if (decline.get()) throw new IllegalStateException("card declined");
-                return "c";
-              });
-      return reserved + charged + ctx.step("ship", String.class, () -> "s");
-    }
-
-    @Override
-    public Class<Cart> inputType() {
-      return Cart.class;
-    }
-  }
-
   /**
    * On PostgreSQL: an operator repairs failed executions from the console (retry in place, rerun
    * from a step, a bulk retry whose confirmation says how many it touches), reads a service's
@@ -284,7 +250,7 @@ class ConsoleIT {
     HeadlessChromium.assumeInstalled();
     Path dir = Files.createTempDirectory("keel-console-repair-it");
     Path shots = Files.createDirectories(Path.of("target", "console-screenshots"));
-    decline.set(true);
+    DecliningCheckout checkout = new DecliningCheckout("console-checkout");
     try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres();
         KeelNode node =
             NodeHttp.start(
@@ -294,7 +260,7 @@ class ConsoleIT {
                     "keel.database.user", pg.settings().user(),
                     "keel.services.history.flush-interval", "100ms",
                     "keel.services.history.coarse-flush-interval", "100ms"),
-                new NodeWorkflowRegistry().register(new Checkout()))) {
+                new NodeWorkflowRegistry().register(checkout))) {
       NodeHttp api = NodeHttp.ready(node);
       String base = "http://127.0.0.1:" + node.httpPort();
       for (String id : List.of("co-1", "co-2", "co-3", "co-4")) {
@@ -368,7 +334,7 @@ class ConsoleIT {
 
         // The admin: retry co-1 in place once the card processor is back.
         signIn(browser, wait, NodeHttp.TOKEN);
-        decline.set(false);
+        checkout.decline.set(false);
         browser.get(base + "/ui#/workflows/co-1");
         wait.until(d -> text(browser, "#execution-summary").contains("failed"));
         browser.findElement(By.id("action-retry")).click();
