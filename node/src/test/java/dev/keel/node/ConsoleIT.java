@@ -468,9 +468,14 @@ class ConsoleIT {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
   }
 
+  /** The element's text, or "" while it is not there (or is being redrawn: waits ask again). */
   private static String text(ChromeDriver browser, String css) {
-    List<WebElement> found = browser.findElements(By.cssSelector(css));
-    return found.isEmpty() ? "" : found.get(0).getText();
+    try {
+      List<WebElement> found = browser.findElements(By.cssSelector(css));
+      return found.isEmpty() ? "" : found.get(0).getText();
+    } catch (org.openqa.selenium.StaleElementReferenceException redrawn) {
+      return "";
+    }
   }
 
   private static List<String> listedIds(ChromeDriver browser) {
