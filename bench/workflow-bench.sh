@@ -3,7 +3,11 @@
 # PostgreSQL database (or H2 with --h2), a JIT warm-up, measured WorkflowLoad runs, and the CPU
 # each process spent per completed workflow, read from /proc (Linux only).
 #
-#   bench/workflow-bench.sh [--h2] [--warmup-runs N] [--runs N] [--rate R] [--concurrency C]
+#   bench/workflow-bench.sh [--h2] [--tls] [--warmup-runs N] [--runs N] [--rate R] [--concurrency C]
+#
+# --tls: the node serves HTTPS with a throw-away certificate (made with openssl in $OUT/tls) and
+# the load program trusts its CA, to measure what TLS costs per request. Other KEEL_* variables
+# (KEEL_OTEL, for instance) reach the node as they are.
 #
 # Run from the repository root after `mvn -B -q -DskipTests package`. Needs psql (for the
 # PostgreSQL database) and nothing else listening on the ports below. Prints one summary line per
@@ -11,6 +15,7 @@
 set -euo pipefail
 
 H2=""
+TLS=""
 WARMUP_RUNS=8        # 8 x 4,000 workflows: the C2 compiler still took a fifth of the node's CPU in a run after 24,000
 RUNS=3
 MEASURED=10000       # per measured run: about 15 s, long enough that one stall or GC does not decide the figure
@@ -31,6 +36,7 @@ OUT=${OUT:-/tmp/keel-workflow-bench}
 while [ $# -gt 0 ]; do
   case "$1" in
     --h2) H2=1 ;;
+    --tls) TLS=1 ;;
     --warmup-runs) WARMUP_RUNS=$2; shift ;;
     --runs) RUNS=$2; shift ;;
     --rate) RATE=$2; shift ;;
@@ -53,7 +59,25 @@ if [ -z "$H2" ]; then
   DB_ARGS=(--database-url "jdbc:postgresql://$PGHOST:5432/$DB" --database-user postgres)
 fi
 
-echo "node JVM flags: $NODE_JAVA_OPTS (KEEL_BENCH_JAVA_OPTS)"
+SCHEME=http
+CURL_TLS=()
+if [ -n "$TLS" ]; then
+  TLS_DIR="$OUT/tls"
+  mkdir -p "$TLS_DIR"
+  if [ ! -f "$TLS_DIR/node.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/ca.key" \
+      -out "$TLS_DIR/ca.pem" -days 30 -subj /CN=bench-ca 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/node.key" \
+      -out "$TLS_DIR/node.csr" -subj /CN=127.0.0.1 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\n' > "$TLS_DIR/san.ext"
+    openssl x509 -req -in "$TLS_DIR/node.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+      -CAcreateserial -out "$TLS_DIR/node.pem" -days 30 -extfile "$TLS_DIR/san.ext" 2>/dev/null
+  fi
+  export KEEL_TLS_CERT="$TLS_DIR/node.pem" KEEL_TLS_KEY="$TLS_DIR/node.key"
+  SCHEME=https
+  CURL_TLS=(--cacert "$TLS_DIR/ca.pem")
+fi
+echo "node JVM flags: $NODE_JAVA_OPTS (KEEL_BENCH_JAVA_OPTS); $SCHEME"
 KEEL_JAVA_OPTS="$NODE_JAVA_OPTS" ./keel server --http-port "$PORT" --cluster-port "$CLUSTER_PORT" --data-dir "$DATA" --admin-token "$TOKEN" \
   "${DB_ARGS[@]}" > "$OUT/node.log" 2>&1 &
 LAUNCHER=$!
@@ -67,13 +91,15 @@ trap stop_node EXIT
 NODE_PID=""
 for _ in $(seq 120); do
   NODE_PID=$(pgrep -f "keel.jar server --http-port $PORT " | head -1 || true)
-  curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null && break
+  curl -sf "${CURL_TLS[@]}" "$SCHEME://127.0.0.1:$PORT/ready" > /dev/null && break
   sleep 0.5
 done
 [ -n "$NODE_PID" ] || { echo "workflow-bench: the node did not start, see $OUT/node.log" >&2; exit 1; }
 
 load() {
-  java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad --endpoint "http://127.0.0.1:$PORT" \
+  # The node's certificate and key are the node's: the load program only trusts the CA.
+  env -u KEEL_TLS_CERT -u KEEL_TLS_KEY ${TLS:+KEEL_TLS_CA="$TLS_DIR/ca.pem"} \
+  java -cp bench/target/keel-bench.jar dev.keel.bench.WorkflowLoad --endpoint "$SCHEME://127.0.0.1:$PORT" \
     --token "$TOKEN" --warmup 0 "$@"
 }
 # CPU ticks (1/100 s) of a process, of all PostgreSQL processes, and of the machine (busy, total).

@@ -31,6 +31,10 @@ export const detail = {
         [h('dt', {}, 'Service'), h('dd', {}, h('code', {}, rule.service))],
         [h('dt', {}, 'Condition'), h('dd', {}, h('code', {}, rule.condition))],
         [h('dt', {}, 'Cooldown'), h('dd', {}, rule.cooldownSeconds + ' s')],
+        [h('dt', {}, 'Webhook'), h('dd', {}, rule.webhook ? h('code', {}, rule.webhook) : h('span', {class: 'muted'}, 'none'))],
+        [h('dt', {}, 'Repair'), h('dd', {}, rule.repair
+          ? h('span', {}, 'starts ', h('code', {}, rule.repair.workflow), ' on each firing')
+          : h('span', {class: 'muted'}, 'none'))],
         [h('dt', {}, 'Firing for'), h('dd', {}, (rule.triggered || []).length ? rule.triggered.join(', ') : 'nothing')],
         [h('dt', {}, 'Fired'), h('dd', {}, rule.firingCount + ' times; last ', time(rule.lastFiredAt))]),
       h('h2', {}, 'Newest firings'),
@@ -41,6 +45,8 @@ export const detail = {
         ['Fired', f => time(f.firedAt)],
         ['Delivery', f => f.delivery ? statusBadge(f.delivery) : ''],
         ['Delivery workflow', f => f.deliveryWorkflowId ? h('a', {href: route(['workflows', f.deliveryWorkflowId])}, f.deliveryWorkflowId) : ''],
+        ['Repair', f => f.repair ? statusBadge(f.repair) : ''],
+        ['Repair workflow', f => f.repairWorkflowId ? h('a', {href: route(['workflows', f.repairWorkflowId])}, f.repairWorkflowId) : ''],
       ], rule.firings || [], 'It has not fired.'));
   },
 };

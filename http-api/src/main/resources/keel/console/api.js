@@ -83,3 +83,13 @@ export function query(params) {
 export function seg(value) {
   return encodeURIComponent(value);
 }
+
+/** What a role may do in the console, as AccessPolicy grants it: read, operate (act on executions), manage. */
+const RANKS = {viewer: 0, operator: 1, admin: 2};
+const NEEDS = {read: 0, operate: 1, manage: 2};
+
+/** Whether {@code caller} (GET /caller's answer) may do what {@code level} names. */
+export function allows(caller, level) {
+  const rank = RANKS[caller && caller.role];
+  return rank !== undefined && rank >= NEEDS[level];
+}

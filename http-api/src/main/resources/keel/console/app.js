@@ -10,6 +10,8 @@ import * as services from './services.js';
 import * as schedules from './schedules.js';
 import * as alerts from './alerts.js';
 import * as tenants from './tenants.js';
+import * as tenant from './tenant.js';
+import * as cluster from './cluster.js';
 
 const ROUTES = [
   ['workflows', 1, execution],
@@ -19,7 +21,9 @@ const ROUTES = [
   ['schedules', 0, schedules],
   ['alerts', 1, alerts.detail],
   ['alerts', 0, alerts],
+  ['tenants', 1, tenant],
   ['tenants', 0, tenants],
+  ['cluster', 0, cluster],
 ];
 
 const main = document.getElementById('main');
@@ -89,6 +93,10 @@ function showChrome() {
   nav.hidden = false;
   signOutButton.hidden = false;
   for (const link of nav.querySelectorAll('[data-admin-only]')) link.hidden = !caller.admin;
+  // A tenant's key: its own tenant's page (domains; keys for its admin keys).
+  const own = document.getElementById('own-tenant');
+  own.hidden = !caller.tenantId;
+  if (caller.tenantId) own.setAttribute('href', '#/tenants/' + encodeURIComponent(caller.tenantId));
   replace(who, caller.admin ? 'admin' : h('span', {}, 'tenant ', h('code', {}, caller.tenantId)));
 }
 

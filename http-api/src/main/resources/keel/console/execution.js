@@ -1,8 +1,8 @@
 // One execution: its state, the work it waits on, its steps, its history as a timeline, and the
 // actions the API offers. While it is not final the page polls the node every two seconds.
 
-import {call, seg} from './api.js';
-import {field, h, json, problemBox, replace, statusBadge, table, time} from './dom.js';
+import {allows, call, seg} from './api.js';
+import {field, h, json, problemBox, replace, route, select, statusBadge, table, time} from './dom.js';
 
 const POLL_MILLIS = 2000;
 const FINAL = ['completed', 'failed', 'cancelled'];
@@ -10,9 +10,8 @@ const PENDING = ['running', 'retrying', 'sleeping', 'waiting'];
 
 /**
  * What an operator can do to an execution, one entry per API action: a button shown when
- * {@code when(execution)} holds, an optional form, and the request it sends. Retry and rerun from a
- * step (issue 18) are one entry each here once their routes exist, e.g.
- * {name: 'retry', label: 'Retry', when: e => e.status === 'failed', run: id => call('POST', `/workflows/${seg(id)}/retry`)}.
+ * {@code when(execution)} holds and the caller's role allows it (a viewer sees none), an optional
+ * form, and the request it sends. {@code then} may answer a console route to go to afterwards.
  */
 const ACTIONS = [
   {
@@ -50,9 +49,37 @@ const ACTIONS = [
       return call('POST', `/workflows/${seg(id)}/signals/${seg(data.name)}`, payload);
     },
   },
+  {
+    name: 'retry', label: 'Retry',
+    when: e => e.status === 'failed' || e.status === 'cancelled',
+    form: () => [field('Reason (optional)', h('input', {name: 'reason', size: 40, maxlength: 1000}))],
+    confirm: e => `Retry execution ${e.id} in place? The call it ended on runs again with the current code; `
+      + 'the steps before it keep their recorded results and do not run again.',
+    run: (id, data) => call('POST', `/workflows/${seg(id)}/retry`, data.reason ? {reason: data.reason} : {}),
+  },
+  {
+    name: 'rerun', label: 'Rerun from a step',
+    when: e => reachedSteps(e).length > 0,
+    form: e => [
+      field('From step', select('fromStep', reachedSteps(e), reachedSteps(e)[reachedSteps(e).length - 1])),
+      field('New execution id (optional)', h('input', {name: 'id', size: 32, maxlength: 128, spellcheck: 'false'})),
+    ],
+    confirm: e => `Start a new execution of ${e.workflow} with the same input, the results of the steps before the `
+      + 'chosen one copied, and the rest run by the current code?',
+    run: (id, data) => call('POST', `/workflows/${seg(id)}/rerun`,
+      data.id ? {fromStep: data.fromStep, id: data.id} : {fromStep: data.fromStep}),
+    then: rerun => route(['workflows', rerun.id]),
+  },
 ];
 
-export async function render(main, {args}) {
+/** Names of the steps the execution reached, in order, each once: where a rerun may start. */
+function reachedSteps(e) {
+  const names = [];
+  for (const s of e.steps || []) if (s.kind === 'step' && !names.includes(s.name)) names.push(s.name);
+  return names;
+}
+
+export async function render(main, {args, caller, go}) {
   const id = args[0];
   const view = {
     summary: h('section', {id: 'execution-summary'}),
@@ -80,7 +107,7 @@ export async function render(main, {args}) {
     if (stopped) return execution;
     draw(view, execution, history);
     // An open form keeps what the user typed: the buttons are redrawn only while none is open.
-    if (!openAction) drawActions(view, execution, action => (openAction = action), refreshSoon, refreshNow);
+    if (!openAction) drawActions(view, execution, caller, action => (openAction = action), refreshSoon, refreshNow, go);
     return execution;
   };
   const schedule = execution => {
@@ -121,7 +148,9 @@ function draw(view, e, history) {
     fact('Tenant', e.tenantId || h('span', {class: 'muted'}, '—')),
     fact('Created', time(e.createdAt)),
     fact('Updated', time(e.updatedAt)),
-    fact('Completed', time(e.completedAt))));
+    fact('Completed', time(e.completedAt)),
+    e.rerunOf ? fact('Rerun of', executionLink(e.rerunOf)) : null,
+    (e.reruns || []).length ? fact('Reruns', e.reruns.map(id => [executionLink(id), ' '])) : null));
   const pending = (e.steps || []).filter(s => PENDING.includes(s.status));
   replace(view.pending, h('h2', {}, 'Pending work'),
     pending.length === 0 && !e.queued && !(e.pendingSignals || []).length
@@ -154,13 +183,13 @@ function draw(view, e, history) {
       hasDetails(entry.data) ? h('details', {}, h('summary', {}, 'data'), json(entry.data)) : null))));
 }
 
-function drawActions(view, execution, opened, done, refused) {
-  const available = ACTIONS.filter(a => a.when(execution));
+function drawActions(view, execution, caller, opened, done, refused, go) {
+  const available = allows(caller, 'operate') ? ACTIONS.filter(a => a.when(execution)) : [];
   replace(view.actions, available.length === 0 ? null : [h('h2', {}, 'Actions'),
     available.map(action => h('button', {type: 'button', id: 'action-' + action.name,
       class: action.danger ? 'danger' : '', on: {click: () => {
         opened(action);
-        openForm(view, execution, action, done, refused);
+        openForm(view, execution, action, done, refused, go);
       }}}, action.label + '…'))]);
 }
 
@@ -168,12 +197,13 @@ function drawActions(view, execution, opened, done, refused) {
  * The action's form and confirmation; the request is sent only on confirm. A refusal shows the
  * node's problem and refreshes the page (the execution may have changed meanwhile), form kept.
  */
-function openForm(view, execution, action, done, refused) {
+function openForm(view, execution, action, done, refused, go) {
   const form = h('form', {class: 'action-form', id: 'form-' + action.name, on: {submit: async event => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(form).entries());
     try {
-      await action.run(execution.id, data);
+      const answer = await action.run(execution.id, data);
+      if (action.then) return go(action.then(answer));
       replace(view.message, h('p', {class: 'notice', role: 'status'}, `${action.label}: accepted.`));
       done();
     } catch (e) {
@@ -190,6 +220,10 @@ function openForm(view, execution, action, done, refused) {
   }}}, 'Back'));
   replace(view.actions, h('h2', {}, action.label), form);
   replace(view.message);
+}
+
+function executionLink(id) {
+  return h('a', {href: route(['workflows', id]), class: 'execution-link', 'data-id': id}, id);
 }
 
 function fact(label, ...value) {

@@ -1,7 +1,7 @@
 // Schedules: next runs, last run and last error, and pause/resume (a PUT of the schedule as it is,
 // with "paused" flipped: the API's only way to change a schedule).
 
-import {call, query, seg} from './api.js';
+import {allows, call, query, seg} from './api.js';
 import {h, problemBox, replace, route, table, time} from './dom.js';
 
 export async function render(main, {params, caller}) {
@@ -33,8 +33,10 @@ export async function render(main, {params, caller}) {
       : h('span', {class: 'muted'}, 'never')],
     caller.admin ? ['Tenant', s => s.tenantId || h('span', {class: 'muted'}, '—')] : null,
     ['', s => h('span', {},
-      h('button', {type: 'button', class: 'secondary', on: {click: () => toggle(s)}}, s.paused ? 'Resume' : 'Pause'),
-      ' ', h('button', {type: 'button', class: 'secondary', on: {click: () => showDetail(message, s.id)}}, 'Last error'))],
+      allows(caller, 'manage')
+        ? [h('button', {type: 'button', class: 'secondary', on: {click: () => toggle(s)}}, s.paused ? 'Resume' : 'Pause'), ' ']
+        : null,
+      h('button', {type: 'button', class: 'secondary', on: {click: () => showDetail(message, s.id)}}, 'Last error'))],
   ].filter(c => c), page.items, 'No schedules.'));
   draw();
   replace(main,

@@ -4,6 +4,7 @@
 
 import {call, query, seg} from './api.js';
 import {field, h, json, replace, route, select, statusBadge, table, time} from './dom.js';
+import {metricHistory} from './charts.js';
 
 const STATUSES = ['healthy', 'degraded', 'unhealthy', 'stale'];
 const FILTERS = ['type', 'status', 'search', 'tenantId'];
@@ -84,6 +85,7 @@ export const detail = {
         fact('Registered', time(service.registeredAt)), fact('Tenant', service.tenantId || '—')),
       h('h2', {}, 'Metrics (last heartbeat)'),
       table([['Metric', ([k]) => k], ['Value', ([, v]) => v]], Object.entries(service.metrics || {}), 'No metrics reported.'),
+      metricHistory(service.id),
       h('h2', {}, 'Details'), json(service.details || {}),
       h('h2', {}, 'Metadata'), json(service.metadata || {}),
       history ? [h('h2', {}, 'Status history'), table([

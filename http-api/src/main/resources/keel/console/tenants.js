@@ -31,7 +31,7 @@ export async function render(main, {params, caller, go}) {
     h('h1', {}, 'Tenants'),
     message,
     table([
-      ['Id', t => h('code', {}, t.id)],
+      ['Id', t => h('a', {href: route(['tenants', t.id]), class: 'tenant-link'}, h('code', {}, t.id))],
       ['Slug', t => t.slug],
       ['Name', t => t.name],
       ['Plan', t => t.plan],

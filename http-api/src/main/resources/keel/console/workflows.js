@@ -1,11 +1,22 @@
 // Workflows: the list with its filters, counts by status and cursor paging. Filters live in the
 // URL's hash, so a filtered list can be bookmarked or shared (it never holds the credential).
 
-import {call, query} from './api.js';
-import {field, h, replace, route, select, statusBadge, table, time} from './dom.js';
+import {allows, call, query} from './api.js';
+import {field, h, problemBox, replace, route, select, statusBadge, table, time} from './dom.js';
 
 const STATUSES = ['running', 'sleeping', 'waiting', 'paused', 'completed', 'failed', 'cancelled'];
 const FILTERS = ['status', 'workflow', 'tenantId', 'from', 'to', 'idPrefix'];
+
+/** The bulk actions that apply to executions of each status (POST /workflows/bulk/{action}). */
+const BULK = {
+  running: ['pause', 'cancel'],
+  sleeping: ['pause', 'cancel'],
+  waiting: ['pause', 'cancel'],
+  paused: ['resume', 'cancel'],
+  failed: ['retry'],
+  cancelled: ['retry'],
+  completed: [],
+};
 
 export async function render(main, {params, caller, go}) {
   const filters = {};
@@ -23,6 +34,7 @@ export async function render(main, {params, caller, go}) {
     h('h1', {}, 'Workflows'),
     filterForm(filters, definitions.items.map(d => d.name), caller, pageSize, go),
     countBar(counts, filters, listHash),
+    allows(caller, 'operate') ? bulkBar(filters, counts, go) : null,
     h('div', {id: 'workflow-list'}, table([
       ['Id', w => h('a', {href: route(['workflows', w.id]), class: 'execution-link', 'data-id': w.id}, w.id)],
       ['Workflow', w => h('span', {}, w.workflow, h('span', {class: 'muted'}, ' v' + w.version))],
@@ -62,6 +74,66 @@ function countBar(counts, filters, listHash) {
     h('a', {href: listHash({status: ''}), class: filters.status ? '' : 'current'}, 'all ', h('b', {}, counts.total)),
     STATUSES.map(s => h('a', {href: listHash({status: s}), class: filters.status === s ? 'current' : '', 'data-status': s},
       statusBadge(s), ' ', h('b', {}, counts.counts[s] || 0))));
+}
+
+/**
+ * Bulk actions on the filtered list. They need a status filter, so that the count the confirmation
+ * shows is exactly the executions the action applies to; the id prefix is not a bulk filter.
+ */
+function bulkBar(filters, counts, go) {
+  const bar = h('section', {class: 'bulk', id: 'bulk-actions'});
+  const message = h('div', {id: 'bulk-message'});
+  const buttons = () => {
+    if (filters.idPrefix) return h('p', {class: 'muted'}, 'Bulk actions filter by status, workflow, tenant and time, not by id: clear "Id starts with" to use them.');
+    if (!filters.status) return h('p', {class: 'muted'}, 'Choose a status to act on the listed executions in bulk.');
+    const actions = BULK[filters.status] || [];
+    if (actions.length === 0) return null;
+    return h('span', {}, 'In bulk: ', actions.map(action => [h('button', {type: 'button', class: action === 'cancel' ? 'secondary danger' : 'secondary',
+      id: 'bulk-' + action, on: {click: () => confirm(action)}}, `${label(action)} all ${counts.counts[filters.status] || 0}…`), ' ']));
+  };
+  const confirm = action => {
+    const n = counts.counts[filters.status] || 0;
+    const reason = h('input', {name: 'reason', size: 40, maxlength: 1000});
+    const form = h('form', {class: 'action-form', id: 'bulk-form', on: {submit: async event => {
+      event.preventDefault();
+      try {
+        const operation = await call('POST', '/workflows/bulk/' + action, {filter: bulkFilter(filters),
+          reason: reason.value.trim() || undefined});
+        go(route(['workflows', operation.id]));
+      } catch (e) {
+        replace(message, problemBox(e));
+      }
+    }}},
+    h('p', {id: 'bulk-confirmation'}, `${label(action)} ${n} ${n === 1 ? 'execution' : 'executions'} (${describe(filters)})? `
+      + 'The operation runs as a workflows-bulk execution of its own: its page shows its progress.'),
+    field('Reason (optional)', reason),
+    h('button', {type: 'submit', id: 'confirm-bulk', class: action === 'cancel' ? 'danger' : ''}, `Confirm: ${action} ${n}`),
+    h('button', {type: 'button', class: 'secondary', on: {click: () => replace(bar, buttons(), message)}}, 'Back'));
+    replace(bar, form, message);
+  };
+  return replace(bar, buttons(), message);
+}
+
+function bulkFilter(filters) {
+  const filter = {status: filters.status};
+  if (filters.workflow) filter.workflow = filters.workflow;
+  if (filters.tenantId) filter.tenantId = filters.tenantId;
+  if (filters.from) filter.createdAfter = filters.from;
+  if (filters.to) filter.createdBefore = filters.to;
+  return filter;
+}
+
+function describe(filters) {
+  const parts = [`status ${filters.status}`];
+  if (filters.workflow) parts.push(`workflow ${filters.workflow}`);
+  if (filters.tenantId) parts.push(`tenant ${filters.tenantId}`);
+  if (filters.from) parts.push(`created from ${filters.from}`);
+  if (filters.to) parts.push(`created before ${filters.to}`);
+  return parts.join(', ');
+}
+
+function label(action) {
+  return action.charAt(0).toUpperCase() + action.slice(1);
 }
 
 function pager(page, cursor, listHash, go) {

@@ -3,6 +3,7 @@ package dev.keel.command;
 import dev.keel.cli.AlertCommand;
 import dev.keel.cli.AuditCommand;
 import dev.keel.cli.HealthCommand;
+import dev.keel.cli.KeysCommand;
 import dev.keel.cli.MetricsCommand;
 import dev.keel.cli.ServicesCommand;
 import dev.keel.cli.StatusCommand;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Command;
       ServicesCommand.class,
       AuditCommand.class,
       WorkflowsCommand.class,
+      KeysCommand.class,
       RunCommand.class
     })
 public final class Main implements Runnable {

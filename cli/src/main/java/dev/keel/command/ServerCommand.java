@@ -55,6 +55,20 @@ final class ServerCommand implements Callable<Integer> {
   String databasePassword;
 
   @Option(
+      names = "--database-replica-url",
+      description =
+          "PostgreSQL read replica for lists, history and audit (KEEL_DATABASE_REPLICA_URL)")
+  String databaseReplicaUrl;
+
+  @Option(
+      names = "--database-replica-user",
+      description = "KEEL_DATABASE_REPLICA_USER (default: the primary's)")
+  String databaseReplicaUser;
+
+  @Option(names = "--database-replica-password", description = "KEEL_DATABASE_REPLICA_PASSWORD")
+  String databaseReplicaPassword;
+
+  @Option(
       names = "--database-max-connections",
       description = "KEEL_DATABASE_MAX_CONNECTIONS (default 10)")
   Integer databaseMaxConnections;
@@ -230,6 +244,24 @@ final class ServerCommand implements Callable<Integer> {
         databasePassword,
         "KEEL_DATABASE_PASSWORD",
         "--database-password");
+    put(
+        flags,
+        "keel.database.replica.url",
+        databaseReplicaUrl,
+        "KEEL_DATABASE_REPLICA_URL",
+        "--database-replica-url");
+    put(
+        flags,
+        "keel.database.replica.user",
+        databaseReplicaUser,
+        "KEEL_DATABASE_REPLICA_USER",
+        "--database-replica-user");
+    put(
+        flags,
+        "keel.database.replica.password",
+        databaseReplicaPassword,
+        "KEEL_DATABASE_REPLICA_PASSWORD",
+        "--database-replica-password");
     put(
         flags,
         "keel.database.max-connections",

@@ -343,6 +343,64 @@ class CliIT {
 
   @Test
   @Order(7)
+  void keys_aViewerKeyReadsIsRefusedChangesAndStopsWhenRevoked() throws Exception {
+    Run created = keel("keys", "create", "cli-wallboard", "--role", "viewer", "--expires", "P30D");
+    assertThat(created.code()).as(created.toString()).isZero();
+    List<String> lines = created.out().lines().toList();
+    assertThat(lines).as(created.toString()).hasSize(2);
+    assertThat(lines.get(0))
+        .matches("key \\S+ \\(cli-wallboard, viewer, cluster-wide, expires \\S+\\) created\\..*");
+    String keyId = lines.get(0).split(" ")[1];
+    String secret = lines.get(1);
+    assertThat(secret).isNotBlank().doesNotContain(" ");
+    assertClean(created);
+
+    Map<String, String> asViewer = Map.of("KEEL_ENDPOINT", endpoint, "KEEL_TOKEN", secret);
+    Run reads = run(List.of("status"), asViewer);
+    assertThat(reads.code()).as(reads.toString()).isZero();
+    Run writes =
+        run(
+            List.of(
+                "alert",
+                "create",
+                "cli-viewer",
+                "--service",
+                "*",
+                "--condition",
+                "status != healthy",
+                "--webhook",
+                "http://127.0.0.1:9/hook"),
+            asViewer);
+    assertThat(writes.code()).as(writes.toString()).isEqualTo(2);
+    assertOneErrorLine(writes, "keel: 403 ");
+    assertThat(writes.err()).doesNotContain(secret);
+
+    Run list = keel("keys", "list");
+    assertThat(list.code()).as(list.toString()).isZero();
+    assertThat(list.out().lines().toList().get(0))
+        .matches("ID +NAME +ROLE +STATUS +EXPIRES +CREATED");
+    assertThat(list.out()).containsPattern(keyId + " +cli-wallboard +viewer +active ");
+    assertThat(list.out()).doesNotContain(secret);
+
+    Run revoked = keel("keys", "revoke", keyId);
+    assertThat(revoked.code()).as(revoked.toString()).isZero();
+    assertThat(revoked.out()).isEqualTo("key " + keyId + " (cluster-wide) revoked\n");
+    Run refused = run(List.of("status"), asViewer);
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
+    assertOneErrorLine(refused, "keel: 401 ");
+    assertThat(keel("keys", "list").out())
+        .containsPattern(keyId + " +cli-wallboard +viewer +revoked ");
+
+    Run badRole = keel("keys", "create", "cli-root", "--role", "superuser");
+    assertThat(badRole.code()).as(badRole.toString()).isEqualTo(1);
+    assertOneErrorLine(badRole, "keel: 400 ");
+    Run badExpiry = keel("keys", "create", "cli-soon", "--role", "viewer", "--expires", "tomorrow");
+    assertThat(badExpiry.code()).as(badExpiry.toString()).isEqualTo(2);
+    assertOneErrorLine(badExpiry, "keel: --expires: 'tomorrow' is neither an instant");
+  }
+
+  @Test
+  @Order(8)
   void usageAndTokenProblems_areOneLineExit2() throws Exception {
     Run missing = keel("alert", "create", "x", "--service", "*");
     assertThat(missing.code()).as(missing.toString()).isEqualTo(2);
@@ -380,7 +438,7 @@ class CliIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void nodeDown_isAOneLineConnectionError_exit2() throws Exception {
     node.close();
     Run status = keel("status");

@@ -598,6 +598,13 @@ public final class KeelClient implements AutoCloseable {
         http.call("POST", KeelHttp.path("workflows", id, action), body), WorkflowExecution.class);
   }
 
+  // ================================================================ keys
+
+  /** Named API keys of a tenant or of the cluster: list, create (the secret shown once), revoke. */
+  public ApiKeys keys() {
+    return new ApiKeys(http, this::ensureOpen);
+  }
+
   // ================================================================ anything else
 
   /**

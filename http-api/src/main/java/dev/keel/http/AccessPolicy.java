@@ -50,6 +50,7 @@ public final class AccessPolicy {
             "GET /metrics",
             "GET /ui",
             "GET /ui/{file}",
+            "GET /ui/vendor/{file}",
             "GET /api/v1/openapi.json",
             "GET /api/docs",
             "GET /api/docs/{asset}")) r.put(route, Permission.PUBLIC);

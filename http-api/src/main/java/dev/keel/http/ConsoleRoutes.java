@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -54,14 +55,72 @@ public final class ConsoleRoutes {
     this.api = api;
   }
 
-  /** {@code /ui}, {@code /ui/} (the page) and {@code /ui/<file>}. */
+  /**
+   * Files of the console's libraries, each from its WebJar (so {@code mvn package} fetches them
+   * like any dependency): the name the console asks for, and the file in the WebJar's folder.
+   */
+  private static final Map<String, String> VENDOR =
+      Map.of(
+          "uplot.js", "uplot/dist/uPlot.esm.js",
+          "uplot.css", "uplot/dist/uPlot.min.css");
+
+  /** {@code /ui}, {@code /ui/} (the page), {@code /ui/<file>} and {@code /ui/vendor/<file>}. */
   public Route files() {
     return api.pathPrefix(
         "ui",
         () ->
             api.concat(
                 api.pathEndOrSingleSlash(() -> api.get(() -> file("index.html"))),
+                api.path(
+                    PathMatchers.segment("vendor").slash(PathMatchers.segment()),
+                    name -> api.get(() -> vendorFile(name))),
                 api.path(PathMatchers.segment(), name -> api.get(() -> file(name)))));
+  }
+
+  private Route vendorFile(String name) {
+    String inWebjar = VENDOR.get(name);
+    Optional<byte[]> bytes =
+        inWebjar == null ? Optional.empty() : cached("vendor/" + name, () -> webjarFile(inWebjar));
+    if (bytes.isEmpty()) throw ApiProblem.notFound("the console has no file 'vendor/" + name + "'");
+    return api.complete(
+        HttpResponse.create()
+            .withStatus(StatusCodes.OK)
+            .addHeaders(HEADERS)
+            .withEntity(HttpEntities.create(contentType(name), bytes.get())));
+  }
+
+  /**
+   * {@code library/path} in its WebJar, whose files live under a folder named after its version.
+   */
+  private static Optional<byte[]> webjarFile(String libraryAndPath) {
+    String library = libraryAndPath.substring(0, libraryAndPath.indexOf('/'));
+    ClassLoader loader = ConsoleRoutes.class.getClassLoader();
+    Properties pom = new Properties();
+    try (InputStream in =
+        loader.getResourceAsStream(
+            "META-INF/maven/org.webjars.npm/" + library + "/pom.properties")) {
+      if (in == null) return Optional.empty();
+      pom.load(in);
+      try (InputStream file =
+          loader.getResourceAsStream(
+              "META-INF/resources/webjars/"
+                  + library
+                  + "/"
+                  + pom.getProperty("version")
+                  + libraryAndPath.substring(library.length()))) {
+        return file == null ? Optional.empty() : Optional.of(file.readAllBytes());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Optional<byte[]> cached(String key, java.util.function.Supplier<Optional<byte[]>> load) {
+    byte[] bytes = files.get(key);
+    if (bytes != null) return Optional.of(bytes);
+    Optional<byte[]> loaded = load.get();
+    loaded.ifPresent(b -> files.put(key, b));
+    return loaded;
   }
 
   /**

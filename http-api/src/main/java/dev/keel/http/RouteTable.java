@@ -29,6 +29,7 @@ public final class RouteTable {
           new Endpoint("GET", "/metrics", Body.NONE),
           new Endpoint("GET", "/ui", Body.NONE),
           new Endpoint("GET", "/ui/{file}", Body.NONE),
+          new Endpoint("GET", "/ui/vendor/{file}", Body.NONE),
           new Endpoint("GET", "/api/v1/caller", Body.NONE),
           new Endpoint("GET", "/api/v1/metrics", Body.NONE),
           new Endpoint("GET", "/api/v1/cluster", Body.NONE),

@@ -17,6 +17,7 @@ import dev.keel.http.HttpApi;
 import dev.keel.http.Json;
 import dev.keel.http.KeyRoutes;
 import dev.keel.http.MetricsRoutes;
+import dev.keel.http.ReplicaLagHeader;
 import dev.keel.http.RequestTracing;
 import dev.keel.http.ScheduleRoutes;
 import dev.keel.http.ServiceRoutes;
@@ -35,6 +36,7 @@ import dev.keel.persistence.KeelTracing;
 import dev.keel.persistence.OnDemandSnapshots;
 import dev.keel.persistence.PersistenceConfig;
 import dev.keel.persistence.ProjectionLag;
+import dev.keel.persistence.ReplicaReads;
 import dev.keel.persistence.SchemaMigrations;
 import dev.keel.registry.alert.AlertCatalog;
 import dev.keel.registry.alert.AlertEvaluator;
@@ -113,6 +115,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
+import javax.sql.DataSource;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -280,6 +283,8 @@ public final class KeelNode implements AutoCloseable {
                 ConfigValueFactory.fromAnyRef(settings.clusterPort()))
             .withFallback(ClusterFormation.overlay(settings))
             .withFallback(config);
+    if (settings.replica().isPresent())
+      pekko = PersistenceConfig.withReplica(pekko.resolve(), settings.replica().get(), readPool);
     // On PostgreSQL every journal write checks that this node's cluster owns the journal; H2 is one
     // node in one JVM. A node that has just joined waits a few renewals at most to learn its epoch.
     Optional<ClusterFence> fence =
@@ -319,6 +324,54 @@ public final class KeelNode implements AutoCloseable {
       tracing.close();
       throw e;
     }
+  }
+
+  /**
+   * The read replica's pool and its lag probe (every second), when the node has one: closed with
+   * the node. Its meters: the pool's, and {@code keel_database_replica_lag_seconds}.
+   */
+  private static Optional<ReplicaReads> replicaReads(
+      ActorSystem<?> system,
+      NodeSettings settings,
+      HikariDataSource primary,
+      NodeMetrics metrics,
+      Executor blocking) {
+    if (settings.replica().isEmpty()) return Optional.empty();
+    Config keel = system.settings().config().getConfig("keel.database.replica");
+    HikariDataSource pool =
+        KeelDataSource.create(
+            settings.replica().get(),
+            "keel-replica",
+            Math.max(2, settings.databaseMaxConnections() / 2),
+            metrics.registry());
+    ReplicaReads reads = new ReplicaReads(primary, pool, keel.getDuration("max-lag"));
+    reads.probe();
+    io.micrometer.core.instrument.Gauge.builder(
+            "keel.database.replica.lag",
+            reads,
+            r -> r.lag().map(d -> d.toMillis() / 1000.0).orElse(Double.NaN))
+        .baseUnit("seconds")
+        .description("how far the read replica is behind the primary; NaN while it does not answer")
+        .strongReference(true)
+        .register(metrics.registry());
+    org.apache.pekko.actor.Cancellable probing =
+        system
+            .scheduler()
+            .scheduleWithFixedDelay(
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                () -> blocking.execute(reads::probe),
+                system.executionContext());
+    CoordinatedShutdown.get(Adapter.toClassic(system))
+        .addTask(
+            CoordinatedShutdown.PhaseActorSystemTerminate(),
+            "close-replica-pool",
+            () -> {
+              probing.cancel();
+              pool.close();
+              return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+            });
+    return Optional.of(reads);
   }
 
   private static KeelNode wire(
@@ -408,8 +461,14 @@ public final class KeelNode implements AutoCloseable {
             system.scheduler(),
             metrics.workflows());
     WorkflowExecution.init(system, deps);
+    Executor blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
+    // Lists, counts, history and audit read the replica when there is one (and it keeps up).
+    Optional<ReplicaReads> replica = replicaReads(system, settings, dataSource, metrics, blocking);
+    DataSource listReads = replica.map(ReplicaReads::dataSource).orElse(dataSource);
+    JournalReader historyReads = new JournalReader(system, replica.orElse(null));
     WorkflowService workflows =
-        new WorkflowService(system, registry, workflowSettings, journalMapper, clock);
+        new WorkflowService(system, registry, workflowSettings, journalMapper, clock, historyReads);
     ScheduleSettings scheduleSettings;
     try {
       scheduleSettings = ScheduleSettings.fromConfig(config.getConfig("keel.schedules"));
@@ -422,8 +481,6 @@ public final class KeelNode implements AutoCloseable {
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new ConfigProblem("keel.services", e.getMessage());
     }
-    Executor blocking =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("keel.blocking-dispatcher"));
     TenantReadModel tenantReadModel = new TenantReadModel(dataSource, blocking);
     KeyRingService namedKeys =
         new KeyRingService(
@@ -432,7 +489,7 @@ public final class KeelNode implements AutoCloseable {
         new TenantService(
             system,
             tenantSettings,
-            tenantReadModel,
+            new TenantReadModel(listReads, blocking),
             new ApiKeys(new java.security.SecureRandom()),
             namedKeys);
     DomainSettings domainSettings;
@@ -451,7 +508,7 @@ public final class KeelNode implements AutoCloseable {
         new DomainService(
             system, domainSettings, new DomainReadModel(dataSource, blocking), tenants);
     ServiceRegistry serviceRegistry =
-        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(dataSource, blocking));
+        new ServiceRegistry(system, serviceSettings, new ServiceReadModel(listReads, blocking));
     // Quotas: admitted in the write path by each tenant's ledgers; the monthly check reads the read
     // models.
     QuotaService quotas =
@@ -557,7 +614,7 @@ public final class KeelNode implements AutoCloseable {
             };
           }
         });
-    ScheduleReadModel scheduleReadModel = new ScheduleReadModel(dataSource, blocking);
+    ScheduleReadModel scheduleReadModel = new ScheduleReadModel(listReads, blocking);
     ObjectMapper httpMapper = Json.mapper();
     // Custom hostnames: claims and DNS verification (remembered entities), their list, their routes
     // under /tenants/{id}/domains, and their release when a tenant is deleted.
@@ -589,7 +646,12 @@ public final class KeelNode implements AutoCloseable {
     // Built once: the DSL's suppliers run per request, so nothing costly may be constructed inside
     // them.
     WorkflowRoutes workflowRoutes =
-        new WorkflowRoutes(api, workflows, readModel, workflowSettings.longPollMax(), admission);
+        new WorkflowRoutes(
+            api,
+            workflows,
+            new WorkflowReadModel(listReads, blocking),
+            workflowSettings.longPollMax(),
+            admission);
     ScheduleService scheduleService = new ScheduleService(system, scheduleSettings, workflows);
     ScheduleRoutes scheduleRoutes =
         new ScheduleRoutes(api, scheduleService, workflows, scheduleReadModel);
@@ -630,12 +692,15 @@ public final class KeelNode implements AutoCloseable {
             api, tenants, id -> api.concat(domainRoutes.routes(id), keyRoutes.tenantKeys(id)));
     AlertRoutes alertRoutes =
         new AlertRoutes(
-            api, new AlertService(system, alertSettings, alertReadModel, alertCatalog), workflows);
+            api,
+            new AlertService(
+                system, alertSettings, new AlertReadModel(listReads, blocking), alertCatalog),
+            workflows);
     AuditRoutes auditRoutes =
         new AuditRoutes(
             api,
             new AuditLog(
-                new JournalReader(system),
+                historyReads,
                 entityKinds.stream().<EntityAudit<?, ?>>map(EntityKind::audit).toList()));
     SnapshotRoutes snapshotRoutes =
         new SnapshotRoutes(
@@ -693,6 +758,8 @@ public final class KeelNode implements AutoCloseable {
                                                                 keyRoutes.clusterKeys(),
                                                                 consoleRoutes.caller(
                                                                     caller)))))))));
+    if (replica.isPresent())
+      routes = new ReplicaLagHeader(api, replica.get()::answeredLag).wrap(routes);
 
     Optional<TlsListener> tls = settings.tls().map(TlsListener::new);
     ServerBinding binding;

@@ -26,7 +26,8 @@ public record NodeSettings(
     Optional<TlsListener.TlsFiles> tls,
     int metricsPort,
     String instanceId,
-    String region) {
+    String region,
+    Optional<DatabaseSettings> replica) {
 
   public static NodeSettings fromConfig(Config config) {
     Config k = config.getConfig("keel");
@@ -85,6 +86,7 @@ public record NodeSettings(
     } catch (ConfigException e) {
       throw new ConfigProblem("keel.http.max-body-size", "must be a size such as 1m");
     }
+    Optional<DatabaseSettings> replica = replica(k, db);
     ClusterSettings cluster = ClusterSettings.fromConfig(k, seeds, db.kind());
     Optional<TlsListener.TlsFiles> tls = tls(k);
     return new NodeSettings(
@@ -102,7 +104,35 @@ public record NodeSettings(
         tls,
         metricsPort(k),
         label(k, "node.instance-id", "KEEL_INSTANCE_ID"),
-        label(k, "node.region", "KEEL_REGION"));
+        label(k, "node.region", "KEEL_REGION"),
+        replica);
+  }
+
+  /**
+   * A PostgreSQL read replica of the journal's database, for list, history and audit reads; the
+   * journal and every write stay on the primary. Only beside a PostgreSQL primary.
+   */
+  private static Optional<DatabaseSettings> replica(Config k, DatabaseSettings primary) {
+    String url = string(k, "database.replica.url", "KEEL_DATABASE_REPLICA_URL").trim();
+    if (url.isEmpty()) return Optional.empty();
+    if (primary.kind() != DatabaseSettings.Kind.POSTGRES)
+      throw new ConfigProblem(
+          "KEEL_DATABASE_REPLICA_URL", "needs a PostgreSQL primary (KEEL_DATABASE_URL)");
+    String user = string(k, "database.replica.user", "KEEL_DATABASE_REPLICA_USER");
+    String password = string(k, "database.replica.password", "KEEL_DATABASE_REPLICA_PASSWORD");
+    DatabaseSettings replica;
+    try {
+      replica =
+          DatabaseSettings.of(
+              url,
+              user.isEmpty() ? primary.user() : user,
+              password.isEmpty() && user.isEmpty() ? primary.password() : password);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigProblem("KEEL_DATABASE_REPLICA_URL", e.getMessage());
+    }
+    if (replica.kind() != DatabaseSettings.Kind.POSTGRES)
+      throw new ConfigProblem("KEEL_DATABASE_REPLICA_URL", "must be a PostgreSQL JDBC URL");
+    return Optional.of(replica);
   }
 
   /** Both a certificate and a key, or neither; a client CA only with them. */

@@ -4,6 +4,8 @@ import static dev.keel.node.NodeHttp.JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.keel.persistence.TestDatabases;
+import dev.keel.workflow.execution.NodeWorkflowRegistry;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,6 +239,203 @@ class ConsoleIT {
     }
   }
 
+  /**
+   * On PostgreSQL: an operator repairs failed executions from the console (retry in place, rerun
+   * from a step, a bulk retry whose confirmation says how many it touches), reads a service's
+   * metric history as charts, and sees the cluster; a viewer key sees the same executions without a
+   * single action.
+   */
+  @Test
+  void operatorRepairsExecutionsInBulkAndReadsChartsOnPostgres() throws Exception {
+    HeadlessChromium.assumeInstalled();
+    Path dir = Files.createTempDirectory("keel-console-repair-it");
+    Path shots = Files.createDirectories(Path.of("target", "console-screenshots"));
+    DecliningCheckout checkout = new DecliningCheckout("console-checkout");
+    try (TestDatabases.FreshPostgres pg = TestDatabases.freshPostgres();
+        KeelNode node =
+            NodeHttp.start(
+                Map.of(
+                    "keel.node.data-dir", dir.toString(),
+                    "keel.database.url", pg.settings().url(),
+                    "keel.database.user", pg.settings().user(),
+                    "keel.services.history.flush-interval", "100ms",
+                    "keel.services.history.coarse-flush-interval", "100ms"),
+                new NodeWorkflowRegistry().register(checkout))) {
+      NodeHttp api = NodeHttp.ready(node);
+      String base = "http://127.0.0.1:" + node.httpPort();
+      for (String id : List.of("co-1", "co-2", "co-3", "co-4")) {
+        HttpResponse<String> started =
+            api.send(
+                "POST",
+                "/api/v1/workflows?wait=PT30S",
+                "{\"workflow\":\"console-checkout\",\"id\":\""
+                    + id
+                    + "\",\"input\":{\"customer\":\"c-1\"}}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        assertThat(JSON.readTree(started.body()).get("status").asText()).isEqualTo("failed");
+      }
+      api.await(
+          "/api/v1/workflows?status=failed&workflow=console-checkout",
+          l -> l.get("items").size() == 4,
+          "four failed checkouts listed");
+      assertThat(
+              api.send("PUT", "/api/v1/services/pump-1", "{\"type\":\"source\",\"ttlSeconds\":600}")
+                  .statusCode())
+          .isEqualTo(201);
+      for (int i = 0; i < 5; i++) {
+        assertThat(
+                api.send(
+                        "POST",
+                        "/api/v1/services/pump-1/heartbeat",
+                        "{\"metrics\":{\"lag\":" + (10 * i) + "}}")
+                    .statusCode())
+            .isEqualTo(200);
+      }
+      api.await(
+          "/api/v1/services/pump-1/metrics?since=PT1H",
+          m -> m.get("metrics").size() == 1,
+          "the heartbeats' metric kept");
+      // A viewer: the executions, and not one button to act on them.
+      JsonNode initech = activeTenantCreated(api, "initech");
+      String tenantAdmin = initech.get("apiKey").asText();
+      String tenantId = initech.get("id").asText();
+      HttpResponse<String> viewer =
+          api.sendAuth(
+              "POST",
+              "/api/v1/tenants/" + tenantId + "/keys",
+              "{\"name\":\"wallboard\",\"role\":\"viewer\"}",
+              tenantAdmin);
+      assertThat(viewer.statusCode()).as(viewer.body()).isEqualTo(201);
+      HttpResponse<String> failing =
+          api.sendAuth(
+              "POST",
+              "/api/v1/workflows?wait=PT30S",
+              "{\"workflow\":\"console-checkout\",\"id\":\"initech-1\",\"input\":{\"customer\":\"c-1\"}}",
+              tenantAdmin);
+      assertThat(failing.statusCode()).as(failing.body()).isEqualTo(201);
+      api.await(
+          "/api/v1/workflows?idPrefix=initech-1",
+          l -> l.get("items").size() == 1,
+          "the tenant's execution listed");
+
+      ChromeDriver browser = HeadlessChromium.start(dir.resolve("chromium-profile"));
+      try {
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(base + "/ui");
+        signIn(browser, wait, JSON.readTree(viewer.body()).get("apiKey").asText());
+        wait.until(d -> listedIds(browser).contains("initech-1"));
+        assertThat(listedIds(browser)).containsExactly("initech-1");
+        assertThat(browser.findElements(By.id("bulk-actions"))).isEmpty();
+        browser.get(base + "/ui#/workflows/initech-1");
+        wait.until(d -> text(browser, "#execution-summary").contains("failed"));
+        assertThat(browser.findElements(By.cssSelector("#execution-actions button"))).isEmpty();
+        screenshot(browser, shots, "viewer-execution");
+        browser.findElement(By.id("sign-out")).click();
+
+        // The admin: retry co-1 in place once the card processor is back.
+        signIn(browser, wait, NodeHttp.TOKEN);
+        checkout.decline.set(false);
+        browser.get(base + "/ui#/workflows/co-1");
+        wait.until(d -> text(browser, "#execution-summary").contains("failed"));
+        browser.findElement(By.id("action-retry")).click();
+        browser
+            .findElement(By.cssSelector("#form-retry input[name=reason]"))
+            .sendKeys("processor back");
+        browser.findElement(By.id("confirm-retry")).click();
+        wait.until(d -> text(browser, "#execution-summary").contains("completed"));
+        wait.until(d -> text(browser, "#timeline").contains("WorkflowRetried"));
+        screenshot(browser, shots, "execution-retried");
+        assertThat(status(api, "co-1")).isEqualTo("completed");
+
+        // Rerun co-2 from "charge" as a new execution: the console opens it, linked to co-2.
+        browser.get(base + "/ui#/workflows/co-2");
+        wait.until(d -> text(browser, "#execution-summary").contains("failed"));
+        browser.findElement(By.id("action-rerun")).click();
+        new org.openqa.selenium.support.ui.Select(
+                browser.findElement(By.cssSelector("#form-rerun select[name=fromStep]")))
+            .selectByValue("charge");
+        browser.findElement(By.cssSelector("#form-rerun input[name=id]")).sendKeys("co-2-again");
+        browser.findElement(By.id("confirm-rerun")).click();
+        wait.until(d -> text(browser, "#execution-id").equals("co-2-again"));
+        wait.until(d -> text(browser, "#execution-summary").contains("completed"));
+        assertThat(text(browser, "#execution-summary")).contains("Rerun of").contains("co-2");
+        assertThat(text(browser, "#timeline")).contains("StepsCopied");
+        JsonNode rerun =
+            JSON.readTree(api.send("GET", "/api/v1/workflows/co-2-again", null).body());
+        assertThat(rerun.get("rerunOf").asText()).isEqualTo("co-2");
+        assertThat(rerun.get("status").asText()).isEqualTo("completed");
+
+        // Bulk: the failed checkouts left (co-2 itself and co-3, co-4, and the tenant's), counted
+        // before the confirmation, retried by one workflows-bulk execution.
+        api.await(
+            "/api/v1/workflows?status=failed&workflow=console-checkout",
+            l -> l.get("items").size() == 4,
+            "co-1 no longer listed as failed");
+        browser.get(base + "/ui#/workflows?status=failed&workflow=console-checkout");
+        wait.until(d -> !browser.findElements(By.id("bulk-retry")).isEmpty());
+        assertThat(text(browser, "#bulk-retry")).isEqualTo("Retry all 4…");
+        browser.findElement(By.id("bulk-retry")).click();
+        assertThat(text(browser, "#bulk-confirmation"))
+            .startsWith("Retry 4 executions (status failed, workflow console-checkout)");
+        screenshot(browser, shots, "bulk-confirmation");
+        browser.findElement(By.id("confirm-bulk")).click();
+        wait.until(d -> text(browser, "#execution-summary").contains("workflows-bulk"));
+        wait.until(d -> text(browser, "#execution-summary").contains("completed"));
+        assertThat(text(browser, "main")).contains("\"matched\": 4").contains("\"done\": 4");
+        for (String id : List.of("co-2", "co-3", "co-4", "initech-1"))
+          assertThat(status(api, id)).as(id).isEqualTo("completed");
+
+        // A service's metric history as a chart, and the cluster.
+        browser.get(base + "/ui#/services/pump-1");
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("figure.chart[data-metric=lag] canvas")));
+        assertThat(
+                Integer.parseInt(
+                    browser
+                        .findElement(By.cssSelector("figure.chart[data-metric=lag]"))
+                        .getAttribute("data-points")))
+            .isPositive();
+        screenshot(browser, shots, "service-metrics");
+        browser.get(base + "/ui#/cluster");
+        wait.until(d -> text(browser, "#cluster-members").contains("this node"));
+        assertThat(text(browser, "#cluster-members")).contains("up").contains("leader");
+        wait.until(d -> text(browser, "#cluster-projections").contains("workflow"));
+        screenshot(browser, shots, "cluster");
+
+        // A tenant's page: its named keys; one created (the secret shown once) and revoked.
+        browser.get(base + "/ui#/tenants/" + tenantId);
+        wait.until(d -> text(browser, "#tenant-keys").contains("wallboard"));
+        browser.findElement(By.cssSelector("#key-form input[name=name]")).sendKeys("ci-bot");
+        new org.openqa.selenium.support.ui.Select(
+                browser.findElement(By.cssSelector("#key-form select[name=role]")))
+            .selectByValue("operator");
+        browser.findElement(By.id("create-key")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("new-key-secret")));
+        String secret = browser.findElement(By.id("new-key-secret")).getAttribute("value");
+        assertThat(secret).isNotBlank();
+        HttpResponse<String> asBot = api.sendAuth("GET", "/api/v1/workflows", null, secret);
+        assertThat(asBot.statusCode()).as(asBot.body()).isEqualTo(200);
+        wait.until(d -> text(browser, "#tenant-keys").contains("ci-bot"));
+        screenshot(browser, shots, "tenant-keys");
+        browser.findElement(By.cssSelector("#tenant-keys button[data-key=ci-bot]")).click();
+        browser.switchTo().alert().accept();
+        wait.until(d -> text(browser, "#tenant-message").contains("revoked"));
+        assertThat(api.sendAuth("GET", "/api/v1/workflows", null, secret).statusCode())
+            .isEqualTo(401);
+        assertThat(browser.getCurrentUrl()).doesNotContain(secret);
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
+  private static String status(NodeHttp api, String id) throws Exception {
+    return JSON.readTree(api.send("GET", "/api/v1/workflows/" + id, null).body())
+        .get("status")
+        .asText();
+  }
+
   private static void signIn(ChromeDriver browser, WebDriverWait wait, String token) {
     WebElement credential =
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("credential")));
@@ -246,6 +445,11 @@ class ConsoleIT {
   }
 
   private static String activeTenant(NodeHttp api, String slug) throws Exception {
+    return activeTenantCreated(api, slug).get("apiKey").asText();
+  }
+
+  /** The tenant as its creation answered (its id and first key), once it is active. */
+  private static JsonNode activeTenantCreated(NodeHttp api, String slug) throws Exception {
     HttpResponse<String> created =
         api.send(
             "POST",
@@ -257,16 +461,21 @@ class ConsoleIT {
         "/api/v1/tenants/" + tenant.get("id").asText(),
         t -> t.get("status").asText().equals("active"),
         slug + " active");
-    return tenant.get("apiKey").asText();
+    return tenant;
   }
 
   private static void started(HttpResponse<String> response) {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
   }
 
+  /** The element's text, or "" while it is not there (or is being redrawn: waits ask again). */
   private static String text(ChromeDriver browser, String css) {
-    List<WebElement> found = browser.findElements(By.cssSelector(css));
-    return found.isEmpty() ? "" : found.get(0).getText();
+    try {
+      List<WebElement> found = browser.findElements(By.cssSelector(css));
+      return found.isEmpty() ? "" : found.get(0).getText();
+    } catch (org.openqa.selenium.StaleElementReferenceException redrawn) {
+      return "";
+    }
   }
 
   private static List<String> listedIds(ChromeDriver browser) {

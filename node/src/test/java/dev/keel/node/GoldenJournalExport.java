@@ -47,6 +47,7 @@ class GoldenJournalExport {
         "writes golden journals only with -Dkeel.golden.write=<label>");
     Path dir = Files.createTempDirectory("keel-golden");
     List<Target> targets = new ArrayList<>();
+    DecliningCheckout checkout = new DecliningCheckout("golden-checkout");
     try (FakeDnsServer dns = FakeDnsServer.start()) {
       Map<String, String> config =
           new HashMap<>(
@@ -61,7 +62,10 @@ class GoldenJournalExport {
                   "1h"));
       try (KeelNode node =
           NodeHttp.start(
-              config, new NodeWorkflowRegistry().register(new AuditIT.ApprovalWorkflow()))) {
+              config,
+              new NodeWorkflowRegistry()
+                  .register(new AuditIT.ApprovalWorkflow())
+                  .register(checkout))) {
         NodeHttp api = NodeHttp.ready(node);
 
         // Tenant: created, active, key rotated, [snapshot], suspended; and its slug.
@@ -188,6 +192,63 @@ class GoldenJournalExport {
             "{\"service\":\"golden-svc\",\"condition\":\"status =="
                 + " stale\",\"webhook\":\"http://127.0.0.1:9/hook\",\"cooldownSeconds\":120}");
         targets.add(new Target("registry-actors", "alert", "golden-a", "fired-then-redefined"));
+
+        // Named keys (since 2026-12-08): a viewer with an expiry, an operator revoked, [snapshot],
+        // an admin.
+        String keys = tenant + "/keys";
+        created(
+            api,
+            "POST",
+            keys,
+            "{\"name\":\"dashboards\",\"role\":\"viewer\",\"expiresAt\":\"2027-06-01T00:00:00Z\"}");
+        String ci =
+            created(api, "POST", keys, "{\"name\":\"ci\",\"role\":\"operator\"}")
+                .get("id")
+                .asText();
+        var revoked = api.send("DELETE", keys + "/" + ci, null);
+        assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(204);
+        snapshot(api, "keyring", tenantId);
+        created(api, "POST", keys, "{\"name\":\"ops\",\"role\":\"admin\"}");
+        targets.add(new Target("tenant-actors", "keyring", tenantId, "named-keys-one-revoked"));
+
+        // Repair (since 2026-12-08): failed at charge, [snapshot], retried in place, completed;
+        // another failed, rerun from charge as a new execution that copies reserve.
+        checkout.decline.set(true);
+        for (String id : List.of("golden-retried", "golden-rerun-source")) {
+          created(
+              api,
+              "POST",
+              "/api/v1/workflows",
+              "{\"workflow\":\"golden-checkout\",\"id\":\"" + id + "\",\"input\":{}}");
+          api.await(
+              "/api/v1/workflows/" + id,
+              w -> w.get("status").asText().equals("failed"),
+              "failed at charge");
+        }
+        snapshot(api, "workflow", "golden-retried");
+        checkout.decline.set(false);
+        var retried =
+            api.send(
+                "POST", "/api/v1/workflows/golden-retried/retry", "{\"reason\":\"card back\"}");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(202);
+        api.await(
+            "/api/v1/workflows/golden-retried",
+            w -> w.get("status").asText().equals("completed"),
+            "completed after the retry");
+        targets.add(
+            new Target("workflow-actors", "workflow", "golden-retried", "retried-in-place"));
+        created(
+            api,
+            "POST",
+            "/api/v1/workflows/golden-rerun-source/rerun",
+            "{\"fromStep\":\"charge\",\"id\":\"golden-rerun\"}");
+        api.await(
+            "/api/v1/workflows/golden-rerun",
+            w -> w.get("status").asText().equals("completed"),
+            "the rerun completed");
+        targets.add(
+            new Target("workflow-actors", "workflow", "golden-rerun-source", "failed-then-rerun"));
+        targets.add(new Target("workflow-actors", "workflow", "golden-rerun", "rerun-from-charge"));
       }
     }
     DatabaseSettings db = DatabaseSettings.embedded(dir);

@@ -108,6 +108,10 @@ class OpenApiContractIT {
       c.call("GET", "/ui/{file}", "/ui/" + file, null, null, 200);
     }
     c.call("GET", "/ui/{file}", "/ui/nothing.js", null, null, 404);
+    for (String file : List.of("uplot.js", "uplot.css")) {
+      c.call("GET", "/ui/vendor/{file}", "/ui/vendor/" + file, null, null, 200);
+    }
+    c.call("GET", "/ui/vendor/{file}", "/ui/vendor/uPlot.esm.js", null, null, 404);
     c.call("GET", "/api/v1/caller", "/api/v1/caller", null, NodeHttp.TOKEN, 200);
     c.call("GET", "/api/v1/caller", "/api/v1/caller", null, null, 401);
     c.call(

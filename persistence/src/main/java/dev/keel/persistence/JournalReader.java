@@ -23,21 +23,41 @@ public final class JournalReader {
 
   private final ActorSystem<?> system;
   private final JdbcReadJournal readJournal;
+  private final JdbcReadJournal replicaJournal;
+  private final ReplicaReads replica;
   private final ObjectMapper mapper;
 
   public JournalReader(ActorSystem<?> system) {
+    this(system, null);
+  }
+
+  /**
+   * Reads through the replica's read journal ({@link PersistenceConfig#REPLICA_READ_JOURNAL}) while
+   * {@code replica} says it is usable, through the primary's otherwise; {@code replica} null:
+   * always the primary.
+   */
+  public JournalReader(ActorSystem<?> system, ReplicaReads replica) {
     this.system = system;
-    this.readJournal =
-        PersistenceQuery.get(system)
-            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.readJournal = readJournal(system, JdbcReadJournal.Identifier());
+    this.replica = replica;
+    this.replicaJournal =
+        replica == null ? null : readJournal(system, PersistenceConfig.REPLICA_READ_JOURNAL);
     this.mapper =
         JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
+  }
+
+  private static JdbcReadJournal readJournal(ActorSystem<?> system, String pluginId) {
+    return PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, pluginId);
+  }
+
+  private JdbcReadJournal journal() {
+    return replica != null && replica.usable() ? replicaJournal : readJournal;
   }
 
   /** Events of {@code persistenceId} with sequence numbers in [fromSeq, toSeq]. */
   public CompletionStage<List<JournalEntry>> events(
       String persistenceId, long fromSeq, long toSeq) {
-    return readJournal
+    return journal()
         .currentEventsByPersistenceId(persistenceId, fromSeq, toSeq)
         .map(
             env ->

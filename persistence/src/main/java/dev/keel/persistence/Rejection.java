@@ -21,6 +21,11 @@ public record Rejection(Kind kind, String detail) {
     }
   }
 
+  /** This rejection as a command's answer. */
+  public <T> StatusReply<T> toReply() {
+    return StatusReply.error(kind.code() + ": " + detail);
+  }
+
   public static <T> StatusReply<T> notFound(String detail) {
     return StatusReply.error(Kind.NOT_FOUND.code() + ": " + detail);
   }

@@ -1,9 +1,8 @@
 package dev.keel.tenant;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
 import dev.keel.persistence.EntityRuntime;
@@ -12,12 +11,10 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.workflow.execution.WorkflowStarter;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -52,8 +49,6 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public static final String PROVISIONING_WORKFLOW = "tenant-provisioning";
   public static final String DEPROVISIONING_WORKFLOW = "tenant-deprovisioning";
 
-  private static final String START_RETRY_TIMER = "start-retry";
-  private static final Duration START_RETRY = Duration.ofSeconds(10);
   private static final Logger log = LoggerFactory.getLogger(Tenant.class);
 
   // ---------------------------------------------------------------- commands
@@ -64,7 +59,20 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      // Named, not by class: only the commands the façade sends on behalf of a request cross in
+      // here, under the names (their class names) that nodes of earlier versions write and read.
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = Create.class, name = "dev.keel.tenant.Tenant$Create"),
+            @JsonSubTypes.Type(value = Get.class, name = "dev.keel.tenant.Tenant$Get"),
+            @JsonSubTypes.Type(value = Suspend.class, name = "dev.keel.tenant.Tenant$Suspend"),
+            @JsonSubTypes.Type(
+                value = Reactivate.class,
+                name = "dev.keel.tenant.Tenant$Reactivate"),
+            @JsonSubTypes.Type(value = Delete.class, name = "dev.keel.tenant.Tenant$Delete"),
+            @JsonSubTypes.Type(value = RotateKey.class, name = "dev.keel.tenant.Tenant$RotateKey")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -141,26 +149,88 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
 
   // ---------------------------------------------------------------- events
 
-  public sealed interface Event extends KeelSerializable {}
+  /** What the journal stores; {@link Visitor} names every kind, so a new one must be handled. */
+  public sealed interface Event extends KeelSerializable {
+    <R> R accept(Visitor<R> visitor);
+
+    /** One method per event type: the compiler finds a handler that misses one. */
+    interface Visitor<R> {
+      R on(SnapshotRequested e);
+
+      R on(TenantCreated e);
+
+      R on(TenantActivated e);
+
+      R on(TenantSuspended e);
+
+      R on(TenantReactivated e);
+
+      R on(TenantDeletionStarted e);
+
+      R on(TenantDeleted e);
+
+      R on(ApiKeyRotated e);
+    }
+  }
 
   /** Marks a snapshot taken on demand; changes nothing. */
-  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** The tenant, its default domain and its first key, in one event. */
-  public record TenantCreated(TenantProfile profile, String keyHash, Instant at) implements Event {}
+  public record TenantCreated(TenantProfile profile, String keyHash, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record TenantActivated(Instant at) implements Event {}
+  public record TenantActivated(Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record TenantSuspended(String reason, Instant at) implements Event {}
+  public record TenantSuspended(String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record TenantReactivated(Instant at) implements Event {}
+  public record TenantReactivated(Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record TenantDeletionStarted(Instant at) implements Event {}
+  public record TenantDeletionStarted(Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record TenantDeleted(Instant at) implements Event {}
+  public record TenantDeleted(Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** The old key stops working with this event. */
-  public record ApiKeyRotated(String keyHash, Instant at) implements Event {}
+  public record ApiKeyRotated(String keyHash, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   // ---------------------------------------------------------------- state
 
@@ -215,13 +285,13 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
   }
 
   private final String tenantId;
-  private final WorkflowStarter starter;
+  private final LifecycleWorkflows lifecycle;
   private final Clock clock;
 
   private Tenant(EntityPlace<Command> place, WorkflowStarter starter, Clock clock) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.tenantId = place.entityId();
-    this.starter = starter;
+    this.lifecycle = new LifecycleWorkflows(tenantId, starter, context, timers);
     this.clock = clock;
   }
 
@@ -319,8 +389,18 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
                 Effect().reply(c.replyTo(), Rejection.conflict("tenant '" + tenantId + "' exists")))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(CheckKey.class, this::checkKey)
-        .onCommand(StartLifecycleWorkflow.class, this::startLifecycleWorkflow)
-        .onCommand(LifecycleWorkflowStarted.class, this::lifecycleWorkflowStarted);
+        .onCommand(
+            StartLifecycleWorkflow.class,
+            (s, c) -> {
+              lifecycle.start(s);
+              return Effect().noReply();
+            })
+        .onCommand(
+            LifecycleWorkflowStarted.class,
+            (s, c) -> {
+              lifecycle.started(c);
+              return Effect().noReply();
+            });
     return b.build();
   }
 
@@ -408,62 +488,6 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
     return Effect().reply(c.replyTo(), new KeyCheck(outcome, statusOf(state)));
   }
 
-  // ---------------------------------------------------------------- lifecycle workflows (outbox)
-
-  private ReplyEffect<Event, State> startLifecycleWorkflow(State state, StartLifecycleWorkflow c) {
-    String workflowId;
-    String workflow;
-    if (state instanceof Provisioning) {
-      workflowId = provisioningWorkflowId(tenantId);
-      workflow = PROVISIONING_WORKFLOW;
-    } else if (state instanceof Deleting) {
-      workflowId = deprovisioningWorkflowId(tenantId);
-      workflow = DEPROVISIONING_WORKFLOW;
-    } else {
-      return Effect().noReply();
-    }
-    TenantProfile p = record(state).profile();
-    JsonNode input =
-        JsonNodeFactory.instance
-            .objectNode()
-            .put("tenantId", tenantId)
-            .put("slug", p.slug())
-            .put("plan", p.plan());
-    CompletionStage<WorkflowStarter.StartOutcome> started;
-    try {
-      started = starter.start(workflowId, workflow, input, null);
-    } catch (RuntimeException e) {
-      started = CompletableFuture.failedFuture(e);
-    }
-    context.pipeToSelf(
-        started,
-        (outcome, failure) ->
-            new LifecycleWorkflowStarted(
-                workflowId,
-                failure == null,
-                failure == null ? null : String.valueOf(failure.getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> lifecycleWorkflowStarted(
-      State state, LifecycleWorkflowStarted c) {
-    if (c.ok()) {
-      log.info(
-          "tenant lifecycle workflow running tenantId={} workflowId={}", tenantId, c.workflowId());
-      timers.cancel(START_RETRY_TIMER);
-    } else {
-      log.warn(
-          "tenant lifecycle workflow did not start, will retry tenantId={} workflowId={} retryIn={}"
-              + " reason={}",
-          tenantId,
-          c.workflowId(),
-          START_RETRY,
-          c.failure());
-      timers.startSingleTimer(START_RETRY_TIMER, new StartLifecycleWorkflow(), START_RETRY);
-    }
-    return Effect().noReply();
-  }
-
   // ---------------------------------------------------------------- views
 
   private Instant now() {
@@ -474,26 +498,16 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
     return reason == null || reason.isBlank() ? "suspended by an administrator" : reason;
   }
 
-  static TenantRecord record(State state) {
-    if (state instanceof Provisioning s) return s.tenant();
-    if (state instanceof Active s) return s.tenant();
-    if (state instanceof Suspended s) return s.tenant();
-    if (state instanceof Deleting s) return s.tenant();
-    if (state instanceof Deleted s) return s.tenant();
-    return null;
-  }
-
-  public static String statusOf(State state) {
-    if (state instanceof Provisioning) return "provisioning";
-    if (state instanceof Active) return "active";
-    if (state instanceof Suspended) return "suspended";
-    if (state instanceof Deleting) return "deleting";
-    if (state instanceof Deleted) return "deleted";
-    return "none";
-  }
-
   private TenantView view(State state) {
-    return viewOf(tenantId, state);
+    return TenantViews.of(tenantId, state);
+  }
+
+  private static TenantRecord record(State state) {
+    return TenantViews.record(state);
+  }
+
+  private static String statusOf(State state) {
+    return TenantViews.statusOf(state);
   }
 
   /** How audit replays tenants: this entity's own handler and view (never the key's hash). */
@@ -506,32 +520,11 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
           (id, s) ->
               record(s) == null
                   ? java.util.Optional.empty()
-                  : java.util.Optional.of(viewOf(id, s)));
+                  : java.util.Optional.of(TenantViews.of(id, s)));
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
       new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
-
-  static TenantView viewOf(String tenantId, State state) {
-    TenantRecord t = record(state);
-    TenantProfile p = t.profile();
-    String workflowId =
-        state instanceof Deleting || state instanceof Deleted
-            ? deprovisioningWorkflowId(tenantId)
-            : provisioningWorkflowId(tenantId);
-    return new TenantView(
-        tenantId,
-        p.slug(),
-        p.name(),
-        p.plan(),
-        statusOf(state),
-        p.defaultDomain(),
-        state instanceof Suspended s ? s.reason() : null,
-        workflowId,
-        t.keyRotatedAt(),
-        t.createdAt(),
-        t.updatedAt());
-  }
 
   // ---------------------------------------------------------------- event handler (pure)
 
@@ -542,33 +535,67 @@ public final class Tenant extends SnapshottedEntity<Tenant.Command, Tenant.Event
 
   /** The state after {@code event}: pure, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
-    if (event instanceof SnapshotRequested) return state;
-    if (event instanceof TenantCreated e && state instanceof Empty) {
+    return event.accept(new Transition(state));
+  }
+
+  /** What each event makes of {@code state}; an event the state cannot take fails recovery. */
+  private record Transition(State state) implements Event.Visitor<State> {
+
+    /** The tenant as {@code state} holds it, when {@code state} is one of {@code types}. */
+    @SafeVarargs
+    private TenantRecord tenantIn(Event event, Class<? extends State>... types) {
+      for (Class<? extends State> type : types) {
+        if (type.isInstance(state)) return record(state);
+      }
+      throw new UnexpectedEvent(state, event);
+    }
+
+    @Override
+    public State on(SnapshotRequested e) {
+      return state;
+    }
+
+    @Override
+    public State on(TenantCreated e) {
+      if (!(state instanceof Empty)) throw new UnexpectedEvent(state, e);
       return new Provisioning(new TenantRecord(e.profile(), e.keyHash(), e.at(), e.at(), null));
     }
-    TenantRecord t = record(state);
-    if (t != null) {
-      if (event instanceof TenantActivated e && state instanceof Provisioning)
-        return new Active(t.touched(e.at()));
-      if (event instanceof TenantSuspended e && state instanceof Active)
-        return new Suspended(t.touched(e.at()), e.reason());
-      if (event instanceof TenantReactivated e && state instanceof Suspended)
-        return new Active(t.touched(e.at()));
-      if (event instanceof TenantDeletionStarted e) return new Deleting(t.touched(e.at()));
-      if (event instanceof TenantDeleted e && state instanceof Deleting)
-        return new Deleted(t.touched(e.at()));
-      if (event instanceof ApiKeyRotated e) {
-        TenantRecord rotated =
-            new TenantRecord(t.profile(), e.keyHash(), t.createdAt(), e.at(), e.at());
-        if (state instanceof Provisioning) return new Provisioning(rotated);
-        if (state instanceof Active) return new Active(rotated);
-        if (state instanceof Suspended s) return new Suspended(rotated, s.reason());
-      }
+
+    @Override
+    public State on(TenantActivated e) {
+      return new Active(tenantIn(e, Provisioning.class).touched(e.at()));
     }
-    throw new IllegalStateException(
-        "unexpected event "
-            + event.getClass().getSimpleName()
-            + " in state "
-            + state.getClass().getSimpleName());
+
+    @Override
+    public State on(TenantSuspended e) {
+      return new Suspended(tenantIn(e, Active.class).touched(e.at()), e.reason());
+    }
+
+    @Override
+    public State on(TenantReactivated e) {
+      return new Active(tenantIn(e, Suspended.class).touched(e.at()));
+    }
+
+    @Override
+    public State on(TenantDeletionStarted e) {
+      TenantRecord t =
+          tenantIn(
+              e, Provisioning.class, Active.class, Suspended.class, Deleting.class, Deleted.class);
+      return new Deleting(t.touched(e.at()));
+    }
+
+    @Override
+    public State on(TenantDeleted e) {
+      return new Deleted(tenantIn(e, Deleting.class).touched(e.at()));
+    }
+
+    @Override
+    public State on(ApiKeyRotated e) {
+      TenantRecord t = tenantIn(e, Provisioning.class, Active.class, Suspended.class);
+      TenantRecord rotated =
+          new TenantRecord(t.profile(), e.keyHash(), t.createdAt(), e.at(), e.at());
+      if (state instanceof Suspended s) return new Suspended(rotated, s.reason());
+      return state instanceof Active ? new Active(rotated) : new Provisioning(rotated);
+    }
   }
 }

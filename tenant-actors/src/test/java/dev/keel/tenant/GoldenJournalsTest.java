@@ -6,6 +6,7 @@ import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.GoldenJournal;
 import dev.keel.tenant.domain.CustomDomain;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,24 @@ class GoldenJournalsTest {
     assertThat(golden.replayAll(CustomDomain.AUDIT))
         .allSatisfy(r -> assertThat(r.view()).isPresent());
     assertThat(golden.replayAll(SLUGS)).isNotEmpty();
+    assertThat(golden.replayAll(KeyRing.AUDIT)).allSatisfy(r -> assertThat(r.view()).isPresent());
+  }
+
+  @Test
+  void namedKeysOneRevoked_fromTheSnapshotTakenAfterTheRevocation() {
+    GoldenJournal.Replayed<KeyRing.State> r =
+        golden.replay(KeyRing.AUDIT, "2026-12-08-named-keys-one-revoked");
+    List<KeyRing.NamedKey> keys = ((KeyRing.Ring) r.state()).keys();
+    assertThat(keys).extracting(KeyRing.NamedKey::name).containsExactly("dashboards", "ci", "ops");
+    assertThat(keys)
+        .extracting(KeyRing.NamedKey::role)
+        .containsExactly("viewer", "operator", "admin");
+    assertThat(keys.get(0).expiresAt()).isEqualTo(Instant.parse("2027-06-01T00:00:00Z"));
+    assertThat(keys.get(0).revokedAt()).isNull();
+    assertThat(keys.get(1).revokedAt()).isNotNull();
+    assertThat(keys.get(2).revokedAt()).isNull();
+    // Hashes at rest: SHA-256 in hex, never the secret.
+    assertThat(keys).allSatisfy(k -> assertThat(k.keyHash()).matches("[0-9a-f]{64}"));
   }
 
   @Test

@@ -1,12 +1,14 @@
 package dev.keel.tenant;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.tenant.Tenant.Activate;
 import dev.keel.tenant.Tenant.Active;
 import dev.keel.tenant.Tenant.ApiKeyRotated;
@@ -335,7 +337,7 @@ class TenantTest {
         .isEqualTo(active);
     kit.restart();
     assertThat(kit.getState()).isEqualTo(active);
-    assertThat(Tenant.viewOf(id, kit.getState()).updatedAt()).isEqualTo(T0);
+    assertThat(TenantViews.of(id, kit.getState()).updatedAt()).isEqualTo(T0);
   }
 
   @Test
@@ -356,5 +358,12 @@ class TenantTest {
     assertThat(missing.hasNoEvents()).isTrue();
     assertThat(rejected(missing.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(kit.getState()).isInstanceOf(Tenant.Empty.class);
+  }
+
+  @Test
+  void anEventTheStateCannotTakeFailsTheReplayInsteadOfBeingIgnored() {
+    assertThatThrownBy(() -> Tenant.apply(new Tenant.Empty(), new Tenant.TenantSuspended("x", T0)))
+        .isInstanceOf(UnexpectedEvent.class)
+        .hasMessage("unexpected event TenantSuspended in state Empty");
   }
 }

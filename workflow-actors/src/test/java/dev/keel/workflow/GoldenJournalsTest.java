@@ -42,6 +42,46 @@ class GoldenJournalsTest {
   }
 
   @Test
+  void retriedInPlace_fromTheSnapshotTakenWhileFailed() {
+    GoldenJournal.Replayed<WorkflowExecution.State> r =
+        golden.replay(WorkflowExecution.AUDIT, "2026-12-08-retried-in-place");
+    ExecutionView v = view(r);
+    assertThat(v.status()).isEqualTo("completed");
+    assertThat(v.output().asText()).isEqualTo("rcs");
+    assertThat(v.steps()).extracting(StepView::name).containsExactly("reserve", "charge", "ship");
+    assertThat(v.steps()).allSatisfy(s -> assertThat(s.status()).isEqualTo("completed"));
+    assertThat(r.events())
+        .filteredOn(e -> e instanceof WorkflowExecution.WorkflowRetried)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(((WorkflowExecution.WorkflowRetried) e).reason())
+                    .isEqualTo("card back"));
+  }
+
+  @Test
+  void rerunFromAStep_linkedBothWays() {
+    ExecutionView source =
+        view(golden.replay(WorkflowExecution.AUDIT, "2026-12-08-failed-then-rerun"));
+    assertThat(source.status()).isEqualTo("failed");
+    assertThat(source.reruns()).containsExactly("golden-rerun");
+    GoldenJournal.Replayed<WorkflowExecution.State> r =
+        golden.replay(WorkflowExecution.AUDIT, "2026-12-08-rerun-from-charge");
+    ExecutionView rerun = view(r);
+    assertThat(rerun.rerunOf()).isEqualTo("golden-rerun-source");
+    assertThat(rerun.status()).isEqualTo("completed");
+    assertThat(rerun.output().asText()).isEqualTo("rcs");
+    assertThat(r.events())
+        .filteredOn(e -> e instanceof WorkflowExecution.StepsCopied)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(((WorkflowExecution.StepsCopied) e).ops())
+                    .extracting(WorkflowExecution.CopiedOp::name)
+                    .containsExactly("reserve"));
+  }
+
+  @Test
   void failedExample() {
     ExecutionView v = view(golden.replay(WorkflowExecution.AUDIT, "2026-11-22-example-failed"));
     assertThat(v.status()).isEqualTo("failed");

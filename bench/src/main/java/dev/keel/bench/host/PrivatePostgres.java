@@ -129,7 +129,12 @@ public final class PrivatePostgres implements AutoCloseable {
           StandardCharsets.UTF_8,
           java.nio.file.StandardOpenOption.APPEND);
       List<String> hba =
-          new ArrayList<>(List.of("local all all trust", "host all all 127.0.0.1/32 trust"));
+          new ArrayList<>(
+              List.of(
+                  "local all all trust",
+                  "host all all 127.0.0.1/32 trust",
+                  // A standby of this server (startStandby) streams its WAL from here.
+                  "host replication all 127.0.0.1/32 trust"));
       for (String cidr : trustedCidrs) hba.add("host all all " + cidr + " trust");
       // As a file the postgres user can read: written by root, then handed over.
       Files.write(pg.data.resolve("pg_hba.conf"), hba, StandardCharsets.UTF_8);
@@ -138,6 +143,51 @@ public final class PrivatePostgres implements AutoCloseable {
       return pg;
     } catch (IOException | InterruptedException | RuntimeException e) {
       pg.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A streaming-replication standby of this server (a read replica) on 127.0.0.1:{@code port}:
+   * {@code pg_basebackup -R} from this one, then started; it follows this server's WAL.
+   */
+  public PrivatePostgres startStandby(int port) throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory("keel-it-pg-standby-");
+    PrivatePostgres standby = new PrivatePostgres(List.of(), "127.0.0.1", port, bin, dir);
+    Runtime.getRuntime().addShutdownHook(standby.stopOnExit);
+    try {
+      run(List.of("chown", OS_USER + ":", dir.toString()));
+      standby.asPostgres(
+          List.of(
+              bin.resolve("pg_basebackup").toString(),
+              "-h",
+              "127.0.0.1",
+              "-p",
+              Integer.toString(this.port),
+              "-U",
+              "postgres",
+              "-D",
+              standby.data.toString(),
+              "-X",
+              "stream",
+              "-R",
+              // A fast checkpoint: a spread one waits up to checkpoint_timeout (5 min).
+              "--checkpoint=fast",
+              "--no-sync"));
+      Files.write(
+          standby.data.resolve("postgresql.conf"),
+          List.of(
+              "port = " + port,
+              "listen_addresses = '127.0.0.1'",
+              "unix_socket_directories = '" + dir + "'",
+              "hot_standby = on"),
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.APPEND);
+      run(List.of("chown", "-R", OS_USER + ":", standby.data.toString()));
+      standby.startServer();
+      return standby;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      standby.close();
       throw e;
     }
   }

@@ -1,8 +1,8 @@
 package dev.keel.registry.alert;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
@@ -12,13 +12,12 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.persistence.grammar.Ids;
-import dev.keel.persistence.grammar.Texts;
 import dev.keel.registry.service.FieldProblem;
 import dev.keel.registry.service.ServiceObservation;
 import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -107,7 +105,16 @@ public final class AlertRule
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      // Named, not by class: only the commands the façade sends on behalf of a request cross in
+      // here, under the names (their class names) that nodes of earlier versions write and read.
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = Put.class, name = "dev.keel.registry.alert.AlertRule$Put"),
+            @JsonSubTypes.Type(
+                value = Delete.class,
+                name = "dev.keel.registry.alert.AlertRule$Delete")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -254,16 +261,68 @@ public final class AlertRule
 
   // ---------------------------------------------------------------- events
 
-  public sealed interface Event extends KeelSerializable {}
+  /** What the journal stores; {@link Visitor} names every kind, so a new one must be handled. */
+  public sealed interface Event extends KeelSerializable {
+    <R> R accept(Visitor<R> visitor);
+
+    /** One method per event type: the compiler finds a handler that misses one. */
+    interface Visitor<R> {
+      R on(SnapshotRequested e);
+
+      R on(AlertDefined e);
+
+      R on(AlertUpdated e);
+
+      R on(AlertDeleted e);
+
+      R on(AlertFired e);
+
+      R on(AlertDeferred e);
+
+      R on(AlertCleared e);
+
+      R on(ServiceForgotten e);
+
+      R on(DeliveryStarted e);
+
+      R on(DeliveryAbandoned e);
+
+      R on(DeliveryCompleted e);
+
+      R on(RepairStarted e);
+
+      R on(RepairEnded e);
+    }
+  }
 
   /** Marks a snapshot taken on demand; changes nothing. */
-  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record AlertDefined(AlertDefinition def, Instant at) implements Event {}
+  public record AlertDefined(AlertDefinition def, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record AlertUpdated(AlertDefinition def, Instant at) implements Event {}
+  public record AlertUpdated(AlertDefinition def, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record AlertDeleted(Instant at) implements Event {}
+  public record AlertDeleted(Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * The condition started to hold for {@code serviceId}; its delivery runs as {@code
@@ -278,6 +337,11 @@ public final class AlertRule
       String deliveryWorkflowId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String repairWorkflowId)
       implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+
     public AlertFired {
       metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
     }
@@ -302,6 +366,11 @@ public final class AlertRule
       Instant observedAt,
       Instant dueAt)
       implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+
     public AlertDeferred {
       metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
     }
@@ -310,26 +379,56 @@ public final class AlertRule
   /**
    * The condition no longer holds for {@code serviceId}: re-armed (a deferred firing is dropped).
    */
-  public record AlertCleared(String serviceId, Instant at) implements Event {}
+  public record AlertCleared(String serviceId, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** {@code serviceId} was deregistered. */
-  public record ServiceForgotten(String serviceId, Instant at) implements Event {}
+  public record ServiceForgotten(String serviceId, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   public record DeliveryStarted(long firingSeq, String deliveryWorkflowId, Instant at)
-      implements Event {}
+      implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * The delivery did not or will not happen: its start was refused, or its workflow failed or was
    * cancelled.
    */
-  public record DeliveryAbandoned(long firingSeq, String reason, Instant at) implements Event {}
+  public record DeliveryAbandoned(long firingSeq, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** The delivery workflow of firing {@code firingSeq} completed: the receiver answered 2xx. */
-  public record DeliveryCompleted(long firingSeq, Instant at) implements Event {}
+  public record DeliveryCompleted(long firingSeq, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** The repair workflow of firing {@code firingSeq} started (or had started already). */
   public record RepairStarted(long firingSeq, String repairWorkflowId, Instant at)
-      implements Event {}
+      implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * The repair of firing {@code firingSeq} ended: {@code completed}, {@code failed}, {@code
@@ -337,7 +436,12 @@ public final class AlertRule
    * it did not complete.
    */
   public record RepairEnded(long firingSeq, String outcome, String reason, Instant at)
-      implements Event {}
+      implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   // ---------------------------------------------------------------- state
 
@@ -497,7 +601,7 @@ public final class AlertRule
         system,
         KIND,
         EntityRuntime.Remembered.YES,
-        place -> build(place, starter, outcomes, clock, settings, repairStarter));
+        place -> new AlertRule(place, starter, outcomes, clock, settings, repairStarter));
   }
 
   public static PersistenceId persistenceId(String ruleId) {
@@ -511,114 +615,21 @@ public final class AlertRule
       Clock clock,
       AlertSettings settings) {
     return EntityRuntime.unsharded(
-        ruleId, place -> build(place, starter, outcomes, clock, settings, starter));
+        ruleId, place -> new AlertRule(place, starter, outcomes, clock, settings, starter));
   }
 
-  private static AlertRule build(
-      EntityPlace<Command> place,
-      WorkflowStarter starter,
-      WorkflowOutcomes outcomes,
-      Clock clock,
-      AlertSettings settings,
-      WorkflowStarter repairStarter) {
-    return new AlertRule(
-        place,
-        new DeliveryOutbox(place.entityId(), starter, outcomes, settings, place.context()),
-        new RepairOutbox(place.entityId(), repairStarter, outcomes, settings, place.context()),
-        clock,
-        settings);
-  }
+  /** How audit rebuilds a rule as of an instant: the same event handler, the same view as GET. */
+  public static final EntityAudit<State, Event> AUDIT =
+      new EntityAudit<>(
+          ENTITY_TYPE,
+          Event.class,
+          new Empty(),
+          AlertRule::apply,
+          (id, s) -> s instanceof Active a ? Optional.of(AlertViews.of(id, a)) : Optional.empty());
 
-  /**
-   * Every problem of a definition, by field; routes list them in one 400, the entity refuses them.
-   */
-  public static List<FieldProblem> problems(AlertDefinition def) {
-    List<FieldProblem> problems = new ArrayList<>();
-    if (def == null) {
-      problems.add(new FieldProblem("body", "an alert definition is required"));
-      return problems;
-    }
-    if (def.service() == null || def.service().isEmpty()) {
-      problems.add(new FieldProblem("service", "is required: a service id or " + ANY_SERVICE));
-    } else if (!def.service().equals(ANY_SERVICE) && !ID.matcher(def.service()).matches()) {
-      problems.add(
-          new FieldProblem(
-              "service", "must be a service id (" + ID.pattern() + ") or " + ANY_SERVICE));
-    }
-    if (def.condition() == null) {
-      problems.add(new FieldProblem("condition", "is required, e.g. 'status != healthy'"));
-    } else if (Texts.characterProblem(def.condition(), false).isPresent()) {
-      // A NUL inside a quoted value would reach keel_alerts.condition and stop the alerts read
-      // model on PostgreSQL.
-      problems.add(
-          new FieldProblem("condition", Texts.characterProblem(def.condition(), false).get()));
-    } else {
-      try {
-        AlertCondition.parse(def.condition());
-      } catch (InvalidConditionException e) {
-        problems.add(new FieldProblem("condition", e.getMessage()));
-      }
-    }
-    if (def.webhook() == null || def.webhook().isEmpty()) {
-      if (def.repair() == null)
-        problems.add(new FieldProblem("webhook", "is required unless a repair is given"));
-    } else if (!WebhookDeliveryWorkflow.isWebhookUrl(def.webhook())) {
-      // Never the URL itself: it may carry a token.
-      problems.add(
-          new FieldProblem(
-              "webhook",
-              "must be an absolute http or https URL with a host, at most "
-                  + WebhookDeliveryWorkflow.MAX_URL_LENGTH
-                  + " characters"));
-    }
-    if (def.cooldownSeconds() < 0 || def.cooldownSeconds() > MAX_COOLDOWN_SECONDS) {
-      problems.add(
-          new FieldProblem("cooldownSeconds", "must be between 0 and " + MAX_COOLDOWN_SECONDS));
-    }
-    if (def.tenantId() != null)
-      Ids.tenantIdProblem(def.tenantId())
-          .ifPresent(p -> problems.add(new FieldProblem("tenantId", p)));
-    if (def.repair() != null) problems.addAll(AlertRepair.problems(def.repair()));
-    return problems;
-  }
-
-  /**
-   * The definition as the rule keeps it: the condition in its canonical text. Call on a valid
-   * definition.
-   */
-  public static AlertDefinition normalized(AlertDefinition def) {
-    String canonical = AlertCondition.parse(def.condition()).toString();
-    return new AlertDefinition(
-        def.service(),
-        canonical,
-        def.webhook() == null || def.webhook().isEmpty() ? null : def.webhook(),
-        def.cooldownSeconds(),
-        def.tenantId(),
-        def.repair());
-  }
-
-  /** Whether a rule defined as {@code def} watches {@code serviceId} of {@code tenantId}. */
-  public static boolean watches(AlertDefinition def, String serviceId, String tenantId) {
-    return (ANY_SERVICE.equals(def.service()) || def.service().equals(serviceId))
-        && (def.tenantId() == null || def.tenantId().equals(tenantId));
-  }
-
-  /**
-   * The id of the delivery workflow of firing {@code seq}: {@code alert.<ruleId>.<seq>}, a valid
-   * client id so that {@code GET /api/v1/workflows/{id}} finds it; for rule ids too long for that,
-   * a hash of the rule id stands in for it.
-   */
-  public static String deliveryWorkflowId(String ruleId, long seq) {
-    return DeliveryOutbox.deliveryWorkflowId(ruleId, seq);
-  }
-
-  /**
-   * The {@value WebhookDeliveryWorkflow#NAME} input of a firing: the same for every start of it, so
-   * that a repeated start is recognised as the same execution.
-   */
-  public static JsonNode deliveryInput(String ruleId, PendingDelivery d) {
-    return DeliveryOutbox.deliveryInput(ruleId, d);
-  }
+  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
+  public static final EntityKind<Command> KIND =
+      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
 
   // ---------------------------------------------------------------- runtime (not journaled)
 
@@ -626,22 +637,24 @@ public final class AlertRule
   private final DeliveryOutbox outbox;
   private final RepairOutbox repairs;
   private final Clock clock;
-  private final AlertSettings settings;
   private String parsedText;
   private AlertCondition parsed;
 
   private AlertRule(
       EntityPlace<Command> place,
-      DeliveryOutbox outbox,
-      RepairOutbox repairs,
+      WorkflowStarter starter,
+      WorkflowOutcomes outcomes,
       Clock clock,
-      AlertSettings settings) {
+      AlertSettings settings,
+      WorkflowStarter repairStarter) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.ruleId = place.entityId();
-    this.outbox = outbox;
-    this.repairs = repairs;
+    this.outbox =
+        new DeliveryOutbox(ruleId, starter, outcomes, settings, context, timers, clock, Effect());
+    this.repairs =
+        new RepairOutbox(
+            ruleId, repairStarter, outcomes, settings, context, timers, clock, Effect());
     this.clock = clock;
-    this.settings = settings;
   }
 
   @Override
@@ -658,11 +671,8 @@ public final class AlertRule
           ruleId,
           active.undelivered().size());
     }
-    for (PendingDelivery d : active.undelivered()) outbox.start(d);
-    for (Firing f : active.recentFirings()) {
-      if (STARTED.equals(f.delivery())) outbox.follow(f.seq(), f.deliveryWorkflowId());
-    }
-    resumeRepairs(active);
+    outbox.resume(active);
+    repairs.resume(active);
     active
         .services()
         .forEach(
@@ -676,6 +686,13 @@ public final class AlertRule
   @Override
   protected CommandHandlerWithReply<Command, Event, State> commands() {
     CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    // First: handlers are tried in the order they are added, and absent() ends with any command.
+    b.forAnyState()
+        .onCommand(
+            SaveSnapshot.class,
+            (s, c) ->
+                saveSnapshot(
+                    !(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
     absent(b.forStateType(Empty.class));
     absent(b.forStateType(Deleted.class));
     b.forStateType(Active.class)
@@ -694,28 +711,22 @@ public final class AlertRule
         .onCommand(
             RetryDeliveries.class,
             (s, c) -> {
-              for (PendingDelivery d : s.undelivered()) outbox.start(d);
+              outbox.startAll(s);
               return Effect().noReply();
             })
-        .onCommand(DeliveryStartAcknowledged.class, this::deliveryStarted)
-        .onCommand(DeliveryStartFailed.class, this::deliveryFailed)
-        .onCommand(FollowDelivery.class, this::followDelivery)
-        .onCommand(DeliveryEnded.class, this::deliveryEnded)
-        .onCommand(DeliveryFollowFailed.class, this::followFailed)
+        .onCommand(DeliveryStartAcknowledged.class, outbox::onStarted)
+        .onCommand(DeliveryStartFailed.class, outbox::onStartFailed)
+        .onCommand(FollowDelivery.class, outbox::onFollowAgain)
+        .onCommand(DeliveryEnded.class, outbox::onEnded)
+        .onCommand(DeliveryFollowFailed.class, outbox::onFollowFailed)
         .onCommand(
             RetryRepairs.class,
             (s, c) -> {
-              resumeRepairs(s);
+              repairs.resume(s);
               return Effect().noReply();
             })
-        .onCommand(RepairStartAnswered.class, this::repairStartAnswered)
-        .onCommand(RepairFollowAnswered.class, this::repairFollowAnswered);
-    b.forAnyState()
-        .onCommand(
-            SaveSnapshot.class,
-            (s, c) ->
-                saveSnapshot(
-                    !(s instanceof Empty), new SnapshotRequested(clock.instant()), c.replyTo()));
+        .onCommand(RepairStartAnswered.class, repairs::onStartAnswered)
+        .onCommand(RepairFollowAnswered.class, repairs::onFollowAnswered);
     return b.build();
   }
 
@@ -730,32 +741,19 @@ public final class AlertRule
         .onCommand(Observe.class, (s, c) -> Effect().none().thenRun(x -> passivate()).thenNoReply())
         .onCommand(
             ForgetService.class, (s, c) -> Effect().none().thenRun(x -> passivate()).thenNoReply())
-        .onCommand(FireDeferred.class, (s, c) -> Effect().noReply())
-        .onCommand(RetryDeliveries.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryStartAcknowledged.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryStartFailed.class, (s, c) -> Effect().noReply())
-        .onCommand(FollowDelivery.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryEnded.class, (s, c) -> Effect().noReply())
-        .onCommand(DeliveryFollowFailed.class, (s, c) -> Effect().noReply())
-        .onCommand(RetryRepairs.class, (s, c) -> Effect().noReply())
-        .onCommand(RepairStartAnswered.class, (s, c) -> Effect().noReply())
-        .onCommand(RepairFollowAnswered.class, (s, c) -> Effect().noReply());
+        .onAnyCommand((s, c) -> Effect().noReply());
   }
 
   private <R> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<R>> replyTo) {
     return Effect()
         .none()
         .thenRun(s -> passivate())
-        .thenReply(replyTo, s -> Rejection.notFound(notFoundDetail()));
+        .thenReply(replyTo, s -> Rejection.notFound(doesNotExist(ruleId)));
   }
 
   /** Another tenant's rule: answered as unknown, and it keeps running. */
   private <R> ReplyEffect<Event, State> hidden(ActorRef<StatusReply<R>> replyTo) {
-    return Effect().reply(replyTo, Rejection.notFound(notFoundDetail()));
-  }
-
-  private String notFoundDetail() {
-    return doesNotExist(ruleId);
+    return Effect().reply(replyTo, Rejection.notFound(doesNotExist(ruleId)));
   }
 
   /** The not-found detail of a rule, also answered by the façade for ids never defined. */
@@ -768,26 +766,17 @@ public final class AlertRule
   }
 
   private ReplyEffect<Event, State> define(State state, Put c) {
-    List<FieldProblem> problems = problems(c.def());
+    List<FieldProblem> problems = AlertDefinitionRules.problems(c.def());
     if (!problems.isEmpty()) {
       return Effect()
           .none()
           .thenRun(s -> passivate())
-          .thenReply(c.replyTo(), s -> Rejection.invalid(describe(problems)));
+          .thenReply(c.replyTo(), s -> Rejection.invalid(AlertDefinitionRules.describe(problems)));
     }
-    AlertDefinition def = normalized(c.def());
+    AlertDefinition def = AlertDefinitionRules.normalized(c.def());
     return Effect()
         .persist(new AlertDefined(def, clock.instant()))
-        .thenRun(
-            s ->
-                log.info(
-                    "alert defined alertId={} service={} condition='{}' webhook={}"
-                        + " cooldownSeconds={}",
-                    ruleId,
-                    def.service(),
-                    def.condition(),
-                    redacted(def.webhook()),
-                    def.cooldownSeconds()))
+        .thenRun(s -> logDefinition("alert defined", def))
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(true, view((Active) s))));
   }
 
@@ -798,10 +787,11 @@ public final class AlertRule
               c.replyTo(),
               Rejection.conflict("alert id '" + ruleId + "' is in use; choose another id"));
     }
-    List<FieldProblem> problems = problems(c.def());
+    List<FieldProblem> problems = AlertDefinitionRules.problems(c.def());
     if (!problems.isEmpty())
-      return Effect().reply(c.replyTo(), Rejection.invalid(describe(problems)));
-    AlertDefinition given = normalized(c.def());
+      return Effect()
+          .reply(c.replyTo(), Rejection.invalid(AlertDefinitionRules.describe(problems)));
+    AlertDefinition given = AlertDefinitionRules.normalized(c.def());
     // The admin redefining a tenant's rule without naming a tenant keeps its owner.
     AlertDefinition def =
         c.asTenant() == null && given.tenantId() == null && state.def().tenantId() != null
@@ -819,21 +809,21 @@ public final class AlertRule
         .persist(new AlertUpdated(def, clock.instant()))
         .thenRun(
             s -> {
-              log.info(
-                  "alert updated alertId={} service={} condition='{}' webhook={}"
-                      + " cooldownSeconds={}",
-                  ruleId,
-                  def.service(),
-                  def.condition(),
-                  redacted(def.webhook()),
-                  def.cooldownSeconds());
+              logDefinition("alert updated", def);
               rearmDeferred(state, (Active) s);
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(false, view((Active) s))));
   }
 
-  private static String describe(List<FieldProblem> problems) {
-    return String.join("; ", problems.stream().map(p -> p.field() + " " + p.message()).toList());
+  private void logDefinition(String what, AlertDefinition def) {
+    log.info(
+        "{} alertId={} service={} condition='{}' webhook={} cooldownSeconds={}",
+        what,
+        ruleId,
+        def.service(),
+        def.condition(),
+        AlertDefinitionRules.redacted(def.webhook()),
+        def.cooldownSeconds());
   }
 
   private ReplyEffect<Event, State> delete(Active state, Delete c) {
@@ -845,9 +835,8 @@ public final class AlertRule
                   "alert deleted alertId={} undelivered={}", ruleId, state.undelivered().size());
               timers.cancelAll();
               // Firings already recorded still go out: one last start each (idempotent), as the
-              // rule
-              // stops here and will not retry.
-              for (PendingDelivery d : state.undelivered()) outbox.start(d);
+              // rule stops here and will not retry.
+              outbox.startAll(state);
               passivate();
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
@@ -855,7 +844,9 @@ public final class AlertRule
 
   private ReplyEffect<Event, State> observe(Active state, Observe c) {
     ServiceObservation o = c.observation();
-    if (o == null || o.serviceId() == null || !watches(state.def(), o.serviceId(), o.tenantId())) {
+    if (o == null
+        || o.serviceId() == null
+        || !AlertDefinitionRules.watches(state.def(), o.serviceId(), o.tenantId())) {
       return Effect().noReply(); // told from an evaluator whose rule list trails a redefinition
     }
     boolean holds = condition(state).holds(o);
@@ -906,7 +897,8 @@ public final class AlertRule
       Active state, String serviceId, String status, Map<String, Double> metrics, Instant now) {
     long seq = state.lastFiringSeq() + 1;
     // A rule without a webhook has no delivery workflow.
-    String workflowId = state.def().webhook() == null ? null : deliveryWorkflowId(ruleId, seq);
+    String workflowId =
+        state.def().webhook() == null ? null : DeliveryWorkflowInput.workflowId(ruleId, seq);
     String repairId = state.def().repair() == null ? null : AlertRepair.workflowId(ruleId, seq);
     return Effect()
         .persist(new AlertFired(seq, serviceId, status, metrics, now, workflowId, repairId))
@@ -920,12 +912,12 @@ public final class AlertRule
                   status,
                   seq,
                   workflowId,
-                  redacted(state.def().webhook()),
+                  AlertDefinitionRules.redacted(state.def().webhook()),
                   repairId);
               for (PendingDelivery d : ((Active) s).undelivered()) {
                 if (d.seq() == seq) outbox.start(d);
               }
-              resumeRepairs((Active) s);
+              repairs.resume((Active) s);
             })
         .thenNoReply();
   }
@@ -955,232 +947,10 @@ public final class AlertRule
         .thenNoReply();
   }
 
-  // ---------------------------------------------------------------- delivery (outbox)
-
-  private ReplyEffect<Event, State> deliveryStarted(Active state, DeliveryStartAcknowledged c) {
-    outbox.startAnswered(c.firingSeq());
-    if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq()))
-      return Effect().noReply();
-    return Effect()
-        .persist(new DeliveryStarted(c.firingSeq(), c.workflowId(), clock.instant()))
-        .thenRun(
-            s -> {
-              log.info(
-                  "alert delivery started alertId={} firingSeq={} deliveryWorkflowId={} created={}",
-                  ruleId,
-                  c.firingSeq(),
-                  c.workflowId(),
-                  c.created());
-              if (followed((Active) s, c.firingSeq())) outbox.follow(c.firingSeq(), c.workflowId());
-            })
-        .thenNoReply();
-  }
-
-  /** Whether firing {@code seq} is one the view shows, started and not yet ended. */
-  private static boolean followed(Active state, long seq) {
-    return state.recentFirings().stream()
-        .anyMatch(f -> f.seq() == seq && STARTED.equals(f.delivery()));
-  }
-
-  private ReplyEffect<Event, State> followDelivery(Active state, FollowDelivery c) {
-    outbox.followAnswered(c.firingSeq()); // a wait that ran out, or the timer after a failed one
-    state.recentFirings().stream()
-        .filter(f -> f.seq() == c.firingSeq() && STARTED.equals(f.delivery()))
-        .findFirst()
-        .ifPresent(f -> outbox.follow(f.seq(), f.deliveryWorkflowId()));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> deliveryEnded(Active state, DeliveryEnded c) {
-    outbox.followAnswered(c.firingSeq());
-    if (!followed(state, c.firingSeq())) return Effect().noReply();
-    Instant now = clock.instant();
-    if (c.delivered()) {
-      return Effect()
-          .persist(new DeliveryCompleted(c.firingSeq(), now))
-          .thenRun(
-              s ->
-                  log.info(
-                      "alert delivered alertId={} firingSeq={} deliveryWorkflowId={}",
-                      ruleId,
-                      c.firingSeq(),
-                      c.workflowId()))
-          .thenNoReply();
-    }
-    return Effect()
-        .persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), now))
-        .thenRun(
-            s ->
-                log.warn(
-                    "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
-                        + " reason={}",
-                    ruleId,
-                    c.firingSeq(),
-                    c.workflowId(),
-                    c.reason()))
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> followFailed(Active state, DeliveryFollowFailed c) {
-    outbox.followAnswered(c.firingSeq());
-    if (!followed(state, c.firingSeq())) return Effect().noReply();
-    log.warn(
-        "alert delivery not followed, will retry alertId={} firingSeq={} deliveryWorkflowId={}"
-            + " retryIn={} reason={}",
-        ruleId,
-        c.firingSeq(),
-        c.workflowId(),
-        settings.startRetryBackoff(),
-        c.reason());
-    timers.startSingleTimer(
-        new FollowTimer(c.firingSeq()),
-        new FollowDelivery(c.firingSeq()),
-        settings.startRetryBackoff());
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> deliveryFailed(Active state, DeliveryStartFailed c) {
-    outbox.startAnswered(c.firingSeq());
-    if (state.undelivered().stream().noneMatch(d -> d.seq() == c.firingSeq()))
-      return Effect().noReply();
-    if (c.permanent()) {
-      return Effect()
-          .persist(new DeliveryAbandoned(c.firingSeq(), c.reason(), clock.instant()))
-          .thenRun(
-              s ->
-                  log.error(
-                      "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
-                          + " reason={}",
-                      ruleId,
-                      c.firingSeq(),
-                      c.workflowId(),
-                      c.reason()))
-          .thenNoReply();
-    }
-    log.warn(
-        "alert delivery start failed, will retry alertId={} firingSeq={} deliveryWorkflowId={}"
-            + " retryIn={} reason={}",
-        ruleId,
-        c.firingSeq(),
-        c.workflowId(),
-        settings.startRetryBackoff(),
-        c.reason());
-    if (!timers.isTimerActive(RETRY_TIMER)) {
-      timers.startSingleTimer(RETRY_TIMER, RetryDeliveries.INSTANCE, settings.startRetryBackoff());
-    }
-    return Effect().noReply();
-  }
-
-  // ---------------------------------------------------------------- repair (outbox, see
-  // AlertRepair)
-
-  private static final String REPAIR_RETRY_TIMER = "repair-retry";
-
-  /** Starts every shown firing's repair not yet acknowledged, and follows every started one. */
-  private void resumeRepairs(Active s) {
-    for (Firing f : s.recentFirings()) {
-      if (f.repairWorkflowId() == null) continue;
-      if (PENDING.equals(f.repair()) && s.def().repair() != null)
-        repairs.start(f, s.def().repair(), s.def().tenantId());
-      else if (STARTED.equals(f.repair())) repairs.follow(f.seq(), f.repairWorkflowId());
-    }
-  }
-
-  private Optional<Firing> repairIn(Active s, long seq, String repair) {
-    return s.recentFirings().stream()
-        .filter(f -> f.seq() == seq && repair.equals(f.repair()))
-        .findFirst();
-  }
-
-  private ReplyEffect<Event, State> repairStartAnswered(Active state, RepairStartAnswered c) {
-    repairs.startAnswered(c.firingSeq());
-    if (repairIn(state, c.firingSeq(), PENDING).isEmpty()) return Effect().noReply();
-    Instant now = clock.instant();
-    if (c.failure() == null) {
-      return Effect()
-          .persist(new RepairStarted(c.firingSeq(), c.workflowId(), now))
-          .thenRun(
-              s -> {
-                log.info(
-                    "alert repair started alertId={} firingSeq={} repairWorkflowId={} workflow={}",
-                    ruleId,
-                    c.firingSeq(),
-                    c.workflowId(),
-                    state.def().repair() == null ? null : state.def().repair().workflow());
-                repairs.follow(c.firingSeq(), c.workflowId());
-              })
-          .thenNoReply();
-    }
-    if (c.permanent()) {
-      return Effect()
-          .persist(new RepairEnded(c.firingSeq(), ABANDONED, c.failure(), now))
-          .thenRun(
-              s ->
-                  log.error(
-                      "alert repair abandoned alertId={} firingSeq={} repairWorkflowId={}"
-                          + " reason={}",
-                      ruleId,
-                      c.firingSeq(),
-                      c.workflowId(),
-                      c.failure()))
-          .thenNoReply();
-    }
-    log.warn(
-        "alert repair start failed, will retry alertId={} firingSeq={} repairWorkflowId={}"
-            + " retryIn={} reason={}",
-        ruleId,
-        c.firingSeq(),
-        c.workflowId(),
-        settings.startRetryBackoff(),
-        c.failure());
-    retryRepairsLater();
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> repairFollowAnswered(Active state, RepairFollowAnswered c) {
-    repairs.followAnswered(c.firingSeq());
-    if (repairIn(state, c.firingSeq(), STARTED).isEmpty()) return Effect().noReply();
-    if (c.outcome() != null) {
-      return Effect()
-          .persist(new RepairEnded(c.firingSeq(), c.outcome(), c.reason(), clock.instant()))
-          .thenRun(
-              s ->
-                  log.info(
-                      "alert repair ended alertId={} firingSeq={} repairWorkflowId={} outcome={}",
-                      ruleId,
-                      c.firingSeq(),
-                      c.workflowId(),
-                      c.outcome()))
-          .thenNoReply();
-    }
-    if (c.reason() == null) {
-      repairs.follow(c.firingSeq(), c.workflowId()); // still running: wait again
-    } else {
-      log.warn(
-          "alert repair not followed, will retry alertId={} firingSeq={} repairWorkflowId={}"
-              + " reason={}",
-          ruleId,
-          c.firingSeq(),
-          c.workflowId(),
-          c.reason());
-      retryRepairsLater();
-    }
-    return Effect().noReply();
-  }
-
-  private void retryRepairsLater() {
-    if (!timers.isTimerActive(REPAIR_RETRY_TIMER))
-      timers.startSingleTimer(
-          REPAIR_RETRY_TIMER, RetryRepairs.INSTANCE, settings.startRetryBackoff());
-  }
-
   // ---------------------------------------------------------------- timers
 
   /** The timer key of a service's deferred firing. */
   private record DeferredTimer(String serviceId) {}
-
-  /** The timer key of a delivery followed again after a failed wait. */
-  private record FollowTimer(long firingSeq) {}
 
   private void armDeferred(String serviceId, Instant dueAt) {
     Duration delay = Duration.between(clock.instant(), dueAt);
@@ -1213,74 +983,8 @@ public final class AlertRule
     return parsed;
   }
 
-  /** A webhook URL as logs may show it: it may carry a token in its query or user info. */
-  static String redacted(String webhook) {
-    if (webhook == null) return "none";
-    try {
-      return WebhookDeliveryWorkflow.withoutSecrets(URI.create(webhook));
-    } catch (IllegalArgumentException e) {
-      return "(unparsable)";
-    }
-  }
-
   private AlertView view(Active s) {
-    return viewOf(ruleId, s);
-  }
-
-  /** How audit rebuilds a rule as of an instant: the same event handler, the same view as GET. */
-  public static final EntityAudit<State, Event> AUDIT =
-      new EntityAudit<>(
-          ENTITY_TYPE,
-          Event.class,
-          new Empty(),
-          AlertRule::apply,
-          (id, s) -> s instanceof Active a ? Optional.of(viewOf(id, a)) : Optional.empty());
-
-  /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
-  public static final EntityKind<Command> KIND =
-      new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
-
-  static AlertView viewOf(String ruleId, Active s) {
-    AlertDefinition d = s.def();
-    List<String> triggered = new ArrayList<>();
-    List<DeferredView> deferred = new ArrayList<>();
-    new TreeMap<>(s.services())
-        .forEach(
-            (serviceId, a) -> {
-              if (a.triggered()) triggered.add(serviceId);
-              if (a.deferred() != null)
-                deferred.add(new DeferredView(serviceId, a.deferred().dueAt()));
-            });
-    List<FiringView> firings = new ArrayList<>();
-    for (int i = s.recentFirings().size() - 1; i >= 0; i--) {
-      Firing f = s.recentFirings().get(i);
-      firings.add(
-          new FiringView(
-              f.seq(),
-              f.serviceId(),
-              f.status(),
-              f.metrics(),
-              f.firedAt(),
-              f.deliveryWorkflowId(),
-              f.delivery(),
-              f.repairWorkflowId(),
-              f.repair()));
-    }
-    return new AlertView(
-        ruleId,
-        d.service(),
-        d.condition(),
-        d.webhook(),
-        d.repair(),
-        d.cooldownSeconds(),
-        d.tenantId(),
-        s.createdAt(),
-        s.updatedAt(),
-        List.copyOf(triggered),
-        List.copyOf(deferred),
-        s.firingCount(),
-        s.lastFiredAt(),
-        List.copyOf(firings));
+    return AlertViews.of(ruleId, s);
   }
 
   // ---------------------------------------------------------------- event handler (pure)
@@ -1292,118 +996,164 @@ public final class AlertRule
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
-    if (event instanceof SnapshotRequested) return state;
-    if (state instanceof Active a) {
-      if (event instanceof AlertUpdated e) {
-        Map<String, ServiceAlert> services = new HashMap<>();
-        a.services()
-            .forEach(
-                (serviceId, s) -> {
-                  // A service the rule no longer watches would never be told about again: forget
-                  // it.
-                  if (watchesId(e.def(), serviceId)) services.put(serviceId, s);
-                });
-        return new Active(
-            e.def(),
-            a.createdAt(),
-            e.at(),
-            a.lastFiringSeq(),
-            a.firingCount(),
-            a.lastFiredAt(),
-            services,
-            a.recentFirings(),
-            a.undelivered());
-      }
-      if (event instanceof AlertFired e) {
-        Map<String, ServiceAlert> services = withinCooldown(a, e.firedAt());
-        services.put(e.serviceId(), new ServiceAlert(true, e.firedAt(), null));
-        List<Firing> recent = new ArrayList<>(a.recentFirings());
-        AlertDefinition d = a.def();
-        recent.add(
-            new Firing(
+    return event.accept(new Transition(state));
+  }
+
+  /** What each event makes of {@code state}; an event the state cannot take fails recovery. */
+  private record Transition(State state) implements Event.Visitor<State> {
+
+    private Active active(Event event) {
+      if (state instanceof Active a) return a;
+      throw new UnexpectedEvent(state, event);
+    }
+
+    @Override
+    public State on(SnapshotRequested e) {
+      return state;
+    }
+
+    @Override
+    public State on(AlertDefined e) {
+      if (state instanceof Active) throw new UnexpectedEvent(state, e);
+      long lastSeq = state instanceof Deleted d ? d.lastFiringSeq() : 0;
+      return new Active(e.def(), e.at(), e.at(), lastSeq, 0, null, Map.of(), List.of(), List.of());
+    }
+
+    @Override
+    public State on(AlertUpdated e) {
+      Active a = active(e);
+      Map<String, ServiceAlert> services = new HashMap<>();
+      a.services()
+          .forEach(
+              (serviceId, s) -> {
+                // A service the rule no longer watches would never be told about again: forget it.
+                if (AlertDefinitionRules.watchesService(e.def(), serviceId))
+                  services.put(serviceId, s);
+              });
+      return new Active(
+          e.def(),
+          a.createdAt(),
+          e.at(),
+          a.lastFiringSeq(),
+          a.firingCount(),
+          a.lastFiredAt(),
+          services,
+          a.recentFirings(),
+          a.undelivered());
+    }
+
+    @Override
+    public State on(AlertDeleted e) {
+      return new Deleted(e.at(), active(e).lastFiringSeq());
+    }
+
+    @Override
+    public State on(AlertFired e) {
+      Active a = active(e);
+      Map<String, ServiceAlert> services = withinCooldown(a, e.firedAt());
+      services.put(e.serviceId(), new ServiceAlert(true, e.firedAt(), null));
+      List<Firing> recent = new ArrayList<>(a.recentFirings());
+      AlertDefinition d = a.def();
+      recent.add(
+          new Firing(
+              e.firingSeq(),
+              e.serviceId(),
+              e.status(),
+              e.metrics(),
+              e.firedAt(),
+              e.deliveryWorkflowId(),
+              d.webhook() == null ? NO_WEBHOOK : PENDING,
+              e.repairWorkflowId(),
+              e.repairWorkflowId() == null ? null : PENDING));
+      if (recent.size() > RECENT_FIRINGS)
+        recent = recent.subList(recent.size() - RECENT_FIRINGS, recent.size());
+      List<PendingDelivery> undelivered = new ArrayList<>(a.undelivered());
+      if (d.webhook() != null)
+        undelivered.add(
+            new PendingDelivery(
                 e.firingSeq(),
+                e.deliveryWorkflowId(),
                 e.serviceId(),
                 e.status(),
                 e.metrics(),
                 e.firedAt(),
-                e.deliveryWorkflowId(),
-                d.webhook() == null ? NO_WEBHOOK : PENDING,
-                e.repairWorkflowId(),
-                e.repairWorkflowId() == null ? null : PENDING));
-        if (recent.size() > RECENT_FIRINGS)
-          recent = recent.subList(recent.size() - RECENT_FIRINGS, recent.size());
-        List<PendingDelivery> undelivered = new ArrayList<>(a.undelivered());
-        if (d.webhook() != null)
-          undelivered.add(
-              new PendingDelivery(
-                  e.firingSeq(),
-                  e.deliveryWorkflowId(),
-                  e.serviceId(),
-                  e.status(),
-                  e.metrics(),
-                  e.firedAt(),
-                  d.condition(),
-                  d.webhook(),
-                  d.tenantId()));
-        return new Active(
-            d,
-            a.createdAt(),
-            a.updatedAt(),
-            e.firingSeq(),
-            a.firingCount() + 1,
-            e.firedAt(),
-            services,
-            recent,
-            undelivered);
-      }
-      if (event instanceof AlertDeferred e) {
-        Map<String, ServiceAlert> services = new HashMap<>(a.services());
-        ServiceAlert before = services.get(e.serviceId());
+                d.condition(),
+                d.webhook(),
+                d.tenantId()));
+      return new Active(
+          d,
+          a.createdAt(),
+          a.updatedAt(),
+          e.firingSeq(),
+          a.firingCount() + 1,
+          e.firedAt(),
+          services,
+          recent,
+          undelivered);
+    }
+
+    @Override
+    public State on(AlertDeferred e) {
+      Active a = active(e);
+      Map<String, ServiceAlert> services = new HashMap<>(a.services());
+      ServiceAlert before = services.get(e.serviceId());
+      services.put(
+          e.serviceId(),
+          new ServiceAlert(
+              false,
+              before == null ? null : before.lastFiredAt(),
+              new Deferred(e.status(), e.metrics(), e.observedAt(), e.dueAt())));
+      return withServices(a, services);
+    }
+
+    @Override
+    public State on(AlertCleared e) {
+      Active a = active(e);
+      Map<String, ServiceAlert> services = withinCooldown(a, e.at());
+      ServiceAlert before = a.services().get(e.serviceId());
+      services.remove(e.serviceId());
+      if (before != null
+          && before.lastFiredAt() != null
+          && e.at().isBefore(before.lastFiredAt().plusSeconds(a.def().cooldownSeconds()))) {
         services.put(
             e.serviceId(),
-            new ServiceAlert(
-                false,
-                before == null ? null : before.lastFiredAt(),
-                new Deferred(e.status(), e.metrics(), e.observedAt(), e.dueAt())));
-        return withServices(a, services);
+            new ServiceAlert(false, before.lastFiredAt(), null)); // its cooldown still runs
       }
-      if (event instanceof AlertCleared e) {
-        Map<String, ServiceAlert> services = withinCooldown(a, e.at());
-        ServiceAlert before = a.services().get(e.serviceId());
-        services.remove(e.serviceId());
-        if (before != null
-            && before.lastFiredAt() != null
-            && e.at().isBefore(before.lastFiredAt().plusSeconds(a.def().cooldownSeconds()))) {
-          services.put(
-              e.serviceId(),
-              new ServiceAlert(false, before.lastFiredAt(), null)); // its cooldown still runs
-        }
-        return withServices(a, services);
-      }
-      if (event instanceof ServiceForgotten e) {
-        Map<String, ServiceAlert> services = new HashMap<>(a.services());
-        services.remove(e.serviceId());
-        return withServices(a, services);
-      }
-      if (event instanceof DeliveryStarted e) return delivered(a, e.firingSeq(), STARTED);
-      if (event instanceof DeliveryAbandoned e) return delivered(a, e.firingSeq(), ABANDONED);
-      if (event instanceof DeliveryCompleted e) return delivered(a, e.firingSeq(), DELIVERED);
-      if (event instanceof RepairStarted e) return repaired(a, e.firingSeq(), STARTED);
-      if (event instanceof RepairEnded e) return repaired(a, e.firingSeq(), e.outcome());
-      if (event instanceof AlertDeleted e) return new Deleted(e.at(), a.lastFiringSeq());
-    } else if (event instanceof AlertDefined e) {
-      long lastSeq = state instanceof Deleted d ? d.lastFiringSeq() : 0;
-      return new Active(e.def(), e.at(), e.at(), lastSeq, 0, null, Map.of(), List.of(), List.of());
+      return withServices(a, services);
     }
-    throw new IllegalStateException(
-        "unexpected event "
-            + event.getClass().getSimpleName()
-            + " in state "
-            + state.getClass().getSimpleName());
-  }
 
-  private static boolean watchesId(AlertDefinition def, String serviceId) {
-    return ANY_SERVICE.equals(def.service()) || def.service().equals(serviceId);
+    @Override
+    public State on(ServiceForgotten e) {
+      Active a = active(e);
+      Map<String, ServiceAlert> services = new HashMap<>(a.services());
+      services.remove(e.serviceId());
+      return withServices(a, services);
+    }
+
+    @Override
+    public State on(DeliveryStarted e) {
+      return delivered(active(e), e.firingSeq(), STARTED);
+    }
+
+    @Override
+    public State on(DeliveryAbandoned e) {
+      return delivered(active(e), e.firingSeq(), ABANDONED);
+    }
+
+    @Override
+    public State on(DeliveryCompleted e) {
+      return delivered(active(e), e.firingSeq(), DELIVERED);
+    }
+
+    @Override
+    public State on(RepairStarted e) {
+      return repaired(active(e), e.firingSeq(), STARTED);
+    }
+
+    @Override
+    public State on(RepairEnded e) {
+      return repaired(active(e), e.firingSeq(), e.outcome());
+    }
   }
 
   /**

@@ -44,7 +44,7 @@ public final class AlertService {
 
   /** Every problem of a definition, by field (routes answer 400 with them before asking). */
   public List<FieldProblem> problems(AlertDefinition definition) {
-    return AlertRule.problems(definition);
+    return AlertDefinitionRules.problems(definition);
   }
 
   /*

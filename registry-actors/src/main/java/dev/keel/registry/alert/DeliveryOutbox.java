@@ -1,54 +1,64 @@
 package dev.keel.registry.alert;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.keel.persistence.Rejection;
+import static dev.keel.registry.alert.AlertRule.STARTED;
+
+import dev.keel.registry.alert.AlertRule.Active;
 import dev.keel.registry.alert.AlertRule.Command;
+import dev.keel.registry.alert.AlertRule.DeliveryAbandoned;
+import dev.keel.registry.alert.AlertRule.DeliveryCompleted;
 import dev.keel.registry.alert.AlertRule.DeliveryEnded;
 import dev.keel.registry.alert.AlertRule.DeliveryFollowFailed;
 import dev.keel.registry.alert.AlertRule.DeliveryStartAcknowledged;
 import dev.keel.registry.alert.AlertRule.DeliveryStartFailed;
+import dev.keel.registry.alert.AlertRule.DeliveryStarted;
+import dev.keel.registry.alert.AlertRule.Event;
+import dev.keel.registry.alert.AlertRule.Firing;
 import dev.keel.registry.alert.AlertRule.FollowDelivery;
 import dev.keel.registry.alert.AlertRule.PendingDelivery;
-import dev.keel.workflow.execution.InvalidInputException;
+import dev.keel.registry.alert.AlertRule.RetryDeliveries;
+import dev.keel.registry.alert.AlertRule.State;
 import dev.keel.workflow.execution.WorkflowOutcomes;
 import dev.keel.workflow.execution.WorkflowStarter;
 import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.time.Clock;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
- * The delivery side of one {@link AlertRule}, not journaled: it starts the {@value
- * WebhookDeliveryWorkflow#NAME} workflow of a firing and follows it to its end, each time answering
- * the rule with a command (the rule journals what it learns). A start or a follow in flight is not
- * asked again until it answers. Lives as long as the rule's actor.
+ * The delivery side of one {@link AlertRule}: it starts the {@value WebhookDeliveryWorkflow#NAME}
+ * workflow of a firing and follows it to its end, each time answering the rule with a command, and
+ * handles those answers by journaling what they say ({@link DeliveryStarted}, {@link
+ * DeliveryCompleted}, {@link DeliveryAbandoned}) or by trying again after {@link
+ * AlertSettings#startRetryBackoff()}. A start or a follow in flight is not asked again until it
+ * answers. What is in flight is not journaled; it lives as long as the rule's actor.
  */
 final class DeliveryOutbox {
 
-  private static final DateTimeFormatter INSTANT_MILLIS =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final int MAX_WORKFLOW_ID = 128;
+  // The rule's logger: operators follow a rule's firings and deliveries under one name.
+  private static final Logger log = LoggerFactory.getLogger(AlertRule.class);
+  private static final String RETRY_TIMER = "delivery-retry";
+
+  /** The timer key of a delivery followed again after a failed wait. */
+  private record FollowTimer(long firingSeq) {}
 
   private final String ruleId;
   private final WorkflowStarter starter;
   private final WorkflowOutcomes outcomes;
   private final AlertSettings settings;
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final Clock clock;
+  private final EffectFactories<Event, State> effects;
 
   /** Firings whose start is on its way. */
   private final Set<Long> starting = new HashSet<>();
@@ -61,50 +71,31 @@ final class DeliveryOutbox {
       WorkflowStarter starter,
       WorkflowOutcomes outcomes,
       AlertSettings settings,
-      ActorContext<Command> context) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      Clock clock,
+      EffectFactories<Event, State> effects) {
     this.ruleId = ruleId;
     this.starter = starter;
     this.outcomes = outcomes;
     this.settings = settings;
     this.context = context;
+    this.timers = timers;
+    this.clock = clock;
+    this.effects = effects;
   }
 
-  /**
-   * The id of the delivery workflow of firing {@code seq}: {@code alert.<ruleId>.<seq>}, a valid
-   * client id so that {@code GET /api/v1/workflows/{id}} finds it; for rule ids too long for that,
-   * a hash of the rule id stands in for it.
-   */
-  static String deliveryWorkflowId(String ruleId, long seq) {
-    String id = "alert." + ruleId + "." + seq;
-    if (id.length() <= MAX_WORKFLOW_ID) return id;
-    try {
-      byte[] hash =
-          MessageDigest.getInstance("SHA-256").digest(ruleId.getBytes(StandardCharsets.UTF_8));
-      return "alert." + HexFormat.of().formatHex(hash, 0, 20) + "." + seq;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+  /** Starts every firing not yet acknowledged and follows every started one: after recovery. */
+  void resume(Active state) {
+    startAll(state);
+    for (Firing f : state.recentFirings()) {
+      if (STARTED.equals(f.delivery())) follow(f.seq(), f.deliveryWorkflowId());
     }
   }
 
-  /**
-   * The {@value WebhookDeliveryWorkflow#NAME} input of a firing: the same for every start of it, so
-   * that a repeated start is recognised as the same execution.
-   */
-  static JsonNode deliveryInput(String ruleId, PendingDelivery d) {
-    JsonNodeFactory f = JsonNodeFactory.instance;
-    ObjectNode payload = f.objectNode();
-    payload.put("alert", ruleId);
-    payload.put("service", d.serviceId());
-    payload.put("condition", d.condition());
-    payload.put("status", d.status());
-    ObjectNode metrics = payload.putObject("metrics");
-    new TreeMap<>(d.metrics()).forEach(metrics::put);
-    payload.put("firedAt", INSTANT_MILLIS.format(d.firedAt()));
-    ObjectNode input = f.objectNode();
-    input.put("url", d.webhook());
-    input.set("payload", payload);
-    input.put("idempotencyKey", d.workflowId());
-    return input;
+  /** Starts every firing not yet acknowledged: on {@link RetryDeliveries}, and a last time. */
+  void startAll(Active state) {
+    for (PendingDelivery d : state.undelivered()) start(d);
   }
 
   /**
@@ -117,26 +108,24 @@ final class DeliveryOutbox {
     try {
       started =
           starter.start(
-              d.workflowId(), WebhookDeliveryWorkflow.NAME, deliveryInput(ruleId, d), d.tenantId());
+              d.workflowId(),
+              WebhookDeliveryWorkflow.NAME,
+              DeliveryWorkflowInput.of(ruleId, d),
+              d.tenantId());
     } catch (RuntimeException e) {
       started = CompletableFuture.failedFuture(e);
     }
     context.pipeToSelf(
-        bounded(started, settings.askTimeout().toMillis()),
+        WorkflowAsks.bounded(started, settings.askTimeout().toMillis()),
         (outcome, failure) -> {
           if (failure == null && outcome != null)
             return new DeliveryStartAcknowledged(d.seq(), d.workflowId(), outcome.created());
           return new DeliveryStartFailed(
               d.seq(),
               d.workflowId(),
-              failure == null ? "the starter answered nothing" : describe(failure),
-              failure != null && isPermanent(failure));
+              failure == null ? "the starter answered nothing" : WorkflowAsks.describe(failure),
+              failure != null && WorkflowAsks.isPermanent(failure));
         });
-  }
-
-  /** The start of firing {@code seq} answered. */
-  void startAnswered(long seq) {
-    starting.remove(seq);
   }
 
   /**
@@ -154,7 +143,7 @@ final class DeliveryOutbox {
     }
     long limit = settings.deliveryFollowWait().plus(settings.askTimeout()).toMillis();
     context.pipeToSelf(
-        bounded(ended, limit),
+        WorkflowAsks.bounded(ended, limit),
         (outcome, failure) -> {
           if (failure == null && outcome != null && outcome.isPresent()) {
             WorkflowOutcomes.Outcome o = outcome.get();
@@ -170,56 +159,127 @@ final class DeliveryOutbox {
                         + (o.error() == null ? "" : ": " + o.error()));
           }
           if (failure == null) return new FollowDelivery(seq);
-          if (Rejection.of(failure).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
+          if (WorkflowAsks.isNotFound(failure)) {
             return new DeliveryEnded(
                 seq, workflowId, false, "the delivery workflow does not exist");
           }
-          return new DeliveryFollowFailed(seq, workflowId, describe(failure));
+          return new DeliveryFollowFailed(seq, workflowId, WorkflowAsks.describe(failure));
         });
   }
 
-  /** The follow of firing {@code seq} answered. */
-  void followAnswered(long seq) {
-    following.remove(seq);
+  // ------------------------------------------------------------ the answers, as the rule's
+  // commands
+
+  ReplyEffect<Event, State> onStarted(Active state, DeliveryStartAcknowledged c) {
+    starting.remove(c.firingSeq());
+    if (!undelivered(state, c.firingSeq())) return effects.noReply();
+    return effects
+        .persist(new DeliveryStarted(c.firingSeq(), c.workflowId(), clock.instant()))
+        .thenRun(
+            s -> {
+              log.info(
+                  "alert delivery started alertId={} firingSeq={} deliveryWorkflowId={} created={}",
+                  ruleId,
+                  c.firingSeq(),
+                  c.workflowId(),
+                  c.created());
+              if (followed((Active) s, c.firingSeq())) follow(c.firingSeq(), c.workflowId());
+            })
+        .thenNoReply();
+  }
+
+  ReplyEffect<Event, State> onStartFailed(Active state, DeliveryStartFailed c) {
+    starting.remove(c.firingSeq());
+    if (!undelivered(state, c.firingSeq())) return effects.noReply();
+    if (c.permanent()) return abandon(c.firingSeq(), c.workflowId(), c.reason(), Level.ERROR);
+    log.warn(
+        "alert delivery start failed, will retry alertId={} firingSeq={} deliveryWorkflowId={}"
+            + " retryIn={} reason={}",
+        ruleId,
+        c.firingSeq(),
+        c.workflowId(),
+        settings.startRetryBackoff(),
+        c.reason());
+    if (!timers.isTimerActive(RETRY_TIMER)) {
+      timers.startSingleTimer(RETRY_TIMER, RetryDeliveries.INSTANCE, settings.startRetryBackoff());
+    }
+    return effects.noReply();
+  }
+
+  /** A wait that ran out, or the timer after a failed one: wait again if it is still followed. */
+  ReplyEffect<Event, State> onFollowAgain(Active state, FollowDelivery c) {
+    following.remove(c.firingSeq());
+    state.recentFirings().stream()
+        .filter(f -> f.seq() == c.firingSeq() && STARTED.equals(f.delivery()))
+        .findFirst()
+        .ifPresent(f -> follow(f.seq(), f.deliveryWorkflowId()));
+    return effects.noReply();
+  }
+
+  ReplyEffect<Event, State> onEnded(Active state, DeliveryEnded c) {
+    following.remove(c.firingSeq());
+    if (!followed(state, c.firingSeq())) return effects.noReply();
+    if (c.delivered()) {
+      return effects
+          .persist(new DeliveryCompleted(c.firingSeq(), clock.instant()))
+          .thenRun(
+              s ->
+                  log.info(
+                      "alert delivered alertId={} firingSeq={} deliveryWorkflowId={}",
+                      ruleId,
+                      c.firingSeq(),
+                      c.workflowId()))
+          .thenNoReply();
+    }
+    return abandon(c.firingSeq(), c.workflowId(), c.reason(), Level.WARN);
   }
 
   /**
-   * An ask that never answers must not hold a firing forever: past {@code millis} it is a failure.
+   * The delivery of firing {@code seq} will not happen: logged as an error when its start was
+   * refused for good (nothing was sent), as a warning when its workflow failed or was cancelled.
    */
-  static <T> CompletionStage<T> bounded(CompletionStage<T> asked, long millis) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    asked.whenComplete(
-        (value, failure) -> {
-          if (failure != null) result.completeExceptionally(failure);
-          else result.complete(value);
-        });
-    return result.orTimeout(millis, TimeUnit.MILLISECONDS);
+  private ReplyEffect<Event, State> abandon(
+      long seq, String workflowId, String reason, Level level) {
+    return effects
+        .persist(new DeliveryAbandoned(seq, reason, clock.instant()))
+        .thenRun(
+            s ->
+                log.atLevel(level)
+                    .log(
+                        "alert delivery abandoned alertId={} firingSeq={} deliveryWorkflowId={}"
+                            + " reason={}",
+                        ruleId,
+                        seq,
+                        workflowId,
+                        reason))
+        .thenNoReply();
   }
 
-  /**
-   * The same start cannot succeed later: the id belongs to another execution, or the input is
-   * refused.
-   */
-  static boolean isPermanent(Throwable failure) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof InvalidInputException) return true;
-    Optional<Rejection> rejection = Rejection.of(failure);
-    return rejection.isPresent()
-        && (rejection.get().kind() == Rejection.Kind.CONFLICT
-            || rejection.get().kind() == Rejection.Kind.INVALID);
+  ReplyEffect<Event, State> onFollowFailed(Active state, DeliveryFollowFailed c) {
+    following.remove(c.firingSeq());
+    if (!followed(state, c.firingSeq())) return effects.noReply();
+    log.warn(
+        "alert delivery not followed, will retry alertId={} firingSeq={} deliveryWorkflowId={}"
+            + " retryIn={} reason={}",
+        ruleId,
+        c.firingSeq(),
+        c.workflowId(),
+        settings.startRetryBackoff(),
+        c.reason());
+    timers.startSingleTimer(
+        new FollowTimer(c.firingSeq()),
+        new FollowDelivery(c.firingSeq()),
+        settings.startRetryBackoff());
+    return effects.noReply();
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null)
-      cause = cause.getCause();
-    return cause;
+  private static boolean undelivered(Active state, long seq) {
+    return state.undelivered().stream().anyMatch(d -> d.seq() == seq);
   }
 
-  static String describe(Throwable failure) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof TimeoutException) return "no answer within the ask timeout";
-    String message = cause.getMessage();
-    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+  /** Whether firing {@code seq} is one the view shows, started and not yet ended. */
+  private static boolean followed(Active state, long seq) {
+    return state.recentFirings().stream()
+        .anyMatch(f -> f.seq() == seq && STARTED.equals(f.delivery()));
   }
 }

@@ -1,6 +1,7 @@
 package dev.keel.registry.service;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
@@ -10,8 +11,8 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.UnexpectedEvent;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -59,12 +60,6 @@ public final class RegisteredService
   /** Entity type name in persistence ids and tags; never changes. */
   public static final String ENTITY_TYPE = "service";
 
-  private static final String TTL_TIMER = "ttl";
-  private static final String DEREGISTER_TIMER = "deregister";
-
-  /** Pekko timers are never armed longer than this; a far deadline re-arms on the way. */
-  private static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
-
   private static final Logger log = LoggerFactory.getLogger(RegisteredService.class);
 
   // ---------------------------------------------------------------- commands
@@ -75,7 +70,24 @@ public final class RegisteredService
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      // Named, not by class: only the commands the façade sends on behalf of a request cross in
+      // here, under the names (their class names) that nodes of earlier versions write and read.
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(
+                value = Register.class,
+                name = "dev.keel.registry.service.RegisteredService$Register"),
+            @JsonSubTypes.Type(
+                value = Heartbeat.class,
+                name = "dev.keel.registry.service.RegisteredService$Heartbeat"),
+            @JsonSubTypes.Type(
+                value = Get.class,
+                name = "dev.keel.registry.service.RegisteredService$Get"),
+            @JsonSubTypes.Type(
+                value = Deregister.class,
+                name = "dev.keel.registry.service.RegisteredService$Deregister")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -185,27 +197,67 @@ public final class RegisteredService
 
   // ---------------------------------------------------------------- events
 
-  public sealed interface Event extends KeelSerializable {}
+  /** What the journal stores; {@link Visitor} names every kind, so a new one must be handled. */
+  public sealed interface Event extends KeelSerializable {
+    <R> R accept(Visitor<R> visitor);
+
+    /** One method per event type: the compiler finds a handler that misses one. */
+    interface Visitor<R> {
+      R on(SnapshotRequested e);
+
+      R on(ServiceRegistered e);
+
+      R on(ServiceUpdated e);
+
+      R on(StatusChanged e);
+
+      R on(ServiceDeregistered e);
+    }
+  }
 
   /** Marks a snapshot taken on demand; changes nothing. */
-  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record ServiceRegistered(ServiceDefinition def, Instant at) implements Event {}
+  public record ServiceRegistered(ServiceDefinition def, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record ServiceUpdated(ServiceDefinition def, Instant at) implements Event {}
+  public record ServiceUpdated(ServiceDefinition def, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * A health transition, with why ({@code heartbeat}, {@code registered}, {@code no heartbeat
    * within 30s}).
    */
-  public record StatusChanged(String from, String to, String reason, Instant at) implements Event {}
+  public record StatusChanged(String from, String to, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * Gone: by a client ({@code automatic} false) or after being stale for {@code
    * deregisterAfterSeconds}.
    */
-  public record ServiceDeregistered(boolean automatic, String reason, Instant at)
-      implements Event {}
+  public record ServiceDeregistered(boolean automatic, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   // ---------------------------------------------------------------- state
 
@@ -272,20 +324,10 @@ public final class RegisteredService
   private final String serviceId;
   private final ServiceObserver observer;
   private final Clock clock;
-  private final ControlPlaneCalm calm;
   private final ServiceMetrics serviceMetrics;
 
-  /** When the last heartbeat (or registration) arrived here; null since recovery until one does. */
-  private Instant lastHeartbeatAt;
-
-  private Map<String, Double> metrics = Map.of();
-  private Map<String, String> details = Map.of();
-
-  /** Stale unless a heartbeat arrives before this; null while stale or not registered. */
-  private Instant deadline;
-
-  /** Where the TTL timer is set to fire; null when it is not armed. */
-  private Instant ttlTimerAt;
+  /** What heartbeats left in memory, and the TTL and deregistration timers. */
+  private final ServiceLiveness liveness;
 
   private RegisteredService(
       EntityPlace<Command> place,
@@ -297,8 +339,8 @@ public final class RegisteredService
     this.serviceId = place.entityId();
     this.observer = observer;
     this.clock = clock;
-    this.calm = calm;
     this.serviceMetrics = serviceMetrics;
+    this.liveness = new ServiceLiveness(serviceId, timers, clock, calm);
   }
 
   @Override
@@ -310,14 +352,8 @@ public final class RegisteredService
   protected void onRecovered(State state) {
     if (!(state instanceof Registered r)) return;
     Instant now = clock.instant();
-    if (!r.status().equals("stale")) {
-      // The last heartbeat time died with the previous incarnation: one TTL of grace from now.
-      deadline = now.plusSeconds(r.def().ttlSeconds());
-      armTtl();
-    } else {
-      armDeregister(r);
-    }
-    observer.observe(observation(r, now));
+    liveness.recovered(r, now);
+    observer.observe(liveness.observation(r, now));
   }
 
   // ---------------------------------------------------------------- command handlers
@@ -524,16 +560,8 @@ public final class RegisteredService
   }
 
   private ReplyEffect<Event, State> checkTtl(Registered state, CheckTtl c) {
-    if (state.status().equals("stale") || deadline == null) return Effect().noReply();
     Instant now = clock.instant();
-    // Heartbeats may have been held up in Keel while the cluster was disturbed: one TTL of grace
-    // after it.
-    Instant graceEnd = calm.disturbedUntil().plusSeconds(state.def().ttlSeconds());
-    if (graceEnd.isAfter(deadline)) deadline = graceEnd;
-    if (now.isBefore(deadline)) {
-      armTtl(); // a heartbeat moved the deadline since the timer was armed
-      return Effect().noReply();
-    }
+    if (!liveness.ttlRanOut(state, now)) return Effect().noReply();
     String reason = "no heartbeat within " + state.def().ttlSeconds() + "s";
     return Effect()
         .persist(new StatusChanged(state.status(), "stale", reason, now))
@@ -545,24 +573,18 @@ public final class RegisteredService
                   serviceId,
                   state.status(),
                   state.def().ttlSeconds(),
-                  lastHeartbeatAt);
+                  liveness.lastHeartbeatAt());
               serviceMetrics.transition("stale");
-              deadline = null;
               Registered stale = (Registered) s;
-              armDeregister(stale);
-              observer.observe(observation(stale, now));
+              liveness.becameStale(stale);
+              observer.observe(liveness.observation(stale, now));
             })
         .thenNoReply();
   }
 
   private ReplyEffect<Event, State> checkDeregister(Registered state, CheckDeregister c) {
-    Optional<Instant> due = deregisterDue(state);
-    if (due.isEmpty()) return Effect().noReply();
     Instant now = clock.instant();
-    if (now.isBefore(due.get())) {
-      armDeregister(state);
-      return Effect().noReply();
-    }
+    if (!liveness.deregistrationDue(state, now)) return Effect().noReply();
     String reason = "stale for more than " + state.def().deregisterAfterSeconds() + "s";
     return Effect()
         .persist(new ServiceDeregistered(true, reason, now))
@@ -579,68 +601,18 @@ public final class RegisteredService
 
   // ---------------------------------------------------------------- runtime helpers
 
-  /** A heartbeat (or registration) arrived: keep what it said in memory and push the TTL out. */
+  /** A heartbeat (or registration) arrived: remember it, and tell the observer. */
   private void heard(
       Instant now,
       Map<String, Double> newMetrics,
       Map<String, String> newDetails,
       Registered state) {
-    lastHeartbeatAt = now;
-    metrics = newMetrics;
-    details = newDetails;
-    deadline = now.plusSeconds(state.def().ttlSeconds());
-    timers.cancel(DEREGISTER_TIMER);
-    // Armed once and re-armed when it fires early (see checkTtl): no timer churn per heartbeat.
-    // Only
-    // a shorter TTL (a re-registration) needs it sooner.
-    if (ttlTimerAt == null || !timers.isTimerActive(TTL_TIMER) || deadline.isBefore(ttlTimerAt))
-      armTtl();
-    observer.observe(observation(state, now));
-  }
-
-  private void armTtl() {
-    if (deadline == null) return;
-    Instant now = clock.instant();
-    Duration delay = Duration.between(now, deadline);
-    if (delay.isNegative()) delay = Duration.ZERO;
-    if (delay.compareTo(MAX_TIMER_DELAY) > 0) delay = MAX_TIMER_DELAY;
-    ttlTimerAt = now.plus(delay);
-    timers.startSingleTimer(TTL_TIMER, new CheckTtl(), delay);
-  }
-
-  /** When a stale service is removed: never sooner than one TTL after this incarnation started. */
-  private Optional<Instant> deregisterDue(Registered state) {
-    Integer after = state.def().deregisterAfterSeconds();
-    if (after == null || !state.status().equals("stale")) return Optional.empty();
-    return Optional.of(state.statusSince().plusSeconds(after));
-  }
-
-  private void armDeregister(Registered state) {
-    Optional<Instant> due = deregisterDue(state);
-    if (due.isEmpty()) {
-      timers.cancel(DEREGISTER_TIMER);
-      return;
-    }
-    Duration delay = Duration.between(clock.instant(), due.get());
-    if (delay.isNegative()) {
-      // Overdue after a restart: the control plane's outage is no reason to drop a service that
-      // would have heartbeated meanwhile, so it gets one TTL to come back first.
-      delay = Duration.ofSeconds(state.def().ttlSeconds());
-    }
-    timers.startSingleTimer(
-        DEREGISTER_TIMER,
-        new CheckDeregister(),
-        delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
+    liveness.heard(now, newMetrics, newDetails, state);
+    observer.observe(liveness.observation(state, now));
   }
 
   private void gone(Registered state) {
-    timers.cancel(TTL_TIMER);
-    ttlTimerAt = null;
-    timers.cancel(DEREGISTER_TIMER);
-    deadline = null;
-    lastHeartbeatAt = null;
-    metrics = Map.of();
-    details = Map.of();
+    liveness.forget();
     observer.gone(serviceId, state.def().tenantId());
     passivate();
   }
@@ -649,17 +621,12 @@ public final class RegisteredService
     shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
   }
 
-  private ServiceObservation observation(Registered s, Instant now) {
-    return new ServiceObservation(
-        serviceId, s.def().tenantId(), s.def().type(), s.status(), metrics, now);
-  }
-
   private HeartbeatAck ack(Registered s) {
-    return new HeartbeatAck(s.status(), s.def().ttlSeconds(), deadline);
+    return liveness.ack(s);
   }
 
   private ServiceView view(Registered s) {
-    return viewOf(serviceId, s, lastHeartbeatAt, metrics, details, deadline);
+    return liveness.view(s);
   }
 
   /**
@@ -674,39 +641,12 @@ public final class RegisteredService
           RegisteredService::apply,
           (id, s) ->
               s instanceof Registered r
-                  ? Optional.of(viewOf(id, r, null, Map.of(), Map.of(), null))
+                  ? Optional.of(ServiceViews.of(id, r, null, Map.of(), Map.of(), null))
                   : Optional.empty());
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
       new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
-
-  private static ServiceView viewOf(
-      String serviceId,
-      Registered s,
-      Instant lastHeartbeatAt,
-      Map<String, Double> metrics,
-      Map<String, String> details,
-      Instant deadline) {
-    ServiceDefinition d = s.def();
-    return new ServiceView(
-        serviceId,
-        d.name(),
-        d.type(),
-        d.endpoint(),
-        d.metadata(),
-        s.status(),
-        s.registeredAt(),
-        lastHeartbeatAt,
-        metrics,
-        details,
-        d.ttlSeconds(),
-        d.deregisterAfterSeconds(),
-        s.statusSince(),
-        deadline,
-        d.tenantId(),
-        s.updatedAt());
-  }
 
   // ---------------------------------------------------------------- event handler (pure)
 
@@ -717,21 +657,45 @@ public final class RegisteredService
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
-    if (event instanceof SnapshotRequested) return state;
-    if (state instanceof Registered r) {
-      if (event instanceof ServiceUpdated e)
-        return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
-      if (event instanceof StatusChanged e)
-        return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());
-      if (event instanceof ServiceDeregistered e) return new Deregistered(e.at(), e.automatic());
-    } else if (event instanceof ServiceRegistered e) {
+    return event.accept(new Transition(state));
+  }
+
+  /** What each event makes of {@code state}; an event the state cannot take fails recovery. */
+  private record Transition(State state) implements Event.Visitor<State> {
+
+    private Registered registered(Event event) {
+      if (state instanceof Registered r) return r;
+      throw new UnexpectedEvent(state, event);
+    }
+
+    @Override
+    public State on(SnapshotRequested e) {
+      return state;
+    }
+
+    @Override
+    public State on(ServiceRegistered e) {
+      if (state instanceof Registered) throw new UnexpectedEvent(state, e);
       // Registered afresh (also after a deregistration): healthy until a heartbeat says otherwise.
       return new Registered(e.def(), "healthy", e.at(), e.at(), e.at());
     }
-    throw new IllegalStateException(
-        "unexpected event "
-            + event.getClass().getSimpleName()
-            + " in state "
-            + state.getClass().getSimpleName());
+
+    @Override
+    public State on(ServiceUpdated e) {
+      Registered r = registered(e);
+      return new Registered(e.def(), r.status(), r.registeredAt(), e.at(), r.statusSince());
+    }
+
+    @Override
+    public State on(StatusChanged e) {
+      Registered r = registered(e);
+      return new Registered(r.def(), e.to(), r.registeredAt(), r.updatedAt(), e.at());
+    }
+
+    @Override
+    public State on(ServiceDeregistered e) {
+      registered(e);
+      return new Deregistered(e.at(), e.automatic());
+    }
   }
 }

@@ -154,8 +154,8 @@ class AlertRepairTest {
     starter.unavailable(null);
     kit.restart();
     FiringView f = firingWhen(x -> "started".equals(x.repair()) && "started".equals(x.delivery()));
-    assertThat(f.deliveryWorkflowId()).isEqualTo(AlertRule.deliveryWorkflowId(id, 1));
-    assertThat(starter.startedIds()).contains(id + ":1", AlertRule.deliveryWorkflowId(id, 1));
+    assertThat(f.deliveryWorkflowId()).isEqualTo(DeliveryWorkflowInput.workflowId(id, 1));
+    assertThat(starter.startedIds()).contains(id + ":1", DeliveryWorkflowInput.workflowId(id, 1));
     starter.end(id + ":1", "failed", "pipeline would not restart");
     assertThat(firingWhen(x -> "failed".equals(x.repair())).repair()).isEqualTo("failed");
   }
@@ -172,11 +172,12 @@ class AlertRepairTest {
   @Test
   void aRuleNeedsAWebhookOrARepairAndAValidRepair() throws Exception {
     assertThat(
-            AlertRule.problems(new AlertDefinition("ingest-1", "status != healthy", null, 0, null)))
+            AlertDefinitionRules.problems(
+                new AlertDefinition("ingest-1", "status != healthy", null, 0, null)))
         .extracting(p -> p.field())
         .containsExactly("webhook");
     assertThat(
-            AlertRule.problems(
+            AlertDefinitionRules.problems(
                 new AlertDefinition(
                     "ingest-1",
                     "status != healthy",

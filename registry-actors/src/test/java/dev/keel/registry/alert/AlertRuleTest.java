@@ -1,12 +1,14 @@
 package dev.keel.registry.alert;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.registry.alert.AlertRule.Active;
 import dev.keel.registry.alert.AlertRule.AlertCleared;
 import dev.keel.registry.alert.AlertRule.AlertDeferred;
@@ -307,11 +309,11 @@ class AlertRuleTest {
 
   @Test
   void problemsListEveryBadField() {
-    assertThat(AlertRule.problems(new AlertDefinition(null, null, null, 0, null)))
+    assertThat(AlertDefinitionRules.problems(new AlertDefinition(null, null, null, 0, null)))
         .extracting(p -> p.field())
         .containsExactly("service", "condition", "webhook");
     assertThat(
-            AlertRule.problems(
+            AlertDefinitionRules.problems(
                 new AlertDefinition(
                     "svc 1", "metrics.x > abc", "https://example.com/hook?t=1", 86_401, null)))
         .extracting(p -> p.field() + ": " + p.message())
@@ -320,7 +322,7 @@ class AlertRuleTest {
             "condition: at 13: expected a number after '>' but found 'abc'",
             "cooldownSeconds: must be between 0 and 86400");
     assertThat(
-            AlertRule.problems(
+            AlertDefinitionRules.problems(
                 new AlertDefinition(
                     "*", "status != healthy", "mailto:ops@example.com?token=x", 0, null)))
         .singleElement()
@@ -329,7 +331,8 @@ class AlertRuleTest {
               assertThat(p.field()).isEqualTo("webhook");
               assertThat(p.message()).doesNotContain("token").doesNotContain("mailto");
             });
-    assertThat(AlertRule.problems(def("svc.1:a-b_c", "status != healthy", 86_400))).isEmpty();
+    assertThat(AlertDefinitionRules.problems(def("svc.1:a-b_c", "status != healthy", 86_400)))
+        .isEmpty();
   }
 
   // ---------------------------------------------------------------- firing
@@ -522,7 +525,8 @@ class AlertRuleTest {
     assertThat(observe(new ServiceObservation("x", "acme", "sink", "stale", Map.of(), T0)))
         .singleElement()
         .isInstanceOf(AlertFired.class);
-    assertThat(AlertRule.watches(def("*", "status == stale", 0), "x", "any-tenant")).isTrue();
+    assertThat(AlertDefinitionRules.watches(def("*", "status == stale", 0), "x", "any-tenant"))
+        .isTrue();
   }
 
   @Test
@@ -702,18 +706,18 @@ class AlertRuleTest {
 
   @Test
   void deliveryWorkflowIdsAreValidClientIds() {
-    assertThat(AlertRule.deliveryWorkflowId("disk-full", 7)).isEqualTo("alert.disk-full.7");
+    assertThat(DeliveryWorkflowInput.workflowId("disk-full", 7)).isEqualTo("alert.disk-full.7");
     String longId = "r".repeat(128);
-    String hashed = AlertRule.deliveryWorkflowId(longId, 123456789L);
+    String hashed = DeliveryWorkflowInput.workflowId(longId, 123456789L);
     assertThat(hashed)
         .matches("^alert\\.[0-9a-f]{40}\\.123456789$")
         .matches(AlertRule.ID.pattern());
-    assertThat(AlertRule.deliveryWorkflowId("s".repeat(128), 1))
-        .isNotEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
-    assertThat(AlertRule.deliveryWorkflowId(longId, 1))
-        .isEqualTo(AlertRule.deliveryWorkflowId(longId, 1));
+    assertThat(DeliveryWorkflowInput.workflowId("s".repeat(128), 1))
+        .isNotEqualTo(DeliveryWorkflowInput.workflowId(longId, 1));
+    assertThat(DeliveryWorkflowInput.workflowId(longId, 1))
+        .isEqualTo(DeliveryWorkflowInput.workflowId(longId, 1));
     String justFits = "x".repeat(128 - "alert..9".length());
-    assertThat(AlertRule.deliveryWorkflowId(justFits, 9))
+    assertThat(DeliveryWorkflowInput.workflowId(justFits, 9))
         .isEqualTo("alert." + justFits + ".9")
         .hasSize(128);
   }
@@ -731,7 +735,7 @@ class AlertRuleTest {
             "metrics.a > 0",
             "https://x.example/h",
             "acme");
-    assertThat(AlertRule.deliveryInput("r", d))
+    assertThat(DeliveryWorkflowInput.of("r", d))
         .isEqualTo(
             JSON.readTree(
                 """
@@ -765,5 +769,13 @@ class AlertRuleTest {
                 Duration.ofMinutes(5),
                 Duration.ofSeconds(60)));
     assertThat(settings.startRetryBackoff()).isEqualTo(Duration.ofMillis(200));
+  }
+
+  @Test
+  void anEventTheStateCannotTakeFailsTheReplayInsteadOfBeingIgnored() {
+    // A journal that disagrees with the code stops the rule's recovery, loudly, as every entity's.
+    assertThatThrownBy(() -> AlertRule.apply(new Empty(), new AlertRule.AlertDeleted(T0)))
+        .isInstanceOf(UnexpectedEvent.class)
+        .hasMessage("unexpected event AlertDeleted in state Empty");
   }
 }

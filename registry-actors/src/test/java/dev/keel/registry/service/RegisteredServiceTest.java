@@ -1,11 +1,13 @@
 package dev.keel.registry.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.registry.service.RegisteredService.CheckDeregister;
 import dev.keel.registry.service.RegisteredService.CheckTtl;
 import dev.keel.registry.service.RegisteredService.Command;
@@ -679,5 +681,16 @@ class RegisteredServiceTest {
     ServiceObservation last() {
       return observed.get(observed.size() - 1);
     }
+  }
+
+  @Test
+  void anEventTheStateCannotTakeFailsTheReplayInsteadOfBeingIgnored() {
+    assertThatThrownBy(
+            () ->
+                RegisteredService.apply(
+                    new RegisteredService.Empty(),
+                    new RegisteredService.StatusChanged("healthy", "stale", "ttl", T0)))
+        .isInstanceOf(UnexpectedEvent.class)
+        .hasMessage("unexpected event StatusChanged in state Empty");
   }
 }

@@ -1,6 +1,7 @@
 package dev.keel.tenant.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
@@ -11,24 +12,15 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.persistence.grammar.Hostnames;
-import dev.keel.tenant.domain.DnsTxtResolver.LookupFailed;
-import dev.keel.tenant.domain.DnsTxtResolver.NoRecords;
-import dev.keel.tenant.domain.DnsTxtResolver.NoSuchName;
-import dev.keel.tenant.domain.DnsTxtResolver.Records;
-import dev.keel.tenant.domain.DnsTxtResolver.TimedOut;
-import dev.keel.tenant.domain.DnsTxtResolver.TxtAnswer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -59,10 +51,9 @@ import org.slf4j.LoggerFactory;
  * journaled with its time and, when it fails, why (NXDOMAIN, no TXT record, wrong value, timeout,
  * lookup failure); the last {@value #MAX_ERRORS_KEPT} reasons are kept.
  *
- * <p>Certificate: a second state machine beside verification, set by whatever issues certificates:
- * {@code none → pending → issued | failed}, {@code issued → expired}, and back to {@code pending}
- * for a renewal from {@code issued}, {@code failed} or {@code expired}. A hostname can be verified
- * while its certificate is not.
+ * <p>Certificate: a second state machine beside verification ({@link CertificateTransitions}). A
+ * hostname can be verified while its certificate is not. The DNS lookups run in {@link
+ * ChallengeLookup}.
  *
  * <p>Only the owning tenant sees or changes a claimed hostname: to any other tenant it does not
  * exist, except that claiming it is a conflict (without saying whose it is).
@@ -85,18 +76,6 @@ public final class CustomDomain
 
   /** Verification errors kept in the state (older ones stay in the journal). */
   public static final int MAX_ERRORS_KEPT = 10;
-
-  /** Certificate statuses, and where each may go (the same status again changes nothing). */
-  public static final List<String> CERTIFICATE_STATUSES =
-      List.of("none", "pending", "issued", "failed", "expired");
-
-  static final Map<String, List<String>> CERTIFICATE_TRANSITIONS =
-      Map.of(
-          "none", List.of("pending"),
-          "pending", List.of("issued", "failed"),
-          "issued", List.of("expired", "pending"),
-          "failed", List.of("pending"),
-          "expired", List.of("pending"));
 
   /** Check failure codes: each a distinct reason a tenant can act on. */
   public static final String NXDOMAIN = "nxdomain";
@@ -122,7 +101,25 @@ public final class CustomDomain
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      // Named, not by class: only the commands the façade sends on behalf of a request cross in
+      // here, under the names (their class names) that nodes of earlier versions write and read.
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(
+                value = Claim.class,
+                name = "dev.keel.tenant.domain.CustomDomain$Claim"),
+            @JsonSubTypes.Type(value = Get.class, name = "dev.keel.tenant.domain.CustomDomain$Get"),
+            @JsonSubTypes.Type(
+                value = Verify.class,
+                name = "dev.keel.tenant.domain.CustomDomain$Verify"),
+            @JsonSubTypes.Type(
+                value = SetCertificate.class,
+                name = "dev.keel.tenant.domain.CustomDomain$SetCertificate"),
+            @JsonSubTypes.Type(
+                value = Release.class,
+                name = "dev.keel.tenant.domain.CustomDomain$Release")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -206,13 +203,45 @@ public final class CustomDomain
 
   // ---------------------------------------------------------------- events
 
-  public sealed interface Event extends KeelSerializable {}
+  /** What the journal stores; {@link Visitor} names every kind, so a new one must be handled. */
+  public sealed interface Event extends KeelSerializable {
+    <R> R accept(Visitor<R> visitor);
+
+    /** One method per event type: the compiler finds a handler that misses one. */
+    interface Visitor<R> {
+      R on(SnapshotRequested e);
+
+      R on(DomainClaimed e);
+
+      R on(VerificationCheckFailed e);
+
+      R on(DomainVerified e);
+
+      R on(VerificationGaveUp e);
+
+      R on(VerificationRestarted e);
+
+      R on(CertificateChanged e);
+
+      R on(DomainReleased e);
+    }
+  }
 
   /** Marks a snapshot taken on demand; changes nothing. */
-  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {}
+  public record SnapshotRequested(Instant at) implements Event, EntitySnapshots.Request {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   public record DomainClaimed(
-      String tenantId, String challengeToken, Instant at, Instant nextCheckAt) implements Event {}
+      String tenantId, String challengeToken, Instant at, Instant nextCheckAt) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /**
    * A check ({@code trigger}: {@code schedule} or {@code request}) did not find the challenge;
@@ -220,21 +249,51 @@ public final class CustomDomain
    */
   public record VerificationCheckFailed(
       String code, String reason, String trigger, Instant at, Instant nextCheckAt)
-      implements Event {}
+      implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record DomainVerified(String reason, String trigger, Instant at) implements Event {}
+  public record DomainVerified(String reason, String trigger, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** The last check of the schedule failed too: the hostname is failed. */
-  public record VerificationGaveUp(String code, String reason, Instant at) implements Event {}
+  public record VerificationGaveUp(String code, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   /** A failed hostname's schedule starts again (on request). */
   public record VerificationRestarted(String reason, Instant at, Instant nextCheckAt)
-      implements Event {}
+      implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   public record CertificateChanged(
-      String from, String to, Instant expiresAt, String reason, Instant at) implements Event {}
+      String from, String to, Instant expiresAt, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
-  public record DomainReleased(String tenantId, String reason, Instant at) implements Event {}
+  public record DomainReleased(String tenantId, String reason, Instant at) implements Event {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.on(this);
+    }
+  }
 
   // ---------------------------------------------------------------- state
 
@@ -353,12 +412,10 @@ public final class CustomDomain
   // ---------------------------------------------------------------- runtime (not journaled)
 
   private final String hostname;
-  private final DnsTxtResolver resolver;
   private final Clock clock;
   private final DomainSettings settings;
 
-  /** A lookup is under way; a second one waits for its result instead of starting. */
-  private boolean checking;
+  private final ChallengeLookup lookup;
 
   /** {@link Verify} callers waiting for the lookup under way. */
   private final List<ActorRef<StatusReply<DomainView>>> waiting = new ArrayList<>();
@@ -367,7 +424,7 @@ public final class CustomDomain
       EntityPlace<Command> place, DnsTxtResolver resolver, Clock clock, DomainSettings settings) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.hostname = place.entityId();
-    this.resolver = resolver;
+    this.lookup = new ChallengeLookup(hostname, resolver, settings.dnsTimeout(), context);
     this.clock = clock;
     this.settings = settings;
   }
@@ -579,39 +636,12 @@ public final class CustomDomain
         () -> {
           armIdle(s);
           String to = c.status();
-          if (to == null || !CERTIFICATE_STATUSES.contains(to) || to.equals("none")) {
-            return Effect()
-                .reply(
-                    c.replyTo(),
-                    Rejection.invalid("status must be one of pending, issued, failed, expired"));
-          }
-          if (to.equals("issued") && c.expiresAt() == null) {
-            return Effect()
-                .reply(
-                    c.replyTo(),
-                    Rejection.invalid("expiresAt is required when the certificate is issued"));
-          }
           Certificate current = s.certificate();
+          Optional<Rejection> refusal = CertificateTransitions.refusal(current, to, c.expiresAt());
+          if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get().toReply());
           Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : current.expiresAt();
           if (to.equals(current.status()) && Objects.equals(expiresAt, current.expiresAt())) {
-            return Effect()
-                .reply(
-                    c.replyTo(), StatusReply.success(view(s))); // the same again: nothing changes
-          }
-          List<String> allowed = CERTIFICATE_TRANSITIONS.get(current.status());
-          if (!allowed.contains(to)) {
-            return Effect()
-                .reply(
-                    c.replyTo(),
-                    Rejection.conflict(
-                        "the certificate is "
-                            + current.status()
-                            + " and cannot become "
-                            + to
-                            + "; from "
-                            + current.status()
-                            + " it may become "
-                            + String.join(" or ", allowed)));
+            return Effect().reply(c.replyTo(), StatusReply.success(view(s))); // nothing changes
           }
           String reason =
               c.reason() == null || c.reason().isBlank()
@@ -643,7 +673,7 @@ public final class CustomDomain
         c.replyTo(),
         () -> {
           waiting.add(c.replyTo());
-          startCheck(s, "request");
+          lookup.start(s, "request");
           return Effect().noReply(); // answered by checkCompleted, once the check is journaled
         });
   }
@@ -673,119 +703,24 @@ public final class CustomDomain
                     timers.cancel(IDLE_TIMER);
                     arm(after);
                     waiting.add(c.replyTo());
-                    startCheck((Pending) after, "request");
+                    lookup.start((Pending) after, "request");
                   })
               .thenNoReply();
         });
   }
 
   private ReplyEffect<Event, State> checkDue(Pending s, CheckDue c) {
-    if (checking) return Effect().noReply();
+    if (lookup.underWay()) return Effect().noReply();
     if (clock.instant().isBefore(s.nextCheckAt())) {
       arm(s); // a capped timer on its way to a far check, or a timer a little early
       return Effect().noReply();
     }
-    startCheck(s, "schedule");
+    lookup.start(s, "schedule");
     return Effect().noReply();
   }
 
-  /**
-   * Looks the challenge up, unless a lookup is under way already; its result comes back as {@link
-   * CheckCompleted}.
-   */
-  private void startCheck(Pending s, String trigger) {
-    if (checking) return;
-    checking = true;
-    String name = challengeName(hostname);
-    String token = s.ownership().challengeToken();
-    CompletionStage<TxtAnswer> lookup;
-    try {
-      lookup = resolver.txt(name);
-    } catch (RuntimeException e) {
-      lookup = CompletableFuture.completedFuture(new LookupFailed("DNS lookup failed (" + e + ")"));
-    }
-    context.pipeToSelf(
-        bounded(lookup),
-        (answer, failure) -> {
-          if (failure != null || answer == null) {
-            return new CheckCompleted(
-                trigger,
-                false,
-                LOOKUP_FAILED,
-                "DNS lookup failed (" + (failure == null ? "no answer" : failure.toString()) + ")");
-          }
-          return judge(name, token, answer, trigger);
-        });
-  }
-
-  /**
-   * A resolver that never answers must not stall verification: past the DNS timeout (and a little)
-   * it is a timeout.
-   */
-  private CompletableFuture<TxtAnswer> bounded(CompletionStage<TxtAnswer> lookup) {
-    CompletableFuture<TxtAnswer> result = new CompletableFuture<>();
-    lookup.whenComplete(
-        (answer, failure) -> {
-          if (failure != null) result.completeExceptionally(failure);
-          else result.complete(answer);
-        });
-    Duration limit = settings.dnsTimeout().plusSeconds(1);
-    return result.completeOnTimeout(
-        new TimedOut(settings.dnsTimeout()), limit.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** What a lookup means for the claim: found, or which of the distinct reasons it failed. */
-  static CheckCompleted judge(String name, String token, TxtAnswer answer, String trigger) {
-    if (answer instanceof Records r) {
-      for (String value : r.values()) {
-        if (value.trim().equals(token)) {
-          return new CheckCompleted(
-              trigger, true, null, "TXT record " + name + " holds the challenge");
-        }
-      }
-      return new CheckCompleted(
-          trigger,
-          false,
-          WRONG_VALUE,
-          "TXT record " + name + " has " + shown(r.values()) + " but not the challenge value");
-    }
-    if (answer instanceof NoSuchName) {
-      return new CheckCompleted(
-          trigger,
-          false,
-          NXDOMAIN,
-          name + " does not exist (NXDOMAIN); add a TXT record there with the challenge value");
-    }
-    if (answer instanceof NoRecords) {
-      return new CheckCompleted(
-          trigger, false, NO_RECORD, name + " has no TXT record; add one with the challenge value");
-    }
-    if (answer instanceof TimedOut t) {
-      return new CheckCompleted(
-          trigger,
-          false,
-          TIMEOUT,
-          "the DNS server did not answer for "
-              + name
-              + " within "
-              + t.timeout().toMillis()
-              + " ms");
-    }
-    LookupFailed f = (LookupFailed) answer;
-    return new CheckCompleted(trigger, false, LOOKUP_FAILED, f.reason());
-  }
-
-  private static String shown(List<String> values) {
-    List<String> shown = new ArrayList<>();
-    for (String v : values.subList(0, Math.min(3, values.size()))) {
-      shown.add("\"" + (v.length() > 64 ? v.substring(0, 61) + "..." : v) + "\"");
-    }
-    String more = values.size() > 3 ? " and " + (values.size() - 3) + " more" : "";
-    return (values.size() == 1 ? "the value " : "the values ") + String.join(", ", shown) + more;
-  }
-
   private ReplyEffect<Event, State> checkCompleted(Pending s, CheckCompleted c) {
-    checking = false;
+    lookup.answered();
     Instant now = clock.instant();
     if (c.verified()) {
       return Effect()
@@ -842,7 +777,7 @@ public final class CustomDomain
    * to record.
    */
   private ReplyEffect<Event, State> checkCompletedElsewhere(State s, CheckCompleted c) {
-    checking = false;
+    lookup.answered();
     answerWaiters(s);
     return Effect().noReply();
   }
@@ -885,7 +820,7 @@ public final class CustomDomain
   }
 
   private ReplyEffect<Event, State> idle() {
-    if (checking) return Effect().noReply();
+    if (lookup.underWay()) return Effect().noReply();
     passivate();
     return Effect().noReply();
   }
@@ -895,7 +830,7 @@ public final class CustomDomain
   }
 
   private DomainView view(Claimed s) {
-    return viewOf(hostname, s);
+    return DomainViews.of(hostname, s);
   }
 
   /**
@@ -908,30 +843,12 @@ public final class CustomDomain
           Event.class,
           new Unclaimed(),
           CustomDomain::apply,
-          (id, s) -> s instanceof Claimed c ? Optional.of(viewOf(id, c)) : Optional.empty());
+          (id, s) ->
+              s instanceof Claimed c ? Optional.of(DomainViews.of(id, c)) : Optional.empty());
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
       new EntityKind<>(ENTITY_KEY, AUDIT, SaveSnapshot::new);
-
-  static DomainView viewOf(String hostname, Claimed s) {
-    Ownership o = s.ownership();
-    String status = s instanceof Pending ? PENDING : s instanceof Verified ? VERIFIED : FAILED;
-    Instant nextCheckAt = s instanceof Pending p ? p.nextCheckAt() : null;
-    Instant verifiedAt = s instanceof Verified v ? v.verifiedAt() : null;
-    return new DomainView(
-        hostname,
-        o.tenantId(),
-        status,
-        new Verification("TXT", challengeName(hostname), o.challengeToken()),
-        s.certificate(),
-        s.lastCheckedAt(),
-        s.verificationErrors(),
-        nextCheckAt,
-        verifiedAt,
-        o.claimedAt(),
-        s.updatedAt());
-  }
 
   // ---------------------------------------------------------------- event handler (pure)
 
@@ -942,66 +859,91 @@ public final class CustomDomain
 
   /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
   public static State apply(State state, Event event) {
-    if (event instanceof SnapshotRequested) return state;
-    if (state instanceof Unclaimed || state instanceof Released) {
-      if (event instanceof DomainClaimed e) {
-        return new Pending(
-            new Ownership(e.tenantId(), e.challengeToken(), e.at()),
-            Certificate.none(e.at()),
-            e.at(),
-            e.nextCheckAt(),
-            null,
-            List.of(),
-            e.at());
-      }
-    } else if (state instanceof Claimed c) {
-      if (event instanceof CertificateChanged e) {
-        return c.withCertificate(
-            new Certificate(e.to(), e.expiresAt(), e.reason(), e.at()), e.at());
-      }
-      if (event instanceof DomainReleased e) return new Released(e.tenantId(), e.at());
-      if (state instanceof Pending p) {
-        if (event instanceof VerificationCheckFailed e) {
-          return new Pending(
-              p.ownership(),
-              p.certificate(),
-              p.scheduleStartedAt(),
-              e.nextCheckAt(),
-              e.at(),
-              withError(
-                  p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
-              e.at());
-        }
-        if (event instanceof DomainVerified e) {
-          return new Verified(
-              p.ownership(), p.certificate(), e.at(), e.at(), p.verificationErrors(), e.at());
-        }
-        if (event instanceof VerificationGaveUp e) {
-          return new Failed(
-              p.ownership(),
-              p.certificate(),
-              e.at(),
-              e.at(),
-              withError(
-                  p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
-              e.at());
-        }
-      } else if (state instanceof Failed f && event instanceof VerificationRestarted e) {
-        return new Pending(
-            f.ownership(),
-            f.certificate(),
-            e.at(),
-            e.nextCheckAt(),
-            f.lastCheckedAt(),
-            f.verificationErrors(),
-            e.at());
-      }
+    return event.accept(new Transition(state));
+  }
+
+  /** What each event makes of {@code state}; an event the state cannot take fails recovery. */
+  private record Transition(State state) implements Event.Visitor<State> {
+
+    private <S extends State> S in(Class<S> type, Event event) {
+      if (type.isInstance(state)) return type.cast(state);
+      throw new UnexpectedEvent(state, event);
     }
-    throw new IllegalStateException(
-        "unexpected event "
-            + event.getClass().getSimpleName()
-            + " in state "
-            + state.getClass().getSimpleName());
+
+    @Override
+    public State on(SnapshotRequested e) {
+      return state;
+    }
+
+    @Override
+    public State on(DomainClaimed e) {
+      if (state instanceof Claimed) throw new UnexpectedEvent(state, e);
+      return new Pending(
+          new Ownership(e.tenantId(), e.challengeToken(), e.at()),
+          Certificate.none(e.at()),
+          e.at(),
+          e.nextCheckAt(),
+          null,
+          List.of(),
+          e.at());
+    }
+
+    @Override
+    public State on(VerificationCheckFailed e) {
+      Pending p = in(Pending.class, e);
+      return new Pending(
+          p.ownership(),
+          p.certificate(),
+          p.scheduleStartedAt(),
+          e.nextCheckAt(),
+          e.at(),
+          withError(p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
+          e.at());
+    }
+
+    @Override
+    public State on(DomainVerified e) {
+      Pending p = in(Pending.class, e);
+      return new Verified(
+          p.ownership(), p.certificate(), e.at(), e.at(), p.verificationErrors(), e.at());
+    }
+
+    @Override
+    public State on(VerificationGaveUp e) {
+      Pending p = in(Pending.class, e);
+      return new Failed(
+          p.ownership(),
+          p.certificate(),
+          e.at(),
+          e.at(),
+          withError(p.verificationErrors(), new VerificationError(e.at(), e.code(), e.reason())),
+          e.at());
+    }
+
+    @Override
+    public State on(VerificationRestarted e) {
+      Failed f = in(Failed.class, e);
+      return new Pending(
+          f.ownership(),
+          f.certificate(),
+          e.at(),
+          e.nextCheckAt(),
+          f.lastCheckedAt(),
+          f.verificationErrors(),
+          e.at());
+    }
+
+    @Override
+    public State on(CertificateChanged e) {
+      return in(Claimed.class, e)
+          .withCertificate(new Certificate(e.to(), e.expiresAt(), e.reason(), e.at()), e.at());
+    }
+
+    @Override
+    public State on(DomainReleased e) {
+      in(Claimed.class, e);
+      return new Released(e.tenantId(), e.at());
+    }
   }
 
   /** The newest {@value #MAX_ERRORS_KEPT} errors, oldest first. */

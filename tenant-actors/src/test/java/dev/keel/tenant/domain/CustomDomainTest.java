@@ -1,11 +1,13 @@
 package dev.keel.tenant.domain;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.keel.persistence.ManualClock;
 import dev.keel.persistence.Rejection;
+import dev.keel.persistence.UnexpectedEvent;
 import dev.keel.tenant.domain.CustomDomain.CertificateChanged;
 import dev.keel.tenant.domain.CustomDomain.CheckDue;
 import dev.keel.tenant.domain.CustomDomain.Claim;
@@ -811,5 +813,16 @@ class CustomDomainTest {
       lookups.incrementAndGet();
       return CompletableFuture.completedFuture(answers.getOrDefault(name, new NoSuchName()));
     }
+  }
+
+  @Test
+  void anEventTheStateCannotTakeFailsTheReplayInsteadOfBeingIgnored() {
+    assertThatThrownBy(
+            () ->
+                CustomDomain.apply(
+                    new CustomDomain.Unclaimed(),
+                    new CustomDomain.DomainVerified("found", "request", T0)))
+        .isInstanceOf(UnexpectedEvent.class)
+        .hasMessage("unexpected event DomainVerified in state Unclaimed");
   }
 }

@@ -7,17 +7,12 @@ import dev.keel.workflow.execution.WorkflowExecution.Cancelled;
 import dev.keel.workflow.execution.WorkflowExecution.Completed;
 import dev.keel.workflow.execution.WorkflowExecution.CopiedOp;
 import dev.keel.workflow.execution.WorkflowExecution.Event;
-import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
 import dev.keel.workflow.execution.WorkflowExecution.Failed;
-import dev.keel.workflow.execution.WorkflowExecution.Op;
-import dev.keel.workflow.execution.WorkflowExecution.OpKind;
-import dev.keel.workflow.execution.WorkflowExecution.OpStatus;
 import dev.keel.workflow.execution.WorkflowExecution.RerunStarted;
 import dev.keel.workflow.execution.WorkflowExecution.Running;
 import dev.keel.workflow.execution.WorkflowExecution.State;
 import dev.keel.workflow.execution.WorkflowExecution.StepsCopied;
 import dev.keel.workflow.execution.WorkflowExecution.WorkflowRetried;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -63,14 +58,22 @@ public final class ExecutionRecovery {
 
   /** The position a retry of {@code state} (failed or cancelled) runs again from. */
   static int retryFrom(State state) {
-    List<Op> ops = WorkflowExecution.dataOf(state).ops();
+    List<RecordedCall> ops = WorkflowExecution.dataOf(state).ops();
     if (ops.isEmpty()) return 0;
-    Op last = ops.get(ops.size() - 1);
-    boolean endedThere =
-        last.status() == OpStatus.FAILED
-            || last.status() == OpStatus.CANCELLED
-            || (state instanceof Failed && last.status() == OpStatus.TIMED_OUT);
-    return endedThere ? last.seq() : ops.size();
+    RecordedCall last = ops.get(ops.size() - 1);
+    return endedOn(state, last) ? last.seq() : ops.size();
+  }
+
+  /** Whether the execution ended on {@code call}: a retry runs it again. */
+  private static boolean endedOn(State state, RecordedCall call) {
+    if (call instanceof RecordedCall.Step s)
+      return s.status() == RecordedCall.StepStatus.FAILED
+          || s.status() == RecordedCall.StepStatus.CANCELLED;
+    if (call instanceof RecordedCall.Timer t)
+      return t.status() == RecordedCall.TimerStatus.CANCELLED;
+    RecordedCall.SignalStatus status = ((RecordedCall.SignalWait) call).status();
+    return status == RecordedCall.SignalStatus.CANCELLED
+        || (state instanceof Failed && status == RecordedCall.SignalStatus.TIMED_OUT);
   }
 
   /**
@@ -79,9 +82,9 @@ public final class ExecutionRecovery {
    */
   static StatusReply<RerunSource> rerunSource(State state, String fromStep) {
     ExecutionData d = WorkflowExecution.dataOf(state);
-    Optional<Op> from =
+    Optional<RecordedCall> from =
         d.ops().stream()
-            .filter(op -> op.kind() == OpKind.STEP && op.name().equals(fromStep))
+            .filter(call -> call instanceof RecordedCall.Step && call.name().equals(fromStep))
             .findFirst();
     if (from.isEmpty()) {
       return Rejection.invalid(
@@ -89,20 +92,7 @@ public final class ExecutionRecovery {
     }
     // Calls are recorded one after another, so every call before a reached one has ended.
     List<CopiedOp> copied =
-        d.ops().subList(0, from.get().seq()).stream()
-            .map(
-                op ->
-                    new CopiedOp(
-                        op.seq(),
-                        op.kind(),
-                        op.name(),
-                        op.status(),
-                        op.attempts(),
-                        op.output(),
-                        op.error(),
-                        op.startedAt(),
-                        op.completedAt()))
-            .toList();
+        d.ops().subList(0, from.get().seq()).stream().map(CopiedOp::of).toList();
     return StatusReply.success(new RerunSource(d.workflow(), d.tenantId(), d.input(), copied));
   }
 
@@ -117,64 +107,25 @@ public final class ExecutionRecovery {
     if (event instanceof WorkflowRetried e
         && (state instanceof Failed || state instanceof Cancelled)) {
       ExecutionData d = WorkflowExecution.dataOf(state);
-      List<Op> kept = d.ops().subList(0, Math.min(e.fromSeq(), d.ops().size()));
-      return new Running(
-          new ExecutionData(
-              d.id(),
-              d.workflow(),
-              d.version(),
-              d.tenantId(),
-              d.input(),
-              d.createdAt(),
-              e.at(),
-              kept,
-              d.pendingSignals(),
-              false,
-              d.lineage()));
+      List<RecordedCall> kept = d.ops().subList(0, Math.min(e.fromSeq(), d.ops().size()));
+      return new Running(d.withCalls(kept, e.at()).withPaused(false, e.at()));
     }
     if (event instanceof StepsCopied e && state instanceof Running r) {
       ExecutionData d = r.data();
-      List<Op> ops = new ArrayList<>(d.ops());
-      for (CopiedOp c : e.ops()) {
-        ops.add(
-            new Op(
-                c.seq(),
-                c.kind(),
-                c.name(),
-                c.status(),
-                c.attempts(),
-                c.output(),
-                c.error(),
-                c.startedAt(),
-                c.completedAt(),
-                null));
-      }
+      List<RecordedCall> ops = new ArrayList<>(d.ops());
+      for (CopiedOp c : e.ops()) ops.add(c.call());
       return new Running(
-          with(d, ops, d.updatedAt(), new Lineage(e.rerunOf(), d.lineage().reruns())));
+          d.withCalls(ops, d.updatedAt())
+              .withLineage(new Lineage(e.rerunOf(), d.lineage().reruns())));
     }
-    if (event instanceof RerunStarted e && !(state instanceof WorkflowExecution.NotStarted)) {
-      ExecutionData d = WorkflowExecution.dataOf(state);
-      ExecutionData linked = with(d, d.ops(), d.updatedAt(), d.lineage().withRerun(e.rerunId()));
+    if (event instanceof RerunStarted e && state instanceof WorkflowExecution.Started started) {
+      ExecutionData linked =
+          started.data().withLineage(started.data().lineage().withRerun(e.rerunId()));
       if (state instanceof Running) return new Running(linked);
       if (state instanceof Completed c) return new Completed(linked, c.output(), c.completedAt());
       if (state instanceof Failed f) return new Failed(linked, f.error(), f.completedAt());
       if (state instanceof Cancelled c) return new Cancelled(linked, c.reason(), c.completedAt());
     }
     return state;
-  }
-
-  private static ExecutionData with(ExecutionData d, List<Op> ops, Instant at, Lineage lineage) {
-    return new ExecutionData(
-        d.id(),
-        d.workflow(),
-        d.version(),
-        d.tenantId(),
-        d.input(),
-        d.createdAt(),
-        at,
-        ops,
-        d.pendingSignals(),
-        d.paused(),
-        lineage);
   }
 }

@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keel.persistence.KeelSerializable;
 import dev.keel.workflow.execution.WorkflowExecution.Cancelled;
 import dev.keel.workflow.execution.WorkflowExecution.Completed;
-import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
 import dev.keel.workflow.execution.WorkflowExecution.Failed;
-import dev.keel.workflow.execution.WorkflowExecution.Op;
+import dev.keel.workflow.execution.WorkflowExecution.Running;
 import dev.keel.workflow.execution.WorkflowExecution.State;
 import java.time.Instant;
 import java.util.List;
@@ -68,7 +67,7 @@ public record ExecutionView(
     // too.
     ExecutionData d =
         state instanceof Cancelled c
-            ? c.data().withOpenOpsCancelled(c.completedAt())
+            ? c.data().withOpenCallsCancelled(c.completedAt())
             : WorkflowExecution.dataOf(state);
     JsonNode output = state instanceof Completed c ? c.output() : null;
     String error =
@@ -89,7 +88,7 @@ public record ExecutionView(
         d.workflow(),
         d.version(),
         d.tenantId(),
-        WorkflowExecution.statusOf(state),
+        statusOf(state),
         queued,
         d.input(),
         output,
@@ -103,7 +102,24 @@ public record ExecutionView(
         d.lineage().reruns());
   }
 
-  private static StepView stepView(Op op) {
+  /** The status clients see: the lifecycle, and for a running execution what it waits for. */
+  public static String statusOf(State state) {
+    if (state instanceof Completed) return "completed";
+    if (state instanceof Failed) return "failed";
+    if (state instanceof Cancelled) return "cancelled";
+    if (state instanceof Running s) {
+      if (s.data().paused()) return "paused";
+      RecordedCall parkedOn = s.data().suspension().orElse(null);
+      if (parkedOn instanceof RecordedCall.Timer) return "sleeping";
+      if (parkedOn instanceof RecordedCall.SignalWait) return "waiting";
+      return "running";
+    }
+    return "not_started";
+  }
+
+  /** A call as the API shows it: in the shape it is stored in. */
+  private static StepView stepView(RecordedCall call) {
+    RecordedCall.Stored op = call.stored();
     return new StepView(
         op.name(),
         op.kind().name().toLowerCase(Locale.ROOT),

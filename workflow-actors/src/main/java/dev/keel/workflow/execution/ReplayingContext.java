@@ -4,15 +4,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.keel.persistence.grammar.Durations;
 import dev.keel.persistence.grammar.InvalidValueException;
-import dev.keel.workflow.execution.WorkflowExecution.Command;
-import dev.keel.workflow.execution.WorkflowExecution.Deliver;
-import dev.keel.workflow.execution.WorkflowExecution.Directive;
-import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
-import dev.keel.workflow.execution.WorkflowExecution.Halt;
-import dev.keel.workflow.execution.WorkflowExecution.Op;
-import dev.keel.workflow.execution.WorkflowExecution.OpKind;
-import dev.keel.workflow.execution.WorkflowExecution.Outcome;
-import dev.keel.workflow.execution.WorkflowExecution.Proceed;
+import dev.keel.workflow.execution.AttemptProtocol.Attempt;
+import dev.keel.workflow.execution.AttemptProtocol.AttemptFinished;
+import dev.keel.workflow.execution.AttemptProtocol.AwaitSignal;
+import dev.keel.workflow.execution.AttemptProtocol.Completion;
+import dev.keel.workflow.execution.AttemptProtocol.Deliver;
+import dev.keel.workflow.execution.AttemptProtocol.Directive;
+import dev.keel.workflow.execution.AttemptProtocol.FailStep;
+import dev.keel.workflow.execution.AttemptProtocol.Halt;
+import dev.keel.workflow.execution.AttemptProtocol.NoteStepStarted;
+import dev.keel.workflow.execution.AttemptProtocol.Outcome;
+import dev.keel.workflow.execution.AttemptProtocol.Proceed;
+import dev.keel.workflow.execution.AttemptProtocol.RecordStep;
+import dev.keel.workflow.execution.AttemptProtocol.StartTimer;
+import dev.keel.workflow.execution.AttemptProtocol.ToEntity;
+import dev.keel.workflow.execution.RecordedCall.SignalWait;
+import dev.keel.workflow.execution.RecordedCall.Step;
+import dev.keel.workflow.execution.RecordedCall.StepRetry;
+import dev.keel.workflow.execution.RecordedCall.Timer;
 import dev.keel.workflow.sdk.ReplayDivergedError;
 import dev.keel.workflow.sdk.RetryPolicy;
 import dev.keel.workflow.sdk.SignalTimeoutException;
@@ -35,88 +44,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One attempt at running a workflow: replays the recorded {@link Op}s and records each new call
- * through the execution entity before going on. Runs on the {@link WorkflowRunner}'s pool.
+ * One attempt at running a workflow: replays the {@link RecordedCall}s and records each new call
+ * through the execution entity before going on ({@link AttemptProtocol}). Runs on the {@link
+ * WorkflowRunner}'s pool.
  *
  * <p>An attempt ends when the workflow returns or throws (the entity records completion or
  * failure), or when it reaches a call that must wait — a timer, a signal, a retry backoff, a pause,
- * a cancel — where it unwinds with {@link Suspend} and the entity relaunches it when the wait is
+ * a cancel — or the entity stops answering. Then the attempt notes why it stops ({@link Outcome})
+ * and unwinds the workflow's stack with {@link Unwind}; the entity relaunches it when the wait is
  * over. Replay from the top is cheap: recorded calls return their journaled results at once.
  */
 final class ReplayingContext implements WorkflowContext {
 
   private static final Logger log = LoggerFactory.getLogger(ReplayingContext.class);
 
-  /** What the entity hands the runner. */
-  record Attempt(
-      long runId,
-      ExecutionData data,
-      ActorRef<Command> entity,
-      WorkflowDeps deps,
-      Gate gate,
-      WorkflowTracing tracing) {}
-
   /**
-   * Shared by the entity and its running attempt. Closed by the entity when the execution is paused
-   * or cancelled while this attempt runs: the attempt starts no new step body after that (a body is
-   * not announced to the entity before it runs, see {@link WorkflowExecution.Completion}, so this
-   * is how it learns in time). Marked started by the attempt once it has a runner slot.
+   * Unwinds the workflow's stack when the attempt stops at a boundary. The SDK's calls return
+   * values, so only a throwable can leave plug-in code; an {@code Error}, so that workflows
+   * catching {@code Exception} do not swallow it. Why the attempt stops is {@link #stop}, not this.
    */
-  static final class Gate {
-    private volatile String halted;
-    private volatile boolean started;
-
-    /** The runner gave the attempt a slot: it no longer waits in the queue. */
-    void markStarted() {
-      started = true;
-    }
-
-    boolean started() {
-      return started;
-    }
-
-    void close(String why) {
-      halted = why;
-    }
-
-    String halted() {
-      return halted;
-    }
-  }
-
-  /**
-   * Unwinds the workflow's stack when the attempt must stop at a boundary; not an exception
-   * workflows should see.
-   */
-  static final class Suspend extends Error {
-    Suspend(String why) {
-      super(why, null, false, false);
-    }
-  }
-
-  /**
-   * The entity did not answer in time (it moved, or the node is stopping); the entity relaunches
-   * later.
-   */
-  static final class Abandon extends Error {
-    Abandon(String why) {
+  static final class Unwind extends Error {
+    Unwind(String why) {
       super(why, null, false, false);
     }
   }
 
   private final Attempt attempt;
-  private final List<Op> recorded;
+  private final List<RecordedCall> recorded;
   private final Set<String> namesSeen = new HashSet<>();
   private int position;
   private String currentStep;
 
-  /**
-   * The last step's result, not yet journaled: it rides on the next command (see
-   * WorkflowExecution.Completion).
-   */
-  private WorkflowExecution.Completion pending;
+  /** The last step's result, not yet journaled: it rides on the next command (see Completion). */
+  private Completion pending;
 
-  private boolean suspended;
+  /** Why this attempt stopped before the workflow's end, once it has: suspended or abandoned. */
+  private Outcome stop;
 
   private ReplayingContext(Attempt attempt) {
     this.attempt = attempt;
@@ -126,50 +89,40 @@ final class ReplayingContext implements WorkflowContext {
   static void run(Attempt a) {
     // Read by the entity's view (queued or not), without a message.
     a.gate().markStarted();
-    WorkflowDeps deps = a.deps();
     ReplayingContext ctx = new ReplayingContext(a);
-    Outcome outcome;
-    JsonNode output = null;
-    String error = null;
+    Outcome outcome = ctx.runWorkflow();
+    if (outcome instanceof Outcome.Abandoned abandoned) {
+      // Told (if the entity hears it) so that it may relaunch; otherwise it waits for this attempt.
+      log.warn("workflow attempt abandoned id={} reason={}", a.data().id(), abandoned.why());
+      a.entity().tell(new AttemptFinished(a.runId(), null, outcome));
+    } else {
+      a.entity().tell(new AttemptFinished(a.runId(), ctx.takePending(), outcome));
+    }
+  }
+
+  /**
+   * Runs the workflow to its end or to the call where it stops. A stop wins over what the workflow
+   * did after it (caught the unwinding, then threw something else or returned).
+   */
+  private Outcome runWorkflow() {
+    WorkflowDeps deps = attempt.deps();
     try {
       Workflow<?, ?> workflow =
           deps.registry()
-              .find(a.data().workflow())
+              .find(attempt.data().workflow())
               .orElseThrow(
                   () ->
                       new IllegalStateException(
-                          "workflow '" + a.data().workflow() + "' is not registered on this node"));
-      Object result = runTyped(workflow, ctx, a.data().input(), deps);
-      if (ctx.suspended) {
-        outcome = Outcome.SUSPENDED;
-      } else {
-        outcome = Outcome.COMPLETED;
-        output = result == null ? NullNode.getInstance() : deps.mapper().valueToTree(result);
-      }
-    } catch (Suspend s) {
-      outcome = Outcome.SUSPENDED;
-    } catch (Abandon e) {
-      log.warn("workflow attempt abandoned id={} reason={}", a.data().id(), e.getMessage());
-      // Tell the entity (if it hears it) so that it may relaunch; otherwise it waits for this
-      // attempt forever.
-      a.entity()
-          .tell(
-              new WorkflowExecution.AttemptFinished(
-                  a.runId(), null, Outcome.ABANDONED, null, null));
-      return;
+                          "workflow '"
+                              + attempt.data().workflow()
+                              + "' is not registered on this node"));
+      Object result = runTyped(workflow, this, attempt.data().input(), deps);
+      if (stop != null) return stop;
+      return new Outcome.Returned(
+          result == null ? NullNode.getInstance() : deps.mapper().valueToTree(result));
     } catch (Throwable t) {
-      if (ctx.suspended) {
-        // The workflow caught our unwinding and threw something else: still only a suspension.
-        outcome = Outcome.SUSPENDED;
-      } else {
-        outcome = Outcome.FAILED;
-        error = describe(t);
-      }
+      return stop != null ? stop : new Outcome.Threw(describe(t));
     }
-    a.entity()
-        .tell(
-            new WorkflowExecution.AttemptFinished(
-                a.runId(), ctx.takePending(), outcome, output, error));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -225,9 +178,9 @@ final class ReplayingContext implements WorkflowContext {
     if (min > max) throw new IllegalArgumentException("version: min " + min + " > max " + max);
     String name = "version:" + changeId;
     if (position < recorded.size()) {
-      Op op = recorded.get(position);
+      RecordedCall call = recorded.get(position);
       // Recorded before the change: the old code's branch, and the position stays that call's.
-      if (op.kind() != OpKind.STEP || !op.name().equals(name)) return min;
+      if (!(call instanceof Step) || !call.name().equals(name)) return min;
     }
     Integer v = step(name, Integer.class, RetryPolicy.none(), () -> max);
     if (v == null || v < min || v > max) {
@@ -263,8 +216,8 @@ final class ReplayingContext implements WorkflowContext {
   public <T> T step(String name, Class<T> resultType, RetryPolicy retry, StepBody<T> body) {
     // No policy given: the node's default (keel.workflows.default-retry); a given one wins.
     RetryPolicy policy = retry != null ? retry : attempt.deps().settings().defaultRetry();
-    int seq = next(name, OpKind.STEP);
-    Op op = seq < recorded.size() ? recorded.get(seq) : null;
+    int seq = next(name, CallKind.STEP);
+    Step op = seq < recorded.size() ? (Step) recorded.get(seq) : null;
     if (op != null) {
       switch (op.status()) {
         case COMPLETED:
@@ -278,9 +231,9 @@ final class ReplayingContext implements WorkflowContext {
     // The previous step's result must be journaled before this body runs (a body runs at most
     // once, unless in flight at a crash). This body's start is not announced first: it is journaled
     // with its outcome, or by the start notes once the body has run for a while.
-    WorkflowExecution.Completion carried = takePending();
+    Completion carried = takePending();
     if (carried != null) {
-      Directive recorded = ask(r -> new WorkflowExecution.RecordStep(attempt.runId(), carried, r));
+      Directive recorded = ask(r -> new RecordStep(attempt.runId(), carried, r));
       if (!(recorded instanceof Proceed)) throw suspend(recorded);
     }
     String halted = attempt.gate().halted();
@@ -299,82 +252,76 @@ final class ReplayingContext implements WorkflowContext {
                     attempt
                         .entity()
                         .tell(
-                            new WorkflowExecution.NoteStepStarted(
-                                attempt.runId(), seq, name, attemptNo, startedAt)));
+                            new NoteStepStarted(attempt.runId(), seq, name, attemptNo, startedAt)));
     try {
       value = attempt.tracing().step(attempt.data(), name, attemptNo, body);
-    } catch (Suspend | Abandon e) {
+    } catch (Unwind e) {
       throw e;
     } catch (Throwable t) {
       currentStep = null;
       note.done();
-      boolean again = policy.retries(attemptNo, t);
-      Instant retryAt =
-          again
-              ? attempt
-                  .deps()
-                  .clock()
-                  .instant()
-                  .plus(policy.backoffAfter(attemptNo, attempt.deps().random().nextDouble()))
-              : null;
+      StepRetry next =
+          policy.retries(attemptNo, t)
+              ? new StepRetry.At(
+                  attempt
+                      .deps()
+                      .clock()
+                      .instant()
+                      .plus(policy.backoffAfter(attemptNo, attempt.deps().random().nextDouble())))
+              : new StepRetry.Never();
       Directive failed =
           ask(
               r ->
-                  new WorkflowExecution.FailStep(
-                      attempt.runId(), seq, name, attemptNo, startedAt, describe(t), retryAt, r));
+                  new FailStep(
+                      attempt.runId(), seq, name, attemptNo, startedAt, describe(t), next, r));
       if (failed instanceof Halt h) throw suspend(h);
-      if (!again) throw new StepFailedException(name, describe(t));
-      // The backoff is a durable timer: unwind, and the entity relaunches at retryAt.
-      throw suspend(new Halt("retrying at " + retryAt));
+      if (next instanceof StepRetry.At at) {
+        // The backoff is a durable timer: unwind, and the entity relaunches at its time.
+        throw suspend(new Halt("retrying at " + at.at()));
+      }
+      throw new StepFailedException(name, describe(t));
     } finally {
       currentStep = null;
       note.done();
     }
     JsonNode json =
         value == null ? NullNode.getInstance() : attempt.deps().mapper().valueToTree(value);
-    pending = new WorkflowExecution.Completion(seq, name, attemptNo, startedAt, json);
+    pending = new Completion(seq, name, attemptNo, startedAt, json);
     return convert(json, resultType);
   }
 
   @Override
   public void sleep(String name, Duration duration) {
     timer("sleep '" + name + "'", duration, false);
-    int seq = next(name, OpKind.SLEEP);
-    Op op = seq < recorded.size() ? recorded.get(seq) : null;
-    if (op != null) {
-      if (op.status() == WorkflowExecution.OpStatus.FIRED) return;
+    int seq = next(name, CallKind.SLEEP);
+    if (seq < recorded.size()) {
+      if (((Timer) recorded.get(seq)).status() == RecordedCall.TimerStatus.FIRED) return;
       throw suspend(new Halt("sleeping"));
     }
-    WorkflowExecution.Completion carried = takePending();
+    Completion carried = takePending();
     Directive d =
-        ask(
-            r ->
-                new WorkflowExecution.StartTimer(
-                    attempt.runId(), carried, seq, name, duration.toMillis(), r));
+        ask(r -> new StartTimer(attempt.runId(), carried, seq, name, duration.toMillis(), r));
     throw suspend(d);
   }
 
   @Override
   public <T> T awaitSignal(String name, Class<T> payloadType, Duration timeout) {
     timer("awaitSignal '" + name + "' timeout", timeout, true);
-    int seq = next(name, OpKind.SIGNAL);
-    Op op = seq < recorded.size() ? recorded.get(seq) : null;
-    if (op != null) {
-      switch (op.status()) {
+    int seq = next(name, CallKind.SIGNAL);
+    if (seq < recorded.size()) {
+      SignalWait wait = (SignalWait) recorded.get(seq);
+      switch (wait.status()) {
         case RECEIVED:
-          return convert(op.output(), payloadType);
+          return convert(wait.payload(), payloadType);
         case TIMED_OUT:
           throw new SignalTimeoutException(name, timeout);
         default:
           throw suspend(new Halt("waiting"));
       }
     }
-    WorkflowExecution.Completion carried = takePending();
+    Completion carried = takePending();
     Directive d =
-        ask(
-            r ->
-                new WorkflowExecution.AwaitSignal(
-                    attempt.runId(), carried, seq, name, timeout.toMillis(), r));
+        ask(r -> new AwaitSignal(attempt.runId(), carried, seq, name, timeout.toMillis(), r));
     if (d instanceof Deliver deliver) return convert(deliver.payload(), payloadType);
     throw suspend(d);
   }
@@ -394,15 +341,36 @@ final class ReplayingContext implements WorkflowContext {
     }
   }
 
+  /** The kinds of call, as divergence errors name them. */
+  private enum CallKind {
+    STEP(Step.class),
+    SLEEP(Timer.class),
+    SIGNAL(SignalWait.class);
+
+    final Class<? extends RecordedCall> type;
+
+    CallKind(Class<? extends RecordedCall> type) {
+      this.type = type;
+    }
+
+    static CallKind of(RecordedCall call) {
+      return call instanceof Step ? STEP : call instanceof Timer ? SLEEP : SIGNAL;
+    }
+
+    String named() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   /** Claims the next position for a call, checking it against what the journal recorded there. */
-  private int next(String name, OpKind kind) {
-    if (suspended) throw new Suspend("already suspended");
+  private int next(String name, CallKind kind) {
+    if (stop != null) throw new Unwind("already stopped");
     if (currentStep != null) {
       throw new IllegalStateException(
           "'" + name + "' is called inside step '" + currentStep + "': steps do not nest");
     }
     if (name == null || name.isBlank())
-      throw new IllegalArgumentException("a " + kind.name().toLowerCase() + " needs a name");
+      throw new IllegalArgumentException("a " + kind.named() + " needs a name");
     if (!namesSeen.add(name)) {
       throw new IllegalArgumentException(
           "the name '"
@@ -411,17 +379,17 @@ final class ReplayingContext implements WorkflowContext {
     }
     int seq = position++;
     if (seq < recorded.size()) {
-      Op op = recorded.get(seq);
-      if (op.kind() != kind || !op.name().equals(name)) {
+      RecordedCall call = recorded.get(seq);
+      if (!kind.type.isInstance(call) || !call.name().equals(name)) {
         throw new ReplayDivergedError(
             "replay diverged at position "
                 + seq
                 + ": the journal has "
-                + op.kind().name().toLowerCase()
+                + CallKind.of(call).named()
                 + " '"
-                + op.name()
+                + call.name()
                 + "' but the code now asks for "
-                + kind.name().toLowerCase()
+                + kind.named()
                 + " '"
                 + name
                 + "' (code outside steps must be deterministic)");
@@ -430,29 +398,36 @@ final class ReplayingContext implements WorkflowContext {
     return seq;
   }
 
-  private WorkflowExecution.Completion takePending() {
-    WorkflowExecution.Completion c = pending;
+  private Completion takePending() {
+    Completion c = pending;
     pending = null;
     return c;
   }
 
-  private Suspend suspend(Directive why) {
-    suspended = true;
-    return new Suspend(why instanceof Halt h ? h.why() : String.valueOf(why));
+  /** The attempt stops here (suspended): the entity's answer says why. */
+  private Unwind suspend(Directive why) {
+    stop = new Outcome.Suspended();
+    return new Unwind(why instanceof Halt h ? h.why() : String.valueOf(why));
   }
 
-  private Directive ask(Function<ActorRef<Directive>, Command> message) {
+  /** The attempt stops here (abandoned): the entity did not answer. */
+  private Unwind abandon(String why) {
+    stop = new Outcome.Abandoned(why);
+    return new Unwind(why);
+  }
+
+  private Directive ask(Function<ActorRef<Directive>, ToEntity> message) {
     Duration timeout = attempt.deps().settings().stepAckTimeout();
     try {
-      return AskPattern.<Command, Directive>ask(
+      return AskPattern.<ToEntity, Directive>ask(
               attempt.entity(), message::apply, timeout, attempt.deps().scheduler())
           .toCompletableFuture()
           .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new Abandon("interrupted");
+      throw abandon("interrupted");
     } catch (ExecutionException | TimeoutException e) {
-      throw new Abandon("the execution entity did not acknowledge within " + timeout);
+      throw abandon("the execution entity did not acknowledge within " + timeout);
     }
   }
 

@@ -1,8 +1,11 @@
 package dev.keel.workflow.execution;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.keel.persistence.EntityAudit;
 import dev.keel.persistence.EntityKind;
 import dev.keel.persistence.EntityPlace;
 import dev.keel.persistence.EntityRuntime;
@@ -11,21 +14,28 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
+import dev.keel.workflow.execution.AttemptProtocol.AttemptFinished;
+import dev.keel.workflow.execution.AttemptProtocol.AwaitSignal;
+import dev.keel.workflow.execution.AttemptProtocol.Completion;
+import dev.keel.workflow.execution.AttemptProtocol.Directive;
+import dev.keel.workflow.execution.AttemptProtocol.FailStep;
+import dev.keel.workflow.execution.AttemptProtocol.Halt;
+import dev.keel.workflow.execution.AttemptProtocol.NoteStepStarted;
+import dev.keel.workflow.execution.AttemptProtocol.RecordStep;
+import dev.keel.workflow.execution.AttemptProtocol.StartTimer;
+import dev.keel.workflow.execution.RecordedCall.SignalWait;
+import dev.keel.workflow.execution.RecordedCall.Step;
+import dev.keel.workflow.execution.RecordedCall.StepRetry;
+import dev.keel.workflow.execution.RecordedCall.Timer;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -40,11 +50,11 @@ import org.slf4j.LoggerFactory;
  * One workflow execution: the single writer of its journal, which is the memo of its steps.
  *
  * <p>The entity never runs workflow code itself. When the execution is runnable it hands an attempt
- * to the node's {@link WorkflowRunner}; the attempt replays the workflow against the recorded
- * {@link Op}s and asks this entity to record each new step, timer or signal wait before it goes on
- * (see {@link ReplayingContext}). Only the current attempt (by {@code runId}) may record; a stale
- * one is told to halt. Sleeping, waiting and paused executions passivate after a while; the due
- * wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back.
+ * to the node's {@link WorkflowRunner}; the attempt replays the workflow against the {@link
+ * RecordedCall}s and asks this entity to record each new step, timer or signal wait before it goes
+ * on ({@link AttemptProtocol}). Sleeping, waiting and paused executions passivate after a while;
+ * the due wake-up index ({@code keel_workflow_wakeups}, fed by the projection) brings them back
+ * ({@link AttemptLauncher}).
  */
 public final class WorkflowExecution
     extends SnapshottedEntity<
@@ -60,19 +70,55 @@ public final class WorkflowExecution
 
   // ---------------------------------------------------------------- commands
 
-  public sealed interface Command extends KeelSerializable {}
+  public sealed interface Command extends KeelSerializable
+      permits Traced,
+          SaveSnapshot,
+          Start,
+          Get,
+          AwaitFinal,
+          Cancel,
+          Pause,
+          Resume,
+          SendSignal,
+          Retry,
+          PrepareRerun,
+          LinkRerun,
+          StartRerun,
+          Wake,
+          Idle,
+          AttemptProtocol.ToEntity {}
 
-  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  /** Type ids of traced commands: their class names, as they crossed nodes before (Id.CLASS). */
+  private static final String NAMED = "dev.keel.workflow.execution.WorkflowExecution$";
+
+  /**
+   * {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). Only
+   * the commands a façade sends are named; the attempt's never leave the node.
+   */
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = SaveSnapshot.class, name = NAMED + "SaveSnapshot"),
+            @JsonSubTypes.Type(value = Start.class, name = NAMED + "Start"),
+            @JsonSubTypes.Type(value = Get.class, name = NAMED + "Get"),
+            @JsonSubTypes.Type(value = AwaitFinal.class, name = NAMED + "AwaitFinal"),
+            @JsonSubTypes.Type(value = Cancel.class, name = NAMED + "Cancel"),
+            @JsonSubTypes.Type(value = Pause.class, name = NAMED + "Pause"),
+            @JsonSubTypes.Type(value = Resume.class, name = NAMED + "Resume"),
+            @JsonSubTypes.Type(value = SendSignal.class, name = NAMED + "SendSignal"),
+            @JsonSubTypes.Type(value = Retry.class, name = NAMED + "Retry"),
+            @JsonSubTypes.Type(value = PrepareRerun.class, name = NAMED + "PrepareRerun"),
+            @JsonSubTypes.Type(value = LinkRerun.class, name = NAMED + "LinkRerun"),
+            @JsonSubTypes.Type(value = StartRerun.class, name = NAMED + "StartRerun")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
   public record SaveSnapshot(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
-  /** Start this execution; idempotent for the same workflow, input and tenant. */
   /**
    * Start this execution; idempotent for the same workflow, input and tenant. A start that reaches
    * the entity after {@code deadline} (its asker has given up and answered 503) writes nothing, so
@@ -141,85 +187,6 @@ public final class WorkflowExecution
     INSTANCE
   }
 
-  /**
-   * A step body's result, carried by the attempt's next command so that it is journaled in the same
-   * write as what comes next (one atomic write instead of two). Nothing outside the attempt happens
-   * between the body's end and that write: only deterministic workflow code runs. The step's start
-   * ({@code attempt}, {@code startedAt}) rides along: a body is not announced before it runs, so a
-   * quick step costs one write, start and outcome together; a body still running after a moment is
-   * announced on its own ({@link NoteStepStarted}).
-   */
-  public record Completion(int seq, String name, int attempt, Instant startedAt, JsonNode output) {}
-
-  /**
-   * Journals a finished step before the attempt runs the next body (its result must be durable
-   * first: a body runs at most once, unless it was in flight at a crash). Answered {@link Proceed},
-   * or {@link Halt} when the execution was paused or the attempt superseded meanwhile.
-   */
-  public record RecordStep(long runId, Completion completed, ActorRef<Directive> replyTo)
-      implements Command {}
-
-  /**
-   * A step body has been running for a while: journal its start now, so that the execution shows it
-   * running (and a crash counts it as an attempt), instead of with its outcome.
-   */
-  public record NoteStepStarted(long runId, int seq, String name, int attempt, Instant startedAt)
-      implements Command {}
-
-  /** A step attempt failed; {@code retryAt} null means the step failed for good. */
-  public record FailStep(
-      long runId,
-      int seq,
-      String name,
-      int attempt,
-      Instant startedAt,
-      String error,
-      Instant retryAt,
-      ActorRef<Directive> replyTo)
-      implements Command {}
-
-  public record StartTimer(
-      long runId,
-      Completion completed,
-      int seq,
-      String name,
-      long durationMillis,
-      ActorRef<Directive> replyTo)
-      implements Command {}
-
-  public record AwaitSignal(
-      long runId,
-      Completion completed,
-      int seq,
-      String name,
-      long timeoutMillis,
-      ActorRef<Directive> replyTo)
-      implements Command {}
-
-  /** The attempt ended: completed with output, failed with error, or suspended (neither set). */
-  public record AttemptFinished(
-      long runId, Completion completed, Outcome outcome, JsonNode output, String error)
-      implements Command {}
-
-  public enum Outcome {
-    COMPLETED,
-    FAILED,
-    SUSPENDED,
-    ABANDONED
-  }
-
-  // ---------------------------------------------------------------- replies
-
-  /** What the entity tells the running attempt. */
-  public sealed interface Directive extends KeelSerializable {}
-
-  public record Proceed(int attempt) implements Directive {}
-
-  public record Deliver(JsonNode payload) implements Directive {}
-
-  /** Stop at this boundary: paused, cancelled, suspended or superseded. */
-  public record Halt(String why) implements Directive {}
-
   public record StartAccepted(boolean created, ExecutionView execution)
       implements KeelSerializable {}
 
@@ -269,6 +236,7 @@ public final class WorkflowExecution
     }
   }
 
+  /** A step attempt failed; {@code retryAt} null: for good (see {@link StepRetry#of}). */
   public record StepFailed(
       int seq, String name, int attempt, String error, Instant retryAt, Instant at)
       implements Event {}
@@ -321,12 +289,12 @@ public final class WorkflowExecution
    */
   public record WorkflowRetried(int fromSeq, String reason, Instant at) implements Event {}
 
-  /** One recorded call copied from the execution a rerun reruns. */
+  /** One recorded call copied from the execution a rerun reruns, in the stored shape. */
   public record CopiedOp(
       int seq,
-      OpKind kind,
+      RecordedCall.Kind kind,
       String name,
-      OpStatus status,
+      RecordedCall.Status status,
       int attempts,
       JsonNode output,
       String error,
@@ -334,6 +302,27 @@ public final class WorkflowExecution
       Instant completedAt) {
     public CopiedOp {
       output = nonNull(output);
+    }
+
+    static CopiedOp of(RecordedCall call) {
+      RecordedCall.Stored s = call.stored();
+      return new CopiedOp(
+          s.seq(),
+          s.kind(),
+          s.name(),
+          s.status(),
+          s.attempts(),
+          s.output(),
+          s.error(),
+          s.startedAt(),
+          s.completedAt());
+    }
+
+    /** The call this copy records (a copied call has ended: nothing is due). */
+    RecordedCall call() {
+      return new RecordedCall.Stored(
+              seq, kind, name, status, attempts, output, error, startedAt, completedAt, null)
+          .call();
     }
   }
 
@@ -353,274 +342,29 @@ public final class WorkflowExecution
 
   // ---------------------------------------------------------------- state
 
-  public enum OpKind {
-    STEP,
-    SLEEP,
-    SIGNAL
-  }
-
-  /**
-   * {@code CANCELLED}: the execution was cancelled while this call ran, retried, slept or waited.
-   */
-  public enum OpStatus {
-    RUNNING,
-    RETRYING,
-    COMPLETED,
-    FAILED,
-    SLEEPING,
-    FIRED,
-    WAITING,
-    RECEIVED,
-    TIMED_OUT,
-    CANCELLED
-  }
-
-  /** One recorded call of the workflow code, at its position {@code seq}. */
-  public record Op(
-      int seq,
-      OpKind kind,
-      String name,
-      OpStatus status,
-      int attempts,
-      JsonNode output,
-      String error,
-      Instant startedAt,
-      Instant completedAt,
-      Instant dueAt) {
-
-    public Op {
-      output = nonNull(output);
-    }
-
-    Op with(
-        OpStatus newStatus,
-        int newAttempts,
-        JsonNode newOutput,
-        String newError,
-        Instant newCompletedAt,
-        Instant newDueAt) {
-      return new Op(
-          seq,
-          kind,
-          name,
-          newStatus,
-          newAttempts,
-          newOutput,
-          newError,
-          startedAt,
-          newCompletedAt,
-          newDueAt);
-    }
-
-    /** Whether the execution is parked on this op until {@link #dueAt} (or a signal). */
-    boolean suspends() {
-      return status == OpStatus.SLEEPING
-          || status == OpStatus.WAITING
-          || status == OpStatus.RETRYING;
-    }
-  }
-
-  /** What every started execution has, whatever its lifecycle state. */
-  public record ExecutionData(
-      String id,
-      String workflow,
-      int version,
-      String tenantId,
-      JsonNode input,
-      Instant createdAt,
-      Instant updatedAt,
-      List<Op> ops,
-      Map<String, List<JsonNode>> pendingSignals,
-      boolean paused,
-      ExecutionRecovery.Lineage lineage,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent) {
-
-    public ExecutionData {
-      input = nonNull(input);
-      ops = List.copyOf(ops);
-      pendingSignals = Collections.unmodifiableMap(new LinkedHashMap<>(pendingSignals));
-      // Absent from snapshots taken before reruns existed.
-      lineage = lineage == null ? ExecutionRecovery.Lineage.NONE : lineage;
-    }
-
-    public ExecutionData(
-        String id,
-        String workflow,
-        int version,
-        String tenantId,
-        JsonNode input,
-        Instant createdAt,
-        Instant updatedAt,
-        List<Op> ops,
-        Map<String, List<JsonNode>> pendingSignals,
-        boolean paused,
-        ExecutionRecovery.Lineage lineage) {
-      this(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          updatedAt,
-          ops,
-          pendingSignals,
-          paused,
-          lineage,
-          null);
-    }
-
-    public ExecutionData(
-        String id,
-        String workflow,
-        int version,
-        String tenantId,
-        JsonNode input,
-        Instant createdAt,
-        Instant updatedAt,
-        List<Op> ops,
-        Map<String, List<JsonNode>> pendingSignals,
-        boolean paused) {
-      this(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          updatedAt,
-          ops,
-          pendingSignals,
-          paused,
-          ExecutionRecovery.Lineage.NONE);
-    }
-
-    Optional<Op> suspension() {
-      if (ops.isEmpty()) return Optional.empty();
-      Op last = ops.get(ops.size() - 1);
-      return last.suspends() ? Optional.of(last) : Optional.empty();
-    }
-
-    ExecutionData withOp(Op op, Instant at) {
-      List<Op> next = new ArrayList<>(ops);
-      if (op.seq() < next.size()) next.set(op.seq(), op);
-      else next.add(op);
-      return new ExecutionData(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          at,
-          next,
-          pendingSignals,
-          paused,
-          lineage,
-          traceParent);
-    }
-
-    ExecutionData withPending(Map<String, List<JsonNode>> pending, Instant at) {
-      return new ExecutionData(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          at,
-          ops,
-          pending,
-          paused,
-          lineage,
-          traceParent);
-    }
-
-    ExecutionData withPaused(boolean p, Instant at) {
-      return new ExecutionData(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          at,
-          ops,
-          pendingSignals,
-          p,
-          lineage,
-          traceParent);
-    }
-
-    /**
-     * Every call still open (running, retrying, sleeping, waiting) ends as cancelled at {@code at}.
-     */
-    ExecutionData withOpenOpsCancelled(Instant at) {
-      List<Op> closed =
-          ops.stream()
-              .map(
-                  op ->
-                      op.status() == OpStatus.RUNNING || op.suspends()
-                          ? op.with(
-                              OpStatus.CANCELLED, op.attempts(), op.output(), op.error(), at, null)
-                          : op)
-              .toList();
-      return new ExecutionData(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          at,
-          closed,
-          pendingSignals,
-          false,
-          lineage,
-          traceParent);
-    }
-
-    ExecutionData touched(Instant at) {
-      return new ExecutionData(
-          id,
-          workflow,
-          version,
-          tenantId,
-          input,
-          createdAt,
-          at,
-          ops,
-          pendingSignals,
-          paused,
-          lineage,
-          traceParent);
-    }
-
-    boolean sameStart(String otherWorkflow, JsonNode otherInput, String otherTenant) {
-      return workflow.equals(otherWorkflow)
-          && Objects.equals(input, otherInput)
-          && Objects.equals(tenantId, otherTenant);
-    }
-  }
-
   /** The lifecycle is the state type. */
   public sealed interface State extends KeelSerializable {}
 
+  /** Every state but {@link NotStarted}: the execution's data, and where it stands. */
+  public sealed interface Started extends State {
+    ExecutionData data();
+  }
+
   public record NotStarted() implements State {}
 
-  public record Running(ExecutionData data) implements State {}
+  public record Running(ExecutionData data) implements Started {}
 
   public record Completed(ExecutionData data, JsonNode output, Instant completedAt)
-      implements State {
+      implements Started {
     public Completed {
       output = nonNull(output);
     }
   }
 
-  public record Failed(ExecutionData data, String error, Instant completedAt) implements State {}
+  public record Failed(ExecutionData data, String error, Instant completedAt) implements Started {}
 
   public record Cancelled(ExecutionData data, String reason, Instant completedAt)
-      implements State {}
+      implements Started {}
 
   // ---------------------------------------------------------------- wiring
 
@@ -631,16 +375,14 @@ public final class WorkflowExecution
   }
 
   /** How audit replays executions: this entity's own handler and view. */
-  public static final dev.keel.persistence.EntityAudit<State, Event> AUDIT =
-      new dev.keel.persistence.EntityAudit<>(
+  public static final EntityAudit<State, Event> AUDIT =
+      new EntityAudit<>(
           ENTITY_TYPE,
           Event.class,
           new NotStarted(),
           WorkflowExecution::apply,
           (id, s) ->
-              s instanceof NotStarted
-                  ? java.util.Optional.empty()
-                  : java.util.Optional.of(ExecutionView.of(s, false)));
+              s instanceof NotStarted ? Optional.empty() : Optional.of(ExecutionView.of(s, false)));
 
   /** This entity type as the node declares it: sharding key, audit, snapshots on demand. */
   public static final EntityKind<Command> KIND =
@@ -659,26 +401,16 @@ public final class WorkflowExecution
   private final String workflowId;
   private final WorkflowDeps deps;
   private final Clock clock;
+  private final AttemptLauncher attempts;
   private final WorkflowTracing tracing;
-
-  /** The attempt allowed to record, 0 when none runs. */
-  private long activeRunId;
-
-  private long runCounter;
-
-  /**
-   * The running attempt's gate (a closed one when none runs): see {@link ReplayingContext.Gate}.
-   */
-  private ReplayingContext.Gate gate = new ReplayingContext.Gate();
-
-  private final List<ActorRef<StatusReply<ExecutionView>>> finalWatchers = new ArrayList<>();
 
   private WorkflowExecution(EntityPlace<Command> place, WorkflowDeps deps) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.workflowId = place.entityId();
     this.deps = deps;
     this.clock = deps.clock();
-    this.tracing = WorkflowTracing.of(place.context().getSystem());
+    this.attempts = new AttemptLauncher(context, timers, shard, deps);
+    this.tracing = WorkflowTracing.of(context.getSystem());
   }
 
   @Override
@@ -701,9 +433,9 @@ public final class WorkflowExecution
   @Override
   protected void onRecovered(State state) {
     if (state instanceof Running running) {
-      afterChange(running.data());
+      attempts.afterChange(running.data());
     } else {
-      scheduleIdle();
+      attempts.scheduleIdle();
     }
   }
 
@@ -722,24 +454,9 @@ public final class WorkflowExecution
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Retry.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(StartRerun.class, this::startRerun)
-        .onCommand(
-            PrepareRerun.class,
-            (s, c) -> {
-              scheduleIdle();
-              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
-            })
-        .onCommand(
-            LinkRerun.class,
-            (s, c) -> {
-              scheduleIdle();
-              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
-            })
-        .onCommand(
-            SendSignal.class,
-            (s, c) -> {
-              scheduleIdle();
-              return Effect().reply(c.replyTo(), Rejection.notFound(doesNotExist(workflowId)));
-            });
+        .onCommand(PrepareRerun.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(LinkRerun.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(SendSignal.class, (s, c) -> notFound(c.replyTo()));
 
     b.forStateType(Running.class)
         .onCommand(Start.class, this::restart)
@@ -747,7 +464,7 @@ public final class WorkflowExecution
         .onCommand(
             AwaitFinal.class,
             (s, c) -> {
-              finalWatchers.add(c.replyTo());
+              attempts.watchFinal(c.replyTo());
               return Effect().noReply();
             })
         .onCommand(Cancel.class, this::cancel)
@@ -783,7 +500,7 @@ public final class WorkflowExecution
                             "workflow '"
                                 + workflowId
                                 + "' is "
-                                + statusOf(s)
+                                + ExecutionView.statusOf(s)
                                 + "; only a failed or cancelled execution can be retried")));
 
     // Completed, Failed, Cancelled: the record stays readable; everything else is a conflict.
@@ -796,35 +513,27 @@ public final class WorkflowExecution
         .onCommand(Pause.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(Resume.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
         .onCommand(SendSignal.class, (s, c) -> Effect().reply(c.replyTo(), alreadyFinished(s)))
-        .onCommand(
-            RecordStep.class,
-            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(RecordStep.class, (s, c) -> Effect().reply(c.replyTo(), finalHalt(s)))
         .onCommand(NoteStepStarted.class, (s, c) -> Effect().noReply())
-        .onCommand(
-            FailStep.class,
-            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(
-            StartTimer.class,
-            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
-        .onCommand(
-            AwaitSignal.class,
-            (s, c) -> Effect().reply(c.replyTo(), new Halt("execution is " + statusOf(s))))
+        .onCommand(FailStep.class, (s, c) -> Effect().reply(c.replyTo(), finalHalt(s)))
+        .onCommand(StartTimer.class, (s, c) -> Effect().reply(c.replyTo(), finalHalt(s)))
+        .onCommand(AwaitSignal.class, (s, c) -> Effect().reply(c.replyTo(), finalHalt(s)))
         .onCommand(
             AttemptFinished.class,
             (s, c) -> {
-              if (c.runId() == activeRunId) activeRunId = 0;
+              attempts.ended(c.runId());
               return Effect().noReply();
             })
         .onCommand(
             Wake.class,
             (s, c) -> {
-              scheduleIdle();
+              attempts.scheduleIdle();
               return Effect().noReply();
             })
         .onCommand(
             Idle.class,
             (s, c) -> {
-              passivateIfIdle();
+              attempts.passivateIfIdle();
               return Effect().noReply();
             });
 
@@ -839,8 +548,8 @@ public final class WorkflowExecution
     return b.build();
   }
 
-  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<ExecutionView>> replyTo) {
-    scheduleIdle();
+  private <T> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<T>> replyTo) {
+    attempts.scheduleIdle();
     return Effect().reply(replyTo, Rejection.notFound(doesNotExist(workflowId)));
   }
 
@@ -855,7 +564,7 @@ public final class WorkflowExecution
           "workflow start refused id={} reason=arrived after its deadline {}",
           workflowId,
           c.deadline());
-      scheduleIdle();
+      attempts.scheduleIdle();
       return Effect()
           .reply(
               c.replyTo(),
@@ -883,7 +592,7 @@ public final class WorkflowExecution
                   workflowId,
                   c.workflow(),
                   c.version());
-              afterChange(((Running) s).data());
+              attempts.afterChange(((Running) s).data());
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(new StartAccepted(true, view(s))));
   }
@@ -913,7 +622,7 @@ public final class WorkflowExecution
             after -> {
               log.info(
                   "workflow retried id={} fromPosition={} reason={}", workflowId, fromSeq, reason);
-              afterChange(((Running) after).data());
+              attempts.afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
@@ -923,17 +632,16 @@ public final class WorkflowExecution
       return Effect().reply(c.replyTo(), StatusReply.ack());
     return Effect()
         .persist(new RerunStarted(c.rerunId(), c.fromStep(), now()))
-        .thenRun(after -> scheduleIdleUnlessRunning(after))
+        .thenRun(
+            after -> {
+              if (!(after instanceof Running)) attempts.scheduleIdle();
+            })
         .thenReply(c.replyTo(), after -> StatusReply.ack());
-  }
-
-  private void scheduleIdleUnlessRunning(State after) {
-    if (!(after instanceof Running)) scheduleIdle();
   }
 
   private ReplyEffect<Event, State> startRerun(NotStarted state, StartRerun c) {
     if (c.deadline() != null && now().isAfter(c.deadline())) {
-      scheduleIdle();
+      attempts.scheduleIdle();
       return Effect()
           .reply(
               c.replyTo(),
@@ -963,7 +671,7 @@ public final class WorkflowExecution
                   c.rerunOf(),
                   c.fromStep(),
                   c.copied().size());
-              afterChange(((Running) s).data());
+              attempts.afterChange(((Running) s).data());
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(new StartAccepted(true, view(s))));
   }
@@ -993,9 +701,8 @@ public final class WorkflowExecution
               deps.metrics().cancelled();
               // A step body in flight finishes; its result is refused at the boundary, and no
               // new body starts.
-              activeRunId = 0;
-              gate.close("cancelled");
-              finished(after);
+              attempts.halt("cancelled");
+              attempts.finished(view(after));
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
@@ -1007,8 +714,8 @@ public final class WorkflowExecution
         .thenRun(
             after -> {
               log.info("workflow paused id={}", workflowId);
-              gate.close("paused");
-              afterChange(((Running) after).data());
+              attempts.closeGate("paused");
+              attempts.afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
@@ -1020,22 +727,13 @@ public final class WorkflowExecution
         .thenRun(
             after -> {
               log.info("workflow resumed id={}", workflowId);
-              afterChange(((Running) after).data());
+              attempts.afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.success(view(after)));
   }
 
   private ReplyEffect<Event, State> signal(Running s, SendSignal c) {
-    Integer deliveredTo =
-        s.data()
-            .suspension()
-            .filter(
-                op ->
-                    op.kind() == OpKind.SIGNAL
-                        && op.status() == OpStatus.WAITING
-                        && op.name().equals(c.name()))
-            .map(Op::seq)
-            .orElse(null);
+    Integer deliveredTo = s.data().waitingFor(c.name()).orElse(null);
     return Effect()
         .persist(new SignalReceived(c.name(), c.payload(), deliveredTo, now()))
         .thenRun(
@@ -1047,61 +745,113 @@ public final class WorkflowExecution
                   deliveredTo != null);
               if (deliveredTo != null)
                 tracing.waited(s.data(), s.data().ops().get(deliveredTo), now(), "received");
-              afterChange(((Running) after).data());
+              attempts.afterChange(((Running) after).data());
             })
         .thenReply(c.replyTo(), after -> StatusReply.ack());
   }
 
+  /** A due timer fires and a due signal wait times out; a due retry needs no event to run. */
   private ReplyEffect<Event, State> wake(Running s, Wake c) {
-    Optional<Op> suspension = s.data().suspension();
     Instant now = now();
-    if (suspension.isPresent()
-        && suspension.get().dueAt() != null
-        && !now.isBefore(suspension.get().dueAt())) {
-      Op op = suspension.get();
-      Event event =
-          op.status() == OpStatus.SLEEPING
-              ? new TimerFired(op.seq(), op.name(), now)
-              : op.status() == OpStatus.WAITING
-                  ? new SignalTimedOut(op.seq(), op.name(), now)
-                  : null; // RETRYING: due means runnable, no event needed
-      if (event != null) {
-        return Effect()
-            .persist(event)
-            .thenRun(
-                after -> {
-                  tracing.waited(
-                      s.data(), op, now, event instanceof TimerFired ? "fired" : "timeout");
-                  afterChange(((Running) after).data());
-                })
-            .thenNoReply();
-      }
+    Optional<Event> due =
+        s.data()
+            .suspension()
+            .filter(call -> call.dueAt() != null && !now.isBefore(call.dueAt()))
+            .flatMap(
+                call ->
+                    call instanceof Timer t
+                        ? Optional.of(new TimerFired(t.seq(), t.name(), now))
+                        : call instanceof SignalWait w
+                            ? Optional.of(new SignalTimedOut(w.seq(), w.name(), now))
+                            : Optional.empty());
+    if (due.isPresent()) {
+      RecordedCall waited = s.data().suspension().get();
+      return Effect()
+          .persist(due.get())
+          .thenRun(
+              after -> {
+                tracing.waited(
+                    s.data(), waited, now, due.get() instanceof TimerFired ? "fired" : "timeout");
+                attempts.afterChange(((Running) after).data());
+              })
+          .thenNoReply();
     }
-    afterChange(s.data());
+    attempts.afterChange(s.data());
     return Effect().noReply();
   }
 
-  private boolean isCurrent(long runId) {
-    return runId != 0 && runId == activeRunId;
-  }
+  // ---------------------------------------------------------------- the attempt's commands
 
   private ReplyEffect<Event, State> recordStep(Running s, RecordStep c) {
-    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    if (!stepAt(s.data(), c.completed().seq(), c.completed().name()))
-      return Effect().reply(c.replyTo(), new Halt("out of order"));
+    return write(
+        s,
+        c.runId(),
+        c.completed(),
+        c.replyTo(),
+        now -> CallRecording.recordStep(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
+    return write(
+        s,
+        c.runId(),
+        c.completed(),
+        c.replyTo(),
+        now -> CallRecording.startTimer(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
+    return write(
+        s,
+        c.runId(),
+        c.completed(),
+        c.replyTo(),
+        now -> CallRecording.awaitSignal(s.data(), c, now));
+  }
+
+  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
+    return write(s, c.runId(), null, c.replyTo(), now -> CallRecording.failStep(s.data(), c, now));
+  }
+
+  /**
+   * Journals what a message of the current attempt writes ({@code decision}, at the time it is
+   * given), in one atomic write, then answers; a superseded attempt records nothing and is told to
+   * halt.
+   */
+  private ReplyEffect<Event, State> write(
+      Running s,
+      long runId,
+      Completion carried,
+      ActorRef<Directive> replyTo,
+      Function<Instant, CallRecording.Write> decision) {
+    if (!attempts.isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
     Instant now = now();
-    List<Event> events = completionEvents(s.data(), c.completed(), now);
+    CallRecording.Write w = decision.apply(now);
+    if (w.events().isEmpty()) return Effect().reply(replyTo, w.reply());
     long writeStart = System.nanoTime();
     return Effect()
-        .persist(events)
-        .thenReply(
-            c.replyTo(),
+        .persist(w.events())
+        .thenRun(
             after -> {
-              measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-              return ((Running) after).data().paused()
-                  ? new Halt("paused")
-                  : new Proceed(c.completed().attempt());
-            });
+              measureWrite(s.data(), carried, w.events().size(), writeStart, now);
+              afterWrite(w.events());
+            })
+        .thenReply(replyTo, after -> w.reply());
+  }
+
+  /** A failed step attempt is logged, and a retry counted, once it is journaled. */
+  private void afterWrite(List<Event> written) {
+    for (Event e : written) {
+      if (!(e instanceof StepFailed f)) continue;
+      log.info(
+          "step failed id={} step={} attempt={} retryAt={} error={}",
+          workflowId,
+          f.name(),
+          f.attempt(),
+          f.retryAt(),
+          f.error());
+      if (f.retryAt() != null) deps.metrics().retryScheduled();
+    }
   }
 
   /**
@@ -1109,178 +859,19 @@ public final class WorkflowExecution
    * start is already recorded (or no longer the step at that position: the outcome came first).
    */
   private ReplyEffect<Event, State> noteStepStarted(Running s, NoteStepStarted c) {
-    if (!isCurrent(c.runId()) || !startPending(s.data(), c.seq(), c.attempt()))
+    if (!attempts.isCurrent(c.runId()) || !s.data().stepStartPending(c.seq(), c.attempt()))
       return Effect().noReply();
     return Effect()
         .persist(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()))
         .thenNoReply();
   }
 
-  /**
-   * Whether the start of attempt {@code attempt} of the step at {@code seq} is still to be
-   * journaled: the position is new, or holds an earlier attempt (one that failed and waits for its
-   * retry, or one that was in flight at a crash).
-   */
-  private static boolean startPending(ExecutionData data, int seq, int attempt) {
-    if (seq > data.ops().size()) return false;
-    if (seq == data.ops().size()) return true;
-    Op op = data.ops().get(seq);
-    return op.kind() == OpKind.STEP
-        && (op.status() == OpStatus.RETRYING
-            || (op.status() == OpStatus.RUNNING && op.attempts() < attempt));
-  }
-
-  /**
-   * Whether an attempt may record the outcome of step {@code name} at {@code seq}: the next free
-   * position, or the same step started there and not finished (in flight, or waiting for a retry).
-   * An outcome anywhere else would not fit the recorded calls, and is never journaled.
-   */
-  private static boolean stepAt(ExecutionData data, int seq, String name) {
-    List<Op> ops = data.ops();
-    if (seq == ops.size()) return true;
-    if (seq > ops.size() || seq < 0) return false;
-    Op op = ops.get(seq);
-    return op.kind() == OpKind.STEP
-        && op.name().equals(name)
-        && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
-  }
-
-  /** A finished step's events: its start unless already journaled, then its result. */
-  private static List<Event> completionEvents(ExecutionData data, Completion c, Instant now) {
-    List<Event> events = new ArrayList<>(3);
-    if (startPending(data, c.seq(), c.attempt()))
-      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
-    events.add(new StepCompleted(c.seq(), c.name(), c.output(), now));
-    return events;
-  }
-
-  /** What a recording command writes after the carried completion, and how it answers. */
-  private record Next(Event event, java.util.function.Function<State, Directive> reply) {}
-
-  /**
-   * Journals the carried step result (if any) and the next call in one atomic write. A superseded
-   * attempt records nothing; a paused execution records the finished step but starts nothing new.
-   */
-  private ReplyEffect<Event, State> recordThen(
-      Running s,
-      long runId,
-      Completion completed,
-      int seq,
-      String name,
-      OpKind kind,
-      ActorRef<Directive> replyTo,
-      java.util.function.Function<Instant, Next> next) {
-    if (!isCurrent(runId)) return Effect().reply(replyTo, new Halt("superseded"));
-    if (completed != null && !stepAt(s.data(), completed.seq(), completed.name()))
-      return Effect().reply(replyTo, new Halt("out of order"));
-    Instant now = now();
-    List<Event> events = new ArrayList<>(3);
-    if (completed != null) events.addAll(completionEvents(s.data(), completed, now));
-    // Checked against the state after the completion: its step now holds position seq - 1.
-    Optional<Halt> halt = haltFor(s, completed, seq, name, kind);
-    if (halt.isPresent()) {
-      if (events.isEmpty()) return Effect().reply(replyTo, halt.get());
-      return Effect().persist(events).thenReply(replyTo, after -> halt.get());
-    }
-    Next n = next.apply(now);
-    events.add(n.event());
-    long writeStart = System.nanoTime();
-    return Effect()
-        .persist(events)
-        .thenReply(
-            replyTo,
-            after -> {
-              measureWrite(s.data(), completed, events.size(), writeStart, now);
-              return n.reply().apply(after);
-            });
-  }
-
-  private ReplyEffect<Event, State> failStep(Running s, FailStep c) {
-    if (!isCurrent(c.runId())) return Effect().reply(c.replyTo(), new Halt("superseded"));
-    if (!stepAt(s.data(), c.seq(), c.name()))
-      return Effect().reply(c.replyTo(), new Halt("out of order"));
-    List<Event> events = new ArrayList<>(2);
-    if (startPending(s.data(), c.seq(), c.attempt()))
-      events.add(new StepStarted(c.seq(), c.name(), c.attempt(), c.startedAt()));
-    events.add(new StepFailed(c.seq(), c.name(), c.attempt(), c.error(), c.retryAt(), now()));
-    return Effect()
-        .persist(events)
-        .thenRun(
-            after -> {
-              log.info(
-                  "step failed id={} step={} attempt={} retryAt={} error={}",
-                  workflowId,
-                  c.name(),
-                  c.attempt(),
-                  c.retryAt(),
-                  c.error());
-              if (c.retryAt() != null) deps.metrics().retryScheduled();
-            })
-        .thenReply(c.replyTo(), after -> new Proceed(c.attempt()));
-  }
-
-  private ReplyEffect<Event, State> startTimer(Running s, StartTimer c) {
-    return recordThen(
-        s,
-        c.runId(),
-        c.completed(),
-        c.seq(),
-        c.name(),
-        OpKind.SLEEP,
-        c.replyTo(),
-        now ->
-            new Next(
-                new TimerStarted(c.seq(), c.name(), now.plusMillis(c.durationMillis()), now),
-                after -> new Halt("sleeping")));
-  }
-
-  private ReplyEffect<Event, State> awaitSignal(Running s, AwaitSignal c) {
-    List<JsonNode> kept = s.data().pendingSignals().getOrDefault(c.name(), List.of());
-    return recordThen(
-        s,
-        c.runId(),
-        c.completed(),
-        c.seq(),
-        c.name(),
-        OpKind.SIGNAL,
-        c.replyTo(),
-        now -> {
-          if (!kept.isEmpty()) {
-            JsonNode payload = kept.get(0);
-            return new Next(
-                new SignalConsumed(c.seq(), c.name(), payload, now), after -> new Deliver(payload));
-          }
-          return new Next(
-              new SignalAwaited(c.seq(), c.name(), now.plusMillis(c.timeoutMillis()), now),
-              after -> new Halt("waiting"));
-        });
-  }
-
-  /**
-   * A new call may be recorded only at the next position, while not paused. A carried completion
-   * whose start is journaled in the same write takes its position first.
-   */
-  private Optional<Halt> haltFor(Running s, Completion carried, int seq, String name, OpKind kind) {
-    if (s.data().paused()) return Optional.of(new Halt("paused"));
-    List<Op> ops = s.data().ops();
-    int free = carried == null ? ops.size() : Math.max(ops.size(), carried.seq() + 1);
-    if (seq > free) return Optional.of(new Halt("out of order"));
-    if (seq < ops.size()) {
-      Op op = ops.get(seq);
-      boolean rerunnable =
-          op.kind() == kind
-              && op.name().equals(name)
-              && kind == OpKind.STEP
-              && (op.status() == OpStatus.RUNNING || op.status() == OpStatus.RETRYING);
-      if (!rerunnable) return Optional.of(new Halt("already recorded"));
-    }
-    return Optional.empty();
-  }
-
   private ReplyEffect<Event, State> attemptFinished(Running s, AttemptFinished c) {
-    if (!isCurrent(c.runId())) return Effect().noReply();
-    activeRunId = 0;
-    if (c.completed() != null && !stepAt(s.data(), c.completed().seq(), c.completed().name())) {
+    if (!attempts.isCurrent(c.runId())) return Effect().noReply();
+    attempts.ended(c.runId());
+    Instant now = now();
+    Optional<List<Event>> events = CallRecording.finish(s.data(), c, now);
+    if (events.isEmpty()) {
       // Never expected: each attempt records its calls in order. Journal nothing that would not
       // replay, and run the workflow again from what is recorded.
       log.error(
@@ -1288,133 +879,51 @@ public final class WorkflowExecution
           workflowId,
           c.completed().name(),
           c.completed().seq());
-      afterChange(s.data());
+    }
+    if (events.isEmpty() || events.get().isEmpty()) {
+      // Suspended or abandoned: what is due next decides (a relaunch, a timer, passivation).
+      attempts.afterChange(s.data());
       return Effect().noReply();
     }
-    Instant now = now();
-    List<Event> events = new ArrayList<>(3);
-    if (c.completed() != null) events.addAll(completionEvents(s.data(), c.completed(), now));
     long writeStart = System.nanoTime();
-    switch (c.outcome()) {
-      case COMPLETED:
-        events.add(new WorkflowCompleted(c.output(), now));
-        return Effect()
-            .persist(events)
-            .thenRun(
-                after -> {
-                  measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-                  deps.metrics().completed();
-                  log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
-                  finished(after);
-                })
-            .thenNoReply();
-      case FAILED:
-        events.add(new WorkflowFailed(c.error(), now));
-        return Effect()
-            .persist(events)
-            .thenRun(
-                after -> {
-                  measureWrite(s.data(), c.completed(), events.size(), writeStart, now);
-                  deps.metrics().failed();
-                  log.info(
-                      "workflow failed id={} workflow={} error={}",
-                      workflowId,
-                      s.data().workflow(),
-                      c.error());
-                  finished(after);
-                })
-            .thenNoReply();
-      default:
-        if (!events.isEmpty()) {
-          return Effect()
-              .persist(events)
-              .thenRun(after -> afterChange(((Running) after).data()))
-              .thenNoReply();
-        }
-        afterChange(s.data());
-        return Effect().noReply();
-    }
+    return Effect()
+        .persist(events.get())
+        .thenRun(
+            after -> {
+              measureWrite(s.data(), c.completed(), events.get().size(), writeStart, now);
+              if (after instanceof Running running) {
+                attempts.afterChange(running.data());
+                return;
+              }
+              if (after instanceof Failed failed) {
+                deps.metrics().failed();
+                log.info(
+                    "workflow failed id={} workflow={} error={}",
+                    workflowId,
+                    s.data().workflow(),
+                    failed.error());
+              } else {
+                deps.metrics().completed();
+                log.info("workflow completed id={} workflow={}", workflowId, s.data().workflow());
+              }
+              attempts.finished(view(after));
+            })
+        .thenNoReply();
   }
-
-  // ---------------------------------------------------------------- side effects after a change
 
   /** After a write: its latency and size, and the latency of the step whose result it carried. */
   private void measureWrite(
       ExecutionData before, Completion completed, int events, long writeStart, Instant now) {
     deps.metrics().written(events, writeStart);
     if (completed != null) {
-      // From the step's first start: an earlier attempt's, when it was retried.
-      Instant first =
-          completed.seq() < before.ops().size()
-              ? before.ops().get(completed.seq()).startedAt()
-              : completed.startedAt();
-      deps.metrics().stepCompleted(Duration.between(first, now));
+      Instant first = before.firstStartOf(completed.seq(), completed.startedAt());
+      deps.metrics().stepCompleted(java.time.Duration.between(first, now));
     }
-  }
-
-  /**
-   * Launch an attempt, arm the wake-up timer, or plan passivation: whatever the data now calls for.
-   */
-  private void afterChange(ExecutionData data) {
-    if (activeRunId != 0) return;
-    if (data.paused()) {
-      scheduleIdle();
-      return;
-    }
-    Optional<Op> suspension = data.suspension();
-    if (suspension.isEmpty()) {
-      launch(data);
-      return;
-    }
-    Instant due = suspension.get().dueAt();
-    if (due == null) {
-      scheduleIdle();
-      return;
-    }
-    Duration untilDue = Duration.between(now(), due);
-    if (untilDue.isNegative() || untilDue.isZero()) {
-      if (suspension.get().status() == OpStatus.RETRYING) {
-        launch(data);
-      } else {
-        context.getSelf().tell(Wake.INSTANCE);
-      }
-    } else if (untilDue.compareTo(deps.settings().passivateAfter()) <= 0) {
-      timers.startSingleTimer("wake", Wake.INSTANCE, untilDue);
-    } else {
-      // Far off: the wake-up index brings the execution back; no live actor meanwhile.
-      scheduleIdle();
-    }
-  }
-
-  private void launch(ExecutionData data) {
-    long runId = ++runCounter;
-    activeRunId = runId;
-    timers.cancel("idle");
-    gate = new ReplayingContext.Gate();
-    deps.runner()
-        .submit(new ReplayingContext.Attempt(runId, data, context.getSelf(), deps, gate, tracing));
-  }
-
-  private void finished(State after) {
-    ExecutionView v = view(after);
-    finalWatchers.forEach(w -> w.tell(StatusReply.success(v)));
-    finalWatchers.clear();
-    timers.cancel("wake");
-    scheduleIdle();
-  }
-
-  private void scheduleIdle() {
-    timers.startSingleTimer("idle", Idle.INSTANCE, deps.settings().idleTimeout());
-  }
-
-  private void passivateIfIdle() {
-    boolean busy = activeRunId != 0 || !finalWatchers.isEmpty();
-    if (!busy) shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
   }
 
   private ReplyEffect<Event, State> idleInRunning(Running s) {
     boolean runnableNow = !s.data().paused() && s.data().suspension().isEmpty();
-    if (!runnableNow) passivateIfIdle();
+    if (!runnableNow) attempts.passivateIfIdle();
     return Effect().noReply();
   }
 
@@ -1426,196 +935,98 @@ public final class WorkflowExecution
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return (state, event) -> apply(state, event);
+    return WorkflowExecution::apply;
   }
 
-  /** The state after {@code event}: a pure function, also used to rebuild past states for audit. */
+  /**
+   * The state after {@code event}: a pure function, also used to rebuild past states for audit. An
+   * event that does not apply to the state (after a final one, as an older journal may hold)
+   * changes nothing.
+   */
   public static State apply(State state, Event event) {
     if (event instanceof SnapshotRequested) return state;
     if (state instanceof NotStarted) {
-      if (event instanceof WorkflowStarted e) {
-        return new Running(
-            new ExecutionData(
-                e.workflowId(),
-                e.workflow(),
-                e.version(),
-                e.tenantId(),
-                e.input(),
-                e.at(),
-                e.at(),
-                List.of(),
-                Map.of(),
-                false,
-                ExecutionRecovery.Lineage.NONE,
-                e.traceParent()));
-      }
-      return state;
+      return event instanceof WorkflowStarted e
+          ? new Running(
+              ExecutionData.started(
+                  e.workflowId(),
+                  e.workflow(),
+                  e.version(),
+                  e.tenantId(),
+                  e.input(),
+                  e.at(),
+                  e.traceParent()))
+          : state;
     }
     if (ExecutionRecovery.handles(event)) return ExecutionRecovery.apply(state, event);
     if (!(state instanceof Running running)) return state;
     ExecutionData d = running.data();
+    Instant at = event.at();
     if (event instanceof StepStarted e) {
-      Op existing = e.seq() < d.ops().size() ? d.ops().get(e.seq()) : null;
-      Op op =
-          existing == null
-              ? new Op(
-                  e.seq(),
-                  OpKind.STEP,
-                  e.name(),
-                  OpStatus.RUNNING,
-                  e.attempt(),
-                  null,
-                  null,
-                  e.at(),
-                  null,
-                  null)
-              : existing.with(OpStatus.RUNNING, e.attempt(), null, existing.error(), null, null);
-      return new Running(d.withOp(op, e.at()));
+      Step step =
+          d.callAt(e.seq()).orElse(null) instanceof Step existing
+              ? existing.startedAgain(e.attempt())
+              : Step.started(e.seq(), e.name(), e.attempt(), at);
+      return new Running(d.withCall(step, at));
     }
-    if (event instanceof StepCompleted e) {
-      Op op = d.ops().get(e.seq());
-      return new Running(
-          d.withOp(
-              op.with(OpStatus.COMPLETED, op.attempts(), e.output(), null, e.at(), null), e.at()));
-    }
+    if (event instanceof StepCompleted e)
+      return new Running(d.withCall(d.stepAt(e.seq()).completed(e.output(), at), at));
     if (event instanceof StepFailed e) {
-      boolean last = e.retryAt() == null;
-      Op op =
-          d.ops()
-              .get(e.seq())
-              .with(
-                  last ? OpStatus.FAILED : OpStatus.RETRYING,
-                  e.attempt(),
-                  null,
-                  e.error(),
-                  last ? e.at() : null,
-                  e.retryAt());
-      return new Running(d.withOp(op, e.at()));
+      Step failed = d.stepAt(e.seq()).failed(e.attempt(), e.error(), StepRetry.of(e.retryAt()), at);
+      return new Running(d.withCall(failed, at));
     }
-    if (event instanceof TimerStarted e) {
-      return new Running(
-          d.withOp(
-              new Op(
-                  e.seq(),
-                  OpKind.SLEEP,
-                  e.name(),
-                  OpStatus.SLEEPING,
-                  1,
-                  null,
-                  null,
-                  e.at(),
-                  null,
-                  e.wakeAt()),
-              e.at()));
-    }
-    if (event instanceof TimerFired e) {
-      return new Running(
-          d.withOp(d.ops().get(e.seq()).with(OpStatus.FIRED, 1, null, null, e.at(), null), e.at()));
-    }
-    if (event instanceof SignalAwaited e) {
-      return new Running(
-          d.withOp(
-              new Op(
-                  e.seq(),
-                  OpKind.SIGNAL,
-                  e.name(),
-                  OpStatus.WAITING,
-                  1,
-                  null,
-                  null,
-                  e.at(),
-                  null,
-                  e.timeoutAt()),
-              e.at()));
-    }
+    if (event instanceof TimerStarted e)
+      return new Running(d.withCall(Timer.started(e.seq(), e.name(), e.wakeAt(), at), at));
+    if (event instanceof TimerFired e)
+      return new Running(d.withCall(d.timerAt(e.seq()).fired(at), at));
+    if (event instanceof SignalAwaited e)
+      return new Running(d.withCall(SignalWait.awaited(e.seq(), e.name(), e.timeoutAt(), at), at));
     if (event instanceof SignalReceived e) {
-      if (e.deliveredTo() != null) {
-        return new Running(
-            d.withOp(
-                d.ops()
-                    .get(e.deliveredTo())
-                    .with(OpStatus.RECEIVED, 1, e.payload(), null, e.at(), null),
-                e.at()));
-      }
-      Map<String, List<JsonNode>> pending = new LinkedHashMap<>(d.pendingSignals());
-      List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(e.name(), List.of()));
-      queue.add(e.payload());
-      pending.put(e.name(), List.copyOf(queue));
-      return new Running(d.withPending(pending, e.at()));
+      return new Running(
+          e.deliveredTo() == null
+              ? d.withSignalKept(e.name(), e.payload(), at)
+              : d.withCall(d.signalWaitAt(e.deliveredTo()).received(e.payload(), at), at));
     }
     if (event instanceof SignalConsumed e) {
-      Map<String, List<JsonNode>> pending = new LinkedHashMap<>(d.pendingSignals());
-      List<JsonNode> queue = new ArrayList<>(pending.getOrDefault(e.name(), List.of()));
-      if (!queue.isEmpty()) queue.remove(0);
-      if (queue.isEmpty()) pending.remove(e.name());
-      else pending.put(e.name(), List.copyOf(queue));
-      Op op =
-          new Op(
-              e.seq(),
-              OpKind.SIGNAL,
-              e.name(),
-              OpStatus.RECEIVED,
-              1,
-              e.payload(),
-              null,
-              e.at(),
-              e.at(),
-              null);
-      return new Running(d.withPending(pending, e.at()).withOp(op, e.at()));
+      SignalWait consumed = SignalWait.consumed(e.seq(), e.name(), e.payload(), at);
+      return new Running(d.withSignalTaken(e.name(), at).withCall(consumed, at));
     }
-    if (event instanceof SignalTimedOut e) {
-      return new Running(
-          d.withOp(
-              d.ops().get(e.seq()).with(OpStatus.TIMED_OUT, 1, null, "timed out", e.at(), null),
-              e.at()));
-    }
-    if (event instanceof WorkflowPaused e) return new Running(d.withPaused(true, e.at()));
-    if (event instanceof WorkflowResumed e) return new Running(d.withPaused(false, e.at()));
-    if (event instanceof WorkflowCompleted e)
-      return new Completed(d.touched(e.at()), e.output(), e.at());
-    if (event instanceof WorkflowFailed e) return new Failed(d.touched(e.at()), e.error(), e.at());
+    if (event instanceof SignalTimedOut e)
+      return new Running(d.withCall(d.signalWaitAt(e.seq()).timedOut(at), at));
+    if (event instanceof WorkflowPaused) return new Running(d.withPaused(true, at));
+    if (event instanceof WorkflowResumed) return new Running(d.withPaused(false, at));
+    if (event instanceof WorkflowCompleted e) return new Completed(d.touched(at), e.output(), at);
+    if (event instanceof WorkflowFailed e) return new Failed(d.touched(at), e.error(), at);
     if (event instanceof WorkflowCancelled e)
-      return new Cancelled(d.withOpenOpsCancelled(e.at()), e.reason(), e.at());
+      return new Cancelled(d.withOpenCallsCancelled(at), e.reason(), at);
     return state;
   }
 
-  // ---------------------------------------------------------------- views
+  // ---------------------------------------------------------------- helpers
 
   /**
    * JSON null is NullNode everywhere, so a state equals itself after a round trip through the
    * journal.
    */
   static JsonNode nonNull(JsonNode node) {
-    return node == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : node;
+    return node == null ? NullNode.getInstance() : node;
   }
 
   static ExecutionData dataOf(State state) {
-    if (state instanceof Running s) return s.data();
-    if (state instanceof Completed s) return s.data();
-    if (state instanceof Failed s) return s.data();
-    if (state instanceof Cancelled s) return s.data();
+    if (state instanceof Started s) return s.data();
     throw new IllegalStateException("not started");
   }
 
-  public static String statusOf(State state) {
-    if (state instanceof Completed) return "completed";
-    if (state instanceof Failed) return "failed";
-    if (state instanceof Cancelled) return "cancelled";
-    if (state instanceof Running s) {
-      if (s.data().paused()) return "paused";
-      OpStatus parkedOn = s.data().suspension().map(Op::status).orElse(OpStatus.RUNNING);
-      if (parkedOn == OpStatus.SLEEPING) return "sleeping";
-      if (parkedOn == OpStatus.WAITING) return "waiting";
-      return "running";
-    }
-    return "not_started";
+  private static <T> StatusReply<T> alreadyFinished(State s) {
+    return Rejection.conflict(
+        "workflow '" + dataOf(s).id() + "' is already " + ExecutionView.statusOf(s));
   }
 
-  private static <T> StatusReply<T> alreadyFinished(State s) {
-    return Rejection.conflict("workflow '" + dataOf(s).id() + "' is already " + statusOf(s));
+  private static Halt finalHalt(State s) {
+    return new Halt("execution is " + ExecutionView.statusOf(s));
   }
 
   private ExecutionView view(State state) {
-    return ExecutionView.of(state, activeRunId != 0 && !gate.started());
+    return ExecutionView.of(state, attempts.queued());
   }
 }

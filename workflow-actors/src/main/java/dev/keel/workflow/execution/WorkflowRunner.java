@@ -22,7 +22,7 @@ public final class WorkflowRunner implements AutoCloseable {
   private final int maxConcurrent;
   private final ToIntFunction<String> capOfWorkflow;
   private final ExecutorService pool;
-  private final ArrayDeque<ReplayingContext.Attempt> waiting = new ArrayDeque<>();
+  private final ArrayDeque<AttemptProtocol.Attempt> waiting = new ArrayDeque<>();
   private final Map<String, Integer> runningByWorkflow = new HashMap<>();
   private int running;
   private final StepStartNotes startNotes = new StepStartNotes(StepStartNotes.DEFAULT_AFTER);
@@ -59,7 +59,7 @@ public final class WorkflowRunner implements AutoCloseable {
         });
   }
 
-  void submit(ReplayingContext.Attempt attempt) {
+  void submit(AttemptProtocol.Attempt attempt) {
     synchronized (this) {
       waiting.addLast(attempt);
     }
@@ -68,9 +68,9 @@ public final class WorkflowRunner implements AutoCloseable {
 
   private void dispatch() {
     synchronized (this) {
-      Iterator<ReplayingContext.Attempt> it = waiting.iterator();
+      Iterator<AttemptProtocol.Attempt> it = waiting.iterator();
       while (running < maxConcurrent && it.hasNext()) {
-        ReplayingContext.Attempt a = it.next();
+        AttemptProtocol.Attempt a = it.next();
         String wf = a.data().workflow();
         int cap = capOfWorkflow.applyAsInt(wf);
         int current = runningByWorkflow.getOrDefault(wf, 0);

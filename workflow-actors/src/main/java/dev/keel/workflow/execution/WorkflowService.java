@@ -59,13 +59,24 @@ public final class WorkflowService implements WorkflowStarter, WorkflowOutcomes 
       WorkflowSettings settings,
       ObjectMapper mapper,
       java.time.Clock clock) {
+    this(system, registry, settings, mapper, clock, new JournalReader(system));
+  }
+
+  /** As above, reading {@link #history} through {@code history} (a read replica's journal). */
+  public WorkflowService(
+      ActorSystem<?> system,
+      NodeWorkflowRegistry registry,
+      WorkflowSettings settings,
+      ObjectMapper mapper,
+      java.time.Clock clock,
+      JournalReader history) {
     this.clock = clock;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.registry = registry;
     this.settings = settings;
     this.inputMapper = withoutScalarCoercion(mapper);
-    this.journal = new JournalReader(system);
+    this.journal = history;
     this.journaled = new JournaledEntities(system);
   }
 

@@ -3,9 +3,6 @@ package dev.keel.workflow.execution;
 import dev.keel.persistence.KeelTracing;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.TraceParent;
-import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
-import dev.keel.workflow.execution.WorkflowExecution.Op;
-import dev.keel.workflow.execution.WorkflowExecution.OpKind;
 import dev.keel.workflow.sdk.StepBody;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -82,18 +79,18 @@ final class WorkflowTracing {
   }
 
   /**
-   * A timer or signal wait at {@code op} ended at {@code end} ({@code outcome}: fired, received,
+   * The timer or signal wait {@code call} ended at {@code end} ({@code outcome}: fired, received,
    * timed out).
    */
-  void waited(ExecutionData data, Op op, Instant end, String outcome) {
+  void waited(ExecutionData data, RecordedCall call, Instant end, String outcome) {
     if (!tracing.enabled() || data.traceParent() == null) return;
-    String kind = op.kind() == OpKind.SLEEP ? "sleep " : "signal ";
+    String kind = call instanceof RecordedCall.Timer ? "sleep " : "signal ";
     tracing
-        .child(kind + op.name(), data.traceParent())
-        .setStartTimestamp(op.startedAt())
+        .child(kind + call.name(), data.traceParent())
+        .setStartTimestamp(call.startedAt())
         .setAttribute(WORKFLOW_ID, data.id())
         .setAttribute("keel.wait.outcome", outcome)
         .startSpan()
-        .end(end.isBefore(op.startedAt()) ? op.startedAt() : end);
+        .end(end.isBefore(call.startedAt()) ? call.startedAt() : end);
   }
 }

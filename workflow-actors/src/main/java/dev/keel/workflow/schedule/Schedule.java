@@ -1,6 +1,7 @@
 package dev.keel.workflow.schedule;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -12,26 +13,16 @@ import dev.keel.persistence.KeelSerializable;
 import dev.keel.persistence.Rejection;
 import dev.keel.persistence.RequestScope;
 import dev.keel.persistence.SnapshottedEntity;
-import dev.keel.persistence.grammar.Texts;
-import dev.keel.persistence.grammar.TimeZones;
 import dev.keel.workflow.execution.WorkflowStarter;
-import dev.keel.workflow.execution.WorkflowStarter.StartOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -70,24 +61,30 @@ public final class Schedule
   public static final String ENTITY_TYPE = "schedule";
 
   /** A Pekko timer is never armed longer than this; a far tick re-arms on the way. */
-  static final Duration MAX_TIMER_DELAY = Duration.ofHours(1);
-
-  private static final String TICK_TIMER = "tick";
-  private static final String RETRY_TIMER = "retry";
-  private static final DateTimeFormatter TICK_FORMAT =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-
   private static final Logger log = LoggerFactory.getLogger(Schedule.class);
 
   // ---------------------------------------------------------------- commands
 
   public sealed interface Command extends KeelSerializable {}
 
-  /** {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). */
+  /** Type ids of traced commands: their class names, as they crossed nodes before (Id.CLASS). */
+  private static final String NAMED = "dev.keel.workflow.schedule.Schedule$";
+
+  /**
+   * {@code command}, sent on behalf of request {@code requestId} (see {@link RequestScope}). Only
+   * the commands a façade sends are named; ticks never leave the node.
+   */
   public record Traced(
       String requestId,
       @JsonInclude(JsonInclude.Include.NON_NULL) String traceParent,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command command)
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "@class")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = SaveSnapshot.class, name = NAMED + "SaveSnapshot"),
+            @JsonSubTypes.Type(value = Put.class, name = NAMED + "Put"),
+            @JsonSubTypes.Type(value = Get.class, name = NAMED + "Get"),
+            @JsonSubTypes.Type(value = Delete.class, name = NAMED + "Delete")
+          })
+          Command command)
       implements Command, RequestScope.Traced<Command> {}
 
   /** Snapshot now (POST /api/v1/admin/snapshots); answered once the snapshot is stored. */
@@ -246,42 +243,13 @@ public final class Schedule
         scheduleId, place -> new Schedule(place, starter, clock, settings, metrics));
   }
 
-  /**
-   * Checks a new definition's cron expression and time zone, for routes to answer 400 before asking
-   * and for the entity before it journals: the zone an IANA id spelled exactly, neither with
-   * control characters (a NUL stops the schedules read model on PostgreSQL).
-   *
-   * @throws InvalidCronException naming {@code cron} or {@code timezone}
-   */
-  public static CronSpec validate(ScheduleDefinition def) {
-    if (def.cron() != null) {
-      Texts.characterProblem(def.cron(), false)
-          .ifPresent(
-              p -> {
-                throw new InvalidCronException("cron", "cron " + p);
-              });
-    }
-    CronSpec spec = CronSpec.parse(def.cron(), def.timezone());
-    TimeZones.problem(def.timezone())
-        .ifPresent(
-            p -> {
-              throw new InvalidCronException("timezone", "timezone " + p);
-            });
-    return spec;
-  }
-
-  /** The id of the workflow execution that the tick at {@code tick} starts. */
-  public static String workflowIdFor(String scheduleId, Instant tick) {
-    return scheduleId + "@" + TICK_FORMAT.format(tick);
-  }
-
   // ---------------------------------------------------------------- runtime (not journaled)
 
   private final String scheduleId;
-  private final WorkflowStarter starter;
   private final Clock clock;
   private final ScheduleSettings settings;
   private final ScheduleMetrics metrics;
+  private final ScheduleTicker ticker;
 
   private Schedule(
       EntityPlace<Command> place,
@@ -291,10 +259,10 @@ public final class Schedule
       ScheduleMetrics metrics) {
     super(place, ENTITY_TYPE, persistenceId(place.entityId()));
     this.scheduleId = place.entityId();
-    this.starter = starter;
     this.clock = clock;
     this.settings = settings;
     this.metrics = metrics;
+    this.ticker = new ScheduleTicker(scheduleId, context, timers, shard, starter, clock, settings);
   }
 
   @Override
@@ -312,11 +280,11 @@ public final class Schedule
   protected void onRecovered(State state) {
     if (!(state instanceof Active active) || active.def().paused()) return;
     if (active.failing() != null) {
-      arm(active); // the retry timer, at the retry's time or at once when that has passed
+      ticker.arm(active); // the retry timer, at the retry's time or at once when that has passed
       return;
     }
     Instant now = clock.instant();
-    Optional<Instant> newest = spec(active).latestAtOrBefore(now);
+    Optional<Instant> newest = ScheduleRules.spec(active).latestAtOrBefore(now);
     if (newest.isPresent()
         && active.nextRunAt() != null
         && !newest.get().isBefore(active.nextRunAt())) {
@@ -328,7 +296,7 @@ public final class Schedule
           active.nextRunAt());
       context.getSelf().tell(new Tick(newest.get()));
     }
-    arm(active);
+    ticker.arm(active);
   }
 
   // ---------------------------------------------------------------- command handlers
@@ -370,7 +338,7 @@ public final class Schedule
     // Nothing to keep in memory (or remembered) for an id that has no schedule.
     return Effect()
         .none()
-        .thenRun(s -> passivate())
+        .thenRun(s -> ticker.passivate())
         .thenReply(replyTo, s -> Rejection.notFound(doesNotExist(scheduleId)));
   }
 
@@ -380,16 +348,17 @@ public final class Schedule
   }
 
   private ReplyEffect<Event, State> define(Put c) {
-    Optional<String> problem = problemWith(c.def());
+    Optional<String> problem = ScheduleRules.problemWith(c.def());
     if (problem.isPresent()) {
       return Effect()
           .none()
-          .thenRun(s -> passivate())
+          .thenRun(s -> ticker.passivate())
           .thenReply(c.replyTo(), s -> Rejection.invalid(problem.get()));
     }
     ScheduleDefinition def = c.def();
     Instant now = clock.instant();
-    Instant nextRunAt = def.paused() ? null : validate(def).nextAfter(now).orElse(null);
+    Instant nextRunAt =
+        def.paused() ? null : ScheduleRules.validate(def).nextAfter(now).orElse(null);
     return Effect()
         .persist(new ScheduleDefined(def, now, nextRunAt))
         .thenRun(
@@ -403,7 +372,7 @@ public final class Schedule
                   def.timezone(),
                   def.paused(),
                   nextRunAt);
-              arm(s);
+              ticker.arm(s);
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(true, view((Active) s))));
   }
@@ -413,16 +382,18 @@ public final class Schedule
     if (def != null && def.equals(state.def())) {
       return Effect().reply(c.replyTo(), StatusReply.success(new PutResult(false, view(state))));
     }
-    Optional<String> problem = problemWith(def);
+    Optional<String> problem = ScheduleRules.problemWith(def);
     if (problem.isPresent()) return Effect().reply(c.replyTo(), Rejection.invalid(problem.get()));
     Instant now = clock.instant();
     Instant nextRunAt;
     if (def.paused()) {
       nextRunAt = null;
-    } else if (!state.def().paused() && state.nextRunAt() != null && sameTiming(state.def(), def)) {
+    } else if (!state.def().paused()
+        && state.nextRunAt() != null
+        && ScheduleRules.sameTiming(state.def(), def)) {
       nextRunAt = state.nextRunAt(); // e.g. only the input changed: a due tick still runs
     } else {
-      nextRunAt = validate(def).nextAfter(now).orElse(null);
+      nextRunAt = ScheduleRules.validate(def).nextAfter(now).orElse(null);
     }
     return Effect()
         .persist(new ScheduleUpdated(def, now, nextRunAt))
@@ -437,25 +408,9 @@ public final class Schedule
                   def.timezone(),
                   def.paused(),
                   nextRunAt);
-              arm(s);
+              ticker.arm(s);
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(new PutResult(false, view((Active) s))));
-  }
-
-  private static boolean sameTiming(ScheduleDefinition a, ScheduleDefinition b) {
-    return Objects.equals(a.cron(), b.cron()) && Objects.equals(a.timezone(), b.timezone());
-  }
-
-  private static Optional<String> problemWith(ScheduleDefinition def) {
-    if (def == null) return Optional.of("a schedule definition is required");
-    if (def.workflow() == null || def.workflow().isBlank())
-      return Optional.of("workflow is required");
-    try {
-      validate(def);
-      return Optional.empty();
-    } catch (InvalidCronException e) {
-      return Optional.of(e.getMessage());
-    }
   }
 
   private ReplyEffect<Event, State> delete(Active state, Delete c) {
@@ -464,8 +419,8 @@ public final class Schedule
         .thenRun(
             s -> {
               log.info("schedule deleted scheduleId={}", scheduleId);
-              arm(s);
-              passivate();
+              ticker.arm(s);
+              ticker.passivate();
             })
         .thenReply(c.replyTo(), s -> StatusReply.success(Done.getInstance()));
   }
@@ -474,7 +429,7 @@ public final class Schedule
     if (state.def().paused()) return Effect().noReply();
     Instant now = clock.instant();
     if (c.at().isAfter(now)) {
-      arm(state); // a capped timer on its way to a far tick, or a timer a little early
+      ticker.arm(state); // a capped timer on its way to a far tick, or a timer a little early
       return Effect().noReply();
     }
     if (state.nextRunAt() == null || c.at().isBefore(state.nextRunAt())) {
@@ -483,60 +438,19 @@ public final class Schedule
     if (state.failing() != null) {
       // Backing off: only the retry starts a tick, and then the newest one due.
       if (now.isBefore(state.failing().retryAt())) {
-        arm(state);
+        ticker.arm(state);
         return Effect().noReply();
       }
       Instant newest =
-          spec(state).latestAtOrBefore(now).filter(t -> t.isAfter(c.at())).orElse(c.at());
-      startWorkflow(state.def(), newest);
+          ScheduleRules.spec(state)
+              .latestAtOrBefore(now)
+              .filter(t -> t.isAfter(c.at()))
+              .orElse(c.at());
+      ticker.start(state.def(), newest);
       return Effect().noReply();
     }
-    startWorkflow(state.def(), c.at());
+    ticker.start(state.def(), c.at());
     return Effect().noReply();
-  }
-
-  private void startWorkflow(ScheduleDefinition def, Instant tick) {
-    String workflowId = workflowIdFor(scheduleId, tick);
-    CompletionStage<StartOutcome> started;
-    try {
-      started = starter.start(workflowId, def.workflow(), def.input(), def.tenantId());
-    } catch (RuntimeException e) {
-      started = CompletableFuture.failedFuture(e);
-    }
-    context.pipeToSelf(
-        bounded(started),
-        (outcome, failure) -> {
-          if (failure == null && outcome != null)
-            return new TickStarted(tick, workflowId, outcome.created());
-          return new TickFailed(
-              tick,
-              workflowId,
-              failure == null ? "the starter answered nothing" : describe(failure));
-        });
-  }
-
-  /**
-   * A start that never answers must not stall the schedule: past the ask timeout it is a failure.
-   */
-  private CompletionStage<StartOutcome> bounded(CompletionStage<StartOutcome> started) {
-    CompletableFuture<StartOutcome> result = new CompletableFuture<>();
-    started.whenComplete(
-        (outcome, failure) -> {
-          if (failure != null) result.completeExceptionally(failure);
-          else result.complete(outcome);
-        });
-    return result.orTimeout(settings.askTimeout().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private String describe(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null)
-      cause = cause.getCause();
-    Optional<String> known = TickErrors.describe(cause);
-    if (known.isPresent()) return known.get();
-    // Shown to clients: never a class name or whatever an unexpected failure's message holds.
-    log.warn("schedule tick start failed unexpectedly scheduleId={}", scheduleId, cause);
-    return TickErrors.UNEXPECTED;
   }
 
   private ReplyEffect<Event, State> tickStarted(Active state, TickStarted c) {
@@ -545,7 +459,8 @@ public final class Schedule
     }
     Instant now = clock.instant();
     Instant from = now.isAfter(c.tick()) ? now : c.tick();
-    Instant nextRunAt = state.def().paused() ? null : spec(state).nextAfter(from).orElse(null);
+    Instant nextRunAt =
+        state.def().paused() ? null : ScheduleRules.spec(state).nextAfter(from).orElse(null);
     return Effect()
         .persist(new ScheduleTicked(c.tick(), c.workflowId(), now, nextRunAt))
         .thenRun(
@@ -557,8 +472,8 @@ public final class Schedule
                   c.workflowId(),
                   c.created(),
                   nextRunAt);
-              timers.cancel(RETRY_TIMER);
-              arm(s);
+              ticker.disarmRetry();
+              ticker.arm(s);
             })
         .thenNoReply();
   }
@@ -599,59 +514,9 @@ public final class Schedule
                   failures,
                   retryIn,
                   c.reason());
-              arm(s);
+              ticker.arm(s);
             })
         .thenNoReply();
-  }
-
-  // ---------------------------------------------------------------- timers
-
-  /**
-   * Arms the retry timer while the due tick fails to start, else the tick timer for the next tick
-   * still to come; disarms both when there is none.
-   */
-  private void arm(State state) {
-    if (!(state instanceof Active active) || active.def().paused()) {
-      timers.cancel(TICK_TIMER);
-      timers.cancel(RETRY_TIMER);
-      return;
-    }
-    Instant now = clock.instant();
-    if (active.failing() != null) {
-      timers.cancel(TICK_TIMER);
-      Duration wait = Duration.between(now, active.failing().retryAt());
-      if (wait.isNegative()) wait = Duration.ZERO;
-      timers.startSingleTimer(
-          RETRY_TIMER,
-          new Tick(active.failing().tick()),
-          wait.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : wait);
-      return;
-    }
-    timers.cancel(RETRY_TIMER);
-    Instant target = active.nextRunAt();
-    if (target == null || !target.isAfter(now)) {
-      // Due already: it is being started, retried or caught up; the timer watches the one after.
-      target = spec(active).nextAfter(now).orElse(null);
-    }
-    if (target == null) {
-      timers.cancel(TICK_TIMER);
-      return;
-    }
-    Duration delay = Duration.between(now, target);
-    timers.startSingleTimer(
-        TICK_TIMER,
-        new Tick(target),
-        delay.compareTo(MAX_TIMER_DELAY) > 0 ? MAX_TIMER_DELAY : delay);
-  }
-
-  private void passivate() {
-    shard.ifPresent(sh -> sh.tell(new ClusterSharding.Passivate<>(context.getSelf())));
-  }
-
-  private static CronSpec spec(Active state) {
-    // Accepted when it was defined, so it parses; not checked again, so that journals of older
-    // rules replay.
-    return CronSpec.parse(state.def().cron(), state.def().timezone());
   }
 
   private ScheduleView view(Active s) {

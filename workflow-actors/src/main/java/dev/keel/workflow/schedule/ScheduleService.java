@@ -56,7 +56,7 @@ public final class ScheduleService {
 
   /** Checks the cron expression and zone; throws {@link InvalidCronException} naming the field. */
   public void validate(Schedule.ScheduleDefinition definition) {
-    Schedule.validate(definition);
+    ScheduleRules.validate(definition);
   }
 
   /**

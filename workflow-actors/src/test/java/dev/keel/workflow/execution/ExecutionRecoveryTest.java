@@ -16,8 +16,6 @@ import dev.keel.workflow.execution.WorkflowExecution.Event;
 import dev.keel.workflow.execution.WorkflowExecution.Get;
 import dev.keel.workflow.execution.WorkflowExecution.LinkRerun;
 import dev.keel.workflow.execution.WorkflowExecution.NotStarted;
-import dev.keel.workflow.execution.WorkflowExecution.OpKind;
-import dev.keel.workflow.execution.WorkflowExecution.OpStatus;
 import dev.keel.workflow.execution.WorkflowExecution.PrepareRerun;
 import dev.keel.workflow.execution.WorkflowExecution.RerunStarted;
 import dev.keel.workflow.execution.WorkflowExecution.Retry;
@@ -205,9 +203,19 @@ class ExecutionRecoveryTest {
 
   @Test
   void aSnapshotTakenBeforeRerunsExistedReadsBackWithNoLineage() throws Exception {
-    WorkflowExecution.ExecutionData data =
-        new WorkflowExecution.ExecutionData(
-            "old", "order", 1, null, mapper.createObjectNode(), T0, T0, List.of(), Map.of(), false);
+    ExecutionData data =
+        new ExecutionData(
+            "old",
+            "order",
+            1,
+            null,
+            mapper.createObjectNode(),
+            T0,
+            T0,
+            List.of(),
+            Map.of(),
+            false,
+            null);
     com.fasterxml.jackson.databind.node.ObjectNode json =
         mapper.valueToTree(new WorkflowExecution.Running(data));
     ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("data")).remove("lineage");
@@ -315,8 +323,8 @@ class ExecutionRecoveryTest {
     assertThat(source.copied())
         .extracting(CopiedOp::seq, CopiedOp::kind, CopiedOp::name, CopiedOp::status)
         .containsExactly(
-            tuple(0, OpKind.STEP, "reserve", OpStatus.COMPLETED),
-            tuple(1, OpKind.STEP, "charge", OpStatus.COMPLETED));
+            tuple(0, RecordedCall.Kind.STEP, "reserve", RecordedCall.Status.COMPLETED),
+            tuple(1, RecordedCall.Kind.STEP, "charge", RecordedCall.Status.COMPLETED));
 
     String rerunId = newId();
     var rerun = kit(rerunId);

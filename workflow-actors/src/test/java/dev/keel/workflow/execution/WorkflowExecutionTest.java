@@ -17,13 +17,9 @@ import dev.keel.workflow.execution.WorkflowExecution.Cancelled;
 import dev.keel.workflow.execution.WorkflowExecution.Command;
 import dev.keel.workflow.execution.WorkflowExecution.Completed;
 import dev.keel.workflow.execution.WorkflowExecution.Event;
-import dev.keel.workflow.execution.WorkflowExecution.ExecutionData;
 import dev.keel.workflow.execution.WorkflowExecution.Failed;
 import dev.keel.workflow.execution.WorkflowExecution.Get;
 import dev.keel.workflow.execution.WorkflowExecution.NotStarted;
-import dev.keel.workflow.execution.WorkflowExecution.Op;
-import dev.keel.workflow.execution.WorkflowExecution.OpKind;
-import dev.keel.workflow.execution.WorkflowExecution.OpStatus;
 import dev.keel.workflow.execution.WorkflowExecution.Pause;
 import dev.keel.workflow.execution.WorkflowExecution.Resume;
 import dev.keel.workflow.execution.WorkflowExecution.Running;
@@ -121,6 +117,7 @@ class WorkflowExecutionTest {
   private WorkflowSettings settings;
   private NodeWorkflowRegistry registry;
   private WorkflowRunner runner;
+  private io.micrometer.core.instrument.simple.SimpleMeterRegistry meters;
   private ObjectMapper mapper;
 
   /** Step body runs by {@code <workflowId>/<step>}: what "ran exactly once" is measured with. */
@@ -166,9 +163,17 @@ class WorkflowExecutionTest {
     diverge.set(false);
     gateEntered = new CountDownLatch(1);
     gate = new CountDownLatch(1);
+    meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     WorkflowDeps deps =
         new WorkflowDeps(
-            clock, MIDPOINT, settings, registry, runner, mapper, testKit.system().scheduler());
+            clock,
+            MIDPOINT,
+            settings,
+            registry,
+            runner,
+            mapper,
+            testKit.system().scheduler(),
+            new WorkflowMetrics(meters));
     // Round-trip equality is not verified: Jackson reads a null JsonNode field back as NullNode, so
     // Op.output == null (and ExecutionView.output) come back unequal though they mean the same.
     kit =
@@ -721,6 +726,8 @@ class WorkflowExecutionTest {
     ExecutionView done = awaitStatus("completed");
 
     assertThat(done.output()).isEqualTo(TextNode.valueOf("charged"));
+    assertThat(meters.get("keel.workflows.step.retries").counter().count()).isEqualTo(2.0);
+    assertThat(meters.get("keel.workflows.completed").counter().count()).isEqualTo(1.0);
     assertThat(done.steps())
         .extracting(
             StepView::name,
@@ -1196,7 +1203,7 @@ class WorkflowExecutionTest {
     List<String> statuses = new ArrayList<>();
     for (Event e : events) {
       state = WorkflowExecution.apply(state, e);
-      statuses.add(WorkflowExecution.statusOf(state));
+      statuses.add(ExecutionView.statusOf(state));
     }
 
     assertThat(statuses)
@@ -1225,25 +1232,23 @@ class WorkflowExecutionTest {
             T0,
             t3,
             List.of(
-                new Op(
-                    0, OpKind.STEP, "prepare", OpStatus.COMPLETED, 2, prepared, null, T0, t1, null),
-                new Op(1, OpKind.SLEEP, "nap", OpStatus.FIRED, 1, null, null, t1, wakeAt, null),
-                new Op(
+                new RecordedCall.Step(
+                    0,
+                    "prepare",
+                    RecordedCall.StepStatus.COMPLETED,
                     2,
-                    OpKind.SIGNAL,
-                    "approve",
-                    OpStatus.RECEIVED,
-                    1,
-                    ann,
+                    prepared,
                     null,
-                    wakeAt,
-                    wakeAt,
+                    T0,
+                    t1,
                     null),
-                new Op(
+                new RecordedCall.Timer(1, "nap", RecordedCall.TimerStatus.FIRED, t1, wakeAt, null),
+                new RecordedCall.SignalWait(
+                    2, "approve", RecordedCall.SignalStatus.RECEIVED, ann, wakeAt, wakeAt, null),
+                new RecordedCall.Step(
                     3,
-                    OpKind.STEP,
                     "finish",
-                    OpStatus.COMPLETED,
+                    RecordedCall.StepStatus.COMPLETED,
                     1,
                     output,
                     null,
@@ -1251,7 +1256,8 @@ class WorkflowExecutionTest {
                     t3,
                     null)),
             Map.of(),
-            false);
+            false,
+            null);
     assertThat(state).isEqualTo(new Completed(data, output, t3));
     // A final state ignores anything after it, as a replay of a journal written by an older version
     // would.

@@ -106,7 +106,7 @@ class ScheduleReadModelTest {
         new ScheduleDefined(def("example", "* * * * *", "UTC", false), T0, firstTick));
 
     // A tick records its workflow and moves the next run; it is not a change of definition.
-    String workflowId = Schedule.workflowIdFor("every-minute", firstTick);
+    String workflowId = ScheduleRules.workflowIdFor("every-minute", firstTick);
     project(
         "every-minute",
         new ScheduleTicked(

@@ -288,7 +288,7 @@ class ScheduleTest {
     }
     assertThatThrownBy(
             () ->
-                Schedule.validate(
+                ScheduleRules.validate(
                     new ScheduleDefinition("w", "0 9 * * *", "UTC\u0000", null, false, null)))
         .isInstanceOf(InvalidCronException.class)
         .hasFieldOrPropertyWithValue("field", "timezone");
@@ -304,10 +304,10 @@ class ScheduleTest {
 
   @Test
   void validateIsWhatRoutesCallBeforeAsking() {
-    assertThat(Schedule.validate(daily(false)))
+    assertThat(ScheduleRules.validate(daily(false)))
         .isEqualTo(CronSpec.parse("0 9 * * *", "Europe/Berlin"));
     try {
-      Schedule.validate(new ScheduleDefinition("w", "0 9 * *", "UTC", null, false, null));
+      ScheduleRules.validate(new ScheduleDefinition("w", "0 9 * *", "UTC", null, false, null));
     } catch (InvalidCronException e) {
       assertThat(e.field()).isEqualTo("cron");
       return;
@@ -329,7 +329,7 @@ class ScheduleTest {
 
     assertThat(tick.hasNoEvents()).isTrue();
     String workflowId = id + "@2026-03-01T08:00:00.000Z";
-    assertThat(Schedule.workflowIdFor(id, nine)).isEqualTo(workflowId);
+    assertThat(ScheduleRules.workflowIdFor(id, nine)).isEqualTo(workflowId);
     assertThat(starter.calls())
         .containsExactly(
             new RecordingStarter.Call(workflowId, "nightly-report", input("eu"), "acme"));
@@ -364,7 +364,7 @@ class ScheduleTest {
     put(daily(false));
     Instant nine = Instant.parse("2026-03-01T08:00:00Z");
     clock.set(nine.plusSeconds(1));
-    String workflowId = Schedule.workflowIdFor(id, nine);
+    String workflowId = ScheduleRules.workflowIdFor(id, nine);
 
     var started = kit.runCommand(new TickStarted(nine, workflowId, false));
     assertThat(started.events())
@@ -455,7 +455,7 @@ class ScheduleTest {
     put(daily(false));
     Instant nine = Instant.parse("2026-03-01T08:00:00Z");
     clock.set(nine.plusSeconds(1));
-    kit.runCommand(new TickStarted(nine, Schedule.workflowIdFor(id, nine), true));
+    kit.runCommand(new TickStarted(nine, ScheduleRules.workflowIdFor(id, nine), true));
 
     clock.set(Instant.parse("2026-03-01T20:00:00Z"));
     kit.restart();

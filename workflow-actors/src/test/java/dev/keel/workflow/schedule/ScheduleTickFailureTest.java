@@ -140,7 +140,7 @@ class ScheduleTickFailureTest {
   void aFailedStartIsJournaledShownCountedAndRetriedWithADoublingBackoffUntilItStarts()
       throws InterruptedException {
     starter.failNextWith(2, BAD_INPUT);
-    String workflowId = Schedule.workflowIdFor(id, NINE);
+    String workflowId = ScheduleRules.workflowIdFor(id, NINE);
     Instant firstFailure = NINE.plusSeconds(2);
 
     kit.runCommand(new Tick(NINE));
