@@ -124,7 +124,9 @@ class ReadReplicaIT {
         await("/api/v1/workflows?idPrefix=rr-", r -> ids(r).contains("rr-2"));
     assertThat(Duration.between(paused, Instant.now())).isGreaterThanOrEqualTo(MAX_LAG);
     assertThat(lagOf(fellBack)).as("served by the primary").isZero();
-    assertThat(node.stdoutText()).contains("read replica not used: it is");
+    await(
+        "/api/v1/workflows?idPrefix=rr-",
+        r -> node.stdoutText().contains("read replica not used: it is"));
 
     // Replaying again, the replica catches up and serves again.
     standbySql("SELECT pg_wal_replay_resume()");
@@ -141,7 +143,10 @@ class ReadReplicaIT {
         await("/api/v1/workflows?idPrefix=rr-", r -> ids(r).contains("rr-3"));
     assertThat(lagOf(withoutReplica)).isZero();
     assertThat(get("/api/v1/workflows/rr-3/history").statusCode()).isEqualTo(200);
-    assertThat(node.stdoutText()).contains("read replica not used: it does not answer");
+    // The probe says so once its connection attempt times out (up to 5 s).
+    await(
+        "/api/v1/workflows?idPrefix=rr-",
+        r -> node.stdoutText().contains("read replica not used: it does not answer"));
   }
 
   private String completed(String id) throws Exception {
